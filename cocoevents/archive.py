@@ -1,0 +1,215 @@
+"""Reading the event archive (spec section 10), in pure Python.
+
+Guarantees: nothing here raises on the content of a file. Every line is either
+a record or a ``BadLine`` with a reason; a gzip file cut short yields the lines
+before the damage and sets ``LineReader.damage``. Memory is bounded: a line
+longer than ``MAX_LINE`` bytes is skipped without being held, as a bad line.
+
+The store's fast path reads files with DuckDB instead (see ``store.local``);
+this module is what ``coco check`` uses, what the store falls back to for
+damaged or unusual files, and where it looks up the line numbers of bad lines.
+Both classify lines alike: JSON object, string ``event``, else a JSON object in
+``message`` (as text or nested) with a string ``event``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Iterable, Iterator
+
+GZIP_SUFFIXES = (".log.gz", ".json.gz", ".jsonl.gz")
+PLAIN_SUFFIXES = (".log", ".json", ".jsonl")
+SUFFIXES = GZIP_SUFFIXES + PLAIN_SUFFIXES
+MAX_LINE = 32 * 1024 * 1024
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class BadLine:
+    path: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.reason}"
+
+
+def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
+    """Archive files under ``paths`` (files as given, folders recursively by suffix).
+
+    Returns the files in a stable order and the paths that do not exist.
+    """
+    found: list[Path] = []
+    missing: list[str] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith(SUFFIXES)))
+        elif p.is_file():
+            found.append(p)
+        else:
+            missing.append(str(raw))
+    return found, missing
+
+
+def is_gzip(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(2) == b"\x1f\x8b"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def parse_json(data: bytes | str) -> Any:
+    """Strict JSON (no NaN/Infinity), as the store's SQL parser reads it."""
+    return json.loads(data, parse_constant=_reject_constant)
+
+
+def classify(line: bytes | str) -> dict[str, Any] | str | None:
+    """A record, a reason the line is bad, or ``None`` for a blank line."""
+    if not line.strip():
+        return None
+    try:
+        obj = parse_json(line)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return "not JSON"
+    if not isinstance(obj, dict):
+        return "not a JSON object"
+    return unwrap(obj) or "no event name"
+
+
+def unwrap(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The event record of a parsed line: itself, or the object in its ``message``."""
+    name = obj.get("event")
+    if isinstance(name, str) and name:
+        return obj
+    inner = obj.get("message")
+    if isinstance(inner, str) and inner.lstrip().startswith("{"):
+        try:
+            inner = parse_json(inner)
+        except (ValueError, RecursionError):
+            return None
+    if isinstance(inner, dict):
+        name = inner.get("event")
+        if isinstance(name, str) and name:
+            return inner
+    return None
+
+
+class LineReader:
+    """Iterates ``(line_number, bytes)`` of one archive file; never raises on content.
+
+    After iteration, ``damage`` says why the file ended early (or is ``None``),
+    and ``too_long`` lists the numbers of lines skipped for their length.
+    """
+
+    def __init__(self, path: Path, max_line: int = MAX_LINE) -> None:
+        self.path = path
+        self.max_line = max_line
+        self.damage: str | None = None
+        self.too_long: list[int] = []
+
+    def _chunks(self, fh: BinaryIO) -> Iterator[bytes]:
+        if fh.read(2) != b"\x1f\x8b":
+            fh.seek(0)
+            while chunk := fh.read(CHUNK):
+                yield chunk
+            return
+        fh.seek(0)
+        d = zlib.decompressobj(wbits=31)
+        while True:
+            raw = fh.read(CHUNK)
+            if not raw:
+                if not d.eof:
+                    self.damage = "gzip stream ends early (truncated file)"
+                else:
+                    rest = d.flush()
+                    if rest:
+                        yield rest
+                return
+            while raw:
+                try:
+                    out = d.decompress(raw)
+                except zlib.error as e:
+                    self.damage = f"gzip data is corrupt ({e})"
+                    return
+                if out:
+                    yield out
+                if d.eof:
+                    raw = d.unused_data
+                    if raw and raw[:2] != b"\x1f\x8b":
+                        self.damage = "trailing garbage after gzip stream"
+                        return
+                    if raw:
+                        d = zlib.decompressobj(wbits=31)
+                else:
+                    raw = b""
+
+    def __iter__(self) -> Iterator[tuple[int, bytes]]:
+        lineno = 0
+        buf = bytearray()
+        skipping = False
+        try:
+            with open(self.path, "rb") as fh:
+                for chunk in self._chunks(fh):
+                    start = 0
+                    while True:
+                        nl = chunk.find(b"\n", start)
+                        if nl < 0:
+                            if not skipping:
+                                buf += chunk[start:]
+                                if len(buf) > self.max_line:
+                                    skipping, buf = True, bytearray()
+                            break
+                        lineno += 1
+                        if skipping:
+                            self.too_long.append(lineno)
+                            skipping = False
+                        else:
+                            buf += chunk[start:nl]
+                            if len(buf) > self.max_line:
+                                self.too_long.append(lineno)
+                            else:
+                                yield lineno, bytes(buf)
+                        buf = bytearray()
+                        start = nl + 1
+        except OSError as e:
+            self.damage = f"read error ({e.strerror or e})"
+        if skipping:
+            self.too_long.append(lineno + 1)
+        elif buf and self.damage is None:
+            yield lineno + 1, bytes(buf)
+        elif buf:
+            pass  # an incomplete last line of a damaged file is not a complete line
+
+
+@dataclass
+class FileScan:
+    """What one pass over a file found: records with their line numbers, bad lines, damage."""
+
+    path: Path
+    records: list[tuple[int, dict[str, Any]]]
+    bad: list[BadLine]
+    damage: str | None
+
+
+def scan(path: Path, keep_records: bool = True) -> FileScan:
+    reader = LineReader(path)
+    records: list[tuple[int, dict[str, Any]]] = []
+    bad: list[BadLine] = []
+    for lineno, line in reader:
+        got = classify(line)
+        if got is None:
+            continue
+        if isinstance(got, str):
+            bad.append(BadLine(str(path), lineno, got))
+        elif keep_records:
+            records.append((lineno, got))
+    bad.extend(BadLine(str(path), n, f"line longer than {reader.max_line // (1024 * 1024)} MiB") for n in reader.too_long)
+    bad.sort(key=lambda b: b.line)
+    return FileScan(path, records, bad, reader.damage)

@@ -1,0 +1,46 @@
+"""Errors and exit codes: the one place that maps a failure to an exit code (spec section 8).
+
+Library code raises these; only the CLI turns them into a line on stderr and an
+exit code. Messages are one line and never contain credentials.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    CHECK_FAILED = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    UNAVAILABLE = 4
+    BUG = 5
+
+
+class CocoError(Exception):
+    """Base of every expected failure; ``str()`` is the one-line message."""
+
+    exit_code = ExitCode.BUG
+
+
+class UsageError(CocoError):
+    exit_code = ExitCode.USAGE
+
+
+class NotFound(CocoError):
+    exit_code = ExitCode.NOT_FOUND
+
+
+class SourceUnavailable(CocoError):
+    """No store, store busy, no connection, auth failure, timeout."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+class StoreBusy(SourceUnavailable):
+    pass
+
+
+def exit_code_for(error: BaseException) -> ExitCode:
+    return error.exit_code if isinstance(error, CocoError) else ExitCode.BUG

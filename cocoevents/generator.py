@@ -1,0 +1,412 @@
+"""A generator of realistic event archives, for tests, benchmarks and the demo.
+
+It simulates a fleet day - offers, demands, deliveries, robots with state
+changes and pilots supervising robots in shifts - and writes it the way the log
+shipper does: ``dt=YYYY-MM-DD/<epoch>-<uuid>.log.gz`` files of newline-delimited
+JSON, each record the application's JSON merged into Vector's own fields
+(``message``, ``kubernetes``, ``source_type``, ``file``, ``stream``). A small
+share of records is left unmerged (the application JSON only inside
+``message``), as an older shipper config did.
+
+Everything is drawn from ``random.Random(seed)``: the same arguments give the
+same bytes. ``scenarios()`` adds three hand-built stories on fixed ids (a
+failed delivery after a grounded robot was swapped and its pilot handed over,
+a simple failure, a clean reassignment) that the demo and the docs use.
+
+Run ``python -m cocoevents.generator OUT --events 1000000`` for a benchmark
+archive.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+Record = dict[str, Any]
+
+SERVICES = {
+    "offer": "demand-gateway",
+    "quote": "pricing",
+    "demand": "demand-service",
+    "trip": "dispatch",
+    "delivery": "delivery-service",
+    "attempt": "delivery-service",
+    "robot": "fleet-state",
+    "pilot": "pilot-ops",
+}
+MERCHANTS = [f"M-{i}" for i in range(100, 180)]
+ZONES = ["zone-mission", "zone-soma", "zone-castro", "zone-marina", "zone-sunset"]
+SOURCES = ["uber", "doordash", "wolt", "direct"]
+FAILURES = [
+    ("LID_STUCK", "Lid stuck closed at dropoff"),
+    ("HARDWARE_FAILURE", "Left drive motor overcurrent"),
+    ("CUSTOMER_UNREACHABLE", "Customer did not answer after 3 calls"),
+    ("BLOCKED_PATH", "Sidewalk blocked by construction"),
+]
+REJECTIONS = ["no_available_robots", "outside_service_area", "merchant_closed", "eta_too_long"]
+
+
+def iso(t: datetime, style: int = 0) -> str | int:
+    """The timestamp shapes services really emit: TS (ms Z), Go (ns, offset), epoch ms."""
+    if style == 1:
+        return t.strftime("%Y-%m-%dT%H:%M:%S.%f") + "123Z"
+    if style == 2:
+        return int(t.replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+
+@dataclass
+class Fleet:
+    """Knobs of a generated day."""
+
+    day: date = date(2026, 11, 25)
+    deliveries: int = 400
+    robots: int = 40
+    pilots: int = 10
+    seed: int = 7
+
+
+class _Day:
+    def __init__(self, fleet: Fleet) -> None:
+        self.f = fleet
+        self.rng = random.Random(fleet.seed)
+        self.start = datetime(fleet.day.year, fleet.day.month, fleet.day.day, 7, 0)
+        self.end = self.start + timedelta(hours=14)
+        self.out: list[tuple[datetime, Record]] = []
+        self.seq = 0
+
+    def emit(self, t: datetime, name: str, **payload: Any) -> None:
+        rng = self.rng
+        roll = rng.random()
+        style = 0 if roll < 0.9 else (1 if roll < 0.97 else 2)
+        rec: Record = {"event": name, "timestamp": iso(t, style), "level": "info"}
+        if name.endswith(".failed") or name == "robot.grounded" or "error" in payload:
+            rec["level"] = "error"
+        elif name in ("offer.rejected", "offer.expired", "demand.canceled", "trip.canceled", "attempt.rescued"):
+            rec["level"] = "warn"
+        rec.update(payload)
+        self.out.append((t, rec))
+
+    def pilots_and_robots(self) -> tuple[list[str], dict[str, list[tuple[datetime, datetime, str]]]]:
+        """Pilot shifts, each supervising a few robots; returns robot -> [(start, end, pilot)]."""
+        f, rng = self.f, self.rng
+        robots = [f"R-{100 + i}" for i in range(f.robots)]
+        supervision: dict[str, list[tuple[datetime, datetime, str]]] = {r: [] for r in robots}
+        pilots = [f"P-{100 + i}" for i in range(f.pilots)]
+        half = self.start + timedelta(hours=7)
+        for idx, robot in enumerate(robots):
+            self.emit(self.start - timedelta(minutes=rng.randint(5, 30)), "robot.deployed",
+                      robot_id=robot, zone_id=rng.choice(ZONES))
+            self.emit(self.end + timedelta(minutes=rng.randint(1, 30)), "robot.parked",
+                      robot_id=robot, parking_lot_id=f"LOT-{idx % 7}")
+        for shift, (s, e) in enumerate(((self.start, half), (half, self.end))):
+            for i, robot in enumerate(robots):
+                pilot = pilots[(i + shift * 3) % len(pilots)]
+                supervision[robot].append((s, e, pilot))
+                self.emit(s + timedelta(seconds=rng.randint(0, 50)), "pilot.assignment_started",
+                          pilot_id=pilot, robot_id=robot)
+                self.emit(e - timedelta(seconds=rng.randint(0, 50)), "pilot.assignment_ended",
+                          pilot_id=pilot, robot_id=robot)
+            for pilot in pilots:
+                self.emit(s - timedelta(minutes=2), "pilot.shift_started", pilot_id=pilot)
+                self.emit(e + timedelta(minutes=1), "pilot.shift_ended", pilot_id=pilot)
+        return robots, supervision
+
+    def run(self) -> list[Record]:
+        f, rng = self.f, self.rng
+        robots, _ = self.pilots_and_robots()
+        free_at = {r: self.start for r in robots}
+        span = (self.end - self.start).total_seconds() - 3600
+        for n in range(f.deliveries):
+            t0 = self.start + timedelta(seconds=span * n / max(f.deliveries, 1) + rng.random() * 30)
+            offer = f"O-{300000 + n}"
+            source = rng.choice(SOURCES)
+            merchant = rng.choice(MERCHANTS)
+            self.emit(t0, "offer.received", offer_id=offer, source=source, merchant_id=merchant)
+            self.emit(t0 + timedelta(seconds=1), "quote.requested", offer_id=offer, source=source)
+            self.emit(t0 + timedelta(seconds=2), "quote.provided", offer_id=offer, source=source,
+                      quote_cents=rng.randint(199, 899), eta_s=rng.randint(900, 2700))
+            roll = rng.random()
+            if roll < 0.08:
+                self.emit(t0 + timedelta(seconds=4), "offer.rejected", offer_id=offer, source=source,
+                          rejection_reason=rng.choice(REJECTIONS))
+                continue
+            if roll < 0.11:
+                self.emit(t0 + timedelta(seconds=60), "offer.expired", offer_id=offer, source=source)
+                continue
+            self.delivery(n, t0, offer, source, merchant, robots, free_at)
+        self.out.sort(key=lambda p: p[0])
+        return [r for _, r in self.out]
+
+    def delivery(self, n: int, t0: datetime, offer: str, source: str, merchant: str,
+                 robots: list[str], free_at: dict[str, datetime]) -> None:
+        rng = self.rng
+        delivery, demand = f"D{200000 + n}", f"DM-{200000 + n}"
+        robot = min(robots, key=lambda r: (free_at[r], r))
+        t = max(t0 + timedelta(seconds=5), free_at[robot])
+        e = self.emit
+        e(t, "offer.accepted", offer_id=offer, source=source)
+        e(t + timedelta(seconds=2), "demand.created", demand_id=demand, offer_id=offer, merchant_id=merchant)
+        t += timedelta(seconds=rng.randint(5, 40))
+        e(t, "demand.assigned", demand_id=demand, delivery_id=delivery, robot_id=robot)
+        e(t, "robot.state_changed", robot_id=robot, from_state="idle", to_state="delivering")
+        e(t + timedelta(seconds=1), "trip.created", delivery_id=delivery, robot_id=robot, trip_id=f"T-{n}")
+        e(t + timedelta(seconds=2), "trip.started", delivery_id=delivery, robot_id=robot, trip_id=f"T-{n}")
+        e(t + timedelta(seconds=3), "demand.active", demand_id=demand, delivery_id=delivery)
+        t += timedelta(seconds=rng.randint(300, 900))
+        for step in ("pickup_arrival", "pickup_started", "pickup_completed"):
+            e(t, f"delivery.{step}", delivery_id=delivery, robot_id=robot, merchant_id=merchant)
+            t += timedelta(seconds=rng.randint(20, 200))
+        e(t, "demand.etas_updated", demand_id=demand, delivery_id=delivery, eta_s=rng.randint(300, 1200))
+        e(t, "attempt.started", delivery_id=delivery, robot_id=robot, attempt=1)
+        t += timedelta(seconds=rng.randint(400, 1200))
+        if rng.random() < 0.05:
+            code, message = rng.choice(FAILURES)
+            e(t, "attempt.failed", delivery_id=delivery, robot_id=robot, attempt=1)
+            e(t, "delivery.failed", delivery_id=delivery, robot_id=robot, error={"code": code, "message": message})
+            e(t + timedelta(seconds=3), "demand.canceled", demand_id=demand, delivery_id=delivery,
+              reason="delivery_failed")
+            e(t + timedelta(seconds=4), "trip.canceled", delivery_id=delivery, robot_id=robot, trip_id=f"T-{n}")
+        else:
+            for step in ("dropoff_arrival", "dropoff_started", "dropoff_completed"):
+                e(t, f"delivery.{step}", delivery_id=delivery, robot_id=robot)
+                t += timedelta(seconds=rng.randint(15, 120))
+            e(t, "attempt.completed", delivery_id=delivery, robot_id=robot, attempt=1)
+            e(t + timedelta(seconds=1), "trip.completed", delivery_id=delivery, robot_id=robot, trip_id=f"T-{n}")
+            e(t + timedelta(seconds=2), "demand.fulfilled", demand_id=demand, delivery_id=delivery)
+        t += timedelta(seconds=5)
+        e(t, "robot.state_changed", robot_id=robot, from_state="delivering", to_state="idle")
+        free_at[robot] = t + timedelta(seconds=rng.randint(30, 600))
+
+
+def fleet_day(fleet: Fleet) -> list[Record]:
+    """The application records of one simulated day, in time order."""
+    return _Day(fleet).run()
+
+
+def scenarios(day: date = date(2026, 11, 25)) -> list[Record]:
+    """Three stories on fixed ids, for the demo, the docs and the tests.
+
+    - D12345: R-7 is grounded mid-trip; the delivery moves to R-12, whose pilot
+      hands over from P-3 to P-5; the dropoff fails (lid stuck); demand canceled.
+    - D12346: a plain failed delivery on R-8 (customer unreachable).
+    - D12347: R-8 breaks down on the way to pickup, R-9 takes over and delivers.
+    """
+    base = datetime(day.year, day.month, day.day, 10, 0)
+
+    def at(minutes: float) -> str:
+        t = base + timedelta(minutes=minutes)
+        return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
+
+    def ev(m: float, name: str, **p: Any) -> Record:
+        level = "error" if (name.endswith(".failed") or name == "robot.grounded") else (
+            "warn" if name in ("demand.canceled", "trip.canceled", "offer.rejected", "attempt.rescued") else "info")
+        return {"event": name, "timestamp": at(m), "level": level, **p}
+
+    d, dm, o = "D12345", "DM-12345", "O-12345"
+    story = [
+        # pilots supervising the robots involved
+        ev(-200, "pilot.shift_started", pilot_id="P-3"),
+        ev(-180, "pilot.assignment_started", pilot_id="P-3", robot_id="R-12"),
+        ev(-170, "pilot.assignment_started", pilot_id="P-4", robot_id="R-7"),
+        ev(-150, "robot.deployed", robot_id="R-7", zone_id="zone-mission"),
+        ev(-150, "robot.deployed", robot_id="R-12", zone_id="zone-mission"),
+        ev(-90, "pilot.shift_started", pilot_id="P-5"),
+        # D12345
+        ev(-2, "offer.received", offer_id=o, source="doordash", merchant_id="M-123"),
+        ev(-1.9, "quote.requested", offer_id=o, source="doordash"),
+        ev(-1.8, "quote.provided", offer_id=o, source="doordash", quote_cents=499, eta_s=1500),
+        ev(-1.5, "offer.accepted", offer_id=o, source="doordash"),
+        ev(-1.4, "demand.created", demand_id=dm, offer_id=o, merchant_id="M-123"),
+        ev(0, "demand.assigned", demand_id=dm, delivery_id=d, robot_id="R-7"),
+        ev(0, "robot.state_changed", robot_id="R-7", from_state="idle", to_state="delivering"),
+        ev(0.1, "trip.created", delivery_id=d, robot_id="R-7", trip_id="T-12345-1"),
+        ev(0.2, "trip.started", delivery_id=d, robot_id="R-7", trip_id="T-12345-1"),
+        ev(0.3, "demand.active", demand_id=dm, delivery_id=d),
+        ev(9, "delivery.pickup_arrival", delivery_id=d, robot_id="R-7", merchant_id="M-123"),
+        ev(10, "delivery.pickup_started", delivery_id=d, robot_id="R-7", merchant_id="M-123"),
+        ev(12, "delivery.pickup_completed", delivery_id=d, robot_id="R-7", merchant_id="M-123"),
+        ev(15, "robot.state_changed", robot_id="R-7", from_state="delivering", to_state="degraded",
+           reason="wheel_slip"),
+        ev(16.5, "robot.grounded", robot_id="R-7", reason="left_motor_overcurrent",
+           error={"code": "MOTOR_OVERCURRENT", "message": "Left drive motor overcurrent"}),
+        ev(17, "trip.canceled", delivery_id=d, robot_id="R-7", trip_id="T-12345-1", reason="robot_grounded"),
+        ev(18, "demand.assigned", demand_id=dm, delivery_id=d, robot_id="R-12"),
+        ev(18, "robot.state_changed", robot_id="R-12", from_state="idle", to_state="delivering"),
+        ev(18.2, "trip.created", delivery_id=d, robot_id="R-12", trip_id="T-12345-2"),
+        ev(18.3, "trip.started", delivery_id=d, robot_id="R-12", trip_id="T-12345-2"),
+        ev(20, "pilot.assignment_ended", pilot_id="P-4", robot_id="R-7"),
+        ev(24, "delivery.pickup_arrival", delivery_id=d, robot_id="R-12", note="handover from R-7"),
+        ev(25, "delivery.pickup_completed", delivery_id=d, robot_id="R-12"),
+        ev(26, "pilot.assignment_ended", pilot_id="P-3", robot_id="R-12"),
+        ev(26.1, "pilot.assignment_started", pilot_id="P-5", robot_id="R-12"),
+        ev(27, "demand.etas_updated", demand_id=dm, delivery_id=d, eta_s=1260),
+        ev(27.5, "attempt.started", delivery_id=d, robot_id="R-12", pilot_id="P-5", attempt=1),
+        # 14 minutes of silence on the way to the customer
+        ev(41.55, "delivery.dropoff_arrival", delivery_id=d, robot_id="R-12"),
+        ev(42, "delivery.dropoff_started", delivery_id=d, robot_id="R-12", pilot_id="P-5"),
+        ev(43, "attempt.failed", delivery_id=d, robot_id="R-12", pilot_id="P-5", attempt=1,
+           error={"code": "LID_STUCK", "message": "Lid stuck closed at dropoff"}),
+        ev(43.1, "delivery.failed", delivery_id=d, robot_id="R-12",
+           error={"code": "LID_STUCK", "message": "Lid stuck closed at dropoff"}),
+        ev(44, "demand.canceled", demand_id=dm, delivery_id=d, reason="delivery_failed"),
+        ev(44.5, "robot.state_changed", robot_id="R-12", from_state="delivering", to_state="returning"),
+        ev(60, "pilot.assignment_ended", pilot_id="P-5", robot_id="R-12"),
+        ev(75, "robot.parked", robot_id="R-7", parking_lot_id="LOT-2"),
+    ]
+    # D12346: plain failure on R-8; D12347: R-8 breaks down, R-9 delivers.
+    story += [
+        ev(-100, "pilot.assignment_started", pilot_id="P-6", robot_id="R-8"),
+        ev(-100, "pilot.assignment_started", pilot_id="P-6", robot_id="R-9"),
+        ev(90, "offer.received", offer_id="O-12346", source="uber", merchant_id="M-130"),
+        ev(90.5, "offer.accepted", offer_id="O-12346", source="uber"),
+        ev(90.6, "demand.created", demand_id="DM-12346", offer_id="O-12346", merchant_id="M-130"),
+        ev(91, "demand.assigned", demand_id="DM-12346", delivery_id="D12346", robot_id="R-8"),
+        ev(91.1, "trip.started", delivery_id="D12346", robot_id="R-8", trip_id="T-12346"),
+        ev(101, "delivery.pickup_completed", delivery_id="D12346", robot_id="R-8"),
+        ev(115, "delivery.dropoff_arrival", delivery_id="D12346", robot_id="R-8"),
+        ev(119, "delivery.failed", delivery_id="D12346", robot_id="R-8",
+           error={"code": "CUSTOMER_UNREACHABLE", "message": "Customer did not answer after 3 calls"}),
+        ev(119.5, "demand.canceled", demand_id="DM-12346", delivery_id="D12346", reason="delivery_failed"),
+        ev(130, "offer.received", offer_id="O-12347", source="wolt", merchant_id="M-131"),
+        ev(130.5, "offer.accepted", offer_id="O-12347", source="wolt"),
+        ev(130.6, "demand.created", demand_id="DM-12347", offer_id="O-12347", merchant_id="M-131"),
+        ev(131, "demand.assigned", demand_id="DM-12347", delivery_id="D12347", robot_id="R-8"),
+        ev(133, "robot.grounded", robot_id="R-8", reason="battery_fault",
+           error={"code": "BATTERY_FAULT", "message": "Cell imbalance"}),
+        ev(134, "demand.assigned", demand_id="DM-12347", delivery_id="D12347", robot_id="R-9"),
+        ev(140, "delivery.pickup_completed", delivery_id="D12347", robot_id="R-9"),
+        ev(152, "delivery.dropoff_completed", delivery_id="D12347", robot_id="R-9"),
+        ev(152.5, "demand.fulfilled", demand_id="DM-12347", delivery_id="D12347"),
+        ev(200, "pilot.assignment_ended", pilot_id="P-6", robot_id="R-8"),
+        ev(200, "pilot.assignment_ended", pilot_id="P-6", robot_id="R-9"),
+    ]
+    return story
+
+
+_NODES = [f"ip-10-0-{i}-{10 + i * 7}.ec2.internal" for i in range(6)]
+
+
+def ship(rec: Record, rng: random.Random, *, merged: bool = True) -> Record:
+    """Wrap an application record the way the log shipper does."""
+    name = str(rec.get("event", ""))
+    service = SERVICES.get(name.split(".")[0], "misc")
+    pod = f"{service}-7d9f{rng.randrange(16**4):04x}-{rng.randrange(36**5):05x}"
+    node = _NODES[rng.randrange(len(_NODES))]
+    shipped: Record = {
+        "file": f"/var/log/pods/delivery_{pod}_{rng.getrandbits(64):016x}/{service}/0.log",
+        "kubernetes": {
+            "container_id": f"containerd://{rng.getrandbits(128):032x}",
+            "container_image": f"123456789012.dkr.ecr.us-west-2.amazonaws.com/{service}:1.{rng.randrange(90)}.0",
+            "container_name": service,
+            "namespace_labels": {"kubernetes.io/metadata.name": "delivery"},
+            "node_labels": {"topology.kubernetes.io/zone": "us-west-2a", "node.kubernetes.io/instance-type": "m6i.xlarge"},
+            "pod_ip": f"10.0.{rng.randrange(256)}.{rng.randrange(256)}",
+            "pod_labels": {"app.kubernetes.io/name": service, "pod-template-hash": pod.split("-")[-2]},
+            "pod_name": pod,
+            "pod_namespace": "delivery",
+            "pod_node_name": node,
+            "pod_owner": f"ReplicaSet/{service}-7d9f",
+        },
+        "message": json.dumps(rec, separators=(",", ":")),
+        "source_type": "kubernetes_logs",
+        "stream": "stdout",
+    }
+    if merged:
+        shipped.update(rec)
+    return shipped
+
+
+def write_archive(records: Iterable[Record], root: str | os.PathLike[str], *, seed: int = 7,
+                  per_file: int = 5000, unmerged_share: float = 0.02, junk_every: int = 0) -> list[Path]:
+    """Write records (in time order) as the shipper's ``dt=`` folders of ``.log.gz`` files.
+
+    ``junk_every=N`` adds a non-JSON line after every N records, as a log shipper
+    occasionally lets through.
+    """
+    rng = random.Random(seed)
+    root = Path(root)
+    paths: list[Path] = []
+    batch: list[str] = []
+    batch_day: str | None = None
+    batch_start: datetime | None = None
+    count = 0
+
+    def flush() -> None:
+        nonlocal batch, batch_day
+        if not batch:
+            return
+        assert batch_day is not None and batch_start is not None
+        folder = root / f"dt={batch_day}"
+        folder.mkdir(parents=True, exist_ok=True)
+        key = f"{int(batch_start.replace(tzinfo=timezone.utc).timestamp())}-{uuid.UUID(int=rng.getrandbits(128))}"
+        path = folder / f"{key}.log.gz"
+        with gzip.open(path, "wt", encoding="utf-8", compresslevel=6) as fh:
+            fh.write("\n".join(batch) + "\n")
+        paths.append(path)
+        batch = []
+
+    for rec in records:
+        when = _record_time(rec)
+        day = when.strftime("%Y-%m-%d")
+        if day != batch_day or len(batch) >= per_file:
+            flush()
+            batch_day, batch_start = day, when
+        shipped = ship(rec, rng, merged=rng.random() >= unmerged_share)
+        batch.append(json.dumps(shipped, separators=(",", ":")))
+        count += 1
+        if junk_every and count % junk_every == 0:
+            batch.append(f"{when.isoformat()} WARN shipper: dropped partial line")
+    flush()
+    return paths
+
+
+def _record_time(rec: Record) -> datetime:
+    from .timestamps import parse_timestamp, to_datetime
+
+    us = parse_timestamp(rec.get("timestamp"))
+    return to_datetime(us).replace(tzinfo=None) if us is not None else datetime(1970, 1, 1)
+
+
+def sized_fleet(events: int, seed: int = 7) -> Fleet:
+    """A fleet whose day has about ``events`` records (about 20 per delivery)."""
+    deliveries = max(10, events // 20)
+    return Fleet(deliveries=deliveries, robots=max(8, deliveries // 30), pilots=max(3, deliveries // 300), seed=seed)
+
+
+def demo_records() -> list[Record]:
+    """The demo day: a small fleet day plus the scenarios, in time order."""
+    recs = fleet_day(Fleet(deliveries=300, robots=30, pilots=8, seed=7)) + scenarios()
+    recs.sort(key=lambda r: _record_time(r))
+    return recs
+
+
+def _records_in_order(events: int, seed: int) -> Iterator[Record]:
+    yield from fleet_day(sized_fleet(events, seed))
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m cocoevents.generator", description=__doc__.split("\n\n")[0])
+    p.add_argument("out", help="archive root folder to write dt=YYYY-MM-DD/ folders into")
+    p.add_argument("--events", type=int, default=100_000, help="about how many events")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--junk-every", type=int, default=0, help="add a junk line every N records")
+    p.add_argument("--demo", action="store_true", help="write the demo day (fleet + scenarios) instead")
+    a = p.parse_args(argv)
+    recs: Iterable[Record] = demo_records() if a.demo else _records_in_order(a.events, a.seed)
+    paths = write_archive(recs, a.out, seed=a.seed, junk_every=a.junk_every)
+    print(f"wrote {len(paths)} files under {a.out}", file=__import__("sys").stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,144 @@
+"""SQL of the local store: schema, the line classifier and the timestamp grammar.
+
+The classifier turns raw archive lines into event rows inside DuckDB, so that
+parsing a million JSON lines runs in DuckDB's C++ JSON reader rather than in a
+Python loop. It follows ``archive.classify`` and ``timestamps.parse_timestamp``
+rule for rule (same regular expression, same epoch rule, same range), and
+tests hold the two to the same answers.
+"""
+
+from __future__ import annotations
+
+from ..timestamps import ISO_PATTERN, MAX_US, MIN_US, SECONDS_LIMIT
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+INSERT OR IGNORE INTO meta VALUES ('schema', '{SCHEMA_VERSION}');
+CREATE SEQUENCE IF NOT EXISTS file_ids START 1;
+CREATE TABLE IF NOT EXISTS files (
+    file_id BIGINT PRIMARY KEY,
+    sha256 VARCHAR NOT NULL UNIQUE,
+    path VARCHAR NOT NULL,
+    bytes BIGINT NOT NULL,
+    events BIGINT NOT NULL,
+    bad_lines BIGINT NOT NULL,
+    damage VARCHAR,
+    loaded_at TIMESTAMP NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    event VARCHAR,
+    ts TIMESTAMP,
+    delivery_id VARCHAR,
+    robot_id VARCHAR,
+    pilot_id VARCHAR,
+    demand_id VARCHAR,
+    offer_id VARCHAR,
+    record VARCHAR USING COMPRESSION zstd,
+    file_id BIGINT NOT NULL
+);
+"""
+
+# ART indexes: a point lookup by any id, or a robot/pilot's events, reads a few
+# blocks instead of scanning the column; time filters then use the zone maps
+# of ``ts`` (files arrive roughly in time order).
+INDEXES = """
+CREATE INDEX IF NOT EXISTS events_delivery ON events (delivery_id);
+CREATE INDEX IF NOT EXISTS events_robot ON events (robot_id);
+CREATE INDEX IF NOT EXISTS events_pilot ON events (pilot_id);
+CREATE INDEX IF NOT EXISTS events_demand ON events (demand_id);
+CREATE INDEX IF NOT EXISTS events_offer ON events (offer_id);
+"""
+
+_PATTERN_SQL = ISO_PATTERN.replace("'", "''")
+
+MACROS = f"""
+CREATE OR REPLACE TEMP MACRO coco_offset_min(tz) AS
+    CASE WHEN tz IN ('', 'Z', 'z') THEN 0
+         ELSE (CASE WHEN tz[1] = '-' THEN -1 ELSE 1 END)
+              * (CAST(substr(replace(tz, ':', ''), 2, 2) AS INTEGER) * 60
+                 + coalesce(TRY_CAST(nullif(substr(replace(tz, ':', ''), 4, 2), '') AS INTEGER), 0))
+    END;
+CREATE OR REPLACE TEMP MACRO coco_iso_parts(s) AS
+    regexp_extract(s, '{_PATTERN_SQL}', ['y', 'mo', 'd', 'h', 'mi', 's', 'f', 'tz']);
+CREATE OR REPLACE TEMP MACRO coco_iso_slow(p) AS
+    CASE WHEN p.y NOT IN ('', '0000') THEN epoch_us(TRY_CAST(
+        p.y || '-' || p.mo || '-' || p.d || ' ' || p.h || ':' || p.mi || ':'
+        || coalesce(nullif(p.s, ''), '00') || '.' || rpad(left(p.f, 6), 6, '0') AS TIMESTAMP))
+        - coco_offset_min(p.tz) * 60000000::BIGINT END;
+CREATE OR REPLACE TEMP MACRO coco_id(j) AS
+    CASE WHEN json_type(j) = 'VARCHAR' THEN nullif(j ->> '$', '') END;
+"""
+
+_PATHS = "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id', '$.message']"
+
+
+def classify_insert(source: str) -> str:
+    """``INSERT`` of every non-blank line of ``source`` (columns ``file_id, line``).
+
+    Good lines get their event name; bad ones are inserted with ``event`` NULL
+    so the caller can count them per file and delete them in the same
+    transaction, which keeps this a single pass over the data. Each step is its
+    own CTE so no expression is evaluated twice (DuckDB macros are inlined).
+    """
+    return f"""
+INSERT INTO events
+WITH p AS (
+    SELECT file_id, line, try(json_extract(line, {_PATHS})) AS v
+    FROM {source}
+), u AS (
+    SELECT file_id, line, v, coco_id(v[1]) AS name, json_type(v[8]) AS mtype
+    FROM p
+    WHERE v IS NOT NULL OR NOT regexp_full_match(line, '\\s*')
+), w AS (
+    SELECT file_id,
+           CASE WHEN name IS NOT NULL THEN line
+                WHEN mtype = 'OBJECT' THEN CAST(v[8] AS VARCHAR)
+                WHEN mtype = 'VARCHAR' THEN v[8] ->> '$'
+                ELSE line END AS rec,
+           CASE WHEN name IS NOT NULL THEN v
+                WHEN mtype = 'OBJECT' THEN json_extract(v[8], {_PATHS})
+                WHEN mtype = 'VARCHAR' AND starts_with(ltrim(v[8] ->> '$'), '{{')
+                    THEN try(json_extract(v[8] ->> '$', {_PATHS}))
+           END AS v
+    FROM u
+), x AS (
+    SELECT file_id, rec, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj
+    FROM w
+), y AS (
+    SELECT *, CASE WHEN ttype = 'VARCHAR' THEN tj ->> '$' END AS tstr,
+              CASE WHEN ttype IN ('BIGINT', 'UBIGINT') THEN TRY_CAST(tj AS HUGEINT) END AS tint,
+              CASE WHEN ttype = 'DOUBLE' THEN TRY_CAST(tj AS DOUBLE) END AS tdbl
+    FROM x
+), z AS (
+    SELECT *,
+        CASE WHEN tstr IS NOT NULL THEN
+                 CASE WHEN length(tstr) <= 64 AND regexp_full_match(tstr, '{_PATTERN_SQL}')
+                      THEN coalesce(epoch_us(TRY_CAST(tstr AS TIMESTAMPTZ)), coco_iso_slow(coco_iso_parts(tstr))) END
+             WHEN tint IS NOT NULL THEN tint * CASE WHEN tint < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
+             WHEN tdbl IS NOT NULL THEN TRY_CAST(floor(tdbl * CASE WHEN tdbl < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
+                                                      + 0.5) AS HUGEINT)
+        END AS us
+    FROM y
+)
+SELECT name, CASE WHEN us BETWEEN {MIN_US} AND {MAX_US} THEN make_timestamp(CAST(us AS BIGINT)) END,
+       coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id
+FROM z
+"""
+
+
+def csv_lines(max_line: int) -> str:
+    """A line source over DuckDB's CSV reader: one VARCHAR column, no quoting, with the file name."""
+    return f"""(SELECT f.file_id, r.line
+    FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, delim = chr(1), quote = '', escape = '',
+                  header = false, auto_detect = false, max_line_size = {max_line}, filename = true,
+                  compression = 'auto') AS r
+    JOIN batch_files AS f ON f.path = r.filename)"""
+
+
+TEXT_LINES = """(SELECT $file_id::BIGINT AS file_id, unnest(string_split($text, chr(10))) AS line)"""
+
+# What an id lookup (timeline subject kinds) finds.
+KIND_COLUMNS = {"delivery": "delivery_id", "robot": "robot_id", "pilot": "pilot_id"}
+ID_COLUMNS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")

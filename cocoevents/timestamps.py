@@ -1,0 +1,135 @@
+"""Timestamps: the one definition of a usable event time (spec section 1).
+
+A time is carried as an ``int`` of microseconds since the Unix epoch, UTC.
+``parse_timestamp`` accepts exactly:
+
+- ISO 8601 strings, ``T`` or a space between date and time, seconds optional,
+  fractional seconds of any length (kept to the microsecond, the rest cut),
+  then ``Z``, a numeric offset (``+02:00``, ``+0200``, ``+02``) or nothing (UTC);
+- JSON numbers (not booleans): epoch seconds when below 1e11, else milliseconds.
+
+Anything else, and any time outside years 1-9999, is unusable: the function
+returns ``None`` and never raises. The store's SQL loader
+(``cocoevents.store.sql``) implements the same grammar with the same regular
+expression; a test checks that both agree.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+# Shared with the SQL loader: RE2 (DuckDB) and Python's re read it alike.
+ISO_PATTERN = (
+    r"^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([01][0-9]|2[0-3]):([0-5][0-9])"
+    r"(?::([0-5][0-9])(?:[.,]([0-9]+))?)?"
+    r"\s*([Zz]|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?\s*$"
+)
+_ISO = re.compile(ISO_PATTERN)
+
+EPOCH = datetime(1970, 1, 1)
+MIN_US = (datetime(1, 1, 1) - EPOCH) // timedelta(microseconds=1)
+MAX_US = (datetime(9999, 12, 31, 23, 59, 59, 999999) - EPOCH) // timedelta(microseconds=1)
+SECONDS_LIMIT = 1e11
+
+
+def offset_minutes(tz: str | None) -> int:
+    """Minutes east of UTC of a ``Z``/``+HH[:MM]`` suffix (0 for none)."""
+    if not tz or tz in ("Z", "z"):
+        return 0
+    sign = -1 if tz[0] == "-" else 1
+    digits = tz[1:].replace(":", "")
+    return sign * (int(digits[:2]) * 60 + int(digits[2:4] or 0))
+
+
+def parse_timestamp(value: Any) -> int | None:
+    """Epoch microseconds (UTC) of a record's ``timestamp`` value, or ``None``."""
+    try:
+        if isinstance(value, bool):
+            return None
+        if isinstance(value, (int, float)):
+            return _from_number(value)
+        if isinstance(value, str):
+            return _from_iso(value)
+    except (ValueError, OverflowError, ArithmeticError):
+        return None
+    return None
+
+
+def _in_range(us: int) -> int | None:
+    return us if MIN_US <= us <= MAX_US else None
+
+
+def _from_number(value: float) -> int | None:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    scale = 1_000_000 if value < SECONDS_LIMIT else 1_000
+    if isinstance(value, int):
+        return _in_range(value * scale)
+    return _in_range(math.floor(value * scale + 0.5))
+
+
+def _from_iso(text: str) -> int | None:
+    if len(text) > 64:
+        return None
+    m = _ISO.match(text)
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, frac, tz = m.groups()
+    micro = int((frac or "")[:6].ljust(6, "0"))
+    dt = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second or 0), micro)
+    us = (dt - EPOCH) // timedelta(microseconds=1)
+    return _in_range(us - offset_minutes(tz) * 60_000_000)
+
+
+def to_datetime(us: int) -> datetime:
+    """Aware UTC datetime of epoch microseconds."""
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)
+
+
+def format_ts(us: int | None) -> str | None:
+    """ISO 8601 UTC with milliseconds and ``Z`` (spec section 1); ``None`` stays ``None``."""
+    if us is None:
+        return None
+    dt = EPOCH + timedelta(microseconds=us)
+    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+
+
+def now_us() -> int:
+    return (datetime.now(timezone.utc).replace(tzinfo=None) - EPOCH) // timedelta(microseconds=1)
+
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
+_UNIT_US = {"ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000, "w": 604_800_000_000}
+
+
+def parse_duration(text: str, default_unit: str = "s") -> int:
+    """Microseconds of ``90``, ``30s``, ``5m``, ``2h``, ``3d``, ``1w``; ``ValueError`` otherwise."""
+    m = _DURATION.match(text or "")
+    if m is None:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30s, 5m, 2h, 3d)")
+    number, unit = m.groups()
+    us = float(number) * _UNIT_US[unit or default_unit]
+    if us > MAX_US - MIN_US:
+        raise ValueError(f"duration too long: {text!r}")
+    return int(us)
+
+
+def parse_time_option(text: str, now: int | None = None) -> int:
+    """A ``--since``/``--until`` value: ISO 8601 (as for records) or a duration ago (``2h``)."""
+    if text is None or not text.strip():
+        raise ValueError("empty time")
+    if _DURATION.match(text):
+        base = now_us() if now is None else now
+        us = base - parse_duration(text)
+        if us < MIN_US:
+            raise ValueError(f"time too far back: {text!r}")
+        return us
+    us = _from_iso(text) if len(text) <= 64 else None
+    if us is None and re.match(r"^\s*\d{4}-\d{2}-\d{2}\s*$", text):
+        us = _from_iso(text.strip() + "T00:00:00Z")
+    if us is None:
+        raise ValueError(f"not a time: {text!r} (use ISO 8601 like 2026-11-25T10:00:00Z, or 2h, 3d ago)")
+    return us
