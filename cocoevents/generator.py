@@ -348,8 +348,9 @@ def write_archive(records: Iterable[Record], root: str | os.PathLike[str], *, se
         folder.mkdir(parents=True, exist_ok=True)
         key = f"{int(batch_start.replace(tzinfo=timezone.utc).timestamp())}-{uuid.UUID(int=rng.getrandbits(128))}"
         path = folder / f"{key}.log.gz"
-        with gzip.open(path, "wt", encoding="utf-8", compresslevel=6) as fh:
-            fh.write("\n".join(batch) + "\n")
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
+                                                   compresslevel=6) as fh:
+            fh.write(("\n".join(batch) + "\n").encode("utf-8"))
         paths.append(path)
         batch = []
 

@@ -313,9 +313,9 @@ def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 
         con.close()
 
 
-ROW_COLUMNS = "event, epoch_us(ts), delivery_id, robot_id, pilot_id, demand_id, offer_id, record"
+ROW_COLUMNS = "rowid, epoch_us(ts), record"
 
 
 def fetch_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Event rows ``(event, ts_us, delivery_id, robot_id, pilot_id, demand_id, offer_id, record)``."""
+    """Event rows ``(rowid, ts_us, record)``: the row's identity, its stored time and the record."""
     return con.execute(f"SELECT {ROW_COLUMNS} FROM events WHERE {where}", list(params)).fetchall()

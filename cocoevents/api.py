@@ -1,0 +1,130 @@
+"""The library API: ``timeline()`` for a stored subject, ``timeline_from_records()`` for a list.
+
+Both parse the same option strings the CLI takes (``since="2h"``, ``gap="5m"``)
+and raise ``UsageError``/``NotFound``/``SourceUnavailable`` on bad options,
+unknown ids or an unreachable source.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .core.memory import MemorySource
+from .core.model import Timeline
+from .core.sessionize import EventSource, Options, delivery_timeline, pilot_timeline, robot_timeline
+from .errors import NotFound, UsageError
+from .timestamps import now_us, parse_duration, parse_time_option
+
+KINDS = ("delivery", "robot", "pilot")
+DEFAULT_ACTOR_RANGE = "24h"
+MAX_ID_LENGTH = 4096
+
+
+def parse_options(
+    *,
+    since: str | int | None = None,
+    until: str | int | None = None,
+    gap: str = "5m",
+    pad: str = "0s",
+    assignment_lookback: str = "12h",
+    now: int | None = None,
+) -> Options:
+    """CLI-style option values to ``Options``; ``UsageError`` names the bad one."""
+
+    def duration(name: str, text: str) -> int:
+        try:
+            return parse_duration(text)
+        except ValueError as e:
+            raise UsageError(f"--{name}: {e}") from None
+
+    def moment(name: str, value: str | int | None) -> int | None:
+        if value is None or isinstance(value, int):
+            return value
+        try:
+            return parse_time_option(value, now)
+        except ValueError as e:
+            raise UsageError(f"--{name}: {e}") from None
+
+    opts = Options(
+        gap_us=duration("gap", gap),
+        pad_us=duration("pad", pad),
+        assignment_lookback_us=duration("assignment-lookback", assignment_lookback),
+        since=moment("since", since),
+        until=moment("until", until),
+    )
+    if opts.since is not None and opts.until is not None and opts.since > opts.until:
+        raise UsageError("--since is after --until")
+    return opts
+
+
+def resolve_kind(source: EventSource, subject_id: str, kind: str | None) -> str:
+    """The subject's kind: ``kind`` when given, else the one kind of id that holds it."""
+    if kind is not None:
+        if kind not in KINDS:
+            raise UsageError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        return kind
+    kinds = source.kinds(subject_id)
+    if not kinds:
+        raise NotFound(f"no delivery, robot or pilot has the id {subject_id!r}")
+    if len(kinds) > 1:
+        raise UsageError(
+            f"{subject_id!r} is ambiguous: it is a {' and a '.join(kinds)} id; add --kind {'|'.join(kinds)}"
+        )
+    return kinds[0]
+
+
+def check_id(subject_id: str) -> None:
+    if not subject_id or not subject_id.strip():
+        raise UsageError("the id is empty")
+    if len(subject_id) > MAX_ID_LENGTH:
+        raise UsageError(f"the id is {len(subject_id)} characters long; ids are at most {MAX_ID_LENGTH}")
+    if "\x00" in subject_id:
+        raise UsageError("the id contains a NUL character")
+
+
+def build(source: EventSource, subject_id: str, kind: str | None, opts: Options, now: int | None = None) -> Timeline:
+    check_id(subject_id)
+    kind = resolve_kind(source, subject_id, kind)
+    if kind == "delivery":
+        return delivery_timeline(source, subject_id, opts)
+    if opts.since is None or opts.until is None:
+        current = now_us() if now is None else now
+        until = opts.until if opts.until is not None else current
+        since = opts.since if opts.since is not None else until - parse_duration(DEFAULT_ACTOR_RANGE)
+        if since > until:
+            raise UsageError("--since is after --until")
+        opts = Options(opts.gap_us, opts.pad_us, opts.assignment_lookback_us, since, until)
+    return robot_timeline(source, subject_id, opts) if kind == "robot" else pilot_timeline(source, subject_id, opts)
+
+
+def timeline(
+    subject_id: str,
+    *,
+    kind: str | None = None,
+    since: str | int | None = None,
+    until: str | int | None = None,
+    gap: str = "5m",
+    pad: str = "0s",
+    assignment_lookback: str = "12h",
+    store: str | Path | None = None,
+    source: EventSource | None = None,
+) -> Timeline:
+    """The timeline of a delivery, robot or pilot from the local store (or ``source``)."""
+    opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback)
+    if source is not None:
+        return build(source, subject_id, kind, opts)
+    from .sources.local import LocalSource
+
+    local = LocalSource(Path(store) if store else None)
+    try:
+        return build(local, subject_id, kind, opts)
+    finally:
+        local.close()
+
+
+def timeline_from_records(
+    records: Iterable[Mapping[str, Any]], subject_id: str, *, kind: str | None = None, **options: Any
+) -> Timeline:
+    """The timeline of ``subject_id`` over records held in memory (no store needed)."""
+    return build(MemorySource(records), subject_id, kind, parse_options(**options))

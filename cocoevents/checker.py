@@ -1,0 +1,97 @@
+"""``coco check``: archive files against the registry, without loading them.
+
+Reports unknown event names (with counts), missing required fields and other
+payload rule breaks, unusable timestamps, bad lines and damaged files.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import archive, registry
+from .errors import UsageError
+from .timestamps import parse_timestamp
+
+EXAMPLES = 5
+
+
+@dataclass
+class CheckReport:
+    files: int = 0
+    records: int = 0
+    unknown: Counter[str] = field(default_factory=Counter)
+    payload: Counter[str] = field(default_factory=Counter)
+    bad_timestamps: int = 0
+    bad_lines: int = 0
+    damaged: list[str] = field(default_factory=list)
+    examples: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> int:
+        return sum(self.unknown.values()) + sum(self.payload.values()) + self.bad_timestamps + self.bad_lines + len(
+            self.damaged)
+
+    def _example(self, where: str) -> None:
+        if len(self.examples) < EXAMPLES:
+            self.examples.append(where)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "files": self.files,
+            "records": self.records,
+            "problems": self.problems,
+            "unknown_events": dict(self.unknown.most_common()),
+            "payload_problems": dict(self.payload.most_common()),
+            "unusable_timestamps": self.bad_timestamps,
+            "bad_lines": self.bad_lines,
+            "damaged_files": self.damaged,
+            "examples": self.examples,
+        }
+
+    def text(self) -> str:
+        out = [f"checked {self.files} file(s), {self.records:,} records: "
+               + ("no problems" if not self.problems else f"{self.problems:,} problem(s)")]
+        for name, n in self.unknown.most_common():
+            out.append(f"  unknown event name {name!r}: {n:,}")
+        for problem, n in self.payload.most_common():
+            out.append(f"  {problem}: {n:,}")
+        if self.bad_timestamps:
+            out.append(f"  missing or unusable timestamp: {self.bad_timestamps:,}")
+        if self.bad_lines:
+            out.append(f"  bad lines (not a JSON object with an event name): {self.bad_lines:,}")
+        for d in self.damaged:
+            out.append(f"  damaged file: {d}")
+        if self.examples:
+            out.append("first problems:")
+            out += [f"  {e}" for e in self.examples]
+        return "\n".join(out) + "\n"
+
+
+def check_paths(paths: list[str]) -> CheckReport:
+    files, missing = archive.find_files(paths)
+    if missing:
+        raise UsageError(f"no such file or folder: {missing[0]}")
+    report = CheckReport(files=len(files))
+    for path in files:
+        scan = archive.scan(Path(path))
+        if scan.damage:
+            report.damaged.append(f"{path}: {scan.damage}")
+        report.bad_lines += len(scan.bad)
+        for b in scan.bad:
+            report._example(str(b))
+        for lineno, rec in scan.records:
+            report.records += 1
+            where = f"{path}:{lineno}"
+            for problem in registry.validate(rec):
+                if problem.startswith("unknown event name"):
+                    report.unknown[str(rec.get("event"))] += 1
+                else:
+                    report.payload[problem] += 1
+                report._example(f"{where}: {problem}")
+            if parse_timestamp(rec.get("timestamp")) is None:
+                report.bad_timestamps += 1
+                report._example(f"{where}: unusable timestamp {rec.get('timestamp')!r}")
+    return report

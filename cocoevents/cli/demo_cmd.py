@@ -1,0 +1,52 @@
+"""``coco demo``: load the bundled sample day and show its most telling timeline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app, err
+from .common import StoreOption, store_path, use_color
+
+SHOWCASE = "D12345"
+SUGGESTIONS = (
+    ("D12346", "a plain failed delivery", ""),
+    ("D12347", "a robot breakdown and a clean reassignment", ""),
+    ("R-12", "the robot that took over D12345", " --since 2026-11-25T09:00Z --until 2026-11-25T12:00Z"),
+    ("P-5", "the pilot who took over R-12", " --since 2026-11-25T09:00Z --until 2026-11-25T12:00Z"),
+    ("D12345", "as JSON for a runbook script", " --format json"),
+)
+
+
+def sample_dir() -> Path:
+    return Path(__file__).resolve().parent.parent / "data" / "demo"
+
+
+@app.command()
+def demo(
+    store: Optional[Path] = StoreOption,
+    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+) -> None:
+    """Load the bundled sample day into the store and show a delivery that went wrong."""
+    from ..api import build, parse_options
+    from ..render import RenderOptions, write
+    from ..sources.local import LocalSource
+    from ..store.local import load as load_store
+
+    target = store_path(store)
+    report = load_store(target, [str(sample_dir())])
+    err(f"coco: demo day in {target}: {report.events:,} new events "
+        f"({report.count('already_loaded')} file(s) were already there)")
+    source = LocalSource(target)
+    try:
+        result = build(source, SHOWCASE, None, parse_options())
+    finally:
+        source.close()
+    write(result, "table", sys.stdout, RenderOptions(color=use_color(no_color)))
+    store_flag = f" --store {target}" if store else ""
+    err("\nTry next:")
+    for ident, what, extra in SUGGESTIONS:
+        err(f"  coco timeline {ident}{extra}{store_flag}    # {what}")

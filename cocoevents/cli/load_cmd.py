@@ -1,0 +1,78 @@
+"""``coco load`` (archive files into the local store) and ``coco check`` (validate without loading)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import app, err
+from .common import StoreOption, store_path
+
+
+@app.command()
+def load(
+    paths: List[Path] = typer.Argument(..., metavar="PATH...", help="Archive files or folders (searched recursively)."),
+    store: Optional[Path] = StoreOption,
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer to finish."),
+) -> None:
+    """Load event archive files (.log/.json/.jsonl, gzip or plain) into the local store."""
+    from ..store.local import load as load_store
+
+    target = store_path(store)
+    progress, close = _progress()
+    try:
+        report = load_store(target, [str(p) for p in paths], wait=wait, progress=progress)
+    finally:
+        close()
+    summary = report.to_dict()
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    err(
+        f"coco: loaded {summary['files_loaded']} file(s), {summary['files_already_loaded']} already loaded, "
+        f"{summary['files_damaged']} damaged; {summary['events']:,} events, {summary['bad_lines']:,} bad lines "
+        f"in {summary['seconds']:.1f}s into {target}"
+    )
+    for damaged in summary["damaged"]:
+        err(f"coco: warning: {damaged['path']}: {damaged['reason']}; its complete lines were loaded")
+    if summary["bad_lines"]:
+        err(f"coco: warning: {summary['bad_lines']:,} line(s) skipped (not a JSON object with an event name):")
+        for example in summary["bad_line_examples"]:
+            err(f"  {example}")
+
+
+def _progress():  # type: ignore[no-untyped-def]
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if not sys.stderr.isatty():
+        return None, lambda: None
+    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+    bar = Progress("loading", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True,
+                   console=__import__("rich.console").console.Console(stderr=True))
+    task = bar.add_task("load", total=None)
+    bar.start()
+
+    def update(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)
+
+    return update, bar.stop
+
+
+@app.command()
+def check(
+    paths: List[Path] = typer.Argument(..., metavar="PATH...", help="Archive files or folders."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> int:
+    """Validate archive files against the event registry without loading them (exit 1 on problems)."""
+    from ..checker import check_paths
+
+    report = check_paths([str(p) for p in paths])
+    if as_json:
+        sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    else:
+        sys.stdout.write(report.text())
+    return 1 if report.problems else 0

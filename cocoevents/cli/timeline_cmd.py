@@ -1,0 +1,90 @@
+"""``coco timeline ID``: the story of a delivery, robot or pilot (spec sections 2-8)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app, err
+from .common import ProfileOption, StoreOption, open_source, use_color
+
+FORMAT_NAMES = ("table", "csv", "json", "jsonl")
+
+
+@app.command()
+def timeline(
+    subject_id: str = typer.Argument(..., metavar="ID", help="A delivery, robot or pilot id (e.g. D12345, R-7, P-3)."),
+    kind: Optional[str] = typer.Option(None, "--kind", help="Force the id's kind: delivery, robot or pilot."),
+    since: Optional[str] = typer.Option(
+        None, "--since", help="Start (ISO 8601, or 2h / 3d ago). Robots and pilots: default 24h before --until."),
+    until: Optional[str] = typer.Option(None, "--until", help="End (ISO 8601, or 2h / 3d ago). Default: now."),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json or jsonl."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
+    gap: str = typer.Option("5m", "--gap", help="Silence longer than this is a gap."),
+    pad: str = typer.Option("0s", "--pad", help="Widen each robot segment's start by this much."),
+    assignment_lookback: str = typer.Option(
+        "12h", "--assignment-lookback", help="How far back to look for pilot assignments."),
+    tz: str = typer.Option("UTC", "--tz", help="Table times in UTC, local, or an IANA zone."),
+    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+    max_rows: int = typer.Option(2000, "--max-rows", help="Table rows shown at most (0: all)."),
+    check: bool = typer.Option(False, "--check", help="Exit 1 when the timeline has error rows or gaps."),
+    store: Optional[Path] = StoreOption,
+    profile: Optional[str] = ProfileOption,
+) -> int:
+    """Rebuild what happened to a delivery, robot or pilot."""
+    from ..api import build, parse_options
+    from ..errors import UsageError
+    from ..render import FORMATS, RenderOptions, write
+
+    if fmt not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMAT_NAMES)}, not {fmt!r}")
+    if max_rows < 0:
+        raise UsageError("--max-rows must be 0 (all) or more")
+    if fmt == "table":
+        from ..render.table import resolve_tz
+
+        resolve_tz(tz)  # a bad zone is a usage error before any work
+    opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback)
+    source = open_source(store, profile)
+    try:
+        result = build(source, subject_id, kind, opts)
+    finally:
+        source.close()
+    if result.unplaced:
+        err(f"coco: warning: {len(result.unplaced)} event(s) without a usable timestamp; "
+            "listed under 'unplaced', not placed in time")
+    options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz,
+                            max_rows=max_rows)
+    if output is None:
+        write(result, fmt, sys.stdout, options)
+        sys.stdout.flush()
+    else:
+        _write_file(output, lambda fh: write(result, fmt, fh, options))
+        err(f"coco: wrote {len(result.rows)} events to {output}")
+    return 1 if check and result.has_problems else 0
+
+
+def _write_file(path: Path, emit) -> None:  # type: ignore[no-untyped-def]
+    """Write atomically: a reader never sees half a file, a failure leaves none."""
+    from ..errors import UsageError
+
+    directory = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+    except OSError as e:
+        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            emit(fh)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

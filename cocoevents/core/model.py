@@ -1,0 +1,222 @@
+"""The timeline's data model: events, rows, windows, the timeline itself.
+
+Pure data: no database, terminal or pandas imports. Times are ``int``
+microseconds since the epoch (UTC); ``None`` means unusable (spec section 1).
+``Timeline.to_dict()`` is the ``coco.timeline/1`` JSON document of spec
+section 7 (schema in ``cocoevents/schemas/timeline.schema.json``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from ..registry import ID_FIELDS, WARNING_NAMES, is_error_name, registry_sort_key
+from ..timestamps import format_ts, parse_timestamp
+
+SCHEMA = "coco.timeline/1"
+LANE_RANK = {"delivery": 0, "robot": 1, "pilot": 2}
+
+
+def canonical_json(record: Mapping[str, Any]) -> str:
+    """Key-order-independent text of a record: equal objects, equal text (rule 7)."""
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _id(record: Mapping[str, Any], key: str) -> str | None:
+    value = record.get(key)
+    return value if isinstance(value, str) and value != "" else None
+
+
+@dataclass(frozen=True, eq=False)
+class Event:
+    """One event: its record, name, time and ids (top-level string fields only)."""
+
+    record: dict[str, Any]
+    name: str
+    ts: int | None
+    delivery_id: str | None
+    robot_id: str | None
+    pilot_id: str | None
+    demand_id: str | None
+    offer_id: str | None
+    text: str
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ...) -> Event:
+        name = record.get("event")
+        return cls(
+            record=record,
+            name=name if isinstance(name, str) else "",
+            ts=parse_timestamp(record.get("timestamp")) if ts is ... else ts,  # type: ignore[arg-type]
+            delivery_id=_id(record, "delivery_id"),
+            robot_id=_id(record, "robot_id"),
+            pilot_id=_id(record, "pilot_id"),
+            demand_id=_id(record, "demand_id"),
+            offer_id=_id(record, "offer_id"),
+            text=canonical_json(record),
+        )
+
+    def ids(self) -> dict[str, str | None]:
+        return {k: getattr(self, k) for k in ID_FIELDS}
+
+    @property
+    def severity(self) -> str:
+        """Spec section 4."""
+        level = self.record.get("level")
+        level = level.lower() if isinstance(level, str) else ""
+        if is_error_name(self.name) or self.record.get("error") is not None or level in ("error", "fatal", "critical"):
+            return "error"
+        if self.name in WARNING_NAMES or level in ("warn", "warning"):
+            return "warning"
+        return "info"
+
+    def tie_key(self) -> tuple[tuple[int, str], str]:
+        return (registry_sort_key(self.name), self.text)
+
+
+def lane_rank(lane: str) -> int:
+    return LANE_RANK.get(lane.split(":", 1)[0], 3)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One event placed in the timeline."""
+
+    event: Event
+    lane: str
+    severity: str
+    gap_before_us: int | None
+
+    @property
+    def ts(self) -> int:
+        assert self.event.ts is not None
+        return self.event.ts
+
+    def to_dict(self) -> dict[str, Any]:
+        e = self.event
+        return {
+            "ts": format_ts(e.ts),
+            "event": e.name,
+            "lane": self.lane,
+            "severity": self.severity,
+            "gap_before_s": None if self.gap_before_us is None else self.gap_before_us / 1e6,
+            "delivery_id": e.delivery_id,
+            "robot_id": e.robot_id,
+            "pilot_id": e.pilot_id,
+            "demand_id": e.demand_id,
+            "offer_id": e.offer_id,
+            "error": e.record.get("error"),
+            "payload": e.record,
+        }
+
+
+@dataclass(frozen=True)
+class Window:
+    """A robot segment or pilot window. ``end_open``: the end instant itself is excluded."""
+
+    kind: str  # robot | pilot
+    id: str
+    start: int
+    end: int
+    end_open: bool = False
+
+    def contains(self, ts: int, pad: int = 0) -> bool:
+        if ts < self.start - pad:
+            return False
+        return ts < self.end if self.end_open else ts <= self.end
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "id": self.id, "start": format_ts(self.start), "end": format_ts(self.end)}
+
+
+@dataclass(frozen=True)
+class Gap:
+    after: int
+    before: int
+
+    @property
+    def seconds(self) -> float:
+        return (self.before - self.after) / 1e6
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"after": format_ts(self.after), "before": format_ts(self.before), "seconds": self.seconds}
+
+
+@dataclass
+class Timeline:
+    """A subject's timeline: rows in order, windows, gaps, unplaced records and the summary."""
+
+    kind: str
+    id: str
+    since: int | None
+    until: int | None
+    rows: list[Row]
+    windows: list[Window]
+    gaps: list[Gap]
+    unplaced: list[Event]
+    duplicates_removed: int
+    reassignments: int
+    status: str | None
+    gap_threshold_us: int
+    robots: list[str] = field(default_factory=list)
+    pilots: list[str] = field(default_factory=list)
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        """The rows as the JSON objects of spec section 7."""
+        return [r.to_dict() for r in self.rows]
+
+    @property
+    def start(self) -> int | None:
+        return self.rows[0].ts if self.rows else None
+
+    @property
+    def end(self) -> int | None:
+        return self.rows[-1].ts if self.rows else None
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        start, end = self.start, self.end
+        return {
+            "status": self.status,
+            "start": format_ts(start),
+            "end": format_ts(end),
+            "duration_s": None if start is None or end is None else (end - start) / 1e6,
+            "events": len(self.rows),
+            "errors": sum(1 for r in self.rows if r.severity == "error"),
+            "warnings": sum(1 for r in self.rows if r.severity == "warning"),
+            "gaps": len(self.gaps),
+            "duplicates_removed": self.duplicates_removed,
+            "unplaced": len(self.unplaced),
+            "robots": list(self.robots),
+            "pilots": list(self.pilots),
+            "reassignments": self.reassignments,
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": SCHEMA,
+            "subject": {"kind": self.kind, "id": self.id},
+            "range": {"since": format_ts(self.since), "until": format_ts(self.until)},
+            "summary": self.summary,
+            "windows": [w.to_dict() for w in self.windows],
+            "events": self.events,
+            "gaps": [g.to_dict() for g in self.gaps],
+            "unplaced": [e.record for e in self.unplaced],
+        }
+
+    def to_pandas(self) -> Any:
+        """The rows as a pandas DataFrame (one column per CSV field, ``ts`` as UTC datetimes)."""
+        import pandas as pd  # heavy: only here
+
+        frame = pd.DataFrame(self.events)
+        if not frame.empty:
+            frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+        return frame
+
+    @property
+    def has_problems(self) -> bool:
+        """``--check``: error rows or gaps."""
+        return bool(self.gaps) or any(r.severity == "error" for r in self.rows)

@@ -1,0 +1,406 @@
+"""Sessionization: the rules of spec sections 2-6, from events to a ``Timeline``.
+
+Pure: no database, terminal or pandas imports. A source (``EventSource``)
+answers a few coarse questions - "the events of delivery D and everything
+linked to it", "the events of these robots (or pilots) within these spans" -
+and may return more than needed; every rule is applied here, on the events it
+returned, so all sources give the same timeline for the same events.
+
+For a delivery the source is asked three times: the delivery and its linked
+events, then the robots' events over their segments (widened back by the
+assignment lookback, to see pilot assignments), then the pilots' events over
+their windows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Protocol, Sequence
+
+from ..errors import NotFound
+from ..registry import registry_sort_key
+from .model import Event, Gap, Row, Timeline, Window, lane_rank
+
+MINUTE = 60_000_000
+HOUR = 60 * MINUTE
+
+ASSIGN_START = "pilot.assignment_started"
+ASSIGN_END = "pilot.assignment_ended"
+
+
+@dataclass(frozen=True)
+class Options:
+    gap_us: int = 5 * MINUTE
+    pad_us: int = 0
+    assignment_lookback_us: int = 12 * HOUR
+    since: int | None = None
+    until: int | None = None
+
+
+Span = tuple[str, int, int]  # (id, start, end), both ends included
+
+
+class EventSource(Protocol):
+    """What the sessionizer needs from a store. Results may be a superset; never a subset."""
+
+    def kinds(self, subject_id: str) -> list[str]:
+        """Which of ``delivery``, ``robot``, ``pilot`` hold ``subject_id`` (in that order)."""
+        ...
+
+    def delivery_events(self, delivery_id: str, since: int | None, until: int | None) -> list[Event]:
+        """Events with ``delivery_id``, plus the closure of events linked by demand/offer ids."""
+        ...
+
+    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False) -> list[Event]:
+        """Events whose ``column`` (``robot_id``/``pilot_id``) is a span's id and time is in it;
+        with ``untimed``, also those events of the ids without a usable time."""
+        ...
+
+
+def order_key(ts: int, lane: str, event: Event) -> tuple[int, int, tuple[int, str], str]:
+    """Rule 6: time, then lane (delivery, robot, pilot), then registry position, then JSON text."""
+    return (ts, lane_rank(lane), registry_sort_key(event.name), event.text)
+
+
+def dedupe(events: Iterable[Event]) -> tuple[list[Event], dict[str, int]]:
+    """Rule 7: one event per distinct JSON object; returns the events and copies seen per text."""
+    unique: dict[str, Event] = {}
+    copies: dict[str, int] = {}
+    for e in events:
+        if e.text in unique:
+            copies[e.text] = copies.get(e.text, 0) + 1
+        else:
+            unique[e.text] = e
+    return list(unique.values()), copies
+
+
+def linked_closure(delivery_id: str, events: Sequence[Event]) -> list[Event]:
+    """Rules 1-2: direct events, then events without a delivery id linked by demand/offer ids."""
+    chosen = [e for e in events if e.delivery_id == delivery_id]
+    chosen_texts = {e.text for e in chosen}
+    demands = {e.demand_id for e in chosen if e.demand_id}
+    offers = {e.offer_id for e in chosen if e.offer_id}
+    candidates = [e for e in events if e.delivery_id is None and (e.demand_id or e.offer_id)]
+    grew = True
+    while grew:
+        grew = False
+        for e in candidates:
+            if e.text in chosen_texts:
+                continue
+            if (e.demand_id and e.demand_id in demands) or (e.offer_id and e.offer_id in offers):
+                chosen.append(e)
+                chosen_texts.add(e.text)
+                if e.demand_id and e.demand_id not in demands:
+                    demands.add(e.demand_id)
+                    grew = True
+                if e.offer_id and e.offer_id not in offers:
+                    offers.add(e.offer_id)
+                    grew = True
+    return chosen
+
+
+def _sorted_timed(events: Iterable[Event], lane: str = "delivery") -> list[Event]:
+    return sorted((e for e in events if e.ts is not None), key=lambda e: order_key(e.ts, lane, e))  # type: ignore[arg-type]
+
+
+def segments(kind: str, events: Sequence[Event], attr: str, last_end: int) -> list[Window]:
+    """Rule 3 (and the direct pilot windows of rule 5): runs of the same id in time order.
+
+    A segment ends where the next starts (excluded); the last ends at ``last_end`` (included).
+    """
+    runs: list[tuple[str, int]] = []
+    for e in _sorted_timed(events):
+        value = getattr(e, attr)
+        if value is None:
+            continue
+        if not runs or runs[-1][0] != value:
+            runs.append((value, e.ts))  # type: ignore[arg-type]
+    out = []
+    for i, (value, start) in enumerate(runs):
+        if i + 1 < len(runs):
+            out.append(Window(kind, value, start, runs[i + 1][1], end_open=True))
+        else:
+            out.append(Window(kind, value, start, max(last_end, start)))
+    return out
+
+
+@dataclass(frozen=True)
+class Assignment:
+    pilot: str
+    robot: str
+    start: int
+    end: int | None  # None: still assigned
+
+
+def assignments(events: Iterable[Event], not_before: int | None = None) -> list[Assignment]:
+    """Rule 5: from each ``pilot.assignment_started`` (P, R) to the next ``pilot.assignment_ended`` (P, R)."""
+    timed = sorted(
+        (e for e in events if e.ts is not None and e.pilot_id and e.robot_id and e.name in (ASSIGN_START, ASSIGN_END)),
+        key=lambda e: (e.ts, 0 if e.name == ASSIGN_START else 1, e.text),
+    )
+    open_starts: dict[tuple[str, str], list[int]] = {}
+    found: list[Assignment] = []
+    for e in timed:
+        pair = (e.pilot_id, e.robot_id)  # type: ignore[assignment]
+        if e.name == ASSIGN_START:
+            if not_before is None or e.ts >= not_before:  # type: ignore[operator]
+                open_starts.setdefault(pair, []).append(e.ts)  # type: ignore[arg-type]
+        else:
+            for start in open_starts.pop(pair, []):
+                found.append(Assignment(pair[0], pair[1], start, e.ts))
+    for (pilot, robot), starts in open_starts.items():
+        found.extend(Assignment(pilot, robot, s, None) for s in starts)
+    return sorted(found, key=lambda a: (a.start, a.pilot, a.robot))
+
+
+def intersect(a: Assignment, w: Window, kind: str, ident: str) -> Window | None:
+    """The part of assignment ``a`` inside window ``w`` as a window of ``kind``/``ident``, if any."""
+    start = max(a.start, w.start)
+    if a.end is None or a.end > w.end:
+        end, end_open = w.end, w.end_open
+    elif a.end == w.end:
+        end, end_open = w.end, w.end_open
+    else:
+        end, end_open = a.end, False
+    if start < end or (start == end and not end_open):
+        return Window(kind, ident, start, end, end_open)
+    return None
+
+
+def merge_windows(windows: Iterable[Window]) -> list[Window]:
+    """Rule 8: merge overlapping or touching windows of the same kind and id; order them."""
+    by_key: dict[tuple[str, str], list[Window]] = {}
+    for w in windows:
+        by_key.setdefault((w.kind, w.id), []).append(w)
+    merged: list[Window] = []
+    for (kind, ident), ws in by_key.items():
+        ws.sort(key=lambda w: (w.start, w.end))
+        cur = ws[0]
+        for w in ws[1:]:
+            if w.start <= cur.end:
+                if w.end > cur.end or (w.end == cur.end and not w.end_open):
+                    cur = Window(kind, ident, cur.start, w.end, w.end_open)
+            else:
+                merged.append(cur)
+                cur = w
+        merged.append(cur)
+    merged.sort(key=lambda w: (w.start, 0 if w.kind == "robot" else 1, w.id))
+    return merged
+
+
+def first_seen(windows: Sequence[Window], kind: str) -> list[str]:
+    out: list[str] = []
+    for w in windows:
+        if w.kind == kind and w.id not in out:
+            out.append(w.id)
+    return out
+
+
+def delivery_status(rows: Sequence[Row]) -> str:
+    """Section 6: the last delivery outcome decides, else the last demand outcome, else in progress."""
+    outcome = {"delivery.dropoff_completed": "fulfilled", "delivery.failed": "failed"}
+    demand = {"demand.fulfilled": "fulfilled", "demand.canceled": "canceled"}
+    lane_rows = [r for r in rows if r.lane == "delivery"]
+    for table in (outcome, demand):
+        hits = [table[r.event.name] for r in lane_rows if r.event.name in table]
+        if hits:
+            return hits[-1]
+    return "in_progress"
+
+
+def build_rows(placed: dict[str, tuple[Event, str]], gap_us: int) -> tuple[list[Row], list[Gap]]:
+    """Rule 6 order, section 5 gaps and section 4 severity over the placed events."""
+    ordered = sorted(placed.values(), key=lambda p: order_key(p[0].ts, p[1], p[0]))  # type: ignore[arg-type]
+    rows: list[Row] = []
+    gaps: list[Gap] = []
+    prev: int | None = None
+    for event, lane in ordered:
+        ts = event.ts
+        assert ts is not None
+        gap = None if prev is None else ts - prev
+        if gap is not None and gap > gap_us:
+            gaps.append(Gap(prev, ts))  # type: ignore[arg-type]
+        rows.append(Row(event, lane, event.severity, gap))
+        prev = ts
+    return rows, gaps
+
+
+class _Placer:
+    """Collects events into lanes; an event keeps the first lane it is given (rule 6)."""
+
+    def __init__(self, copies: dict[str, int]) -> None:
+        self.placed: dict[str, tuple[Event, str]] = {}
+        self.unplaced: dict[str, Event] = {}
+        self.copies = copies
+
+    def put(self, event: Event, lane: str) -> None:
+        if event.ts is None:
+            self.unplaced.setdefault(event.text, event)
+        elif event.text not in self.placed:
+            self.placed[event.text] = (event, lane)
+
+    def duplicates_removed(self) -> int:
+        texts = set(self.placed) | set(self.unplaced)
+        return sum(n for t, n in self.copies.items() if t in texts)
+
+    def unplaced_list(self) -> list[Event]:
+        return sorted(self.unplaced.values(), key=lambda e: (registry_sort_key(e.name), e.text))
+
+
+def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Options()) -> Timeline:
+    """Spec section 2."""
+    fetched = source.delivery_events(delivery_id, opts.since, opts.until)
+    fetched = [e for e in fetched if _in_range(e, opts.since, opts.until)]
+    events, copies = dedupe(fetched)
+    core = linked_closure(delivery_id, events)
+    if not any(e.delivery_id == delivery_id for e in core):
+        raise NotFound(f"nothing found for delivery {delivery_id!r}{_range_text(opts)}")
+    timed_core = [e for e in core if e.ts is not None]
+    place = _Placer(copies)
+    for e in core:
+        place.put(e, "delivery")
+    last = max((e.ts for e in timed_core), default=0)  # type: ignore[type-var]
+    robot_segments = segments("robot", core, "robot_id", last)
+    robots = {w.id for w in robot_segments}
+
+    robot_events: list[Event] = []
+    if robot_segments:
+        spans = [(w.id, w.start - max(opts.pad_us, opts.assignment_lookback_us), w.end) for w in robot_segments]
+        robot_events, more = dedupe(source.events_in_spans("robot_id", spans))
+        _add_copies(copies, more)
+    for e in robot_events:
+        if e.robot_id in robots and e.delivery_id is None and e.ts is not None and any(
+            w.id == e.robot_id and w.contains(e.ts, opts.pad_us) for w in robot_segments
+        ):
+            place.put(e, f"robot:{e.robot_id}")
+
+    pilot_windows = segments("pilot", core, "pilot_id", last)
+    earliest = min((w.start for w in robot_segments), default=0) - opts.assignment_lookback_us
+    for a in assignments(robot_events, not_before=earliest):
+        for w in robot_segments:
+            if w.id == a.robot and a.start >= w.start - opts.assignment_lookback_us:
+                hit = intersect(a, w, "pilot", a.pilot)
+                if hit:
+                    pilot_windows.append(hit)
+    if pilot_windows:
+        spans = [(w.id, w.start, w.end) for w in pilot_windows]
+        pilot_events, more = dedupe(source.events_in_spans("pilot_id", spans))
+        _add_copies(copies, more)
+        for e in sorted(pilot_events, key=lambda e: e.text):
+            if (
+                e.delivery_id is None
+                and e.ts is not None
+                and (e.robot_id is None or e.robot_id in robots)
+                and any(w.id == e.pilot_id and w.start <= e.ts <= w.end for w in pilot_windows)
+            ):
+                place.put(e, f"pilot:{e.pilot_id}")
+
+    rows, gaps = build_rows(place.placed, opts.gap_us)
+    windows = merge_windows(robot_segments + pilot_windows)
+    return Timeline(
+        kind="delivery",
+        id=delivery_id,
+        since=opts.since,
+        until=opts.until,
+        rows=rows,
+        windows=windows,
+        gaps=gaps,
+        unplaced=place.unplaced_list(),
+        duplicates_removed=place.duplicates_removed(),
+        reassignments=max(len(robot_segments) - 1, 0),
+        status=delivery_status(rows),
+        gap_threshold_us=opts.gap_us,
+        robots=first_seen(windows, "robot"),
+        pilots=first_seen(windows, "pilot"),
+    )
+
+
+def _add_copies(copies: dict[str, int], more: dict[str, int]) -> None:
+    for text, n in more.items():
+        copies[text] = max(copies.get(text, 0), n)
+
+
+def _in_range(e: Event, since: int | None, until: int | None) -> bool:
+    if e.ts is None:
+        return True
+    return (since is None or e.ts >= since) and (until is None or e.ts <= until)
+
+
+def _range_text(opts: Options) -> str:
+    from ..timestamps import format_ts
+
+    if opts.since is None and opts.until is None:
+        return ""
+    return f" between {format_ts(opts.since) or 'the beginning'} and {format_ts(opts.until) or 'now'}"
+
+
+def _range_window(kind: str, ident: str, since: int, until: int) -> Window:
+    return Window(kind, ident, since, until)
+
+
+def robot_timeline(source: EventSource, robot_id: str, opts: Options) -> Timeline:
+    """Spec section 3, robot subject."""
+    return _actor_timeline(source, "robot", robot_id, opts)
+
+
+def pilot_timeline(source: EventSource, pilot_id: str, opts: Options) -> Timeline:
+    """Spec section 3, pilot subject."""
+    return _actor_timeline(source, "pilot", pilot_id, opts)
+
+
+def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -> Timeline:
+    assert opts.since is not None and opts.until is not None
+    since, until = opts.since, opts.until
+    column = f"{kind}_id"
+    fetched, copies = dedupe(
+        source.events_in_spans(column, [(ident, since - opts.assignment_lookback_us, until)], untimed=True)
+    )
+    mine = [e for e in fetched if getattr(e, column) == ident]
+    own = [e for e in mine if e.ts is None or since <= e.ts <= until]
+    if not own:
+        raise NotFound(f"nothing found for {kind} {ident!r}{_range_text(opts)}")
+    place = _Placer(copies)
+    for e in own:
+        if kind == "robot":
+            place.put(e, f"delivery:{e.delivery_id}" if e.delivery_id else f"robot:{ident}")
+        else:
+            place.put(e, f"pilot:{ident}")
+    span = _range_window(kind, ident, since, until)
+    other = "pilot" if kind == "robot" else "robot"
+    windows: list[Window] = []
+    for a in assignments(mine, not_before=since - opts.assignment_lookback_us):
+        if getattr(a, kind) != ident:
+            continue
+        hit = intersect(a, span, other, a.pilot if other == "pilot" else a.robot)
+        if hit:
+            windows.append(hit)
+    if windows:
+        other_events, more = dedupe(source.events_in_spans(f"{other}_id", [(w.id, w.start, w.end) for w in windows]))
+        _add_copies(copies, more)
+        for e in sorted(other_events, key=lambda e: e.text):
+            oid = getattr(e, f"{other}_id")
+            if e.ts is None or not any(w.id == oid and w.start <= e.ts <= w.end for w in windows):
+                continue
+            if kind == "robot":  # pilot events: no delivery id, robot absent or this robot
+                if e.delivery_id is None and e.robot_id in (None, ident):
+                    place.put(e, f"pilot:{oid}")
+            else:  # every event of the assigned robot in the window
+                place.put(e, f"robot:{oid}")
+    rows, gaps = build_rows(place.placed, opts.gap_us)
+    merged = merge_windows(windows)
+    return Timeline(
+        kind=kind,
+        id=ident,
+        since=since,
+        until=until,
+        rows=rows,
+        windows=merged,
+        gaps=gaps,
+        unplaced=place.unplaced_list(),
+        duplicates_removed=place.duplicates_removed(),
+        reassignments=0,
+        status=None,
+        gap_threshold_us=opts.gap_us,
+        robots=[ident] if kind == "robot" else first_seen(merged, "robot"),
+        pilots=[ident] if kind == "pilot" else first_seen(merged, "pilot"),
+    )

@@ -1,0 +1,61 @@
+"""Rendering a timeline: one ``write(timeline, fmt, out, options)`` entry and a registry of formats.
+
+Guarantees: renderers write data only to ``out`` (stdout or the ``-o`` file);
+non-table formats never contain colour codes; ``csv``, ``json`` and ``jsonl``
+are always complete (only the table view may be truncated, and it says so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, TextIO
+
+from ..core.model import Timeline
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    color: bool = False
+    tz: str = "UTC"
+    max_rows: int = 2000
+    width: int | None = None
+
+
+Writer = Callable[[Timeline, TextIO, RenderOptions], None]
+
+
+def _table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
+    from .table import write_table
+
+    write_table(t, out, o)
+
+
+def _csv(t: Timeline, out: TextIO, o: RenderOptions) -> None:
+    from .data import write_csv
+
+    write_csv(t, out)
+
+
+def _json(t: Timeline, out: TextIO, o: RenderOptions) -> None:
+    from .data import write_json
+
+    write_json(t, out)
+
+
+def _jsonl(t: Timeline, out: TextIO, o: RenderOptions) -> None:
+    from .data import write_jsonl
+
+    write_jsonl(t, out)
+
+
+FORMATS: dict[str, Writer] = {"table": _table, "csv": _csv, "json": _json, "jsonl": _jsonl}
+
+
+def write(timeline: Timeline, fmt: str, out: TextIO, options: RenderOptions = RenderOptions()) -> None:
+    try:
+        writer = FORMATS[fmt]
+    except KeyError:
+        from ..errors import UsageError
+
+        raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}") from None
+    writer(timeline, out, options)

@@ -1,0 +1,1 @@
+"""Event sources: where timelines read events from (the local DuckDB store, Amazon Redshift)."""
