@@ -357,7 +357,7 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
     )
     mine = [e for e in fetched if getattr(e, column) == ident]
     own = [e for e in mine if e.ts is None or since <= e.ts <= until]
-    if not own:
+    if not any(e.ts is not None for e in own):  # unplaced events alone do not make a timeline in a range
         raise NotFound(f"nothing found for {kind} {ident!r}{_range_text(opts)}")
     place = _Placer(copies)
     for e in own:
