@@ -1,5 +1,98 @@
-"""``coco warehouse ddl|load``: the Redshift table, its load log and the hourly COPY job."""
+"""``coco warehouse ddl|load``: the Redshift table, its load log and the hourly COPY job.
+
+``ddl`` prints SQL only. ``load`` lists S3 and, unless ``--dry-run``, runs the
+load in one Redshift transaction; the run summary (JSON) goes to stdout. A dry
+run prints the plan and the SQL and never connects to Redshift. The Redshift
+password is read from ``COCO_REDSHIFT_PASSWORD`` only; boto3 and
+redshift_connector are imported inside the commands.
+"""
 
 from __future__ import annotations
 
-from . import app  # noqa: F401
+import json
+import sys
+from typing import Optional
+
+import typer
+
+from . import app
+
+warehouse_app = typer.Typer(
+    name="warehouse",
+    help="Redshift DDL and the hourly S3 -> Redshift COPY job.",
+    no_args_is_help=True,
+)
+app.add_typer(warehouse_app, name="warehouse")
+
+SchemaOption = typer.Option("analytics", "--schema", envvar="COCO_WAREHOUSE_SCHEMA", help="Redshift schema.")
+TableOption = typer.Option("raw_events", "--table", envvar="COCO_WAREHOUSE_TABLE", help="Events table.")
+LogOption = typer.Option("raw_events_load_log", "--load-log", envvar="COCO_WAREHOUSE_LOAD_LOG",
+                         help="Load-log table (S3 keys already loaded).")
+
+
+@warehouse_app.command("ddl")
+def ddl(
+    schema: str = SchemaOption,
+    table: str = TableOption,
+    load_log: str = LogOption,
+    jsonpaths: bool = typer.Option(False, "--jsonpaths", help="Print only the JSONPaths file (JSON)."),
+) -> None:
+    """Print the corrected CREATE TABLE, the load-log table and the JSONPaths file."""
+    from ..warehouse import ddl as ddl_mod
+
+    target = ddl_mod.Target(schema=schema, table=table, load_log=load_log)
+    sys.stdout.write(ddl_mod.jsonpaths_json() if jsonpaths else ddl_mod.ddl_script(target))
+
+
+@warehouse_app.command("load")
+def load(
+    bucket: str = typer.Option(..., "--bucket", envvar="COCO_WAREHOUSE_BUCKET", help="Archive bucket."),
+    days: int = typer.Option(2, "--days", envvar="COCO_WAREHOUSE_DAYS",
+                             help="Also list the dt= prefixes of this many days before today (UTC)."),
+    iam_role: str = typer.Option(..., "--iam-role", envvar="COCO_WAREHOUSE_IAM_ROLE",
+                                 help="IAM role ARN Redshift assumes to read S3."),
+    schema: str = SchemaOption,
+    table: str = TableOption,
+    load_log: str = LogOption,
+    data_prefix: str = typer.Option("", "--data-prefix", envvar="COCO_WAREHOUSE_DATA_PREFIX",
+                                    help="Prefix above the dt= folders ('' or ending in /)."),
+    manifest_prefix: str = typer.Option("_coco/manifests/", "--manifest-prefix",
+                                        envvar="COCO_WAREHOUSE_MANIFEST_PREFIX",
+                                        help="Where manifests are written (outside the data prefix)."),
+    jsonpaths_url: Optional[str] = typer.Option(None, "--jsonpaths-url", envvar="COCO_WAREHOUSE_JSONPATHS_URL",
+                                                help="Use this JSONPaths file instead of writing "
+                                                     "s3://<bucket>/_coco/jsonpaths.json."),
+    max_errors: int = typer.Option(0, "--max-errors", help="COPY MAXERROR (0: any bad record fails the run)."),
+    endpoint_url: Optional[str] = typer.Option(None, "--s3-endpoint-url", envvar="COCO_S3_ENDPOINT_URL",
+                                               help="S3-compatible endpoint (tests, MinIO)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the SQL; do not connect to Redshift."),
+) -> None:
+    """Load new archive objects of the recent dt= prefixes into Redshift, once each."""
+    from ..warehouse import copyjob
+    from ..warehouse.ddl import Target
+
+    config = copyjob.LoadConfig(
+        bucket=bucket, iam_role=iam_role, days=days,
+        target=Target(schema=schema, table=table, load_log=load_log),
+        data_prefix=data_prefix, manifest_prefix=manifest_prefix, jsonpaths_url=jsonpaths_url,
+        max_errors=max_errors,
+    )
+    s3 = _s3_client(endpoint_url)
+    if dry_run:
+        result = copyjob.run_load(config, s3, None, dry_run=True)
+        sys.stdout.write(copyjob.render_dry_run(result))
+        return
+    from ..warehouse.connect import connect_from_env
+
+    result = copyjob.run_load(config, s3, connect_from_env)
+    sys.stdout.write(json.dumps(result.summary(), indent=2) + "\n")
+
+
+def _s3_client(endpoint_url: Optional[str]):  # noqa: ANN202 - a boto3 client
+    from ..errors import UsageError
+
+    try:
+        import boto3
+    except ImportError:  # pragma: no cover - boto3 is the 'aws' extra
+        raise UsageError("coco warehouse load needs boto3: pip install 'cocoevents[aws]'") from None
+    return boto3.client("s3", endpoint_url=endpoint_url) if endpoint_url else boto3.client("s3")

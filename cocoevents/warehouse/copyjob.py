@@ -1,0 +1,359 @@
+"""The hourly COPY job: load new archive objects into Redshift exactly once.
+
+One run:
+
+1. lists the ``dt=`` prefixes of the window (today UTC and ``days`` before) in S3;
+2. in one database transaction: ``LOCK`` the load log (concurrent runs queue
+   here), read the keys of the window already loaded, keep only new keys;
+3. writes a manifest naming exactly those keys under the manifest prefix
+   (outside the data prefix), and the JSONPaths file when it owns it;
+4. COPYs the manifest into a session-local staging table, inserts the staged
+   rows into the events table stamped with the manifest and the load time,
+   records every key in the load log, and commits.
+
+Guarantees: a key is recorded in the load log in the same transaction that
+inserts its rows, so a failure anywhere (listing aside) rolls both back and the
+next run retries the same keys; a key already recorded is never loaded again.
+Every value except COPY's three checked literals (see ``ddl``) is a bound
+parameter. Error messages pass through ``redact``. A dry run lists S3 but never
+connects to the database nor writes to S3; it cannot read the load log, so its
+plan shows every archive object of the window as a candidate.
+
+Left outside the transaction, and harmless: a manifest written by a run that
+then rolls back stays in S3, unreferenced.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Mapping
+
+from ..errors import CocoError, ExitCode, SourceUnavailable, UsageError
+from ..redact import redact
+from . import ddl, plan as planning
+from .ddl import Target
+from .plan import Plan
+
+LOG_INSERT_CHUNK = 500
+DEFAULT_MANIFEST_PREFIX = "_coco/manifests/"
+DEFAULT_JSONPATHS_KEY = "_coco/jsonpaths.json"
+
+
+class LoadFailed(CocoError):
+    """The transaction failed and was rolled back; nothing of this run is recorded."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    params: tuple[Any, ...] = ()
+    fetch: bool = False  # the statement returns one row the job reads
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    """Everything a run needs; validated on creation (``UsageError`` on a bad value)."""
+
+    bucket: str
+    iam_role: str
+    days: int = 2
+    target: Target = field(default_factory=Target)
+    data_prefix: str = ""
+    manifest_prefix: str = DEFAULT_MANIFEST_PREFIX
+    jsonpaths_url: str | None = None  # None: the job writes s3://<bucket>/_coco/jsonpaths.json itself
+    max_errors: int = 0
+    statement_timeout_ms: int | None = None
+
+    def __post_init__(self) -> None:
+        planning.bucket_name(self.bucket)
+        ddl.iam_role(self.iam_role)
+        planning.window(self.days)
+        planning.check_layout(self.data_prefix, self.manifest_prefix)
+        if self.jsonpaths_url is not None:
+            ddl.s3_url(self.jsonpaths_url, "JSONPaths URL")
+        elif DEFAULT_JSONPATHS_KEY.startswith(self.data_prefix + "dt="):  # pragma: no cover - impossible today
+            raise UsageError("the JSONPaths file would lie inside the data prefix")
+        t = self.statement_timeout_ms
+        if t is not None and (not isinstance(t, int) or isinstance(t, bool) or t < 0):
+            raise UsageError("statement timeout must be a non-negative number of milliseconds")
+
+    @property
+    def owns_jsonpaths(self) -> bool:
+        return self.jsonpaths_url is None
+
+    @property
+    def jsonpaths(self) -> str:
+        return self.jsonpaths_url or planning.object_url(self.bucket, DEFAULT_JSONPATHS_KEY)
+
+
+@dataclass
+class LoadResult:
+    run_id: str
+    dry_run: bool
+    window: list[date]
+    plan: Plan
+    manifest_url: str
+    statements: list[Statement]
+    rows_loaded: int | None = None
+    committed: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-able account of the run (what the CLI prints and the Lambda handler returns)."""
+        return {
+            "run_id": self.run_id,
+            "dry_run": self.dry_run,
+            "bucket": self.plan.bucket,
+            "window": [d.isoformat() for d in self.window],
+            "files_listed": len(self.plan.listing.objects),
+            "files_ignored": len(self.plan.listing.ignored),
+            "files_already_loaded": None if self.dry_run else len(self.plan.already_loaded),
+            "files_loaded" if not self.dry_run else "files_candidate": len(self.plan.new),
+            "rows_loaded": self.rows_loaded,
+            "manifest": self.manifest_url if self.plan.new else None,
+            "committed": self.committed,
+        }
+
+
+# --- the SQL ---------------------------------------------------------------------------------------------------
+
+
+def lock_statement(target: Target) -> Statement:
+    return Statement(f"LOCK {target.log}")
+
+
+def loaded_keys_statement(target: Target, bucket: str, days: list[date]) -> Statement:
+    return Statement(
+        f"SELECT s3_key FROM {target.log} WHERE bucket = %s AND dt BETWEEN %s AND %s",
+        (bucket, days[0], days[-1]),
+    )
+
+
+def load_statements(config: LoadConfig, plan: Plan, manifest_url: str, loaded_at: datetime) -> list[Statement]:
+    """The statements after the plan is known, in order, for one transaction."""
+    t = config.target
+    cols = ", ".join(ddl.COPY_COLUMNS)
+    statements = [
+        Statement(f"CREATE TEMP TABLE {t.stage} (LIKE {t.events})"),
+        Statement(ddl.copy_sql(t, manifest_url, config.jsonpaths, config.iam_role, config.max_errors)),
+        Statement(f"SELECT COUNT(*) FROM {t.stage}", fetch=True),
+        Statement(
+            f"INSERT INTO {t.events} ({cols}, load_manifest, loaded_at) SELECT {cols}, %s, %s FROM {t.stage}",
+            (manifest_url, loaded_at),
+        ),
+        Statement(f"DROP TABLE {t.stage}"),
+    ]
+    for start in range(0, len(plan.new), LOG_INSERT_CHUNK):
+        chunk = plan.new[start : start + LOG_INSERT_CHUNK]
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
+        params: list[Any] = []
+        for o in chunk:
+            params += [plan.bucket, o.key, o.dt, o.size, manifest_url, loaded_at]
+        statements.append(
+            Statement(
+                f"INSERT INTO {t.log} (bucket, s3_key, dt, size_bytes, load_manifest, loaded_at) VALUES {values}",
+                tuple(params),
+            )
+        )
+    return statements
+
+
+def session_statements(config: LoadConfig) -> list[Statement]:
+    if config.statement_timeout_ms is None:
+        return []
+    return [Statement(f"SET statement_timeout TO {int(config.statement_timeout_ms)}")]
+
+
+# --- the run ---------------------------------------------------------------------------------------------------
+
+
+def new_run_id(now: datetime) -> str:
+    return now.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:8]
+
+
+def run_load(
+    config: LoadConfig,
+    s3: Any,
+    connect: Callable[[], Any] | None = None,
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+) -> LoadResult:
+    """Plan and (unless ``dry_run``) execute one load. ``connect`` returns a DB-API connection (format paramstyle)."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    days = planning.window(config.days, now)
+    try:
+        listing = planning.list_window(s3, config.bucket, config.data_prefix, days)
+    except CocoError:
+        raise
+    except Exception as e:
+        raise SourceUnavailable(redact(f"cannot list s3://{config.bucket}/: {_one_line(e)}")) from e
+    run_id = new_run_id(now)
+    manifest_key = f"{config.manifest_prefix}{run_id}.manifest"
+    manifest_url = planning.object_url(config.bucket, manifest_key)
+    loaded_at = now.replace(tzinfo=None)
+
+    if dry_run:
+        plan = planning.plan_load(config.bucket, listing, ())
+        statements = [
+            *session_statements(config),
+            lock_statement(config.target),
+            loaded_keys_statement(config.target, config.bucket, days),
+            *load_statements(config, plan, manifest_url, loaded_at),
+        ]
+        return LoadResult(run_id, True, days, plan, manifest_url, statements)
+
+    if connect is None:
+        raise UsageError("a database connection is needed for a load (or use --dry-run)")
+    try:
+        conn = connect()
+    except CocoError:
+        raise
+    except Exception as e:
+        raise SourceUnavailable(redact(f"cannot connect to the database: {_one_line(e)}")) from e
+    executed: list[Statement] = []
+    try:
+        cursor = conn.cursor()
+        head = [*session_statements(config), lock_statement(config.target)]
+        for st in head:
+            _execute(cursor, st, executed)
+        read = loaded_keys_statement(config.target, config.bucket, days)
+        _execute(cursor, read, executed)
+        plan = planning.plan_load(config.bucket, listing, (row[0] for row in cursor.fetchall()))
+        result = LoadResult(run_id, False, days, plan, manifest_url, executed)
+        if not plan.new:
+            conn.commit()
+            result.committed, result.rows_loaded = True, 0
+            return result
+        if config.owns_jsonpaths:
+            s3.put_object(Bucket=config.bucket, Key=DEFAULT_JSONPATHS_KEY, Body=ddl.jsonpaths_json().encode(),
+                          ContentType="application/json")
+        s3.put_object(Bucket=config.bucket, Key=manifest_key, Body=planning.manifest_json(plan).encode(),
+                      ContentType="application/json")
+        for st in load_statements(config, plan, manifest_url, loaded_at):
+            _execute(cursor, st, executed)
+            if st.fetch:
+                result.rows_loaded = int(cursor.fetchone()[0])
+        conn.commit()
+        result.committed = True
+        return result
+    except Exception as e:
+        try:
+            conn.rollback()
+        except Exception:  # the connection may be gone; the server rolls back an unfinished transaction
+            pass
+        step = executed[-1].sql.split()[0] if executed else "start"
+        raise LoadFailed(redact(f"load rolled back at {step}: {_one_line(e)}")) from e
+    finally:
+        try:
+            conn.close()
+        except Exception:
+            pass
+
+
+def _execute(cursor: Any, st: Statement, executed: list[Statement]) -> None:
+    executed.append(st)
+    if st.params:
+        cursor.execute(st.sql, st.params)
+    else:
+        cursor.execute(st.sql)
+
+
+def _one_line(e: BaseException) -> str:
+    text = str(e).strip()
+    return f"{type(e).__name__}: {text.splitlines()[0] if text else ''}"[:500]
+
+
+# --- rendering the plan ------------------------------------------------------------------------------------------
+
+
+def render_sql(statement: Statement) -> str:
+    """A statement as printed by ``--dry-run``: the SQL with ``%s`` markers, its parameters as a comment."""
+    text = statement.sql.rstrip(";") + ";"
+    if statement.params:
+        text += "\n-- parameters: " + ", ".join(_param(p) for p in statement.params)
+    return text
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, (date, datetime)):
+        return repr(value.isoformat())
+    return repr(value)
+
+
+def render_dry_run(result: LoadResult) -> str:
+    """The plan and the SQL of a dry run, as SQL comments and statements."""
+    p = result.plan
+    lines = [
+        "-- coco warehouse load --dry-run: nothing is written to S3 or the database",
+        f"-- window: {', '.join(p.listing.prefixes)} in s3://{p.bucket}/",
+        f"-- candidates: {len(p.new)} archive file(s); the load log is not read in a dry run,"
+        " so keys already in it are listed here but would be skipped",
+    ]
+    lines += [f"--   {planning.object_url(p.bucket, o.key)}  ({o.size} bytes)" for o in p.new]
+    if p.listing.ignored:
+        lines.append(f"-- ignored: {len(p.listing.ignored)} key(s)")
+        lines += [f"--   s3://{p.bucket}/{i.key}  ({i.reason})" for i in p.listing.ignored]
+    if p.new:
+        lines.append(f"-- manifest to write: {result.manifest_url}")
+        lines += [f"--   {line}" for line in planning.manifest_json(p).splitlines()]
+    else:
+        lines.append("-- nothing to load: the run would commit after reading the load log")
+    lines.append("-- SQL, in one transaction:")
+    lines.append("BEGIN;")
+    lines += [render_sql(st) for st in result.statements]
+    lines.append("COMMIT;")
+    return "\n".join(lines) + "\n"
+
+
+# --- Lambda ------------------------------------------------------------------------------------------------------
+
+ENV_PREFIX = "COCO_WAREHOUSE_"
+_FIELDS = {
+    "bucket": str, "iam_role": str, "days": int, "schema": str, "table": str, "load_log": str,
+    "data_prefix": str, "manifest_prefix": str, "jsonpaths_url": str, "max_errors": int,
+    "statement_timeout_ms": int,
+}
+
+
+def config_from(event: Mapping[str, Any] | None, env: Mapping[str, str] | None = None) -> LoadConfig:
+    """A ``LoadConfig`` from an event mapping, falling back to ``COCO_WAREHOUSE_<FIELD>`` variables."""
+    event = dict(event or {})
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    for name, kind in _FIELDS.items():
+        raw = event.get(name, env.get(ENV_PREFIX + name.upper()))
+        if raw is None or raw == "":
+            continue
+        try:
+            values[name] = kind(raw) if not isinstance(raw, bool) else raw
+        except (TypeError, ValueError):
+            raise UsageError(f"{name} must be {'an integer' if kind is int else 'text'}") from None
+    for required in ("bucket", "iam_role"):
+        if required not in values:
+            raise UsageError(f"missing {required} (event key {required!r} or ${ENV_PREFIX}{required.upper()})")
+    target = Target(**{k: values.pop(k) for k in ("schema", "table", "load_log") if k in values})
+    return LoadConfig(target=target, **values)
+
+
+def _connect() -> Any:  # replaced in tests
+    from .connect import connect_from_env
+
+    return connect_from_env()
+
+
+def handler(event: Mapping[str, Any] | None, context: Any = None) -> dict[str, Any]:
+    """Lambda entry point: configuration from the event, else the environment; returns the run summary."""
+    import boto3
+
+    config = config_from(event)
+    dry_run = bool((event or {}).get("dry_run", False))
+    result = run_load(config, boto3.client("s3"), _connect, dry_run=dry_run)
+    summary = result.summary()
+    if dry_run:
+        summary["sql"] = [render_sql(st) for st in result.statements]
+    return summary
