@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,13 +62,57 @@ def is_gzip(path: Path) -> bool:
         return fh.read(2) == b"\x1f\x8b"
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+# What DuckDB's JSON reader (yyjson) accepts beyond strict JSON: trailing commas
+# and NaN/Infinity in any case. A string literal is matched first so that
+# nothing inside a string is touched.
+_LENIENT_TOKEN = re.compile(
+    r'"(?:[^"\\]|\\.)*"'
+    r"|,(?=[ \t\n\r]*[\]}])"
+    r"|(-?)(?:(nan)|(inf(?:inity)?))(?![0-9A-Za-z_])",
+    re.IGNORECASE,
+)
+# A cheap test for text that may need ``relax`` (false positives are harmless).
+LENIENT_HINT = r"(?i),\s*[\]}]|[:\[,]\s*-?(?:nan|inf)"
+_LENIENT_HINT = re.compile(LENIENT_HINT)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _relax_token(m: re.Match[str]) -> str:
+    text = m.group(0)
+    if text.startswith('"'):
+        return text
+    if text == ",":
+        return ""
+    if m.group(2):
+        return "NaN"
+    return "-Infinity" if m.group(1) else "Infinity"
+
+
+def relax(text: str) -> str:
+    """``text`` with yyjson's extensions rewritten to what Python's ``json`` reads:
+    trailing commas dropped, ``nan``/``inf``/``infinity`` (any case) as ``NaN``/``Infinity``."""
+    if not _LENIENT_HINT.search(text):
+        return text
+    return _LENIENT_TOKEN.sub(_relax_token, text)
 
 
 def parse_json(data: bytes | str) -> Any:
-    """Strict JSON (no NaN/Infinity), as the store's SQL parser reads it."""
-    return json.loads(data, parse_constant=_reject_constant)
+    """JSON as the store's SQL parser (DuckDB) reads it: invalid UTF-8 is replaced,
+    trailing commas and NaN/Infinity (any case) are accepted, lone surrogates are not."""
+    text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
+    try:
+        obj = json.loads(text)
+    except ValueError:
+        relaxed = relax(text)
+        if relaxed is text:
+            raise
+        obj = json.loads(relaxed)
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        try:  # a lone surrogate escape: DuckDB rejects the line
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("lone surrogate in a string") from None
+    return obj
 
 
 def classify(line: bytes | str) -> dict[str, Any] | str | None:
@@ -76,7 +121,7 @@ def classify(line: bytes | str) -> dict[str, Any] | str | None:
         return None
     try:
         obj = parse_json(line)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+    except (ValueError, RecursionError):
         return "not JSON"
     if not isinstance(obj, dict):
         return "not a JSON object"
@@ -156,7 +201,11 @@ class LineReader:
         skipping = False
         try:
             with open(self.path, "rb") as fh:
+                first = True
                 for chunk in self._chunks(fh):
+                    if first:  # a byte order mark opening the file is not content (as DuckDB reads it)
+                        chunk = chunk[3:] if chunk.startswith(b"\xef\xbb\xbf") else chunk
+                        first = False
                     start = 0
                     while True:
                         nl = chunk.find(b"\n", start)

@@ -314,8 +314,17 @@ def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 
 
 
 ROW_COLUMNS = "rowid, epoch_us(ts), record"
+_LENIENT = archive.LENIENT_HINT.replace("'", "''")
 
 
 def fetch_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Event rows ``(rowid, ts_us, record)``: the row's identity, its stored time and the record."""
-    return con.execute(f"SELECT {ROW_COLUMNS} FROM events WHERE {where}", list(params)).fetchall()
+    """Event rows ``(rowid, ts_us, record)``: the row's identity, its stored time and the record.
+
+    The record is text Python's ``json`` reads: DuckDB accepted lines with
+    trailing commas or ``nan``/``inf``, and the few rows that may hold them are
+    rewritten (``archive.relax``).
+    """
+    rows = con.execute(
+        f"SELECT {ROW_COLUMNS}, regexp_matches(record, '{_LENIENT}') FROM events WHERE {where}", list(params)
+    ).fetchall()
+    return [(rowid, ts, archive.relax(record) if hint else record) for rowid, ts, record, hint in rows]

@@ -99,7 +99,7 @@ WITH p AS (
                 ELSE line END AS rec,
            CASE WHEN name IS NOT NULL THEN v
                 WHEN mtype = 'OBJECT' THEN json_extract(v[8], {_PATHS})
-                WHEN mtype = 'VARCHAR' AND starts_with(ltrim(v[8] ->> '$'), '{{')
+                WHEN mtype = 'VARCHAR' AND starts_with(ltrim(v[8] ->> '$', ' ' || chr(9) || chr(10) || chr(13)), '{{')
                     THEN try(json_extract(v[8] ->> '$', {_PATHS}))
            END AS v
     FROM u
