@@ -1,0 +1,138 @@
+"""``coco load``: archive files into the local store (spec sections 9 and 10)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import duckdb
+
+from .conftest import write_lines
+
+T = "2026-11-25T10:00:00Z"
+
+
+def rec(i: int, **extra) -> dict:
+    return {"event": "robot.parked", "robot_id": f"R-{i}", "timestamp": T, **extra}
+
+
+def stored(store, sql="SELECT count(*) FROM events"):
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_load_prints_a_one_line_summary_on_stderr_and_nothing_on_stdout(coco, tmp_path, store):
+    f = write_lines(tmp_path / "a.log", [rec(1), rec(2)])
+    r = coco("load", "--store", str(store), str(f))
+    assert r.code == 0 and r.out == ""
+    assert "loaded 1 file(s)" in r.err and "2 events" in r.err
+
+
+def test_load_json_prints_the_summary_on_stdout(coco, tmp_path, store):
+    f = write_lines(tmp_path / "a.log", [rec(1), "junk"])
+    r = coco("load", "--store", str(store), "--json", str(f))
+    summary = r.json()
+    assert (summary["files_loaded"], summary["events"], summary["bad_lines"]) == (1, 1, 1)
+    assert summary["bad_line_examples"] == [f"{f}:2: not JSON"]
+
+
+def test_bad_lines_are_counted_with_file_and_line_of_the_first_few(coco, tmp_path, store):
+    f = write_lines(tmp_path / "a.log", [rec(1)] + ["junk"] * 8 + [rec(2)])
+    r = coco("load", "--store", str(store), str(f))
+    assert r.code == 0
+    assert "8 line(s) skipped" in r.err
+    assert f"{f}:2: not JSON" in r.err and f"{f}:6: not JSON" in r.err and f"{f}:7:" not in r.err
+    assert stored(store) == [(2,)]
+
+
+def test_a_truncated_gzip_loads_its_complete_lines_and_is_reported_damaged(coco, tmp_path, store):
+    data = gzip.compress(b"".join(json.dumps(rec(i)).encode() + b"\n" for i in range(3000)))
+    f = tmp_path / "cut.log.gz"
+    f.write_bytes(data[: len(data) // 2])
+    r = coco("load", "--store", str(store), "--json", str(f))
+    assert r.code == 0
+    summary = r.json()
+    assert summary["files_damaged"] == 1 and "truncated" in summary["damaged"][0]["reason"]
+    assert 0 < summary["events"] < 3000
+    assert stored(store) == [(summary["events"],)]
+    assert "its complete lines were loaded" in r.err
+
+
+def test_loading_a_file_again_adds_nothing(coco, tmp_path, store):
+    f = write_lines(tmp_path / "a.log.gz", [rec(1), rec(2)])
+    coco("load", "--store", str(store), str(f))
+    r = coco("load", "--store", str(store), "--json", str(f))
+    assert r.json()["files_already_loaded"] == 1 and r.json()["events"] == 0
+    assert stored(store) == [(2,)]
+
+
+def test_the_same_file_under_two_names_is_recognised_by_its_content(coco, tmp_path, store):
+    a = write_lines(tmp_path / "a.log", [rec(1), rec(2)])
+    b = tmp_path / "copy" / "b.jsonl"
+    b.parent.mkdir()
+    b.write_bytes(a.read_bytes())
+    r = coco("load", "--store", str(store), "--json", str(a), str(b))
+    assert (r.json()["files_loaded"], r.json()["files_already_loaded"]) == (1, 1)
+    assert stored(store) == [(2,)]
+
+
+def test_a_record_with_an_unusable_timestamp_is_kept_with_ts_null(coco, tmp_path, store):
+    f = write_lines(tmp_path / "a.log", [rec(1, timestamp="yesterday"), {"event": "robot.parked", "robot_id": "R-2"}])
+    coco("load", "--store", str(store), str(f))
+    assert stored(store, "SELECT robot_id, ts FROM events ORDER BY 1") == [("R-1", None), ("R-2", None)]
+
+
+def test_shipper_wrapped_and_unwrapped_records_load_as_the_application_record(coco, tmp_path, store):
+    inner = rec(1, delivery_id="D1")
+    f = write_lines(tmp_path / "a.log", [
+        {"message": json.dumps(inner), "kubernetes": {"pod_name": "p"}, "source_type": "kubernetes_logs"},
+        {**rec(2), "message": json.dumps(rec(2)), "kubernetes": {"pod_name": "p"}},
+        {"message": {**rec(3)}, "stream": "stdout"},
+    ])
+    coco("load", "--store", str(store), str(f))
+    rows = stored(store, "SELECT robot_id, delivery_id, record FROM events ORDER BY 1")
+    assert [r[:2] for r in rows] == [("R-1", "D1"), ("R-2", None), ("R-3", None)]
+    assert json.loads(rows[0][2]) == inner
+    assert "kubernetes" in json.loads(rows[1][2])
+
+
+def test_ids_are_string_fields_and_empty_or_non_string_means_none(coco, tmp_path, store):
+    f = write_lines(tmp_path / "a.log", [{"event": "a", "delivery_id": "", "robot_id": 7, "pilot_id": None,
+                                          "demand_id": "DM-1", "offer_id": {"x": 1}}])
+    coco("load", "--store", str(store), str(f))
+    assert stored(store, "SELECT delivery_id, robot_id, pilot_id, demand_id, offer_id FROM events") == [
+        (None, None, None, "DM-1", None)]
+
+
+def test_folders_load_recursively_and_a_missing_path_is_a_usage_error(coco, tmp_path, store):
+    write_lines(tmp_path / "arch" / "dt=2026-11-25" / "a.log.gz", [rec(1)])
+    write_lines(tmp_path / "arch" / "dt=2026-11-26" / "b.json", [rec(2)])
+    assert coco("load", "--store", str(store), str(tmp_path / "arch")).code == 0
+    assert stored(store) == [(2,)]
+    r = coco("load", "--store", str(store), str(tmp_path / "nope"))
+    assert r.code == 2 and "no such file or folder" in r.err
+
+
+def test_a_file_that_is_not_utf8_loads_its_lines_with_replacement_characters(coco, tmp_path, store):
+    f = tmp_path / "a.log"
+    f.write_bytes(b'{"event":"a","robot_id":"R-\xff"}\n{"event":"b"}\n')
+    r = coco("load", "--store", str(store), "--json", str(f))
+    assert r.json()["events"] == 2 and r.json()["bad_lines"] == 0
+    assert stored(store, "SELECT robot_id FROM events WHERE event = 'a'") == [("R-\ufffd",)]
+
+
+def test_coco_store_environment_variable_names_the_store(coco, tmp_path, monkeypatch):
+    target = tmp_path / "env.duckdb"
+    monkeypatch.setenv("COCO_STORE", str(target))
+    f = write_lines(tmp_path / "a.log", [rec(1)])
+    assert coco("load", str(f)).code == 0
+    assert stored(target) == [(1,)]
+
+
+def test_without_store_option_the_store_is_under_xdg_data_home(coco, tmp_path, isolated_env):
+    f = write_lines(tmp_path / "a.log", [rec(1)])
+    assert coco("load", str(f)).code == 0
+    assert stored(isolated_env / "data" / "coco" / "events.duckdb") == [(1,)]
