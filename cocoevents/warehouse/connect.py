@@ -3,7 +3,8 @@
 Password authentication reads the password from ``COCO_REDSHIFT_PASSWORD`` only
 (never a command-line flag). IAM authentication (``COCO_REDSHIFT_IAM=1``) uses
 ``redshift_connector``'s ``iam=True`` with the cluster identifier, database user,
-region and an optional AWS profile. The connection is returned with autocommit
+region and an optional AWS profile. ``COCO_REDSHIFT_SSL=0`` turns TLS off, for local
+stand-ins only. The connection is returned with autocommit
 off: the job owns the transaction. Failures become ``SourceUnavailable`` with a
 redacted one-line message.
 """
@@ -36,6 +37,8 @@ def connection_kwargs(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         raise UsageError(f"{ENV}PORT and {ENV}TIMEOUT must be integers") from None
     if get("HOST"):
         kwargs["host"] = get("HOST")
+    if (get("SSL", "1") or "1").lower() in ("0", "false", "no"):
+        kwargs["ssl"] = False  # only for local stand-ins (tests); Redshift itself speaks TLS
     if (get("IAM", "0") or "0").lower() in ("1", "true", "yes"):
         kwargs["iam"] = True
         for key, name in (("cluster_identifier", "CLUSTER"), ("db_user", "DB_USER"), ("region", "REGION")):

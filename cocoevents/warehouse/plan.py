@@ -71,7 +71,7 @@ def bucket_name(bucket: str) -> str:
 
 def prefix(value: str, what: str = "prefix") -> str:
     """An S3 prefix: empty, or folders of safe characters each ending in ``/``."""
-    if not isinstance(value, str) or not PREFIX.match(value):
+    if not isinstance(value, str) or not PREFIX.match(value) or {".", ".."} & set(value.split("/")):
         raise UsageError(f"invalid {what} {value!r}: use letters, digits and _ . = - and end it with /")
     return value
 

@@ -1,0 +1,526 @@
+"""The warehouse path: DDL text, COPY-job planning against a local S3 server, and the load transaction.
+
+S3 is moto's standalone server on a loopback port (real HTTP, real boto3). The
+database is a real PostgreSQL reached through the real ``redshift_connector``
+(``tests/pgserver.py``). PostgreSQL cannot run Redshift's COPY FROM S3: one test
+lets it reject the COPY and checks the rollback; the other replaces only the
+COPY statement by an emulation (named as such below) and checks everything else
+the job does in the database.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from datetime import date, datetime, timezone
+from typing import Any
+
+import pytest
+
+from cocoevents.errors import SourceUnavailable, UsageError
+from cocoevents.warehouse import copyjob, ddl, plan as planning
+from cocoevents.warehouse.copyjob import LoadConfig, LoadFailed, run_load
+from cocoevents.warehouse.ddl import Target
+
+from .pgserver import pg  # noqa: F401 - the fixture
+
+NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
+ROLE = "arn:aws:iam::123456789012:role/RedshiftS3Access"
+_bucket_names = iter(f"coco-event-logs-test-{n}" for n in range(10_000))
+
+
+# -- fixtures: a local S3 server ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    from moto.server import ThreadedMotoServer
+
+    from .pgserver import free_port
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws_env(monkeypatch, tmp_path, moto_endpoint):
+    """Fake credentials only; no profile or config file of the machine is read."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing-key-id")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing-secret-key")
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "aws-credentials"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto_endpoint)
+    return moto_endpoint
+
+
+@pytest.fixture
+def s3(aws_env):
+    import boto3
+
+    return boto3.client("s3", endpoint_url=aws_env)
+
+
+@pytest.fixture
+def bucket(s3):
+    name = next(_bucket_names)
+    s3.create_bucket(Bucket=name)
+    return name
+
+
+def gz_lines(*records: dict[str, Any]) -> bytes:
+    return gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in records), mtime=0)
+
+
+def event(name: str, ts: str, **ids: str) -> dict[str, Any]:
+    return {"event": name, "timestamp": ts, **ids}
+
+
+def put(s3, bucket: str, key: str, body: bytes) -> None:
+    s3.put_object(Bucket=bucket, Key=key, Body=body)
+
+
+@pytest.fixture
+def archive(s3, bucket):
+    """Three days of archive (23-25 Nov) in the window, one day before it, and keys that are not archive files."""
+    files = {
+        "dt=2026-11-22/1795305600-old.log.gz": [event("robot.parked", "2026-11-22T09:00:00Z", robot_id="R-1")],
+        "dt=2026-11-23/1795392000-a.log.gz": [event("demand.created", "2026-11-23T08:00:00Z", demand_id="DM-1")],
+        "dt=2026-11-24/1795478400-b.log.gz": [
+            event("delivery.pickup_arrival", "2026-11-24T12:00:00Z", delivery_id="D-1", robot_id="R-1"),
+            event("delivery.failed", "2026-11-24T12:05:00Z", delivery_id="D-1", error={"code": "LID"}),
+        ],
+        "dt=2026-11-25/1795564800-d.log.gz": [event("offer.received", "2026-11-25T09:00:00Z", offer_id="O-1")],
+    }
+    for key, records in files.items():
+        put(s3, bucket, key, gz_lines(*records))
+    put(s3, bucket, "dt=2026-11-25/README.txt", b"not an archive file")
+    put(s3, bucket, "dt=2026-11-25/1795564801-empty.log.gz", b"")
+    put(s3, bucket, "dt=2026-11-25/", b"")
+    put(s3, bucket, "dt=2026-11-25-backup/1795564800-x.log.gz", gz_lines(event("x.y", "2026-11-25T00:00:00Z")))
+    put(s3, bucket, "other/dt=2026-11-25/1795564800-y.log.gz", gz_lines(event("x.y", "2026-11-25T00:00:00Z")))
+    return files
+
+
+def config(bucket: str, **kw: Any) -> LoadConfig:
+    return LoadConfig(bucket=bucket, iam_role=ROLE, **kw)
+
+
+def manifests(s3, bucket: str) -> list[str]:
+    return [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="_coco/manifests/").get("Contents", [])]
+
+
+# -- DDL, JSONPaths and COPY text ---------------------------------------------------------------------------------
+
+
+def test_events_table_keys_on_plain_columns_and_keeps_the_record_in_super():
+    sql = ddl.create_table_sql(Target())
+    assert "event_data    SUPER" in sql
+    assert "DISTSTYLE AUTO" in sql and "COMPOUND SORTKEY (event_ts);" in sql
+    assert "DISTKEY" not in sql and "event_data." not in sql
+    for column in ("event ", "event_ts ", *ddl.ID_COLUMNS):
+        assert f"    {column.strip()}" in sql
+    assert re.search(r"event\s+VARCHAR\(128\)", sql) and re.search(r"event_ts\s+TIMESTAMP", sql)
+    assert all(re.search(rf"{c}\s+VARCHAR\(64\)", sql) for c in ddl.ID_COLUMNS)
+
+
+def test_jsonpaths_map_event_timestamp_ids_and_the_whole_record_in_copy_column_order():
+    paths = ddl.jsonpaths_document()["jsonpaths"]
+    assert paths == ["$.event", "$.timestamp", "$.delivery_id", "$.robot_id", "$.pilot_id", "$.demand_id",
+                     "$.offer_id", "$"]
+    assert ddl.COPY_COLUMNS == ("event", "event_ts", *ddl.ID_COLUMNS, "event_data")
+    assert len(paths) == len(ddl.COPY_COLUMNS)
+
+
+def test_copy_uses_the_manifest_the_jsonpaths_file_auto_timeformat_and_gzip():
+    sql = ddl.copy_sql(Target(), "s3://b-1/_coco/manifests/r.manifest", "s3://b-1/_coco/jsonpaths.json", ROLE)
+    assert sql.startswith("COPY coco_stage_raw_events (event, event_ts, delivery_id, robot_id, pilot_id, "
+                          "demand_id, offer_id, event_data)\n")
+    assert "FROM 's3://b-1/_coco/manifests/r.manifest'\n" in sql and "\nMANIFEST\n" in sql
+    assert "FORMAT AS JSON 's3://b-1/_coco/jsonpaths.json'" in sql
+    assert "TIMEFORMAT 'auto'" in sql and "\nGZIP\n" in sql and f"IAM_ROLE '{ROLE}'" in sql
+    assert "DATEFORMAT" not in sql and "'auto'\nGZIP" in sql and "JSON 'auto'" not in sql
+
+
+@pytest.mark.parametrize("name", ["Analytics", "x;drop table y", 'a"b', "a b", "1abc", "", "a" * 64, "raw-events"])
+def test_identifiers_outside_the_strict_pattern_are_refused(name):
+    with pytest.raises(UsageError):
+        Target(schema=name)
+    with pytest.raises(UsageError):
+        Target(table=name)
+
+
+@pytest.mark.parametrize("url", ["s3://b-1/x'; drop table t; --", "s3://b-1/a b", "s3://B/x", "http://b-1/x",
+                                 "s3://b-1/x\\y", "s3://b-1/"])
+def test_copy_refuses_urls_that_could_leave_the_literal(url):
+    with pytest.raises(UsageError):
+        ddl.copy_sql(Target(), url, "s3://b-1/j.json", ROLE)
+    with pytest.raises(UsageError):
+        ddl.copy_sql(Target(), "s3://b-1/m.manifest", url, ROLE)
+
+
+@pytest.mark.parametrize("role", ["arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:role/x'y",
+                                  "arn:aws:iam::123456789012:user/x", "role/x"])
+def test_copy_refuses_anything_but_an_iam_role_arn(role):
+    with pytest.raises(UsageError):
+        ddl.copy_sql(Target(), "s3://b-1/m.manifest", "s3://b-1/j.json", role)
+
+
+def test_ddl_command_prints_table_load_log_and_jsonpaths(coco):
+    r = coco("warehouse", "ddl", "--schema", "events_prod")
+    assert (r.code, r.err) == (0, "")
+    assert "CREATE SCHEMA IF NOT EXISTS events_prod;" in r.out
+    assert "CREATE TABLE IF NOT EXISTS events_prod.raw_events (" in r.out
+    assert "CREATE TABLE IF NOT EXISTS events_prod.raw_events_load_log (" in r.out
+    assert '"$.timestamp"' in r.out
+    j = coco("warehouse", "ddl", "--jsonpaths")
+    assert j.code == 0 and j.json() == ddl.jsonpaths_document()
+
+
+def test_ddl_command_with_a_bad_identifier_is_a_usage_error(coco):
+    r = coco("warehouse", "ddl", "--table", "events;drop")
+    assert r.code == 2 and r.out == "" and r.err.count("\n") == 1 and "invalid table name" in r.err
+
+
+# -- planning against the local S3 server -------------------------------------------------------------------------
+
+
+def test_window_is_today_utc_and_the_days_before_oldest_first():
+    assert planning.window(2, NOW) == [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
+    assert planning.window(0, NOW) == [date(2026, 11, 25)]
+    late_evening_elsewhere = datetime(2026, 11, 25, 23, 30, tzinfo=timezone.utc).astimezone()
+    assert planning.window(0, late_evening_elsewhere) == [date(2026, 11, 25)]
+    for bad in (-1, planning.MAX_DAYS + 1, True):
+        with pytest.raises(UsageError):
+            planning.window(bad, NOW)
+
+
+def test_listing_covers_only_the_window_prefixes_and_ignores_non_archive_keys(s3, bucket, archive):
+    listing = planning.list_window(s3, bucket, "", planning.window(2, NOW))
+    assert listing.prefixes == ["dt=2026-11-23/", "dt=2026-11-24/", "dt=2026-11-25/"]
+    assert [o.key for o in listing.objects] == [
+        "dt=2026-11-23/1795392000-a.log.gz", "dt=2026-11-24/1795478400-b.log.gz", "dt=2026-11-25/1795564800-d.log.gz",
+    ]
+    assert [o.dt for o in listing.objects] == [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
+    assert all(o.size > 0 for o in listing.objects)
+    assert {(i.key, i.reason) for i in listing.ignored} == {
+        ("dt=2026-11-25/", "folder marker"),
+        ("dt=2026-11-25/README.txt", "not a gzip archive file"),
+        ("dt=2026-11-25/1795564801-empty.log.gz", "empty object"),
+    }
+
+
+def test_listing_follows_the_paginator_past_one_page(s3, bucket):
+    keys = [f"dt=2026-11-25/{n:05d}.log.gz" for n in range(1003)]
+    for key in keys:
+        put(s3, bucket, key, b"\x1f\x8b")
+    listing = planning.list_window(s3, bucket, "", planning.window(0, NOW))
+    assert [o.key for o in listing.objects] == keys
+
+
+def test_listing_under_a_data_prefix_lists_only_that_prefix(s3, bucket, archive):
+    listing = planning.list_window(s3, bucket, "other/", planning.window(0, NOW))
+    assert [o.key for o in listing.objects] == ["other/dt=2026-11-25/1795564800-y.log.gz"]
+
+
+def test_keys_in_the_load_log_are_skipped_and_a_late_file_in_an_older_folder_is_new(s3, bucket, archive):
+    days = planning.window(2, NOW)
+    first = planning.plan_load(bucket, planning.list_window(s3, bucket, "", days), [])
+    loaded = [o.key for o in first.new]
+    put(s3, bucket, "dt=2026-11-23/1795400000-late.log.gz", gz_lines(event("demand.active", "2026-11-23T23:59:00Z")))
+    second = planning.plan_load(bucket, planning.list_window(s3, bucket, "", days), loaded)
+    assert [o.key for o in second.new] == ["dt=2026-11-23/1795400000-late.log.gz"]
+    assert [o.key for o in second.already_loaded] == loaded
+    assert second.new[0].dt == date(2026, 11, 23)
+
+
+def test_manifest_names_each_new_object_by_full_url_as_mandatory(s3, bucket, archive):
+    listing = planning.list_window(s3, bucket, "", planning.window(2, NOW))
+    p = planning.plan_load(bucket, listing, ["dt=2026-11-24/1795478400-b.log.gz"])
+    assert planning.manifest_document(p) == {"entries": [
+        {"url": f"s3://{bucket}/dt=2026-11-23/1795392000-a.log.gz", "mandatory": True},
+        {"url": f"s3://{bucket}/dt=2026-11-25/1795564800-d.log.gz", "mandatory": True},
+    ]}
+    assert json.loads(planning.manifest_json(p)) == planning.manifest_document(p)
+
+
+@pytest.mark.parametrize("data_prefix,manifest_prefix", [("", "dt=2026-11-25/m/"), ("logs/", "logs/dt=x/"),
+                                                          ("", "")])
+def test_manifests_may_not_be_written_inside_the_data_prefix(data_prefix, manifest_prefix):
+    with pytest.raises(UsageError):
+        config("b-1", data_prefix=data_prefix, manifest_prefix=manifest_prefix)
+
+
+@pytest.mark.parametrize("value", ["no-slash", "../", "a/./", "/abs/", "a b/", "it's/"])
+def test_prefixes_are_folders_of_safe_characters_ending_in_a_slash(value):
+    with pytest.raises(UsageError):
+        config("b-1", data_prefix=value)
+    with pytest.raises(UsageError):
+        config("b-1", manifest_prefix=value)
+
+
+def test_dry_run_plans_from_s3_without_connecting_or_writing(s3, bucket, archive):
+    def no_db():
+        raise AssertionError("a dry run must not connect")
+
+    result = run_load(config(bucket), s3, no_db, now=NOW, dry_run=True)
+    assert [o.key for o in result.plan.new] == [o.key for o in result.plan.listing.objects]
+    assert len(result.plan.new) == 3 and manifests(s3, bucket) == []
+    assert result.manifest_url.startswith(f"s3://{bucket}/_coco/manifests/20261125T103000Z-")
+    text = copyjob.render_dry_run(result)
+    assert "load log is not read in a dry run" in text
+    assert f"s3://{bucket}/dt=2026-11-24/1795478400-b.log.gz" in text
+    assert "README.txt  (not a gzip archive file)" in text
+    assert "BEGIN;\nLOCK analytics.raw_events_load_log;\nSELECT s3_key FROM" in text
+    assert "COPY coco_stage_raw_events" in text and text.rstrip().endswith("COMMIT;")
+    assert summary_keys(result) >= {"files_candidate", "window"}
+
+
+def summary_keys(result) -> set[str]:
+    return set(result.summary())
+
+
+def test_every_value_of_the_load_statements_is_a_bound_parameter(s3, bucket):
+    key = "dt=2026-11-25/1795564800-o'neil.log.gz"
+    put(s3, bucket, key, gz_lines(event("x.y", "2026-11-25T00:00:00Z")))
+    result = run_load(config(bucket), s3, None, now=NOW, dry_run=True)
+    for st in result.statements:
+        if st.sql.startswith("COPY"):
+            continue
+        assert "o'neil" not in st.sql and bucket not in st.sql
+        assert st.sql.count("%s") == len(st.params)
+    log_insert = [st for st in result.statements if st.sql.startswith("INSERT INTO analytics.raw_events_load_log")]
+    assert log_insert and key in log_insert[0].params
+    copy = next(st for st in result.statements if st.sql.startswith("COPY"))
+    assert "o'neil" not in copy.sql  # the key reaches COPY only inside the manifest file
+
+
+def test_load_log_inserts_are_chunked(s3, bucket, monkeypatch):
+    monkeypatch.setattr(copyjob, "LOG_INSERT_CHUNK", 2)
+    for n in range(5):
+        put(s3, bucket, f"dt=2026-11-25/{n}.log.gz", b"\x1f\x8b")
+    result = run_load(config(bucket), s3, None, now=NOW, dry_run=True)
+    inserts = [st for st in result.statements if st.sql.startswith("INSERT INTO analytics.raw_events_load_log")]
+    assert [len(st.params) // 6 for st in inserts] == [2, 2, 1]
+
+
+def test_listing_a_missing_bucket_is_unavailable(s3):
+    with pytest.raises(SourceUnavailable, match="cannot list s3://no-such-bucket-here/"):
+        run_load(config("no-such-bucket-here"), s3, None, now=NOW, dry_run=True)
+
+
+def test_load_command_dry_run_prints_plan_and_sql_and_needs_no_database(coco, s3, bucket, aws_env):
+    today = datetime.now(timezone.utc).date().isoformat()
+    put(s3, bucket, f"dt={today}/1-a.log.gz", gz_lines(event("x.y", f"{today}T00:00:00Z")))
+    r = coco("warehouse", "load", "--bucket", bucket, "--days", "1", "--iam-role", ROLE, "--dry-run",
+             "--s3-endpoint-url", aws_env)
+    assert (r.code, r.err) == (0, ""), r.err
+    assert f"--   s3://{bucket}/dt={today}/1-a.log.gz" in r.out and "COPY coco_stage_raw_events" in r.out
+    assert "testing-secret-key" not in r.out and manifests(s3, bucket) == []
+
+
+def test_load_command_without_an_iam_role_is_a_usage_error(coco, bucket):
+    r = coco("warehouse", "load", "--bucket", bucket, "--dry-run")
+    assert r.code == 2 and r.out == "" and "--iam-role" in r.err
+
+
+def test_handler_reads_its_configuration_from_the_event_then_the_environment(s3, bucket, archive, monkeypatch):
+    monkeypatch.setenv("COCO_WAREHOUSE_IAM_ROLE", ROLE)
+    monkeypatch.setenv("COCO_WAREHOUSE_DAYS", "7")
+    out = copyjob.handler({"bucket": bucket, "days": 1, "dry_run": True}, None)
+    assert out["dry_run"] is True and out["bucket"] == bucket and len(out["window"]) == 2
+    assert any(s.startswith("COPY") for s in out["sql"])
+    with pytest.raises(UsageError, match="missing bucket"):
+        copyjob.config_from({}, {"COCO_WAREHOUSE_IAM_ROLE": ROLE})
+
+
+# -- the transaction, against a real PostgreSQL through redshift_connector ----------------------------------------
+
+PG_EVENTS_TABLE = """
+CREATE TABLE analytics.raw_events (
+    event VARCHAR(128), event_ts TIMESTAMP, delivery_id VARCHAR(64), robot_id VARCHAR(64), pilot_id VARCHAR(64),
+    demand_id VARCHAR(64), offer_id VARCHAR(64), event_data JSONB, load_manifest VARCHAR(1024), loaded_at TIMESTAMP
+)"""  # the Redshift DDL minus what PostgreSQL lacks: SUPER -> JSONB, no DISTSTYLE / SORTKEY
+
+
+@pytest.fixture
+def db(pg):  # noqa: F811
+    name = pg.create_database("warehouse")
+    pg.run(name, ["CREATE SCHEMA analytics", PG_EVENTS_TABLE, ddl.create_load_log_sql(Target())])
+    return name
+
+
+def connector(pg, database):  # noqa: F811
+    def connect():
+        con = pg.connect(database)
+        con.autocommit = False  # what connect_from_env returns: the job owns the transaction
+        return con
+    return connect
+
+
+def query(pg, database, sql):  # noqa: F811
+    con = pg.connect(database)
+    try:
+        cur = con.cursor()
+        cur.execute(sql)
+        return [tuple(r) for r in cur.fetchall()]
+    finally:
+        con.close()
+
+
+class CopyEmulatingConnection:
+    """A real connection whose cursor runs every statement as is, except COPY.
+
+    PostgreSQL has no COPY FROM S3. This emulation reads the manifest named in
+    the COPY text from the local S3 server, applies the JSONPaths mapping to each
+    line, and INSERTs the rows into the COPY's target table with bound
+    parameters - inside the job's transaction. It shows nothing about Redshift's
+    COPY itself; it lets the rest of the job run for real.
+    """
+
+    def __init__(self, con, s3):
+        self.con, self.s3 = con, s3
+
+    def cursor(self):
+        return _EmulatingCursor(self.con.cursor(), self.s3)
+
+    def commit(self):
+        self.con.commit()
+
+    def rollback(self):
+        self.con.rollback()
+
+    def close(self):
+        self.con.close()
+
+
+class _EmulatingCursor:
+    def __init__(self, cur, s3):
+        self.cur, self.s3 = cur, s3
+
+    def execute(self, sql, params=None):
+        if not sql.startswith("COPY "):
+            return self.cur.execute(sql, params) if params else self.cur.execute(sql)
+        table = sql.split()[1]
+        manifest_url = re.search(r"^FROM '(s3://[^']+)'$", sql, re.M).group(1)
+        manifest = self._get(manifest_url)
+        cols = ddl.COPY_COLUMNS
+        for entry in json.loads(manifest)["entries"]:
+            for line in gzip.decompress(self._get(entry["url"])).splitlines():
+                rec = json.loads(line)
+                values = [rec.get(path[2:]) if path != "$" else json.dumps(rec) for _, path in ddl.JSONPATHS]
+                marks = ", ".join("%s::jsonb" if c == "event_data" else "%s" for c in cols)
+                self.cur.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", values)
+
+    def _get(self, url):
+        bucket, key = url[5:].split("/", 1)
+        return self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+    def fetchall(self):
+        return self.cur.fetchall()
+
+    def fetchone(self):
+        return self.cur.fetchone()
+
+
+@pytest.mark.postgres
+def test_when_the_database_rejects_copy_the_run_rolls_back_and_the_load_log_is_unchanged(pg, db, s3, bucket, archive):  # noqa: F811
+    pg.run(db, "INSERT INTO analytics.raw_events_load_log VALUES (%s, %s, %s, %s, %s, %s)",
+           [bucket, "dt=2026-11-23/1795392000-a.log.gz", date(2026, 11, 23), 10, "s3://x/m", NOW.replace(tzinfo=None)])
+    before = query(pg, db, "SELECT bucket, s3_key, load_manifest FROM analytics.raw_events_load_log")
+    with pytest.raises(LoadFailed, match="rolled back at COPY") as err:
+        run_load(config(bucket), s3, connector(pg, db), now=NOW)
+    assert query(pg, db, "SELECT bucket, s3_key, load_manifest FROM analytics.raw_events_load_log") == before
+    assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(0,)]
+    assert "syntax error" in str(err.value)  # PostgreSQL's answer to IAM_ROLE; nothing pretends COPY worked
+    # the manifest was written before COPY and stays, unreferenced; it names only the keys not in the log
+    (key,) = manifests(s3, bucket)
+    body = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+    assert [e["url"].split("/", 3)[3] for e in body["entries"]] == [
+        "dt=2026-11-24/1795478400-b.log.gz", "dt=2026-11-25/1795564800-d.log.gz"]
+
+
+@pytest.mark.postgres
+def test_with_copy_emulated_a_run_loads_and_records_each_key_once_in_one_transaction(pg, db, s3, bucket, archive):  # noqa: F811
+    def connect():
+        return CopyEmulatingConnection(connector(pg, db)(), s3)
+
+    first = run_load(config(bucket), s3, connect, now=NOW)
+    assert first.committed and first.rows_loaded == 4 and len(first.plan.new) == 3
+    log = query(pg, db, "SELECT s3_key, dt, size_bytes, load_manifest FROM analytics.raw_events_load_log "
+                        "ORDER BY s3_key")
+    assert [(k, d) for k, d, _, _ in log] == [
+        ("dt=2026-11-23/1795392000-a.log.gz", date(2026, 11, 23)),
+        ("dt=2026-11-24/1795478400-b.log.gz", date(2026, 11, 24)),
+        ("dt=2026-11-25/1795564800-d.log.gz", date(2026, 11, 25)),
+    ]
+    assert {m for _, _, _, m in log} == {first.manifest_url} and all(size > 0 for _, _, size, _ in log)
+    rows = query(pg, db, "SELECT event, event_ts, delivery_id, robot_id, event_data->>'error', load_manifest "
+                         "FROM analytics.raw_events ORDER BY event_ts")
+    assert rows[1][:4] == ("delivery.pickup_arrival", datetime(2026, 11, 24, 12, 0), "D-1", "R-1")
+    assert json.loads(rows[2][4]) == {"code": "LID"} and {r[5] for r in rows} == {first.manifest_url}
+
+    again = run_load(config(bucket), s3, connect, now=NOW)
+    assert again.committed and again.rows_loaded == 0 and again.plan.new == []
+    assert len(manifests(s3, bucket)) == 1  # nothing new: no manifest, no COPY
+    assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(4,)]
+
+    late = "dt=2026-11-23/1795400000-o'neil-late.log.gz"
+    put(s3, bucket, late, gz_lines(event("demand.active", "2026-11-23T23:59:00Z", demand_id="DM-1")))
+    third = run_load(config(bucket), s3, connect, now=NOW)
+    assert [o.key for o in third.plan.new] == [late] and third.rows_loaded == 1
+    assert query(pg, db, f"SELECT COUNT(*) FROM analytics.raw_events_load_log WHERE dt = '2026-11-23'") == [(2,)]
+    assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(5,)]
+    assert (late,) in query(pg, db, "SELECT s3_key FROM analytics.raw_events_load_log")
+
+
+@pytest.mark.postgres
+def test_a_failure_after_copy_rolls_back_the_rows_as_well_as_the_log(pg, db, s3, bucket, archive):  # noqa: F811
+    pg.run(db, "ALTER TABLE analytics.raw_events_load_log ADD CONSTRAINT no_b CHECK (s3_key NOT LIKE '%-b.log.gz')")
+
+    def connect():
+        return CopyEmulatingConnection(connector(pg, db)(), s3)
+
+    with pytest.raises(LoadFailed, match="rolled back at INSERT"):
+        run_load(config(bucket), s3, connect, now=NOW)
+    assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(0,)]
+    assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events_load_log") == [(0,)]
+
+
+@pytest.mark.postgres
+def test_handler_connects_from_the_environment_and_never_prints_the_password(pg, db, s3, bucket, archive, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(copyjob, "_connect", copyjob._connect)  # the real one: connect_from_env
+    for k, v in {"HOST": pg.host, "PORT": str(pg.port), "DATABASE": db, "USER": pg.password_role,
+                 "PASSWORD": pg.password, "SSL": "0"}.items():
+        monkeypatch.setenv(f"COCO_REDSHIFT_{k}", v)
+    pg.run(db, [f"GRANT ALL ON SCHEMA analytics TO {pg.password_role}",
+                f"GRANT ALL ON ALL TABLES IN SCHEMA analytics TO {pg.password_role}"])
+    with pytest.raises(LoadFailed) as err:
+        copyjob.handler({"bucket": bucket, "iam_role": ROLE}, None)
+    assert "rolled back at COPY" in str(err.value) and pg.password not in str(err.value)
+
+    monkeypatch.setenv("COCO_REDSHIFT_PASSWORD", "wrong-" + pg.password)
+    with pytest.raises(SourceUnavailable) as err:
+        copyjob.handler({"bucket": bucket, "iam_role": ROLE}, None)
+    assert "cannot connect to Redshift" in str(err.value) and pg.password not in str(err.value)
+
+
+@pytest.mark.postgres
+def test_load_command_failure_is_one_line_on_stderr_with_exit_4(coco, pg, db, s3, bucket, aws_env, monkeypatch):  # noqa: F811
+    for k, v in {"HOST": pg.host, "PORT": str(pg.port), "DATABASE": db, "USER": "coco_admin", "PASSWORD": "x-unused",
+                 "SSL": "0"}.items():
+        monkeypatch.setenv(f"COCO_REDSHIFT_{k}", v)
+    today = datetime.now(timezone.utc).date().isoformat()
+    put(s3, bucket, f"dt={today}/1-a.log.gz", gz_lines(event("x.y", f"{today}T00:00:00Z")))
+    r = coco("warehouse", "load", "--bucket", bucket, "--days", "0", "--iam-role", ROLE)
+    assert r.code == 4 and r.out == "" and r.err.count("\n") == 1
+    assert r.err.startswith("coco: error: load rolled back at COPY")
+    assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events_load_log") == [(0,)]
