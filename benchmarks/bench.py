@@ -1,0 +1,113 @@
+"""Benchmark: `coco load` and `coco timeline` on a 1M-event archive, beside zcat and grep.
+
+Prints figures, asserts nothing. Each measured command is a whole process
+(interpreter start-up included), timed by wall clock, with its own peak RSS
+from ``os.wait4``. Baselines run in the same session, alternating with the
+command they are compared to, so both see the same machine state.
+
+    python benchmarks/bench.py                  # 1M events, 3 load runs, 9 timeline runs
+    python benchmarks/bench.py --events 200000  # quicker
+
+Targets (issues 2 and 3): load <= 2.5x zcat wall time, peak RSS <= 1 GiB;
+timeline median <= 0.35 s, <= 0.1x the zcat|grep pipeline, peak RSS <= 200 MiB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def run(cmd: list[str], *, shell: bool = False) -> tuple[float, int]:
+    """Wall seconds and peak RSS (KiB) of one command, output discarded."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(
+        " ".join(cmd) if shell else cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - started
+    code = os.waitstatus_to_exitcode(status)
+    if code not in (0, 1):  # grep exits 1 when nothing matches
+        err = proc.stderr.read().decode() if proc.stderr else ""
+        raise SystemExit(f"failed ({code}): {' '.join(cmd)}\n{err}")
+    return wall, usage.ru_maxrss
+
+
+def coco_cmd() -> list[str]:
+    exe = shutil.which("coco")
+    return [exe] if exe else [sys.executable, "-c", "from cocoevents.cli import run; run()"]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--events", type=int, default=1_000_000)
+    p.add_argument("--dir", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "coco-bench"))
+    p.add_argument("--load-runs", type=int, default=3)
+    p.add_argument("--timeline-runs", type=int, default=9)
+    a = p.parse_args()
+
+    root = Path(a.dir)
+    archive = root / f"archive-{a.events}"
+    if not archive.exists():
+        print(f"generating {a.events:,} events into {archive} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "cocoevents.generator", str(archive), "--events", str(a.events)],
+                       check=True)
+    files = sorted(glob.glob(str(archive / "*" / "*.log.gz")))
+    raw = sum(os.path.getsize(f) for f in files)
+    coco = coco_cmd()
+
+    zcat_runs, load_runs = [], []
+    store = root / "bench.duckdb"
+    for _ in range(a.load_runs):
+        zcat_runs.append(run(["zcat", *files]))
+        for suffix in ("", ".wal"):
+            Path(str(store) + suffix).unlink(missing_ok=True)
+        load_runs.append(run([*coco, "load", str(archive), "--store", str(store)]))
+    count = subprocess.run(
+        [sys.executable, "-c", f"import duckdb; print(duckdb.connect({str(store)!r}, read_only=True)"
+                               ".execute('select count(*) from events').fetchone()[0])"],
+        capture_output=True, text=True, check=True).stdout.strip()
+
+    # a delivery from the middle of the day
+    delivery = f"D{200000 + a.events // 20 // 2}"
+    pattern = shlex.quote(f'"{delivery}"')
+    grep_cmd = ["zcat", *map(shlex.quote, files), "|", "grep", "-F", pattern]
+    tl_runs, grep_runs = [], []
+    run([*coco, "timeline", delivery, "--store", str(store)])  # warm the page cache once
+    for _ in range(a.timeline_runs):
+        tl_runs.append(run([*coco, "timeline", delivery, "--store", str(store)]))
+        grep_runs.append(run(grep_cmd, shell=True))
+
+    def med(rs: list[tuple[float, int]]) -> float:
+        return statistics.median(r[0] for r in rs)
+
+    def peak(rs: list[tuple[float, int]]) -> float:
+        return max(r[1] for r in rs) / 1024
+
+    print(f"archive: {len(files)} files, {raw / 2**20:.1f} MiB gzip, {count} events loaded; "
+          f"store {store.stat().st_size / 2**20:.1f} MiB; python {sys.version.split()[0]}; {os.cpu_count()} cores")
+    print(f"{'command':<44}{'median s':>10}{'runs':>6}{'peak RSS MiB':>14}")
+    rows = [
+        ("zcat (all files > /dev/null)", zcat_runs),
+        ("coco load (fresh store)", load_runs),
+        (f"zcat | grep -F '\"{delivery}\"'", grep_runs),
+        (f"coco timeline {delivery}", tl_runs),
+    ]
+    for label, rs in rows:
+        print(f"{label:<44}{med(rs):>10.3f}{len(rs):>6}{peak(rs):>14.1f}")
+    print(f"load / zcat            = {med(load_runs) / med(zcat_runs):.2f}x   (target <= 2.5x; RSS target <= 1024 MiB)")
+    print(f"timeline / zcat|grep   = {med(tl_runs) / med(grep_runs):.3f}x  (target <= 0.1x; median target <= 0.35 s;"
+          " RSS target <= 200 MiB)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
