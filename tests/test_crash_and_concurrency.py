@@ -1,0 +1,145 @@
+"""Crash safety and concurrency of ``coco load`` against the local store, with real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+COCO = [sys.executable, "-c", "from cocoevents.cli import run; run()"]
+FILES = 24
+LINES = 25_000
+
+
+def coco_proc(*args: str) -> subprocess.Popen:
+    env = {**os.environ}
+    return subprocess.Popen([*COCO, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def coco_run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([*COCO, *args], capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def archive_dir(tmp_path_factory) -> Path:
+    """Plain files with a known number of events each (and a couple of junk lines)."""
+    root = tmp_path_factory.mktemp("arch") / "dt=2026-11-25"
+    root.mkdir()
+    for i in range(FILES):
+        lines = [json.dumps({"event": "robot.state_changed", "robot_id": f"R-{i}", "delivery_id": f"D{i}-{n % 50}",
+                             "timestamp": 1_795_600_000 + n, "n": n, "pad": "x" * 60}) for n in range(LINES)]
+        lines.insert(10, "junk line")
+        (root / f"{i:03d}.log").write_text("\n".join(lines) + "\n")
+    return root.parent
+
+
+def contents(store: Path) -> tuple[list, list]:
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        files = con.execute("SELECT path, events, bad_lines FROM files ORDER BY path").fetchall()
+        per_file = con.execute(
+            "SELECT f.path, count(*), count(DISTINCT e.record) FROM events e "
+            "LEFT JOIN files f USING (file_id) GROUP BY 1 ORDER BY 1").fetchall()
+        return files, per_file
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def reference(archive_dir, tmp_path_factory) -> tuple[list, list]:
+    store = tmp_path_factory.mktemp("ref") / "ref.duckdb"
+    r = coco_run("load", "--store", str(store), str(archive_dir))
+    assert r.returncode == 0, r.stderr
+    return contents(store)
+
+
+def test_the_reference_load_holds_every_file_whole(reference):
+    files, per_file = reference
+    assert len(files) == FILES and all(f[1:] == (LINES, 1) for f in files)
+    assert all(p[1] == p[2] == LINES for p in per_file)
+
+
+def _kill_midway(archive_dir: Path, store: Path) -> bool:
+    """Start a load and SIGKILL it once the store shows progress; True when it was killed mid-load."""
+    p = coco_proc("load", "--store", str(store), str(archive_dir))
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and p.poll() is None:
+        wal = store.with_name(store.name + ".wal")
+        if (wal.exists() and wal.stat().st_size > 2_000_000) or (store.exists() and store.stat().st_size > 8_000_000):
+            break
+        time.sleep(0.02)
+    alive = p.poll() is None
+    if alive:
+        p.send_signal(signal.SIGKILL)
+    p.communicate(timeout=30)
+    return alive
+
+
+@pytest.mark.slow
+def test_a_load_killed_with_sigkill_leaves_only_whole_files_and_a_rerun_completes_it(archive_dir, reference,
+                                                                                       tmp_path):
+    store = tmp_path / "s.duckdb"
+    assert _kill_midway(archive_dir, store), "the load finished before it could be killed"
+    files, per_file = contents(store)  # the store opens
+    assert len(files) < FILES
+    whole = {f[0] for f in files}
+    assert all(f[1:] == (LINES, 1) for f in files)
+    assert all(p[0] in whole and p[1] == LINES for p in per_file), "events only of whole, recorded files"
+    r = coco_run("load", "--store", str(store), str(archive_dir))
+    assert r.returncode == 0, r.stderr
+    assert contents(store) == reference
+
+
+@pytest.mark.slow
+def test_a_second_load_on_a_busy_store_stops_with_exit_4_and_a_clear_message(archive_dir, reference, tmp_path):
+    store = tmp_path / "s.duckdb"
+    first = coco_proc("load", "--store", str(store), str(archive_dir))
+    while not store.exists() and first.poll() is None:
+        time.sleep(0.01)
+    second = coco_run("load", "--store", str(store), "--wait", "0", str(archive_dir))
+    first_out = first.communicate(timeout=120)
+    assert first.returncode == 0, first_out[1]
+    if second.returncode != 0:
+        assert second.returncode == 4
+        assert "busy" in second.stderr and "Traceback" not in second.stderr
+        assert len(second.stderr.strip().splitlines()) == 1
+    assert contents(store) == reference
+
+
+@pytest.mark.slow
+def test_a_second_load_that_waits_finishes_after_the_first_and_adds_nothing_twice(archive_dir, reference,
+                                                                                   tmp_path):
+    store = tmp_path / "s.duckdb"
+    first = coco_proc("load", "--store", str(store), str(archive_dir))
+    while not store.exists() and first.poll() is None:
+        time.sleep(0.01)
+    second = coco_run("load", "--store", str(store), "--wait", "120", "--json", str(archive_dir))
+    first.communicate(timeout=120)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    summary = json.loads(second.stdout)
+    assert summary["files_loaded"] + summary["files_already_loaded"] == FILES
+    assert contents(store) == reference
+
+
+@pytest.mark.slow
+def test_a_timeline_during_a_load_answers_or_says_the_store_is_busy(archive_dir, tmp_path):
+    store = tmp_path / "s.duckdb"
+    first = coco_proc("load", "--store", str(store), str(archive_dir))
+    codes = set()
+    while first.poll() is None:
+        r = coco_run("timeline", "D3-7", "--store", str(store), "--format", "json")
+        codes.add(r.returncode)
+        assert r.returncode in (0, 3, 4), r.stderr
+        if r.returncode == 4:
+            assert "busy" in r.stderr and "Traceback" not in r.stderr
+        if r.returncode == 0:
+            assert json.loads(r.stdout)["summary"]["events"] == LINES // 50
+    assert first.wait() == 0
+    assert coco_run("timeline", "D3-7", "--store", str(store), "--format", "json").returncode == 0
