@@ -142,7 +142,8 @@ def load_statements(config: LoadConfig, plan: Plan, manifest_url: str, loaded_at
         Statement(ddl.copy_sql(t, manifest_url, config.jsonpaths, config.iam_role, config.max_errors)),
         Statement(f"SELECT COUNT(*) FROM {t.stage}", fetch=True),
         Statement(
-            f"INSERT INTO {t.events} ({cols}, load_manifest, loaded_at) SELECT {cols}, %s, %s FROM {t.stage}",
+            f"INSERT INTO {t.events} ({cols}, load_manifest, loaded_at)"
+            f" SELECT {cols}, CAST(%s AS VARCHAR(1024)), CAST(%s AS TIMESTAMP) FROM {t.stage}",
             (manifest_url, loaded_at),
         ),
         Statement(f"DROP TABLE {t.stage}"),
