@@ -134,7 +134,8 @@ def loaded_by_file(tmp_path: Path, files: list[Path]) -> dict[str, list[str]]:
     con = local.connect(store, read_only=True)
     try:
         rows = local.fetch_rows(con, "TRUE", [])
-        names = dict(con.execute("SELECT f.path, count(*) FROM events JOIN files f USING (file_id) GROUP BY 1").fetchall())
+        names = dict(con.execute(
+            "SELECT f.path, count(*) FROM events JOIN files f USING (file_id) GROUP BY 1").fetchall())
         by_row = dict(con.execute("SELECT e.rowid, f.path FROM events e JOIN files f USING (file_id)").fetchall())
     finally:
         con.close()

@@ -24,6 +24,7 @@ that meet a writer raise ``StoreBusy`` too (exit 4).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import time
 from dataclasses import dataclass, field
@@ -327,4 +328,33 @@ def fetch_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]
     rows = con.execute(
         f"SELECT {ROW_COLUMNS}, regexp_matches(record, '{_LENIENT}') FROM events WHERE {where}", list(params)
     ).fetchall()
-    return [(rowid, ts, archive.relax(record) if hint else record) for rowid, ts, record, hint in rows]
+    out = []
+    for rowid, ts, record, hint in rows:
+        if hint:
+            record = archive.relax(record)
+        if len(record) > 1800 and record.count("[") + record.count("{") > 900:
+            record = _shallow(con, record)
+        out.append((rowid, ts, record))
+    return out
+
+
+TOO_DEEP = "<nested too deeply to read>"
+
+
+def _shallow(con: duckdb.DuckDBPyConnection, record: str) -> str:
+    """``record`` when Python's ``json`` can read it; else its top-level fields, each value
+    nested beyond Python's recursion limit replaced by a note (DuckDB reads any depth)."""
+    try:
+        json.loads(record)
+        return record
+    except RecursionError:
+        pass
+    except ValueError:
+        return record
+    fields: dict[str, Any] = {}
+    for key, value in con.execute("SELECT key, CAST(value AS VARCHAR) FROM json_each(?)", [record]).fetchall():
+        try:
+            fields[key] = json.loads(value)
+        except (RecursionError, ValueError):
+            fields[key] = TOO_DEEP
+    return json.dumps(fields, ensure_ascii=False)
