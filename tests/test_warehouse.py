@@ -23,7 +23,10 @@ from cocoevents.warehouse import copyjob, ddl, plan as planning
 from cocoevents.warehouse.copyjob import LoadConfig, LoadFailed, run_load
 from cocoevents.warehouse.ddl import Target
 
-from .pgserver import pg  # noqa: F401 - the fixture
+from . import conftest as _conftest
+
+if not hasattr(_conftest, "pg"):  # conftest registers the PostgreSQL fixture; define it here only if it does not
+    from .pgserver import pg  # noqa: F401
 
 NOW = datetime(2026, 11, 25, 10, 30, tzinfo=timezone.utc)
 ROLE = "arn:aws:iam::123456789012:role/RedshiftS3Access"
@@ -470,6 +473,10 @@ def test_with_copy_emulated_a_run_loads_and_records_each_key_once_in_one_transac
 
     again = run_load(config(bucket), s3, connect, now=NOW)
     assert again.committed and again.rows_loaded == 0 and again.plan.new == []
+    assert {k: first.summary()[k] for k in ("files_loaded", "files_already_loaded", "rows_loaded")} == {
+        "files_loaded": 3, "files_already_loaded": 0, "rows_loaded": 4}
+    assert {k: again.summary()[k] for k in ("files_loaded", "files_already_loaded", "manifest")} == {
+        "files_loaded": 0, "files_already_loaded": 3, "manifest": None}
     assert len(manifests(s3, bucket)) == 1  # nothing new: no manifest, no COPY
     assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(4,)]
 
@@ -496,8 +503,7 @@ def test_a_failure_after_copy_rolls_back_the_rows_as_well_as_the_log(pg, db, s3,
 
 
 @pytest.mark.postgres
-def test_handler_connects_from_the_environment_and_never_prints_the_password(pg, db, s3, bucket, archive, monkeypatch):  # noqa: F811
-    monkeypatch.setattr(copyjob, "_connect", copyjob._connect)  # the real one: connect_from_env
+def test_handler_connects_from_the_environment_and_never_reports_the_password(pg, db, s3, bucket, archive, monkeypatch):  # noqa: F811
     for k, v in {"HOST": pg.host, "PORT": str(pg.port), "DATABASE": db, "USER": pg.password_role,
                  "PASSWORD": pg.password, "SSL": "0"}.items():
         monkeypatch.setenv(f"COCO_REDSHIFT_{k}", v)

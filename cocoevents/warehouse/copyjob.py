@@ -104,19 +104,22 @@ class LoadResult:
 
     def summary(self) -> dict[str, Any]:
         """A JSON-able account of the run (what the CLI prints and the Lambda handler returns)."""
-        return {
+        summary: dict[str, Any] = {
             "run_id": self.run_id,
             "dry_run": self.dry_run,
             "bucket": self.plan.bucket,
             "window": [d.isoformat() for d in self.window],
             "files_listed": len(self.plan.listing.objects),
             "files_ignored": len(self.plan.listing.ignored),
-            "files_already_loaded": None if self.dry_run else len(self.plan.already_loaded),
-            "files_loaded" if not self.dry_run else "files_candidate": len(self.plan.new),
-            "rows_loaded": self.rows_loaded,
-            "manifest": self.manifest_url if self.plan.new else None,
-            "committed": self.committed,
         }
+        if self.dry_run:  # the load log was not read: every listed file is only a candidate
+            summary["files_candidate"] = len(self.plan.new)
+        else:
+            summary["files_already_loaded"] = len(self.plan.already_loaded)
+            summary["files_loaded"] = len(self.plan.new) if self.committed else 0
+        summary.update(rows_loaded=self.rows_loaded, manifest=self.manifest_url if self.plan.new else None,
+                       committed=self.committed)
+        return summary
 
 
 # --- the SQL ---------------------------------------------------------------------------------------------------
