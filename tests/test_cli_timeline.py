@@ -229,3 +229,17 @@ def test_exit_5_on_a_bug_with_one_line_and_the_traceback_only_with_debug(story, 
 def test_the_store_can_be_named_by_the_environment(story, monkeypatch):
     monkeypatch.setenv("COCO_STORE", str(story))
     assert run_coco("timeline", "D12345", "-f", "jsonl").code == 0
+
+
+def test_json_output_stays_valid_json_when_a_record_holds_nan(tmp_path):
+    archive = write_lines(tmp_path / "a.jsonl", [
+        '{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1", "speed": NaN}',
+    ])
+    store = tmp_path / "s.duckdb"
+    load(store, [archive])
+    for fmt in ("json", "jsonl", "csv"):
+        r = run_coco("timeline", "D1", "--store", str(store), "-f", fmt)
+        assert r.code == 0, r.err
+        assert "NaN" not in r.out.replace('"nan"', "")
+    doc = json.loads(run_coco("timeline", "D1", "--store", str(store), "-f", "json").out, parse_constant=None)
+    assert doc["events"][0]["payload"]["speed"] == "nan"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from typing import Any, TextIO
 
 from ..core.model import Row, Timeline
@@ -16,8 +17,22 @@ CSV_COLUMNS = (
 _OWN_COLUMNS = frozenset({"event", "timestamp", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id", "error"})
 
 
+def _finite(obj: Any) -> Any:
+    """``obj`` with non-finite floats (a lenient source may hold NaN) as strings: output stays valid JSON."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_finite(v) for v in obj]
+    return obj
+
+
 def _dumps(obj: Any, **kw: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, default=str, **kw)
+    try:
+        return json.dumps(obj, ensure_ascii=False, default=str, allow_nan=False, **kw)
+    except ValueError:
+        return json.dumps(_finite(obj), ensure_ascii=False, default=str, allow_nan=False, **kw)
 
 
 def write_json(t: Timeline, out: TextIO) -> None:
