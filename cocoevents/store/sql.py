@@ -71,7 +71,7 @@ CREATE OR REPLACE TEMP MACRO coco_id(j) AS
     CASE WHEN json_type(j) = 'VARCHAR' THEN nullif(j ->> '$', '') END;
 """
 
-_PATHS = "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id', '$.message']"
+_PATHS = "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id']"
 
 
 def classify_insert(source: str) -> str:
@@ -87,20 +87,24 @@ INSERT INTO events
 WITH p AS (
     SELECT file_id, line, try(json_extract(line, {_PATHS})) AS v
     FROM {source}
-), u AS (
-    SELECT file_id, line, v, coco_id(v[1]) AS name, json_type(v[8]) AS mtype
+), q AS (
+    SELECT file_id, line, v, coco_id(v[1]) AS name
     FROM p
     WHERE v IS NOT NULL OR NOT regexp_full_match(line, '\\s*')
+), u AS (
+    -- the message is only read when the line has no event of its own (most lines have one)
+    SELECT *, json_type(m) AS mtype
+    FROM (SELECT *, CASE WHEN name IS NULL AND v IS NOT NULL THEN json_extract(line, '$.message') END AS m FROM q)
 ), w AS (
     SELECT file_id,
            CASE WHEN name IS NOT NULL THEN line
-                WHEN mtype = 'OBJECT' THEN CAST(v[8] AS VARCHAR)
-                WHEN mtype = 'VARCHAR' THEN v[8] ->> '$'
+                WHEN mtype = 'OBJECT' THEN CAST(m AS VARCHAR)
+                WHEN mtype = 'VARCHAR' THEN m ->> '$'
                 ELSE line END AS rec,
            CASE WHEN name IS NOT NULL THEN v
-                WHEN mtype = 'OBJECT' THEN json_extract(v[8], {_PATHS})
-                WHEN mtype = 'VARCHAR' AND starts_with(ltrim(v[8] ->> '$', ' ' || chr(9) || chr(10) || chr(13)), '{{')
-                    THEN try(json_extract(v[8] ->> '$', {_PATHS}))
+                WHEN mtype = 'OBJECT' THEN json_extract(m, {_PATHS})
+                WHEN mtype = 'VARCHAR' AND starts_with(ltrim(m ->> '$', ' ' || chr(9) || chr(10) || chr(13)), '{{')
+                    THEN try(json_extract(m ->> '$', {_PATHS}))
            END AS v
     FROM u
 ), x AS (
