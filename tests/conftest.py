@@ -73,3 +73,4 @@ def store(tmp_path: Path) -> Path:
 
 
 PYTHON = sys.executable
+from .pgserver import pg  # noqa: E402,F401 - the PostgreSQL fixture of the Redshift-path tests (tests/pgserver.py)

@@ -1,0 +1,480 @@
+"""The Redshift source: answers the sessionizer's questions from the warehouse table.
+
+Table layout (spec/warehouse.md): scalar columns extracted at load time -
+``event``, ``event_ts TIMESTAMP`` (UTC, the compound ``SORTKEY``), ``delivery_id``,
+``robot_id``, ``pilot_id``, ``demand_id``, ``offer_id`` - and the whole record in
+``event_data SUPER``, read back as text with ``JSON_SERIALIZE`` and parsed here.
+An event's time is ``event_ts``; a row the loader left without one is timed from
+its record's ``timestamp`` when that parses (spec section 1), else it is unplaced.
+
+Query plan. Every statement is built from constant templates; the schema and
+table are validated against a strict identifier pattern, and every value (ids,
+times) is a bound ``%s`` parameter, never spliced. A timeline costs at most three
+statements:
+
+1. ``kinds(id)`` - one statement that both finds which of delivery/robot/pilot
+   holds the id and fetches the delivery's events (below), so the following
+   ``delivery_events`` call reuses them when its range is inside;
+   (``--kind delivery`` skips the lookup: then ``delivery_events`` runs it.)
+2. ``events_in_spans('robot_id', ...)`` - the robots' events over their segments;
+3. ``events_in_spans('pilot_id', ...)`` - the pilots' events over their windows.
+
+The delivery statement fetches the direct events *and* two hops of linked
+events in one go: CTEs collect the demand/offer ids of the direct rows, then of
+the rows linked by those, and the outer ``SELECT`` takes the direct rows and the
+rows without a delivery id carrying any of them. Each stored row satisfies the
+outer ``WHERE`` once, so no row comes back twice (true duplicate records do, as
+separate rows, and the sessionizer counts them, rule 7). Only when the chain is
+longer than the spec's two hops does Python find ids beyond them and ask again,
+for rows with the new ids and none of the ids already asked (again no repeats).
+
+Time bounds. Every statement is bounded by ``event_ts`` so the sort key prunes
+blocks: ``events_in_spans`` by its spans (and their overall min/max); a delivery
+by ``--since``/``--until`` when given; without ``--since`` its lower bound is
+``(--until or now) - lookback`` (the profile's ``lookback``, default 14 days: a
+delivery rarely lives longer than a day, and on-call questions are about recent
+ones); without ``--until`` there is no upper bound, so events stamped slightly in
+the future by a skewed clock still show. The id lookup in ``kinds`` uses the same
+lookback window, and says so when it finds nothing: ``--kind`` with ``--since``
+searches further back. Untimed rows (``event_ts IS NULL``) are read by a separate
+``UNION ALL`` branch of the same statement (``NULL`` sorts last in the sort key),
+so they are never dropped silently and never mixed into the range scan.
+
+Session. The connection runs ``SET statement_timeout TO <ms>`` (the driver's
+``timeout=`` is only the socket timeout) and then one ``BEGIN READ ONLY``
+transaction: all statements of a timeline see one snapshot and cannot write.
+
+Errors. Connection failures, authentication failures, a missing table and
+timeouts become ``SourceUnavailable`` (exit 4) with one line passed through
+``redact``; driver exceptions are not chained, so no credential can reach a
+traceback. ``redshift_connector`` (and through it ``boto3``) is imported only
+when connecting.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Optional
+
+from ..config import IDENTIFIER, Profile, format_duration
+from ..core.model import Event
+from ..core.sessionize import Span
+from ..errors import NotFound, SourceUnavailable
+from ..redact import redact
+from ..timestamps import EPOCH, MAX_US, MIN_US, format_ts, now_us, parse_timestamp, to_datetime
+
+ID_COLUMNS = ("robot_id", "pilot_id", "delivery_id", "demand_id", "offer_id")
+SPANS_PER_STATEMENT = 500
+ROW = "event_ts, JSON_SERIALIZE(event_data)"
+
+# SQLSTATEs worth a specific message (PostgreSQL's, which Redshift reports too).
+_AUTH = {"28P01", "28000"}
+_TIMEOUT = {"57014"}
+_NO_DATABASE = {"3D000"}
+_NO_TABLE = {"42P01", "3F000"}
+_NO_COLUMN = {"42703", "42883"}
+_DENIED = {"42501"}
+
+
+def _param_ts(us: int) -> datetime:
+    return to_datetime(min(max(us, MIN_US), MAX_US)).replace(tzinfo=None)
+
+
+def _us(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(to_datetime(0).tzinfo).replace(tzinfo=None)
+        return (value - EPOCH) // timedelta(microseconds=1)
+    return parse_timestamp(str(value))
+
+
+def _db_error(e: BaseException) -> tuple[Optional[str], str]:
+    """(SQLSTATE, one-line message) of a driver exception."""
+    arg = e.args[0] if e.args else None
+    if isinstance(arg, dict):
+        return arg.get("C"), str(arg.get("M", "")).splitlines()[0] if arg.get("M") else type(e).__name__
+    parts = [str(a) for a in e.args if a not in (None, "")]
+    text = ": ".join(parts) if parts else type(e).__name__
+    cause = e.__cause__ or e.__context__
+    if cause is not None and str(cause) and str(cause) not in text:
+        text = f"{text}: {cause}"
+    return None, (text.splitlines() or [type(e).__name__])[0]
+
+
+def _one_line(text: str) -> str:
+    return redact(" ".join(text.split()))
+
+
+def _in_list(values: Sequence[str]) -> str:
+    return ", ".join(["%s"] * len(values))
+
+
+class RedshiftSource:
+    """``EventSource`` over the warehouse table of a ``redshift`` profile (see the module docstring)."""
+
+    name = "redshift"
+
+    def __init__(self, profile: Profile, password: Optional[str] = None, *, now: Optional[int] = None,
+                 connection: Any = None) -> None:
+        for part in (profile.schema, profile.table):
+            if not IDENTIFIER.match(part):
+                raise SourceUnavailable(f"profile {profile.name!r}: {part!r} is not a plain identifier")
+        self.profile = profile
+        self.table = f"{profile.schema}.{profile.table}"
+        self.now = now_us() if now is None else now
+        self.statements: list[str] = []  # every SELECT run, for tests and --debug accounting
+        self._prefetch: Optional[tuple[str, int, Optional[int], list[Event], set[str], set[str]]] = None
+        self.con = connection if connection is not None else connect(profile, password)
+        self._session()
+
+    # -- session ----------------------------------------------------------------------------------
+
+    def _session(self) -> None:
+        ms = max(1, self.profile.statement_timeout_us // 1000)
+        try:
+            cur = self.con.cursor()
+            cur.execute(f"SET statement_timeout TO {int(ms)}")
+            cur.execute("BEGIN READ ONLY")
+        except Exception as e:
+            self.close()
+            raise self._unavailable(e) from None
+
+    def close(self) -> None:
+        con, self.con = self.con, None
+        if con is None:
+            return
+        try:
+            con.cursor().execute("ROLLBACK")
+        except Exception:
+            pass
+        try:
+            con.close()
+        except Exception:
+            pass
+
+    def _unavailable(self, e: BaseException) -> SourceUnavailable:
+        code, message = _db_error(e)
+        p = self.profile
+        if code in _TIMEOUT:
+            return SourceUnavailable(
+                f"the query timed out after {p.statement_timeout_us / 1e6:g}s (statement_timeout of profile "
+                f"{p.name!r}): narrow the range with --since/--until, or raise statement_timeout")
+        if code in _NO_TABLE:
+            return SourceUnavailable(f"table {self.table} does not exist in database {p.database} "
+                                     f"(schema and table of profile {p.name!r}); see 'coco warehouse ddl'")
+        if code in _NO_COLUMN:
+            return SourceUnavailable(_one_line(f"table {self.table} does not have the coco layout "
+                                               f"({message}); see 'coco warehouse ddl'"))
+        if code in _DENIED:
+            return SourceUnavailable(_one_line(f"permission denied reading {self.table}: {message}"))
+        return SourceUnavailable(_one_line(f"{p.where()}: query failed: {message}"))
+
+    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if self.con is None:
+            raise SourceUnavailable("the Redshift connection is closed")
+        self.statements.append(sql)
+        try:
+            cur = self.con.cursor()
+            cur.execute(sql, list(params))
+            return list(cur.fetchall() or [])
+        except Exception as e:
+            from redshift_connector import Error as DriverError
+
+            if isinstance(e, (DriverError, OSError)):
+                raise self._unavailable(e) from None
+            raise
+
+    def check(self) -> tuple[Optional[int], int]:
+        """For ``coco doctor``: the table has the coco layout and is readable; returns the latest event
+        time and the number of events within the lookback window."""
+        timed, params = self._timed(self.lookback_lower(), None)
+        self._query(f"SELECT event, event_ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, "
+                    f"JSON_SERIALIZE(event_data), loaded_at FROM {self.table} WHERE {timed} LIMIT 1", params)
+        ((latest, count),) = self._query(f"SELECT MAX(event_ts), COUNT(*) FROM {self.table} WHERE {timed}", params)
+        return _us(latest), int(count)
+
+    # -- building statements ----------------------------------------------------------------------
+
+    def _timed(self, lower: Optional[int], upper: Optional[int]) -> tuple[str, list[Any]]:
+        clauses, params = [], []
+        if lower is not None:
+            clauses.append("event_ts >= %s")
+            params.append(_param_ts(lower))
+        if upper is not None:
+            clauses.append("event_ts <= %s")
+            params.append(_param_ts(upper))
+        if not clauses:  # pragma: no cover - callers always bound
+            clauses.append("event_ts IS NOT NULL")
+        return " AND ".join(clauses), params
+
+    def _select(self, columns: str, pred: str, params: Sequence[Any], lower: Optional[int], upper: Optional[int],
+                untimed: bool = True) -> tuple[str, list[Any]]:
+        """``SELECT columns`` of the rows matching ``pred`` inside the bounds, plus (``untimed``) those
+        without a time: two branches of one ``UNION ALL``, disjoint by ``event_ts``."""
+        timed, tparams = self._timed(lower, upper)
+        sql = f"SELECT {columns} FROM {self.table} WHERE {timed} AND ({pred})"
+        out = [*tparams, *params]
+        if untimed:
+            sql += f" UNION ALL SELECT {columns} FROM {self.table} WHERE event_ts IS NULL AND ({pred})"
+            out += list(params)
+        return sql, out
+
+    def _delivery_sql(self, delivery_id: str, lower: int, upper: Optional[int]) -> tuple[str, list[Any]]:
+        """Direct rows and two hops of linked rows, each stored row at most once (module docstring)."""
+        direct, p1 = self._select("demand_id, offer_id", "delivery_id = %s", [delivery_id], lower, upper)
+        hop1, p2 = self._select(
+            "demand_id, offer_id",
+            "(delivery_id IS NULL OR delivery_id = '') AND (demand_id IN (SELECT demand_id FROM direct) "
+            "OR offer_id IN (SELECT offer_id FROM direct))",
+            [], lower, upper,
+        )
+        linked = (
+            "delivery_id = %s OR ((delivery_id IS NULL OR delivery_id = '') AND ("
+            "demand_id IN (SELECT demand_id FROM direct UNION SELECT demand_id FROM hop1) "
+            "OR offer_id IN (SELECT offer_id FROM direct UNION SELECT offer_id FROM hop1)))"
+        )
+        rows, p3 = self._select(f"'delivery' AS kind, {ROW}", linked, [delivery_id], lower, upper)
+        return f"WITH direct AS ({direct}), hop1 AS ({hop1}) {rows}", [*p1, *p2, *p3]
+
+    def _events(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
+        out = []
+        for ts, text in rows:
+            record = json.loads(text) if isinstance(text, str) else text
+            if not isinstance(record, dict):  # pragma: no cover - the loader keeps objects only
+                continue
+            us = _us(ts)
+            out.append(Event.from_record(record, us if us is not None else parse_timestamp(record.get("timestamp"))))
+        return out
+
+    # -- the EventSource protocol -----------------------------------------------------------------
+
+    def lookback_lower(self, until: Optional[int] = None) -> int:
+        return (self.now if until is None else until) - self.profile.lookback_us
+
+    def kinds(self, subject_id: str) -> list[str]:
+        """Which kinds hold the id within the lookback window; fetches the delivery's events on the way."""
+        lower = self.lookback_lower()
+        sql, params = self._delivery_sql(subject_id, lower, None)
+        timed, tparams = self._timed(lower, None)
+        for kind in ("robot", "pilot"):
+            sql += (f" UNION ALL SELECT '{kind}', NULL, NULL FROM "
+                    f"(SELECT 1 AS hit FROM {self.table} WHERE {timed} AND {kind}_id = %s LIMIT 1) {kind}_hit")
+            params += [*tparams, subject_id]
+        rows = self._query(sql, params)
+        found = {r[0] for r in rows if r[0] != "delivery"}
+        events = self._events([r[1:] for r in rows if r[0] == "delivery"])
+        if any(e.delivery_id == subject_id for e in events):
+            found.add("delivery")
+            self._prefetch = (subject_id, lower, None, events, *self._asked(subject_id, events))
+        kinds = [k for k in ("delivery", "robot", "pilot") if k in found]
+        if not kinds:
+            p = self.profile
+            raise NotFound(
+                f"no delivery, robot or pilot has the id {subject_id!r} since {format_ts(lower)} "
+                f"(the {_days(p.lookback_us)} lookback of profile {p.name!r}); "
+                "add --kind and --since to search further back")
+        return kinds
+
+    def delivery_events(self, delivery_id: str, since: Optional[int], until: Optional[int]) -> list[Event]:
+        lower = since if since is not None else self.lookback_lower(until)
+        pre = self._prefetch
+        if pre is not None and pre[0] == delivery_id and pre[1] <= lower and pre[2] is None:
+            _, lower, upper, events, asked_d, asked_o = pre
+            events, asked_d, asked_o = list(events), set(asked_d), set(asked_o)
+        else:
+            upper = until
+            sql, params = self._delivery_sql(delivery_id, lower, upper)
+            events = self._events([r[1:] for r in self._query(sql, params)])
+            asked_d, asked_o = self._asked(delivery_id, events)
+        return events + self._more_links(delivery_id, events, asked_d, asked_o, lower, upper)
+
+    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False) -> list[Event]:
+        if column not in ID_COLUMNS:
+            raise ValueError(f"not an id column: {column}")
+        merged = _merge_spans(spans)
+        out: list[Event] = []
+        ids = sorted(merged)
+        chunk: list[str] = []
+        count = 0
+        for ident in ids:  # a row has one value in ``column``: chunks by id never share a row
+            chunk.append(ident)
+            count += len(merged[ident])
+            if count >= SPANS_PER_STATEMENT:
+                out += self._spans(column, {i: merged[i] for i in chunk}, untimed)
+                chunk, count = [], 0
+        if chunk:
+            out += self._spans(column, {i: merged[i] for i in chunk}, untimed)
+        return out
+
+    def _spans(self, column: str, spans: dict[str, list[tuple[int, int]]], untimed: bool) -> list[Event]:
+        lower = min(s for ranges in spans.values() for s, _ in ranges)
+        upper = max(e for ranges in spans.values() for _, e in ranges)
+        parts, params = [], []
+        for ident, ranges in spans.items():
+            for start, end in ranges:
+                parts.append(f"({column} = %s AND event_ts BETWEEN %s AND %s)")
+                params += [ident, _param_ts(start), _param_ts(end)]
+        sql, all_params = self._select(ROW, " OR ".join(parts), params, lower, upper, untimed=False)
+        if untimed:
+            sql += f" UNION ALL SELECT {ROW} FROM {self.table} WHERE event_ts IS NULL AND {column} IN ({_in_list(list(spans))})"
+            all_params += list(spans)
+        return self._events(self._query(sql, all_params))
+
+    # -- linked events beyond two hops ------------------------------------------------------------
+
+    @staticmethod
+    def _asked(delivery_id: str, events: Sequence[Event]) -> tuple[set[str], set[str]]:
+        """The demand/offer ids the delivery statement matched on: those of the direct rows and of
+        the rows they link (hop 1); every row without a delivery id carrying one of them was fetched."""
+        direct = [e for e in events if e.delivery_id == delivery_id]
+        d0 = {e.demand_id for e in direct if e.demand_id}
+        o0 = {e.offer_id for e in direct if e.offer_id}
+        hop1 = [e for e in events if e.delivery_id is None and (e.demand_id in d0 or e.offer_id in o0)]
+        return d0 | {e.demand_id for e in hop1 if e.demand_id}, o0 | {e.offer_id for e in hop1 if e.offer_id}
+
+    def _more_links(self, delivery_id: str, events: list[Event], asked_d: set[str], asked_o: set[str],
+                    lower: int, upper: Optional[int]) -> list[Event]:
+        found: list[Event] = []
+        while True:
+            linked = _closure_ids(delivery_id, events + found)
+            new_d, new_o = sorted(linked[0] - asked_d), sorted(linked[1] - asked_o)
+            if not new_d and not new_o:
+                return found
+            wanted, params = [], []
+            if new_d:
+                wanted.append(f"demand_id IN ({_in_list(new_d)})")
+                params += new_d
+            if new_o:
+                wanted.append(f"offer_id IN ({_in_list(new_o)})")
+                params += new_o
+            pred = f"(delivery_id IS NULL OR delivery_id = '') AND ({' OR '.join(wanted)})"
+            for col, asked in (("demand_id", sorted(asked_d)), ("offer_id", sorted(asked_o))):
+                if asked:
+                    pred += f" AND ({col} IS NULL OR {col} NOT IN ({_in_list(asked)}))"
+                    params += asked
+            sql, all_params = self._select(ROW, pred, params, lower, upper)
+            found += self._events(self._query(sql, all_params))
+            asked_d = asked_d | set(new_d)
+            asked_o = asked_o | set(new_o)
+
+
+def _closure_ids(delivery_id: str, events: Sequence[Event]) -> tuple[set[str], set[str]]:
+    """Demand and offer ids of the delivery's direct and (transitively) linked events (rules 1-2)."""
+    demands = {e.demand_id for e in events if e.delivery_id == delivery_id and e.demand_id}
+    offers = {e.offer_id for e in events if e.delivery_id == delivery_id and e.offer_id}
+    candidates = [e for e in events if e.delivery_id is None and (e.demand_id or e.offer_id)]
+    grew = True
+    while grew:
+        grew = False
+        for e in candidates:
+            if e.demand_id in demands or e.offer_id in offers:
+                for value, known in ((e.demand_id, demands), (e.offer_id, offers)):
+                    if value and value not in known:
+                        known.add(value)
+                        grew = True
+    return demands, offers
+
+
+def _merge_spans(spans: Sequence[Span]) -> dict[str, list[tuple[int, int]]]:
+    """Spans per id with overlapping ones merged (fewer parameters, same rows)."""
+    by_id: dict[str, list[tuple[int, int]]] = {}
+    for ident, start, end in spans:
+        by_id.setdefault(ident, []).append((start, end))
+    for ident, ranges in by_id.items():
+        ranges.sort()
+        merged = [ranges[0]]
+        for s, e in ranges[1:]:
+            if s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+            else:
+                merged.append((s, e))
+        by_id[ident] = merged
+    return by_id
+
+
+def _days(us: int) -> str:
+    return format_duration(us)
+
+
+# -- connecting ----------------------------------------------------------------------------------
+
+
+def connect_kwargs(profile: Profile, password: Optional[str]) -> dict[str, Any]:
+    """The driver's keyword arguments for a profile (the password only for a password login)."""
+    p = profile
+    kw: dict[str, Any] = {
+        "database": p.database,
+        "ssl": p.ssl,
+        "timeout": max(1, round(p.connect_timeout_us / 1e6)),
+        "application_name": "coco",
+    }
+    if p.ssl:
+        kw["sslmode"] = p.sslmode
+    if p.host:
+        kw["host"] = p.host
+        kw["port"] = p.port
+    if p.auth == "password":
+        kw["user"] = p.user
+        kw["password"] = password or ""
+    else:
+        kw["iam"] = True
+        kw["db_user"] = p.db_user or p.user
+        if p.region:
+            kw["region"] = p.region
+        if p.aws_profile:
+            kw["profile"] = p.aws_profile
+        if p.auth == "serverless":
+            kw["is_serverless"] = True
+            kw["serverless_work_group"] = p.workgroup
+        elif p.cluster_identifier:
+            kw["cluster_identifier"] = p.cluster_identifier
+    return kw
+
+
+def connect(profile: Profile, password: Optional[str]) -> Any:
+    """A driver connection for ``profile``, autocommit on; ``SourceUnavailable`` with one clean line."""
+    try:
+        import redshift_connector
+    except ImportError:  # pragma: no cover - a declared dependency
+        raise SourceUnavailable("the Redshift driver is not installed: pip install redshift-connector") from None
+    try:
+        con = redshift_connector.connect(**connect_kwargs(profile, password))
+    except Exception as e:  # driver, socket, IAM (botocore) errors alike: one line, no chain
+        raise SourceUnavailable(_connect_message(profile, e, password)) from None
+    try:
+        con.autocommit = True
+        sock = getattr(con, "_usock", None)  # the driver's timeout= also limits each read: let statement_timeout act
+        if sock is not None:
+            sock.settimeout(profile.statement_timeout_us / 1e6 + profile.connect_timeout_us / 1e6)
+    except Exception:  # pragma: no cover
+        pass
+    return con
+
+
+def _connect_message(profile: Profile, e: BaseException, password: Optional[str]) -> str:
+    from ..config import PASSWORD_ENV
+
+    code, message = _db_error(e)
+    where = profile.where()
+    lowered = message.lower()
+    if code in _AUTH or "password authentication failed" in lowered:
+        hint = (f"check {PASSWORD_ENV}" if password else f"{PASSWORD_ENV} is not set") \
+            if profile.auth == "password" else "check the IAM credentials"
+        text = f"cannot connect to {where}: authentication failed ({hint})"
+    elif code in _NO_DATABASE:
+        text = f"cannot connect to {where}: {message}"
+    elif code in _TIMEOUT or "timed out" in lowered or "timeout" in lowered:
+        text = f"cannot connect to {where}: timed out after {profile.connect_timeout_us / 1e6:g}s"
+    elif "refuses ssl" in lowered:
+        text = f"cannot connect to {where}: the server does not offer SSL"
+    elif type(e).__module__.startswith(("botocore", "boto3")):
+        text = f"cannot connect to {where}: IAM credentials: {message}"
+    else:
+        text = f"cannot connect to {where}: {message}"
+    if password:
+        text = text.replace(password, "***")
+    return _one_line(text)
