@@ -40,7 +40,7 @@ from typing import Any, Iterator, Sequence
 import pytest
 
 ADMIN = "coco_admin"
-PASSWORD_ROLE = "coco_password"
+PASSWORD_ROLE = "coco_reader"
 REDSHIFT_VERSION = b"8.0.2"
 DROPPED_STARTUP_PARAMS = {b"client_protocol_version", b"driver_version", b"os_version", b"driver_discovery_version"}
 SSL_REQUEST = 80877103

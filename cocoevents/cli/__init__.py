@@ -85,11 +85,12 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return 0
     except Exception as e:  # a bug: one line, the traceback only with --debug
+        from ..redact import redact
+
         if _state["debug"]:
             import traceback
 
-            traceback.print_exc()
-        from ..redact import redact
+            sys.stderr.write(redact(traceback.format_exc()))
 
         err(redact(f"coco: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
                    + ("" if _state["debug"] else " (run with --debug for the traceback)")))
