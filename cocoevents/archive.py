@@ -159,8 +159,15 @@ class LineReader:
         self.damage: str | None = None
         self.too_long: list[int] = []
 
+    def _is_gzip(self, fh: BinaryIO) -> bool:
+        """A plain suffix means text, as DuckDB's reader decides (a junk first line may start with the
+        gzip magic bytes); otherwise the magic bytes decide, so a mis-named text file still reads."""
+        if self.path.name.endswith(PLAIN_SUFFIXES):
+            return False
+        return fh.read(2) == b"\x1f\x8b"
+
     def _chunks(self, fh: BinaryIO) -> Iterator[bytes]:
-        if fh.read(2) != b"\x1f\x8b":
+        if not self._is_gzip(fh):
             fh.seek(0)
             while chunk := fh.read(CHUNK):
                 yield chunk

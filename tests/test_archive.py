@@ -168,3 +168,21 @@ def test_records_with_nan_or_trailing_commas_are_read_back_as_json_python_reads(
     assert [json.loads(r)["event"] for r in recs] == ["a", "b"]
     assert json.loads(recs[1])["x"] == "s: nan, ]"
     assert math.isnan(json.loads(recs[0])["x"]) if isinstance(json.loads(recs[0])["x"], float) else True
+
+
+def test_a_plain_log_file_that_starts_with_gzip_magic_bytes_is_still_read_as_text(tmp_path):
+    from cocoevents import archive
+
+    f = tmp_path / "a.log"
+    f.write_bytes(b"\x1f\x8b\n" + b'{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z"}\n')
+    scan = archive.scan(f)
+    assert [r["event"] for _, r in scan.records] == ["trip.started"]
+    assert [b.line for b in scan.bad] == [1] and scan.damage is None
+
+
+def test_a_text_file_named_like_gzip_is_loaded_as_text(tmp_path, coco):
+    f = tmp_path / "dt=2026-11-25" / "a.log.gz"
+    f.parent.mkdir()
+    f.write_bytes(b'{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1"}\n')
+    r = coco("load", str(f), "--store", str(tmp_path / "s.duckdb"), "--json")
+    assert (r.code, r.json()["events"], r.json()["files_damaged"]) == (0, 1, 0)
