@@ -58,13 +58,13 @@ def parse_options(
     return opts
 
 
-def resolve_kind(source: EventSource, subject_id: str, kind: str | None) -> str:
+def resolve_kind(source: EventSource, subject_id: str, kind: str | None, opts: Options = Options()) -> str:
     """The subject's kind: ``kind`` when given, else the one kind of id that holds it."""
     if kind is not None:
         if kind not in KINDS:
             raise UsageError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
         return kind
-    kinds = source.kinds(subject_id)
+    kinds = source.kinds(subject_id, opts.since, opts.until)
     if not kinds:
         raise NotFound(f"no delivery, robot or pilot has the id {subject_id!r}")
     if len(kinds) > 1:
@@ -85,7 +85,7 @@ def check_id(subject_id: str) -> None:
 
 def build(source: EventSource, subject_id: str, kind: str | None, opts: Options, now: int | None = None) -> Timeline:
     check_id(subject_id)
-    kind = resolve_kind(source, subject_id, kind)
+    kind = resolve_kind(source, subject_id, kind, opts)
     if kind == "delivery":
         return delivery_timeline(source, subject_id, opts)
     if opts.since is None or opts.until is None:

@@ -233,6 +233,9 @@ def test_a_delivery_lookup_without_a_range_is_bounded_by_the_profiles_lookback(p
             build(remote, "D12345", "delivery", parse_options())
         found = build(remote, "D12345", "delivery", parse_options(since="2026-11-20T00:00:00Z")).to_dict()
         assert found["summary"]["status"] == "failed"
+        # without --kind too: the id lookup searches from --since
+        found = build(remote, "D12345", None, parse_options(since="2026-11-20T00:00:00Z")).to_dict()
+        assert found["subject"] == {"kind": "delivery", "id": "D12345"}
     finally:
         remote.close()
     wide = RedshiftSource(profile_for(pg, world["database"], lookback_us=60 * 86_400_000_000), now=later)

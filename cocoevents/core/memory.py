@@ -18,7 +18,7 @@ class MemorySource:
     def __init__(self, records: Iterable[Mapping[str, Any] | Event]) -> None:
         self.events = [r if isinstance(r, Event) else Event.from_record(dict(r)) for r in records]
 
-    def kinds(self, subject_id: str) -> list[str]:
+    def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
         return [
             kind
             for kind in ("delivery", "robot", "pilot")

@@ -43,8 +43,9 @@ Span = tuple[str, int, int]  # (id, start, end), both ends included
 class EventSource(Protocol):
     """What the sessionizer needs from a store. Results may be a superset; never a subset."""
 
-    def kinds(self, subject_id: str) -> list[str]:
-        """Which of ``delivery``, ``robot``, ``pilot`` hold ``subject_id`` (in that order)."""
+    def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
+        """Which of ``delivery``, ``robot``, ``pilot`` hold ``subject_id`` (in that order). A source
+        may search all time or only around ``since``/``until`` (a warehouse bounds every query)."""
         ...
 
     def delivery_events(self, delivery_id: str, since: int | None, until: int | None) -> list[Event]:

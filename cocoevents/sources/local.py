@@ -50,7 +50,9 @@ class LocalSource:
                 out.append(Event.from_record(json.loads(record), ts))
         return out
 
-    def kinds(self, subject_id: str) -> list[str]:
+    def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
+        """All time: the id indexes make this cheap, and "nothing in your range" is a better answer than
+        "no such id" when the id exists outside it."""
         q = " UNION ALL ".join(
             f"SELECT '{k}' FROM (SELECT 1 FROM events WHERE {k}_id = $id LIMIT 1)" for k in ("delivery", "robot", "pilot")
         )

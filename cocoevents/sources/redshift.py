@@ -255,9 +255,10 @@ class RedshiftSource:
     def lookback_lower(self, until: Optional[int] = None) -> int:
         return (self.now if until is None else until) - self.profile.lookback_us
 
-    def kinds(self, subject_id: str) -> list[str]:
-        """Which kinds hold the id within the lookback window; fetches the delivery's events on the way."""
-        lower = self.lookback_lower()
+    def kinds(self, subject_id: str, since: Optional[int] = None, until: Optional[int] = None) -> list[str]:
+        """Which kinds hold the id since ``since`` (default: within the lookback window before ``until``
+        or now); fetches the delivery's events on the way."""
+        lower = since if since is not None else self.lookback_lower(until)
         sql, params = self._delivery_sql(subject_id, lower, None)
         timed, tparams = self._timed(lower, None)
         for kind in ("robot", "pilot"):
@@ -273,10 +274,12 @@ class RedshiftSource:
         kinds = [k for k in ("delivery", "robot", "pilot") if k in found]
         if not kinds:
             p = self.profile
+            if since is not None:
+                raise NotFound(f"no delivery, robot or pilot has the id {subject_id!r} since {format_ts(lower)}")
             raise NotFound(
                 f"no delivery, robot or pilot has the id {subject_id!r} since {format_ts(lower)} "
                 f"(the {_days(p.lookback_us)} lookback of profile {p.name!r}); "
-                "add --kind and --since to search further back")
+                "add --since to search further back")
         return kinds
 
     def delivery_events(self, delivery_id: str, since: Optional[int], until: Optional[int]) -> list[Event]:
