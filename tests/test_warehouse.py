@@ -530,3 +530,17 @@ def test_load_command_failure_is_one_line_on_stderr_with_exit_4(coco, pg, db, s3
     assert r.code == 4 and r.out == "" and r.err.count("\n") == 1
     assert r.err.startswith("coco: error: load rolled back at COPY")
     assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events_load_log") == [(0,)]
+
+
+@pytest.mark.postgres
+def test_load_command_connects_with_the_chosen_redshift_profile(coco, pg, db, s3, bucket, aws_env, isolated_env):  # noqa: F811
+    config = isolated_env / "config" / "coco" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[profiles.wh]\nsource = "redshift"\nhost = "{pg.host}"\nport = {pg.port}\n'
+                      f'database = "{db}"\nuser = "coco_admin"\nssl = false\n')
+    today = datetime.now(timezone.utc).date().isoformat()
+    put(s3, bucket, f"dt={today}/1-a.log.gz", gz_lines(event("x.y", f"{today}T00:00:00Z")))
+    r = coco("warehouse", "load", "--profile", "wh", "--bucket", bucket, "--days", "0", "--iam-role", ROLE)
+    # it reached the profile's database: PostgreSQL cannot COPY from S3, so the run rolls back there
+    assert r.code == 4 and r.err.startswith("coco: error: load rolled back at COPY")
+    assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events_load_log") == [(0,)]

@@ -16,6 +16,7 @@ from typing import Optional
 import typer
 
 from . import app
+from .common import ProfileOption
 
 warehouse_app = typer.Typer(
     name="warehouse",
@@ -66,6 +67,7 @@ def load(
     endpoint_url: Optional[str] = typer.Option(None, "--s3-endpoint-url", envvar="COCO_S3_ENDPOINT_URL",
                                                help="S3-compatible endpoint (tests, MinIO)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the SQL; do not connect to Redshift."),
+    profile: Optional[str] = ProfileOption,
 ) -> None:
     """Load new archive objects of the recent dt= prefixes into Redshift, once each."""
     from ..warehouse import copyjob
@@ -82,10 +84,28 @@ def load(
         result = copyjob.run_load(config, s3, None, dry_run=True)
         sys.stdout.write(copyjob.render_dry_run(result))
         return
-    from ..warehouse.connect import connect_from_env
-
-    result = copyjob.run_load(config, s3, connect_from_env)
+    result = copyjob.run_load(config, s3, _connector(profile))
     sys.stdout.write(json.dumps(result.summary(), indent=2) + "\n")
+
+
+def _connector(profile: Optional[str]):  # noqa: ANN202 - returns a connection factory
+    """The Redshift profile's connection when a redshift profile is chosen, else ``COCO_REDSHIFT_*``."""
+    from ..config import password_from_env, select_profile
+
+    chosen = select_profile(profile)
+    if chosen is None or chosen.source != "redshift":
+        from ..warehouse.connect import connect_from_env
+
+        return connect_from_env
+
+    def connect():  # noqa: ANN202
+        from ..sources.redshift import connect as connect_profile
+
+        con = connect_profile(chosen, password_from_env())
+        con.autocommit = False  # the job owns its transaction
+        return con
+
+    return connect
 
 
 def _s3_client(endpoint_url: Optional[str]):  # noqa: ANN202 - a boto3 client
