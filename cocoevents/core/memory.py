@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Sequence
 
 from .model import Event
-from .sessionize import Span
+from .sessionize import ASSIGNMENT_EVENTS, Span
 
 
 class MemorySource:
@@ -28,7 +28,8 @@ class MemorySource:
     def delivery_events(self, delivery_id: str, since: int | None, until: int | None) -> list[Event]:
         return [e for e in self.events if e.delivery_id == delivery_id or e.delivery_id is None]
 
-    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False) -> list[Event]:
+    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
+                        assignment_spans: Sequence[Span] = ()) -> list[Event]:
         out = []
         for e in self.events:
             value = getattr(e, column)
@@ -37,6 +38,9 @@ class MemorySource:
             if e.ts is None:
                 if untimed and any(value == s[0] for s in spans):
                     out.append(e)
-            elif any(value == ident and start <= e.ts <= end for ident, start, end in spans):
+            elif any(value == ident and start <= e.ts <= end for ident, start, end in spans) or (
+                e.name in ASSIGNMENT_EVENTS
+                and any(value == ident and start <= e.ts <= end for ident, start, end in assignment_spans)
+            ):
                 out.append(e)
         return out

@@ -26,6 +26,7 @@ HOUR = 60 * MINUTE
 
 ASSIGN_START = "pilot.assignment_started"
 ASSIGN_END = "pilot.assignment_ended"
+ASSIGNMENT_EVENTS = (ASSIGN_START, ASSIGN_END)
 
 
 @dataclass(frozen=True)
@@ -52,9 +53,12 @@ class EventSource(Protocol):
         """Events with ``delivery_id``, plus the closure of events linked by demand/offer ids."""
         ...
 
-    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False) -> list[Event]:
+    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
+                        assignment_spans: Sequence[Span] = ()) -> list[Event]:
         """Events whose ``column`` (``robot_id``/``pilot_id``) is a span's id and time is in it;
-        with ``untimed``, also those events of the ids without a usable time."""
+        with ``untimed``, also those events of the ids without a usable time; plus the
+        ``pilot.assignment_*`` events within ``assignment_spans`` (the lookback reads only those).
+        A stored row is returned once per call."""
         ...
 
 
@@ -266,8 +270,9 @@ def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Opt
 
     robot_events: list[Event] = []
     if robot_segments:
-        spans = [(w.id, w.start - max(opts.pad_us, opts.assignment_lookback_us), w.end) for w in robot_segments]
-        robot_events, more = dedupe(source.events_in_spans("robot_id", spans))
+        spans = [(w.id, w.start - opts.pad_us, w.end) for w in robot_segments]
+        lookback = [(w.id, w.start - opts.assignment_lookback_us, w.end) for w in robot_segments]
+        robot_events, more = dedupe(source.events_in_spans("robot_id", spans, assignment_spans=lookback))
         _add_copies(copies, more)
     for e in robot_events:
         if e.robot_id in robots and e.delivery_id is None and e.ts is not None and any(
@@ -353,9 +358,10 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
     assert opts.since is not None and opts.until is not None
     since, until = opts.since, opts.until
     column = f"{kind}_id"
-    fetched, copies = dedupe(
-        source.events_in_spans(column, [(ident, since - opts.assignment_lookback_us, until)], untimed=True)
-    )
+    fetched, copies = dedupe(source.events_in_spans(
+        column, [(ident, since, until)], untimed=True,
+        assignment_spans=[(ident, since - opts.assignment_lookback_us, until)],
+    ))
     mine = [e for e in fetched if getattr(e, column) == ident]
     own = [e for e in mine if e.ts is None or since <= e.ts <= until]
     if not any(e.ts is not None for e in own):  # unplaced events alone do not make a timeline in a range

@@ -14,7 +14,7 @@ from typing import Any, Sequence
 import duckdb
 
 from ..core.model import Event
-from ..core.sessionize import Span
+from ..core.sessionize import ASSIGNMENT_EVENTS, Span
 from ..errors import SourceUnavailable, StoreBusy
 from ..store import local as store
 from ..timestamps import MAX_US, MIN_US, to_datetime
@@ -84,7 +84,8 @@ class LocalSource:
             offers |= {e.offer_id for e in found if e.offer_id}
         return events
 
-    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False) -> list[Event]:
+    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
+                        assignment_spans: Sequence[Span] = ()) -> list[Event]:
         if column not in _COLUMNS:
             raise ValueError(f"not an id column: {column}")
         out: list[Event] = []
@@ -92,6 +93,9 @@ class LocalSource:
         for ident, start, end in spans:
             extra = " OR ts IS NULL" if untimed else ""
             out += self._rows(f"{column} = ? AND (ts BETWEEN ? AND ?{extra})", [ident, _ts(start), _ts(end)], seen)
+        for ident, start, end in assignment_spans:
+            out += self._rows(f"{column} = ? AND event IN (?, ?) AND ts BETWEEN ? AND ?",
+                              [ident, *ASSIGNMENT_EVENTS, _ts(start), _ts(end)], seen)
         return out
 
 

@@ -60,7 +60,7 @@ from typing import Any, Optional
 
 from ..config import IDENTIFIER, Profile, format_duration
 from ..core.model import Event
-from ..core.sessionize import Span
+from ..core.sessionize import ASSIGNMENT_EVENTS, Span
 from ..errors import NotFound, SourceUnavailable
 from ..redact import redact
 from ..timestamps import EPOCH, MAX_US, MIN_US, format_ts, now_us, parse_timestamp, to_datetime
@@ -295,32 +295,42 @@ class RedshiftSource:
             asked_d, asked_o = self._asked(delivery_id, events)
         return events + self._more_links(delivery_id, events, asked_d, asked_o, lower, upper)
 
-    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False) -> list[Event]:
+    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
+                        assignment_spans: Sequence[Span] = ()) -> list[Event]:
         if column not in ID_COLUMNS:
             raise ValueError(f"not an id column: {column}")
         merged = _merge_spans(spans)
+        assign = _merge_spans(assignment_spans)
         out: list[Event] = []
-        ids = sorted(merged)
+        ids = sorted(set(merged) | set(assign))
         chunk: list[str] = []
         count = 0
         for ident in ids:  # a row has one value in ``column``: chunks by id never share a row
             chunk.append(ident)
-            count += len(merged[ident])
+            count += len(merged.get(ident, ())) + len(assign.get(ident, ()))
             if count >= SPANS_PER_STATEMENT:
-                out += self._spans(column, {i: merged[i] for i in chunk}, untimed)
+                out += self._spans(column, {i: merged.get(i, []) for i in chunk},
+                                   {i: assign.get(i, []) for i in chunk}, untimed)
                 chunk, count = [], 0
         if chunk:
-            out += self._spans(column, {i: merged[i] for i in chunk}, untimed)
+            out += self._spans(column, {i: merged.get(i, []) for i in chunk},
+                               {i: assign.get(i, []) for i in chunk}, untimed)
         return out
 
-    def _spans(self, column: str, spans: dict[str, list[tuple[int, int]]], untimed: bool) -> list[Event]:
-        lower = min(s for ranges in spans.values() for s, _ in ranges)
-        upper = max(e for ranges in spans.values() for _, e in ranges)
+    def _spans(self, column: str, spans: dict[str, list[tuple[int, int]]],
+               assign: dict[str, list[tuple[int, int]]], untimed: bool) -> list[Event]:
+        every = [r for ranges in (*spans.values(), *assign.values()) for r in ranges]
+        lower = min(s for s, _ in every)
+        upper = max(e for _, e in every)
         parts, params = [], []
         for ident, ranges in spans.items():
             for start, end in ranges:
                 parts.append(f"({column} = %s AND event_ts BETWEEN %s AND %s)")
                 params += [ident, _param_ts(start), _param_ts(end)]
+        for ident, ranges in assign.items():  # the lookback: only pilot assignments
+            for start, end in ranges:
+                parts.append(f"({column} = %s AND event IN (%s, %s) AND event_ts BETWEEN %s AND %s)")
+                params += [ident, *ASSIGNMENT_EVENTS, _param_ts(start), _param_ts(end)]
         sql, all_params = self._select(ROW, " OR ".join(parts), params, lower, upper, untimed=False)
         if untimed:
             sql += f" UNION ALL SELECT {ROW} FROM {self.table} WHERE event_ts IS NULL AND {column} IN ({_in_list(list(spans))})"

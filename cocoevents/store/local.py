@@ -327,8 +327,14 @@ def fetch_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]
     trailing commas or ``nan``/``inf``, and the few rows that may hold them are
     rewritten (``archive.relax``).
     """
+    # Two steps: the filter reads only the small columns, then the records are fetched by rowid.
+    # Asked in one step, DuckDB decompresses the zstd record blocks of every vector it scans.
+    rowids = [r[0] for r in con.execute(f"SELECT rowid FROM events WHERE {where}", list(params)).fetchall()]
+    if not rowids:
+        return []
     rows = con.execute(
-        f"SELECT {ROW_COLUMNS}, regexp_matches(record, '{_LENIENT}') FROM events WHERE {where}", list(params)
+        f"SELECT {ROW_COLUMNS}, regexp_matches(record, '{_LENIENT}') FROM events "
+        "WHERE rowid IN (SELECT unnest($rowids::BIGINT[]))", {"rowids": rowids}
     ).fetchall()
     out = []
     for rowid, ts, record, hint in rows:
