@@ -14,7 +14,7 @@ from .core.memory import MemorySource
 from .core.model import Timeline
 from .core.sessionize import EventSource, Options, delivery_timeline, pilot_timeline, robot_timeline
 from .errors import NotFound, UsageError
-from .timestamps import now_us, parse_duration, parse_time_option
+from .timestamps import MIN_US, now_us, parse_duration, parse_time_option
 
 KINDS = ("delivery", "robot", "pilot")
 DEFAULT_ACTOR_RANGE = "24h"
@@ -91,7 +91,7 @@ def build(source: EventSource, subject_id: str, kind: str | None, opts: Options,
     if opts.since is None or opts.until is None:
         current = now_us() if now is None else now
         until = opts.until if opts.until is not None else current
-        since = opts.since if opts.since is not None else until - parse_duration(DEFAULT_ACTOR_RANGE)
+        since = opts.since if opts.since is not None else max(until - parse_duration(DEFAULT_ACTOR_RANGE), MIN_US)
         if since > until:
             raise UsageError("--since is after --until")
         opts = Options(opts.gap_us, opts.pad_us, opts.assignment_lookback_us, since, until)

@@ -94,7 +94,8 @@ def format_ts(us: int | None) -> str | None:
     if us is None:
         return None
     dt = EPOCH + timedelta(microseconds=us)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
+    return (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
+            f".{dt.microsecond // 1000:03d}Z")  # strftime("%Y") does not pad years below 1000
 
 
 def now_us() -> int:

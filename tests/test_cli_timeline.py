@@ -243,3 +243,43 @@ def test_json_output_stays_valid_json_when_a_record_holds_nan(tmp_path):
         assert "NaN" not in r.out.replace('"nan"', "")
     doc = json.loads(run_coco("timeline", "D1", "--store", str(store), "-f", "json").out, parse_constant=None)
     assert doc["events"][0]["payload"]["speed"] == "nan"
+
+
+def test_output_to_a_directory_or_a_missing_folder_is_a_usage_error(story, tmp_path):
+    for target in (tmp_path, tmp_path / "missing" / "x.csv"):
+        r = run_coco("timeline", "D12345", "--store", str(story), "-f", "csv", "-o", str(target))
+        assert r.code == 2 and r.err.startswith("coco: error: cannot write") and "Traceback" not in r.err
+
+
+def test_output_through_a_symlink_writes_its_target_and_keeps_the_file_mode(story, tmp_path):
+    target = tmp_path / "t.json"
+    target.write_text("old")
+    target.chmod(0o640)
+    link = tmp_path / "link.json"
+    link.symlink_to(target)
+    assert run_coco("timeline", "D12345", "--store", str(story), "-f", "json", "-o", str(link)).code == 0
+    assert link.is_symlink() and json.loads(target.read_text())["subject"]["id"] == "D12345"
+    assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_output_to_a_fifo_is_written_in_place(story, tmp_path):
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert run_coco("timeline", "D12345", "--store", str(story), "-f", "jsonl", "-o", str(fifo)).code == 0
+    reader.join(10)
+    assert len(got[0].splitlines()) == 31 and fifo.exists() and not fifo.is_file()
+
+
+def test_a_range_ending_near_year_one_is_not_a_crash(story):
+    r = run_coco("timeline", "R-12", "--store", str(story), "--until", "0001-01-01T00:00:00Z")
+    assert r.code == 3 and "Traceback" not in r.err
+
+
+def test_version_works_on_its_own():
+    r = run_coco("--version")
+    assert (r.code, r.out.strip()) == (0, "coco 0.1.0")

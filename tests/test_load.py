@@ -136,3 +136,27 @@ def test_without_store_option_the_store_is_under_xdg_data_home(coco, tmp_path, i
     f = write_lines(tmp_path / "a.log", [rec(1)])
     assert coco("load", str(f)).code == 0
     assert stored(isolated_env / "data" / "coco" / "events.duckdb") == [(1,)]
+
+
+def test_files_whose_names_look_like_glob_patterns_load_once_each(tmp_path, coco):
+    folder = tmp_path / "odd"
+    for i, name in enumerate(["x*.jsonl", "xy.jsonl", "z[1].jsonl", "z1.jsonl", "q?.jsonl", "{a}.jsonl"]):
+        write_lines(folder / name, [{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z",
+                                     "delivery_id": f"G{i}"}])
+    r = coco("load", str(folder), "--store", str(tmp_path / "s.duckdb"), "--json")
+    assert r.code == 0
+    assert [f["events"] for f in r.json()["files"]] == [1] * 6
+    for i in range(6):
+        t = coco("timeline", f"G{i}", "--store", str(tmp_path / "s.duckdb"), "-f", "json").json()
+        assert (t["summary"]["events"], t["summary"]["duplicates_removed"]) == (1, 0)
+
+
+def test_a_memory_limit_that_is_not_a_size_is_a_usage_error_and_never_reaches_sql(tmp_path, coco, monkeypatch):
+    archive = write_lines(tmp_path / "a.jsonl", [{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z"}])
+    side = tmp_path / "side.duckdb"
+    monkeypatch.setenv("COCO_MEMORY_LIMIT", f"1GB'; ATTACH '{side}' AS side; SELECT '1")
+    r = coco("load", str(archive), "--store", str(tmp_path / "s.duckdb"))
+    assert r.code == 2 and "COCO_MEMORY_LIMIT must be a size" in r.err
+    assert not side.exists()
+    monkeypatch.setenv("COCO_MEMORY_LIMIT", "256MB")
+    assert coco("load", str(archive), "--store", str(tmp_path / "s.duckdb")).code == 0

@@ -148,3 +148,13 @@ def test_the_sql_loader_agrees_with_the_python_parser_on_generated_timestamps(tm
 def test_the_parser_never_raises(value):
     result = parse_timestamp(value)
     assert result is None or isinstance(result, int)
+
+
+def test_output_times_have_four_digit_years():
+    from datetime import datetime, timedelta
+
+    from cocoevents.timestamps import format_ts, parse_timestamp
+
+    assert format_ts(parse_timestamp("0999-05-01T00:00:00Z")) == "0999-05-01T00:00:00.000Z"
+    early = datetime(1970, 1, 1) + timedelta(seconds=-40_000_000_000)  # proleptic Gregorian, year 702
+    assert format_ts(parse_timestamp(-40_000_000_000)) == early.isoformat().rjust(19, "0") + ".000Z"

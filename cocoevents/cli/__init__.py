@@ -29,17 +29,21 @@ app = typer.Typer(
 _state = {"debug": False}
 
 
-@app.callback()
-def _root(
-    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an unexpected failure."),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
-) -> None:
-    _state["debug"] = debug or _state["debug"]
-    if version:
+def _print_version(value: bool) -> None:
+    if value:
         from .. import __version__
 
         typer.echo(f"coco {__version__}")
         raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    debug: bool = typer.Option(False, "--debug", help="Show the traceback of an unexpected failure."),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True,
+                                 callback=_print_version),
+) -> None:
+    _state["debug"] = debug or _state["debug"]
 
 
 def err(message: str) -> None:
@@ -68,6 +72,8 @@ def main(argv: list[str] | None = None) -> int:
         err("coco: aborted")
         return 130
     except click_exc.ClickException as e:
+        if not e.format_message():  # 'coco' alone: the help was printed, nothing else to say
+            return ExitCode.USAGE
         err(f"coco: error: {e.format_message()}")
         if isinstance(e, click_exc.UsageError) and e.ctx is not None:
             err(f"Try '{e.ctx.command_path} --help' for help.")

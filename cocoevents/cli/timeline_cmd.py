@@ -70,21 +70,44 @@ def timeline(
 
 
 def _write_file(path: Path, emit) -> None:  # type: ignore[no-untyped-def]
-    """Write atomically: a reader never sees half a file, a failure leaves none."""
+    """Write ``-o FILE``: a regular file atomically (a reader never sees half of it, a failure leaves the
+    old one), through a symlink to its target, keeping an existing file's mode; a device or FIFO is
+    written in place. Unwritable targets are usage errors with one line."""
     from ..errors import UsageError
 
-    directory = path.parent if str(path.parent) else Path(".")
+    def fail(e: OSError) -> UsageError:
+        return UsageError(f"cannot write {path}: {e.strerror or e}")
+
+    target = path.resolve() if path.is_symlink() else path
+    if target.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if target.exists() and not target.is_file():
+        try:
+            with open(target, "w", encoding="utf-8", newline="") as fh:
+                emit(fh)
+        except OSError as e:
+            raise fail(e) from None
+        return
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=directory)
+        if target.exists():
+            mode = target.stat().st_mode & 0o7777
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
     except OSError as e:
-        raise UsageError(f"cannot write {path}: {e.strerror}") from None
+        raise fail(e) from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            os.fchmod(fh.fileno(), mode)
             emit(fh)
-        os.replace(tmp, path)
-    except BaseException:
+        os.replace(tmp, target)
+    except BaseException as e:
         try:
             os.unlink(tmp)
         except OSError:
             pass
+        if isinstance(e, OSError):
+            raise fail(e) from None
         raise

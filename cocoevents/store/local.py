@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,18 @@ BATCH_BYTES = 64 * 1024 * 1024
 BATCH_FILES = 512
 TEXT_CHUNK = 8 * 1024 * 1024
 EXAMPLES = 5
-MEMORY_LIMIT = os.environ.get("COCO_MEMORY_LIMIT", "512MB")
+MEMORY_LIMIT = "512MB"
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.I)
+# DuckDB's reader expands these in a path: such files are read by the Python reader instead.
+_GLOB_CHARS = frozenset("*?[]{}")
+
+
+def memory_limit() -> str:
+    """``COCO_MEMORY_LIMIT`` (e.g. ``1GB``) or the default; anything else is a usage error."""
+    value = os.environ.get("COCO_MEMORY_LIMIT", "").strip() or MEMORY_LIMIT
+    if not _MEMORY.match(value):
+        raise UsageError(f"COCO_MEMORY_LIMIT must be a size like 512MB or 2GB, not {value!r}")
+    return value
 
 
 def default_store_path() -> Path:
@@ -130,7 +142,7 @@ def connect(path: Path, *, read_only: bool, wait: float = 0.0) -> duckdb.DuckDBP
         except duckdb.Error as e:
             raise SourceUnavailable(f"cannot open store {path}: {str(e).splitlines()[0]}") from e
     con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{memory_limit()}'")  # validated: a SET takes no parameters
     if not read_only:
         con.execute(sql.SCHEMA)
         con.execute(sql.INDEXES)
@@ -192,6 +204,10 @@ class Loader:
     # -- one transaction per batch of whole files -------------------------------------------
 
     def _load_batch(self, batch: list[tuple[Path, str, int]]) -> list[FileResult]:
+        odd = [item for item in batch if _GLOB_CHARS & set(str(item[0]))]
+        if odd:  # DuckDB would read 'z[1].log' as a pattern: those files go through Python
+            plain = [item for item in batch if item not in odd]
+            return (self._load_batch(plain) if plain else []) + [self._slow(*item) for item in odd]
         try:
             return self._fast(batch)
         except duckdb.Error:
