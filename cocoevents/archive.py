@@ -57,11 +57,6 @@ def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], lis
     return found, missing
 
 
-def is_gzip(path: Path) -> bool:
-    with open(path, "rb") as fh:
-        return fh.read(2) == b"\x1f\x8b"
-
-
 # What DuckDB's JSON reader (yyjson) accepts beyond strict JSON: trailing commas
 # and NaN/Infinity in any case. A string literal is matched first so that
 # nothing inside a string is touched.

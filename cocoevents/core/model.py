@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..registry import ID_FIELDS, WARNING_NAMES, is_error_name, registry_sort_key
+from ..registry import WARNING_NAMES, is_error_name
 from ..timestamps import format_ts, parse_timestamp
 
 SCHEMA = "coco.timeline/1"
@@ -58,9 +58,6 @@ class Event:
             text=canonical_json(record),
         )
 
-    def ids(self) -> dict[str, str | None]:
-        return {k: getattr(self, k) for k in ID_FIELDS}
-
     @property
     def severity(self) -> str:
         """Spec section 4."""
@@ -71,9 +68,6 @@ class Event:
         if self.name in WARNING_NAMES or level in ("warn", "warning"):
             return "warning"
         return "info"
-
-    def tie_key(self) -> tuple[tuple[int, str], str]:
-        return (registry_sort_key(self.name), self.text)
 
 
 def lane_rank(lane: str) -> int:

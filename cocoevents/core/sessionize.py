@@ -340,10 +340,6 @@ def _range_text(opts: Options) -> str:
     return f" between {format_ts(opts.since) or 'the beginning'} and {format_ts(opts.until) or 'now'}"
 
 
-def _range_window(kind: str, ident: str, since: int, until: int) -> Window:
-    return Window(kind, ident, since, until)
-
-
 def robot_timeline(source: EventSource, robot_id: str, opts: Options) -> Timeline:
     """Spec section 3, robot subject."""
     return _actor_timeline(source, "robot", robot_id, opts)
@@ -372,7 +368,7 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
             place.put(e, f"delivery:{e.delivery_id}" if e.delivery_id else f"robot:{ident}")
         else:
             place.put(e, f"pilot:{ident}")
-    span = _range_window(kind, ident, since, until)
+    span = Window(kind, ident, since, until)
     other = "pilot" if kind == "robot" else "robot"
     windows: list[Window] = []
     for a in assignments(mine, not_before=since - opts.assignment_lookback_us):

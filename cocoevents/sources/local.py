@@ -16,10 +16,10 @@ import duckdb
 from ..core.model import Event
 from ..core.sessionize import ASSIGNMENT_EVENTS, Span
 from ..errors import SourceUnavailable, StoreBusy
+from ..registry import ID_FIELDS
 from ..store import local as store
 from ..timestamps import MAX_US, MIN_US, to_datetime
 
-_COLUMNS = ("robot_id", "pilot_id", "delivery_id", "demand_id", "offer_id")
 
 
 def _ts(us: int) -> Any:
@@ -86,7 +86,7 @@ class LocalSource:
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
                         assignment_spans: Sequence[Span] = ()) -> list[Event]:
-        if column not in _COLUMNS:
+        if column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
         out: list[Event] = []
         seen: set[int] = set()

@@ -63,9 +63,9 @@ from ..core.model import Event
 from ..core.sessionize import ASSIGNMENT_EVENTS, Span
 from ..errors import NotFound, SourceUnavailable
 from ..redact import redact
+from ..registry import ID_FIELDS
 from ..timestamps import EPOCH, MAX_US, MIN_US, format_ts, now_us, parse_timestamp, to_datetime
 
-ID_COLUMNS = ("robot_id", "pilot_id", "delivery_id", "demand_id", "offer_id")
 SPANS_PER_STATEMENT = 500
 ROW = "event_ts, JSON_SERIALIZE(event_data)"
 
@@ -297,7 +297,7 @@ class RedshiftSource:
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
                         assignment_spans: Sequence[Span] = ()) -> list[Event]:
-        if column not in ID_COLUMNS:
+        if column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
         merged = _merge_spans(spans)
         assign = _merge_spans(assignment_spans)

@@ -143,6 +143,3 @@ def csv_lines(max_line: int) -> str:
 
 TEXT_LINES = """(SELECT $file_id::BIGINT AS file_id, unnest(string_split($text, chr(10))) AS line)"""
 
-# What an id lookup (timeline subject kinds) finds.
-KIND_COLUMNS = {"delivery": "delivery_id", "robot": "robot_id", "pilot": "pilot_id"}
-ID_COLUMNS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")

@@ -11,6 +11,32 @@ Guarantees:
   ``syntax error at or near "$1"``), so its three values - the manifest URL, the
   JSONPaths URL and the IAM role ARN - are checked against strict patterns that
   admit no quote, backslash or whitespace, and only then written as literals.
+- No value of a record can fail the load. COPY writes into a staging table whose
+  columns are all wide text or SUPER (``TRUNCATECOLUMNS`` cuts text longer than
+  its column instead of failing): the timestamp arrives as text (``ts_raw``) and
+  as SUPER (``ts_json``, whose ``JSON_TYPEOF`` tells a JSON number from a JSON
+  string). ``insert_sql`` then derives the typed columns in SQL:
+
+  * ``event_ts`` follows ``cocoevents.timestamps.parse_timestamp`` (spec section
+    1): ISO 8601 strings (``T``/``t``/space, seconds optional, ``.`` or ``,``
+    fraction of any length cut to microseconds, ``Z``/``z``, ``+HH:MM``,
+    ``+HHMM``, ``+HH`` or no offset = UTC, surrounding whitespace, at most 64
+    characters, real calendar dates only), JSON numbers as epoch seconds below
+    1e11 else milliseconds, years 1-9999 only. Anything else is NULL: the row is
+    kept, its time unknown, the record whole in ``event_data``.
+  * an id longer than its ``VARCHAR(64)`` (in bytes) or empty is NULL in its
+    column; an event name longer than 128 bytes is NULL (not truncated: a cut
+    name is a name no producer sent). The record keeps both in ``event_data``.
+
+  The SQL uses only what Redshift and PostgreSQL share (``~`` with POSIX
+  classes, ``REGEXP_SUBSTR``, ``SUBSTRING``, ``OCTET_LENGTH``, ``CASE``,
+  ``TIMESTAMP 'epoch' + n * INTERVAL``) plus ``JSON_TYPEOF``, which a
+  PostgreSQL test database defines over ``jsonb``. It is verified on
+  PostgreSQL 15 only (tests/test_warehouse.py compares it with
+  ``parse_timestamp`` value by value), not on Redshift. Known differences from
+  ``parse_timestamp``, all NULL in the warehouse: JSON numbers written with a
+  three-digit exponent (``1e-100``) or more than 18 integer digits, number text
+  over 256 characters, and non-ASCII whitespace around an ISO string.
 """
 
 from __future__ import annotations
@@ -27,14 +53,38 @@ S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[A-Za-z0-9_./=-]+$"
 IAM_ROLE = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 
 ID_COLUMNS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
-# Column -> JSONPath, in COPY column-list order. "$" is the whole record (into SUPER).
-JSONPATHS: tuple[tuple[str, str], ...] = (
-    ("event", "$.event"),
-    ("event_ts", "$.timestamp"),
-    *((c, f"$.{c}") for c in ID_COLUMNS),
-    ("event_data", "$"),
+ID_WIDTH = 64  # bytes, as Redshift counts VARCHAR
+EVENT_WIDTH = 128
+STAGE_TEXT = "VARCHAR(65535)"  # Redshift's widest VARCHAR; TRUNCATECOLUMNS cuts anything longer
+TS_RAW_WIDTH = 256
+# Staging column -> (JSONPath, type), in COPY column-list order. "$" is the whole record (into SUPER).
+# $.timestamp is read twice: as text (a JSON number gives its digits) and as SUPER (for its JSON type).
+STAGE: tuple[tuple[str, str, str], ...] = (
+    ("event", "$.event", STAGE_TEXT),
+    ("ts_raw", "$.timestamp", f"VARCHAR({TS_RAW_WIDTH})"),
+    ("ts_json", "$.timestamp", "SUPER"),
+    *((c, f"$.{c}", STAGE_TEXT) for c in ID_COLUMNS),
+    ("event_data", "$", "SUPER"),
 )
+JSONPATHS: tuple[tuple[str, str], ...] = tuple((column, path) for column, path, _ in STAGE)
 COPY_COLUMNS = tuple(column for column, _ in JSONPATHS)
+# The events table's columns the insert fills from the staging table, in order.
+EVENT_COLUMNS = ("event", "event_ts", *ID_COLUMNS, "event_data")
+
+# The ISO grammar of cocoevents.timestamps.ISO_PATTERN, rewritten for POSIX regular expressions as Redshift's
+# `~` and PostgreSQL read them alike: no (?:...) groups, [[:space:]] for \s, no backslash at all (Redshift
+# string literals treat backslashes as escapes), no % (the driver's paramstyle marker).
+ISO_SQL_PATTERN = (
+    "^[[:space:]]*[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]"
+    "(:[0-5][0-9]([.,][0-9]+)?)?"
+    "[[:space:]]*([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?[[:space:]]*$"
+)
+# JSON numbers whose text can be cast without overflow or underflow (|value| between 1e-299 and 1e117,
+# or zero); every in-range epoch value is among them. Integers are exact as BIGINT.
+INT_SQL_PATTERN = "^-?[0-9]{1,18}$"
+FLOAT_SQL_PATTERN = "^-?[0-9]{1,18}([.][0-9]+|([.][0-9]{1,200})?[eE][+-]?[0-9]{1,2})$"
+MIN_TS = "0001-01-01 00:00:00"
+MAX_TS = "9999-12-31 23:59:59.999999"
 
 
 def identifier(name: str, what: str = "identifier") -> str:
@@ -135,6 +185,12 @@ def jsonpaths_json() -> str:
     return json.dumps(jsonpaths_document(), indent=2) + "\n"
 
 
+def create_stage_sql(target: Target) -> str:
+    """The session-local staging table COPY writes into: wide text and SUPER only, so no value fails COPY."""
+    columns = ",\n".join(f"    {c:<13} {t}" for c, _, t in STAGE)
+    return f"CREATE TEMP TABLE {target.stage} (\n{columns}\n)"
+
+
 def copy_sql(target: Target, manifest_url: str, jsonpaths_url: str, role_arn: str, max_errors: int = 0) -> str:
     """COPY of one manifest into the staging table. Values validated, see the module docstring."""
     if not isinstance(max_errors, int) or isinstance(max_errors, bool) or not 0 <= max_errors <= 100000:
@@ -146,9 +202,107 @@ def copy_sql(target: Target, manifest_url: str, jsonpaths_url: str, role_arn: st
         f"IAM_ROLE {literal(iam_role(role_arn))}\n"
         "MANIFEST\n"
         f"FORMAT AS JSON {literal(s3_url(jsonpaths_url, 'JSONPaths URL'))}\n"
-        "TIMEFORMAT 'auto'\n"
+        "TRUNCATECOLUMNS\n"
         "GZIP\n"
         f"MAXERROR {max_errors}"
+    )
+
+
+def event_ts_sql() -> tuple[str, str]:
+    """The ``event_ts`` expression and the derived table it reads (see ``insert_sql``).
+
+    Three nested selects over the staging table: ``s1`` classifies the raw value
+    (a usable ISO string trimmed, an integer, a float), ``s2`` cuts the ISO string
+    into its parts, the outer select validates the date and builds the timestamp.
+    Every cast is guarded by a pattern or range check, so no value raises.
+    """
+    us = "(CASE WHEN ts_int IS NOT NULL THEN ts_int_us ELSE ts_float_us END)"
+    number_ts = (
+        f"TIMESTAMP 'epoch' + ({us} / 1000000) * INTERVAL '1 second'"
+        f" + MOD({us}, 1000000) * INTERVAL '1 microsecond'"
+    )
+    leap = "(MOD(y, 4) = 0 AND (MOD(y, 100) <> 0 OR MOD(y, 400) = 0))"
+    valid_date = (
+        "y >= 1 AND mo BETWEEN 1 AND 12 AND d >= 1 AND d <= CASE WHEN mo = 2 THEN CASE WHEN "
+        f"{leap} THEN 29 ELSE 28 END WHEN mo IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
+    )
+    iso_ts = (
+        "CAST(SUBSTRING(iso, 1, 10) || ' ' || SUBSTRING(iso, 12, 5) || ':' || secs || '.' || frac AS TIMESTAMP)"
+        " - off_min * INTERVAL '1 minute'"
+    )
+    expr = (
+        "CASE\n"
+        f"        WHEN ts_int_us BETWEEN {_MIN_US} AND {_MAX_US} OR ts_float_us BETWEEN {_MIN_US} AND {_MAX_US}\n"
+        f"            THEN {number_ts}\n"
+        f"        WHEN iso IS NOT NULL AND {valid_date}\n"
+        f"            AND {iso_ts} BETWEEN TIMESTAMP '{MIN_TS}' AND TIMESTAMP '{MAX_TS}'\n"
+        f"            THEN {iso_ts}\n"
+        "    END"
+    )
+    return expr, _staged_parts()
+
+
+_MIN_US = -62135596800000000
+_MAX_US = 253402300799999999
+
+
+def _staged_parts() -> str:
+    ids = ", ".join(ID_COLUMNS)
+    double = "DOUBLE PRECISION"
+    float_us = (
+        f"FLOOR(ts_float * CASE WHEN ts_float < CAST(100000000000 AS {double}) THEN CAST(1000000 AS {double})"
+        f" ELSE CAST(1000 AS {double}) END + CAST(0.5 AS {double}))"
+    )
+    tz = "NULLIF(REGEXP_SUBSTR(iso, '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$'), '')"
+    frac = "NULLIF(REGEXP_SUBSTR(SUBSTRING(iso, 17, 64), '^:[0-9]{2}[.,][0-9]+'), '')"
+    s1 = (
+        f"SELECT event, {ids}, event_data,\n"
+        "               CASE WHEN JSON_TYPEOF(ts_json) = 'string' AND LENGTH(ts_raw) <= 64\n"
+        f"                    AND ts_raw ~ '{ISO_SQL_PATTERN}'\n"
+        "                    THEN REGEXP_REPLACE(REGEXP_REPLACE(ts_raw, '^[[:space:]]+', ''), '[[:space:]]+$', '')"
+        " END AS iso,\n"
+        f"               CASE WHEN JSON_TYPEOF(ts_json) = 'number' AND ts_raw ~ '{INT_SQL_PATTERN}'\n"
+        "                    THEN CAST(ts_raw AS BIGINT) END AS ts_int,\n"
+        f"               CASE WHEN JSON_TYPEOF(ts_json) = 'number' AND ts_raw ~ '{FLOAT_SQL_PATTERN}'\n"
+        f"                    THEN CAST(ts_raw AS {double}) END AS ts_float\n"
+        "        FROM {stage}"
+    )
+    s2 = (
+        "SELECT s1.*,\n"
+        "           CAST(SUBSTRING(iso, 1, 4) AS INTEGER) AS y,\n"
+        "           CAST(SUBSTRING(iso, 6, 2) AS INTEGER) AS mo,\n"
+        "           CAST(SUBSTRING(iso, 9, 2) AS INTEGER) AS d,\n"
+        "           CASE WHEN SUBSTRING(iso, 17, 1) = ':' THEN SUBSTRING(iso, 18, 2) ELSE '00' END AS secs,\n"
+        f"           RPAD(COALESCE(SUBSTRING({frac}, 5, 6), ''), 6, '0') AS frac,\n"
+        f"           CASE WHEN {tz} IS NULL OR {tz} IN ('Z', 'z') THEN 0\n"
+        f"                ELSE CASE WHEN SUBSTRING({tz}, 1, 1) = '-' THEN -1 ELSE 1 END\n"
+        f"                     * (CAST(SUBSTRING({tz}, 2, 2) AS INTEGER) * 60\n"
+        f"                        + CAST(COALESCE(NULLIF(SUBSTRING(REPLACE({tz}, ':', ''), 4, 2), ''), '0')"
+        " AS INTEGER)) END AS off_min,\n"
+        "           CASE WHEN ts_int < 100000000000 THEN CASE WHEN ts_int >= -62135596800 THEN ts_int * 1000000 END\n"
+        "                WHEN ts_int <= 253402300799999 THEN ts_int * 1000 END AS ts_int_us,\n"
+        f"           CASE WHEN {float_us} BETWEEN CAST({_MIN_US} AS {double}) AND CAST({_MAX_US + 1} AS {double})\n"
+        f"                THEN CAST({float_us} AS BIGINT) END AS ts_float_us\n"
+        f"    FROM ({s1}) s1"
+    )
+    return f"({s2}) s2"
+
+
+def insert_sql(target: Target) -> str:
+    """``INSERT ... SELECT`` from the staging table into the events table, typing the columns (module docstring).
+
+    Two parameters: the manifest URL and the load time.
+    """
+    ts, source = event_ts_sql()
+    ids = ",\n       ".join(
+        f"CASE WHEN OCTET_LENGTH({c}) <= {ID_WIDTH} THEN NULLIF({c}, '') END" for c in ID_COLUMNS)
+    return (
+        f"INSERT INTO {target.events} ({', '.join(EVENT_COLUMNS)}, load_manifest, loaded_at)\n"
+        f"SELECT CASE WHEN OCTET_LENGTH(event) <= {EVENT_WIDTH} THEN event END,\n"
+        f"       {ts},\n"
+        f"       {ids},\n"
+        "       event_data, CAST(%s AS VARCHAR(1024)), CAST(%s AS TIMESTAMP)\n"
+        f"FROM {source.replace('{stage}', target.stage)}"
     )
 
 
