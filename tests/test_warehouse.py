@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from cocoevents.errors import SourceUnavailable, UsageError
+from cocoevents.timestamps import parse_timestamp, to_datetime
 from cocoevents.warehouse import copyjob, ddl, plan as planning
 from cocoevents.warehouse.copyjob import LoadConfig, LoadFailed, run_load
 from cocoevents.warehouse.ddl import Target
@@ -135,22 +136,38 @@ def test_events_table_keys_on_plain_columns_and_keeps_the_record_in_super():
     assert all(re.search(rf"{c}\s+VARCHAR\(64\)", sql) for c in ddl.ID_COLUMNS)
 
 
-def test_jsonpaths_map_event_timestamp_ids_and_the_whole_record_in_copy_column_order():
+def test_jsonpaths_map_event_timestamp_twice_ids_and_the_whole_record_in_copy_column_order():
     paths = ddl.jsonpaths_document()["jsonpaths"]
-    assert paths == ["$.event", "$.timestamp", "$.delivery_id", "$.robot_id", "$.pilot_id", "$.demand_id",
-                     "$.offer_id", "$"]
-    assert ddl.COPY_COLUMNS == ("event", "event_ts", *ddl.ID_COLUMNS, "event_data")
+    assert paths == ["$.event", "$.timestamp", "$.timestamp", "$.delivery_id", "$.robot_id", "$.pilot_id",
+                     "$.demand_id", "$.offer_id", "$"]
+    assert ddl.COPY_COLUMNS == ("event", "ts_raw", "ts_json", *ddl.ID_COLUMNS, "event_data")
     assert len(paths) == len(ddl.COPY_COLUMNS)
 
 
-def test_copy_uses_the_manifest_the_jsonpaths_file_auto_timeformat_and_gzip():
+def test_copy_writes_only_text_and_super_staging_columns_and_truncates_instead_of_failing():
     sql = ddl.copy_sql(Target(), "s3://b-1/_coco/manifests/r.manifest", "s3://b-1/_coco/jsonpaths.json", ROLE)
-    assert sql.startswith("COPY coco_stage_raw_events (event, event_ts, delivery_id, robot_id, pilot_id, "
+    assert sql.startswith("COPY coco_stage_raw_events (event, ts_raw, ts_json, delivery_id, robot_id, pilot_id, "
                           "demand_id, offer_id, event_data)\n")
     assert "FROM 's3://b-1/_coco/manifests/r.manifest'\n" in sql and "\nMANIFEST\n" in sql
     assert "FORMAT AS JSON 's3://b-1/_coco/jsonpaths.json'" in sql
-    assert "TIMEFORMAT 'auto'" in sql and "\nGZIP\n" in sql and f"IAM_ROLE '{ROLE}'" in sql
-    assert "DATEFORMAT" not in sql and "'auto'\nGZIP" in sql and "JSON 'auto'" not in sql
+    assert "\nTRUNCATECOLUMNS\nGZIP\n" in sql and f"IAM_ROLE '{ROLE}'" in sql
+    assert "TIMEFORMAT" not in sql and "DATEFORMAT" not in sql and "JSON 'auto'" not in sql
+    stage = ddl.create_stage_sql(Target())
+    assert "TIMESTAMP" not in stage and "(LIKE" not in stage  # no typed column COPY could fail on
+    types = dict(re.findall(r"^\s+(\w+)\s+([^\s,]+),?$", stage, re.M))
+    assert list(types) == list(ddl.COPY_COLUMNS)
+    assert {c: types[c] for c in ("ts_raw", "ts_json", "event_data")} == {
+        "ts_raw": "VARCHAR(256)", "ts_json": "SUPER", "event_data": "SUPER"}
+    assert all(types[c] == "VARCHAR(65535)" for c in ("event", *ddl.ID_COLUMNS))
+
+
+def test_the_typing_insert_binds_its_two_values_and_has_no_backslash_or_stray_percent():
+    sql = ddl.insert_sql(Target())
+    assert sql.count("%s") == 2 and sql.count("%") == 2  # the driver's paramstyle: a lone % would break it
+    assert "\\" not in sql  # Redshift string literals read backslashes as escapes; PostgreSQL does not
+    assert sql.startswith("INSERT INTO analytics.raw_events (event, event_ts, delivery_id, robot_id, pilot_id, "
+                          "demand_id, offer_id, event_data, load_manifest, loaded_at)\n")
+    assert "FROM coco_stage_raw_events) s1" in sql
 
 
 @pytest.mark.parametrize("name", ["Analytics", "x;drop table y", 'a"b', "a b", "1abc", "", "a" * 64, "raw-events"])
@@ -354,10 +371,19 @@ CREATE TABLE analytics.raw_events (
 )"""  # the Redshift DDL minus what PostgreSQL lacks: SUPER -> JSONB, no DISTSTYLE / SORTKEY
 
 
+# Stand-ins for the two Redshift names the load SQL uses that PostgreSQL lacks: the SUPER type (the staging
+# table's ts_json and event_data) and JSON_TYPEOF over it. Both are jsonb here; Redshift's own are not exercised.
+PG_REDSHIFT_STANDINS = [
+    "CREATE DOMAIN super AS jsonb",
+    "CREATE FUNCTION JSON_TYPEOF(jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT jsonb_typeof($1)'",
+]
+
+
 @pytest.fixture
 def db(pg):  # noqa: F811
     name = pg.create_database("warehouse")
-    pg.run(name, ["CREATE SCHEMA analytics", PG_EVENTS_TABLE, ddl.create_load_log_sql(Target())])
+    pg.run(name, [*PG_REDSHIFT_STANDINS, "CREATE SCHEMA analytics", PG_EVENTS_TABLE,
+                  ddl.create_load_log_sql(Target())])
     return name
 
 
@@ -385,8 +411,11 @@ class CopyEmulatingConnection:
     PostgreSQL has no COPY FROM S3. This emulation reads the manifest named in
     the COPY text from the local S3 server, applies the JSONPaths mapping to each
     line, and INSERTs the rows into the COPY's target table with bound
-    parameters - inside the job's transaction. It shows nothing about Redshift's
-    COPY itself; it lets the rest of the job run for real.
+    parameters - inside the job's transaction. It writes what the AWS docs say
+    COPY writes: a JSON string's text, a number's digits (here as Python prints
+    them) or other JSON as text into VARCHAR, cut to the column's bytes
+    (TRUNCATECOLUMNS); the JSON value into SUPER (jsonb). It shows nothing about
+    Redshift's COPY itself; it lets the rest of the job run for real.
     """
 
     def __init__(self, con, s3):
@@ -415,13 +444,9 @@ class _EmulatingCursor:
         table = sql.split()[1]
         manifest_url = re.search(r"^FROM '(s3://[^']+)'$", sql, re.M).group(1)
         manifest = self._get(manifest_url)
-        cols = ddl.COPY_COLUMNS
         for entry in json.loads(manifest)["entries"]:
             for line in gzip.decompress(self._get(entry["url"])).splitlines():
-                rec = json.loads(line)
-                values = [rec.get(path[2:]) if path != "$" else json.dumps(rec) for _, path in ddl.JSONPATHS]
-                marks = ", ".join("%s::jsonb" if c == "event_data" else "%s" for c in cols)
-                self.cur.execute(f"INSERT INTO {table} ({', '.join(cols)}) VALUES ({marks})", values)
+                insert_staged(self.cur, table, json.loads(line))
 
     def _get(self, url):
         bucket, key = url[5:].split("/", 1)
@@ -432,6 +457,23 @@ class _EmulatingCursor:
 
     def fetchone(self):
         return self.cur.fetchone()
+
+
+def staged_value(value: Any, column_type: str) -> Any:
+    """What the emulated COPY writes into a staging column of ``column_type`` for a JSON value."""
+    if value is None:
+        return None
+    if column_type == "SUPER":
+        return json.dumps(value)
+    text = value if isinstance(value, str) else json.dumps(value)
+    width = int(re.fullmatch(r"VARCHAR\((\d+)\)", column_type).group(1))
+    return text.encode()[:width].decode(errors="ignore")  # TRUNCATECOLUMNS counts bytes
+
+
+def insert_staged(cur, table: str, record: dict[str, Any]) -> None:
+    values = [staged_value(record if path == "$" else record.get(path[2:]), kind) for _, path, kind in ddl.STAGE]
+    marks = ", ".join("CAST(%s AS jsonb)" if kind == "SUPER" else "%s" for _, _, kind in ddl.STAGE)
+    cur.execute(f"INSERT INTO {table} ({', '.join(ddl.COPY_COLUMNS)}) VALUES ({marks})", values)
 
 
 @pytest.mark.postgres
@@ -544,3 +586,120 @@ def test_load_command_connects_with_the_chosen_redshift_profile(coco, pg, db, s3
     # it reached the profile's database: PostgreSQL cannot COPY from S3, so the run rolls back there
     assert r.code == 4 and r.err.startswith("coco: error: load rolled back at COPY")
     assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events_load_log") == [(0,)]
+
+
+# -- event_ts and the ids, typed in SQL: the staging -> events insert on PostgreSQL, against parse_timestamp ------
+
+TIMESTAMP_VALUES: list[Any] = [
+    "2026-11-25T10:00:00Z", "2026-11-25T10:00:00.123Z", "2026-11-25T10:00:00.123456789Z",
+    "2026-11-25T10:00:00.1234565Z", "2026-11-25t10:00:00z", "2026-11-25T10:00:00,5Z", "2026-11-25T10:00Z",
+    "2026-11-25T10:00:00+02:00", "2026-11-25T10:00:00+0200", "2026-11-25T10:00:00+02", "2026-11-25T10:00:00-05:30",
+    "2026-11-25T10:00+01", "2026-11-25T10:00:00.25-0130", "2026-11-25T10:00:00", "2026-11-25T10:00",
+    "2026-11-25 10:00:00", "2026-11-25 10:00:00.5 +02:00", " 2026-11-25T10:00:00Z ", "\t2026-11-25T10:00:00Z\n",
+    "2024-02-29T00:00:00Z", "2000-02-29T12:00:00Z", "1900-02-29T00:00:00Z", "2026-02-29T00:00:00Z",
+    "2026-04-31T00:00:00Z", "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "2026-11-00T00:00:00Z",
+    "2026-11-25T24:00:00Z", "2026-11-25T10:60:00Z", "2026-11-25T10:00:60Z", "2026-11-25T10:00:00+24:00",
+    "0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59.999999Z",
+    "9999-12-31T23:00:00-01:00", "1969-12-31T23:59:59.999999Z",
+    "2026-11-25", "2026-11-25T10", "2026-11-25T10:00:00ZZ", "2026-11-25T10:00:00 UTC", "2026-11-25T10:00:00.Z",
+    "1764057600", "garbage", "", " ", "2026-11-25T10:00:00Z" + " " * 60,
+    1764057600, 1764057600123, 1764057600.5, 1764057600123.4, 1764057600.123456, 0, -1, -1.5, 99999999999,
+    100000000000, 1e-05, 253402300799, 253402300800, 253402300799999, 253402300800000, -62135596800,
+    -62135596801, 12345678901234567890, 1e300,
+    None, True, False, {"t": 1}, ["2026-11-25T10:00:00Z"],
+]
+MISSING = object()
+
+
+def expected_ts(value: Any) -> datetime | None:
+    us = parse_timestamp(value)
+    return None if us is None else to_datetime(us).replace(tzinfo=None)
+
+
+def staged_and_inserted(pg, database, rows: list[dict[str, Any]]) -> dict[int, tuple]:  # noqa: F811
+    """Stage ``rows`` as the emulated COPY would, run the job's typing insert, return columns by ``seq``."""
+    con = pg.connect(database)
+    try:
+        cur = con.cursor()
+        cur.execute(ddl.create_stage_sql(Target()))
+        for record in rows:
+            insert_staged(cur, Target().stage, record)
+        cur.execute(ddl.insert_sql(Target()), ("s3://b-1/m.manifest", datetime(2026, 11, 25, 11, 0)))
+        cur.execute("SELECT (event_data->>'seq')::int, event, event_ts, delivery_id, robot_id, pilot_id, demand_id, "
+                    "offer_id, event_data::text FROM analytics.raw_events")
+        return {r[0]: tuple(r[1:]) for r in cur.fetchall()}
+    finally:
+        con.close()
+
+
+@pytest.mark.postgres
+def test_event_ts_in_sql_equals_parse_timestamp_for_every_timestamp_form(pg, db):  # noqa: F811
+    rows = [{"event": "x.y", "seq": n, "timestamp": v} for n, v in enumerate(TIMESTAMP_VALUES)]
+    rows.append({"event": "x.y", "seq": len(rows)})  # no timestamp at all
+    loaded = staged_and_inserted(pg, db, rows)
+    assert len(loaded) == len(rows)  # every row kept, whatever its timestamp
+    got = [(repr(r.get("timestamp", MISSING)), loaded[n][1]) for n, r in enumerate(rows)]
+    want = [(repr(r.get("timestamp", MISSING)), expected_ts(r.get("timestamp"))) for r in rows]
+    assert got == want
+    assert sum(1 for _, ts in want if ts is not None) > 30  # the list is not all-NULL by mistake
+
+
+# Number texts COPY might write (the JSON source's own spelling), typed as numbers; and strings of digits.
+NUMBER_TEXTS = ["1764057600", "1764057600123", "1764057600.5", "1.7640576e9", "1.7640576005E+12", "17640576E2",
+                "1e-05", "-0", "-0.0", "0.000001", "1764057600.1234567890123456789", "1E+400", "1e99", "1e-99",
+                "123456789012345678901", "1.5e+10", "2.53402300799999e14", "-6.21355968e10", "-6.21355968001e10"]
+
+
+@pytest.mark.postgres
+def test_number_spellings_are_epoch_times_and_digit_strings_are_not(pg, db):  # noqa: F811
+    con = pg.connect(db)
+    try:
+        cur = con.cursor()
+        cur.execute(ddl.create_stage_sql(Target()))
+        cases = [(text, text) for text in NUMBER_TEXTS] + [(text, json.dumps(text)) for text in NUMBER_TEXTS[:4]]
+        for n, (raw, as_json) in enumerate(cases):
+            cur.execute(f"INSERT INTO {Target().stage} (event, ts_raw, ts_json, event_data) "
+                        "VALUES (%s, %s, CAST(%s AS jsonb), CAST(%s AS jsonb))",
+                        ("x.y", raw, as_json, json.dumps({"seq": n})))
+        cur.execute(ddl.insert_sql(Target()), ("s3://b-1/m.manifest", datetime(2026, 11, 25, 11, 0)))
+        cur.execute("SELECT (event_data->>'seq')::int, event_ts FROM analytics.raw_events")
+        got = dict(cur.fetchall())
+    finally:
+        con.close()
+    for n, (raw, as_json) in enumerate(cases):
+        assert got[n] == expected_ts(json.loads(as_json)), (raw, as_json)
+    assert got[0] is not None and got[len(NUMBER_TEXTS)] is None  # 1764057600 as a number, then as a string
+
+
+@pytest.mark.postgres
+def test_too_long_ids_and_names_load_as_null_columns_with_the_record_kept_whole(pg, db):  # noqa: F811
+    rows = [
+        {"event": "delivery.failed", "seq": 0, "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D" * 100,
+         "robot_id": "R-1"},
+        {"event": "e" * 200, "seq": 1, "timestamp": 1764057600, "delivery_id": "D" * 64, "pilot_id": "é" * 33,
+         "demand_id": "", "offer_id": "x" * 70000},
+    ]
+    loaded = staged_and_inserted(pg, db, rows)
+    event, ts, delivery, robot, pilot, demand, offer, data = loaded[0]
+    assert (event, ts, delivery, robot) == ("delivery.failed", datetime(2026, 11, 25, 10, 0), None, "R-1")
+    assert json.loads(data)["delivery_id"] == "D" * 100
+    event, ts, delivery, robot, pilot, demand, offer, data = loaded[1]
+    assert event is None and ts == datetime(2025, 11, 25, 8, 0) and delivery == "D" * 64
+    assert (pilot, demand, offer) == (None, None, None)  # 66 bytes in 33 characters; empty; cut at 65535 then NULL
+    assert json.loads(data)["event"] == "e" * 200 and json.loads(data)["pilot_id"] == "é" * 33
+
+
+@pytest.mark.postgres
+def test_a_run_with_unusable_timestamps_and_long_ids_commits_every_row(pg, db, s3, bucket):  # noqa: F811
+    records = [event("x.y", "2026-11-25T09:00:00+01:00", delivery_id="D-1"), event("x.y", "garbage"),
+               {"event": "x.y", "timestamp": 1764057600123}, {"event": "x.y"}, event("x.y", "", robot_id="R" * 100)]
+    put(s3, bucket, "dt=2026-11-25/1-a.log.gz", gz_lines(*records))
+
+    def connect():
+        return CopyEmulatingConnection(connector(pg, db)(), s3)
+
+    result = run_load(config(bucket, days=0), s3, connect, now=NOW)
+    assert result.committed and result.rows_loaded == 5
+    rows = query(pg, db, "SELECT event_ts, delivery_id, robot_id FROM analytics.raw_events ORDER BY event_ts")
+    assert rows == [(datetime(2025, 11, 25, 8, 0, 0, 123000), None, None), (datetime(2026, 11, 25, 8, 0), "D-1", None),
+                    (None, None, None), (None, None, None), (None, None, None)]

@@ -7,9 +7,11 @@ One run:
    here), read the keys of the window already loaded, keep only new keys;
 3. writes a manifest naming exactly those keys under the manifest prefix
    (outside the data prefix), and the JSONPaths file when it owns it;
-4. COPYs the manifest into a session-local staging table, inserts the staged
-   rows into the events table stamped with the manifest and the load time,
-   records every key in the load log, and commits.
+4. COPYs the manifest into a session-local staging table of wide text and
+   SUPER columns (no record value can make COPY fail, see ``ddl``), inserts the
+   staged rows into the events table - typing ``event_ts`` and the ids in SQL,
+   NULL where a value is unusable, never dropping the row - stamped with the
+   manifest and the load time, records every key in the load log, and commits.
 
 Guarantees: a key is recorded in the load log in the same transaction that
 inserts its rows, so a failure anywhere (listing aside) rolls both back and the
@@ -139,16 +141,11 @@ def loaded_keys_statement(target: Target, bucket: str, days: list[date]) -> Stat
 def load_statements(config: LoadConfig, plan: Plan, manifest_url: str, loaded_at: datetime) -> list[Statement]:
     """The statements after the plan is known, in order, for one transaction."""
     t = config.target
-    cols = ", ".join(ddl.COPY_COLUMNS)
     statements = [
-        Statement(f"CREATE TEMP TABLE {t.stage} (LIKE {t.events})"),
+        Statement(ddl.create_stage_sql(t)),
         Statement(ddl.copy_sql(t, manifest_url, config.jsonpaths, config.iam_role, config.max_errors)),
         Statement(f"SELECT COUNT(*) FROM {t.stage}", fetch=True),
-        Statement(
-            f"INSERT INTO {t.events} ({cols}, load_manifest, loaded_at)"
-            f" SELECT {cols}, CAST(%s AS VARCHAR(1024)), CAST(%s AS TIMESTAMP) FROM {t.stage}",
-            (manifest_url, loaded_at),
-        ),
+        Statement(ddl.insert_sql(t), (manifest_url, loaded_at)),
         Statement(f"DROP TABLE {t.stage}"),
     ]
     for start in range(0, len(plan.new), LOG_INSERT_CHUNK):

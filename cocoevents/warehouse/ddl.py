@@ -208,84 +208,84 @@ def copy_sql(target: Target, manifest_url: str, jsonpaths_url: str, role_arn: st
     )
 
 
-def event_ts_sql() -> tuple[str, str]:
-    """The ``event_ts`` expression and the derived table it reads (see ``insert_sql``).
-
-    Three nested selects over the staging table: ``s1`` classifies the raw value
-    (a usable ISO string trimmed, an integer, a float), ``s2`` cuts the ISO string
-    into its parts, the outer select validates the date and builds the timestamp.
-    Every cast is guarded by a pattern or range check, so no value raises.
-    """
-    us = "(CASE WHEN ts_int IS NOT NULL THEN ts_int_us ELSE ts_float_us END)"
-    number_ts = (
-        f"TIMESTAMP 'epoch' + ({us} / 1000000) * INTERVAL '1 second'"
-        f" + MOD({us}, 1000000) * INTERVAL '1 microsecond'"
-    )
-    leap = "(MOD(y, 4) = 0 AND (MOD(y, 100) <> 0 OR MOD(y, 400) = 0))"
-    valid_date = (
-        "y >= 1 AND mo BETWEEN 1 AND 12 AND d >= 1 AND d <= CASE WHEN mo = 2 THEN CASE WHEN "
-        f"{leap} THEN 29 ELSE 28 END WHEN mo IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
-    )
-    iso_ts = (
-        "CAST(SUBSTRING(iso, 1, 10) || ' ' || SUBSTRING(iso, 12, 5) || ':' || secs || '.' || frac AS TIMESTAMP)"
-        " - off_min * INTERVAL '1 minute'"
-    )
-    expr = (
-        "CASE\n"
-        f"        WHEN ts_int_us BETWEEN {_MIN_US} AND {_MAX_US} OR ts_float_us BETWEEN {_MIN_US} AND {_MAX_US}\n"
-        f"            THEN {number_ts}\n"
-        f"        WHEN iso IS NOT NULL AND {valid_date}\n"
-        f"            AND {iso_ts} BETWEEN TIMESTAMP '{MIN_TS}' AND TIMESTAMP '{MAX_TS}'\n"
-        f"            THEN {iso_ts}\n"
-        "    END"
-    )
-    return expr, _staged_parts()
-
-
-_MIN_US = -62135596800000000
+_MIN_US = -62135596800000000  # cocoevents.timestamps.MIN_US / MAX_US
 _MAX_US = 253402300799999999
+_DOUBLE = "DOUBLE PRECISION"
 
 
-def _staged_parts() -> str:
+def typed_rows_sql(stage: str) -> str:
+    """A derived table over ``stage`` with the typed columns the insert needs: ``event``, the ids,
+    ``event_data`` and ``event_ts``.
+
+    Four nested selects: ``s1`` classifies the raw timestamp (a usable ISO string,
+    trimmed; a JSON integer; a JSON float), ``s2`` cuts the ISO string into its
+    parts and scales the numbers to epoch microseconds, ``s3`` reads the offset and
+    builds the local timestamp when the date is a real one, the outer select
+    converts to UTC and keeps what lies in years 1-9999. Every cast sits in the THEN of a CASE whose test proved the
+    text castable, so no value raises.
+    """
     ids = ", ".join(ID_COLUMNS)
-    double = "DOUBLE PRECISION"
     float_us = (
-        f"FLOOR(ts_float * CASE WHEN ts_float < CAST(100000000000 AS {double}) THEN CAST(1000000 AS {double})"
-        f" ELSE CAST(1000 AS {double}) END + CAST(0.5 AS {double}))"
+        f"FLOOR(ts_float * CASE WHEN ts_float < CAST(100000000000 AS {_DOUBLE}) THEN CAST(1000000 AS {_DOUBLE})"
+        f" ELSE CAST(1000 AS {_DOUBLE}) END + CAST(0.5 AS {_DOUBLE}))"
     )
     tz = "NULLIF(REGEXP_SUBSTR(iso, '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$'), '')"
     frac = "NULLIF(REGEXP_SUBSTR(SUBSTRING(iso, 17, 64), '^:[0-9]{2}[.,][0-9]+'), '')"
+    leap = "(MOD(y, 4) = 0 AND (MOD(y, 100) <> 0 OR MOD(y, 400) = 0))"
+    days = f"CASE WHEN mo = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END WHEN mo IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
     s1 = (
         f"SELECT event, {ids}, event_data,\n"
         "               CASE WHEN JSON_TYPEOF(ts_json) = 'string' AND LENGTH(ts_raw) <= 64\n"
-        f"                    AND ts_raw ~ '{ISO_SQL_PATTERN}'\n"
-        "                    THEN REGEXP_REPLACE(REGEXP_REPLACE(ts_raw, '^[[:space:]]+', ''), '[[:space:]]+$', '')"
-        " END AS iso,\n"
+        f"                         AND ts_raw ~ '{ISO_SQL_PATTERN}'\n"
+        "                    THEN REGEXP_REPLACE(REGEXP_REPLACE(ts_raw, '^[[:space:]]+', ''), '[[:space:]]+$', '')\n"
+        "               END AS iso,\n"
         f"               CASE WHEN JSON_TYPEOF(ts_json) = 'number' AND ts_raw ~ '{INT_SQL_PATTERN}'\n"
         "                    THEN CAST(ts_raw AS BIGINT) END AS ts_int,\n"
         f"               CASE WHEN JSON_TYPEOF(ts_json) = 'number' AND ts_raw ~ '{FLOAT_SQL_PATTERN}'\n"
-        f"                    THEN CAST(ts_raw AS {double}) END AS ts_float\n"
-        "        FROM {stage}"
+        f"                    THEN CAST(ts_raw AS {_DOUBLE}) END AS ts_float\n"
+        f"        FROM {stage}"
     )
     s2 = (
         "SELECT s1.*,\n"
-        "           CAST(SUBSTRING(iso, 1, 4) AS INTEGER) AS y,\n"
-        "           CAST(SUBSTRING(iso, 6, 2) AS INTEGER) AS mo,\n"
-        "           CAST(SUBSTRING(iso, 9, 2) AS INTEGER) AS d,\n"
-        "           CASE WHEN SUBSTRING(iso, 17, 1) = ':' THEN SUBSTRING(iso, 18, 2) ELSE '00' END AS secs,\n"
-        f"           RPAD(COALESCE(SUBSTRING({frac}, 5, 6), ''), 6, '0') AS frac,\n"
-        f"           CASE WHEN {tz} IS NULL OR {tz} IN ('Z', 'z') THEN 0\n"
-        f"                ELSE CASE WHEN SUBSTRING({tz}, 1, 1) = '-' THEN -1 ELSE 1 END\n"
-        f"                     * (CAST(SUBSTRING({tz}, 2, 2) AS INTEGER) * 60\n"
-        f"                        + CAST(COALESCE(NULLIF(SUBSTRING(REPLACE({tz}, ':', ''), 4, 2), ''), '0')"
-        " AS INTEGER)) END AS off_min,\n"
-        "           CASE WHEN ts_int < 100000000000 THEN CASE WHEN ts_int >= -62135596800 THEN ts_int * 1000000 END\n"
-        "                WHEN ts_int <= 253402300799999 THEN ts_int * 1000 END AS ts_int_us,\n"
-        f"           CASE WHEN {float_us} BETWEEN CAST({_MIN_US} AS {double}) AND CAST({_MAX_US + 1} AS {double})\n"
-        f"                THEN CAST({float_us} AS BIGINT) END AS ts_float_us\n"
-        f"    FROM ({s1}) s1"
+        "               CAST(SUBSTRING(iso, 1, 4) AS INTEGER) AS y,\n"
+        "               CAST(SUBSTRING(iso, 6, 2) AS INTEGER) AS mo,\n"
+        "               CAST(SUBSTRING(iso, 9, 2) AS INTEGER) AS d,\n"
+        "               CASE WHEN SUBSTRING(iso, 17, 1) = ':' THEN SUBSTRING(iso, 18, 2) ELSE '00' END AS secs,\n"
+        f"               RPAD(COALESCE(SUBSTRING({frac}, 5, 6), ''), 6, '0') AS frac,\n"
+        f"               {tz} AS tz,\n"
+        "               CASE WHEN ts_int < 100000000000\n"
+        "                    THEN CASE WHEN ts_int >= -62135596800 THEN ts_int * 1000000 END\n"
+        "                    WHEN ts_int <= 253402300799999 THEN ts_int * 1000\n"
+        "                    WHEN ts_float IS NOT NULL THEN CASE\n"
+        f"                         WHEN {float_us} BETWEEN CAST({_MIN_US} AS {_DOUBLE}) AND CAST({_MAX_US + 1} AS {_DOUBLE})\n"
+        f"                         THEN CAST({float_us} AS BIGINT) END\n"
+        "               END AS us\n"
+        f"        FROM ({s1}) s1"
     )
-    return f"({s2}) s2"
+    s3 = (
+        "SELECT s2.*,\n"
+        "               CASE WHEN tz IS NULL OR tz IN ('Z', 'z') THEN 0\n"
+        "                    ELSE CASE WHEN SUBSTRING(tz, 1, 1) = '-' THEN -1 ELSE 1 END\n"
+        "                         * (CAST(SUBSTRING(tz, 2, 2) AS INTEGER) * 60\n"
+        "                            + CAST(COALESCE(NULLIF(SUBSTRING(REPLACE(tz, ':', ''), 4, 2), ''), '0') AS INTEGER))\n"
+        "               END AS off_min,\n"
+        "               CASE WHEN iso IS NOT NULL THEN\n"
+        f"                   CASE WHEN y >= 1 AND mo BETWEEN 1 AND 12 AND d BETWEEN 1 AND {days}\n"
+        "                        THEN CAST(SUBSTRING(iso, 1, 10) || ' ' || SUBSTRING(iso, 12, 5) || ':' || secs"
+        " || '.' || frac AS TIMESTAMP) END\n"
+        "               END AS local_ts\n"
+        f"        FROM ({s2}) s2"
+    )
+    utc = "local_ts - off_min * INTERVAL '1 minute'"
+    return (
+        f"(SELECT event, {ids}, event_data,\n"
+        f"        CASE WHEN us BETWEEN {_MIN_US} AND {_MAX_US}\n"
+        "             THEN TIMESTAMP 'epoch' + (us / 1000000) * INTERVAL '1 second'"
+        " + MOD(us, 1000000) * INTERVAL '1 microsecond'\n"
+        f"             WHEN {utc} BETWEEN TIMESTAMP '{MIN_TS}' AND TIMESTAMP '{MAX_TS}' THEN {utc}\n"
+        "        END AS event_ts\n"
+        f" FROM ({s3}) s3) typed"
+    )
 
 
 def insert_sql(target: Target) -> str:
@@ -293,16 +293,15 @@ def insert_sql(target: Target) -> str:
 
     Two parameters: the manifest URL and the load time.
     """
-    ts, source = event_ts_sql()
     ids = ",\n       ".join(
         f"CASE WHEN OCTET_LENGTH({c}) <= {ID_WIDTH} THEN NULLIF({c}, '') END" for c in ID_COLUMNS)
     return (
         f"INSERT INTO {target.events} ({', '.join(EVENT_COLUMNS)}, load_manifest, loaded_at)\n"
         f"SELECT CASE WHEN OCTET_LENGTH(event) <= {EVENT_WIDTH} THEN event END,\n"
-        f"       {ts},\n"
+        "       event_ts,\n"
         f"       {ids},\n"
         "       event_data, CAST(%s AS VARCHAR(1024)), CAST(%s AS TIMESTAMP)\n"
-        f"FROM {source.replace('{stage}', target.stage)}"
+        f"FROM {typed_rows_sql(target.stage)}"
     )
 
 
