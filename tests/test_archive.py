@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import write_lines
 from cocoevents import archive
 from cocoevents.store import local
+
+from .conftest import write_lines
 
 WRAPPED = {"message": json.dumps({"event": "robot.parked", "robot_id": "R-1"}), "source_type": "kubernetes_logs"}
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from cocoevents.warehouse import copyjob, ddl, plan as planning
+from cocoevents.warehouse import copyjob, ddl
+from cocoevents.warehouse import plan as planning
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

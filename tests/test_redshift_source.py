@@ -27,6 +27,7 @@ from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource
 from cocoevents.store import local as store
 from cocoevents.timestamps import parse_time_option
+
 from .conftest import ROOT, run_coco
 from .pgserver import PgServer, events_ddl, free_port, load_events
 

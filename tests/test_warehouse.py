@@ -20,7 +20,8 @@ import pytest
 
 from cocoevents.errors import SourceUnavailable, UsageError
 from cocoevents.timestamps import parse_timestamp, to_datetime
-from cocoevents.warehouse import copyjob, ddl, plan as planning
+from cocoevents.warehouse import copyjob, ddl
+from cocoevents.warehouse import plan as planning
 from cocoevents.warehouse.copyjob import LoadConfig, LoadFailed, run_load
 from cocoevents.warehouse.ddl import Target
 
@@ -526,7 +527,7 @@ def test_with_copy_emulated_a_run_loads_and_records_each_key_once_in_one_transac
     put(s3, bucket, late, gz_lines(event("demand.active", "2026-11-23T23:59:00Z", demand_id="DM-1")))
     third = run_load(config(bucket), s3, connect, now=NOW)
     assert [o.key for o in third.plan.new] == [late] and third.rows_loaded == 1
-    assert query(pg, db, f"SELECT COUNT(*) FROM analytics.raw_events_load_log WHERE dt = '2026-11-23'") == [(2,)]
+    assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events_load_log WHERE dt = '2026-11-23'") == [(2,)]
     assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(5,)]
     assert (late,) in query(pg, db, "SELECT s3_key FROM analytics.raw_events_load_log")
 

@@ -21,7 +21,6 @@ from ..store import local as store
 from ..timestamps import MAX_US, MIN_US, to_datetime
 
 
-
 def _ts(us: int) -> Any:
     return to_datetime(min(max(us, MIN_US), MAX_US)).replace(tzinfo=None)
 

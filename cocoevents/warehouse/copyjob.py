@@ -35,7 +35,8 @@ from typing import Any, Callable, Mapping
 
 from ..errors import CocoError, ExitCode, SourceUnavailable, UsageError
 from ..redact import redact
-from . import ddl, plan as planning
+from . import ddl
+from . import plan as planning
 from .ddl import Target
 from .plan import Plan
 
