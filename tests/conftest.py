@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import sys
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -12,6 +13,13 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pytest
+from hypothesis import settings
+
+# No per-example deadline (CI machines are slow and shared). Under CI the examples are derandomized, so a
+# landing never hangs on a lucky draw; local runs keep exploring new examples (and keep what they find).
+settings.register_profile("coco", deadline=None, print_blob=True)
+settings.register_profile("ci", parent=settings.get_profile("coco"), derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI") else "coco")
 
 ROOT = Path(__file__).resolve().parent.parent
 
