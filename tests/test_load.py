@@ -160,3 +160,31 @@ def test_a_memory_limit_that_is_not_a_size_is_a_usage_error_and_never_reaches_sq
     assert not side.exists()
     monkeypatch.setenv("COCO_MEMORY_LIMIT", "256MB")
     assert coco("load", str(archive), "--store", str(tmp_path / "s.duckdb")).code == 0
+
+
+def test_a_progress_bar_shows_on_a_terminal_and_never_on_a_pipe(tmp_path):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    archive = write_lines(tmp_path / "a.jsonl", [{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z"}])
+    cmd = [sys.executable, "-c", "from cocoevents.cli import run; run()", "load", str(archive)]
+    piped = subprocess.run([*cmd, "--store", str(tmp_path / "p.duckdb")], capture_output=True, text=True)
+    assert piped.returncode == 0 and "loading" not in piped.stderr and "\x1b[" not in piped.stderr
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([*cmd, "--store", str(tmp_path / "t.duckdb")], stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    proc.wait(timeout=60)
+    os.close(master)
+    assert proc.returncode == 0
+    assert b"loading" in seen and b"\x1b[" in seen  # the bar (then its summary line) on the terminal

@@ -49,10 +49,11 @@ def _progress():  # type: ignore[no-untyped-def]
     """A progress bar on stderr when it is a terminal; nothing otherwise."""
     if not sys.stderr.isatty():
         return None, lambda: None
+    from rich.console import Console
     from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
     bar = Progress("loading", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True,
-                   console=__import__("rich.console").console.Console(stderr=True))
+                   console=Console(stderr=True))
     task = bar.add_task("load", total=None)
     bar.start()
 
