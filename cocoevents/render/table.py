@@ -58,6 +58,10 @@ def duration_text(seconds: float) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
 def offset_text(us: int) -> str:
     """``+MM:SS`` under an hour, ``+H:MM:SS`` beyond."""
     s = us // 1_000_000
@@ -165,13 +169,14 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     if t.pilots:
         w.line(("  pilots  ", "dim"), (", ".join(t.pilots), ""))
     counts = [
-        (f"{s['events']} events", ""),
-        (" · ", "dim"), (f"{s['errors']} errors", "bold red" if s["errors"] else ""),
-        (" · ", "dim"), (f"{s['warnings']} warnings", "yellow" if s["warnings"] else ""),
-        (" · ", "dim"), (f"{s['gaps']} gaps > {duration_text(t.gap_threshold_us / 1e6)}", "yellow" if s["gaps"] else ""),
+        (plural(s["events"], "event"), ""),
+        (" · ", "dim"), (plural(s["errors"], "error"), "bold red" if s["errors"] else ""),
+        (" · ", "dim"), (plural(s["warnings"], "warning"), "yellow" if s["warnings"] else ""),
+        (" · ", "dim"), (f"{plural(s['gaps'], 'gap')} > {duration_text(t.gap_threshold_us / 1e6)}",
+                         "yellow" if s["gaps"] else ""),
     ]
     if s["duplicates_removed"]:
-        counts += [(" · ", "dim"), (f"{s['duplicates_removed']} duplicates removed", "dim")]
+        counts += [(" · ", "dim"), (f"{plural(s['duplicates_removed'], 'duplicate')} removed", "dim")]
     if s["unplaced"]:
         counts += [(" · ", "dim"), (f"{s['unplaced']} unplaced", "yellow")]
     w.line(("  ", ""), *counts)
