@@ -559,7 +559,7 @@ def test_handler_connects_from_the_environment_and_never_reports_the_password(pg
     monkeypatch.setenv("COCO_REDSHIFT_PASSWORD", "wrong-" + pg.password)
     with pytest.raises(SourceUnavailable) as err:
         copyjob.handler({"bucket": bucket, "iam_role": ROLE}, None)
-    assert "cannot connect to Redshift" in str(err.value) and pg.password not in str(err.value)
+    assert "cannot connect to redshift" in str(err.value).lower() and pg.password not in str(err.value)
 
 
 @pytest.mark.postgres

@@ -90,7 +90,7 @@ def load(
 
 def _connector(profile: Optional[str]):  # noqa: ANN202 - returns a connection factory
     """The Redshift profile's connection when a redshift profile is chosen, else ``COCO_REDSHIFT_*``."""
-    from ..config import password_from_env, select_profile
+    from ..config import select_profile
 
     chosen = select_profile(profile)
     if chosen is None or chosen.source != "redshift":
@@ -98,14 +98,9 @@ def _connector(profile: Optional[str]):  # noqa: ANN202 - returns a connection f
 
         return connect_from_env
 
-    def connect():  # noqa: ANN202
-        from ..sources.redshift import connect as connect_profile
+    from ..warehouse.connect import connect_profile
 
-        con = connect_profile(chosen, password_from_env())
-        con.autocommit = False  # the job owns its transaction
-        return con
-
-    return connect
+    return lambda: connect_profile(chosen)
 
 
 def _s3_client(endpoint_url: Optional[str]):  # noqa: ANN202 - a boto3 client

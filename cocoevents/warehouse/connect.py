@@ -1,12 +1,14 @@
 """Opening a Redshift connection for the COPY job from environment variables.
 
-Password authentication reads the password from ``COCO_REDSHIFT_PASSWORD`` only
-(never a command-line flag). IAM authentication (``COCO_REDSHIFT_IAM=1``) uses
-``redshift_connector``'s ``iam=True`` with the cluster identifier, database user,
-region and an optional AWS profile. ``COCO_REDSHIFT_SSL=0`` turns TLS off, for local
-stand-ins only. The connection is returned with autocommit
-off: the job owns the transaction. Failures become ``SourceUnavailable`` with a
-redacted one-line message.
+The variables describe a redshift profile (``cocoevents.config.Profile``) for
+places without a config file, such as the Lambda: ``COCO_REDSHIFT_HOST``,
+``_PORT`` (5439), ``_DATABASE`` (dev), ``_USER``; or ``COCO_REDSHIFT_IAM=1``
+with ``_CLUSTER``, ``_DB_USER``, ``_REGION`` (and ``AWS_PROFILE``);
+``COCO_REDSHIFT_SSL=0`` turns TLS off (local stand-ins only) and
+``COCO_REDSHIFT_TIMEOUT`` sets the connect timeout in seconds. The password
+comes from ``COCO_REDSHIFT_PASSWORD`` only. Connecting is the profile source's
+own ``connect`` (same driver settings, same one-line redacted errors); the
+connection is returned with autocommit off: the job owns the transaction.
 """
 
 from __future__ import annotations
@@ -14,57 +16,49 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from ..errors import SourceUnavailable, UsageError
-from ..redact import redact
+from ..config import Profile, password_from_env
+from ..errors import UsageError
 
 ENV = "COCO_REDSHIFT_"
 
 
-def connection_kwargs(env: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Keyword arguments for ``redshift_connector.connect`` from ``COCO_REDSHIFT_*`` variables."""
+def profile_from_env(env: Mapping[str, str] | None = None) -> Profile:
+    """A redshift profile from ``COCO_REDSHIFT_*`` variables; ``UsageError`` names what is missing."""
     env = os.environ if env is None else env
 
     def get(name: str, default: str | None = None) -> str | None:
         value = env.get(ENV + name)
         return value if value not in (None, "") else default
 
-    kwargs: dict[str, Any] = {"database": get("DATABASE", "dev")}
     try:
-        kwargs["port"] = int(get("PORT", "5439") or "5439")
-        if get("TIMEOUT"):
-            kwargs["timeout"] = int(get("TIMEOUT") or "0")
+        port = int(get("PORT", "5439") or "5439")
+        timeout_us = int(get("TIMEOUT", "10") or "10") * 1_000_000
     except ValueError:
         raise UsageError(f"{ENV}PORT and {ENV}TIMEOUT must be integers") from None
-    if get("HOST"):
-        kwargs["host"] = get("HOST")
-    if (get("SSL", "1") or "1").lower() in ("0", "false", "no"):
-        kwargs["ssl"] = False  # only for local stand-ins (tests); Redshift itself speaks TLS
+    common: dict[str, Any] = {
+        "name": "environment", "source": "redshift", "database": get("DATABASE", "dev"), "port": port,
+        "host": get("HOST"), "ssl": (get("SSL", "1") or "1").lower() not in ("0", "false", "no"),
+        "connect_timeout_us": timeout_us,
+    }
     if (get("IAM", "0") or "0").lower() in ("1", "true", "yes"):
-        kwargs["iam"] = True
-        for key, name in (("cluster_identifier", "CLUSTER"), ("db_user", "DB_USER"), ("region", "REGION")):
-            if get(name):
-                kwargs[key] = get(name)
-        if env.get("AWS_PROFILE"):
-            kwargs["profile"] = env["AWS_PROFILE"]
-    else:
-        missing = [ENV + n for n in ("HOST", "USER", "PASSWORD") if not get(n)]
-        if missing:
-            raise UsageError("Redshift connection not configured: set " + ", ".join(missing)
-                             + f" (or {ENV}IAM=1 with {ENV}CLUSTER, {ENV}DB_USER, {ENV}REGION)")
-        kwargs["user"] = get("USER")
-        kwargs["password"] = get("PASSWORD")
-    return kwargs
+        return Profile(**common, iam=True, cluster_identifier=get("CLUSTER"), db_user=get("DB_USER"),
+                       region=get("REGION"), aws_profile=env.get("AWS_PROFILE") or None)
+    missing = [ENV + n for n in ("HOST", "USER", "PASSWORD") if not get(n)]
+    if missing:
+        raise UsageError("Redshift connection not configured: set " + ", ".join(missing)
+                         + f" (or {ENV}IAM=1 with {ENV}CLUSTER, {ENV}DB_USER, {ENV}REGION)")
+    return Profile(**common, user=get("USER"))
+
+
+def connect_profile(profile: Profile) -> Any:
+    """A ``redshift_connector`` connection for ``profile``, autocommit off."""
+    from ..sources.redshift import connect
+
+    con = connect(profile, password_from_env())
+    con.autocommit = False
+    return con
 
 
 def connect_from_env(env: Mapping[str, str] | None = None) -> Any:
-    """A ``redshift_connector`` connection, autocommit off."""
-    kwargs = connection_kwargs(env)
-    import redshift_connector
-
-    try:
-        conn = redshift_connector.connect(**kwargs)
-    except Exception as e:
-        where = kwargs.get("host") or kwargs.get("cluster_identifier") or "?"
-        raise SourceUnavailable(redact(f"cannot connect to Redshift at {where}: {type(e).__name__}: {e}")) from e
-    conn.autocommit = False
-    return conn
+    """A ``redshift_connector`` connection from ``COCO_REDSHIFT_*``, autocommit off."""
+    return connect_profile(profile_from_env(env))
