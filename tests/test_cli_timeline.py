@@ -42,6 +42,7 @@ def golden(name: str, text: str) -> None:
     if os.environ.get("COCO_UPDATE_GOLDEN"):
         path.parent.mkdir(exist_ok=True)
         path.write_text(text, encoding="utf-8")
+        pytest.skip(f"regenerated {path}; run again without COCO_UPDATE_GOLDEN to check it")
     assert text == path.read_text(encoding="utf-8"), f"output differs from {path}"
 
 
@@ -155,10 +156,20 @@ def test_exit_0_when_the_timeline_was_built_even_with_errors_in_it(story):
     assert run_coco("timeline", "D12345", "--store", str(story)).code == 0
 
 
-def test_exit_1_with_check_when_there_are_error_rows_or_gaps(story):
+def test_exit_1_with_check_when_there_are_error_rows_or_gaps(story, tmp_path):
     assert run_coco("timeline", "D12345", "--store", str(story), "--check").code == 1
-    clean = run_coco("timeline", "D12347", "--store", str(story), "--check", "--gap", "1h")
-    assert clean.code == 1  # R-8 was grounded: an error row
+    grounded = run_coco("timeline", "D12347", "--store", str(story), "--check", "--gap", "1h")
+    assert grounded.code == 1  # no gap longer than 1h, but R-8 was grounded: an error row
+    archive = write_lines(tmp_path / "calm.jsonl", [
+        {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "C1"},
+        {"event": "delivery.dropoff_completed", "timestamp": "2026-11-25T10:04:00Z", "delivery_id": "C1"},
+    ])
+    calm = tmp_path / "calm.duckdb"
+    load(calm, [archive])
+    ok = run_coco("timeline", "C1", "--store", str(calm), "--check", "-f", "jsonl")
+    assert (ok.code, len(ok.out.splitlines())) == (0, 2)  # no errors, no gaps: the timeline is printed, exit 0
+    gap = run_coco("timeline", "C1", "--store", str(calm), "--check", "--gap", "3m", "-f", "jsonl")
+    assert (gap.code, len(gap.out.splitlines())) == (1, 2)  # info rows only, one 4-minute gap
     r = run_coco("timeline", "O-12345", "--store", str(story), "--check")
     assert r.code == 3  # offers are not subjects
 
@@ -268,11 +279,11 @@ def test_output_to_a_fifo_is_written_in_place(story, tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     got: list[bytes] = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
     reader.start()
     assert run_coco("timeline", "D12345", "--store", str(story), "-f", "jsonl", "-o", str(fifo)).code == 0
     reader.join(10)
-    assert len(got[0].splitlines()) == 31 and fifo.exists() and not fifo.is_file()
+    assert got and len(got[0].splitlines()) == 31 and fifo.exists() and not fifo.is_file()
 
 
 def test_a_range_ending_near_year_one_is_not_a_crash(story):

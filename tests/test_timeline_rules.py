@@ -157,14 +157,15 @@ def test_direct_pilot_windows_are_segments_of_the_pilot_ids_on_delivery_events()
         ev(0, "attempt.started", delivery_id="D1", pilot_id="P1"),
         ev(10, "attempt.rescued", delivery_id="D1", pilot_id="P2"),
         ev(20, "delivery.dropoff_completed", delivery_id="D1"),
-        ev(5, "pilot.shift_started", pilot_id="P1"),
-        ev(15, "pilot.shift_started", pilot_id="P1"),  # P1's window ended at 10
-        ev(20, "pilot.shift_ended", pilot_id="P2"),  # both ends included for pilots
+        ev(0, "pilot.note", pilot_id="P1", at="start"),  # both ends of a pilot window are included
+        ev(5, "pilot.note", pilot_id="P1", at="inside"),
+        ev(10, "pilot.note", pilot_id="P1", at="end"),  # P1's segment ends where P2's starts
+        ev(15, "pilot.note", pilot_id="P1", at="after"),
+        ev(20, "pilot.note", pilot_id="P2", at="last end"),
     ]
     t = timeline_from_records(records, "D1")
-    pilot_rows = [(r.event.name, r.lane, r.event.ts) for r in t.rows if r.lane.startswith("pilot:")]
-    assert [(n, lane) for n, lane, _ in pilot_rows] == [("pilot.shift_started", "pilot:P1"),
-                                                        ("pilot.shift_ended", "pilot:P2")]
+    pilot_rows = [(r.lane, r.event.record["at"]) for r in t.rows if r.lane.startswith("pilot:")]
+    assert pilot_rows == [("pilot:P1", "start"), ("pilot:P1", "inside"), ("pilot:P1", "end"), ("pilot:P2", "last end")]
     assert t.summary["pilots"] == ["P1", "P2"]
 
 
@@ -184,8 +185,7 @@ def test_a_pilot_assigned_to_the_robot_supervises_the_delivery_where_assignment_
     windows = [(w["kind"], w["id"], w["start"], w["end"]) for w in t.to_dict()["windows"]]
     assert windows == [("robot", "A", at(0), at(30)), ("pilot", "P1", at(0), at(15)),
                        ("pilot", "P2", at(15.5), at(30))]
-    notes = [(r.event.pilot_id, r.event.ts) for r in t.rows if r.event.name == "pilot.note"]
-    assert [p for p, _ in notes] == ["P1", "P2"]
+    assert [r.event.pilot_id for r in t.rows if r.event.name == "pilot.note"] == ["P1", "P2"]
     assert t.summary["pilots"] == ["P1", "P2"]
 
 
@@ -278,6 +278,20 @@ def test_windows_of_the_same_kind_and_id_that_overlap_or_touch_are_merged_and_or
     ]
 
 
+def test_windows_of_the_same_pilot_that_only_touch_are_merged():
+    records = [
+        ev(-5, "pilot.assignment_started", pilot_id="P1", robot_id="A"),
+        ev(0, "demand.assigned", delivery_id="D1", robot_id="A"),
+        ev(15, "pilot.assignment_ended", pilot_id="P1", robot_id="A"),
+        ev(15, "pilot.assignment_started", pilot_id="P1", robot_id="A"),  # back on at the same instant
+        ev(30, "delivery.dropoff_completed", delivery_id="D1", robot_id="A"),
+    ]
+    t = timeline_from_records(records, "D1")
+    assert [w for w in t.to_dict()["windows"] if w["kind"] == "pilot"] == [
+        {"kind": "pilot", "id": "P1", "start": at(0), "end": at(30)}
+    ]
+
+
 # --- section 3: robot and pilot timelines --------------------------------------------------------
 
 ROBOT_DAY = [
@@ -343,6 +357,30 @@ def test_an_unknown_id_is_not_found():
         timeline_from_records([ev(0, "demand.assigned", delivery_id="D1")], "D404")
 
 
+def test_actor_assignments_are_searched_back_only_as_far_as_the_lookback_before_since():
+    records = [
+        ev(-13 * 60, "pilot.assignment_started", pilot_id="P1", robot_id="A"),
+        ev(0, "robot.state_changed", robot_id="A"),
+        ev(5, "pilot.note", pilot_id="P1"),
+    ]
+    window = {"since": at(-10), "until": at(10)}
+    assert timeline_from_records(records, "A", **window).to_dict()["windows"] == []
+    longer = timeline_from_records(records, "A", assignment_lookback="14h", **window)
+    assert [w["id"] for w in longer.to_dict()["windows"]] == ["P1"] and "pilot.note" in names(longer)
+
+
+def test_robot_and_pilot_timelines_default_to_the_last_24_hours():
+    from cocoevents.api import build, parse_options
+    from cocoevents.core.memory import MemorySource
+    from cocoevents.timestamps import parse_timestamp
+
+    records = [ev(-23 * 60, "robot.state_changed", robot_id="A", n=1),
+               ev(-25 * 60, "robot.state_changed", robot_id="A", n=2)]
+    t = build(MemorySource(records), "A", None, parse_options(), now=parse_timestamp(at(0)))
+    assert [r.event.record["n"] for r in t.rows] == [1]
+    assert t.to_dict()["range"] == {"since": at(-24 * 60), "until": at(0)}
+
+
 def test_a_robot_with_no_events_in_the_range_is_not_found():
     with pytest.raises(NotFound, match="robot 'A'"):
         timeline_from_records(ROBOT_DAY, "A", since=at(100), until=at(200))
@@ -405,3 +443,15 @@ def test_a_silence_longer_than_the_threshold_is_a_gap_and_every_row_has_its_gap_
 def test_status_is_decided_by_the_last_delivery_outcome_then_the_last_demand_outcome(sequence, status):
     records = [ev(i, name, delivery_id="D1") for i, name in enumerate(sequence)]
     assert timeline_from_records(records, "D1").status == status
+
+
+def test_status_reads_only_the_rows_of_the_delivery_lane():
+    records = [
+        ev(0, "demand.assigned", delivery_id="D1", robot_id="A"),
+        ev(5, "delivery.dropoff_completed", delivery_id="D1", robot_id="A"),
+        ev(6, "delivery.failed", robot_id="A"),  # the robot's own row, inside its segment: lane robot:A
+        ev(7, "demand.fulfilled", delivery_id="D1"),
+    ]
+    t = timeline_from_records(records, "D1")
+    assert ("delivery.failed", "robot:A") in rows(t)
+    assert t.status == "fulfilled"

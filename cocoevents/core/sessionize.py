@@ -141,7 +141,8 @@ def assignments(events: Iterable[Event], not_before: int | None = None) -> list[
     """Rule 5: from each ``pilot.assignment_started`` (P, R) to the next ``pilot.assignment_ended`` (P, R)."""
     timed = sorted(
         (e for e in events if e.ts is not None and e.pilot_id and e.robot_id and e.name in (ASSIGN_START, ASSIGN_END)),
-        key=lambda e: (e.ts, 0 if e.name == ASSIGN_START else 1, e.text),
+        # at one instant, ends before starts: "ended, then started again" is a handover, not a zero-length stint
+        key=lambda e: (e.ts, 0 if e.name == ASSIGN_END else 1, e.text),
     )
     open_starts: dict[tuple[str, str], list[int]] = {}
     found: list[Assignment] = []
