@@ -569,7 +569,7 @@ def test_load_command_failure_is_one_line_on_stderr_with_exit_4(coco, pg, db, s3
         monkeypatch.setenv(f"COCO_REDSHIFT_{k}", v)
     today = datetime.now(timezone.utc).date().isoformat()
     put(s3, bucket, f"dt={today}/1-a.log.gz", gz_lines(event("x.y", f"{today}T00:00:00Z")))
-    r = coco("warehouse", "load", "--bucket", bucket, "--days", "0", "--iam-role", ROLE)
+    r = coco("warehouse", "load", "--bucket", bucket, "--days", "1", "--iam-role", ROLE)
     assert r.code == 4 and r.out == "" and r.err.count("\n") == 1
     assert r.err.startswith("coco: error: load rolled back at COPY")
     assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events_load_log") == [(0,)]
@@ -583,7 +583,7 @@ def test_load_command_connects_with_the_chosen_redshift_profile(coco, pg, db, s3
                       f'database = "{db}"\nuser = "coco_admin"\nssl = false\n')
     today = datetime.now(timezone.utc).date().isoformat()
     put(s3, bucket, f"dt={today}/1-a.log.gz", gz_lines(event("x.y", f"{today}T00:00:00Z")))
-    r = coco("warehouse", "load", "--profile", "wh", "--bucket", bucket, "--days", "0", "--iam-role", ROLE)
+    r = coco("warehouse", "load", "--profile", "wh", "--bucket", bucket, "--days", "1", "--iam-role", ROLE)
     # it reached the profile's database: PostgreSQL cannot COPY from S3, so the run rolls back there
     assert r.code == 4 and r.err.startswith("coco: error: load rolled back at COPY")
     assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events_load_log") == [(0,)]
