@@ -19,6 +19,7 @@ from ..errors import SourceUnavailable, StoreBusy
 from ..registry import ID_FIELDS
 from ..store import local as store
 from ..timestamps import MAX_US, MIN_US, to_datetime
+from . import linked_ids_predicate
 
 
 def _ts(us: int) -> Any:
@@ -70,14 +71,8 @@ class LocalSource:
             new_d, new_o = sorted(demands - asked_d), sorted(offers - asked_o)
             asked_d |= demands
             asked_o |= offers
-            parts, params = [], []
-            if new_d:
-                parts.append(f"demand_id IN ({', '.join('?' * len(new_d))})")
-                params += new_d
-            if new_o:
-                parts.append(f"offer_id IN ({', '.join('?' * len(new_o))})")
-                params += new_o
-            found = self._rows(f"delivery_id IS NULL AND ({' OR '.join(parts)}){bound}", [*params, *bparams], seen)
+            wanted, params = linked_ids_predicate(new_d, new_o, "?")
+            found = self._rows(f"delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams], seen)
             events += found
             demands |= {e.demand_id for e in found if e.demand_id}
             offers |= {e.offer_id for e in found if e.offer_id}

@@ -60,11 +60,12 @@ from typing import Any, Optional
 
 from ..config import IDENTIFIER, Profile, format_duration
 from ..core.model import Event
-from ..core.sessionize import ASSIGNMENT_EVENTS, Span
+from ..core.sessionize import ASSIGNMENT_EVENTS, Span, linked_closure
 from ..errors import NotFound, SourceUnavailable
 from ..redact import redact
 from ..registry import ID_FIELDS
 from ..timestamps import EPOCH, MAX_US, MIN_US, format_ts, now_us, parse_timestamp, to_datetime
+from . import linked_ids_predicate
 
 SPANS_PER_STATEMENT = 500
 ROW = "event_ts, JSON_SERIALIZE(event_data)"
@@ -357,14 +358,8 @@ class RedshiftSource:
             new_d, new_o = sorted(linked[0] - asked_d), sorted(linked[1] - asked_o)
             if not new_d and not new_o:
                 return found
-            wanted, params = [], []
-            if new_d:
-                wanted.append(f"demand_id IN ({_in_list(new_d)})")
-                params += new_d
-            if new_o:
-                wanted.append(f"offer_id IN ({_in_list(new_o)})")
-                params += new_o
-            pred = f"(delivery_id IS NULL OR delivery_id = '') AND ({' OR '.join(wanted)})"
+            wanted, params = linked_ids_predicate(new_d, new_o, "%s")
+            pred = f"(delivery_id IS NULL OR delivery_id = '') AND ({wanted})"
             for col, asked in (("demand_id", sorted(asked_d)), ("offer_id", sorted(asked_o))):
                 if asked:
                     pred += f" AND ({col} IS NULL OR {col} NOT IN ({_in_list(asked)}))"
@@ -377,19 +372,8 @@ class RedshiftSource:
 
 def _closure_ids(delivery_id: str, events: Sequence[Event]) -> tuple[set[str], set[str]]:
     """Demand and offer ids of the delivery's direct and (transitively) linked events (rules 1-2)."""
-    demands = {e.demand_id for e in events if e.delivery_id == delivery_id and e.demand_id}
-    offers = {e.offer_id for e in events if e.delivery_id == delivery_id and e.offer_id}
-    candidates = [e for e in events if e.delivery_id is None and (e.demand_id or e.offer_id)]
-    grew = True
-    while grew:
-        grew = False
-        for e in candidates:
-            if e.demand_id in demands or e.offer_id in offers:
-                for value, known in ((e.demand_id, demands), (e.offer_id, offers)):
-                    if value and value not in known:
-                        known.add(value)
-                        grew = True
-    return demands, offers
+    chosen = linked_closure(delivery_id, events)
+    return {e.demand_id for e in chosen if e.demand_id}, {e.offer_id for e in chosen if e.offer_id}
 
 
 def _merge_spans(spans: Sequence[Span]) -> dict[str, list[tuple[int, int]]]:
