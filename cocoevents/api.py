@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .core.memory import MemorySource
-from .core.model import Timeline
+from .core.model import KINDS, Timeline
 from .core.sessionize import EventSource, Options, delivery_timeline, pilot_timeline, robot_timeline
 from .errors import NotFound, UsageError
 from .timestamps import MIN_US, now_us, parse_duration, parse_time_option
 
-KINDS = ("delivery", "robot", "pilot")
 DEFAULT_ACTOR_RANGE = "24h"
 MAX_ID_LENGTH = 4096
 
@@ -108,19 +107,22 @@ def timeline(
     pad: str = "0s",
     assignment_lookback: str = "12h",
     store: str | Path | None = None,
+    profile: str | None = None,
     source: EventSource | None = None,
 ) -> Timeline:
-    """The timeline of a delivery, robot or pilot from the local store (or ``source``)."""
+    """The timeline of a delivery, robot or pilot from ``source``, else from the source ``coco timeline``
+    reads with the same ``profile``/``store`` (``sources.resolve``: ``COCO_PROFILE``, ``COCO_STORE`` and the
+    config file's default profile included)."""
     opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback)
     if source is not None:
         return build(source, subject_id, kind, opts)
-    from .sources.local import LocalSource
+    from .sources import open_source
 
-    local = LocalSource(Path(store) if store else None)
+    opened = open_source(profile=profile, store=store)
     try:
-        return build(local, subject_id, kind, opts)
+        return build(opened, subject_id, kind, opts)
     finally:
-        local.close()
+        opened.close()
 
 
 def timeline_from_records(

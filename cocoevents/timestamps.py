@@ -118,6 +118,14 @@ def parse_duration(text: str, default_unit: str = "s") -> int:
     return int(us)
 
 
+def format_duration(us: int) -> str:
+    """The shortest exact text of a duration: ``14d``, ``30s``, ``1500ms`` (the inverse of ``parse_duration``)."""
+    for unit, size in (("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000), ("s", 1_000_000)):
+        if us % size == 0 and us >= size:
+            return f"{us // size}{unit}"
+    return f"{us // 1000}ms"
+
+
 def parse_time_option(text: str, now: int | None = None) -> int:
     """A ``--since``/``--until`` value: ISO 8601 (as for records) or a duration ago (``2h``)."""
     if text is None or not text.strip():

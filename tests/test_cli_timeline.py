@@ -177,12 +177,12 @@ def test_exit_1_with_check_when_there_are_error_rows_or_gaps(story, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["D12345", "--format", "xml"], "--format must be one of"),
+        (["D12345", "--format", "xml"], "'xml' is not one of 'table', 'csv', 'json', 'jsonl'"),
         (["D12345", "--gap", "soon"], "--gap: not a duration"),
         (["R-12", "--since", "yesterday-ish"], "--since: not a time"),
         (["R-12", "--since", "2026-11-25T12:00Z", "--until", "2026-11-25T09:00Z"], "--since is after --until"),
         (["D12345", "--tz", "Mars/Olympus"], "unknown time zone"),
-        (["D12345", "--kind", "truck"], "--kind must be one of"),
+        (["D12345", "--kind", "truck"], "'truck' is not one of 'delivery', 'robot', 'pilot'"),
         (["D12345", "--no-such-option"], "No such option"),
         ([""], "the id is empty"),
     ],

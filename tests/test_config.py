@@ -7,9 +7,11 @@ from pathlib import Path
 import pytest
 
 from cocoevents import generator
-from cocoevents.config import load_config, select_profile
+from cocoevents.config import load_config
 from cocoevents.errors import UsageError
-from cocoevents.sources.redshift import connect_kwargs
+from cocoevents.sources import profiles
+from cocoevents.sources import select as select_profile
+from cocoevents.sources.redshift_driver import connect_kwargs
 from cocoevents.store import local as store
 
 from .conftest import run_coco
@@ -61,15 +63,15 @@ def test_the_config_file_lives_under_xdg_config_home(isolated_env: Path) -> None
     config = load_config()
     assert config.path == path and config.exists and config.default == "prod"
     assert sorted(config.profiles) == ["iam", "laptop", "prod", "serverless"]
-    assert config.profiles["laptop"].store == isolated_env / "coco" / "events.duckdb"
+    assert profiles(config)["laptop"].settings.store == isolated_env / "coco" / "events.duckdb"
 
 
 def test_a_profile_is_chosen_by_name_else_by_the_default_unless_a_store_is_given(isolated_env: Path) -> None:
     write_config(isolated_env, PROD)
-    assert select_profile("iam").auth == "iam"
+    assert select_profile("iam").settings.auth == "iam"
     assert select_profile(None).name == "prod"
     assert select_profile(None, store_given=True) is None
-    assert select_profile("serverless", store_given=True).auth == "serverless"
+    assert select_profile("serverless", store_given=True).settings.auth == "serverless"
 
 
 def test_without_a_config_file_there_is_no_profile(isolated_env: Path) -> None:
@@ -155,14 +157,14 @@ def test_an_unknown_profile_is_a_usage_error_listing_the_profiles(isolated_env: 
 
 def test_iam_and_serverless_profiles_connect_with_iam_and_never_a_password(isolated_env: Path) -> None:
     write_config(isolated_env, PROD)
-    config = load_config()
-    iam = connect_kwargs(config.profiles["iam"], "ignored-secret")
+    known = profiles(load_config())
+    iam = connect_kwargs(known["iam"].settings, "ignored-secret")
     assert iam["iam"] is True and "password" not in iam
     assert (iam["cluster_identifier"], iam["db_user"], iam["region"], iam["profile"]) == (
         "analytics", "oncall", "us-west-2", "oncall")
-    serverless = connect_kwargs(config.profiles["serverless"], None)
+    serverless = connect_kwargs(known["serverless"].settings, None)
     assert serverless["is_serverless"] is True and serverless["serverless_work_group"] == "analytics-wg"
-    password = connect_kwargs(config.profiles["prod"], "pw")
+    password = connect_kwargs(known["prod"].settings, "pw")
     assert (password["host"], password["port"], password["user"], password["password"]) == (
         "analytics.abc123.us-west-2.redshift.amazonaws.com", 5439, "oncall", "pw")
     assert password["ssl"] is True and password["sslmode"] == "verify-ca"
@@ -173,7 +175,8 @@ def test_iam_and_serverless_profiles_connect_with_iam_and_never_a_password(isola
 
 def warehouse_profile(pg: PgServer, database: str, **extra: str) -> str:
     lines = ['default = "wh"', "[profiles.wh]", 'source = "redshift"', f'host = "{pg.host}"', f"port = {pg.port}",
-             f'database = "{database}"', f'user = "{pg.admin}"', "ssl = false", 'lookback = "100000d"']
+             f'database = "{database}"', f'user = "{pg.admin}"', "ssl = false", 'lookback = "100000d"',
+             'schema = "public"', 'table = "events"']
     lines += [f"{k} = {v}" for k, v in extra.items()]
     return "\n".join(lines) + "\n"
 

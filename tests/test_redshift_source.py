@@ -21,10 +21,9 @@ import pytest
 
 from cocoevents import archive, generator
 from cocoevents.api import build, parse_options
-from cocoevents.config import Profile
 from cocoevents.errors import NotFound, SourceUnavailable
 from cocoevents.sources.local import LocalSource
-from cocoevents.sources.redshift import RedshiftSource
+from cocoevents.sources.redshift import RedshiftSource, Settings
 from cocoevents.store import local as store
 from cocoevents.timestamps import parse_time_option
 
@@ -101,8 +100,8 @@ def world(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
     return {"store": db_path, "database": database, "records": loaded, "deliveries": deliveries}
 
 
-def profile_for(pg: PgServer, database: str, **changes: Any) -> Profile:
-    base = Profile(name="test", source="redshift", host=pg.host, port=pg.port, database=database, user=pg.admin,
+def profile_for(pg: PgServer, database: str, **changes: Any) -> Settings:
+    base = Settings(name="test", host=pg.host, port=pg.port, database=database, user=pg.admin,
                    schema="public", table="events", ssl=False, statement_timeout_us=20_000_000)
     return replace(base, **changes)
 
@@ -302,6 +301,7 @@ def redshift_profile_toml(pg: PgServer, database: str, name: str = "wh", **extra
     lines = [f"[profiles.{name}]", 'source = "redshift"', f'host = "{pg.host}"', f"port = {pg.port}",
              f'database = "{database}"', f'user = "{extra.pop("user", pg.admin)}"', "ssl = false",
              'lookback = "100000d"']
+    extra = {"schema": '"public"', "table": '"events"', **extra}
     lines += [f"{k} = {v}" for k, v in extra.items()]
     return "\n".join(lines) + "\n"
 

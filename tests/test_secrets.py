@@ -35,7 +35,7 @@ def profile(pg: PgServer, warehouse: str, isolated_env: Path) -> Path:
     path.write_text(
         'default = "wh"\n[profiles.wh]\nsource = "redshift"\n'
         f'host = "{pg.host}"\nport = {pg.port}\ndatabase = "{warehouse}"\nuser = "{pg.password_role}"\n'
-        'ssl = false\nlookback = "100000d"\n'
+        'ssl = false\nlookback = "100000d"\nschema = "public"\ntable = "events"\n'
     )
     return path
 

@@ -30,7 +30,7 @@ def ev(minutes: float | None, name: str, **fields: Any) -> dict[str, Any]:
 
 
 def rows(t) -> list[tuple[str, str]]:
-    return [(r.event.name, r.lane) for r in t.rows]
+    return [(r.event.name, str(r.lane)) for r in t.rows]
 
 
 def names(t) -> list[str]:
@@ -138,7 +138,7 @@ def test_robot_events_are_those_of_the_robot_inside_its_segments_without_a_deliv
         ev(6, "trip.started", robot_id="A", delivery_id="D9"),  # another delivery: not a robot event
     ]
     t = timeline_from_records(records, "D1")
-    robot_rows = [(r.lane, r.event.record.get("to_state")) for r in t.rows if r.lane.startswith("robot:")]
+    robot_rows = [(str(r.lane), r.event.record.get("to_state")) for r in t.rows if r.lane.kind == "robot"]
     assert robot_rows == [("robot:A", "inside"), ("robot:B", "at-own-start"), ("robot:B", "at-last-end")]
 
 
@@ -164,7 +164,7 @@ def test_direct_pilot_windows_are_segments_of_the_pilot_ids_on_delivery_events()
         ev(20, "pilot.note", pilot_id="P2", at="last end"),
     ]
     t = timeline_from_records(records, "D1")
-    pilot_rows = [(r.lane, r.event.record["at"]) for r in t.rows if r.lane.startswith("pilot:")]
+    pilot_rows = [(str(r.lane), r.event.record["at"]) for r in t.rows if r.lane.kind == "pilot"]
     assert pilot_rows == [("pilot:P1", "start"), ("pilot:P1", "inside"), ("pilot:P1", "end"), ("pilot:P2", "last end")]
     assert t.summary["pilots"] == ["P1", "P2"]
 
@@ -239,7 +239,7 @@ def test_rows_tie_by_lane_then_registry_position_then_json_text_with_unknown_nam
         ev(2, "delivery.dropoff_completed", delivery_id="D1", robot_id="A"),
     ]
     t = timeline_from_records(records, "D1")
-    at_one = [(r.event.name, r.lane, r.event.record.get("note")) for r in t.rows if r.event.ts == t.rows[1].event.ts]
+    at_one = [(r.event.name, str(r.lane), r.event.record.get("note")) for r in t.rows if r.event.ts == t.rows[1].event.ts]
     assert at_one == [
         ("offer.received", "delivery", None),
         ("delivery.pickup_arrival", "delivery", "a"),

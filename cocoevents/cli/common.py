@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 import typer
 
@@ -20,30 +21,17 @@ ProfileOption = typer.Option(
 
 
 def store_path(store: Optional[Path]) -> Path:
-    from ..store.local import default_store_path
+    """The local store a command writes (``coco load``, ``coco demo --store``): ``--store`` or the default."""
+    from ..sources import local_settings
 
-    return store.expanduser() if store else default_store_path()
+    return local_settings(store).path
 
 
 def open_source(store: Optional[Path], profile: Optional[str]) -> Any:
-    """The event source for timelines: a profile's source when one is chosen, else the local store."""
-    if profile or _has_config_default():
-        from ..config import open_profile_source
+    """The event source the options name (``sources.resolve``: the same choice the library makes)."""
+    from ..sources import open_source as open_resolved
 
-        source = open_profile_source(profile, store)
-        if source is not None:
-            return source
-    from ..sources.local import LocalSource
-
-    return LocalSource(store_path(store))
-
-
-def _has_config_default() -> bool:
-    try:
-        from ..config import config_path
-    except ImportError:  # pragma: no cover
-        return False
-    return config_path().exists()
+    return open_resolved(profile=profile, store=store)
 
 
 def use_color(no_color: bool, stream: Any = None) -> bool:
@@ -51,3 +39,8 @@ def use_color(no_color: bool, stream: Any = None) -> bool:
     if no_color or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
     return bool(getattr(stream, "isatty", lambda: False)())
+
+
+def choices(name: str, values: Iterable[str]) -> type[Enum]:
+    """An option type listing a registry's names (``--help`` shows them; anything else is a usage error)."""
+    return Enum(name, {v: v for v in values}, type=str)  # type: ignore[return-value]

@@ -33,14 +33,14 @@ def demo(
     """Load the bundled sample day into the store and show a delivery that went wrong."""
     from ..api import build, parse_options
     from ..render import RenderOptions, write
-    from ..sources.local import LocalSource
+    from ..sources import open_source
     from ..store.local import load as load_store
 
     target = store_path(store)
     report = load_store(target, [str(sample_dir())])
     err(f"coco: demo day in {target}: {report.events:,} new events "
         f"({report.count('already_loaded')} file(s) were already there)")
-    source = LocalSource(target)
+    source = open_source(store=target)
     try:
         result = build(source, SHOWCASE, None, parse_options())
     finally:

@@ -10,20 +10,23 @@ from typing import Optional
 
 import typer
 
+from ..core.model import KINDS
+from ..render import FORMATS
 from . import app, err
-from .common import ProfileOption, StoreOption, open_source, use_color
+from .common import ProfileOption, StoreOption, choices, open_source, use_color
 
-FORMAT_NAMES = ("table", "csv", "json", "jsonl")
+Format = choices("Format", FORMATS)
+Kind = choices("Kind", KINDS)
 
 
 @app.command()
 def timeline(
     subject_id: str = typer.Argument(..., metavar="ID", help="A delivery, robot or pilot id (e.g. D12345, R-7, P-3)."),
-    kind: Optional[str] = typer.Option(None, "--kind", help="Force the id's kind: delivery, robot or pilot."),
+    kind: Optional[Kind] = typer.Option(None, "--kind", help="Force the id's kind."),
     since: Optional[str] = typer.Option(
         None, "--since", help="Start (ISO 8601, or 2h / 3d ago). Robots and pilots: default 24h before --until."),
     until: Optional[str] = typer.Option(None, "--until", help="End (ISO 8601, or 2h / 3d ago). Default: now."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json or jsonl."),
+    fmt: Format = typer.Option("table", "--format", "-f", help="Output format."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
     gap: str = typer.Option("5m", "--gap", help="Silence longer than this is a gap."),
     pad: str = typer.Option("0s", "--pad", help="Widen each robot segment's start by this much."),
@@ -39,10 +42,9 @@ def timeline(
     """Rebuild what happened to a delivery, robot or pilot."""
     from ..api import build, parse_options
     from ..errors import UsageError
-    from ..render import FORMATS, RenderOptions, write
+    from ..render import RenderOptions, write
 
-    if fmt not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMAT_NAMES)}, not {fmt!r}")
+    fmt = fmt.value
     if max_rows < 0:
         raise UsageError("--max-rows must be 0 (all) or more")
     if fmt == "table":
@@ -52,7 +54,7 @@ def timeline(
     opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback)
     source = open_source(store, profile)
     try:
-        result = build(source, subject_id, kind, opts)
+        result = build(source, subject_id, kind.value if kind else None, opts)
     finally:
         source.close()
     if result.unplaced:

@@ -90,17 +90,17 @@ def load(
 
 def _connector(profile: Optional[str]):  # noqa: ANN202 - returns a connection factory
     """The Redshift profile's connection when a redshift profile is chosen, else ``COCO_REDSHIFT_*``."""
-    from ..config import select_profile
+    from ..sources import select
 
-    chosen = select_profile(profile)
-    if chosen is None or chosen.source != "redshift":
+    chosen = select(profile)
+    if chosen is None or chosen.kind != "redshift":
         from ..warehouse.connect import connect_from_env
 
         return connect_from_env
 
     from ..warehouse.connect import connect_profile
 
-    return lambda: connect_profile(chosen)
+    return lambda: connect_profile(chosen.settings)
 
 
 def _s3_client(endpoint_url: Optional[str]):  # noqa: ANN202 - a boto3 client

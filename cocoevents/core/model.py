@@ -16,7 +16,8 @@ from ..registry import WARNING_NAMES, is_error_name
 from ..timestamps import format_ts, parse_timestamp
 
 SCHEMA = "coco.timeline/1"
-LANE_RANK = {"delivery": 0, "robot": 1, "pilot": 2}
+KINDS = ("delivery", "robot", "pilot")  # the kinds of subject, which are also the kinds of lane, in rule 6 order
+LANE_RANK = {kind: n for n, kind in enumerate(KINDS)}
 
 
 def canonical_json(record: Mapping[str, Any]) -> str:
@@ -70,8 +71,29 @@ class Event:
         return "info"
 
 
-def lane_rank(lane: str) -> int:
-    return LANE_RANK.get(lane.split(":", 1)[0], 3)
+@dataclass(frozen=True)
+class Lane:
+    """A timeline lane: the delivery's own (``delivery``), or one per actor (``robot:R-7``, ``pilot:P-3``,
+    and ``delivery:D1`` in a robot's timeline). The string form lives only at the edges (output, parsing)."""
+
+    kind: str  # delivery | robot | pilot
+    id: str | None = None
+
+    def __str__(self) -> str:
+        return self.kind if self.id is None else f"{self.kind}:{self.id}"
+
+    @property
+    def rank(self) -> int:
+        """Rule 6: delivery lanes first, then robot lanes, then pilot lanes."""
+        return LANE_RANK.get(self.kind, 3)
+
+    @classmethod
+    def parse(cls, text: str) -> Lane:
+        kind, sep, ident = text.partition(":")
+        return cls(kind, ident if sep else None)
+
+
+DELIVERY_LANE = Lane("delivery")
 
 
 @dataclass(frozen=True)
@@ -79,7 +101,7 @@ class Row:
     """One event placed in the timeline."""
 
     event: Event
-    lane: str
+    lane: Lane
     severity: str
     gap_before_us: int | None
 
@@ -93,7 +115,7 @@ class Row:
         return {
             "ts": format_ts(e.ts),
             "event": e.name,
-            "lane": self.lane,
+            "lane": str(self.lane),
             "severity": self.severity,
             "gap_before_s": None if self.gap_before_us is None else self.gap_before_us / 1e6,
             "delivery_id": e.delivery_id,

@@ -19,7 +19,7 @@ from typing import Iterable, Protocol, Sequence
 
 from ..errors import NotFound
 from ..registry import registry_sort_key
-from .model import Event, Gap, Row, Timeline, Window, lane_rank
+from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window
 
 MINUTE = 60_000_000
 HOUR = 60 * MINUTE
@@ -62,9 +62,9 @@ class EventSource(Protocol):
         ...
 
 
-def order_key(ts: int, lane: str, event: Event) -> tuple[int, int, tuple[int, str], str]:
+def order_key(ts: int, lane: Lane, event: Event) -> tuple[int, int, tuple[int, str], str]:
     """Rule 6: time, then lane (delivery, robot, pilot), then registry position, then JSON text."""
-    return (ts, lane_rank(lane), registry_sort_key(event.name), event.text)
+    return (ts, lane.rank, registry_sort_key(event.name), event.text)
 
 
 def dedupe(events: Iterable[Event]) -> tuple[list[Event], dict[str, int]]:
@@ -104,7 +104,7 @@ def linked_closure(delivery_id: str, events: Sequence[Event]) -> list[Event]:
     return chosen
 
 
-def _sorted_timed(events: Iterable[Event], lane: str = "delivery") -> list[Event]:
+def _sorted_timed(events: Iterable[Event], lane: Lane = DELIVERY_LANE) -> list[Event]:
     return sorted((e for e in events if e.ts is not None), key=lambda e: order_key(e.ts, lane, e))  # type: ignore[arg-type]
 
 
@@ -162,9 +162,7 @@ def assignments(events: Iterable[Event], not_before: int | None = None) -> list[
 def intersect(a: Assignment, w: Window, kind: str, ident: str) -> Window | None:
     """The part of assignment ``a`` inside window ``w`` as a window of ``kind``/``ident``, if any."""
     start = max(a.start, w.start)
-    if a.end is None or a.end > w.end:
-        end, end_open = w.end, w.end_open
-    elif a.end == w.end:
+    if a.end is None or a.end >= w.end:
         end, end_open = w.end, w.end_open
     else:
         end, end_open = a.end, False
@@ -206,7 +204,7 @@ def delivery_status(rows: Sequence[Row]) -> str:
     """Section 6: the last delivery outcome decides, else the last demand outcome, else in progress."""
     outcome = {"delivery.dropoff_completed": "fulfilled", "delivery.failed": "failed"}
     demand = {"demand.fulfilled": "fulfilled", "demand.canceled": "canceled"}
-    lane_rows = [r for r in rows if r.lane == "delivery"]
+    lane_rows = [r for r in rows if r.lane == DELIVERY_LANE]
     for table in (outcome, demand):
         hits = [table[r.event.name] for r in lane_rows if r.event.name in table]
         if hits:
@@ -214,7 +212,7 @@ def delivery_status(rows: Sequence[Row]) -> str:
     return "in_progress"
 
 
-def build_rows(placed: dict[str, tuple[Event, str]], gap_us: int) -> tuple[list[Row], list[Gap]]:
+def build_rows(placed: dict[str, tuple[Event, Lane]], gap_us: int) -> tuple[list[Row], list[Gap]]:
     """Rule 6 order, section 5 gaps and section 4 severity over the placed events."""
     ordered = sorted(placed.values(), key=lambda p: order_key(p[0].ts, p[1], p[0]))  # type: ignore[arg-type]
     rows: list[Row] = []
@@ -235,11 +233,11 @@ class _Placer:
     """Collects events into lanes; an event keeps the first lane it is given (rule 6)."""
 
     def __init__(self, copies: dict[str, int]) -> None:
-        self.placed: dict[str, tuple[Event, str]] = {}
+        self.placed: dict[str, tuple[Event, Lane]] = {}
         self.unplaced: dict[str, Event] = {}
         self.copies = copies
 
-    def put(self, event: Event, lane: str) -> None:
+    def put(self, event: Event, lane: Lane) -> None:
         if event.ts is None:
             self.unplaced.setdefault(event.text, event)
         elif event.text not in self.placed:
@@ -264,7 +262,7 @@ def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Opt
     timed_core = [e for e in core if e.ts is not None]
     place = _Placer(copies)
     for e in core:
-        place.put(e, "delivery")
+        place.put(e, DELIVERY_LANE)
     last = max((e.ts for e in timed_core), default=0)  # type: ignore[type-var]
     robot_segments = segments("robot", core, "robot_id", last)
     robots = {w.id for w in robot_segments}
@@ -279,7 +277,7 @@ def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Opt
         if e.robot_id in robots and e.delivery_id is None and e.ts is not None and any(
             w.id == e.robot_id and w.contains(e.ts, opts.pad_us) for w in robot_segments
         ):
-            place.put(e, f"robot:{e.robot_id}")
+            place.put(e, Lane("robot", e.robot_id))
 
     pilot_windows = segments("pilot", core, "pilot_id", last)
     earliest = min((w.start for w in robot_segments), default=0) - opts.assignment_lookback_us
@@ -300,7 +298,7 @@ def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Opt
                 and (e.robot_id is None or e.robot_id in robots)
                 and any(w.id == e.pilot_id and w.start <= e.ts <= w.end for w in pilot_windows)
             ):
-                place.put(e, f"pilot:{e.pilot_id}")
+                place.put(e, Lane("pilot", e.pilot_id))
 
     rows, gaps = build_rows(place.placed, opts.gap_us)
     windows = merge_windows(robot_segments + pilot_windows)
@@ -366,9 +364,9 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
     place = _Placer(copies)
     for e in own:
         if kind == "robot":
-            place.put(e, f"delivery:{e.delivery_id}" if e.delivery_id else f"robot:{ident}")
+            place.put(e, Lane("delivery", e.delivery_id) if e.delivery_id else Lane("robot", ident))
         else:
-            place.put(e, f"pilot:{ident}")
+            place.put(e, Lane("pilot", ident))
     span = Window(kind, ident, since, until)
     other = "pilot" if kind == "robot" else "robot"
     windows: list[Window] = []
@@ -387,9 +385,9 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
                 continue
             if kind == "robot":  # pilot events: no delivery id, robot absent or this robot
                 if e.delivery_id is None and e.robot_id in (None, ident):
-                    place.put(e, f"pilot:{oid}")
+                    place.put(e, Lane("pilot", oid))
             else:  # every event of the assigned robot in the window
-                place.put(e, f"robot:{oid}")
+                place.put(e, Lane("robot", oid))
     rows, gaps = build_rows(place.placed, opts.gap_us)
     merged = merge_windows(windows)
     return Timeline(

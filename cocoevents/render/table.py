@@ -13,7 +13,7 @@ import zlib
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, TextIO
 
-from ..core.model import Row, Timeline
+from ..core.model import Lane, Row, Timeline
 from ..errors import UsageError
 from . import RenderOptions
 from .data import error_parts
@@ -42,11 +42,11 @@ def resolve_tz(name: str) -> tzinfo:
         raise UsageError(f"unknown time zone {name!r}: use UTC, local or an IANA name like Europe/Berlin") from None
 
 
-def lane_style(lane: str) -> str:
+def lane_style(lane: Lane) -> str:
     """A stable colour per lane (same lane, same colour, every run)."""
-    if lane == "delivery" or lane.startswith("delivery:"):
+    if lane.kind == "delivery":
         return "bold"
-    return LANE_COLORS[zlib.crc32(lane.encode()) % len(LANE_COLORS)]
+    return LANE_COLORS[zlib.crc32(str(lane).encode()) % len(LANE_COLORS)]
 
 
 def duration_text(seconds: float) -> str:
@@ -103,9 +103,9 @@ def key_ids(row: Row, t: Timeline) -> str:
     e = row.event
     shown = []
     for value, skip in (
-        (e.delivery_id, t.kind == "delivery" or row.lane.startswith("delivery:")),
-        (e.robot_id, row.lane == f"robot:{e.robot_id}"),
-        (e.pilot_id, row.lane == f"pilot:{e.pilot_id}"),
+        (e.delivery_id, t.kind == "delivery" or row.lane.kind == "delivery"),
+        (e.robot_id, row.lane == Lane("robot", e.robot_id)),
+        (e.pilot_id, row.lane == Lane("pilot", e.pilot_id)),
         (e.demand_id, False),
         (e.offer_id, False),
     ):
@@ -189,7 +189,8 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         hidden = len(rows) - 2 * half
         rows = rows[:half] + rows[-half:]
     first = t.start or 0
-    cells = [(r, when(r.ts), offset_text(r.ts - first), r.lane, r.event.name, key_ids(r, t), detail(r)) for r in rows]
+    cells = [(r, when(r.ts), offset_text(r.ts - first), str(r.lane), r.event.name, key_ids(r, t), detail(r))
+             for r in rows]
     widths = [max((len(c[i]) for c in cells), default=0) for i in range(1, 6)]
     widths[4] = min(widths[4], 28)
     gap_set = {g.before for g in t.gaps}
@@ -204,7 +205,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         w.line(
             (f"{ts.ljust(widths[0])}  ", "dim"),
             (f"{off.rjust(widths[1])}  ", "dim"),
-            (f"{lane.ljust(widths[2])}  ", lane_style(lane)),
+            (f"{lane.ljust(widths[2])}  ", lane_style(r.lane)),
             (f"{mark} ", sev),
             (f"{name.ljust(widths[3])}  ", sev),
             (f"{_clip(ids, widths[4]).ljust(widths[4])}  ", ""),
@@ -218,7 +219,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         for e in t.unplaced:
             ts = e.record.get("timestamp", "<missing>")
             w.line(("  ", ""), (e.name or "?", "yellow"), (f"  timestamp={json.dumps(ts, default=str)}", "dim"),
-                   (f"  {detail(Row(e, 'unplaced', e.severity, None))}", "dim"))
+                   (f"  {detail(Row(e, Lane('unplaced'), e.severity, None))}", "dim"))
 
 
 def _robot_path(t: Timeline) -> str:

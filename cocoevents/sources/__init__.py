@@ -1,8 +1,128 @@
-"""Event sources: where timelines read events from (the local DuckDB store, Amazon Redshift)."""
+"""Event sources: where timelines read events from. This package is the one place that knows the kinds.
+
+A kind of source is a module named in ``KINDS`` (one line each). Such a module declares:
+
+- ``SETTINGS``: its profile keys as ``settings.Setting`` (name, type, default, help) - the defaults live there;
+- ``Settings``: a frozen class with ``Settings.from_values(where, name, values)`` that validates plain values
+  (from a profile, the command line or the environment) and ``describe()`` for ``coco config show``;
+- ``open(settings, *, now=None)``: the ``EventSource`` (``core.sessionize.EventSource``);
+- ``check(settings)``: the one ``ok`` line of ``coco doctor``, or a ``CocoError``.
+
+``resolve(profile, store)`` is the one merge of configuration and command line, used alike by the CLI,
+``cocoevents.timeline()``, ``coco demo`` and ``coco doctor``; ``open_source`` the one constructor. The config
+file is read only when the answer depends on it (an explicit ``--store`` without ``--profile`` never reads it).
+Importing this package imports no driver and no database.
+"""
 
 from __future__ import annotations
 
-from typing import Sequence
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Optional, Sequence
+
+from ..errors import UsageError
+
+KINDS = {
+    "local": "cocoevents.sources.local",
+    "redshift": "cocoevents.sources.redshift",
+}
+
+
+def kind_module(kind: str) -> ModuleType:
+    if kind not in KINDS:
+        raise UsageError(f"unknown kind of source {kind!r} (known: {', '.join(KINDS)})")
+    return importlib.import_module(KINDS[kind])
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A named, validated choice of source: its kind and that kind's ``Settings``."""
+
+    name: str
+    kind: str
+    settings: Any
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What the command line and the configuration decided together, and why (for ``config show``)."""
+
+    kind: str
+    settings: Any
+    profile: Optional[str]
+    why: str
+    config: Any = None  # the Config read, when it was read
+
+
+def profile_from_values(where: str, name: str, values: dict[str, Any]) -> Profile:
+    kind = values.get("source")
+    if kind not in KINDS:
+        raise UsageError(f"{where}: 'source' must be one of {', '.join(KINDS)}")
+    rest = {k: v for k, v in values.items() if k != "source"}
+    return Profile(name, kind, kind_module(kind).Settings.from_values(where, name, rest))
+
+
+def profiles(config: Any) -> dict[str, Profile]:
+    """Every profile of a ``config.Config``, validated by its kind's settings."""
+    return {name: profile_from_values(f"config {config.path}: profile {name!r}", name, values)
+            for name, values in config.profiles.items()}
+
+
+def select(name: Optional[str], *, store_given: bool = False, config: Any = None) -> Optional[Profile]:
+    """The profile named, else (without an explicit store) the default one, else ``None`` (local store)."""
+    from ..config import load_config
+
+    config = config or load_config()
+    known = profiles(config)
+    if name:
+        if name not in known:
+            where = f"in {config.path}" if config.exists else f"(no config file at {config.path})"
+            listed = f" (profiles: {', '.join(sorted(known))})" if known else ""
+            raise UsageError(f"no profile {name!r} {where}{listed}")
+        return known[name]
+    if store_given or config.default is None:
+        return None
+    return known[config.default]
+
+
+def local_settings(store: Optional[str | Path] = None, where: str = "--store") -> Any:
+    return kind_module("local").Settings.from_values(where, None, {"store": str(store)} if store else {})
+
+
+def resolve(profile: Optional[str] = None, store: Optional[str | Path] = None) -> Resolved:
+    """Which source a command (or the library) reads: ``--profile`` (or ``COCO_PROFILE``) first, with
+    ``--store`` overriding a local profile's store; else an explicit ``--store`` (or ``COCO_STORE``) means the
+    local store; else the config file's ``default``; else the local store at its default path."""
+    profile = profile or os.environ.get("COCO_PROFILE") or None
+    store = store or os.environ.get("COCO_STORE") or None
+    if profile is None and store is not None:
+        return Resolved("local", local_settings(store), None, "--store")
+    from ..config import load_config
+
+    config = load_config()
+    chosen = select(profile, store_given=store is not None, config=config)
+    if chosen is None:
+        return Resolved("local", local_settings(), None, "no profile chosen and no default", config)
+    why = "--profile / COCO_PROFILE" if profile else f"the default in {config.path.name}"
+    settings = chosen.settings
+    if chosen.kind == "local" and store is not None:
+        settings = local_settings(store)
+    return Resolved(chosen.kind, settings, chosen.name, why, config)
+
+
+def open_source(resolved: Optional[Resolved] = None, *, profile: Optional[str] = None,
+                store: Optional[str | Path] = None, now: Optional[int] = None) -> Any:
+    """The event source of ``resolved`` (or of ``resolve(profile, store)``)."""
+    resolved = resolved or resolve(profile, store)
+    return kind_module(resolved.kind).open(resolved.settings, now=now)
+
+
+def check(resolved: Resolved) -> str:
+    """``coco doctor``'s line for the resolved source (a ``CocoError`` when it does not answer)."""
+    return kind_module(resolved.kind).check(resolved.settings)
 
 
 def linked_ids_predicate(demands: Sequence[str], offers: Sequence[str], mark: str) -> tuple[str, list[str]]:

@@ -8,8 +8,9 @@ id indexes, never the whole table. Every value is a bound parameter.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import duckdb
 
@@ -18,8 +19,49 @@ from ..core.sessionize import ASSIGNMENT_EVENTS, Span
 from ..errors import SourceUnavailable, StoreBusy
 from ..registry import ID_FIELDS
 from ..store import local as store
-from ..timestamps import MAX_US, MIN_US, to_datetime
+from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
 from . import linked_ids_predicate
+from .settings import Setting, validate
+
+SETTINGS = (
+    Setting("store", "path", None, "The store file (default: $XDG_DATA_HOME/coco/events.duckdb)."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A local profile: the store file (``None``: the default path, worked out only in ``store.local``)."""
+
+    name: Optional[str]
+    store: Optional[Path] = None
+
+    @classmethod
+    def from_values(cls, where: str, name: Optional[str], values: dict[str, Any]) -> Settings:
+        return cls(name, **validate(where, "local", SETTINGS, values))
+
+    @property
+    def path(self) -> Path:
+        return self.store or store.default_store_path()
+
+    def where(self) -> str:
+        return f"local store {self.path}"
+
+    def describe(self) -> list[tuple[str, str]]:
+        return [("source", "local"), ("store", str(self.path))]
+
+
+def open(settings: Settings, *, now: Optional[int] = None) -> LocalSource:  # noqa: A001 - the kinds' protocol
+    return LocalSource(settings.path)
+
+
+def check(settings: Settings) -> str:
+    """``coco doctor``: the store opens and answers; how many events, the latest."""
+    local = LocalSource(settings.path)
+    try:
+        count, latest = local.con.execute("SELECT count(*), epoch_us(max(ts)) FROM events").fetchone()
+    finally:
+        local.close()
+    return f"coco: ok: local store {settings.path}: {count} events, latest {format_ts(latest) or 'none'}"
 
 
 def _ts(us: int) -> Any:
@@ -27,8 +69,6 @@ def _ts(us: int) -> Any:
 
 
 class LocalSource:
-    name = "local"
-
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or store.default_store_path()
         self.con = store.connect(self.path, read_only=True)

@@ -55,28 +55,162 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from ipaddress import ip_address
 from typing import Any, Optional
 
-from ..config import IDENTIFIER, Profile, format_duration
+from ..config import PASSWORD_ENV, password_from_env
 from ..core.model import Event
 from ..core.sessionize import ASSIGNMENT_EVENTS, Span, linked_closure
-from ..errors import NotFound, SourceUnavailable
-from ..redact import redact
+from ..errors import NotFound, SourceUnavailable, UsageError
 from ..registry import ID_FIELDS
-from ..timestamps import EPOCH, MAX_US, MIN_US, format_ts, now_us, parse_timestamp, to_datetime
+from ..timestamps import EPOCH, MAX_US, MIN_US, format_duration, format_ts, now_us, parse_timestamp, to_datetime
 from . import linked_ids_predicate
+from .redshift_driver import DENIED, NO_COLUMN, NO_TABLE, TIMEOUT, connect, db_error, is_driver_error, one_line
+from .settings import IDENTIFIER, Setting, validate
 
 SPANS_PER_STATEMENT = 500
+SSLMODES = ("verify-ca", "verify-full", "require", "disable")
+
+SETTINGS = (
+    Setting("host", "host", None, "Cluster endpoint (password login; optional with IAM)."),
+    Setting("port", "port", 5439, "Port."),
+    Setting("database", "str", None, "Database (required)."),
+    Setting("user", "str", None, f"User of a password login (the password from {PASSWORD_ENV})."),
+    Setting("iam", "bool", False, "Log in with IAM temporary credentials."),
+    Setting("cluster_identifier", "str", None, "Cluster of an IAM login."),
+    Setting("db_user", "str", None, "Database user of an IAM login."),
+    Setting("region", "str", None, "AWS region (IAM, serverless)."),
+    Setting("aws_profile", "str", None, "AWS credentials profile (IAM; default: the AWS chain)."),
+    Setting("workgroup", "str", None, "Redshift Serverless workgroup (IAM credentials)."),
+    Setting("schema", "identifier", "analytics", "Schema of the events table (as 'coco warehouse ddl')."),
+    Setting("table", "identifier", "raw_events", "Events table (as 'coco warehouse ddl')."),
+    Setting("statement_timeout", "duration", 60_000_000, "SET statement_timeout for every session."),
+    Setting("lookback", "duration", 14 * 86_400_000_000, "How far back a delivery is searched without --since."),
+    Setting("ssl", "bool", True, "TLS (a password login without TLS only to a loopback host)."),
+    Setting("sslmode", "choice", "verify-ca", "TLS verification.", SSLMODES),
+    Setting("connect_timeout", "duration", 10_000_000, "Connect timeout."),
+)
+_DEFAULT = {s.name: s.default for s in SETTINGS}
+_RENAMED = {"statement_timeout": "statement_timeout_us", "lookback": "lookback_us",
+            "connect_timeout": "connect_timeout_us"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A redshift profile, validated; durations in microseconds. Defaults: ``SETTINGS``."""
+
+    name: Optional[str]
+    host: Optional[str] = _DEFAULT["host"]
+    port: int = _DEFAULT["port"]
+    database: Optional[str] = _DEFAULT["database"]
+    user: Optional[str] = _DEFAULT["user"]
+    iam: bool = _DEFAULT["iam"]
+    cluster_identifier: Optional[str] = _DEFAULT["cluster_identifier"]
+    db_user: Optional[str] = _DEFAULT["db_user"]
+    region: Optional[str] = _DEFAULT["region"]
+    aws_profile: Optional[str] = _DEFAULT["aws_profile"]
+    workgroup: Optional[str] = _DEFAULT["workgroup"]
+    schema: str = _DEFAULT["schema"]
+    table: str = _DEFAULT["table"]
+    statement_timeout_us: int = _DEFAULT["statement_timeout"]
+    lookback_us: int = _DEFAULT["lookback"]
+    ssl: bool = _DEFAULT["ssl"]
+    sslmode: str = _DEFAULT["sslmode"]
+    connect_timeout_us: int = _DEFAULT["connect_timeout"]
+
+    @classmethod
+    def from_values(cls, where: str, name: Optional[str], values: dict[str, Any]) -> Settings:
+        checked = validate(where, "redshift", SETTINGS, values)
+        s = cls(name, **{_RENAMED.get(k, k): v for k, v in checked.items()})
+        if s.database is None:
+            raise UsageError(f"{where}: 'database' is required")
+        if s.auth == "password":
+            for key in ("host", "user"):
+                if getattr(s, key) is None:
+                    raise UsageError(f"{where}: {key!r} is required for a password login "
+                                     "(or set iam = true with cluster_identifier, db_user and region, or a workgroup)")
+            if not s.ssl and not _loopback(s.host):
+                raise UsageError(f"{where}: ssl = false would send the password in clear to {s.host}; "
+                                 "a password login without TLS is allowed only to a loopback host")
+        elif s.auth == "iam":
+            if not (s.cluster_identifier or s.host):
+                raise UsageError(f"{where}: 'cluster_identifier' (or 'host') is required with iam = true")
+            if s.db_user is None:
+                raise UsageError(f"{where}: 'db_user' is required with iam = true")
+            if s.region is None and s.host is None:
+                raise UsageError(f"{where}: 'region' is required with iam = true")
+        return s
+
+    @property
+    def auth(self) -> str:
+        """``password``, ``iam`` or ``serverless``."""
+        if self.workgroup:
+            return "serverless"
+        return "iam" if self.iam else "password"
+
+    @property
+    def qualified_table(self) -> str:
+        return f"{self.schema}.{self.table}"
+
+    def where(self) -> str:
+        """Where the events are, for messages: never contains a secret."""
+        place = self.host or self.workgroup or self.cluster_identifier or "?"
+        who = self.db_user if self.auth != "password" else self.user
+        return f"redshift {place}{':' + str(self.port) if self.host else ''}/{self.database} as {who}"
+
+    def describe(self) -> list[tuple[str, str]]:
+        """The resolved settings, in a stable order, the password only as set / not set."""
+        rows: list[tuple[str, str]] = [("source", "redshift"), ("auth", self.auth)]
+        for key in ("host", "port", "database", "user", "cluster_identifier", "db_user", "region", "aws_profile",
+                    "workgroup"):
+            value = getattr(self, key)
+            if value not in (None, ""):
+                rows.append((key, str(value)))
+        rows += [
+            ("table", self.qualified_table),
+            ("statement_timeout", format_duration(self.statement_timeout_us)),
+            ("lookback", format_duration(self.lookback_us)),
+            ("ssl", f"{'on' if self.ssl else 'off'}{' (' + self.sslmode + ')' if self.ssl else ''}"),
+            ("connect_timeout", format_duration(self.connect_timeout_us)),
+        ]
+        if self.auth == "password":
+            rows.append(("password", f"*** (from {PASSWORD_ENV})" if password_from_env() else f"(not set: {PASSWORD_ENV})"))
+        else:
+            rows.append(("password", "(not used: IAM credentials)"))
+        return rows
+
+
+def _loopback(host: Optional[str]) -> bool:
+    if host is None:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def open(settings: Settings, *, now: Optional[int] = None) -> RedshiftSource:  # noqa: A001 - the kinds' protocol
+    return RedshiftSource(settings, password=password_from_env(), now=now)
+
+
+def check(settings: Settings) -> str:
+    """``coco doctor``: connect, read the table, say what is there."""
+    source = open(settings)
+    try:
+        latest, count = source.check()
+    finally:
+        source.close()
+    lookback = format_duration(settings.lookback_us)
+    recent = (f"{count} events in the {lookback} lookback, latest {format_ts(latest)}"
+              if latest is not None else f"no events in the {lookback} lookback")
+    return f"coco: ok: {settings.where()}: table {settings.qualified_table} readable; {recent}"
+
 ROW = "event_ts, JSON_SERIALIZE(event_data)"
 
-# SQLSTATEs worth a specific message (PostgreSQL's, which Redshift reports too).
-_AUTH = {"28P01", "28000"}
-_TIMEOUT = {"57014"}
-_NO_DATABASE = {"3D000"}
-_NO_TABLE = {"42P01", "3F000"}
-_NO_COLUMN = {"42703", "42883"}
-_DENIED = {"42501"}
 
 
 def _param_ts(us: int) -> datetime:
@@ -93,23 +227,6 @@ def _us(value: Any) -> Optional[int]:
     return parse_timestamp(str(value))
 
 
-def _db_error(e: BaseException) -> tuple[Optional[str], str]:
-    """(SQLSTATE, one-line message) of a driver exception."""
-    arg = e.args[0] if e.args else None
-    if isinstance(arg, dict):
-        return arg.get("C"), str(arg.get("M", "")).splitlines()[0] if arg.get("M") else type(e).__name__
-    parts = [str(a) for a in e.args if a not in (None, "")]
-    text = ": ".join(parts) if parts else type(e).__name__
-    cause = e.__cause__ or e.__context__
-    if cause is not None and str(cause) and str(cause) not in text:
-        text = f"{text}: {cause}"
-    return None, (text.splitlines() or [type(e).__name__])[0]
-
-
-def _one_line(text: str) -> str:
-    return redact(" ".join(text.split()))
-
-
 def _in_list(values: Sequence[str]) -> str:
     return ", ".join(["%s"] * len(values))
 
@@ -117,9 +234,7 @@ def _in_list(values: Sequence[str]) -> str:
 class RedshiftSource:
     """``EventSource`` over the warehouse table of a ``redshift`` profile (see the module docstring)."""
 
-    name = "redshift"
-
-    def __init__(self, profile: Profile, password: Optional[str] = None, *, now: Optional[int] = None,
+    def __init__(self, profile: Settings, password: Optional[str] = None, *, now: Optional[int] = None,
                  connection: Any = None) -> None:
         for part in (profile.schema, profile.table):
             if not IDENTIFIER.match(part):
@@ -158,21 +273,21 @@ class RedshiftSource:
             pass
 
     def _unavailable(self, e: BaseException) -> SourceUnavailable:
-        code, message = _db_error(e)
+        code, message = db_error(e)
         p = self.profile
-        if code in _TIMEOUT:
+        if code in TIMEOUT:
             return SourceUnavailable(
                 f"the query timed out after {p.statement_timeout_us / 1e6:g}s (statement_timeout of profile "
                 f"{p.name!r}): narrow the range with --since/--until, or raise statement_timeout")
-        if code in _NO_TABLE:
+        if code in NO_TABLE:
             return SourceUnavailable(f"table {self.table} does not exist in database {p.database} "
                                      f"(schema and table of profile {p.name!r}); see 'coco warehouse ddl'")
-        if code in _NO_COLUMN:
-            return SourceUnavailable(_one_line(f"table {self.table} does not have the coco layout "
+        if code in NO_COLUMN:
+            return SourceUnavailable(one_line(f"table {self.table} does not have the coco layout "
                                                f"({message}); see 'coco warehouse ddl'"))
-        if code in _DENIED:
-            return SourceUnavailable(_one_line(f"permission denied reading {self.table}: {message}"))
-        return SourceUnavailable(_one_line(f"{p.where()}: query failed: {message}"))
+        if code in DENIED:
+            return SourceUnavailable(one_line(f"permission denied reading {self.table}: {message}"))
+        return SourceUnavailable(one_line(f"{p.where()}: query failed: {message}"))
 
     def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         if self.con is None:
@@ -183,9 +298,7 @@ class RedshiftSource:
             cur.execute(sql, list(params))
             return list(cur.fetchall() or [])
         except Exception as e:
-            from redshift_connector import Error as DriverError
-
-            if isinstance(e, (DriverError, OSError)):
+            if is_driver_error(e):
                 raise self._unavailable(e) from None
             raise
 
@@ -279,7 +392,7 @@ class RedshiftSource:
                 raise NotFound(f"no delivery, robot or pilot has the id {subject_id!r} since {format_ts(lower)}")
             raise NotFound(
                 f"no delivery, robot or pilot has the id {subject_id!r} since {format_ts(lower)} "
-                f"(the {_days(p.lookback_us)} lookback of profile {p.name!r}); "
+                f"(the {format_duration(p.lookback_us)} lookback of profile {p.name!r}); "
                 "add --since to search further back")
         return kinds
 
@@ -393,85 +506,6 @@ def _merge_spans(spans: Sequence[Span]) -> dict[str, list[tuple[int, int]]]:
     return by_id
 
 
-def _days(us: int) -> str:
-    return format_duration(us)
 
 
-# -- connecting ----------------------------------------------------------------------------------
 
-
-def connect_kwargs(profile: Profile, password: Optional[str]) -> dict[str, Any]:
-    """The driver's keyword arguments for a profile (the password only for a password login)."""
-    p = profile
-    kw: dict[str, Any] = {
-        "database": p.database,
-        "ssl": p.ssl,
-        "timeout": max(1, round(p.connect_timeout_us / 1e6)),
-        "application_name": "coco",
-    }
-    if p.ssl:
-        kw["sslmode"] = p.sslmode
-    if p.host:
-        kw["host"] = p.host
-        kw["port"] = p.port
-    if p.auth == "password":
-        kw["user"] = p.user
-        kw["password"] = password or ""
-    else:
-        kw["iam"] = True
-        kw["db_user"] = p.db_user or p.user
-        if p.region:
-            kw["region"] = p.region
-        if p.aws_profile:
-            kw["profile"] = p.aws_profile
-        if p.auth == "serverless":
-            kw["is_serverless"] = True
-            kw["serverless_work_group"] = p.workgroup
-        elif p.cluster_identifier:
-            kw["cluster_identifier"] = p.cluster_identifier
-    return kw
-
-
-def connect(profile: Profile, password: Optional[str]) -> Any:
-    """A driver connection for ``profile``, autocommit on; ``SourceUnavailable`` with one clean line."""
-    try:
-        import redshift_connector
-    except ImportError:  # pragma: no cover - a declared dependency
-        raise SourceUnavailable("the Redshift driver is not installed: pip install redshift-connector") from None
-    try:
-        con = redshift_connector.connect(**connect_kwargs(profile, password))
-    except Exception as e:  # driver, socket, IAM (botocore) errors alike: one line, no chain
-        raise SourceUnavailable(_connect_message(profile, e, password)) from None
-    try:
-        con.autocommit = True
-        sock = getattr(con, "_usock", None)  # the driver's timeout= also limits each read: let statement_timeout act
-        if sock is not None:
-            sock.settimeout(profile.statement_timeout_us / 1e6 + profile.connect_timeout_us / 1e6)
-    except Exception:  # pragma: no cover
-        pass
-    return con
-
-
-def _connect_message(profile: Profile, e: BaseException, password: Optional[str]) -> str:
-    from ..config import PASSWORD_ENV
-
-    code, message = _db_error(e)
-    where = profile.where()
-    lowered = message.lower()
-    if code in _AUTH or "password authentication failed" in lowered:
-        hint = (f"check {PASSWORD_ENV}" if password else f"{PASSWORD_ENV} is not set") \
-            if profile.auth == "password" else "check the IAM credentials"
-        text = f"cannot connect to {where}: authentication failed ({hint})"
-    elif code in _NO_DATABASE:
-        text = f"cannot connect to {where}: {message}"
-    elif code in _TIMEOUT or "timed out" in lowered or "timeout" in lowered:
-        text = f"cannot connect to {where}: timed out after {profile.connect_timeout_us / 1e6:g}s"
-    elif "refuses ssl" in lowered:
-        text = f"cannot connect to {where}: the server does not offer SSL"
-    elif type(e).__module__.startswith(("botocore", "boto3")):
-        text = f"cannot connect to {where}: IAM credentials: {message}"
-    else:
-        text = f"cannot connect to {where}: {message}"
-    if password:
-        text = text.replace(password, "***")
-    return _one_line(text)

@@ -1,13 +1,13 @@
 """Opening a Redshift connection for the COPY job from environment variables.
 
-The variables describe a redshift profile (``cocoevents.config.Profile``) for
+The variables describe a redshift profile (``cocoevents.sources.redshift.Settings``) for
 places without a config file, such as the Lambda: ``COCO_REDSHIFT_HOST``,
 ``_PORT`` (5439), ``_DATABASE`` (dev), ``_USER``; or ``COCO_REDSHIFT_IAM=1``
 with ``_CLUSTER``, ``_DB_USER``, ``_REGION`` (and ``AWS_PROFILE``);
 ``COCO_REDSHIFT_SSL=0`` turns TLS off (local stand-ins only) and
 ``COCO_REDSHIFT_TIMEOUT`` sets the connect timeout in seconds. The password
 comes from ``COCO_REDSHIFT_PASSWORD`` only. Connecting is the profile source's
-own ``connect`` (same driver settings, same one-line redacted errors); the
+own ``connect`` (``sources.redshift_driver``: same driver settings, same one-line redacted errors); the
 connection is returned with autocommit off: the job owns the transaction.
 """
 
@@ -16,13 +16,15 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from ..config import Profile, password_from_env
+from ..config import password_from_env
 from ..errors import UsageError
+from ..sources.redshift import Settings
+from ..sources.redshift_driver import connect
 
 ENV = "COCO_REDSHIFT_"
 
 
-def profile_from_env(env: Mapping[str, str] | None = None) -> Profile:
+def profile_from_env(env: Mapping[str, str] | None = None) -> Settings:
     """A redshift profile from ``COCO_REDSHIFT_*`` variables; ``UsageError`` names what is missing."""
     env = os.environ if env is None else env
 
@@ -31,29 +33,29 @@ def profile_from_env(env: Mapping[str, str] | None = None) -> Profile:
         return value if value not in (None, "") else default
 
     try:
-        port = int(get("PORT", "5439") or "5439")
-        timeout_us = int(get("TIMEOUT", "10") or "10") * 1_000_000
+        port = int(get("PORT") or 0) or None
+        timeout = int(get("TIMEOUT") or 0) or None
     except ValueError:
         raise UsageError(f"{ENV}PORT and {ENV}TIMEOUT must be integers") from None
-    common: dict[str, Any] = {
-        "name": "environment", "source": "redshift", "database": get("DATABASE", "dev"), "port": port,
-        "host": get("HOST"), "ssl": (get("SSL", "1") or "1").lower() not in ("0", "false", "no"),
-        "connect_timeout_us": timeout_us,
+    values: dict[str, Any] = {
+        "database": get("DATABASE", "dev"), "port": port, "host": get("HOST"),
+        "ssl": (get("SSL", "1") or "1").lower() not in ("0", "false", "no"),
+        "connect_timeout": f"{timeout}s" if timeout else None,
     }
     if (get("IAM", "0") or "0").lower() in ("1", "true", "yes"):
-        return Profile(**common, iam=True, cluster_identifier=get("CLUSTER"), db_user=get("DB_USER"),
-                       region=get("REGION"), aws_profile=env.get("AWS_PROFILE") or None)
-    missing = [ENV + n for n in ("HOST", "USER", "PASSWORD") if not get(n)]
-    if missing:
-        raise UsageError("Redshift connection not configured: set " + ", ".join(missing)
-                         + f" (or {ENV}IAM=1 with {ENV}CLUSTER, {ENV}DB_USER, {ENV}REGION)")
-    return Profile(**common, user=get("USER"))
+        values.update(iam=True, cluster_identifier=get("CLUSTER"), db_user=get("DB_USER"), region=get("REGION"),
+                      aws_profile=env.get("AWS_PROFILE") or None)
+    else:
+        missing = [ENV + n for n in ("HOST", "USER", "PASSWORD") if not get(n)]
+        if missing:
+            raise UsageError("Redshift connection not configured: set " + ", ".join(missing)
+                             + f" (or {ENV}IAM=1 with {ENV}CLUSTER, {ENV}DB_USER, {ENV}REGION)")
+        values["user"] = get("USER")
+    return Settings.from_values(f"{ENV}* variables", "environment", values)
 
 
-def connect_profile(profile: Profile) -> Any:
+def connect_profile(profile: Settings) -> Any:
     """A ``redshift_connector`` connection for ``profile``, autocommit off."""
-    from ..sources.redshift import connect
-
     con = connect(profile, password_from_env())
     con.autocommit = False
     return con

@@ -47,12 +47,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UsageError
+from ..registry import ID_FIELDS
+from ..timestamps import MAX_US, MIN_US
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[A-Za-z0-9_./=-]+$")
 IAM_ROLE = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}$")
 
-ID_COLUMNS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
+ID_COLUMNS = ID_FIELDS
 ID_WIDTH = 64  # bytes, as Redshift counts VARCHAR
 EVENT_WIDTH = 128
 STAGE_TEXT = "VARCHAR(65535)"  # Redshift's widest VARCHAR; TRUNCATECOLUMNS cuts anything longer
@@ -208,8 +210,8 @@ def copy_sql(target: Target, manifest_url: str, jsonpaths_url: str, role_arn: st
     )
 
 
-_MIN_US = -62135596800000000  # cocoevents.timestamps.MIN_US / MAX_US
-_MAX_US = 253402300799999999
+_MIN_US = MIN_US
+_MAX_US = MAX_US
 _DOUBLE = "DOUBLE PRECISION"
 
 
