@@ -14,7 +14,7 @@ from .core.memory import MemorySource
 from .core.model import KINDS, Timeline
 from .core.sessionize import EventSource, Options, delivery_timeline, pilot_timeline, robot_timeline
 from .errors import NotFound, UsageError
-from .timestamps import MIN_US, now_us, parse_duration, parse_time_option
+from .timestamps import MIN_US, now_us, parse_duration, parse_time_option, resolve_tz
 
 DEFAULT_ACTOR_RANGE = "24h"
 MAX_ID_LENGTH = 4096
@@ -28,8 +28,14 @@ def parse_options(
     pad: str = "0s",
     assignment_lookback: str = "12h",
     now: int | None = None,
+    tz: str = "UTC",
 ) -> Options:
-    """CLI-style option values to ``Options``; ``UsageError`` names the bad one."""
+    """CLI-style option values to ``Options``; ``UsageError`` names the bad one. Times without an offset
+    are read in ``tz`` (``--tz``)."""
+    try:
+        zone = resolve_tz(tz)
+    except ValueError as e:
+        raise UsageError(f"--tz: {e}") from None
 
     def duration(name: str, text: str) -> int:
         try:
@@ -41,7 +47,7 @@ def parse_options(
         if value is None or isinstance(value, int):
             return value
         try:
-            return parse_time_option(value, now)
+            return parse_time_option(value, now, zone)
         except ValueError as e:
             raise UsageError(f"--{name}: {e}") from None
 
@@ -106,6 +112,7 @@ def timeline(
     gap: str = "5m",
     pad: str = "0s",
     assignment_lookback: str = "12h",
+    tz: str = "UTC",
     store: str | Path | None = None,
     profile: str | None = None,
     source: EventSource | None = None,
@@ -113,7 +120,7 @@ def timeline(
     """The timeline of a delivery, robot or pilot from ``source``, else from the source ``coco timeline``
     reads with the same ``profile``/``store`` (``sources.resolve``: ``COCO_PROFILE``, ``COCO_STORE`` and the
     config file's default profile included)."""
-    opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback)
+    opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz)
     if source is not None:
         return build(source, subject_id, kind, opts)
     from .sources import open_source

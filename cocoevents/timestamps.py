@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 # Shared with the SQL loader: RE2 (DuckDB) and Python's re read it alike.
@@ -126,8 +126,25 @@ def format_duration(us: int) -> str:
     return f"{us // 1000}ms"
 
 
-def parse_time_option(text: str, now: int | None = None) -> int:
-    """A ``--since``/``--until`` value: ISO 8601 (as for records) or a duration ago (``2h``)."""
+def resolve_tz(name: str) -> tzinfo:
+    """``UTC``, ``local`` or an IANA zone name (``--tz``); anything else is ``ValueError``."""
+    if name.upper() == "UTC":
+        return timezone.utc
+    if name == "local":
+        local = datetime.now().astimezone().tzinfo
+        assert local is not None
+        return local
+    try:
+        from zoneinfo import ZoneInfo
+
+        return ZoneInfo(name)
+    except Exception:  # ZoneInfoNotFoundError, ValueError on odd names
+        raise ValueError(f"unknown time zone {name!r}: use UTC, local or an IANA name like Europe/Berlin") from None
+
+
+def parse_time_option(text: str, now: int | None = None, zone: tzinfo | None = None) -> int:
+    """A ``--since``/``--until`` value: ISO 8601 (as for records) or a duration ago (``2h``). A time or date
+    without an offset is a wall-clock time in ``zone`` (the ``--tz`` zone; UTC when none)."""
     if text is None or not text.strip():
         raise ValueError("empty time")
     if _DURATION.match(text):
@@ -136,9 +153,18 @@ def parse_time_option(text: str, now: int | None = None) -> int:
         if us < MIN_US:
             raise ValueError(f"time too far back: {text!r}")
         return us
-    us = _from_iso(text) if len(text) <= 64 else None
-    if us is None and re.match(r"^\s*\d{4}-\d{2}-\d{2}\s*$", text):
-        us = _from_iso(text.strip() + "T00:00:00Z")
+    if re.match(r"^\s*\d{4}-\d{2}-\d{2}\s*$", text):
+        text = text.strip() + "T00:00:00"
+    m = _ISO.match(text) if len(text) <= 64 else None
+    us = _from_iso(text) if m is not None else None
+    if us is not None and m is not None and m.group(8) is None and zone is not None and zone is not timezone.utc:
+        wall = EPOCH + timedelta(microseconds=us)
+        try:
+            us = (wall.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None) - EPOCH) \
+                // timedelta(microseconds=1)
+        except OverflowError:
+            us = None
+        us = None if us is None else _in_range(us)
     if us is None:
         raise ValueError(f"not a time: {text!r} (use ISO 8601 like 2026-11-25T10:00:00Z, or 2h, 3d ago)")
     return us

@@ -144,8 +144,18 @@ def test_times_show_in_the_asked_time_zone(story):
 
 def test_a_long_table_is_truncated_with_a_note_saying_how_to_get_everything(story):
     r = run_coco("timeline", "D12345", "--store", str(story), "--max-rows", "10")
-    assert "21 more rows not shown (of 31)" in r.out
-    assert "--format json/csv/jsonl" in r.out
+    doc = run_coco("timeline", "D12345", "--store", str(story), "-f", "json").json()
+    errors = [e for e in doc["events"][5:-5] if e["severity"] == "error"]
+    hidden = [e for e in doc["events"][5:-5] if e["severity"] != "error"]
+    assert errors and hidden  # the cut part holds both, so the test means something
+    notes = [line for line in r.out.splitlines() if "rows not shown" in line]
+    assert notes and all("--format json/csv/jsonl" in n and "no errors are cut" in n for n in notes)
+    assert all(f"{len(hidden)} of 31 hidden in all" in n for n in notes)
+    warnings = sum(1 for e in hidden if e["severity"] == "warning")
+    stated = sum(int(n.split(" warning")[0].split("(")[-1]) for n in notes if " warning" in n)
+    assert stated == warnings
+    table_errors = [line for line in r.out.splitlines() if "✖" in line]
+    assert len(table_errors) == doc["summary"]["errors"]  # no error row is ever cut
     assert len(run_coco("timeline", "D12345", "--store", str(story), "-f", "jsonl", "--max-rows", "10")
                .out.splitlines()) == 31
 

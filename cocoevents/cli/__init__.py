@@ -4,13 +4,20 @@ Contract: data goes to stdout; progress, warnings and errors go to stderr.
 Every failure ends here, in ``main``: a ``CocoError`` becomes one line on
 stderr and its exit code (spec section 8); anything else is a bug - one line,
 exit 5, and the traceback only with ``--debug`` (or ``COCO_DEBUG=1``).
+Interrupts are not bugs: Ctrl-C (also inside a DuckDB query) is ``coco:
+interrupted`` and 130, SIGTERM the same line and 143, after ``finally`` blocks
+ran (no ``-o`` temporary file is left behind; the store is transactional). A
+reader that goes away (``| head``) ends coco quietly by SIGPIPE, as it ends
+``cat`` (the shell shows 141); stdout closed or full is one line and exit 2.
 Command modules import heavy libraries inside their functions, so ``coco
 --help`` loads neither duckdb, pandas, redshift_connector nor boto3.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import signal
 import sys
 
 import typer
@@ -21,12 +28,30 @@ app = typer.Typer(
     name="coco",
     help="Delivery, robot and pilot timelines from the platform's business events.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # coco --install-completion (bash, zsh, fish, PowerShell)
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-_state = {"debug": False}
+_state: dict[str, object] = {"debug": False, "signal": None}
+
+
+def _quiet_help_types() -> None:
+    """``--help`` without typer's ``<bool>`` after flags and ``{ID}`` for a required argument: options say
+    what they take through their metavars, choices list themselves."""
+    try:
+        from typer.core import TyperArgument, TyperOption
+    except ImportError:  # pragma: no cover - another typer layout: its own help style stays
+        return
+    shown = TyperOption.display_type_rich
+    TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else shown(self, ctx)  # type: ignore
+    TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore  # its name says it (ID, PATH...)
+    usage = getattr(TyperArgument, "_usage_display_name", None)
+    if usage is not None:
+        TyperArgument._usage_display_name = lambda self: usage(self).replace("{", "").replace("}", "")  # type: ignore
+
+
+_quiet_help_types()
 
 
 def _print_version(value: bool) -> None:
@@ -55,6 +80,32 @@ def err(message: str) -> None:
 from . import config_cmd, demo_cmd, events_cmd, load_cmd, timeline_cmd, warehouse_cmd  # noqa: E402,F401,I001
 
 
+class Interrupted(BaseException):
+    """SIGINT or SIGTERM, raised in the main thread (so ``finally`` blocks run). Not ``KeyboardInterrupt``:
+    typer turns that into a silent exit 130 before ``main`` could say anything."""
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    _state["signal"] = signum  # DuckDB may turn the exception below into its own "interrupted" one
+    raise Interrupted(signum)
+
+
+_OUTPUT_ERRORS = {errno.EBADF, errno.ENOSPC, errno.EIO, errno.EDQUOT, errno.EFBIG, errno.EPIPE}
+
+
+def _interrupted(e: BaseException) -> int | None:
+    """130 for Ctrl-C, 143 for SIGTERM - also when DuckDB turned the signal into its own exception."""
+    if _state.get("signal"):
+        return 128 + int(_state["signal"])  # type: ignore[call-overload]
+    seen: BaseException | None = e
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt) or type(seen).__name__ == "InterruptException" or (
+                isinstance(seen, RuntimeError) and "Query interrupted" in str(seen)):
+            return 128 + signal.SIGINT
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     try:  # typer >= 0.2x ships its own copy of click
         from typer._click import exceptions as click_exc
@@ -62,15 +113,20 @@ def main(argv: list[str] | None = None) -> int:
         from click import exceptions as click_exc
 
     args = list(sys.argv[1:] if argv is None else argv)
+    if sys.stdout is None:  # started with stdout closed (>&-): data has nowhere to go
+        err("coco: error: standard output is closed; redirect it to a file or /dev/null")
+        return ExitCode.USAGE
     _state["debug"] = "--debug" in args or os.environ.get("COCO_DEBUG", "") not in ("", "0")
     try:
         result = app(args=args, prog_name="coco", standalone_mode=False)
+        sys.stdout.flush()  # here, so a full or closed stdout is reported, not lost at exit
         return int(result) if isinstance(result, int) else 0
     except typer.Exit as e:
         return e.exit_code
-    except typer.Abort:
-        err("coco: aborted")
-        return 130
+    except typer.Abort as e:
+        code = _interrupted(e)
+        err("coco: interrupted" if code else "coco: aborted")
+        return code or 130
     except click_exc.ClickException as e:
         if not e.format_message():  # 'coco' alone: the help was printed, nothing else to say
             return ExitCode.USAGE
@@ -81,27 +137,50 @@ def main(argv: list[str] | None = None) -> int:
     except CocoError as e:
         err(f"coco: error: {e}")
         return exit_code_for(e)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted) as e:
         err("coco: interrupted")
-        return 130
-    except BrokenPipeError:
-        try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's own flush error
-        except OSError:
-            pass
-        return 0
+        return _interrupted(e) or 130
+    except BrokenPipeError:  # SIGPIPE is ignored (an embedding program): quiet, and the code a shell shows
+        _silence_stdout()
+        return 128 + signal.SIGPIPE
+    except OSError as e:
+        if e.errno not in _OUTPUT_ERRORS:
+            return _bug(e)
+        _silence_stdout()
+        err(f"coco: error: cannot write the output: {e.strerror or e}")
+        return ExitCode.USAGE
     except Exception as e:  # a bug: one line, the traceback only with --debug
-        from ..redact import redact
+        code = _interrupted(e)
+        if code:
+            err("coco: interrupted")
+            return code
+        return _bug(e)
 
-        if _state["debug"]:
-            import traceback
 
-            sys.stderr.write(redact(traceback.format_exc()))
+def _silence_stdout() -> None:
+    try:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the interpreter's own flush error
+    except OSError:
+        pass
 
-        err(redact(f"coco: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-                   + ("" if _state["debug"] else " (run with --debug for the traceback)")))
-        return exit_code_for(e)
+
+def _bug(e: BaseException) -> int:
+    """A bug: one line, the traceback only with --debug (both redacted)."""
+    from ..redact import redact
+
+    if _state["debug"]:
+        import traceback
+
+        sys.stderr.write(redact(traceback.format_exc()))
+    err(redact(f"coco: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+               + ("" if _state["debug"] else " (run with --debug for the traceback)")))
+    return exit_code_for(e)
 
 
 def run() -> None:
+    """The ``coco`` command: Unix signal manners, then ``main``."""
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # | head: ended quietly by SIGPIPE, like cat and grep
+    signal.signal(signal.SIGINT, _on_signal)
+    signal.signal(signal.SIGTERM, _on_signal)
     sys.exit(main())

@@ -11,11 +11,11 @@ from typing import Any, Iterable, Optional
 import typer
 
 StoreOption = typer.Option(
-    None, "--store", envvar="COCO_STORE", show_envvar=True,
+    None, "--store", envvar="COCO_STORE", metavar="PATH", show_envvar=True,
     help="Local store file (default: $XDG_DATA_HOME/coco/events.duckdb).",
 )
 ProfileOption = typer.Option(
-    None, "--profile", envvar="COCO_PROFILE", show_envvar=True,
+    None, "--profile", envvar="COCO_PROFILE", metavar="NAME", show_envvar=True,
     help="Configuration profile naming the event source (see 'coco config show').",
 )
 

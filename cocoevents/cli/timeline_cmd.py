@@ -21,21 +21,25 @@ Kind = choices("Kind", KINDS)
 
 @app.command()
 def timeline(
-    subject_id: str = typer.Argument(..., metavar="ID", help="A delivery, robot or pilot id (e.g. D12345, R-7, P-3)."),
+    subject_id: str = typer.Argument(..., metavar="ID", show_default=False, help="A delivery, robot or pilot id (e.g. D12345, R-7, P-3)."),
     kind: Optional[Kind] = typer.Option(None, "--kind", help="Force the id's kind."),
     since: Optional[str] = typer.Option(
-        None, "--since", help="Start (ISO 8601, or 2h / 3d ago). Robots and pilots: default 24h before --until."),
-    until: Optional[str] = typer.Option(None, "--until", help="End (ISO 8601, or 2h / 3d ago). Default: now."),
+        None, "--since", metavar="TIME", help="Start (ISO 8601, or 2h / 3d ago). Robots and pilots: default 24h before --until."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help="End (ISO 8601, or 2h / 3d ago). Default: now."),
     fmt: Format = typer.Option("table", "--format", "-f", help="Output format."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
-    gap: str = typer.Option("5m", "--gap", help="Silence longer than this is a gap."),
-    pad: str = typer.Option("0s", "--pad", help="Widen each robot segment's start by this much."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
+    gap: str = typer.Option("5m", "--gap", metavar="DURATION", help="Silence longer than this is a gap."),
+    pad: str = typer.Option("0s", "--pad", metavar="DURATION", help="Widen each robot segment's start by this much."),
     assignment_lookback: str = typer.Option(
-        "12h", "--assignment-lookback", help="How far back to look for pilot assignments."),
-    tz: str = typer.Option("UTC", "--tz", help="Table times in UTC, local, or an IANA zone."),
+        "12h", "--assignment-lookback", metavar="DURATION", help="How far back to look for pilot assignments."),
+    tz: str = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE",
+                           help="Time zone of the table, and of --since/--until times written without an offset "
+                                "(an IANA name like Europe/Berlin)."),
     no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
-    max_rows: int = typer.Option(2000, "--max-rows", help="Table rows shown at most (0: all)."),
+    max_rows: int = typer.Option(2000, "--max-rows", metavar="N", help="Table rows shown at most (0: all)."),
     check: bool = typer.Option(False, "--check", help="Exit 1 when the timeline has error rows or gaps."),
+    csv_raw: bool = typer.Option(False, "--csv-raw",
+                                 help="CSV fields exactly as in the data: no ' before a leading = + - @ (for scripts)."),
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
 ) -> int:
@@ -47,11 +51,7 @@ def timeline(
     fmt = fmt.value
     if max_rows < 0:
         raise UsageError("--max-rows must be 0 (all) or more")
-    if fmt == "table":
-        from ..render.table import resolve_tz
-
-        resolve_tz(tz)  # a bad zone is a usage error before any work
-    opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback)
+    opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz)
     source = open_source(store, profile)
     try:
         result = build(source, subject_id, kind.value if kind else None, opts)
@@ -61,7 +61,7 @@ def timeline(
         err(f"coco: warning: {len(result.unplaced)} event(s) without a usable timestamp; "
             "listed under 'unplaced', not placed in time")
     options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz,
-                            max_rows=max_rows)
+                            max_rows=max_rows, csv_raw=csv_raw)
     if output is None:
         write(result, fmt, sys.stdout, options)
         sys.stdout.flush()

@@ -1,7 +1,8 @@
 """Rendering a timeline: one ``write(timeline, fmt, out, options)`` entry and a registry of formats.
 
 Guarantees: renderers write data only to ``out`` (stdout or the ``-o`` file);
-non-table formats never contain colour codes; ``csv``, ``json`` and ``jsonl``
+non-table formats never contain colour codes; the table escapes control characters in data and the CSV
+neutralises formula prefixes (unless ``csv_raw``); ``csv``, ``json`` and ``jsonl``
 are always complete (only the table view may be truncated, and it says so).
 """
 
@@ -19,6 +20,7 @@ class RenderOptions:
     tz: str = "UTC"
     max_rows: int = 2000
     width: int | None = None
+    csv_raw: bool = False  # CSV fields exactly as in the data (no formula neutralising)
 
 
 Writer = Callable[[Timeline, TextIO, RenderOptions], None]
@@ -33,7 +35,7 @@ def _table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
 def _csv(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     from .data import write_csv
 
-    write_csv(t, out)
+    write_csv(t, out, raw=o.csv_raw)
 
 
 def _json(t: Timeline, out: TextIO, o: RenderOptions) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import math
+import re
 from typing import Any, TextIO
 
 from ..core.model import Row, Timeline
@@ -13,8 +13,12 @@ CSV_COLUMNS = (
     "ts", "offset", "event", "lane", "severity", "gap_before_s", "delivery_id", "robot_id", "pilot_id",
     "demand_id", "offer_id", "error_code", "error_message", "details",
 )
-# Fields that have their own CSV column and so are left out of ``details``.
-_OWN_COLUMNS = frozenset({"event", "timestamp", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id", "error"})
+# The log shipper's own fields (spec section 10): the raw line and where it came from. JSON keeps them in
+# ``payload``; the CSV ``details`` and the table leave them out (37 KB of Kubernetes labels help no ticket).
+SHIPPER_FIELDS = frozenset({"message", "kubernetes", "file", "source_type", "stream", "host"})
+# Fields that have their own CSV column, or are the shipper's, and so are left out of ``details``.
+_OWN_COLUMNS = frozenset({"event", "timestamp", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id",
+                          "error"}) | SHIPPER_FIELDS
 
 
 def _finite(obj: Any) -> Any:
@@ -66,20 +70,41 @@ def number(value: float | None) -> str:
     return "" if value is None else repr(round(value, 6))
 
 
-def csv_record(row: Row, first_ts: int) -> list[str]:
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(field: str) -> str:
+    """A CSV field a spreadsheet will not run as a formula (OWASP: prefix ``'`` to a leading = + - @ tab CR)."""
+    return "'" + field if field.startswith(FORMULA_PREFIXES) else field
+
+
+def csv_record(row: Row, first_ts: int, raw: bool = False) -> list[str]:
     d = row.to_dict()
     code, message = error_parts(d["error"])
     details = {k: v for k, v in row.event.record.items() if k not in _OWN_COLUMNS}
-    return [
-        d["ts"], hms_offset(row.ts - first_ts), d["event"], d["lane"], d["severity"], number(d["gap_before_s"]),
+    data = [
+        d["event"], d["lane"],
         *("" if d[k] is None else d[k] for k in ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")),
         code, message, _dumps(details, separators=(",", ":"), sort_keys=True),
     ]
+    if not raw:  # every field that comes from event data; ts, offset, severity and gap are coco's own
+        data = [neutralise(x) for x in data]
+    return [d["ts"], hms_offset(row.ts - first_ts), data[0], data[1], d["severity"], number(d["gap_before_s"]), *data[2:]]
 
 
-def write_csv(t: Timeline, out: TextIO) -> None:
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(CSV_COLUMNS)
+def csv_line(fields: list[str] | tuple[str, ...]) -> str:
+    """One CSV line (RFC 4180 quoting, ``\n`` ending). Python's ``csv`` module leaves a lone ``\r`` unquoted
+    when the line ending is ``\n``, which splits the row in every reader; here any CR, LF, comma or quote
+    quotes the field."""
+    return ",".join(f'"{f.replace(chr(34), chr(34) * 2)}"' if _NEEDS_QUOTES.search(f) else f for f in fields) + "\n"
+
+
+_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
+
+
+def write_csv(t: Timeline, out: TextIO, raw: bool = False) -> None:
+    """Spec section 7's CSV; fields from event data are neutralised against formula injection unless ``raw``."""
+    out.write(csv_line(CSV_COLUMNS))
     first = t.start or 0
     for row in t.rows:
-        w.writerow(csv_record(row, first))
+        out.write(csv_line(csv_record(row, first, raw)))

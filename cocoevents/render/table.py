@@ -3,7 +3,13 @@
 Layout is computed here as plain text, so the colourless output (``NO_COLOR``,
 ``--no-color``, ``TERM=dumb``, a pipe) needs no terminal library; colour is
 added with rich only when asked for. Long timelines show their first and last
-rows with a note saying how to get all of them.
+rows and every error row (errors are never cut), with notes counting what was
+cut by severity and saying how to get all of it. Lines fit the terminal's width
+(``COLUMNS``, or the terminal's size): the details column is clipped first.
+
+Every string that comes from data (names, ids, errors, payload values) passes
+through ``textsafe.for_terminal`` before it is printed: control characters are
+shown, never sent to the terminal.
 """
 
 from __future__ import annotations
@@ -15,31 +21,27 @@ from typing import Any, TextIO
 
 from ..core.model import Lane, Row, Timeline
 from ..errors import UsageError
+from ..textsafe import for_terminal
+from ..timestamps import resolve_tz as _zone
 from . import RenderOptions
+from .data import SHIPPER_FIELDS as _SHIPPER
 from .data import error_parts
 
+MAX_WINDOWS = 12
 LANE_COLORS = ("cyan", "magenta", "blue", "green", "bright_cyan", "bright_magenta", "bright_blue", "bright_green")
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": ""}
 STATUS_STYLE = {"failed": "bold white on red", "fulfilled": "bold green", "canceled": "bold yellow",
                 "in_progress": "bold cyan"}
-SHIPPER_FIELDS = frozenset({"message", "kubernetes", "file", "source_type", "stream", "host", "level", "timestamp",
-                            "timestamp_end", "event", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id",
-                            "error"})
+# Fields the detail column leaves out: the shipper's, and those shown in columns of their own.
+SHIPPER_FIELDS = _SHIPPER | frozenset({"level", "timestamp", "timestamp_end", "event", "delivery_id", "robot_id",
+                                       "pilot_id", "demand_id", "offer_id", "error"})
 
 
 def resolve_tz(name: str) -> tzinfo:
-    if name.upper() == "UTC":
-        return timezone.utc
-    if name == "local":
-        local = datetime.now().astimezone().tzinfo
-        assert local is not None
-        return local
     try:
-        from zoneinfo import ZoneInfo
-
-        return ZoneInfo(name)
-    except Exception:  # ZoneInfoNotFoundError, ValueError on odd names
-        raise UsageError(f"unknown time zone {name!r}: use UTC, local or an IANA name like Europe/Berlin") from None
+        return _zone(name)
+    except ValueError as e:
+        raise UsageError(f"--tz: {e}") from None
 
 
 def lane_style(lane: Lane) -> str:
@@ -126,6 +128,7 @@ class _Out:
             self.console = Console(file=out, force_terminal=True, highlight=False, soft_wrap=True, width=width)
 
     def line(self, *pieces: tuple[str, str]) -> None:
+        pieces = tuple((for_terminal(text), style) for text, style in pieces)  # idempotent: a second guard
         if self.console is None:
             self.out.write("".join(text for text, _ in pieces).rstrip() + "\n")
             return
@@ -152,7 +155,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         return dt.strftime("%m-%d %H:%M:%S" if multi_day else "%H:%M:%S") + f".{dt.microsecond // 1000:03d}"
 
     title = {"delivery": "Delivery", "robot": "Robot", "pilot": "Pilot"}[t.kind]
-    head: list[tuple[str, str]] = [(f"{title} {t.id}", "bold")]
+    head: list[tuple[str, str]] = [(f"{title} {for_terminal(t.id)}", "bold")]
     if t.status:
         head += [("  ", ""), (f" {t.status.upper().replace('_', ' ')} ", STATUS_STYLE.get(t.status, "bold"))]
     w.line(*head)
@@ -165,9 +168,10 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
                                      f"{when(t.until, True) if t.until is not None else '…'} {tz_name}", "dim"))
     robots = _robot_path(t)
     if robots:
-        w.line(("  robots  ", "dim"), (robots, ""))
+        w.line(("  robots  ", "dim"), (for_terminal(robots), ""))
     if t.pilots:
-        w.line(("  pilots  ", "dim"), (", ".join(t.pilots), ""))
+        w.line(("  pilots  ", "dim"), (for_terminal(", ".join(t.pilots)), ""))
+    _windows(w, t, when)
     counts = [
         (plural(s["events"], "event"), ""),
         (" · ", "dim"), (plural(s["errors"], "error"), "bold red" if s["errors"] else ""),
@@ -182,33 +186,37 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     w.line(("  ", ""), *counts)
     w.line()
 
-    rows = t.rows
-    hidden = 0
-    if o.max_rows and len(rows) > o.max_rows:
-        half = o.max_rows // 2
-        hidden = len(rows) - 2 * half
-        rows = rows[:half] + rows[-half:]
+    shown, cuts = _shown_rows(t.rows, o.max_rows)
     first = t.start or 0
-    cells = [(r, when(r.ts), offset_text(r.ts - first), str(r.lane), r.event.name, key_ids(r, t), detail(r))
-             for r in rows]
+    cells = [(r, when(r.ts), offset_text(r.ts - first), for_terminal(str(r.lane)), for_terminal(r.event.name),
+              for_terminal(key_ids(r, t)), for_terminal(detail(r))) for r in shown]
     widths = [max((len(c[i]) for c in cells), default=0) for i in range(1, 6)]
     widths[4] = min(widths[4], 28)
+    room = _width(out, o)
+    det_room = None
+    if room is not None:  # the details column gives way first, then the ids, then long event names
+        base = widths[0] + widths[1] + widths[2] + 3 * 2 + 2  # time, offset and lane with their gaps; the mark
+        widths[3] = min(widths[3], max(16, room - base - 2 - widths[4] - 2))
+        widths[4] = max(0, min(widths[4], room - base - widths[3] - 2 - 2))
+        det_room = room - (base + widths[3] + 2 + widths[4] + 2)
     gap_set = {g.before for g in t.gaps}
     for n, (r, ts, off, lane, name, ids, det) in enumerate(cells):
-        if hidden and n == len(cells) // 2:
-            w.line(("  ⋮ ", "yellow"), (f"{hidden} more rows not shown (of {len(t.rows)}); "
-                                         "--max-rows 0 shows all, --format json/csv/jsonl gives everything", "yellow"))
+        if n in cuts:
+            w.line(("  ⋮ ", "yellow"), (cuts[n], "yellow"))
         if r.ts in gap_set and r.gap_before_us is not None and r.gap_before_us > t.gap_threshold_us:
             w.line(("  ", ""), (f"·· no events for {duration_text(r.gap_before_us / 1e6)} ··", "bold yellow"))
         sev = SEVERITY_STYLE[r.severity]
         mark = {"error": "✖", "warning": "!", "info": " "}[r.severity]
+        name = _clip(name, widths[3])
+        if det_room is not None:
+            det = _clip(det, det_room) if det_room >= 2 else ""
         w.line(
             (f"{ts.ljust(widths[0])}  ", "dim"),
             (f"{off.rjust(widths[1])}  ", "dim"),
             (f"{lane.ljust(widths[2])}  ", lane_style(r.lane)),
             (f"{mark} ", sev),
             (f"{name.ljust(widths[3])}  ", sev),
-            (f"{_clip(ids, widths[4]).ljust(widths[4])}  ", ""),
+            (f"{_clip(ids, widths[4]).ljust(widths[4])}  " if widths[4] else "  ", ""),
             (det, "red" if r.severity == "error" else "dim"),
         )
     if not t.rows:
@@ -218,8 +226,64 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         w.line((f"⚠ {len(t.unplaced)} event(s) without a usable timestamp (not placed in time):", "bold yellow"))
         for e in t.unplaced:
             ts = e.record.get("timestamp", "<missing>")
-            w.line(("  ", ""), (e.name or "?", "yellow"), (f"  timestamp={json.dumps(ts, default=str)}", "dim"),
-                   (f"  {detail(Row(e, Lane('unplaced'), e.severity, None))}", "dim"))
+            w.line(("  ", ""), (for_terminal(e.name or "?"), "yellow"),
+                   (f"  timestamp={for_terminal(json.dumps(ts, default=str, ensure_ascii=False))}", "dim"),
+                   (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"))
+
+
+def _shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, str]]:
+    """The rows the table shows - the first and last ``max_rows / 2``, and every error row between - and,
+    by position in the shown rows, the note for each run of rows cut before it (counted by severity)."""
+    if not max_rows or len(rows) <= max_rows:
+        return rows, {}
+    half = max_rows // 2
+    keep = [i < half or i >= len(rows) - half or r.severity == "error" for i, r in enumerate(rows)]
+    shown: list[Row] = []
+    cuts: dict[int, str] = {}
+    run: dict[str, int] = {}
+    hidden = len(rows) - sum(keep)
+    for i, r in enumerate(rows):
+        if not keep[i]:
+            run[r.severity] = run.get(r.severity, 0) + 1
+            continue
+        if run:
+            by = ", ".join(plural(run[k], k) for k in ("warning", "info") if run.get(k))
+            cuts[len(shown)] = (f"{sum(run.values()):,} rows not shown ({by}; no errors are cut; {hidden:,} of "
+                                f"{len(rows):,} hidden in all): --max-rows 0 shows all, "
+                                "--format json/csv/jsonl gives everything")
+            run = {}
+        shown.append(r)
+    return shown, cuts
+
+
+def _width(out: TextIO, o: RenderOptions) -> int | None:
+    """The width to fit: ``width`` when given, else ``COLUMNS``, else the terminal's; none on a pipe."""
+    if o.width:
+        return o.width
+    import os
+
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    isatty = getattr(out, "isatty", None)
+    if isatty is not None and isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def _windows(w: _Out, t: Timeline, when: Any) -> None:
+    """The robot and pilot windows (assignment segments), one line each, at most ``MAX_WINDOWS``."""
+    if not t.windows:
+        return
+    width = max(len(for_terminal(x.id)) for x in t.windows)
+    for n, x in enumerate(t.windows[:MAX_WINDOWS]):
+        label = "  windows " if n == 0 else "          "
+        w.line((label, "dim"), (f"{x.kind:<5} ", "dim"), (for_terminal(x.id).ljust(width), lane_style(Lane(x.kind, x.id))),
+               (f"  {when(x.start)} → {when(x.end)}", ""), (f"  ({duration_text((x.end - x.start) / 1e6)})", "dim"))
+    if len(t.windows) > MAX_WINDOWS:
+        w.line(("          ", ""), (f"… {len(t.windows) - MAX_WINDOWS} more (--format json lists all)", "dim"))
 
 
 def _robot_path(t: Timeline) -> str:
