@@ -195,3 +195,32 @@ def test_coco_checks_its_registry_names_against_the_seed_in_registry_order():
     from cocoevents.codegen.drift import read_registry
 
     assert list(read_registry(SEED).names) == [e.name for e in registry.EVENTS]
+
+
+LIGHT = """
+import sys
+from cocoevents.cli import main
+code = main(sys.argv[1:])
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"pandas", "redshift_connector", "boto3", "duckdb",
+                                                            "jsonschema"})
+print("HEAVY=" + ",".join(heavy), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@pytest.mark.parametrize("args", [["check", "--registry", str(SEED)], ["events", "--emit", "markdown"],
+                                  ["events", "--emit", "go"]])
+def test_the_drift_check_and_the_emitters_import_no_heavy_library(args):
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-c", LIGHT, *args], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_a_huge_file_is_not_read_as_a_registry(coco, tmp_path):
+    p = tmp_path / "big.ts"
+    p.write_text(SEED.read_text() + "// " + "x" * (1024 * 1024) + "\n")
+    r = coco("check", "--registry", str(p))
+    assert r.code == 2 and "larger than 1 MiB" in r.err

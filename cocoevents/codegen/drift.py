@@ -32,7 +32,7 @@ from typing import Any
 from .. import registry
 from ..errors import UsageError
 
-MAX_BYTES = 16 * 1024 * 1024
+MAX_BYTES = 1024 * 1024  # a registry is a few kB; the reader stays linear-ish below this
 CLOSE = 0.8
 
 
@@ -191,7 +191,7 @@ def parse_typescript(text: str) -> ParsedRegistry:
                   lambda km: _ts_quote(by_key[km.group(1)]) if km.group(1) in by_key else km.group(0), code)
 
     interfaces: dict[str, tuple[list[str], dict[str, bool], dict[str, str]]] = {}
-    for im in re.finditer(r"\binterface\s+([A-Za-z_$][\w$]*)\s*(?:<[^{]*>)?\s*(?:extends\s+([^{]+))?\{", code):
+    for im in re.finditer(r"\binterface\s+([A-Za-z_$][\w$]*)\s*(?:<[^{]{0,500}>)?\s*(?:extends\s+([^{]{1,500}))?\{", code):
         ibody, _ = _block(code, im.end() - 1)
         parents = [p.strip() for p in (im.group(2) or "").split(",") if p.strip()]
         members: dict[str, bool] = {}
@@ -263,15 +263,23 @@ def parse_go(text: str) -> ParsedRegistry:
     if not re.search(r"^\s*package\s+\w+", code, re.M):
         raise NotARegistry("no `package` clause: not a Go file")
     consts: list[tuple[str, str | None, str]] = []
-    for block in re.finditer(r"^\s*const\s*\((.*?)^\s*\)", code, re.S | re.M):
-        for line in block.group(1).split("\n"):
-            m = _GO_CONST.match(line)
-            if m:
-                consts.append((m.group(1), m.group(2), _go_string(m.group(3))))
-    for m in re.finditer(r"^\s*const\s+(?!\()(.*)$", code, re.M):
-        cm = _GO_CONST.match(m.group(1))
-        if cm:
-            consts.append((cm.group(1), cm.group(2), _go_string(cm.group(3))))
+    in_block = False
+    for line in code.split("\n"):
+        if in_block:
+            if re.match(r"\s*\)", line):
+                in_block = False
+                continue
+        elif re.match(r"\s*const\s*\(\s*$", line):
+            in_block = True
+            continue
+        else:
+            single = re.match(r"\s*const\s+(?!\()(.*)$", line)
+            if not single:
+                continue
+            line = single.group(1)
+        m = _GO_CONST.match(line)
+        if m:
+            consts.append((m.group(1), m.group(2), _go_string(m.group(3))))
     typed = [c for c in consts if c[1] in ("EventType", "EventName", "Event")]
     chosen = typed or [c for c in consts if _EVENTISH.match(c[2] or "")]
     reg = ParsedRegistry("Go")
