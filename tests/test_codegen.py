@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from cocoevents import registry
-from cocoevents.codegen import emit
 from cocoevents.codegen.schema import schemas
 from cocoevents.generator import Fleet, fleet_day, scenarios
 

@@ -71,7 +71,8 @@ def check(
         None, "--registry", metavar="FILE",
         help="Compare a TypeScript or Go event registry with coco's instead (exit 1 on any difference)."),
 ) -> int:
-    """Validate archive files against the event registry without loading them (exit 1 on problems)."""
+    """Validate archive files against the event registry without loading them (exit 1 on problems);
+    with --registry, compare a TypeScript or Go registry file with coco's (exit 1 on any difference)."""
     from ..checker import check_paths
     from ..errors import UsageError
 

@@ -30,6 +30,10 @@ EXAMPLE_VALUES: dict[str, Any] = {
     "parking_lot_id": "LOT-1",
     "error": {"code": "HARDWARE_FAILURE", "message": "Lid stuck"},
 }
+EXAMPLE_ERRORS: dict[str, dict[str, str]] = {
+    "robot.grounded": {"code": "MOTOR_OVERCURRENT", "message": "Left drive motor overcurrent"},
+    "attempt.failed": {"code": "CUSTOMER_UNREACHABLE", "message": "Customer did not answer after 3 calls"},
+}
 # Which ids an example of a group carries, beyond the required fields (illustration only, not rules).
 GROUP_FIELDS: dict[str, tuple[str, ...]] = {
     "offer funnel": ("offer_id", "source"),
@@ -60,6 +64,8 @@ def example_record(etype: registry.EventType) -> dict[str, Any]:
     if etype.is_error and "error" not in fields:
         fields.append("error")
     payload = {f: EXAMPLE_VALUES[f] for f in fields}
+    if "error" in payload and etype.name in EXAMPLE_ERRORS:
+        payload["error"] = EXAMPLE_ERRORS[etype.name]
     return log_event(etype.name, stream=io.StringIO(), timestamp=EXAMPLE_TIME, **payload)
 
 
