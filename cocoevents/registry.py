@@ -33,6 +33,15 @@ BASE_FIELDS = (
     "error",
 )
 
+# The type of every payload field the registry names (for the generated TypeScript, Go and JSON Schema):
+# ``string``; ``source`` (one of SOURCES); ``error`` (an object with a string ``code`` and ``message``).
+FIELD_TYPES: dict[str, str] = {
+    **{f: "string" for f in BASE_FIELDS},
+    "source": "source",
+    "error": "error",
+    "rejection_reason": "string",
+}
+
 
 @dataclass(frozen=True)
 class EventType:
@@ -42,6 +51,19 @@ class EventType:
     constant: str
     group: str
     required: tuple[str, ...] = field(default=())
+
+    @property
+    def payload_type(self) -> str:
+        """The TypeScript/Go payload type name: ``OfferRejectedPayload``; ``BaseEventPayload`` without required fields."""
+        if not self.required:
+            return "BaseEventPayload"
+        return "".join(p.capitalize() for p in self.name.replace(".", "_").split("_")) + "Payload"
+
+    @property
+    def fields(self) -> tuple[tuple[str, str, bool], ...]:
+        """(field, type, required) of every payload field: the base fields, then required fields beyond them."""
+        extra = tuple(f for f in self.required if f not in BASE_FIELDS)
+        return tuple((f, FIELD_TYPES[f], f in self.required) for f in BASE_FIELDS + extra)
 
     @property
     def is_error(self) -> bool:

@@ -1,9 +1,11 @@
-"""``coco events``: the Event Catalog (the registry) as a table or JSON."""
+"""``coco events``: the Event Catalog (the registry) as a table or JSON; ``--emit`` generates the other languages'."""
 
 from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
+from typing import Optional
 
 import typer
 
@@ -15,11 +17,23 @@ from .common import use_color
 def events(
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
     no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+    emit: Optional[str] = typer.Option(
+        None, "--emit", metavar="ts|go|jsonschema|markdown",
+        help="Generate the TypeScript registry, the Go registry, one JSON Schema per event or the Event Catalog.",
+    ),
+    out: Optional[Path] = typer.Option(
+        None, "--out", "-o", help="With --emit: write to this file (jsonschema: a folder of <event>.schema.json)."),
+    go_package: str = typer.Option("events", "--go-package", help="With --emit go: the Go package name."),
 ) -> None:
     """List the registered business events, their groups and required fields."""
     from .. import registry
     from ..errors import UsageError
 
+    if emit is not None:
+        _emit(emit, out, go_package)
+        return
+    if out is not None:
+        raise UsageError("--out goes with --emit")
     rows = registry.catalog()
     if fmt == "json":
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
@@ -46,3 +60,34 @@ def events(
             f"{r['position']:>2}  {r['name'].ljust(width)}  {r['group'].ljust(group_width)}  {', '.join(r['required'])}".rstrip()
             + "\n"
         )
+
+
+def _emit(kind: str, out: Optional[Path], go_package: str) -> None:
+    from ..codegen import KINDS, emit
+    from ..errors import UsageError
+
+    if kind not in KINDS:
+        raise UsageError(f"--emit must be one of {', '.join(KINDS)}, not {kind!r}")
+    if go_package != "events" and kind != "go":
+        raise UsageError("--go-package goes with --emit go")
+    try:
+        text = emit(kind, go_package=go_package)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        if kind == "jsonschema":
+            from ..codegen.schema import file_name, schemas
+
+            out.mkdir(parents=True, exist_ok=True)
+            docs = schemas()
+            for name, doc in docs.items():
+                (out / file_name(name)).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+            sys.stderr.write(f"coco: wrote {len(docs)} schemas to {out}\n")
+        else:
+            out.write_text(text, encoding="utf-8")
+            sys.stderr.write(f"coco: wrote {out}\n")
+    except OSError as e:
+        raise UsageError(f"cannot write {out}: {e.strerror or e}") from None

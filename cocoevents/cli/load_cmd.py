@@ -65,12 +65,25 @@ def _progress():  # type: ignore[no-untyped-def]
 
 @app.command()
 def check(
-    paths: List[Path] = typer.Argument(..., metavar="PATH...", help="Archive files or folders."),
+    paths: Optional[List[Path]] = typer.Argument(None, metavar="PATH...", help="Archive files or folders."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    registry_file: Optional[Path] = typer.Option(
+        None, "--registry", metavar="FILE",
+        help="Compare a TypeScript or Go event registry with coco's instead (exit 1 on any difference)."),
 ) -> int:
-    """Validate archive files against the event registry without loading them (exit 1 on problems)."""
+    """Validate archive files against the event registry without loading them (exit 1 on problems);
+    with --registry, compare a TypeScript or Go registry file with coco's (exit 1 on any difference)."""
     from ..checker import check_paths
+    from ..errors import UsageError
 
+    if registry_file is not None:
+        if paths:
+            raise UsageError("--registry takes no archive paths")
+        from .registry_check import check_registry
+
+        return check_registry(registry_file, as_json)
+    if not paths:
+        raise UsageError("give archive files or folders to check, or --registry FILE")
     report = check_paths([str(p) for p in paths])
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
