@@ -89,8 +89,17 @@ def check_id(subject_id: str) -> None:
 
 
 def build(source: EventSource, subject_id: str, kind: str | None, opts: Options, now: int | None = None) -> Timeline:
+    """The timeline of ``subject_id``. An id that is no delivery, robot or pilot id may be a demand or offer
+    id: then the timeline of the one delivery it links to (several: a usage error listing them); an id not
+    found at all says which known ids it is close to ("did you mean D12345?")."""
     check_id(subject_id)
-    kind = resolve_kind(source, subject_id, kind, opts)
+    try:
+        kind = resolve_kind(source, subject_id, kind, opts)
+    except NotFound as missing:
+        if kind is not None:
+            raise
+        subject_id = _through_link(source, subject_id, opts, missing)
+        kind = "delivery"
     if kind == "delivery":
         return delivery_timeline(source, subject_id, opts)
     if opts.since is None or opts.until is None:
@@ -101,6 +110,33 @@ def build(source: EventSource, subject_id: str, kind: str | None, opts: Options,
             raise UsageError("--since is after --until")
         opts = Options(opts.gap_us, opts.pad_us, opts.assignment_lookback_us, since, until)
     return robot_timeline(source, subject_id, opts) if kind == "robot" else pilot_timeline(source, subject_id, opts)
+
+
+def _through_link(source: EventSource, subject_id: str, opts: Options, missing: NotFound) -> str:
+    """The delivery a demand or offer id links to (spec rule 2 in reverse), else ``missing`` with a hint."""
+    from . import fleet
+
+    linked = fleet.linked_deliveries(source, subject_id, opts.since, opts.until)
+    if len(linked) == 1:
+        return linked[0]
+    if linked:
+        status = fleet.statuses(source, linked)
+        listed = ", ".join(f"{d} ({status.get(d, 'unknown').replace('_', ' ')})" for d in linked[:20])
+        more = f" and {len(linked) - 20} more" if len(linked) > 20 else ""
+        raise AmbiguousId(f"{subject_id!r} links to {len(linked)} deliveries: {listed}{more}; "
+                          "run 'coco timeline' with one of them", linked)
+    hint = fleet.did_you_mean(fleet.suggestions(source, subject_id, opts.since))
+    if hint:
+        raise NotFound(f"{missing}; {hint}") from None
+    raise missing
+
+
+class AmbiguousId(UsageError):
+    """A demand or offer id linked to several deliveries (exit 2); ``deliveries`` lists them."""
+
+    def __init__(self, message: str, deliveries: list[str]) -> None:
+        super().__init__(message)
+        self.deliveries = deliveries
 
 
 def timeline(

@@ -181,7 +181,8 @@ def test_exit_1_with_check_when_there_are_error_rows_or_gaps(story, tmp_path):
     gap = run_coco("timeline", "C1", "--store", str(calm), "--check", "--gap", "3m", "-f", "jsonl")
     assert (gap.code, len(gap.out.splitlines())) == (1, 2)  # info rows only, one 4-minute gap
     r = run_coco("timeline", "O-12345", "--store", str(story), "--check")
-    assert r.code == 3  # offers are not subjects
+    assert r.code == 1  # an offer id leads to its delivery (issue 11), whose errors --check reports
+    assert r.err == "coco: O-12345 is a demand or offer id of delivery D12345\n"
 
 
 @pytest.mark.parametrize(

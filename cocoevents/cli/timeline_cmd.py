@@ -53,15 +53,24 @@ def timeline(
         raise UsageError("--max-rows must be 0 (all) or more")
     opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz)
     source = open_source(store, profile)
+    worked_on: tuple[tuple[str, str], ...] = ()
     try:
         result = build(source, subject_id, kind.value if kind else None, opts)
+        if result.kind == "robot" and fmt == "table":  # the header lists the robot's deliveries with their status
+            from ..fleet import statuses
+
+            ids = list(dict.fromkeys(r.lane.id for r in result.rows if r.lane.kind == "delivery" and r.lane.id))
+            found = statuses(source, ids)
+            worked_on = tuple((d, found.get(d, "unknown")) for d in ids)
     finally:
         source.close()
+    if result.id != subject_id:
+        err(f"coco: {subject_id} is a demand or offer id of delivery {result.id}")
     if result.unplaced:
         err(f"coco: warning: {len(result.unplaced)} event(s) without a usable timestamp; "
             "listed under 'unplaced', not placed in time")
     options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz,
-                            max_rows=max_rows, csv_raw=csv_raw)
+                            max_rows=max_rows, csv_raw=csv_raw, deliveries=worked_on)
     if output is None:
         write(result, fmt, sys.stdout, options)
         sys.stdout.flush()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Sequence
 
 from .model import Event
-from .sessionize import ASSIGNMENT_EVENTS, Span
+from .sessionize import ASSIGNMENT_EVENTS, Span, fold_id
 
 
 class MemorySource:
@@ -44,3 +44,33 @@ class MemorySource:
             ):
                 out.append(e)
         return out
+
+    def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
+        first: dict[str, int] = {}
+        active: set[str] = set()
+        for e in self.events:
+            if e.delivery_id is None or e.ts is None:
+                continue
+            first[e.delivery_id] = min(first.get(e.delivery_id, e.ts), e.ts)
+            if since <= e.ts <= until:
+                active.add(e.delivery_id)
+        return [(d, first[d]) for d in sorted(active)]
+
+    def deliveries_events(self, delivery_ids: Sequence[str], since: int | None, until: int | None) -> list[Event]:
+        wanted = set(delivery_ids)
+        return [e for e in self.events if e.delivery_id is None or e.delivery_id in wanted]
+
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None,
+                      until: int | None) -> list[Event]:
+        d, o = set(demands), set(offers)
+        return [e for e in self.events if (e.demand_id is not None and e.demand_id in d)
+                or (e.offer_id is not None and e.offer_id in o)]
+
+    def error_events(self, since: int, until: int) -> list[Event]:
+        return [e for e in self.events if e.ts is not None and since <= e.ts <= until]
+
+    def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
+        found = {(kind, getattr(e, f"{kind}_id")) for e in self.events for kind in ("delivery", "robot", "pilot",
+                                                                                    "demand", "offer")
+                 if getattr(e, f"{kind}_id") is not None and fold_id(getattr(e, f"{kind}_id")) == key}
+        return sorted(found)

@@ -15,7 +15,7 @@ their windows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Protocol, Sequence
+from typing import Generator, Iterable, Protocol, Sequence
 
 from ..errors import NotFound
 from ..registry import registry_sort_key
@@ -61,6 +61,58 @@ class EventSource(Protocol):
         A stored row is returned once per call."""
         ...
 
+    # -- batch questions, for fleet views (``cocoevents.fleet``): a bounded number of queries for many deliveries
+
+    def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
+        """``(delivery_id, first_ts)`` of every delivery with a direct event in ``[since, until]``;
+        ``first_ts`` is the time of its earliest direct event (any time)."""
+        ...
+
+    def deliveries_events(self, delivery_ids: Sequence[str], since: int | None, until: int | None) -> list[Event]:
+        """``delivery_events`` for many deliveries at once (each stored row once)."""
+        ...
+
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None,
+                      until: int | None) -> list[Event]:
+        """Events carrying one of these demand or offer ids (with or without a delivery id)."""
+        ...
+
+    def error_events(self, since: int, until: int) -> list[Event]:
+        """Events in ``[since, until]`` that may be of severity error (a superset; the caller decides)."""
+        ...
+
+    def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
+        """``(kind, id)`` of delivery/robot/pilot/demand/offer ids whose ``fold_id`` equals ``key``."""
+        ...
+
+
+def select_in_spans(events: Iterable[Event], column: str, spans: Sequence[Span], untimed: bool = False,
+                    assignment_spans: Sequence[Span] = ()) -> list[Event]:
+    """The events ``events_in_spans`` answers, picked from a larger pool (a source that read a superset)."""
+    by_id: dict[str, list[tuple[int, int]]] = {}
+    assign: dict[str, list[tuple[int, int]]] = {}
+    for ident, start, end in spans:
+        by_id.setdefault(ident, []).append((start, end))
+    for ident, start, end in assignment_spans:
+        assign.setdefault(ident, []).append((start, end))
+    out = []
+    for e in events:
+        ident = getattr(e, column)
+        if ident is None:
+            continue
+        if e.ts is None:
+            if untimed and ident in by_id:
+                out.append(e)
+        elif any(s <= e.ts <= t for s, t in by_id.get(ident, ())) or (
+                e.name in ASSIGNMENT_EVENTS and any(s <= e.ts <= t for s, t in assign.get(ident, ()))):
+            out.append(e)
+    return out
+
+
+def fold_id(text: str) -> str:
+    """An id's loose form for "did you mean": upper case, without dashes, underscores and blanks."""
+    return "".join(ch for ch in text.upper() if ch not in "-_ ")
+
 
 def order_key(ts: int, lane: Lane, event: Event) -> tuple[int, int, tuple[int, str], str]:
     """Rule 6: time, then lane (delivery, robot, pilot), then registry position, then JSON text."""
@@ -102,6 +154,46 @@ def linked_closure(delivery_id: str, events: Sequence[Event]) -> list[Event]:
                     offers.add(e.offer_id)
                     grew = True
     return chosen
+
+
+def linked_closures(delivery_ids: Iterable[str], events: Sequence[Event]) -> dict[str, list[Event]]:
+    """Rules 1-2 for many deliveries over one pool of events, through an index of the pool by id: each
+    delivery's direct and linked events - every copy of them in the pool (so a caller that hands them to
+    the sessionizer keeps rule 7's duplicate count), where ``linked_closure`` keeps one per text."""
+    direct: dict[str, list[Event]] = {}
+    by_demand: dict[str, list[Event]] = {}
+    by_offer: dict[str, list[Event]] = {}
+    for e in events:
+        if e.delivery_id is not None:
+            direct.setdefault(e.delivery_id, []).append(e)
+        else:
+            if e.demand_id:
+                by_demand.setdefault(e.demand_id, []).append(e)
+            if e.offer_id:
+                by_offer.setdefault(e.offer_id, []).append(e)
+    out: dict[str, list[Event]] = {}
+    for d in delivery_ids:
+        chosen = list(direct.get(d, ()))
+        taken = {id(e) for e in chosen}
+        todo_d = [e.demand_id for e in chosen if e.demand_id]
+        todo_o = [e.offer_id for e in chosen if e.offer_id]
+        seen_d, seen_o = set(todo_d), set(todo_o)
+        while todo_d or todo_o:
+            linked = [e for x in todo_d for e in by_demand.get(x, ())] + [e for x in todo_o for e in by_offer.get(x, ())]
+            todo_d, todo_o = [], []
+            for e in linked:
+                if id(e) in taken:
+                    continue
+                chosen.append(e)
+                taken.add(id(e))
+                if e.demand_id and e.demand_id not in seen_d:
+                    seen_d.add(e.demand_id)
+                    todo_d.append(e.demand_id)
+                if e.offer_id and e.offer_id not in seen_o:
+                    seen_o.add(e.offer_id)
+                    todo_o.append(e.offer_id)
+        out[d] = chosen
+    return out
 
 
 def _sorted_timed(events: Iterable[Event], lane: Lane = DELIVERY_LANE) -> list[Event]:
@@ -251,9 +343,55 @@ class _Placer:
         return sorted(self.unplaced.values(), key=lambda e: (registry_sort_key(e.name), e.text))
 
 
+@dataclass(frozen=True)
+class DeliveryRequest:
+    """A plan's question "the events of this delivery and those linked to it" (``delivery_events``)."""
+
+    delivery_id: str
+    since: int | None
+    until: int | None
+
+
+@dataclass(frozen=True)
+class SpansRequest:
+    """A plan's question "these robots' (or pilots') events within these spans" (``events_in_spans``)."""
+
+    column: str
+    spans: tuple[Span, ...]
+    assignment_spans: tuple[Span, ...] = ()
+
+
+Request = DeliveryRequest | SpansRequest
+Plan = Generator[Request, list[Event], Timeline]
+
+
+def answer(source: EventSource, request: Request) -> list[Event]:
+    """What ``source`` says to one request of a plan."""
+    if isinstance(request, DeliveryRequest):
+        return source.delivery_events(request.delivery_id, request.since, request.until)
+    return source.events_in_spans(request.column, request.spans, assignment_spans=request.assignment_spans)
+
+
+def run_plan(source: EventSource, plan: Plan) -> Timeline:
+    """Drive a plan against one source, one question at a time."""
+    try:
+        request = next(plan)
+        while True:
+            request = plan.send(answer(source, request))
+    except StopIteration as done:
+        return done.value  # type: ignore[no-any-return]
+
+
 def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Options()) -> Timeline:
     """Spec section 2."""
-    fetched = source.delivery_events(delivery_id, opts.since, opts.until)
+    return run_plan(source, delivery_plan(delivery_id, opts))
+
+
+def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
+    """Spec section 2 as a plan: it yields its (at most three) questions for the events and gets the
+    answers sent back, so one caller can answer the questions of many deliveries at once
+    (``cocoevents.fleet``) and every delivery still goes through exactly these rules."""
+    fetched = yield DeliveryRequest(delivery_id, opts.since, opts.until)
     fetched = [e for e in fetched if _in_range(e, opts.since, opts.until)]
     events, copies = dedupe(fetched)
     core = linked_closure(delivery_id, events)
@@ -271,7 +409,7 @@ def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Opt
     if robot_segments:
         spans = [(w.id, w.start - opts.pad_us, w.end) for w in robot_segments]
         lookback = [(w.id, w.start - opts.assignment_lookback_us, w.end) for w in robot_segments]
-        robot_events, more = dedupe(source.events_in_spans("robot_id", spans, assignment_spans=lookback))
+        robot_events, more = dedupe((yield SpansRequest("robot_id", tuple(spans), tuple(lookback))))
         _add_copies(copies, more)
     for e in robot_events:
         if e.robot_id in robots and e.delivery_id is None and e.ts is not None and any(
@@ -289,7 +427,7 @@ def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Opt
                     pilot_windows.append(hit)
     if pilot_windows:
         spans = [(w.id, w.start, w.end) for w in pilot_windows]
-        pilot_events, more = dedupe(source.events_in_spans("pilot_id", spans))
+        pilot_events, more = dedupe((yield SpansRequest("pilot_id", tuple(spans))))
         _add_copies(copies, more)
         for e in sorted(pilot_events, key=lambda e: e.text):
             if (

@@ -21,6 +21,7 @@ class RenderOptions:
     max_rows: int = 2000
     width: int | None = None
     csv_raw: bool = False  # CSV fields exactly as in the data (no formula neutralising)
+    deliveries: tuple[tuple[str, str], ...] = ()  # a robot's deliveries in the range, with their status (table)
 
 
 Writer = Callable[[Timeline, TextIO, RenderOptions], None]

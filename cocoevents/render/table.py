@@ -28,6 +28,7 @@ from .data import SHIPPER_FIELDS as _SHIPPER
 from .data import error_parts
 
 MAX_WINDOWS = 12
+MAX_DELIVERIES = 16
 LANE_COLORS = ("cyan", "magenta", "blue", "green", "bright_cyan", "bright_magenta", "bright_blue", "bright_green")
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": ""}
 STATUS_STYLE = {"failed": "bold white on red", "fulfilled": "bold green", "canceled": "bold yellow",
@@ -171,6 +172,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         w.line(("  robots  ", "dim"), (for_terminal(robots), ""))
     if t.pilots:
         w.line(("  pilots  ", "dim"), (for_terminal(", ".join(t.pilots)), ""))
+    _deliveries(w, o.deliveries)
     _windows(w, t, when)
     counts = [
         (plural(s["events"], "event"), ""),
@@ -229,6 +231,19 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
             w.line(("  ", ""), (for_terminal(e.name or "?"), "yellow"),
                    (f"  timestamp={for_terminal(json.dumps(ts, default=str, ensure_ascii=False))}", "dim"),
                    (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"))
+
+
+def _deliveries(w: _Out, deliveries: tuple[tuple[str, str], ...]) -> None:
+    """A robot's deliveries in the range, with their status, a few a line."""
+    for n in range(0, min(len(deliveries), MAX_DELIVERIES), 4):
+        pieces: list[tuple[str, str]] = [("  deliveries  " if n == 0 else "              ", "dim")]
+        for i, (d, status) in enumerate(deliveries[n:n + 4]):
+            pieces += [(", " if i else "", "dim"), (for_terminal(d), "bold"),
+                       (f" {status.replace('_', ' ')}", STATUS_STYLE.get(status, "").replace("bold white on red", "red"))]
+        w.line(*pieces)
+    if len(deliveries) > MAX_DELIVERIES:
+        w.line(("              ", ""), (f"… {len(deliveries) - MAX_DELIVERIES} more (coco deliveries --robot ID lists all)",
+                                       "dim"))
 
 
 def _shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, str]]:

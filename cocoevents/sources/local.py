@@ -15,12 +15,11 @@ from typing import Any, Optional, Sequence
 import duckdb
 
 from ..core.model import Event
-from ..core.sessionize import ASSIGNMENT_EVENTS, Span
+from ..core.sessionize import ASSIGNMENT_EVENTS, Span, select_in_spans
 from ..errors import SourceUnavailable, StoreBusy
 from ..registry import ID_FIELDS
 from ..store import local as store
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
-from . import linked_ids_predicate
 from .settings import Setting, validate
 
 SETTINGS = (
@@ -100,9 +99,18 @@ class LocalSource:
         return [k for k in ("delivery", "robot", "pilot") if k in found]
 
     def delivery_events(self, delivery_id: str, since: int | None, until: int | None) -> list[Event]:
+        return self._closure("delivery_id = ?", [delivery_id], since, until)
+
+    def deliveries_events(self, delivery_ids: Sequence[str], since: int | None, until: int | None) -> list[Event]:
+        if not delivery_ids:
+            return []
+        return self._closure("delivery_id IN (SELECT unnest(?::VARCHAR[]))", [list(delivery_ids)], since, until)
+
+    def _closure(self, direct: str, direct_params: list[Any], since: int | None, until: int | None) -> list[Event]:
+        """The rows matching ``direct``, then the rows without a delivery id linked to them, hop by hop."""
         bound, bparams = _bounds(since, until)
         seen: set[int] = set()
-        events = self._rows(f"delivery_id = ?{bound}", [delivery_id, *bparams], seen)
+        events = self._rows(f"{direct}{bound}", [*direct_params, *bparams], seen)
         demands = {e.demand_id for e in events if e.demand_id}
         offers = {e.offer_id for e in events if e.offer_id}
         asked_d: set[str] = set()
@@ -111,7 +119,7 @@ class LocalSource:
             new_d, new_o = sorted(demands - asked_d), sorted(offers - asked_o)
             asked_d |= demands
             asked_o |= offers
-            wanted, params = linked_ids_predicate(new_d, new_o, "?")
+            wanted, params = _linked_predicate(new_d, new_o)
             found = self._rows(f"delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams], seen)
             events += found
             demands |= {e.demand_id for e in found if e.demand_id}
@@ -122,6 +130,8 @@ class LocalSource:
                         assignment_spans: Sequence[Span] = ()) -> list[Event]:
         if column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
+        if len(spans) + len(assignment_spans) > BATCH_SPANS:
+            return self._many_spans(column, spans, untimed, assignment_spans)
         out: list[Event] = []
         seen: set[int] = set()
         for ident, start, end in spans:
@@ -131,6 +141,71 @@ class LocalSource:
             out += self._rows(f"{column} = ? AND event IN (?, ?) AND ts BETWEEN ? AND ?",
                               [ident, *ASSIGNMENT_EVENTS, _ts(start), _ts(end)], seen)
         return out
+
+    def _many_spans(self, column: str, spans: Sequence[Span], untimed: bool,
+                    assignment_spans: Sequence[Span]) -> list[Event]:
+        """Many spans in one statement: the ids' rows within the spans' overall bounds (the ``ts`` zone
+        maps prune the rest), then each row kept only when it is inside one of its id's spans."""
+        every = [*spans, *assignment_spans]
+        ids = sorted({ident for ident, _, _ in every})
+        lo, hi = min(s for _, s, _ in every), max(e for _, _, e in every)
+        timed = "ts BETWEEN ? AND ?"
+        params: list[Any] = [ids, _ts(lo), _ts(hi)]
+        if spans and assignment_spans:  # the lookback reads only assignments
+            timed += " AND (ts BETWEEN ? AND ? OR event IN (?, ?))"
+            params += [_ts(min(s for _, s, _ in spans)), _ts(max(e for _, _, e in spans)), *ASSIGNMENT_EVENTS]
+        elif assignment_spans:
+            timed += " AND event IN (?, ?)"
+            params += list(ASSIGNMENT_EVENTS)
+        extra = " OR ts IS NULL" if untimed else ""
+        rows = self._rows(f"{column} IN (SELECT unnest(?::VARCHAR[])) AND ({timed}{extra})", params, set())
+        return select_in_spans(rows, column, spans, untimed, assignment_spans)
+
+    # -- batch questions (``cocoevents.fleet``) ----------------------------------------------------
+
+    def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
+        """SQL over the id columns and the ``ts`` zone maps: the deliveries with a direct event in the
+        range, and the time of each one's earliest direct event."""
+        rows = self.con.execute(
+            "SELECT delivery_id, epoch_us(min(ts)) FROM events WHERE ts IS NOT NULL AND delivery_id IN "
+            "(SELECT delivery_id FROM events WHERE ts BETWEEN ? AND ? AND delivery_id IS NOT NULL) "
+            "GROUP BY delivery_id", [_ts(since), _ts(until)]).fetchall()
+        return [(d, int(t)) for d, t in rows]
+
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None,
+                      until: int | None) -> list[Event]:
+        if not demands and not offers:
+            return []
+        bound, bparams = _bounds(since, until)
+        wanted, params = _linked_predicate(demands, offers)
+        return self._rows(f"({wanted}){bound}", [*params, *bparams], set())
+
+    def error_events(self, since: int, until: int) -> list[Event]:
+        """Rows in the range that may be errors (spec section 4): by name, or a record that mentions
+        ``"error"``, ``"fatal"`` or ``"critical"`` in any case (the field or a level); a superset."""
+        return self._rows(
+            "ts BETWEEN ? AND ? AND (event LIKE '%.failed' OR event = 'robot.grounded' OR record ILIKE '%\"error\"%' "
+            "OR record ILIKE '%\"fatal\"%' OR record ILIKE '%\"critical\"%')", [_ts(since), _ts(until)], set())
+
+    def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
+        q = " UNION ".join(
+            f"SELECT * FROM (SELECT DISTINCT '{k}' AS kind, {k}_id AS id FROM events "
+            f"WHERE upper(replace(replace(replace({k}_id, '-', ''), '_', ''), ' ', '')) = $key LIMIT 5)"
+            for k in ("delivery", "robot", "pilot", "demand", "offer"))
+        return sorted((k, i) for k, i in self.con.execute(q, {"key": key}).fetchall())
+
+
+BATCH_SPANS = 8
+
+
+def _linked_predicate(demands: Sequence[str], offers: Sequence[str]) -> tuple[str, list[Any]]:
+    """``demand_id IN (...) OR offer_id IN (...)`` with each list one parameter (any length)."""
+    parts, params = [], []
+    for column, values in (("demand_id", demands), ("offer_id", offers)):
+        if values:
+            parts.append(f"{column} IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(values))
+    return " OR ".join(parts), params
 
 
 def _bounds(since: int | None, until: int | None) -> tuple[str, list[Any]]:

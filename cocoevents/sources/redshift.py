@@ -62,7 +62,7 @@ from typing import Any, Optional
 
 from ..config import PASSWORD_ENV, password_from_env
 from ..core.model import Event
-from ..core.sessionize import ASSIGNMENT_EVENTS, Span, linked_closure
+from ..core.sessionize import ASSIGNMENT_EVENTS, Span, linked_closures
 from ..errors import NotFound, SourceUnavailable, UsageError
 from ..registry import ID_FIELDS
 from ..timestamps import EPOCH, MAX_US, MIN_US, format_duration, format_ts, now_us, parse_timestamp, to_datetime
@@ -337,9 +337,12 @@ class RedshiftSource:
             out += list(params)
         return sql, out
 
-    def _delivery_sql(self, delivery_id: str, lower: int, upper: Optional[int]) -> tuple[str, list[Any]]:
-        """Direct rows and two hops of linked rows, each stored row at most once (module docstring)."""
-        direct, p1 = self._select("demand_id, offer_id", "delivery_id = %s", [delivery_id], lower, upper)
+    def _delivery_sql(self, delivery_id: str | Sequence[str], lower: int, upper: Optional[int]) -> tuple[str, list[Any]]:
+        """Direct rows and two hops of linked rows, each stored row at most once (module docstring);
+        ``delivery_id`` may be a list (one statement for a batch of deliveries)."""
+        ids = [delivery_id] if isinstance(delivery_id, str) else list(delivery_id)
+        match = "delivery_id = %s" if len(ids) == 1 else f"delivery_id IN ({_in_list(ids)})"
+        direct, p1 = self._select("demand_id, offer_id", match, ids, lower, upper)
         hop1, p2 = self._select(
             "demand_id, offer_id",
             "(delivery_id IS NULL OR delivery_id = '') AND (demand_id IN (SELECT demand_id FROM direct) "
@@ -347,11 +350,11 @@ class RedshiftSource:
             [], lower, upper,
         )
         linked = (
-            "delivery_id = %s OR ((delivery_id IS NULL OR delivery_id = '') AND ("
+            f"{match} OR ((delivery_id IS NULL OR delivery_id = '') AND ("
             "demand_id IN (SELECT demand_id FROM direct UNION SELECT demand_id FROM hop1) "
             "OR offer_id IN (SELECT offer_id FROM direct UNION SELECT offer_id FROM hop1)))"
         )
-        rows, p3 = self._select(f"'delivery' AS kind, {ROW}", linked, [delivery_id], lower, upper)
+        rows, p3 = self._select(f"'delivery' AS kind, {ROW}", linked, ids, lower, upper)
         return f"WITH direct AS ({direct}), hop1 AS ({hop1}) {rows}", [*p1, *p2, *p3]
 
     def _events(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
@@ -451,6 +454,61 @@ class RedshiftSource:
             all_params += list(spans)
         return self._events(self._query(sql, all_params))
 
+    # -- batch questions (``cocoevents.fleet``): one statement each, whatever the number of deliveries --
+
+    def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
+        """The deliveries with a direct event in the range, with their earliest direct event's time
+        (searched back to the lookback window or ``since``, whichever is earlier)."""
+        lower = min(since, self.lookback_lower(until))
+        sql = (f"SELECT delivery_id, MIN(event_ts) FROM {self.table} WHERE event_ts >= %s AND event_ts <= %s "
+               f"AND delivery_id IN (SELECT delivery_id FROM {self.table} WHERE event_ts BETWEEN %s AND %s "
+               "AND delivery_id IS NOT NULL AND delivery_id <> '') GROUP BY delivery_id")
+        # the earliest direct event of a delivery with one in the range is at or before ``until``
+        rows = self._query(sql, [_param_ts(lower), _param_ts(until), _param_ts(since), _param_ts(until)])
+        return [(d, _us(t)) for d, t in rows if t is not None]  # type: ignore[misc]
+
+    def deliveries_events(self, delivery_ids: Sequence[str], since: Optional[int], until: Optional[int]) -> list[Event]:
+        if not delivery_ids:
+            return []
+        lower = since if since is not None else self.lookback_lower(until)
+        sql, params = self._delivery_sql(list(delivery_ids), lower, until)
+        events = self._events([r[1:] for r in self._query(sql, params)])
+        asked_d: set[str] = set()
+        asked_o: set[str] = set()
+        for d in delivery_ids:
+            more_d, more_o = self._asked(d, events)
+            asked_d |= more_d
+            asked_o |= more_o
+        return events + self._more_links(list(delivery_ids), events, asked_d, asked_o, lower, until)
+
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: Optional[int],
+                      until: Optional[int]) -> list[Event]:
+        if not demands and not offers:
+            return []
+        lower = since if since is not None else self.lookback_lower(until)
+        wanted, params = linked_ids_predicate(list(demands), list(offers), "%s")
+        sql, all_params = self._select(ROW, wanted, params, lower, until)
+        return self._events(self._query(sql, all_params))
+
+    def error_events(self, since: int, until: int) -> list[Event]:
+        """Rows in the range that may be errors: by name, or a record mentioning ``"error"``, ``"fatal"``
+        or ``"critical"`` in any case (the field or a level); the caller applies spec section 4."""
+        pred = ("event LIKE %s OR event = %s OR JSON_SERIALIZE(event_data) ILIKE %s "
+                "OR JSON_SERIALIZE(event_data) ILIKE %s OR JSON_SERIALIZE(event_data) ILIKE %s")
+        sql, params = self._select(ROW, pred, ["%.failed", "robot.grounded", '%"error"%', '%"fatal"%',
+                                               '%"critical"%'], since, until, untimed=False)
+        return self._events(self._query(sql, params))
+
+    def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
+        lower = since if since is not None else self.lookback_lower()
+        parts, params = [], []
+        for k in ("delivery", "robot", "pilot", "demand", "offer"):
+            parts.append(f"SELECT '{k}' AS kind, {k}_id AS id FROM {self.table} WHERE event_ts >= %s AND "
+                         f"UPPER(REPLACE(REPLACE(REPLACE({k}_id, '-', ''), '_', ''), ' ', '')) = %s")
+            params += [_param_ts(lower), key]
+        rows = self._query(f"SELECT DISTINCT kind, id FROM ({' UNION ALL '.join(parts)}) ids LIMIT 10", params)
+        return sorted((str(k), str(i)) for k, i in rows)
+
     # -- linked events beyond two hops ------------------------------------------------------------
 
     @staticmethod
@@ -463,12 +521,17 @@ class RedshiftSource:
         hop1 = [e for e in events if e.delivery_id is None and (e.demand_id in d0 or e.offer_id in o0)]
         return d0 | {e.demand_id for e in hop1 if e.demand_id}, o0 | {e.offer_id for e in hop1 if e.offer_id}
 
-    def _more_links(self, delivery_id: str, events: list[Event], asked_d: set[str], asked_o: set[str],
-                    lower: int, upper: Optional[int]) -> list[Event]:
+    def _more_links(self, delivery_id: str | Sequence[str], events: list[Event], asked_d: set[str],
+                    asked_o: set[str], lower: int, upper: Optional[int]) -> list[Event]:
         found: list[Event] = []
+        ids = [delivery_id] if isinstance(delivery_id, str) else list(delivery_id)
         while True:
-            linked = _closure_ids(delivery_id, events + found)
-            new_d, new_o = sorted(linked[0] - asked_d), sorted(linked[1] - asked_o)
+            linked_d: set[str] = set()
+            linked_o: set[str] = set()
+            for chosen in linked_closures(ids, events + found).values():
+                linked_d |= {e.demand_id for e in chosen if e.demand_id}
+                linked_o |= {e.offer_id for e in chosen if e.offer_id}
+            new_d, new_o = sorted(linked_d - asked_d), sorted(linked_o - asked_o)
             if not new_d and not new_o:
                 return found
             wanted, params = linked_ids_predicate(new_d, new_o, "%s")
@@ -481,12 +544,6 @@ class RedshiftSource:
             found += self._events(self._query(sql, all_params))
             asked_d = asked_d | set(new_d)
             asked_o = asked_o | set(new_o)
-
-
-def _closure_ids(delivery_id: str, events: Sequence[Event]) -> tuple[set[str], set[str]]:
-    """Demand and offer ids of the delivery's direct and (transitively) linked events (rules 1-2)."""
-    chosen = linked_closure(delivery_id, events)
-    return {e.demand_id for e in chosen if e.demand_id}, {e.offer_id for e in chosen if e.offer_id}
 
 
 def _merge_spans(spans: Sequence[Span]) -> dict[str, list[tuple[int, int]]]:

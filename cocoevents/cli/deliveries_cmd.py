@@ -1,0 +1,130 @@
+"""``coco deliveries`` and ``coco errors``: from an alert to the deliveries, then to a timeline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, List, Optional
+
+import typer
+
+from ..fleet import ERROR_GROUPS, STATUSES
+from ..render.fleet import LISTING_FORMATS
+from . import app, err
+from .common import ProfileOption, StoreOption, choices, open_source, use_color
+
+Format = choices("Format", LISTING_FORMATS)
+Status = choices("Status", STATUSES)
+By = choices("By", ERROR_GROUPS)
+DEFAULT_RANGE = "24h"
+
+SINCE_HELP = "Start (ISO 8601, or 2h / 3d ago). Default: 24h before --until."
+UNTIL_HELP = "End (ISO 8601, or 2h / 3d ago). Default: now."
+TZ_HELP = "Time zone of the table, and of --since/--until times written without an offset."
+
+
+def _range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int, int]:
+    from ..api import parse_options
+    from ..errors import UsageError
+    from ..timestamps import MIN_US, now_us, parse_duration
+
+    opts = parse_options(since=since, until=until, tz=tz)
+    end = opts.until if opts.until is not None else now_us()
+    start = opts.since if opts.since is not None else max(end - parse_duration(DEFAULT_RANGE), MIN_US)
+    if start > end:
+        raise UsageError("--since is after --until")
+    return start, end
+
+
+def _emit(write: Any, output: Optional[Path]) -> None:
+    if output is None:
+        write(sys.stdout)
+        sys.stdout.flush()
+    else:
+        from .timeline_cmd import _write_file
+
+        _write_file(output, write)
+
+
+@app.command()
+def deliveries(
+    since: Optional[str] = typer.Option(None, "--since", metavar="TIME", help=SINCE_HELP),
+    until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help=UNTIL_HELP),
+    status: Optional[List[Status]] = typer.Option(None, "--status", help="Only this status (repeatable)."),
+    error: Optional[str] = typer.Option(None, "--error", metavar="CODE", help="Only deliveries with an error row of this code."),
+    event: Optional[str] = typer.Option(None, "--event", metavar="NAME", help="Only deliveries with an event of this name."),
+    robot: Optional[str] = typer.Option(None, "--robot", metavar="ID", help="Only deliveries this robot worked on."),
+    pilot: Optional[str] = typer.Option(None, "--pilot", metavar="ID", help="Only deliveries this pilot supervised."),
+    merchant: Optional[str] = typer.Option(None, "--merchant", metavar="ID", help="Only deliveries of this merchant_id."),
+    slow: bool = typer.Option(False, "--slow", help="Only deliveries with a slow_step finding."),
+    limit: int = typer.Option(50, "--limit", metavar="N", help="Rows shown at most (0: all)."),
+    fmt: Format = typer.Option("table", "--format", "-f", help="Output format."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
+    tz: str = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE", help=TZ_HELP),
+    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+    csv_raw: bool = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts)."),
+    store: Optional[Path] = StoreOption,
+    profile: Optional[str] = ProfileOption,
+) -> int:
+    """The deliveries active in a range, newest first: status, robots, pilots, errors (one row each)."""
+    from ..errors import NotFound, UsageError
+    from ..fleet import Filters, has_findings, list_deliveries
+    from ..render import RenderOptions
+    from ..render.fleet import write_listing
+    from ..timestamps import format_ts
+
+    fmt = fmt.value
+    if limit < 0:
+        raise UsageError("--limit must be 0 (all) or more")
+    start, end = _range(since, until, tz)
+    filters = Filters(tuple(dict.fromkeys(s.value for s in status or [])), error, event, robot, pilot, merchant, slow)
+    if slow and not has_findings():
+        err("coco: warning: this coco computes no findings yet, so --slow matches nothing")
+    source = open_source(store, profile)
+    try:
+        listing = list_deliveries(source, start, end, filters, limit)
+    finally:
+        source.close()
+    if not listing.rows:
+        what = "no deliveries active" if not listing.active else f"none of the {listing.active:,} deliveries active"
+        raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}"
+                       + (" match the filters" if listing.active else ""))
+    options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+    _emit(lambda fh: write_listing(listing, fmt, fh, options), output)
+    if listing.more and (fmt != "table" or output is not None):
+        err(f"coco: {len(listing.rows):,} shown; {listing.more:,} more match (--limit N, or --limit 0 for all)")
+    return 0
+
+
+@app.command()
+def errors(
+    since: Optional[str] = typer.Option(None, "--since", metavar="TIME", help=SINCE_HELP),
+    until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help=UNTIL_HELP),
+    by: By = typer.Option("code", "--by", help="Group by error code, event name or robot."),
+    fmt: Format = typer.Option("table", "--format", "-f", help="Output format."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
+    tz: str = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE", help=TZ_HELP),
+    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+    csv_raw: bool = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts)."),
+    store: Optional[Path] = StoreOption,
+    profile: Optional[str] = ProfileOption,
+) -> int:
+    """Error events in a range, grouped: what is failing right now, and where to look."""
+    from ..errors import NotFound
+    from ..fleet import error_report
+    from ..render import RenderOptions
+    from ..render.fleet import write_errors
+    from ..timestamps import format_ts
+
+    fmt = fmt.value
+    start, end = _range(since, until, tz)
+    source = open_source(store, profile)
+    try:
+        report = error_report(source, start, end, by.value)
+    finally:
+        source.close()
+    if not report.groups:
+        raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}")
+    options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+    _emit(lambda fh: write_errors(report, fmt, fh, options), output)
+    return 0

@@ -1,0 +1,411 @@
+"""Fleet views: from an alert to the timelines - ``coco deliveries``, ``coco errors``, and ids that lead to them.
+
+Cost is bounded on every source. A listing asks the source one question for the deliveries active in the
+range (SQL over the id columns and the time zone maps / ``event_ts``), then builds the exact timeline of
+each delivery it shows through the core's own plan (``sessionize.delivery_plan``): the plans of a batch of
+deliveries are driven together, so the batch costs three questions - the deliveries with their linked
+events, their robots' spans, their pilots' windows - whatever its size, and every row says exactly what
+``coco timeline <id>`` says (the same rules ran on the same events).
+
+Filters that need the timeline (status, errors, events, robots, pilots, merchant, findings) are applied to
+the exact timelines; with any of them every active delivery of the range is built (in batches), so the
+count of matches is exact. Without them only the shown deliveries are built.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Iterator, Optional, Sequence
+
+from .core.model import DELIVERY_LANE, Event, Timeline
+from .core.sessionize import (
+    DeliveryRequest, EventSource, Options, Plan, Request, SpansRequest, build_rows, dedupe, delivery_plan,
+    delivery_status, fold_id, linked_closures, select_in_spans,
+)
+from .errors import NotFound, UsageError
+from .render.data import error_parts
+from .timestamps import format_ts
+
+STATUSES = ("failed", "fulfilled", "canceled", "in_progress")
+ERROR_GROUPS = ("code", "event", "robot")
+BATCH = 200  # deliveries whose questions are asked together (memory stays bounded by a batch)
+LINK_HOPS = 4
+
+
+# -- many timelines at once ---------------------------------------------------------------------------------
+
+
+def timelines(source: EventSource, delivery_ids: Sequence[str], opts: Options = Options(),
+              batch: int = BATCH) -> Iterator[Timeline]:
+    """The timelines of ``delivery_ids`` (in that order; ids with nothing found are skipped), each built
+    by ``delivery_plan`` - the rules of ``coco timeline`` - with the questions of a batch asked together."""
+    for start in range(0, len(delivery_ids), batch):
+        chunk = list(dict.fromkeys(delivery_ids[start:start + batch]))
+        done = _drive(source, chunk, opts)
+        for d in chunk:
+            if d in done:
+                yield done[d]
+
+
+def _kind(request: Request) -> str:
+    return "delivery" if isinstance(request, DeliveryRequest) else request.column
+
+
+def _drive(source: EventSource, ids: list[str], opts: Options) -> dict[str, Timeline]:
+    plans: dict[str, Plan] = {}
+    pending: dict[str, Request] = {}
+    for d in ids:
+        plans[d] = delivery_plan(d, opts)
+        pending[d] = next(plans[d])
+    done: dict[str, Timeline] = {}
+    while pending:
+        # one kind of question at a time, in the order plans ask them: every plan waiting on robots is
+        # answered before any waiting on pilots, so a batch costs one question of each kind
+        kind = next(k for k in ("delivery", "robot_id", "pilot_id") if any(_kind(r) == k for r in pending.values()))
+        group = {d: r for d, r in pending.items() if _kind(r) == kind}
+        answers = _answer(source, kind, group)
+        for d in group:
+            try:
+                pending[d] = plans[d].send(answers[d])
+            except StopIteration as stop:
+                done[d] = stop.value
+                del pending[d]
+            except NotFound:
+                del pending[d]
+    return done
+
+
+def _answer(source: EventSource, kind: str, group: dict[str, Request]) -> dict[str, list[Event]]:
+    if kind == "delivery":
+        first = next(iter(group.values()))
+        assert isinstance(first, DeliveryRequest)
+        pool = source.deliveries_events(list(group), first.since, first.until)
+        return linked_closures(group, pool)
+    spans = [s for r in group.values() for s in r.spans]  # type: ignore[union-attr]
+    assign = [s for r in group.values() for s in r.assignment_spans]  # type: ignore[union-attr]
+    pool = source.events_in_spans(kind, spans, assignment_spans=assign)
+    by_id: dict[str, list[Event]] = {}
+    for e in pool:
+        by_id.setdefault(getattr(e, kind), []).append(e)
+    out = {}
+    for d, r in group.items():
+        assert isinstance(r, SpansRequest)
+        ids = dict.fromkeys(i for i, _, _ in (*r.spans, *r.assignment_spans))
+        mine = [e for i in ids for e in by_id.get(i, ())]
+        out[d] = select_in_spans(mine, kind, r.spans, assignment_spans=r.assignment_spans)
+    return out
+
+
+def statuses(source: EventSource, delivery_ids: Sequence[str]) -> dict[str, str]:
+    """Each delivery's status (spec section 6) from one question: the status depends only on the
+    delivery lane, its direct and linked events, which are read for all of them at once."""
+    ids = list(dict.fromkeys(delivery_ids))
+    if not ids:
+        return {}
+    closures = linked_closures(ids, source.deliveries_events(ids, None, None))
+    out = {}
+    for d in ids:
+        events, _ = dedupe(e for e in closures.get(d, ()) if e.ts is not None)
+        if any(e.delivery_id == d for e in events):
+            rows, _ = build_rows({e.text: (e, DELIVERY_LANE) for e in events}, Options().gap_us)
+            out[d] = delivery_status(rows)
+    return out
+
+
+# -- coco deliveries ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    """``coco deliveries`` filters; every one is judged on the delivery's exact timeline."""
+
+    statuses: tuple[str, ...] = ()
+    error: Optional[str] = None
+    event: Optional[str] = None
+    robot: Optional[str] = None
+    pilot: Optional[str] = None
+    merchant: Optional[str] = None
+    slow: bool = False
+
+    def __post_init__(self) -> None:
+        for s in self.statuses:
+            if s not in STATUSES:
+                raise UsageError(f"--status must be one of {', '.join(STATUSES)}, not {s!r}")
+
+    @property
+    def any(self) -> bool:
+        return bool(self.statuses or self.error or self.event or self.robot or self.pilot or self.merchant
+                    or self.slow)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"status": list(self.statuses), "error": self.error, "event": self.event, "robot": self.robot,
+                "pilot": self.pilot, "merchant": self.merchant, "slow": self.slow}
+
+    def match(self, t: Timeline) -> bool:
+        if self.statuses and t.status not in self.statuses:
+            return False
+        if self.robot is not None and self.robot not in t.robots:
+            return False
+        if self.pilot is not None and self.pilot not in t.pilots:
+            return False
+        if self.error is not None and self.error not in error_codes(t):
+            return False
+        if self.event is not None and not any(r.event.name == self.event for r in t.rows):
+            return False
+        if self.merchant is not None and not any(
+                r.lane == DELIVERY_LANE and r.event.record.get("merchant_id") == self.merchant for r in t.rows):
+            return False
+        if self.slow and not any(getattr(f, "kind", None) == "slow_step" for f in findings_of(t)):
+            return False
+        return True
+
+
+def findings_of(t: Timeline) -> list[Any]:
+    """The timeline's findings (spec/findings.md), or none where this build computes none."""
+    return list(getattr(t, "findings", None) or [])
+
+
+def has_findings() -> bool:
+    """Whether timelines carry findings in this build (``Timeline.findings``)."""
+    return "findings" in getattr(Timeline, "__dataclass_fields__", {})
+
+
+def error_codes(t: Timeline) -> list[str]:
+    """The codes of the timeline's error rows, in row order (rows without a code left out)."""
+    codes = []
+    for r in t.rows:
+        if r.severity == "error":
+            code, _ = error_parts(r.event.record.get("error"))
+            if code:
+                codes.append(code)
+    return codes
+
+
+@dataclass(frozen=True)
+class DeliveryRow:
+    """One line of ``coco deliveries``: the summary of the delivery's timeline."""
+
+    delivery_id: str
+    status: str
+    start: Optional[int]
+    end: Optional[int]
+    robots: tuple[str, ...]
+    pilots: tuple[str, ...]
+    events: int
+    errors: int
+    warnings: int
+    gaps: int
+    first_error_code: Optional[str]
+    findings: Optional[dict[str, int]]  # by severity; None when this build computes no findings
+
+    @classmethod
+    def from_timeline(cls, t: Timeline) -> DeliveryRow:
+        s = t.summary
+        codes = error_codes(t)
+        found = s.get("findings") if has_findings() else None
+        return cls(t.id, str(t.status), t.start, t.end, tuple(s["robots"]), tuple(s["pilots"]), s["events"],
+                   s["errors"], s["warnings"], s["gaps"], codes[0] if codes else None,
+                   dict(found) if isinstance(found, dict) else None)
+
+    @property
+    def duration_s(self) -> Optional[float]:
+        return None if self.start is None or self.end is None else (self.end - self.start) / 1e6
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {
+            "delivery_id": self.delivery_id, "status": self.status, "start": format_ts(self.start),
+            "end": format_ts(self.end), "duration_s": self.duration_s, "robots": list(self.robots),
+            "pilots": list(self.pilots), "events": self.events, "errors": self.errors, "warnings": self.warnings,
+            "gaps": self.gaps, "first_error_code": self.first_error_code,
+        }
+        if self.findings is not None:
+            out["findings"] = self.findings
+        return out
+
+
+@dataclass
+class Listing:
+    """The result of ``coco deliveries``: the rows shown, and how many matched in all."""
+
+    since: int
+    until: int
+    filters: Filters
+    limit: int
+    rows: list[DeliveryRow] = field(default_factory=list)
+    matched: int = 0
+    active: int = 0  # deliveries active in the range, before filters
+
+    @property
+    def more(self) -> int:
+        return self.matched - len(self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": "coco.deliveries/1",
+            "range": {"since": format_ts(self.since), "until": format_ts(self.until)},
+            "filters": self.filters.to_dict(),
+            "limit": self.limit,
+            "matched": self.matched,
+            "more": self.more,
+            "deliveries": [r.to_dict() for r in self.rows],
+        }
+
+
+def list_deliveries(source: EventSource, since: int, until: int, filters: Filters = Filters(), limit: int = 50,
+                    opts: Options = Options(), batch: int = BATCH) -> Listing:
+    """The deliveries with a direct event in ``[since, until]``, newest first, that pass ``filters``; at most
+    ``limit`` rows (0: all). Each row is the summary of the delivery's whole timeline (``opts``: the same
+    options ``coco timeline`` takes, no range by default), so it equals ``coco timeline <id>``."""
+    if limit < 0:
+        raise UsageError("--limit must be 0 (all) or more")
+    active = source.active_deliveries(since, until)
+    # newest first by the delivery's earliest own event; the shown page is then ordered by timeline start
+    order = [d for d, _ in sorted(active, key=lambda p: (p[1], p[0]), reverse=True)]
+    listing = Listing(since, until, filters, limit, active=len(order))
+    if not filters.any:
+        shown = order if limit == 0 else order[:limit]
+        listing.rows = [DeliveryRow.from_timeline(t) for t in timelines(source, shown, opts, batch)]
+        listing.matched = len(order) - (len(shown) - len(listing.rows))
+    else:
+        for t in timelines(source, order, opts, batch):
+            if filters.match(t):
+                listing.matched += 1
+                if limit == 0 or len(listing.rows) < limit:
+                    listing.rows.append(DeliveryRow.from_timeline(t))
+    listing.rows.sort(key=lambda r: (r.start if r.start is not None else -1, r.delivery_id), reverse=True)
+    return listing
+
+
+# -- coco errors -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ErrorGroup:
+    """Error events of one code (or event name, or robot) in a range."""
+
+    key: Optional[str]
+    count: int = 0
+    codes: Counter = field(default_factory=Counter)
+    names: Counter = field(default_factory=Counter)
+    deliveries: set = field(default_factory=set)
+    robots: set = field(default_factory=set)
+    first: Optional[int] = None
+    last: Optional[int] = None
+    example: Optional[str] = None
+    example_ts: Optional[int] = None
+
+    def add(self, e: Event, code: Optional[str]) -> None:
+        assert e.ts is not None
+        self.count += 1
+        self.codes[code] += 1
+        self.names[e.name] += 1
+        if e.delivery_id:
+            self.deliveries.add(e.delivery_id)
+            if self.example_ts is None or e.ts >= self.example_ts:
+                self.example, self.example_ts = e.delivery_id, e.ts
+        if e.robot_id:
+            self.robots.add(e.robot_id)
+        self.first = e.ts if self.first is None else min(self.first, e.ts)
+        self.last = e.ts if self.last is None else max(self.last, e.ts)
+
+    def to_dict(self, by: str) -> dict[str, Any]:
+        out: dict[str, Any] = {by: self.key}
+        if by != "code":
+            out["codes"] = _by_count(self.codes)
+        if by != "event":
+            out["events"] = _by_count(self.names)
+        out.update({
+            "count": self.count, "deliveries": len(self.deliveries), "robots": len(self.robots),
+            "first_seen": format_ts(self.first), "last_seen": format_ts(self.last),
+            "example_delivery": self.example,
+        })
+        return out
+
+
+def _by_count(counter: Counter) -> list[Any]:
+    return [k for k, _ in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))]
+
+
+@dataclass
+class ErrorReport:
+    since: int
+    until: int
+    by: str
+    groups: list[ErrorGroup]
+
+    @property
+    def events(self) -> int:
+        return sum(g.count for g in self.groups)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return [g.to_dict(self.by) for g in self.groups]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"schema": "coco.errors/1", "range": {"since": format_ts(self.since), "until": format_ts(self.until)},
+                "by": self.by, "events": self.events, "groups": self.rows()}
+
+
+def error_report(source: EventSource, since: int, until: int, by: str = "code") -> ErrorReport:
+    """The error events (spec section 4) in ``[since, until]``, grouped by code, event name or robot;
+    most frequent first. One question to the source."""
+    if by not in ERROR_GROUPS:
+        raise UsageError(f"--by must be one of {', '.join(ERROR_GROUPS)}, not {by!r}")
+    groups: dict[Optional[str], ErrorGroup] = {}
+    seen: set[str] = set()
+    for e in source.error_events(since, until):
+        if e.ts is None or not since <= e.ts <= until or e.severity != "error" or e.text in seen:
+            continue
+        seen.add(e.text)  # rule 7: a record stored twice is one event
+        code = error_parts(e.record.get("error"))[0] or None
+        key = {"code": code, "event": e.name, "robot": e.robot_id}[by]
+        groups.setdefault(key, ErrorGroup(key)).add(e, code)
+    ordered = sorted(groups.values(), key=lambda g: (-g.count, g.key is None, g.key or ""))
+    return ErrorReport(since, until, by, ordered)
+
+
+# -- every id finds its timeline --------------------------------------------------------------------------
+
+
+def linked_deliveries(source: EventSource, ident: str, since: Optional[int] = None,
+                      until: Optional[int] = None) -> list[str]:
+    """The deliveries whose timelines link ``ident`` as a demand or offer id (spec rule 2 in reverse):
+    those with an event carrying it, or carrying an id reached from it through events without a
+    delivery id (offer -> demand -> delivery)."""
+    demands: set[str] = set()
+    offers: set[str] = set()
+    new_d, new_o = {ident}, {ident}
+    found: set[str] = set()
+    for _ in range(LINK_HOPS):
+        if not new_d and not new_o:
+            break
+        demands |= new_d
+        offers |= new_o
+        events = source.linked_events(sorted(new_d), sorted(new_o), since, until)
+        new_d, new_o = set(), set()
+        for e in events:
+            if not ((e.demand_id in demands) or (e.offer_id in offers)):
+                continue
+            if e.delivery_id is not None:
+                found.add(e.delivery_id)
+                continue
+            if e.demand_id and e.demand_id not in demands:
+                new_d.add(e.demand_id)
+            if e.offer_id and e.offer_id not in offers:
+                new_o.add(e.offer_id)
+    return sorted(found)
+
+
+def suggestions(source: EventSource, ident: str, since: Optional[int] = None) -> list[str]:
+    """Known ids close to ``ident``: equal but for case, dashes, underscores and blanks."""
+    key = fold_id(ident)
+    if not key:
+        return []
+    return sorted({i for _, i in source.similar_ids(key, since) if i != ident})
+
+
+def did_you_mean(ids: Iterable[str]) -> str:
+    ids = list(ids)
+    if not ids:
+        return ""
+    return "did you mean " + " or ".join(ids[:5]) + "?"

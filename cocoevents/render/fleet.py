@@ -1,0 +1,210 @@
+"""Rendering the fleet views (``coco deliveries``, ``coco errors``): a registry of formats as for timelines.
+
+``write_listing(listing, fmt, out, options)`` and ``write_errors(report, fmt, out, options)``: ``table`` (the
+human view: a header, one line per row, a footer saying what was left out), ``csv`` (a header row; fields
+from data neutralised against formulas unless ``csv_raw``), ``json`` (one document) and ``jsonl`` (one row a
+line). Every string from data reaching the table goes through ``textsafe.for_terminal``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timezone
+from typing import Any, Callable, Optional, TextIO
+
+from ..fleet import ErrorReport, Listing
+from ..textsafe import for_terminal
+from . import RenderOptions
+from .data import _dumps, csv_line, neutralise, number
+from .table import STATUS_STYLE, _local, _Out, duration_text, plural, resolve_tz
+
+LISTING_CSV = ("delivery_id", "status", "start", "end", "duration_s", "robots", "pilots", "events", "errors",
+               "warnings", "gaps", "first_error_code")
+FINDING_COLUMNS = ("findings_error", "findings_warning", "findings_info")
+
+
+def _when(us: Optional[int], tz: Any) -> str:
+    return "" if us is None else _local(us, tz).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _tz_name(tz: Any) -> str:
+    return "UTC" if tz is timezone.utc else str(getattr(tz, "key", None) or tz)
+
+
+def _columns(w: _Out, header: list[str], rows: list[list[tuple[str, str]]], right: set[int]) -> None:
+    """Aligned columns: the header dim, then each row's cells with their styles."""
+    widths = [max([len(h)] + [len(r[i][0]) for r in rows]) for i, h in enumerate(header)]
+
+    def cell(i: int, text: str) -> str:
+        return text.rjust(widths[i]) if i in right else text.ljust(widths[i])
+
+    w.line(*[(cell(i, h) + "  ", "dim") for i, h in enumerate(header)])
+    for r in rows:
+        w.line(*[(cell(i, text) + "  ", style) for i, (text, style) in enumerate(r)])
+
+
+# -- coco deliveries ------------------------------------------------------------------------------------------
+
+
+def _findings_text(found: Optional[dict[str, int]]) -> str:
+    if found is None:
+        return ""
+    parts = [f"{found.get(k, 0)}{k[0].upper()}" for k in ("error", "warning", "info") if found.get(k)]
+    return " ".join(parts) or "0"
+
+
+def _listing_table(listing: Listing, out: TextIO, o: RenderOptions) -> None:
+    tz = resolve_tz(o.tz)
+    w = _Out(out, o.color, o.width)
+    filters = [f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in listing.filters.to_dict().items()
+               if v not in (None, False, [])]
+    w.line((f"Deliveries active {_when(listing.since, tz)} → {_when(listing.until, tz)} {_tz_name(tz)}", "bold"),
+           (("  " + for_terminal(" ".join(filters))) if filters else "", "dim"))
+    with_findings = any(r.findings is not None for r in listing.rows)
+    header = ["START", "DELIVERY", "STATUS", "DURATION", "ROBOTS", "PILOTS", "EVENTS", "ERRORS", "FIRST ERROR"]
+    if with_findings:
+        header.append("FINDINGS")
+    rows = []
+    for r in listing.rows:
+        cells = [
+            (_when(r.start, tz), "dim"),
+            (for_terminal(r.delivery_id), "bold"),
+            (r.status.upper().replace("_", " "), STATUS_STYLE.get(r.status, "")),
+            (duration_text(r.duration_s) if r.duration_s is not None else "", ""),
+            (for_terminal(" → ".join(r.robots)), ""),
+            (for_terminal(", ".join(r.pilots)), ""),
+            (str(r.events), ""),
+            (str(r.errors), "bold red" if r.errors else ""),
+            (for_terminal(r.first_error_code or ""), "red"),
+        ]
+        if with_findings:
+            cells.append((_findings_text(r.findings), "yellow" if r.findings and (
+                r.findings.get("error") or r.findings.get("warning")) else ""))
+        rows.append(cells)
+    w.line()
+    _columns(w, header, rows, right={6, 7})
+    w.line()
+    n = len(listing.rows)
+    shown = f"{n:,} {'delivery' if n == 1 else 'deliveries'} shown"
+    if listing.more:
+        w.line((f"{shown}; {listing.more:,} more match (--limit N, or --limit 0 for all)", "yellow"))
+    else:
+        w.line((f"{shown}", "dim"))
+
+
+def _listing_csv(listing: Listing, out: TextIO, o: RenderOptions) -> None:
+    with_findings = any(r.findings is not None for r in listing.rows)
+    out.write(csv_line(LISTING_CSV + (FINDING_COLUMNS if with_findings else ())))
+    for r in listing.rows:
+        data = [r.delivery_id, r.status]
+        ids = [" ".join(r.robots), " ".join(r.pilots), r.first_error_code or ""]
+        if not o.csv_raw:
+            data = [neutralise(x) for x in data]
+            ids = [neutralise(x) for x in ids]
+        fields = [*data, _iso(r.start), _iso(r.end), number(r.duration_s), ids[0], ids[1], str(r.events),
+                  str(r.errors), str(r.warnings), str(r.gaps), ids[2]]
+        if with_findings:
+            fields += [str((r.findings or {}).get(k, 0)) for k in ("error", "warning", "info")]
+        out.write(csv_line(fields))
+
+
+def _iso(us: Optional[int]) -> str:
+    from ..timestamps import format_ts
+
+    return format_ts(us) or ""
+
+
+def _listing_json(listing: Listing, out: TextIO, o: RenderOptions) -> None:
+    out.write(_dumps(listing.to_dict(), indent=2) + "\n")
+
+
+def _listing_jsonl(listing: Listing, out: TextIO, o: RenderOptions) -> None:
+    for r in listing.rows:
+        out.write(_dumps(r.to_dict(), separators=(",", ":")) + "\n")
+
+
+LISTING_FORMATS: dict[str, Callable[[Listing, TextIO, RenderOptions], None]] = {
+    "table": _listing_table, "csv": _listing_csv, "json": _listing_json, "jsonl": _listing_jsonl,
+}
+
+
+def write_listing(listing: Listing, fmt: str, out: TextIO, options: RenderOptions = RenderOptions()) -> None:
+    LISTING_FORMATS[fmt](listing, out, options)
+
+
+# -- coco errors ---------------------------------------------------------------------------------------------
+
+ERROR_CSV_TAIL = ("count", "deliveries", "robots", "first_seen", "last_seen", "example_delivery")
+
+
+def _error_columns(by: str) -> tuple[str, ...]:
+    middle = {"code": ("events",), "event": ("codes",), "robot": ("codes", "events")}[by]
+    return (by, *middle, *ERROR_CSV_TAIL)
+
+
+def _listed(values: list[Any]) -> str:
+    return ", ".join("-" if v is None else str(v) for v in values)
+
+
+def _errors_table(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
+    tz = resolve_tz(o.tz)
+    w = _Out(out, o.color, o.width)
+    w.line((f"Errors {_when(report.since, tz)} → {_when(report.until, tz)} {_tz_name(tz)}", "bold"),
+           (f"  {plural(report.events, 'error event')} · by {report.by}", "dim"))
+    w.line()
+    columns = _error_columns(report.by)
+    header = [c.upper().replace("_", " ") for c in columns]
+    rows = []
+    for g in report.rows():
+        cells = []
+        for c in columns:
+            v = g[c]
+            if c in ("first_seen", "last_seen"):
+                text = _when(_us(v), tz)
+            elif isinstance(v, list):
+                text = _listed(v)
+            else:
+                text = "-" if v is None else str(v)
+            style = "bold red" if c == columns[0] else ("bold" if c == "count" else "")
+            cells.append((for_terminal(text), style))
+        rows.append(cells)
+    _columns(w, header, rows, right={columns.index(c) for c in ("count", "deliveries", "robots")})
+
+
+def _us(text: Optional[str]) -> Optional[int]:
+    from ..timestamps import parse_timestamp
+
+    return parse_timestamp(text) if text else None
+
+
+def _errors_csv(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
+    columns = _error_columns(report.by)
+    out.write(csv_line(columns))
+    for g in report.rows():
+        fields = []
+        for c in columns:
+            v = g[c]
+            text = " ".join(str(x) for x in v if x is not None) if isinstance(v, list) else (
+                "" if v is None else str(v))
+            if c not in ("count", "deliveries", "robots", "first_seen", "last_seen") and not o.csv_raw:
+                text = neutralise(text)
+            fields.append(text)
+        out.write(csv_line(fields))
+
+
+def _errors_json(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
+    out.write(_dumps(report.to_dict(), indent=2) + "\n")
+
+
+def _errors_jsonl(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
+    for g in report.rows():
+        out.write(json.dumps(g, ensure_ascii=False, separators=(",", ":")) + "\n")
+
+
+ERROR_FORMATS: dict[str, Callable[[ErrorReport, TextIO, RenderOptions], None]] = {
+    "table": _errors_table, "csv": _errors_csv, "json": _errors_json, "jsonl": _errors_jsonl,
+}
+
+
+def write_errors(report: ErrorReport, fmt: str, out: TextIO, options: RenderOptions = RenderOptions()) -> None:
+    ERROR_FORMATS[fmt](report, out, options)
