@@ -13,8 +13,6 @@ import typer
 from . import app, err
 from .common import ProfileOption, StoreOption, open_source, use_color
 
-FORMAT_NAMES = ("table", "csv", "json", "jsonl")
-
 
 @app.command()
 def timeline(
@@ -23,7 +21,10 @@ def timeline(
     since: Optional[str] = typer.Option(
         None, "--since", help="Start (ISO 8601, or 2h / 3d ago). Robots and pilots: default 24h before --until."),
     until: Optional[str] = typer.Option(None, "--until", help="End (ISO 8601, or 2h / 3d ago). Default: now."),
-    fmt: str = typer.Option("table", "--format", "-f", help="table, csv, json or jsonl."),
+    fmt: Optional[str] = typer.Option(
+        None, "--format", "-f",
+        help="table, csv, json, jsonl, html or markdown. Default: from the -o suffix (.csv .json .jsonl .html .md), "
+             "else table."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to FILE instead of stdout."),
     gap: str = typer.Option("5m", "--gap", help="Silence longer than this is a gap."),
     pad: str = typer.Option("0s", "--pad", help="Widen each robot segment's start by this much."),
@@ -31,7 +32,9 @@ def timeline(
         "12h", "--assignment-lookback", help="How far back to look for pilot assignments."),
     tz: str = typer.Option("UTC", "--tz", help="Table times in UTC, local, or an IANA zone."),
     no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
-    max_rows: int = typer.Option(2000, "--max-rows", help="Table rows shown at most (0: all)."),
+    max_rows: Optional[int] = typer.Option(
+        None, "--max-rows", help="Rows shown at most by table (default 2000) and markdown (default 100; errors are "
+                                 "always shown); 0: all."),
     check: bool = typer.Option(False, "--check", help="Exit 1 when the timeline has error rows or gaps."),
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
@@ -39,13 +42,17 @@ def timeline(
     """Rebuild what happened to a delivery, robot or pilot."""
     from ..api import build, parse_options
     from ..errors import UsageError
-    from ..render import FORMATS, RenderOptions, write
+    from ..render import DEFAULT_MAX_ROWS, FORMATS, SUFFIX_FORMATS, RenderOptions, write
 
+    if fmt is None:
+        fmt = SUFFIX_FORMATS.get(output.suffix.lower(), "table") if output is not None else "table"
     if fmt not in FORMATS:
-        raise UsageError(f"--format must be one of {', '.join(FORMAT_NAMES)}, not {fmt!r}")
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+    if max_rows is None:
+        max_rows = DEFAULT_MAX_ROWS.get(fmt, 2000)
     if max_rows < 0:
         raise UsageError("--max-rows must be 0 (all) or more")
-    if fmt == "table":
+    if fmt in ("table", "html", "markdown"):
         from ..render.table import resolve_tz
 
         resolve_tz(tz)  # a bad zone is a usage error before any work
