@@ -175,3 +175,32 @@ class Browser:
                 os.close(fd)
             except OSError:
                 pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m tests.browser PAGE.html OUT.png [WIDTH HEIGHT [dark]]``: a screenshot of the top of a page
+    (how docs/D12345.png is made)."""
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    exe = find_chromium()
+    if exe is None or len(args) < 2:
+        print("usage: python -m tests.browser PAGE.html OUT.png [WIDTH HEIGHT [dark]] (needs chromium)", file=sys.stderr)
+        return 2
+    import tempfile
+
+    width, height = (int(args[2]), int(args[3])) if len(args) >= 4 else (1100, 560)
+    with tempfile.TemporaryDirectory() as profile:
+        b = Browser(exe, Path(profile), width=width, height=height)
+        try:
+            b.open(Path(args[0]))
+            if len(args) > 4 and args[4] == "dark":
+                b.page("Emulation.setEmulatedMedia", features=[{"name": "prefers-color-scheme", "value": "dark"}])
+            b.screenshot(Path(args[1]), full_page=False)
+        finally:
+            b.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

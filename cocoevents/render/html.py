@@ -48,8 +48,8 @@ LABEL_W = 150
 RIGHT = 16
 AXIS_H = 24
 NOTE_H = 18
-LANE_H = 36
-LABEL_Y = 10  # baseline of the error labels inside a lane, above the marks
+LANE_H = 38
+LABEL_Y = 9.5  # baseline of the error labels inside a lane, above the marks
 MARK_R = 4.5
 CHAR_W = 7.2  # a generous width of an 11px sans-serif character (measured in Chromium: at most 7.0-7.3)
 MAX_TIP_LINES = 8
@@ -151,6 +151,11 @@ def h(value: Any) -> str:
 
 def _n(x: float) -> str:
     return f"{x:.1f}".rstrip("0").rstrip(".")
+
+
+def _cell(text: str) -> str:
+    """A table cell that keeps a short value on one line (``robot:R-12``) and lets a long one wrap anywhere."""
+    return f'<td class="{"nw" if len(text) <= 24 else "x"}">{h(text)}</td>'
 
 
 # -- the layout -----------------------------------------------------------------------------------------
@@ -551,8 +556,8 @@ class _Page:
             rest = describe(payload, with_error=False)
             details = (f"<b>{h(err)}</b>" if err else "") + ("  " if err and rest else "") + h(rest)
             out.append(f'<tr id="e{i}" class="{sev}"><td class="o">{i + 1}</td><td class="t">{h(self.when(t))}</td>'
-                       f'<td class="o">{h(self.offset(t))}</td><td class="nw">{h(ev.get("lane"))}</td>'
-                       f'<td class="n">{h(ev.get("event"))}</td><td class="nw">{h(" ".join(event_ids(ev, self.subject)))}</td>'
+                       f'<td class="o">{h(self.offset(t))}</td>{_cell(str(ev.get("lane")))}'
+                       f'<td class="n x">{h(ev.get("event"))}</td>{_cell(" ".join(event_ids(ev, self.subject)))}'
                        f'<td class="x">{details}</td></tr>')
         out.append("</tbody></table>")
         return out
