@@ -102,6 +102,7 @@ def test_hostile_text_is_escaped_in_text_and_attributes_and_never_reaches_a_scri
     # control and bidi characters are shown as escapes, never written raw
     assert "\\x00\\x1b[31m\\u202e" in text
     assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\u202e]", page)
+    assert HOSTILE_MESSAGE not in page
 
 
 def test_findings_are_listed_when_the_document_has_them(demo_store):

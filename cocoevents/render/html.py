@@ -12,7 +12,7 @@ Guarantees:
   below lists every event with the same facts, and a mark links to its row.
 - **Dense timelines stay readable.** Marks closer than their own width in one lane merge into one cluster mark
   with its count (coloured by its worst severity); labels on the picture are placed only where they do not
-  overlap one another. A 500-event timeline is about 250 KB.
+  overlap one another. A 500-event timeline is about 200 KB.
 - Rendered from the timeline's JSON document (``Timeline.to_dict()``), the stable contract; ``findings`` are
   shown when the document has them.
 """

@@ -172,5 +172,6 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
         w("\n")
     unplaced = doc.get("unplaced") or []
     if unplaced:
-        w(f"*{plural(len(unplaced), 'event')} without a usable timestamp are not in the table "
+        w(f"*{plural(len(unplaced), 'event')} without a usable timestamp {'is' if len(unplaced) == 1 else 'are'} "
+          "not in the table "
           "(`-f json` lists them under `unplaced`).*\n")
