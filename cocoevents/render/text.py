@@ -9,31 +9,16 @@ format's own escaping (HTML, Markdown) comes on top of it.
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from ..textsafe import visible  # noqa: F401 - the html and markdown views' escaping
 from ..timestamps import parse_timestamp
+from .data import DETAIL_SKIPS
 
-# Fields of the shipper and the ids: not repeated in an event's details.
-SHIPPER_FIELDS = frozenset({"message", "kubernetes", "file", "source_type", "stream", "host", "level", "timestamp",
-                            "timestamp_end", "event", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id",
-                            "error"})
+# Fields of the shipper and the ids: not repeated in an event's details (the table's rule).
+SHIPPER_FIELDS = DETAIL_SKIPS
 ID_FIELDS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
-
-# C0/C1 controls (tab and newline included: one event is one line), DEL, line/paragraph separators,
-# bidi embeddings, overrides and isolates, zero-width and BOM characters, and lone surrogates (which JSON
-# allows and UTF-8 cannot encode).
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff\ud800-\udfff]")
-
-
-def visible(text: str) -> str:
-    """``text`` with every control or invisible formatting character shown as ``\\xNN``/``\\uNNNN``."""
-    def esc(m: re.Match[str]) -> str:
-        c = ord(m.group())
-        return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
-
-    return _INVISIBLE.sub(esc, text)
 
 
 def scalar(v: Any) -> str:
