@@ -26,7 +26,9 @@ def timeline(
     since: Optional[str] = typer.Option(
         None, "--since", metavar="TIME", help="Start (ISO 8601, or 2h / 3d ago). Robots and pilots: default 24h before --until."),
     until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help="End (ISO 8601, or 2h / 3d ago). Default: now."),
-    fmt: Format = typer.Option("table", "--format", "-f", help="Output format."),
+    fmt: Optional[Format] = typer.Option(
+        None, "--format", "-f", show_default=False,
+        help="Output format. Default: from the -o suffix (.csv .json .jsonl .html .md), else table."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
     gap: str = typer.Option("5m", "--gap", metavar="DURATION", help="Silence longer than this is a gap."),
     pad: str = typer.Option("0s", "--pad", metavar="DURATION", help="Widen each robot segment's start by this much."),
@@ -36,7 +38,9 @@ def timeline(
                            help="Time zone of the table, and of --since/--until times written without an offset "
                                 "(an IANA name like Europe/Berlin)."),
     no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
-    max_rows: int = typer.Option(2000, "--max-rows", metavar="N", help="Table rows shown at most (0: all)."),
+    max_rows: Optional[int] = typer.Option(
+        None, "--max-rows", metavar="N", help="Rows shown at most by table (default 2000) and markdown (default 100; "
+                                              "errors are always shown); 0: all."),
     check: bool = typer.Option(False, "--check", help="Exit 1 when the timeline has error rows or gaps."),
     csv_raw: bool = typer.Option(False, "--csv-raw",
                                  help="CSV fields exactly as in the data: no ' before a leading = + - @ (for scripts)."),
@@ -46,9 +50,14 @@ def timeline(
     """Rebuild what happened to a delivery, robot or pilot."""
     from ..api import build, parse_options
     from ..errors import UsageError
-    from ..render import RenderOptions, write
+    from ..render import DEFAULT_MAX_ROWS, SUFFIX_FORMATS, RenderOptions, write
 
-    fmt = fmt.value
+    if fmt is not None:
+        fmt = fmt.value
+    else:
+        fmt = SUFFIX_FORMATS.get(output.suffix.lower(), "table") if output is not None else "table"
+    if max_rows is None:
+        max_rows = DEFAULT_MAX_ROWS.get(fmt, 2000)
     if max_rows < 0:
         raise UsageError("--max-rows must be 0 (all) or more")
     opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz)

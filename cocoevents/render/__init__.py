@@ -2,8 +2,9 @@
 
 Guarantees: renderers write data only to ``out`` (stdout or the ``-o`` file);
 non-table formats never contain colour codes; the table escapes control characters in data and the CSV
-neutralises formula prefixes (unless ``csv_raw``); ``csv``, ``json`` and ``jsonl``
-are always complete (only the table view may be truncated, and it says so).
+neutralises formula prefixes (unless ``csv_raw``); ``csv``, ``json``, ``jsonl`` and ``html`` are always
+complete (the table and markdown views may be truncated, and say so). ``html`` and ``markdown`` render the
+JSON document (``Timeline.to_dict()``), not the core's internals.
 """
 
 from __future__ import annotations
@@ -51,7 +52,25 @@ def _jsonl(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     write_jsonl(t, out)
 
 
-FORMATS: dict[str, Writer] = {"table": _table, "csv": _csv, "json": _json, "jsonl": _jsonl}
+def _html(t: Timeline, out: TextIO, o: RenderOptions) -> None:
+    from .html import write_html
+
+    write_html(t.to_dict(), out, o)
+
+
+def _markdown(t: Timeline, out: TextIO, o: RenderOptions) -> None:
+    from .markdown import write_markdown
+
+    write_markdown(t.to_dict(), out, o)
+
+
+FORMATS: dict[str, Writer] = {"table": _table, "csv": _csv, "json": _json, "jsonl": _jsonl, "html": _html,
+                              "markdown": _markdown}
+# ``-o FILE`` without ``-f``: the format its suffix names (anything else: the table).
+SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
+                  ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
+# Rows shown at most when ``--max-rows`` is not given (a Markdown summary is pasted into a ticket).
+DEFAULT_MAX_ROWS = {"table": 2000, "markdown": 100}
 
 
 def write(timeline: Timeline, fmt: str, out: TextIO, options: RenderOptions = RenderOptions()) -> None:

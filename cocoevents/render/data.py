@@ -19,6 +19,8 @@ SHIPPER_FIELDS = frozenset({"message", "kubernetes", "file", "source_type", "str
 # Fields that have their own CSV column, or are the shipper's, and so are left out of ``details``.
 _OWN_COLUMNS = frozenset({"event", "timestamp", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id",
                           "error"}) | SHIPPER_FIELDS
+# What a one-line description (table, html, markdown) leaves out: the CSV's own columns, the level, the end time.
+DETAIL_SKIPS = _OWN_COLUMNS | {"level", "timestamp_end"}
 
 
 def _finite(obj: Any) -> Any:

@@ -24,8 +24,7 @@ from ..errors import UsageError
 from ..textsafe import for_terminal
 from ..timestamps import resolve_tz as _zone
 from . import RenderOptions
-from .data import SHIPPER_FIELDS as _SHIPPER
-from .data import error_parts
+from .text import describe
 
 MAX_WINDOWS = 12
 MAX_DELIVERIES = 16
@@ -33,10 +32,6 @@ LANE_COLORS = ("cyan", "magenta", "blue", "green", "bright_cyan", "bright_magent
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": ""}
 STATUS_STYLE = {"failed": "bold white on red", "fulfilled": "bold green", "canceled": "bold yellow",
                 "in_progress": "bold cyan"}
-# Fields the detail column leaves out: the shipper's, and those shown in columns of their own.
-SHIPPER_FIELDS = _SHIPPER | frozenset({"level", "timestamp", "timestamp_end", "event", "delivery_id", "robot_id",
-                                       "pilot_id", "demand_id", "offer_id", "error"})
-
 
 def resolve_tz(name: str) -> tzinfo:
     try:
@@ -77,29 +72,9 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _scalar(v: Any) -> str:
-    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False, default=str)
-
-
 def detail(row: Row) -> str:
-    """A compact description: error, state change, reason, then other payload fields."""
-    rec = row.event.record
-    parts: list[str] = []
-    code, message = error_parts(rec.get("error"))
-    if code or message:
-        parts.append(f"{code}: {message}" if code and message else code or message)
-    if "from_state" in rec or "to_state" in rec:
-        parts.append(f"{_scalar(rec.get('from_state', '?'))} → {_scalar(rec.get('to_state', '?'))}")
-    for key in ("reason", "rejection_reason"):
-        if key in rec:
-            parts.append(f"{key}={_scalar(rec[key])}")
-    for key, value in rec.items():
-        if key in SHIPPER_FIELDS or key in ("from_state", "to_state", "reason", "rejection_reason"):
-            continue
-        if isinstance(value, (dict, list)):
-            continue
-        parts.append(f"{key}={_scalar(value)}")
-    return "  ".join(parts)
+    """A compact description: error, state change, reason, then other payload fields (``render.text``)."""
+    return describe(row.event.record)
 
 
 def key_ids(row: Row, t: Timeline) -> str:
