@@ -20,6 +20,13 @@ SUGGESTIONS = (
     ("D12345", "as JSON for a runbook script", " --format json"),
 )
 
+DAY = " --since 2026-11-25T00:00Z --until 2026-11-26T00:00Z"
+FLEET_SUGGESTIONS = (
+    (f"coco errors{DAY}", "what failed that day, by error code"),
+    (f"coco deliveries --status failed{DAY}", "the day's failed deliveries, newest first"),
+    (f"coco deliveries --error LID_STUCK{DAY}", "the deliveries with a stuck lid"),
+)
+
 
 def sample_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "demo"
@@ -50,3 +57,5 @@ def demo(
     err("\nTry next:")
     for ident, what, extra in SUGGESTIONS:
         err(f"  coco timeline {ident}{extra}{store_flag}    # {what}")
+    for command, what in FLEET_SUGGESTIONS:
+        err(f"  {command}{store_flag}    # {what}")

@@ -183,9 +183,16 @@ class LocalSource:
     def error_events(self, since: int, until: int) -> list[Event]:
         """Rows in the range that may be errors (spec section 4): by name, or a record that mentions
         ``"error"``, ``"fatal"`` or ``"critical"`` in any case (the field or a level); a superset."""
-        return self._rows(
-            "ts BETWEEN ? AND ? AND (event LIKE '%.failed' OR event = 'robot.grounded' OR record ILIKE '%\"error\"%' "
-            "OR record ILIKE '%\"fatal\"%' OR record ILIKE '%\"critical\"%')", [_ts(since), _ts(until)], set())
+        from ..store import errorcache
+
+        schema = errorcache.attach(self.con, self.path)
+        if schema is None:  # no cache (held by another process, or no cache folder): scan the store
+            return self._rows(f"ts BETWEEN ? AND ? AND {errorcache.PREDICATE}", [_ts(since), _ts(until)], set())
+        try:
+            found = errorcache.rows(self.con, schema, _ts(since), _ts(until))
+        finally:
+            errorcache.detach(self.con)
+        return [Event.from_record(json.loads(record), ts) for ts, record in found]
 
     def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
         q = " UNION ".join(

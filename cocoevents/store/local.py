@@ -352,14 +352,16 @@ def fetch_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]
         f"SELECT {ROW_COLUMNS}, regexp_matches(record, '{_LENIENT}') FROM events "
         "WHERE rowid IN (SELECT unnest($rowids::BIGINT[]))", {"rowids": rowids}
     ).fetchall()
-    out = []
-    for rowid, ts, record, hint in rows:
-        if hint:
-            record = archive.relax(record)
-        if len(record) > 1800 and record.count("[") + record.count("{") > 900:
-            record = _shallow(con, record)
-        out.append((rowid, ts, record))
-    return out
+    return [(rowid, ts, readable(con, record, hint)) for rowid, ts, record, hint in rows]
+
+
+def readable(con: duckdb.DuckDBPyConnection, record: str, lenient: bool) -> str:
+    """A stored record as text Python's ``json`` reads (see ``fetch_rows``)."""
+    if lenient:
+        record = archive.relax(record)
+    if len(record) > 1800 and record.count("[") + record.count("{") > 900:
+        record = _shallow(con, record)
+    return record
 
 
 TOO_DEEP = "<nested too deeply to read>"
