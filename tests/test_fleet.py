@@ -1,0 +1,442 @@
+"""``coco deliveries``, ``coco errors`` and ids that lead to timelines (issue 11), on the local store.
+
+The fixture is a generator fleet day plus the hand-built scenarios, loaded through ``coco load``'s loader.
+Expectations are computed independently: from the records themselves, or from ``coco timeline <id>``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from cocoevents import archive, fleet, generator
+from cocoevents.api import build, parse_options
+from cocoevents.core.memory import MemorySource
+from cocoevents.core.model import Event, canonical_json
+from cocoevents.core.sessionize import delivery_timeline
+from cocoevents.sources.local import LocalSource
+from cocoevents.store import errorcache
+from cocoevents.store import local as store
+from cocoevents.timestamps import format_ts, parse_time_option
+
+from .conftest import run_coco, write_lines
+
+DAY = ("--since", "2026-11-25T00:00:00Z", "--until", "2026-11-26T00:00:00Z")
+SINCE, UNTIL = parse_time_option(DAY[1]), parse_time_option(DAY[3])
+
+
+@pytest.fixture(scope="module")
+def day(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    root = tmp_path_factory.mktemp("fleet")
+    records = generator.fleet_day(generator.Fleet(deliveries=150, robots=12, pilots=4, seed=5)) + generator.scenarios()
+    records.sort(key=lambda r: json.dumps(r.get("timestamp")))
+    generator.write_archive(records, root / "archive", seed=5, per_file=500)
+    db = root / "store.duckdb"
+    store.load(db, [root / "archive"])
+    files, _ = archive.find_files([root / "archive"])
+    loaded = [rec for f in files for _, rec in archive.scan(f).records]
+    return {"store": db, "records": loaded, "events": [Event.from_record(r) for r in loaded]}
+
+
+def coco(day: dict[str, Any], *args: str):  # type: ignore[no-untyped-def]
+    return run_coco(*args, "--store", str(day["store"]))
+
+
+def direct_in_range(events: list[Event], since: int, until: int) -> set[str]:
+    return {e.delivery_id for e in events if e.delivery_id and e.ts is not None and since <= e.ts <= until}
+
+
+@pytest.fixture(scope="module")
+def listed(day: dict[str, Any]) -> list[dict[str, Any]]:
+    result = coco(day, "deliveries", *DAY, "--limit", "0", "-f", "json")
+    assert result.code == 0, result.err
+    return result.json()["deliveries"]
+
+
+@pytest.fixture(scope="module")
+def timelines(day: dict[str, Any], listed: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    out = {}
+    for row in listed:
+        result = coco(day, "timeline", row["delivery_id"], "-f", "json")
+        assert result.code == 0, result.err
+        out[row["delivery_id"]] = result.json()
+    return out
+
+
+# -- coco deliveries -----------------------------------------------------------------------------------------
+
+
+def test_every_delivery_active_in_the_range_is_listed_once(day, listed) -> None:
+    ids = [r["delivery_id"] for r in listed]
+    assert len(ids) == len(set(ids))
+    assert set(ids) == direct_in_range(day["events"], SINCE, UNTIL)
+    assert len(ids) > 130 and {"D12345", "D12346", "D12347"} <= set(ids)
+
+
+def test_every_row_says_what_coco_timeline_says_for_that_delivery(listed, timelines) -> None:
+    for row in listed:
+        t = timelines[row["delivery_id"]]
+        s = t["summary"]
+        for key in ("status", "robots", "pilots", "events", "errors", "warnings", "gaps", "start", "end",
+                    "duration_s"):
+            assert row[key] == s[key], (row["delivery_id"], key)
+        codes = [e["error"]["code"] for e in t["events"]
+                 if e["severity"] == "error" and isinstance(e["error"], dict) and e["error"].get("code")]
+        assert row["first_error_code"] == (codes[0] if codes else None)
+        if "findings" in s:
+            assert row["findings"] == s["findings"]
+    statuses = Counter(r["status"] for r in listed)
+    assert statuses["failed"] >= 3 and statuses["fulfilled"] > 100  # the day is not trivial
+
+
+def test_batched_timelines_equal_one_by_one_timelines_in_every_field(day) -> None:
+    source = LocalSource(day["store"])
+    try:
+        ids = sorted(direct_in_range(day["events"], SINCE, UNTIL))
+        batched = {t.id: t.to_dict() for t in fleet.timelines(source, ids, batch=37)}
+        assert list(batched) == ids
+        for d in ids:
+            assert batched[d] == delivery_timeline(source, d).to_dict(), d
+    finally:
+        source.close()
+
+
+def test_the_memory_source_lists_what_the_local_store_lists(day) -> None:
+    source = LocalSource(day["store"])
+    try:
+        local = fleet.list_deliveries(source, SINCE, UNTIL, limit=0).to_dict()
+    finally:
+        source.close()
+    memory = fleet.list_deliveries(MemorySource(day["records"]), SINCE, UNTIL, limit=0).to_dict()
+    assert memory == local
+
+
+def test_the_listing_is_newest_first_and_says_how_many_more_there_are(day, listed) -> None:
+    result = coco(day, "deliveries", *DAY, "--no-color")
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[-1] == f"50 deliveries shown; {len(listed) - 50:,} more match (--limit N, or --limit 0 for all)"
+    doc = coco(day, "deliveries", *DAY, "-f", "json").json()
+    assert doc["matched"] == len(listed) and doc["more"] == len(listed) - 50
+    starts = [r["start"] for r in doc["deliveries"]]
+    assert starts == sorted(starts, reverse=True)
+    assert doc["deliveries"] == listed[:50]
+    assert [r["start"] for r in listed] == sorted((r["start"] for r in listed), reverse=True)
+    few = coco(day, "deliveries", *DAY, "--limit", "3", "-f", "jsonl")
+    assert len(few.out.splitlines()) == 3
+    assert few.err == f"coco: 3 shown; {len(listed) - 3:,} more match (--limit N, or --limit 0 for all)\n"
+
+
+def test_a_delivery_is_in_the_range_when_any_of_its_direct_events_is(day) -> None:
+    # D12345's delivery.failed at 10:43:06; nothing else of it between 10:43:01 and 10:43:10
+    only = coco(day, "deliveries", "--since", "2026-11-25T10:43:01Z", "--until", "2026-11-25T10:43:10Z", "-f", "json")
+    got = {r["delivery_id"] for r in only.json()["deliveries"]}
+    since, until = parse_time_option("2026-11-25T10:43:01Z"), parse_time_option("2026-11-25T10:43:10Z")
+    assert got == direct_in_range(day["events"], since, until) and "D12345" in got
+    # its offer.received (09:58:00) is a linked event, not a direct one: it does not make D12345 active
+    offer = coco(day, "deliveries", "--since", "2026-11-25T09:57:59Z", "--until", "2026-11-25T09:58:05Z", "-f", "json")
+    assert offer.code == 3 or "D12345" not in {r["delivery_id"] for r in offer.json()["deliveries"]}
+
+
+FILTERS = [
+    (("--status", "failed"), lambda t: t["summary"]["status"] == "failed"),
+    (("--status", "failed", "--status", "canceled"), lambda t: t["summary"]["status"] in ("failed", "canceled")),
+    (("--status", "fulfilled"), lambda t: t["summary"]["status"] == "fulfilled"),
+    (("--error", "LID_STUCK"), lambda t: any(e["severity"] == "error" and isinstance(e["error"], dict)
+                                             and e["error"].get("code") == "LID_STUCK" for e in t["events"])),
+    (("--error", "MOTOR_OVERCURRENT"), lambda t: any(isinstance(e["error"], dict) and e["error"].get("code")
+                                                     == "MOTOR_OVERCURRENT" for e in t["events"])),
+    (("--event", "robot.grounded"), lambda t: any(e["event"] == "robot.grounded" for e in t["events"])),
+    (("--robot", "R-12"), lambda t: "R-12" in t["summary"]["robots"]),
+    (("--robot", "R-103"), lambda t: "R-103" in t["summary"]["robots"]),
+    (("--pilot", "P-5"), lambda t: "P-5" in t["summary"]["pilots"]),
+    (("--merchant", "M-123"), lambda t: any(e["lane"] == "delivery" and e["payload"].get("merchant_id") == "M-123"
+                                            for e in t["events"])),
+    (("--status", "failed", "--robot", "R-12"), lambda t: t["summary"]["status"] == "failed"
+                                                           and "R-12" in t["summary"]["robots"]),
+]
+
+
+@pytest.mark.parametrize(("args", "wanted"), FILTERS, ids=[" ".join(a) for a, _ in FILTERS])
+def test_filters_keep_exactly_the_deliveries_whose_timeline_matches(day, listed, timelines, args, wanted) -> None:
+    expected = [r for r in listed if wanted(timelines[r["delivery_id"]])]
+    assert expected, args  # every filter here matches something in the fleet day
+    result = coco(day, "deliveries", *DAY, *args, "--limit", "0", "-f", "json")
+    assert result.code == 0, result.err
+    assert result.json()["deliveries"] == expected
+    assert result.json()["matched"] == len(expected)
+
+
+def test_lid_stuck_finds_d12345_and_the_fleet_failures(day) -> None:
+    rows = coco(day, "deliveries", *DAY, "--error", "LID_STUCK", "-f", "json").json()["deliveries"]
+    assert "D12345" in [r["delivery_id"] for r in rows]
+    assert all(r["status"] == "failed" for r in rows)
+
+
+def test_nothing_matching_is_exit_3_with_one_line(day) -> None:
+    empty = coco(day, "deliveries", "--since", "2026-11-20T00:00Z", "--until", "2026-11-21T00:00Z")
+    assert (empty.code, empty.out) == (3, "")
+    assert empty.err == ("coco: error: no deliveries active between 2026-11-20T00:00:00.000Z and "
+                         "2026-11-21T00:00:00.000Z\n")
+    none = coco(day, "deliveries", *DAY, "--error", "NO_SUCH_CODE")
+    assert none.code == 3 and "match the filters" in none.err and none.out == ""
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (("--status", "lost"), "'lost' is not one of"),
+    (("--limit", "-1"), "--limit must be 0 (all) or more"),
+    (("--since", "yesterday-ish"), "--since"),
+    (("--since", "2026-11-26T00:00Z", "--until", "2026-11-25T00:00Z"), "--since is after --until"),
+    (("--format", "xml"), "'xml' is not one of"),
+])
+def test_bad_options_are_usage_errors(day, args, needle) -> None:
+    result = coco(day, "deliveries", *args)
+    assert result.code == 2 and needle in result.err and result.out == ""
+
+
+def test_the_default_range_is_the_last_24_hours(day) -> None:
+    from cocoevents.timestamps import now_us
+
+    if now_us() < UNTIL + 2 * 86_400_000_000:
+        pytest.skip("the fleet day is not yet two days old on this clock")
+    result = coco(day, "deliveries")  # the fleet day is long past: nothing in the last 24 h
+    assert result.code == 3 and "no deliveries active between" in result.err
+
+
+def test_csv_has_a_header_and_one_line_per_delivery(day, listed) -> None:
+    result = coco(day, "deliveries", *DAY, "--limit", "0", "-f", "csv")
+    lines = result.out.splitlines()
+    assert lines[0].startswith("delivery_id,status,start,end,duration_s,robots,pilots,events,errors,warnings,gaps,"
+                               "first_error_code")
+    assert len(lines) == len(listed) + 1
+    import csv as csvmod
+
+    rows = {r[0]: r for r in csvmod.reader(lines[1:])}
+    d12345 = rows["D12345"]
+    assert d12345[1:3] == ["failed", "2026-11-25T09:58:00.000Z"]
+    assert (d12345[5], d12345[6], d12345[11]) == ("R-7 R-12", "P-4 P-3 P-5", "MOTOR_OVERCURRENT")
+
+
+def test_hostile_ids_stay_text_in_the_table_and_csv(tmp_path) -> None:
+    evil = "=HYPERLINK(\"x\")\x1b]0;pwned\x07"
+    archive_file = write_lines(tmp_path / "evil.jsonl", [
+        {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": evil, "robot_id": "-R\x1b[2J"},
+        {"event": "delivery.failed", "timestamp": "2026-11-25T10:05:00Z", "delivery_id": evil, "robot_id": "-R\x1b[2J",
+         "error": {"code": "@SUM(A1)", "message": "x"}},
+    ])
+    db = tmp_path / "evil.duckdb"
+    store.load(db, [archive_file])
+    table = run_coco("deliveries", *DAY, "--store", str(db))
+    assert table.code == 0 and "\x1b" not in table.out and "\x07" not in table.out
+    assert "\\x1b]0;pwned\\x07" in table.out
+    csv = run_coco("deliveries", *DAY, "--store", str(db), "-f", "csv")
+    row = csv.out.splitlines()[1]
+    assert row.startswith("\"'=HYPERLINK(\"\"x\"\")") and ",'-R" in row and row.endswith(",'@SUM(A1)")
+    raw = run_coco("deliveries", *DAY, "--store", str(db), "-f", "csv", "--csv-raw")
+    assert raw.out.splitlines()[1].startswith("\"=HYPERLINK(")
+    errors = run_coco("errors", *DAY, "--store", str(db))
+    assert errors.code == 0 and "\x1b" not in errors.out and "@SUM(A1)" in errors.out
+
+
+def test_slow_without_findings_warns_that_it_matches_nothing(day) -> None:
+    if fleet.has_findings():
+        pytest.skip("this build computes findings: --slow is tested with them")
+    result = coco(day, "deliveries", *DAY, "--slow")
+    assert result.code == 3
+    assert "coco: warning: this coco computes no findings yet, so --slow matches nothing" in result.err
+
+
+def test_slow_keeps_the_deliveries_with_a_slow_step_finding(day, listed, timelines) -> None:
+    if not fleet.has_findings():
+        pytest.skip("findings are not in this build yet")
+    expected = [r for r in listed if any(f["kind"] == "slow_step" for f in timelines[r["delivery_id"]]["findings"])]
+    result = coco(day, "deliveries", *DAY, "--slow", "--limit", "0", "-f", "json")
+    assert result.code == (0 if expected else 3)
+    if expected:
+        assert result.json()["deliveries"] == expected
+
+
+# -- coco errors --------------------------------------------------------------------------------------------
+
+
+def expected_errors(events: list[Event], by: str, since: int = SINCE, until: int = UNTIL) -> dict[Any, dict[str, Any]]:
+    seen: set[str] = set()
+    groups: dict[Any, dict[str, Any]] = {}
+    for e in events:
+        if e.ts is None or not since <= e.ts <= until or e.severity != "error":
+            continue
+        text = canonical_json(e.record)
+        if text in seen:
+            continue
+        seen.add(text)
+        error = e.record.get("error")
+        code = error.get("code") if isinstance(error, dict) else None
+        key = {"code": code, "event": e.name, "robot": e.robot_id}[by]
+        g = groups.setdefault(key, {"count": 0, "deliveries": set(), "robots": set(), "ts": []})
+        g["count"] += 1
+        g["ts"].append(e.ts)
+        if e.delivery_id:
+            g["deliveries"].add(e.delivery_id)
+        if e.robot_id:
+            g["robots"].add(e.robot_id)
+    return groups
+
+
+@pytest.mark.parametrize("by", ["code", "event", "robot"])
+def test_errors_are_grouped_and_counted_as_the_records_say(day, by) -> None:
+    args = ("--by", by) if by != "code" else ()
+    doc = coco(day, "errors", *DAY, *args, "-f", "json").json()
+    expected = expected_errors(day["events"], by)
+    assert {g[by] for g in doc["groups"]} == set(expected)
+    for g in doc["groups"]:
+        e = expected[g[by]]
+        assert (g["count"], g["deliveries"], g["robots"]) == (e["count"], len(e["deliveries"]), len(e["robots"]))
+        assert (g["first_seen"], g["last_seen"]) == (format_ts(min(e["ts"])), format_ts(max(e["ts"])))
+        assert g["example_delivery"] in e["deliveries"] or (g["example_delivery"] is None and not e["deliveries"])
+    counts = [g["count"] for g in doc["groups"]]
+    assert counts == sorted(counts, reverse=True) and doc["events"] == sum(counts)
+
+
+def test_errors_name_the_codes_of_the_day_with_their_events(day) -> None:
+    doc = coco(day, "errors", *DAY, "-f", "json").json()
+    by_code = {g["code"]: g for g in doc["groups"]}
+    assert set(by_code["LID_STUCK"]["events"]) == {"delivery.failed", "attempt.failed"}
+    assert by_code["MOTOR_OVERCURRENT"]["events"] == ["robot.grounded"]
+    assert by_code["MOTOR_OVERCURRENT"]["deliveries"] == 0 and by_code["MOTOR_OVERCURRENT"]["robots"] == 1
+    table = coco(day, "errors", *DAY, "--no-color").out
+    assert table.splitlines()[2].split() == ["CODE", "EVENTS", "COUNT", "DELIVERIES", "ROBOTS", "FIRST", "SEEN",
+                                             "LAST", "SEEN", "EXAMPLE", "DELIVERY"]
+    assert any(line.startswith("LID_STUCK ") for line in table.splitlines())
+
+
+def test_errors_in_csv_and_jsonl(day) -> None:
+    doc = coco(day, "errors", *DAY, "-f", "json").json()
+    csv = coco(day, "errors", *DAY, "-f", "csv").out.splitlines()
+    assert csv[0] == "code,events,count,deliveries,robots,first_seen,last_seen,example_delivery"
+    assert len(csv) == len(doc["groups"]) + 1
+    jsonl = [json.loads(line) for line in coco(day, "errors", *DAY, "-f", "jsonl").out.splitlines()]
+    assert jsonl == doc["groups"]
+    robots = coco(day, "errors", *DAY, "--by", "robot", "-f", "csv").out.splitlines()
+    assert robots[0] == "robot,codes,events,count,deliveries,robots,first_seen,last_seen,example_delivery"
+
+
+def test_errors_in_a_quiet_range_are_exit_3(day) -> None:
+    result = coco(day, "errors", "--since", "2026-11-20T00:00Z", "--until", "2026-11-21T00:00Z")
+    assert (result.code, result.out) == (3, "")
+    assert result.err.startswith("coco: error: no error events between 2026-11-20T00:00:00.000Z")
+    assert coco(day, "errors", *DAY, "--by", "pilot").code == 2
+
+
+def test_errors_read_through_the_cache_equal_a_scan_of_the_store(day, tmp_path, monkeypatch) -> None:
+    cached = coco(day, "errors", *DAY, "-f", "json").json()
+    assert errorcache.cache_path(day["store"]).exists()
+    again = coco(day, "errors", *DAY, "-f", "json").json()  # warm
+    monkeypatch.setenv("XDG_CACHE_HOME", "/proc/no-cache-here")  # cannot be written: the store is scanned
+    scanned = coco(day, "errors", *DAY, "-f", "json").json()
+    assert cached == again == scanned
+
+
+def test_the_error_cache_follows_loads_and_replaced_files(tmp_path) -> None:
+    db = tmp_path / "s.duckdb"
+    first = write_lines(tmp_path / "a" / "one.jsonl", [
+        {"event": "delivery.failed", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1",
+         "error": {"code": "A", "message": "a"}}])
+    store.load(db, [first])
+    codes = lambda: [g["code"] for g in run_coco("errors", *DAY, "--store", str(db), "-f", "json").json()["groups"]]  # noqa: E731
+    assert codes() == ["A"]
+    second = write_lines(tmp_path / "b" / "two.jsonl", [
+        {"event": "robot.note", "timestamp": "2026-11-25T11:00:00Z", "robot_id": "R-1", "level": "FATAL"},
+        {"event": "robot.note", "timestamp": "2026-11-25T11:01:00Z", "robot_id": "R-1", "level": "info",
+         "error": {"code": "B", "message": "b"}},
+        {"event": "robot.note", "timestamp": "2026-11-25T11:02:00Z", "robot_id": "R-1", "note": "error-free"}])
+    store.load(db, [second])
+    assert codes() == ["A", "B", None]
+    # a file loaded damaged is replaced by a later copy under the same path: its old rows leave the cache
+    import gzip
+    import os
+
+    damaged = tmp_path / "c" / "three.jsonl.gz"
+    damaged.parent.mkdir()
+    padding = os.urandom(20_000).hex()  # incompressible: cutting the file cuts into this line
+    whole = gzip.compress(b'{"event":"delivery.failed","timestamp":"2026-11-25T12:00:00Z","error":{"code":"C"}}\n'
+                          + b'{"event":"x.y","timestamp":"2026-11-25T12:00:00Z","pad":"' + padding.encode() + b'"}\n')
+    damaged.write_bytes(whole[: len(whole) // 2])
+    assert store.load(db, [damaged]).files[0].status == "damaged"
+    before = codes()
+    assert "C" in before
+    damaged.write_bytes(gzip.compress(b'{"event":"delivery.failed","timestamp":"2026-11-25T12:00:00Z",'
+                                      b'"error":{"code":"D"}}\n'))
+    store.load(db, [damaged])
+    after = codes()
+    assert sorted(after, key=str) == sorted([c for c in before if c != "C"] + ["D"], key=str)
+
+
+# -- every id finds its timeline ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("linked", ["DM-12345", "O-12345"])
+def test_a_demand_or_offer_id_opens_its_delivery(day, linked) -> None:
+    result = coco(day, "timeline", linked, "-f", "json")
+    assert result.code == 0
+    assert result.json() == coco(day, "timeline", "D12345", "-f", "json").json()
+    assert result.err == f"coco: {linked} is a demand or offer id of delivery D12345\n"
+
+
+def test_every_demand_and_offer_of_the_fleet_day_opens_its_delivery(day) -> None:
+    source = LocalSource(day["store"])
+    try:
+        for e in day["events"]:
+            if e.delivery_id and e.demand_id and e.name == "demand.assigned" and e.delivery_id.startswith("D2"):
+                offer = f"O-{100000 + int(e.delivery_id[1:])}"
+                for ident in (e.demand_id, offer):
+                    assert build(source, ident, None, parse_options()).id == e.delivery_id, ident
+    finally:
+        source.close()
+
+
+def test_a_demand_linked_to_several_deliveries_lists_them_with_exit_2(tmp_path) -> None:
+    db = tmp_path / "s.duckdb"
+    store.load(db, [write_lines(tmp_path / "a.jsonl", [
+        {"event": "demand.created", "timestamp": "2026-11-25T10:00:00Z", "demand_id": "DM-9", "offer_id": "O-9"},
+        {"event": "demand.assigned", "timestamp": "2026-11-25T10:01:00Z", "demand_id": "DM-9", "delivery_id": "D-1"},
+        {"event": "delivery.failed", "timestamp": "2026-11-25T10:10:00Z", "delivery_id": "D-1"},
+        {"event": "demand.assigned", "timestamp": "2026-11-25T10:11:00Z", "demand_id": "DM-9", "delivery_id": "D-2"},
+    ])])
+    for ident in ("DM-9", "O-9"):
+        result = run_coco("timeline", ident, "--store", str(db))
+        assert (result.code, result.out) == (2, "")
+        assert result.err == (f"coco: error: '{ident}' links to 2 deliveries: D-1 (failed), D-2 (in progress); "
+                              "run 'coco timeline' with one of them\n")
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("d12345", "D12345"), ("r7", "R-7"), ("R7", "R-7"), ("r-7", "R-7"),
+                                              ("p_5", "P-5"), ("dm12345", "DM-12345")])
+def test_an_id_close_to_known_ids_gets_did_you_mean(day, typed, meant) -> None:
+    result = coco(day, "timeline", typed)
+    assert (result.code, result.out) == (3, "")
+    assert result.err == (f"coco: error: no delivery, robot or pilot has the id '{typed}'; did you mean {meant}?\n")
+
+
+def test_an_id_close_to_nothing_gets_no_suggestion(day) -> None:
+    result = coco(day, "timeline", "Q-404")
+    assert result.code == 3 and "did you mean" not in result.err
+
+
+def test_a_robot_table_lists_the_deliveries_it_worked_on_with_their_status(day) -> None:
+    result = coco(day, "timeline", "R-12", "--since", "2026-11-25T09:00Z", "--until", "2026-11-25T12:00Z",
+                  "--no-color")
+    assert "  deliveries  D12345 failed\n" in result.out
+    r8 = coco(day, "timeline", "R-8", *DAY, "--no-color").out
+    assert "  deliveries  D12346 failed, D12347 fulfilled\n" in r8
+
+
+def test_the_demo_suggests_the_fleet_commands(tmp_path) -> None:
+    result = run_coco("demo", "--store", str(tmp_path / "d.duckdb"), "--no-color")
+    assert "coco deliveries --status failed --since 2026-11-25T00:00Z --until 2026-11-26T00:00Z" in result.err
+    assert "coco errors --since 2026-11-25T00:00Z --until 2026-11-26T00:00Z" in result.err
+    failed = run_coco("deliveries", "--status", "failed", *DAY, "--store", str(tmp_path / "d.duckdb"), "-f", "json")
+    assert failed.code == 0 and "D12345" in {r["delivery_id"] for r in failed.json()["deliveries"]}
