@@ -107,12 +107,26 @@ class LocalSource:
         return self._closure("delivery_id IN (SELECT unnest(?::VARCHAR[]))", [list(delivery_ids)], since, until)
 
     def _closure(self, direct: str, direct_params: list[Any], since: int | None, until: int | None) -> list[Event]:
-        """The rows matching ``direct``, then the rows without a delivery id linked to them, hop by hop."""
+        """The rows matching ``direct``, then the rows without a delivery id linked to them, hop by hop:
+        the hops read only the id columns; the records of all the rows are then fetched in one go."""
         bound, bparams = _bounds(since, until)
+        rowids: list[int] = []
         seen: set[int] = set()
-        events = self._rows(f"{direct}{bound}", [*direct_params, *bparams], seen)
-        demands = {e.demand_id for e in events if e.demand_id}
-        offers = {e.offer_id for e in events if e.offer_id}
+        demands: set[str] = set()
+        offers: set[str] = set()
+
+        def take(where: str, params: list[Any]) -> None:
+            for rowid, demand, offer in self.con.execute(
+                    f"SELECT rowid, demand_id, offer_id FROM events WHERE {where}", params).fetchall():
+                if rowid not in seen:
+                    seen.add(rowid)
+                    rowids.append(rowid)
+                    if demand:
+                        demands.add(demand)
+                    if offer:
+                        offers.add(offer)
+
+        take(f"{direct}{bound}", [*direct_params, *bparams])
         asked_d: set[str] = set()
         asked_o: set[str] = set()
         while demands - asked_d or offers - asked_o:
@@ -120,11 +134,12 @@ class LocalSource:
             asked_d |= demands
             asked_o |= offers
             wanted, params = _linked_predicate(new_d, new_o)
-            found = self._rows(f"delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams], seen)
-            events += found
-            demands |= {e.demand_id for e in found if e.demand_id}
-            offers |= {e.offer_id for e in found if e.offer_id}
-        return events
+            take(f"delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams])
+        try:
+            rows = store.fetch_rowids(self.con, rowids)
+        except duckdb.IOException as e:  # pragma: no cover - file vanished under us
+            raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
+        return [Event.from_record(json.loads(record), ts) for _, ts, record in rows]
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
                         assignment_spans: Sequence[Span] = ()) -> list[Event]:

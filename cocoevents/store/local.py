@@ -346,6 +346,11 @@ def fetch_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]
     # Two steps: the filter reads only the small columns, then the records are fetched by rowid.
     # Asked in one step, DuckDB decompresses the zstd record blocks of every vector it scans.
     rowids = [r[0] for r in con.execute(f"SELECT rowid FROM events WHERE {where}", list(params)).fetchall()]
+    return fetch_rowids(con, rowids)
+
+
+def fetch_rowids(con: duckdb.DuckDBPyConnection, rowids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """``(rowid, ts_us, record)`` of these rows (the second step of ``fetch_rows``)."""
     if not rowids:
         return []
     rows = con.execute(
