@@ -28,6 +28,9 @@ from .render.data import error_parts
 from .timestamps import format_ts
 
 STATUSES = ("failed", "fulfilled", "canceled", "in_progress")
+# spec section 6: a status other than in_progress needs one of these rows in the delivery lane
+OUTCOMES = {"failed": ("delivery.failed",), "fulfilled": ("delivery.dropoff_completed", "demand.fulfilled"),
+            "canceled": ("demand.canceled",)}
 ERROR_GROUPS = ("code", "event", "robot")
 BATCH = 200  # deliveries whose questions are asked together (memory stays bounded by a batch)
 LINK_HOPS = 4
@@ -141,6 +144,18 @@ class Filters:
     def to_dict(self) -> dict[str, Any]:
         return {"status": list(self.statuses), "error": self.error, "event": self.event, "robot": self.robot,
                 "pilot": self.pilot, "merchant": self.merchant, "slow": self.slow}
+
+    def pushdowns(self) -> list[tuple[str, tuple[str, ...], bool]]:
+        """Necessary conditions a source can check in SQL before any timeline is built: ``(column, values,
+        linked_only)`` for ``EventSource.narrow_deliveries`` (which says when one does not hold)."""
+        out: list[tuple[str, tuple[str, ...], bool]] = []
+        if self.statuses and "in_progress" not in self.statuses:  # an outcome row in the delivery lane
+            out.append(("event", tuple(sorted({n for s in self.statuses for n in OUTCOMES[s]})), True))
+        if self.robot is not None:  # robots come from the delivery lane's rows
+            out.append(("robot_id", (self.robot,), True))
+        if self.event is not None:  # any lane: only when every such event has a delivery id
+            out.append(("event", (self.event,), False))
+        return out
 
     def match(self, t: Timeline) -> bool:
         if self.statuses and t.status not in self.statuses:
@@ -268,6 +283,10 @@ def list_deliveries(source: EventSource, since: int, until: int, filters: Filter
         listing.rows = [DeliveryRow.from_timeline(t) for t in timelines(source, shown, opts, batch)]
         listing.matched = len(order) - (len(shown) - len(listing.rows))
     else:
+        for column, values, linked_only in filters.pushdowns():
+            keep = source.narrow_deliveries(since, until, column, values, linked_only)
+            if keep is not None:
+                order = [d for d in order if d in keep]
         for t in timelines(source, order, opts, batch):
             if filters.match(t):
                 listing.matched += 1

@@ -144,3 +144,12 @@ def test_coco_deliveries_and_errors_with_a_redshift_profile_print_what_the_local
         local = run_coco(*args, "--store", str(world["store"]), "-f", "json")
         assert (remote.code, remote.err) == (0, ""), remote.err
         assert remote.json() == local.json()
+
+
+def test_a_status_filtered_listing_is_narrowed_in_sql_before_timelines_are_built(big) -> None:
+    local, remote, _ = big
+    filters = fleet.Filters(statuses=("failed",))
+    listing, statements = counted(remote, lambda: fleet.list_deliveries(remote, SINCE, UNTIL, filters, limit=0))
+    assert listing.to_dict() == fleet.list_deliveries(local, SINCE, UNTIL, filters, limit=0).to_dict()
+    assert 0 < len(listing.rows) < 20 and len(statements) <= 5, statements
+    assert all(bounded(sql) for sql in statements)

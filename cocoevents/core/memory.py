@@ -74,3 +74,16 @@ class MemorySource:
                                                                                     "demand", "offer")
                  if getattr(e, f"{kind}_id") is not None and fold_id(getattr(e, f"{kind}_id")) == key}
         return sorted(found)
+
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
+                          linked_only: bool) -> set[str] | None:
+        wanted = set(values)
+
+        def value(e: Event) -> str | None:
+            return e.name if column == "event" else getattr(e, column)
+
+        if any(value(e) in wanted and e.delivery_id is None and (not linked_only or e.demand_id or e.offer_id)
+               for e in self.events):
+            return None
+        active = {d for d, _ in self.active_deliveries(since, until)}
+        return {e.delivery_id for e in self.events if e.delivery_id in active and value(e) in wanted}

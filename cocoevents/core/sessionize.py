@@ -77,6 +77,13 @@ class EventSource(Protocol):
         """Events carrying one of these demand or offer ids (with or without a delivery id)."""
         ...
 
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
+                          linked_only: bool) -> set[str] | None:
+        """Of the deliveries active in ``[since, until]``, those with a direct event whose ``column`` (``event``
+        or ``robot_id``) is one of ``values``; ``None`` when that says nothing, because some event with such
+        a value has no delivery id (``linked_only``: and a demand or offer id, so it may be linked)."""
+        ...
+
     def error_events(self, since: int, until: int) -> list[Event]:
         """Events in ``[since, until]`` that may be of severity error (a superset; the caller decides)."""
         ...

@@ -187,6 +187,20 @@ class LocalSource:
             "GROUP BY delivery_id", [_ts(since), _ts(until)]).fetchall()
         return [(d, int(t)) for d, t in rows]
 
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
+                          linked_only: bool) -> set[str] | None:
+        if column not in ("event", "robot_id"):
+            raise ValueError(f"cannot narrow by {column}")
+        loose = " AND (demand_id IS NOT NULL OR offer_id IS NOT NULL)" if linked_only else ""
+        if self.con.execute(f"SELECT 1 FROM events WHERE {column} IN (SELECT unnest(?::VARCHAR[])) "
+                            f"AND delivery_id IS NULL{loose} LIMIT 1", [list(values)]).fetchone():
+            return None
+        rows = self.con.execute(
+            f"SELECT DISTINCT delivery_id FROM events WHERE {column} IN (SELECT unnest(?::VARCHAR[])) AND delivery_id IN "
+            "(SELECT delivery_id FROM events WHERE ts BETWEEN ? AND ? AND delivery_id IS NOT NULL)",
+            [list(values), _ts(since), _ts(until)]).fetchall()
+        return {r[0] for r in rows}
+
     def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None,
                       until: int | None) -> list[Event]:
         if not demands and not offers:

@@ -481,6 +481,24 @@ class RedshiftSource:
             asked_o |= more_o
         return events + self._more_links(list(delivery_ids), events, asked_d, asked_o, lower, until)
 
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
+                          linked_only: bool) -> Optional[set[str]]:
+        """One statement: the active deliveries with a direct event of those values, and whether some event
+        of those values has no delivery id (then ``None``), both within the lookback (as the timelines)."""
+        if column not in ("event", "robot_id"):
+            raise ValueError(f"cannot narrow by {column}")
+        lower = min(since, self.lookback_lower())
+        loose = " AND (demand_id IS NOT NULL OR offer_id IS NOT NULL)" if linked_only else ""
+        sql = (f"SELECT DISTINCT delivery_id FROM {self.table} WHERE event_ts >= %s AND {column} IN ({_in_list(values)}) "
+               f"AND (delivery_id IN (SELECT delivery_id FROM {self.table} WHERE event_ts BETWEEN %s AND %s "
+               f"AND delivery_id IS NOT NULL AND delivery_id <> '') "
+               f"OR ((delivery_id IS NULL OR delivery_id = ''){loose}))")
+        rows = self._query(sql, [_param_ts(lower), *values, _param_ts(since), _param_ts(until)])
+        found = {r[0] for r in rows}
+        if None in found or "" in found:
+            return None
+        return found
+
     def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: Optional[int],
                       until: Optional[int]) -> list[Event]:
         if not demands and not offers:
