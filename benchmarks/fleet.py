@@ -86,7 +86,7 @@ def main() -> int:
     rows = [
         ("zcat | grep -c delivery.failed", runs["grep"]),
         ("coco deliveries --since 12:00Z --until 13:00Z (50 shown)", runs["deliveries"]),
-        ("coco deliveries --status failed (same hour, every delivery built)", runs["failed"]),
+        ("coco deliveries --status failed (same hour, narrowed in SQL)", runs["failed"]),
         ("coco errors (the whole day; cache warm)", runs["errors"]),
         ("coco errors (the whole day; cache cold: first run after a load)", cold),
     ]

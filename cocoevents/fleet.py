@@ -20,8 +20,19 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from .core.model import DELIVERY_LANE, Event, Timeline
 from .core.sessionize import (
-    DeliveryRequest, EventSource, Options, Plan, Request, SpansRequest, build_rows, dedupe, delivery_plan,
-    delivery_status, fold_id, linked_closures, select_in_spans,
+    DeliveryRequest,
+    EventSource,
+    Options,
+    Plan,
+    Request,
+    SpansRequest,
+    build_rows,
+    dedupe,
+    delivery_plan,
+    delivery_status,
+    fold_id,
+    linked_closures,
+    select_in_spans,
 )
 from .errors import NotFound, UsageError
 from .render.data import error_parts

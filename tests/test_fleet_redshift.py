@@ -22,7 +22,12 @@ from cocoevents.timestamps import parse_time_option
 from .conftest import run_coco
 from .pgserver import PgServer, events_ddl, load_events
 from .test_redshift_source import (  # noqa: F401 - fixtures
-    NOW, profile_for, redshift_profile_toml, sources, world, write_config,
+    NOW,
+    profile_for,
+    redshift_profile_toml,
+    sources,
+    world,
+    write_config,
 )
 
 pytestmark = pytest.mark.postgres
@@ -41,7 +46,7 @@ def counted(remote: RedshiftSource, call: Any) -> tuple[Any, list[str]]:
     return result, list(remote.statements)
 
 
-def test_the_listing_through_redshift_equals_the_local_listing(sources) -> None:
+def test_the_listing_through_redshift_equals_the_local_listing(sources) -> None:  # noqa: F811 - a fixture
     local, remote = sources
     for limit in (0, 50, 7):
         assert (fleet.list_deliveries(remote, SINCE, UNTIL, limit=limit).to_dict()
@@ -53,7 +58,7 @@ def test_the_listing_through_redshift_equals_the_local_listing(sources) -> None:
     fleet.Filters(pilot="P-5"), fleet.Filters(merchant="M-123"), fleet.Filters(event="robot.grounded"),
     fleet.Filters(statuses=("fulfilled", "canceled")),
 ])
-def test_filters_through_redshift_equal_the_local_ones(sources, filters) -> None:
+def test_filters_through_redshift_equal_the_local_ones(sources, filters) -> None:  # noqa: F811 - a fixture
     local, remote = sources
     got = fleet.list_deliveries(remote, SINCE, UNTIL, filters, limit=0).to_dict()
     assert got == fleet.list_deliveries(local, SINCE, UNTIL, filters, limit=0).to_dict()
@@ -96,23 +101,23 @@ def test_the_statement_count_does_not_grow_with_the_number_of_deliveries(big) ->
     local, remote, _ = big
     counts = {}
     for limit in (1, 5, 20, 50, 0):
-        listing, statements = counted(remote, lambda: fleet.list_deliveries(remote, SINCE, UNTIL, limit=limit))
+        listing, statements = counted(remote, lambda limit=limit: fleet.list_deliveries(remote, SINCE, UNTIL, limit=limit))
         assert listing.to_dict() == fleet.list_deliveries(local, SINCE, UNTIL, limit=limit).to_dict()
         counts[len(listing.rows)] = len(statements)
     assert max(counts) > 100 and set(counts.values()) <= {4, 5}, counts
 
 
-def test_errors_through_redshift_equal_the_local_report_in_one_statement(sources) -> None:
+def test_errors_through_redshift_equal_the_local_report_in_one_statement(sources) -> None:  # noqa: F811 - a fixture
     local, remote = sources
     for by in fleet.ERROR_GROUPS:
-        report, statements = counted(remote, lambda: fleet.error_report(remote, SINCE, UNTIL, by))
+        report, statements = counted(remote, lambda by=by: fleet.error_report(remote, SINCE, UNTIL, by))
         assert report.to_dict() == fleet.error_report(local, SINCE, UNTIL, by).to_dict()
         assert report.groups
         assert len(statements) == 1 and "event_ts >= %s AND event_ts <= %s" in statements[0]
 
 
 @pytest.mark.parametrize("linked", ["DM-12345", "O-12345"])
-def test_a_demand_or_offer_id_opens_its_delivery_through_redshift(sources, linked) -> None:
+def test_a_demand_or_offer_id_opens_its_delivery_through_redshift(sources, linked) -> None:  # noqa: F811 - a fixture
     local, remote = sources
     via_remote, statements = counted(remote, lambda: build(remote, linked, None, parse_options()))
     assert via_remote.to_dict() == build(local, "D12345", None, parse_options()).to_dict()
@@ -120,21 +125,21 @@ def test_a_demand_or_offer_id_opens_its_delivery_through_redshift(sources, linke
 
 
 @pytest.mark.parametrize(("typed", "meant"), [("d12345", "D12345"), ("r7", "R-7"), ("R7", "R-7")])
-def test_did_you_mean_through_redshift(sources, typed, meant) -> None:
+def test_did_you_mean_through_redshift(sources, typed, meant) -> None:  # noqa: F811 - a fixture
     _, remote = sources
     with pytest.raises(NotFound, match=rf"; did you mean {meant}\?$"):
         build(remote, typed, None, parse_options())
     assert all(bounded(sql) for sql in remote.statements)
 
 
-def test_statuses_through_redshift_in_one_statement(sources, world) -> None:
+def test_statuses_through_redshift_in_one_statement(sources, world) -> None:  # noqa: F811 - a fixture
     local, remote = sources
     ids = [d for d in world["deliveries"] if d.startswith("D2")][:30] + ["D12345", "D12347"]
     got, statements = counted(remote, lambda: fleet.statuses(remote, ids))
     assert got == fleet.statuses(local, ids) and got["D12345"] == "failed" and len(statements) == 1
 
 
-def test_coco_deliveries_and_errors_with_a_redshift_profile_print_what_the_local_store_prints(pg, world,
+def test_coco_deliveries_and_errors_with_a_redshift_profile_print_what_the_local_store_prints(pg, world,  # noqa: F811 - a fixture
                                                                                              isolated_env) -> None:
     write_config(isolated_env, redshift_profile_toml(pg, world["database"]))
     day = ("--since", "2026-11-25T00:00:00Z", "--until", "2026-11-25T23:59:59Z")
