@@ -50,7 +50,8 @@ def _emit(write: Any, output: Optional[Path]) -> None:
 def deliveries(
     since: Optional[str] = typer.Option(None, "--since", metavar="TIME", help=SINCE_HELP),
     until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help=UNTIL_HELP),
-    status: Optional[List[Status]] = typer.Option(None, "--status", help="Only this status (repeatable)."),
+    status: Optional[List[Status]] = typer.Option(
+        None, "--status", metavar="STATUS", help=f"Only this status: {', '.join(STATUSES)} (repeatable: any of them)."),
     error: Optional[str] = typer.Option(None, "--error", metavar="CODE", help="Only deliveries with an error row of this code."),
     event: Optional[str] = typer.Option(None, "--event", metavar="NAME", help="Only deliveries with an event of this name."),
     robot: Optional[str] = typer.Option(None, "--robot", metavar="ID", help="Only deliveries this robot worked on."),
