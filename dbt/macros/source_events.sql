@@ -84,7 +84,8 @@
 {% macro redshift__coco_epoch_us(ts) -%} datediff(microsecond, timestamp '1970-01-01 00:00:00', {{ ts }}) {%- endmacro %}
 
 
-{# Seconds (double precision) of a microsecond difference, as Python's `us / 1e6`. #}
+{# Seconds of a microsecond difference, as Python's `us / 1e6` (IEEE double: dbt.type_float() is a 4-byte
+   float on DuckDB). #}
 {% macro coco_seconds(us) -%}
-    cast({{ us }} as {{ dbt.type_float() }}) / cast(1000000 as {{ dbt.type_float() }})
+    cast({{ us }} as double precision) / cast(1000000 as double precision)
 {%- endmacro %}

@@ -1,7 +1,8 @@
 {{ config(unique_key='delivery_id', incremental_strategy='delete+insert') }}
+-- depends_on: {{ ref('stg_events') }}
 
 {#- Rules 1-2: a delivery's direct events and the events without a delivery id linked to it by a
-    demand or offer id of int_delivery_links; timed or not. Its timed events are the `delivery` lane. -#}
+    demand or offer id of int_delivery_links; timed or not. Its timed events are the `delivery` lane. #}
 
 with events as (
     select * from {{ ref('stg_events') }}

@@ -3,7 +3,7 @@
 {#- Rule 2: hop 0 is the demand/offer ids of a delivery's direct events; hop n adds the other id of the
     events without a delivery id that carry an id of hop n-1. Events linked by any of these ids belong to
     the delivery (int_delivery_events); with coco_link_hops = 2 that is the offer -> demand -> delivery
-    chain. -#}
+    chain. #}
 
 with events as (
     select delivery_id, demand_id, offer_id from {{ ref('stg_events') }}

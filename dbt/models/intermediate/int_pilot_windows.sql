@@ -1,4 +1,5 @@
 {{ config(unique_key='delivery_id', incremental_strategy='delete+insert') }}
+-- depends_on: {{ ref('stg_events') }}
 
 {#- Rule 5: the windows in which pilots supervised a delivery.
 
@@ -8,7 +9,7 @@
                 Each assignment that starts at most coco_assignment_lookback_seconds before a segment of
                 R starts, and no later than it ends, meets that segment; the non-empty intersection is a
                 window of P. Only an end before the segment's end can shorten it, so only those are read.
-    Windows are not merged here: merging does not change which events they contain. -#}
+    Windows are not merged here: merging does not change which events they contain. #}
 
 {%- set lookback_us = (var('coco_assignment_lookback_seconds') | int) * 1000000 %}
 

@@ -1,6 +1,7 @@
 {{ config(unique_key='delivery_id', incremental_strategy='delete+insert') }}
+-- depends_on: {{ ref('stg_events') }}
 
-{#- One row per delivery: the summary of `coco timeline <delivery> -f json`, plus the first error code. -#}
+{#- One row per delivery: the summary of `coco timeline <delivery> -f json`, plus the first error code. #}
 
 with deliveries as (
     select distinct delivery_id

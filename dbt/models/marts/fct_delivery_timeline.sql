@@ -1,6 +1,7 @@
 {{ config(unique_key='delivery_id', incremental_strategy='delete+insert') }}
+-- depends_on: {{ ref('stg_events') }}
 
-{#- Rules 4-7: one row per (delivery, event), as the rows of `coco timeline <delivery> -f json`. -#}
+{#- Rules 4-7: one row per (delivery, event), as the rows of `coco timeline <delivery> -f json`. #}
 
 {%- set pad_us = (var('coco_pad_seconds') | int) * 1000000 %}
 {%- set gap_us = (var('coco_gap_seconds') | int) * 1000000 %}

@@ -1,7 +1,7 @@
 {{ config(unique_key='event_day', incremental_strategy='delete+insert') }}
 
 {#- One row per distinct event (rule 7): the stored rows with the same record text are one event,
-    `copies` counts them. Incremental by event day: a run replaces whole days (and the untimed rows). -#}
+    `copies` counts them. Incremental by event day: a run replaces whole days (and the untimed rows). #}
 
 with source_rows as (
     {{ coco_source_events() }}
