@@ -196,6 +196,7 @@ def duckdb_build(world: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
     output = work / "analytics.duckdb"
     profiles = duckdb_profile(work / "profiles", world["store"], output)
     log = run_dbt(["build"], profiles, work)
+    run_dbt(["compile", "--select", "path:analyses"], profiles, work)
     return {"work": work, "output": output, "profiles": profiles, "log": log}
 
 
@@ -210,6 +211,42 @@ def test_every_delivery_has_coco_rows_and_summary_on_duckdb(world: dict[str, Any
     fct, dim = fetch_duckdb(duckdb_build["output"])
     assert len(world["deliveries"]) > 350 and len(fct) > 5000
     assert_same_as_coco(world, as_rows(fct), as_summaries(dim), jsonb_keys=False)
+
+
+def analysis(build: dict[str, Any], name: str) -> list[tuple[Any, ...]]:
+    import duckdb
+
+    sql = (build["work"] / "target" / "compiled" / "coco" / "analyses" / f"{name}.sql").read_text()
+    con = duckdb.connect(str(build["output"]), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_the_readme_queries_answer_the_seed_questions(world: dict[str, Any], duckdb_build: dict[str, Any]) -> None:
+    replay = analysis(duckdb_build, "delivery_replay")
+    assert [(r[2], r[3], r[4]) for r in replay] == [
+        (e["lane"], e["event"], e["severity"]) for e in world["reference"]["D12345"]["events"]]
+    failures = analysis(duckdb_build, "failures_by_robot")
+    assert ("R-12", "LID_STUCK", 1) in failures and ("R-8", "CUSTOMER_UNREACHABLE", 1) in failures
+    failed = sum(1 for doc in world["reference"].values()
+                 if any(e["event"] == "delivery.failed" and e["lane"] == "delivery" for e in doc["events"]))
+    assert sum(r[2] for r in failures) >= failed > 3
+    per_day = {str(r[0]): r[1:] for r in analysis(duckdb_build, "reassignments_per_day")}
+    reassigned = sum(doc["summary"]["reassignments"] for doc in world["reference"].values())
+    assert per_day["2026-11-25"][2] == reassigned >= 4  # D12345, D12347 and the fixtures
+
+
+def test_the_registry_seed_is_the_event_registry() -> None:
+    import csv
+
+    from cocoevents.registry import EVENTS
+
+    with open(DBT_PROJECT / "seeds" / "coco_event_registry.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [(int(r["position"]), r["name"], r["event_group"]) for r in rows] == [
+        (i, e.name, e.group) for i, e in enumerate(EVENTS)]
 
 
 def test_the_fixtures_reach_every_lane_status_and_window_rule(world: dict[str, Any]) -> None:
@@ -262,6 +299,9 @@ def test_an_incremental_day_gives_what_a_full_refresh_gives(tmp_path: Path) -> N
     store.load(store_path, [tmp_path / "day2"])
     log = run_dbt(["build", "--vars", "{coco_day: '2026-11-26', coco_days_back: 0}"], profiles, tmp_path)
     assert "ERROR=0" in log
+    ran = (tmp_path / "target" / "run" / "coco" / "models" / "staging" / "stg_events.sql").read_text()
+    compiled = (tmp_path / "target" / "compiled" / "coco" / "models" / "staging" / "stg_events.sql").read_text()
+    assert "delete from" in ran and "2026-11-26" in compiled  # an incremental run of one day, not a rebuild
     full = tmp_path / "full.duckdb"
     run_dbt(["build", "--exclude", "resource_type:test"], duckdb_profile(tmp_path / "p-full", store_path, full), tmp_path)
 
