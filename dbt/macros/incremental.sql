@@ -34,3 +34,11 @@
         1 = 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- Pre-hook of the per-delivery models: an incremental run first deletes the affected deliveries' rows, so a
+    delivery whose recomputed rows are fewer (a pilot window that no longer exists) keeps no stale ones. -#}
+{% macro coco_delete_affected() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }} where {{ coco_only_affected('delivery_id') }}
+    {%- endif -%}
+{%- endmacro %}

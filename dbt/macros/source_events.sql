@@ -11,29 +11,49 @@
   postgres: the same table with event_data JSONB and JSON_SERIALIZE defined over it (the test stand-in).
 #}
 
-{% macro coco_source_events() -%}
-  {{ return(adapter.dispatch('coco_source_events', 'coco')()) }}
+{% macro coco_source_events(since=none) -%}
+  {{ return(adapter.dispatch('coco_source_events', 'coco')(since)) }}
 {%- endmacro %}
 
-{% macro duckdb__coco_source_events() -%}
+{# The source's time column, for filters on the source table itself. #}
+{% macro coco_source_ts() -%}
+  {{ return(adapter.dispatch('coco_source_ts', 'coco')()) }}
+{%- endmacro %}
+
+{% macro duckdb__coco_source_ts() -%} ts {%- endmacro %}
+
+{% macro default__coco_source_ts() -%} event_ts {%- endmacro %}
+
+{# `since`: a timestamp expression; then only rows at or after it, and the untimed rows, are read. #}
+{% macro coco_source_filter(since) -%}
+    {%- if since is not none %} and ({{ coco_source_ts() }} >= {{ since }} or {{ coco_source_ts() }} is null){% endif -%}
+{%- endmacro %}
+
+{# The record is parsed once per row: json_extract with a list of paths. #}
+{% macro duckdb__coco_source_events(since) -%}
     select
-        event as event_name,
-        ts,
-        nullif(delivery_id, '') as delivery_id,
-        nullif(robot_id, '') as robot_id,
-        nullif(pilot_id, '') as pilot_id,
-        nullif(demand_id, '') as demand_id,
-        nullif(offer_id, '') as offer_id,
-        record as record_text,
-        case when json_type(record, '$.level') = 'VARCHAR' then lower(json_extract_string(record, '$.level')) end as level,
-        coalesce(json_type(record, '$.error') <> 'NULL', false) as has_error,
-        case when json_type(record, '$.error.code') = 'VARCHAR' then json_extract_string(record, '$.error.code') end as error_code,
-        case when json_type(record, '$.error.message') = 'VARCHAR' then json_extract_string(record, '$.error.message') end as error_message
-    from {{ source('coco', 'events') }}
-    where event is not null
+        event_name, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, record_text,
+        case when json_type(j[1]) = 'VARCHAR' then lower(j[1] ->> '$') end as level,
+        coalesce(json_type(j[2]) <> 'NULL', false) as has_error,
+        case when json_type(j[3]) = 'VARCHAR' then j[3] ->> '$' end as error_code,
+        case when json_type(j[4]) = 'VARCHAR' then j[4] ->> '$' end as error_message
+    from (
+        select
+            event as event_name,
+            ts,
+            nullif(delivery_id, '') as delivery_id,
+            nullif(robot_id, '') as robot_id,
+            nullif(pilot_id, '') as pilot_id,
+            nullif(demand_id, '') as demand_id,
+            nullif(offer_id, '') as offer_id,
+            record as record_text,
+            json_extract(record, ['$.level', '$.error', '$.error.code', '$.error.message']) as j
+        from {{ source('coco', 'events') }}
+        where event is not null{{ coco_source_filter(since) }}
+    ) parsed
 {%- endmacro %}
 
-{% macro postgres__coco_source_events() -%}
+{% macro postgres__coco_source_events(since) -%}
     select
         event as event_name,
         event_ts as ts,
@@ -48,12 +68,12 @@
         case when jsonb_typeof(event_data -> 'error' -> 'code') = 'string' then event_data -> 'error' ->> 'code' end as error_code,
         case when jsonb_typeof(event_data -> 'error' -> 'message') = 'string' then event_data -> 'error' ->> 'message' end as error_message
     from {{ source('coco', 'events') }}
-    where event is not null
+    where event is not null{{ coco_source_filter(since) }}
 {%- endmacro %}
 
 {# Not executed here (no Redshift): SUPER navigation in lax mode gives NULL for a missing member;
    JSON_TYPEOF names the JSON type ('string', 'null', ...) as PostgreSQL's jsonb_typeof does. #}
-{% macro redshift__coco_source_events() -%}
+{% macro redshift__coco_source_events(since) -%}
     select
         event as event_name,
         event_ts as ts,
@@ -68,7 +88,7 @@
         case when JSON_TYPEOF(event_data."error"."code") = 'string' then event_data."error"."code"::varchar end as error_code,
         case when JSON_TYPEOF(event_data."error"."message") = 'string' then event_data."error"."message"::varchar end as error_message
     from {{ source('coco', 'events') }}
-    where event is not null
+    where event is not null{{ coco_source_filter(since) }}
 {%- endmacro %}
 
 

@@ -3,14 +3,11 @@
 {#- One row per distinct event (rule 7): the stored rows with the same record text are one event,
     `copies` counts them. Incremental by event day: a run replaces whole days (and the untimed rows). #}
 
-with source_rows as (
+with scoped as (
+    {%- if is_incremental() %}
+    {{ coco_source_events(since=coco_incremental_from(source('coco', 'events'), coco_source_ts())) }}
+    {%- else %}
     {{ coco_source_events() }}
-),
-
-scoped as (
-    select * from source_rows
-    {% if is_incremental() -%}
-    where ts is null or ts >= {{ coco_incremental_from('source_rows', 'ts') }}
     {%- endif %}
 ),
 
