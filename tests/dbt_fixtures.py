@@ -225,6 +225,16 @@ def _cases() -> dict[str, list[Record]]:
         ev(0, "trip.assigned", delivery_id="D1", robot_id="B"),
         ev(4, "delivery.dropoff_completed", delivery_id="D1", robot_id="B"),
     ]
+    c["weird"] = [  # ids full of SQL metacharacters are data, never SQL
+        ev(0, "pilot.assignment_started", pilot_id="P-\\back\\slash", robot_id="R-%s"),
+        ev(1, "offer.received", offer_id="O-%%s;"),
+        ev(2, "demand.created", demand_id="DM-é日本-'", offer_id="O-%%s;"),
+        ev(3, "demand.assigned", demand_id="DM-é日本-'", delivery_id="D1'q\"; DROP TABLE events; --", robot_id="R-%s"),
+        ev(4, "robot.state_changed", robot_id="R-%s", to_state="delivering"),
+        ev(5, "pilot.note", pilot_id="P-\\back\\slash", note="ünïcode ✓"),
+        ev(9, "delivery.dropoff_completed", delivery_id="D1'q\"; DROP TABLE events; --", robot_id="R-%s"),
+        ev(20, "pilot.assignment_ended", pilot_id="P-\\back\\slash", robot_id="R-%s"),
+    ]
     return c
 
 
