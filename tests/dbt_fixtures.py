@@ -38,6 +38,10 @@ KEY_ORDER_CASE = "keyorder"
 # Rule 2 follows links until nothing new is found; the SQL follows `coco_link_hops` hops (default 2, the
 # offer -> demand -> delivery chain). This chain is three hops long: its last event needs coco_link_hops: 3.
 THREE_HOPS_CASE = "threehops"
+# Rule 6 breaks the last tie (same time, lane kind and name) by the JSON text: coco's canonical text (keys
+# sorted), the SQL's stored text. Two pilots' notes at one instant, written with their keys in different
+# orders, come in opposite orders on DuckDB (the archived lines); jsonb sorts keys, so PostgreSQL agrees.
+TIE_KEYS_CASE = "tiekeys"
 
 
 def _cases() -> dict[str, list[Record]]:
@@ -224,6 +228,14 @@ def _cases() -> dict[str, list[Record]]:
         ev(0, "demand.assigned", delivery_id="D1", robot_id="A"),
         ev(0, "trip.assigned", delivery_id="D1", robot_id="B"),
         ev(4, "delivery.dropoff_completed", delivery_id="D1", robot_id="B"),
+    ]
+    c[TIE_KEYS_CASE] = [
+        ev(-5, "pilot.assignment_started", pilot_id="P1", robot_id="A"),
+        ev(-5, "pilot.assignment_started", pilot_id="P2", robot_id="A"),
+        ev(0, "demand.assigned", delivery_id="D1", robot_id="A"),
+        {"pilot_id": "P1", "event": "pilot.note", "timestamp": at(3)},
+        {"event": "pilot.note", "timestamp": at(3), "pilot_id": "P2"},
+        ev(9, "delivery.dropoff_completed", delivery_id="D1", robot_id="A"),
     ]
     c["weird"] = [  # ids full of SQL metacharacters are data, never SQL
         ev(0, "pilot.assignment_started", pilot_id="P-\\back\\slash", robot_id="R-%s"),
