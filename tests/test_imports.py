@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-HEAVY = ("pandas", "redshift_connector", "boto3", "duckdb")
+HEAVY = ("pandas", "redshift_connector", "boto3", "duckdb", "dbt")
 
 SCRIPT = """
 import sys
@@ -16,7 +16,7 @@ sys.exit(code)
 """
 
 
-def test_coco_help_imports_neither_pandas_redshift_connector_boto3_nor_duckdb():
+def test_coco_help_imports_neither_pandas_redshift_connector_boto3_duckdb_nor_dbt():
     r = subprocess.run([sys.executable, "-c", SCRIPT.format(heavy=set(HEAVY))], capture_output=True, text=True,
                        timeout=60)
     assert r.returncode == 0, r.stderr
