@@ -468,3 +468,28 @@ def test_status_and_robot_filters_still_see_outcomes_and_robots_that_only_linked
             assert source.narrow_deliveries(SINCE, UNTIL, "event", ["demand.assigned"], False) == {"D-2", "D-3", "D-4"}
     finally:
         local.close()
+
+
+def test_errors_answer_while_another_process_holds_the_cache(day) -> None:
+    import subprocess
+    import sys
+    import time
+
+    expected = coco(day, "errors", *DAY, "-f", "json").json()
+    path = errorcache.cache_path(day["store"])
+    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+                               "print('held', flush=True); time.sleep(60)", str(path)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        result = coco(day, "errors", *DAY, "-f", "json")
+        assert result.code == 0 and result.json() == expected  # the store is scanned instead
+        source = LocalSource(day["store"])
+        try:
+            assert errorcache.attach(source.con, day["store"]) is None  # the cache was indeed held
+        finally:
+            source.close()
+        assert time.monotonic() - started < 30
+    finally:
+        holder.kill()
+        holder.wait()
