@@ -493,3 +493,13 @@ def test_errors_answer_while_another_process_holds_the_cache(day) -> None:
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_output_files_take_their_format_from_the_suffix(day, tmp_path) -> None:
+    listing = coco(day, "deliveries", *DAY, "--status", "failed", "-o", str(tmp_path / "failed.csv"))
+    assert listing.code == 0 and listing.out == ""
+    assert (tmp_path / "failed.csv").read_text().startswith("delivery_id,status,start,")
+    report = coco(day, "errors", *DAY, "-o", str(tmp_path / "errors.json"))
+    assert report.code == 0 and json.loads((tmp_path / "errors.json").read_text())["schema"] == "coco.errors/1"
+    forced = coco(day, "errors", *DAY, "-f", "jsonl", "-o", str(tmp_path / "errors.json"))
+    assert forced.code == 0 and json.loads((tmp_path / "errors.json").read_text().splitlines()[0])["count"] > 0

@@ -17,6 +17,7 @@ Format = choices("Format", LISTING_FORMATS)
 Status = choices("Status", STATUSES)
 By = choices("By", ERROR_GROUPS)
 DEFAULT_RANGE = "24h"
+FORMAT_HELP = "Output format. Default: from the -o suffix (.csv .json .jsonl), else table."
 
 SINCE_HELP = "Start (ISO 8601, or 2h / 3d ago). Default: 24h before --until."
 UNTIL_HELP = "End (ISO 8601, or 2h / 3d ago). Default: now."
@@ -34,6 +35,16 @@ def _range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int, in
     if start > end:
         raise UsageError("--since is after --until")
     return start, end
+
+
+def _format(fmt: Any, output: Optional[Path]) -> str:
+    """``-f``, else the format the ``-o`` suffix names (as ``coco timeline``), else the table."""
+    from ..render import SUFFIX_FORMATS
+
+    if fmt is not None:
+        return str(fmt.value)
+    chosen = SUFFIX_FORMATS.get(output.suffix.lower(), "table") if output is not None else "table"
+    return chosen if chosen in LISTING_FORMATS else "table"
 
 
 def _emit(write: Any, output: Optional[Path]) -> None:
@@ -59,7 +70,7 @@ def deliveries(
     merchant: Optional[str] = typer.Option(None, "--merchant", metavar="ID", help="Only deliveries of this merchant_id."),
     slow: bool = typer.Option(False, "--slow", help="Only deliveries with a slow_step finding."),
     limit: int = typer.Option(50, "--limit", metavar="N", help="Rows shown at most (0: all)."),
-    fmt: Format = typer.Option("table", "--format", "-f", help="Output format."),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", show_default=False, help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
     tz: str = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE", help=TZ_HELP),
     no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
@@ -74,7 +85,7 @@ def deliveries(
     from ..render.fleet import write_listing
     from ..timestamps import format_ts
 
-    fmt = fmt.value
+    fmt = _format(fmt, output)
     if limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
     start, end = _range(since, until, tz)
@@ -102,7 +113,7 @@ def errors(
     since: Optional[str] = typer.Option(None, "--since", metavar="TIME", help=SINCE_HELP),
     until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help=UNTIL_HELP),
     by: By = typer.Option("code", "--by", help="Group by error code, event name or robot."),
-    fmt: Format = typer.Option("table", "--format", "-f", help="Output format."),
+    fmt: Optional[Format] = typer.Option(None, "--format", "-f", show_default=False, help=FORMAT_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
     tz: str = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE", help=TZ_HELP),
     no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
@@ -117,7 +128,7 @@ def errors(
     from ..render.fleet import write_errors
     from ..timestamps import format_ts
 
-    fmt = fmt.value
+    fmt = _format(fmt, output)
     start, end = _range(since, until, tz)
     source = open_source(store, profile)
     try:
