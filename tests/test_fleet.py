@@ -233,8 +233,12 @@ def test_hostile_ids_stay_text_in_the_table_and_csv(tmp_path) -> None:
     assert table.code == 0 and "\x1b" not in table.out and "\x07" not in table.out
     assert "\\x1b]0;pwned\\x07" in table.out
     csv = run_coco("deliveries", *DAY, "--store", str(db), "-f", "csv")
+    import csv as csvmod
+
     row = csv.out.splitlines()[1]
-    assert row.startswith("\"'=HYPERLINK(\"\"x\"\")") and ",'-R" in row and row.endswith(",'@SUM(A1)")
+    assert row.startswith("\"'=HYPERLINK(\"\"x\"\")")
+    fields = next(csvmod.reader([row]))
+    assert fields[5] == "'-R\x1b[2J" and fields[11] == "'@SUM(A1)"  # robots, first error code
     raw = run_coco("deliveries", *DAY, "--store", str(db), "-f", "csv", "--csv-raw")
     assert raw.out.splitlines()[1].startswith("\"=HYPERLINK(")
     errors = run_coco("errors", *DAY, "--store", str(db))
