@@ -220,6 +220,30 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
             ts = e.record.get("timestamp", "<missing>")
             w.line(("  ", ""), (e.name or "?", "yellow"), (f"  timestamp={json.dumps(ts, default=str)}", "dim"),
                    (f"  {detail(Row(e, Lane('unplaced'), e.severity, None))}", "dim"))
+    _write_findings(t, w, when)
+
+
+FINDING_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+FINDING_MARK = {"error": "✖", "warning": "!", "info": "·"}
+
+
+def _write_findings(t: Timeline, w: _Out, when: Any) -> None:
+    """The "What stands out" section (spec/findings.md 4): one line per finding, in time order, the most
+    severe first within one instant, coloured by severity; every data string escaped for the terminal."""
+    from ..core.findings import SEVERITY_RANK
+    from ..textsafe import for_terminal
+
+    if not t.findings:
+        return
+    w.line()
+    counts = ", ".join(f"{n} {sev}" for sev, n in t.summary["findings"].items() if n)
+    w.line(("What stands out", "bold"), (f"  ({counts})", "dim"))
+    ordered = sorted(enumerate(t.findings), key=lambda p: (p[1].ts, SEVERITY_RANK[p[1].severity], p[0]))
+    kind_width = max(len(f.kind) for f in t.findings)
+    for _, f in ordered:
+        style = FINDING_STYLE[f.severity]
+        w.line(("  ", ""), (f"{FINDING_MARK[f.severity]} ", style), (f"{when(f.ts)}  ", "dim"),
+               (f"{f.kind.ljust(kind_width)}  ", style), (for_terminal(f.message), style if f.severity != "info" else ""))
 
 
 def _robot_path(t: Timeline) -> str:
