@@ -15,7 +15,6 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from cocoevents.generator import scenarios
 from cocoevents.store.local import load
 
 from .conftest import ROOT, run_coco, write_lines
@@ -25,16 +24,30 @@ SCHEMA = json.loads((ROOT / "cocoevents" / "schemas" / "timeline.schema.json").r
 RANGE = ["--since", "2026-11-25T09:00:00Z", "--until", "2026-11-25T12:00:00Z"]
 
 
-@pytest.fixture
-def story(tmp_path: Path) -> Path:
-    """A store holding the three scenario deliveries, plus an event without a usable timestamp."""
-    records = scenarios() + [
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo day's records (the three scenario deliveries in a fleet day, so the fleet baseline is real;
+    without the shipper's wrapping), plus an event without a usable timestamp."""
+    from cocoevents.generator import demo_records
+
+    tmp = tmp_path_factory.mktemp("story")
+    records = demo_records() + [
         {"event": "delivery.pickup_started", "delivery_id": "D12346", "robot_id": "R-8", "timestamp": "soon"},
     ]
-    archive = write_lines(tmp_path / "archive" / "dt=2026-11-25" / "a.log.gz", records)
-    store = tmp_path / "story.duckdb"
+    archive = write_lines(tmp / "archive" / "dt=2026-11-25" / "a.log.gz", records)
+    store = tmp / "story.duckdb"
     load(store, [archive])
     return store
+
+
+@pytest.fixture
+def story(demo_store: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo store (tests may write beside it)."""
+    import shutil
+
+    copy = tmp_path / "story.duckdb"
+    shutil.copyfile(demo_store, copy)
+    return copy
 
 
 def golden(name: str, text: str) -> None:

@@ -25,6 +25,8 @@ from cocoevents.warehouse import plan as planning
 from cocoevents.warehouse.copyjob import LoadConfig, LoadFailed, run_load
 from cocoevents.warehouse.ddl import Target
 
+from .pgserver import DATEDIFF_STANDIN
+
 from . import conftest as _conftest
 
 if not hasattr(_conftest, "pg"):  # conftest registers the PostgreSQL fixture; define it here only if it does not
@@ -377,6 +379,7 @@ CREATE TABLE analytics.raw_events (
 PG_REDSHIFT_STANDINS = [
     "CREATE DOMAIN super AS jsonb",
     "CREATE FUNCTION JSON_TYPEOF(jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT jsonb_typeof($1)'",
+    DATEDIFF_STANDIN,
 ]
 
 

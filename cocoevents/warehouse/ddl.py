@@ -330,8 +330,7 @@ def create_baseline_sql(target: Target) -> str:
         "    p99          DOUBLE PRECISION NOT NULL,\n"
         "    since        TIMESTAMP        NOT NULL,  -- UTC: the events counted start here\n"
         "    refreshed_at TIMESTAMP        NOT NULL   -- UTC\n"
-        ")\n"
-        "DISTSTYLE ALL;"
+        ");"
     )
 
 
