@@ -169,7 +169,7 @@ def test_exit_0_when_the_timeline_was_built_even_with_errors_in_it(story):
     assert run_coco("timeline", "D12345", "--store", str(story)).code == 0
 
 
-def test_exit_1_with_check_when_there_are_error_rows_or_gaps(story, tmp_path):
+def test_exit_1_with_check_when_a_finding_is_an_error_or_a_warning(story, tmp_path):
     assert run_coco("timeline", "D12345", "--store", str(story), "--check").code == 1
     grounded = run_coco("timeline", "D12347", "--store", str(story), "--check", "--gap", "1h")
     assert grounded.code == 1  # no gap longer than 1h, but R-8 was grounded: an error row
@@ -182,7 +182,7 @@ def test_exit_1_with_check_when_there_are_error_rows_or_gaps(story, tmp_path):
     ok = run_coco("timeline", "C1", "--store", str(calm), "--check", "-f", "jsonl")
     assert (ok.code, len(ok.out.splitlines())) == (0, 2)  # no errors, no gaps: the timeline is printed, exit 0
     gap = run_coco("timeline", "C1", "--store", str(calm), "--check", "--gap", "3m", "-f", "jsonl")
-    assert (gap.code, len(gap.out.splitlines())) == (1, 2)  # info rows only, one 4-minute gap
+    assert (gap.code, len(gap.out.splitlines())) == (1, 2)  # one 4-minute silence the fleet (one sample) cannot judge
     r = run_coco("timeline", "O-12345", "--store", str(story), "--check")
     assert r.code == 3  # offers are not subjects
 

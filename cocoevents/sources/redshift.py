@@ -472,7 +472,8 @@ class RedshiftSource:
         return from_rows(rows)
 
     def _missing_table(self) -> bool:
-        """After a failed statement: was it a missing table? The session is restored either way."""
+        """After a failed statement: was it a missing (or unreadable) table? A timeline is still worth showing
+        without a baseline (the CLI says so). The session is restored either way."""
         code = self._last_error_code
         try:
             cur = self.con.cursor()
@@ -480,7 +481,7 @@ class RedshiftSource:
             cur.execute("BEGIN READ ONLY")
         except Exception:
             return False
-        return code in NO_TABLE
+        return code in NO_TABLE or code in DENIED
 
     # -- linked events beyond two hops ------------------------------------------------------------
 
