@@ -126,3 +126,19 @@ def test_robot_timelines_get_error_and_silence_findings_only_and_check_judges_th
     assert {f["kind"] for f in doc["findings"]} == {"error", "silence"}
     assert {f["severity"] for f in doc["findings"] if f["kind"] == "silence"} == {"warning"}
     assert json.dumps(doc["findings"])  # plain JSON
+
+
+def test_the_findings_section_is_coloured_by_severity_when_colour_is_on(demo) -> None:
+    import io
+
+    from cocoevents.api import timeline as build_timeline
+    from cocoevents.render import RenderOptions, write
+
+    t = build_timeline("D12345", store=demo)
+    out = io.StringIO()
+    write(t, "table", out, RenderOptions(color=True))
+    section = out.getvalue().split("What stands out", 1)[1]
+    error_line = next(line for line in section.splitlines() if "LID_STUCK" in line)
+    info_line = next(line for line in section.splitlines() if "P-3 -> P-5" in line)
+    assert "\x1b[1;31m" in error_line  # bold red
+    assert "\x1b[36m" in info_line and "\x1b[1;31m" not in info_line  # cyan
