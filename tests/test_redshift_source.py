@@ -359,6 +359,16 @@ def test_coco_timeline_with_a_redshift_profile_prints_what_the_local_store_print
         assert remote.json() == local.json()
 
 
+def test_coco_baseline_with_a_redshift_profile_prints_what_the_local_store_prints(pg, world, isolated_env) -> None:
+    write_config(isolated_env, redshift_profile_toml(pg, world["database"]))
+    remote = run_coco("baseline", "--profile", "wh", "-f", "json")
+    local = run_coco("baseline", "--store", str(world["store"]), "-f", "json")
+    assert (remote.code, remote.err) == (0, "") and remote.json() == local.json()
+    assert len(remote.json()["transitions"]) > 10
+    refused = run_coco("baseline", "--profile", "wh", "--rebuild")
+    assert refused.code == 2 and "coco warehouse baseline" in refused.err
+
+
 def test_coco_timeline_uses_the_default_profile_and_store_overrides_it(pg, world, isolated_env, monkeypatch) -> None:
     write_config(isolated_env, 'default = "wh"\n' + redshift_profile_toml(pg, world["database"]))
     assert run_coco("timeline", "D12346", "-f", "json").json()["summary"]["status"] == "failed"
