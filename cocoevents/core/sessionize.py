@@ -19,6 +19,8 @@ from typing import Iterable, Protocol, Sequence
 
 from ..errors import NotFound
 from ..registry import registry_sort_key
+from .baseline import DEFAULT_MIN_SAMPLES, Baseline
+from .findings import find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window
 
 MINUTE = 60_000_000
@@ -36,6 +38,7 @@ class Options:
     assignment_lookback_us: int = 12 * HOUR
     since: int | None = None
     until: int | None = None
+    baseline_min: int = DEFAULT_MIN_SAMPLES  # spec/findings.md 3: samples a transition needs to be judged
 
 
 Span = tuple[str, int, int]  # (id, start, end), both ends included
@@ -59,6 +62,10 @@ class EventSource(Protocol):
         with ``untimed``, also those events of the ids without a usable time; plus the
         ``pilot.assignment_*`` events within ``assignment_spans`` (the lookback reads only those).
         A stored row is returned once per call."""
+        ...
+
+    def baseline(self) -> Baseline | None:
+        """The fleet baseline (spec/findings.md 3), or ``None`` when the source keeps none."""
         ...
 
 
@@ -302,6 +309,9 @@ def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Opt
 
     rows, gaps = build_rows(place.placed, opts.gap_us)
     windows = merge_windows(robot_segments + pilot_windows)
+    baseline = source.baseline()
+    if baseline is not None:
+        baseline = baseline.with_min_samples(opts.baseline_min)
     return Timeline(
         kind="delivery",
         id=delivery_id,
@@ -317,6 +327,8 @@ def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Opt
         gap_threshold_us=opts.gap_us,
         robots=first_seen(windows, "robot"),
         pilots=first_seen(windows, "pilot"),
+        findings=find("delivery", delivery_id, rows, windows, gaps, baseline),
+        baseline=baseline,
     )
 
 
@@ -405,4 +417,5 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
         gap_threshold_us=opts.gap_us,
         robots=[ident] if kind == "robot" else first_seen(merged, "robot"),
         pilots=[ident] if kind == "pilot" else first_seen(merged, "pilot"),
+        findings=find(kind, ident, rows, merged, gaps, None),
     )

@@ -132,6 +132,12 @@ class LocalSource:
                               [ident, *ASSIGNMENT_EVENTS, _ts(start), _ts(end)], seen)
         return out
 
+    def baseline(self) -> Any:
+        """The fleet baseline kept in the store (``None`` when it has none)."""
+        from ..store.baseline import read
+
+        return read(self.con)
+
 
 def _bounds(since: int | None, until: int | None) -> tuple[str, list[Any]]:
     clauses, params = [], []
