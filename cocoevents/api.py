@@ -7,9 +7,11 @@ unknown ids or an unreachable source.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from .core.baseline import DEFAULT_MIN_SAMPLES
 from .core.memory import MemorySource
 from .core.model import KINDS, Timeline
 from .core.sessionize import EventSource, Options, delivery_timeline, pilot_timeline, robot_timeline
@@ -27,6 +29,7 @@ def parse_options(
     gap: str = "5m",
     pad: str = "0s",
     assignment_lookback: str = "12h",
+    baseline_min: int = DEFAULT_MIN_SAMPLES,
     now: int | None = None,
     tz: str = "UTC",
 ) -> Options:
@@ -57,7 +60,10 @@ def parse_options(
         assignment_lookback_us=duration("assignment-lookback", assignment_lookback),
         since=moment("since", since),
         until=moment("until", until),
+        baseline_min=baseline_min,
     )
+    if isinstance(baseline_min, bool) or not isinstance(baseline_min, int) or baseline_min < 1:
+        raise UsageError(f"--baseline-min must be a whole number of 1 or more, not {baseline_min!r}")
     if opts.since is not None and opts.until is not None and opts.since > opts.until:
         raise UsageError("--since is after --until")
     return opts
@@ -108,7 +114,7 @@ def build(source: EventSource, subject_id: str, kind: str | None, opts: Options,
         since = opts.since if opts.since is not None else max(until - parse_duration(DEFAULT_ACTOR_RANGE), MIN_US)
         if since > until:
             raise UsageError("--since is after --until")
-        opts = Options(opts.gap_us, opts.pad_us, opts.assignment_lookback_us, since, until)
+        opts = replace(opts, since=since, until=until)
     return robot_timeline(source, subject_id, opts) if kind == "robot" else pilot_timeline(source, subject_id, opts)
 
 
@@ -149,6 +155,7 @@ def timeline(
     pad: str = "0s",
     assignment_lookback: str = "12h",
     tz: str = "UTC",
+    baseline_min: int = DEFAULT_MIN_SAMPLES,
     store: str | Path | None = None,
     profile: str | None = None,
     source: EventSource | None = None,
@@ -156,7 +163,8 @@ def timeline(
     """The timeline of a delivery, robot or pilot from ``source``, else from the source ``coco timeline``
     reads with the same ``profile``/``store`` (``sources.resolve``: ``COCO_PROFILE``, ``COCO_STORE`` and the
     config file's default profile included)."""
-    opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz)
+    opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz,
+                         baseline_min=baseline_min)
     if source is not None:
         return build(source, subject_id, kind, opts)
     from .sources import open_source

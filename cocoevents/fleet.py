@@ -20,6 +20,7 @@ from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from .core.model import DELIVERY_LANE, Event, Timeline
 from .core.sessionize import (
+    BaselineRequest,
     DeliveryRequest,
     EventSource,
     Options,
@@ -54,19 +55,24 @@ def timelines(source: EventSource, delivery_ids: Sequence[str], opts: Options = 
               batch: int = BATCH) -> Iterator[Timeline]:
     """The timelines of ``delivery_ids`` (in that order; ids with nothing found are skipped), each built
     by ``delivery_plan`` - the rules of ``coco timeline`` - with the questions of a batch asked together."""
+    baseline: dict[str, Any] = {}  # read once, for every batch
     for start in range(0, len(delivery_ids), batch):
         chunk = list(dict.fromkeys(delivery_ids[start:start + batch]))
-        done = _drive(source, chunk, opts)
+        done = _drive(source, chunk, opts, baseline)
         for d in chunk:
             if d in done:
                 yield done[d]
 
 
 def _kind(request: Request) -> str:
-    return "delivery" if isinstance(request, DeliveryRequest) else request.column
+    if isinstance(request, DeliveryRequest):
+        return "delivery"
+    if isinstance(request, BaselineRequest):
+        return "baseline"
+    return request.column
 
 
-def _drive(source: EventSource, ids: list[str], opts: Options) -> dict[str, Timeline]:
+def _drive(source: EventSource, ids: list[str], opts: Options, baseline: dict[str, Any]) -> dict[str, Timeline]:
     plans: dict[str, Plan] = {}
     pending: dict[str, Request] = {}
     for d in ids:
@@ -76,9 +82,15 @@ def _drive(source: EventSource, ids: list[str], opts: Options) -> dict[str, Time
     while pending:
         # one kind of question at a time, in the order plans ask them: every plan waiting on robots is
         # answered before any waiting on pilots, so a batch costs one question of each kind
-        kind = next(k for k in ("delivery", "robot_id", "pilot_id") if any(_kind(r) == k for r in pending.values()))
+        kind = next(k for k in ("delivery", "robot_id", "pilot_id", "baseline")
+                    if any(_kind(r) == k for r in pending.values()))
         group = {d: r for d, r in pending.items() if _kind(r) == kind}
-        answers = _answer(source, kind, group)
+        if kind == "baseline":  # the fleet's, the same for every delivery: asked once per listing
+            if "value" not in baseline:
+                baseline["value"] = source.baseline()
+            answers: dict[str, Any] = {d: baseline["value"] for d in group}
+        else:
+            answers = _answer(source, kind, group)
         for d in group:
             try:
                 pending[d] = plans[d].send(answers[d])

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import math
 import os
 import random
 import uuid
@@ -71,6 +72,7 @@ class Fleet:
     robots: int = 40
     pilots: int = 10
     seed: int = 7
+    id_offset: int = 0  # added to the numbers of offer, demand, delivery and trip ids (another day, other ids)
 
 
 class _Day:
@@ -126,7 +128,7 @@ class _Day:
         span = (self.end - self.start).total_seconds() - 3600
         for n in range(f.deliveries):
             t0 = self.start + timedelta(seconds=span * n / max(f.deliveries, 1) + rng.random() * 30)
-            offer = f"O-{300000 + n}"
+            offer = f"O-{300000 + f.id_offset + n}"
             source = rng.choice(SOURCES)
             merchant = rng.choice(MERCHANTS)
             self.emit(t0, "offer.received", offer_id=offer, source=source, merchant_id=merchant)
@@ -141,32 +143,38 @@ class _Day:
             if roll < 0.11:
                 self.emit(t0 + timedelta(seconds=60), "offer.expired", offer_id=offer, source=source)
                 continue
-            self.delivery(n, t0, offer, source, merchant, robots, free_at)
+            robot = min(robots, key=lambda r: (free_at[r], r))
+            if free_at[robot] > t0 + MAX_ROBOT_WAIT:  # dispatch does not accept what no robot can take soon
+                self.emit(t0 + timedelta(seconds=4), "offer.rejected", offer_id=offer, source=source,
+                          rejection_reason="no_available_robots")
+                continue
+            self.delivery(f.id_offset + n, t0, offer, source, merchant, robot, free_at)
         self.out.sort(key=lambda p: p[0])
         return [r for _, r in self.out]
 
     def delivery(self, n: int, t0: datetime, offer: str, source: str, merchant: str,
-                 robots: list[str], free_at: dict[str, datetime]) -> None:
+                 robot: str, free_at: dict[str, datetime]) -> None:
+        """One accepted offer: accepted within seconds; the robot is assigned when it is free (at most
+        ``MAX_ROBOT_WAIT`` later), drives to the merchant, picks up, drives to the customer, drops off."""
         rng = self.rng
         delivery, demand = f"D{200000 + n}", f"DM-{200000 + n}"
-        robot = min(robots, key=lambda r: (free_at[r], r))
-        t = max(t0 + timedelta(seconds=5), free_at[robot])
+        t = t0 + timedelta(seconds=rng.randint(4, 20))
         e = self.emit
         e(t, "offer.accepted", offer_id=offer, source=source)
         e(t + timedelta(seconds=2), "demand.created", demand_id=demand, offer_id=offer, merchant_id=merchant)
-        t += timedelta(seconds=rng.randint(5, 40))
+        t = max(t + timedelta(seconds=rng.randint(5, 40)), free_at[robot])
         e(t, "demand.assigned", demand_id=demand, delivery_id=delivery, robot_id=robot)
         e(t, "robot.state_changed", robot_id=robot, from_state="idle", to_state="delivering")
         e(t + timedelta(seconds=1), "trip.created", delivery_id=delivery, robot_id=robot, trip_id=f"T-{n}")
         e(t + timedelta(seconds=2), "trip.started", delivery_id=delivery, robot_id=robot, trip_id=f"T-{n}")
         e(t + timedelta(seconds=3), "demand.active", demand_id=demand, delivery_id=delivery)
-        t += timedelta(seconds=rng.randint(300, 900))
+        t += timedelta(seconds=_duration(rng, 540, 180, 1200))  # to the merchant: ~9 min
         for step in ("pickup_arrival", "pickup_started", "pickup_completed"):
             e(t, f"delivery.{step}", delivery_id=delivery, robot_id=robot, merchant_id=merchant)
-            t += timedelta(seconds=rng.randint(20, 200))
+            t += timedelta(seconds=_duration(rng, 60, 15, 300))  # wait for the merchant, load: ~1 min each
         e(t, "demand.etas_updated", demand_id=demand, delivery_id=delivery, eta_s=rng.randint(300, 1200))
         e(t, "attempt.started", delivery_id=delivery, robot_id=robot, attempt=1)
-        t += timedelta(seconds=rng.randint(400, 1200))
+        t += timedelta(seconds=_duration(rng, 720, 300, 1500))  # to the customer: ~12 min
         if rng.random() < 0.05:
             code, message = rng.choice(FAILURES)
             e(t, "attempt.failed", delivery_id=delivery, robot_id=robot, attempt=1)
@@ -177,13 +185,22 @@ class _Day:
         else:
             for step in ("dropoff_arrival", "dropoff_started", "dropoff_completed"):
                 e(t, f"delivery.{step}", delivery_id=delivery, robot_id=robot)
-                t += timedelta(seconds=rng.randint(15, 120))
+                t += timedelta(seconds=_duration(rng, 45, 10, 180))  # customer comes out, opens the lid
             e(t, "attempt.completed", delivery_id=delivery, robot_id=robot, attempt=1)
             e(t + timedelta(seconds=1), "trip.completed", delivery_id=delivery, robot_id=robot, trip_id=f"T-{n}")
             e(t + timedelta(seconds=2), "demand.fulfilled", demand_id=demand, delivery_id=delivery)
         t += timedelta(seconds=5)
         e(t, "robot.state_changed", robot_id=robot, from_state="delivering", to_state="idle")
         free_at[robot] = t + timedelta(seconds=rng.randint(30, 600))
+
+
+MAX_ROBOT_WAIT = timedelta(minutes=4)
+
+
+def _duration(rng: random.Random, median: float, low: float, high: float) -> int:
+    """Seconds, log-normally spread around ``median`` (a long right tail, as real travel times have), within
+    ``low``..``high``."""
+    return int(min(max(rng.lognormvariate(math.log(median), 0.25), low), high))
 
 
 def fleet_day(fleet: Fleet) -> list[Record]:
@@ -232,7 +249,7 @@ def scenarios(day: date = date(2026, 11, 25)) -> list[Record]:
         ev(0.3, "demand.active", demand_id=dm, delivery_id=d),
         ev(9, "delivery.pickup_arrival", delivery_id=d, robot_id="R-7", merchant_id="M-123"),
         ev(10, "delivery.pickup_started", delivery_id=d, robot_id="R-7", merchant_id="M-123"),
-        ev(12, "delivery.pickup_completed", delivery_id=d, robot_id="R-7", merchant_id="M-123"),
+        ev(11.5, "delivery.pickup_completed", delivery_id=d, robot_id="R-7", merchant_id="M-123"),
         ev(15, "robot.state_changed", robot_id="R-7", from_state="delivering", to_state="degraded",
            reason="wheel_slip"),
         ev(16.5, "robot.grounded", robot_id="R-7", reason="left_motor_overcurrent",
@@ -243,13 +260,13 @@ def scenarios(day: date = date(2026, 11, 25)) -> list[Record]:
         ev(18.2, "trip.created", delivery_id=d, robot_id="R-12", trip_id="T-12345-2"),
         ev(18.3, "trip.started", delivery_id=d, robot_id="R-12", trip_id="T-12345-2"),
         ev(20, "pilot.assignment_ended", pilot_id="P-4", robot_id="R-7"),
-        ev(24, "delivery.pickup_arrival", delivery_id=d, robot_id="R-12", note="handover from R-7"),
+        ev(22.5, "delivery.pickup_arrival", delivery_id=d, robot_id="R-12", note="handover from R-7"),
         ev(25, "delivery.pickup_completed", delivery_id=d, robot_id="R-12"),
-        ev(26, "pilot.assignment_ended", pilot_id="P-3", robot_id="R-12"),
-        ev(26.1, "pilot.assignment_started", pilot_id="P-5", robot_id="R-12"),
-        ev(27, "demand.etas_updated", demand_id=dm, delivery_id=d, eta_s=1260),
-        ev(27.5, "attempt.started", delivery_id=d, robot_id="R-12", pilot_id="P-5", attempt=1),
-        # 14 minutes of silence on the way to the customer
+        ev(25.5, "pilot.assignment_ended", pilot_id="P-3", robot_id="R-12"),
+        ev(25.6, "pilot.assignment_started", pilot_id="P-5", robot_id="R-12"),
+        ev(26.5, "demand.etas_updated", demand_id=dm, delivery_id=d, eta_s=1260),
+        ev(26.5, "attempt.started", delivery_id=d, robot_id="R-12", pilot_id="P-5", attempt=1),
+        # 15 minutes of silence on the way to the customer: a normal drive
         ev(41.55, "delivery.dropoff_arrival", delivery_id=d, robot_id="R-12"),
         ev(42, "delivery.dropoff_started", delivery_id=d, robot_id="R-12", pilot_id="P-5"),
         ev(43, "attempt.failed", delivery_id=d, robot_id="R-12", pilot_id="P-5", attempt=1,
@@ -269,22 +286,45 @@ def scenarios(day: date = date(2026, 11, 25)) -> list[Record]:
         ev(90.5, "offer.accepted", offer_id="O-12346", source="uber"),
         ev(90.6, "demand.created", demand_id="DM-12346", offer_id="O-12346", merchant_id="M-130"),
         ev(91, "demand.assigned", demand_id="DM-12346", delivery_id="D12346", robot_id="R-8"),
-        ev(91.1, "trip.started", delivery_id="D12346", robot_id="R-8", trip_id="T-12346"),
+        ev(91.02, "trip.created", delivery_id="D12346", robot_id="R-8", trip_id="T-12346"),
+        ev(91.04, "trip.started", delivery_id="D12346", robot_id="R-8", trip_id="T-12346"),
+        ev(91.06, "demand.active", demand_id="DM-12346", delivery_id="D12346"),
+        ev(99, "delivery.pickup_arrival", delivery_id="D12346", robot_id="R-8"),
+        ev(99.75, "delivery.pickup_started", delivery_id="D12346", robot_id="R-8"),
         ev(101, "delivery.pickup_completed", delivery_id="D12346", robot_id="R-8"),
+        ev(101.75, "demand.etas_updated", demand_id="DM-12346", delivery_id="D12346", eta_s=780),
+        ev(101.75, "attempt.started", delivery_id="D12346", robot_id="R-8", attempt=1),
         ev(115, "delivery.dropoff_arrival", delivery_id="D12346", robot_id="R-8"),
+        ev(115.5, "delivery.dropoff_started", delivery_id="D12346", robot_id="R-8"),
+        ev(119, "attempt.failed", delivery_id="D12346", robot_id="R-8", attempt=1),
         ev(119, "delivery.failed", delivery_id="D12346", robot_id="R-8",
            error={"code": "CUSTOMER_UNREACHABLE", "message": "Customer did not answer after 3 calls"}),
         ev(119.5, "demand.canceled", demand_id="DM-12346", delivery_id="D12346", reason="delivery_failed"),
+        ev(119.6, "trip.canceled", delivery_id="D12346", robot_id="R-8", trip_id="T-12346"),
         ev(130, "offer.received", offer_id="O-12347", source="wolt", merchant_id="M-131"),
         ev(130.5, "offer.accepted", offer_id="O-12347", source="wolt"),
         ev(130.6, "demand.created", demand_id="DM-12347", offer_id="O-12347", merchant_id="M-131"),
         ev(131, "demand.assigned", demand_id="DM-12347", delivery_id="D12347", robot_id="R-8"),
+        ev(131.02, "trip.created", delivery_id="D12347", robot_id="R-8", trip_id="T-12347-1"),
+        ev(131.04, "trip.started", delivery_id="D12347", robot_id="R-8", trip_id="T-12347-1"),
+        ev(131.06, "demand.active", demand_id="DM-12347", delivery_id="D12347"),
         ev(133, "robot.grounded", robot_id="R-8", reason="battery_fault",
            error={"code": "BATTERY_FAULT", "message": "Cell imbalance"}),
+        ev(133.5, "trip.canceled", delivery_id="D12347", robot_id="R-8", trip_id="T-12347-1", reason="robot_grounded"),
         ev(134, "demand.assigned", demand_id="DM-12347", delivery_id="D12347", robot_id="R-9"),
+        ev(134.02, "trip.created", delivery_id="D12347", robot_id="R-9", trip_id="T-12347-2"),
+        ev(134.04, "trip.started", delivery_id="D12347", robot_id="R-9", trip_id="T-12347-2"),
+        ev(138.5, "delivery.pickup_arrival", delivery_id="D12347", robot_id="R-9"),
+        ev(139.25, "delivery.pickup_started", delivery_id="D12347", robot_id="R-9"),
         ev(140, "delivery.pickup_completed", delivery_id="D12347", robot_id="R-9"),
+        ev(140.75, "demand.etas_updated", demand_id="DM-12347", delivery_id="D12347", eta_s=660),
+        ev(140.75, "attempt.started", delivery_id="D12347", robot_id="R-9", attempt=1),
+        ev(151, "delivery.dropoff_arrival", delivery_id="D12347", robot_id="R-9"),
+        ev(151.5, "delivery.dropoff_started", delivery_id="D12347", robot_id="R-9"),
         ev(152, "delivery.dropoff_completed", delivery_id="D12347", robot_id="R-9"),
-        ev(152.5, "demand.fulfilled", demand_id="DM-12347", delivery_id="D12347"),
+        ev(152.75, "attempt.completed", delivery_id="D12347", robot_id="R-9", attempt=1),
+        ev(152.77, "trip.completed", delivery_id="D12347", robot_id="R-9", trip_id="T-12347-2"),
+        ev(152.8, "demand.fulfilled", demand_id="DM-12347", delivery_id="D12347"),
         ev(200, "pilot.assignment_ended", pilot_id="P-6", robot_id="R-8"),
         ev(200, "pilot.assignment_ended", pilot_id="P-6", robot_id="R-9"),
     ]
@@ -376,10 +416,12 @@ def _record_time(rec: Record) -> datetime:
     return to_datetime(us).replace(tzinfo=None) if us is not None else datetime(1970, 1, 1)
 
 
-def sized_fleet(events: int, seed: int = 7) -> Fleet:
-    """A fleet whose day has about ``events`` records (about 20 per delivery)."""
+def sized_fleet(events: int, seed: int = 7, day: date = Fleet.day, id_offset: int = 0) -> Fleet:
+    """A fleet whose day has about ``events`` records (about 20 per delivery), with robots enough that offers
+    are rarely rejected for want of one (a robot does about 20 deliveries in the 14-hour day)."""
     deliveries = max(10, events // 20)
-    return Fleet(deliveries=deliveries, robots=max(8, deliveries // 30), pilots=max(3, deliveries // 300), seed=seed)
+    return Fleet(day=day, deliveries=deliveries, robots=max(8, deliveries // 18), pilots=max(3, deliveries // 300),
+                 seed=seed, id_offset=id_offset)
 
 
 def demo_records() -> list[Record]:
@@ -389,8 +431,8 @@ def demo_records() -> list[Record]:
     return recs
 
 
-def _records_in_order(events: int, seed: int) -> Iterator[Record]:
-    yield from fleet_day(sized_fleet(events, seed))
+def _records_in_order(events: int, seed: int, day: date = Fleet.day, id_offset: int = 0) -> Iterator[Record]:
+    yield from fleet_day(sized_fleet(events, seed, day, id_offset))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -401,9 +443,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--events", type=int, default=100_000, help="about how many events")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--junk-every", type=int, default=0, help="add a junk line every N records")
+    p.add_argument("--day", type=date.fromisoformat, default=Fleet.day,
+                   help=f"the simulated day, YYYY-MM-DD (default {Fleet.day.isoformat()})")
+    p.add_argument("--id-offset", type=int, default=0,
+                   help="add this to offer, demand, delivery and trip numbers (days that do not share ids)")
     p.add_argument("--demo", action="store_true", help="write the demo day (fleet + scenarios) instead")
     a = p.parse_args(argv)
-    recs: Iterable[Record] = demo_records() if a.demo else _records_in_order(a.events, a.seed)
+    if a.id_offset < 0:
+        p.error("--id-offset must be 0 or more")
+    recs: Iterable[Record] = (demo_records() if a.demo
+                              else _records_in_order(a.events, a.seed, a.day, a.id_offset))
     paths = write_archive(recs, a.out, seed=a.seed, junk_every=a.junk_every)
     print(f"wrote {len(paths)} files under {a.out}", file=__import__("sys").stderr)
     return 0

@@ -333,11 +333,20 @@ def pg() -> Iterator[PgServer]:
 ID_COLUMNS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
 
 
+# Redshift's DATEDIFF as the fleet baseline calls it (``DATEDIFF('microsecond', a, b)``), over PostgreSQL
+# timestamps; any other unit is NULL, so a statement relying on another one shows up in the tests.
+DATEDIFF_STANDIN = (
+    "CREATE OR REPLACE FUNCTION DATEDIFF(text, timestamp, timestamp) RETURNS bigint LANGUAGE sql IMMUTABLE AS "
+    "'SELECT CASE WHEN lower($1) = ''microsecond'' THEN CAST(EXTRACT(EPOCH FROM ($3 - $2)) * 1000000 AS bigint) END'"
+)
+
+
 def events_ddl(table: str = "public.events") -> list[str]:
     """The warehouse layout (extracted columns, the record whole) with ``jsonb`` standing in for SUPER,
     and ``JSON_SERIALIZE`` defined over it, so the source runs the SQL it would run on Redshift."""
     return [
         "CREATE OR REPLACE FUNCTION JSON_SERIALIZE(jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1::text'",
+        DATEDIFF_STANDIN,
         f"""CREATE TABLE {table} (
             event VARCHAR(128),
             event_ts TIMESTAMP,

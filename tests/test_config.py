@@ -195,7 +195,7 @@ def test_doctor_on_a_healthy_warehouse_prints_one_ok_line(pg, warehouse, isolate
     result = run_coco("doctor")
     assert (result.code, result.err) == (0, "")
     assert result.out == (f"coco: ok: redshift 127.0.0.1:{pg.port}/{warehouse} as coco_admin: table public.events "
-                          "readable; 63 events in the 100000d lookback, latest 2026-11-25T13:20:00.000Z\n")
+                          "readable; 86 events in the 100000d lookback, latest 2026-11-25T13:20:00.000Z\n")
 
 
 @pytest.mark.postgres
@@ -238,4 +238,4 @@ def test_doctor_on_the_local_store(isolated_env: Path, tmp_path: Path) -> None:
     store.load(tmp_path / "s.duckdb", [archive])
     ok = run_coco("doctor", "--store", str(tmp_path / "s.duckdb"))
     assert (ok.code, ok.err) == (0, "")
-    assert ok.out == f"coco: ok: local store {tmp_path / 's.duckdb'}: 63 events, latest 2026-11-25T13:20:00.000Z\n"
+    assert ok.out == f"coco: ok: local store {tmp_path / 's.duckdb'}: 86 events, latest 2026-11-25T13:20:00.000Z\n"

@@ -29,3 +29,48 @@ def test_generated_files_are_shipper_folders_of_gzip_that_classify_as_records(tm
     records = sum(len(s.records) for s in scans)
     assert records >= 1500 and all(s.damage is None for s in scans)
     assert sum(len(s.bad) for s in scans) == records // 100
+
+
+def test_day_and_id_offset_give_another_day_with_ids_that_do_not_collide(tmp_path):
+    generator.main([str(tmp_path / "a"), "--events", "2000"])
+    generator.main([str(tmp_path / "b"), "--events", "2000", "--day", "2026-11-26", "--id-offset", "1000"])
+    assert [p.name for p in (tmp_path / "b").iterdir()] == ["dt=2026-11-26"]
+
+    def ids(root):
+        files, _ = archive.find_files([root])
+        recs = [r for f in files for _, r in archive.scan(f).records]
+        return {r[k] for r in recs for k in ("delivery_id", "demand_id", "offer_id", "trip_id") if k in r}
+
+    a, b = ids(tmp_path / "a"), ids(tmp_path / "b")
+    assert a and b and not a & b and "D201000" in b
+
+
+def test_a_bad_day_or_a_negative_offset_is_refused(tmp_path, capsys):
+    import pytest
+
+    for args in (["--day", "2026-13-01"], ["--id-offset", "-5"]):
+        with pytest.raises(SystemExit) as e:
+            generator.main([str(tmp_path / "out"), *args])
+        assert e.value.code == 2
+    assert not (tmp_path / "out").exists()
+
+
+def test_generated_days_have_realistic_durations_offers_accepted_in_seconds_deliveries_within_the_hour():
+    from cocoevents.timestamps import parse_timestamp
+
+    records = generator.fleet_day(generator.sized_fleet(60_000, seed=3))
+    received, accepted, first, last = {}, {}, {}, {}
+    for r in records:
+        ts = parse_timestamp(r["timestamp"])
+        if r["event"] == "offer.received":
+            received[r["offer_id"]] = ts
+        elif r["event"] == "offer.accepted":
+            accepted[r["offer_id"]] = ts
+        if r.get("delivery_id"):
+            first.setdefault(r["delivery_id"], ts)
+            last[r["delivery_id"]] = ts
+    waits = [(accepted[o] - received[o]) / 1e6 for o in accepted]
+    lengths = [(last[d] - first[d]) / 60e6 for d in first]
+    assert len(accepted) > 0.8 * len(received)  # dispatch rarely runs out of robots
+    assert max(waits) <= 60  # no offer sits for hours before acceptance
+    assert 15 <= sorted(lengths)[len(lengths) // 2] <= 45 and max(lengths) <= 75  # minutes, assignment to the end

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource, Settings
 from cocoevents.store import local as store
 from cocoevents.timestamps import parse_time_option
+from cocoevents.warehouse.copyjob import refresh_baseline
+from cocoevents.warehouse.ddl import Target
 
 from .conftest import ROOT, run_coco
 from .pgserver import PgServer, events_ddl, free_port, load_events
@@ -96,8 +99,17 @@ def world(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, A
     database = pg.create_database("source")
     pg.run(database, events_ddl())
     load_events(pg, database, loaded)
+    # the fleet baseline, as the hourly job refreshes it (the local store rebuilt its own on load)
+    connect = lambda: pg.connect(database)  # noqa: E731 - autocommit off below: the refresh owns its transaction
+    refresh_baseline(Target(schema="public", table="events"), lambda: _no_autocommit(connect()),
+                     now=datetime(2026, 11, 26, tzinfo=timezone.utc))
     deliveries = sorted({r["delivery_id"] for r in loaded if isinstance(r.get("delivery_id"), str)})
     return {"store": db_path, "database": database, "records": loaded, "deliveries": deliveries}
+
+
+def _no_autocommit(con: Any) -> Any:
+    con.autocommit = False
+    return con
 
 
 def profile_for(pg: PgServer, database: str, **changes: Any) -> Settings:
@@ -152,6 +164,31 @@ def test_redshift_and_local_sources_give_identical_robot_and_pilot_timelines(sou
     assert outcome(remote, subject, **window) == outcome(local, subject, **window)
 
 
+def test_findings_are_identical_through_both_sources_and_judged_against_the_same_fleet_baseline(sources, world):
+    local, remote = sources
+    local_baseline, remote_baseline = local.baseline(), remote.baseline()
+    assert len(local_baseline) > 10 and local_baseline.transitions == remote_baseline.transitions
+    kinds = set()
+    for delivery in world["deliveries"]:
+        a = build(local, delivery, None, parse_options()).findings
+        b = build(remote, delivery, None, parse_options()).findings
+        assert [f.to_dict() for f in a] == [f.to_dict() for f in b], delivery
+        kinds |= {(f.kind, f.severity) for f in a}
+    # not vacuous: errors, silences judged usual by the fleet, swaps and handoffs all occur
+    assert {("error", "error"), ("silence", "info"), ("reassignment", "info"), ("handoff", "info")} <= kinds
+
+
+def test_a_redshift_source_without_a_baseline_table_has_none_and_keeps_answering(pg, world) -> None:
+    remote = RedshiftSource(profile_for(pg, world["database"], baseline_table="no_baseline_here"), now=NOW)
+    try:
+        assert remote.baseline() is None
+        t = build(remote, "D12345", None, parse_options())  # the session still answers after the failed read
+        assert t.baseline is None and not [f for f in t.findings if f.kind == "slow_step"]
+        assert {f.kind for f in t.findings} >= {"error", "reassignment"}
+    finally:
+        remote.close()
+
+
 def test_the_fixture_subjects_are_not_trivial(sources) -> None:
     local, _ = sources
     story = outcome(local, "D12345")
@@ -193,13 +230,19 @@ def counted(remote: RedshiftSource, subject: str, kind: str | None = None, **opt
     return list(remote.statements)
 
 
-def test_a_delivery_timeline_takes_at_most_three_queries_each_bounded_by_event_ts(sources, world) -> None:
+BASELINE_READ = "FROM public.delivery_baseline"
+
+
+def test_a_delivery_timeline_takes_at_most_three_queries_each_bounded_by_event_ts_and_one_baseline_read(
+        sources, world) -> None:
     _, remote = sources
     for delivery in world["deliveries"]:
         if delivery == "D-EDGE":
             continue
         for kind, options in ((None, {}), ("delivery", {}), (None, DAY), ("delivery", DAY)):
             statements = counted(remote, delivery, kind, **options)
+            assert BASELINE_READ in statements[-1], statements
+            statements = statements[:-1]
             assert 1 <= len(statements) <= 3, (delivery, kind, options, statements)
             for sql in statements:
                 assert "event_ts >= %s" in sql or "event_ts BETWEEN %s AND %s" in sql, sql
@@ -209,7 +252,8 @@ def test_a_delivery_timeline_takes_at_most_three_queries_each_bounded_by_event_t
 def test_a_link_chain_longer_than_two_hops_costs_one_more_query_and_repeats_no_row(sources) -> None:
     _, remote = sources
     statements = counted(remote, "D-EDGE", "delivery")
-    assert len(statements) == 3  # the delivery with two hops, the third hop, the robot (no pilot windows)
+    assert len(statements) == 4  # the delivery with two hops, the third hop, the robot (no pilot windows), baseline
+    assert BASELINE_READ in statements[3]
     assert "NOT IN" in statements[1]
     events = remote.delivery_events("D-EDGE", None, None)
     texts = [e.text for e in events]
@@ -313,6 +357,16 @@ def test_coco_timeline_with_a_redshift_profile_prints_what_the_local_store_print
         local = run_coco("timeline", *args, "--store", str(world["store"]), "-f", "json")
         assert (remote.code, remote.err) == (0, "")
         assert remote.json() == local.json()
+
+
+def test_coco_baseline_with_a_redshift_profile_prints_what_the_local_store_prints(pg, world, isolated_env) -> None:
+    write_config(isolated_env, redshift_profile_toml(pg, world["database"]))
+    remote = run_coco("baseline", "--profile", "wh", "-f", "json")
+    local = run_coco("baseline", "--store", str(world["store"]), "-f", "json")
+    assert (remote.code, remote.err) == (0, "") and remote.json() == local.json()
+    assert len(remote.json()["transitions"]) > 10
+    refused = run_coco("baseline", "--profile", "wh", "--rebuild")
+    assert refused.code == 2 and "coco warehouse baseline" in refused.err
 
 
 def test_coco_timeline_uses_the_default_profile_and_store_overrides_it(pg, world, isolated_env, monkeypatch) -> None:

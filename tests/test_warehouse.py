@@ -13,11 +13,13 @@ from __future__ import annotations
 import gzip
 import json
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from cocoevents.core.baseline import compute
+from cocoevents.core.model import Event
 from cocoevents.errors import SourceUnavailable, UsageError
 from cocoevents.timestamps import parse_timestamp, to_datetime
 from cocoevents.warehouse import copyjob, ddl
@@ -26,6 +28,7 @@ from cocoevents.warehouse.copyjob import LoadConfig, LoadFailed, run_load
 from cocoevents.warehouse.ddl import Target
 
 from . import conftest as _conftest
+from .pgserver import DATEDIFF_STANDIN
 
 if not hasattr(_conftest, "pg"):  # conftest registers the PostgreSQL fixture; define it here only if it does not
     from .pgserver import pg  # noqa: F401
@@ -377,6 +380,7 @@ CREATE TABLE analytics.raw_events (
 PG_REDSHIFT_STANDINS = [
     "CREATE DOMAIN super AS jsonb",
     "CREATE FUNCTION JSON_TYPEOF(jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT jsonb_typeof($1)'",
+    DATEDIFF_STANDIN,
 ]
 
 
@@ -704,3 +708,61 @@ def test_a_run_with_unusable_timestamps_and_long_ids_commits_every_row(pg, db, s
     rows = query(pg, db, "SELECT event_ts, delivery_id, robot_id FROM analytics.raw_events ORDER BY event_ts")
     assert rows == [(datetime(2025, 11, 25, 8, 0, 0, 123000), None, None), (datetime(2026, 11, 25, 8, 0), "D-1", None),
                     (None, None, None), (None, None, None), (None, None, None)]
+
+
+# -- the fleet baseline table (spec/findings.md 3) ------------------------------------------------------------------
+
+
+def test_ddl_creates_the_baseline_table_and_its_refresh_binds_every_value():
+    script = ddl.ddl_script(Target(baseline="fleet_rhythm"))
+    assert "CREATE TABLE IF NOT EXISTS analytics.fleet_rhythm (" in script
+    statements = copyjob.baseline_statements(Target(), datetime(2026, 11, 25, 12, 0))
+    assert [s.sql.split()[0] for s in statements] == ["CREATE", "DELETE", "INSERT"]
+    insert = statements[2]
+    assert insert.sql.count("%s") == len(insert.params) and "'2026" not in insert.sql
+    assert insert.params[:2] == (datetime(2026, 10, 28, 12, 0), datetime(2026, 11, 25, 12, 0))  # the last 28 days
+    with pytest.raises(UsageError, match="baseline table"):
+        Target(baseline="raw_events")
+
+
+@pytest.mark.postgres
+def test_the_copy_job_refreshes_the_baseline_in_the_same_transaction_as_its_rows(pg, db, s3, bucket, archive):  # noqa: F811
+    def connect():
+        return CopyEmulatingConnection(connector(pg, db)(), s3)
+
+    run_load(config(bucket), s3, connect, now=NOW)
+    stored = query(pg, db, "SELECT event_data::text FROM analytics.raw_events")
+    expected = compute([Event.from_record(json.loads(text)) for (text,) in stored])
+    got = query(pg, db, "SELECT a, b, n, p50, p95, p99 FROM analytics.delivery_baseline ORDER BY a, b")
+    assert len(expected) >= 1 and sorted((t.a, t.b, t.n, t.p50, t.p95, t.p99) for t in expected.transitions) == [
+        (a, b, n, round(p50, 3), round(p95, 3), round(p99, 3)) for a, b, n, p50, p95, p99 in got]
+    assert query(pg, db, "SELECT DISTINCT since, refreshed_at FROM analytics.delivery_baseline") == [
+        (NOW.replace(tzinfo=None) - timedelta(days=28), NOW.replace(tzinfo=None))]
+
+
+@pytest.mark.postgres
+def test_warehouse_baseline_command_keeps_the_last_28_days_equal_to_the_python_computation(
+        coco, pg, db, isolated_env):  # noqa: F811
+    from .pgserver import load_events
+
+    config = isolated_env / "config" / "coco" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text(f'[profiles.wh]\nsource = "redshift"\nhost = "{pg.host}"\nport = {pg.port}\n'
+                      f'database = "{db}"\nuser = "coco_admin"\nssl = false\n')
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    recent, old = [], []
+    for n, when in enumerate([now - timedelta(days=d) for d in (1, 2, 3, 40)]):
+        steps = [("delivery.pickup_arrival", 0), ("delivery.pickup_started", 61.5 + n), ("delivery.pickup_completed",
+                                                                                          200.25 * (n + 1))]
+        batch = [{"event": e, "delivery_id": f"D-{n}", "timestamp": (when + timedelta(seconds=s)).isoformat() + "Z"}
+                 for e, s in steps]
+        (old if n == 3 else recent).extend(batch)
+    load_events(pg, db, recent + old, table="analytics.raw_events")
+    r = coco("warehouse", "baseline", "--profile", "wh")
+    assert r.code == 0, r.err
+    assert json.loads(r.out) == {"table": "analytics.delivery_baseline", "transitions": 2, "days": 28}
+    got = query(pg, db, "SELECT a, b, n, p50, p95, p99 FROM analytics.delivery_baseline ORDER BY a, b")
+    expected = compute([Event.from_record(rec) for rec in recent])  # the 40-day-old delivery is left out
+    assert sorted((t.a, t.b, t.n, t.p50, t.p95, t.p99) for t in expected.transitions) == [
+        (a, b, n, round(p50, 3), round(p95, 3), round(p99, 3)) for a, b, n, p50, p95, p99 in got]
+    assert {row[2] for row in got} == {3}

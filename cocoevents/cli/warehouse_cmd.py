@@ -1,4 +1,4 @@
-"""``coco warehouse ddl|load``: the Redshift table, its load log and the hourly COPY job.
+"""``coco warehouse ddl|load|baseline``: the Redshift table, its load log and the hourly COPY job.
 
 ``ddl`` prints SQL only. ``load`` lists S3 and, unless ``--dry-run``, runs the
 load in one Redshift transaction; the run summary (JSON) goes to stdout. A dry
@@ -29,6 +29,8 @@ SchemaOption = typer.Option("analytics", "--schema", envvar="COCO_WAREHOUSE_SCHE
 TableOption = typer.Option("raw_events", "--table", envvar="COCO_WAREHOUSE_TABLE", help="Events table.")
 LogOption = typer.Option("raw_events_load_log", "--load-log", envvar="COCO_WAREHOUSE_LOAD_LOG",
                          help="Load-log table (S3 keys already loaded).")
+BaselineOption = typer.Option("delivery_baseline", "--baseline-table", envvar="COCO_WAREHOUSE_BASELINE",
+                              help="Fleet baseline table (spec/findings.md 3), in the same schema.")
 
 
 @warehouse_app.command("ddl")
@@ -36,12 +38,13 @@ def ddl(
     schema: str = SchemaOption,
     table: str = TableOption,
     load_log: str = LogOption,
+    baseline_table: str = BaselineOption,
     jsonpaths: bool = typer.Option(False, "--jsonpaths", help="Print only the JSONPaths file (JSON)."),
 ) -> None:
     """Print the corrected CREATE TABLE, the load-log table and the JSONPaths file."""
     from ..warehouse import ddl as ddl_mod
 
-    target = ddl_mod.Target(schema=schema, table=table, load_log=load_log)
+    target = ddl_mod.Target(schema=schema, table=table, load_log=load_log, baseline=baseline_table)
     sys.stdout.write(ddl_mod.jsonpaths_json() if jsonpaths else ddl_mod.ddl_script(target))
 
 
@@ -55,6 +58,7 @@ def load(
     schema: str = SchemaOption,
     table: str = TableOption,
     load_log: str = LogOption,
+    baseline_table: str = BaselineOption,
     data_prefix: str = typer.Option("", "--data-prefix", envvar="COCO_WAREHOUSE_DATA_PREFIX",
                                     help="Prefix above the dt= folders ('' or ending in /)."),
     manifest_prefix: str = typer.Option("_coco/manifests/", "--manifest-prefix",
@@ -75,7 +79,7 @@ def load(
 
     config = copyjob.LoadConfig(
         bucket=bucket, iam_role=iam_role, days=days,
-        target=Target(schema=schema, table=table, load_log=load_log),
+        target=Target(schema=schema, table=table, load_log=load_log, baseline=baseline_table),
         data_prefix=data_prefix, manifest_prefix=manifest_prefix, jsonpaths_url=jsonpaths_url,
         max_errors=max_errors,
     )
@@ -86,6 +90,23 @@ def load(
         return
     result = copyjob.run_load(config, s3, _connector(profile))
     sys.stdout.write(json.dumps(result.summary(), indent=2) + "\n")
+
+
+@warehouse_app.command("baseline")
+def baseline(
+    schema: str = SchemaOption,
+    table: str = TableOption,
+    baseline_table: str = BaselineOption,
+    profile: Optional[str] = ProfileOption,
+) -> None:
+    """Refresh the fleet baseline table over the last 28 days (the hourly load does it after each COPY)."""
+    from ..warehouse import copyjob
+    from ..warehouse.ddl import BASELINE_DAYS, Target
+
+    target = Target(schema=schema, table=table, baseline=baseline_table)
+    count = copyjob.refresh_baseline(target, _connector(profile))
+    sys.stdout.write(json.dumps({"table": target.fleet_baseline, "transitions": count, "days": BASELINE_DAYS},
+                                indent=2) + "\n")
 
 
 def _connector(profile: Optional[str]):  # noqa: ANN202 - returns a connection factory

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
+from .baseline import Baseline, compute
 from .model import Event
 from .sessionize import ASSIGNMENT_EVENTS, Span, fold_id
 
@@ -17,6 +18,7 @@ class MemorySource:
 
     def __init__(self, records: Iterable[Mapping[str, Any] | Event]) -> None:
         self.events = [r if isinstance(r, Event) else Event.from_record(dict(r)) for r in records]
+        self._baseline: Baseline | None = None
 
     def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
         return [
@@ -44,6 +46,12 @@ class MemorySource:
             ):
                 out.append(e)
         return out
+
+    def baseline(self) -> Baseline:
+        """The fleet baseline over the records held, computed in Python (the reference for the stores' SQL)."""
+        if self._baseline is None:
+            self._baseline = compute(self.events)
+        return self._baseline
 
     def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
         first: dict[str, int] = {}

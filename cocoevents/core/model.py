@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from ..registry import WARNING_NAMES, is_error_name
 from ..timestamps import format_ts, parse_timestamp
 
 SCHEMA = "coco.timeline/1"
+FINDING_SEVERITIES = ("error", "warning", "info")
+FAIL_ON = ("errors", "gaps", "warnings")  # what --fail-on accepts
+CHECK = ("errors", "warnings")  # what --check means
 KINDS = ("delivery", "robot", "pilot")  # the kinds of subject, which are also the kinds of lane, in rule 6 order
 LANE_RANK = {kind: n for n, kind in enumerate(KINDS)}
 
@@ -178,6 +181,8 @@ class Timeline:
     gap_threshold_us: int
     robots: list[str] = field(default_factory=list)
     pilots: list[str] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)  # core.findings.Finding, in order (spec/findings.md)
+    baseline: Any = None  # the fleet baseline the findings were judged against (core.baseline.Baseline), if any
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -209,6 +214,7 @@ class Timeline:
             "robots": list(self.robots),
             "pilots": list(self.pilots),
             "reassignments": self.reassignments,
+            "findings": {sev: sum(1 for f in self.findings if f.severity == sev) for sev in FINDING_SEVERITIES},
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -221,6 +227,7 @@ class Timeline:
             "events": self.events,
             "gaps": [g.to_dict() for g in self.gaps],
             "unplaced": [e.record for e in self.unplaced],
+            "findings": [f.to_dict() for f in self.findings],
         }
 
     def to_pandas(self) -> Any:
@@ -232,7 +239,12 @@ class Timeline:
             frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
         return frame
 
-    @property
-    def has_problems(self) -> bool:
-        """``--check``: error rows or gaps."""
-        return bool(self.gaps) or any(r.severity == "error" for r in self.rows)
+    def fails(self, fail_on: Iterable[str] = CHECK) -> bool:
+        """``--fail-on`` (spec/findings.md 4): ``errors`` (error rows), ``gaps`` (any gap), ``warnings`` (any
+        finding of severity warning or error). ``--check`` is ``errors,warnings``."""
+        wanted = set(fail_on)
+        return (
+            ("errors" in wanted and any(r.severity == "error" for r in self.rows))
+            or ("gaps" in wanted and bool(self.gaps))
+            or ("warnings" in wanted and any(f.severity in ("error", "warning") for f in self.findings))
+        )

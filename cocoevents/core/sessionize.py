@@ -15,10 +15,12 @@ their windows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Generator, Iterable, Protocol, Sequence
+from typing import Any, Generator, Iterable, Protocol, Sequence
 
 from ..errors import NotFound
 from ..registry import registry_sort_key
+from .baseline import DEFAULT_MIN_SAMPLES, Baseline
+from .findings import find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window
 
 MINUTE = 60_000_000
@@ -36,6 +38,7 @@ class Options:
     assignment_lookback_us: int = 12 * HOUR
     since: int | None = None
     until: int | None = None
+    baseline_min: int = DEFAULT_MIN_SAMPLES  # spec/findings.md 3: samples a transition needs to be judged
 
 
 Span = tuple[str, int, int]  # (id, start, end), both ends included
@@ -59,6 +62,10 @@ class EventSource(Protocol):
         with ``untimed``, also those events of the ids without a usable time; plus the
         ``pilot.assignment_*`` events within ``assignment_spans`` (the lookback reads only those).
         A stored row is returned once per call."""
+        ...
+
+    def baseline(self) -> Baseline | None:
+        """The fleet baseline (spec/findings.md 3), or ``None`` when the source keeps none."""
         ...
 
     # -- batch questions, for fleet views (``cocoevents.fleet``): a bounded number of queries for many deliveries
@@ -368,14 +375,21 @@ class SpansRequest:
     assignment_spans: tuple[Span, ...] = ()
 
 
-Request = DeliveryRequest | SpansRequest
-Plan = Generator[Request, list[Event], Timeline]
+@dataclass(frozen=True)
+class BaselineRequest:
+    """A plan's last question: the fleet baseline (spec/findings.md 3), asked after the events."""
 
 
-def answer(source: EventSource, request: Request) -> list[Event]:
+Request = DeliveryRequest | SpansRequest | BaselineRequest
+Plan = Generator[Request, Any, Timeline]
+
+
+def answer(source: EventSource, request: Request) -> Any:
     """What ``source`` says to one request of a plan."""
     if isinstance(request, DeliveryRequest):
         return source.delivery_events(request.delivery_id, request.since, request.until)
+    if isinstance(request, BaselineRequest):
+        return source.baseline()
     return source.events_in_spans(request.column, request.spans, assignment_spans=request.assignment_spans)
 
 
@@ -395,8 +409,8 @@ def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Opt
 
 
 def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
-    """Spec section 2 as a plan: it yields its (at most three) questions for the events and gets the
-    answers sent back, so one caller can answer the questions of many deliveries at once
+    """Spec section 2 as a plan: it yields its questions - at most three for the events, then the fleet
+    baseline - and gets the answers sent back, so one caller can answer the questions of many deliveries at once
     (``cocoevents.fleet``) and every delivery still goes through exactly these rules."""
     fetched = yield DeliveryRequest(delivery_id, opts.since, opts.until)
     fetched = [e for e in fetched if _in_range(e, opts.since, opts.until)]
@@ -447,6 +461,9 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
 
     rows, gaps = build_rows(place.placed, opts.gap_us)
     windows = merge_windows(robot_segments + pilot_windows)
+    baseline = yield BaselineRequest()
+    if baseline is not None:
+        baseline = baseline.with_min_samples(opts.baseline_min)
     return Timeline(
         kind="delivery",
         id=delivery_id,
@@ -462,6 +479,8 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
         gap_threshold_us=opts.gap_us,
         robots=first_seen(windows, "robot"),
         pilots=first_seen(windows, "pilot"),
+        findings=find("delivery", delivery_id, rows, windows, gaps, baseline),
+        baseline=baseline,
     )
 
 
@@ -550,4 +569,5 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
         gap_threshold_us=opts.gap_us,
         robots=[ident] if kind == "robot" else first_seen(merged, "robot"),
         pilots=[ident] if kind == "pilot" else first_seen(merged, "pilot"),
+        findings=find(kind, ident, rows, merged, gaps, None),
     )

@@ -206,6 +206,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
             w.line(("  ", ""), (for_terminal(e.name or "?"), "yellow"),
                    (f"  timestamp={for_terminal(json.dumps(ts, default=str, ensure_ascii=False))}", "dim"),
                    (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"))
+    _write_findings(t, w, when)
 
 
 def _deliveries(w: _Out, deliveries: tuple[tuple[str, str], ...]) -> None:
@@ -274,6 +275,29 @@ def _windows(w: _Out, t: Timeline, when: Any) -> None:
                (f"  {when(x.start)} → {when(x.end)}", ""), (f"  ({duration_text((x.end - x.start) / 1e6)})", "dim"))
     if len(t.windows) > MAX_WINDOWS:
         w.line(("          ", ""), (f"… {len(t.windows) - MAX_WINDOWS} more (--format json lists all)", "dim"))
+
+
+FINDING_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+FINDING_MARK = {"error": "✖", "warning": "!", "info": "·"}
+
+
+def _write_findings(t: Timeline, w: _Out, when: Any) -> None:
+    """The "What stands out" section (spec/findings.md 4): one line per finding, in time order, the most
+    severe first within one instant, coloured by severity; every data string escaped for the terminal."""
+    from ..core.findings import SEVERITY_RANK
+    from ..textsafe import for_terminal
+
+    if not t.findings:
+        return
+    w.line()
+    counts = ", ".join(f"{n} {sev}" for sev, n in t.summary["findings"].items() if n)
+    w.line(("What stands out", "bold"), (f"  ({counts})", "dim"))
+    ordered = sorted(enumerate(t.findings), key=lambda p: (p[1].ts, SEVERITY_RANK[p[1].severity], p[0]))
+    kind_width = max(len(f.kind) for f in t.findings)
+    for _, f in ordered:
+        style = FINDING_STYLE[f.severity]
+        w.line(("  ", ""), (f"{FINDING_MARK[f.severity]} ", style), (f"{when(f.ts)}  ", "dim"),
+               (f"{f.kind.ljust(kind_width)}  ", style), (for_terminal(f.message), style if f.severity != "info" else ""))
 
 
 def _robot_path(t: Timeline) -> str:

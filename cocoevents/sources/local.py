@@ -157,6 +157,12 @@ class LocalSource:
                               [ident, *ASSIGNMENT_EVENTS, _ts(start), _ts(end)], seen)
         return out
 
+    def baseline(self) -> Any:
+        """The fleet baseline kept in the store (``None`` when it has none)."""
+        from ..store.baseline import read
+
+        return read(self.con)
+
     def _many_spans(self, column: str, spans: Sequence[Span], untimed: bool,
                     assignment_spans: Sequence[Span]) -> list[Event]:
         """Many spans in one statement: the ids' rows within the spans' overall bounds (the ``ts`` zone

@@ -61,6 +61,7 @@ from ipaddress import ip_address
 from typing import Any, Optional
 
 from ..config import PASSWORD_ENV, password_from_env
+from ..core.baseline import Baseline
 from ..core.model import Event
 from ..core.sessionize import ASSIGNMENT_EVENTS, Span, linked_closures
 from ..errors import NotFound, SourceUnavailable, UsageError
@@ -86,6 +87,8 @@ SETTINGS = (
     Setting("workgroup", "str", None, "Redshift Serverless workgroup (IAM credentials)."),
     Setting("schema", "identifier", "analytics", "Schema of the events table (as 'coco warehouse ddl')."),
     Setting("table", "identifier", "raw_events", "Events table (as 'coco warehouse ddl')."),
+    Setting("baseline_table", "identifier", "delivery_baseline",
+            "Fleet baseline table in the same schema (kept by 'coco warehouse baseline')."),
     Setting("statement_timeout", "duration", 60_000_000, "SET statement_timeout for every session."),
     Setting("lookback", "duration", 14 * 86_400_000_000, "How far back a delivery is searched without --since."),
     Setting("ssl", "bool", True, "TLS (a password login without TLS only to a loopback host)."),
@@ -114,6 +117,7 @@ class Settings:
     workgroup: Optional[str] = _DEFAULT["workgroup"]
     schema: str = _DEFAULT["schema"]
     table: str = _DEFAULT["table"]
+    baseline_table: str = _DEFAULT["baseline_table"]
     statement_timeout_us: int = _DEFAULT["statement_timeout"]
     lookback_us: int = _DEFAULT["lookback"]
     ssl: bool = _DEFAULT["ssl"]
@@ -236,13 +240,14 @@ class RedshiftSource:
 
     def __init__(self, profile: Settings, password: Optional[str] = None, *, now: Optional[int] = None,
                  connection: Any = None) -> None:
-        for part in (profile.schema, profile.table):
+        for part in (profile.schema, profile.table, profile.baseline_table):
             if not IDENTIFIER.match(part):
                 raise SourceUnavailable(f"profile {profile.name!r}: {part!r} is not a plain identifier")
         self.profile = profile
         self.table = f"{profile.schema}.{profile.table}"
         self.now = now_us() if now is None else now
         self.statements: list[str] = []  # every SELECT run, for tests and --debug accounting
+        self._last_error_code: Optional[str] = None
         self._prefetch: Optional[tuple[str, int, Optional[int], list[Event], set[str], set[str]]] = None
         self.con = connection if connection is not None else connect(profile, password)
         self._session()
@@ -299,6 +304,7 @@ class RedshiftSource:
             return list(cur.fetchall() or [])
         except Exception as e:
             if is_driver_error(e):
+                self._last_error_code = db_error(e)[0]
                 raise self._unavailable(e) from None
             raise
 
@@ -453,6 +459,32 @@ class RedshiftSource:
             sql += f" UNION ALL SELECT {ROW} FROM {self.table} WHERE event_ts IS NULL AND {column} IN ({_in_list(list(spans))})"
             all_params += list(spans)
         return self._events(self._query(sql, all_params))
+
+    def baseline(self) -> Optional[Baseline]:
+        """The fleet baseline kept by ``coco warehouse baseline`` (``None`` when its table does not exist).
+        Asked after the timeline's own statements; a missing table restarts the read-only transaction."""
+        from ..store.baseline import COLUMNS, from_rows
+
+        table = f"{self.profile.schema}.{self.profile.baseline_table}"
+        try:
+            rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM {table}", [])
+        except SourceUnavailable:
+            if not self._missing_table():
+                raise
+            return None
+        return from_rows(rows)
+
+    def _missing_table(self) -> bool:
+        """After a failed statement: was it a missing (or unreadable) table? A timeline is still worth showing
+        without a baseline (the CLI says so). The session is restored either way."""
+        code = self._last_error_code
+        try:
+            cur = self.con.cursor()
+            cur.execute("ROLLBACK")
+            cur.execute("BEGIN READ ONLY")
+        except Exception:
+            return False
+        return code in NO_TABLE or code in DENIED
 
     # -- batch questions (``cocoevents.fleet``): one statement each, whatever the number of deliveries --
 

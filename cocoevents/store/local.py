@@ -327,7 +327,12 @@ def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 
     """Load archive files and folders into the store at ``store`` (created if missing)."""
     con = connect(store, read_only=False, wait=wait)
     try:
-        return Loader(con, store).load(paths, progress)
+        report = Loader(con, store).load(paths, progress)
+        if any(f.status != "already_loaded" for f in report.files):  # files added or replaced: the fleet changed
+            from .baseline import rebuild
+
+            rebuild(con)
+        return report
     finally:
         con.close()
 

@@ -149,6 +149,7 @@ def load_statements(config: LoadConfig, plan: Plan, manifest_url: str, loaded_at
         Statement(ddl.insert_sql(t), (manifest_url, loaded_at)),
         Statement(f"DROP TABLE {t.stage}"),
     ]
+    statements += baseline_statements(t, loaded_at)
     for start in range(0, len(plan.new), LOG_INSERT_CHUNK):
         chunk = plan.new[start : start + LOG_INSERT_CHUNK]
         values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
@@ -162,6 +163,44 @@ def load_statements(config: LoadConfig, plan: Plan, manifest_url: str, loaded_at
             )
         )
     return statements
+
+
+def baseline_statements(target: Target, now: datetime) -> list[Statement]:
+    """The fleet baseline refresh (``coco warehouse baseline``; the job runs it after its insert, in the same
+    transaction, so the baseline always covers the rows the job committed)."""
+    return [Statement(sql, params) for sql, params in ddl.refresh_baseline_statements(target, now)]
+
+
+def refresh_baseline(target: Target, connect: Callable[[], Any], now: datetime | None = None) -> int:
+    """``coco warehouse baseline``: refresh the baseline table in one transaction; returns its row count."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+    try:
+        conn = connect()
+    except CocoError:
+        raise
+    except Exception as e:
+        raise SourceUnavailable(redact(f"cannot connect to the database: {_one_line(e)}")) from e
+    executed: list[Statement] = []
+    try:
+        cursor = conn.cursor()
+        for st in baseline_statements(target, now):
+            _execute(cursor, st, executed)
+        _execute(cursor, Statement(f"SELECT COUNT(*) FROM {target.fleet_baseline}", fetch=True), executed)
+        count = int(cursor.fetchone()[0])
+        conn.commit()
+        return count
+    except Exception as e:
+        try:
+            conn.rollback()
+        except Exception:
+            pass
+        step = executed[-1].sql.split()[0] if executed else "start"
+        raise LoadFailed(redact(f"baseline refresh rolled back at {step}: {_one_line(e)}")) from e
+    finally:
+        try:
+            conn.close()
+        except Exception:
+            pass
 
 
 def session_statements(config: LoadConfig) -> list[Statement]:

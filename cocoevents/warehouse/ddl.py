@@ -120,13 +120,17 @@ class Target:
     schema: str = "analytics"
     table: str = "raw_events"
     load_log: str = "raw_events_load_log"
+    baseline: str = "delivery_baseline"
 
     def __post_init__(self) -> None:
         identifier(self.schema, "schema name")
         identifier(self.table, "table name")
         identifier(self.load_log, "load-log table name")
+        identifier(self.baseline, "baseline table name")
         if self.table == self.load_log:
             raise UsageError("the load-log table must differ from the events table")
+        if self.baseline in (self.table, self.load_log):
+            raise UsageError("the baseline table must differ from the events and load-log tables")
 
     @property
     def events(self) -> str:
@@ -135,6 +139,10 @@ class Target:
     @property
     def log(self) -> str:
         return f"{self.schema}.{self.load_log}"
+
+    @property
+    def fleet_baseline(self) -> str:
+        return f"{self.schema}.{self.baseline}"
 
     @property
     def stage(self) -> str:
@@ -307,6 +315,44 @@ def insert_sql(target: Target) -> str:
     )
 
 
+BASELINE_DAYS = 28
+
+
+def create_baseline_sql(target: Target) -> str:
+    """The fleet baseline (spec/findings.md 3): one row per transition, refreshed by ``refresh_baseline_sql``."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {target.fleet_baseline} (\n"
+        "    a            VARCHAR(128)     NOT NULL,  -- step A (event name)\n"
+        "    b            VARCHAR(128)     NOT NULL,  -- the next step B\n"
+        "    n            BIGINT           NOT NULL,  -- transitions A -> B seen\n"
+        "    p50          DOUBLE PRECISION NOT NULL,  -- seconds\n"
+        "    p95          DOUBLE PRECISION NOT NULL,\n"
+        "    p99          DOUBLE PRECISION NOT NULL,\n"
+        "    since        TIMESTAMP        NOT NULL,  -- UTC: the events counted start here\n"
+        "    refreshed_at TIMESTAMP        NOT NULL   -- UTC\n"
+        ");"
+    )
+
+
+def refresh_baseline_statements(target: Target, now: Any) -> list[tuple[str, tuple[Any, ...]]]:
+    """Replace the baseline with one computed over the last ``BASELINE_DAYS`` days before ``now`` (a naive UTC
+    ``datetime``): create the table when missing, empty it, insert the one ``SELECT`` of ``store.baseline``.
+    Run inside the caller's transaction (readers see the old or the new baseline, never none)."""
+    from datetime import timedelta
+
+    from ..store.baseline import COLUMNS, transitions_sql
+
+    since = now - timedelta(days=BASELINE_DAYS)
+    select, params = transitions_sql(target.events, "event_ts", "%s", since)
+    return [
+        (create_baseline_sql(target).rstrip(";"), ()),
+        (f"DELETE FROM {target.fleet_baseline}", ()),
+        (f"INSERT INTO {target.fleet_baseline} ({', '.join(COLUMNS)}, since, refreshed_at) "
+         f"SELECT {', '.join(COLUMNS)}, CAST(%s AS TIMESTAMP), CAST(%s AS TIMESTAMP) FROM ({select}) baseline",
+         (since, now, *params)),
+    ]
+
+
 def ddl_script(target: Target) -> str:
     """Everything ``coco warehouse ddl`` prints: schema, table, load log, and the JSONPaths file as a comment."""
     jsonpaths = "".join(f"--   {line}\n" for line in jsonpaths_json().splitlines())
@@ -315,6 +361,7 @@ def ddl_script(target: Target) -> str:
         f"{create_schema_sql(target)}\n\n"
         f"{create_table_sql(target)}\n\n"
         f"{create_load_log_sql(target)}\n\n"
+        f"{create_baseline_sql(target)}\n\n"
         "-- JSONPaths file (upload outside the dt= data prefix; `coco warehouse load` writes it to\n"
         "-- s3://<bucket>/_coco/jsonpaths.json unless --jsonpaths-url names another):\n"
         f"{jsonpaths}"

@@ -74,6 +74,19 @@ FROM (SELECT event, delivery_id, robot_id, pilot_id, demand_id, offer_id, event_
         FROM coco_stage_raw_events) s1) s2) s3) typed;
 -- parameters: 's3://coco-event-logs-prod/_coco/manifests/20261125T110000Z-1a2b3c4d.manifest', '2026-11-25T11:00:00'
 DROP TABLE coco_stage_raw_events;
+CREATE TABLE IF NOT EXISTS analytics.delivery_baseline (
+    a            VARCHAR(128)     NOT NULL,  -- step A (event name)
+    b            VARCHAR(128)     NOT NULL,  -- the next step B
+    n            BIGINT           NOT NULL,  -- transitions A -> B seen
+    p50          DOUBLE PRECISION NOT NULL,  -- seconds
+    p95          DOUBLE PRECISION NOT NULL,
+    p99          DOUBLE PRECISION NOT NULL,
+    since        TIMESTAMP        NOT NULL,  -- UTC: the events counted start here
+    refreshed_at TIMESTAMP        NOT NULL   -- UTC
+);
+DELETE FROM analytics.delivery_baseline;
+INSERT INTO analytics.delivery_baseline (a, b, n, p50, p95, p99, since, refreshed_at) SELECT a, b, n, p50, p95, p99, CAST(%s AS TIMESTAMP), CAST(%s AS TIMESTAMP) FROM (SELECT a, b, COUNT(*) AS n, PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY d) AS p50, PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY d) AS p95, PERCENTILE_CONT(0.99) WITHIN GROUP (ORDER BY d) AS p99 FROM (SELECT LAG(event) OVER (PARTITION BY delivery_id ORDER BY event_ts, pos, event) AS a, event AS b, CAST(DATEDIFF('microsecond', LAG(event_ts) OVER (PARTITION BY delivery_id ORDER BY event_ts, pos, event), event_ts) AS DOUBLE PRECISION) / 1000000 AS d FROM (SELECT DISTINCT delivery_id, event, event_ts, CASE event WHEN %s THEN 0 WHEN %s THEN 1 WHEN %s THEN 2 WHEN %s THEN 3 WHEN %s THEN 4 WHEN %s THEN 5 WHEN %s THEN 6 WHEN %s THEN 7 WHEN %s THEN 8 WHEN %s THEN 9 WHEN %s THEN 10 WHEN %s THEN 11 WHEN %s THEN 12 WHEN %s THEN 13 WHEN %s THEN 14 WHEN %s THEN 15 WHEN %s THEN 16 WHEN %s THEN 17 WHEN %s THEN 18 WHEN %s THEN 19 WHEN %s THEN 20 WHEN %s THEN 21 WHEN %s THEN 22 WHEN %s THEN 23 WHEN %s THEN 24 WHEN %s THEN 25 WHEN %s THEN 26 WHEN %s THEN 27 WHEN %s THEN 28 WHEN %s THEN 29 WHEN %s THEN 30 WHEN %s THEN 31 WHEN %s THEN 32 WHEN %s THEN 33 WHEN %s THEN 34 WHEN %s THEN 35 WHEN %s THEN 36 ELSE 37 END AS pos FROM analytics.raw_events WHERE delivery_id IS NOT NULL AND delivery_id <> '' AND event IS NOT NULL AND event_ts IS NOT NULL AND event_ts >= %s) steps) pairs WHERE a IS NOT NULL GROUP BY a, b) baseline;
+-- parameters: '2026-10-28T11:00:00', '2026-11-25T11:00:00', 'offer.received', 'offer.accepted', 'offer.rejected', 'offer.expired', 'quote.requested', 'quote.provided', 'robot.state_changed', 'robot.deployed', 'robot.parked', 'robot.grounded', 'robot.off_duty', 'demand.created', 'demand.assigned', 'demand.active', 'demand.fulfilled', 'demand.canceled', 'demand.etas_updated', 'trip.created', 'trip.assigned', 'trip.started', 'trip.completed', 'trip.canceled', 'pilot.shift_started', 'pilot.shift_ended', 'pilot.assignment_started', 'pilot.assignment_ended', 'delivery.pickup_arrival', 'delivery.pickup_started', 'delivery.pickup_completed', 'delivery.dropoff_arrival', 'delivery.dropoff_started', 'delivery.dropoff_completed', 'delivery.failed', 'attempt.started', 'attempt.completed', 'attempt.failed', 'attempt.rescued', '2026-10-28T11:00:00'
 INSERT INTO analytics.raw_events_load_log (bucket, s3_key, dt, size_bytes, load_manifest, loaded_at) VALUES (%s, %s, %s, %s, %s, %s), (%s, %s, %s, %s, %s, %s);
 -- parameters: 'coco-event-logs-prod', 'dt=2026-11-24/1764028800-0b7c.log.gz', '2026-11-24', 52311, 's3://coco-event-logs-prod/_coco/manifests/20261125T110000Z-1a2b3c4d.manifest', '2026-11-25T11:00:00', 'coco-event-logs-prod', 'dt=2026-11-25/1764057600-9f1e.log.gz', '2026-11-25', 48102, 's3://coco-event-logs-prod/_coco/manifests/20261125T110000Z-1a2b3c4d.manifest', '2026-11-25T11:00:00'
 COMMIT;

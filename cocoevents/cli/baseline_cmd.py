@@ -1,0 +1,96 @@
+"""``coco baseline``: the fleet's normal rhythm - how long each step-to-step transition takes (spec/findings.md 3).
+
+Reads the baseline the source keeps (the local store's table, rebuilt by every ``coco load`` that adds files;
+Redshift's table, refreshed by ``coco warehouse baseline``). ``--rebuild`` recomputes the local store's one.
+Data (table, csv or json) to stdout; the rebuild's summary to stderr.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from . import app, err
+from .common import ProfileOption, StoreOption, choices, open_source, store_path
+
+BaselineFormat = choices("BaselineFormat", ("table", "csv", "json"))
+
+
+@app.command()
+def baseline(
+    rebuild: bool = typer.Option(False, "--rebuild", help="Recompute the local store's baseline first."),
+    fmt: BaselineFormat = typer.Option("table", "--format", "-f", help="Output format."),
+    baseline_min: int = typer.Option(10, "--baseline-min", help="Samples a transition needs to be judged."),
+    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer (with --rebuild)."),
+    store: Optional[Path] = StoreOption,
+    profile: Optional[str] = ProfileOption,
+) -> None:
+    """Print the fleet baseline: per transition A -> B, how often it was seen and its p50/p95/p99."""
+    from ..errors import NotFound, UsageError
+
+    if baseline_min < 1:
+        raise UsageError("--baseline-min must be 1 or more")
+    if rebuild:
+        if profile:
+            raise UsageError("--rebuild rebuilds the local store's baseline; for Redshift run 'coco warehouse baseline'")
+        _rebuild(store_path(store), wait)
+    source = open_source(store, None if rebuild else profile)
+    try:
+        kept = source.baseline()
+    finally:
+        source.close()
+    if kept is None:
+        raise NotFound("this source keeps no fleet baseline yet: run 'coco baseline --rebuild' (local store) "
+                       "or 'coco warehouse baseline' (Redshift)")
+    rows = [t.to_dict() | {"judged": t.n >= baseline_min} for t in kept.transitions]
+    write(rows, fmt.value, sys.stdout)
+
+
+def _rebuild(path: Path, wait: float) -> None:
+    import time
+
+    from ..store import local
+    from ..store.baseline import rebuild
+
+    started = time.monotonic()
+    con = local.connect(path, read_only=False, wait=wait)
+    try:
+        count = rebuild(con)
+    finally:
+        con.close()
+    err(f"coco: rebuilt the fleet baseline of {path}: {count} transitions in {time.monotonic() - started:.2f}s")
+
+
+def write(rows: list[dict[str, Any]], fmt: str, out: Any) -> None:
+    if fmt == "json":
+        out.write(json.dumps({"transitions": rows}, indent=2) + "\n")
+        return
+    if fmt == "csv":
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["from", "to", "n", "p50_s", "p95_s", "p99_s", "judged"])
+        for r in rows:
+            w.writerow([_cell(r["from"]), _cell(r["to"]), r["n"], r["p50_s"], r["p95_s"],
+                        r["p99_s"], r["judged"]])
+        return
+    from ..core.findings import duration
+    from ..textsafe import for_terminal
+
+    cells = [(for_terminal(r["from"]), for_terminal(r["to"]), f"{r['n']:,}", duration(r["p50_s"]),
+              duration(r["p95_s"]), duration(r["p99_s"]), "" if r["judged"] else "too few to judge") for r in rows]
+    head = ("from", "to", "n", "p50", "p95", "p99", "")
+    widths = [max(len(c[i]) for c in [head, *cells]) for i in range(len(head))]
+    for line in [head, *cells]:
+        out.write("  ".join(v.rjust(w) if 2 <= i <= 5 else v.ljust(w) for i, (v, w) in enumerate(zip(line, widths)))
+                  .rstrip() + "\n")
+    if not rows:
+        out.write("(no transitions: the source holds no delivery with two timed steps)\n")
+
+
+def _cell(text: str) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix ``'``)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

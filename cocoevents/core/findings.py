@@ -1,0 +1,297 @@
+"""Findings: what an on-call engineer should notice in a timeline (spec/findings.md).
+
+Pure: rows, windows, gaps and a fleet baseline (possibly ``None``) in, a list of ``Finding`` out - no
+database, terminal or clock. ``find()`` applies the eight rules of section 2 for a delivery, the first two for
+a robot or pilot timeline, and orders the result by time, then kind (in the order below), then ``refs``.
+
+Choices where the spec is silent (README, "Findings"):
+
+- a finding's ``lane`` is the subject's own lane (``delivery``, ``robot:R-7``, ``pilot:P-3``) for silences,
+  ``delivery`` for the chain rules, reassignments and slow steps, the erroring row's lane for errors and the new
+  pilot's lane for a handoff;
+- a reassignment's ``refs`` is the first row of the new robot segment; its ``cause`` the erroring row, as
+  ``{"ref", "event", "ts", "lane", "code"}``;
+- a handoff's ``refs`` are the rows at the window's start that carry the new pilot's id (often none: a window
+  through the robot starts with the robot's segment).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional, Sequence
+
+from ..timestamps import format_ts
+from .baseline import Baseline, Transition
+from .model import DELIVERY_LANE, Gap, Lane, Row, Window
+
+KINDS = ("error", "silence", "out_of_order", "missing_step", "after_completion", "reassignment", "handoff",
+         "slow_step")
+KIND_RANK = {k: n for n, k in enumerate(KINDS)}
+SEVERITIES = ("error", "warning", "info")
+SEVERITY_RANK = {s: n for n, s in enumerate(SEVERITIES)}
+
+CHAINS: dict[str, tuple[str, ...]] = {
+    "offer": ("offer.received", "offer.accepted"),
+    "demand": ("demand.created", "demand.assigned", "demand.active", "demand.fulfilled"),
+    "trip": ("trip.created", "trip.assigned", "trip.started", "trip.completed"),
+    "delivery": ("delivery.pickup_arrival", "delivery.pickup_started", "delivery.pickup_completed",
+                 "delivery.dropoff_arrival", "delivery.dropoff_started", "delivery.dropoff_completed"),
+}
+COMPLETED = "delivery.dropoff_completed"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    severity: str
+    ts: int
+    lane: Lane
+    message: str
+    refs: tuple[int, ...]
+    seconds: Optional[float] = None  # silence, slow_step: the duration judged
+    baseline: Optional[Transition] = None  # silence, slow_step: the fleet's record of the transition
+    cause: Optional[dict[str, Any]] = None  # reassignment only
+    has_cause: bool = False
+
+    def sort_key(self) -> tuple[int, int, tuple[int, ...]]:
+        return (self.ts, KIND_RANK[self.kind], self.refs)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "kind": self.kind, "severity": self.severity, "ts": format_ts(self.ts), "lane": str(self.lane),
+            "message": self.message, "refs": list(self.refs),
+        }
+        if self.seconds is not None:
+            out["seconds"] = self.seconds
+        if self.kind in ("silence", "slow_step"):
+            out["baseline"] = self.baseline.to_dict() if self.baseline else None
+        if self.has_cause:
+            out["cause"] = self.cause
+        return out
+
+
+def summary(findings: Sequence[Finding]) -> dict[str, int]:
+    """``summary.findings``: the count by severity (every severity present, zeros included)."""
+    return {s: sum(1 for f in findings if f.severity == s) for s in SEVERITIES}
+
+
+def duration(seconds: float) -> str:
+    s = int(round(seconds))
+    if s < 60:
+        return f"{s}s"
+    if s < 3600:
+        return f"{s // 60}m" + (f"{s % 60:02d}s" if s % 60 else "")
+    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+
+
+def _fleet(t: Transition) -> str:
+    return f"fleet p50 {duration(t.p50)}, p99 {duration(t.p99)}, n={t.n}"
+
+
+def find(kind: str, subject_id: str, rows: Sequence[Row], windows: Sequence[Window], gaps: Sequence[Gap],
+         baseline: Optional[Baseline]) -> list[Finding]:
+    """Every finding of the timeline of ``kind``/``subject_id`` (spec/findings.md section 2), in order."""
+    out = _errors(rows)
+    if kind == "delivery":
+        steps = _steps(rows, subject_id)
+        out += _silences(rows, gaps, DELIVERY_LANE, steps, baseline)
+        first = _first_occurrences(rows)
+        out += _out_of_order(rows, first)
+        out += _missing(rows, first, baseline)
+        out += _after_completion(rows)
+        out += _reassignments(rows)
+        out += _handoffs(rows, windows)
+        out += _slow_steps(rows, steps, baseline)
+    else:
+        out += _silences(rows, gaps, Lane(kind, subject_id), [], None)
+    return sorted(out, key=Finding.sort_key)
+
+
+# -- rules -------------------------------------------------------------------------------------------------------
+
+
+def _error_text(row: Row) -> str:
+    error = row.event.record.get("error")
+    code = message = None
+    if isinstance(error, dict):
+        code, message = error.get("code"), error.get("message")
+    elif isinstance(error, str):
+        message = error
+    parts = [row.event.name or "?"]
+    if code is not None and code != "":
+        parts.append(f"{code}:" if message else str(code))
+    if message is not None and message != "":
+        parts.append(str(message))
+    return " ".join(str(p) for p in parts)
+
+
+def _errors(rows: Sequence[Row]) -> list[Finding]:
+    """Rule 1: one per error row."""
+    return [Finding("error", "error", r.ts, r.lane, _error_text(r), (i,)) for i, r in enumerate(rows)
+            if r.severity == "error"]
+
+
+def _steps(rows: Sequence[Row], delivery_id: str) -> list[int]:
+    """Section 3: indexes of the delivery's steps (direct rows, one per name and time)."""
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for i, r in enumerate(rows):
+        if r.lane == DELIVERY_LANE and r.event.delivery_id == delivery_id:
+            key = (r.event.name, r.ts)
+            if key not in seen:
+                seen.add(key)
+                out.append(i)
+    return out
+
+
+def _silences(rows: Sequence[Row], gaps: Sequence[Gap], lane: Lane, steps: Sequence[int],
+              baseline: Optional[Baseline]) -> list[Finding]:
+    """Rule 2: one per gap; ``info`` when the fleet says the delivery's transition across it is usual."""
+    wanted = {(g.after, g.before) for g in gaps}
+    out = []
+    for i in range(1, len(rows)):
+        before, after = rows[i - 1], rows[i]
+        if (before.ts, after.ts) not in wanted:
+            continue
+        seconds = (after.ts - before.ts) / 1e6
+        text = f"no events for {duration(seconds)} between {before.event.name} and {after.event.name}"
+        severity, record = "warning", None
+        a = max((s for s in steps if rows[s].ts <= before.ts), default=None)
+        b = min((s for s in steps if rows[s].ts >= after.ts), default=None)
+        if baseline is not None and a is not None and b is not None:
+            pair = (rows[a].event.name, rows[b].event.name)
+            step_seconds = (rows[b].ts - rows[a].ts) / 1e6
+            record = baseline.get(*pair)
+            judged = baseline.judged(*pair)
+            if judged is not None and not baseline.is_slow(judged, step_seconds):
+                severity = "info"
+                text += f"; usual: fleet p50 for {pair[0]} -> {pair[1]} is {duration(judged.p50)}"
+            elif judged is not None:
+                text += f"; {pair[0]} -> {pair[1]} took {duration(step_seconds)}, longer than usual ({_fleet(judged)})"
+            else:
+                text += f"; too few fleet samples to judge {pair[0]} -> {pair[1]} (n={record.n if record else 0})"
+        out.append(Finding("silence", severity, before.ts, lane, text, (i - 1, i), seconds, record))
+    return out
+
+
+def _first_occurrences(rows: Sequence[Row]) -> dict[str, int]:
+    """Section 1: the first delivery-lane row of each chain step."""
+    steps = {s for chain in CHAINS.values() for s in chain}
+    first: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        if r.lane == DELIVERY_LANE and r.event.name in steps and r.event.name not in first:
+            first[r.event.name] = i
+    return first
+
+
+def _out_of_order(rows: Sequence[Row], first: dict[str, int]) -> list[Finding]:
+    """Rule 3: B occurs strictly before A although A < B in its chain."""
+    out = []
+    for chain in CHAINS.values():
+        for x, a in enumerate(chain):
+            for b in chain[x + 1:]:
+                if a in first and b in first and rows[first[b]].ts < rows[first[a]].ts:
+                    ia, ib = first[a], first[b]
+                    early = duration((rows[ia].ts - rows[ib].ts) / 1e6)
+                    out.append(Finding("out_of_order", "warning", rows[ib].ts, DELIVERY_LANE,
+                                       f"{b} came {early} before {a}", tuple(sorted((ia, ib)))))
+    return out
+
+
+def _missing(rows: Sequence[Row], first: dict[str, int], baseline: Optional[Baseline]) -> list[Finding]:
+    """Rule 4: a step the fleet logs never came, though a later step of its chain did."""
+    if baseline is None:
+        return []
+    out = []
+    for chain in CHAINS.values():
+        for x, m in enumerate(chain):
+            if m in first or not baseline.expected(m):
+                continue
+            later = [first[s] for s in chain[x + 1:] if s in first]
+            if not later:
+                continue
+            at = min(later, key=lambda i: (rows[i].ts, i))
+            out.append(Finding("missing_step", "warning", rows[at].ts, DELIVERY_LANE,
+                               f"{m} never came, though {rows[at].event.name} did", (at,)))
+    return out
+
+
+def _after_completion(rows: Sequence[Row]) -> list[Finding]:
+    """Rule 5: ``delivery.*`` rows after the first ``delivery.dropoff_completed``."""
+    done = next((i for i, r in enumerate(rows) if r.lane == DELIVERY_LANE and r.event.name == COMPLETED), None)
+    if done is None:
+        return []
+    return [
+        Finding("after_completion", "warning", r.ts, DELIVERY_LANE,
+                f"{r.event.name} {duration((r.ts - rows[done].ts) / 1e6)} after {COMPLETED}", (i,))
+        for i, r in enumerate(rows)
+        if i > done and r.lane == DELIVERY_LANE and r.event.name.startswith("delivery.")
+    ]
+
+
+def _reassignments(rows: Sequence[Row]) -> list[Finding]:
+    """Rule 6: one per change of robot segment, with the error that most likely caused it."""
+    runs: list[tuple[str, int]] = []  # (robot, index of the run's first row), as spec/timeline.md rule 3
+    for i, r in enumerate(rows):
+        robot = r.event.robot_id
+        if r.lane == DELIVERY_LANE and robot is not None and (not runs or runs[-1][0] != robot):
+            runs.append((robot, i))
+    out = []
+    for (old, old_i), (new, new_i) in zip(runs, runs[1:]):
+        start, change = rows[old_i].ts, rows[new_i].ts
+        lanes = (DELIVERY_LANE, Lane("robot", old))
+        cause_i = None
+        for i, r in enumerate(rows):
+            if r.severity == "error" and r.lane in lanes and start <= r.ts <= change:
+                cause_i = i
+        cause = None
+        text = f"{old} -> {new}"
+        if cause_i is not None:
+            c = rows[cause_i]
+            error = c.event.record.get("error")
+            code = error.get("code") if isinstance(error, dict) else None
+            cause = {"ref": cause_i, "event": c.event.name, "ts": format_ts(c.ts), "lane": str(c.lane),
+                     "code": code if isinstance(code, str) else None}
+            text += f" after {_error_text(c)} ({duration((change - c.ts) / 1e6)} before)"
+        else:
+            text += " (no error before the swap)"
+        out.append(Finding("reassignment", "info", change, DELIVERY_LANE, text, (new_i,), cause=cause,
+                           has_cause=True))
+    return out
+
+
+def _handoffs(rows: Sequence[Row], windows: Sequence[Window]) -> list[Finding]:
+    """Rule 7: one per pilot window starting after the first one: who had it before, who has it now."""
+    pilots = sorted((w for w in windows if w.kind == "pilot"), key=lambda w: (w.start, w.id))
+    if not pilots:
+        return []
+    first_start = pilots[0].start
+    out = []
+    for w in pilots:
+        if w.start <= first_start:
+            continue
+        ended = [p for p in pilots if p is not w and p.end <= w.start]
+        previous = max(ended, key=lambda p: (p.end, p.start)).id if ended else None
+        refs = tuple(i for i, r in enumerate(rows) if r.ts == w.start and r.event.pilot_id == w.id)
+        out.append(Finding("handoff", "info", w.start, Lane("pilot", w.id),
+                           f"{previous if previous is not None else 'null'} -> {w.id}", refs))
+    return out
+
+
+def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Baseline]) -> list[Finding]:
+    """Rule 8: consecutive steps whose transition took much longer than it takes across the fleet."""
+    if baseline is None:
+        return []
+    out = []
+    for a, b in zip(steps, steps[1:]):
+        ra, rb = rows[a], rows[b]
+        judged = baseline.judged(ra.event.name, rb.event.name)
+        seconds = (rb.ts - ra.ts) / 1e6
+        if judged is not None and baseline.is_slow(judged, seconds):
+            out.append(Finding("slow_step", "warning", rb.ts, DELIVERY_LANE,
+                               f"{ra.event.name} -> {rb.event.name} took {duration(seconds)} ({_fleet(judged)})",
+                               (a, b), seconds, judged))
+    return out
+
+
+__all__ = ["Finding", "find", "summary", "CHAINS", "KINDS", "SEVERITIES"]
