@@ -1,4 +1,4 @@
-"""Reading the event archive (spec section 10), in pure Python.
+"""Reading the event archive (spec section 10): files, lines, gzip damage.
 
 Guarantees: nothing here raises on the content of a file. Every line is either
 a record or a ``BadLine`` with a reason; a gzip file cut short yields the lines
@@ -8,8 +8,10 @@ longer than ``MAX_LINE`` bytes is skipped without being held, as a bad line.
 The store's fast path reads files with DuckDB instead (see ``store.local``);
 this module is what ``coco check`` uses, what the store falls back to for
 damaged or unusual files, and where it looks up the line numbers of bad lines.
-Both classify lines alike: JSON object, string ``event``, else a JSON object in
-``message`` (as text or nested) with a string ``event``.
+It only splits lines (what SQL cannot do: read a gzip up to its damage, skip an
+over-long line); classifying them - JSON object, string ``event``, else a JSON
+object in ``message`` (as text or nested) with a string ``event`` - is done by
+the store's one SQL classifier (``store.sql``) on an in-memory DuckDB.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
@@ -91,54 +94,58 @@ def relax(text: str) -> str:
     return _LENIENT_TOKEN.sub(_relax_token, text)
 
 
-def parse_json(data: bytes | str) -> Any:
-    """JSON as the store's SQL parser (DuckDB) reads it: invalid UTF-8 is replaced,
-    trailing commas and NaN/Infinity (any case) are accepted, lone surrogates are not."""
-    text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
+def decode_record(text: str, con: Any = None) -> dict[str, Any]:
+    """A stored or classified record (JSON text DuckDB accepted) as a dict Python can use.
+
+    yyjson's extensions are rewritten first (``relax``); a record nested beyond
+    Python's recursion limit keeps its top-level fields, each value too deep to
+    read replaced by ``TOO_DEEP`` (DuckDB reads any depth).
+    """
     try:
-        obj = json.loads(text)
-    except ValueError:
-        relaxed = relax(text)
-        if relaxed is text:
-            raise
-        obj = json.loads(relaxed)
-    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
-        try:  # a lone surrogate escape: DuckDB rejects the line
-            json.dumps(obj, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("lone surrogate in a string") from None
-    return obj
+        return json.loads(relax(text))
+    except RecursionError:
+        pass
+    con = con if con is not None else _memory()
+    fields: dict[str, Any] = {}
+    for key, value in con.execute("SELECT key, CAST(value AS VARCHAR) FROM json_each(?)", [text]).fetchall():
+        try:
+            fields[key] = json.loads(relax(value))
+        except (RecursionError, ValueError):
+            fields[key] = TOO_DEEP
+    return fields
+
+
+TOO_DEEP = "<nested too deeply to read>"
+_THREAD = threading.local()
+
+
+def _memory() -> Any:
+    """This thread's in-memory DuckDB with the classifier's macros (``store.sql``)."""
+    con = getattr(_THREAD, "con", None)
+    if con is None:
+        from .store import sql
+
+        con = sql.memory_connection()
+        _THREAD.con = con
+    return con
+
+
+def _text(line: bytes | str) -> str:
+    if isinstance(line, (bytes, bytearray)):
+        return bytes(line).decode("utf-8", "replace")
+    return line.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become '?'
 
 
 def classify(line: bytes | str) -> dict[str, Any] | str | None:
-    """A record, a reason the line is bad, or ``None`` for a blank line."""
-    if not line.strip():
+    """One line through the store's SQL classifier: a record, a reason the line is bad, or ``None``
+    for a blank line. (For many lines use ``scan``: this runs one query per line.)"""
+    from .store import sql
+
+    rows = _memory().execute(sql.classify_lines(sql.ONE_LINE), {"line": _text(line)}).fetchall()
+    if not rows:
         return None
-    try:
-        obj = parse_json(line)
-    except (ValueError, RecursionError):
-        return "not JSON"
-    if not isinstance(obj, dict):
-        return "not a JSON object"
-    return unwrap(obj) or "no event name"
-
-
-def unwrap(obj: dict[str, Any]) -> dict[str, Any] | None:
-    """The event record of a parsed line: itself, or the object in its ``message``."""
-    name = obj.get("event")
-    if isinstance(name, str) and name:
-        return obj
-    inner = obj.get("message")
-    if isinstance(inner, str) and inner.lstrip().startswith("{"):
-        try:
-            inner = parse_json(inner)
-        except (ValueError, RecursionError):
-            return None
-    if isinstance(inner, dict):
-        name = inner.get("event")
-        if isinstance(name, str) and name:
-            return inner
-    return None
+    _, _, _, rec, reason = rows[0]
+    return reason if reason is not None else decode_record(rec)
 
 
 class LineReader:
@@ -241,26 +248,54 @@ class LineReader:
 
 @dataclass
 class FileScan:
-    """What one pass over a file found: records with their line numbers, bad lines, damage."""
+    """What one pass over a file found: records with their line numbers, bad lines, damage, and the
+    line numbers of records whose timestamp is missing or unusable."""
 
     path: Path
     records: list[tuple[int, dict[str, Any]]]
     bad: list[BadLine]
     damage: str | None
+    unusable_ts: list[int] = field(default_factory=list)
+
+
+TEXT_CHUNK = 8 * 1024 * 1024
+
+
+def chunks(reader: "LineReader", limit: int = TEXT_CHUNK) -> Iterator[tuple[list[int], str]]:
+    """The lines of ``reader`` in pieces of about ``limit`` bytes: their numbers and their text joined by
+    newlines (invalid UTF-8 replaced), the shape ``store.sql.TEXT_LINES`` reads."""
+    numbers: list[int] = []
+    lines: list[bytes] = []
+    held = 0
+    for lineno, line in reader:
+        numbers.append(lineno)
+        lines.append(line)
+        held += len(line) + 1
+        if held >= limit:
+            yield numbers, b"\n".join(lines).decode("utf-8", "replace")
+            numbers, lines, held = [], [], 0
+    if lines:
+        yield numbers, b"\n".join(lines).decode("utf-8", "replace")
 
 
 def scan(path: Path, keep_records: bool = True) -> FileScan:
+    """Every line of one file through the SQL classifier (on an in-memory DuckDB)."""
+    from .store import sql
+
+    con = _memory()
     reader = LineReader(path)
-    records: list[tuple[int, dict[str, Any]]] = []
-    bad: list[BadLine] = []
-    for lineno, line in reader:
-        got = classify(line)
-        if got is None:
-            continue
-        if isinstance(got, str):
-            bad.append(BadLine(str(path), lineno, got))
-        elif keep_records:
-            records.append((lineno, got))
-    bad.extend(BadLine(str(path), n, f"line longer than {reader.max_line // (1024 * 1024)} MiB") for n in reader.too_long)
-    bad.sort(key=lambda b: b.line)
-    return FileScan(path, records, bad, reader.damage)
+    result = FileScan(path, [], [], None)
+    query = sql.classify_lines(sql.TEXT_LINES, records=keep_records)
+    for numbers, text in chunks(reader):
+        for lineno, _, us, rec, reason in con.execute(query, {"file_id": 0, "linenos": numbers, "text": text}).fetchall():
+            if reason is not None:
+                result.bad.append(BadLine(str(path), lineno, reason))
+            elif keep_records:
+                result.records.append((lineno, decode_record(rec, con)))
+                if us is None:
+                    result.unusable_ts.append(lineno)
+    result.bad.extend(BadLine(str(path), n, f"line longer than {reader.max_line // (1024 * 1024)} MiB")
+                      for n in reader.too_long)
+    result.bad.sort(key=lambda b: b.line)
+    result.damage = reader.damage
+    return result

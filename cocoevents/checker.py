@@ -13,7 +13,6 @@ from typing import Any
 
 from . import archive, registry
 from .errors import UsageError
-from .timestamps import parse_timestamp
 
 EXAMPLES = 5
 
@@ -76,12 +75,13 @@ def check_paths(paths: list[str]) -> CheckReport:
         raise UsageError(f"no such file or folder: {missing[0]}")
     report = CheckReport(files=len(files))
     for path in files:
-        scan = archive.scan(Path(path))
+        scan = archive.scan(Path(path))  # the store's SQL classifier, on an in-memory DuckDB
         if scan.damage:
             report.damaged.append(f"{path}: {scan.damage}")
         report.bad_lines += len(scan.bad)
         for b in scan.bad:
             report._example(str(b))
+        unusable = set(scan.unusable_ts)
         for lineno, rec in scan.records:
             report.records += 1
             where = f"{path}:{lineno}"
@@ -91,7 +91,7 @@ def check_paths(paths: list[str]) -> CheckReport:
                 else:
                     report.payload[problem] += 1
                 report._example(f"{where}: {problem}")
-            if parse_timestamp(rec.get("timestamp")) is None:
+            if lineno in unusable:
                 report.bad_timestamps += 1
                 report._example(f"{where}: unusable timestamp {rec.get('timestamp')!r}")
     return report

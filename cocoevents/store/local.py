@@ -129,7 +129,7 @@ def connect(path: Path, *, read_only: bool, wait: float = 0.0) -> duckdb.DuckDBP
     deadline = time.monotonic() + wait
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=dict(sql.CONNECTION_CONFIG))
             break
         except duckdb.IOException as e:
             if not _is_lock_error(e):
@@ -141,7 +141,7 @@ def connect(path: Path, *, read_only: bool, wait: float = 0.0) -> duckdb.DuckDBP
             time.sleep(0.2)
         except duckdb.Error as e:
             raise SourceUnavailable(f"cannot open store {path}: {str(e).splitlines()[0]}") from e
-    con.execute("SET TimeZone = 'UTC'")
+    con.execute(sql.SESSION)
     con.execute(f"SET memory_limit = '{memory_limit()}'")  # validated: a SET takes no parameters
     if not read_only:
         con.execute(sql.SCHEMA)
@@ -283,17 +283,9 @@ class Loader:
         (fid,) = self._begin([(path, digest, size)])
         reader = archive.LineReader(path)
         insert = sql.classify_insert(sql.TEXT_LINES)
-        chunk: list[bytes] = []
-        held = 0
         try:
-            for _, line in reader:
-                chunk.append(line)
-                held += len(line) + 1
-                if held >= TEXT_CHUNK:
-                    con.execute(insert, {"file_id": fid, "text": b"\n".join(chunk).decode("utf-8", "replace")})
-                    chunk, held = [], 0
-            if chunk:
-                con.execute(insert, {"file_id": fid, "text": b"\n".join(chunk).decode("utf-8", "replace")})
+            for numbers, text in archive.chunks(reader, TEXT_CHUNK):
+                con.execute(insert, {"file_id": fid, "linenos": numbers, "text": text})
             return self._finish([fid], [path], {fid: len(reader.too_long)}, reader.damage)[0]
         except BaseException:
             self._rollback()
@@ -362,7 +354,7 @@ def fetch_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]
     return out
 
 
-TOO_DEEP = "<nested too deeply to read>"
+TOO_DEEP = archive.TOO_DEEP
 
 
 def _shallow(con: duckdb.DuckDBPyConnection, record: str) -> str:
@@ -372,13 +364,6 @@ def _shallow(con: duckdb.DuckDBPyConnection, record: str) -> str:
         json.loads(record)
         return record
     except RecursionError:
-        pass
+        return json.dumps(archive.decode_record(record, con), ensure_ascii=False)
     except ValueError:
         return record
-    fields: dict[str, Any] = {}
-    for key, value in con.execute("SELECT key, CAST(value AS VARCHAR) FROM json_each(?)", [record]).fetchall():
-        try:
-            fields[key] = json.loads(value)
-        except (RecursionError, ValueError):
-            fields[key] = TOO_DEEP
-    return json.dumps(fields, ensure_ascii=False)
