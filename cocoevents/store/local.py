@@ -143,15 +143,56 @@ def connect(path: Path, *, read_only: bool, wait: float = 0.0) -> duckdb.DuckDBP
             raise SourceUnavailable(f"cannot open store {path}: {str(e).splitlines()[0]}") from e
     con.execute(sql.SESSION)
     con.execute(f"SET memory_limit = '{memory_limit()}'")  # validated: a SET takes no parameters
-    if not read_only:
-        con.execute(sql.SCHEMA)
-        con.execute(sql.INDEXES)
-    else:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if "events" not in tables:
-            con.close()
-            raise SourceUnavailable(f"{path} is not a coco store (no events table)")
+    try:
+        prepare(con, path, read_only=read_only)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
+    """The store's schema version; ``None`` for an empty database. A database that has tables
+    but is not a coco store is refused before anything is written to it."""
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+    if not tables:
+        return None
+    row = None
+    if "meta" in tables and "events" in tables and "files" in tables:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if row is None:
+        raise SourceUnavailable(f"{path} is a DuckDB database but not a coco store: coco leaves it alone; "
+                                "choose another --store")
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):
+        return sql.SCHEMA_VERSION + 1  # not a version this coco knows: treated as newer
+
+
+def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
+    """Check the store's kind and version; create it when empty, migrate it when older (writers only)."""
+    version = schema_version(con, path)
+    if version is not None and version > sql.SCHEMA_VERSION:
+        raise SourceUnavailable(
+            f"store {path} was written by a newer coco (store schema {version}, this coco reads up to "
+            f"{sql.SCHEMA_VERSION}): upgrade coco (pip install -U cocoevents) or choose another --store")
+    if read_only:
+        if version is None:
+            raise SourceUnavailable(f"{path} is an empty database, not a coco store: run 'coco load PATH' first")
+        return  # an older store reads as it is (the events table has not changed); writers migrate it
+    if version is not None and version < sql.SCHEMA_VERSION:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for step in range(version, sql.SCHEMA_VERSION):
+                con.execute(sql.MIGRATIONS[step])
+            con.execute("UPDATE meta SET value = ? WHERE key = 'schema'", [str(sql.SCHEMA_VERSION)])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    con.execute(sql.SCHEMA)
+    con.execute(sql.INDEXES)
 
 
 def sha256_of(path: Path) -> str:
@@ -239,7 +280,7 @@ class Loader:
                 con.execute("DELETE FROM files WHERE file_id = ?", [old])
             (fid,) = con.execute("SELECT nextval('file_ids')").fetchone()  # type: ignore[misc]
             con.execute(
-                "INSERT INTO files VALUES (?, ?, ?, ?, 0, 0, NULL, now())", [fid, digest, absolute, size]
+                "INSERT INTO files VALUES (?, ?, ?, ?, 0, 0, NULL, now(), NULL, NULL)", [fid, digest, absolute, size]
             )
             ids.append(fid)
         return ids
@@ -253,16 +294,15 @@ class Loader:
             "DELETE FROM events WHERE event IS NULL AND file_id BETWEEN ? AND ? RETURNING file_id", [lo, hi]
         ).fetchall():
             bad[fid] = bad.get(fid, 0) + 1
-        counts = dict(
-            con.execute(
-                "SELECT file_id, count(*) FROM events WHERE file_id BETWEEN ? AND ? GROUP BY file_id", [lo, hi]
-            ).fetchall()
-        )
+        counts = {fid: (n, first, last) for fid, n, first, last in con.execute(
+            "SELECT file_id, count(*), min(ts), max(ts) FROM events WHERE file_id BETWEEN ? AND ? GROUP BY file_id",
+            [lo, hi]).fetchall()}
         results = []
         for fid, path in zip(ids, paths):
-            n, b = counts.get(fid, 0), bad.get(fid, 0)
+            (n, first, last), b = counts.get(fid, (0, None, None)), bad.get(fid, 0)
             con.execute(
-                "UPDATE files SET events = ?, bad_lines = ?, damage = ? WHERE file_id = ?", [n, b, damage, fid]
+                "UPDATE files SET events = ?, bad_lines = ?, damage = ?, first_ts = ?, last_ts = ? WHERE file_id = ?",
+                [n, b, damage, first, last, fid]
             )
             results.append(FileResult(str(path), "damaged" if damage else "loaded", n, b, damage))
         con.execute("COMMIT")

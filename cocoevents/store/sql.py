@@ -36,7 +36,9 @@ def memory_connection() -> Any:
     con.execute(MACROS)
     return con
 
-SCHEMA_VERSION = "1"
+# The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
+# is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
+SCHEMA_VERSION = 2
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -50,7 +52,9 @@ CREATE TABLE IF NOT EXISTS files (
     events BIGINT NOT NULL,
     bad_lines BIGINT NOT NULL,
     damage VARCHAR,
-    loaded_at TIMESTAMP NOT NULL
+    loaded_at TIMESTAMP NOT NULL,
+    first_ts TIMESTAMP,  -- the file's day range (schema 2)
+    last_ts TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS events (
     event VARCHAR,
@@ -64,6 +68,17 @@ CREATE TABLE IF NOT EXISTS events (
     file_id BIGINT NOT NULL
 );
 """
+
+MIGRATIONS = {
+    # 1 -> 2: files know their time range (``coco store files``, ``coco store remove --day``).
+    1: """
+ALTER TABLE files ADD COLUMN first_ts TIMESTAMP;
+ALTER TABLE files ADD COLUMN last_ts TIMESTAMP;
+UPDATE files SET first_ts = r.lo, last_ts = r.hi
+    FROM (SELECT file_id, min(ts) AS lo, max(ts) AS hi FROM events GROUP BY file_id) AS r
+    WHERE files.file_id = r.file_id;
+""",
+}
 
 # ART indexes: a point lookup by any id, or a robot/pilot's events, reads a few
 # blocks instead of scanning the column; time filters then use the zone maps
