@@ -18,18 +18,21 @@ from __future__ import annotations
 
 import json
 import os
+import hashlib
 import re
+import stat
 import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
-GZIP_SUFFIXES = (".log.gz", ".json.gz", ".jsonl.gz")
-PLAIN_SUFFIXES = (".log", ".json", ".jsonl")
+GZIP_SUFFIXES = (".log.gz", ".json.gz", ".jsonl.gz", ".ndjson.gz")
+PLAIN_SUFFIXES = (".log", ".json", ".jsonl", ".ndjson")
 SUFFIXES = GZIP_SUFFIXES + PLAIN_SUFFIXES
 MAX_LINE = 32 * 1024 * 1024
 CHUNK = 1 << 20
+NOT_ARCHIVE = "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz)"
 
 
 @dataclass(frozen=True)
@@ -42,22 +45,127 @@ class BadLine:
         return f"{self.path}:{self.line}: {self.reason}"
 
 
-def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
-    """Archive files under ``paths`` (files as given, folders recursively by suffix).
+def path_text(path: str | os.PathLike[str]) -> str:
+    """A file name as text: bytes that are not UTF-8 shown as ``\\xNN`` (the store keeps this form)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
-    Returns the files in a stable order and the paths that do not exist.
+
+@dataclass
+class Found:
+    """What ``discover`` found: archive files in a stable order, skipped paths with their reason,
+    and the paths given that do not exist."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> Found:
+    """Archive files under ``paths``: files as given, folders recursively by suffix.
+
+    Symlinked folders are followed, each real folder once (so a link to an ancestor
+    cannot loop); every path left out is reported with its reason.
     """
-    found: list[Path] = []
-    missing: list[str] = []
+    found = Found()
+    seen: set[tuple[int, int]] = set()
+
+    def skip(p: str | os.PathLike[str], reason: str) -> None:
+        found.skipped.append((path_text(p), reason))
+
+    def walk(folder: str) -> None:
+        try:
+            st = os.stat(folder)
+        except OSError as e:
+            return skip(folder, f"cannot read folder ({e.strerror})")
+        if (st.st_dev, st.st_ino) in seen:
+            return skip(folder, "folder already read (a symlink back to it)")
+        seen.add((st.st_dev, st.st_ino))
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: os.fsencode(e.name))
+        except OSError as e:
+            return skip(folder, f"cannot read folder ({e.strerror})")
+        for e in entries:
+            try:
+                if e.is_dir():
+                    walk(e.path)
+                elif e.is_file():
+                    if e.name.endswith(SUFFIXES):
+                        found.files.append(Path(e.path))
+                    else:
+                        skip(e.path, NOT_ARCHIVE)
+                elif e.is_symlink():
+                    skip(e.path, "broken symlink")
+                else:
+                    skip(e.path, "not a regular file")
+            except OSError as err:
+                skip(e.path, f"cannot read ({err.strerror})")
+
     for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith(SUFFIXES)))
-        elif p.is_file():
-            found.append(p)
+        p = os.fspath(raw)
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            found.missing.append(path_text(p))
+            continue
+        except OSError as e:
+            skip(p, f"cannot read ({e.strerror})")
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            walk(p)
+        elif stat.S_ISREG(st.st_mode):
+            found.files.append(Path(p))
         else:
-            missing.append(str(raw))
-    return found, missing
+            skip(p, "not a regular file")
+    return found
+
+
+def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
+    """Archive files under ``paths`` and the paths that do not exist (see ``discover``)."""
+    found = discover(paths)
+    return found.files, found.missing
+
+
+# Compression is told by the first bytes, not the name (Vector's aws_s3 sink can write zstd under any name).
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+UNSUPPORTED = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x04\x22\x4d\x18", "lz4"), (b"PK\x03\x04", "zip"),
+               (b"7z\xbc\xaf\x27\x1c", "7z"))
+
+
+def sniff(path: Path, head: bytes) -> str:
+    """``gzip``, ``zstd`` or ``none`` (text) from a file's first bytes; ``unsupported: <what>`` for other
+    compressions. A plain suffix means text whatever the bytes (a junk first line may look like magic)."""
+    if path.name.endswith(PLAIN_SUFFIXES):
+        return "none"
+    if head.startswith(GZIP_MAGIC):
+        try:
+            inner = zlib.decompressobj(wbits=31).decompress(head, 64)
+        except zlib.error:
+            inner = b""
+        return "unsupported: gzip inside gzip" if inner.startswith(GZIP_MAGIC) else "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    for magic, what in UNSUPPORTED:
+        if head.startswith(magic):
+            return f"unsupported: {what}"
+    return "none"
+
+
+def fingerprint(path: Path) -> tuple[str, int, str, bytes]:
+    """SHA-256, size, compression (``sniff``) and last 4 bytes (a gzip trailer's size) of a file, in one
+    read. ``OSError`` if unreadable."""
+    h = hashlib.sha256()
+    size = 0
+    head = tail = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if not head:
+                head = chunk[:65536]
+            h.update(chunk)
+            size += len(chunk)
+            tail = (tail + chunk)[-4:]
+    return h.hexdigest(), size, sniff(path, head), tail
 
 
 # What DuckDB's JSON reader (yyjson) accepts beyond strict JSON: trailing commas
@@ -155,26 +263,27 @@ class LineReader:
     and ``too_long`` lists the numbers of lines skipped for their length.
     """
 
-    def __init__(self, path: Path, max_line: int = MAX_LINE) -> None:
+    def __init__(self, path: Path, max_line: int = MAX_LINE, compression: str | None = None) -> None:
         self.path = path
         self.max_line = max_line
+        self.compression = compression  # gzip | zstd | none; None: told by the first bytes (``sniff``)
         self.damage: str | None = None
         self.too_long: list[int] = []
 
-    def _is_gzip(self, fh: BinaryIO) -> bool:
-        """A plain suffix means text, as DuckDB's reader decides (a junk first line may start with the
-        gzip magic bytes); otherwise the magic bytes decide, so a mis-named text file still reads."""
-        if self.path.name.endswith(PLAIN_SUFFIXES):
-            return False
-        return fh.read(2) == b"\x1f\x8b"
-
     def _chunks(self, fh: BinaryIO) -> Iterator[bytes]:
-        if not self._is_gzip(fh):
-            fh.seek(0)
+        kind = self.compression or sniff(self.path, fh.read(65536))
+        fh.seek(0)
+        if kind == "gzip":
+            yield from self._gzip(fh)
+        elif kind == "zstd":
+            yield from self._zstd(fh)
+        elif kind.startswith("unsupported"):
+            self.damage = f"{kind.split(': ', 1)[1]} compression is not supported; nothing read"
+        else:
             while chunk := fh.read(CHUNK):
                 yield chunk
-            return
-        fh.seek(0)
+
+    def _gzip(self, fh: BinaryIO) -> Iterator[bytes]:
         d = zlib.decompressobj(wbits=31)
         while True:
             raw = fh.read(CHUNK)
@@ -196,11 +305,39 @@ class LineReader:
                     yield out
                 if d.eof:
                     raw = d.unused_data
-                    if raw and raw[:2] != b"\x1f\x8b":
+                    if raw and raw[:2] != GZIP_MAGIC:
                         self.damage = "trailing garbage after gzip stream"
                         return
                     if raw:
                         d = zlib.decompressobj(wbits=31)
+                else:
+                    raw = b""
+
+    def _zstd(self, fh: BinaryIO) -> Iterator[bytes]:
+        import zstandard  # only for zstd files
+
+        d = zstandard.ZstdDecompressor().decompressobj()
+        while True:
+            raw = fh.read(CHUNK)
+            if not raw:
+                if not d.eof:
+                    self.damage = "zstd stream ends early (truncated file)"
+                return
+            while raw:
+                try:
+                    out = d.decompress(raw)
+                except zstandard.ZstdError as e:
+                    self.damage = f"zstd data is corrupt ({e})"
+                    return
+                if out:
+                    yield out
+                if d.eof:
+                    raw = d.unused_data
+                    if raw and raw[:4] != ZSTD_MAGIC:
+                        self.damage = "trailing garbage after zstd stream"
+                        return
+                    if raw:
+                        d = zstandard.ZstdDecompressor().decompressobj()
                 else:
                     raw = b""
 

@@ -53,6 +53,7 @@ def err(message: str) -> None:
 
 
 from . import config_cmd, demo_cmd, events_cmd, load_cmd, timeline_cmd, warehouse_cmd  # noqa: E402,F401,I001
+from . import store_cmd  # noqa: E402,F401,I001
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,6 +93,14 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except Exception as e:  # a bug: one line, the traceback only with --debug
         from ..redact import redact
+
+        if "duckdb" in sys.modules:  # a damaged store, a full disk...: the store's one line, not a bug
+            from ..store.local import environment_error
+
+            known = environment_error(e)
+            if known is not None:
+                err(f"coco: error: {known}")
+                return exit_code_for(known)
 
         if _state["debug"]:
             import traceback

@@ -88,7 +88,9 @@ def doctor(
         path = store.expanduser() if store is not None else (chosen.store if chosen else None) or store_path(None)
         local = LocalSource(path)
         try:
-            count, latest = local.con.execute("SELECT count(*), epoch_us(max(ts)) FROM events").fetchone()
+            from ..store.local import verify
+
+            count, latest = verify(local.con, path)  # reads every block: a damaged store is not "ok"
         finally:
             local.close()
         typer.echo(f"coco: ok: local store {path}: {count} events, latest {format_ts(latest) or 'none'}")

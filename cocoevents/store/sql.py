@@ -123,7 +123,7 @@ WITH p AS (
     SELECT file_id, lineno, line, try(json_extract(line, {_PATHS})) AS v
     FROM {source}
 ), q AS (
-    SELECT file_id, lineno, line, v, coco_id(v[1]) AS name
+    SELECT file_id, lineno, line, v, coco_id(v[1]) AS name, strlen(line) AS n
     FROM p
     WHERE v IS NOT NULL OR NOT regexp_full_match(line, '\\s*')
 ), u AS (
@@ -131,7 +131,7 @@ WITH p AS (
     SELECT *, json_type(m) AS mtype
     FROM (SELECT *, CASE WHEN name IS NULL AND v IS NOT NULL THEN json_extract(line, '$.message') END AS m FROM q)
 ), w AS (
-    SELECT file_id, lineno,
+    SELECT file_id, lineno, n,
            CASE WHEN name IS NOT NULL THEN line
                 WHEN mtype = 'OBJECT' THEN CAST(m AS VARCHAR)
                 WHEN mtype = 'VARCHAR' THEN m ->> '$'
@@ -147,7 +147,7 @@ WITH p AS (
            END AS why
     FROM u
 ), x AS (
-    SELECT file_id, lineno, rec, why, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj
+    SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj
     FROM w
 ), y AS (
     SELECT *, CASE WHEN ttype = 'VARCHAR' THEN tj ->> '$' END AS tstr,
@@ -171,17 +171,18 @@ WITH p AS (
 )"""
 
 
-def classify_insert(source: str, table: str = "events") -> str:
-    """``INSERT`` of every non-blank line of ``source`` into ``table`` (the events layout).
+def classify_insert(source: str, table: str = "stage") -> str:
+    """``INSERT`` of every non-blank line of ``source`` into ``table`` (the events layout, then the line's
+    length in bytes, by which the loader notices lines DuckDB's reader dropped without a word).
 
     Good lines get their event name; bad ones are inserted with ``event`` NULL
-    so the caller can count them per file and delete them in the same
-    transaction, which keeps this a single pass over the data.
+    so the caller can count them per file, which keeps this a single pass over the data.
     """
     return f"""
 INSERT INTO {table}
 {_classified(source)}
-SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id
+SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id,
+       n
 FROM c
 """
 
@@ -195,12 +196,12 @@ def classify_lines(source: str, records: bool = True) -> str:
     return f"{_classified(source)}\nSELECT lineno, name, us, NULL, reason FROM c WHERE reason IS NOT NULL ORDER BY lineno"
 
 
-def csv_lines(max_line: int) -> str:
+def csv_lines(max_line: int, compression: str = "auto") -> str:
     """A line source over DuckDB's CSV reader: one VARCHAR column, no quoting, with the file name."""
     return f"""(SELECT f.file_id, NULL::BIGINT AS lineno, r.line
     FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, delim = chr(1), quote = '', escape = '',
                   header = false, auto_detect = false, max_line_size = {max_line}, filename = true,
-                  compression = 'auto') AS r
+                  compression = '{compression}') AS r
     JOIN batch_files AS f ON f.path = r.filename)"""
 
 
