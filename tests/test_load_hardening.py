@@ -145,7 +145,7 @@ def test_a_damaged_store_is_one_line_with_exit_4_and_doctor_says_it_is_damaged(c
     if damage == "truncated":
         data = data[: len(data) // 2]
     else:
-        for at in range(len(data) // 3, len(data) - 4096, 4096):  # every block from the first third on
+        for at in range(3 * 4096, len(data) - 4096, 4096):  # every 4 KiB past the three header blocks
             data[at + 100: at + 108] = b"\xde\xad\xbe\xef" * 2
     store.write_bytes(bytes(data))
     r = coco("doctor", "--store", str(store))
