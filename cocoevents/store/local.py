@@ -27,19 +27,19 @@ fast path. Bad lines are counted per file, never fatal. Other compressions
 
 Concurrency. DuckDB lets one process at a time open a file for writing, and
 no reader while it does (readers share); closing (DETACH) checkpoints, which
-rewrites the id indexes whole. So ``coco load`` parses each batch into a
-staging table of its own in-memory DuckDB (spilling to a private temporary
-folder beyond ``COCO_MEMORY_LIMIT``), then ATTACHes the store and, in one
-short transaction, re-checks which files are already there (another load may
-have added them), replaces changed files, copies the staged rows and commits.
-A process that finds the store locked - a ``coco timeline``, ``coco store``
-or a second load - leaves a marker file (``<store>.waiting``) and retries for
-its wait (readers: ``COCO_WAIT``, 10 s by default; loads: ``--wait``). After
-each commit the load looks for the marker: if someone waits, it DETACHes and
-parses the next batch without the store open, so the waiting process gets in
-within one batch; if nobody waits it keeps the store attached, saving a
-checkpoint per batch (a cost that grows with the store). In a read-only
-folder no marker can be left: readers then wait for the end of the load.
+rewrites the id indexes whole. A load works in its own in-memory DuckDB and
+ATTACHes the store to write. While nobody waits for the store it keeps it
+attached and parses each batch straight into it, one transaction per batch
+(the fast path: no copy, no checkpoint per batch). A process that finds the
+store locked - ``coco timeline``, ``coco store``, a second load - leaves a
+marker file (``<store>.waiting``) and retries for its wait (readers:
+``COCO_WAIT``, 10 s by default; loads: ``--wait``). After each commit the load
+looks for the marker; if someone waits it DETACHes, parses the next batch
+into a staging table without the store open, then ATTACHes again for one
+short transaction: re-check which files are there (another load may have
+added them), replace changed files, copy the staged rows, commit. So a reader
+waits at most for the batch in progress. In a read-only folder no marker can
+be left: readers then wait for the end of the load (or their wait).
 """
 
 from __future__ import annotations
@@ -63,10 +63,11 @@ from . import sql
 
 FAST_MAX_LINE = 8 * 1024 * 1024
 # Large transactions let DuckDB write whole compressed row groups straight to the file; many small
-# commits leave partial row groups that every checkpoint rewrites. A batch is also how long the write
-# lock is held (its copy into the store). Counted in decompressed bytes (gzip/zstd: 8x the file size);
-# COCO_BATCH_MB changes it (tests use small batches to see several commits).
-BATCH_MB = 256
+# commits leave partial row groups that the checkpoint rewrites (measured: 256 MB batches made the 1M-event
+# load ~1.5x slower and its file 70% larger than 512 MB ones). A batch is also the longest a reader waits.
+# Counted in decompressed bytes (gzip/zstd: 8x the file size, so ~64 MiB of gzip); COCO_BATCH_MB changes it
+# (tests use small batches to see several commits).
+BATCH_MB = 512
 BATCH_FILES = 512
 TEXT_CHUNK = 8 * 1024 * 1024
 EXAMPLES = 5
@@ -511,7 +512,10 @@ class Loader:
         if progress:
             progress(done, total)
         for batch in _batches(todo):
-            report.files.extend(self._commit(batch, self._stage(batch)))
+            results = self._direct(batch) if self.attached else None
+            if results is None:
+                results = self._commit(batch, self._stage(batch))
+            report.files.extend(results)
             done += len(batch)
             if progress:
                 progress(done, total)
@@ -599,6 +603,77 @@ class Loader:
         for numbers, text in archive.chunks(reader, TEXT_CHUNK):
             self.mem.execute(insert, {"file_id": k, "linenos": numbers, "text": text})
         return reader.damage, len(reader.too_long)
+
+    # -- nobody waiting: straight into the attached store ------------------------------------------
+
+    def _direct(self, batch: list[_Item]) -> list[FileResult] | None:
+        """Parse a batch straight into the store while nobody waits for it (no staging copy: the fast
+        path). ``None`` - and nothing written - when the batch needs the careful path: a file DuckDB's
+        reader cannot read, odd names, mixed or zstd compression, a file already there, a line dropped."""
+        kinds = {i.compression for i in batch}
+        if len(kinds) != 1 or "zstd" in kinds or any(
+                _GLOB_CHARS & set(str(i.path)) or str(i.path) != archive.path_text(i.path) for i in batch):
+            return None
+        con = self.mem
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if con.execute("SELECT count(*) FROM files WHERE sha256 IN (SELECT unnest($shas::VARCHAR[]))",
+                           {"shas": [i.sha for i in batch]}).fetchone()[0]:  # type: ignore[index]
+                con.execute("ROLLBACK")
+                return None
+            ids, replaced = [], []
+            for item in batch:
+                old = [r[0] for r in con.execute(
+                    "SELECT file_id FROM files WHERE path = ? AND sha256 <> ?", [item.key, item.sha]).fetchall()]
+                for fid in old:
+                    con.execute("DELETE FROM events WHERE file_id = ?", [fid])
+                    con.execute("DELETE FROM files WHERE file_id = ?", [fid])
+                (fid,) = con.execute("SELECT nextval('file_ids')").fetchone()  # type: ignore[misc]
+                con.execute("INSERT INTO files VALUES (?, ?, ?, ?, 0, 0, NULL, now(), NULL, NULL)",
+                            [fid, item.sha, item.key, item.size])
+                ids.append(fid)
+                replaced.append(bool(old))
+            con.execute("CREATE OR REPLACE TEMP TABLE batch_files (file_id BIGINT, path VARCHAR)")
+            con.executemany("INSERT INTO batch_files VALUES (?, ?)", [[f, str(i.path)] for f, i in zip(ids, batch)])
+            con.execute(sql.classify_insert(sql.csv_lines(FAST_MAX_LINE, batch[0].compression), "events",
+                                            line_bytes=False), {"paths": [str(i.path) for i in batch]})
+            stats = {fid: (n, bad, first, last, seen) for fid, n, bad, first, last, seen in con.execute(
+                "SELECT file_id, count(event), count(*) - count(event), min(ts), max(ts), sum(strlen(record) + 1) "
+                "FROM events WHERE file_id BETWEEN ? AND ? GROUP BY file_id", [min(ids), max(ids)]).fetchall()}
+            for fid, item in zip(ids, batch):
+                missing = (item.expected - int(stats.get(fid, (0, 0, None, None, 0))[4])) % (1 << 32)
+                if FAST_MAX_LINE < missing < (1 << 31):  # records hold at most their line: one may be gone
+                    con.execute("ROLLBACK")
+                    return None
+            con.execute("DELETE FROM events WHERE event IS NULL AND file_id BETWEEN ? AND ?", [min(ids), max(ids)])
+            results = []
+            for fid, item, was in zip(ids, batch, replaced):
+                n, bad, first, last, _ = stats.get(fid, (0, 0, None, None, 0))
+                con.execute("UPDATE files SET events = ?, bad_lines = ?, first_ts = ?, last_ts = ? WHERE file_id = ?",
+                            [n, bad, first, last, fid])
+                results.append(FileResult(item.key, "loaded", n, bad, replaced=was))
+            con.execute("COMMIT")
+        except duckdb.Error as e:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            if isinstance(e, (duckdb.OutOfMemoryException, duckdb.InterruptException)) or \
+                    "no space left" in str(e).lower():
+                self._detach()
+                better = self._better(e)
+                if better is e:
+                    raise
+                raise better from e
+            return None  # the careful path finds the file DuckDB's reader could not read
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise
+        self._yield_to_readers()
+        return results
 
     # -- under the lock: one short transaction -----------------------------------------------------
 

@@ -171,7 +171,7 @@ WITH p AS (
 )"""
 
 
-def classify_insert(source: str, table: str = "stage") -> str:
+def classify_insert(source: str, table: str = "stage", line_bytes: bool = True) -> str:
     """``INSERT`` of every non-blank line of ``source`` into ``table`` (the events layout, then the line's
     length in bytes, by which the loader notices lines DuckDB's reader dropped without a word).
 
@@ -181,8 +181,8 @@ def classify_insert(source: str, table: str = "stage") -> str:
     return f"""
 INSERT INTO {table}
 {_classified(source)}
-SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id,
-       n
+SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id
+       {", n" if line_bytes else ""}
 FROM c
 """
 
