@@ -34,9 +34,8 @@ def demo(
     from ..api import build, parse_options
     from ..render import RenderOptions, write
     from ..sources import open_source
-    from ..store.local import load as load_store
-
     from ..store.local import demo_store_path
+    from ..store.local import load as load_store
 
     target = store_path(store) if store else demo_store_path()  # its own store: demo ids never mix into real ones
     report = load_store(target, [str(sample_dir())])
