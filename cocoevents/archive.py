@@ -1,4 +1,4 @@
-"""Reading the event archive (spec section 10), in pure Python.
+"""Reading the event archive (spec section 10): files, lines, gzip damage.
 
 Guarantees: nothing here raises on the content of a file. Every line is either
 a record or a ``BadLine`` with a reason; a gzip file cut short yields the lines
@@ -8,25 +8,31 @@ longer than ``MAX_LINE`` bytes is skipped without being held, as a bad line.
 The store's fast path reads files with DuckDB instead (see ``store.local``);
 this module is what ``coco check`` uses, what the store falls back to for
 damaged or unusual files, and where it looks up the line numbers of bad lines.
-Both classify lines alike: JSON object, string ``event``, else a JSON object in
-``message`` (as text or nested) with a string ``event``.
+It only splits lines (what SQL cannot do: read a gzip up to its damage, skip an
+over-long line); classifying them - JSON object, string ``event``, else a JSON
+object in ``message`` (as text or nested) with a string ``event`` - is done by
+the store's one SQL classifier (``store.sql``) on an in-memory DuckDB.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import stat
+import threading
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Iterable, Iterator
 
-GZIP_SUFFIXES = (".log.gz", ".json.gz", ".jsonl.gz")
-PLAIN_SUFFIXES = (".log", ".json", ".jsonl")
+GZIP_SUFFIXES = (".log.gz", ".json.gz", ".jsonl.gz", ".ndjson.gz")
+PLAIN_SUFFIXES = (".log", ".json", ".jsonl", ".ndjson")
 SUFFIXES = GZIP_SUFFIXES + PLAIN_SUFFIXES
 MAX_LINE = 32 * 1024 * 1024
 CHUNK = 1 << 20
+NOT_ARCHIVE = "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz)"
 
 
 @dataclass(frozen=True)
@@ -39,22 +45,127 @@ class BadLine:
         return f"{self.path}:{self.line}: {self.reason}"
 
 
-def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
-    """Archive files under ``paths`` (files as given, folders recursively by suffix).
+def path_text(path: str | os.PathLike[str]) -> str:
+    """A file name as text: bytes that are not UTF-8 shown as ``\\xNN`` (the store keeps this form)."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
-    Returns the files in a stable order and the paths that do not exist.
+
+@dataclass
+class Found:
+    """What ``discover`` found: archive files in a stable order, skipped paths with their reason,
+    and the paths given that do not exist."""
+
+    files: list[Path] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def discover(paths: Iterable[str | os.PathLike[str]]) -> Found:
+    """Archive files under ``paths``: files as given, folders recursively by suffix.
+
+    Symlinked folders are followed, each real folder once (so a link to an ancestor
+    cannot loop); every path left out is reported with its reason.
     """
-    found: list[Path] = []
-    missing: list[str] = []
+    found = Found()
+    seen: set[tuple[int, int]] = set()
+
+    def skip(p: str | os.PathLike[str], reason: str) -> None:
+        found.skipped.append((path_text(p), reason))
+
+    def walk(folder: str) -> None:
+        try:
+            st = os.stat(folder)
+        except OSError as e:
+            return skip(folder, f"cannot read folder ({e.strerror})")
+        if (st.st_dev, st.st_ino) in seen:
+            return skip(folder, "folder already read (a symlink back to it)")
+        seen.add((st.st_dev, st.st_ino))
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: os.fsencode(e.name))
+        except OSError as e:
+            return skip(folder, f"cannot read folder ({e.strerror})")
+        for e in entries:
+            try:
+                if e.is_dir():
+                    walk(e.path)
+                elif e.is_file():
+                    if e.name.endswith(SUFFIXES):
+                        found.files.append(Path(e.path))
+                    else:
+                        skip(e.path, NOT_ARCHIVE)
+                elif e.is_symlink():
+                    skip(e.path, "broken symlink")
+                else:
+                    skip(e.path, "not a regular file")
+            except OSError as err:
+                skip(e.path, f"cannot read ({err.strerror})")
+
     for raw in paths:
-        p = Path(raw)
-        if p.is_dir():
-            found.extend(sorted(f for f in p.rglob("*") if f.is_file() and f.name.endswith(SUFFIXES)))
-        elif p.is_file():
-            found.append(p)
+        p = os.fspath(raw)
+        try:
+            st = os.stat(p)
+        except FileNotFoundError:
+            found.missing.append(path_text(p))
+            continue
+        except OSError as e:
+            skip(p, f"cannot read ({e.strerror})")
+            continue
+        if stat.S_ISDIR(st.st_mode):
+            walk(p)
+        elif stat.S_ISREG(st.st_mode):
+            found.files.append(Path(p))
         else:
-            missing.append(str(raw))
-    return found, missing
+            skip(p, "not a regular file")
+    return found
+
+
+def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[str]]:
+    """Archive files under ``paths`` and the paths that do not exist (see ``discover``)."""
+    found = discover(paths)
+    return found.files, found.missing
+
+
+# Compression is told by the first bytes, not the name (Vector's aws_s3 sink can write zstd under any name).
+GZIP_MAGIC = b"\x1f\x8b"
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+UNSUPPORTED = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x04\x22\x4d\x18", "lz4"), (b"PK\x03\x04", "zip"),
+               (b"7z\xbc\xaf\x27\x1c", "7z"))
+
+
+def sniff(path: Path, head: bytes) -> str:
+    """``gzip``, ``zstd`` or ``none`` (text) from a file's first bytes; ``unsupported: <what>`` for other
+    compressions. A plain suffix means text whatever the bytes (a junk first line may look like magic)."""
+    if path.name.endswith(PLAIN_SUFFIXES):
+        return "none"
+    if head.startswith(GZIP_MAGIC):
+        try:
+            inner = zlib.decompressobj(wbits=31).decompress(head, 64)
+        except zlib.error:
+            inner = b""
+        return "unsupported: gzip inside gzip" if inner.startswith(GZIP_MAGIC) else "gzip"
+    if head.startswith(ZSTD_MAGIC):
+        return "zstd"
+    for magic, what in UNSUPPORTED:
+        if head.startswith(magic):
+            return f"unsupported: {what}"
+    return "none"
+
+
+def fingerprint(path: Path) -> tuple[str, int, str, bytes]:
+    """SHA-256, size, compression (``sniff``) and last 4 bytes (a gzip trailer's size) of a file, in one
+    read. ``OSError`` if unreadable."""
+    h = hashlib.sha256()
+    size = 0
+    head = tail = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            if not head:
+                head = chunk[:65536]
+            h.update(chunk)
+            size += len(chunk)
+            tail = (tail + chunk)[-4:]
+    return h.hexdigest(), size, sniff(path, head), tail
 
 
 # What DuckDB's JSON reader (yyjson) accepts beyond strict JSON: trailing commas
@@ -91,54 +202,58 @@ def relax(text: str) -> str:
     return _LENIENT_TOKEN.sub(_relax_token, text)
 
 
-def parse_json(data: bytes | str) -> Any:
-    """JSON as the store's SQL parser (DuckDB) reads it: invalid UTF-8 is replaced,
-    trailing commas and NaN/Infinity (any case) are accepted, lone surrogates are not."""
-    text = data.decode("utf-8", "replace") if isinstance(data, (bytes, bytearray)) else data
+def decode_record(text: str, con: Any = None) -> dict[str, Any]:
+    """A stored or classified record (JSON text DuckDB accepted) as a dict Python can use.
+
+    yyjson's extensions are rewritten first (``relax``); a record nested beyond
+    Python's recursion limit keeps its top-level fields, each value too deep to
+    read replaced by ``TOO_DEEP`` (DuckDB reads any depth).
+    """
     try:
-        obj = json.loads(text)
-    except ValueError:
-        relaxed = relax(text)
-        if relaxed is text:
-            raise
-        obj = json.loads(relaxed)
-    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
-        try:  # a lone surrogate escape: DuckDB rejects the line
-            json.dumps(obj, ensure_ascii=False).encode("utf-8")
-        except UnicodeEncodeError:
-            raise ValueError("lone surrogate in a string") from None
-    return obj
+        return json.loads(relax(text))
+    except RecursionError:
+        pass
+    con = con if con is not None else _memory()
+    fields: dict[str, Any] = {}
+    for key, value in con.execute("SELECT key, CAST(value AS VARCHAR) FROM json_each(?)", [text]).fetchall():
+        try:
+            fields[key] = json.loads(relax(value))
+        except (RecursionError, ValueError):
+            fields[key] = TOO_DEEP
+    return fields
+
+
+TOO_DEEP = "<nested too deeply to read>"
+_THREAD = threading.local()
+
+
+def _memory() -> Any:
+    """This thread's in-memory DuckDB with the classifier's macros (``store.sql``)."""
+    con = getattr(_THREAD, "con", None)
+    if con is None:
+        from .store import sql
+
+        con = sql.memory_connection()
+        _THREAD.con = con
+    return con
+
+
+def _text(line: bytes | str) -> str:
+    if isinstance(line, (bytes, bytearray)):
+        return bytes(line).decode("utf-8", "replace")
+    return line.encode("utf-8", "replace").decode("utf-8")  # lone surrogates become '?'
 
 
 def classify(line: bytes | str) -> dict[str, Any] | str | None:
-    """A record, a reason the line is bad, or ``None`` for a blank line."""
-    if not line.strip():
+    """One line through the store's SQL classifier: a record, a reason the line is bad, or ``None``
+    for a blank line. (For many lines use ``scan``: this runs one query per line.)"""
+    from .store import sql
+
+    rows = _memory().execute(sql.classify_lines(sql.ONE_LINE), {"line": _text(line)}).fetchall()
+    if not rows:
         return None
-    try:
-        obj = parse_json(line)
-    except (ValueError, RecursionError):
-        return "not JSON"
-    if not isinstance(obj, dict):
-        return "not a JSON object"
-    return unwrap(obj) or "no event name"
-
-
-def unwrap(obj: dict[str, Any]) -> dict[str, Any] | None:
-    """The event record of a parsed line: itself, or the object in its ``message``."""
-    name = obj.get("event")
-    if isinstance(name, str) and name:
-        return obj
-    inner = obj.get("message")
-    if isinstance(inner, str) and inner.lstrip().startswith("{"):
-        try:
-            inner = parse_json(inner)
-        except (ValueError, RecursionError):
-            return None
-    if isinstance(inner, dict):
-        name = inner.get("event")
-        if isinstance(name, str) and name:
-            return inner
-    return None
+    _, _, _, rec, reason = rows[0]
+    return reason if reason is not None else decode_record(rec)
 
 
 class LineReader:
@@ -148,26 +263,27 @@ class LineReader:
     and ``too_long`` lists the numbers of lines skipped for their length.
     """
 
-    def __init__(self, path: Path, max_line: int = MAX_LINE) -> None:
+    def __init__(self, path: Path, max_line: int = MAX_LINE, compression: str | None = None) -> None:
         self.path = path
         self.max_line = max_line
+        self.compression = compression  # gzip | zstd | none; None: told by the first bytes (``sniff``)
         self.damage: str | None = None
         self.too_long: list[int] = []
 
-    def _is_gzip(self, fh: BinaryIO) -> bool:
-        """A plain suffix means text, as DuckDB's reader decides (a junk first line may start with the
-        gzip magic bytes); otherwise the magic bytes decide, so a mis-named text file still reads."""
-        if self.path.name.endswith(PLAIN_SUFFIXES):
-            return False
-        return fh.read(2) == b"\x1f\x8b"
-
     def _chunks(self, fh: BinaryIO) -> Iterator[bytes]:
-        if not self._is_gzip(fh):
-            fh.seek(0)
+        kind = self.compression or sniff(self.path, fh.read(65536))
+        fh.seek(0)
+        if kind == "gzip":
+            yield from self._gzip(fh)
+        elif kind == "zstd":
+            yield from self._zstd(fh)
+        elif kind.startswith("unsupported"):
+            self.damage = f"{kind.split(': ', 1)[1]} compression is not supported; nothing read"
+        else:
             while chunk := fh.read(CHUNK):
                 yield chunk
-            return
-        fh.seek(0)
+
+    def _gzip(self, fh: BinaryIO) -> Iterator[bytes]:
         d = zlib.decompressobj(wbits=31)
         while True:
             raw = fh.read(CHUNK)
@@ -189,11 +305,39 @@ class LineReader:
                     yield out
                 if d.eof:
                     raw = d.unused_data
-                    if raw and raw[:2] != b"\x1f\x8b":
+                    if raw and raw[:2] != GZIP_MAGIC:
                         self.damage = "trailing garbage after gzip stream"
                         return
                     if raw:
                         d = zlib.decompressobj(wbits=31)
+                else:
+                    raw = b""
+
+    def _zstd(self, fh: BinaryIO) -> Iterator[bytes]:
+        import zstandard  # only for zstd files
+
+        d = zstandard.ZstdDecompressor().decompressobj()
+        while True:
+            raw = fh.read(CHUNK)
+            if not raw:
+                if not d.eof:
+                    self.damage = "zstd stream ends early (truncated file)"
+                return
+            while raw:
+                try:
+                    out = d.decompress(raw)
+                except zstandard.ZstdError as e:
+                    self.damage = f"zstd data is corrupt ({e})"
+                    return
+                if out:
+                    yield out
+                if d.eof:
+                    raw = d.unused_data
+                    if raw and raw[:4] != ZSTD_MAGIC:
+                        self.damage = "trailing garbage after zstd stream"
+                        return
+                    if raw:
+                        d = zstandard.ZstdDecompressor().decompressobj()
                 else:
                     raw = b""
 
@@ -241,26 +385,54 @@ class LineReader:
 
 @dataclass
 class FileScan:
-    """What one pass over a file found: records with their line numbers, bad lines, damage."""
+    """What one pass over a file found: records with their line numbers, bad lines, damage, and the
+    line numbers of records whose timestamp is missing or unusable."""
 
     path: Path
     records: list[tuple[int, dict[str, Any]]]
     bad: list[BadLine]
     damage: str | None
+    unusable_ts: list[int] = field(default_factory=list)
+
+
+TEXT_CHUNK = 8 * 1024 * 1024
+
+
+def chunks(reader: "LineReader", limit: int = TEXT_CHUNK) -> Iterator[tuple[list[int], str]]:
+    """The lines of ``reader`` in pieces of about ``limit`` bytes: their numbers and their text joined by
+    newlines (invalid UTF-8 replaced), the shape ``store.sql.TEXT_LINES`` reads."""
+    numbers: list[int] = []
+    lines: list[bytes] = []
+    held = 0
+    for lineno, line in reader:
+        numbers.append(lineno)
+        lines.append(line)
+        held += len(line) + 1
+        if held >= limit:
+            yield numbers, b"\n".join(lines).decode("utf-8", "replace")
+            numbers, lines, held = [], [], 0
+    if lines:
+        yield numbers, b"\n".join(lines).decode("utf-8", "replace")
 
 
 def scan(path: Path, keep_records: bool = True) -> FileScan:
+    """Every line of one file through the SQL classifier (on an in-memory DuckDB)."""
+    from .store import sql
+
+    con = _memory()
     reader = LineReader(path)
-    records: list[tuple[int, dict[str, Any]]] = []
-    bad: list[BadLine] = []
-    for lineno, line in reader:
-        got = classify(line)
-        if got is None:
-            continue
-        if isinstance(got, str):
-            bad.append(BadLine(str(path), lineno, got))
-        elif keep_records:
-            records.append((lineno, got))
-    bad.extend(BadLine(str(path), n, f"line longer than {reader.max_line // (1024 * 1024)} MiB") for n in reader.too_long)
-    bad.sort(key=lambda b: b.line)
-    return FileScan(path, records, bad, reader.damage)
+    result = FileScan(path, [], [], None)
+    query = sql.classify_lines(sql.TEXT_LINES, records=keep_records)
+    for numbers, text in chunks(reader):
+        for lineno, _, us, rec, reason in con.execute(query, {"file_id": 0, "linenos": numbers, "text": text}).fetchall():
+            if reason is not None:
+                result.bad.append(BadLine(str(path), lineno, reason))
+            elif keep_records:
+                result.records.append((lineno, decode_record(rec, con)))
+                if us is None:
+                    result.unusable_ts.append(lineno)
+    result.bad.extend(BadLine(str(path), n, f"line longer than {reader.max_line // (1024 * 1024)} MiB")
+                      for n in reader.too_long)
+    result.bad.sort(key=lambda b: b.line)
+    result.damage = reader.damage
+    return result

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from . import archive, registry
-from .errors import UsageError
-from .timestamps import parse_timestamp
+from .errors import NotFound, UsageError
+from .textsafe import for_terminal
 
 EXAMPLES = 5
 
@@ -28,6 +27,7 @@ class CheckReport:
     bad_lines: int = 0
     damaged: list[str] = field(default_factory=list)
     examples: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def problems(self) -> int:
@@ -49,39 +49,53 @@ class CheckReport:
             "bad_lines": self.bad_lines,
             "damaged_files": self.damaged,
             "examples": self.examples,
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
         }
 
     def text(self) -> str:
         out = [f"checked {self.files} file(s), {self.records:,} records: "
                + ("no problems" if not self.problems else f"{self.problems:,} problem(s)")]
         for name, n in self.unknown.most_common():
-            out.append(f"  unknown event name {name!r}: {n:,}")
+            out.append(f"  unknown event name {for_terminal(repr(name))}: {n:,}")
         for problem, n in self.payload.most_common():
-            out.append(f"  {problem}: {n:,}")
+            out.append(f"  {for_terminal(problem)}: {n:,}")
         if self.bad_timestamps:
             out.append(f"  missing or unusable timestamp: {self.bad_timestamps:,}")
         if self.bad_lines:
             out.append(f"  bad lines (not a JSON object with an event name): {self.bad_lines:,}")
         for d in self.damaged:
-            out.append(f"  damaged file: {d}")
+            out.append(f"  damaged file: {for_terminal(d)}")
         if self.examples:
             out.append("first problems:")
-            out += [f"  {e}" for e in self.examples]
+            out += [f"  {for_terminal(e)}" for e in self.examples]
         return "\n".join(out) + "\n"
 
 
 def check_paths(paths: list[str]) -> CheckReport:
-    files, missing = archive.find_files(paths)
-    if missing:
-        raise UsageError(f"no such file or folder: {missing[0]}")
-    report = CheckReport(files=len(files))
-    for path in files:
-        scan = archive.scan(Path(path))
+    found = archive.discover(paths)
+    if found.missing:
+        raise UsageError(f"no such file or folder: {for_terminal(found.missing[0])}")
+    if not found.files:
+        raise NotFound(f"no archive file in {', '.join(for_terminal(archive.path_text(p)) for p in paths)}" + (
+            f" ({len(found.skipped)} path(s) skipped, e.g. {for_terminal(found.skipped[0][0])}: {found.skipped[0][1]})"
+            if found.skipped else ""))
+    report = CheckReport(files=len(found.files), skipped=list(found.skipped))
+    for file in found.files:
+        path = archive.path_text(file)
+        try:
+            with open(file, "rb") as fh:  # unreadable: skipped and reported, as coco load does
+                fh.read(1)
+            scan = archive.scan(file)  # the store's SQL classifier, on an in-memory DuckDB
+        except OSError as e:
+            report.skipped.append((path, f"cannot read ({e.strerror})"))
+            report.files -= 1
+            continue
         if scan.damage:
             report.damaged.append(f"{path}: {scan.damage}")
         report.bad_lines += len(scan.bad)
         for b in scan.bad:
-            report._example(str(b))
+            report._example(f"{path}:{b.line}: {b.reason}")
+        unusable = set(scan.unusable_ts)
         for lineno, rec in scan.records:
             report.records += 1
             where = f"{path}:{lineno}"
@@ -91,7 +105,7 @@ def check_paths(paths: list[str]) -> CheckReport:
                 else:
                     report.payload[problem] += 1
                 report._example(f"{where}: {problem}")
-            if parse_timestamp(rec.get("timestamp")) is None:
+            if lineno in unusable:
                 report.bad_timestamps += 1
                 report._example(f"{where}: unusable timestamp {rec.get('timestamp')!r}")
     return report

@@ -1,4 +1,5 @@
-"""Spec section 10: reading archive files, and the loader classifying lines exactly as the reader does."""
+"""Spec section 10: reading archive files; the loader's fast path (DuckDB's CSV reader) and the line reader
+(``coco check``, damaged files) split lines alike and feed them to the one SQL classifier."""
 
 from __future__ import annotations
 
@@ -100,7 +101,7 @@ def test_folders_are_searched_recursively_by_suffix_and_missing_paths_reported(t
     assert missing == [str(tmp_path / "nope")]
 
 
-# -- the store's SQL classifier agrees with archive.classify -------------------------------
+# -- the fast path and the line reader give the SQL classifier the same lines -----------------
 
 LINES = [
     b'{"event":"a"}', b'{"event":""}', b'{"event":1}', b'{"event":null}', b"[1]", b'"x"', b"1", b"null", b"junk",
@@ -148,7 +149,7 @@ def loaded_by_file(tmp_path: Path, files: list[Path]) -> dict[str, list[str]]:
 
 
 @pytest.mark.parametrize("where", ["first", "middle"])
-def test_the_sql_loader_classifies_every_line_as_the_python_reader_does(tmp_path, where):
+def test_the_fast_loader_classifies_every_line_as_check_and_the_damaged_file_path_do(tmp_path, where):
     files = []
     for i, line in enumerate(LINES):
         f = tmp_path / f"{i:03d}.log"
@@ -189,3 +190,9 @@ def test_a_text_file_named_like_gzip_is_loaded_as_text(tmp_path, coco):
     f.write_bytes(b'{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1"}\n')
     r = coco("load", str(f), "--store", str(tmp_path / "s.duckdb"), "--json")
     assert (r.code, r.json()["events"], r.json()["files_damaged"]) == (0, 1, 0)
+
+
+def test_scan_reports_records_whose_timestamp_the_sql_grammar_rejects(tmp_path):
+    f = write_lines(tmp_path / "t.log", [{"event": "a", "timestamp": "2026-11-25T10:00:00Z"},
+                                         {"event": "b", "timestamp": "2026-02-30T10:00:00Z"}, {"event": "c"}])
+    assert archive.scan(f).unusable_ts == [2, 3]

@@ -81,3 +81,24 @@ def test_a_robot_timeline_of_100000_events_is_complete_in_json_and_cut_with_a_no
     assert out.count("\n") < 10_000
     print(f"peak RSS: jsonl {peak_json} MiB, table {peak_table} MiB")
     assert max(peak_json, peak_table) < 2048
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("gz", [False, True])
+def test_a_final_unterminated_line_of_128_mib_is_counted_as_a_bad_line(tmp_path, gz):
+    import gzip
+
+    f = tmp_path / ("huge.log.gz" if gz else "huge.log")
+    with (gzip.open(f, "wb", compresslevel=1) if gz else open(f, "wb")) as fh:
+        fh.write(b'{"event":"robot.parked","robot_id":"R-1","timestamp":1795600000}\n')
+        fh.write(b'{"event":"robot.parked","blob":"')
+        chunk = b"z" * (1 << 20)
+        for _ in range(128):
+            fh.write(chunk)
+    code, out, err, peak_mib = coco_measured("load", "--store", str(tmp_path / "s.duckdb"), "--json", str(f))
+    assert code == 0, err
+    summary = json.loads(out)
+    assert (summary["events"], summary["bad_lines"]) == (1, 1)
+    assert summary["bad_line_examples"] == [f"{f}:2: line longer than 32 MiB"]
+    print(f"peak RSS of coco load with a final 128 MiB line ({'gzip' if gz else 'plain'}): {peak_mib} MiB")
+    assert peak_mib < 1024

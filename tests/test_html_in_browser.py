@@ -100,7 +100,9 @@ def test_the_demo_delivery_page_shows_lanes_in_order_the_swap_red_errors_and_eve
 
     # gaps shaded across all lanes, with their duration
     gaps = page.evaluate("[...document.querySelectorAll('svg text.gapt')].map(t => t.textContent)")
-    assert gaps == ["8m42s", "5m42s", "14m03s"]
+    from cocoevents.render.table import duration_text
+
+    assert gaps == [duration_text(g["seconds"]) for g in doc["gaps"]] and len(gaps) == doc["summary"]["gaps"] >= 1
 
     # the table holds every event's time, name, lane and error text
     rows = page.evaluate("[...document.querySelectorAll('#events tbody tr[id]')].map(tr => tr.innerText)")

@@ -78,6 +78,7 @@ def err(message: str) -> None:
 
 
 from . import baseline_cmd, config_cmd, deliveries_cmd, demo_cmd, events_cmd, load_cmd, timeline_cmd, warehouse_cmd  # noqa: E402,F401,I001
+from . import store_cmd  # noqa: E402,F401,I001
 
 
 class Interrupted(BaseException):
@@ -145,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         return 128 + signal.SIGPIPE
     except OSError as e:
         if e.errno not in _OUTPUT_ERRORS:
-            return _bug(e)
+            return _bug(e)  # environment errors of the store are DuckDB's own types, handled below
         _silence_stdout()
         err(f"coco: error: cannot write the output: {e.strerror or e}")
         return ExitCode.USAGE
@@ -154,6 +155,13 @@ def main(argv: list[str] | None = None) -> int:
         if code:
             err("coco: interrupted")
             return code
+        if "duckdb" in sys.modules:  # a damaged store, a full disk...: the store's one line, not a bug
+            from ..store.local import environment_error
+
+            known = environment_error(e)
+            if known is not None:
+                err(f"coco: error: {known}")
+                return exit_code_for(known)
         return _bug(e)
 
 

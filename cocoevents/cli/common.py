@@ -27,11 +27,21 @@ def store_path(store: Optional[Path]) -> Path:
     return local_settings(store).path
 
 
-def open_source(store: Optional[Path], profile: Optional[str]) -> Any:
+WaitOption = typer.Option(
+    None, "--wait", metavar="SECONDS", show_default=False,
+    help="How long to wait for a running 'coco load' to let the store go (default: COCO_WAIT or 10).",
+)
+
+
+def open_source(store: Optional[Path], profile: Optional[str], wait: Optional[float] = None) -> Any:
     """The event source the options name (``sources.resolve``: the same choice the library makes)."""
     from ..sources import open_source as open_resolved
 
-    return open_resolved(profile=profile, store=store)
+    if wait is not None and wait < 0:
+        from ..errors import UsageError
+
+        raise UsageError("--wait must be 0 or more seconds")
+    return open_resolved(profile=profile, store=store, wait=wait)
 
 
 def use_color(no_color: bool, stream: Any = None) -> bool:

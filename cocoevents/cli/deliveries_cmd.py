@@ -11,7 +11,7 @@ import typer
 from ..fleet import ERROR_GROUPS, STATUSES
 from ..render.fleet import LISTING_FORMATS
 from . import app, err
-from .common import ProfileOption, StoreOption, choices, open_source, use_color
+from .common import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
 Format = choices("Format", LISTING_FORMATS)
 Status = choices("Status", STATUSES)
@@ -77,6 +77,7 @@ def deliveries(
     csv_raw: bool = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts)."),
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
+    wait: Optional[float] = WaitOption,
 ) -> int:
     """The deliveries active in a range, newest first: status, robots, pilots, errors (one row each)."""
     from ..errors import NotFound, UsageError
@@ -92,7 +93,7 @@ def deliveries(
     filters = Filters(tuple(dict.fromkeys(s.value for s in status or [])), error, event, robot, pilot, merchant, slow)
     if slow and not has_findings():
         err("coco: warning: this coco computes no findings yet, so --slow matches nothing")
-    source = open_source(store, profile)
+    source = open_source(store, profile, wait)
     try:
         listing = list_deliveries(source, start, end, filters, limit)
     finally:
@@ -120,6 +121,7 @@ def errors(
     csv_raw: bool = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts)."),
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
+    wait: Optional[float] = WaitOption,
 ) -> int:
     """Error events in a range, grouped: what is failing right now, and where to look."""
     from ..errors import NotFound
@@ -130,7 +132,7 @@ def errors(
 
     fmt = _format(fmt, output)
     start, end = _range(since, until, tz)
-    source = open_source(store, profile)
+    source = open_source(store, profile, wait)
     try:
         report = error_report(source, start, end, by.value)
     finally:

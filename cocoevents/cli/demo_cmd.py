@@ -37,13 +37,14 @@ def demo(
     store: Optional[Path] = StoreOption,
     no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
 ) -> None:
-    """Load the bundled sample day into the store and show a delivery that went wrong."""
+    """Load the bundled sample day into a demo store of its own (or --store) and show a delivery that went wrong."""
     from ..api import build, parse_options
     from ..render import RenderOptions, write
     from ..sources import open_source
+    from ..store.local import demo_store_path
     from ..store.local import load as load_store
 
-    target = store_path(store)
+    target = store_path(store) if store else demo_store_path()  # its own store: demo ids never mix into real ones
     report = load_store(target, [str(sample_dir())])
     err(f"coco: demo day in {target}: {report.events:,} new events "
         f"({report.count('already_loaded')} file(s) were already there)")
@@ -53,7 +54,7 @@ def demo(
     finally:
         source.close()
     write(result, "table", sys.stdout, RenderOptions(color=use_color(no_color)))
-    store_flag = f" --store {target}" if store else ""
+    store_flag = f" --store {target}"
     err("\nTry next:")
     for ident, what, extra in SUGGESTIONS:
         err(f"  coco timeline {ident}{extra}{store_flag}    # {what}")

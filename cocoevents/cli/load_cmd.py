@@ -12,16 +12,19 @@ import typer
 from . import app, err
 from .common import StoreOption, store_path
 
+SHOW_SKIPPED = 10
+
 
 @app.command()
 def load(
     paths: List[Path] = typer.Argument(..., metavar="PATH...", help="Archive files or folders (searched recursively)."),
     store: Optional[Path] = StoreOption,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
-    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer to finish."),
+    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer to finish a commit."),
 ) -> None:
-    """Load event archive files (.log/.json/.jsonl, gzip or plain) into the local store."""
+    """Load event archive files (.log/.json/.jsonl/.ndjson; gzip, zstd or plain) into the local store."""
     from ..store.local import load as load_store
+    from ..textsafe import for_terminal as t
 
     target = store_path(store)
     progress, close = _progress()
@@ -32,27 +35,47 @@ def load(
     summary = report.to_dict()
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    replaced = f", {summary['files_replaced']} replaced" if summary["files_replaced"] else ""
     err(
-        f"coco: loaded {summary['files_loaded']} file(s), {summary['files_already_loaded']} already loaded, "
+        f"coco: loaded {summary['files_loaded']} file(s){replaced}, {summary['files_already_loaded']} already loaded, "
         f"{summary['files_damaged']} damaged; {summary['events']:,} events, {summary['bad_lines']:,} bad lines "
-        f"in {summary['seconds']:.1f}s into {target}"
+        f"in {summary['seconds']:.1f}s into {t(summary['store'])}"
     )
+    for f in summary["files"]:
+        if f["replaced"]:
+            err(f"coco: replaced {t(f['path'])}: it changed since it was loaded; its old events were removed")
     for damaged in summary["damaged"]:
-        err(f"coco: warning: {damaged['path']}: {damaged['reason']}; its complete lines were loaded")
+        err(f"coco: warning: {t(damaged['path'])}: {t(damaged['reason'])}; its complete lines were loaded")
+    for bad in summary["unsupported"]:
+        err(f"coco: warning: {t(bad['path'])}: {bad['reason']}; not loaded")
+    _skipped(summary["skipped"])
     if summary["bad_lines"]:
         err(f"coco: warning: {summary['bad_lines']:,} line(s) skipped (not a JSON object with an event name):")
         for example in summary["bad_line_examples"]:
-            err(f"  {example}")
+            err(f"  {t(example)}")
+
+
+def _skipped(skipped: list[dict[str, str]]) -> None:
+    """Every path left out, with its reason (the first few on stderr; all of them in --json)."""
+    from ..textsafe import for_terminal as t
+
+    if not skipped:
+        return
+    err(f"coco: skipped {len(skipped)} path(s):")
+    for s in skipped[:SHOW_SKIPPED]:
+        err(f"  {t(s['path'])}: {s['reason']}")
+    if len(skipped) > SHOW_SKIPPED:
+        err(f"  ... and {len(skipped) - SHOW_SKIPPED} more (--json lists them all)")
 
 
 def _progress():  # type: ignore[no-untyped-def]
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    """A progress bar on stderr when it is a terminal, counting files (the total known up front)."""
     if not sys.stderr.isatty():
         return None, lambda: None
     from rich.console import Console
-    from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    bar = Progress("loading", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True,
+    bar = Progress("loading", BarColumn(), MofNCompleteColumn(), "files", TimeRemainingColumn(), transient=True,
                    console=Console(stderr=True))
     task = bar.add_task("load", total=None)
     bar.start()
@@ -89,4 +112,5 @@ def check(
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:
         sys.stdout.write(report.text())
+        _skipped([{"path": p, "reason": r} for p, r in report.skipped])
     return 1 if report.problems else 0

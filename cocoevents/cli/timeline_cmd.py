@@ -13,7 +13,7 @@ import typer
 from ..core.model import KINDS
 from ..render import FORMATS
 from . import app, err
-from .common import ProfileOption, StoreOption, choices, open_source, use_color
+from .common import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
 Format = choices("Format", FORMATS)
 Kind = choices("Kind", KINDS)
@@ -51,6 +51,7 @@ def timeline(
                                  help="CSV fields exactly as in the data: no ' before a leading = + - @ (for scripts)."),
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
+    wait: Optional[float] = WaitOption,
 ) -> int:
     """Rebuild what happened to a delivery, robot or pilot."""
     from ..api import build, parse_options
@@ -68,7 +69,7 @@ def timeline(
     failing = _fail_on(check, fail_on)
     opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz,
                          baseline_min=baseline_min)
-    source = open_source(store, profile)
+    source = open_source(store, profile, wait)
     worked_on: tuple[tuple[str, str], ...] = ()
     try:
         result = build(source, subject_id, kind.value if kind else None, opts)

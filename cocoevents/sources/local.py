@@ -49,15 +49,16 @@ class Settings:
         return [("source", "local"), ("store", str(self.path))]
 
 
-def open(settings: Settings, *, now: Optional[int] = None) -> LocalSource:  # noqa: A001 - the kinds' protocol
-    return LocalSource(settings.path)
+def open(settings: Settings, *, now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
+         wait: Optional[float] = None) -> LocalSource:
+    return LocalSource(settings.path, wait=wait)
 
 
 def check(settings: Settings) -> str:
     """``coco doctor``: the store opens and answers; how many events, the latest."""
     local = LocalSource(settings.path)
     try:
-        count, latest = local.con.execute("SELECT count(*), epoch_us(max(ts)) FROM events").fetchone()
+        count, latest = store.verify(local.con, settings.path)  # reads every block: a damaged store is not "ok"
     finally:
         local.close()
     return f"coco: ok: local store {settings.path}: {count} events, latest {format_ts(latest) or 'none'}"
@@ -68,9 +69,10 @@ def _ts(us: int) -> Any:
 
 
 class LocalSource:
-    def __init__(self, path: Path | None = None) -> None:
+    def __init__(self, path: Path | None = None, wait: float | None = None) -> None:
+        """``wait``: seconds to wait for a running load to let a reader in (default ``COCO_WAIT`` or 10)."""
         self.path = path or store.default_store_path()
-        self.con = store.connect(self.path, read_only=True)
+        self.con = store.connect(self.path, read_only=True, wait=wait)
 
     def close(self) -> None:
         self.con.close()

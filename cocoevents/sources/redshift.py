@@ -197,7 +197,9 @@ def _loopback(host: Optional[str]) -> bool:
         return False
 
 
-def open(settings: Settings, *, now: Optional[int] = None) -> RedshiftSource:  # noqa: A001 - the kinds' protocol
+def open(settings: Settings, *, now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
+         wait: Optional[float] = None) -> RedshiftSource:
+    """``wait`` is the local store's; the warehouse bounds its statements with ``statement_timeout``."""
     return RedshiftSource(settings, password=password_from_env(), now=now)
 
 

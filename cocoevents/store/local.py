@@ -3,52 +3,80 @@
 Storage design. ``events`` keeps the event name, the UTC timestamp (NULL when
 unusable: such events are kept, spec section 1), the five ids as columns with
 ART indexes, the whole record as JSON text (zstd-compressed) and the id of the
-file it came from. ``files`` keeps one row per loaded archive file, recognised
-by the SHA-256 of its bytes, so a file loaded twice - under any name - adds
-nothing.
+file it came from. ``files`` keeps one row per loaded archive file - its path,
+the SHA-256 of its bytes, its events, bad lines, damage and time range - so a
+file loaded twice, under any name, adds nothing, and a file that changed under
+a path already loaded replaces the old version's events. ``meta`` holds the
+schema version: a store of a newer coco is refused, an older one is migrated
+by the next writer (``sql.MIGRATIONS``). A DuckDB file that is not a coco store
+is refused before anything is written to it. Only plain file paths are
+stores: ``:memory:``, ``md:``/``motherduck:`` and other ``scheme:`` paths are
+usage errors, and no connection may install or load a DuckDB extension.
 
 Loading guarantees. Files load in batches; every file is in exactly one
 transaction, so an interrupted load (even SIGKILL: DuckDB replays its WAL of
-committed transactions) leaves only whole files. Parsing runs in DuckDB: its
-CSV reader splits lines, its JSON functions classify them (``store.sql``).
-A batch the fast path cannot read (a truncated gzip, invalid UTF-8, a very
-long line) is retried file by file, and a file that still fails goes through
-the pure Python reader (``archive.LineReader``), which keeps every complete
-line and reports the damage. Bad lines are counted per file, never fatal.
+committed transactions) leaves only whole files. Parsing runs in DuckDB with
+the one SQL line classifier (``store.sql``): DuckDB's CSV reader splits the
+lines of a batch (gzip or plain, told by magic bytes; zstd files go through
+the line reader, as DuckDB's zstd reader ends a truncated file silently). When it cannot
+read a batch, the file its error names (else half the batch, recursively) is
+set aside and read by ``archive.LineReader``, which keeps every complete line
+of a damaged file and reports the damage; the rest of the batch stays on the
+fast path. Bad lines are counted per file, never fatal. Other compressions
+(bzip2, xz, gzip inside gzip...) are reported as unsupported and not loaded.
 
-Concurrency: DuckDB allows one writing process per file. A second ``coco load``
-waits up to ``wait`` seconds for the lock, then raises ``StoreBusy``; readers
-that meet a writer raise ``StoreBusy`` too (exit 4).
+Concurrency. DuckDB lets one process at a time open a file for writing, and
+no reader while it does (readers share); closing (DETACH) checkpoints, which
+rewrites the id indexes whole. A load works in its own in-memory DuckDB and
+ATTACHes the store to write. While nobody waits for the store it keeps it
+attached and parses each batch straight into it, one transaction per batch
+(the fast path: no copy, no checkpoint per batch). A process that finds the
+store locked - ``coco timeline``, ``coco store``, a second load - leaves a
+marker file (``<store>.waiting``) and retries for its wait (readers:
+``COCO_WAIT``, 10 s by default; loads: ``--wait``). After each commit the load
+looks for the marker; if someone waits it DETACHes, parses the next batch
+into a staging table without the store open, then ATTACHes again for one
+short transaction: re-check which files are there (another load may have
+added them), replace changed files, copy the staged rows, commit. So a reader
+waits at most for the batch in progress. In a read-only folder no marker can
+be left: readers then wait for the end of the load (or their wait).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
+import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import duckdb
 
 from .. import archive
-from ..errors import SourceUnavailable, StoreBusy, UsageError
+from ..errors import CocoError, NotFound, SourceUnavailable, StoreBusy, UsageError
+from ..textsafe import for_terminal
 from . import sql
 
 FAST_MAX_LINE = 8 * 1024 * 1024
-# Large transactions let DuckDB write whole compressed row groups straight to the file;
-# many small commits leave partial row groups that every checkpoint rewrites (3x slower).
-BATCH_BYTES = 64 * 1024 * 1024
+# Large transactions let DuckDB write whole compressed row groups straight to the file; many small
+# commits leave partial row groups that the checkpoint rewrites (measured: 256 MB batches made the 1M-event
+# load ~1.5x slower and its file 70% larger than 512 MB ones). A batch is also the longest a reader waits.
+# Counted in decompressed bytes (gzip/zstd: 8x the file size, so ~64 MiB of gzip); COCO_BATCH_MB changes it
+# (tests use small batches to see several commits).
+BATCH_MB = 512
 BATCH_FILES = 512
 TEXT_CHUNK = 8 * 1024 * 1024
 EXAMPLES = 5
 MEMORY_LIMIT = "512MB"
+READ_WAIT = 10.0
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.I)
 # DuckDB's reader expands these in a path: such files are read by the Python reader instead.
 _GLOB_CHARS = frozenset("*?[]{}")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
 
 def memory_limit() -> str:
@@ -59,22 +87,247 @@ def memory_limit() -> str:
     return value
 
 
+def read_wait() -> float:
+    """Seconds a reader waits for a running load to let go of the store: ``COCO_WAIT`` or 10."""
+    value = os.environ.get("COCO_WAIT", "").strip()
+    try:
+        return float(value) if value else READ_WAIT
+    except ValueError:
+        raise UsageError(f"COCO_WAIT must be a number of seconds, not {value!r}") from None
+
+
+def _data_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "coco"
+
+
 def default_store_path() -> Path:
     """``--store`` / ``COCO_STORE`` / ``$XDG_DATA_HOME/coco/events.duckdb`` (spec section 9)."""
     env = os.environ.get("COCO_STORE")
     if env:
         return Path(env).expanduser()
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "coco" / "events.duckdb"
+    return _data_home() / "events.duckdb"
 
+
+def demo_store_path() -> Path:
+    """Where ``coco demo`` loads its sample day without ``--store``: a store of its own
+    (``$XDG_DATA_HOME/coco/demo.duckdb``), so demo ids never mix into real timelines."""
+    return _data_home() / "demo.duckdb"
+
+
+def check_store_path(path: str | os.PathLike[str]) -> Path:
+    """A store is a plain file: in-memory and remote databases (``:memory:``, ``md:``, ``s3://``...)
+    are usage errors, so nothing is "loaded" into a database that vanishes or lives elsewhere."""
+    text = os.fspath(path)
+    if not text.strip() or text.startswith(":memory:") or _SCHEME.match(text):
+        raise UsageError(f"the store must be a file path, not {for_terminal(archive.path_text(text))!r} "
+                         "(in-memory and remote databases are not stores; for a file named so, write ./NAME)")
+    p = Path(text)
+    if p.is_dir():
+        raise UsageError(f"the store {for_terminal(archive.path_text(text))} is a folder; name a file in it")
+    return p
+
+
+# -- what went wrong, in one line ----------------------------------------------------------------
+
+def _first_line(e: BaseException) -> str:
+    return (str(e).strip().splitlines() or [type(e).__name__])[0]
+
+
+def _is_lock_error(e: BaseException) -> bool:
+    text = str(e)
+    return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
+
+
+_DAMAGED = ("corrupt", "checksum", "could not read enough bytes", "truncated", "failed to read",
+            "serializ", "invalid block", "database file with version")
+_NOT_DUCKDB = ("not a valid duckdb database", "not a duckdb database", "sqlite")
+
+
+def environment_error(e: BaseException, path: Path | None = None) -> CocoError | None:
+    """The one-line ``CocoError`` for a failure of the machine or the store file rather than of coco
+    (disk full, read-only or missing folder, damaged or foreign file, out of memory); else ``None``."""
+    where = f"the store {for_terminal(archive.path_text(path))}" if path is not None else "the store"
+    text = str(e)
+    low = text.lower()
+    if isinstance(e, CocoError):
+        return e
+    if _is_lock_error(e):
+        return StoreBusy(f"{where} is busy: another coco process is writing to it; try again when it ends "
+                         "(or wait longer: --wait / COCO_WAIT)")
+    if isinstance(e, duckdb.OutOfMemoryException) or isinstance(e, MemoryError) or "out of memory" in low:
+        limit = os.environ.get("COCO_MEMORY_LIMIT", "").strip()
+        message = (f"out of memory (COCO_MEMORY_LIMIT={limit or MEMORY_LIMIT}): set a larger COCO_MEMORY_LIMIT, "
+                   "e.g. COCO_MEMORY_LIMIT=2GB")
+        return UsageError(message) if limit else SourceUnavailable(message)
+    if "no space left" in low or getattr(e, "errno", None) == 28:
+        return SourceUnavailable(f"no space left on device writing {where}: free some space and run the load "
+                                 "again (files already committed stay loaded, the unfinished batch left nothing)")
+    if "file too large" in low or getattr(e, "errno", None) == 27:
+        return SourceUnavailable(f"cannot write {where}: file too large for this file system or ulimit -f")
+    if any(k in low for k in ("read-only file system", "permission denied", "cannot open file")) or \
+            getattr(e, "errno", None) in (1, 13, 30):
+        return SourceUnavailable(f"cannot write {where}: {for_terminal(_first_line(e))}")
+    if isinstance(e, duckdb.Error) and any(k in low for k in _NOT_DUCKDB):
+        return SourceUnavailable(f"{where} is not a DuckDB database (or its header is damaged): choose another "
+                                 "--store, or move the file away and load the archive again")
+    if isinstance(e, duckdb.Error) and any(k in low for k in _DAMAGED):
+        return SourceUnavailable(f"{where} is damaged ({for_terminal(_first_line(e))}): move it away and load "
+                                 "the archive again")
+    if isinstance(e, duckdb.IOException):
+        return SourceUnavailable(f"cannot use {where}: {for_terminal(_first_line(e))}")
+    return None
+
+
+def _translate(e: BaseException, path: Path) -> BaseException:
+    return environment_error(e, path) or e
+
+
+def _shown(path: Path) -> str:
+    return for_terminal(archive.path_text(path))
+
+
+# -- opening -------------------------------------------------------------------------------------
+
+def _empty_leftover(path: Path) -> bool:
+    """A zero-byte file (and no WAL holding anything): what a creation that failed (disk full) leaves."""
+    try:
+        if path.stat().st_size != 0:
+            return False
+    except OSError:
+        return False
+    wal = path.with_name(path.name + ".wal")
+    return not wal.exists() or wal.stat().st_size == 0
+
+
+def _make_room(path: Path) -> None:
+    """Before a writer opens ``path``: its folder exists, a zero-byte leftover is removed."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise SourceUnavailable(f"cannot create the store folder {for_terminal(archive.path_text(path.parent))} "
+                                f"({e.strerror}): use --store PATH or set XDG_DATA_HOME") from e
+    if _empty_leftover(path):
+        try:
+            path.unlink()
+            path.with_name(path.name + ".wal").unlink(missing_ok=True)
+        except OSError as e:
+            raise SourceUnavailable(f"cannot replace the empty file {for_terminal(archive.path_text(path))} "
+                                    f"({e.strerror})") from e
+
+
+def waiting_marker(path: Path) -> Path:
+    """The file by which a process waiting for the store asks a running load to let go of it."""
+    return path.with_name(path.name + ".waiting")
+
+
+def _retrying(open_: Callable[[], Any], path: Path, wait: float) -> Any:
+    deadline = time.monotonic() + wait
+    asked = False
+    while True:
+        try:
+            return open_()
+        except (duckdb.Error, OSError) as e:
+            if _is_lock_error(e) and not asked and wait > 0:
+                asked = True
+                try:
+                    waiting_marker(path).touch()
+                except OSError:
+                    pass  # a read-only folder: the load lets go at its end
+            if not _is_lock_error(e) or time.monotonic() >= deadline:
+                better = _translate(e, path)
+                if better is e:
+                    raise
+                raise better from e
+            time.sleep(0.1)
+
+
+def connect(path: Path, *, read_only: bool, wait: float | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the store; ``StoreBusy`` if another process holds it past ``wait`` seconds
+    (readers: ``COCO_WAIT``, 10 s by default; writers: none)."""
+    path = check_store_path(path)
+    shown = for_terminal(archive.path_text(path))
+    if wait is None:
+        wait = read_wait() if read_only else 0.0
+    if read_only and not path.exists():
+        raise SourceUnavailable(f"no store at {shown}: run 'coco load PATH' or 'coco demo' first")
+    if read_only and _empty_leftover(path):
+        raise SourceUnavailable(f"no store at {shown} (an empty file a failed creation left; "
+                                "'coco load PATH' replaces it)")
+    if not read_only:
+        _make_room(path)
+    limit = memory_limit()
+    con = _retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(sql.CONNECTION_CONFIG)),
+                    path, wait)
+    try:
+        con.execute(sql.SESSION)
+        con.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
+        prepare(con, path, read_only=read_only)
+    except BaseException as e:
+        con.close()
+        better = _translate(e, path)
+        if better is e:
+            raise
+        raise better from e
+    return con
+
+
+def schema_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
+    """The store's schema version; ``None`` for an empty database. A database that has tables
+    but is not a coco store is refused before anything is written to it."""
+    tables = {r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+    if not tables:
+        return None
+    row = None
+    if "meta" in tables and "events" in tables and "files" in tables:
+        row = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    if row is None:
+        raise SourceUnavailable(f"{_shown(path)} is a DuckDB database but not a coco store: coco leaves it alone; "
+                                "choose another --store")
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):
+        return sql.SCHEMA_VERSION + 1  # not a version this coco knows: treated as newer
+
+
+def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
+    """Check the store's kind and version; create it when empty, migrate it when older (writers only)."""
+    version = schema_version(con, path)
+    if version is not None and version > sql.SCHEMA_VERSION:
+        raise SourceUnavailable(
+            f"store {_shown(path)} was written by a newer coco (store schema {version}, this coco reads up to "
+            f"{sql.SCHEMA_VERSION}): upgrade coco (pip install -U cocoevents) or choose another --store")
+    if read_only:
+        if version is None:
+            raise SourceUnavailable(f"{_shown(path)} is an empty database, not a coco store: run 'coco load PATH' first")
+        return  # an older store reads as it is (the events table has not changed); writers migrate it
+    if version is not None and version < sql.SCHEMA_VERSION:
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for step in range(version, sql.SCHEMA_VERSION):
+                con.execute(sql.MIGRATIONS[step])
+            con.execute("UPDATE meta SET value = ? WHERE key = 'schema'", [str(sql.SCHEMA_VERSION)])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    con.execute(sql.SCHEMA)
+    con.execute(sql.INDEXES)
+
+
+
+
+# -- loading -------------------------------------------------------------------------------------
 
 @dataclass
 class FileResult:
     path: str
-    status: str  # loaded | already_loaded | damaged
+    status: str  # loaded | already_loaded | damaged | unsupported
     events: int = 0
     bad_lines: int = 0
     damage: str | None = None
+    replaced: bool = False  # a different version of this path was loaded before: its events are gone
 
 
 @dataclass
@@ -83,11 +336,16 @@ class LoadReport:
 
     store: str
     files: list[FileResult] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
     examples: list[archive.BadLine] = field(default_factory=list)
     seconds: float = 0.0
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def replaced(self) -> int:
+        return sum(1 for f in self.files if f.replaced)
 
     @property
     def events(self) -> int:
@@ -102,98 +360,163 @@ class LoadReport:
             "store": self.store,
             "files_loaded": self.count("loaded") + self.count("damaged"),
             "files_already_loaded": self.count("already_loaded"),
+            "files_replaced": self.replaced,
             "files_damaged": self.count("damaged"),
+            "files_unsupported": self.count("unsupported"),
             "events": self.events,
             "bad_lines": self.bad_lines,
             "seconds": round(self.seconds, 3),
             "bad_line_examples": [str(b) for b in self.examples],
             "damaged": [{"path": f.path, "reason": f.damage} for f in self.files if f.status == "damaged"],
+            "unsupported": [{"path": f.path, "reason": f.damage} for f in self.files if f.status == "unsupported"],
+            "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "files": [
-                {"path": f.path, "status": f.status, "events": f.events, "bad_lines": f.bad_lines}
+                {"path": f.path, "status": f.status, "events": f.events, "bad_lines": f.bad_lines,
+                 "replaced": f.replaced}
                 for f in self.files
             ],
         }
 
 
-def _is_lock_error(e: Exception) -> bool:
-    text = str(e)
-    return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
+@dataclass
+class _Item:
+    path: Path
+    key: str  # the absolute path as text: the store's ``files.path``
+    sha: str
+    size: int
+    compression: str  # gzip | zstd | none
+    expected: int  # the decompressed size: the file's (plain) or its gzip trailer's (mod 2**32)
 
 
-def connect(path: Path, *, read_only: bool, wait: float = 0.0) -> duckdb.DuckDBPyConnection:
-    """Open the store; ``StoreBusy`` if another process holds it past ``wait`` seconds."""
-    if read_only and not path.exists():
-        raise SourceUnavailable(f"no store at {path}: run 'coco load PATH' or 'coco demo' first")
-    if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    deadline = time.monotonic() + wait
-    while True:
-        try:
-            con = duckdb.connect(str(path), read_only=read_only)
-            break
-        except duckdb.IOException as e:
-            if not _is_lock_error(e):
-                raise SourceUnavailable(f"cannot open store {path}: {str(e).splitlines()[0]}") from e
-            if time.monotonic() >= deadline:
-                raise StoreBusy(
-                    f"store {path} is busy: another coco process is writing to it; try again when it ends"
-                ) from e
-            time.sleep(0.2)
-        except duckdb.Error as e:
-            raise SourceUnavailable(f"cannot open store {path}: {str(e).splitlines()[0]}") from e
-    con.execute("SET TimeZone = 'UTC'")
-    con.execute(f"SET memory_limit = '{memory_limit()}'")  # validated: a SET takes no parameters
-    if not read_only:
-        con.execute(sql.SCHEMA)
-        con.execute(sql.INDEXES)
-    else:
-        tables = {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
-        if "events" not in tables:
-            con.close()
-            raise SourceUnavailable(f"{path} is not a coco store (no events table)")
-    return con
-
-
-def sha256_of(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+@dataclass
+class _Staged:
+    events: int = 0
+    bad: int = 0
+    first: Any = None
+    last: Any = None
+    damage: str | None = None
 
 
 Progress = Callable[[int, int], None]
+_STAGE = ("CREATE OR REPLACE TEMP TABLE stage (event VARCHAR, ts TIMESTAMP, delivery_id VARCHAR, robot_id VARCHAR, "
+          "pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, record VARCHAR, file_id BIGINT, line_bytes BIGINT)")
 
 
 class Loader:
-    """Loads archive files into an open store connection (see the module docstring)."""
+    """Loads archive files into the store at ``store`` (see the module docstring).
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, store: Path) -> None:
-        self.con = con
-        self.store = store
-        con.execute(sql.MACROS)
+    Its own in-memory DuckDB parses; the store is ATTACHed only to commit a batch.
+    """
+
+    def __init__(self, store: Path, wait: float = 10.0) -> None:
+        self.store = check_store_path(store)
+        self.wait = wait
+        self.attached = False
+        limit = memory_limit()
+        self.tmp = tempfile.mkdtemp(prefix="coco-load-")
+        self.mem = sql.memory_connection()
+        try:
+            self.mem.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
+            self.mem.execute(f"SET temp_directory = '{self.tmp.replace(chr(39), chr(39) * 2)}'")  # no parameters
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            self._detach()
+        except duckdb.Error:
+            pass
+        try:
+            self.mem.close()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def _attach(self) -> duckdb.DuckDBPyConnection:
+        """The store ATTACHed as ``store`` (created, checked, migrated): from now on, its write lock is ours."""
+        con = self.mem
+        if self.attached:
+            return con
+        _make_room(self.store)
+        _retrying(lambda: con.execute("ATTACH ? AS store", [str(self.store)]), self.store, self.wait)
+        self.attached = True
+        try:
+            con.execute("USE store")
+            prepare(con, self.store, read_only=False)
+        except Exception as e:
+            self._detach()
+            raise self._better(e) from e
+        return con
+
+    def _detach(self) -> None:
+        """DETACH the store (DuckDB checkpoints it): its lock is released."""
+        if self.attached:
+            self.attached = False
+            try:
+                self.mem.execute("USE memory")
+            finally:
+                self.mem.execute("DETACH store")
+
+    def _better(self, e: Exception) -> BaseException:
+        return _translate(e, self.store)
+
+    def _yield_to_readers(self) -> None:
+        """Between two batches: when a reader (or another load) is waiting, release the store, so it gets in
+        while the next batch is parsed. Without one, the store stays attached: every DETACH checkpoints,
+        which rewrites the id indexes whole - a cost per batch that would grow with the store."""
+        marker = waiting_marker(self.store)
+        if marker.exists():
+            try:
+                marker.unlink()
+            except OSError:
+                pass
+            self._detach()
 
     def load(self, paths: Sequence[str | os.PathLike[str]], progress: Progress | None = None) -> LoadReport:
         started = time.monotonic()
-        files, missing = archive.find_files(paths)
-        if missing:
-            raise UsageError(f"no such file or folder: {missing[0]}")
-        report = LoadReport(store=str(self.store))
-        known = {r[0] for r in self.con.execute("SELECT sha256 FROM files").fetchall()}
-        todo: list[tuple[Path, str, int]] = []
-        for f in files:
-            digest = sha256_of(f)
-            if digest in known:
-                report.files.append(FileResult(str(f), "already_loaded"))
+        found = archive.discover(paths)
+        if found.missing:
+            raise UsageError(f"no such file or folder: {for_terminal(found.missing[0])}")
+        report = LoadReport(store=archive.path_text(self.store), skipped=list(found.skipped))
+        self._files: dict[str, Path] = {}
+        if not found.files:
+            what = ", ".join(for_terminal(archive.path_text(p)) for p in paths)
+            raise NotFound(f"no archive file in {what}" + (
+                f" ({len(found.skipped)} path(s) skipped, e.g. {for_terminal(found.skipped[0][0])}: "
+                f"{found.skipped[0][1]})" if found.skipped else ""))
+        con = self._attach()  # creates or migrates the store
+        known = {r[0] for r in con.execute("SELECT sha256 FROM files").fetchall()}
+        self._yield_to_readers()
+        total, done = len(found.files), 0
+        todo: list[_Item] = []
+        for f in found.files:
+            try:
+                sha, size, compression, tail = archive.fingerprint(f)
+            except OSError as e:
+                report.skipped.append((archive.path_text(f), f"cannot read ({e.strerror})"))
+                total -= 1
                 continue
-            known.add(digest)
-            todo.append((f, digest, f.stat().st_size))
-        total = sum(size for _, _, size in todo)
-        done = 0
+            key = archive.path_text(f.resolve())
+            self._files[key] = f
+            if compression.startswith("unsupported"):
+                what = compression.split(": ", 1)[1]
+                report.files.append(FileResult(key, "unsupported", damage=f"{what} compression is not supported"))
+            elif sha in known:
+                report.files.append(FileResult(key, "already_loaded"))
+            else:
+                known.add(sha)
+                expected = int.from_bytes(tail[-4:], "little") if compression == "gzip" else size
+                todo.append(_Item(f, key, sha, size, compression, expected))
+                continue
+            done += 1
+        if progress:
+            progress(done, total)
         for batch in _batches(todo):
-            for result in self._load_batch(batch):
-                report.files.append(result)
-            done += sum(size for _, _, size in batch)
+            results = self._direct(batch) if self.attached else None
+            if results is None:
+                results = self._commit(batch, self._stage(batch))
+            report.files.extend(results)
+            done += len(batch)
             if progress:
                 progress(done, total)
         self._examples(report)
@@ -201,103 +524,207 @@ class Loader:
         report.seconds = time.monotonic() - started
         return report
 
-    # -- one transaction per batch of whole files -------------------------------------------
+    # -- outside the lock: parse a batch into the staging table ------------------------------------
 
-    def _load_batch(self, batch: list[tuple[Path, str, int]]) -> list[FileResult]:
-        odd = [item for item in batch if _GLOB_CHARS & set(str(item[0]))]
-        if odd:  # DuckDB would read 'z[1].log' as a pattern: those files go through Python
-            plain = [item for item in batch if item not in odd]
-            return (self._load_batch(plain) if plain else []) + [self._slow(*item) for item in odd]
-        try:
-            return self._fast(batch)
-        except duckdb.Error:
-            self._rollback()
-        if len(batch) > 1:
-            results: list[FileResult] = []
-            for item in batch:
-                results.extend(self._load_batch([item]))
-            return results
-        return [self._slow(*batch[0])]
-
-    def _rollback(self) -> None:
-        try:
-            self.con.execute("ROLLBACK")
-        except duckdb.Error:
-            pass
-
-    def _begin(self, batch: Iterable[tuple[Path, str, int]]) -> list[int]:
-        con = self.con
-        con.execute("BEGIN TRANSACTION")
-        ids = []
-        for path, digest, size in batch:
-            absolute = str(path.resolve())
-            # A file once loaded damaged is replaced by a later, different copy under the same path.
-            for (old,) in con.execute(
-                "SELECT file_id FROM files WHERE path = ? AND damage IS NOT NULL", [absolute]
-            ).fetchall():
-                con.execute("DELETE FROM events WHERE file_id = ?", [old])
-                con.execute("DELETE FROM files WHERE file_id = ?", [old])
-            (fid,) = con.execute("SELECT nextval('file_ids')").fetchone()  # type: ignore[misc]
-            con.execute(
-                "INSERT INTO files VALUES (?, ?, ?, ?, 0, 0, NULL, now())", [fid, digest, absolute, size]
-            )
-            ids.append(fid)
-        return ids
-
-    def _finish(self, ids: list[int], paths: list[Path], extra_bad: dict[int, int] | None = None,
-                damage: str | None = None) -> list[FileResult]:
-        con = self.con
-        bad: dict[int, int] = dict(extra_bad or {})
-        lo, hi = min(ids), max(ids)
-        for (fid,) in con.execute(
-            "DELETE FROM events WHERE event IS NULL AND file_id BETWEEN ? AND ? RETURNING file_id", [lo, hi]
+    def _stage(self, batch: list[_Item]) -> dict[int, _Staged]:
+        con = self.mem
+        con.execute(_STAGE)
+        staged: dict[int, _Staged] = {k: _Staged() for k in range(len(batch))}
+        slow: list[int] = []
+        groups: dict[str, list[int]] = {}
+        for k, item in enumerate(batch):
+            plain = str(item.path)
+            odd = _GLOB_CHARS & set(plain) or plain != archive.path_text(plain)
+            # DuckDB would read 'z[1].log' as a pattern, and cannot take a name that is not UTF-8; its zstd
+            # reader ends a truncated stream silently, so zstd goes through the line reader, which notices.
+            if odd or item.compression == "zstd":
+                slow.append(k)
+            else:
+                groups.setdefault(item.compression, []).append(k)
+        for compression, ks in groups.items():
+            slow.extend(self._fast(batch, ks, compression))
+        slow.extend(self._dropped(batch, [k for k in range(len(batch)) if k not in slow]))
+        for k in slow:
+            staged[k].damage, extra = self._slow(batch[k], k)
+            staged[k].bad += extra
+        for k, n, bad, first, last in con.execute(
+                "SELECT file_id, count(event), count(*) - count(event), min(ts), max(ts) FROM stage GROUP BY file_id"
         ).fetchall():
-            bad[fid] = bad.get(fid, 0) + 1
-        counts = dict(
-            con.execute(
-                "SELECT file_id, count(*) FROM events WHERE file_id BETWEEN ? AND ? GROUP BY file_id", [lo, hi]
-            ).fetchall()
-        )
-        results = []
-        for fid, path in zip(ids, paths):
-            n, b = counts.get(fid, 0), bad.get(fid, 0)
-            con.execute(
-                "UPDATE files SET events = ?, bad_lines = ?, damage = ? WHERE file_id = ?", [n, b, damage, fid]
-            )
-            results.append(FileResult(str(path), "damaged" if damage else "loaded", n, b, damage))
-        con.execute("COMMIT")
+            s = staged[k]
+            s.events, s.bad, s.first, s.last = n, s.bad + bad, first, last
+        return staged
+
+    def _fast(self, batch: list[_Item], ks: list[int], compression: str) -> list[int]:
+        """Stage files ``ks`` through DuckDB's CSV reader; the files it cannot read are returned."""
+        con = self.mem
+        con.execute("CREATE OR REPLACE TEMP TABLE batch_files (file_id BIGINT, path VARCHAR)")
+        con.executemany("INSERT INTO batch_files VALUES (?, ?)", [[k, str(batch[k].path)] for k in ks])
+        try:
+            con.execute(sql.classify_insert(sql.csv_lines(FAST_MAX_LINE, compression), "stage"),
+                        {"paths": [str(batch[k].path) for k in ks]})
+            return []
+        except (duckdb.OutOfMemoryException, duckdb.InterruptException):
+            raise
+        except duckdb.Error as e:  # a failed statement leaves nothing staged
+            text = str(e)
+            if "no space left" in text.lower():
+                raise
+            named = sorted((k for k in ks if str(batch[k].path) in text), key=lambda k: -len(str(batch[k].path)))
+        if named:
+            rest = [k for k in ks if k != named[0]]
+            return [named[0]] + (self._fast(batch, rest, compression) if rest else [])
+        if len(ks) == 1:
+            return ks
+        half = len(ks) // 2
+        return self._fast(batch, ks[:half], compression) + self._fast(batch, ks[half:], compression)
+
+    def _dropped(self, batch: list[_Item], ks: list[int]) -> list[int]:
+        """Files of which DuckDB's reader silently left out a line (it drops a final unterminated line of
+        128 MiB or more): the bytes of their staged lines fall short of the file's decompressed size by
+        more than a line the fast path may hold. Their staged rows are removed; the line reader rereads them."""
+        if not ks:
+            return []
+        seen = dict(self.mem.execute(
+            "SELECT file_id, sum(line_bytes + 1) FROM stage WHERE file_id IN (SELECT unnest($ks::BIGINT[])) "
+            "GROUP BY file_id", {"ks": ks}).fetchall())
+        short = []
+        for k in ks:
+            missing = (batch[k].expected - int(seen.get(k, 0))) % (1 << 32)  # gzip keeps the size mod 2**32
+            if FAST_MAX_LINE < missing < (1 << 31):
+                short.append(k)
+        if short:
+            self.mem.execute("DELETE FROM stage WHERE file_id IN (SELECT unnest($ks::BIGINT[]))", {"ks": short})
+        return short
+
+    def _slow(self, item: _Item, k: int) -> tuple[str | None, int]:
+        """One file through the line reader (damage, odd names): every complete line is staged."""
+        reader = archive.LineReader(item.path, compression=item.compression)
+        insert = sql.classify_insert(sql.TEXT_LINES, "stage")
+        for numbers, text in archive.chunks(reader, TEXT_CHUNK):
+            self.mem.execute(insert, {"file_id": k, "linenos": numbers, "text": text})
+        return reader.damage, len(reader.too_long)
+
+    # -- nobody waiting: straight into the attached store ------------------------------------------
+
+    def _direct(self, batch: list[_Item]) -> list[FileResult] | None:
+        """Parse a batch straight into the store while nobody waits for it (no staging copy: the fast
+        path). ``None`` - and nothing written - when the batch needs the careful path: a file DuckDB's
+        reader cannot read, odd names, mixed or zstd compression, a file already there, a line dropped."""
+        kinds = {i.compression for i in batch}
+        if len(kinds) != 1 or "zstd" in kinds or any(
+                _GLOB_CHARS & set(str(i.path)) or str(i.path) != archive.path_text(i.path) for i in batch):
+            return None
+        con = self.mem
+        con.execute("BEGIN TRANSACTION")
+        try:
+            if con.execute("SELECT count(*) FROM files WHERE sha256 IN (SELECT unnest($shas::VARCHAR[]))",
+                           {"shas": [i.sha for i in batch]}).fetchone()[0]:  # type: ignore[index]
+                con.execute("ROLLBACK")
+                return None
+            ids, replaced = [], []
+            for item in batch:
+                old = [r[0] for r in con.execute(
+                    "SELECT file_id FROM files WHERE path = ? AND sha256 <> ?", [item.key, item.sha]).fetchall()]
+                for fid in old:
+                    con.execute("DELETE FROM events WHERE file_id = ?", [fid])
+                    con.execute("DELETE FROM files WHERE file_id = ?", [fid])
+                (fid,) = con.execute("SELECT nextval('file_ids')").fetchone()  # type: ignore[misc]
+                con.execute("INSERT INTO files VALUES (?, ?, ?, ?, 0, 0, NULL, now(), NULL, NULL)",
+                            [fid, item.sha, item.key, item.size])
+                ids.append(fid)
+                replaced.append(bool(old))
+            con.execute("CREATE OR REPLACE TEMP TABLE batch_files (file_id BIGINT, path VARCHAR)")
+            con.executemany("INSERT INTO batch_files VALUES (?, ?)", [[f, str(i.path)] for f, i in zip(ids, batch)])
+            con.execute(sql.classify_insert(sql.csv_lines(FAST_MAX_LINE, batch[0].compression), "events",
+                                            line_bytes=False), {"paths": [str(i.path) for i in batch]})
+            stats = {fid: (n, bad, first, last, seen) for fid, n, bad, first, last, seen in con.execute(
+                "SELECT file_id, count(event), count(*) - count(event), min(ts), max(ts), sum(strlen(record) + 1) "
+                "FROM events WHERE file_id BETWEEN ? AND ? GROUP BY file_id", [min(ids), max(ids)]).fetchall()}
+            for fid, item in zip(ids, batch):
+                missing = (item.expected - int(stats.get(fid, (0, 0, None, None, 0))[4])) % (1 << 32)
+                if FAST_MAX_LINE < missing < (1 << 31):  # records hold at most their line: one may be gone
+                    con.execute("ROLLBACK")
+                    return None
+            con.execute("DELETE FROM events WHERE event IS NULL AND file_id BETWEEN ? AND ?", [min(ids), max(ids)])
+            results = []
+            for fid, item, was in zip(ids, batch, replaced):
+                n, bad, first, last, _ = stats.get(fid, (0, 0, None, None, 0))
+                con.execute("UPDATE files SET events = ?, bad_lines = ?, first_ts = ?, last_ts = ? WHERE file_id = ?",
+                            [n, bad, first, last, fid])
+                results.append(FileResult(item.key, "loaded", n, bad, replaced=was))
+            con.execute("COMMIT")
+        except duckdb.Error as e:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            if isinstance(e, (duckdb.OutOfMemoryException, duckdb.InterruptException)) or \
+                    "no space left" in str(e).lower():
+                self._detach()
+                better = self._better(e)
+                if better is e:
+                    raise
+                raise better from e
+            return None  # the careful path finds the file DuckDB's reader could not read
+        except BaseException:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise
+        self._yield_to_readers()
         return results
 
-    def _fast(self, batch: list[tuple[Path, str, int]]) -> list[FileResult]:
-        con = self.con
-        ids = self._begin(batch)
-        paths = [p for p, _, _ in batch]
-        con.execute("CREATE OR REPLACE TEMP TABLE batch_files (file_id BIGINT, path VARCHAR)")
-        con.executemany("INSERT INTO batch_files VALUES (?, ?)", [[i, str(p)] for i, p in zip(ids, paths)])
-        con.execute(sql.classify_insert(sql.csv_lines(FAST_MAX_LINE)), {"paths": [str(p) for p in paths]})
-        return self._finish(ids, paths)
+    # -- under the lock: one short transaction -----------------------------------------------------
 
-    def _slow(self, path: Path, digest: str, size: int) -> FileResult:
-        """One file through the Python reader: keeps every complete line, reports damage."""
-        con = self.con
-        (fid,) = self._begin([(path, digest, size)])
-        reader = archive.LineReader(path)
-        insert = sql.classify_insert(sql.TEXT_LINES)
-        chunk: list[bytes] = []
-        held = 0
+    def _commit(self, batch: list[_Item], staged: dict[int, _Staged]) -> list[FileResult]:
+        results: list[FileResult] = []
+        con = self._attach()
         try:
-            for _, line in reader:
-                chunk.append(line)
-                held += len(line) + 1
-                if held >= TEXT_CHUNK:
-                    con.execute(insert, {"file_id": fid, "text": b"\n".join(chunk).decode("utf-8", "replace")})
-                    chunk, held = [], 0
-            if chunk:
-                con.execute(insert, {"file_id": fid, "text": b"\n".join(chunk).decode("utf-8", "replace")})
-            return self._finish([fid], [path], {fid: len(reader.too_long)}, reader.damage)[0]
-        except BaseException:
-            self._rollback()
-            raise
+            con.execute("BEGIN TRANSACTION")
+            try:
+                present = {r[0] for r in con.execute(
+                    "SELECT sha256 FROM files WHERE sha256 IN (SELECT unnest($shas::VARCHAR[]))",
+                    {"shas": [i.sha for i in batch]}).fetchall()}
+                mapping: list[tuple[int, int]] = []
+                for k, item in enumerate(batch):
+                    if item.sha in present:  # another load committed it meanwhile
+                        results.append(FileResult(item.key, "already_loaded"))
+                        continue
+                    old = [r[0] for r in con.execute(
+                        "SELECT file_id FROM files WHERE path = ? AND sha256 <> ?", [item.key, item.sha]).fetchall()]
+                    for fid in old:  # the file changed under this path: its old version goes, in this transaction
+                        con.execute("DELETE FROM events WHERE file_id = ?", [fid])
+                        con.execute("DELETE FROM files WHERE file_id = ?", [fid])
+                    s = staged[k]
+                    (fid,) = con.execute("SELECT nextval('file_ids')").fetchone()  # type: ignore[misc]
+                    con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+                                [fid, item.sha, item.key, item.size, s.events, s.bad, s.damage, s.first, s.last])
+                    mapping.append((k, fid))
+                    results.append(FileResult(item.key, "damaged" if s.damage else "loaded", s.events, s.bad,
+                                              s.damage, replaced=bool(old)))
+                if mapping:
+                    con.execute("CREATE OR REPLACE TEMP TABLE file_map (k BIGINT, fid BIGINT)")
+                    con.executemany("INSERT INTO file_map VALUES (?, ?)", [list(m) for m in mapping])
+                    con.execute(
+                        "INSERT INTO events SELECT s.event, s.ts, s.delivery_id, s.robot_id, s.pilot_id, s.demand_id, "
+                        "s.offer_id, s.record, m.fid FROM temp.main.stage AS s JOIN temp.main.file_map AS m "
+                        "ON s.file_id = m.k WHERE s.event IS NOT NULL")
+                con.execute("COMMIT")
+            except BaseException:
+                try:
+                    con.execute("ROLLBACK")
+                except duckdb.Error:
+                    pass
+                raise
+        except Exception as e:
+            self._detach()
+            better = self._better(e)
+            if better is e:
+                raise
+            raise better from e
+        self._yield_to_readers()
+        return results
 
     def _examples(self, report: LoadReport) -> None:
         """The first few bad lines with file:line, found by rereading only files that had some."""
@@ -305,17 +732,28 @@ class Loader:
             if len(report.examples) >= EXAMPLES:
                 return
             if result.bad_lines:
-                scan = archive.scan(Path(result.path), keep_records=False)
-                report.examples.extend(scan.bad[: EXAMPLES - len(report.examples)])
+                scan = archive.scan(self._files[result.path], keep_records=False)
+                report.examples.extend(
+                    archive.BadLine(result.path, b.line, b.reason) for b in scan.bad[: EXAMPLES - len(report.examples)])
 
 
-def _batches(todo: list[tuple[Path, str, int]]) -> Iterable[list[tuple[Path, str, int]]]:
-    batch: list[tuple[Path, str, int]] = []
+def batch_bytes() -> int:
+    value = os.environ.get("COCO_BATCH_MB", "").strip()
+    try:
+        mb = float(value) if value else BATCH_MB
+    except ValueError:
+        raise UsageError(f"COCO_BATCH_MB must be a number of MiB, not {value!r}") from None
+    return max(1, int(mb * 1024 * 1024))
+
+
+def _batches(todo: list[_Item]) -> Iterator[list[_Item]]:
+    limit = batch_bytes()
+    batch: list[_Item] = []
     held = 0
     for item in todo:
         batch.append(item)
-        held += item[2]
-        if held >= BATCH_BYTES or len(batch) >= BATCH_FILES:
+        held += item.size * (8 if item.compression != "none" else 1)  # about what it decompresses to
+        if held >= limit or len(batch) >= BATCH_FILES:
             yield batch
             batch, held = [], 0
     if batch:
@@ -325,16 +763,16 @@ def _batches(todo: list[tuple[Path, str, int]]) -> Iterable[list[tuple[Path, str
 def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 10.0,
          progress: Progress | None = None) -> LoadReport:
     """Load archive files and folders into the store at ``store`` (created if missing)."""
-    con = connect(store, read_only=False, wait=wait)
+    loader = Loader(store, wait)
     try:
-        report = Loader(con, store).load(paths, progress)
-        if any(f.status != "already_loaded" for f in report.files):  # files added or replaced: the fleet changed
+        report = loader.load(paths, progress)
+        if any(f.status in ("loaded", "damaged") for f in report.files):  # files added or replaced: the fleet changed
             from .baseline import rebuild
 
-            rebuild(con)
+            rebuild(loader._attach())
         return report
     finally:
-        con.close()
+        loader.close()
 
 
 ROW_COLUMNS = "rowid, epoch_us(ts), record"
@@ -374,7 +812,7 @@ def readable(con: duckdb.DuckDBPyConnection, record: str, lenient: bool) -> str:
     return record
 
 
-TOO_DEEP = "<nested too deeply to read>"
+TOO_DEEP = archive.TOO_DEEP
 
 
 def _shallow(con: duckdb.DuckDBPyConnection, record: str) -> str:
@@ -384,13 +822,127 @@ def _shallow(con: duckdb.DuckDBPyConnection, record: str) -> str:
         json.loads(record)
         return record
     except RecursionError:
-        pass
+        return json.dumps(archive.decode_record(record, con), ensure_ascii=False)
     except ValueError:
         return record
-    fields: dict[str, Any] = {}
-    for key, value in con.execute("SELECT key, CAST(value AS VARCHAR) FROM json_each(?)", [record]).fetchall():
+
+
+def verify(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, int | None]:
+    """Read every stored value once (DuckDB checks each block's checksum as it reads it), for ``coco
+    doctor``: the events and the latest time, or ``SourceUnavailable`` saying the store is damaged.
+    Counts alone would come from metadata and say "ok" about a store cut in half."""
+    try:
+        count, latest, _ = con.execute(
+            "SELECT count(*), epoch_us(max(ts)), sum(length(event) + length(record) + length(delivery_id) "
+            "+ length(robot_id) + length(pilot_id) + length(demand_id) + length(offer_id) + file_id) FROM events"
+        ).fetchone()  # type: ignore[misc]
+        con.execute("SELECT count(*), sum(length(path) + length(sha256) + events) FROM files").fetchone()
+    except duckdb.Error as e:
+        better = environment_error(e, path)
+        if better is None:
+            better = SourceUnavailable(f"the store {_shown(path)} is damaged ({for_terminal(_first_line(e))}): "
+                                       "move it away and load the archive again")
+        raise better from e
+    return int(count), latest
+
+
+# -- managing loaded files (``coco store files`` / ``coco store remove``) ----------------------------
+
+@dataclass
+class LoadedFile:
+    path: str
+    sha256: str
+    first: str | None  # ISO 8601 UTC of the file's first and last usable event time
+    last: str | None
+    events: int
+    bad_lines: int
+    damage: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "sha256": self.sha256, "first": self.first, "last": self.last,
+                "events": self.events, "bad_lines": self.bad_lines, "damage": self.damage}
+
+
+def _iso(us: int | None) -> str | None:
+    from ..timestamps import format_ts
+
+    return format_ts(us)
+
+
+def loaded_files(path: Path) -> list[LoadedFile]:
+    """The files in the store, by path (a store of schema 1 has its time ranges computed here)."""
+    con = connect(path, read_only=True)
+    try:
+        columns = {r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'files' "
+            "AND database_name = current_database()").fetchall()}
+        ranged = "first_ts" in columns
+        rows = con.execute(
+            "SELECT f.path, f.sha256, epoch_us(" + ("f.first_ts" if ranged else "r.lo") + "), epoch_us("
+            + ("f.last_ts" if ranged else "r.hi") + "), f.events, f.bad_lines, f.damage FROM files AS f"
+            + ("" if ranged else " LEFT JOIN (SELECT file_id, min(ts) AS lo, max(ts) AS hi FROM events "
+                                 "GROUP BY file_id) AS r USING (file_id)")
+            + " ORDER BY f.path, f.file_id").fetchall()
+    finally:
+        con.close()
+    return [LoadedFile(p, s, _iso(lo), _iso(hi), n, b, d) for p, s, lo, hi, n, b, d in rows]
+
+
+def remove_files(path: Path, *, file: str | None = None, sha: str | None = None, day: str | None = None,
+                 wait: float = 10.0) -> tuple[list[str], int]:
+    """Delete loaded files and all their events, in one transaction; the paths removed and the events.
+
+    ``file``: a loaded file's path (or a folder: every loaded file under it); ``sha``: a SHA-256 or a
+    unique prefix of at least 8 characters; ``day``: ``YYYY-MM-DD``, every file with an event on that
+    UTC day (whole files: a file is always entirely in the store or not at all).
+    """
+    chosen = [x for x in (file, sha, day) if x is not None]
+    if len(chosen) != 1:
+        raise UsageError("name exactly one of PATH, --sha or --day")
+    if sha is not None and not re.fullmatch(r"[0-9a-fA-F]{8,64}", sha):
+        raise UsageError(f"--sha takes a SHA-256 or a prefix of at least 8 hex digits, not {for_terminal(sha)!r}")
+    if day is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
+        raise UsageError(f"--day takes a UTC day like 2026-11-25, not {for_terminal(day)!r}")
+    if not path.exists():
+        raise SourceUnavailable(f"no store at {_shown(path)}")
+    con = connect(path, read_only=False, wait=wait)
+    try:
+        if file is not None:
+            key = archive.path_text(Path(file).resolve())
+            rows = con.execute("SELECT file_id, path FROM files WHERE path = ? OR path = ? OR starts_with(path, ?)",
+                               [file, key, key.rstrip("/") + "/"]).fetchall()
+        elif sha is not None:
+            rows = con.execute("SELECT file_id, path FROM files WHERE starts_with(sha256, ?)", [sha.lower()]).fetchall()
+            if len(rows) > 1 and len(sha) < 64:
+                raise UsageError(f"--sha {sha} matches {len(rows)} files: give more digits")
+        else:
+            try:
+                start = con.execute("SELECT CAST(? AS DATE)::TIMESTAMP", [day]).fetchone()[0]  # type: ignore[index]
+            except duckdb.Error:
+                raise UsageError(f"--day takes a UTC day like 2026-11-25, not {day!r}") from None
+            rows = con.execute(
+                "SELECT file_id, path FROM files WHERE file_id IN (SELECT DISTINCT file_id FROM events "
+                "WHERE ts >= ? AND ts < ? + INTERVAL 1 DAY)", [start, start]).fetchall()
+        if not rows:
+            what = file if file is not None else f"--sha {sha}" if sha is not None else f"--day {day}"
+            raise NotFound(f"no loaded file matches {for_terminal(archive.path_text(what))} in {_shown(path)} "
+                           "(see 'coco store files')")
+        ids = [r[0] for r in rows]
+        con.execute("BEGIN TRANSACTION")
         try:
-            fields[key] = json.loads(value)
-        except (RecursionError, ValueError):
-            fields[key] = TOO_DEEP
-    return json.dumps(fields, ensure_ascii=False)
+            (events,) = con.execute("SELECT count(*) FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
+                                    {"ids": ids}).fetchone()  # type: ignore[misc]
+            con.execute("DELETE FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids})
+            con.execute("DELETE FROM files WHERE file_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids})
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        return sorted(r[1] for r in rows), int(events)
+    except Exception as e:
+        better = _translate(e, path)
+        if better is e:
+            raise
+        raise better from e
+    finally:
+        con.close()

@@ -1,17 +1,44 @@
 """SQL of the local store: schema, the line classifier and the timestamp grammar.
 
-The classifier turns raw archive lines into event rows inside DuckDB, so that
-parsing a million JSON lines runs in DuckDB's C++ JSON reader rather than in a
-Python loop. It follows ``archive.classify`` and ``timestamps.parse_timestamp``
-rule for rule (same regular expression, same epoch rule, same range), and
-tests hold the two to the same answers.
+The classifier here is coco's only one: it turns raw archive lines into event
+rows (or bad lines with a reason) inside DuckDB, so that parsing a million JSON
+lines runs in DuckDB's C++ JSON reader rather than in a Python loop. The
+loader's fast path feeds it lines from DuckDB's CSV reader; the damaged-file
+path and ``coco check`` feed it lines split by ``archive.LineReader`` (which
+only does what SQL cannot: read a gzip up to its damage, skip over-long lines)
+on an in-memory DuckDB. The timestamp grammar is shared with
+``timestamps.parse_timestamp`` (same regular expression, same epoch rule, same
+range), and tests hold the two to the same answers.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..timestamps import ISO_PATTERN, MAX_US, MIN_US, SECONDS_LIMIT
 
-SCHEMA_VERSION = "1"
+# Every connection coco opens: DuckDB never downloads or loads an extension by itself (a
+# ``md:`` path or a SQLite file would otherwise fetch one), and never draws its progress bar
+# (it would land on stdout, in the middle of ``--json`` output).
+CONNECTION_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+SESSION = "SET TimeZone = 'UTC'; SET enable_progress_bar = false; SET enable_progress_bar_print = false"
+
+
+def memory_connection() -> Any:
+    """An in-memory DuckDB with the classifier's macros (``coco check``, the damaged-file path)."""
+    import duckdb
+
+    con = duckdb.connect(":memory:", config=dict(CONNECTION_CONFIG))
+    con.execute(SESSION)
+    con.execute(MACROS)
+    return con
+
+# The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
+# is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
+SCHEMA_VERSION = 2
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -25,7 +52,9 @@ CREATE TABLE IF NOT EXISTS files (
     events BIGINT NOT NULL,
     bad_lines BIGINT NOT NULL,
     damage VARCHAR,
-    loaded_at TIMESTAMP NOT NULL
+    loaded_at TIMESTAMP NOT NULL,
+    first_ts TIMESTAMP,  -- the file's day range (schema 2)
+    last_ts TIMESTAMP
 );
 CREATE TABLE IF NOT EXISTS events (
     event VARCHAR,
@@ -39,6 +68,17 @@ CREATE TABLE IF NOT EXISTS events (
     file_id BIGINT NOT NULL
 );
 """
+
+MIGRATIONS = {
+    # 1 -> 2: files know their time range (``coco store files``, ``coco store remove --day``).
+    1: """
+ALTER TABLE files ADD COLUMN first_ts TIMESTAMP;
+ALTER TABLE files ADD COLUMN last_ts TIMESTAMP;
+UPDATE files SET first_ts = r.lo, last_ts = r.hi
+    FROM (SELECT file_id, min(ts) AS lo, max(ts) AS hi FROM events GROUP BY file_id) AS r
+    WHERE files.file_id = r.file_id;
+""",
+}
 
 # ART indexes: a point lookup by any id, or a robot/pilot's events, reads a few
 # blocks instead of scanning the column; time filters then use the zone maps
@@ -74,21 +114,16 @@ CREATE OR REPLACE TEMP MACRO coco_id(j) AS
 _PATHS = "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id']"
 
 
-def classify_insert(source: str) -> str:
-    """``INSERT`` of every non-blank line of ``source`` (columns ``file_id, line``).
-
-    Good lines get their event name; bad ones are inserted with ``event`` NULL
-    so the caller can count them per file and delete them in the same
-    transaction, which keeps this a single pass over the data. Each step is its
-    own CTE so no expression is evaluated twice (DuckDB macros are inlined).
-    """
+def _classified(source: str) -> str:
+    """The classifier: every non-blank line of ``source`` (columns ``file_id, lineno, line``) as a row
+    ``file_id, lineno, name, us, ids..., rec, why``. Each step is its own CTE so no expression is
+    evaluated twice (DuckDB macros are inlined); columns a caller does not select are pruned."""
     return f"""
-INSERT INTO events
 WITH p AS (
-    SELECT file_id, line, try(json_extract(line, {_PATHS})) AS v
+    SELECT file_id, lineno, line, try(json_extract(line, {_PATHS})) AS v
     FROM {source}
 ), q AS (
-    SELECT file_id, line, v, coco_id(v[1]) AS name
+    SELECT file_id, lineno, line, v, coco_id(v[1]) AS name, strlen(line) AS n
     FROM p
     WHERE v IS NOT NULL OR NOT regexp_full_match(line, '\\s*')
 ), u AS (
@@ -96,7 +131,7 @@ WITH p AS (
     SELECT *, json_type(m) AS mtype
     FROM (SELECT *, CASE WHEN name IS NULL AND v IS NOT NULL THEN json_extract(line, '$.message') END AS m FROM q)
 ), w AS (
-    SELECT file_id,
+    SELECT file_id, lineno, n,
            CASE WHEN name IS NOT NULL THEN line
                 WHEN mtype = 'OBJECT' THEN CAST(m AS VARCHAR)
                 WHEN mtype = 'VARCHAR' THEN m ->> '$'
@@ -105,10 +140,14 @@ WITH p AS (
                 WHEN mtype = 'OBJECT' THEN json_extract(m, {_PATHS})
                 WHEN mtype = 'VARCHAR' AND starts_with(ltrim(m ->> '$', ' ' || chr(9) || chr(10) || chr(13)), '{{')
                     THEN try(json_extract(m ->> '$', {_PATHS}))
-           END AS v
+           END AS v,
+           CASE WHEN name IS NOT NULL THEN NULL
+                WHEN v IS NULL THEN 'not JSON'
+                WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object'
+           END AS why
     FROM u
 ), x AS (
-    SELECT file_id, rec, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj
+    SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj
     FROM w
 ), y AS (
     SELECT *, CASE WHEN ttype = 'VARCHAR' THEN tj ->> '$' END AS tstr,
@@ -123,23 +162,52 @@ WITH p AS (
              WHEN tint IS NOT NULL THEN tint * CASE WHEN tint < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
              WHEN tdbl IS NOT NULL THEN TRY_CAST(floor(tdbl * CASE WHEN tdbl < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
                                                       + 0.5) AS HUGEINT)
-        END AS us
+        END AS us0
     FROM y
-)
-SELECT name, CASE WHEN us BETWEEN {MIN_US} AND {MAX_US} THEN make_timestamp(CAST(us AS BIGINT)) END,
-       coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id
-FROM z
+), c AS (
+    SELECT *, CASE WHEN us0 BETWEEN {MIN_US} AND {MAX_US} THEN CAST(us0 AS BIGINT) END AS us,
+           CASE WHEN name IS NULL THEN coalesce(why, 'no event name') END AS reason
+    FROM z
+)"""
+
+
+def classify_insert(source: str, table: str = "stage", line_bytes: bool = True) -> str:
+    """``INSERT`` of every non-blank line of ``source`` into ``table`` (the events layout, then the line's
+    length in bytes, by which the loader notices lines DuckDB's reader dropped without a word).
+
+    Good lines get their event name; bad ones are inserted with ``event`` NULL
+    so the caller can count them per file, which keeps this a single pass over the data.
+    """
+    return f"""
+INSERT INTO {table}
+{_classified(source)}
+SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id
+       {", n" if line_bytes else ""}
+FROM c
 """
 
 
-def csv_lines(max_line: int) -> str:
+def classify_lines(source: str, records: bool = True) -> str:
+    """The classification of each line, in line order: ``lineno, event, ts_us, record, reason`` (a bad
+    line has ``event`` NULL and a reason: not JSON, not a JSON object, no event name). Without
+    ``records``, only the bad lines."""
+    if records:
+        return f"{_classified(source)}\nSELECT lineno, name, us, rec, reason FROM c ORDER BY lineno"
+    return f"{_classified(source)}\nSELECT lineno, name, us, NULL, reason FROM c WHERE reason IS NOT NULL ORDER BY lineno"
+
+
+def csv_lines(max_line: int, compression: str = "auto") -> str:
     """A line source over DuckDB's CSV reader: one VARCHAR column, no quoting, with the file name."""
-    return f"""(SELECT f.file_id, r.line
+    return f"""(SELECT f.file_id, NULL::BIGINT AS lineno, r.line
     FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, delim = chr(1), quote = '', escape = '',
                   header = false, auto_detect = false, max_line_size = {max_line}, filename = true,
-                  compression = 'auto') AS r
+                  compression = '{compression}') AS r
     JOIN batch_files AS f ON f.path = r.filename)"""
 
 
-TEXT_LINES = """(SELECT $file_id::BIGINT AS file_id, unnest(string_split($text, chr(10))) AS line)"""
+ONE_LINE = """(SELECT 0::BIGINT AS file_id, 1::BIGINT AS lineno, $line::VARCHAR AS line)"""
+
+# Lines split by Python (the damaged-file path, ``coco check``): ``$linenos`` numbers the lines of ``$text``.
+TEXT_LINES = """(SELECT $file_id::BIGINT AS file_id, unnest($linenos::BIGINT[]) AS lineno,
+    unnest(string_split($text, chr(10))) AS line)"""
 

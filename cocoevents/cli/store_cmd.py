@@ -1,0 +1,62 @@
+"""``coco store files`` and ``coco store remove``: what is in the local store, and taking files out of it."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from . import app, err
+from .common import StoreOption, store_path
+
+store_app = typer.Typer(help="The local store's loaded files: list them, remove some.", no_args_is_help=True)
+app.add_typer(store_app, name="store")
+
+
+@store_app.command("files")
+def files(
+    store: Optional[Path] = StoreOption,
+    as_json: bool = typer.Option(False, "--json", help="One JSON array instead of the table."),
+) -> int:
+    """List the loaded files: path, SHA-256, time range, events, bad lines."""
+    from ..store.local import loaded_files
+    from ..textsafe import for_terminal as t
+
+    target = store_path(store)
+    rows = loaded_files(target)
+    if as_json:
+        sys.stdout.write(json.dumps([r.to_dict() for r in rows], indent=2) + "\n")
+        return 0
+    if not rows:
+        err(f"coco: no files loaded in {t(str(target))}")
+        return 0
+    out = sys.stdout
+    out.write(f"{'sha256':<12}  {'first event':<24}  {'last event':<24}  {'events':>9}  {'bad':>5}  path\n")
+    for r in rows:
+        out.write(f"{r.sha256[:12]:<12}  {r.first or '-':<24}  {r.last or '-':<24}  {r.events:>9,}  "
+                  f"{r.bad_lines:>5,}  {t(r.path)}{'  (damaged: ' + t(r.damage) + ')' if r.damage else ''}\n")
+    err(f"coco: {len(rows)} file(s), {sum(r.events for r in rows):,} events in {t(str(target))}")
+    return 0
+
+
+@store_app.command("remove")
+def remove(
+    path: Optional[str] = typer.Argument(None, metavar="[PATH]", help="A loaded file (or a folder of them)."),
+    sha: Optional[str] = typer.Option(None, "--sha", help="The file with this SHA-256 (or unique prefix)."),
+    day: Optional[str] = typer.Option(None, "--day", help="Every file with an event on this UTC day (YYYY-MM-DD)."),
+    store: Optional[Path] = StoreOption,
+    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for a load to finish a commit."),
+) -> int:
+    """Remove loaded files and all their events, in one transaction (a removed file can be loaded again)."""
+    from ..store.local import remove_files
+    from ..textsafe import for_terminal as t
+
+    target = store_path(store)
+    removed, events = remove_files(target, file=path, sha=sha, day=day, wait=wait)
+    for p in removed:
+        err(f"  {t(p)}")
+    err(f"coco: removed {len(removed)} file(s) and their {events:,} events from {t(str(target))}")
+    return 0

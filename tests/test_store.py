@@ -1,0 +1,81 @@
+"""The local store as a file: its schema version, what it refuses to open, and how it fails (issues 8 and 9)."""
+
+from __future__ import annotations
+
+import duckdb
+
+from cocoevents.store import sql
+
+from .conftest import write_lines
+
+T = "2026-11-25T10:00:00Z"
+REC = {"event": "trip.started", "delivery_id": "D1", "timestamp": T}
+
+SCHEMA_1 = """
+CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+INSERT INTO meta VALUES ('schema', '1');
+CREATE SEQUENCE file_ids START 1;
+CREATE TABLE files (file_id BIGINT PRIMARY KEY, sha256 VARCHAR NOT NULL UNIQUE, path VARCHAR NOT NULL,
+    bytes BIGINT NOT NULL, events BIGINT NOT NULL, bad_lines BIGINT NOT NULL, damage VARCHAR,
+    loaded_at TIMESTAMP NOT NULL);
+CREATE TABLE events (event VARCHAR, ts TIMESTAMP, delivery_id VARCHAR, robot_id VARCHAR, pilot_id VARCHAR,
+    demand_id VARCHAR, offer_id VARCHAR, record VARCHAR, file_id BIGINT NOT NULL);
+INSERT INTO files VALUES (nextval('file_ids'), 'abc', '/old/a.log', 10, 1, 0, NULL, now());
+INSERT INTO events VALUES ('trip.started', TIMESTAMP '2026-11-24 08:00:00', 'D0', NULL, NULL, NULL, NULL,
+    '{"event": "trip.started", "delivery_id": "D0", "timestamp": "2026-11-24T08:00:00Z"}', 1);
+"""
+
+
+def _make(path, script):
+    con = duckdb.connect(str(path))
+    con.execute(script)
+    con.close()
+
+
+def _bytes(path):
+    return path.read_bytes() if path.exists() else None
+
+
+def test_a_store_written_by_a_newer_coco_is_refused_with_exit_4_and_one_line_saying_what_to_do(coco, tmp_path):
+    store = tmp_path / "new.duckdb"
+    f = write_lines(tmp_path / "a.log", [REC])
+    assert coco("load", str(f), "--store", str(store)).code == 0
+    con = duckdb.connect(str(store))
+    con.execute("UPDATE meta SET value = ? WHERE key = 'schema'", [str(sql.SCHEMA_VERSION + 1)])
+    con.close()
+    before = _bytes(store)
+    for args in (("load", str(write_lines(tmp_path / "b.log", [REC, REC]))), ("timeline", "D1")):
+        r = coco(*args, "--store", str(store))
+        assert r.code == 4, r.err
+        assert "newer coco" in r.err and "upgrade coco" in r.err and r.err.count("\n") == 1
+    assert _bytes(store) == before
+
+
+def test_a_store_of_schema_1_is_migrated_by_the_next_load_and_keeps_its_events(coco, tmp_path):
+    store = tmp_path / "old.duckdb"
+    _make(store, SCHEMA_1)
+    assert coco("timeline", "D0", "--store", str(store), "-f", "json").code == 0  # readable as it is
+    r = coco("load", str(write_lines(tmp_path / "a.log", [REC])), "--store", str(store))
+    assert r.code == 0, r.err
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        assert con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(sql.SCHEMA_VERSION),)
+        rows = con.execute("SELECT path, first_ts::VARCHAR, last_ts::VARCHAR FROM files ORDER BY file_id").fetchall()
+    finally:
+        con.close()
+    assert rows[0] == ("/old/a.log", "2026-11-24 08:00:00", "2026-11-24 08:00:00")
+    assert rows[1][1] == rows[1][2] == "2026-11-25 10:00:00"
+    assert coco("timeline", "D0", "--store", str(store), "-f", "json").json()["summary"]["events"] == 1
+    assert coco("timeline", "D1", "--store", str(store), "-f", "json").json()["summary"]["events"] == 1
+
+
+def test_a_foreign_duckdb_file_with_its_own_events_table_is_refused_before_anything_is_written(coco, tmp_path):
+    store = tmp_path / "theirs.duckdb"
+    _make(store, "CREATE TABLE events (id INTEGER, what VARCHAR); INSERT INTO events VALUES (1, 'theirs');")
+    before = _bytes(store)
+    f = write_lines(tmp_path / "a.log", [REC])
+    for args in (("load", str(f)), ("timeline", "D1")):
+        r = coco(*args, "--store", str(store))
+        assert r.code == 4 and "not a coco store" in r.err and r.err.count("\n") == 1, r.err
+    assert _bytes(store) == before
+    assert not store.with_name(store.name + ".wal").exists()
