@@ -133,25 +133,42 @@ def test_a_full_or_closed_stdout_is_one_line_and_exit_2(hostile: Path) -> None:
     assert r.returncode == 2 and r.stderr == "coco: error: standard output is closed; redirect it to a file or /dev/null\n"
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
-def test_an_interrupt_is_one_line_and_its_own_code_and_leaves_no_temporary_output_file(
-        tmp_path: Path, sig: int, code: int) -> None:
-    # a timeline big enough to be interrupted while it is being built or written
+def big_robot_store(tmp_path: Path) -> tuple[Path, list[str]]:
+    """A store holding a robot day of 18,000 events, and the arguments of its timeline."""
     records = [{"event": "robot.state_changed", "timestamp": f"2026-11-25T{h:02d}:{m:02d}:{s:02d}Z",
                 "robot_id": "R-BIG", "n": i} for i, (h, m, s) in
                enumerate((h, m, s) for h in range(10, 20) for m in range(60) for s in range(0, 60, 2))]
     store = tmp_path / "big.duckdb"
     load(store, [write_lines(tmp_path / "a" / "big.jsonl", records)])
-    out_dir = tmp_path / "out"
-    out_dir.mkdir()
-    args = ["timeline", "R-BIG", "--since", "2026-11-25T00:00Z", "--until", "2026-11-26T00:00Z", "--store",
-            str(store), "-f", "json", "-o", str(out_dir / "t.json")]
-    proc = subprocess.Popen([*COCO, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.0)
+    return store, ["timeline", "R-BIG", "--since", "2026-11-25T00:00Z", "--until", "2026-11-26T00:00Z", "--store",
+                   str(store)]
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupt_is_one_line_and_its_own_code(tmp_path: Path, sig: int, code: int) -> None:
+    _, args = big_robot_store(tmp_path)
+    # jsonl into a pipe read no further than its first byte: coco is surely mid-write when the signal comes
+    proc = subprocess.Popen([*COCO, *args, "-f", "jsonl"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.read(1) == b"{"
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=60)
-    if proc.returncode == 0:  # pragma: no cover - finished before the signal: nothing to judge
-        pytest.skip("the timeline was written before the signal arrived")
+    assert (proc.returncode, err) == (code, b"coco: interrupted\n")
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupt_while_writing_an_output_file_leaves_no_temporary_file(tmp_path: Path, sig: int, code: int) -> None:
+    _, args = big_robot_store(tmp_path)
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    proc = subprocess.Popen([*COCO, *args, "-f", "json", "-o", str(out_dir / "t.json")], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while not any(out_dir.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)  # until the temporary copy exists: coco is writing it
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=60)
+    if "coco: wrote" in err:  # pragma: no cover - it finished between the last look and the signal
+        pytest.skip("the file was complete before the signal arrived")
     assert (proc.returncode, err) == (code, "coco: interrupted\n")
     assert [p.name for p in out_dir.iterdir()] == []  # neither the file nor its temporary copy
 

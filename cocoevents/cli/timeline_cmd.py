@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -138,6 +139,9 @@ def _write_file(path: Path, emit) -> None:  # type: ignore[no-untyped-def]
         except OSError as e:
             raise fail(e) from None
         return
+    # Ctrl-C or SIGTERM between creating the temporary file and the try below would leave it behind: hold
+    # them until the try is entered, where a pending one then fires and the cleanup removes the file.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         if target.exists():
             mode = target.stat().st_mode & 0o7777
@@ -147,8 +151,10 @@ def _write_file(path: Path, emit) -> None:  # type: ignore[no-untyped-def]
             mode = 0o666 & ~umask
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
     except OSError as e:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         raise fail(e) from None
     try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             os.fchmod(fh.fileno(), mode)
             emit(fh)
