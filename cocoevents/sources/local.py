@@ -74,6 +74,9 @@ class LocalSource:
         """``wait``: seconds to wait for a running load to let a reader in (default ``COCO_WAIT`` or 10)."""
         self.path = path or store.default_store_path()
         self.con = store.connect(self.path, read_only=True, wait=wait)
+        # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
+        # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
+        self._made: dict[int, Event] = {}
 
     def close(self) -> None:
         self.con.close()
@@ -81,15 +84,20 @@ class LocalSource:
     def _rows(self, where: str, params: Sequence[Any], seen: set[int]) -> list[Event]:
         """Events of the rows matching ``where``, skipping rows already in ``seen`` (a row
         fetched twice is one row, not a duplicate record)."""
+        out = []
+        made = self._made
+        if len(made) > 4_000_000:  # pragma: no cover - a library user's long-lived source
+            made.clear()
         try:
-            rows = store.fetch_rows(self.con, where, params)
+            for rowid, ts, record in store.iter_rows(self.con, where, params, made):  # a chunk at a time
+                if rowid not in seen:
+                    seen.add(rowid)
+                    event = made.get(rowid) if record is None else None
+                    if event is None:
+                        event = made[rowid] = Event.from_record(json.loads(record), ts)
+                    out.append(event)
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
-        out = []
-        for rowid, ts, record in rows:
-            if rowid not in seen:
-                seen.add(rowid)
-                out.append(Event.from_record(json.loads(record), ts))
         return out
 
     def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
