@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, TextIO
+from typing import Any, Callable, TextIO
 
 from ..core.model import Row, Timeline
 
@@ -43,37 +43,39 @@ _float_repr = float.__repr__
 _int_repr = int.__repr__
 
 
+def _finite_repr(value: float) -> str:
+    if value != value or value in (math.inf, -math.inf):
+        raise _Unusual
+    return _float_repr(value)
+
+
+_SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _encode_str, int: _int_repr, float: _finite_repr,
+    bool: lambda v: "true" if v else "false", type(None): lambda v: "null",
+}
+
+
 def _indented(obj: Any, indent: str = "") -> str:
     """``json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False)`` for plain JSON values, without the
-    standard library's pure-Python indenting encoder (five times slower): same bytes, checked by the tests."""
-    t = type(obj)
-    if t is str:
-        return _encode_str(obj)
-    if t is dict:
+    standard library's pure-Python indenting encoder (several times slower): same bytes, checked by the tests."""
+    scalar = _SCALAR_TEXT.get(type(obj))
+    if scalar is not None:
+        return scalar(obj)
+    inner = indent + "  "
+    if type(obj) is dict:
         if not obj:
             return "{}"
-        inner = indent + "  "
         parts = []
         for k, v in obj.items():
             if type(k) is not str:
                 raise _Unusual
-            parts.append(f"{inner}{_encode_str(k)}: {_indented(v, inner)}")
+            text = _SCALAR_TEXT.get(type(v))
+            parts.append(f"{inner}{_encode_str(k)}: {text(v) if text is not None else _indented(v, inner)}")
         return "{\n" + ",\n".join(parts) + "\n" + indent + "}"
-    if t is list:
+    if type(obj) is list:
         if not obj:
             return "[]"
-        inner = indent + "  "
         return "[\n" + ",\n".join(inner + _indented(v, inner) for v in obj) + "\n" + indent + "]"
-    if obj is None:
-        return "null"
-    if obj is True:
-        return "true"
-    if obj is False:
-        return "false"
-    if t is int:
-        return _int_repr(obj)
-    if t is float and math.isfinite(obj):
-        return _float_repr(obj)
     raise _Unusual
 
 

@@ -79,6 +79,7 @@ class LocalSource:
         self._made: dict[int, Event] = {}
 
     def close(self) -> None:
+        self._made.clear()
         self.con.close()
 
     def _rows(self, where: str, params: Sequence[Any], seen: set[int]) -> list[Event]:
