@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
 from ..registry import WARNING_NAMES, is_error_name
@@ -23,21 +24,104 @@ KINDS = ("delivery", "robot", "pilot")  # the kinds of subject, which are also t
 LANE_RANK = {kind: n for n, kind in enumerate(KINDS)}
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
 def canonical_json(record: Mapping[str, Any]) -> str:
     """Key-order-independent text of a record: equal objects, equal text (rule 7)."""
-    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL.encode(record)
+
+
+_SHARED: dict[Any, Any] = {}  # one object for equal names, ids and record layouts (bounded: cleared when full)
+_SHARED_MAX = 200_000
+
+
+def _share(value: Any) -> Any:
+    if len(_SHARED) > _SHARED_MAX:
+        _SHARED.clear()
+    return _SHARED.setdefault(value, value)
 
 
 def _id(record: Mapping[str, Any], key: str) -> str | None:
     value = record.get(key)
-    return value if isinstance(value, str) and value != "" else None
+    return _share(value) if isinstance(value, str) and value != "" else None
 
 
-@dataclass(frozen=True, eq=False)
+_SCALARS = (str, int, float, bool, type(None))
+_SCALAR_TYPES = frozenset(_SCALARS)
+_LIST = ("list",)  # marks a list's layout: (_LIST, element layouts); never a key (keys are str)
+
+
+class _NotJSON(Exception):
+    """A value ``json.loads(canonical_json(...))`` would not give back (a library user's datetime, a tuple)."""
+
+
+def _layout(value: Any) -> Any:
+    """What ``json.loads`` of the canonical text needs to give back ``value`` exactly: ``None`` when nothing
+    (keys sorted all the way down); for an object, its keys in order (a tuple of str) when its values need
+    nothing, else ``((key, layout), ...)`` pairs; for a list, ``("[", layouts)``."""
+    t = type(value)
+    if t is dict:
+        flat = True
+        for k, v in value.items():
+            tv = type(v)
+            if tv is dict or tv is list:
+                flat = False
+            elif tv not in _SCALAR_TYPES or type(k) is not str:
+                raise _NotJSON
+        if flat:  # the usual record: scalars only
+            keys = tuple(value)
+            return None if keys == tuple(sorted(keys)) else _share(keys)
+        if any(type(k) is not str for k in value):
+            raise _NotJSON
+        subs = tuple((k, _layout(v)) for k, v in value.items())
+        keys = tuple(value)
+        if all(sub is None for _, sub in subs):
+            return None if keys == tuple(sorted(keys)) else _share(keys)
+        return _share((None, subs))
+    if t is list:
+        subs = tuple(_layout(v) for v in value)
+        return None if all(sub is None for sub in subs) else _share((_LIST, subs))
+    if t not in _SCALAR_TYPES:
+        raise _NotJSON
+    return None
+
+
+def _restore(value: Any, layout: Any) -> Any:
+    if layout is None:
+        return value
+    head = layout[0]
+    if head is _LIST:
+        return [_restore(v, sub) for v, sub in zip(value, layout[1])]
+    if head is None:
+        return {k: _restore(value[k], sub) for k, sub in layout[1]}
+    return {k: value[k] for k in layout}
+
+
+def _severity(name: str, record: Mapping[str, Any]) -> str:
+    """Spec section 4."""
+    level = record.get("level")
+    level = level.lower() if isinstance(level, str) else ""
+    if is_error_name(name) or record.get("error") is not None or level in ("error", "fatal", "critical"):
+        return "error"
+    if name in WARNING_NAMES or level in ("warn", "warning"):
+        return "warning"
+    return "info"
+
+
 class Event:
-    """One event: its record, name, time and ids (top-level string fields only)."""
+    """One event: its record, name, time and ids (top-level string fields only).
 
-    record: dict[str, Any]
+    Compact, because a delivery may hold a million: the record is kept as its canonical JSON ``text``
+    (rule 7 compares it, rule 6 orders by it) plus the layout that gives back the record's key order, and
+    ``record`` parses it again when asked (a new dict each time); names and ids are shared objects and
+    ``severity`` is worked out once. A record ``json`` cannot give back exactly (values that are not
+    JSON types) is kept as it is. Immutable.
+    """
+
+    __slots__ = ("name", "ts", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id", "text",
+                 "severity", "_layout", "_record")
+
     name: str
     ts: int | None
     delivery_id: str | None
@@ -46,6 +130,27 @@ class Event:
     demand_id: str | None
     offer_id: str | None
     text: str
+    severity: str  # spec section 4
+
+    def __init__(self, record: dict[str, Any], name: str, ts: int | None, delivery_id: str | None,
+                 robot_id: str | None, pilot_id: str | None, demand_id: str | None, offer_id: str | None,
+                 text: str) -> None:
+        init = object.__setattr__
+        init(self, "name", _share(name))
+        init(self, "ts", ts)
+        init(self, "delivery_id", delivery_id)
+        init(self, "robot_id", robot_id)
+        init(self, "pilot_id", pilot_id)
+        init(self, "demand_id", demand_id)
+        init(self, "offer_id", offer_id)
+        init(self, "text", text)
+        init(self, "severity", _share(_severity(name, record)))
+        try:
+            init(self, "_layout", _layout(record))
+            init(self, "_record", None)
+        except (_NotJSON, RecursionError):
+            init(self, "_layout", None)
+            init(self, "_record", record)
 
     @classmethod
     def from_record(cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ...) -> Event:
@@ -63,18 +168,26 @@ class Event:
         )
 
     @property
-    def severity(self) -> str:
-        """Spec section 4."""
-        level = self.record.get("level")
-        level = level.lower() if isinstance(level, str) else ""
-        if is_error_name(self.name) or self.record.get("error") is not None or level in ("error", "fatal", "critical"):
-            return "error"
-        if self.name in WARNING_NAMES or level in ("warn", "warning"):
-            return "warning"
-        return "info"
+    def record(self) -> dict[str, Any]:
+        """The record, keys in their original order (parsed from ``text``: a new dict at every call)."""
+        if self._record is not None:
+            return self._record
+        return _restore(json.loads(self.text), self._layout)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"Event is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Event is immutable: cannot delete {name!r}")
+
+    def __reduce__(self) -> Any:
+        return (Event.from_record, (self.record, self.ts))
+
+    def __repr__(self) -> str:
+        return f"Event(name={self.name!r}, ts={self.ts!r}, text={self.text!r})"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Lane:
     """A timeline lane: the delivery's own (``delivery``), or one per actor (``robot:R-7``, ``pilot:P-3``,
     and ``delivery:D1`` in a robot's timeline). The string form lives only at the edges (output, parsing)."""
@@ -99,7 +212,13 @@ class Lane:
 DELIVERY_LANE = Lane("delivery")
 
 
-@dataclass(frozen=True)
+@lru_cache(maxsize=4096)
+def lane(kind: str, ident: str | None = None) -> Lane:
+    """A shared ``Lane`` (a timeline places a million events in a handful of lanes)."""
+    return Lane(kind, ident)
+
+
+@dataclass(frozen=True, slots=True)
 class Row:
     """One event placed in the timeline."""
 
@@ -115,6 +234,7 @@ class Row:
 
     def to_dict(self) -> dict[str, Any]:
         e = self.event
+        record = e.record  # parsed once
         return {
             "ts": format_ts(e.ts),
             "event": e.name,
@@ -126,8 +246,8 @@ class Row:
             "pilot_id": e.pilot_id,
             "demand_id": e.demand_id,
             "offer_id": e.offer_id,
-            "error": e.record.get("error"),
-            "payload": e.record,
+            "error": record.get("error"),
+            "payload": record,
         }
 
 
@@ -217,18 +337,20 @@ class Timeline:
             "findings": {sev: sum(1 for f in self.findings if f.severity == sev) for sev in FINDING_SEVERITIES},
         }
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def to_dict(self, events: bool = True) -> dict[str, Any]:
+        """The JSON document; ``events=False`` leaves the events list empty (for a writer that streams them)."""
+        doc = {
             "schema": SCHEMA,
             "subject": {"kind": self.kind, "id": self.id},
             "range": {"since": format_ts(self.since), "until": format_ts(self.until)},
             "summary": self.summary,
             "windows": [w.to_dict() for w in self.windows],
-            "events": self.events,
+            "events": self.events if events else [],
             "gaps": [g.to_dict() for g in self.gaps],
             "unplaced": [e.record for e in self.unplaced],
             "findings": [f.to_dict() for f in self.findings],
         }
+        return doc
 
     def to_pandas(self) -> Any:
         """The rows as a pandas DataFrame (one column per CSV field, ``ts`` as UTC datetimes)."""

@@ -21,7 +21,7 @@ from ..errors import NotFound
 from ..registry import registry_sort_key
 from .baseline import DEFAULT_MIN_SAMPLES, Baseline
 from .findings import find
-from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window
+from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window, lane
 
 MINUTE = 60_000_000
 HOUR = 60 * MINUTE
@@ -324,13 +324,13 @@ def build_rows(placed: dict[str, tuple[Event, Lane]], gap_us: int) -> tuple[list
     rows: list[Row] = []
     gaps: list[Gap] = []
     prev: int | None = None
-    for event, lane in ordered:
+    for event, placed_in in ordered:
         ts = event.ts
         assert ts is not None
         gap = None if prev is None else ts - prev
         if gap is not None and gap > gap_us:
             gaps.append(Gap(prev, ts))  # type: ignore[arg-type]
-        rows.append(Row(event, lane, event.severity, gap))
+        rows.append(Row(event, placed_in, event.severity, gap))
         prev = ts
     return rows, gaps
 
@@ -436,7 +436,7 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
         if e.robot_id in robots and e.delivery_id is None and e.ts is not None and any(
             w.id == e.robot_id and w.contains(e.ts, opts.pad_us) for w in robot_segments
         ):
-            place.put(e, Lane("robot", e.robot_id))
+            place.put(e, lane("robot", e.robot_id))
 
     pilot_windows = segments("pilot", core, "pilot_id", last)
     earliest = min((w.start for w in robot_segments), default=0) - opts.assignment_lookback_us
@@ -457,7 +457,7 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
                 and (e.robot_id is None or e.robot_id in robots)
                 and any(w.id == e.pilot_id and w.start <= e.ts <= w.end for w in pilot_windows)
             ):
-                place.put(e, Lane("pilot", e.pilot_id))
+                place.put(e, lane("pilot", e.pilot_id))
 
     rows, gaps = build_rows(place.placed, opts.gap_us)
     windows = merge_windows(robot_segments + pilot_windows)
@@ -528,9 +528,9 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
     place = _Placer(copies)
     for e in own:
         if kind == "robot":
-            place.put(e, Lane("delivery", e.delivery_id) if e.delivery_id else Lane("robot", ident))
+            place.put(e, lane("delivery", e.delivery_id) if e.delivery_id else lane("robot", ident))
         else:
-            place.put(e, Lane("pilot", ident))
+            place.put(e, lane("pilot", ident))
     span = Window(kind, ident, since, until)
     other = "pilot" if kind == "robot" else "robot"
     windows: list[Window] = []
@@ -549,9 +549,9 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
                 continue
             if kind == "robot":  # pilot events: no delivery id, robot absent or this robot
                 if e.delivery_id is None and e.robot_id in (None, ident):
-                    place.put(e, Lane("pilot", oid))
+                    place.put(e, lane("pilot", oid))
             else:  # every event of the assigned robot in the window
-                place.put(e, Lane("robot", oid))
+                place.put(e, lane("robot", oid))
     rows, gaps = build_rows(place.placed, opts.gap_us)
     merged = merge_windows(windows)
     return Timeline(

@@ -73,22 +73,31 @@ class LocalSource:
         """``wait``: seconds to wait for a running load to let a reader in (default ``COCO_WAIT`` or 10)."""
         self.path = path or store.default_store_path()
         self.con = store.connect(self.path, read_only=True, wait=wait)
+        # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
+        # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
+        self._made: dict[int, Event] = {}
 
     def close(self) -> None:
+        self._made.clear()
         self.con.close()
 
     def _rows(self, where: str, params: Sequence[Any], seen: set[int]) -> list[Event]:
         """Events of the rows matching ``where``, skipping rows already in ``seen`` (a row
         fetched twice is one row, not a duplicate record)."""
+        out = []
+        made = self._made
+        if len(made) > 4_000_000:  # pragma: no cover - a library user's long-lived source
+            made.clear()
         try:
-            rows = store.fetch_rows(self.con, where, params)
+            for rowid, ts, record in store.iter_rows(self.con, where, params, made):  # a chunk at a time
+                if rowid not in seen:
+                    seen.add(rowid)
+                    event = made.get(rowid) if record is None else None
+                    if event is None:
+                        event = made[rowid] = Event.from_record(json.loads(record), ts)
+                    out.append(event)
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
-        out = []
-        for rowid, ts, record in rows:
-            if rowid not in seen:
-                seen.add(rowid)
-                out.append(Event.from_record(json.loads(record), ts))
         return out
 
     def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
@@ -137,11 +146,17 @@ class LocalSource:
             asked_o |= offers
             wanted, params = _linked_predicate(new_d, new_o)
             take(f"delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams])
+        made = self._made
+        out = []
         try:
-            rows = store.fetch_rowids(self.con, rowids)
+            for rowid, ts, record in store.iter_rowids(self.con, rowids, made):  # a chunk at a time
+                event = made.get(rowid) if record is None else None
+                if event is None:
+                    event = made[rowid] = Event.from_record(json.loads(record), ts)
+                out.append(event)
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
-        return [Event.from_record(json.loads(record), ts) for _, ts, record in rows]
+        return out
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
                         assignment_spans: Sequence[Span] = ()) -> list[Event]:

@@ -52,7 +52,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any, Callable, Container, Iterator, Sequence
 
 import duckdb
 
@@ -786,21 +786,51 @@ def fetch_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]
     trailing commas or ``nan``/``inf``, and the few rows that may hold them are
     rewritten (``archive.relax``).
     """
+    return list(iter_rows(con, where, params))
+
+
+FETCH_CHUNK = 8192  # rows per fetchmany: a big delivery is read (and turned into events) a chunk at a time
+
+
+def iter_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any],
+              known: Container[int] = ()) -> Iterator[tuple[Any, ...]]:
+    """``fetch_rows`` a chunk at a time: memory holds one chunk of record texts, not all of them. Rows whose
+    rowid is in ``known`` (the caller has them already) come first, as ``(rowid, None, None)``, unread."""
     # Two steps: the filter reads only the small columns, then the records are fetched by rowid.
     # Asked in one step, DuckDB decompresses the zstd record blocks of every vector it scans.
     rowids = [r[0] for r in con.execute(f"SELECT rowid FROM events WHERE {where}", list(params)).fetchall()]
-    return fetch_rowids(con, rowids)
+    yield from iter_rowids(con, rowids, known)
 
 
 def fetch_rowids(con: duckdb.DuckDBPyConnection, rowids: Sequence[int]) -> list[tuple[Any, ...]]:
     """``(rowid, ts_us, record)`` of these rows (the second step of ``fetch_rows``)."""
+    return list(iter_rowids(con, rowids))
+
+
+def iter_rowids(con: duckdb.DuckDBPyConnection, rowids: Sequence[int],
+                known: Container[int] = ()) -> Iterator[tuple[Any, ...]]:
+    if known:
+        for rowid in rowids:
+            if rowid in known:
+                yield rowid, None, None
+        rowids = [r for r in rowids if r not in known]
     if not rowids:
-        return []
-    rows = con.execute(
-        f"SELECT {ROW_COLUMNS}, regexp_matches(record, '{_LENIENT}') FROM events "
-        "WHERE rowid IN (SELECT unnest($rowids::BIGINT[]))", {"rowids": rowids}
-    ).fetchall()
-    return [(rowid, ts, readable(con, record, hint)) for rowid, ts, record, hint in rows]
+        return
+    cur = con.cursor()  # its own result: ``_shallow`` may query ``con`` between chunks
+    try:
+        cur.execute(
+            f"SELECT {ROW_COLUMNS}, regexp_matches(record, '{_LENIENT}') FROM events "
+            "WHERE rowid IN (SELECT unnest($rowids::BIGINT[]))", {"rowids": list(rowids)}
+        )
+        del rowids
+        while True:
+            chunk = cur.fetchmany(FETCH_CHUNK)
+            if not chunk:
+                return
+            for rowid, ts, record, hint in chunk:
+                yield rowid, ts, readable(con, record, hint)
+    finally:
+        cur.close()
 
 
 def readable(con: duckdb.DuckDBPyConnection, record: str, lenient: bool) -> str:

@@ -1,0 +1,112 @@
+"""A delivery with very many events (issue 9, item 17): rows are streamed to the writers, events are compact,
+and nothing about the timeline changes. Speed and memory are printed by benchmarks/bench_big_timeline.py."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import pickle
+
+import pytest
+
+from cocoevents.api import timeline_from_records
+from cocoevents.core.model import Event
+from cocoevents.render import write
+from cocoevents.render.data import _dumps
+
+from .conftest import run_coco, write_lines
+
+N = 200_000
+
+
+def _big_delivery(n: int) -> list[dict]:
+    """The issue's recipe: small records, one delivery, 10 robots, every time distinct."""
+    return [{"event": "robot.state_changed" if i % 7 else "trip.started",
+             "timestamp": f"2026-11-25T{(i // 360000) % 24:02d}:{(i // 6000) % 60:02d}:{(i // 100) % 60:02d}."
+                          f"{(i % 100) * 10:03d}Z",
+             "delivery_id": "DBIG", "robot_id": "R-%d" % (i * 10 // n), "n": i, "level": "info"} for i in range(n)]
+
+
+def test_a_delivery_of_200000_events_written_as_json_is_complete_and_valid(tmp_path):
+    f = write_lines(tmp_path / "big.log.gz", _big_delivery(N))
+    store = str(tmp_path / "s.duckdb")
+    assert run_coco("load", str(f), "--store", store).code == 0
+    out = tmp_path / "out.json"
+    r = run_coco("timeline", "DBIG", "--store", store, "-f", "json", "-o", str(out))
+    assert r.code == 0, r.err
+    doc = json.loads(out.read_text())
+    assert doc["summary"]["events"] == len(doc["events"]) == N
+    assert [e["payload"]["n"] for e in doc["events"]] == list(range(N))  # every row, in time order
+    assert doc["events"][0]["payload"] == _big_delivery(1)[0] | {"robot_id": "R-0"}
+    assert len(doc["windows"]) == 10 and doc["summary"]["robots"] == [f"R-{k}" for k in range(10)]
+    lines = run_coco("timeline", "DBIG", "--store", store, "-f", "jsonl").out.splitlines()
+    assert len(lines) == N and json.loads(lines[-1])["payload"]["n"] == N - 1
+
+
+HOSTILE = [
+    {"timestamp": "2026-11-25T10:00:00Z", "event": "delivery.created", "delivery_id": "D1", "z": 1, "a": 2},
+    {"event": "robot.state_changed", "delivery_id": "D1", "robot_id": "R-1", "timestamp": "2026-11-25T10:00:01Z",
+     "error": {"message": "stuck", "code": "E1", "nested": [{"y": 1, "b": [3, {"q": None, "c": True}]}, []]},
+     "empty": {}, "list": [], "ü": "naïve ☃ \u2028", "ctl": "a\u0000b\u001b]0;x\u0007"},
+    {"event": "robot.state_changed", "delivery_id": "D1", "robot_id": "R-1", "timestamp": "2026-11-25T10:00:02Z",
+     "f": 1.5e-300, "g": -0.0, "big": 2 ** 80, "neg": -3, "nan": float("nan"), "inf": float("-inf")},
+    {"event": "delivery.dropoff_completed", "delivery_id": "D1", "timestamp": "2026-11-25T10:00:03Z",
+     "a": {"b": {"c": {"d": 1, "a": 0}}}},
+    {"event": "delivery.note", "delivery_id": "D1", "timestamp": "not a time", "b": 1, "a": 1},
+]
+
+
+def _same(a, b) -> bool:
+    """Equal as JSON values, NaN included, and key order the same all the way down."""
+    if isinstance(a, dict):
+        return isinstance(b, dict) and list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and math.isnan(a):
+        return isinstance(b, float) and math.isnan(b)
+    return type(a) is type(b) and a == b and (not isinstance(a, float) or math.copysign(1, a) == math.copysign(1, b))
+
+
+@pytest.mark.parametrize("record", HOSTILE, ids=range(len(HOSTILE)))
+def test_an_event_gives_back_its_record_with_the_keys_in_their_order(record):
+    e = Event.from_record(json.loads(json.dumps(record)))
+    assert _same(e.record, json.loads(json.dumps(record)))
+    assert e.record is not e.record  # a fresh dict: changing it changes no event
+    assert _same(pickle.loads(pickle.dumps(e)).record, e.record)
+
+
+def test_an_event_keeps_a_record_that_is_not_plain_json_as_it_is():
+    from datetime import datetime
+
+    record = {"event": "x.y", "when": datetime(2026, 1, 1), "t": (1, 2)}
+    e = Event.from_record(record)
+    assert e.record is record
+
+
+def test_an_event_is_immutable():
+    e = Event.from_record({"event": "x.y", "delivery_id": "D1"})
+    with pytest.raises(AttributeError):
+        e.name = "other"  # type: ignore[misc]
+    with pytest.raises(AttributeError):
+        e.extra = 1  # type: ignore[attr-defined]
+
+
+def test_the_streamed_json_is_byte_for_byte_the_document_dumped_at_once():
+    t = timeline_from_records(HOSTILE, "D1")
+    assert len(t.rows) == 4 and len(t.unplaced) == 1
+    out = io.StringIO()
+    write(t, "json", out)
+    assert out.getvalue() == _dumps(t.to_dict(), indent=2) + "\n"
+    json.loads(out.getvalue())  # NaN and infinities are written as strings: still valid JSON
+    lines = io.StringIO()
+    write(t, "jsonl", lines)
+    assert lines.getvalue() == "".join(_dumps(d, separators=(",", ":")) + "\n" for d in t.events)
+
+
+def test_the_streamed_json_of_an_empty_timeline_is_the_document_dumped_at_once():
+    t = timeline_from_records([{"event": "delivery.created", "delivery_id": "D1", "timestamp": "never"}], "D1")
+    assert t.rows == []
+    out = io.StringIO()
+    write(t, "json", out)
+    assert out.getvalue() == _dumps(t.to_dict(), indent=2) + "\n"
