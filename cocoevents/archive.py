@@ -25,7 +25,7 @@ import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Iterable, Iterator
+from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 GZIP_SUFFIXES = (".log.gz", ".json.gz", ".jsonl.gz", ".ndjson.gz")
 PLAIN_SUFFIXES = (".log", ".json", ".jsonl", ".ndjson")
@@ -284,12 +284,24 @@ class LineReader:
                 yield chunk
 
     def _gzip(self, fh: BinaryIO) -> Iterator[bytes]:
-        d = zlib.decompressobj(wbits=31)
+        return self._frames(fh, "gzip", lambda: zlib.decompressobj(wbits=31), zlib.error, GZIP_MAGIC)
+
+    def _zstd(self, fh: BinaryIO) -> Iterator[bytes]:
+        import zstandard  # only for zstd files
+
+        return self._frames(fh, "zstd", lambda: zstandard.ZstdDecompressor().decompressobj(), zstandard.ZstdError,
+                            ZSTD_MAGIC)
+
+    def _frames(self, fh: BinaryIO, name: str, new: Callable[[], Any], error: type[Exception],
+                magic: bytes) -> Iterator[bytes]:
+        """The decompressed bytes of a file of one or more ``name`` frames, up to the first damage (noted in
+        ``self.damage``): a truncated stream, corrupt data, or bytes after a frame that start no new one."""
+        d = new()
         while True:
             raw = fh.read(CHUNK)
             if not raw:
                 if not d.eof:
-                    self.damage = "gzip stream ends early (truncated file)"
+                    self.damage = f"{name} stream ends early (truncated file)"
                 else:
                     rest = d.flush()
                     if rest:
@@ -298,46 +310,18 @@ class LineReader:
             while raw:
                 try:
                     out = d.decompress(raw)
-                except zlib.error as e:
-                    self.damage = f"gzip data is corrupt ({e})"
+                except error as e:
+                    self.damage = f"{name} data is corrupt ({e})"
                     return
                 if out:
                     yield out
                 if d.eof:
                     raw = d.unused_data
-                    if raw and raw[:2] != GZIP_MAGIC:
-                        self.damage = "trailing garbage after gzip stream"
+                    if raw and raw[:len(magic)] != magic:
+                        self.damage = f"trailing garbage after {name} stream"
                         return
                     if raw:
-                        d = zlib.decompressobj(wbits=31)
-                else:
-                    raw = b""
-
-    def _zstd(self, fh: BinaryIO) -> Iterator[bytes]:
-        import zstandard  # only for zstd files
-
-        d = zstandard.ZstdDecompressor().decompressobj()
-        while True:
-            raw = fh.read(CHUNK)
-            if not raw:
-                if not d.eof:
-                    self.damage = "zstd stream ends early (truncated file)"
-                return
-            while raw:
-                try:
-                    out = d.decompress(raw)
-                except zstandard.ZstdError as e:
-                    self.damage = f"zstd data is corrupt ({e})"
-                    return
-                if out:
-                    yield out
-                if d.eof:
-                    raw = d.unused_data
-                    if raw and raw[:4] != ZSTD_MAGIC:
-                        self.damage = "trailing garbage after zstd stream"
-                        return
-                    if raw:
-                        d = zstandard.ZstdDecompressor().decompressobj()
+                        d = new()
                 else:
                     raw = b""
 

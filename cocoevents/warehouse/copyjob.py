@@ -171,15 +171,20 @@ def baseline_statements(target: Target, now: datetime) -> list[Statement]:
     return [Statement(sql, params) for sql, params in ddl.refresh_baseline_statements(target, now)]
 
 
-def refresh_baseline(target: Target, connect: Callable[[], Any], now: datetime | None = None) -> int:
-    """``coco warehouse baseline``: refresh the baseline table in one transaction; returns its row count."""
-    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+def _connected(connect: Callable[[], Any]) -> Any:
+    """``connect()``, with any failure but coco's own as one redacted line (exit 4)."""
     try:
-        conn = connect()
+        return connect()
     except CocoError:
         raise
     except Exception as e:
         raise SourceUnavailable(redact(f"cannot connect to the database: {_one_line(e)}")) from e
+
+
+def refresh_baseline(target: Target, connect: Callable[[], Any], now: datetime | None = None) -> int:
+    """``coco warehouse baseline``: refresh the baseline table in one transaction; returns its row count."""
+    now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(tzinfo=None)
+    conn = _connected(connect)
     executed: list[Statement] = []
     try:
         cursor = conn.cursor()
@@ -250,12 +255,7 @@ def run_load(
 
     if connect is None:
         raise UsageError("a database connection is needed for a load (or use --dry-run)")
-    try:
-        conn = connect()
-    except CocoError:
-        raise
-    except Exception as e:
-        raise SourceUnavailable(redact(f"cannot connect to the database: {_one_line(e)}")) from e
+    conn = _connected(connect)
     executed: list[Statement] = []
     try:
         cursor = conn.cursor()
