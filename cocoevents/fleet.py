@@ -204,11 +204,6 @@ def findings_of(t: Timeline) -> list[Any]:
     return list(getattr(t, "findings", None) or [])
 
 
-def has_findings() -> bool:
-    """Whether timelines carry findings in this build (``Timeline.findings``)."""
-    return "findings" in getattr(Timeline, "__dataclass_fields__", {})
-
-
 def error_codes(t: Timeline) -> list[str]:
     """The codes of the timeline's error rows, in row order (rows without a code left out)."""
     codes = []
@@ -235,16 +230,14 @@ class DeliveryRow:
     warnings: int
     gaps: int
     first_error_code: Optional[str]
-    findings: Optional[dict[str, int]]  # by severity; None when this build computes no findings
+    findings: dict[str, int]  # by severity
 
     @classmethod
     def from_timeline(cls, t: Timeline) -> DeliveryRow:
         s = t.summary
         codes = error_codes(t)
-        found = s.get("findings") if has_findings() else None
         return cls(t.id, str(t.status), t.start, t.end, tuple(s["robots"]), tuple(s["pilots"]), s["events"],
-                   s["errors"], s["warnings"], s["gaps"], codes[0] if codes else None,
-                   dict(found) if isinstance(found, dict) else None)
+                   s["errors"], s["warnings"], s["gaps"], codes[0] if codes else None, dict(s["findings"]))
 
     @property
     def duration_s(self) -> Optional[float]:

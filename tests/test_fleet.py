@@ -245,17 +245,7 @@ def test_hostile_ids_stay_text_in_the_table_and_csv(tmp_path) -> None:
     assert errors.code == 0 and "\x1b" not in errors.out and "@SUM(A1)" in errors.out
 
 
-def test_slow_without_findings_warns_that_it_matches_nothing(day) -> None:
-    if fleet.has_findings():
-        pytest.skip("this build computes findings: --slow is tested with them")
-    result = coco(day, "deliveries", *DAY, "--slow")
-    assert result.code == 3
-    assert "coco: warning: this coco computes no findings yet, so --slow matches nothing" in result.err
-
-
 def test_slow_keeps_the_deliveries_with_a_slow_step_finding(day, listed, timelines) -> None:
-    if not fleet.has_findings():
-        pytest.skip("findings are not in this build yet")
     expected = [r for r in listed if any(f["kind"] == "slow_step" for f in timelines[r["delivery_id"]]["findings"])]
     result = coco(day, "deliveries", *DAY, "--slow", "--limit", "0", "-f", "json")
     assert result.code == (0 if expected else 3)

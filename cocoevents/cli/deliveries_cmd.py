@@ -81,7 +81,7 @@ def deliveries(
 ) -> int:
     """The deliveries active in a range, newest first: status, robots, pilots, errors (one row each)."""
     from ..errors import NotFound, UsageError
-    from ..fleet import Filters, has_findings, list_deliveries
+    from ..fleet import Filters, list_deliveries
     from ..render import RenderOptions
     from ..render.fleet import write_listing
     from ..timestamps import format_ts
@@ -91,8 +91,6 @@ def deliveries(
         raise UsageError("--limit must be 0 (all) or more")
     start, end = _range(since, until, tz)
     filters = Filters(tuple(dict.fromkeys(s.value for s in status or [])), error, event, robot, pilot, merchant, slow)
-    if slow and not has_findings():
-        err("coco: warning: this coco computes no findings yet, so --slow matches nothing")
     source = open_source(store, profile, wait)
     try:
         listing = list_deliveries(source, start, end, filters, limit)
