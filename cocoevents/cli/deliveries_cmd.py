@@ -23,6 +23,15 @@ SINCE_HELP = "Start (ISO 8601, or 2h / 3d ago). Default: 24h before --until."
 UNTIL_HELP = "End (ISO 8601, or 2h / 3d ago). Default: now."
 TZ_HELP = "Time zone of the table, and of --since/--until times written without an offset."
 
+# The options both commands take, declared once.
+SinceOption = typer.Option(None, "--since", metavar="TIME", help=SINCE_HELP)
+UntilOption = typer.Option(None, "--until", metavar="TIME", help=UNTIL_HELP)
+FormatOption = typer.Option(None, "--format", "-f", show_default=False, help=FORMAT_HELP)
+OutputOption = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
+TzOption = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE", help=TZ_HELP)
+NoColorOption = typer.Option(False, "--no-color", help="Plain text, no colour.")
+CsvRawOption = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts).")
+
 
 def _range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int, int]:
     from ..api import parse_options
@@ -59,8 +68,8 @@ def _emit(write: Any, output: Optional[Path]) -> None:
 
 @app.command()
 def deliveries(
-    since: Optional[str] = typer.Option(None, "--since", metavar="TIME", help=SINCE_HELP),
-    until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help=UNTIL_HELP),
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
     status: Optional[List[Status]] = typer.Option(
         None, "--status", metavar="STATUS", help=f"Only this status: {', '.join(STATUSES)} (repeatable: any of them)."),
     error: Optional[str] = typer.Option(None, "--error", metavar="CODE", help="Only deliveries with an error row of this code."),
@@ -70,11 +79,11 @@ def deliveries(
     merchant: Optional[str] = typer.Option(None, "--merchant", metavar="ID", help="Only deliveries of this merchant_id."),
     slow: bool = typer.Option(False, "--slow", help="Only deliveries with a slow_step finding."),
     limit: int = typer.Option(50, "--limit", metavar="N", help="Rows shown at most (0: all)."),
-    fmt: Optional[Format] = typer.Option(None, "--format", "-f", show_default=False, help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
-    tz: str = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE", help=TZ_HELP),
-    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
-    csv_raw: bool = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts)."),
+    fmt: Optional[Format] = FormatOption,
+    output: Optional[Path] = OutputOption,
+    tz: str = TzOption,
+    no_color: bool = NoColorOption,
+    csv_raw: bool = CsvRawOption,
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
     wait: Optional[float] = WaitOption,
@@ -109,14 +118,14 @@ def deliveries(
 
 @app.command()
 def errors(
-    since: Optional[str] = typer.Option(None, "--since", metavar="TIME", help=SINCE_HELP),
-    until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help=UNTIL_HELP),
+    since: Optional[str] = SinceOption,
+    until: Optional[str] = UntilOption,
     by: By = typer.Option("code", "--by", help="Group by error code, event name or robot."),
-    fmt: Optional[Format] = typer.Option(None, "--format", "-f", show_default=False, help=FORMAT_HELP),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
-    tz: str = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE", help=TZ_HELP),
-    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
-    csv_raw: bool = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts)."),
+    fmt: Optional[Format] = FormatOption,
+    output: Optional[Path] = OutputOption,
+    tz: str = TzOption,
+    no_color: bool = NoColorOption,
+    csv_raw: bool = CsvRawOption,
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
     wait: Optional[float] = WaitOption,

@@ -70,15 +70,21 @@ class ParsedRegistry:
 
 # --- TypeScript ----------------------------------------------------------------------------------------------
 
+def _string_end(text: str, i: int) -> int:
+    """The index of the quote closing the string literal that opens at ``i`` (backslash escapes skipped)."""
+    j, n, quote = i + 1, len(text), text[i]
+    while j < n and text[j] != quote:
+        j += 2 if text[j] == "\\" else 1
+    return j
+
+
 def _strip_comments(text: str) -> str:
     """Comments out, strings kept (a ``//`` inside quotes is text)."""
     out, i, n = [], 0, len(text)
     while i < n:
         c = text[i]
         if c in "'\"`":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
+            j = _string_end(text, i)
             out.append(text[i:j + 1])
             i = j + 1
         elif text.startswith("//", i):
@@ -100,9 +106,7 @@ def _block(text: str, start: int) -> tuple[str, int]:
     while i < n:
         c = text[i]
         if c in "'\"`":
-            j = i + 1
-            while j < n and text[j] != c:
-                j += 2 if text[j] == "\\" else 1
+            j = _string_end(text, i)
             i = j + 1
             continue
         if c == "{":
@@ -121,9 +125,7 @@ def _members(body: str) -> list[str]:
     while i < n:
         c = body[i]
         if c in "'\"`":
-            j = i + 1
-            while j < n and body[j] != c:
-                j += 2 if body[j] == "\\" else 1
+            j = _string_end(body, i)
             cur.append(body[i:j + 1])
             i = j + 1
             continue
