@@ -28,11 +28,12 @@ from pathlib import Path
 from typing import Any, BinaryIO, Callable, Iterable, Iterator
 
 GZIP_SUFFIXES = (".log.gz", ".json.gz", ".jsonl.gz", ".ndjson.gz")
+ZSTD_SUFFIXES = (".log.zst", ".json.zst", ".jsonl.zst", ".ndjson.zst")  # Vector's aws_s3 sink with zstd
 PLAIN_SUFFIXES = (".log", ".json", ".jsonl", ".ndjson")
-SUFFIXES = GZIP_SUFFIXES + PLAIN_SUFFIXES
+SUFFIXES = GZIP_SUFFIXES + ZSTD_SUFFIXES + PLAIN_SUFFIXES
 MAX_LINE = 32 * 1024 * 1024
 CHUNK = 1 << 20
-NOT_ARCHIVE = "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz)"
+NOT_ARCHIVE = "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz or .zst)"
 
 
 @dataclass(frozen=True)

@@ -188,3 +188,61 @@ def test_a_progress_bar_shows_on_a_terminal_and_never_on_a_pipe(tmp_path):
     os.close(master)
     assert proc.returncode == 0
     assert b"loading" in seen and b"\x1b[" in seen  # the bar (then its summary line) on the terminal
+
+
+# -- issue 12 item 5: zstd archives under their own names (.log.zst, .json.zst, .jsonl.zst, .ndjson.zst) -----------
+
+ZST_NAMES = ["a.log.zst", "a.json.zst", "a.jsonl.zst", "a.ndjson.zst"]
+
+
+def zst(data: bytes) -> bytes:
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(data)
+
+
+def test_a_zst_archive_in_a_folder_loads_exactly_like_its_gzip_twin(coco, tmp_path):
+    records = [rec(i) for i in range(50)] + ["junk"] + [rec(i, error={"code": "LID"}) for i in range(50, 60)]
+    body = b"".join((r if isinstance(r, str) else json.dumps(r)).encode() + b"\n" for r in records)
+    summaries, rows = [], []
+    for name, data in (("gz", gzip.compress(body)), ("zst", zst(body))):
+        day = tmp_path / name / "dt=2026-11-25"
+        day.mkdir(parents=True)
+        (day / f"1764057600-x.log.{name}").write_bytes(data)
+        store = tmp_path / f"{name}.duckdb"
+        r = coco("load", "--store", str(store), "--json", str(tmp_path / name))  # a folder: found by its suffix
+        assert r.code == 0, r.err
+        s = r.json()
+        summaries.append((s["files_loaded"], s["events"], s["bad_lines"], s["files_damaged"], s["skipped"]))
+        rows.append(stored(store, "SELECT event, robot_id, ts, record FROM events ORDER BY robot_id, record"))
+    assert summaries[0] == summaries[1] == (1, 60, 1, 0, [])
+    assert rows[0] == rows[1] and len(rows[0]) == 60
+
+
+def test_every_zst_archive_name_is_found_in_a_folder_by_load_and_check(coco, tmp_path, store):
+    for n, name in enumerate(ZST_NAMES):
+        (tmp_path / name).write_bytes(zst(json.dumps(rec(n)).encode() + b"\n"))
+    (tmp_path / "notes.zst").write_bytes(zst(b"hello\n"))
+    r = coco("load", "--store", str(store), "--json", str(tmp_path))
+    assert r.code == 0 and (r.json()["files_loaded"], r.json()["events"]) == (4, 4), r.err
+    assert [(s["path"].rsplit("/", 1)[-1], s["reason"]) for s in r.json()["skipped"]] == [
+        ("notes.zst", "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz or .zst)")]
+    c = coco("check", "--json", str(tmp_path))
+    assert c.json()["records"] == 4 and c.json()["bad_lines"] == 0
+
+
+def test_a_truncated_zst_archive_keeps_its_whole_lines_and_is_reported_damaged(coco, tmp_path, store):
+    data = zst(b"".join(json.dumps(rec(i)).encode() + b"\n" for i in range(30_000)))  # several zstd blocks
+    day = tmp_path / "dt=2026-11-25"
+    day.mkdir()
+    (day / "cut.log.zst").write_bytes(data[: len(data) // 2])
+    r = coco("load", "--store", str(store), "--json", str(tmp_path))
+    assert r.code == 0, r.err
+    summary = r.json()
+    assert summary["files_damaged"] == 1 and "zstd" in summary["damaged"][0]["reason"]
+    assert 0 < summary["events"] < 30_000 and stored(store) == [(summary["events"],)]
+    ids = sorted(int(x) for (x,) in stored(store, "SELECT substr(robot_id, 3) FROM events"))
+    assert ids == list(range(summary["events"]))  # the lines before the damage, each whole, none half-read
+    assert "its complete lines were loaded" in r.err
+    c = coco("check", "--json", str(day / "cut.log.zst"))
+    assert c.json()["records"] == summary["events"] and len(c.json()["damaged_files"]) == 1

@@ -356,7 +356,7 @@ def test_ndjson_files_load_and_other_files_are_reported_as_skipped_with_their_re
     r = coco("load", str(tmp_path), "--store", str(store), "--json")
     assert r.code == 0 and r.json()["events"] == 2
     reasons = {Path(s["path"]).name: s["reason"] for s in r.json()["skipped"]}
-    assert reasons == {"notes.txt": "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz)",
+    assert reasons == {"notes.txt": "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz or .zst)",
                        "dangling.log": "broken symlink"}
     assert "skipped 2 path(s)" in r.err and "notes.txt: not an archive file name" in r.err
 
