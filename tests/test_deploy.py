@@ -165,15 +165,17 @@ def example_transaction() -> str:
     """The SQL of one load of two example objects, as `coco warehouse load --dry-run` renders it."""
     config = copyjob.LoadConfig(bucket="coco-event-logs-prod", iam_role=EXAMPLE_ROLE)
     objects = [planning.S3Object("dt=2026-11-24/1764028800-0b7c.log.gz", 52311, date(2026, 11, 24)),
-               planning.S3Object("dt=2026-11-25/1764057600-9f1e.log.gz", 48102, date(2026, 11, 25))]
+               planning.S3Object("dt=2026-11-25/1764057600-9f1e.log.gz", 48102, date(2026, 11, 25)),
+               planning.S3Object("dt=2026-11-25/1764061200-4c2d.log.zst", 39877, date(2026, 11, 25), "zstd")]
     listing = planning.Listing(prefixes=["dt=2026-11-24/", "dt=2026-11-25/"], objects=objects)
     plan = planning.plan_load(config.bucket, listing, [])
-    manifest = "s3://coco-event-logs-prod/_coco/manifests/20261125T110000Z-1a2b3c4d.manifest"
+    manifests = copyjob.manifest_urls(config, plan, "20261125T110000Z-1a2b3c4d")
     days = [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
     statements = [copyjob.lock_statement(config.target),
                   copyjob.loaded_keys_statement(config.target, config.bucket, days),
-                  *copyjob.load_statements(config, plan, manifest, datetime(2026, 11, 25, 11, 0))]
-    return ("-- Generated from cocoevents.warehouse.copyjob: the transaction of one hourly load (example values).\n"
+                  *copyjob.load_statements(config, plan, manifests, datetime(2026, 11, 25, 11, 0))]
+    return ("-- Generated from cocoevents.warehouse.copyjob: the transaction of one hourly load (example values:\n"
+            "-- two gzip objects and one zstd object, so one manifest and one COPY per compression).\n"
             "-- The job runs these with bound parameters (%s); COPY takes no parameters, see deploy/README.md.\n"
             "BEGIN;\n" + "\n".join(copyjob.render_sql(s) for s in statements) + "\nCOMMIT;\n")
 
@@ -187,7 +189,6 @@ def generated() -> dict[str, str]:
         "002_load_log.sql": "-- Generated from cocoevents.warehouse.ddl; one row per S3 object loaded by the COPY job.\n"
                             + ddl.create_load_log_sql(t) + "\n",
         "003_load_transaction.example.sql": example_transaction(),
-        "jsonpaths.json": ddl.jsonpaths_json(),
     }
 
 
@@ -195,6 +196,18 @@ def generated() -> dict[str, str]:
 def test_redshift_files_match_what_the_code_generates(name):
     assert (DEPLOY / "redshift" / name).read_text() == generated()[name], (
         f"deploy/redshift/{name} is stale: run `python -m tests.test_deploy` to regenerate")
+
+
+def test_the_redshift_folder_holds_exactly_the_generated_files():
+    assert sorted(p.name for p in (DEPLOY / "redshift").iterdir()) == sorted(generated())  # no stale JSONPaths file
+
+
+def test_the_example_load_copies_each_compression_with_noshred_and_no_jsonpaths():
+    sql = (DEPLOY / "redshift" / "003_load_transaction.example.sql").read_text()
+    assert sql.count("FORMAT JSON 'noshred'\n") == 2 and "jsonpaths" not in sql.lower()
+    assert "20261125T110000Z-1a2b3c4d.manifest'\nIAM_ROLE" in sql and ".zstd.manifest'\nIAM_ROLE" in sql
+    assert sql.index("\nGZIP\nMAXERROR 0;") < sql.index("DELETE FROM coco_stage_raw_events;") < sql.index(
+        "\nZSTD\nMAXERROR 0;")
 
 
 def test_redshift_ddl_has_no_key_on_a_super_path():

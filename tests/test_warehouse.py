@@ -2,15 +2,17 @@
 
 S3 is moto's standalone server on a loopback port (real HTTP, real boto3). The
 database is a real PostgreSQL reached through the real ``redshift_connector``
-(``tests/pgserver.py``). PostgreSQL cannot run Redshift's COPY FROM S3: one test
-lets it reject the COPY and checks the rollback; the other replaces only the
-COPY statement by an emulation (named as such below) and checks everything else
-the job does in the database.
+(``tests/pgserver.py``). PostgreSQL cannot run Redshift's COPY FROM S3, SUPER or
+PartiQL: one test lets it reject the COPY and checks the rollback; the others
+replace only the COPY statement by an emulation and translate only the SUPER
+navigation of the typing insert (both named as such below), and check everything
+else the job does in the database.
 """
 
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import re
 from datetime import date, datetime, timedelta, timezone
@@ -88,6 +90,12 @@ def gz_lines(*records: dict[str, Any]) -> bytes:
     return gzip.compress(b"".join(json.dumps(r).encode() + b"\n" for r in records), mtime=0)
 
 
+def zst_lines(*records: dict[str, Any]) -> bytes:
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(b"".join(json.dumps(r).encode() + b"\n" for r in records))
+
+
 def event(name: str, ts: str, **ids: str) -> dict[str, Any]:
     return {"event": name, "timestamp": ts, **ids}
 
@@ -140,29 +148,29 @@ def test_events_table_keys_on_plain_columns_and_keeps_the_record_in_super():
     assert all(re.search(rf"{c}\s+VARCHAR\(64\)", sql) for c in ddl.ID_COLUMNS)
 
 
-def test_jsonpaths_map_event_timestamp_twice_ids_and_the_whole_record_in_copy_column_order():
-    paths = ddl.jsonpaths_document()["jsonpaths"]
-    assert paths == ["$.event", "$.timestamp", "$.timestamp", "$.delivery_id", "$.robot_id", "$.pilot_id",
-                     "$.demand_id", "$.offer_id", "$"]
-    assert ddl.COPY_COLUMNS == ("event", "ts_raw", "ts_json", *ddl.ID_COLUMNS, "event_data")
-    assert len(paths) == len(ddl.COPY_COLUMNS)
+def test_copy_loads_whole_documents_with_noshred_into_a_one_column_super_stage_without_jsonpaths():
+    sql = ddl.copy_sql(Target(), "s3://b-1/_coco/manifests/r.manifest", ROLE)
+    assert sql == ("COPY coco_stage_raw_events\n"
+                   "FROM 's3://b-1/_coco/manifests/r.manifest'\n"
+                   f"IAM_ROLE '{ROLE}'\n"
+                   "MANIFEST\n"
+                   "FORMAT JSON 'noshred'\n"
+                   "GZIP\n"
+                   "MAXERROR 0")
+    assert "$" not in sql and "jsonpaths" not in sql.lower() and "JSON 'auto'" not in sql
+    assert ddl.create_stage_sql(Target()) == "CREATE TEMP TABLE coco_stage_raw_events (rec SUPER)"
+    assert not hasattr(ddl, "jsonpaths_document") and not hasattr(ddl, "JSONPATHS")
 
 
-def test_copy_writes_only_text_and_super_staging_columns_and_truncates_instead_of_failing():
-    sql = ddl.copy_sql(Target(), "s3://b-1/_coco/manifests/r.manifest", "s3://b-1/_coco/jsonpaths.json", ROLE)
-    assert sql.startswith("COPY coco_stage_raw_events (event, ts_raw, ts_json, delivery_id, robot_id, pilot_id, "
-                          "demand_id, offer_id, event_data)\n")
-    assert "FROM 's3://b-1/_coco/manifests/r.manifest'\n" in sql and "\nMANIFEST\n" in sql
-    assert "FORMAT AS JSON 's3://b-1/_coco/jsonpaths.json'" in sql
-    assert "\nTRUNCATECOLUMNS\nGZIP\n" in sql and f"IAM_ROLE '{ROLE}'" in sql
-    assert "TIMEFORMAT" not in sql and "DATEFORMAT" not in sql and "JSON 'auto'" not in sql
-    stage = ddl.create_stage_sql(Target())
-    assert "TIMESTAMP" not in stage and "(LIKE" not in stage  # no typed column COPY could fail on
-    types = dict(re.findall(r"^\s+(\w+)\s+([^\s,]+),?$", stage, re.M))
-    assert list(types) == list(ddl.COPY_COLUMNS)
-    assert {c: types[c] for c in ("ts_raw", "ts_json", "event_data")} == {
-        "ts_raw": "VARCHAR(256)", "ts_json": "SUPER", "event_data": "SUPER"}
-    assert all(types[c] == "VARCHAR(65535)" for c in ("event", *ddl.ID_COLUMNS))
+def test_copy_names_zstd_or_gzip_and_its_maxerror_and_refuses_anything_else():
+    zstd = ddl.copy_sql(Target(), "s3://b-1/m.zstd.manifest", ROLE, "zstd", 7)
+    assert zstd.endswith("FORMAT JSON 'noshred'\nZSTD\nMAXERROR 7") and "GZIP" not in zstd
+    for bad in ("bzip2", "GZIP", "gzip\nMAXERROR 100", ""):
+        with pytest.raises(UsageError, match="compression"):
+            ddl.copy_sql(Target(), "s3://b-1/m.manifest", ROLE, bad)
+    for bad in (-1, 100001, True, "5"):
+        with pytest.raises(UsageError, match="max errors"):
+            ddl.copy_sql(Target(), "s3://b-1/m.manifest", ROLE, "gzip", bad)
 
 
 def test_the_typing_insert_binds_its_two_values_and_has_no_backslash_or_stray_percent():
@@ -171,7 +179,23 @@ def test_the_typing_insert_binds_its_two_values_and_has_no_backslash_or_stray_pe
     assert "\\" not in sql  # Redshift string literals read backslashes as escapes; PostgreSQL does not
     assert sql.startswith("INSERT INTO analytics.raw_events (event, event_ts, delivery_id, robot_id, pilot_id, "
                           "demand_id, offer_id, event_data, load_manifest, loaded_at)\n")
-    assert "FROM coco_stage_raw_events) s1" in sql
+    assert "FROM coco_stage_raw_events staged) s0" in sql
+
+
+def test_the_typing_insert_reads_the_staged_record_by_superpath_navigation_only():
+    sql = ddl.insert_sql(Target())
+    paths = re.findall(r'staged\.rec(?:\.("?)(\w+)\1)?', sql)
+    navigated = {name for _, name in paths if name}
+    assert navigated == {"event", "timestamp", *ddl.ID_COLUMNS}
+    assert sql.count("staged.rec AS event_data") == 1  # the record itself, whole
+    assert len(paths) == sql.count("staged.rec")  # no other use of the staged column
+    for name in ("event", *ddl.ID_COLUMNS):  # a text column only from a JSON string
+        path = f'staged.rec."{name}"'
+        assert f"CASE WHEN JSON_TYPEOF({path}) = 'string' THEN CAST({path} AS VARCHAR(65535)) END AS {name}" in sql
+    ts = 'staged.rec."timestamp"'
+    assert f"CASE WHEN JSON_TYPEOF({ts}) = 'string' THEN CAST({ts} AS VARCHAR(65535))" in sql
+    assert f"WHEN JSON_TYPEOF({ts}) = 'number' THEN JSON_SERIALIZE({ts}) END AS ts_raw" in sql
+    assert sql.count("JSON_SERIALIZE(") == 1
 
 
 @pytest.mark.parametrize("name", ["Analytics", "x;drop table y", 'a"b', "a b", "1abc", "", "a" * 64, "raw-events"])
@@ -186,27 +210,30 @@ def test_identifiers_outside_the_strict_pattern_are_refused(name):
                                  "s3://b-1/x\\y", "s3://b-1/"])
 def test_copy_refuses_urls_that_could_leave_the_literal(url):
     with pytest.raises(UsageError):
-        ddl.copy_sql(Target(), url, "s3://b-1/j.json", ROLE)
-    with pytest.raises(UsageError):
-        ddl.copy_sql(Target(), "s3://b-1/m.manifest", url, ROLE)
+        ddl.copy_sql(Target(), url, ROLE)
 
 
 @pytest.mark.parametrize("role", ["arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:role/x'y",
                                   "arn:aws:iam::123456789012:user/x", "role/x"])
 def test_copy_refuses_anything_but_an_iam_role_arn(role):
     with pytest.raises(UsageError):
-        ddl.copy_sql(Target(), "s3://b-1/m.manifest", "s3://b-1/j.json", role)
+        ddl.copy_sql(Target(), "s3://b-1/m.manifest", role)
 
 
-def test_ddl_command_prints_table_load_log_and_jsonpaths(coco):
+def test_ddl_command_prints_table_load_log_and_baseline_and_no_jsonpaths(coco):
     r = coco("warehouse", "ddl", "--schema", "events_prod")
     assert (r.code, r.err) == (0, "")
     assert "CREATE SCHEMA IF NOT EXISTS events_prod;" in r.out
     assert "CREATE TABLE IF NOT EXISTS events_prod.raw_events (" in r.out
     assert "CREATE TABLE IF NOT EXISTS events_prod.raw_events_load_log (" in r.out
-    assert '"$.timestamp"' in r.out
+    assert "CREATE TABLE IF NOT EXISTS events_prod.delivery_baseline (" in r.out
+    assert "FORMAT JSON 'noshred'" in r.out and "no\n-- JSONPaths file is needed" in r.out and '"$.event"' not in r.out
+
+
+def test_ddl_jsonpaths_is_a_usage_error_that_says_why(coco):
     j = coco("warehouse", "ddl", "--jsonpaths")
-    assert j.code == 0 and j.json() == ddl.jsonpaths_document()
+    assert j.code == 2 and j.out == "" and j.err.count("\n") == 1
+    assert "--jsonpaths was removed" in j.err and "noshred" in j.err
 
 
 def test_ddl_command_with_a_bad_identifier_is_a_usage_error(coco):
@@ -237,7 +264,7 @@ def test_listing_covers_only_the_window_prefixes_and_ignores_non_archive_keys(s3
     assert all(o.size > 0 for o in listing.objects)
     assert {(i.key, i.reason) for i in listing.ignored} == {
         ("dt=2026-11-25/", "folder marker"),
-        ("dt=2026-11-25/README.txt", "not a gzip archive file"),
+        ("dt=2026-11-25/README.txt", "not a gzip or zstd archive file"),
         ("dt=2026-11-25/1795564801-empty.log.gz", "empty object"),
     }
 
@@ -248,6 +275,48 @@ def test_listing_follows_the_paginator_past_one_page(s3, bucket):
         put(s3, bucket, key, b"\x1f\x8b")
     listing = planning.list_window(s3, bucket, "", planning.window(0, NOW))
     assert [o.key for o in listing.objects] == keys
+
+
+def test_zstd_archive_files_are_listed_by_name_with_their_compression_and_plain_files_are_ignored(s3, bucket):
+    for key in ("dt=2026-11-25/1-a.log.gz", "dt=2026-11-25/2-b.log.zst", "dt=2026-11-25/3-c.ndjson.zst",
+                "dt=2026-11-25/4-d.json.zst", "dt=2026-11-25/5-e.jsonl", "dt=2026-11-25/6-f.zst"):
+        put(s3, bucket, key, b"x")
+    listing = planning.list_window(s3, bucket, "", planning.window(0, NOW))
+    assert [(o.key, o.compression) for o in listing.objects] == [
+        ("dt=2026-11-25/1-a.log.gz", "gzip"), ("dt=2026-11-25/2-b.log.zst", "zstd"),
+        ("dt=2026-11-25/3-c.ndjson.zst", "zstd"), ("dt=2026-11-25/4-d.json.zst", "zstd")]
+    assert [(i.key, i.reason) for i in listing.ignored] == [
+        ("dt=2026-11-25/5-e.jsonl", "not a gzip or zstd archive file"),
+        ("dt=2026-11-25/6-f.zst", "not a gzip or zstd archive file")]
+    p = planning.plan_load(bucket, listing, [])
+    assert p.compressions() == ["gzip", "zstd"]
+    assert planning.manifest_document(p, "zstd")["entries"] == [
+        {"url": f"s3://{bucket}/{k}", "mandatory": True}
+        for k in ("dt=2026-11-25/2-b.log.zst", "dt=2026-11-25/3-c.ndjson.zst", "dt=2026-11-25/4-d.json.zst")]
+    assert planning.manifest_key("_coco/manifests/", "r1", "gzip") == "_coco/manifests/r1.manifest"
+    assert planning.manifest_key("_coco/manifests/", "r1", "zstd") == "_coco/manifests/r1.zstd.manifest"
+
+
+def test_a_dry_run_of_gzip_and_zstd_objects_plans_one_manifest_and_one_copy_per_compression(s3, bucket):
+    put(s3, bucket, "dt=2026-11-25/1-a.log.gz", gz_lines(event("x.y", "2026-11-25T00:00:00Z")))
+    put(s3, bucket, "dt=2026-11-25/2-b.log.zst", zst_lines(event("x.y", "2026-11-25T00:00:00Z")))
+    result = run_load(config(bucket, max_errors=3), s3, None, now=NOW, dry_run=True)
+    assert list(result.manifests) == ["gzip", "zstd"]
+    gz, zs = result.manifests.values()
+    assert gz.endswith(".manifest") and zs == gz[: -len(".manifest")] + ".zstd.manifest"
+    copies = [st.sql for st in result.statements if st.sql.startswith("COPY")]
+    assert [c.splitlines()[1] for c in copies] == [f"FROM '{gz}'", f"FROM '{zs}'"]
+    assert [c.splitlines()[-2:] for c in copies] == [["GZIP", "MAXERROR 3"], ["ZSTD", "MAXERROR 3"]]
+    heads = [st.sql.split()[0] + (" " + str(st.params[0]) if st.sql.startswith("INSERT INTO analytics.raw_events ")
+                                  else "") for st in result.statements]
+    i = heads.index("CREATE")
+    assert heads[i:i + 9] == ["CREATE", "COPY", "SELECT", f"INSERT {gz}", "DELETE", "COPY", "SELECT",
+                              f"INSERT {zs}", "DROP"]
+    log = next(st for st in result.statements if st.sql.startswith("INSERT INTO analytics.raw_events_load_log"))
+    assert [log.params[k:k + 6][4] for k in range(0, len(log.params), 6)] == [gz, zs]
+    text = copyjob.render_dry_run(result)
+    assert f"-- manifest to write (gzip objects): {gz}" in text and f"-- manifest to write (zstd objects): {zs}" in text
+    assert result.summary()["manifests"] == [gz, zs] and manifests(s3, bucket) == []
 
 
 def test_listing_under_a_data_prefix_lists_only_that_prefix(s3, bucket, archive):
@@ -302,7 +371,7 @@ def test_dry_run_plans_from_s3_without_connecting_or_writing(s3, bucket, archive
     text = copyjob.render_dry_run(result)
     assert "load log is not read in a dry run" in text
     assert f"s3://{bucket}/dt=2026-11-24/1795478400-b.log.gz" in text
-    assert "README.txt  (not a gzip archive file)" in text
+    assert "README.txt  (not a gzip or zstd archive file)" in text
     assert "BEGIN;\nLOCK analytics.raw_events_load_log;\nSELECT s3_key FROM" in text
     assert "COPY coco_stage_raw_events" in text and text.rstrip().endswith("COMMIT;")
     assert summary_keys(result) >= {"files_candidate", "window"}
@@ -361,9 +430,29 @@ def test_handler_reads_its_configuration_from_the_event_then_the_environment(s3,
     monkeypatch.setenv("COCO_WAREHOUSE_DAYS", "7")
     out = copyjob.handler({"bucket": bucket, "days": 1, "dry_run": True}, None)
     assert out["dry_run"] is True and out["bucket"] == bucket and len(out["window"]) == 2
-    assert any(s.startswith("COPY") for s in out["sql"])
+    assert out["files_candidate"] == 0 and not any(s.startswith("COPY") for s in out["sql"])  # nothing: no COPY
+    today = datetime.now(timezone.utc).date().isoformat()
+    put(s3, bucket, f"dt={today}/1-a.log.gz", gz_lines(event("x.y", f"{today}T00:00:00Z")))
+    out = copyjob.handler({"bucket": bucket, "days": 1, "dry_run": True}, None)
+    assert out["files_candidate"] == 1 and any(s.startswith("COPY") for s in out["sql"])
     with pytest.raises(UsageError, match="missing bucket"):
         copyjob.config_from({}, {"COCO_WAREHOUSE_IAM_ROLE": ROLE})
+
+
+def test_a_jsonpaths_url_left_in_the_configuration_is_ignored_with_a_warning_everywhere(coco, s3, bucket, aws_env,
+                                                                                      monkeypatch):
+    today = datetime.now(timezone.utc).date().isoformat()
+    put(s3, bucket, f"dt={today}/1-a.log.gz", gz_lines(event("x.y", f"{today}T00:00:00Z")))
+    monkeypatch.setenv("COCO_WAREHOUSE_IAM_ROLE", ROLE)
+    out = copyjob.handler({"bucket": bucket, "days": 0, "dry_run": True,
+                           "jsonpaths_url": "s3://b-1/_coco/jsonpaths.json"}, None)
+    assert out["warnings"] == [copyjob.JSONPATHS_IGNORED] and "jsonpaths" not in " ".join(out["sql"]).lower()
+    assert "warnings" not in copyjob.handler({"bucket": bucket, "days": 0, "dry_run": True}, None)
+    r = coco("warehouse", "load", "--bucket", bucket, "--days", "0", "--iam-role", ROLE, "--dry-run",
+             "--s3-endpoint-url", aws_env, "--jsonpaths-url", "s3://b-1/anything.json")
+    assert r.code == 0 and r.err == f"coco: warning: {copyjob.JSONPATHS_IGNORED}\n"
+    assert "COPY coco_stage_raw_events\n" in r.out and "anything.json" not in r.out
+    assert "--jsonpaths-url" not in coco("warehouse", "load", "--help").out  # hidden: kept only to warn
 
 
 # -- the transaction, against a real PostgreSQL through redshift_connector ----------------------------------------
@@ -375,13 +464,32 @@ CREATE TABLE analytics.raw_events (
 )"""  # the Redshift DDL minus what PostgreSQL lacks: SUPER -> JSONB, no DISTSTYLE / SORTKEY
 
 
-# Stand-ins for the two Redshift names the load SQL uses that PostgreSQL lacks: the SUPER type (the staging
-# table's ts_json and event_data) and JSON_TYPEOF over it. Both are jsonb here; Redshift's own are not exercised.
+# Stand-ins for the Redshift names the load SQL uses that PostgreSQL lacks: the SUPER type (the staging table's one
+# column) and JSON_TYPEOF / JSON_SERIALIZE over it. SUPER is PostgreSQL's `json` here, not `jsonb`: `json` keeps a
+# document's text as written, so JSON_SERIALIZE of a number gives its spelling (1.7640576e9, 1E+400) and the typing
+# SQL meets every spelling a producer may send. `json -> 'k'` follows the last of duplicate keys, like Python.
+# Redshift's own functions are not exercised; see deploy/README.md.
 PG_REDSHIFT_STANDINS = [
-    "CREATE DOMAIN super AS jsonb",
-    "CREATE FUNCTION JSON_TYPEOF(jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT jsonb_typeof($1)'",
+    "CREATE DOMAIN super AS json",
+    "CREATE FUNCTION JSON_TYPEOF(json) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT json_typeof($1)'",
+    "CREATE FUNCTION JSON_SERIALIZE(json) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1::text'",
     DATEDIFF_STANDIN,
 ]
+
+_CAST_NAVIGATION = re.compile(r'CAST\(staged\.rec\."([a-z_][a-z0-9_]*)" AS (VARCHAR\(\d+\))\)')
+_NAVIGATION = re.compile(r'staged\.rec\."([a-z_][a-z0-9_]*)"(?![.\[])')  # top level only
+
+
+def partiql_to_postgres(sql: str) -> str:
+    """The one rewrite of the job's SQL the PostgreSQL tests make: SUPER navigation to a top-level attribute.
+
+    ``CAST(staged.rec."a" AS VARCHAR(n))`` (Redshift: a SUPER string's characters) becomes
+    ``CAST(staged.rec ->> 'a' AS VARCHAR(n))``; any other ``staged.rec."a"`` (lax: NULL when missing) becomes
+    ``(staged.rec -> 'a')``. Anything else is run as written; a navigation this rewrite does not know fails."""
+    sql = _CAST_NAVIGATION.sub(r"CAST(staged.rec ->> '\1' AS \2)", sql)
+    sql = _NAVIGATION.sub(r"(staged.rec -> '\1')", sql)
+    assert "staged.rec." not in sql and "rec[" not in sql, "a SUPER navigation the emulation does not translate"
+    return sql
 
 
 @pytest.fixture
@@ -411,23 +519,24 @@ def query(pg, database, sql):  # noqa: F811
 
 
 class CopyEmulatingConnection:
-    """A real connection whose cursor runs every statement as is, except COPY.
+    """A real connection whose cursor runs every statement on PostgreSQL, except COPY, which it emulates.
 
-    PostgreSQL has no COPY FROM S3. This emulation reads the manifest named in
-    the COPY text from the local S3 server, applies the JSONPaths mapping to each
-    line, and INSERTs the rows into the COPY's target table with bound
-    parameters - inside the job's transaction. It writes what the AWS docs say
-    COPY writes: a JSON string's text, a number's digits (here as Python prints
-    them) or other JSON as text into VARCHAR, cut to the column's bytes
-    (TRUNCATECOLUMNS); the JSON value into SUPER (jsonb). It shows nothing about
-    Redshift's COPY itself; it lets the rest of the job run for real.
+    PostgreSQL has no COPY FROM S3. This emulation understands exactly the job's COPY form (``MANIFEST``,
+    ``FORMAT JSON 'noshred'``, ``GZIP`` or ``ZSTD``, ``MAXERROR n``) and nothing else: it reads the manifest
+    named in the COPY text from the local S3 server, decompresses each object with the compression the COPY
+    names (a mismatch fails the COPY), and INSERTs each JSON document's text, as written, into the staging
+    table's one column with a bound parameter - inside the job's transaction. A line that is not a JSON object
+    or array is a load error; more than MAXERROR of them fail the COPY (Redshift's documented MAXERROR). Other
+    statements run as written but for ``partiql_to_postgres``. It shows nothing about Redshift's COPY itself;
+    it lets the rest of the job run for real.
     """
 
     def __init__(self, con, s3):
         self.con, self.s3 = con, s3
+        self.copies: list[str] = []  # the COPY statements seen, for assertions
 
     def cursor(self):
-        return _EmulatingCursor(self.con.cursor(), self.s3)
+        return _EmulatingCursor(self.con.cursor(), self.s3, self.copies)
 
     def commit(self):
         self.con.commit()
@@ -439,19 +548,35 @@ class CopyEmulatingConnection:
         self.con.close()
 
 
+COPY_FORM = re.compile(r"COPY (\w+)\nFROM '(s3://[^']+)'\nIAM_ROLE 'arn:aws:iam::\d{12}:role/[^']+'\nMANIFEST\n"
+                       r"FORMAT JSON 'noshred'\n(GZIP|ZSTD)\nMAXERROR (\d+)")
+
+
 class _EmulatingCursor:
-    def __init__(self, cur, s3):
-        self.cur, self.s3 = cur, s3
+    def __init__(self, cur, s3, copies):
+        self.cur, self.s3, self.copies = cur, s3, copies
 
     def execute(self, sql, params=None):
         if not sql.startswith("COPY "):
+            sql = partiql_to_postgres(sql)
             return self.cur.execute(sql, params) if params else self.cur.execute(sql)
-        table = sql.split()[1]
-        manifest_url = re.search(r"^FROM '(s3://[^']+)'$", sql, re.M).group(1)
-        manifest = self._get(manifest_url)
-        for entry in json.loads(manifest)["entries"]:
-            for line in gzip.decompress(self._get(entry["url"])).splitlines():
-                insert_staged(self.cur, table, json.loads(line))
+        self.copies.append(sql)
+        m = COPY_FORM.fullmatch(sql)
+        assert m, f"the emulation knows only the job's COPY form, not:\n{sql}"
+        table, manifest_url, compression, max_errors = m.group(1), m.group(2), m.group(3), int(m.group(4))
+        errors = 0
+        for entry in json.loads(self._get(manifest_url))["entries"]:
+            for line in decompress(self._get(entry["url"]), compression).split(b"\n"):
+                if not line.strip():
+                    continue
+                document = json_document(line)
+                if document is None:
+                    errors += 1
+                    if errors > max_errors:
+                        raise RuntimeError(f"Load into table '{table}' failed: {errors} error(s), MAXERROR "
+                                           f"{max_errors} (emulated COPY)")
+                    continue
+                self.cur.execute(f"INSERT INTO {table} (rec) VALUES (CAST(%s AS json))", (document,))
 
     def _get(self, url):
         bucket, key = url[5:].split("/", 1)
@@ -464,21 +589,33 @@ class _EmulatingCursor:
         return self.cur.fetchone()
 
 
-def staged_value(value: Any, column_type: str) -> Any:
-    """What the emulated COPY writes into a staging column of ``column_type`` for a JSON value."""
-    if value is None:
+def decompress(body: bytes, compression: str) -> bytes:
+    """The object's bytes as COPY with GZIP or ZSTD reads them; a stream that is not whole fails the COPY."""
+    if compression == "GZIP":
+        return gzip.decompress(body)  # raises on a wrong format or a cut stream
+    import zstandard
+
+    out, reader = io.BytesIO(), zstandard.ZstdDecompressor().decompressobj()
+    out.write(reader.decompress(body))  # raises ZstdError on a wrong format
+    if not reader.eof:
+        raise RuntimeError("truncated zstd stream (emulated COPY)")
+    return out.getvalue()
+
+
+def json_document(line: bytes) -> str | None:
+    """A line's text when it is one JSON object or array (what COPY FORMAT JSON loads), else None."""
+    try:
+        text = line.decode("utf-8")
+        value = json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+    except ValueError:
         return None
-    if column_type == "SUPER":
-        return json.dumps(value)
-    text = value if isinstance(value, str) else json.dumps(value)
-    width = int(re.fullmatch(r"VARCHAR\((\d+)\)", column_type).group(1))
-    return text.encode()[:width].decode(errors="ignore")  # TRUNCATECOLUMNS counts bytes
+    return text if isinstance(value, (dict, list)) else None
 
 
-def insert_staged(cur, table: str, record: dict[str, Any]) -> None:
-    values = [staged_value(record if path == "$" else record.get(path[2:]), kind) for _, path, kind in ddl.STAGE]
-    marks = ", ".join("CAST(%s AS jsonb)" if kind == "SUPER" else "%s" for _, _, kind in ddl.STAGE)
-    cur.execute(f"INSERT INTO {table} ({', '.join(ddl.COPY_COLUMNS)}) VALUES ({marks})", values)
+def insert_staged(cur, table: str, document: dict[str, Any] | str) -> None:
+    """Stage one JSON document (a dict, or its exact text) as the emulated COPY does."""
+    text = document if isinstance(document, str) else json.dumps(document)
+    cur.execute(f"INSERT INTO {table} (rec) VALUES (CAST(%s AS json))", (text,))
 
 
 @pytest.mark.postgres
@@ -629,7 +766,7 @@ def staged_and_inserted(pg, database, rows: list[dict[str, Any]]) -> dict[int, t
         cur.execute(ddl.create_stage_sql(Target()))
         for record in rows:
             insert_staged(cur, Target().stage, record)
-        cur.execute(ddl.insert_sql(Target()), ("s3://b-1/m.manifest", datetime(2026, 11, 25, 11, 0)))
+        cur.execute(partiql_to_postgres(ddl.insert_sql(Target())), ("s3://b-1/m.manifest", datetime(2026, 11, 25, 11, 0)))
         cur.execute("SELECT (event_data->>'seq')::int, event, event_ts, delivery_id, robot_id, pilot_id, demand_id, "
                     "offer_id, event_data::text FROM analytics.raw_events")
         return {r[0]: tuple(r[1:]) for r in cur.fetchall()}
@@ -662,11 +799,9 @@ def test_number_spellings_are_epoch_times_and_digit_strings_are_not(pg, db):  # 
         cur = con.cursor()
         cur.execute(ddl.create_stage_sql(Target()))
         cases = [(text, text) for text in NUMBER_TEXTS] + [(text, json.dumps(text)) for text in NUMBER_TEXTS[:4]]
-        for n, (raw, as_json) in enumerate(cases):
-            cur.execute(f"INSERT INTO {Target().stage} (event, ts_raw, ts_json, event_data) "
-                        "VALUES (%s, %s, CAST(%s AS jsonb), CAST(%s AS jsonb))",
-                        ("x.y", raw, as_json, json.dumps({"seq": n})))
-        cur.execute(ddl.insert_sql(Target()), ("s3://b-1/m.manifest", datetime(2026, 11, 25, 11, 0)))
+        for n, (raw, as_json) in enumerate(cases):  # the document as the producer wrote it, number spelling kept
+            insert_staged(cur, Target().stage, f'{{"event": "x.y", "seq": {n}, "timestamp": {as_json}}}')
+        cur.execute(partiql_to_postgres(ddl.insert_sql(Target())), ("s3://b-1/m.manifest", datetime(2026, 11, 25, 11, 0)))
         cur.execute("SELECT (event_data->>'seq')::int, event_ts FROM analytics.raw_events")
         got = dict(cur.fetchall())
     finally:
@@ -692,6 +827,91 @@ def test_too_long_ids_and_names_load_as_null_columns_with_the_record_kept_whole(
     assert event is None and ts == datetime(2025, 11, 25, 8, 0) and delivery == "D" * 64
     assert (pilot, demand, offer) == (None, None, None)  # 66 bytes in 33 characters; empty; cut at 65535 then NULL
     assert json.loads(data)["event"] == "e" * 200 and json.loads(data)["pilot_id"] == "é" * 33
+
+
+@pytest.mark.postgres
+def test_an_event_name_or_id_that_is_not_a_json_string_is_null_with_the_record_kept_whole(pg, db):  # noqa: F811
+    rows = [{"event": 5, "seq": 0, "timestamp": "2026-11-25T10:00:00Z", "delivery_id": 12345, "robot_id": ["R-1"],
+             "pilot_id": {"id": "P-1"}, "demand_id": True, "offer_id": None},
+            {"event": "x.y", "seq": 1, "delivery_id": "12345", "robot_id": " R-1 "}]
+    loaded = staged_and_inserted(pg, db, rows)
+    assert loaded[0][:7] == (None, datetime(2026, 11, 25, 10, 0), None, None, None, None, None)
+    assert json.loads(loaded[0][7]) == rows[0]
+    assert loaded[1][:4] == ("x.y", None, "12345", " R-1 ")  # strings are ids as written, as in the local store
+
+
+def test_the_emulation_translates_only_the_navigation_it_knows():
+    sql = 'SELECT CAST(staged.rec."a" AS VARCHAR(9)), JSON_TYPEOF(staged.rec."b"), staged.rec FROM t staged'
+    assert partiql_to_postgres(sql) == ("SELECT CAST(staged.rec ->> 'a' AS VARCHAR(9)), JSON_TYPEOF((staged.rec -> 'b')),"
+                                        " staged.rec FROM t staged")
+    for unknown in ('SELECT staged.rec.a FROM t staged', 'SELECT staged.rec."a"."b" FROM t staged',
+                    'SELECT staged.rec."A" FROM t staged'):
+        with pytest.raises(AssertionError, match="navigation"):
+            partiql_to_postgres(unknown)
+
+
+@pytest.mark.postgres
+def test_gzip_and_zstd_objects_load_through_one_copy_each_and_rows_carry_their_manifest(pg, db, s3, bucket):  # noqa: F811
+    gz = [event("delivery.pickup_arrival", "2026-11-25T09:00:00Z", delivery_id="D-1"),
+          event("delivery.failed", "2026-11-25T09:05:00Z", delivery_id="D-1", error={"code": "LID"})]
+    zs = [event("delivery.pickup_arrival", "2026-11-25T09:10:00Z", delivery_id="D-2"),
+          {"event": "robot.parked", "timestamp": 1795564800.5, "robot_id": "R-2"}]
+    put(s3, bucket, "dt=2026-11-25/1-a.log.gz", gz_lines(*gz))
+    put(s3, bucket, "dt=2026-11-25/2-b.log.zst", zst_lines(*zs))
+    put(s3, bucket, "dt=2026-11-25/3-c.json.zst", zst_lines(gz[0]))  # the same event again: a row, as before
+    con = CopyEmulatingConnection(connector(pg, db)(), s3)
+    result = run_load(config(bucket, days=0), s3, lambda: con, now=NOW)
+    assert result.committed and result.rows_loaded == 5
+    assert [c.splitlines()[-2] for c in con.copies] == ["GZIP", "ZSTD"]
+    gz_url, zs_url = result.manifests["gzip"], result.manifests["zstd"]
+    assert sorted(manifests(s3, bucket)) == sorted(u.split("/", 3)[3] for u in (gz_url, zs_url))
+    rows = query(pg, db, "SELECT event, event_ts, delivery_id, robot_id, load_manifest FROM analytics.raw_events "
+                         "ORDER BY event_ts, load_manifest")
+    assert rows == [
+        ("robot.parked", datetime(2026, 11, 25, 0, 0, 0, 500000), None, "R-2", zs_url),
+        ("delivery.pickup_arrival", datetime(2026, 11, 25, 9, 0), "D-1", None, gz_url),
+        ("delivery.pickup_arrival", datetime(2026, 11, 25, 9, 0), "D-1", None, zs_url),
+        ("delivery.failed", datetime(2026, 11, 25, 9, 5), "D-1", None, gz_url),
+        ("delivery.pickup_arrival", datetime(2026, 11, 25, 9, 10), "D-2", None, zs_url),
+    ]
+    assert rows[0][1] == expected_ts(1795564800.5)
+    assert query(pg, db, "SELECT s3_key, load_manifest FROM analytics.raw_events_load_log ORDER BY s3_key") == [
+        ("dt=2026-11-25/1-a.log.gz", gz_url), ("dt=2026-11-25/2-b.log.zst", zs_url),
+        ("dt=2026-11-25/3-c.json.zst", zs_url)]
+    again = run_load(config(bucket, days=0), s3, lambda: CopyEmulatingConnection(connector(pg, db)(), s3), now=NOW)
+    assert again.rows_loaded == 0 and again.manifests == {} and query(
+        pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(5,)]
+
+
+@pytest.mark.postgres
+def test_a_damaged_line_fails_the_run_at_copy_unless_max_errors_allows_it(pg, db, s3, bucket):  # noqa: F811
+    body = (json.dumps(event("x.y", "2026-11-25T09:00:00Z", delivery_id="D-1")) + "\n{\"event\": \"x.y\", \"timest\n"
+            + json.dumps(event("x.y", "2026-11-25T09:01:00Z", delivery_id="D-2")) + "\n5\n").encode()
+    put(s3, bucket, "dt=2026-11-25/1-a.log.gz", gzip.compress(body))
+
+    def connect():
+        return CopyEmulatingConnection(connector(pg, db)(), s3)
+
+    for max_errors in (0, 1):  # a cut line and a bare number: two load errors
+        with pytest.raises(LoadFailed, match="rolled back at COPY"):
+            run_load(config(bucket, days=0, max_errors=max_errors), s3, connect, now=NOW)
+        assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events_load_log") == [(0,)]
+        assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(0,)]
+    result = run_load(config(bucket, days=0, max_errors=2), s3, connect, now=NOW)
+    assert result.committed and result.rows_loaded == 2
+    assert query(pg, db, "SELECT delivery_id FROM analytics.raw_events ORDER BY 1") == [("D-1",), ("D-2",)]
+
+
+@pytest.mark.postgres
+def test_a_zstd_object_under_a_gzip_name_fails_its_copy_and_the_run_rolls_back(pg, db, s3, bucket):  # noqa: F811
+    put(s3, bucket, "dt=2026-11-25/1-a.log.gz", zst_lines(event("x.y", "2026-11-25T09:00:00Z")))
+
+    def connect():
+        return CopyEmulatingConnection(connector(pg, db)(), s3)
+
+    with pytest.raises(LoadFailed, match="rolled back at COPY"):  # the job names compression by the key's suffix
+        run_load(config(bucket, days=0), s3, connect, now=NOW)
+    assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events_load_log") == [(0,)]
 
 
 @pytest.mark.postgres

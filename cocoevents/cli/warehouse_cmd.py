@@ -39,13 +39,18 @@ def ddl(
     table: str = TableOption,
     load_log: str = LogOption,
     baseline_table: str = BaselineOption,
-    jsonpaths: bool = typer.Option(False, "--jsonpaths", help="Print only the JSONPaths file (JSON)."),
+    jsonpaths: bool = typer.Option(False, "--jsonpaths", hidden=True,
+                                   help="Removed: COPY needs no JSONPaths file since FORMAT JSON 'noshred'."),
 ) -> None:
-    """Print the corrected CREATE TABLE, the load-log table and the JSONPaths file."""
+    """Print the corrected CREATE TABLE, the load-log table and the baseline table."""
+    from ..errors import UsageError
     from ..warehouse import ddl as ddl_mod
 
+    if jsonpaths:
+        raise UsageError("--jsonpaths was removed: COPY loads each record whole with FORMAT JSON 'noshred' "
+                         "and needs no JSONPaths file (deploy/README.md)")
     target = ddl_mod.Target(schema=schema, table=table, load_log=load_log, baseline=baseline_table)
-    sys.stdout.write(ddl_mod.jsonpaths_json() if jsonpaths else ddl_mod.ddl_script(target))
+    sys.stdout.write(ddl_mod.ddl_script(target))
 
 
 @warehouse_app.command("load")
@@ -65,9 +70,10 @@ def load(
                                         envvar="COCO_WAREHOUSE_MANIFEST_PREFIX",
                                         help="Where manifests are written (outside the data prefix)."),
     jsonpaths_url: Optional[str] = typer.Option(None, "--jsonpaths-url", envvar="COCO_WAREHOUSE_JSONPATHS_URL",
-                                                help="Use this JSONPaths file instead of writing "
-                                                     "s3://<bucket>/_coco/jsonpaths.json."),
-    max_errors: int = typer.Option(0, "--max-errors", help="COPY MAXERROR (0: any bad record fails the run)."),
+                                                hidden=True, help="Deprecated and ignored (a warning): COPY needs "
+                                                                  "no JSONPaths file since FORMAT JSON 'noshred'."),
+    max_errors: int = typer.Option(0, "--max-errors", help="COPY MAXERROR, per COPY statement (one per "
+                                                           "compression; 0: any bad record fails the run)."),
     endpoint_url: Optional[str] = typer.Option(None, "--s3-endpoint-url", envvar="COCO_S3_ENDPOINT_URL",
                                                help="S3-compatible endpoint (tests, MinIO)."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the SQL; do not connect to Redshift."),
@@ -83,6 +89,8 @@ def load(
         data_prefix=data_prefix, manifest_prefix=manifest_prefix, jsonpaths_url=jsonpaths_url,
         max_errors=max_errors,
     )
+    for warning in config.warnings:
+        sys.stderr.write(f"coco: warning: {warning}\n")
     s3 = _s3_client(endpoint_url)
     if dry_run:
         result = copyjob.run_load(config, s3, None, dry_run=True)

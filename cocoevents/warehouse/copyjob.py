@@ -42,7 +42,8 @@ from .plan import Plan
 
 LOG_INSERT_CHUNK = 500
 DEFAULT_MANIFEST_PREFIX = "_coco/manifests/"
-DEFAULT_JSONPATHS_KEY = "_coco/jsonpaths.json"
+JSONPATHS_IGNORED = ("jsonpaths_url is ignored and can be removed: COPY loads each record whole with "
+                     "FORMAT JSON 'noshred' and needs no JSONPaths file (deploy/README.md)")
 
 
 class LoadFailed(CocoError):
@@ -68,30 +69,23 @@ class LoadConfig:
     target: Target = field(default_factory=Target)
     data_prefix: str = ""
     manifest_prefix: str = DEFAULT_MANIFEST_PREFIX
-    jsonpaths_url: str | None = None  # None: the job writes s3://<bucket>/_coco/jsonpaths.json itself
     max_errors: int = 0
     statement_timeout_ms: int | None = None
+    jsonpaths_url: str | None = None  # deprecated and ignored (no JSONPaths file since 'noshred'): a warning
 
     def __post_init__(self) -> None:
         planning.bucket_name(self.bucket)
         ddl.iam_role(self.iam_role)
         planning.window(self.days)
         planning.check_layout(self.data_prefix, self.manifest_prefix)
-        if self.jsonpaths_url is not None:
-            ddl.s3_url(self.jsonpaths_url, "JSONPaths URL")
-        elif DEFAULT_JSONPATHS_KEY.startswith(self.data_prefix + "dt="):  # pragma: no cover - impossible today
-            raise UsageError("the JSONPaths file would lie inside the data prefix")
+        ddl.maxerror(self.max_errors)
         t = self.statement_timeout_ms
         if t is not None and (not isinstance(t, int) or isinstance(t, bool) or t < 0):
             raise UsageError("statement timeout must be a non-negative number of milliseconds")
 
     @property
-    def owns_jsonpaths(self) -> bool:
-        return self.jsonpaths_url is None
-
-    @property
-    def jsonpaths(self) -> str:
-        return self.jsonpaths_url or planning.object_url(self.bucket, DEFAULT_JSONPATHS_KEY)
+    def warnings(self) -> list[str]:
+        return [JSONPATHS_IGNORED] if self.jsonpaths_url is not None else []
 
 
 @dataclass
@@ -100,10 +94,16 @@ class LoadResult:
     dry_run: bool
     window: list[date]
     plan: Plan
-    manifest_url: str
+    manifests: dict[str, str]  # compression -> manifest URL, one per compression among the new objects
     statements: list[Statement]
     rows_loaded: int | None = None
     committed: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def manifest_url(self) -> str | None:
+        """The run's first manifest (its only one unless it loads gzip and zstd objects)."""
+        return next(iter(self.manifests.values()), None)
 
     def summary(self) -> dict[str, Any]:
         """A JSON-able account of the run (what the CLI prints and the Lambda handler returns)."""
@@ -120,8 +120,10 @@ class LoadResult:
         else:
             summary["files_already_loaded"] = len(self.plan.already_loaded)
             summary["files_loaded"] = len(self.plan.new) if self.committed else 0
-        summary.update(rows_loaded=self.rows_loaded, manifest=self.manifest_url if self.plan.new else None,
-                       committed=self.committed)
+        summary.update(rows_loaded=self.rows_loaded, manifest=self.manifest_url,
+                       manifests=list(self.manifests.values()), committed=self.committed)
+        if self.warnings:
+            summary["warnings"] = list(self.warnings)
         return summary
 
 
@@ -139,23 +141,35 @@ def loaded_keys_statement(target: Target, bucket: str, days: list[date]) -> Stat
     )
 
 
-def load_statements(config: LoadConfig, plan: Plan, manifest_url: str, loaded_at: datetime) -> list[Statement]:
-    """The statements after the plan is known, in order, for one transaction."""
+def manifest_urls(config: LoadConfig, plan: Plan, run_id: str) -> dict[str, str]:
+    """One manifest per compression among the plan's new objects (COPY takes one compression per statement)."""
+    return {c: planning.object_url(config.bucket, planning.manifest_key(config.manifest_prefix, run_id, c))
+            for c in plan.compressions()}
+
+
+def load_statements(config: LoadConfig, plan: Plan, manifests: Mapping[str, str],
+                    loaded_at: datetime) -> list[Statement]:
+    """The statements after the plan is known, in order, for one transaction: per compression, COPY its
+    manifest into the staging table, count, insert stamped with that manifest, empty the stage (``DELETE``:
+    ``TRUNCATE`` would commit); then the baseline refresh and the load log."""
     t = config.target
-    statements = [
-        Statement(ddl.create_stage_sql(t)),
-        Statement(ddl.copy_sql(t, manifest_url, config.jsonpaths, config.iam_role, config.max_errors)),
-        Statement(f"SELECT COUNT(*) FROM {t.stage}", fetch=True),
-        Statement(ddl.insert_sql(t), (manifest_url, loaded_at)),
-        Statement(f"DROP TABLE {t.stage}"),
-    ]
+    statements = [Statement(ddl.create_stage_sql(t))]
+    for n, (compression, url) in enumerate(manifests.items()):
+        if n:
+            statements.append(Statement(f"DELETE FROM {t.stage}"))
+        statements += [
+            Statement(ddl.copy_sql(t, url, config.iam_role, compression, config.max_errors)),
+            Statement(f"SELECT COUNT(*) FROM {t.stage}", fetch=True),
+            Statement(ddl.insert_sql(t), (url, loaded_at)),
+        ]
+    statements.append(Statement(f"DROP TABLE {t.stage}"))
     statements += baseline_statements(t, loaded_at)
     for start in range(0, len(plan.new), LOG_INSERT_CHUNK):
         chunk = plan.new[start : start + LOG_INSERT_CHUNK]
         values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(chunk))
         params: list[Any] = []
         for o in chunk:
-            params += [plan.bucket, o.key, o.dt, o.size, manifest_url, loaded_at]
+            params += [plan.bucket, o.key, o.dt, o.size, manifests[o.compression], loaded_at]
         statements.append(
             Statement(
                 f"INSERT INTO {t.log} (bucket, s3_key, dt, size_bytes, load_manifest, loaded_at) VALUES {values}",
@@ -239,19 +253,18 @@ def run_load(
     except Exception as e:
         raise SourceUnavailable(redact(f"cannot list s3://{config.bucket}/: {_one_line(e)}")) from e
     run_id = new_run_id(now)
-    manifest_key = f"{config.manifest_prefix}{run_id}.manifest"
-    manifest_url = planning.object_url(config.bucket, manifest_key)
     loaded_at = now.replace(tzinfo=None)
 
     if dry_run:
         plan = planning.plan_load(config.bucket, listing, ())
+        manifests = manifest_urls(config, plan, run_id)
         statements = [
             *session_statements(config),
             lock_statement(config.target),
             loaded_keys_statement(config.target, config.bucket, days),
-            *load_statements(config, plan, manifest_url, loaded_at),
+            *(load_statements(config, plan, manifests, loaded_at) if plan.new else []),
         ]
-        return LoadResult(run_id, True, days, plan, manifest_url, statements)
+        return LoadResult(run_id, True, days, plan, manifests, statements, warnings=config.warnings)
 
     if connect is None:
         raise UsageError("a database connection is needed for a load (or use --dry-run)")
@@ -265,20 +278,20 @@ def run_load(
         read = loaded_keys_statement(config.target, config.bucket, days)
         _execute(cursor, read, executed)
         plan = planning.plan_load(config.bucket, listing, (row[0] for row in cursor.fetchall()))
-        result = LoadResult(run_id, False, days, plan, manifest_url, executed)
+        manifests = manifest_urls(config, plan, run_id)
+        result = LoadResult(run_id, False, days, plan, manifests, executed, warnings=config.warnings)
         if not plan.new:
             conn.commit()
             result.committed, result.rows_loaded = True, 0
             return result
-        if config.owns_jsonpaths:
-            s3.put_object(Bucket=config.bucket, Key=DEFAULT_JSONPATHS_KEY, Body=ddl.jsonpaths_json().encode(),
-                          ContentType="application/json")
-        s3.put_object(Bucket=config.bucket, Key=manifest_key, Body=planning.manifest_json(plan).encode(),
-                      ContentType="application/json")
-        for st in load_statements(config, plan, manifest_url, loaded_at):
+        for compression in manifests:
+            s3.put_object(Bucket=config.bucket, Key=planning.manifest_key(config.manifest_prefix, run_id, compression),
+                          Body=planning.manifest_json(plan, compression).encode(), ContentType="application/json")
+        result.rows_loaded = 0
+        for st in load_statements(config, plan, manifests, loaded_at):
             _execute(cursor, st, executed)
             if st.fetch:
-                result.rows_loaded = int(cursor.fetchone()[0])
+                result.rows_loaded += int(cursor.fetchone()[0])
         conn.commit()
         result.committed = True
         return result
@@ -340,8 +353,9 @@ def render_dry_run(result: LoadResult) -> str:
         lines.append(f"-- ignored: {len(p.listing.ignored)} key(s)")
         lines += [f"--   s3://{p.bucket}/{i.key}  ({i.reason})" for i in p.listing.ignored]
     if p.new:
-        lines.append(f"-- manifest to write: {result.manifest_url}")
-        lines += [f"--   {line}" for line in planning.manifest_json(p).splitlines()]
+        for compression, url in result.manifests.items():
+            lines.append(f"-- manifest to write ({compression} objects): {url}")
+            lines += [f"--   {line}" for line in planning.manifest_json(p, compression).splitlines()]
     else:
         lines.append("-- nothing to load: the run would commit after reading the load log")
     lines.append("-- SQL, in one transaction:")

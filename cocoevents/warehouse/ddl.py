@@ -1,4 +1,4 @@
-"""The warehouse schema as text: table, load log, JSONPaths document and COPY statement.
+"""The warehouse schema as text: table, load log, staging table, COPY statement and the typing insert.
 
 Guarantees:
 
@@ -6,16 +6,22 @@ Guarantees:
   letters, digits and ``_``, at most 63 characters - before they reach any SQL.
 - Sort and distribution keys name plain scalar columns only (Redshift rejects a
   SUPER path there); the whole record is kept in ``event_data SUPER``.
+- Only documented COPY forms: ``FORMAT JSON 'noshred'`` into a one-column SUPER
+  staging table (each JSON document whole in ``rec``), ``GZIP`` or ``ZSTD``, and
+  ``MANIFEST``. No JSONPaths file (Redshift documents a JSONPath expression as the
+  path to a single name element; ``$`` for the whole record is not documented).
 - Ordinary statements carry values as driver parameters (``%s``). COPY is the one
   exception: Redshift does not accept bind parameters in COPY (the server answers
-  ``syntax error at or near "$1"``), so its three values - the manifest URL, the
-  JSONPaths URL and the IAM role ARN - are checked against strict patterns that
-  admit no quote, backslash or whitespace, and only then written as literals.
-- No value of a record can fail the load. COPY writes into a staging table whose
-  columns are all wide text or SUPER (``TRUNCATECOLUMNS`` cuts text longer than
-  its column instead of failing): the timestamp arrives as text (``ts_raw``) and
-  as SUPER (``ts_json``, whose ``JSON_TYPEOF`` tells a JSON number from a JSON
-  string). ``insert_sql`` then derives the typed columns in SQL:
+  ``syntax error at or near "$1"``), so its values - the manifest URL and the IAM
+  role ARN - are checked against strict patterns that admit no quote, backslash or
+  whitespace, and only then written as literals; the compression is one of two
+  keywords.
+- No value of a record can fail the typing. ``insert_sql`` reads each staged
+  record with PartiQL navigation (``staged.rec.event``, ``staged.rec."timestamp"``,
+  the ids; lax: a missing attribute is NULL), takes a text column only from a JSON
+  string (``JSON_TYPEOF(...) = 'string'``, then ``CAST(... AS VARCHAR(65535))``),
+  and the timestamp's raw text from a string (the cast) or a number
+  (``JSON_SERIALIZE``, its JSON spelling). Then, in SQL:
 
   * ``event_ts`` follows ``cocoevents.timestamps.parse_timestamp`` (spec section
     1): ISO 8601 strings (``T``/``t``/space, seconds optional, ``.`` or ``,``
@@ -24,24 +30,24 @@ Guarantees:
     characters, real calendar dates only), JSON numbers as epoch seconds below
     1e11 else milliseconds, years 1-9999 only. Anything else is NULL: the row is
     kept, its time unknown, the record whole in ``event_data``.
-  * an id longer than its ``VARCHAR(64)`` (in bytes) or empty is NULL in its
-    column; an event name longer than 128 bytes is NULL (not truncated: a cut
-    name is a name no producer sent). The record keeps both in ``event_data``.
+  * an id that is not a JSON string, is empty or is longer than its
+    ``VARCHAR(64)`` (in bytes) is NULL in its column; an event name that is not a
+    string or is longer than 128 bytes is NULL (not truncated: a cut name is a
+    name no producer sent). The record keeps both in ``event_data``.
 
   The SQL uses only what Redshift and PostgreSQL share (``~`` with POSIX
   classes, ``REGEXP_SUBSTR``, ``SUBSTRING``, ``OCTET_LENGTH``, ``CASE``,
-  ``TIMESTAMP 'epoch' + n * INTERVAL``) plus ``JSON_TYPEOF``, which a
-  PostgreSQL test database defines over ``jsonb``. It is verified on
-  PostgreSQL 15 only (tests/test_warehouse.py compares it with
-  ``parse_timestamp`` value by value), not on Redshift. Known differences from
-  ``parse_timestamp``, all NULL in the warehouse: JSON numbers written with a
-  three-digit exponent (``1e-100``) or more than 18 integer digits, number text
-  over 256 characters, and non-ASCII whitespace around an ISO string.
+  ``TIMESTAMP 'epoch' + n * INTERVAL``) plus SUPER navigation, ``JSON_TYPEOF``
+  and ``JSON_SERIALIZE``, which the PostgreSQL tests emulate over ``json``
+  (tests/test_warehouse.py compares the result with ``parse_timestamp`` value by
+  value). It has not run on Redshift. Known differences from ``parse_timestamp``,
+  all NULL in the warehouse: JSON numbers whose spelling has a three-digit
+  exponent (``1e-100``) or more than 18 integer digits, and non-ASCII whitespace
+  around an ISO string.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -57,19 +63,11 @@ IAM_ROLE = re.compile(r"^arn:aws(?:-[a-z]+)*:iam::[0-9]{12}:role/[A-Za-z0-9+=,.@
 ID_COLUMNS = ID_FIELDS
 ID_WIDTH = 64  # bytes, as Redshift counts VARCHAR
 EVENT_WIDTH = 128
-STAGE_TEXT = "VARCHAR(65535)"  # Redshift's widest VARCHAR; TRUNCATECOLUMNS cuts anything longer
-TS_RAW_WIDTH = 256
-# Staging column -> (JSONPath, type), in COPY column-list order. "$" is the whole record (into SUPER).
-# $.timestamp is read twice: as text (a JSON number gives its digits) and as SUPER (for its JSON type).
-STAGE: tuple[tuple[str, str, str], ...] = (
-    ("event", "$.event", STAGE_TEXT),
-    ("ts_raw", "$.timestamp", f"VARCHAR({TS_RAW_WIDTH})"),
-    ("ts_json", "$.timestamp", "SUPER"),
-    *((c, f"$.{c}", STAGE_TEXT) for c in ID_COLUMNS),
-    ("event_data", "$", "SUPER"),
-)
-JSONPATHS: tuple[tuple[str, str], ...] = tuple((column, path) for column, path, _ in STAGE)
-COPY_COLUMNS = tuple(column for column, _ in JSONPATHS)
+TEXT = "VARCHAR(65535)"  # Redshift's widest VARCHAR, and the longest string a SUPER value holds
+STAGE_COLUMN = "rec"  # the staging table's one SUPER column: each JSON document whole (COPY ... 'noshred')
+STAGE_ALIAS = "staged"
+# Redshift COPY compression parameters by the archive's compression (plan.COMPRESSIONS).
+COMPRESSION_PARAMETERS = {"gzip": "GZIP", "zstd": "ZSTD"}
 # The events table's columns the insert fills from the staging table, in order.
 EVENT_COLUMNS = ("event", "event_ts", *ID_COLUMNS, "event_data")
 
@@ -186,35 +184,61 @@ def create_load_log_sql(target: Target) -> str:
     )
 
 
-def jsonpaths_document() -> dict[str, Any]:
-    """The JSONPaths file: one path per COPY column, in the same order."""
-    return {"jsonpaths": [path for _, path in JSONPATHS]}
-
-
-def jsonpaths_json() -> str:
-    return json.dumps(jsonpaths_document(), indent=2) + "\n"
+def maxerror(value: int) -> int:
+    """COPY's MAXERROR: ``value`` when it is an integer from 0 to 100000, else ``UsageError``."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100000:
+        raise UsageError("max errors must be an integer from 0 to 100000")
+    return value
 
 
 def create_stage_sql(target: Target) -> str:
-    """The session-local staging table COPY writes into: wide text and SUPER only, so no value fails COPY."""
-    columns = ",\n".join(f"    {c:<13} {t}" for c, _, t in STAGE)
-    return f"CREATE TEMP TABLE {target.stage} (\n{columns}\n)"
+    """The session-local staging table COPY writes into: one SUPER column, as ``'noshred'`` requires."""
+    return f"CREATE TEMP TABLE {target.stage} ({STAGE_COLUMN} SUPER)"
 
 
-def copy_sql(target: Target, manifest_url: str, jsonpaths_url: str, role_arn: str, max_errors: int = 0) -> str:
-    """COPY of one manifest into the staging table. Values validated, see the module docstring."""
-    if not isinstance(max_errors, int) or isinstance(max_errors, bool) or not 0 <= max_errors <= 100000:
-        raise UsageError("max errors must be an integer from 0 to 100000")
-    columns = ", ".join(COPY_COLUMNS)
+def copy_sql(target: Target, manifest_url: str, role_arn: str, compression: str = "gzip", max_errors: int = 0) -> str:
+    """COPY of one manifest's objects (all of one compression) into the staging table, each JSON document whole.
+    Values validated, see the module docstring."""
+    maxerror(max_errors)
+    if compression not in COMPRESSION_PARAMETERS:
+        raise UsageError(f"unknown compression {compression!r}: expected gzip or zstd")
     return (
-        f"COPY {target.stage} ({columns})\n"
+        f"COPY {target.stage}\n"
         f"FROM {literal(s3_url(manifest_url, 'manifest URL'))}\n"
         f"IAM_ROLE {literal(iam_role(role_arn))}\n"
         "MANIFEST\n"
-        f"FORMAT AS JSON {literal(s3_url(jsonpaths_url, 'JSONPaths URL'))}\n"
-        "TRUNCATECOLUMNS\n"
-        "GZIP\n"
+        "FORMAT JSON 'noshred'\n"
+        f"{COMPRESSION_PARAMETERS[compression]}\n"
         f"MAXERROR {max_errors}"
+    )
+
+
+def navigate(attribute: str) -> str:
+    """PartiQL navigation to a top-level attribute of the staged record (quoted: ``timestamp`` is a keyword)."""
+    if not IDENTIFIER.match(attribute):
+        raise ValueError(f"not a plain attribute name: {attribute!r}")
+    return f'{STAGE_ALIAS}.{STAGE_COLUMN}."{attribute}"'
+
+
+def string_attribute(attribute: str) -> str:
+    """The attribute's text when it is a JSON string, else NULL."""
+    path = navigate(attribute)
+    return f"CASE WHEN JSON_TYPEOF({path}) = 'string' THEN CAST({path} AS {TEXT}) END"
+
+
+def staged_sql(stage: str) -> str:
+    """The staged records read with PartiQL navigation: the text columns, the timestamp's JSON type and raw text
+    (a string's characters, a number's JSON spelling), and the record whole."""
+    ts = navigate("timestamp")
+    ids = "".join(f"               {string_attribute(c)} AS {c},\n" for c in ID_COLUMNS)
+    return (
+        f"SELECT {string_attribute('event')} AS event,\n"
+        f"{ids}"
+        f"               JSON_TYPEOF({ts}) AS ts_type,\n"
+        f"               CASE WHEN JSON_TYPEOF({ts}) = 'string' THEN CAST({ts} AS {TEXT})\n"
+        f"                    WHEN JSON_TYPEOF({ts}) = 'number' THEN JSON_SERIALIZE({ts}) END AS ts_raw,\n"
+        f"               {STAGE_ALIAS}.{STAGE_COLUMN} AS event_data\n"
+        f"        FROM {stage} {STAGE_ALIAS}"
     )
 
 
@@ -227,7 +251,7 @@ def typed_rows_sql(stage: str) -> str:
     """A derived table over ``stage`` with the typed columns the insert needs: ``event``, the ids,
     ``event_data`` and ``event_ts``.
 
-    Four nested selects: ``s1`` classifies the raw timestamp (a usable ISO string,
+    Five nested selects: ``s0`` navigates the staged records (``staged_sql``), ``s1`` classifies the raw timestamp (a usable ISO string,
     trimmed; a JSON integer; a JSON float), ``s2`` cuts the ISO string into its
     parts and scales the numbers to epoch microseconds, ``s3`` reads the offset and
     builds the local timestamp when the date is a real one, the outer select
@@ -245,15 +269,15 @@ def typed_rows_sql(stage: str) -> str:
     days = f"CASE WHEN mo = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END WHEN mo IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
     s1 = (
         f"SELECT event, {ids}, event_data,\n"
-        "               CASE WHEN JSON_TYPEOF(ts_json) = 'string' AND LENGTH(ts_raw) <= 64\n"
+        "               CASE WHEN ts_type = 'string' AND LENGTH(ts_raw) <= 64\n"
         f"                         AND ts_raw ~ '{ISO_SQL_PATTERN}'\n"
         "                    THEN REGEXP_REPLACE(REGEXP_REPLACE(ts_raw, '^[[:space:]]+', ''), '[[:space:]]+$', '')\n"
         "               END AS iso,\n"
-        f"               CASE WHEN JSON_TYPEOF(ts_json) = 'number' AND ts_raw ~ '{INT_SQL_PATTERN}'\n"
+        f"               CASE WHEN ts_type = 'number' AND ts_raw ~ '{INT_SQL_PATTERN}'\n"
         "                    THEN CAST(ts_raw AS BIGINT) END AS ts_int,\n"
-        f"               CASE WHEN JSON_TYPEOF(ts_json) = 'number' AND ts_raw ~ '{FLOAT_SQL_PATTERN}'\n"
+        f"               CASE WHEN ts_type = 'number' AND ts_raw ~ '{FLOAT_SQL_PATTERN}'\n"
         f"                    THEN CAST(ts_raw AS {_DOUBLE}) END AS ts_float\n"
-        f"        FROM {stage}"
+        f"        FROM ({staged_sql(stage)}) s0"
     )
     s2 = (
         "SELECT s1.*,\n"
@@ -354,15 +378,13 @@ def refresh_baseline_statements(target: Target, now: Any) -> list[tuple[str, tup
 
 
 def ddl_script(target: Target) -> str:
-    """Everything ``coco warehouse ddl`` prints: schema, table, load log, and the JSONPaths file as a comment."""
-    jsonpaths = "".join(f"--   {line}\n" for line in jsonpaths_json().splitlines())
+    """Everything ``coco warehouse ddl`` prints: schema, table, load log and baseline table."""
     return (
         f"-- coco warehouse ddl: Redshift objects for {target.events}\n"
         f"{create_schema_sql(target)}\n\n"
         f"{create_table_sql(target)}\n\n"
         f"{create_load_log_sql(target)}\n\n"
-        f"{create_baseline_sql(target)}\n\n"
-        "-- JSONPaths file (upload outside the dt= data prefix; `coco warehouse load` writes it to\n"
-        "-- s3://<bucket>/_coco/jsonpaths.json unless --jsonpaths-url names another):\n"
-        f"{jsonpaths}"
+        f"{create_baseline_sql(target)}\n"
+        "-- COPY loads each record whole (FORMAT JSON 'noshred') into a one-column SUPER staging table; no\n"
+        "-- JSONPaths file is needed (deploy/README.md).\n"
     )

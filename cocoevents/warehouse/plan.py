@@ -6,8 +6,11 @@ Guarantees:
   file that lands in an older folder inside the window is found on the next run.
 - Listing uses boto3's ``list_objects_v2`` paginator, one prefix per day, so a
   folder of any size is listed completely.
-- Only gzip archive files (``.log.gz``, ``.json.gz``, ``.jsonl.gz``, non-empty) are
-  candidates - COPY runs with ``GZIP`` - every other key is reported as ignored.
+- Only compressed archive files are candidates: gzip (``.log.gz``, ``.json.gz``,
+  ``.jsonl.gz``, ``.ndjson.gz``) and zstd (the same names ending ``.zst``), non-empty;
+  every other key is reported as ignored. The compression is told by the name
+  (a listing has no bytes to sniff): COPY takes one compression parameter per
+  statement, so a run COPYs each compression through a manifest of its own.
 - A key already in the load log is never planned again; the plan is sorted, so
   the same inputs give the same manifest.
 - Manifests are written under a prefix outside the data prefix, so they are never
@@ -22,12 +25,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from ..archive import GZIP_SUFFIXES
+from ..archive import GZIP_SUFFIXES, ZSTD_SUFFIXES
 from ..errors import UsageError
 
 PREFIX = re.compile(r"^(?:[A-Za-z0-9_.=-]+/)*$")
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 MAX_DAYS = 366
+# The compressions a run can COPY, in the order their COPY statements run; each is a COPY parameter keyword.
+COMPRESSIONS = ("gzip", "zstd")
 
 
 @dataclass(frozen=True)
@@ -35,6 +40,7 @@ class S3Object:
     key: str
     size: int
     dt: date
+    compression: str = "gzip"  # gzip | zstd, from the key's suffix
 
 
 @dataclass(frozen=True)
@@ -59,8 +65,13 @@ class Plan:
     new: list[S3Object]
     already_loaded: list[S3Object]
 
-    def urls(self) -> list[str]:
-        return [object_url(self.bucket, o.key) for o in self.new]
+    def urls(self, compression: str | None = None) -> list[str]:
+        return [object_url(self.bucket, o.key) for o in self.new if compression in (None, o.compression)]
+
+    def compressions(self) -> list[str]:
+        """The compressions among the new objects, in COPY order (``COMPRESSIONS``)."""
+        present = {o.compression for o in self.new}
+        return [c for c in COMPRESSIONS if c in present]
 
 
 def bucket_name(bucket: str) -> str:
@@ -105,12 +116,13 @@ def list_window(s3: Any, bucket: str, data_prefix: str, days: Iterable[date]) ->
                 key, size = item["Key"], int(item.get("Size", 0))
                 if key.endswith("/"):
                     listing.ignored.append(Ignored(key, "folder marker"))
-                elif not key.endswith(GZIP_SUFFIXES):
-                    listing.ignored.append(Ignored(key, "not a gzip archive file"))
+                elif not key.endswith(GZIP_SUFFIXES + ZSTD_SUFFIXES):
+                    listing.ignored.append(Ignored(key, "not a gzip or zstd archive file"))
                 elif size == 0:
                     listing.ignored.append(Ignored(key, "empty object"))
                 else:
-                    listing.objects.append(S3Object(key, size, day))
+                    kind = "zstd" if key.endswith(ZSTD_SUFFIXES) else "gzip"
+                    listing.objects.append(S3Object(key, size, day, kind))
     listing.objects.sort(key=lambda o: o.key)
     listing.ignored.sort(key=lambda i: i.key)
     return listing
@@ -124,13 +136,22 @@ def plan_load(bucket: str, listing: Listing, loaded_keys: Iterable[str]) -> Plan
     return Plan(bucket=bucket_name(bucket), listing=listing, new=new, already_loaded=old)
 
 
-def manifest_document(plan: Plan) -> dict[str, Any]:
-    """The COPY manifest: every new object, mandatory (a vanished file fails the load, not skips it)."""
-    return {"entries": [{"url": url, "mandatory": True} for url in plan.urls()]}
+def manifest_document(plan: Plan, compression: str | None = None) -> dict[str, Any]:
+    """A COPY manifest: every new object (of ``compression``, or all), mandatory (a vanished file fails the
+    load, not skips it)."""
+    return {"entries": [{"url": url, "mandatory": True} for url in plan.urls(compression)]}
 
 
-def manifest_json(plan: Plan) -> str:
-    return json.dumps(manifest_document(plan), indent=2) + "\n"
+def manifest_json(plan: Plan, compression: str | None = None) -> str:
+    return json.dumps(manifest_document(plan, compression), indent=2) + "\n"
+
+
+def manifest_key(manifest_prefix: str, run_id: str, compression: str) -> str:
+    """``<prefix><run_id>.manifest`` for the gzip objects of a run (the name every run had before zstd),
+    ``<prefix><run_id>.zstd.manifest`` for its zstd objects."""
+    if compression not in COMPRESSIONS:
+        raise ValueError(f"unknown compression {compression!r}")
+    return f"{manifest_prefix}{run_id}{'' if compression == 'gzip' else '.' + compression}.manifest"
 
 
 def check_layout(data_prefix: str, manifest_prefix: str) -> None:
