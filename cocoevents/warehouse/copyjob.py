@@ -6,17 +6,20 @@ One run:
 2. in one database transaction: ``LOCK`` the load log (concurrent runs queue
    here), read the keys of the window already loaded, keep only new keys;
 3. writes a manifest naming exactly those keys under the manifest prefix
-   (outside the data prefix), and the JSONPaths file when it owns it;
-4. COPYs the manifest into a session-local staging table of wide text and
-   SUPER columns (no record value can make COPY fail, see ``ddl``), inserts the
-   staged rows into the events table - typing ``event_ts`` and the ids in SQL,
-   NULL where a value is unusable, never dropping the row - stamped with the
-   manifest and the load time, records every key in the load log, and commits.
+   (outside the data prefix) - one per compression among them (gzip, zstd),
+   since COPY takes one compression parameter per statement;
+4. per manifest, COPYs its objects into a session-local staging table of one
+   SUPER column (``FORMAT JSON 'noshred'``: each record whole, so no record
+   value can make COPY fail, see ``ddl``), inserts the staged rows into the
+   events table - typing ``event``, ``event_ts`` and the ids in SQL with SUPER
+   navigation, NULL where a value is unusable, never dropping the row - stamped
+   with that manifest and the load time; then refreshes the fleet baseline,
+   records every key in the load log with its manifest, and commits.
 
 Guarantees: a key is recorded in the load log in the same transaction that
 inserts its rows, so a failure anywhere (listing aside) rolls both back and the
 next run retries the same keys; a key already recorded is never loaded again.
-Every value except COPY's three checked literals (see ``ddl``) is a bound
+Every value except COPY's two checked literals (see ``ddl``) is a bound
 parameter. Error messages pass through ``redact``. A dry run lists S3 but never
 connects to the database nor writes to S3; it cannot read the load log, so its
 plan shows every archive object of the window as a candidate.
