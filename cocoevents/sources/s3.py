@@ -59,6 +59,7 @@ CONCURRENCY = 8
 ATTEMPTS = 3
 CHUNK = 1 << 20
 MAX_DAYS = 400
+TAIL_DAYS = 31  # --fresh looks for objects not yet COPYed in at most the last 31 days of the range
 DAY_US = 86_400_000_000
 BUCKET = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _DT = re.compile(r"(?:^|/)dt=(\d{4}-\d{2}-\d{2})/")
@@ -727,6 +728,7 @@ class FreshSource:
             return self.tail
         upper = until if until is not None else self.now
         lower = since if since is not None else self.warehouse.lookback_lower(until)
+        lower = max(lower, upper - TAIL_DAYS * DAY_US)  # the tail is recent: what the hourly COPY has not done yet
         self.days = days_for_question(lower, upper)
         s = self.settings
         s3 = settings_client(s)
