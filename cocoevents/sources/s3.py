@@ -523,6 +523,7 @@ def _load_batch(loader: Any, batch: list[Fetched], report: Any) -> None:
 def load_url(store: Path, url: str, *, days: Optional[Sequence[date]] = None, endpoint_url: Optional[str] = None,
              region: Optional[str] = None, wait: float = 10.0, progress: Optional[BytesProgress] = None) -> SyncReport:
     """``coco load s3://bucket/prefix/``: the archive objects under the URL (only the ``dt=`` days given)."""
+    started = time.monotonic()
     bucket, prefix = parse_url(url)
     s3 = client(region=region, endpoint_url=endpoint_url)
     objects, skipped = list_objects(s3, bucket, prefix, days, endpoint_url)
@@ -530,7 +531,9 @@ def load_url(store: Path, url: str, *, days: Optional[Sequence[date]] = None, en
         what = f" for {days[0]}..{days[-1]}" if days else ""
         raise NotFound(f"no archive object under {for_terminal(url)}{what}"
                        + (f" ({len(skipped)} key(s) skipped, e.g. {for_terminal(skipped[0][0])})" if skipped else ""))
-    return sync_objects(store, s3, bucket, objects, skipped, wait=wait, progress=progress, endpoint_url=endpoint_url)
+    result = sync_objects(store, s3, bucket, objects, skipped, wait=wait, progress=progress, endpoint_url=endpoint_url)
+    result.report.seconds = time.monotonic() - started  # the client, the listing and the sync
+    return result
 
 
 def sync_days(settings: Settings, days: Sequence[date], *, wait: float = 10.0, progress: Optional[BytesProgress] = None,
