@@ -89,7 +89,7 @@ def main() -> int:
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    raise SystemExit("moto server did not start")
+                    raise SystemExit("moto server did not start") from None
                 time.sleep(0.1)
         import boto3
 

@@ -8,9 +8,7 @@ The merged timeline must equal the local store's timeline of the whole archive, 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
-from pathlib import Path
-from typing import Any
+from datetime import date
 
 import duckdb
 import pytest
@@ -22,8 +20,8 @@ from cocoevents.sources import s3 as s3src
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource
 from cocoevents.store import local as store
-from cocoevents.timestamps import parse_time_option
 from cocoevents.store.baseline import COLUMNS
+from cocoevents.timestamps import parse_time_option
 from cocoevents.warehouse.ddl import Target, create_baseline_sql, create_load_log_sql
 
 from .conftest import run_coco

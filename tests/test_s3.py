@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -21,7 +20,6 @@ import duckdb
 import pytest
 
 from cocoevents import generator
-from cocoevents.errors import SourceUnavailable
 from cocoevents.sources import s3 as s3src
 from cocoevents.store import local as store
 
@@ -501,3 +499,20 @@ def test_an_s3_profile_is_validated_and_shown_without_secrets(endpoint, isolated
     shown = run_coco("config", "show", "--profile", "archive")
     assert shown.code == 0, shown.err
     assert "s3://ok-bucket/events/" in shown.out and SECRET not in shown.out
+
+
+def test_doctor_deliveries_and_errors_read_an_s3_profile_as_they_read_the_local_store(
+        endpoint, s3, bucket, fleet_archive, disk_store, isolated_env, tmp_path) -> None:
+    upload(s3, bucket, fleet_archive, "events/")
+    cache = tmp_path / "cache.duckdb"
+    archive_profile(isolated_env, bucket, endpoint, cache)
+    before = run_coco("doctor", "--profile", "archive")
+    assert before.code == 0 and f"s3://{bucket}/events/ readable" in before.err + before.out
+    span = ["--since", "2026-11-25T00:00Z", "--until", "2026-11-26T00:00Z"]
+    for cmd in (["deliveries", "--limit", "0"], ["errors"]):
+        remote = run_coco(*cmd, *span, "--profile", "archive", "-f", "json")
+        local = run_coco(*cmd, *span, "--store", str(disk_store), "-f", "json")
+        assert remote.code == 0, remote.err
+        assert remote.json() == local.json()
+    after = run_coco("doctor", "--profile", "archive")
+    assert after.code == 0 and "events" in after.err + after.out and str(cache) in after.err + after.out

@@ -23,8 +23,7 @@ def sync(
 ) -> None:
     """Sync an s3 profile's archive days into its cache store: new and changed objects only."""
     from ..errors import UsageError
-    from ..sources import resolve
-    from ..sources import s3
+    from ..sources import resolve, s3
     from ..textsafe import for_terminal as t
     from ..timestamps import now_us, parse_time_option
     from .load_cmd import _progress

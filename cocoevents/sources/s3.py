@@ -674,8 +674,8 @@ class ArchiveSource:
 
 def archive_profile(name: Optional[str], profile: Optional[str]) -> Settings:
     """The ``s3`` profile a Redshift profile's tail comes from: ``fresh_from``, else the one ``s3`` profile."""
-    from . import profiles
     from ..config import load_config
+    from . import profiles
 
     config = load_config()
     known = profiles(config)
@@ -789,7 +789,7 @@ class FreshSource:
                 return events
             asked_d.update(new_d)
             asked_o.update(new_o)
-            events += self._both(lambda side: side.linked_events(new_d, new_o, since, until), seen)
+            events += self._both(lambda side, d=new_d, o=new_o: side.linked_events(d, o, since, until), seen)
 
     # -- the EventSource protocol ---------------------------------------------------------------------------
 
