@@ -8,6 +8,7 @@ process on 127.0.0.1: it shares the machine's cores with coco, which real S3 doe
 
     python benchmarks/bench_s3.py                  # 1M events (the archive of benchmarks/bench.py), 3 runs each
     python benchmarks/bench_s3.py --events 200000  # quicker
+    python benchmarks/bench_s3.py --noop-only      # only the no-op re-sync of 200 objects
 
 Targets (issue 12): S3 load <= 1.5x the disk load; a no-op re-sync of 200 objects <= 1 s.
 """
@@ -63,6 +64,7 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--noop-runs", type=int, default=5)
     p.add_argument("--noop-objects", type=int, default=200)
+    p.add_argument("--noop-only", action="store_true", help="time only the no-op re-sync (no 1M-event loads)")
     a = p.parse_args()
 
     root = Path(a.dir)
@@ -98,7 +100,7 @@ def main() -> int:
         s3.create_bucket(Bucket="coco-bench")
         s3.create_bucket(Bucket="coco-bench-noop")
         print(f"uploading {len(files)} objects ({size / 2**20:.0f} MiB) to {url} ...", file=sys.stderr)
-        for f in files:
+        for f in [] if a.noop_only else files:
             key = Path(f).relative_to(archive).as_posix()
             s3.upload_file(f, "coco-bench", key)
         few = files[: a.noop_objects]
@@ -108,7 +110,7 @@ def main() -> int:
         coco = coco_cmd()
         disk_store, s3_store = root / "bench-disk.duckdb", root / "bench-s3.duckdb"
         disk_runs, s3_runs = [], []
-        for n in range(a.runs):
+        for n in range(0 if a.noop_only else a.runs):
             fresh(disk_store)
             disk_runs.append(run([*coco, "load", str(archive), "--store", str(disk_store)], env))
             fresh(s3_store)
@@ -129,17 +131,18 @@ def main() -> int:
     def med(runs: list[tuple[float, int]]) -> tuple[float, float]:
         return statistics.median(r[0] for r in runs), max(r[1] for r in runs) / 1024
 
-    d, dm = med(disk_runs)
-    s, sm = med(s3_runs)
+    d, dm = med(disk_runs) if disk_runs else (float("nan"), 0.0)
+    s, sm = med(s3_runs) if s3_runs else (float("nan"), 0.0)
     o, om = med(noop_runs)
     h, _ = med(help_runs)
     print(f"\nS3 archive: {len(files)} objects, {size / 2**20:.1f} MiB, {a.events:,} events "
           f"(moto server on 127.0.0.1, its own process); load average {os.getloadavg()[0]:.1f}")
     print("| command | median | runs | peak RSS | target |")
     print("| --- | --- | --- | --- | --- |")
-    print(f"| `coco load ARCHIVE/` into a fresh store | {d:.2f} s | {len(disk_runs)} | {dm:.0f} MiB | |")
-    print(f"| `coco load s3://…` into a fresh store | {s:.2f} s | {len(s3_runs)} | {sm:.0f} MiB | "
-          f"<= 1.5x disk (**{s / d:.2f}x**) |")
+    if disk_runs:
+        print(f"| `coco load ARCHIVE/` into a fresh store | {d:.2f} s | {len(disk_runs)} | {dm:.0f} MiB | |")
+        print(f"| `coco load s3://…` into a fresh store | {s:.2f} s | {len(s3_runs)} | {sm:.0f} MiB | "
+              f"<= 1.5x disk (**{s / d:.2f}x**) |")
     print(f"| no-op re-sync, `coco load s3://…` of {len(few)} objects all loaded | {o:.2f} s | {len(noop_runs)} | "
           f"{om:.0f} MiB | <= 1 s |")
     print(f"| the same re-sync inside the process (boto3 client, listing, skip; `--json` seconds) | "
