@@ -516,3 +516,18 @@ def test_doctor_deliveries_and_errors_read_an_s3_profile_as_they_read_the_local_
         assert remote.json() == local.json()
     after = run_coco("doctor", "--profile", "archive")
     assert after.code == 0 and "events" in after.err + after.out and str(cache) in after.err + after.out
+
+
+def test_an_object_whose_file_was_removed_from_the_store_is_downloaded_again(endpoint, s3, bucket, tmp_path) -> None:
+    for n in range(3):
+        s3.put_object(Bucket=bucket, Key=f"dt=2026-11-25/{n}.log.gz", Body=gzip.compress(
+            json.dumps({"event": "robot.parked", "timestamp": "2026-11-25T09:00:00Z", "robot_id": f"R-{n}"}).encode()))
+    target = tmp_path / "s3.duckdb"
+    load = ["load", f"s3://{bucket}/", "--endpoint-url", endpoint, "--store", str(target), "--json"]
+    assert run_coco(*load).code == 0
+    removed = run_coco("store", "remove", f"s3://{bucket}/dt=2026-11-25/1.log.gz", "--store", str(target))
+    assert removed.code == 0, removed.err
+    assert len(rows(target)) == 2
+    again = run_coco(*load)
+    assert again.json()["objects_downloaded"] == 1 and again.json()["objects_unchanged"] == 2
+    assert len(rows(target)) == 3
