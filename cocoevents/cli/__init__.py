@@ -79,6 +79,7 @@ def err(message: str) -> None:
 
 from . import baseline_cmd, config_cmd, deliveries_cmd, demo_cmd, events_cmd, load_cmd, timeline_cmd, warehouse_cmd  # noqa: E402,F401,I001
 from . import store_cmd  # noqa: E402,F401,I001
+from . import sync_cmd  # noqa: E402,F401,I001
 
 
 class Interrupted(BaseException):

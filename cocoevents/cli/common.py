@@ -33,14 +33,26 @@ WaitOption = typer.Option(
 )
 
 
-def open_source(store: Optional[Path], profile: Optional[str], wait: Optional[float] = None) -> Any:
-    """The event source the options name (``sources.resolve``: the same choice the library makes)."""
+def open_source(store: Optional[Path], profile: Optional[str], wait: Optional[float] = None,
+                fresh: bool = False) -> Any:
+    """The event source the options name (``sources.resolve``: the same choice the library makes); ``fresh``:
+    a Redshift profile's answer plus the archive tail (``--fresh``)."""
     from ..sources import open_source as open_resolved
 
     if wait is not None and wait < 0:
         from ..errors import UsageError
 
         raise UsageError("--wait must be 0 or more seconds")
+    if fresh:
+        from dataclasses import replace
+
+        from ..errors import UsageError
+        from ..sources import resolve
+
+        resolved = resolve(profile, store)
+        if resolved.kind != "redshift":
+            raise UsageError(f"--fresh adds the archive tail to a Redshift profile's answer; this source is {resolved.kind}")
+        return open_resolved(replace(resolved, settings=replace(resolved.settings, fresh=True)), wait=wait)
     return open_resolved(profile=profile, store=store, wait=wait)
 
 

@@ -17,29 +17,54 @@ SHOW_SKIPPED = 10
 
 @app.command()
 def load(
-    paths: List[Path] = typer.Argument(..., metavar="PATH...", help="Archive files or folders (searched recursively)."),
+    paths: List[str] = typer.Argument(..., metavar="PATH...",
+                                      help="Archive files or folders (searched recursively), or s3://bucket/prefix/."),
     store: Optional[Path] = StoreOption,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer to finish a commit."),
+    since: Optional[str] = typer.Option(None, "--since", metavar="TIME",
+                                        help="s3:// only: the first dt= day to load (ISO 8601 or 2d ago)."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="TIME",
+                                        help="s3:// only: the last dt= day to load (default: today)."),
+    endpoint_url: Optional[str] = typer.Option(None, "--endpoint-url", metavar="URL",
+                                               help="s3:// only: an S3-compatible endpoint (default: AWS)."),
+    region: Optional[str] = typer.Option(None, "--region", metavar="REGION",
+                                         help="s3:// only: AWS region (default: the AWS chain)."),
 ) -> None:
-    """Load event archive files (.log/.json/.jsonl/.ndjson; gzip, zstd or plain) into the local store."""
+    """Load event archive files (.log/.json/.jsonl/.ndjson; gzip, zstd or plain) from disk or s3://bucket/prefix/ into the local store.
+
+    From S3, objects already loaded are skipped by key, ETag and size before downloading."""
     from ..store.local import load as load_store
     from ..textsafe import for_terminal as t
 
     target = store_path(store)
-    progress, close = _progress()
-    try:
-        report = load_store(target, [str(p) for p in paths], wait=wait, progress=progress)
-    finally:
-        close()
-    summary = report.to_dict()
+    s3_extra = ""
+    if any(p.startswith("s3://") for p in paths):
+        sync = _load_s3(target, paths, since, until, endpoint_url, region, wait)
+        report, summary = sync.report, sync.to_dict()
+        from ..sources.s3 import summary_line
+
+        s3_extra = f" (S3: {summary_line(sync)})"
+    else:
+        from ..errors import UsageError
+
+        if since or until or endpoint_url or region:
+            raise UsageError("--since, --until, --endpoint-url and --region pick days and the endpoint of an "
+                             "s3:// archive; a local folder is loaded whole")
+        progress, close = _progress()
+        try:
+            report = load_store(target, paths, wait=wait, progress=progress)
+        finally:
+            close()
+        summary = report.to_dict()
+    del report
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     replaced = f", {summary['files_replaced']} replaced" if summary["files_replaced"] else ""
     err(
         f"coco: loaded {summary['files_loaded']} file(s){replaced}, {summary['files_already_loaded']} already loaded, "
         f"{summary['files_damaged']} damaged; {summary['events']:,} events, {summary['bad_lines']:,} bad lines "
-        f"in {summary['seconds']:.1f}s into {t(summary['store'])}"
+        f"in {summary['seconds']:.1f}s into {t(summary['store'])}{s3_extra}"
     )
     for f in summary["files"]:
         if f["replaced"]:
@@ -55,6 +80,36 @@ def load(
             err(f"  {t(example)}")
 
 
+def _load_s3(target: Path, paths: List[str], since: Optional[str], until: Optional[str],
+             endpoint_url: Optional[str], region: Optional[str], wait: float):  # type: ignore[no-untyped-def]
+    """``coco load s3://…``: one URL; ``--since/--until`` pick its ``dt=`` days."""
+    from ..errors import UsageError
+    from ..sources import s3
+    from ..timestamps import now_us, parse_time_option
+
+    if len(paths) != 1:
+        raise UsageError("load one s3:// URL at a time (and local paths in a run of their own)")
+    if endpoint_url is not None:
+        endpoint_url = s3.endpoint(endpoint_url)
+    days = None
+    if since is not None or until is not None:
+        now = now_us()
+        try:
+            upper = parse_time_option(until, now) if until else now
+            lower = parse_time_option(since, now) if since else upper
+        except ValueError as e:
+            raise UsageError(f"--since/--until: {e}") from None
+        if lower > upper:
+            raise UsageError("--since is after --until")
+        days = s3.days_between(lower, upper)
+    progress, close = _progress(bytes_=True)
+    try:
+        return s3.load_url(target, paths[0], days=days, endpoint_url=endpoint_url, region=region, wait=wait,
+                           progress=progress)
+    finally:
+        close()
+
+
 def _skipped(skipped: list[dict[str, str]]) -> None:
     """Every path left out, with its reason (the first few on stderr; all of them in --json)."""
     from ..textsafe import for_terminal as t
@@ -68,15 +123,20 @@ def _skipped(skipped: list[dict[str, str]]) -> None:
         err(f"  ... and {len(skipped) - SHOW_SKIPPED} more (--json lists them all)")
 
 
-def _progress():  # type: ignore[no-untyped-def]
-    """A progress bar on stderr when it is a terminal, counting files (the total known up front)."""
+def _progress(bytes_: bool = False):  # type: ignore[no-untyped-def]
+    """A progress bar on stderr when it is a terminal, counting files (the total known up front), or with
+    ``bytes_`` the bytes downloaded from S3."""
     if not sys.stderr.isatty():
         return None, lambda: None
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    bar = Progress("loading", BarColumn(), MofNCompleteColumn(), "files", TimeRemainingColumn(), transient=True,
-                   console=Console(stderr=True))
+    if bytes_:
+        bar = Progress("downloading", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True,
+                       console=Console(stderr=True))
+    else:
+        bar = Progress("loading", BarColumn(), MofNCompleteColumn(), "files", TimeRemainingColumn(), transient=True,
+                       console=Console(stderr=True))
     task = bar.add_task("load", total=None)
     bar.start()
 

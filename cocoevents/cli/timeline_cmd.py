@@ -55,6 +55,8 @@ def timeline(
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
     wait: Optional[float] = WaitOption,
+    fresh: bool = typer.Option(False, "--fresh", help="Redshift: add the archive objects not yet COPYed (the tail "
+                               "since the last load), read from S3 (profile key fresh_from names the s3 profile)."),
 ) -> int:
     """Rebuild what happened to a delivery, robot or pilot."""
     from ..api import build, parse_options
@@ -75,7 +77,7 @@ def timeline(
     # A big timeline makes millions of objects and no reference cycles: the cyclic collector would
     # only walk them again and again (a third of the time for a million events).
     with _collector_paused():
-        source = open_source(store, profile, wait)
+        source = open_source(store, profile, wait, fresh)
         worked_on: tuple[tuple[str, str], ...] = ()
         try:
             result = build(source, subject_id, kind.value if kind else None, opts)
@@ -87,6 +89,8 @@ def timeline(
                 worked_on = tuple((d, found.get(d, "unknown")) for d in ids)
         finally:
             source.close()
+        if hasattr(source, "tail_count"):  # --fresh / fresh_from: how many events came from the archive tail
+            err(source.note(result))
         if result.id != subject_id:
             err(f"coco: {subject_id} is a demand or offer id of delivery {result.id}")
         _note_baseline(result)

@@ -28,6 +28,7 @@ from ..errors import UsageError
 KINDS = {
     "local": "cocoevents.sources.local",
     "redshift": "cocoevents.sources.redshift",
+    "s3": "cocoevents.sources.s3",
 }
 
 

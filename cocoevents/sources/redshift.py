@@ -94,6 +94,10 @@ SETTINGS = (
     Setting("ssl", "bool", True, "TLS (a password login without TLS only to a loopback host)."),
     Setting("sslmode", "choice", "verify-ca", "TLS verification.", SSLMODES),
     Setting("connect_timeout", "duration", 10_000_000, "Connect timeout."),
+    Setting("load_log", "identifier", "raw_events_load_log",
+            "The COPY job's load log in the same schema (which archive objects the table holds; for --fresh)."),
+    Setting("fresh_from", "str", None, "An s3 profile: every timeline adds the archive objects not yet COPYed "
+                                      "(as --fresh does)."),
 )
 _DEFAULT = {s.name: s.default for s in SETTINGS}
 _RENAMED = {"statement_timeout": "statement_timeout_us", "lookback": "lookback_us",
@@ -123,6 +127,9 @@ class Settings:
     ssl: bool = _DEFAULT["ssl"]
     sslmode: str = _DEFAULT["sslmode"]
     connect_timeout_us: int = _DEFAULT["connect_timeout"]
+    load_log: str = _DEFAULT["load_log"]
+    fresh_from: Optional[str] = _DEFAULT["fresh_from"]
+    fresh: bool = False  # --fresh (not a profile key: fresh_from is)
 
     @classmethod
     def from_values(cls, where: str, name: Optional[str], values: dict[str, Any]) -> Settings:
@@ -179,6 +186,8 @@ class Settings:
             ("ssl", f"{'on' if self.ssl else 'off'}{' (' + self.sslmode + ')' if self.ssl else ''}"),
             ("connect_timeout", format_duration(self.connect_timeout_us)),
         ]
+        if self.fresh_from:
+            rows.append(("fresh_from", self.fresh_from))
         if self.auth == "password":
             rows.append(("password", f"*** (from {PASSWORD_ENV})" if password_from_env() else f"(not set: {PASSWORD_ENV})"))
         else:
@@ -199,13 +208,24 @@ def _loopback(host: Optional[str]) -> bool:
 
 def open(settings: Settings, *, now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
          wait: Optional[float] = None) -> RedshiftSource:
-    """``wait`` is the local store's; the warehouse bounds its statements with ``statement_timeout``."""
-    return RedshiftSource(settings, password=password_from_env(), now=now)
+    """``wait`` is the local store's; the warehouse bounds its statements with ``statement_timeout``. With
+    ``fresh_from`` (or ``--fresh``) the archive's tail is added (``sources.s3.FreshSource``)."""
+    archive = None
+    if settings.fresh or settings.fresh_from:
+        from .s3 import archive_profile
+
+        archive = archive_profile(settings.fresh_from, settings.name)  # a usage error before connecting
+    source = RedshiftSource(settings, password=password_from_env(), now=now)
+    if archive is None:
+        return source
+    from .s3 import fresh
+
+    return fresh(source, archive)
 
 
 def check(settings: Settings) -> str:
     """``coco doctor``: connect, read the table, say what is there."""
-    source = open(settings)
+    source = RedshiftSource(settings, password=password_from_env())
     try:
         latest, count = source.check()
     finally:
@@ -309,6 +329,22 @@ class RedshiftSource:
                 self._last_error_code = db_error(e)[0]
                 raise self._unavailable(e) from None
             raise
+
+    def loaded_keys(self, bucket: str, first: Any, last: Any) -> set[str]:
+        """The S3 keys the COPY job's load log lists for ``bucket`` in the ``dt=`` days ``first``..``last``
+        (read in this session's transaction, so they match the rows the timeline reads)."""
+        log = f"{self.profile.schema}.{self.profile.load_log}"
+        if not IDENTIFIER.match(self.profile.load_log):  # pragma: no cover - validated by Settings
+            raise SourceUnavailable(f"{self.profile.load_log!r} is not a plain identifier")
+        try:
+            rows = self._query(f"SELECT s3_key FROM {log} WHERE bucket = %s AND dt BETWEEN %s AND %s",
+                               [bucket, first, last])
+        except SourceUnavailable:
+            if self._last_error_code in NO_TABLE:
+                raise SourceUnavailable(f"--fresh needs the COPY job's load log, and table {log} does not exist "
+                                        f"(load_log of profile {self.profile.name!r}; see 'coco warehouse ddl')") from None
+            raise
+        return {str(r[0]) for r in rows}
 
     def check(self) -> tuple[Optional[int], int]:
         """For ``coco doctor``: the table has the coco layout and is readable; returns the latest event

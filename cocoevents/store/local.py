@@ -52,7 +52,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Container, Iterator, Sequence
+from typing import Any, Callable, Container, Iterator, Mapping, Sequence
 
 import duckdb
 
@@ -472,7 +472,10 @@ class Loader:
                 pass
             self._detach()
 
-    def load(self, paths: Sequence[str | os.PathLike[str]], progress: Progress | None = None) -> LoadReport:
+    def load(self, paths: Sequence[str | os.PathLike[str]], progress: Progress | None = None,
+             names: Mapping[str, str] | None = None) -> LoadReport:
+        """``names``: the name a file given by its path is recorded under instead of its absolute path
+        (a temporary copy of an S3 object is recorded as ``s3://bucket/key``)."""
         started = time.monotonic()
         found = archive.discover(paths)
         if found.missing:
@@ -496,7 +499,7 @@ class Loader:
                 report.skipped.append((archive.path_text(f), f"cannot read ({e.strerror})"))
                 total -= 1
                 continue
-            key = archive.path_text(f.resolve())
+            key = (names or {}).get(os.fspath(f)) or archive.path_text(f.resolve())
             self._files[key] = f
             if compression.startswith("unsupported"):
                 what = compression.split(": ", 1)[1]

@@ -38,7 +38,7 @@ def memory_connection() -> Any:
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -67,6 +67,13 @@ CREATE TABLE IF NOT EXISTS events (
     record VARCHAR USING COMPRESSION zstd,
     file_id BIGINT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS s3_objects (  -- schema 3: what `coco load s3://` / `coco sync` fetched
+    name VARCHAR PRIMARY KEY,            -- s3://bucket/key, the files.path it was recorded under
+    etag VARCHAR NOT NULL,
+    bytes BIGINT NOT NULL,
+    sha256 VARCHAR NOT NULL,             -- the files row its bytes are (gone: the object is fetched again)
+    synced_at TIMESTAMP NOT NULL
+);
 """
 
 MIGRATIONS = {
@@ -77,6 +84,11 @@ ALTER TABLE files ADD COLUMN last_ts TIMESTAMP;
 UPDATE files SET first_ts = r.lo, last_ts = r.hi
     FROM (SELECT file_id, min(ts) AS lo, max(ts) AS hi FROM events GROUP BY file_id) AS r
     WHERE files.file_id = r.file_id;
+""",
+    # 2 -> 3: S3 objects are remembered by key, ETag and size, so a sync skips them before downloading.
+    2: """
+CREATE TABLE IF NOT EXISTS s3_objects (name VARCHAR PRIMARY KEY, etag VARCHAR NOT NULL, bytes BIGINT NOT NULL,
+    sha256 VARCHAR NOT NULL, synced_at TIMESTAMP NOT NULL);
 """,
 }
 

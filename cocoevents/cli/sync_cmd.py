@@ -1,0 +1,63 @@
+"""``coco sync``: bring the days of an ``s3`` profile's archive into its cache store (cron, or before going offline)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Optional
+
+import typer
+
+from . import app, err
+from .common import ProfileOption
+
+
+@app.command()
+def sync(
+    profile: Optional[str] = ProfileOption,
+    since: Optional[str] = typer.Option(None, "--since", metavar="TIME",
+                                        help="First dt= day (ISO 8601 or 2d ago). Default: the profile's lookback."),
+    until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help="Last dt= day. Default: today."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
+    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer of the cache store."),
+) -> None:
+    """Sync an s3 profile's archive days into its cache store: new and changed objects only."""
+    from ..errors import UsageError
+    from ..sources import resolve, s3
+    from ..textsafe import for_terminal as t
+    from ..timestamps import now_us, parse_time_option
+    from .load_cmd import _progress
+
+    chosen = resolve(profile, None)
+    if chosen.kind != "s3":
+        name = f"profile {chosen.profile!r}" if chosen.profile else "the default source"
+        raise UsageError(f"coco sync reads an s3 profile; {name} is a {chosen.kind} source (--profile NAME)")
+    settings = chosen.settings
+    now = now_us()
+    try:
+        upper = parse_time_option(until, now) if until else now
+        lower = parse_time_option(since, now) if since else upper - settings.lookback_us
+    except ValueError as e:
+        raise UsageError(f"--since/--until: {e}") from None
+    if lower > upper:
+        raise UsageError("--since is after --until")
+    days = s3.days_between(lower, upper)
+    progress, close = _progress(bytes_=True)
+    try:
+        result = s3.sync_days(settings, days, wait=wait, progress=progress)
+    finally:
+        close()
+    summary = result.to_dict()
+    summary["days"] = [d.isoformat() for d in days]
+    if as_json:
+        sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+    report = result.report
+    err(f"coco: synced {t(settings.url)} {days[0]}..{days[-1]} into {t(str(settings.path))}: {s3.summary_line(result)}; "
+        f"loaded {summary['files_loaded']} file(s), {summary['files_damaged']} damaged, {report.events:,} events "
+        f"in {summary['seconds']:.1f}s")
+    for damaged in summary["damaged"]:
+        err(f"coco: warning: {t(damaged['path'])}: {t(damaged['reason'])}; its complete lines were loaded")
+    for bad in summary["unsupported"]:
+        err(f"coco: warning: {t(bad['path'])}: {bad['reason']}; not loaded")
+    for path, reason in report.skipped[:10]:
+        err(f"coco: skipped {t(path)}: {reason}")
