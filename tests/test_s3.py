@@ -153,7 +153,7 @@ def test_coco_load_of_an_s3_prefix_stores_what_coco_load_of_the_same_files_on_di
     summary = r.json()
     assert summary["files_loaded"] == len(keys) and summary["objects_downloaded"] == len(keys)
     assert summary["skipped"] == [{"path": f"s3://{bucket}/events/dt=2026-11-25/README.txt",
-                                   "reason": "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz)"}]
+                                   "reason": "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz or .zst)"}]
     assert rows(target) == rows(disk_store)
     # recorded under their S3 names, with the same SHA-256 as the files on disk
     assert files(target) == sorted((f"s3://{bucket}/{k}", sha) for k, (_, sha) in
