@@ -313,7 +313,6 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> N
             con.execute("ROLLBACK")
             raise
     con.execute(sql.SCHEMA)
-    con.execute(sql.INDEXES)
 
 
 
@@ -626,6 +625,7 @@ class Loader:
                 old = [r[0] for r in con.execute(
                     "SELECT file_id FROM files WHERE path = ? AND sha256 <> ?", [item.key, item.sha]).fetchall()]
                 for fid in old:
+                    con.execute(sql.KEYS_DELETE, {"ids": [fid]})
                     con.execute("DELETE FROM events WHERE file_id = ?", [fid])
                     con.execute("DELETE FROM files WHERE file_id = ?", [fid])
                 (fid,) = con.execute("SELECT nextval('file_ids')").fetchone()  # type: ignore[misc]
@@ -635,8 +635,9 @@ class Loader:
                 replaced.append(bool(old))
             con.execute("CREATE OR REPLACE TEMP TABLE batch_files (file_id BIGINT, path VARCHAR)")
             con.executemany("INSERT INTO batch_files VALUES (?, ?)", [[f, str(i.path)] for f, i in zip(ids, batch)])
-            con.execute(sql.classify_insert(sql.csv_lines(FAST_MAX_LINE, batch[0].compression), "events",
-                                            line_bytes=False), {"paths": [str(i.path) for i in batch]})
+            con.execute(sql.classify_insert(sql.csv_lines(FAST_MAX_LINE, batch[0].compression),
+                                            f"events ({sql.EVENT_COLUMNS})", line_bytes=False),
+                        {"paths": [str(i.path) for i in batch]})
             stats = {fid: (n, bad, first, last, seen) for fid, n, bad, first, last, seen in con.execute(
                 "SELECT file_id, count(event), count(*) - count(event), min(ts), max(ts), sum(strlen(record) + 1) "
                 "FROM events WHERE file_id BETWEEN ? AND ? GROUP BY file_id", [min(ids), max(ids)]).fetchall()}
@@ -646,6 +647,7 @@ class Loader:
                     con.execute("ROLLBACK")
                     return None
             con.execute("DELETE FROM events WHERE event IS NULL AND file_id BETWEEN ? AND ?", [min(ids), max(ids)])
+            con.execute(sql.KEYS_INSERT, {"lo": min(ids), "hi": max(ids)})
             results = []
             for fid, item, was in zip(ids, batch, replaced):
                 n, bad, first, last, _ = stats.get(fid, (0, 0, None, None, 0))
@@ -694,6 +696,7 @@ class Loader:
                     old = [r[0] for r in con.execute(
                         "SELECT file_id FROM files WHERE path = ? AND sha256 <> ?", [item.key, item.sha]).fetchall()]
                     for fid in old:  # the file changed under this path: its old version goes, in this transaction
+                        con.execute(sql.KEYS_DELETE, {"ids": [fid]})
                         con.execute("DELETE FROM events WHERE file_id = ?", [fid])
                         con.execute("DELETE FROM files WHERE file_id = ?", [fid])
                     s = staged[k]
@@ -707,9 +710,11 @@ class Loader:
                     con.execute("CREATE OR REPLACE TEMP TABLE file_map (k BIGINT, fid BIGINT)")
                     con.executemany("INSERT INTO file_map VALUES (?, ?)", [list(m) for m in mapping])
                     con.execute(
-                        "INSERT INTO events SELECT s.event, s.ts, s.delivery_id, s.robot_id, s.pilot_id, s.demand_id, "
-                        "s.offer_id, s.record, m.fid FROM temp.main.stage AS s JOIN temp.main.file_map AS m "
-                        "ON s.file_id = m.k WHERE s.event IS NOT NULL")
+                        f"INSERT INTO events ({sql.EVENT_COLUMNS}) SELECT s.event, s.ts, s.delivery_id, s.robot_id, "
+                        "s.pilot_id, s.demand_id, s.offer_id, s.record, m.fid FROM temp.main.stage AS s "
+                        "JOIN temp.main.file_map AS m ON s.file_id = m.k WHERE s.event IS NOT NULL")
+                    fids = [f for _, f in mapping]
+                    con.execute(sql.KEYS_INSERT, {"lo": min(fids), "hi": max(fids)})
                 con.execute("COMMIT")
             except BaseException:
                 try:
@@ -962,6 +967,7 @@ def remove_files(path: Path, *, file: str | None = None, sha: str | None = None,
         try:
             (events,) = con.execute("SELECT count(*) FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
                                     {"ids": ids}).fetchone()  # type: ignore[misc]
+            con.execute(sql.KEYS_DELETE, {"ids": ids})  # the writer's connect migrated the store: it has keys
             con.execute("DELETE FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids})
             con.execute("DELETE FROM files WHERE file_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids})
             con.execute("COMMIT")

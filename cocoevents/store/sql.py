@@ -38,7 +38,7 @@ def memory_connection() -> Any:
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS files (
     first_ts TIMESTAMP,  -- the file's day range (schema 2)
     last_ts TIMESTAMP
 );
+CREATE SEQUENCE IF NOT EXISTS event_seq START 1;
 CREATE TABLE IF NOT EXISTS events (
     event VARCHAR,
     ts TIMESTAMP,
@@ -65,9 +66,21 @@ CREATE TABLE IF NOT EXISTS events (
     demand_id VARCHAR,
     offer_id VARCHAR,
     record VARCHAR USING COMPRESSION zstd,
-    file_id BIGINT NOT NULL
+    file_id BIGINT NOT NULL,
+    seq BIGINT DEFAULT nextval('event_seq')  -- the row's key in ``keys`` (schema 3); rowids may change
 );
+CREATE TABLE IF NOT EXISTS keys (id VARCHAR NOT NULL, kind VARCHAR NOT NULL, seq BIGINT NOT NULL);
 """
+
+EVENT_COLUMNS = "event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, record, file_id"
+KINDS = ("delivery", "robot", "pilot", "demand", "offer")
+
+# The ``keys`` rows of the events of files ``$lo``..``$hi`` (one load batch: its file ids are consecutive),
+# sorted by id so that each batch's ids are ranges of row groups and a lookup's zone maps skip the rest.
+KEYS_INSERT = "INSERT INTO keys SELECT id, kind, seq FROM (" + " UNION ALL ".join(
+    f"SELECT {k}_id AS id, '{k}' AS kind, seq FROM events WHERE file_id BETWEEN $lo AND $hi AND {k}_id IS NOT NULL"
+    for k in KINDS) + ") ORDER BY id, kind, seq"
+KEYS_DELETE = "DELETE FROM keys WHERE seq IN (SELECT seq FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[])))"
 
 MIGRATIONS = {
     # 1 -> 2: files know their time range (``coco store files``, ``coco store remove --day``).
@@ -78,18 +91,21 @@ UPDATE files SET first_ts = r.lo, last_ts = r.hi
     FROM (SELECT file_id, min(ts) AS lo, max(ts) AS hi FROM events GROUP BY file_id) AS r
     WHERE files.file_id = r.file_id;
 """,
+    # 2 -> 3: the five ART indexes give way to ``keys`` (``store.local``'s docstring says why).
+    2: """
+DROP INDEX IF EXISTS events_delivery;
+DROP INDEX IF EXISTS events_robot;
+DROP INDEX IF EXISTS events_pilot;
+DROP INDEX IF EXISTS events_demand;
+DROP INDEX IF EXISTS events_offer;
+CREATE SEQUENCE IF NOT EXISTS event_seq START 1;
+ALTER TABLE events ADD COLUMN seq BIGINT DEFAULT nextval('event_seq');
+CREATE TABLE keys (id VARCHAR NOT NULL, kind VARCHAR NOT NULL, seq BIGINT NOT NULL);
+INSERT INTO keys SELECT id, kind, seq FROM (""" + " UNION ALL ".join(
+        f"SELECT {k}_id AS id, '{k}' AS kind, seq FROM events WHERE {k}_id IS NOT NULL"
+        for k in ("delivery", "robot", "pilot", "demand", "offer")) + """) ORDER BY id, kind, seq;
+""",
 }
-
-# ART indexes: a point lookup by any id, or a robot/pilot's events, reads a few
-# blocks instead of scanning the column; time filters then use the zone maps
-# of ``ts`` (files arrive roughly in time order).
-INDEXES = """
-CREATE INDEX IF NOT EXISTS events_delivery ON events (delivery_id);
-CREATE INDEX IF NOT EXISTS events_robot ON events (robot_id);
-CREATE INDEX IF NOT EXISTS events_pilot ON events (pilot_id);
-CREATE INDEX IF NOT EXISTS events_demand ON events (demand_id);
-CREATE INDEX IF NOT EXISTS events_offer ON events (offer_id);
-"""
 
 _PATTERN_SQL = ISO_PATTERN.replace("'", "''")
 
