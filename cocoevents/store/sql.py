@@ -75,11 +75,23 @@ CREATE TABLE IF NOT EXISTS keys (id VARCHAR NOT NULL, kind VARCHAR NOT NULL, seq
 EVENT_COLUMNS = "event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, record, file_id"
 KINDS = ("delivery", "robot", "pilot", "demand", "offer")
 
-# The ``keys`` rows of the events of files ``$lo``..``$hi`` (one load batch: its file ids are consecutive),
-# sorted by id so that each batch's ids are ranges of row groups and a lookup's zone maps skip the rest.
-KEYS_INSERT = "INSERT INTO keys SELECT id, kind, seq FROM (" + " UNION ALL ".join(
-    f"SELECT {k}_id AS id, '{k}' AS kind, seq FROM events WHERE file_id BETWEEN $lo AND $hi AND {k}_id IS NOT NULL"
-    for k in KINDS) + ") ORDER BY id, kind, seq"
+
+
+def keys_insert(where: str) -> str:
+    """``INSERT`` into ``keys`` of the ids of the events matching ``where``, sorted by id: each insert's ids
+    are a run of row groups whose zone maps (min/max id) let a lookup skip the rest of the run."""
+    return "INSERT INTO keys SELECT id, kind, seq FROM (" + " UNION ALL ".join(
+        f"SELECT {k}_id AS id, '{k}' AS kind, seq FROM events WHERE ({where}) AND {k}_id IS NOT NULL"
+        for k in KINDS) + ") ORDER BY id, kind, seq"
+
+
+# One load batch (its file ids are consecutive: the loader holds the write lock while it numbers them).
+KEYS_INSERT = keys_insert("file_id BETWEEN $lo AND $hi")
+# The end of a load of several batches: its keys copied again, one id range at a time, in id order, so they end
+# up one sorted run (``store.local.Loader._merge_keys``); the copies' originals (rowid up to $top) then go.
+_PIECE = "seq > $after AND id >= $lo AND ($hi IS NULL OR id < $hi)"
+KEYS_MERGE = [f"INSERT INTO keys SELECT id, kind, seq FROM keys WHERE {_PIECE} ORDER BY id, kind, seq",
+              f"DELETE FROM keys WHERE {_PIECE} AND rowid <= $top"]
 KEYS_DELETE = "DELETE FROM keys WHERE seq IN (SELECT seq FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[])))"
 
 MIGRATIONS = {
