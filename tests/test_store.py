@@ -127,3 +127,47 @@ def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_l
     finally:
         con.close()
     assert [coco("timeline", *a, "--store", str(store), "-f", "json").out for a in asks] == before
+
+
+def test_a_load_of_several_batches_leaves_its_keys_one_sorted_run_that_finds_every_id_of_every_event(
+        tmp_path, monkeypatch):
+    from cocoevents import generator
+    from cocoevents.store import local
+
+    archive = tmp_path / "archive"
+    generator.main([str(archive), "--events", "6000"])
+    monkeypatch.setenv("COCO_BATCH_MB", "0.3")  # several batches
+    monkeypatch.setattr(local, "MERGE_KEYS", 2000)  # and several merge transactions
+    store = tmp_path / "s.duckdb"
+    report = local.load(store, [archive])
+    assert report.events > 5000
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        ids = con.execute("SELECT id FROM keys ORDER BY rowid").fetchall()
+        expected = sorted(con.execute(" UNION ALL ".join(
+            f"SELECT {k}_id, '{k}', seq FROM events WHERE {k}_id IS NOT NULL" for k in sql.KINDS)).fetchall())
+        assert sorted(con.execute("SELECT id, kind, seq FROM keys").fetchall()) == expected
+        assert ids == sorted(ids) and len(expected) > report.events  # one run, in id order
+    finally:
+        con.close()
+
+
+def test_a_replaced_or_removed_file_takes_its_keys_with_it(tmp_path):
+    from cocoevents.store import local
+
+    store = tmp_path / "s.duckdb"
+    f = write_lines(tmp_path / "a.log", [REC])
+    local.load(store, [f])
+    write_lines(tmp_path / "a.log", [{**REC, "delivery_id": "D2", "robot_id": "R-2"}])  # changed under its path
+    assert local.load(store, [f]).replaced == 1
+
+    def keys():
+        con = duckdb.connect(str(store), read_only=True)
+        try:
+            return sorted(con.execute("SELECT id, kind FROM keys").fetchall())
+        finally:
+            con.close()
+
+    assert keys() == [("D2", "delivery"), ("R-2", "robot")]
+    local.remove_files(store, file=str(f))
+    assert keys() == []

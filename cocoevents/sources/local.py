@@ -2,7 +2,8 @@
 
 It only ever reads what the rules need - a delivery's rows and those linked to
 them by id, then the robots' and pilots' rows within their spans - through the
-id indexes, never the whole table. Every value is a bound parameter.
+store's ``keys`` (id -> ``seq``, see ``store.local``), never by reading the id
+columns of the whole table. Every value is a bound parameter.
 """
 
 from __future__ import annotations
@@ -106,7 +107,7 @@ class LocalSource:
         return out
 
     def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
-        """All time: the id indexes make this cheap, and "nothing in your range" is a better answer than
+        """All time: ``keys`` makes this cheap, and "nothing in your range" is a better answer than
         "no such id" when the id exists outside it."""
         if self.keyed:
             q = "SELECT DISTINCT kind FROM keys WHERE id = $id"
