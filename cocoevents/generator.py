@@ -73,6 +73,7 @@ class Fleet:
     pilots: int = 10
     seed: int = 7
     id_offset: int = 0  # added to the numbers of offer, demand, delivery and trip ids (another day, other ids)
+    unit_offset: int = 0  # added to the numbers of robot and pilot ids (another zone of the fleet, other units)
 
 
 class _Day:
@@ -99,9 +100,9 @@ class _Day:
     def pilots_and_robots(self) -> tuple[list[str], dict[str, list[tuple[datetime, datetime, str]]]]:
         """Pilot shifts, each supervising a few robots; returns robot -> [(start, end, pilot)]."""
         f, rng = self.f, self.rng
-        robots = [f"R-{100 + i}" for i in range(f.robots)]
+        robots = [f"R-{100 + f.unit_offset + i}" for i in range(f.robots)]
         supervision: dict[str, list[tuple[datetime, datetime, str]]] = {r: [] for r in robots}
-        pilots = [f"P-{100 + i}" for i in range(f.pilots)]
+        pilots = [f"P-{100 + f.unit_offset + i}" for i in range(f.pilots)]
         half = self.start + timedelta(hours=7)
         for idx, robot in enumerate(robots):
             self.emit(self.start - timedelta(minutes=rng.randint(5, 30)), "robot.deployed",
@@ -435,6 +436,85 @@ def _records_in_order(events: int, seed: int, day: date = Fleet.day, id_offset: 
     yield from fleet_day(sized_fleet(events, seed, day, id_offset))
 
 
+# -- bulk mode: big archives for the growth benchmark --------------------------------------------------
+
+ZONE_EVENTS = 200_000
+ZONE_IDS = 10_000_000  # zone k's delivery, demand, offer and trip numbers start at k * ZONE_IDS
+ZONE_UNITS = 100_000  # zone k's robot and pilot numbers start at k * ZONE_UNITS
+
+
+def _pods(rng: random.Random, per_service: int) -> dict[str, list[str]]:
+    """Each event prefix's pods, as the text a shipped record of that pod starts with (its ``file`` and
+    ``kubernetes`` fields, as ``ship`` writes them): in a cluster, a pod's metadata is the same on every
+    line it logs."""
+    pods: dict[str, list[str]] = {}
+    for prefix in sorted(set(SERVICES) | {"misc"}):
+        heads = []
+        for _ in range(per_service):
+            shipped = ship({"event": f"{prefix}.x"}, rng, merged=False)
+            heads.append('{"file":' + json.dumps(shipped["file"]) + ',"kubernetes":'
+                         + json.dumps(shipped["kubernetes"], separators=(",", ":")))
+        pods[prefix] = heads
+    return pods
+
+
+def _zone(job: tuple[str, int, int, int, int]) -> tuple[int, int]:
+    """Zone ``k`` of a bulk archive: its own fleet (own ids) of about ``events`` records, shipped by a pool
+    of pods and written as ``per_file``-line gzip files. Returns (files, records)."""
+    root, k, events, seed, per_file = job
+    fleet = sized_fleet(events, seed + k, id_offset=k * ZONE_IDS)
+    fleet = Fleet(fleet.day, fleet.deliveries, fleet.robots, fleet.pilots, fleet.seed, fleet.id_offset,
+                  unit_offset=k * ZONE_UNITS)
+    records = fleet_day(fleet)
+    rng = random.Random(seed * 7919 + k)
+    pods = _pods(rng, 48)
+    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
+    files = 0
+    folder = Path(root) / f"dt={fleet.day.isoformat()}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for start in range(0, len(records), per_file):
+        lines = []
+        for rec in records[start:start + per_file]:
+            name = str(rec.get("event", ""))
+            prefix = name.split(".")[0]
+            heads = pods[prefix if prefix in SERVICES else "misc"]
+            app = dumps(rec)
+            line = heads[rng.randrange(len(heads))] + ',"message":' + dumps(app) + \
+                ',"source_type":"kubernetes_logs","stream":"stdout"'
+            if rng.random() >= 0.02:  # merged, as the shipper does; 2% unmerged (an older config)
+                line += "," + app[1:]
+            else:
+                line += "}"
+            lines.append(line)
+        when = _record_time(records[start])
+        key = f"{int(when.replace(tzinfo=timezone.utc).timestamp())}-{uuid.UUID(int=rng.getrandbits(128))}"
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        (folder / f"{key}.log.gz").write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
+        files += 1
+    return files, len(records)
+
+
+def write_bulk_archive(root: str | os.PathLike[str], events: int, *, seed: int = 7, per_file: int = 5000,
+                       workers: int | None = None) -> tuple[int, int]:
+    """About ``events`` records of one day, fast (the growth benchmark's 10M and 30M archives): the day is
+    split into zones of ``ZONE_EVENTS`` records, each its own fleet with its own ids (robots, pilots,
+    deliveries...), generated in parallel processes; each zone's files cover its records in time order, so
+    files of different zones overlap in time, as files of different pods do. Records are shaped like
+    ``write_archive``'s (the same fields, merged and unmerged), but the Kubernetes metadata comes from a pool
+    of pods rather than being drawn per record, which is what makes it fast. Returns (files, records)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    zones = max(1, round(events / ZONE_EVENTS))
+    size = max(1, events // zones)
+    jobs = [(os.fspath(root), k, size, seed, per_file) for k in range(zones)]
+    if zones == 1 or workers == 1:
+        done = [_zone(j) for j in jobs]
+    else:
+        with ProcessPoolExecutor(max_workers=workers or min(zones, os.cpu_count() or 1)) as pool:
+            done = list(pool.map(_zone, jobs))
+    return sum(f for f, _ in done), sum(n for _, n in done)
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
@@ -448,9 +528,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--id-offset", type=int, default=0,
                    help="add this to offer, demand, delivery and trip numbers (days that do not share ids)")
     p.add_argument("--demo", action="store_true", help="write the demo day (fleet + scenarios) instead")
+    p.add_argument("--bulk", action="store_true",
+                   help="fast, for big archives: zones of 200k events in parallel processes, pods' metadata pooled")
     a = p.parse_args(argv)
     if a.id_offset < 0:
         p.error("--id-offset must be 0 or more")
+    if a.bulk:
+        if a.demo or a.junk_every or a.id_offset or a.day != Fleet.day:
+            p.error("--bulk takes only --events and --seed")
+        files, count = write_bulk_archive(a.out, a.events, seed=a.seed)
+        print(f"wrote {count} records in {files} files under {a.out}", file=__import__("sys").stderr)
+        return 0
     recs: Iterable[Record] = (demo_records() if a.demo
                               else _records_in_order(a.events, a.seed, a.day, a.id_offset))
     paths = write_archive(recs, a.out, seed=a.seed, junk_every=a.junk_every)

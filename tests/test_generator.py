@@ -74,3 +74,36 @@ def test_generated_days_have_realistic_durations_offers_accepted_in_seconds_deli
     assert len(accepted) > 0.8 * len(received)  # dispatch rarely runs out of robots
     assert max(waits) <= 60  # no offer sits for hours before acceptance
     assert 15 <= sorted(lengths)[len(lengths) // 2] <= 45 and max(lengths) <= 75  # minutes, assignment to the end
+
+
+def test_bulk_mode_writes_the_same_bytes_for_the_same_arguments_and_zones_share_no_ids(tmp_path):
+    for name in ("a", "b"):
+        generator.main([str(tmp_path / name), "--events", "3000", "--seed", "5", "--bulk"])
+    assert tree(tmp_path / "a") == tree(tmp_path / "b") and tree(tmp_path / "a")
+    generator._zone((str(tmp_path / "z"), 1, 3000, 5, 5000))  # the second zone of a bigger archive
+
+    def ids(root, keys):
+        files, _ = archive.find_files([root])
+        recs = [r for f in files for _, r in archive.scan(f).records]
+        return recs, {r[k] for r in recs for k in keys if k in r}
+
+    recs, a = ids(tmp_path / "a", ("delivery_id", "demand_id", "offer_id", "robot_id", "pilot_id"))
+    _, z = ids(tmp_path / "z", ("delivery_id", "demand_id", "offer_id", "robot_id", "pilot_id"))
+    assert len(recs) >= 2500 and a and z and not a & z
+    # shaped like the shipper's: Vector's fields, the application JSON merged in (mostly), and kept in "message"
+    import gzip
+    import json
+
+    lines = [json.loads(x) for f in sorted((tmp_path / "a").rglob("*.gz")) for x in gzip.open(f).read().splitlines()]
+    merged = [r for r in lines if "event" in r]
+    assert len(lines) == len(recs)
+    assert all({"file", "kubernetes", "message", "source_type", "stream"} <= set(r) for r in lines)
+    assert 0.9 < len(merged) / len(lines) < 1 and all(json.loads(r["message"])["event"] == r["event"] for r in merged)
+
+
+def test_bulk_mode_takes_only_events_and_seed(tmp_path):
+    import pytest
+
+    with pytest.raises(SystemExit) as e:
+        generator.main([str(tmp_path / "out"), "--bulk", "--junk-every", "5"])
+    assert e.value.code == 2

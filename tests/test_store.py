@@ -79,3 +79,95 @@ def test_a_foreign_duckdb_file_with_its_own_events_table_is_refused_before_anyth
         assert r.code == 4 and "not a coco store" in r.err and r.err.count("\n") == 1, r.err
     assert _bytes(store) == before
     assert not store.with_name(store.name + ".wal").exists()
+
+
+SCHEMA_2_INDEXES = """
+ALTER TABLE files ADD COLUMN first_ts TIMESTAMP;
+ALTER TABLE files ADD COLUMN last_ts TIMESTAMP;
+UPDATE meta SET value = '2' WHERE key = 'schema';
+CREATE INDEX events_delivery ON events (delivery_id);
+CREATE INDEX events_robot ON events (robot_id);
+CREATE INDEX events_pilot ON events (pilot_id);
+CREATE INDEX events_demand ON events (demand_id);
+CREATE INDEX events_offer ON events (offer_id);
+"""
+
+
+def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_load_gives_the_same_timelines(
+        coco, tmp_path):
+    from cocoevents import generator
+
+    archive = tmp_path / "archive"
+    generator.main([str(archive), "--events", "3000"])
+    store = tmp_path / "old.duckdb"
+    # a schema-2 store: the schema-1 tables, the files' time ranges and the five ART indexes, holding the archive
+    _make(store, SCHEMA_1 + SCHEMA_2_INDEXES)
+    con = duckdb.connect(str(store))
+    con.execute(sql.MACROS)
+    for n, path in enumerate(sorted(archive.rglob("*.log.gz")), start=2):
+        con.execute("INSERT INTO files VALUES (?, ?, ?, 1, 0, 0, NULL, now(), NULL, NULL)", [n, f"sha{n}", str(path)])
+        con.execute("CREATE OR REPLACE TEMP TABLE batch_files AS SELECT ?::BIGINT AS file_id, ? AS path", [n, str(path)])
+        con.execute(sql.classify_insert(sql.csv_lines(1 << 20), "events", line_bytes=False), {"paths": [str(path)]})
+    con.execute("DELETE FROM events WHERE event IS NULL")
+    delivery, robot = con.execute("SELECT delivery_id, robot_id FROM events WHERE event = 'trip.started' "
+                                  "ORDER BY ts LIMIT 1 OFFSET 20").fetchone()
+    from cocoevents.store.baseline import rebuild
+
+    rebuild(con)  # as the load that filled it did (findings then compare alike)
+    con.close()
+    asks = [("D0",), (delivery,), (robot, "--since", "2026-11-25T00:00:00Z", "--until", "2026-11-26T00:00:00Z")]
+    before = [coco("timeline", *a, "--store", str(store), "-f", "json").out for a in asks]
+    assert all(before) and '"events"' in before[1]
+    assert coco("load", str(write_lines(tmp_path / "a.log", [REC])), "--store", str(store)).code == 0  # migrates
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        assert con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(sql.SCHEMA_VERSION),)
+        assert con.execute("SELECT count(*) FROM duckdb_indexes()").fetchone() == (0,)
+        assert con.execute("SELECT count(*) FROM keys WHERE id = ? AND kind = 'delivery'", [delivery]).fetchone()[0] > 5
+    finally:
+        con.close()
+    assert [coco("timeline", *a, "--store", str(store), "-f", "json").out for a in asks] == before
+
+
+def test_a_load_of_several_batches_leaves_its_keys_one_sorted_run_that_finds_every_id_of_every_event(
+        tmp_path, monkeypatch):
+    from cocoevents import generator
+    from cocoevents.store import local
+
+    archive = tmp_path / "archive"
+    generator.main([str(archive), "--events", "6000"])
+    monkeypatch.setenv("COCO_BATCH_MB", "0.3")  # several batches
+    monkeypatch.setattr(local, "MERGE_KEYS", 2000)  # and several merge transactions
+    store = tmp_path / "s.duckdb"
+    report = local.load(store, [archive])
+    assert report.events > 5000
+    con = duckdb.connect(str(store), read_only=True)
+    try:
+        ids = con.execute("SELECT id FROM keys ORDER BY rowid").fetchall()
+        expected = sorted(con.execute(" UNION ALL ".join(
+            f"SELECT {k}_id, '{k}', seq FROM events WHERE {k}_id IS NOT NULL" for k in sql.KINDS)).fetchall())
+        assert sorted(con.execute("SELECT id, kind, seq FROM keys").fetchall()) == expected
+        assert ids == sorted(ids) and len(expected) > report.events  # one run, in id order
+    finally:
+        con.close()
+
+
+def test_a_replaced_or_removed_file_takes_its_keys_with_it(tmp_path):
+    from cocoevents.store import local
+
+    store = tmp_path / "s.duckdb"
+    f = write_lines(tmp_path / "a.log", [REC])
+    local.load(store, [f])
+    write_lines(tmp_path / "a.log", [{**REC, "delivery_id": "D2", "robot_id": "R-2"}])  # changed under its path
+    assert local.load(store, [f]).replaced == 1
+
+    def keys():
+        con = duckdb.connect(str(store), read_only=True)
+        try:
+            return sorted(con.execute("SELECT id, kind FROM keys").fetchall())
+        finally:
+            con.close()
+
+    assert keys() == [("D2", "delivery"), ("R-2", "robot")]
+    local.remove_files(store, file=str(f))
+    assert keys() == []

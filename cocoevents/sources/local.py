@@ -2,7 +2,8 @@
 
 It only ever reads what the rules need - a delivery's rows and those linked to
 them by id, then the robots' and pilots' rows within their spans - through the
-id indexes, never the whole table. Every value is a bound parameter.
+store's ``keys`` (id -> ``seq``, see ``store.local``), never by reading the id
+columns of the whole table. Every value is a bound parameter.
 """
 
 from __future__ import annotations
@@ -73,6 +74,11 @@ class LocalSource:
         """``wait``: seconds to wait for a running load to let a reader in (default ``COCO_WAIT`` or 10)."""
         self.path = path or store.default_store_path()
         self.con = store.connect(self.path, read_only=True, wait=wait)
+        # Schema 4 stores find rows by id through ``keys``; an older store (read before any writer migrates
+        # it) through its ART indexes on the id columns.
+        self.keyed = bool(self.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'keys'"
+        ).fetchone()[0])  # type: ignore[index]
         # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
         # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
         self._made: dict[int, Event] = {}
@@ -101,21 +107,23 @@ class LocalSource:
         return out
 
     def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
-        """All time: the id indexes make this cheap, and "nothing in your range" is a better answer than
+        """All time: ``keys`` makes this cheap, and "nothing in your range" is a better answer than
         "no such id" when the id exists outside it."""
-        q = " UNION ALL ".join(
-            f"SELECT '{k}' FROM (SELECT 1 FROM events WHERE {k}_id = $id LIMIT 1)" for k in ("delivery", "robot", "pilot")
-        )
+        if self.keyed:
+            q = "SELECT DISTINCT kind FROM keys WHERE id = $id"
+        else:
+            q = " UNION ALL ".join(f"SELECT '{k}' FROM (SELECT 1 FROM events WHERE {k}_id = $id LIMIT 1)"
+                                   for k in ("delivery", "robot", "pilot"))
         found = {r[0] for r in self.con.execute(q, {"id": subject_id}).fetchall()}
         return [k for k in ("delivery", "robot", "pilot") if k in found]
 
     def delivery_events(self, delivery_id: str, since: int | None, until: int | None) -> list[Event]:
-        return self._closure("delivery_id = ?", [delivery_id], since, until)
+        return self._closure(*self._match([("delivery_id", [delivery_id])]), since, until)
 
     def deliveries_events(self, delivery_ids: Sequence[str], since: int | None, until: int | None) -> list[Event]:
         if not delivery_ids:
             return []
-        return self._closure("delivery_id IN (SELECT unnest(?::VARCHAR[]))", [list(delivery_ids)], since, until)
+        return self._closure(*self._match([("delivery_id", list(delivery_ids))]), since, until)
 
     def _closure(self, direct: str, direct_params: list[Any], since: int | None, until: int | None) -> list[Event]:
         """The rows matching ``direct``, then the rows without a delivery id linked to them, hop by hop:
@@ -144,7 +152,7 @@ class LocalSource:
             new_d, new_o = sorted(demands - asked_d), sorted(offers - asked_o)
             asked_d |= demands
             asked_o |= offers
-            wanted, params = _linked_predicate(new_d, new_o)
+            wanted, params = self._match([("demand_id", new_d), ("offer_id", new_o)])
             take(f"delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams])
         made = self._made
         out = []
@@ -168,10 +176,12 @@ class LocalSource:
         seen: set[int] = set()
         for ident, start, end in spans:
             extra = " OR ts IS NULL" if untimed else ""
-            out += self._rows(f"{column} = ? AND (ts BETWEEN ? AND ?{extra})", [ident, _ts(start), _ts(end)], seen)
+            match, mparams = self._match([(column, [ident])])
+            out += self._rows(f"{match} AND (ts BETWEEN ? AND ?{extra})", [*mparams, _ts(start), _ts(end)], seen)
         for ident, start, end in assignment_spans:
-            out += self._rows(f"{column} = ? AND event IN (?, ?) AND ts BETWEEN ? AND ?",
-                              [ident, *ASSIGNMENT_EVENTS, _ts(start), _ts(end)], seen)
+            match, mparams = self._match([(column, [ident])])
+            out += self._rows(f"{match} AND event IN (?, ?) AND ts BETWEEN ? AND ?",
+                              [*mparams, *ASSIGNMENT_EVENTS, _ts(start), _ts(end)], seen)
         return out
 
     def baseline(self) -> Any:
@@ -188,7 +198,8 @@ class LocalSource:
         ids = sorted({ident for ident, _, _ in every})
         lo, hi = min(s for _, s, _ in every), max(e for _, _, e in every)
         timed = "ts BETWEEN ? AND ?"
-        params: list[Any] = [ids, _ts(lo), _ts(hi)]
+        match, mparams = self._match([(column, ids)])
+        params: list[Any] = [*mparams, _ts(lo), _ts(hi)]
         if spans and assignment_spans:  # the lookback reads only assignments
             timed += " AND (ts BETWEEN ? AND ? OR event IN (?, ?))"
             params += [_ts(min(s for _, s, _ in spans)), _ts(max(e for _, _, e in spans)), *ASSIGNMENT_EVENTS]
@@ -196,8 +207,26 @@ class LocalSource:
             timed += " AND event IN (?, ?)"
             params += list(ASSIGNMENT_EVENTS)
         extra = " OR ts IS NULL" if untimed else ""
-        rows = self._rows(f"{column} IN (SELECT unnest(?::VARCHAR[])) AND ({timed}{extra})", params, set())
+        rows = self._rows(f"{match} AND ({timed}{extra})", params, set())
         return select_in_spans(rows, column, spans, untimed, assignment_spans)
+
+    def _match(self, wanted: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, list[Any]]:
+        """The predicate "``column`` is one of ``values``" for each pair, OR-ed, with its parameters: through
+        ``keys`` (the rows' ``seq``), each id an equality the sorted ids' zone maps answer, so the cost follows
+        the ids asked for, not the table; on an older store, on the id columns themselves (its ART indexes)."""
+        wanted = [(c, list(v)) for c, v in wanted if v]
+        if not self.keyed:
+            return _linked_predicate(wanted)
+        parts, params = [], []
+        for column, values in wanted:
+            kind = column[:-3]
+            if len(values) <= KEYED_EQUALITIES:
+                parts += ["SELECT seq FROM keys WHERE id = ? AND kind = ?"] * len(values)
+                params += [x for v in values for x in (v, kind)]
+            else:  # many ids (a fleet's deliveries): one semi-join
+                parts.append("SELECT seq FROM keys WHERE kind = ? AND id IN (SELECT unnest(?::VARCHAR[]))")
+                params += [kind, values]
+        return f"seq IN ({' UNION ALL '.join(parts)})", params
 
     # -- batch questions (``cocoevents.fleet``) ----------------------------------------------------
 
@@ -229,7 +258,7 @@ class LocalSource:
         if not demands and not offers:
             return []
         bound, bparams = _bounds(since, until)
-        wanted, params = _linked_predicate(demands, offers)
+        wanted, params = self._match([("demand_id", list(demands)), ("offer_id", list(offers))])
         return self._rows(f"({wanted}){bound}", [*params, *bparams], set())
 
     def error_events(self, since: int, until: int) -> list[Event]:
@@ -257,10 +286,13 @@ class LocalSource:
 BATCH_SPANS = 8
 
 
-def _linked_predicate(demands: Sequence[str], offers: Sequence[str]) -> tuple[str, list[Any]]:
+KEYED_EQUALITIES = 64  # ids asked one equality each; more go through one semi-join
+
+
+def _linked_predicate(wanted: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, list[Any]]:
     """``demand_id IN (...) OR offer_id IN (...)`` with each list one parameter (any length)."""
     parts, params = [], []
-    for column, values in (("demand_id", demands), ("offer_id", offers)):
+    for column, values in wanted:
         if values:
             parts.append(f"{column} IN (SELECT unnest(?::VARCHAR[]))")
             params.append(list(values))

@@ -38,7 +38,7 @@ def memory_connection() -> Any:
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS files (
     first_ts TIMESTAMP,  -- the file's day range (schema 2)
     last_ts TIMESTAMP
 );
+CREATE SEQUENCE IF NOT EXISTS event_seq START 1;
 CREATE TABLE IF NOT EXISTS events (
     event VARCHAR,
     ts TIMESTAMP,
@@ -65,7 +66,8 @@ CREATE TABLE IF NOT EXISTS events (
     demand_id VARCHAR,
     offer_id VARCHAR,
     record VARCHAR USING COMPRESSION zstd,
-    file_id BIGINT NOT NULL
+    file_id BIGINT NOT NULL,
+    seq BIGINT DEFAULT nextval('event_seq')  -- the row's key in ``keys`` (schema 4); rowids may change
 );
 CREATE TABLE IF NOT EXISTS s3_objects (  -- schema 3: what `coco load s3://` / `coco sync` fetched
     name VARCHAR PRIMARY KEY,            -- s3://bucket/key, the files.path it was recorded under
@@ -74,7 +76,30 @@ CREATE TABLE IF NOT EXISTS s3_objects (  -- schema 3: what `coco load s3://` / `
     sha256 VARCHAR NOT NULL,             -- the files row its bytes are (gone: the object is fetched again)
     synced_at TIMESTAMP NOT NULL
 );
+CREATE TABLE IF NOT EXISTS keys (id VARCHAR NOT NULL, kind VARCHAR NOT NULL, seq BIGINT NOT NULL);  -- schema 4: ids by sorted runs, see store.local
 """
+
+EVENT_COLUMNS = "event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, record, file_id"
+KINDS = ("delivery", "robot", "pilot", "demand", "offer")
+
+
+
+def keys_insert(where: str) -> str:
+    """``INSERT`` into ``keys`` of the ids of the events matching ``where``, sorted by id: each insert's ids
+    are a run of row groups whose zone maps (min/max id) let a lookup skip the rest of the run."""
+    return "INSERT INTO keys SELECT id, kind, seq FROM (" + " UNION ALL ".join(
+        f"SELECT {k}_id AS id, '{k}' AS kind, seq FROM events WHERE ({where}) AND {k}_id IS NOT NULL"
+        for k in KINDS) + ") ORDER BY id, kind, seq"
+
+
+# One load batch (its file ids are consecutive: the loader holds the write lock while it numbers them).
+KEYS_INSERT = keys_insert("file_id BETWEEN $lo AND $hi")
+# The end of a load of several batches: its keys copied again, one id range at a time, in id order, so they end
+# up one sorted run (``store.local.Loader._merge_keys``); the copies' originals (rowid up to $top) then go.
+_PIECE = "seq > $after AND id >= $lo AND ($hi IS NULL OR id < $hi)"
+KEYS_MERGE = [f"INSERT INTO keys SELECT id, kind, seq FROM keys WHERE {_PIECE} ORDER BY id, kind, seq",
+              f"DELETE FROM keys WHERE {_PIECE} AND rowid <= $top"]
+KEYS_DELETE = "DELETE FROM keys WHERE seq IN (SELECT seq FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[])))"
 
 MIGRATIONS = {
     # 1 -> 2: files know their time range (``coco store files``, ``coco store remove --day``).
@@ -90,18 +115,21 @@ UPDATE files SET first_ts = r.lo, last_ts = r.hi
 CREATE TABLE IF NOT EXISTS s3_objects (name VARCHAR PRIMARY KEY, etag VARCHAR NOT NULL, bytes BIGINT NOT NULL,
     sha256 VARCHAR NOT NULL, synced_at TIMESTAMP NOT NULL);
 """,
+    # 3 -> 4: the five ART indexes give way to ``keys`` (``store.local``'s docstring says why).
+    3: """
+DROP INDEX IF EXISTS events_delivery;
+DROP INDEX IF EXISTS events_robot;
+DROP INDEX IF EXISTS events_pilot;
+DROP INDEX IF EXISTS events_demand;
+DROP INDEX IF EXISTS events_offer;
+CREATE SEQUENCE IF NOT EXISTS event_seq START 1;
+ALTER TABLE events ADD COLUMN seq BIGINT DEFAULT nextval('event_seq');
+CREATE TABLE keys (id VARCHAR NOT NULL, kind VARCHAR NOT NULL, seq BIGINT NOT NULL);
+INSERT INTO keys SELECT id, kind, seq FROM (""" + " UNION ALL ".join(
+        f"SELECT {k}_id AS id, '{k}' AS kind, seq FROM events WHERE {k}_id IS NOT NULL"
+        for k in ("delivery", "robot", "pilot", "demand", "offer")) + """) ORDER BY id, kind, seq;
+""",
 }
-
-# ART indexes: a point lookup by any id, or a robot/pilot's events, reads a few
-# blocks instead of scanning the column; time filters then use the zone maps
-# of ``ts`` (files arrive roughly in time order).
-INDEXES = """
-CREATE INDEX IF NOT EXISTS events_delivery ON events (delivery_id);
-CREATE INDEX IF NOT EXISTS events_robot ON events (robot_id);
-CREATE INDEX IF NOT EXISTS events_pilot ON events (pilot_id);
-CREATE INDEX IF NOT EXISTS events_demand ON events (demand_id);
-CREATE INDEX IF NOT EXISTS events_offer ON events (offer_id);
-"""
 
 _PATTERN_SQL = ISO_PATTERN.replace("'", "''")
 
