@@ -47,55 +47,26 @@ def _id(record: Mapping[str, Any], key: str) -> str | None:
     return _share(value) if isinstance(value, str) and value != "" else None
 
 
-_SCALARS = (str, int, float, bool, type(None))
-_SCALAR_TYPES = frozenset(_SCALARS)
-_LIST = ("list",)  # marks a list's layout: (_LIST, element layouts); never a key (keys are str)
+_SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
-class _NotJSON(Exception):
-    """A value ``json.loads(canonical_json(...))`` would not give back (a library user's datetime, a tuple)."""
-
-
-def _layout(value: Any) -> Any:
-    """What ``json.loads`` of the canonical text needs to give back ``value`` exactly: ``None`` when nothing
-    (keys sorted all the way down); for an object, its keys in order (a tuple of str) when its values need
-    nothing, else ``((key, layout), ...)`` pairs; for a list, ``("[", layouts)``."""
+def _plain(value: Any) -> bool:
+    """Whether ``json.loads(json.dumps(value))`` gives ``value`` back exactly (plain JSON types, str keys)."""
     t = type(value)
     if t is dict:
-        flat = True
         for k, v in value.items():
+            if type(k) is not str:
+                return False
             tv = type(v)
-            if tv is dict or tv is list:
-                flat = False
-            elif tv not in _SCALAR_TYPES or type(k) is not str:
-                raise _NotJSON
-        if flat:  # the usual record: scalars only
-            keys = tuple(value)
-            return None if keys == tuple(sorted(keys)) else _share(keys)
-        if any(type(k) is not str for k in value):
-            raise _NotJSON
-        subs = tuple((k, _layout(v)) for k, v in value.items())
-        keys = tuple(value)
-        if all(sub is None for _, sub in subs):
-            return None if keys == tuple(sorted(keys)) else _share(keys)
-        return _share((None, subs))
+            if tv not in _SCALAR_TYPES and not ((tv is dict or tv is list) and _plain(v)):
+                return False
+        return True
     if t is list:
-        subs = tuple(_layout(v) for v in value)
-        return None if all(sub is None for sub in subs) else _share((_LIST, subs))
-    if t not in _SCALAR_TYPES:
-        raise _NotJSON
-    return None
+        return all(type(v) in _SCALAR_TYPES or _plain(v) for v in value)
+    return t in _SCALAR_TYPES
 
 
-def _restore(value: Any, layout: Any) -> Any:
-    if layout is None:
-        return value
-    head = layout[0]
-    if head is _LIST:
-        return [_restore(v, sub) for v, sub in zip(value, layout[1])]
-    if head is None:
-        return {k: _restore(value[k], sub) for k, sub in layout[1]}
-    return {k: value[k] for k in layout}
+_RAW = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
 
 
 def _severity(name: str, record: Mapping[str, Any]) -> str:
@@ -112,15 +83,16 @@ def _severity(name: str, record: Mapping[str, Any]) -> str:
 class Event:
     """One event: its record, name, time and ids (top-level string fields only).
 
-    Compact, because a delivery may hold a million: the record is kept as its canonical JSON ``text``
-    (rule 7 compares it, rule 6 orders by it) plus the layout that gives back the record's key order, and
-    ``record`` parses it again when asked (a new dict each time); names and ids are shared objects and
-    ``severity`` is worked out once. A record ``json`` cannot give back exactly (values that are not
-    JSON types) is kept as it is. Immutable.
+    Compact, because a delivery may hold a million: the record is kept as the JSON text it was read from
+    (``raw``: ``json.loads`` of it gives the record, keys in their order) and ``record`` parses it again when
+    asked (a new dict each time); names and ids are shared objects and ``severity`` is worked out once. The
+    canonical text rules 6 and 7 compare (``text``) is worked out only when asked, and kept: the sessionizer
+    asks for it only where times tie. A record ``json`` cannot give back exactly (values that are not JSON
+    types) is kept as it is. Immutable.
     """
 
-    __slots__ = ("name", "ts", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id", "text",
-                 "severity", "_layout", "_record")
+    __slots__ = ("name", "ts", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id", "severity",
+                 "raw", "_record", "_text")
 
     name: str
     ts: int | None
@@ -129,12 +101,12 @@ class Event:
     pilot_id: str | None
     demand_id: str | None
     offer_id: str | None
-    text: str
     severity: str  # spec section 4
+    raw: str | None  # JSON text whose ``json.loads`` is the record (None: the record is kept as it is)
 
     def __init__(self, record: dict[str, Any], name: str, ts: int | None, delivery_id: str | None,
                  robot_id: str | None, pilot_id: str | None, demand_id: str | None, offer_id: str | None,
-                 text: str) -> None:
+                 raw: str | None = None) -> None:
         init = object.__setattr__
         init(self, "name", _share(name))
         init(self, "ts", ts)
@@ -143,36 +115,53 @@ class Event:
         init(self, "pilot_id", pilot_id)
         init(self, "demand_id", demand_id)
         init(self, "offer_id", offer_id)
-        init(self, "text", text)
         init(self, "severity", _share(_severity(name, record)))
-        try:
-            init(self, "_layout", _layout(record))
-            init(self, "_record", None)
-        except (_NotJSON, RecursionError):
-            init(self, "_layout", None)
-            init(self, "_record", record)
+        init(self, "_text", None)
+        if raw is None:
+            try:
+                if _plain(record):
+                    raw = _RAW.encode(record)
+            except RecursionError:
+                raw = None
+        init(self, "raw", raw)
+        init(self, "_record", record if raw is None else None)
 
     @classmethod
-    def from_record(cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ...) -> Event:
+    def from_record(cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ...,
+                    raw: str | None = None) -> Event:
+        """``raw``: the JSON text ``record`` was parsed from (``json.loads(raw)`` is ``record``), kept instead
+        of encoding the record again."""
         name = record.get("event")
+        share = _SHARED.setdefault
+        if len(_SHARED) > _SHARED_MAX:
+            _SHARED.clear()
+        ids = []
+        for key in _ID_KEYS:
+            value = record.get(key)
+            ids.append(share(value, value) if isinstance(value, str) and value != "" else None)
         return cls(
-            record=record,
-            name=name if isinstance(name, str) else "",
-            ts=parse_timestamp(record.get("timestamp")) if ts is ... else ts,  # type: ignore[arg-type]
-            delivery_id=_id(record, "delivery_id"),
-            robot_id=_id(record, "robot_id"),
-            pilot_id=_id(record, "pilot_id"),
-            demand_id=_id(record, "demand_id"),
-            offer_id=_id(record, "offer_id"),
-            text=canonical_json(record),
+            record,
+            name if isinstance(name, str) else "",
+            parse_timestamp(record.get("timestamp")) if ts is ... else ts,  # type: ignore[arg-type]
+            *ids,
+            raw=raw,
         )
 
     @property
     def record(self) -> dict[str, Any]:
-        """The record, keys in their original order (parsed from ``text``: a new dict at every call)."""
-        if self._record is not None:
-            return self._record
-        return _restore(json.loads(self.text), self._layout)
+        """The record, keys in their original order (parsed from ``raw``: a new dict at every call)."""
+        if self.raw is None:
+            return self._record  # type: ignore[return-value]
+        return json.loads(self.raw)  # type: ignore[no-any-return]
+
+    @property
+    def text(self) -> str:
+        """Key-order-independent JSON text of the record (rule 7 compares it, rule 6 orders ties by it)."""
+        text = self._text
+        if text is None:
+            text = canonical_json(self.record)
+            object.__setattr__(self, "_text", text)
+        return text
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Event is immutable: cannot set {name!r}")
@@ -185,6 +174,9 @@ class Event:
 
     def __repr__(self) -> str:
         return f"Event(name={self.name!r}, ts={self.ts!r}, text={self.text!r})"
+
+
+_ID_KEYS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Iterator, Sequence, TextIO
 
 from ..core.model import Row, Timeline
+from ..timestamps import format_ts
 
 CSV_COLUMNS = (
     "ts", "offset", "event", "lane", "severity", "gap_before_s", "delivery_id", "robot_id", "pilot_id",
@@ -107,11 +108,8 @@ def write_json(t: Timeline, out: TextIO) -> None:
         out.write("\n")
         return
     out.write(text[:cut])
-    sep = "\n    "
-    for row in t.rows:
-        out.write(sep)
-        out.write(_pretty(row.to_dict()).replace("\n", "\n    "))
-        sep = ",\n    "
+    out.write("\n    ")
+    out.writelines(_chunks(_Events(indented=True), t.rows, ",\n    "))
     out.write("\n  ")
     out.write(text[cut:])
     out.write("\n")
@@ -121,14 +119,105 @@ _COMPACT = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False, se
 
 
 def write_jsonl(t: Timeline, out: TextIO) -> None:
-    for row in t.rows:
-        d = row.to_dict()
-        try:
-            line = _COMPACT.encode(d)
-        except ValueError:
-            line = _dumps(d, separators=(",", ":"))
-        out.write(line)
+    if t.rows:
+        out.writelines(_chunks(_Events(indented=False), t.rows, "\n"))
         out.write("\n")
+
+
+def _chunks(events: _Events, rows: Sequence[Row], sep: str, size: int = 2048) -> Iterator[str]:
+    """The rows' JSON texts joined by ``sep``, a few thousand rows a string (fewer, bigger writes)."""
+    text = events.text
+    for n in range(0, len(rows), size):
+        if n:
+            yield sep
+        yield sep.join([text(r) for r in rows[n:n + size]])
+
+
+_NULL = "null"
+# C encoders for a flat object (scalar values only) at the depth of an event's payload: the separators carry the
+# newline and indentation that ``json.dumps(..., indent=2)`` puts between the items.
+_FLAT_PAYLOAD = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False,
+                                 separators=(",\n        ", ": "))
+_STRICT_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False, separators=(",", ":"))
+
+
+class _Events:
+    """Each row's object of spec section 7 as JSON text - indented as inside ``write_json``'s document, or
+    compact for ``jsonl`` - the same bytes as encoding ``Row.to_dict()``, without building that dict: a plain
+    record (``Event.raw``) is parsed once and encoded by the standard library's C encoder; anything unusual
+    (non-finite numbers, values that are not JSON) goes the dict's way."""
+
+    def __init__(self, indented: bool) -> None:
+        self.indented = indented
+        self.lanes: dict[Any, str] = {}
+        self.seconds: dict[int, str] = {}
+        if indented:
+            self.head = ('{{\n      "ts": "{}",\n      "event": {},\n      "lane": {},\n      "severity": "{}",\n'
+                         '      "gap_before_s": {},\n      "delivery_id": {},\n      "robot_id": {},\n'
+                         '      "pilot_id": {},\n      "demand_id": {},\n      "offer_id": {},\n      "error": {},\n'
+                         '      "payload": {}\n    }}')
+        else:
+            self.head = ('{{"ts":"{}","event":{},"lane":{},"severity":"{}","gap_before_s":{},"delivery_id":{},'
+                         '"robot_id":{},"pilot_id":{},"demand_id":{},"offer_id":{},"error":{},"payload":{}}}')
+
+    def ts(self, us: int) -> str:
+        """``format_ts`` with the text of the second kept (a big timeline has many events a second)."""
+        sec, rem = divmod(us, 1_000_000)
+        head = self.seconds.get(sec)
+        if head is None:
+            if len(self.seconds) > 4096:
+                self.seconds.clear()
+            head = self.seconds[sec] = format_ts(sec * 1_000_000)[:-5]  # type: ignore[index]
+        return f"{head}.{rem // 1000:03d}Z"
+
+    def text(self, row: Row) -> str:
+        e = row.event
+        raw = e.raw
+        if raw is not None:
+            record = json.loads(raw)
+            try:
+                return self._fast(row, e, record)
+            except (ValueError, _Unusual, RecursionError):
+                pass
+        d = row.to_dict()
+        if self.indented:
+            return _pretty(d).replace("\n", "\n    ")
+        try:
+            return _COMPACT.encode(d)
+        except ValueError:
+            return _dumps(d, separators=(",", ":"))
+
+    def _fast(self, row: Row, e: Any, record: dict[str, Any]) -> str:
+        lane = self.lanes.get(row.lane)
+        if lane is None:
+            lane = self.lanes[row.lane] = _encode_str(str(row.lane))
+        gap = row.gap_before_us
+        error = record.get("error")
+        if self.indented:
+            if error is None:
+                error_text = _NULL
+            else:
+                error_text = _indented(error, "      ")
+            if not record:
+                payload = "{}"
+            else:
+                for v in record.values():
+                    if type(v) is dict or type(v) is list:
+                        payload = _indented(record, "      ")
+                        break
+                else:
+                    payload = "{\n        " + _FLAT_PAYLOAD.encode(record)[1:-1] + "\n      }"
+        else:
+            error_text = _NULL if error is None else _STRICT_COMPACT.encode(error)
+            payload = _STRICT_COMPACT.encode(record)
+        return self.head.format(
+            self.ts(e.ts), _encode_str(e.name), lane, row.severity, _NULL if gap is None else _float_repr(gap / 1e6),
+            _NULL if e.delivery_id is None else _encode_str(e.delivery_id),
+            _NULL if e.robot_id is None else _encode_str(e.robot_id),
+            _NULL if e.pilot_id is None else _encode_str(e.pilot_id),
+            _NULL if e.demand_id is None else _encode_str(e.demand_id),
+            _NULL if e.offer_id is None else _encode_str(e.offer_id),
+            error_text, payload)
 
 
 def hms_offset(us: int) -> str:

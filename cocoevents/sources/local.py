@@ -94,7 +94,7 @@ class LocalSource:
                     seen.add(rowid)
                     event = made.get(rowid) if record is None else None
                     if event is None:
-                        event = made[rowid] = Event.from_record(json.loads(record), ts)
+                        event = made[rowid] = Event.from_record(json.loads(record), ts, record)
                     out.append(event)
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
@@ -152,7 +152,7 @@ class LocalSource:
             for rowid, ts, record in store.iter_rowids(self.con, rowids, made):  # a chunk at a time
                 event = made.get(rowid) if record is None else None
                 if event is None:
-                    event = made[rowid] = Event.from_record(json.loads(record), ts)
+                    event = made[rowid] = Event.from_record(json.loads(record), ts, record)
                 out.append(event)
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
@@ -244,7 +244,7 @@ class LocalSource:
             found = errorcache.rows(self.con, schema, _ts(since), _ts(until))
         finally:
             errorcache.detach(self.con)
-        return [Event.from_record(json.loads(record), ts) for ts, record in found]
+        return [Event.from_record(json.loads(record), ts, record) for ts, record in found]
 
     def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
         q = " UNION ".join(

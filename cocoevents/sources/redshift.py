@@ -372,7 +372,8 @@ class RedshiftSource:
             if not isinstance(record, dict):  # pragma: no cover - the loader keeps objects only
                 continue
             us = _us(ts)
-            out.append(Event.from_record(record, us if us is not None else parse_timestamp(record.get("timestamp"))))
+            out.append(Event.from_record(record, us if us is not None else parse_timestamp(record.get("timestamp")),
+                                         text if isinstance(text, str) else None))
         return out
 
     # -- the EventSource protocol -----------------------------------------------------------------
