@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Optional, Sequence
 
 from ..timestamps import format_ts
@@ -307,14 +308,15 @@ def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Ba
         return []
     out = []
     judge: dict[tuple[str, str], Optional[Transition]] = {}
-    for a, b in zip(steps, steps[1:]):
-        ra, rb = rows[a], rows[b]
-        pair = (ra.event.name, rb.event.name)
-        judged = judge.get(pair, judge)
+    names = [rows[s].event.name for s in steps]
+    for n, (a, b) in enumerate(zip(steps, islice(steps, 1, None))):
+        pair = (names[n], names[n + 1])
+        judged = judge.get(pair, judge)  # type: ignore[arg-type]
         if judged is judge:
             judged = judge[pair] = baseline.judged(*pair)
         if judged is None:
             continue
+        ra, rb = rows[a], rows[b]
         seconds = (rb.ts - ra.ts) / 1e6
         if baseline.is_slow(judged, seconds):  # type: ignore[arg-type]
             out.append(Finding("slow_step", "warning", rb.ts, DELIVERY_LANE,

@@ -58,11 +58,12 @@ class EventSource(Protocol):
         ...
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
-                        assignment_spans: Sequence[Span] = ()) -> list[Event]:
+                        assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
         """Events whose ``column`` (``robot_id``/``pilot_id``) is a span's id and time is in it;
         with ``untimed``, also those events of the ids without a usable time; plus the
         ``pilot.assignment_*`` events within ``assignment_spans`` (the lookback reads only those).
-        A stored row is returned once per call."""
+        ``without_delivery``: events within ``spans`` that carry a delivery id may be left out (a delivery's
+        robot and pilot lanes take none of them; it has its own already). A stored row is returned once per call."""
         ...
 
     def baseline(self) -> Baseline | None:
@@ -159,10 +160,10 @@ def _tied_runs(keys: Sequence[Any]) -> list[tuple[int, int]]:
     return runs
 
 
-def _by_time(keys: list[int]) -> list[int]:
+def _by_time(keys: list[int]) -> Sequence[int]:
     """Positions in ``keys`` ordered by key, equal keys in their order (stable)."""
     if all(a <= b for a, b in zip(keys, islice(keys, 1, None))):  # the usual case: read in time order
-        return list(range(len(keys)))
+        return range(len(keys))
     return sorted(range(len(keys)), key=keys.__getitem__)
 
 
@@ -177,7 +178,7 @@ def dedupe(events: Iterable[Event]) -> tuple[list[Event], Copies]:
     order = _by_time(keys)
     copies: Copies = {}
     dropped: set[int] = set()
-    for start, end in _tied_runs([keys[i] for i in order]):
+    for start, end in _tied_runs(keys if isinstance(order, range) else [keys[i] for i in order]):
         first: set[str] = set()
         for i in order[start:end]:
             e = events[i]
@@ -193,19 +194,19 @@ def dedupe(events: Iterable[Event]) -> tuple[list[Event], Copies]:
     return [e for i, e in enumerate(events) if i not in dropped], copies
 
 
-def rule6_order(events: Sequence[Event], lanes: Sequence[Lane], unique: bool = False) -> list[int]:
+def rule6_order(events: Sequence[Event], lanes: Sequence[Lane], unique: bool = False) -> Sequence[int]:
     """Positions of the timed ``events`` (in ``lanes``) in rule 6 order; with ``unique``, an event equal to one
     before it in the given order is left out (rule 7: it keeps the first lane it was given)."""
     keys = [e.ts for e in events]
     order = _by_time(keys)  # type: ignore[arg-type]
-    runs = _tied_runs([keys[i] for i in order])
+    runs = _tied_runs(keys if isinstance(order, range) else [keys[i] for i in order])
     if not runs:
         return order
     out: list[int] = []
     done = 0
     for start, end in runs:
         out += order[done:start]
-        run = order[start:end]  # in the given order
+        run = list(order[start:end])  # in the given order
         if unique:
             seen: set[str] = set()
             kept = []
@@ -409,10 +410,13 @@ def build_rows(placed: dict[str, tuple[Event, Lane]] | Iterable[tuple[Event, Lan
 
 
 def _rows(events: Sequence[Event], lanes: Sequence[Lane], order: Iterable[int], gap_us: int) -> tuple[list[Row], list[Gap]]:
+    """Rows of ``events`` in ``order``: severity, and the gap from the row before (section 5)."""
     rows: list[Row] = []
     gaps: list[Gap] = []
     add = rows.append
     new = Row.__new__
+    shared: dict[int, int] = {}  # one int object per distinct gap (a big timeline repeats a few thousand)
+    share = shared.setdefault
     prev: int | None = None
     for i in order:
         event = events[i]
@@ -424,6 +428,8 @@ def _rows(events: Sequence[Event], lanes: Sequence[Lane], order: Iterable[int], 
             gap = ts - prev
             if gap > gap_us:
                 gaps.append(Gap(prev, ts))
+            if len(shared) < 65536:
+                gap = share(gap, gap)
         row = new(Row)
         _ROW_INIT(row, event, lanes[i], event.severity, gap)
         add(row)
@@ -502,6 +508,7 @@ class SpansRequest:
     column: str
     spans: tuple[Span, ...]
     assignment_spans: tuple[Span, ...] = ()
+    without_delivery: bool = False  # ``events_in_spans``'s: only events without a delivery id are placed
 
 
 @dataclass(frozen=True)
@@ -519,6 +526,9 @@ def answer(source: EventSource, request: Request) -> Any:
         return source.delivery_events(request.delivery_id, request.since, request.until)
     if isinstance(request, BaselineRequest):
         return source.baseline()
+    if request.without_delivery:
+        return source.events_in_spans(request.column, request.spans, assignment_spans=request.assignment_spans,
+                                      without_delivery=True)
     return source.events_in_spans(request.column, request.spans, assignment_spans=request.assignment_spans)
 
 
@@ -542,9 +552,12 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
     baseline - and gets the answers sent back, so one caller can answer the questions of many deliveries at once
     (``cocoevents.fleet``) and every delivery still goes through exactly these rules."""
     fetched = yield DeliveryRequest(delivery_id, opts.since, opts.until)
-    fetched = [e for e in fetched if _in_range(e, opts.since, opts.until)]
+    if opts.since is not None or opts.until is not None:
+        fetched = [e for e in fetched if _in_range(e, opts.since, opts.until)]
     events, copies = dedupe(fetched)
+    del fetched
     core = linked_closure(delivery_id, events)
+    del events
     if not any(e.delivery_id == delivery_id for e in core):
         raise NotFound(f"nothing found for delivery {delivery_id!r}{_range_text(opts)}")
     timed_core = _sorted_timed(core)
@@ -558,7 +571,10 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
     if robot_segments:
         spans = [(w.id, w.start - opts.pad_us, w.end) for w in robot_segments]
         lookback = [(w.id, w.start - opts.assignment_lookback_us, w.end) for w in robot_segments]
-        robot_events, more = dedupe((yield SpansRequest("robot_id", tuple(spans), tuple(lookback))))
+        # Rule 4 places only events without a delivery id; the assignments (rule 5) come from the lookback
+        # spans, which return them whatever they carry. The delivery's own rows are not read a second time.
+        robot_events, more = dedupe((yield SpansRequest("robot_id", tuple(spans), tuple(lookback),
+                                                        without_delivery=True)))
         _add_copies(copies, more)
     for e in robot_events:
         if e.robot_id in robots and e.delivery_id is None and e.ts is not None and any(
@@ -577,7 +593,7 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
                     pilot_windows.append(hit)
     if pilot_windows:
         spans = [(w.id, w.start, w.end) for w in pilot_windows]
-        pilot_events, more = dedupe((yield SpansRequest("pilot_id", tuple(spans))))
+        pilot_events, more = dedupe((yield SpansRequest("pilot_id", tuple(spans), without_delivery=True)))
         _add_copies(copies, more)
         for e in pilot_events:  # distinct records, one lane each: the order of placing them does not matter
             if (

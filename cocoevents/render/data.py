@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any, Callable, Iterator, Sequence, TextIO
 
-from ..core.model import Row, Timeline
+from ..core.model import Row, Timeline, parse_record
 from ..timestamps import format_ts
 
 CSV_COLUMNS = (
@@ -136,9 +136,19 @@ def _chunks(events: _Events, rows: Sequence[Row], sep: str, size: int = 2048) ->
 _NULL = "null"
 # C encoders for a flat object (scalar values only) at the depth of an event's payload: the separators carry the
 # newline and indentation that ``json.dumps(..., indent=2)`` puts between the items.
-_FLAT_PAYLOAD = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False,
-                                 separators=(",\n        ", ": "))
-_STRICT_COMPACT = json.JSONEncoder(ensure_ascii=False, allow_nan=False, check_circular=False, separators=(",", ":"))
+def _c_encoder(key_separator: str, item_separator: str) -> Callable[[Any], str]:
+    """``json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=...).encode`` for dicts and lists,
+    the standard library's C encoder made once (``encode`` makes it at every call)."""
+    make = json.encoder.c_make_encoder
+    if make is None:  # pragma: no cover - CPython always has it
+        slow = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(item_separator, key_separator))
+        return slow.encode
+    encode = make(None, None, _encode_str, None, key_separator, item_separator, False, False, False)
+    return lambda value: "".join(encode(value, 0))
+
+
+_FLAT_PAYLOAD = _c_encoder(": ", ",\n        ")
+_STRICT_COMPACT = _c_encoder(":", ",")
 
 
 class _Events:
@@ -174,7 +184,7 @@ class _Events:
         e = row.event
         raw = e.raw
         if raw is not None:
-            record = json.loads(raw)
+            record = parse_record(raw)
             try:
                 return self._fast(row, e, record)
             except (ValueError, _Unusual, RecursionError):
@@ -206,10 +216,11 @@ class _Events:
                         payload = _indented(record, "      ")
                         break
                 else:
-                    payload = "{\n        " + _FLAT_PAYLOAD.encode(record)[1:-1] + "\n      }"
+                    payload = "{\n        " + _FLAT_PAYLOAD(record)[1:-1] + "\n      }"
         else:
-            error_text = _NULL if error is None else _STRICT_COMPACT.encode(error)
-            payload = _STRICT_COMPACT.encode(record)
+            error_text = _NULL if error is None else (
+                _STRICT_COMPACT(error) if type(error) is dict or type(error) is list else _indented(error))
+            payload = _STRICT_COMPACT(record)
         return self.head.format(
             self.ts(e.ts), _encode_str(e.name), lane, row.severity, _NULL if gap is None else _float_repr(gap / 1e6),
             _NULL if e.delivery_id is None else _encode_str(e.delivery_id),

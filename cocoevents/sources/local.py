@@ -94,7 +94,7 @@ class LocalSource:
                     seen.add(rowid)
                     event = made.get(rowid) if record is None else None
                     if event is None:
-                        event = made[rowid] = Event.from_record(json.loads(record), ts, record)
+                        event = made[rowid] = Event.from_text(record, ts)
                     out.append(event)
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
@@ -126,18 +126,25 @@ class LocalSource:
         demands: set[str] = set()
         offers: set[str] = set()
 
-        def take(where: str, params: list[Any]) -> None:
-            for rowid, demand, offer in self.con.execute(
-                    f"SELECT rowid, demand_id, offer_id FROM events WHERE {where}", params).fetchall():
-                if rowid not in seen:
-                    seen.add(rowid)
-                    rowids.append(rowid)
-                    if demand:
-                        demands.add(demand)
-                    if offer:
-                        offers.add(offer)
+        def take(where: str, params: list[Any], linked: bool = True) -> None:
+            cur = self.con.cursor()
+            try:
+                cur.execute(f"SELECT rowid, demand_id, offer_id FROM events WHERE {where}", params)
+                while chunk := cur.fetchmany(store.FETCH_CHUNK):
+                    for rowid, demand, offer in chunk:
+                        if linked:  # the direct rows come once; only the hops' rows may come again
+                            if rowid in seen:
+                                continue
+                            seen.add(rowid)
+                        rowids.append(rowid)
+                        if demand:
+                            demands.add(demand)
+                        if offer:
+                            offers.add(offer)
+            finally:
+                cur.close()
 
-        take(f"{direct}{bound}", [*direct_params, *bparams])
+        take(f"{direct}{bound}", [*direct_params, *bparams], linked=False)
         asked_d: set[str] = set()
         asked_o: set[str] = set()
         while demands - asked_d or offers - asked_o:
@@ -147,28 +154,35 @@ class LocalSource:
             wanted, params = _linked_predicate(new_d, new_o)
             take(f"delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams])
         made = self._made
+        # A big delivery's rows are not kept by rowid: its robots' and pilots' questions leave them out
+        # (``without_delivery``), and a million entries would cost a hundred megabytes.
+        keep = len(rowids) <= KEEP_BY_ROWID
         out = []
         try:
             for rowid, ts, record in store.iter_rowids(self.con, rowids, made):  # a chunk at a time
                 event = made.get(rowid) if record is None else None
                 if event is None:
-                    event = made[rowid] = Event.from_record(json.loads(record), ts, record)
+                    event = Event.from_text(record, ts)
+                    if keep:
+                        made[rowid] = event
                 out.append(event)
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
         return out
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
-                        assignment_spans: Sequence[Span] = ()) -> list[Event]:
+                        assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
         if column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
         if len(spans) + len(assignment_spans) > BATCH_SPANS:
-            return self._many_spans(column, spans, untimed, assignment_spans)
+            return self._many_spans(column, spans, untimed, assignment_spans, without_delivery)
         out: list[Event] = []
         seen: set[int] = set()
+        unassigned = " AND delivery_id IS NULL" if without_delivery else ""
         for ident, start, end in spans:
             extra = " OR ts IS NULL" if untimed else ""
-            out += self._rows(f"{column} = ? AND (ts BETWEEN ? AND ?{extra})", [ident, _ts(start), _ts(end)], seen)
+            out += self._rows(f"{column} = ?{unassigned} AND (ts BETWEEN ? AND ?{extra})",
+                              [ident, _ts(start), _ts(end)], seen)
         for ident, start, end in assignment_spans:
             out += self._rows(f"{column} = ? AND event IN (?, ?) AND ts BETWEEN ? AND ?",
                               [ident, *ASSIGNMENT_EVENTS, _ts(start), _ts(end)], seen)
@@ -181,7 +195,7 @@ class LocalSource:
         return read(self.con)
 
     def _many_spans(self, column: str, spans: Sequence[Span], untimed: bool,
-                    assignment_spans: Sequence[Span]) -> list[Event]:
+                    assignment_spans: Sequence[Span], without_delivery: bool = False) -> list[Event]:
         """Many spans in one statement: the ids' rows within the spans' overall bounds (the ``ts`` zone
         maps prune the rest), then each row kept only when it is inside one of its id's spans."""
         every = [*spans, *assignment_spans]
@@ -195,6 +209,9 @@ class LocalSource:
         elif assignment_spans:
             timed += " AND event IN (?, ?)"
             params += list(ASSIGNMENT_EVENTS)
+        if without_delivery and spans:  # the assignments are read whatever they carry
+            timed += " AND (delivery_id IS NULL OR event IN (?, ?))" if assignment_spans else " AND delivery_id IS NULL"
+            params += list(ASSIGNMENT_EVENTS) if assignment_spans else []
         extra = " OR ts IS NULL" if untimed else ""
         rows = self._rows(f"{column} IN (SELECT unnest(?::VARCHAR[])) AND ({timed}{extra})", params, set())
         return select_in_spans(rows, column, spans, untimed, assignment_spans)
@@ -244,7 +261,7 @@ class LocalSource:
             found = errorcache.rows(self.con, schema, _ts(since), _ts(until))
         finally:
             errorcache.detach(self.con)
-        return [Event.from_record(json.loads(record), ts, record) for ts, record in found]
+        return [Event.from_text(record, ts) for ts, record in found]
 
     def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
         q = " UNION ".join(
@@ -255,6 +272,7 @@ class LocalSource:
 
 
 BATCH_SPANS = 8
+KEEP_BY_ROWID = 100_000  # a delivery closure up to this many rows keeps its events by rowid (``_made``)
 
 
 def _linked_predicate(demands: Sequence[str], offers: Sequence[str]) -> tuple[str, list[Any]]:
