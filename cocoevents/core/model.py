@@ -9,7 +9,10 @@ section 7 (schema in ``cocoevents/schemas/timeline.schema.json``).
 from __future__ import annotations
 
 import json
+import zlib
+from array import array
 from dataclasses import dataclass, field
+from itertools import accumulate, chain
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
@@ -94,19 +97,56 @@ def _severity(name: str, record: Mapping[str, Any]) -> str:
     return "info"
 
 
+CHUNK = 8192  # records a ``TextChunk`` holds at most
+CHUNK_MIN = 512  # a batch of fewer records keeps each text as it is
+_INDEX = tuple(range(CHUNK))  # shared int objects for the positions in a chunk
+_DECODED: list[TextChunk] = []  # the chunks holding their texts as strings, most recently decoded last
+_DECODED_MAX = 8
+
+
+class TextChunk:
+    """The JSON texts of a batch of records kept together, compressed (zlib): a big timeline's records cost a
+    tenth of their text. A chunk decodes its texts when one is asked for and keeps them while it is one of the
+    few most recently decoded (writers and the table read rows in time order, which is mostly the order the
+    records were read in)."""
+
+    __slots__ = ("_data", "_ends", "_texts")
+
+    def __init__(self, texts: list[str]) -> None:
+        self._data = zlib.compress("".join(texts).encode("utf-8", "surrogatepass"), 1)
+        self._ends = array("Q", accumulate(map(len, texts)))
+        self._texts: list[str] | None = None
+        self._decoded(texts)
+
+    def _decoded(self, texts: list[str]) -> list[str]:
+        self._texts = texts
+        _DECODED.append(self)
+        if len(_DECODED) > _DECODED_MAX:
+            _DECODED.pop(0)._texts = None
+        return texts
+
+    def text(self, index: int) -> str:
+        texts = self._texts
+        if texts is None:
+            joined = zlib.decompress(self._data).decode("utf-8", "surrogatepass")
+            ends = self._ends
+            texts = self._decoded([joined[a:b] for a, b in zip(chain((0,), ends), ends)])
+        return texts[index]
+
+
 class Event:
     """One event: its record, name, time and ids (top-level string fields only).
 
     Compact, because a delivery may hold a million: the record is kept as the JSON text it was read from
-    (``raw``: ``json.loads`` of it gives the record, keys in their order) and ``record`` parses it again when
-    asked (a new dict each time); names and ids are shared objects and ``severity`` is worked out once. The
-    canonical text rules 6 and 7 compare (``text``) is worked out only when asked, and kept: the sessionizer
-    asks for it only where times tie. A record ``json`` cannot give back exactly (values that are not JSON
-    types) is kept as it is. Immutable.
+    (``raw``: ``json.loads`` of it gives the record, keys in their order) - for a big batch read from a store,
+    in a compressed ``TextChunk`` - and ``record`` parses it again when asked (a new dict each time); names
+    and ids are shared objects and ``severity`` is worked out once. The canonical text rules 6 and 7 compare
+    (``text``) is worked out only when asked, and kept: the sessionizer asks for it only where times tie. A
+    record ``json`` cannot give back exactly (values that are not JSON types) is kept as it is. Immutable.
     """
 
     __slots__ = ("name", "ts", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id", "severity",
-                 "raw", "_record", "_text")
+                 "_data", "_index", "_text")
 
     name: str
     ts: int | None
@@ -116,11 +156,10 @@ class Event:
     demand_id: str | None
     offer_id: str | None
     severity: str  # spec section 4
-    raw: str | None  # JSON text whose ``json.loads`` is the record (None: the record is kept as it is)
 
     def __init__(self, record: dict[str, Any], name: str, ts: int | None, delivery_id: str | None,
                  robot_id: str | None, pilot_id: str | None, demand_id: str | None, offer_id: str | None,
-                 raw: str | None = None) -> None:
+                 raw: str | TextChunk | None = None, index: int = 0) -> None:
         init = object.__setattr__
         init(self, "name", _share(name))
         init(self, "ts", ts)
@@ -131,20 +170,20 @@ class Event:
         init(self, "offer_id", offer_id)
         init(self, "severity", _share(_severity(name, record)))
         init(self, "_text", None)
+        init(self, "_index", index)
         if raw is None:
             try:
                 if _plain(record):
                     raw = _RAW.encode(record)
             except RecursionError:
                 raw = None
-        init(self, "raw", raw)
-        init(self, "_record", record if raw is None else None)
+        init(self, "_data", record if raw is None else raw)  # the text, its chunk, or the record itself
 
     @classmethod
     def from_record(cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ...,
-                    raw: str | None = None) -> Event:
-        """``raw``: the JSON text ``record`` was parsed from (``json.loads(raw)`` is ``record``), kept instead
-        of encoding the record again."""
+                    raw: str | TextChunk | None = None, index: int = 0) -> Event:
+        """``raw``: the JSON text ``record`` was parsed from (``json.loads(raw)`` is ``record``), or the chunk
+        holding it at ``index``, kept instead of encoding the record again."""
         name = record.get("event")
         share = _SHARED.setdefault
         if len(_SHARED) > _SHARED_MAX:
@@ -159,6 +198,7 @@ class Event:
             parse_timestamp(record.get("timestamp")) if ts is ... else ts,  # type: ignore[arg-type]
             *ids,
             raw=raw,
+            index=index,
         )
 
     @classmethod
@@ -166,12 +206,37 @@ class Event:
         """The event of a record read as JSON text (a store's), keeping the text."""
         return cls.from_record(parse_record(text), ts, text)
 
+    @classmethod
+    def from_texts(cls, rows: list[tuple[str, int | None]]) -> list[Event]:
+        """``from_text`` of each ``(text, ts)``; a big batch keeps its texts in one compressed ``TextChunk``."""
+        if len(rows) < CHUNK_MIN:
+            return [cls.from_record(parse_record(text), ts, text) for text, ts in rows]
+        out = []
+        for n in range(0, len(rows), CHUNK):
+            part = rows[n:n + CHUNK]
+            chunk = TextChunk([text for text, _ in part])
+            out += [cls.from_record(parse_record(text), ts, chunk, _INDEX[k]) for k, (text, ts) in enumerate(part)]
+        return out
+
+    @property
+    def raw(self) -> str | None:
+        """JSON text whose ``json.loads`` is the record (None: the record is kept as it is)."""
+        data = self._data
+        if type(data) is str:
+            return data
+        if type(data) is TextChunk:
+            return data.text(self._index)
+        return None
+
     @property
     def record(self) -> dict[str, Any]:
         """The record, keys in their original order (parsed from ``raw``: a new dict at every call)."""
-        if self.raw is None:
-            return self._record  # type: ignore[return-value]
-        return parse_record(self.raw)  # type: ignore[no-any-return]
+        data = self._data
+        if type(data) is str:
+            return parse_record(data)  # type: ignore[no-any-return]
+        if type(data) is TextChunk:
+            return parse_record(data.text(self._index))  # type: ignore[no-any-return]
+        return data  # type: ignore[no-any-return]
 
     @property
     def text(self) -> str:

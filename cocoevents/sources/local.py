@@ -84,18 +84,44 @@ class LocalSource:
     def _rows(self, where: str, params: Sequence[Any], seen: set[int]) -> list[Event]:
         """Events of the rows matching ``where``, skipping rows already in ``seen`` (a row
         fetched twice is one row, not a duplicate record)."""
-        out = []
         made = self._made
         if len(made) > 4_000_000:  # pragma: no cover - a library user's long-lived source
             made.clear()
-        try:
+
+        def fresh() -> Any:
             for rowid, ts, record in store.iter_rows(self.con, where, params, made):  # a chunk at a time
                 if rowid not in seen:
                     seen.add(rowid)
-                    event = made.get(rowid) if record is None else None
-                    if event is None:
-                        event = made[rowid] = Event.from_text(record, ts)
-                    out.append(event)
+                    yield rowid, ts, record
+
+        return self._events(fresh(), True)
+
+    def _events(self, rows: Any, keep: bool) -> list[Event]:
+        """Events of ``(rowid, ts, record)`` rows in their order: those made before (``record`` None) from
+        ``_made``, the others made a chunk at a time (``Event.from_texts``), kept in ``_made`` with ``keep``."""
+        made = self._made
+        out: list[Event] = []
+        pending: list[tuple[int, str, Any]] = []
+
+        def flush() -> None:
+            events = Event.from_texts([(record, ts) for _, record, ts in pending])
+            if keep:
+                for (rowid, _, _), event in zip(pending, events):
+                    made[rowid] = event
+            out.extend(events)
+            pending.clear()
+
+        try:
+            for rowid, ts, record in rows:
+                if record is None:
+                    if pending:
+                        flush()
+                    out.append(made[rowid])
+                else:
+                    pending.append((rowid, record, ts))
+                    if len(pending) >= store.FETCH_CHUNK:
+                        flush()
+            flush()
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
         return out
@@ -157,18 +183,7 @@ class LocalSource:
         # A big delivery's rows are not kept by rowid: its robots' and pilots' questions leave them out
         # (``without_delivery``), and a million entries would cost a hundred megabytes.
         keep = len(rowids) <= KEEP_BY_ROWID
-        out = []
-        try:
-            for rowid, ts, record in store.iter_rowids(self.con, rowids, made):  # a chunk at a time
-                event = made.get(rowid) if record is None else None
-                if event is None:
-                    event = Event.from_text(record, ts)
-                    if keep:
-                        made[rowid] = event
-                out.append(event)
-        except duckdb.IOException as e:  # pragma: no cover - file vanished under us
-            raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
-        return out
+        return self._events(store.iter_rowids(self.con, rowids, made), keep)  # a chunk at a time
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
                         assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
