@@ -136,19 +136,19 @@ def _chunks(events: _Events, rows: Sequence[Row], sep: str, size: int = 2048) ->
 _NULL = "null"
 # C encoders for a flat object (scalar values only) at the depth of an event's payload: the separators carry the
 # newline and indentation that ``json.dumps(..., indent=2)`` puts between the items.
-def _c_encoder(key_separator: str, item_separator: str) -> Callable[[Any], str]:
-    """``json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=...).encode`` for dicts and lists,
-    the standard library's C encoder made once (``encode`` makes it at every call)."""
+def _c_encoder(key_separator: str, item_separator: str) -> Callable[[Any, int], Any]:
+    """``json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=...)``'s encoding of a dict or list as
+    pieces of text (``"".join`` them): the standard library's C encoder, made once (``encode`` makes it at
+    every call)."""
     make = json.encoder.c_make_encoder
     if make is None:  # pragma: no cover - CPython always has it
         slow = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(item_separator, key_separator))
-        return slow.encode
-    encode = make(None, None, _encode_str, None, key_separator, item_separator, False, False, False)
-    return lambda value: "".join(encode(value, 0))
+        return lambda value, _: (slow.encode(value),)
+    return make(None, None, _encode_str, None, key_separator, item_separator, False, False, False)  # type: ignore[no-any-return]
 
 
-_FLAT_PAYLOAD = _c_encoder(": ", ",\n        ")
-_STRICT_COMPACT = _c_encoder(":", ",")
+_FLAT_ENCODE = _c_encoder(": ", ",\n        ")  # a flat payload's items, at its depth in the document
+_COMPACT_ENCODE = _c_encoder(":", ",")
 
 
 class _Events:
@@ -159,7 +159,7 @@ class _Events:
 
     def __init__(self, indented: bool) -> None:
         self.indented = indented
-        self.lanes: dict[Any, str] = {}
+        self.texts: dict[Any, str] = {}
         self.seconds: dict[int, str] = {}
         if indented:
             self.head = ('{{\n      "ts": "{}",\n      "event": {},\n      "lane": {},\n      "severity": "{}",\n'
@@ -169,16 +169,6 @@ class _Events:
         else:
             self.head = ('{{"ts":"{}","event":{},"lane":{},"severity":"{}","gap_before_s":{},"delivery_id":{},'
                          '"robot_id":{},"pilot_id":{},"demand_id":{},"offer_id":{},"error":{},"payload":{}}}')
-
-    def ts(self, us: int) -> str:
-        """``format_ts`` with the text of the second kept (a big timeline has many events a second)."""
-        sec, rem = divmod(us, 1_000_000)
-        head = self.seconds.get(sec)
-        if head is None:
-            if len(self.seconds) > 4096:
-                self.seconds.clear()
-            head = self.seconds[sec] = format_ts(sec * 1_000_000)[:-5]  # type: ignore[index]
-        return f"{head}.{rem // 1000:03d}Z"
 
     def text(self, row: Row) -> str:
         e = row.event
@@ -198,37 +188,43 @@ class _Events:
             return _dumps(d, separators=(",", ":"))
 
     def _fast(self, row: Row, e: Any, record: dict[str, Any]) -> str:
-        lane = self.lanes.get(row.lane)
+        texts = self.texts  # JSON text of names, ids and lanes (shared objects, met again and again)
+        lane = texts.get(row.lane)
         if lane is None:
-            lane = self.lanes[row.lane] = _encode_str(str(row.lane))
+            lane = texts[row.lane] = _encode_str(str(row.lane))
+        sec, rem = divmod(e.ts, 1_000_000)  # ``format_ts``, with the text of the second kept
+        second = self.seconds.get(sec)
+        if second is None:
+            if len(self.seconds) > 4096:
+                self.seconds.clear()
+            second = self.seconds[sec] = format_ts(sec * 1_000_000)[:-5]  # type: ignore[index]
         gap = row.gap_before_us
         error = record.get("error")
         if self.indented:
-            if error is None:
-                error_text = _NULL
+            error_text = _NULL if error is None else _indented(error, "      ")
+            for v in record.values():
+                if type(v) is dict or type(v) is list:
+                    payload = _indented(record, "      ")
+                    break
             else:
-                error_text = _indented(error, "      ")
-            if not record:
-                payload = "{}"
-            else:
-                for v in record.values():
-                    if type(v) is dict or type(v) is list:
-                        payload = _indented(record, "      ")
-                        break
-                else:
-                    payload = "{\n        " + _FLAT_PAYLOAD(record)[1:-1] + "\n      }"
+                payload = "{\n        " + "".join(_FLAT_ENCODE(record, 0))[1:-1] + "\n      }" if record else "{}"
         else:
             error_text = _NULL if error is None else (
-                _STRICT_COMPACT(error) if type(error) is dict or type(error) is list else _indented(error))
-            payload = _STRICT_COMPACT(record)
-        return self.head.format(
-            self.ts(e.ts), _encode_str(e.name), lane, row.severity, _NULL if gap is None else _float_repr(gap / 1e6),
-            _NULL if e.delivery_id is None else _encode_str(e.delivery_id),
-            _NULL if e.robot_id is None else _encode_str(e.robot_id),
-            _NULL if e.pilot_id is None else _encode_str(e.pilot_id),
-            _NULL if e.demand_id is None else _encode_str(e.demand_id),
-            _NULL if e.offer_id is None else _encode_str(e.offer_id),
-            error_text, payload)
+                "".join(_COMPACT_ENCODE(error, 0)) if type(error) is dict or type(error) is list else _indented(error))
+            payload = "".join(_COMPACT_ENCODE(record, 0))
+        ids = []
+        for value in (e.name, e.delivery_id, e.robot_id, e.pilot_id, e.demand_id, e.offer_id):
+            if value is None:
+                ids.append(_NULL)
+            else:
+                text = texts.get(value)
+                if text is None:
+                    if len(texts) > 65536:
+                        texts.clear()
+                    text = texts[value] = _encode_str(value)
+                ids.append(text)
+        return self.head.format(f"{second}.{rem // 1000:03d}Z", ids[0], lane, row.severity,
+                                _NULL if gap is None else _float_repr(gap / 1e6), *ids[1:], error_text, payload)
 
 
 def hms_offset(us: int) -> str:
