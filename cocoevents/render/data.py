@@ -147,6 +147,8 @@ def _c_encoder(key_separator: str, item_separator: str) -> Callable[[Any, int], 
     return make(None, None, _encode_str, None, key_separator, item_separator, False, False, False)  # type: ignore[no-any-return]
 
 
+_SORTED_ENCODE = (json.encoder.c_make_encoder(None, None, _encode_str, None, ":", ",", True, False, False)
+                  if json.encoder.c_make_encoder else lambda value, _: (_dumps(value, separators=(",", ":"), sort_keys=True),))
 _FLAT_ENCODE = _c_encoder(": ", ",\n        ")  # a flat payload's items, at its depth in the document
 _COMPACT_ENCODE = _c_encoder(":", ",")
 
@@ -161,6 +163,8 @@ class _Events:
         self.indented = indented
         self.texts: dict[Any, str] = {}
         self.seconds: dict[int, str] = {}
+        self.lane: Any = None  # the last row's lane, and its JSON text
+        self.lane_text = ""
         if indented:
             self.head = ('{{\n      "ts": "{}",\n      "event": {},\n      "lane": {},\n      "severity": "{}",\n'
                          '      "gap_before_s": {},\n      "delivery_id": {},\n      "robot_id": {},\n'
@@ -188,10 +192,12 @@ class _Events:
             return _dumps(d, separators=(",", ":"))
 
     def _fast(self, row: Row, e: Any, record: dict[str, Any]) -> str:
-        texts = self.texts  # JSON text of names, ids and lanes (shared objects, met again and again)
-        lane = texts.get(row.lane)
-        if lane is None:
-            lane = texts[row.lane] = _encode_str(str(row.lane))
+        texts = self.texts  # JSON text of names and ids (shared objects, met again and again)
+        if row.lane is self.lane:
+            lane = self.lane_text
+        else:
+            self.lane, lane = row.lane, _encode_str(str(row.lane))
+            self.lane_text = lane
         sec, rem = divmod(e.ts, 1_000_000)  # ``format_ts``, with the text of the second kept
         second = self.seconds.get(sec)
         if second is None:
@@ -259,10 +265,14 @@ def csv_record(row: Row, first_ts: int, raw: bool = False) -> list[str]:
     d = row.to_dict()
     code, message = error_parts(d["error"])
     details = {k: v for k, v in d["payload"].items() if k not in _OWN_COLUMNS}
+    try:
+        details_text = "".join(_SORTED_ENCODE(details, 0))
+    except (ValueError, TypeError):  # non-finite numbers, values that are not JSON
+        details_text = _dumps(details, separators=(",", ":"), sort_keys=True)
     data = [
         d["event"], d["lane"],
         *("" if d[k] is None else d[k] for k in ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")),
-        code, message, _dumps(details, separators=(",", ":"), sort_keys=True),
+        code, message, details_text,
     ]
     if not raw:  # every field that comes from event data; ts, offset, severity and gap are coco's own
         data = [neutralise(x) for x in data]
