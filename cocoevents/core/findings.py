@@ -17,6 +17,7 @@ Choices where the spec is silent (README, "Findings"):
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import islice
@@ -138,11 +139,12 @@ def _in_delivery_lane(r: Row) -> bool:
     return lane is DELIVERY_LANE or lane == DELIVERY_LANE
 
 
-def _steps(rows: Sequence[Row], delivery_id: str) -> list[int]:
-    """Section 3: indexes of the delivery's steps (direct rows, one per name and time)."""
+def _steps(rows: Sequence[Row], delivery_id: str) -> Sequence[int]:
+    """Section 3: indexes of the delivery's steps (direct rows, one per name and time), as a compact array
+    (a big delivery has a step in nearly every row)."""
     seen: set[str] = set()  # names at the current time (rows are in time order)
     at = None
-    out = []
+    out = array("q")
     for i, r in enumerate(rows):
         e = r.event
         if e.delivery_id == delivery_id and _in_delivery_lane(r):
@@ -161,7 +163,7 @@ def _silences(rows: Sequence[Row], gaps: Sequence[Gap], lane: Lane, steps: Seque
     if not gaps:
         return []
     times = [r.ts for r in rows]
-    step_times = [times[s] for s in steps]  # in order: steps are rows, in time order
+    step_times = array("q", [times[s] for s in steps])  # in order: steps are rows, in time order
     out = []
     for g in gaps:
         i = bisect_left(times, g.before)  # the first row at the gap's end; the row before it ends the silence

@@ -145,30 +145,48 @@ class Event:
     record ``json`` cannot give back exactly (values that are not JSON types) is kept as it is. Immutable.
     """
 
-    __slots__ = ("name", "ts", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id", "severity",
-                 "_data", "_index", "_text")
+    # ``_shape``: (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id), one tuple shared by
+    # every event with the same values (a big delivery has a handful): 48 bytes an event less than a slot each.
+    __slots__ = ("_shape", "ts", "_data", "_index", "_text")
 
-    name: str
     ts: int | None
-    delivery_id: str | None
-    robot_id: str | None
-    pilot_id: str | None
-    demand_id: str | None
-    offer_id: str | None
-    severity: str  # spec section 4
+
+    @property
+    def name(self) -> str:
+        return self._shape[0]  # type: ignore[no-any-return]
+
+    @property
+    def severity(self) -> str:
+        """Spec section 4."""
+        return self._shape[1]  # type: ignore[no-any-return]
+
+    @property
+    def delivery_id(self) -> str | None:
+        return self._shape[2]  # type: ignore[no-any-return]
+
+    @property
+    def robot_id(self) -> str | None:
+        return self._shape[3]  # type: ignore[no-any-return]
+
+    @property
+    def pilot_id(self) -> str | None:
+        return self._shape[4]  # type: ignore[no-any-return]
+
+    @property
+    def demand_id(self) -> str | None:
+        return self._shape[5]  # type: ignore[no-any-return]
+
+    @property
+    def offer_id(self) -> str | None:
+        return self._shape[6]  # type: ignore[no-any-return]
 
     def __init__(self, record: dict[str, Any], name: str, ts: int | None, delivery_id: str | None,
                  robot_id: str | None, pilot_id: str | None, demand_id: str | None, offer_id: str | None,
                  raw: str | TextChunk | None = None, index: int = 0) -> None:
         init = object.__setattr__
-        init(self, "name", _share(name))
+        init(self, "_shape", _share((name, _severity(name, record), delivery_id, robot_id, pilot_id, demand_id,
+                                     offer_id)))
         init(self, "ts", ts)
-        init(self, "delivery_id", delivery_id)
-        init(self, "robot_id", robot_id)
-        init(self, "pilot_id", pilot_id)
-        init(self, "demand_id", demand_id)
-        init(self, "offer_id", offer_id)
-        init(self, "severity", _share(_severity(name, record)))
         init(self, "_text", None)
         init(self, "_index", index)
         if raw is None:
@@ -275,18 +293,17 @@ def _event(record: dict[str, Any], ts: int | None, raw: str | TextChunk, index: 
         _SHARED.clear()
     share = _SHARED.setdefault
     e = _Blank()
-    e.name = share(name, name)
     e.ts = ts
     value = get("delivery_id")
-    e.delivery_id = share(value, value) if isinstance(value, str) and value != "" else None
+    delivery_id = value if isinstance(value, str) and value != "" else None
     value = get("robot_id")
-    e.robot_id = share(value, value) if isinstance(value, str) and value != "" else None
+    robot_id = value if isinstance(value, str) and value != "" else None
     value = get("pilot_id")
-    e.pilot_id = share(value, value) if isinstance(value, str) and value != "" else None
+    pilot_id = value if isinstance(value, str) and value != "" else None
     value = get("demand_id")
-    e.demand_id = share(value, value) if isinstance(value, str) and value != "" else None
+    demand_id = value if isinstance(value, str) and value != "" else None
     value = get("offer_id")
-    e.offer_id = share(value, value) if isinstance(value, str) and value != "" else None
+    offer_id = value if isinstance(value, str) and value != "" else None
     level = get("level")
     if get("error") is not None or (level is not None and type(level) is not str):
         severity = _severity(name, record)
@@ -296,7 +313,8 @@ def _event(record: dict[str, Any], ts: int | None, raw: str | TextChunk, index: 
             severity = _severity(name, record)
             if len(_SEVERITIES) < 4096:
                 _SEVERITIES[(name, level)] = severity
-    e.severity = share(severity, severity)
+    shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id)
+    e._shape = share(shape, shape)
     e._data = raw
     e._index = index
     e._text = None
