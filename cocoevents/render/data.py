@@ -262,29 +262,37 @@ def neutralise(field: str) -> str:
 
 
 def csv_record(row: Row, first_ts: int, raw: bool = False) -> list[str]:
-    d = row.to_dict()
-    code, message = error_parts(d["error"])
-    details = {k: v for k, v in d["payload"].items() if k not in _OWN_COLUMNS}
+    e = row.event
+    record = e.record  # parsed once
+    code, message = error_parts(record.get("error"))
+    details = {k: v for k, v in record.items() if k not in _OWN_COLUMNS}
     try:
         details_text = "".join(_SORTED_ENCODE(details, 0))
-    except (ValueError, TypeError):  # non-finite numbers, values that are not JSON
+    except (ValueError, TypeError, RecursionError):  # non-finite numbers, values that are not JSON
         details_text = _dumps(details, separators=(",", ":"), sort_keys=True)
     data = [
-        d["event"], d["lane"],
-        *("" if d[k] is None else d[k] for k in ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")),
+        e.name, str(row.lane),
+        *("" if v is None else v for v in (e.delivery_id, e.robot_id, e.pilot_id, e.demand_id, e.offer_id)),
         code, message, details_text,
     ]
     if not raw:  # every field that comes from event data; ts, offset, severity and gap are coco's own
         data = [neutralise(x) for x in data]
-    return [d["ts"], hms_offset(row.ts - first_ts), data[0], data[1], d["severity"], number(d["gap_before_s"]), *data[2:]]
+    gap = row.gap_before_us
+    return [format_ts(e.ts), hms_offset(row.ts - first_ts), data[0], data[1], row.severity,  # type: ignore[list-item]
+            number(None if gap is None else gap / 1e6), *data[2:]]
 
 
 def csv_line(fields: list[str] | tuple[str, ...]) -> str:
     """One CSV line (RFC 4180 quoting, ``\n`` ending). Python's ``csv`` module leaves a lone ``\r`` unquoted
     when the line ending is ``\n``, which splits the row in every reader; here any CR, LF, comma or quote
     quotes the field."""
+    line = ",".join(fields)
+    if line.count(",") == len(fields) - 1 and not _QUOTE_CHARS.search(line):  # the usual line: no field to quote
+        return line + "\n"
     return ",".join(f'"{f.replace(chr(34), chr(34) * 2)}"' if _NEEDS_QUOTES.search(f) else f for f in fields) + "\n"
 
+
+_QUOTE_CHARS = re.compile(r'["\r\n]')
 
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 
