@@ -6,6 +6,7 @@ start-up included), timed by wall clock, with its own peak RSS from ``os.wait4``
 
     coco timeline DBIG -f json -o FILE
     coco timeline DBIG -f jsonl > /dev/null
+    coco timeline DBIG -f csv > /dev/null
     coco timeline DBIG > /dev/null            (the table: 2,000 rows shown)
 
     python benchmarks/bench_big_timeline.py                    # 1M events
@@ -85,6 +86,7 @@ def main() -> int:
     cases = [
         ("-f json -o FILE", [*coco, "timeline", a.id, "--store", str(store), "-f", "json", "-o", str(out)]),
         ("-f jsonl", [*coco, "timeline", a.id, "--store", str(store), "-f", "jsonl"]),
+        ("-f csv", [*coco, "timeline", a.id, "--store", str(store), "-f", "csv"]),
         ("table", [*coco, "timeline", a.id, "--store", str(store)]),
     ]
     print(f"coco timeline {a.id}: {archive} ({os.cpu_count()} cpus, load average "

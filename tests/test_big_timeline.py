@@ -110,3 +110,49 @@ def test_the_streamed_json_of_an_empty_timeline_is_the_document_dumped_at_once()
     out = io.StringIO()
     write(t, "json", out)
     assert out.getvalue() == _dumps(t.to_dict(), indent=2) + "\n"
+
+
+def _canonical(record: dict) -> str:
+    return json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _crowded_delivery(n: int, seed: int = 3) -> list[dict]:
+    """``n`` records of delivery D1 at a few instants, many of them copies (some with their keys in another
+    order), known and unknown names: rules 6 and 7 have to compare whole records."""
+    import random
+
+    rnd = random.Random(seed)
+    names = ["robot.state_changed", "trip.started", "demand.assigned", "zz.unknown", "aa.unknown"]
+    out = []
+    for _ in range(n):
+        record = {"event": rnd.choice(names), "timestamp": f"2026-11-25T10:00:{rnd.randrange(12):02d}.000Z",
+                  "delivery_id": "D1", "k": rnd.randrange(40), "ü": rnd.choice(["a", "é", "☃"])}
+        if rnd.random() < 0.3:
+            record = dict(reversed(list(record.items())))  # the same object, keys in another order
+        out.append(record)
+    return out
+
+
+def test_a_big_delivery_crowded_into_a_few_instants_is_deduplicated_and_ordered_by_the_records_text(tmp_path):
+    from cocoevents.registry import registry_sort_key
+    from cocoevents.timestamps import parse_timestamp
+
+    records = _crowded_delivery(6000)
+    distinct: dict[str, dict] = {}
+    for r in records:
+        distinct.setdefault(_canonical(r), r)
+    expected = sorted(distinct, key=lambda text: (parse_timestamp(distinct[text]["timestamp"]),
+                                                  registry_sort_key(distinct[text]["event"]), text))
+    t = timeline_from_records(records, "D1")
+    assert [_canonical(r.event.record) for r in t.rows] == expected  # rule 6, ties by the JSON text
+    assert t.to_dict()["summary"]["duplicates_removed"] == len(records) - len(expected)  # rule 7
+    assert [r.event.record for r in t.rows] == [distinct[text] for text in expected]  # the first copy, its key order
+    # read from a store (records kept in compressed chunks), the same rows and bytes
+    f = write_lines(tmp_path / "crowded.log", records)
+    store = str(tmp_path / "s.duckdb")
+    assert run_coco("load", str(f), "--store", store).code == 0
+    lines = io.StringIO()
+    write(t, "jsonl", lines)
+    r = run_coco("timeline", "D1", "--store", store, "-f", "jsonl")
+    assert r.code == 0, r.err
+    assert r.out == lines.getvalue()

@@ -17,7 +17,10 @@ Choices where the spec is silent (README, "Findings"):
 
 from __future__ import annotations
 
+from array import array
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any, Optional, Sequence
 
 from ..timestamps import format_ts
@@ -131,15 +134,25 @@ def _errors(rows: Sequence[Row]) -> list[Finding]:
             if r.severity == "error"]
 
 
-def _steps(rows: Sequence[Row], delivery_id: str) -> list[int]:
-    """Section 3: indexes of the delivery's steps (direct rows, one per name and time)."""
-    seen: set[tuple[str, int]] = set()
-    out = []
+def _in_delivery_lane(r: Row) -> bool:
+    lane = r.lane
+    return lane is DELIVERY_LANE or lane == DELIVERY_LANE
+
+
+def _steps(rows: Sequence[Row], delivery_id: str) -> Sequence[int]:
+    """Section 3: indexes of the delivery's steps (direct rows, one per name and time), as a compact array
+    (a big delivery has a step in nearly every row)."""
+    seen: set[str] = set()  # names at the current time (rows are in time order)
+    at = None
+    out = array("q")
     for i, r in enumerate(rows):
-        if r.lane == DELIVERY_LANE and r.event.delivery_id == delivery_id:
-            key = (r.event.name, r.ts)
-            if key not in seen:
-                seen.add(key)
+        e = r.event
+        if e.delivery_id == delivery_id and _in_delivery_lane(r):
+            if e.ts != at:
+                at = e.ts
+                seen.clear()
+            if e.name not in seen:
+                seen.add(e.name)
                 out.append(i)
     return out
 
@@ -147,17 +160,23 @@ def _steps(rows: Sequence[Row], delivery_id: str) -> list[int]:
 def _silences(rows: Sequence[Row], gaps: Sequence[Gap], lane: Lane, steps: Sequence[int],
               baseline: Optional[Baseline]) -> list[Finding]:
     """Rule 2: one per gap; ``info`` when the fleet says the delivery's transition across it is usual."""
-    wanted = {(g.after, g.before) for g in gaps}
+    if not gaps:
+        return []
+    times = [r.ts for r in rows]
+    step_times = array("q", [times[s] for s in steps])  # in order: steps are rows, in time order
     out = []
-    for i in range(1, len(rows)):
-        before, after = rows[i - 1], rows[i]
-        if (before.ts, after.ts) not in wanted:
+    for g in gaps:
+        i = bisect_left(times, g.before)  # the first row at the gap's end; the row before it ends the silence
+        if not 0 < i < len(rows) or times[i] != g.before or times[i - 1] != g.after:
             continue
+        before, after = rows[i - 1], rows[i]
         seconds = (after.ts - before.ts) / 1e6
         text = f"no events for {duration(seconds)} between {before.event.name} and {after.event.name}"
         severity, record = "warning", None
-        a = max((s for s in steps if rows[s].ts <= before.ts), default=None)
-        b = min((s for s in steps if rows[s].ts >= after.ts), default=None)
+        k = bisect_right(step_times, before.ts)
+        a = steps[k - 1] if k else None  # the last step at or before the silence
+        k = bisect_left(step_times, after.ts)
+        b = steps[k] if k < len(steps) else None  # the first step at or after it
         if baseline is not None and a is not None and b is not None:
             pair = (rows[a].event.name, rows[b].event.name)
             step_seconds = (rows[b].ts - rows[a].ts) / 1e6
@@ -179,8 +198,9 @@ def _first_occurrences(rows: Sequence[Row]) -> dict[str, int]:
     steps = {s for chain in CHAINS.values() for s in chain}
     first: dict[str, int] = {}
     for i, r in enumerate(rows):
-        if r.lane == DELIVERY_LANE and r.event.name in steps and r.event.name not in first:
-            first[r.event.name] = i
+        name = r.event.name
+        if name in steps and name not in first and _in_delivery_lane(r):
+            first[name] = i
     return first
 
 
@@ -218,14 +238,14 @@ def _missing(rows: Sequence[Row], first: dict[str, int], baseline: Optional[Base
 
 def _after_completion(rows: Sequence[Row]) -> list[Finding]:
     """Rule 5: ``delivery.*`` rows after the first ``delivery.dropoff_completed``."""
-    done = next((i for i, r in enumerate(rows) if r.lane == DELIVERY_LANE and r.event.name == COMPLETED), None)
+    done = next((i for i, r in enumerate(rows) if r.event.name == COMPLETED and _in_delivery_lane(r)), None)
     if done is None:
         return []
     return [
         Finding("after_completion", "warning", r.ts, DELIVERY_LANE,
                 f"{r.event.name} {duration((r.ts - rows[done].ts) / 1e6)} after {COMPLETED}", (i,))
         for i, r in enumerate(rows)
-        if i > done and r.lane == DELIVERY_LANE and r.event.name.startswith("delivery.")
+        if i > done and r.event.name.startswith("delivery.") and _in_delivery_lane(r)
     ]
 
 
@@ -234,15 +254,19 @@ def _reassignments(rows: Sequence[Row]) -> list[Finding]:
     runs: list[tuple[str, int]] = []  # (robot, index of the run's first row), as spec/timeline.md rule 3
     for i, r in enumerate(rows):
         robot = r.event.robot_id
-        if r.lane == DELIVERY_LANE and robot is not None and (not runs or runs[-1][0] != robot):
+        if robot is not None and (not runs or runs[-1][0] != robot) and _in_delivery_lane(r):
             runs.append((robot, i))
+    if len(runs) < 2:
+        return []
+    errors = [i for i, r in enumerate(rows) if r.severity == "error"]
     out = []
     for (old, old_i), (new, new_i) in zip(runs, runs[1:]):
         start, change = rows[old_i].ts, rows[new_i].ts
         lanes = (DELIVERY_LANE, Lane("robot", old))
         cause_i = None
-        for i, r in enumerate(rows):
-            if r.severity == "error" and r.lane in lanes and start <= r.ts <= change:
+        for i in errors:
+            r = rows[i]
+            if r.lane in lanes and start <= r.ts <= change:
                 cause_i = i
         cause = None
         text = f"{old} -> {new}"
@@ -266,13 +290,15 @@ def _handoffs(rows: Sequence[Row], windows: Sequence[Window]) -> list[Finding]:
     if not pilots:
         return []
     first_start = pilots[0].start
+    times = [r.ts for r in rows]
     out = []
     for w in pilots:
         if w.start <= first_start:
             continue
         ended = [p for p in pilots if p is not w and p.end <= w.start]
         previous = max(ended, key=lambda p: (p.end, p.start)).id if ended else None
-        refs = tuple(i for i, r in enumerate(rows) if r.ts == w.start and r.event.pilot_id == w.id)
+        refs = tuple(i for i in range(bisect_left(times, w.start), bisect_right(times, w.start))
+                     if rows[i].event.pilot_id == w.id)
         out.append(Finding("handoff", "info", w.start, Lane("pilot", w.id),
                            f"{previous if previous is not None else 'null'} -> {w.id}", refs))
     return out
@@ -283,11 +309,18 @@ def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Ba
     if baseline is None:
         return []
     out = []
-    for a, b in zip(steps, steps[1:]):
+    judge: dict[tuple[str, str], Optional[Transition]] = {}
+    names = [rows[s].event.name for s in steps]
+    for n, (a, b) in enumerate(zip(steps, islice(steps, 1, None))):
+        pair = (names[n], names[n + 1])
+        judged = judge.get(pair, judge)  # type: ignore[arg-type]
+        if judged is judge:
+            judged = judge[pair] = baseline.judged(*pair)
+        if judged is None:
+            continue
         ra, rb = rows[a], rows[b]
-        judged = baseline.judged(ra.event.name, rb.event.name)
         seconds = (rb.ts - ra.ts) / 1e6
-        if judged is not None and baseline.is_slow(judged, seconds):
+        if baseline.is_slow(judged, seconds):  # type: ignore[arg-type]
             out.append(Finding("slow_step", "warning", rb.ts, DELIVERY_LANE,
                                f"{ra.event.name} -> {rb.event.name} took {duration(seconds)} ({_fleet(judged)})",
                                (a, b), seconds, judged))

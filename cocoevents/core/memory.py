@@ -31,7 +31,8 @@ class MemorySource:
         return [e for e in self.events if e.delivery_id == delivery_id or e.delivery_id is None]
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
-                        assignment_spans: Sequence[Span] = ()) -> list[Event]:
+                        assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
+        # ``without_delivery`` is a permission, not a filter: the events are in memory, returning them costs nothing
         out = []
         for e in self.events:
             value = getattr(e, column)

@@ -9,7 +9,10 @@ section 7 (schema in ``cocoevents/schemas/timeline.schema.json``).
 from __future__ import annotations
 
 import json
+import zlib
+from array import array
 from dataclasses import dataclass, field
+from itertools import accumulate, chain
 from functools import lru_cache
 from typing import Any, Iterable, Mapping
 
@@ -47,55 +50,40 @@ def _id(record: Mapping[str, Any], key: str) -> str | None:
     return _share(value) if isinstance(value, str) and value != "" else None
 
 
-_SCALARS = (str, int, float, bool, type(None))
-_SCALAR_TYPES = frozenset(_SCALARS)
-_LIST = ("list",)  # marks a list's layout: (_LIST, element layouts); never a key (keys are str)
+_SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
-class _NotJSON(Exception):
-    """A value ``json.loads(canonical_json(...))`` would not give back (a library user's datetime, a tuple)."""
-
-
-def _layout(value: Any) -> Any:
-    """What ``json.loads`` of the canonical text needs to give back ``value`` exactly: ``None`` when nothing
-    (keys sorted all the way down); for an object, its keys in order (a tuple of str) when its values need
-    nothing, else ``((key, layout), ...)`` pairs; for a list, ``("[", layouts)``."""
+def _plain(value: Any) -> bool:
+    """Whether ``json.loads(json.dumps(value))`` gives ``value`` back exactly (plain JSON types, str keys)."""
     t = type(value)
     if t is dict:
-        flat = True
         for k, v in value.items():
+            if type(k) is not str:
+                return False
             tv = type(v)
-            if tv is dict or tv is list:
-                flat = False
-            elif tv not in _SCALAR_TYPES or type(k) is not str:
-                raise _NotJSON
-        if flat:  # the usual record: scalars only
-            keys = tuple(value)
-            return None if keys == tuple(sorted(keys)) else _share(keys)
-        if any(type(k) is not str for k in value):
-            raise _NotJSON
-        subs = tuple((k, _layout(v)) for k, v in value.items())
-        keys = tuple(value)
-        if all(sub is None for _, sub in subs):
-            return None if keys == tuple(sorted(keys)) else _share(keys)
-        return _share((None, subs))
+            if tv not in _SCALAR_TYPES and not ((tv is dict or tv is list) and _plain(v)):
+                return False
+        return True
     if t is list:
-        subs = tuple(_layout(v) for v in value)
-        return None if all(sub is None for sub in subs) else _share((_LIST, subs))
-    if t not in _SCALAR_TYPES:
-        raise _NotJSON
-    return None
+        return all(type(v) in _SCALAR_TYPES or _plain(v) for v in value)
+    return t in _SCALAR_TYPES
 
 
-def _restore(value: Any, layout: Any) -> Any:
-    if layout is None:
-        return value
-    head = layout[0]
-    if head is _LIST:
-        return [_restore(v, sub) for v, sub in zip(value, layout[1])]
-    if head is None:
-        return {k: _restore(value[k], sub) for k, sub in layout[1]}
-    return {k: value[k] for k in layout}
+_RAW = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
+_SCAN = json.JSONDecoder().scan_once
+
+
+def parse_record(text: str) -> Any:
+    """``json.loads(text)``, quicker for the usual record (an object with nothing around it)."""
+    if text[:1] == "{" and text[-1:] == "}":
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration:
+            pass
+        else:
+            if end == len(text):
+                return value
+    return json.loads(text)
 
 
 def _severity(name: str, record: Mapping[str, Any]) -> str:
@@ -109,70 +97,165 @@ def _severity(name: str, record: Mapping[str, Any]) -> str:
     return "info"
 
 
+CHUNK = 8192  # records a ``TextChunk`` holds at most
+CHUNK_MIN = 512  # a batch of fewer records keeps each text as it is
+_INDEX = tuple(range(CHUNK))  # shared int objects for the positions in a chunk
+_DECODED: list[TextChunk] = []  # the chunks holding their texts as strings, most recently decoded last
+_DECODED_MAX = 8
+
+
+class TextChunk:
+    """The JSON texts of a batch of records kept together, compressed (zlib): a big timeline's records cost a
+    tenth of their text. A chunk decodes its texts when one is asked for and keeps them while it is one of the
+    few most recently decoded (writers and the table read rows in time order, which is mostly the order the
+    records were read in)."""
+
+    __slots__ = ("_data", "_ends", "_texts")
+
+    def __init__(self, texts: list[str]) -> None:
+        self._data = zlib.compress("".join(texts).encode("utf-8", "surrogatepass"), 1)
+        self._ends = array("Q", accumulate(map(len, texts)))
+        self._texts: list[str] | None = None
+        self._decoded(texts)
+
+    def _decoded(self, texts: list[str]) -> list[str]:
+        self._texts = texts
+        _DECODED.append(self)
+        if len(_DECODED) > _DECODED_MAX:
+            _DECODED.pop(0)._texts = None
+        return texts
+
+    def text(self, index: int) -> str:
+        texts = self._texts
+        if texts is None:
+            joined = zlib.decompress(self._data).decode("utf-8", "surrogatepass")
+            ends = self._ends
+            texts = self._decoded([joined[a:b] for a, b in zip(chain((0,), ends), ends)])
+        return texts[index]
+
+
 class Event:
     """One event: its record, name, time and ids (top-level string fields only).
 
-    Compact, because a delivery may hold a million: the record is kept as its canonical JSON ``text``
-    (rule 7 compares it, rule 6 orders by it) plus the layout that gives back the record's key order, and
-    ``record`` parses it again when asked (a new dict each time); names and ids are shared objects and
-    ``severity`` is worked out once. A record ``json`` cannot give back exactly (values that are not
-    JSON types) is kept as it is. Immutable.
+    Compact, because a delivery may hold a million: the record is kept as the JSON text it was read from
+    (``raw``: ``json.loads`` of it gives the record, keys in their order) - for a big batch read from a store,
+    in a compressed ``TextChunk`` - and ``record`` parses it again when asked (a new dict each time); names
+    and ids are shared objects and ``severity`` is worked out once. The canonical text rules 6 and 7 compare
+    (``text``) is worked out only when asked, and kept: the sessionizer asks for it only where times tie. A
+    record ``json`` cannot give back exactly (values that are not JSON types) is kept as it is. Immutable.
     """
 
-    __slots__ = ("name", "ts", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id", "text",
-                 "severity", "_layout", "_record")
+    # ``_shape``: (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id), one tuple shared by
+    # every event with the same values (a big delivery has a handful): 48 bytes an event less than a slot each.
+    __slots__ = ("_shape", "ts", "_data", "_index", "_text")
 
-    name: str
     ts: int | None
-    delivery_id: str | None
-    robot_id: str | None
-    pilot_id: str | None
-    demand_id: str | None
-    offer_id: str | None
-    text: str
-    severity: str  # spec section 4
+
+    @property
+    def name(self) -> str:
+        return self._shape[0]  # type: ignore[no-any-return]
+
+    @property
+    def severity(self) -> str:
+        """Spec section 4."""
+        return self._shape[1]  # type: ignore[no-any-return]
+
+    @property
+    def delivery_id(self) -> str | None:
+        return self._shape[2]  # type: ignore[no-any-return]
+
+    @property
+    def robot_id(self) -> str | None:
+        return self._shape[3]  # type: ignore[no-any-return]
+
+    @property
+    def pilot_id(self) -> str | None:
+        return self._shape[4]  # type: ignore[no-any-return]
+
+    @property
+    def demand_id(self) -> str | None:
+        return self._shape[5]  # type: ignore[no-any-return]
+
+    @property
+    def offer_id(self) -> str | None:
+        return self._shape[6]  # type: ignore[no-any-return]
 
     def __init__(self, record: dict[str, Any], name: str, ts: int | None, delivery_id: str | None,
                  robot_id: str | None, pilot_id: str | None, demand_id: str | None, offer_id: str | None,
-                 text: str) -> None:
+                 raw: str | TextChunk | None = None, index: int = 0) -> None:
         init = object.__setattr__
-        init(self, "name", _share(name))
+        init(self, "_shape", _share((name, _severity(name, record), delivery_id, robot_id, pilot_id, demand_id,
+                                     offer_id)))
         init(self, "ts", ts)
-        init(self, "delivery_id", delivery_id)
-        init(self, "robot_id", robot_id)
-        init(self, "pilot_id", pilot_id)
-        init(self, "demand_id", demand_id)
-        init(self, "offer_id", offer_id)
-        init(self, "text", text)
-        init(self, "severity", _share(_severity(name, record)))
-        try:
-            init(self, "_layout", _layout(record))
-            init(self, "_record", None)
-        except (_NotJSON, RecursionError):
-            init(self, "_layout", None)
-            init(self, "_record", record)
+        init(self, "_text", None)
+        init(self, "_index", index)
+        if raw is None:
+            try:
+                if _plain(record):
+                    raw = _RAW.encode(record)
+            except RecursionError:
+                raw = None
+        init(self, "_data", record if raw is None else raw)  # the text, its chunk, or the record itself
 
     @classmethod
-    def from_record(cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ...) -> Event:
-        name = record.get("event")
-        return cls(
-            record=record,
-            name=name if isinstance(name, str) else "",
-            ts=parse_timestamp(record.get("timestamp")) if ts is ... else ts,  # type: ignore[arg-type]
-            delivery_id=_id(record, "delivery_id"),
-            robot_id=_id(record, "robot_id"),
-            pilot_id=_id(record, "pilot_id"),
-            demand_id=_id(record, "demand_id"),
-            offer_id=_id(record, "offer_id"),
-            text=canonical_json(record),
-        )
+    def from_record(cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ...,
+                    raw: str | TextChunk | None = None, index: int = 0) -> Event:
+        """``raw``: the JSON text ``record`` was parsed from (``json.loads(raw)`` is ``record``), or the chunk
+        holding it at ``index``, kept instead of encoding the record again."""
+        if ts is ...:
+            ts = parse_timestamp(record.get("timestamp"))
+        if raw is None or cls is not Event:
+            name = record.get("event")
+            ids = [_id(record, key) for key in _ID_KEYS]
+            return cls(record, name if isinstance(name, str) else "", ts, *ids, raw=raw, index=index)  # type: ignore[arg-type]
+        return _event(record, ts, raw, index)  # type: ignore[arg-type]
+
+    @classmethod
+    def from_text(cls, text: str, ts: int | None | type[Ellipsis] = ...) -> Event:
+        """The event of a record read as JSON text (a store's), keeping the text."""
+        return cls.from_record(parse_record(text), ts, text)
+
+    @staticmethod
+    def from_texts(rows: list[tuple[str, int | None]]) -> list[Event]:
+        """``from_text`` of each ``(text, ts)`` (times given); a big batch keeps its texts in one compressed
+        ``TextChunk``."""
+        if len(rows) < CHUNK_MIN:
+            return [_event(parse_record(text), ts, text, 0) for text, ts in rows]
+        out = []
+        for n in range(0, len(rows), CHUNK):
+            part = rows[n:n + CHUNK]
+            chunk = TextChunk([text for text, _ in part])
+            out += [_event(parse_record(text), ts, chunk, _INDEX[k]) for k, (text, ts) in enumerate(part)]
+        return out
+
+    @property
+    def raw(self) -> str | None:
+        """JSON text whose ``json.loads`` is the record (None: the record is kept as it is)."""
+        data = self._data
+        if type(data) is str:
+            return data
+        if type(data) is TextChunk:
+            return data.text(self._index)
+        return None
 
     @property
     def record(self) -> dict[str, Any]:
-        """The record, keys in their original order (parsed from ``text``: a new dict at every call)."""
-        if self._record is not None:
-            return self._record
-        return _restore(json.loads(self.text), self._layout)
+        """The record, keys in their original order (parsed from ``raw``: a new dict at every call)."""
+        data = self._data
+        if type(data) is str:
+            return parse_record(data)  # type: ignore[no-any-return]
+        if type(data) is TextChunk:
+            return parse_record(data.text(self._index))  # type: ignore[no-any-return]
+        return data  # type: ignore[no-any-return]
+
+    @property
+    def text(self) -> str:
+        """Key-order-independent JSON text of the record (rule 7 compares it, rule 6 orders ties by it)."""
+        text = self._text
+        if text is None:
+            text = canonical_json(self.record)
+            object.__setattr__(self, "_text", text)
+        return text
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"Event is immutable: cannot set {name!r}")
@@ -185,6 +268,58 @@ class Event:
 
     def __repr__(self) -> str:
         return f"Event(name={self.name!r}, ts={self.ts!r}, text={self.text!r})"
+
+
+_ID_KEYS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
+
+
+class _Blank:
+    """``Event``'s layout without its guard: an event is filled in as one of these, then becomes an ``Event``
+    (a tenth of the time ``object.__setattr__`` slot by slot takes, for a million events)."""
+
+    __slots__ = Event.__slots__
+
+
+_SEVERITIES: dict[tuple[str, str | None], str] = {}  # (name, level) -> severity, for records without an error
+
+
+def _event(record: dict[str, Any], ts: int | None, raw: str | TextChunk, index: int) -> Event:
+    """``Event.from_record(record, ts, raw, index)`` for a record read from ``raw`` (so plain JSON)."""
+    get = record.get
+    name = get("event")
+    if type(name) is not str:
+        name = name if isinstance(name, str) else ""
+    if len(_SHARED) > _SHARED_MAX:
+        _SHARED.clear()
+    share = _SHARED.setdefault
+    e = _Blank()
+    e.ts = ts
+    value = get("delivery_id")
+    delivery_id = value if isinstance(value, str) and value != "" else None
+    value = get("robot_id")
+    robot_id = value if isinstance(value, str) and value != "" else None
+    value = get("pilot_id")
+    pilot_id = value if isinstance(value, str) and value != "" else None
+    value = get("demand_id")
+    demand_id = value if isinstance(value, str) and value != "" else None
+    value = get("offer_id")
+    offer_id = value if isinstance(value, str) and value != "" else None
+    level = get("level")
+    if get("error") is not None or (level is not None and type(level) is not str):
+        severity = _severity(name, record)
+    else:
+        severity = _SEVERITIES.get((name, level))  # type: ignore[arg-type]
+        if severity is None:
+            severity = _severity(name, record)
+            if len(_SEVERITIES) < 4096:
+                _SEVERITIES[(name, level)] = severity
+    shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id)
+    e._shape = share(shape, shape)
+    e._data = raw
+    e._index = index
+    e._text = None
+    e.__class__ = Event  # type: ignore[assignment]
+    return e  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ their windows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Generator, Iterable, Protocol, Sequence
+from itertools import islice
+from typing import Any, Generator, Iterable, Optional, Protocol, Sequence
 
 from ..errors import NotFound
 from ..registry import registry_sort_key
@@ -57,11 +58,12 @@ class EventSource(Protocol):
         ...
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
-                        assignment_spans: Sequence[Span] = ()) -> list[Event]:
+                        assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
         """Events whose ``column`` (``robot_id``/``pilot_id``) is a span's id and time is in it;
         with ``untimed``, also those events of the ids without a usable time; plus the
         ``pilot.assignment_*`` events within ``assignment_spans`` (the lookback reads only those).
-        A stored row is returned once per call."""
+        ``without_delivery``: events within ``spans`` that carry a delivery id may be left out (a delivery's
+        robot and pilot lanes take none of them; it has its own already). A stored row is returned once per call."""
         ...
 
     def baseline(self) -> Baseline | None:
@@ -133,22 +135,99 @@ def order_key(ts: int, lane: Lane, event: Event) -> tuple[int, int, tuple[int, s
     return (ts, lane.rank, registry_sort_key(event.name), event.text)
 
 
-def dedupe(events: Iterable[Event]) -> tuple[list[Event], dict[str, int]]:
-    """Rule 7: one event per distinct JSON object; returns the events and copies seen per text."""
-    unique: dict[str, Event] = {}
-    copies: dict[str, int] = {}
-    for e in events:
-        if e.text in unique:
-            copies[e.text] = copies.get(e.text, 0) + 1
+# Rules 6 and 7 compare whole records, but only events at the same instant can be equal (equal records have
+# equal times) or tie on time. So the events are sorted by time alone, and the canonical text (``Event.text``,
+# worked out on demand) is asked for only within runs of equal times: a big timeline with distinct times never
+# makes one, a timeline whose events all share a time costs what comparing texts always cost.
+
+_NO_TS = -(1 << 80)  # sorts events without a usable time before every other (they are compared among themselves)
+
+
+def _time_key(e: Event) -> int:
+    ts = e.ts
+    return _NO_TS if ts is None else ts
+
+
+def _tied_runs(keys: Sequence[Any]) -> list[tuple[int, int]]:
+    """``(start, end)`` of every run of two or more equal neighbours in the sorted ``keys``."""
+    ties = [k for k, (a, b) in enumerate(zip(keys, islice(keys, 1, None))) if a == b]
+    runs: list[tuple[int, int]] = []
+    for k in ties:
+        if runs and runs[-1][1] == k + 1:
+            runs[-1] = (runs[-1][0], k + 2)
         else:
-            unique[e.text] = e
-    return list(unique.values()), copies
+            runs.append((k, k + 2))
+    return runs
+
+
+def _by_time(keys: list[int]) -> Sequence[int]:
+    """Positions in ``keys`` ordered by key, equal keys in their order (stable)."""
+    if all(a <= b for a, b in zip(keys, islice(keys, 1, None))):  # the usual case: read in time order
+        return range(len(keys))
+    return sorted(range(len(keys)), key=keys.__getitem__)
+
+
+Copies = dict[tuple[Optional[int], str], int]  # (time, canonical text) -> copies removed
+
+
+def dedupe(events: Iterable[Event]) -> tuple[list[Event], Copies]:
+    """Rule 7: one event per distinct JSON object (the first met); returns the events, in the order given,
+    and the copies removed per ``(time, text)``."""
+    events = list(events)
+    keys = [_time_key(e) for e in events]
+    order = _by_time(keys)
+    copies: Copies = {}
+    dropped: set[int] = set()
+    for start, end in _tied_runs(keys if isinstance(order, range) else [keys[i] for i in order]):
+        first: set[str] = set()
+        for i in order[start:end]:
+            e = events[i]
+            text = e.text
+            if text in first:
+                key = (e.ts, text)
+                copies[key] = copies.get(key, 0) + 1
+                dropped.add(i)
+            else:
+                first.add(text)
+    if not dropped:
+        return events, copies
+    return [e for i, e in enumerate(events) if i not in dropped], copies
+
+
+def rule6_order(events: Sequence[Event], lanes: Sequence[Lane], unique: bool = False) -> Sequence[int]:
+    """Positions of the timed ``events`` (in ``lanes``) in rule 6 order; with ``unique``, an event equal to one
+    before it in the given order is left out (rule 7: it keeps the first lane it was given)."""
+    keys = [e.ts for e in events]
+    order = _by_time(keys)  # type: ignore[arg-type]
+    runs = _tied_runs(keys if isinstance(order, range) else [keys[i] for i in order])
+    if not runs:
+        return order
+    out: list[int] = []
+    done = 0
+    for start, end in runs:
+        out += order[done:start]
+        run = list(order[start:end])  # in the given order
+        if unique:
+            seen: set[str] = set()
+            kept = []
+            for i in run:
+                text = events[i].text
+                if text not in seen:
+                    seen.add(text)
+                    kept.append(i)
+            run = kept
+        run.sort(key=lambda i: order_key(keys[i], lanes[i], events[i]))  # type: ignore[arg-type]
+        out += run
+        done = end
+    out += order[done:]
+    return out
 
 
 def linked_closure(delivery_id: str, events: Sequence[Event]) -> list[Event]:
     """Rules 1-2: direct events, then events without a delivery id linked by demand/offer ids."""
     chosen = [e for e in events if e.delivery_id == delivery_id]
-    chosen_texts = {e.text for e in chosen}
+    # A linked event never equals a direct one (it has no delivery id): only the linked are compared.
+    chosen_texts: set[str] = set()
     demands = {e.demand_id for e in chosen if e.demand_id}
     offers = {e.offer_id for e in chosen if e.offer_id}
     candidates = [e for e in events if e.delivery_id is None and (e.demand_id or e.offer_id)]
@@ -156,9 +235,9 @@ def linked_closure(delivery_id: str, events: Sequence[Event]) -> list[Event]:
     while grew:
         grew = False
         for e in candidates:
-            if e.text in chosen_texts:
-                continue
             if (e.demand_id and e.demand_id in demands) or (e.offer_id and e.offer_id in offers):
+                if e.text in chosen_texts:
+                    continue
                 chosen.append(e)
                 chosen_texts.add(e.text)
                 if e.demand_id and e.demand_id not in demands:
@@ -211,16 +290,18 @@ def linked_closures(delivery_ids: Iterable[str], events: Sequence[Event]) -> dic
 
 
 def _sorted_timed(events: Iterable[Event], lane: Lane = DELIVERY_LANE) -> list[Event]:
-    return sorted((e for e in events if e.ts is not None), key=lambda e: order_key(e.ts, lane, e))  # type: ignore[arg-type]
+    timed = [e for e in events if e.ts is not None]
+    return [timed[i] for i in rule6_order(timed, [lane] * len(timed))]
 
 
-def segments(kind: str, events: Sequence[Event], attr: str, last_end: int) -> list[Window]:
+def segments(kind: str, events: Sequence[Event], attr: str, last_end: int, ordered: bool = False) -> list[Window]:
     """Rule 3 (and the direct pilot windows of rule 5): runs of the same id in time order.
 
-    A segment ends where the next starts (excluded); the last ends at ``last_end`` (included).
+    A segment ends where the next starts (excluded); the last ends at ``last_end`` (included). ``ordered``:
+    ``events`` are the timed events in rule 6 order already (``_sorted_timed``).
     """
     runs: list[tuple[str, int]] = []
-    for e in _sorted_timed(events):
+    for e in events if ordered else _sorted_timed(events):
         value = getattr(e, attr)
         if value is None:
             continue
@@ -318,40 +399,94 @@ def delivery_status(rows: Sequence[Row]) -> str:
     return "in_progress"
 
 
-def build_rows(placed: dict[str, tuple[Event, Lane]], gap_us: int) -> tuple[list[Row], list[Gap]]:
-    """Rule 6 order, section 5 gaps and section 4 severity over the placed events."""
-    ordered = sorted(placed.values(), key=lambda p: order_key(p[0].ts, p[1], p[0]))  # type: ignore[arg-type]
+def build_rows(placed: dict[str, tuple[Event, Lane]] | Iterable[tuple[Event, Lane]],
+               gap_us: int) -> tuple[list[Row], list[Gap]]:
+    """Rule 6 order, section 5 gaps and section 4 severity over the placed (distinct, timed) events."""
+    pairs = list(placed.values() if isinstance(placed, dict) else placed)
+    events = [p[0] for p in pairs]
+    lanes = [p[1] for p in pairs]
+    del pairs
+    return _rows(events, lanes, rule6_order(events, lanes), gap_us)
+
+
+def _rows(events: Sequence[Event], lanes: Sequence[Lane], order: Iterable[int], gap_us: int) -> tuple[list[Row], list[Gap]]:
+    """Rows of ``events`` in ``order``: severity, and the gap from the row before (section 5)."""
     rows: list[Row] = []
     gaps: list[Gap] = []
+    add = rows.append
+    new = Row.__new__
+    shared: dict[int, int] = {}  # one int object per distinct gap (a big timeline repeats a few thousand)
+    share = shared.setdefault
     prev: int | None = None
-    for event, placed_in in ordered:
+    for i in order:
+        event = events[i]
         ts = event.ts
         assert ts is not None
-        gap = None if prev is None else ts - prev
-        if gap is not None and gap > gap_us:
-            gaps.append(Gap(prev, ts))  # type: ignore[arg-type]
-        rows.append(Row(event, placed_in, event.severity, gap))
+        if prev is None:
+            gap = None
+        else:
+            gap = ts - prev
+            if gap > gap_us:
+                gaps.append(Gap(prev, ts))
+            if len(shared) < 65536:
+                gap = share(gap, gap)
+        row = new(Row)
+        _ROW_INIT(row, event, lanes[i], event.severity, gap)
+        add(row)
         prev = ts
     return rows, gaps
+
+
+def _row_init(row: Row, event: Event, lane: Lane, severity: str, gap: int | None) -> None:
+    set_ = object.__setattr__
+    set_(row, "event", event)
+    set_(row, "lane", lane)
+    set_(row, "severity", severity)
+    set_(row, "gap_before_us", gap)
+
+
+_ROW_INIT = _row_init
 
 
 class _Placer:
     """Collects events into lanes; an event keeps the first lane it is given (rule 6)."""
 
-    def __init__(self, copies: dict[str, int]) -> None:
-        self.placed: dict[str, tuple[Event, Lane]] = {}
+    def __init__(self, copies: Copies) -> None:
+        self.events: list[Event] = []
+        self.lanes: list[Lane] = []
         self.unplaced: dict[str, Event] = {}
         self.copies = copies
 
     def put(self, event: Event, lane: Lane) -> None:
         if event.ts is None:
             self.unplaced.setdefault(event.text, event)
-        elif event.text not in self.placed:
-            self.placed[event.text] = (event, lane)
+        else:
+            self.events.append(event)
+            self.lanes.append(lane)
+
+    def put_all(self, events: Iterable[Event], lane: Lane) -> None:
+        for e in events:
+            if e.ts is None:
+                self.unplaced.setdefault(e.text, e)
+            else:
+                self.events.append(e)
+                self.lanes.append(lane)
+
+    def rows(self, gap_us: int) -> tuple[list[Row], list[Gap]]:
+        """The placed events as rows (each distinct record once, in the first lane it was given), and gaps."""
+        order = rule6_order(self.events, self.lanes, unique=True)
+        rows = _rows(self.events, self.lanes, order, gap_us)
+        self.events, self.lanes = [r.event for r in rows[0]], []
+        return rows
 
     def duplicates_removed(self) -> int:
-        texts = set(self.placed) | set(self.unplaced)
-        return sum(n for t, n in self.copies.items() if t in texts)
+        """Copies removed of the records placed (call after ``rows``)."""
+        if not self.copies:
+            return 0
+        times = {ts for ts, _ in self.copies}
+        present = {(e.ts, e.text) for e in self.events if e.ts in times}
+        present |= {(None, text) for text in self.unplaced}
+        return sum(n for key, n in self.copies.items() if key in present)
 
     def unplaced_list(self) -> list[Event]:
         return sorted(self.unplaced.values(), key=lambda e: (registry_sort_key(e.name), e.text))
@@ -373,6 +508,7 @@ class SpansRequest:
     column: str
     spans: tuple[Span, ...]
     assignment_spans: tuple[Span, ...] = ()
+    without_delivery: bool = False  # ``events_in_spans``'s: only events without a delivery id are placed
 
 
 @dataclass(frozen=True)
@@ -390,6 +526,9 @@ def answer(source: EventSource, request: Request) -> Any:
         return source.delivery_events(request.delivery_id, request.since, request.until)
     if isinstance(request, BaselineRequest):
         return source.baseline()
+    if request.without_delivery:
+        return source.events_in_spans(request.column, request.spans, assignment_spans=request.assignment_spans,
+                                      without_delivery=True)
     return source.events_in_spans(request.column, request.spans, assignment_spans=request.assignment_spans)
 
 
@@ -413,24 +552,29 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
     baseline - and gets the answers sent back, so one caller can answer the questions of many deliveries at once
     (``cocoevents.fleet``) and every delivery still goes through exactly these rules."""
     fetched = yield DeliveryRequest(delivery_id, opts.since, opts.until)
-    fetched = [e for e in fetched if _in_range(e, opts.since, opts.until)]
+    if opts.since is not None or opts.until is not None:
+        fetched = [e for e in fetched if _in_range(e, opts.since, opts.until)]
     events, copies = dedupe(fetched)
+    del fetched
     core = linked_closure(delivery_id, events)
+    del events
     if not any(e.delivery_id == delivery_id for e in core):
         raise NotFound(f"nothing found for delivery {delivery_id!r}{_range_text(opts)}")
-    timed_core = [e for e in core if e.ts is not None]
+    timed_core = _sorted_timed(core)
     place = _Placer(copies)
-    for e in core:
-        place.put(e, DELIVERY_LANE)
-    last = max((e.ts for e in timed_core), default=0)  # type: ignore[type-var]
-    robot_segments = segments("robot", core, "robot_id", last)
+    place.put_all(core, DELIVERY_LANE)
+    last = timed_core[-1].ts if timed_core else 0
+    robot_segments = segments("robot", timed_core, "robot_id", last, ordered=True)
     robots = {w.id for w in robot_segments}
 
     robot_events: list[Event] = []
     if robot_segments:
         spans = [(w.id, w.start - opts.pad_us, w.end) for w in robot_segments]
         lookback = [(w.id, w.start - opts.assignment_lookback_us, w.end) for w in robot_segments]
-        robot_events, more = dedupe((yield SpansRequest("robot_id", tuple(spans), tuple(lookback))))
+        # Rule 4 places only events without a delivery id; the assignments (rule 5) come from the lookback
+        # spans, which return them whatever they carry. The delivery's own rows are not read a second time.
+        robot_events, more = dedupe((yield SpansRequest("robot_id", tuple(spans), tuple(lookback),
+                                                        without_delivery=True)))
         _add_copies(copies, more)
     for e in robot_events:
         if e.robot_id in robots and e.delivery_id is None and e.ts is not None and any(
@@ -438,7 +582,8 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
         ):
             place.put(e, lane("robot", e.robot_id))
 
-    pilot_windows = segments("pilot", core, "pilot_id", last)
+    pilot_windows = segments("pilot", timed_core, "pilot_id", last, ordered=True)
+    del timed_core
     earliest = min((w.start for w in robot_segments), default=0) - opts.assignment_lookback_us
     for a in assignments(robot_events, not_before=earliest):
         for w in robot_segments:
@@ -448,9 +593,9 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
                     pilot_windows.append(hit)
     if pilot_windows:
         spans = [(w.id, w.start, w.end) for w in pilot_windows]
-        pilot_events, more = dedupe((yield SpansRequest("pilot_id", tuple(spans))))
+        pilot_events, more = dedupe((yield SpansRequest("pilot_id", tuple(spans), without_delivery=True)))
         _add_copies(copies, more)
-        for e in sorted(pilot_events, key=lambda e: e.text):
+        for e in pilot_events:  # distinct records, one lane each: the order of placing them does not matter
             if (
                 e.delivery_id is None
                 and e.ts is not None
@@ -459,7 +604,7 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
             ):
                 place.put(e, lane("pilot", e.pilot_id))
 
-    rows, gaps = build_rows(place.placed, opts.gap_us)
+    rows, gaps = place.rows(opts.gap_us)
     windows = merge_windows(robot_segments + pilot_windows)
     baseline = yield BaselineRequest()
     if baseline is not None:
@@ -484,7 +629,7 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
     )
 
 
-def _add_copies(copies: dict[str, int], more: dict[str, int]) -> None:
+def _add_copies(copies: Copies, more: Copies) -> None:
     for text, n in more.items():
         copies[text] = max(copies.get(text, 0), n)
 
@@ -543,7 +688,7 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
     if windows:
         other_events, more = dedupe(source.events_in_spans(f"{other}_id", [(w.id, w.start, w.end) for w in windows]))
         _add_copies(copies, more)
-        for e in sorted(other_events, key=lambda e: e.text):
+        for e in other_events:  # distinct records, one lane each: the order of placing them does not matter
             oid = getattr(e, f"{other}_id")
             if e.ts is None or not any(w.id == oid and w.start <= e.ts <= w.end for w in windows):
                 continue
@@ -552,7 +697,7 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
                     place.put(e, lane("pilot", oid))
             else:  # every event of the assigned robot in the window
                 place.put(e, lane("robot", oid))
-    rows, gaps = build_rows(place.placed, opts.gap_us)
+    rows, gaps = place.rows(opts.gap_us)
     merged = merge_windows(windows)
     return Timeline(
         kind=kind,

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import math
 import re
-from typing import Any, Callable, TextIO
+from typing import Any, Callable, Iterator, Sequence, TextIO
 
-from ..core.model import Row, Timeline
+from ..core.model import Row, Timeline, parse_record
+from ..timestamps import format_ts
 
 CSV_COLUMNS = (
     "ts", "offset", "event", "lane", "severity", "gap_before_s", "delivery_id", "robot_id", "pilot_id",
@@ -107,11 +108,8 @@ def write_json(t: Timeline, out: TextIO) -> None:
         out.write("\n")
         return
     out.write(text[:cut])
-    sep = "\n    "
-    for row in t.rows:
-        out.write(sep)
-        out.write(_pretty(row.to_dict()).replace("\n", "\n    "))
-        sep = ",\n    "
+    out.write("\n    ")
+    out.writelines(_chunks(_Events(indented=True), t.rows, ",\n    "))
     out.write("\n  ")
     out.write(text[cut:])
     out.write("\n")
@@ -121,14 +119,118 @@ _COMPACT = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False, se
 
 
 def write_jsonl(t: Timeline, out: TextIO) -> None:
-    for row in t.rows:
-        d = row.to_dict()
-        try:
-            line = _COMPACT.encode(d)
-        except ValueError:
-            line = _dumps(d, separators=(",", ":"))
-        out.write(line)
+    if t.rows:
+        out.writelines(_chunks(_Events(indented=False), t.rows, "\n"))
         out.write("\n")
+
+
+def _chunks(events: _Events, rows: Sequence[Row], sep: str, size: int = 2048) -> Iterator[str]:
+    """The rows' JSON texts joined by ``sep``, a few thousand rows a string (fewer, bigger writes)."""
+    text = events.text
+    for n in range(0, len(rows), size):
+        if n:
+            yield sep
+        yield sep.join([text(r) for r in rows[n:n + size]])
+
+
+_NULL = "null"
+# C encoders for a flat object (scalar values only) at the depth of an event's payload: the separators carry the
+# newline and indentation that ``json.dumps(..., indent=2)`` puts between the items.
+def _c_encoder(key_separator: str, item_separator: str) -> Callable[[Any, int], Any]:
+    """``json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=...)``'s encoding of a dict or list as
+    pieces of text (``"".join`` them): the standard library's C encoder, made once (``encode`` makes it at
+    every call)."""
+    make = json.encoder.c_make_encoder
+    if make is None:  # pragma: no cover - CPython always has it
+        slow = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(item_separator, key_separator))
+        return lambda value, _: (slow.encode(value),)
+    return make(None, None, _encode_str, None, key_separator, item_separator, False, False, False)  # type: ignore[no-any-return]
+
+
+_SORTED_ENCODE = (json.encoder.c_make_encoder(None, None, _encode_str, None, ":", ",", True, False, False)
+                  if json.encoder.c_make_encoder else lambda value, _: (_dumps(value, separators=(",", ":"), sort_keys=True),))
+_FLAT_ENCODE = _c_encoder(": ", ",\n        ")  # a flat payload's items, at its depth in the document
+_COMPACT_ENCODE = _c_encoder(":", ",")
+
+
+class _Events:
+    """Each row's object of spec section 7 as JSON text - indented as inside ``write_json``'s document, or
+    compact for ``jsonl`` - the same bytes as encoding ``Row.to_dict()``, without building that dict: a plain
+    record (``Event.raw``) is parsed once and encoded by the standard library's C encoder; anything unusual
+    (non-finite numbers, values that are not JSON) goes the dict's way."""
+
+    def __init__(self, indented: bool) -> None:
+        self.indented = indented
+        self.texts: dict[Any, str] = {}
+        self.seconds: dict[int, str] = {}
+        self.lane: Any = None  # the last row's lane, and its JSON text
+        self.lane_text = ""
+        if indented:
+            self.head = ('{{\n      "ts": "{}",\n      "event": {},\n      "lane": {},\n      "severity": "{}",\n'
+                         '      "gap_before_s": {},\n      "delivery_id": {},\n      "robot_id": {},\n'
+                         '      "pilot_id": {},\n      "demand_id": {},\n      "offer_id": {},\n      "error": {},\n'
+                         '      "payload": {}\n    }}')
+        else:
+            self.head = ('{{"ts":"{}","event":{},"lane":{},"severity":"{}","gap_before_s":{},"delivery_id":{},'
+                         '"robot_id":{},"pilot_id":{},"demand_id":{},"offer_id":{},"error":{},"payload":{}}}')
+
+    def text(self, row: Row) -> str:
+        e = row.event
+        raw = e.raw
+        if raw is not None:
+            record = parse_record(raw)
+            try:
+                return self._fast(row, e, record)
+            except (ValueError, _Unusual, RecursionError):
+                pass
+        d = row.to_dict()
+        if self.indented:
+            return _pretty(d).replace("\n", "\n    ")
+        try:
+            return _COMPACT.encode(d)
+        except ValueError:
+            return _dumps(d, separators=(",", ":"))
+
+    def _fast(self, row: Row, e: Any, record: dict[str, Any]) -> str:
+        texts = self.texts  # JSON text of names and ids (shared objects, met again and again)
+        if row.lane is self.lane:
+            lane = self.lane_text
+        else:
+            self.lane, lane = row.lane, _encode_str(str(row.lane))
+            self.lane_text = lane
+        sec, rem = divmod(e.ts, 1_000_000)  # ``format_ts``, with the text of the second kept
+        second = self.seconds.get(sec)
+        if second is None:
+            if len(self.seconds) > 4096:
+                self.seconds.clear()
+            second = self.seconds[sec] = format_ts(sec * 1_000_000)[:-5]  # type: ignore[index]
+        gap = row.gap_before_us
+        error = record.get("error")
+        if self.indented:
+            error_text = _NULL if error is None else _indented(error, "      ")
+            for v in record.values():
+                if type(v) is dict or type(v) is list:
+                    payload = _indented(record, "      ")
+                    break
+            else:
+                payload = "{\n        " + "".join(_FLAT_ENCODE(record, 0))[1:-1] + "\n      }" if record else "{}"
+        else:
+            error_text = _NULL if error is None else (
+                "".join(_COMPACT_ENCODE(error, 0)) if type(error) is dict or type(error) is list else _indented(error))
+            payload = "".join(_COMPACT_ENCODE(record, 0))
+        ids = []
+        for value in (e.name, e.delivery_id, e.robot_id, e.pilot_id, e.demand_id, e.offer_id):
+            if value is None:
+                ids.append(_NULL)
+            else:
+                text = texts.get(value)
+                if text is None:
+                    if len(texts) > 65536:
+                        texts.clear()
+                    text = texts[value] = _encode_str(value)
+                ids.append(text)
+        return self.head.format(f"{second}.{rem // 1000:03d}Z", ids[0], lane, row.severity,
+                                _NULL if gap is None else _float_repr(gap / 1e6), *ids[1:], error_text, payload)
 
 
 def hms_offset(us: int) -> str:
@@ -160,25 +262,37 @@ def neutralise(field: str) -> str:
 
 
 def csv_record(row: Row, first_ts: int, raw: bool = False) -> list[str]:
-    d = row.to_dict()
-    code, message = error_parts(d["error"])
-    details = {k: v for k, v in d["payload"].items() if k not in _OWN_COLUMNS}
+    e = row.event
+    record = e.record  # parsed once
+    code, message = error_parts(record.get("error"))
+    details = {k: v for k, v in record.items() if k not in _OWN_COLUMNS}
+    try:
+        details_text = "".join(_SORTED_ENCODE(details, 0))
+    except (ValueError, TypeError, RecursionError):  # non-finite numbers, values that are not JSON
+        details_text = _dumps(details, separators=(",", ":"), sort_keys=True)
     data = [
-        d["event"], d["lane"],
-        *("" if d[k] is None else d[k] for k in ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")),
-        code, message, _dumps(details, separators=(",", ":"), sort_keys=True),
+        e.name, str(row.lane),
+        *("" if v is None else v for v in (e.delivery_id, e.robot_id, e.pilot_id, e.demand_id, e.offer_id)),
+        code, message, details_text,
     ]
     if not raw:  # every field that comes from event data; ts, offset, severity and gap are coco's own
         data = [neutralise(x) for x in data]
-    return [d["ts"], hms_offset(row.ts - first_ts), data[0], data[1], d["severity"], number(d["gap_before_s"]), *data[2:]]
+    gap = row.gap_before_us
+    return [format_ts(e.ts), hms_offset(row.ts - first_ts), data[0], data[1], row.severity,  # type: ignore[list-item]
+            number(None if gap is None else gap / 1e6), *data[2:]]
 
 
 def csv_line(fields: list[str] | tuple[str, ...]) -> str:
     """One CSV line (RFC 4180 quoting, ``\n`` ending). Python's ``csv`` module leaves a lone ``\r`` unquoted
     when the line ending is ``\n``, which splits the row in every reader; here any CR, LF, comma or quote
     quotes the field."""
+    line = ",".join(fields)
+    if line.count(",") == len(fields) - 1 and not _QUOTE_CHARS.search(line):  # the usual line: no field to quote
+        return line + "\n"
     return ",".join(f'"{f.replace(chr(34), chr(34) * 2)}"' if _NEEDS_QUOTES.search(f) else f for f in fields) + "\n"
 
+
+_QUOTE_CHARS = re.compile(r'["\r\n]')
 
 _NEEDS_QUOTES = re.compile(r'[,"\r\n]')
 

@@ -121,8 +121,10 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     tz = resolve_tz(o.tz)
     w = _Out(out, o.color, o.width)
     s = t.summary
-    days = {_local(r.ts, tz).date() for r in t.rows}
-    multi_day = len(days) > 1
+    if tz is timezone.utc:  # rows are in time order: the first and the last tell
+        multi_day = bool(t.rows) and t.rows[0].ts // 86_400_000_000 != t.rows[-1].ts // 86_400_000_000
+    else:
+        multi_day = len({_local(r.ts, tz).date() for r in t.rows}) > 1
 
     def when(us: int, full: bool = False) -> str:
         dt = _local(us, tz)
@@ -228,15 +230,23 @@ def _shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, st
     if not max_rows or len(rows) <= max_rows:
         return rows, {}
     half = max_rows // 2
-    keep = [i < half or i >= len(rows) - half or r.severity == "error" for i, r in enumerate(rows)]
+    n = len(rows)
+    # the rows kept: the first and last ``half``, and the errors between (found in one pass, not row by row)
+    middle = [i for i in range(half, n - half) if rows[i].severity == "error"]
+    kept = [*range(half), *middle, *range(n - half, n)]
+    hidden = n - len(kept)
     shown: list[Row] = []
     cuts: dict[int, str] = {}
     run: dict[str, int] = {}
-    hidden = len(rows) - sum(keep)
-    for i, r in enumerate(rows):
-        if not keep[i]:
-            run[r.severity] = run.get(r.severity, 0) + 1
-            continue
+    prev = -1
+    for i in kept:
+        r = rows[i]
+        if i > prev + 1:  # cut rows are never errors
+            severities = [cut.severity for cut in rows[prev + 1:i]]
+            for k in ("warning", "info"):
+                if severities.count(k):
+                    run[k] = run.get(k, 0) + severities.count(k)
+        prev = i
         if run:
             by = ", ".join(plural(run[k], k) for k in ("warning", "info") if run.get(k))
             cuts[len(shown)] = (f"{sum(run.values()):,} rows not shown ({by}; no errors are cut; {hidden:,} of "

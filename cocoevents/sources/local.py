@@ -90,18 +90,44 @@ class LocalSource:
     def _rows(self, where: str, params: Sequence[Any], seen: set[int]) -> list[Event]:
         """Events of the rows matching ``where``, skipping rows already in ``seen`` (a row
         fetched twice is one row, not a duplicate record)."""
-        out = []
         made = self._made
         if len(made) > 4_000_000:  # pragma: no cover - a library user's long-lived source
             made.clear()
-        try:
+
+        def fresh() -> Any:
             for rowid, ts, record in store.iter_rows(self.con, where, params, made):  # a chunk at a time
                 if rowid not in seen:
                     seen.add(rowid)
-                    event = made.get(rowid) if record is None else None
-                    if event is None:
-                        event = made[rowid] = Event.from_record(json.loads(record), ts)
-                    out.append(event)
+                    yield rowid, ts, record
+
+        return self._events(fresh(), True)
+
+    def _events(self, rows: Any, keep: bool) -> list[Event]:
+        """Events of ``(rowid, ts, record)`` rows in their order: those made before (``record`` None) from
+        ``_made``, the others made a chunk at a time (``Event.from_texts``), kept in ``_made`` with ``keep``."""
+        made = self._made
+        out: list[Event] = []
+        pending: list[tuple[int, str, Any]] = []
+
+        def flush() -> None:
+            events = Event.from_texts([(record, ts) for _, record, ts in pending])
+            if keep:
+                for (rowid, _, _), event in zip(pending, events):
+                    made[rowid] = event
+            out.extend(events)
+            pending.clear()
+
+        try:
+            for rowid, ts, record in rows:
+                if record is None:
+                    if pending:
+                        flush()
+                    out.append(made[rowid])
+                else:
+                    pending.append((rowid, record, ts))
+                    if len(pending) >= store.FETCH_CHUNK:
+                        flush()
+            flush()
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
         return out
@@ -134,18 +160,25 @@ class LocalSource:
         demands: set[str] = set()
         offers: set[str] = set()
 
-        def take(where: str, params: list[Any]) -> None:
-            for rowid, demand, offer in self.con.execute(
-                    f"SELECT rowid, demand_id, offer_id FROM events WHERE {where}", params).fetchall():
-                if rowid not in seen:
-                    seen.add(rowid)
-                    rowids.append(rowid)
-                    if demand:
-                        demands.add(demand)
-                    if offer:
-                        offers.add(offer)
+        def take(where: str, params: list[Any], linked: bool = True) -> None:
+            cur = self.con.cursor()
+            try:
+                cur.execute(f"SELECT rowid, demand_id, offer_id FROM events WHERE {where}", params)
+                while chunk := cur.fetchmany(store.FETCH_CHUNK):
+                    for rowid, demand, offer in chunk:
+                        if linked:  # the direct rows come once; only the hops' rows may come again
+                            if rowid in seen:
+                                continue
+                            seen.add(rowid)
+                        rowids.append(rowid)
+                        if demand:
+                            demands.add(demand)
+                        if offer:
+                            offers.add(offer)
+            finally:
+                cur.close()
 
-        take(f"{direct}{bound}", [*direct_params, *bparams])
+        take(f"{direct}{bound}", [*direct_params, *bparams], linked=False)
         asked_d: set[str] = set()
         asked_o: set[str] = set()
         while demands - asked_d or offers - asked_o:
@@ -155,29 +188,25 @@ class LocalSource:
             wanted, params = self._match([("demand_id", new_d), ("offer_id", new_o)])
             take(f"delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams])
         made = self._made
-        out = []
-        try:
-            for rowid, ts, record in store.iter_rowids(self.con, rowids, made):  # a chunk at a time
-                event = made.get(rowid) if record is None else None
-                if event is None:
-                    event = made[rowid] = Event.from_record(json.loads(record), ts)
-                out.append(event)
-        except duckdb.IOException as e:  # pragma: no cover - file vanished under us
-            raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
-        return out
+        # A big delivery's rows are not kept by rowid: its robots' and pilots' questions leave them out
+        # (``without_delivery``), and a million entries would cost a hundred megabytes.
+        keep = len(rowids) <= KEEP_BY_ROWID
+        return self._events(store.iter_rowids(self.con, rowids, made), keep)  # a chunk at a time
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
-                        assignment_spans: Sequence[Span] = ()) -> list[Event]:
+                        assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
         if column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
         if len(spans) + len(assignment_spans) > BATCH_SPANS:
-            return self._many_spans(column, spans, untimed, assignment_spans)
+            return self._many_spans(column, spans, untimed, assignment_spans, without_delivery)
         out: list[Event] = []
         seen: set[int] = set()
+        unassigned = " AND delivery_id IS NULL" if without_delivery else ""
         for ident, start, end in spans:
             extra = " OR ts IS NULL" if untimed else ""
             match, mparams = self._match([(column, [ident])])
-            out += self._rows(f"{match} AND (ts BETWEEN ? AND ?{extra})", [*mparams, _ts(start), _ts(end)], seen)
+            out += self._rows(f"{match}{unassigned} AND (ts BETWEEN ? AND ?{extra})",
+                              [*mparams, _ts(start), _ts(end)], seen)
         for ident, start, end in assignment_spans:
             match, mparams = self._match([(column, [ident])])
             out += self._rows(f"{match} AND event IN (?, ?) AND ts BETWEEN ? AND ?",
@@ -191,7 +220,7 @@ class LocalSource:
         return read(self.con)
 
     def _many_spans(self, column: str, spans: Sequence[Span], untimed: bool,
-                    assignment_spans: Sequence[Span]) -> list[Event]:
+                    assignment_spans: Sequence[Span], without_delivery: bool = False) -> list[Event]:
         """Many spans in one statement: the ids' rows within the spans' overall bounds (the ``ts`` zone
         maps prune the rest), then each row kept only when it is inside one of its id's spans."""
         every = [*spans, *assignment_spans]
@@ -206,6 +235,9 @@ class LocalSource:
         elif assignment_spans:
             timed += " AND event IN (?, ?)"
             params += list(ASSIGNMENT_EVENTS)
+        if without_delivery and spans:  # the assignments are read whatever they carry
+            timed += " AND (delivery_id IS NULL OR event IN (?, ?))" if assignment_spans else " AND delivery_id IS NULL"
+            params += list(ASSIGNMENT_EVENTS) if assignment_spans else []
         extra = " OR ts IS NULL" if untimed else ""
         rows = self._rows(f"{match} AND ({timed}{extra})", params, set())
         return select_in_spans(rows, column, spans, untimed, assignment_spans)
@@ -273,7 +305,7 @@ class LocalSource:
             found = errorcache.rows(self.con, schema, _ts(since), _ts(until))
         finally:
             errorcache.detach(self.con)
-        return [Event.from_record(json.loads(record), ts) for ts, record in found]
+        return [Event.from_text(record, ts) for ts, record in found]
 
     def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
         q = " UNION ".join(
@@ -284,6 +316,7 @@ class LocalSource:
 
 
 BATCH_SPANS = 8
+KEEP_BY_ROWID = 100_000  # a delivery closure up to this many rows keeps its events by rowid (``_made``)
 
 
 KEYED_EQUALITIES = 64  # ids asked one equality each; more go through one semi-join

@@ -408,7 +408,8 @@ class RedshiftSource:
             if not isinstance(record, dict):  # pragma: no cover - the loader keeps objects only
                 continue
             us = _us(ts)
-            out.append(Event.from_record(record, us if us is not None else parse_timestamp(record.get("timestamp"))))
+            out.append(Event.from_record(record, us if us is not None else parse_timestamp(record.get("timestamp")),
+                                         text if isinstance(text, str) else None))
         return out
 
     # -- the EventSource protocol -----------------------------------------------------------------
@@ -457,7 +458,8 @@ class RedshiftSource:
         return events + self._more_links(delivery_id, events, asked_d, asked_o, lower, upper)
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
-                        assignment_spans: Sequence[Span] = ()) -> list[Event]:
+                        assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
+        # ``without_delivery`` permits leaving rows out; this source returns them all (a superset is allowed)
         if column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
         merged = _merge_spans(spans)

@@ -643,11 +643,12 @@ class ArchiveSource:
         return self._ensure(since, until).deliveries_events(delivery_ids, since, until)
 
     def events_in_spans(self, column: str, spans: Sequence[Any], untimed: bool = False,
-                        assignment_spans: Sequence[Any] = ()) -> list[Any]:
+                        assignment_spans: Sequence[Any] = (), without_delivery: bool = False) -> list[Any]:
         every = [*spans, *assignment_spans]
         if every:
             self._ensure(min(s for _, s, _ in every), max(e for _, _, e in every))
-        return self._any().events_in_spans(column, spans, untimed, assignment_spans)
+        return self._any().events_in_spans(column, spans, untimed, assignment_spans,
+                                           without_delivery=without_delivery)
 
     def baseline(self) -> Any:
         return self._any().baseline()
@@ -813,9 +814,10 @@ class FreshSource:
         return self._closure(ids, lambda side: side.deliveries_events(ids, since, until), since, until)
 
     def events_in_spans(self, column: str, spans: Sequence[Any], untimed: bool = False,
-                        assignment_spans: Sequence[Any] = ()) -> list[Any]:
+                        assignment_spans: Sequence[Any] = (), without_delivery: bool = False) -> list[Any]:
         self._ensure(None, None)
-        return self._both(lambda side: side.events_in_spans(column, spans, untimed, assignment_spans))
+        return self._both(lambda side: side.events_in_spans(column, spans, untimed, assignment_spans,
+                                                            without_delivery=without_delivery))
 
     def baseline(self) -> Any:
         return self.warehouse.baseline()
