@@ -136,9 +136,9 @@ def report(results: list[dict[str, object]]) -> None:
     line("coco load peak RSS MiB", lambda r: f"{peak(r['load']):.0f}")
     line("coco load us/event", lambda r: f"{med(r['load']) / r['events'] * 1e6:.1f}")
     for name in ("delivery", "robot-day", "pilot-day"):
-        line(f"timeline {name} s / MiB", lambda r: f"{med(r['timelines'][name][1]):.3f} / "
+        line(f"timeline {name} s / MiB", lambda r, name=name: f"{med(r['timelines'][name][1]):.3f} / "
                                                   f"{peak(r['timelines'][name][1]):.0f}")
-        line(f"  zcat|grep s (timeline x)", lambda r: f"{med(r['timelines'][name][2]):.1f} ("
+        line("  zcat|grep s (timeline x)", lambda r, name=name: f"{med(r['timelines'][name][2]):.1f} ("
                                                      f"{med(r['timelines'][name][1]) / med(r['timelines'][name][2]):.3f}x)")
     for r in results:
         ids = ", ".join(f"{k} {v[0]}" for k, v in r["timelines"].items())  # type: ignore[union-attr]

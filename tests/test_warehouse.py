@@ -799,7 +799,7 @@ def test_number_spellings_are_epoch_times_and_digit_strings_are_not(pg, db):  # 
         cur = con.cursor()
         cur.execute(ddl.create_stage_sql(Target()))
         cases = [(text, text) for text in NUMBER_TEXTS] + [(text, json.dumps(text)) for text in NUMBER_TEXTS[:4]]
-        for n, (raw, as_json) in enumerate(cases):  # the document as the producer wrote it, number spelling kept
+        for n, (_raw, as_json) in enumerate(cases):  # the document as the producer wrote it, number spelling kept
             insert_staged(cur, Target().stage, f'{{"event": "x.y", "seq": {n}, "timestamp": {as_json}}}')
         cur.execute(partiql_to_postgres(ddl.insert_sql(Target())), ("s3://b-1/m.manifest", datetime(2026, 11, 25, 11, 0)))
         cur.execute("SELECT (event_data->>'seq')::int, event_ts FROM analytics.raw_events")

@@ -80,28 +80,35 @@ def load(
             err(f"  {t(example)}")
 
 
+def dt_days(since: Optional[str], until: Optional[str], lookback_us: int) -> list:  # type: ignore[type-arg]
+    """The ``dt=`` days from ``--since`` to ``--until`` (default: now; ``--since`` defaults to ``lookback_us``
+    before the end), for ``coco load s3://`` and ``coco sync``."""
+    from ..errors import UsageError
+    from ..sources import s3
+    from ..timestamps import now_us, parse_time_option
+
+    now = now_us()
+    try:
+        upper = parse_time_option(until, now) if until else now
+        lower = parse_time_option(since, now) if since else upper - lookback_us
+    except ValueError as e:
+        raise UsageError(f"--since/--until: {e}") from None
+    if lower > upper:
+        raise UsageError("--since is after --until")
+    return s3.days_between(lower, upper)
+
+
 def _load_s3(target: Path, paths: List[str], since: Optional[str], until: Optional[str],
              endpoint_url: Optional[str], region: Optional[str], wait: float):  # type: ignore[no-untyped-def]
     """``coco load s3://…``: one URL; ``--since/--until`` pick its ``dt=`` days."""
     from ..errors import UsageError
     from ..sources import s3
-    from ..timestamps import now_us, parse_time_option
 
     if len(paths) != 1:
         raise UsageError("load one s3:// URL at a time (and local paths in a run of their own)")
     if endpoint_url is not None:
         endpoint_url = s3.endpoint(endpoint_url)
-    days = None
-    if since is not None or until is not None:
-        now = now_us()
-        try:
-            upper = parse_time_option(until, now) if until else now
-            lower = parse_time_option(since, now) if since else upper
-        except ValueError as e:
-            raise UsageError(f"--since/--until: {e}") from None
-        if lower > upper:
-            raise UsageError("--since is after --until")
-        days = s3.days_between(lower, upper)
+    days = None if since is None and until is None else dt_days(since, until, 0)
     progress, close = _progress(bytes_=True)
     try:
         return s3.load_url(target, paths[0], days=days, endpoint_url=endpoint_url, region=region, wait=wait,

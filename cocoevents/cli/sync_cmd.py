@@ -25,23 +25,14 @@ def sync(
     from ..errors import UsageError
     from ..sources import resolve, s3
     from ..textsafe import for_terminal as t
-    from ..timestamps import now_us, parse_time_option
-    from .load_cmd import _progress
+    from .load_cmd import _progress, dt_days
 
     chosen = resolve(profile, None)
     if chosen.kind != "s3":
         name = f"profile {chosen.profile!r}" if chosen.profile else "the default source"
         raise UsageError(f"coco sync reads an s3 profile; {name} is a {chosen.kind} source (--profile NAME)")
     settings = chosen.settings
-    now = now_us()
-    try:
-        upper = parse_time_option(until, now) if until else now
-        lower = parse_time_option(since, now) if since else upper - settings.lookback_us
-    except ValueError as e:
-        raise UsageError(f"--since/--until: {e}") from None
-    if lower > upper:
-        raise UsageError("--since is after --until")
-    days = s3.days_between(lower, upper)
+    days = dt_days(since, until, settings.lookback_us)
     progress, close = _progress(bytes_=True)
     try:
         result = s3.sync_days(settings, days, wait=wait, progress=progress)

@@ -12,8 +12,8 @@ import json
 import zlib
 from array import array
 from dataclasses import dataclass, field
-from itertools import accumulate, chain
 from functools import lru_cache
+from itertools import accumulate, chain
 from typing import Any, Iterable, Mapping
 
 from ..registry import WARNING_NAMES, is_error_name

@@ -8,7 +8,6 @@ columns of the whole table. Every value is a bound parameter.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence

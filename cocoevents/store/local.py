@@ -76,6 +76,7 @@ import re
 import shutil
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Container, Iterator, Mapping, Sequence
@@ -428,6 +429,18 @@ _STAGE = ("CREATE OR REPLACE TEMP TABLE stage (event VARCHAR, ts TIMESTAMP, deli
           "pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, record VARCHAR, file_id BIGINT, line_bytes BIGINT)")
 
 
+def _drop_old_version(con: duckdb.DuckDBPyConnection, item: _Item) -> list[int]:
+    """The file changed under this path: its old version's events, keys and row go, in the caller's
+    transaction. The old file ids (none: nothing was replaced)."""
+    old = [r[0] for r in con.execute(
+        "SELECT file_id FROM files WHERE path = ? AND sha256 <> ?", [item.key, item.sha]).fetchall()]
+    for fid in old:
+        con.execute(sql.KEYS_DELETE, {"ids": [fid]})
+        con.execute("DELETE FROM events WHERE file_id = ?", [fid])
+        con.execute("DELETE FROM files WHERE file_id = ?", [fid])
+    return old
+
+
 class Loader:
     """Loads archive files into the store at ``store`` (see the module docstring).
 
@@ -657,12 +670,7 @@ class Loader:
                 return None
             ids, replaced = [], []
             for item in batch:
-                old = [r[0] for r in con.execute(
-                    "SELECT file_id FROM files WHERE path = ? AND sha256 <> ?", [item.key, item.sha]).fetchall()]
-                for fid in old:
-                    con.execute(sql.KEYS_DELETE, {"ids": [fid]})
-                    con.execute("DELETE FROM events WHERE file_id = ?", [fid])
-                    con.execute("DELETE FROM files WHERE file_id = ?", [fid])
+                old = _drop_old_version(con, item)
                 (fid,) = con.execute("SELECT nextval('file_ids')").fetchone()  # type: ignore[misc]
                 con.execute("INSERT INTO files VALUES (?, ?, ?, ?, 0, 0, NULL, now(), NULL, NULL)",
                             [fid, item.sha, item.key, item.size])
@@ -716,40 +724,44 @@ class Loader:
 
     def _commit(self, batch: list[_Item], staged: dict[int, _Staged]) -> list[FileResult]:
         results: list[FileResult] = []
+        with self._transaction() as con:
+            present = {r[0] for r in con.execute(
+                "SELECT sha256 FROM files WHERE sha256 IN (SELECT unnest($shas::VARCHAR[]))",
+                {"shas": [i.sha for i in batch]}).fetchall()}
+            mapping: list[tuple[int, int]] = []
+            for k, item in enumerate(batch):
+                if item.sha in present:  # another load committed it meanwhile
+                    results.append(FileResult(item.key, "already_loaded"))
+                    continue
+                old = _drop_old_version(con, item)
+                s = staged[k]
+                (fid,) = con.execute("SELECT nextval('file_ids')").fetchone()  # type: ignore[misc]
+                con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
+                            [fid, item.sha, item.key, item.size, s.events, s.bad, s.damage, s.first, s.last])
+                mapping.append((k, fid))
+                results.append(FileResult(item.key, "damaged" if s.damage else "loaded", s.events, s.bad,
+                                          s.damage, replaced=bool(old)))
+            if mapping:
+                con.execute("CREATE OR REPLACE TEMP TABLE file_map (k BIGINT, fid BIGINT)")
+                con.executemany("INSERT INTO file_map VALUES (?, ?)", [list(m) for m in mapping])
+                con.execute(
+                    f"INSERT INTO events ({sql.EVENT_COLUMNS}) SELECT s.event, s.ts, s.delivery_id, s.robot_id, "
+                    "s.pilot_id, s.demand_id, s.offer_id, s.record, m.fid FROM temp.main.stage AS s "
+                    "JOIN temp.main.file_map AS m ON s.file_id = m.k WHERE s.event IS NOT NULL")
+                fids = [f for _, f in mapping]
+                con.execute(sql.KEYS_INSERT, {"lo": min(fids), "hi": max(fids)})
+        self._yield_to_readers()
+        return results
+
+    @contextmanager
+    def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One transaction on the attached store: committed when the block ends, rolled back when it raises
+        (the error then said in one line where it is the environment's: disk full, out of memory...)."""
         con = self._attach()
         try:
             con.execute("BEGIN TRANSACTION")
             try:
-                present = {r[0] for r in con.execute(
-                    "SELECT sha256 FROM files WHERE sha256 IN (SELECT unnest($shas::VARCHAR[]))",
-                    {"shas": [i.sha for i in batch]}).fetchall()}
-                mapping: list[tuple[int, int]] = []
-                for k, item in enumerate(batch):
-                    if item.sha in present:  # another load committed it meanwhile
-                        results.append(FileResult(item.key, "already_loaded"))
-                        continue
-                    old = [r[0] for r in con.execute(
-                        "SELECT file_id FROM files WHERE path = ? AND sha256 <> ?", [item.key, item.sha]).fetchall()]
-                    for fid in old:  # the file changed under this path: its old version goes, in this transaction
-                        con.execute(sql.KEYS_DELETE, {"ids": [fid]})
-                        con.execute("DELETE FROM events WHERE file_id = ?", [fid])
-                        con.execute("DELETE FROM files WHERE file_id = ?", [fid])
-                    s = staged[k]
-                    (fid,) = con.execute("SELECT nextval('file_ids')").fetchone()  # type: ignore[misc]
-                    con.execute("INSERT INTO files VALUES (?, ?, ?, ?, ?, ?, ?, now(), ?, ?)",
-                                [fid, item.sha, item.key, item.size, s.events, s.bad, s.damage, s.first, s.last])
-                    mapping.append((k, fid))
-                    results.append(FileResult(item.key, "damaged" if s.damage else "loaded", s.events, s.bad,
-                                              s.damage, replaced=bool(old)))
-                if mapping:
-                    con.execute("CREATE OR REPLACE TEMP TABLE file_map (k BIGINT, fid BIGINT)")
-                    con.executemany("INSERT INTO file_map VALUES (?, ?)", [list(m) for m in mapping])
-                    con.execute(
-                        f"INSERT INTO events ({sql.EVENT_COLUMNS}) SELECT s.event, s.ts, s.delivery_id, s.robot_id, "
-                        "s.pilot_id, s.demand_id, s.offer_id, s.record, m.fid FROM temp.main.stage AS s "
-                        "JOIN temp.main.file_map AS m ON s.file_id = m.k WHERE s.event IS NOT NULL")
-                    fids = [f for _, f in mapping]
-                    con.execute(sql.KEYS_INSERT, {"lo": min(fids), "hi": max(fids)})
+                yield con
                 con.execute("COMMIT")
             except BaseException:
                 try:
@@ -763,8 +775,6 @@ class Loader:
             if better is e:
                 raise
             raise better from e
-        self._yield_to_readers()
-        return results
 
     def _merge_keys(self, after: int) -> None:
         """After a load of several batches, its keys (events' ``seq`` above ``after``) are rewritten as one
@@ -781,27 +791,11 @@ class Loader:
             f"SELECT id FROM keys WHERE seq > ? USING SAMPLE {min(100 * pieces, 100_000)} ROWS", [after]).fetchall())
         bounds = sorted({sample[len(sample) * k // pieces] for k in range(1, pieces)}) if sample else []
         for lo, hi in zip(["", *bounds], [*bounds, None]):
-            con = self._attach()
-            try:
-                con.execute("BEGIN TRANSACTION")
-                try:
-                    (top,) = con.execute("SELECT coalesce(max(rowid), -1) FROM keys").fetchone()  # type: ignore[misc]
-                    for statement in sql.KEYS_MERGE:
-                        values = {"after": after, "lo": lo, "hi": hi, "top": top}
-                        con.execute(statement, {k: v for k, v in values.items() if f"${k}" in statement})
-                    con.execute("COMMIT")
-                except BaseException:
-                    try:
-                        con.execute("ROLLBACK")
-                    except duckdb.Error:
-                        pass
-                    raise
-            except Exception as e:
-                self._detach()
-                better = self._better(e)
-                if better is e:
-                    raise
-                raise better from e
+            with self._transaction() as con:
+                (top,) = con.execute("SELECT coalesce(max(rowid), -1) FROM keys").fetchone()  # type: ignore[misc]
+                for statement in sql.KEYS_MERGE:
+                    values = {"after": after, "lo": lo, "hi": hi, "top": top}
+                    con.execute(statement, {k: v for k, v in values.items() if f"${k}" in statement})
             self._yield_to_readers()
 
     def _examples(self, report: LoadReport) -> None:

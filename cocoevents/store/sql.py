@@ -76,7 +76,8 @@ CREATE TABLE IF NOT EXISTS s3_objects (  -- schema 3: what `coco load s3://` / `
     sha256 VARCHAR NOT NULL,             -- the files row its bytes are (gone: the object is fetched again)
     synced_at TIMESTAMP NOT NULL
 );
-CREATE TABLE IF NOT EXISTS keys (id VARCHAR NOT NULL, kind VARCHAR NOT NULL, seq BIGINT NOT NULL);  -- schema 4: ids by sorted runs, see store.local
+-- schema 4: ids by sorted runs (see store.local)
+CREATE TABLE IF NOT EXISTS keys (id VARCHAR NOT NULL, kind VARCHAR NOT NULL, seq BIGINT NOT NULL);
 """
 
 EVENT_COLUMNS = "event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, record, file_id"
