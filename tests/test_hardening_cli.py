@@ -220,3 +220,12 @@ def test_help_shows_no_type_noise_after_flags_or_braces_around_the_id() -> None:
     out = run_coco("timeline", "--help").out
     assert "<bool>" not in out and "{ID}" not in out and "<str>" not in out
     assert "UTC|local|ZONE" in "".join(out.split())
+
+
+def test_usage_lines_name_arguments_without_braces_or_doubled_marks() -> None:
+    usage = {cmd: next(line.strip() for line in run_coco(*cmd.split(), "--help").out.splitlines() if "Usage:" in line)
+             for cmd in ("timeline", "load", "check", "store remove")}
+    assert usage == {"timeline": "Usage: coco timeline [OPTIONS] ID", "load": "Usage: coco load [OPTIONS] PATH...",
+                     "check": "Usage: coco check [OPTIONS] [PATH...]",
+                     "store remove": "Usage: coco store remove [OPTIONS] [PATH]"}
+    assert "<str>" not in run_coco("load", "--help").out  # an argument's name says what it takes

@@ -37,18 +37,38 @@ _state: dict[str, object] = {"debug": False, "signal": None}
 
 
 def _quiet_help_types() -> None:
-    """``--help`` without typer's ``<bool>`` after flags and ``{ID}`` for a required argument: options say
-    what they take through their metavars, choices list themselves."""
+    """``--help`` without typer's ``<bool>`` after flags, ``<str>`` after an argument and ``{ID}`` for a
+    required argument: options say what they take through their metavars, choices list themselves, an
+    argument's name says it (ID, PATH...). Both typer layouts: 0.29 (``display_type_rich``) and 0.28, which
+    already hides ``<bool>``, prints an argument's type from ``param.type.get_metavar()`` and its usage from
+    ``make_metavar(usage=True)``."""
     try:
         from typer.core import TyperArgument, TyperOption
     except ImportError:  # pragma: no cover - another typer layout: its own help style stays
         return
-    shown = TyperOption.display_type_rich
-    TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else shown(self, ctx)  # type: ignore
-    TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore  # its name says it (ID, PATH...)
-    usage = getattr(TyperArgument, "_usage_display_name", None)
-    if usage is not None:
-        TyperArgument._usage_display_name = lambda self: usage(self).replace("{", "").replace("}", "")  # type: ignore
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is not None:  # typer 0.29
+        TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else shown(self, ctx)  # type: ignore
+        TyperArgument.display_type_rich = lambda self, ctx: None  # type: ignore
+        usage = getattr(TyperArgument, "_usage_display_name", None)
+        if usage is not None:
+            TyperArgument._usage_display_name = lambda self: usage(self).replace("{", "").replace("}", "")  # type: ignore
+        return
+    try:  # typer 0.28
+        from typer._click.types import ParamType
+    except ImportError:  # pragma: no cover
+        return
+    metavar, type_metavar = TyperArgument.make_metavar, ParamType.get_metavar
+
+    def make_metavar(self, ctx, *, usage: bool = False):  # type: ignore[no-untyped-def]
+        shown = metavar(self, ctx, usage=usage)
+        return shown[1:-1] if usage and shown.startswith("{") and shown.endswith("}") else shown
+
+    def get_metavar(self, param, ctx):  # type: ignore[no-untyped-def]  # "": no '<str>' column for an argument
+        return "" if isinstance(param, TyperArgument) else type_metavar(self, param, ctx)
+
+    TyperArgument.make_metavar = make_metavar  # type: ignore[method-assign]
+    ParamType.get_metavar = get_metavar  # type: ignore[method-assign]
 
 
 _quiet_help_types()
