@@ -45,6 +45,16 @@ def run(cmd: list[str], *, shell: bool = False) -> tuple[float, int]:
     return wall, usage.ru_maxrss
 
 
+def generated_archive(root: Path, events: int) -> Path:
+    """The generator's archive of ``events`` events under ``root``, made once and kept for later runs."""
+    archive = root / f"archive-{events}"
+    if not archive.exists():
+        print(f"generating {events:,} events into {archive} ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "cocoevents.generator", str(archive), "--events", str(events)],
+                       check=True)
+    return archive
+
+
 def coco_cmd() -> list[str]:
     exe = shutil.which("coco")
     return [exe] if exe else [sys.executable, "-c", "from cocoevents.cli import run; run()"]
@@ -62,11 +72,7 @@ def main() -> int:
     a = p.parse_args()
 
     root = Path(a.dir)
-    archive = root / f"archive-{a.events}"
-    if not archive.exists():
-        print(f"generating {a.events:,} events into {archive} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "cocoevents.generator", str(archive), "--events", str(a.events)],
-                       check=True)
+    archive = generated_archive(root, a.events)
     files = sorted(glob.glob(str(archive / "*" / "*.log.gz")))
     raw = sum(os.path.getsize(f) for f in files)
     coco = coco_cmd()

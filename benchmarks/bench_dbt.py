@@ -18,13 +18,12 @@ import argparse
 import glob
 import json
 import os
-import subprocess
 import sys
 from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import coco_cmd, run  # noqa: E402
+from bench import coco_cmd, generated_archive, run  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DBT = [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
@@ -69,11 +68,7 @@ def main() -> int:
     a = p.parse_args()
 
     root = Path(a.dir)
-    archive = root / f"archive-{a.events}"
-    if not archive.exists():
-        print(f"generating {a.events:,} events into {archive} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "cocoevents.generator", str(archive), "--events", str(a.events)],
-                       check=True)
+    archive = generated_archive(root, a.events)
     day2 = root / f"day2-{a.day2_events}"
     if not day2.exists():
         print(f"generating {a.day2_events:,} day-2 events into {day2} ...", file=sys.stderr)

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import coco_cmd  # noqa: E402
+from bench import coco_cmd, generated_archive  # noqa: E402
 
 
 def free_port() -> int:
@@ -68,11 +68,7 @@ def main() -> int:
     a = p.parse_args()
 
     root = Path(a.dir)
-    archive = root / f"archive-{a.events}"
-    if not archive.exists():
-        print(f"generating {a.events:,} events into {archive} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "cocoevents.generator", str(archive), "--events", str(a.events)],
-                       check=True)
+    archive = generated_archive(root, a.events)
     files = sorted(glob.glob(str(archive / "*" / "*.log.gz")))
     size = sum(os.path.getsize(f) for f in files)
 

@@ -24,7 +24,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench import coco_cmd, run  # noqa: E402
+from bench import coco_cmd, generated_archive, run  # noqa: E402
 
 
 def main() -> int:
@@ -36,11 +36,7 @@ def main() -> int:
     a = p.parse_args()
 
     root = Path(a.dir)
-    archive = root / f"archive-{a.events}"
-    if not archive.exists():
-        print(f"generating {a.events:,} events into {archive} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "cocoevents.generator", str(archive), "--events", str(a.events)],
-                       check=True)
+    archive = generated_archive(root, a.events)
     files = sorted(glob.glob(str(archive / "*" / "*.log.gz")))
     coco = coco_cmd()
     store = root / f"fleet-{a.events}.duckdb"
