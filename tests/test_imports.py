@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 # pydantic: typer 0.29 imports it (and builds a TypeAdapter per parameter) on every parse, ~120 ms; hence the pin.
-HEAVY = ("pandas", "redshift_connector", "boto3", "duckdb", "dbt", "pydantic")
+HEAVY = ("pandas", "redshift_connector", "boto3", "duckdb", "_duckdb", "dbt", "pydantic")
 
 SCRIPT = """
 import sys
@@ -40,3 +40,31 @@ def test_parsing_a_command_line_does_not_import_pydantic(tmp_path):
                        timeout=60)
     assert r.returncode == 4, r.stderr  # no store there: source unavailable, after the arguments were parsed
     assert r.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_a_timeline_opens_the_store_through_duckdbs_c_extension_alone(tmp_path):
+    """store.engine: the package's Python layer (~100 ms of imports) is not needed to answer a timeline."""
+    from cocoevents.store.local import load
+
+    day = tmp_path / "dt=2026-11-25"
+    day.mkdir()
+    (day / "a.log").write_text('{"event": "robot.booted", "timestamp": "2026-11-25T10:00:00Z", "robot_id": "R-1"}\n')
+    store = tmp_path / "s.duckdb"
+    load(store, [tmp_path])
+    script = SCRIPT.replace('["--help"]', repr(["timeline", "D1", "--store", str(store)]))
+    r = subprocess.run([sys.executable, "-c", script.format(heavy={"duckdb", "_duckdb"})], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 3, r.stderr  # not found: the store was opened and asked
+    loaded = r.stdout.strip().splitlines()[-1].removeprefix("HEAVY=").split(",")
+    assert "_duckdb" in loaded and "duckdb" not in {m.split(".")[0] for m in loaded}, loaded
+
+
+def test_the_engine_is_duckdbs_own_objects():
+    import duckdb
+
+    from cocoevents.store.engine import duckdb as engine
+
+    assert engine.connect is duckdb.connect
+    for name in ("Error", "CatalogException", "IOException", "InterruptException", "OutOfMemoryException",
+                 "DuckDBPyConnection"):
+        assert getattr(engine, name) is getattr(duckdb, name), name

@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         if code:
             err("coco: interrupted")
             return code
-        if "duckdb" in sys.modules:  # a damaged store, a full disk...: the store's one line, not a bug
+        if "_duckdb" in sys.modules or "duckdb" in sys.modules:  # a damaged store, a full disk...: not a bug
             from ..store.local import environment_error
 
             known = environment_error(e)

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
-import duckdb
-
 from ..core.model import Event
 from ..core.sessionize import ASSIGNMENT_EVENTS, Span, select_in_spans
 from ..errors import SourceUnavailable, StoreBusy
 from ..registry import ID_FIELDS
 from ..store import local as store
+from ..store.engine import duckdb
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
 from .settings import Setting, validate
 

@@ -88,7 +88,7 @@ def rebuild(con: Any) -> int:
 
 def read(con: Any) -> Optional[Baseline]:
     """The kept baseline, or ``None`` when the store has none (built by a coco before findings)."""
-    import duckdb
+    from .engine import duckdb
 
     try:  # asked directly: a catalog lookup first costs more than the read itself (~10 ms cold)
         rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM {TABLE}").fetchall()

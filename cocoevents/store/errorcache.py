@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
-import duckdb
+from .engine import duckdb
 
 PREDICATE = ("(event LIKE '%.failed' OR event = 'robot.grounded' OR record ILIKE '%\"error\"%' "
              "OR record ILIKE '%\"fatal\"%' OR record ILIKE '%\"critical\"%')")

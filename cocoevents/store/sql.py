@@ -29,7 +29,7 @@ SESSION = "SET TimeZone = 'UTC'; SET enable_progress_bar = false; SET enable_pro
 
 def memory_connection() -> Any:
     """An in-memory DuckDB with the classifier's macros (``coco check``, the damaged-file path)."""
-    import duckdb
+    from .engine import duckdb
 
     con = duckdb.connect(":memory:", config=dict(CONNECTION_CONFIG))
     con.execute(SESSION)
