@@ -38,7 +38,7 @@ def memory_connection() -> Any:
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -56,7 +56,6 @@ CREATE TABLE IF NOT EXISTS files (
     first_ts TIMESTAMP,  -- the file's day range (schema 2)
     last_ts TIMESTAMP
 );
-CREATE SEQUENCE IF NOT EXISTS event_seq START 1;
 CREATE TABLE IF NOT EXISTS events (
     event VARCHAR,
     ts TIMESTAMP,
@@ -67,7 +66,7 @@ CREATE TABLE IF NOT EXISTS events (
     offer_id VARCHAR,
     record VARCHAR USING COMPRESSION zstd,
     file_id BIGINT NOT NULL,
-    seq BIGINT DEFAULT nextval('event_seq')  -- the row's key in ``keys`` (schema 4); rowids may change
+    seq BIGINT NOT NULL  -- the row's key in ``keys`` (schema 4; schema 5: given by the loader); rowids may change
 );
 CREATE TABLE IF NOT EXISTS s3_objects (  -- schema 3: what `coco load s3://` / `coco sync` fetched
     name VARCHAR PRIMARY KEY,            -- s3://bucket/key, the files.path it was recorded under
@@ -85,16 +84,24 @@ KINDS = ("delivery", "robot", "pilot", "demand", "offer")
 
 
 
-def keys_insert(where: str) -> str:
-    """``INSERT`` into ``keys`` of the ids of the events matching ``where``, sorted by id: each insert's ids
-    are a run of row groups whose zone maps (min/max id) let a lookup skip the rest of the run."""
+def keys_insert(rows: str, seq: str = "seq") -> str:
+    """``INSERT`` into ``keys`` of the ids of ``rows`` (a ``FROM`` clause with its ``WHERE``; ``seq`` the
+    rows' number), sorted by id: each insert's ids are a run of row groups whose zone maps (min/max id) let
+    a lookup skip the rest of the run."""
     return "INSERT INTO keys SELECT id, kind, seq FROM (" + " UNION ALL ".join(
-        f"SELECT {k}_id AS id, '{k}' AS kind, seq FROM events WHERE ({where}) AND {k}_id IS NOT NULL"
+        f"SELECT {k}_id AS id, '{k}' AS kind, {seq} AS seq FROM {rows} AND {k}_id IS NOT NULL"
         for k in KINDS) + ") ORDER BY id, kind, seq"
 
 
-# One load batch (its file ids are consecutive: the loader holds the write lock while it numbers them).
-KEYS_INSERT = keys_insert("file_id BETWEEN $lo AND $hi")
+# A load batch's staged rows (the loader's temporary ``stage`` table, its files mapped to store file ids by
+# ``file_map``) go into ``events`` and ``keys`` numbered ``$base`` + the staged row's rowid: unique (rowids of
+# one table, ``$base`` above every ``seq`` in the store, read in the same transaction), and computed
+# independently per row, so DuckDB inserts on every thread (a sequence default serialises the insert).
+STAGED_ROWS = ("temp.main.stage AS s JOIN temp.main.file_map AS m ON s.file_id = m.k WHERE s.event IS NOT NULL")
+STAGED_SEQ = "$base + s.rowid"
+EVENTS_INSERT = (f"INSERT INTO events ({EVENT_COLUMNS}, seq) SELECT s.event, s.ts, s.delivery_id, s.robot_id, "
+                 f"s.pilot_id, s.demand_id, s.offer_id, s.record, m.fid, {STAGED_SEQ} FROM {STAGED_ROWS}")
+KEYS_INSERT = keys_insert(STAGED_ROWS, STAGED_SEQ)
 # The end of a load of several batches: its keys copied again, one id range at a time, in id order, so they end
 # up one sorted run (``store.local.Loader._merge_keys``); the copies' originals (rowid up to $top) then go.
 _PIECE = "seq > $after AND id >= $lo AND ($hi IS NULL OR id < $hi)"
@@ -129,6 +136,12 @@ CREATE TABLE keys (id VARCHAR NOT NULL, kind VARCHAR NOT NULL, seq BIGINT NOT NU
 INSERT INTO keys SELECT id, kind, seq FROM (""" + " UNION ALL ".join(
         f"SELECT {k}_id AS id, '{k}' AS kind, seq FROM events WHERE {k}_id IS NOT NULL"
         for k in ("delivery", "robot", "pilot", "demand", "offer")) + """) ORDER BY id, kind, seq;
+""",
+    # 4 -> 5: the loader numbers the rows itself (``STAGED_SEQ``): a sequence default made DuckDB insert a
+    # batch on one thread.
+    4: """
+ALTER TABLE events ALTER COLUMN seq DROP DEFAULT;
+DROP SEQUENCE IF EXISTS event_seq;
 """,
 }
 
