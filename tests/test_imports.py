@@ -68,3 +68,24 @@ def test_the_engine_is_duckdbs_own_objects():
     for name in ("Error", "CatalogException", "IOException", "InterruptException", "OutOfMemoryException",
                  "DuckDBPyConnection"):
         assert getattr(engine, name) is getattr(duckdb, name), name
+
+
+def test_a_command_runs_with_an_app_holding_only_that_command_and_its_help_is_unchanged():
+    """cli.app_for: typer builds every command it holds on each run; a run of one command builds one."""
+    from typer.testing import CliRunner
+
+    from cocoevents.cli import app, app_for
+
+    assert app_for(["--help"]) is app and app_for([]) is app
+    assert app_for(["timelin", "D1"]) is app  # an unknown command: the whole app says so, with suggestions
+    only = app_for(["--debug", "timeline", "D1"])
+    assert [c.callback.__name__ for c in only.registered_commands] == ["timeline"] and not only.registered_groups
+    store = app_for(["store", "files"])
+    assert not store.registered_commands and [g.name for g in store.registered_groups] == ["store"]
+    assert app.registered_commands and len(app.registered_commands) > 5  # the original is left whole
+    runner = CliRunner()
+    for args in (["timeline", "--help"], ["store", "remove", "--help"], ["load", "--help"]):
+        whole = runner.invoke(app, args, prog_name="coco", env={"COLUMNS": "100"})
+        alone = runner.invoke(app_for(args), args, prog_name="coco", env={"COLUMNS": "100"})
+        assert whole.exit_code == alone.exit_code == 0
+        assert alone.output == whole.output and "Usage: coco " in alone.output

@@ -195,7 +195,7 @@ class LocalSource:
                         assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
         if column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
-        if len(spans) + len(assignment_spans) > BATCH_SPANS:
+        if len(spans) + len(assignment_spans) > 1:  # one statement: each costs a few ms of a cold process
             return self._many_spans(column, spans, untimed, assignment_spans, without_delivery)
         out: list[Event] = []
         seen: set[int] = set()
@@ -313,7 +313,6 @@ class LocalSource:
         return sorted((k, i) for k, i in self.con.execute(q, {"key": key}).fetchall())
 
 
-BATCH_SPANS = 8
 KEEP_BY_ROWID = 100_000  # a delivery closure up to this many rows keeps its events by rowid (``_made``)
 
 
