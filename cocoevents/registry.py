@@ -18,6 +18,9 @@ from typing import Any, Mapping
 SOURCES = ("uber", "doordash", "wolt", "direct")
 
 ID_FIELDS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
+# Spec section 6: a delivery's status is told by the last of its delivery outcomes, else of its demand outcomes.
+DELIVERY_OUTCOMES = {"delivery.dropoff_completed": "fulfilled", "delivery.failed": "failed"}
+DEMAND_OUTCOMES = {"demand.fulfilled": "fulfilled", "demand.canceled": "canceled"}
 
 BASE_FIELDS = (
     "timestamp",

@@ -497,3 +497,75 @@ def test_output_files_take_their_format_from_the_suffix(day, tmp_path) -> None:
     assert report.code == 0 and json.loads((tmp_path / "errors.json").read_text())["schema"] == "coco.errors/1"
     forced = coco(day, "errors", *DAY, "-f", "jsonl", "-o", str(tmp_path / "errors.json"))
     assert forced.code == 0 and json.loads((tmp_path / "errors.json").read_text().splitlines()[0])["count"] > 0
+
+
+STATUS_CASES = [
+    # D-A: canceled two hops away (its demand -> an offer row naming a second demand -> that demand's cancel)
+    {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D-A", "demand_id": "DM-A"},
+    {"event": "offer.accepted", "timestamp": "2026-11-25T09:59:00Z", "demand_id": "DM-A", "offer_id": "OF-A"},
+    {"event": "offer.created", "timestamp": "2026-11-25T09:58:00Z", "offer_id": "OF-A", "demand_id": "DM-B"},
+    {"event": "demand.canceled", "timestamp": "2026-11-25T10:30:00Z", "demand_id": "DM-B"},
+    # D-B: only untimed direct rows: no status at all
+    {"event": "demand.assigned", "timestamp": "not a time", "delivery_id": "D-B", "demand_id": "DM-X"},
+    {"event": "delivery.failed", "delivery_id": "D-B"},
+    # D-C: failed and completed at the same instant: the registry's order decides (failed comes later)
+    {"event": "delivery.failed", "timestamp": "2026-11-25T11:00:00Z", "delivery_id": "D-C"},
+    {"event": "delivery.dropoff_completed", "timestamp": "2026-11-25T11:00:00Z", "delivery_id": "D-C"},
+    # D-D: a delivery outcome beats a later demand outcome
+    {"event": "delivery.failed", "timestamp": "2026-11-25T12:00:00Z", "delivery_id": "D-D", "demand_id": "DM-D"},
+    {"event": "demand.fulfilled", "timestamp": "2026-11-25T12:30:00Z", "demand_id": "DM-D"},
+    # D-E: nothing decided yet
+    {"event": "demand.assigned", "timestamp": "2026-11-25T13:00:00Z", "delivery_id": "D-E"},
+    # D-F: a cancel that names another delivery is that delivery's, even with D-F's demand id
+    {"event": "demand.assigned", "timestamp": "2026-11-25T14:00:00Z", "delivery_id": "D-F", "demand_id": "DM-F"},
+    {"event": "demand.canceled", "timestamp": "2026-11-25T14:10:00Z", "delivery_id": "D-G", "demand_id": "DM-F"},
+    # D-H: an untimed outcome does not count; a timed demand outcome linked by offer does
+    {"event": "demand.assigned", "timestamp": "2026-11-25T15:00:00Z", "delivery_id": "D-H", "offer_id": "OF-H"},
+    {"event": "delivery.failed", "timestamp": "", "delivery_id": "D-H"},
+    {"event": "demand.fulfilled", "timestamp": "2026-11-25T15:20:00Z", "offer_id": "OF-H"},
+]
+
+
+def test_the_stores_status_tables_give_each_delivery_the_status_its_linked_events_give(day, tmp_path) -> None:
+    """Schema 5: ``delivery_statuses`` reads ``links``/``outcomes``; the answer is spec section 6 over rules
+    1-2, computed independently from the records in memory (the generic ``fleet.statuses``)."""
+    db = tmp_path / "s.duckdb"
+    store.load(db, [write_lines(tmp_path / "cases.jsonl", STATUS_CASES)])
+    ids = ["D-A", "D-B", "D-C", "D-D", "D-E", "D-F", "D-G", "D-H", "D-nowhere"]
+    local = LocalSource(db)
+    try:
+        kept = local.delivery_statuses(ids)
+    finally:
+        local.close()
+    assert kept == fleet.statuses(MemorySource(STATUS_CASES), ids)
+    assert kept == {"D-A": "canceled", "D-C": "failed", "D-D": "failed", "D-E": "in_progress",
+                    "D-F": "in_progress", "D-G": "canceled", "D-H": "fulfilled"}
+    # the fleet day and the hand-built scenarios: every delivery, through the tables and through the records
+    everyone = sorted({e.delivery_id for e in day["events"] if e.delivery_id})
+    local = LocalSource(day["store"])
+    try:
+        assert local.statused
+        assert local.delivery_statuses(everyone) == fleet.statuses(MemorySource(day["records"]), everyone)
+    finally:
+        local.close()
+
+
+def test_status_tables_follow_a_replaced_file_and_a_removed_one(tmp_path) -> None:
+    path = tmp_path / "a.jsonl"
+    db = tmp_path / "s.duckdb"
+    write_lines(path, STATUS_CASES[6:10])
+    store.load(db, [path])
+
+    def statuses() -> dict[str, str]:
+        local = LocalSource(db)
+        try:
+            return local.delivery_statuses(["D-C", "D-D"])  # type: ignore[return-value]
+        finally:
+            local.close()
+
+    assert statuses() == {"D-C": "failed", "D-D": "failed"}
+    write_lines(path, [STATUS_CASES[7], STATUS_CASES[9]])  # D-C's failure and D-D's direct row are gone
+    store.load(db, [path])
+    assert statuses() == {"D-C": "fulfilled"}
+    store.remove_files(db, file=str(path))
+    assert statuses() == {}

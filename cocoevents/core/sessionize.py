@@ -19,7 +19,7 @@ from itertools import islice
 from typing import Any, Generator, Iterable, Optional, Protocol, Sequence
 
 from ..errors import NotFound
-from ..registry import registry_sort_key
+from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, registry_sort_key
 from .baseline import DEFAULT_MIN_SAMPLES, Baseline
 from .findings import find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window, lane
@@ -389,10 +389,8 @@ def first_seen(windows: Sequence[Window], kind: str) -> list[str]:
 
 def delivery_status(rows: Sequence[Row]) -> str:
     """Section 6: the last delivery outcome decides, else the last demand outcome, else in progress."""
-    outcome = {"delivery.dropoff_completed": "fulfilled", "delivery.failed": "failed"}
-    demand = {"demand.fulfilled": "fulfilled", "demand.canceled": "canceled"}
     lane_rows = [r for r in rows if r.lane == DELIVERY_LANE]
-    for table in (outcome, demand):
+    for table in (DELIVERY_OUTCOMES, DEMAND_OUTCOMES):
         hits = [table[r.event.name] for r in lane_rows if r.event.name in table]
         if hits:
             return hits[-1]

@@ -15,7 +15,7 @@ from typing import Any, Optional, Sequence
 from ..core.model import Event
 from ..core.sessionize import ASSIGNMENT_EVENTS, Span, select_in_spans
 from ..errors import SourceUnavailable, StoreBusy
-from ..registry import ID_FIELDS
+from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, ID_FIELDS, registry_sort_key
 from ..store import local as store
 from ..store.engine import duckdb
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
@@ -74,9 +74,10 @@ class LocalSource:
         self.con = store.connect(self.path, read_only=True, wait=wait)
         # Schema 4 stores find rows by id through ``keys``; an older store (read before any writer migrates
         # it) through its ART indexes on the id columns.
-        self.keyed = bool(self.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() AND table_name = 'keys'"
-        ).fetchone()[0])  # type: ignore[index]
+        tables = {r[0] for r in self.con.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+        self.keyed = "keys" in tables
+        self.statused = {"links", "outcomes"} <= tables  # schema 5: ``delivery_statuses`` reads them
         # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
         # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
         self._made: dict[int, Event] = {}
@@ -190,6 +191,95 @@ class LocalSource:
         # (``without_delivery``), and a million entries would cost a hundred megabytes.
         keep = len(rowids) <= KEEP_BY_ROWID
         return self._events(store.iter_rowids(self.con, rowids, made), keep)  # a chunk at a time
+
+    def delivery_statuses(self, delivery_ids: Sequence[str]) -> dict[str, str] | None:
+        """Spec section 6 for many deliveries from the store's ``links`` and ``outcomes`` (schema 5), small
+        tables written with each file, without reading the deliveries' rows: rules 1-2 over the id triples
+        (a row without a delivery id links its demand and offer), then the last outcome of each one's closure.
+        The same answer as ``fleet.statuses`` over the deliveries' events (tests hold the two equal); a
+        delivery with no timed direct row has none. ``None`` on a store written before the tables."""
+        if not self.statused:
+            return None
+        ids = list(dict.fromkeys(delivery_ids))
+        if not ids:
+            return {}
+        seeds: dict[str, tuple[set[str], set[str]]] = {d: (set(), set()) for d in ids}
+        timed: set[str] = set()
+        for d, demand, offer, has_time in self.con.execute(
+                "SELECT delivery_id, demand_id, offer_id, timed FROM links "
+                "WHERE delivery_id IN (SELECT unnest(?::VARCHAR[]))", [ids]).fetchall():
+            if has_time:
+                timed.add(d)
+            if demand:
+                seeds[d][0].add(demand)
+            if offer:
+                seeds[d][1].add(offer)
+        # the rows without a delivery id reachable from any of them, hop by hop: each joins its demand and offer
+        pairs: set[tuple[str | None, str | None]] = set()
+        asked_d: set[str] = set()
+        asked_o: set[str] = set()
+        todo_d = set().union(*(s[0] for s in seeds.values()))
+        todo_o = set().union(*(s[1] for s in seeds.values()))
+        while todo_d or todo_o:
+            asked_d |= todo_d
+            asked_o |= todo_o
+            found = self.con.execute(
+                "SELECT DISTINCT demand_id, offer_id FROM links WHERE delivery_id IS NULL AND "
+                "(demand_id IN (SELECT unnest(?::VARCHAR[])) OR offer_id IN (SELECT unnest(?::VARCHAR[])))",
+                [sorted(todo_d), sorted(todo_o)]).fetchall()
+            pairs.update(found)
+            todo_d = {dm for dm, _ in found if dm} - asked_d
+            todo_o = {of for _, of in found if of} - asked_o
+        by_demand: dict[str, list[tuple[str | None, str | None]]] = {}
+        by_offer: dict[str, list[tuple[str | None, str | None]]] = {}
+        for dm, of in pairs:
+            if dm:
+                by_demand.setdefault(dm, []).append((dm, of))
+            if of:
+                by_offer.setdefault(of, []).append((dm, of))
+        reach: dict[str, tuple[set[str], set[str]]] = {}
+        for d in ids:
+            demands, offers = set(seeds[d][0]), set(seeds[d][1])
+            todo = [("d", x) for x in demands] + [("o", x) for x in offers]
+            while todo:
+                side, x = todo.pop()
+                for dm, of in (by_demand if side == "d" else by_offer).get(x, ()):
+                    if dm and dm not in demands:
+                        demands.add(dm)
+                        todo.append(("d", dm))
+                    if of and of not in offers:
+                        offers.add(of)
+                        todo.append(("o", of))
+            reach[d] = (demands, offers)
+        outcomes = self.con.execute(
+            "SELECT event, epoch_us(ts), delivery_id, demand_id, offer_id FROM outcomes "
+            "WHERE delivery_id IN (SELECT unnest(?::VARCHAR[])) OR (delivery_id IS NULL AND "
+            "(demand_id IN (SELECT unnest(?::VARCHAR[])) OR offer_id IN (SELECT unnest(?::VARCHAR[]))))",
+            [ids, sorted(asked_d), sorted(asked_o)]).fetchall()
+        direct: dict[str, list[tuple[int, Any, str]]] = {}
+        linked: dict[tuple[str, str], list[tuple[int, Any, str]]] = {}
+        for name, ts, dd, dm, of in outcomes:
+            row = (ts, registry_sort_key(name), name)
+            if dd is not None:
+                direct.setdefault(dd, []).append(row)
+            else:
+                for key in (("d", dm), ("o", of)):
+                    if key[1] is not None:
+                        linked.setdefault(key, []).append(row)  # type: ignore[arg-type]
+        out: dict[str, str] = {}
+        for d in ids:
+            if d not in timed:
+                continue
+            demands, offers = reach[d]
+            mine = direct.get(d, []) + [r for x in demands for r in linked.get(("d", x), ())] \
+                + [r for x in offers for r in linked.get(("o", x), ())]
+            out[d] = "in_progress"
+            for table in (DELIVERY_OUTCOMES, DEMAND_OUTCOMES):
+                hits = [m for m in mine if m[2] in table]
+                if hits:
+                    out[d] = table[max(hits)[2]]
+                    break
+        return out
 
     def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
                         assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:

@@ -642,6 +642,10 @@ class ArchiveSource:
     def deliveries_events(self, delivery_ids: Sequence[str], since: Optional[int], until: Optional[int]) -> list[Any]:
         return self._ensure(since, until).deliveries_events(delivery_ids, since, until)
 
+    def delivery_statuses(self, delivery_ids: Sequence[str]) -> Optional[dict[str, str]]:
+        """The cache store's status tables, after the same sync ``deliveries_events`` makes for all time."""
+        return self._ensure(None, None).delivery_statuses(delivery_ids)  # type: ignore[no-any-return]
+
     def events_in_spans(self, column: str, spans: Sequence[Any], untimed: bool = False,
                         assignment_spans: Sequence[Any] = (), without_delivery: bool = False) -> list[Any]:
         every = [*spans, *assignment_spans]

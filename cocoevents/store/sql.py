@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES
 from ..timestamps import ISO_PATTERN, MAX_US, MIN_US, SECONDS_LIMIT
 
 # Every connection coco opens: DuckDB never downloads or loads an extension by itself (a
@@ -102,12 +103,49 @@ STAGED_SEQ = "$base + s.rowid"
 EVENTS_INSERT = (f"INSERT INTO events ({EVENT_COLUMNS}, seq) SELECT s.event, s.ts, s.delivery_id, s.robot_id, "
                  f"s.pilot_id, s.demand_id, s.offer_id, s.record, m.fid, {STAGED_SEQ} FROM {STAGED_ROWS}")
 KEYS_INSERT = keys_insert(STAGED_ROWS, STAGED_SEQ)
+# Schema 5: what a delivery's status needs (spec section 6, ``sources.local.LocalSource.delivery_statuses``),
+# kept small beside ``events`` so the statuses of a robot's deliveries take a few small reads, not a walk over
+# their rows: ``links`` - each file's distinct (delivery, demand, offer) id triples, and whether a row with
+# them has a time (rules 1-2 link through rows without a delivery id); ``outcomes`` - the timed outcome rows.
+OUTCOME_NAMES = (*DELIVERY_OUTCOMES, *DEMAND_OUTCOMES)
+STATUS_TABLES = (
+    "CREATE TABLE IF NOT EXISTS links (file_id BIGINT NOT NULL, delivery_id VARCHAR, demand_id VARCHAR, "
+    "offer_id VARCHAR, timed BOOLEAN NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS outcomes (file_id BIGINT NOT NULL, event VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, "
+    "delivery_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR)",
+)
+
+SCHEMA += "".join(s + ";\n" for s in STATUS_TABLES)
+
+
+def status_inserts(rows: str, file_id: str) -> list[str]:
+    """``INSERT``s into ``links`` and ``outcomes`` from ``rows`` (a ``FROM`` clause with its ``WHERE``, the
+    columns unqualified or as ``s.``), the file id being ``file_id``. The outcome names are the registry's
+    constants, not values."""
+    names = ", ".join(f"'{n}'" for n in OUTCOME_NAMES)
+    return [
+        f"INSERT INTO links SELECT {file_id}, delivery_id, demand_id, offer_id, bool_or(ts IS NOT NULL) FROM {rows} "
+        "AND (delivery_id IS NOT NULL OR demand_id IS NOT NULL OR offer_id IS NOT NULL) "
+        f"GROUP BY {file_id}, delivery_id, demand_id, offer_id ORDER BY delivery_id, demand_id, offer_id",
+        f"INSERT INTO outcomes SELECT {file_id}, event, ts, delivery_id, demand_id, offer_id FROM {rows} "
+        f"AND ts IS NOT NULL AND event IN ({names}) ORDER BY delivery_id, demand_id, offer_id",
+    ]
+
+
+STATUS_INSERTS = status_inserts(STAGED_ROWS, "m.fid")
+# A file's rows leave every table that holds them (a changed file replaced, ``coco store remove``).
+FILES_DELETE = [
+    "DELETE FROM keys WHERE seq IN (SELECT seq FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[])))",
+    "DELETE FROM links WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
+    "DELETE FROM outcomes WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
+    "DELETE FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
+    "DELETE FROM files WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
+]
 # The end of a load of several batches: its keys copied again, one id range at a time, in id order, so they end
 # up one sorted run (``store.local.Loader._merge_keys``); the copies' originals (rowid up to $top) then go.
 _PIECE = "seq > $after AND id >= $lo AND ($hi IS NULL OR id < $hi)"
 KEYS_MERGE = [f"INSERT INTO keys SELECT id, kind, seq FROM keys WHERE {_PIECE} ORDER BY id, kind, seq",
               f"DELETE FROM keys WHERE {_PIECE} AND rowid <= $top"]
-KEYS_DELETE = "DELETE FROM keys WHERE seq IN (SELECT seq FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[])))"
 
 MIGRATIONS = {
     # 1 -> 2: files know their time range (``coco store files``, ``coco store remove --day``).
@@ -142,7 +180,7 @@ INSERT INTO keys SELECT id, kind, seq FROM (""" + " UNION ALL ".join(
     4: """
 ALTER TABLE events ALTER COLUMN seq DROP DEFAULT;
 DROP SEQUENCE IF EXISTS event_seq;
-""",
+""" + "".join(s + ";\n" for s in (*STATUS_TABLES, *status_inserts("events WHERE true", "file_id"))),
 }
 
 _PATTERN_SQL = ISO_PATTERN.replace("'", "''")
