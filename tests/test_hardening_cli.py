@@ -229,3 +229,22 @@ def test_usage_lines_name_arguments_without_braces_or_doubled_marks() -> None:
                      "check": "Usage: coco check [OPTIONS] [PATH...]",
                      "store remove": "Usage: coco store remove [OPTIONS] [PATH]"}
     assert "<str>" not in run_coco("load", "--help").out  # an argument's name says what it takes
+
+
+def test_the_coco_command_exits_with_its_code_and_whole_output_without_the_interpreters_teardown(
+        hostile: Path, tmp_path: Path) -> None:
+    """cli._leave: the process ends by os._exit after atexit handlers ran and both streams were flushed."""
+    expected = run_coco("timeline", "DX1", "--store", str(hostile), "-f", "jsonl", "--check")
+    assert expected.code == 1 and expected.out.count("\n") > 3
+    r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile), "-f", "jsonl", "--check"],
+                       capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (1, expected.out)
+    out = tmp_path / "t.json"
+    r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile), "-o", str(out)], capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0 and out.read_text() == run_coco("timeline", "DX1", "--store", str(hostile),
+                                                             "-f", "json").out
+    hooked = subprocess.run([sys.executable, "-c", "import atexit, sys; atexit.register(lambda: print('atexit ran')); "
+                             "sys.argv[1:] = ['--version']; from cocoevents.cli import run; run()"],
+                            capture_output=True, text=True, timeout=60)
+    assert (hooked.returncode, hooked.stdout) == (0, "coco 0.1.0\natexit ran\n")

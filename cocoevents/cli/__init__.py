@@ -236,4 +236,21 @@ def run() -> None:
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # | head: ended quietly by SIGPIPE, like cat and grep
     signal.signal(signal.SIGINT, _on_signal)
     signal.signal(signal.SIGTERM, _on_signal)
-    sys.exit(main())
+    _leave(main())
+
+
+def _leave(code: int) -> None:
+    """Exit without the interpreter's teardown, which frees every module and DuckDB's global state one object at
+    a time: 15-40 ms of a 0.3 s timeline. Nothing is left to it: ``main`` has returned, so every store, file and
+    temporary folder coco opened was closed in its ``finally`` block (a DuckDB store is durable at each commit
+    anyway); ``atexit`` handlers (logging, ``weakref.finalize``) still run, and both streams are flushed here."""
+    import atexit
+
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:  # started with the stream closed
+                stream.flush()
+        except (OSError, ValueError):  # main flushed stdout and reported a failure already; nothing more to say
+            pass
+    os._exit(code)
