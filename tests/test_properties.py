@@ -118,3 +118,33 @@ def test_two_orders_of_one_load_command_give_the_same_store_contents(tmp_path):
         contents.add(tuple(sorted(r[2] for r in local.fetch_rows(con, "TRUE", []))))
         con.close()
     assert len(contents) == 1
+
+
+_ids = st.sampled_from(["D1", "D2", "D3"]) | st.none() | st.just("")
+linked_records = st.lists(st.fixed_dictionaries(
+    {"event": st.sampled_from(["delivery.dropoff_completed", "delivery.failed", "demand.fulfilled", "demand.canceled",
+                               "demand.assigned", "offer.accepted"]),
+     "timestamp": st.sampled_from(["2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z", "2026-11-25T10:09:00Z",
+                                   "not a time"])},
+    optional={"delivery_id": _ids, "demand_id": st.sampled_from(["DM1", "DM2", "DM3", ""]),
+              "offer_id": st.sampled_from(["OF1", "OF2", ""])}), min_size=1, max_size=14)
+
+
+@FAST
+@given(linked_records)
+def test_the_stores_status_tables_agree_with_the_records_on_any_links(tmp_path_factory, records):
+    """Schema 5's ``delivery_statuses`` (links and outcomes tables) against spec section 6 over rules 1-2
+    applied to the records in memory, on random chains of demand and offer ids, ties and untimed rows."""
+    from cocoevents import fleet
+    from cocoevents.core.memory import MemorySource
+    from cocoevents.sources.local import LocalSource
+
+    folder = tmp_path_factory.mktemp("links")
+    db = folder / "s.duckdb"
+    local.load(db, [write_lines(folder / "a.jsonl", records)])
+    ids = ["D1", "D2", "D3"]
+    source = LocalSource(db)
+    try:
+        assert source.delivery_statuses(ids) == fleet.statuses(MemorySource(records), ids)
+    finally:
+        source.close()
