@@ -101,7 +101,8 @@ def _severity(name: str, record: Mapping[str, Any]) -> str:
 # A record whose text is exactly what the standard library's encoder writes for it (``ensure_ascii=False``) with
 # the separators ``", "``/``": "`` (``SPACED``, Python's default) or ``","``/``":"`` (``COMPACT``): one flat
 # object of strings without escapes, canonical integers, booleans and nulls, no key twice, no ``error``. The
-# writers turn such a text into their output by replacing its separators, without parsing it again (``style``).
+# writers turn such a text into their output by replacing its separators, without parsing it again (``style``;
+# the event keeps only its number of keys, so reading a record costs nothing more).
 PLAIN, SPACED, COMPACT = 0, 1, 2
 _STR = r'"[^"]*"'  # the text has no backslash (checked first), so a string is up to the next quote
 _VALUE = rf'(?:{_STR}|0|-?[1-9][0-9]{{0,17}}|true|false|null)'
@@ -109,17 +110,17 @@ _SPACED_RECORD = re.compile(rf'\{{{_STR}: {_VALUE}(?:, {_STR}: {_VALUE})*\}}').f
 _COMPACT_RECORD = re.compile(rf'\{{{_STR}:{_VALUE}(?:,{_STR}:{_VALUE})*\}}').fullmatch
 
 
-def text_style(text: str, record: Mapping[str, Any]) -> int:
-    """``SPACED`` or ``COMPACT`` when ``text`` (whose ``json.loads`` is ``record``) is what the encoder writes for
-    ``record`` with those separators and holds them nowhere but between its items, so replacing them is
-    re-encoding it; else ``PLAIN``. The counts rule out a key met twice and separators inside strings."""
-    if "\\" in text or record.get("error") is not None:
+def text_style(text: str | None, keys: int) -> int:
+    """``SPACED`` or ``COMPACT`` when ``text`` (whose ``json.loads`` is a record of ``keys`` keys without an
+    ``error``; -1: with one) is what the encoder writes for that record with those separators and holds them
+    nowhere but between its items, so replacing them is re-encoding it; else ``PLAIN``. The counts rule out a
+    key met twice and separators inside strings."""
+    if keys < 1 or text is None or "\\" in text:
         return PLAIN
-    n = len(record)
     if _SPACED_RECORD(text):
-        return SPACED if text.count('": ') == n and text.count(', "') == n - 1 else PLAIN
+        return SPACED if text.count('": ') == keys and text.count(', "') == keys - 1 else PLAIN
     if _COMPACT_RECORD(text):
-        return COMPACT if text.count('":') == n and text.count(',"') == n - 1 else PLAIN
+        return COMPACT if text.count('":') == keys and text.count(',"') == keys - 1 else PLAIN
     return PLAIN
 
 
@@ -171,9 +172,9 @@ class Event:
     record ``json`` cannot give back exactly (values that are not JSON types) is kept as it is. Immutable.
     """
 
-    # ``_shape``: (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, style), one tuple shared
+    # ``_shape``: (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, keys), one tuple shared
     # by every event with the same values (a big delivery has a handful): 48 bytes an event less than a slot
-    # each. ``style``: ``text_style`` of the record's text (``PLAIN``, ``SPACED`` or ``COMPACT``).
+    # each. ``keys``: the record's number of keys, -1 when it has an ``error`` (``text_style``).
     __slots__ = ("_shape", "ts", "_data", "_index", "_text")
 
     ts: int | None
@@ -221,10 +222,8 @@ class Event:
             except RecursionError:
                 raw = None
         init(self, "_data", record if raw is None else raw)  # the text, its chunk, or the record itself
-        text = raw.text(index) if type(raw) is TextChunk else raw
-        style = text_style(text, record) if type(text) is str else PLAIN
         init(self, "_shape", _share((name, _severity(name, record), delivery_id, robot_id, pilot_id, demand_id,
-                                     offer_id, style)))
+                                     offer_id, _keys(record))))
 
     @classmethod
     def from_record(cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ...,
@@ -237,7 +236,7 @@ class Event:
             name = record.get("event")
             ids = [_id(record, key) for key in _ID_KEYS]
             return cls(record, name if isinstance(name, str) else "", ts, *ids, raw=raw, index=index)  # type: ignore[arg-type]
-        return _event(record, ts, raw, index, raw.text(index) if type(raw) is TextChunk else raw)  # type: ignore[arg-type]
+        return _event(record, ts, raw, index)  # type: ignore[arg-type]
 
     @classmethod
     def from_text(cls, text: str, ts: int | None | type[Ellipsis] = ...) -> Event:
@@ -249,18 +248,18 @@ class Event:
         """``from_text`` of each ``(text, ts)`` (times given); a big batch keeps its texts in one compressed
         ``TextChunk``."""
         if len(rows) < CHUNK_MIN:
-            return [_event(parse_record(text), ts, text, 0, text) for text, ts in rows]
+            return [_event(parse_record(text), ts, text, 0) for text, ts in rows]
         out = []
         for n in range(0, len(rows), CHUNK):
             part = rows[n:n + CHUNK]
             chunk = TextChunk([text for text, _ in part])
-            out += [_event(parse_record(text), ts, chunk, _INDEX[k], text) for k, (text, ts) in enumerate(part)]
+            out += [_event(parse_record(text), ts, chunk, _INDEX[k]) for k, (text, ts) in enumerate(part)]
         return out
 
     @property
     def style(self) -> int:
         """``text_style`` of ``raw``: ``SPACED`` or ``COMPACT`` when the writers may take the text as it is."""
-        return self._shape[7]  # type: ignore[no-any-return]
+        return text_style(self.raw, self._shape[7])
 
     @property
     def raw(self) -> str | None:
@@ -304,6 +303,11 @@ class Event:
         return f"Event(name={self.name!r}, ts={self.ts!r}, text={self.text!r})"
 
 
+def _keys(record: Any) -> int:
+    """An event's ``keys`` (``text_style``)."""
+    return len(record) if type(record) is dict and record.get("error") is None else -1
+
+
 _ID_KEYS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
 
 
@@ -317,9 +321,8 @@ class _Blank:
 _SEVERITIES: dict[tuple[str, str | None], str] = {}  # (name, level) -> severity, for records without an error
 
 
-def _event(record: dict[str, Any], ts: int | None, raw: str | TextChunk, index: int, text: str) -> Event:
-    """``Event.from_record(record, ts, raw, index)`` for a record read from ``text`` (so plain JSON), kept as
-    ``raw`` (``text`` itself, or its chunk)."""
+def _event(record: dict[str, Any], ts: int | None, raw: str | TextChunk, index: int) -> Event:
+    """``Event.from_record(record, ts, raw, index)`` for a record read from ``raw`` (so plain JSON)."""
     get = record.get
     name = get("event")
     if type(name) is not str:
@@ -348,7 +351,8 @@ def _event(record: dict[str, Any], ts: int | None, raw: str | TextChunk, index: 
             severity = _severity(name, record)
             if len(_SEVERITIES) < 4096:
                 _SEVERITIES[(name, level)] = severity
-    shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, text_style(text, record))
+    shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id,
+             len(record) if get("error") is None else -1)
     e._shape = share(shape, shape)
     e._data = raw
     e._index = index

@@ -15,7 +15,8 @@ their windows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import islice
+from itertools import compress, islice
+from operator import attrgetter, le
 from typing import Any, Generator, Iterable, Optional, Protocol, Sequence
 
 from ..errors import NotFound
@@ -23,6 +24,8 @@ from ..registry import registry_sort_key
 from .baseline import DEFAULT_MIN_SAMPLES, Baseline
 from .findings import find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window, lane
+
+_SHAPE = attrgetter("_shape")  # ``Event``'s shared (name, severity, delivery_id, robot_id, pilot_id, demand_id, ...)
 
 MINUTE = 60_000_000
 HOUR = 60 * MINUTE
@@ -150,6 +153,8 @@ def _time_key(e: Event) -> int:
 
 def _tied_runs(keys: Sequence[Any]) -> list[tuple[int, int]]:
     """``(start, end)`` of every run of two or more equal neighbours in the sorted ``keys``."""
+    if len(set(keys)) == len(keys):  # the usual case: no two equal (a C loop)
+        return []
     ties = [k for k, (a, b) in enumerate(zip(keys, islice(keys, 1, None))) if a == b]
     runs: list[tuple[int, int]] = []
     for k in ties:
@@ -162,7 +167,7 @@ def _tied_runs(keys: Sequence[Any]) -> list[tuple[int, int]]:
 
 def _by_time(keys: list[int]) -> Sequence[int]:
     """Positions in ``keys`` ordered by key, equal keys in their order (stable)."""
-    if all(a <= b for a, b in zip(keys, islice(keys, 1, None))):  # the usual case: read in time order
+    if all(map(le, keys, islice(keys, 1, None))):  # the usual case: read in time order
         return range(len(keys))
     return sorted(range(len(keys)), key=keys.__getitem__)
 
@@ -225,12 +230,15 @@ def rule6_order(events: Sequence[Event], lanes: Sequence[Lane], unique: bool = F
 
 def linked_closure(delivery_id: str, events: Sequence[Event]) -> list[Event]:
     """Rules 1-2: direct events, then events without a delivery id linked by demand/offer ids."""
-    chosen = [e for e in events if e.delivery_id == delivery_id]
+    shapes = list(map(_SHAPE, events))  # (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, ..)
+    direct = {shape for shape in set(shapes) if shape[2] == delivery_id}
+    chosen = list(compress(events, map(direct.__contains__, shapes)))
     # A linked event never equals a direct one (it has no delivery id): only the linked are compared.
     chosen_texts: set[str] = set()
-    demands = {e.demand_id for e in chosen if e.demand_id}
-    offers = {e.offer_id for e in chosen if e.offer_id}
-    candidates = [e for e in events if e.delivery_id is None and (e.demand_id or e.offer_id)]
+    demands = {shape[5] for shape in direct if shape[5]}
+    offers = {shape[6] for shape in direct if shape[6]}
+    linked = {shape for shape in set(shapes) if shape[2] is None and (shape[5] or shape[6])}
+    candidates = list(compress(events, map(linked.__contains__, shapes))) if linked else []
     grew = True
     while grew:
         grew = False
@@ -391,7 +399,8 @@ def delivery_status(rows: Sequence[Row]) -> str:
     """Section 6: the last delivery outcome decides, else the last demand outcome, else in progress."""
     outcome = {"delivery.dropoff_completed": "fulfilled", "delivery.failed": "failed"}
     demand = {"demand.fulfilled": "fulfilled", "demand.canceled": "canceled"}
-    lane_rows = [r for r in rows if r.lane == DELIVERY_LANE]
+    names = outcome.keys() | demand.keys()
+    lane_rows = [r for r in rows if r.event._shape[0] in names and r.lane == DELIVERY_LANE]
     for table in (outcome, demand):
         hits = [table[r.event.name] for r in lane_rows if r.event.name in table]
         if hits:
@@ -414,7 +423,6 @@ def _rows(events: Sequence[Event], lanes: Sequence[Lane], order: Iterable[int], 
     rows: list[Row] = []
     gaps: list[Gap] = []
     add = rows.append
-    new = Row.__new__
     shared: dict[int, int] = {}  # one int object per distinct gap (a big timeline repeats a few thousand)
     share = shared.setdefault
     prev: int | None = None
@@ -430,22 +438,22 @@ def _rows(events: Sequence[Event], lanes: Sequence[Lane], order: Iterable[int], 
                 gaps.append(Gap(prev, ts))
             if len(shared) < 65536:
                 gap = share(gap, gap)
-        row = new(Row)
-        _ROW_INIT(row, event, lanes[i], event.severity, gap)
-        add(row)
+        row = _BlankRow()
+        row.event = event
+        row.lane = lanes[i]
+        row.severity = event._shape[1]
+        row.gap_before_us = gap
+        row.__class__ = Row  # type: ignore[assignment]
+        add(row)  # type: ignore[arg-type]
         prev = ts
     return rows, gaps
 
 
-def _row_init(row: Row, event: Event, lane: Lane, severity: str, gap: int | None) -> None:
-    set_ = object.__setattr__
-    set_(row, "event", event)
-    set_(row, "lane", lane)
-    set_(row, "severity", severity)
-    set_(row, "gap_before_us", gap)
+class _BlankRow:
+    """``Row``'s layout without the frozen dataclass's guard: a row is filled in as one of these, then becomes a
+    ``Row`` (``object.__setattr__`` field by field takes several times as long, for a million rows)."""
 
-
-_ROW_INIT = _row_init
+    __slots__ = Row.__slots__
 
 
 class _Placer:

@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any, Callable, Iterator, Sequence, TextIO
 
-from ..core.model import SPACED, Row, Timeline, parse_record
+from ..core.model import _COMPACT_RECORD, _SPACED_RECORD, COMPACT, SPACED, Row, Timeline, parse_record
 from ..timestamps import format_ts
 
 CSV_COLUMNS = (
@@ -176,8 +176,8 @@ class _Events:
                          '"robot_id":{},"pilot_id":{},"demand_id":{},"offer_id":{},"error":{},"payload":{}}}')
 
     def batch(self, rows: Sequence[Row]) -> list[str]:
-        """``text`` of each row. A record whose text the encoder would write as it is (``Event.style``) is not
-        parsed: its separators are replaced, and the fields around it are pieces of text kept per second, per
+        """``text`` of each row. A record whose text the encoder would write as it is (``Event.style``, worked
+        out here) is not parsed: its separators are replaced, and the fields around it are pieces of text kept per second, per
         gap and per (name, ids, lane, severity)."""
         out: list[str] = []
         add = out.append
@@ -185,15 +185,29 @@ class _Events:
         gaps = self.gaps
         heads = self.heads
         indented = self.indented
-        for row in rows:
+        spaced, compact = _SPACED_RECORD, _COMPACT_RECORD
+        for row in rows:  # ``text_style`` inline
             e = row.event
             shape = e._shape
-            style = shape[7]
-            if not style:
+            keys = shape[7]
+            data = e._data
+            if keys < 1 or type(data) is dict:
                 add(self.text(row))
                 continue
-            data = e._data
             raw = data if type(data) is str else data.text(e._index)
+            if "\\" in raw:
+                add(self.text(row))
+                continue
+            if spaced(raw):
+                if raw.count('": ') != keys or raw.count(', "') != keys - 1:
+                    add(self.text(row))
+                    continue
+                style = SPACED
+            elif compact(raw) and raw.count('":') == keys and raw.count(',"') == keys - 1:
+                style = COMPACT
+            else:
+                add(self.text(row))
+                continue
             ts = e.ts
             sec, rem = divmod(ts, 1_000_000)  # ``format_ts``, with the text of the second kept
             second = seconds.get(sec)
