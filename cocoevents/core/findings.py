@@ -20,8 +20,8 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from itertools import compress, islice, repeat
-from operator import and_, attrgetter, eq, ne, sub
+from itertools import compress, islice, product, repeat
+from operator import and_, attrgetter, eq, is_, itemgetter, lt, ne, not_, sub
 from typing import Any, Optional, Sequence
 
 from ..timestamps import format_ts
@@ -106,7 +106,7 @@ def find(kind: str, subject_id: str, rows: Sequence[Row], windows: Sequence[Wind
         out += _after_completion(rows, cols)
         out += _reassignments(rows, cols)
         out += _handoffs(rows, windows)
-        out += _slow_steps(rows, steps, baseline)
+        out += _slow_steps(rows, steps, baseline, cols)
     else:
         out += _silences(rows, gaps, Lane(kind, subject_id), [], None)
     return sorted(out, key=Finding.sort_key)
@@ -139,35 +139,43 @@ def _errors(rows: Sequence[Row]) -> list[Finding]:
     return [Finding("error", "error", rows[i].ts, rows[i].lane, _error_text(rows[i]), (i,)) for i in _error_rows(rows)]
 
 
-_SHAPE = attrgetter("event._shape")  # (name, severity, delivery_id, robot_id, ...): ``Event``'s shared tuple
+_EVENT = attrgetter("event")
+_TS = attrgetter("ts")
+_SHAPE = attrgetter("_shape")  # (name, severity, delivery_id, robot_id, ...): ``Event``'s shared tuple
 _SEVERITY = attrgetter("severity")
 _LANE = attrgetter("lane")
+_NAME, _ROBOT = itemgetter(0), itemgetter(3)  # in a shape
 
 
 class _Columns:
-    """What the delivery rules look at in every row, read once by C loops (``map``): each row's
-    ``Event._shape`` and whether it is in the delivery lane. A big delivery has a million rows and a handful of
-    distinct shapes and lanes, so a rule asks its question of each distinct value once (``where``)."""
+    """What the delivery rules look at in every row, read once by C loops (``map``): each row's event, time and
+    ``Event._shape``, and whether it is in the delivery lane. A big delivery has a million rows and a handful of
+    distinct shapes and lanes (shared objects, told apart by ``id``), so a rule asks its question of each
+    distinct shape once (``where``)."""
 
     def __init__(self, rows: Sequence[Row]) -> None:
-        self.shapes = list(map(_SHAPE, rows))
+        events = list(map(_EVENT, rows))
+        self.times = list(map(_TS, events))
+        self.shapes = list(map(_SHAPE, events))
+        self.ids = list(map(id, self.shapes))
+        self.distinct = dict(zip(self.ids, self.shapes))
         lanes = list(map(_LANE, rows))
-        delivery = {x for x in set(lanes) if x is DELIVERY_LANE or x == DELIVERY_LANE}
-        self.in_delivery_lane = list(map(delivery.__contains__, lanes))
+        flags = self.in_delivery_lane = list(map(is_, lanes, repeat(DELIVERY_LANE)))  # usually that very object
+        for i in compress(range(len(flags)), map(not_, flags)):
+            flags[i] = lanes[i] == DELIVERY_LANE
 
     def where(self, wanted: Any) -> list[int]:
         """Indexes, in order, of the delivery-lane rows whose shape ``wanted(shape)`` is true of."""
-        chosen = {shape for shape in set(self.shapes) if wanted(shape)}
-        return list(compress(range(len(self.shapes)),
-                             map(and_, map(chosen.__contains__, self.shapes), self.in_delivery_lane)))
+        chosen = {k for k, shape in self.distinct.items() if wanted(shape)}
+        return list(compress(range(len(self.ids)), map(and_, map(chosen.__contains__, self.ids), self.in_delivery_lane)))
 
 
 def _steps(rows: Sequence[Row], delivery_id: str, cols: _Columns) -> Sequence[int]:
     """Section 3: indexes of the delivery's steps (direct rows, one per name and time), as a compact array
     (a big delivery has a step in nearly every row)."""
     direct = cols.where(lambda shape: shape[2] == delivery_id)
-    times = [rows[i].event.ts for i in direct]
-    if len(set(times)) == len(times):  # no two at one time: every one is a step
+    times = list(map(cols.times.__getitem__, direct))
+    if all(map(lt, times, islice(times, 1, None))):  # no two at one time (rows are in time order): all steps
         return array("q", direct)
     seen: set[str] = set()  # names at the current time (rows are in time order)
     at = None
@@ -279,7 +287,7 @@ def _reassignments(rows: Sequence[Row], cols: _Columns) -> list[Finding]:
     """Rule 6: one per change of robot segment, with the error that most likely caused it."""
     runs: list[tuple[str, int]] = []  # (robot, index of the run's first row), as spec/timeline.md rule 3
     with_robot = cols.where(lambda shape: shape[3] is not None)
-    robots = [cols.shapes[i][3] for i in with_robot]
+    robots = list(map(_ROBOT, map(cols.shapes.__getitem__, with_robot)))
     for k in compress(range(len(robots)), map(ne, robots, [None, *robots])):  # where the robot changes
         runs.append((robots[k], with_robot[k]))
     if len(runs) < 2:
@@ -330,23 +338,25 @@ def _handoffs(rows: Sequence[Row], windows: Sequence[Window]) -> list[Finding]:
     return out
 
 
-def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Baseline]) -> list[Finding]:
+def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Baseline], cols: _Columns) -> list[Finding]:
     """Rule 8: consecutive steps whose transition took much longer than it takes across the fleet."""
     if baseline is None:
         return []
     out = []
-    names = [rows[s].event._shape[0] for s in steps]
-    times = [rows[s].event.ts for s in steps]
-    pairs = list(zip(names, islice(names, 1, None)))
-    judge = {pair: baseline.judged(*pair) for pair in set(pairs)}
-    # Only a step pair at least the least "slow" bound of the pairs judged apart can be slow (``is_slow``); the
-    # rest are not looked at one by one (a big delivery has a step nearly every row, a few ms apart).
+    names = list(map(_NAME, map(cols.shapes.__getitem__, steps)))
+    times = list(map(cols.times.__getitem__, steps))
+    # Only steps at least the least "slow" bound (``is_slow``) of the pairs of names judged apart can be slow; the
+    # rest are not looked at one by one (a big delivery has a step nearly every row, a few ms apart). The bound
+    # is taken over every pair of the names met when they are few (a lower bound still), else over those met.
+    distinct = set(names)
+    met = product(distinct, repeat=2) if len(distinct) <= 64 else set(zip(names, islice(names, 1, None)))
+    judge = {pair: baseline.judged(*pair) for pair in met}
     bounds = [b for t in judge.values() if t is not None for b in (max(t.p99, 2 * t.p50, t.p50 + 60),) if b == b]
     if not bounds:
         return []
     least = min(bounds) * 1e6 - 2  # microseconds, less a margin for rounding
-    for n in compress(range(len(pairs)), map(least.__le__, map(sub, islice(times, 1, None), times))):
-        judged = judge[pairs[n]]
+    for n in compress(range(len(names) - 1), map(least.__le__, map(sub, islice(times, 1, None), times))):
+        judged = judge[names[n], names[n + 1]]
         if judged is None:
             continue
         a, b = steps[n], steps[n + 1]

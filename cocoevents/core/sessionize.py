@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from itertools import compress, islice
-from operator import attrgetter, le
+from operator import attrgetter, le, ne
 from typing import Any, Generator, Iterable, Optional, Protocol, Sequence
 
 from ..errors import NotFound
@@ -153,7 +153,7 @@ def _time_key(e: Event) -> int:
 
 def _tied_runs(keys: Sequence[Any]) -> list[tuple[int, int]]:
     """``(start, end)`` of every run of two or more equal neighbours in the sorted ``keys``."""
-    if len(set(keys)) == len(keys):  # the usual case: no two equal (a C loop)
+    if all(map(ne, keys, islice(keys, 1, None))):  # the usual case: no two equal (a C loop)
         return []
     ties = [k for k, (a, b) in enumerate(zip(keys, islice(keys, 1, None))) if a == b]
     runs: list[tuple[int, int]] = []
