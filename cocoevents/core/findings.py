@@ -157,17 +157,19 @@ class _Columns:
         events = list(map(_EVENT, rows))
         self.times = list(map(_TS, events))
         self.shapes = list(map(_SHAPE, events))
-        self.ids = list(map(id, self.shapes))
+        del events
+        self.ids = array("Q", map(id, self.shapes))  # 8 bytes a row, where a list of ints takes 40
         self.distinct = dict(zip(self.ids, self.shapes))
-        lanes = list(map(_LANE, rows))
-        flags = self.in_delivery_lane = list(map(is_, lanes, repeat(DELIVERY_LANE)))  # usually that very object
+        flags = self.in_delivery_lane = bytearray(map(is_, map(_LANE, rows), repeat(DELIVERY_LANE)))  # usually that one
         for i in compress(range(len(flags)), map(not_, flags)):
-            flags[i] = lanes[i] == DELIVERY_LANE
+            flags[i] = rows[i].lane == DELIVERY_LANE
 
-    def where(self, wanted: Any) -> list[int]:
-        """Indexes, in order, of the delivery-lane rows whose shape ``wanted(shape)`` is true of."""
+    def where(self, wanted: Any) -> array[int]:
+        """Indexes, in order, of the delivery-lane rows whose shape ``wanted(shape)`` is true of (an array: a
+        list of a million ints would take 40 MB)."""
         chosen = {k for k, shape in self.distinct.items() if wanted(shape)}
-        return list(compress(range(len(self.ids)), map(and_, map(chosen.__contains__, self.ids), self.in_delivery_lane)))
+        return array("q", compress(range(len(self.ids)), map(and_, map(chosen.__contains__, self.ids),
+                                                              self.in_delivery_lane)))
 
 
 def _steps(rows: Sequence[Row], delivery_id: str, cols: _Columns) -> Sequence[int]:
@@ -176,7 +178,7 @@ def _steps(rows: Sequence[Row], delivery_id: str, cols: _Columns) -> Sequence[in
     direct = cols.where(lambda shape: shape[2] == delivery_id)
     times = list(map(cols.times.__getitem__, direct))
     if all(map(lt, times, islice(times, 1, None))):  # no two at one time (rows are in time order): all steps
-        return array("q", direct)
+        return direct
     seen: set[str] = set()  # names at the current time (rows are in time order)
     at = None
     out = array("q")
