@@ -15,8 +15,8 @@ their windows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import compress, islice
-from operator import attrgetter, le, ne
+from itertools import compress, islice, repeat
+from operator import attrgetter, is_not, le, ne
 from typing import Any, Generator, Iterable, Optional, Protocol, Sequence
 
 from ..errors import NotFound
@@ -25,6 +25,7 @@ from .baseline import DEFAULT_MIN_SAMPLES, Baseline
 from .findings import find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window, lane
 
+_TS = attrgetter("ts")
 _SHAPE = attrgetter("_shape")  # ``Event``'s shared (name, severity, delivery_id, robot_id, pilot_id, demand_id, ...)
 
 MINUTE = 60_000_000
@@ -146,11 +147,6 @@ def order_key(ts: int, lane: Lane, event: Event) -> tuple[int, int, tuple[int, s
 _NO_TS = -(1 << 80)  # sorts events without a usable time before every other (they are compared among themselves)
 
 
-def _time_key(e: Event) -> int:
-    ts = e.ts
-    return _NO_TS if ts is None else ts
-
-
 def _tied_runs(keys: Sequence[Any]) -> list[tuple[int, int]]:
     """``(start, end)`` of every run of two or more equal neighbours in the sorted ``keys``."""
     if all(map(ne, keys, islice(keys, 1, None))):  # the usual case: no two equal (a C loop)
@@ -179,7 +175,9 @@ def dedupe(events: Iterable[Event]) -> tuple[list[Event], Copies]:
     """Rule 7: one event per distinct JSON object (the first met); returns the events, in the order given,
     and the copies removed per ``(time, text)``."""
     events = list(events)
-    keys = [_time_key(e) for e in events]
+    keys = list(map(_TS, events))
+    if None in keys:
+        keys = [_NO_TS if k is None else k for k in keys]
     order = _by_time(keys)
     copies: Copies = {}
     dropped: set[int] = set()
@@ -202,7 +200,7 @@ def dedupe(events: Iterable[Event]) -> tuple[list[Event], Copies]:
 def rule6_order(events: Sequence[Event], lanes: Sequence[Lane], unique: bool = False) -> Sequence[int]:
     """Positions of the timed ``events`` (in ``lanes``) in rule 6 order; with ``unique``, an event equal to one
     before it in the given order is left out (rule 7: it keeps the first lane it was given)."""
-    keys = [e.ts for e in events]
+    keys = list(map(_TS, events))
     order = _by_time(keys)  # type: ignore[arg-type]
     runs = _tied_runs(keys if isinstance(order, range) else [keys[i] for i in order])
     if not runs:
@@ -298,8 +296,10 @@ def linked_closures(delivery_ids: Iterable[str], events: Sequence[Event]) -> dic
 
 
 def _sorted_timed(events: Iterable[Event], lane: Lane = DELIVERY_LANE) -> list[Event]:
-    timed = [e for e in events if e.ts is not None]
-    return [timed[i] for i in rule6_order(timed, [lane] * len(timed))]
+    events = list(events)
+    timed = list(compress(events, map(is_not, map(_TS, events), repeat(None))))
+    order = rule6_order(timed, [lane] * len(timed))
+    return timed if isinstance(order, range) else [timed[i] for i in order]
 
 
 def segments(kind: str, events: Sequence[Event], attr: str, last_end: int, ordered: bool = False) -> list[Window]:
