@@ -129,10 +129,11 @@ def _chunks(events: _Events, rows: Sequence[Row], sep: str, size: int = 2048) ->
     for n in range(0, len(rows), size):
         if n:
             yield sep
-        yield sep.join(events.batch(rows[n:n + size]))
+        yield "".join(events.batch(rows[n:n + size], sep))
 
 
 _NULL = "null"
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))  # the end of a row's time (``format_ts``)
 # C encoders for a flat object (scalar values only) at the depth of an event's payload: the separators carry the
 # newline and indentation that ``json.dumps(..., indent=2)`` puts between the items.
 def _c_encoder(key_separator: str, item_separator: str) -> Callable[[Any, int], Any]:
@@ -175,18 +176,23 @@ class _Events:
             self.head = ('{{"ts":"{}","event":{},"lane":{},"severity":"{}","gap_before_s":{},"delivery_id":{},'
                          '"robot_id":{},"pilot_id":{},"demand_id":{},"offer_id":{},"error":{},"payload":{}}}')
 
-    def batch(self, rows: Sequence[Row]) -> list[str]:
-        """``text`` of each row. A record whose text the encoder would write as it is (``Event.style``, worked
-        out here) is not parsed: its separators are replaced, and the fields around it are pieces of text kept per second, per
-        gap and per (name, ids, lane, severity)."""
+    def batch(self, rows: Sequence[Row], sep: str) -> list[str]:
+        """Pieces of text that joined are the rows' ``text`` joined by ``sep``. A record whose text the encoder
+        would write as it is (``Event.style``, worked out here) is not parsed: its separators are replaced, and
+        the fields around it are pieces of text kept per second, per gap and per (name, ids, lane, severity)."""
         out: list[str] = []
         add = out.append
+        put = out.extend
+        ms = _MILLIS
+        start, end = ('{\n      "ts": "', "\n      }\n    }") if self.indented else ('{"ts":"', "}")
         seconds = self.seconds
         gaps = self.gaps
         heads = self.heads
         indented = self.indented
         spaced, compact = _SPACED_RECORD, _COMPACT_RECORD
         for row in rows:  # ``text_style`` inline
+            if out:
+                add(sep)
             e = row.event
             shape = e._shape
             keys = shape[7]
@@ -233,10 +239,9 @@ class _Events:
                     payload = raw[1:-1].replace(', "', ',\n        "')
                 else:
                     payload = raw[1:-1].replace(',"', ',\n        "').replace('":', '": ')
-                add(f'{{\n      "ts": "{second}.{rem // 1000:03d}Z{head[2]}{gap_text}{head[3]}{payload}\n      }}\n    }}')
             else:
                 payload = raw.replace(', "', ',"').replace('": ', '":') if style == SPACED else raw
-                add(f'{{"ts":"{second}.{rem // 1000:03d}Z{head[2]}{gap_text}{head[3]}{payload}}}')
+            put((start, second, ms[rem // 1000], head[2], gap_text, head[3], payload, end))
         return out
 
     def _head(self, shape: tuple[Any, ...], lane: Any, severity: str) -> tuple[Any, Any, str, str]:
