@@ -356,7 +356,8 @@ def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Ba
     bounds = [b for t in judge.values() if t is not None for b in (max(t.p99, 2 * t.p50, t.p50 + 60),) if b == b]
     if not bounds:
         return []
-    least = min(bounds) * 1e6 - 2  # microseconds, less a margin for rounding
+    least = min(bounds)
+    least = least * 1e6 - 2 - abs(least) * 1e-3  # microseconds, less a margin for rounding
     for n in compress(range(len(names) - 1), map(least.__le__, map(sub, islice(times, 1, None), times))):
         judged = judge[names[n], names[n + 1]]
         if judged is None:
