@@ -194,3 +194,35 @@ def test_a_big_delivery_crowded_into_a_few_instants_is_deduplicated_and_ordered_
     r = run_coco("timeline", "D1", "--store", store, "-f", "jsonl")
     assert r.code == 0, r.err
     assert r.out == lines.getvalue()
+
+
+def test_slow_steps_among_thousands_of_quick_ones_are_the_ones_rule_8_names_read_pair_by_pair():
+    from datetime import datetime, timedelta, timezone
+
+    from cocoevents.core.baseline import Baseline, Transition
+    from cocoevents.core.memory import MemorySource
+    from cocoevents.core.sessionize import delivery_timeline
+
+    fleet = Baseline([Transition("trip.started", "trip.completed", 50, 10.0, 40.0, 60.0),  # slow from 70 s
+                      Transition("trip.completed", "trip.started", 50, 100.0, 110.0, 120.0)])  # slow from 200 s
+
+    class Source(MemorySource):
+        def baseline(self):
+            return fleet
+
+    # Steps 50 ms apart, started/completed in turn; after these steps (even: started) the next comes later (ms).
+    later = {1000: 180_000, 1500: 69_999, 1502: 70_000, 2001: 250_000, 2501: 199_999, 2503: 200_000}
+    start = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+    records, ms = [], 0
+    for n in range(3000):
+        t = start + timedelta(milliseconds=ms)
+        records.append({"event": "trip.started" if n % 2 == 0 else "trip.completed", "delivery_id": "D1",
+                        "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "n": n})
+        ms += later.get(n, 50)
+    timeline = delivery_timeline(Source(records), "D1")
+    rows = timeline.rows
+    expected = [(i, i + 1) for i in range(len(rows) - 1)
+                if (j := fleet.judged(rows[i].event.name, rows[i + 1].event.name)) is not None
+                and fleet.is_slow(j, (rows[i + 1].ts - rows[i].ts) / 1e6)]
+    assert expected == [(1000, 1001), (1502, 1503), (2001, 2002), (2503, 2504)]  # the bounds themselves count
+    assert [f.refs for f in timeline.findings if f.kind == "slow_step"] == expected
