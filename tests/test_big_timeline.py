@@ -104,6 +104,44 @@ def test_the_streamed_json_is_byte_for_byte_the_document_dumped_at_once():
     assert lines.getvalue() == "".join(_dumps(d, separators=(",", ":")) + "\n" for d in t.events)
 
 
+# Record texts as a store holds them: some exactly what the encoder writes (taken as they are by the writers),
+# some nearly so - a separator inside a string, a key twice, numbers written another way, escapes, blanks.
+TEXTS = [
+    '{{"event": "robot.state_changed", "timestamp": "{ts}", "delivery_id": "D1", "robot_id": "R-1", "n": {i}}}',
+    '{{"event":"robot.state_changed","timestamp":"{ts}","delivery_id":"D1","n":{i},"ok":true,"none":null}}',
+    '{{"event": "robot.state_changed", "timestamp": "{ts}", "delivery_id": "D1", "s": "a, ", "t": ": x"}}',
+    '{{"event":"robot.state_changed","timestamp":"{ts}","delivery_id":"D1","s":"a,","t":":x, \\"y"}}',
+    '{{"event": "robot.state_changed", "timestamp": "{ts}", "delivery_id": "D1", "k": 1, "k": {i}}}',
+    '{{"event": "robot.state_changed", "timestamp": "{ts}", "delivery_id": "D1", "z": -0, "f": 1.10, "e": 1e5}}',
+    '{{"event": "robot.state_changed", "timestamp": "{ts}", "delivery_id": "D1", "big": 1234567890123456789012}}',
+    '{{"event": "robot.state_changed", "timestamp": "{ts}", "delivery_id": "D1", "ü": "naïve ☃", "é": "\\u00e9"}}',
+    '{{"event": "robot.state_changed", "timestamp": "{ts}", "delivery_id": "D1", "error": null, "": ""}}',
+    '{{"event": "robot.failed", "timestamp": "{ts}", "delivery_id": "D1", "error": "boom", "level": "error"}}',
+    '{{ "event" : "robot.state_changed", "timestamp": "{ts}", "delivery_id": "D1" }}',
+    '{{"event": "robot.state_changed", "timestamp": "{ts}", "delivery_id": "D1", "l": [], "d": {{}}, "m": [1]}}',
+    '{{"event":"robot.state_changed","timestamp":"{ts}","delivery_id":"D1","o":{{"a":1}},"p":"}}, {{"}}',
+]
+
+
+def test_records_written_as_they_were_stored_give_the_bytes_of_the_document_dumped_at_once(tmp_path):
+    from cocoevents.api import timeline
+
+    lines = [TEXTS[i % len(TEXTS)].format(i=i, ts=f"2026-11-25T10:{i // 60:02d}:{i % 60:02d}Z") for i in range(1300)]
+    f = write_lines(tmp_path / "texts.log", lines)  # more than a chunk: the records are kept compressed
+    store = str(tmp_path / "s.duckdb")
+    assert run_coco("load", str(f), "--store", store).code == 0
+    t = timeline("D1", store=store)
+    assert len(t.rows) == 1300
+    styles = {r.event.style for r in t.rows}
+    assert styles == {0, 1, 2}  # both separator styles are taken as they are, the rest parsed
+    out = io.StringIO()
+    write(t, "json", out)
+    assert out.getvalue() == _dumps(t.to_dict(), indent=2) + "\n"
+    jsonl = io.StringIO()
+    write(t, "jsonl", jsonl)
+    assert jsonl.getvalue() == "".join(_dumps(d, separators=(",", ":")) + "\n" for d in t.events)
+
+
 def test_the_streamed_json_of_an_empty_timeline_is_the_document_dumped_at_once():
     t = timeline_from_records([{"event": "delivery.created", "delivery_id": "D1", "timestamp": "never"}], "D1")
     assert t.rows == []
@@ -156,3 +194,35 @@ def test_a_big_delivery_crowded_into_a_few_instants_is_deduplicated_and_ordered_
     r = run_coco("timeline", "D1", "--store", store, "-f", "jsonl")
     assert r.code == 0, r.err
     assert r.out == lines.getvalue()
+
+
+def test_slow_steps_among_thousands_of_quick_ones_are_the_ones_rule_8_names_read_pair_by_pair():
+    from datetime import datetime, timedelta, timezone
+
+    from cocoevents.core.baseline import Baseline, Transition
+    from cocoevents.core.memory import MemorySource
+    from cocoevents.core.sessionize import delivery_timeline
+
+    fleet = Baseline([Transition("trip.started", "trip.completed", 50, 10.0, 40.0, 60.0),  # slow from 70 s
+                      Transition("trip.completed", "trip.started", 50, 100.0, 110.0, 120.0)])  # slow from 200 s
+
+    class Source(MemorySource):
+        def baseline(self):
+            return fleet
+
+    # Steps 50 ms apart, started/completed in turn; after these steps (even: started) the next comes later (ms).
+    later = {1000: 180_000, 1500: 69_999, 1502: 70_000, 2001: 250_000, 2501: 199_999, 2503: 200_000}
+    start = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
+    records, ms = [], 0
+    for n in range(3000):
+        t = start + timedelta(milliseconds=ms)
+        records.append({"event": "trip.started" if n % 2 == 0 else "trip.completed", "delivery_id": "D1",
+                        "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "n": n})
+        ms += later.get(n, 50)
+    timeline = delivery_timeline(Source(records), "D1")
+    rows = timeline.rows
+    expected = [(i, i + 1) for i in range(len(rows) - 1)
+                if (j := fleet.judged(rows[i].event.name, rows[i + 1].event.name)) is not None
+                and fleet.is_slow(j, (rows[i + 1].ts - rows[i].ts) / 1e6)]
+    assert expected == [(1000, 1001), (1502, 1503), (2001, 2002), (2503, 2504)]  # the bounds themselves count
+    assert [f.refs for f in timeline.findings if f.kind == "slow_step"] == expected

@@ -20,7 +20,8 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from itertools import islice
+from itertools import compress, islice, product, repeat
+from operator import and_, attrgetter, eq, is_, itemgetter, lt, ne, not_, sub
 from typing import Any, Optional, Sequence
 
 from ..timestamps import format_ts
@@ -96,15 +97,16 @@ def find(kind: str, subject_id: str, rows: Sequence[Row], windows: Sequence[Wind
     """Every finding of the timeline of ``kind``/``subject_id`` (spec/findings.md section 2), in order."""
     out = _errors(rows)
     if kind == "delivery":
-        steps = _steps(rows, subject_id)
+        cols = _Columns(rows)
+        steps = _steps(rows, subject_id, cols)
         out += _silences(rows, gaps, DELIVERY_LANE, steps, baseline)
-        first = _first_occurrences(rows)
+        first = _first_occurrences(rows, cols)
         out += _out_of_order(rows, first)
         out += _missing(rows, first, baseline)
-        out += _after_completion(rows)
-        out += _reassignments(rows)
+        out += _after_completion(rows, cols)
+        out += _reassignments(rows, cols)
         out += _handoffs(rows, windows)
-        out += _slow_steps(rows, steps, baseline)
+        out += _slow_steps(rows, steps, baseline, cols)
     else:
         out += _silences(rows, gaps, Lane(kind, subject_id), [], None)
     return sorted(out, key=Finding.sort_key)
@@ -128,32 +130,66 @@ def _error_text(row: Row) -> str:
     return " ".join(str(p) for p in parts)
 
 
+def _error_rows(rows: Sequence[Row]) -> list[int]:
+    return list(compress(range(len(rows)), map(eq, map(_SEVERITY, rows), repeat("error"))))
+
+
 def _errors(rows: Sequence[Row]) -> list[Finding]:
     """Rule 1: one per error row."""
-    return [Finding("error", "error", r.ts, r.lane, _error_text(r), (i,)) for i, r in enumerate(rows)
-            if r.severity == "error"]
+    return [Finding("error", "error", rows[i].ts, rows[i].lane, _error_text(rows[i]), (i,)) for i in _error_rows(rows)]
 
 
-def _in_delivery_lane(r: Row) -> bool:
-    lane = r.lane
-    return lane is DELIVERY_LANE or lane == DELIVERY_LANE
+_EVENT = attrgetter("event")
+_TS = attrgetter("ts")
+_SHAPE = attrgetter("_shape")  # (name, severity, delivery_id, robot_id, ...): ``Event``'s shared tuple
+_SEVERITY = attrgetter("severity")
+_LANE = attrgetter("lane")
+_NAME, _ROBOT = itemgetter(0), itemgetter(3)  # in a shape
 
 
-def _steps(rows: Sequence[Row], delivery_id: str) -> Sequence[int]:
+class _Columns:
+    """What the delivery rules look at in every row, read once by C loops (``map``): each row's event, time and
+    ``Event._shape``, and whether it is in the delivery lane. A big delivery has a million rows and a handful of
+    distinct shapes and lanes (shared objects, told apart by ``id``), so a rule asks its question of each
+    distinct shape once (``where``)."""
+
+    def __init__(self, rows: Sequence[Row]) -> None:
+        events = list(map(_EVENT, rows))
+        self.times = list(map(_TS, events))
+        self.shapes = list(map(_SHAPE, events))
+        del events
+        self.ids = array("Q", map(id, self.shapes))  # 8 bytes a row, where a list of ints takes 40
+        self.distinct = dict(zip(self.ids, self.shapes))
+        flags = self.in_delivery_lane = bytearray(map(is_, map(_LANE, rows), repeat(DELIVERY_LANE)))  # usually that one
+        for i in compress(range(len(flags)), map(not_, flags)):
+            flags[i] = rows[i].lane == DELIVERY_LANE
+
+    def where(self, wanted: Any) -> array[int]:
+        """Indexes, in order, of the delivery-lane rows whose shape ``wanted(shape)`` is true of (an array: a
+        list of a million ints would take 40 MB)."""
+        chosen = {k for k, shape in self.distinct.items() if wanted(shape)}
+        return array("q", compress(range(len(self.ids)), map(and_, map(chosen.__contains__, self.ids),
+                                                              self.in_delivery_lane)))
+
+
+def _steps(rows: Sequence[Row], delivery_id: str, cols: _Columns) -> Sequence[int]:
     """Section 3: indexes of the delivery's steps (direct rows, one per name and time), as a compact array
     (a big delivery has a step in nearly every row)."""
+    direct = cols.where(lambda shape: shape[2] == delivery_id)
+    times = list(map(cols.times.__getitem__, direct))
+    if all(map(lt, times, islice(times, 1, None))):  # no two at one time (rows are in time order): all steps
+        return direct
     seen: set[str] = set()  # names at the current time (rows are in time order)
     at = None
     out = array("q")
-    for i, r in enumerate(rows):
-        e = r.event
-        if e.delivery_id == delivery_id and _in_delivery_lane(r):
-            if e.ts != at:
-                at = e.ts
-                seen.clear()
-            if e.name not in seen:
-                seen.add(e.name)
-                out.append(i)
+    for i, ts in zip(direct, times):
+        if ts != at:
+            at = ts
+            seen.clear()
+        name = cols.shapes[i][0]
+        if name not in seen:
+            seen.add(name)
+            out.append(i)
     return out
 
 
@@ -193,14 +229,14 @@ def _silences(rows: Sequence[Row], gaps: Sequence[Gap], lane: Lane, steps: Seque
     return out
 
 
-def _first_occurrences(rows: Sequence[Row]) -> dict[str, int]:
+_CHAIN_STEPS = frozenset(s for chain in CHAINS.values() for s in chain)
+
+
+def _first_occurrences(rows: Sequence[Row], cols: _Columns) -> dict[str, int]:
     """Section 1: the first delivery-lane row of each chain step."""
-    steps = {s for chain in CHAINS.values() for s in chain}
     first: dict[str, int] = {}
-    for i, r in enumerate(rows):
-        name = r.event.name
-        if name in steps and name not in first and _in_delivery_lane(r):
-            first[name] = i
+    for i in cols.where(lambda shape: shape[0] in _CHAIN_STEPS):
+        first.setdefault(cols.shapes[i][0], i)
     return first
 
 
@@ -236,29 +272,29 @@ def _missing(rows: Sequence[Row], first: dict[str, int], baseline: Optional[Base
     return out
 
 
-def _after_completion(rows: Sequence[Row]) -> list[Finding]:
+def _after_completion(rows: Sequence[Row], cols: _Columns) -> list[Finding]:
     """Rule 5: ``delivery.*`` rows after the first ``delivery.dropoff_completed``."""
-    done = next((i for i, r in enumerate(rows) if r.event.name == COMPLETED and _in_delivery_lane(r)), None)
+    named = cols.where(lambda shape: shape[0].startswith("delivery."))
+    done = next((i for i in named if cols.shapes[i][0] == COMPLETED), None)
     if done is None:
         return []
     return [
-        Finding("after_completion", "warning", r.ts, DELIVERY_LANE,
-                f"{r.event.name} {duration((r.ts - rows[done].ts) / 1e6)} after {COMPLETED}", (i,))
-        for i, r in enumerate(rows)
-        if i > done and r.event.name.startswith("delivery.") and _in_delivery_lane(r)
+        Finding("after_completion", "warning", rows[i].ts, DELIVERY_LANE,
+                f"{rows[i].event.name} {duration((rows[i].ts - rows[done].ts) / 1e6)} after {COMPLETED}", (i,))
+        for i in named if i > done
     ]
 
 
-def _reassignments(rows: Sequence[Row]) -> list[Finding]:
+def _reassignments(rows: Sequence[Row], cols: _Columns) -> list[Finding]:
     """Rule 6: one per change of robot segment, with the error that most likely caused it."""
     runs: list[tuple[str, int]] = []  # (robot, index of the run's first row), as spec/timeline.md rule 3
-    for i, r in enumerate(rows):
-        robot = r.event.robot_id
-        if robot is not None and (not runs or runs[-1][0] != robot) and _in_delivery_lane(r):
-            runs.append((robot, i))
+    with_robot = cols.where(lambda shape: shape[3] is not None)
+    robots = list(map(_ROBOT, map(cols.shapes.__getitem__, with_robot)))
+    for k in compress(range(len(robots)), map(ne, robots, [None, *robots])):  # where the robot changes
+        runs.append((robots[k], with_robot[k]))
     if len(runs) < 2:
         return []
-    errors = [i for i, r in enumerate(rows) if r.severity == "error"]
+    errors = _error_rows(rows)
     out = []
     for (old, old_i), (new, new_i) in zip(runs, runs[1:]):
         start, change = rows[old_i].ts, rows[new_i].ts
@@ -304,20 +340,29 @@ def _handoffs(rows: Sequence[Row], windows: Sequence[Window]) -> list[Finding]:
     return out
 
 
-def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Baseline]) -> list[Finding]:
+def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Baseline], cols: _Columns) -> list[Finding]:
     """Rule 8: consecutive steps whose transition took much longer than it takes across the fleet."""
     if baseline is None:
         return []
     out = []
-    judge: dict[tuple[str, str], Optional[Transition]] = {}
-    names = [rows[s].event.name for s in steps]
-    for n, (a, b) in enumerate(zip(steps, islice(steps, 1, None))):
-        pair = (names[n], names[n + 1])
-        judged = judge.get(pair, judge)  # type: ignore[arg-type]
-        if judged is judge:
-            judged = judge[pair] = baseline.judged(*pair)
+    names = list(map(_NAME, map(cols.shapes.__getitem__, steps)))
+    times = list(map(cols.times.__getitem__, steps))
+    # Only steps at least the least "slow" bound (``is_slow``) of the pairs of names judged apart can be slow; the
+    # rest are not looked at one by one (a big delivery has a step nearly every row, a few ms apart). The bound
+    # is taken over every pair of the names met when they are few (a lower bound still), else over those met.
+    distinct = set(names)
+    met = product(distinct, repeat=2) if len(distinct) <= 64 else set(zip(names, islice(names, 1, None)))
+    judge = {pair: baseline.judged(*pair) for pair in met}
+    bounds = [b for t in judge.values() if t is not None for b in (max(t.p99, 2 * t.p50, t.p50 + 60),) if b == b]
+    if not bounds:
+        return []
+    least = min(bounds)
+    least = least * 1e6 - 2 - abs(least) * 1e-3  # microseconds, less a margin for rounding
+    for n in compress(range(len(names) - 1), map(least.__le__, map(sub, islice(times, 1, None), times))):
+        judged = judge[names[n], names[n + 1]]
         if judged is None:
             continue
+        a, b = steps[n], steps[n + 1]
         ra, rb = rows[a], rows[b]
         seconds = (rb.ts - ra.ts) / 1e6
         if baseline.is_slow(judged, seconds):  # type: ignore[arg-type]

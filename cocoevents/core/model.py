@@ -9,6 +9,7 @@ section 7 (schema in ``cocoevents/schemas/timeline.schema.json``).
 from __future__ import annotations
 
 import json
+import re
 import zlib
 from array import array
 from dataclasses import dataclass, field
@@ -97,6 +98,32 @@ def _severity(name: str, record: Mapping[str, Any]) -> str:
     return "info"
 
 
+# A record whose text is exactly what the standard library's encoder writes for it (``ensure_ascii=False``) with
+# the separators ``", "``/``": "`` (``SPACED``, Python's default) or ``","``/``":"`` (``COMPACT``): one flat
+# object of strings without escapes, canonical integers, booleans and nulls, no key twice, no ``error``. The
+# writers turn such a text into their output by replacing its separators, without parsing it again (``style``;
+# the event keeps only its number of keys, so reading a record costs nothing more).
+PLAIN, SPACED, COMPACT = 0, 1, 2
+_STR = r'"[^"]*"'  # the text has no backslash (checked first), so a string is up to the next quote
+_VALUE = rf'(?:{_STR}|0|-?[1-9][0-9]{{0,17}}|true|false|null)'
+_SPACED_RECORD = re.compile(rf'\{{{_STR}: {_VALUE}(?:, {_STR}: {_VALUE})*\}}').fullmatch
+_COMPACT_RECORD = re.compile(rf'\{{{_STR}:{_VALUE}(?:,{_STR}:{_VALUE})*\}}').fullmatch
+
+
+def text_style(text: str | None, keys: int) -> int:
+    """``SPACED`` or ``COMPACT`` when ``text`` (whose ``json.loads`` is a record of ``keys`` keys without an
+    ``error``; -1: with one) is what the encoder writes for that record with those separators and holds them
+    nowhere but between its items, so replacing them is re-encoding it; else ``PLAIN``. The counts rule out a
+    key met twice and separators inside strings."""
+    if keys < 1 or text is None or "\\" in text:
+        return PLAIN
+    if _SPACED_RECORD(text):
+        return SPACED if text.count('": ') == keys and text.count(', "') == keys - 1 else PLAIN
+    if _COMPACT_RECORD(text):
+        return COMPACT if text.count('":') == keys and text.count(',"') == keys - 1 else PLAIN
+    return PLAIN
+
+
 CHUNK = 8192  # records a ``TextChunk`` holds at most
 CHUNK_MIN = 512  # a batch of fewer records keeps each text as it is
 _INDEX = tuple(range(CHUNK))  # shared int objects for the positions in a chunk
@@ -145,8 +172,9 @@ class Event:
     record ``json`` cannot give back exactly (values that are not JSON types) is kept as it is. Immutable.
     """
 
-    # ``_shape``: (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id), one tuple shared by
-    # every event with the same values (a big delivery has a handful): 48 bytes an event less than a slot each.
+    # ``_shape``: (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, keys), one tuple shared
+    # by every event with the same values (a big delivery has a handful): 48 bytes an event less than a slot
+    # each. ``keys``: the record's number of keys, -1 when it has an ``error`` (``text_style``).
     __slots__ = ("_shape", "ts", "_data", "_index", "_text")
 
     ts: int | None
@@ -184,8 +212,6 @@ class Event:
                  robot_id: str | None, pilot_id: str | None, demand_id: str | None, offer_id: str | None,
                  raw: str | TextChunk | None = None, index: int = 0) -> None:
         init = object.__setattr__
-        init(self, "_shape", _share((name, _severity(name, record), delivery_id, robot_id, pilot_id, demand_id,
-                                     offer_id)))
         init(self, "ts", ts)
         init(self, "_text", None)
         init(self, "_index", index)
@@ -196,6 +222,8 @@ class Event:
             except RecursionError:
                 raw = None
         init(self, "_data", record if raw is None else raw)  # the text, its chunk, or the record itself
+        init(self, "_shape", _share((name, _severity(name, record), delivery_id, robot_id, pilot_id, demand_id,
+                                     offer_id, _keys(record))))
 
     @classmethod
     def from_record(cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ...,
@@ -227,6 +255,11 @@ class Event:
             chunk = TextChunk([text for text, _ in part])
             out += [_event(parse_record(text), ts, chunk, _INDEX[k]) for k, (text, ts) in enumerate(part)]
         return out
+
+    @property
+    def style(self) -> int:
+        """``text_style`` of ``raw``: ``SPACED`` or ``COMPACT`` when the writers may take the text as it is."""
+        return text_style(self.raw, self._shape[7])
 
     @property
     def raw(self) -> str | None:
@@ -268,6 +301,11 @@ class Event:
 
     def __repr__(self) -> str:
         return f"Event(name={self.name!r}, ts={self.ts!r}, text={self.text!r})"
+
+
+def _keys(record: Any) -> int:
+    """An event's ``keys`` (``text_style``)."""
+    return len(record) if type(record) is dict and record.get("error") is None else -1
 
 
 _ID_KEYS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
@@ -313,7 +351,8 @@ def _event(record: dict[str, Any], ts: int | None, raw: str | TextChunk, index: 
             severity = _severity(name, record)
             if len(_SEVERITIES) < 4096:
                 _SEVERITIES[(name, level)] = severity
-    shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id)
+    shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id,
+             len(record) if get("error") is None else -1)
     e._shape = share(shape, shape)
     e._data = raw
     e._index = index

@@ -15,7 +15,8 @@ their windows.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import islice
+from itertools import compress, islice, repeat
+from operator import attrgetter, is_not, le, ne
 from typing import Any, Generator, Iterable, Optional, Protocol, Sequence
 
 from ..errors import NotFound
@@ -23,6 +24,9 @@ from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, registry_sort_key
 from .baseline import DEFAULT_MIN_SAMPLES, Baseline
 from .findings import find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window, lane
+
+_TS = attrgetter("ts")
+_SHAPE = attrgetter("_shape")  # ``Event``'s shared (name, severity, delivery_id, robot_id, pilot_id, demand_id, ...)
 
 MINUTE = 60_000_000
 HOUR = 60 * MINUTE
@@ -143,13 +147,10 @@ def order_key(ts: int, lane: Lane, event: Event) -> tuple[int, int, tuple[int, s
 _NO_TS = -(1 << 80)  # sorts events without a usable time before every other (they are compared among themselves)
 
 
-def _time_key(e: Event) -> int:
-    ts = e.ts
-    return _NO_TS if ts is None else ts
-
-
 def _tied_runs(keys: Sequence[Any]) -> list[tuple[int, int]]:
     """``(start, end)`` of every run of two or more equal neighbours in the sorted ``keys``."""
+    if all(map(ne, keys, islice(keys, 1, None))):  # the usual case: no two equal (a C loop)
+        return []
     ties = [k for k, (a, b) in enumerate(zip(keys, islice(keys, 1, None))) if a == b]
     runs: list[tuple[int, int]] = []
     for k in ties:
@@ -162,7 +163,7 @@ def _tied_runs(keys: Sequence[Any]) -> list[tuple[int, int]]:
 
 def _by_time(keys: list[int]) -> Sequence[int]:
     """Positions in ``keys`` ordered by key, equal keys in their order (stable)."""
-    if all(a <= b for a, b in zip(keys, islice(keys, 1, None))):  # the usual case: read in time order
+    if all(map(le, keys, islice(keys, 1, None))):  # the usual case: read in time order
         return range(len(keys))
     return sorted(range(len(keys)), key=keys.__getitem__)
 
@@ -174,7 +175,9 @@ def dedupe(events: Iterable[Event]) -> tuple[list[Event], Copies]:
     """Rule 7: one event per distinct JSON object (the first met); returns the events, in the order given,
     and the copies removed per ``(time, text)``."""
     events = list(events)
-    keys = [_time_key(e) for e in events]
+    keys = list(map(_TS, events))
+    if None in keys:
+        keys = [_NO_TS if k is None else k for k in keys]
     order = _by_time(keys)
     copies: Copies = {}
     dropped: set[int] = set()
@@ -197,7 +200,7 @@ def dedupe(events: Iterable[Event]) -> tuple[list[Event], Copies]:
 def rule6_order(events: Sequence[Event], lanes: Sequence[Lane], unique: bool = False) -> Sequence[int]:
     """Positions of the timed ``events`` (in ``lanes``) in rule 6 order; with ``unique``, an event equal to one
     before it in the given order is left out (rule 7: it keeps the first lane it was given)."""
-    keys = [e.ts for e in events]
+    keys = list(map(_TS, events))
     order = _by_time(keys)  # type: ignore[arg-type]
     runs = _tied_runs(keys if isinstance(order, range) else [keys[i] for i in order])
     if not runs:
@@ -225,12 +228,15 @@ def rule6_order(events: Sequence[Event], lanes: Sequence[Lane], unique: bool = F
 
 def linked_closure(delivery_id: str, events: Sequence[Event]) -> list[Event]:
     """Rules 1-2: direct events, then events without a delivery id linked by demand/offer ids."""
-    chosen = [e for e in events if e.delivery_id == delivery_id]
+    shapes = list(map(_SHAPE, events))  # (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, ..)
+    direct = {shape for shape in set(shapes) if shape[2] == delivery_id}
+    chosen = list(compress(events, map(direct.__contains__, shapes)))
     # A linked event never equals a direct one (it has no delivery id): only the linked are compared.
     chosen_texts: set[str] = set()
-    demands = {e.demand_id for e in chosen if e.demand_id}
-    offers = {e.offer_id for e in chosen if e.offer_id}
-    candidates = [e for e in events if e.delivery_id is None and (e.demand_id or e.offer_id)]
+    demands = {shape[5] for shape in direct if shape[5]}
+    offers = {shape[6] for shape in direct if shape[6]}
+    linked = {shape for shape in set(shapes) if shape[2] is None and (shape[5] or shape[6])}
+    candidates = list(compress(events, map(linked.__contains__, shapes))) if linked else []
     grew = True
     while grew:
         grew = False
@@ -290,8 +296,10 @@ def linked_closures(delivery_ids: Iterable[str], events: Sequence[Event]) -> dic
 
 
 def _sorted_timed(events: Iterable[Event], lane: Lane = DELIVERY_LANE) -> list[Event]:
-    timed = [e for e in events if e.ts is not None]
-    return [timed[i] for i in rule6_order(timed, [lane] * len(timed))]
+    events = list(events)
+    timed = list(compress(events, map(is_not, map(_TS, events), repeat(None))))
+    order = rule6_order(timed, [lane] * len(timed))
+    return timed if isinstance(order, range) else [timed[i] for i in order]
 
 
 def segments(kind: str, events: Sequence[Event], attr: str, last_end: int, ordered: bool = False) -> list[Window]:
@@ -389,7 +397,8 @@ def first_seen(windows: Sequence[Window], kind: str) -> list[str]:
 
 def delivery_status(rows: Sequence[Row]) -> str:
     """Section 6: the last delivery outcome decides, else the last demand outcome, else in progress."""
-    lane_rows = [r for r in rows if r.lane == DELIVERY_LANE]
+    names = DELIVERY_OUTCOMES.keys() | DEMAND_OUTCOMES.keys()
+    lane_rows = [r for r in rows if r.event._shape[0] in names and r.lane == DELIVERY_LANE]
     for table in (DELIVERY_OUTCOMES, DEMAND_OUTCOMES):
         hits = [table[r.event.name] for r in lane_rows if r.event.name in table]
         if hits:
@@ -412,7 +421,6 @@ def _rows(events: Sequence[Event], lanes: Sequence[Lane], order: Iterable[int], 
     rows: list[Row] = []
     gaps: list[Gap] = []
     add = rows.append
-    new = Row.__new__
     shared: dict[int, int] = {}  # one int object per distinct gap (a big timeline repeats a few thousand)
     share = shared.setdefault
     prev: int | None = None
@@ -428,22 +436,22 @@ def _rows(events: Sequence[Event], lanes: Sequence[Lane], order: Iterable[int], 
                 gaps.append(Gap(prev, ts))
             if len(shared) < 65536:
                 gap = share(gap, gap)
-        row = new(Row)
-        _ROW_INIT(row, event, lanes[i], event.severity, gap)
-        add(row)
+        row = _BlankRow()
+        row.event = event
+        row.lane = lanes[i]
+        row.severity = event._shape[1]
+        row.gap_before_us = gap
+        row.__class__ = Row  # type: ignore[assignment]
+        add(row)  # type: ignore[arg-type]
         prev = ts
     return rows, gaps
 
 
-def _row_init(row: Row, event: Event, lane: Lane, severity: str, gap: int | None) -> None:
-    set_ = object.__setattr__
-    set_(row, "event", event)
-    set_(row, "lane", lane)
-    set_(row, "severity", severity)
-    set_(row, "gap_before_us", gap)
+class _BlankRow:
+    """``Row``'s layout without the frozen dataclass's guard: a row is filled in as one of these, then becomes a
+    ``Row`` (``object.__setattr__`` field by field takes several times as long, for a million rows)."""
 
-
-_ROW_INIT = _row_init
+    __slots__ = Row.__slots__
 
 
 class _Placer:

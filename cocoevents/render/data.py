@@ -7,7 +7,7 @@ import math
 import re
 from typing import Any, Callable, Iterator, Sequence, TextIO
 
-from ..core.model import Row, Timeline, parse_record
+from ..core.model import _COMPACT_RECORD, _SPACED_RECORD, COMPACT, SPACED, Row, Timeline, parse_record
 from ..timestamps import format_ts
 
 CSV_COLUMNS = (
@@ -126,14 +126,14 @@ def write_jsonl(t: Timeline, out: TextIO) -> None:
 
 def _chunks(events: _Events, rows: Sequence[Row], sep: str, size: int = 2048) -> Iterator[str]:
     """The rows' JSON texts joined by ``sep``, a few thousand rows a string (fewer, bigger writes)."""
-    text = events.text
     for n in range(0, len(rows), size):
         if n:
             yield sep
-        yield sep.join([text(r) for r in rows[n:n + size]])
+        yield "".join(events.batch(rows[n:n + size], sep))
 
 
 _NULL = "null"
+_MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))  # the end of a row's time (``format_ts``)
 # C encoders for a flat object (scalar values only) at the depth of an event's payload: the separators carry the
 # newline and indentation that ``json.dumps(..., indent=2)`` puts between the items.
 def _c_encoder(key_separator: str, item_separator: str) -> Callable[[Any, int], Any]:
@@ -163,6 +163,8 @@ class _Events:
         self.indented = indented
         self.texts: dict[Any, str] = {}
         self.seconds: dict[int, str] = {}
+        self.gaps: dict[int | None, str] = {}
+        self.heads: dict[tuple[int, int, str], tuple[Any, Any, str, str]] = {}  # see ``_head``
         self.lane: Any = None  # the last row's lane, and its JSON text
         self.lane_text = ""
         if indented:
@@ -173,6 +175,90 @@ class _Events:
         else:
             self.head = ('{{"ts":"{}","event":{},"lane":{},"severity":"{}","gap_before_s":{},"delivery_id":{},'
                          '"robot_id":{},"pilot_id":{},"demand_id":{},"offer_id":{},"error":{},"payload":{}}}')
+
+    def batch(self, rows: Sequence[Row], sep: str) -> list[str]:
+        """Pieces of text that joined are the rows' ``text`` joined by ``sep``. A record whose text the encoder
+        would write as it is (``Event.style``, worked out here) is not parsed: its separators are replaced, and
+        the fields around it are pieces of text kept per second, per gap and per (name, ids, lane, severity)."""
+        out: list[str] = []
+        add = out.append
+        put = out.extend
+        ms = _MILLIS
+        start, end = ('{\n      "ts": "', "\n      }\n    }") if self.indented else ('{"ts":"', "}")
+        seconds = self.seconds
+        gaps = self.gaps
+        heads = self.heads
+        indented = self.indented
+        spaced, compact = _SPACED_RECORD, _COMPACT_RECORD
+        for row in rows:  # ``text_style`` inline
+            if out:
+                add(sep)
+            e = row.event
+            shape = e._shape
+            keys = shape[7]
+            data = e._data
+            if keys < 1 or type(data) is dict:
+                add(self.text(row))
+                continue
+            raw = data if type(data) is str else data.text(e._index)
+            if "\\" in raw:
+                add(self.text(row))
+                continue
+            if spaced(raw):
+                if raw.count('": ') != keys or raw.count(', "') != keys - 1:
+                    add(self.text(row))
+                    continue
+                style = SPACED
+            elif compact(raw) and raw.count('":') == keys and raw.count(',"') == keys - 1:
+                style = COMPACT
+            else:
+                add(self.text(row))
+                continue
+            ts = e.ts
+            sec, rem = divmod(ts, 1_000_000)  # ``format_ts``, with the text of the second kept
+            second = seconds.get(sec)
+            if second is None:
+                if len(seconds) > 4096:
+                    seconds.clear()
+                second = seconds[sec] = format_ts(sec * 1_000_000)[:-5]  # type: ignore[index]
+            gap = row.gap_before_us
+            gap_text = gaps.get(gap)
+            if gap_text is None:
+                if len(gaps) > 65536:
+                    gaps.clear()
+                gap_text = gaps[gap] = _NULL if gap is None else _float_repr(gap / 1e6)
+            lane = row.lane
+            key = (id(shape), id(lane), row.severity)
+            head = heads.get(key)
+            if head is None:
+                if len(heads) > 4096:
+                    heads.clear()
+                head = heads[key] = self._head(shape, lane, row.severity)
+            if indented:
+                if style == SPACED:
+                    payload = raw[1:-1].replace(', "', ',\n        "')
+                else:
+                    payload = raw[1:-1].replace(',"', ',\n        "').replace('":', '": ')
+            else:
+                payload = raw.replace(', "', ',"').replace('": ', '":') if style == SPACED else raw
+            put((start, second, ms[rem // 1000], head[2], gap_text, head[3], payload, end))
+        return out
+
+    def _head(self, shape: tuple[Any, ...], lane: Any, severity: str) -> tuple[Any, Any, str, str]:
+        """The text of a row's fields between ``ts`` and ``gap_before_s``, and between that and the payload's
+        first item, for an event of this ``Event._shape`` in ``lane`` (both kept: the key holds their ``id``)."""
+        name, _, delivery_id, robot_id, pilot_id, demand_id, offer_id = shape[:7]
+        ids = [_NULL if v is None else _encode_str(v) for v in (delivery_id, robot_id, pilot_id, demand_id, offer_id)]
+        if self.indented:
+            return (shape, lane, f'",\n      "event": {_encode_str(name)},\n      "lane": {_encode_str(str(lane))},\n'
+                           f'      "severity": "{severity}",\n      "gap_before_s": ',
+                    f',\n      "delivery_id": {ids[0]},\n      "robot_id": {ids[1]},\n      "pilot_id": {ids[2]},\n'
+                    f'      "demand_id": {ids[3]},\n      "offer_id": {ids[4]},\n      "error": null,\n'
+                    '      "payload": {\n        ')
+        return (shape, lane, f'","event":{_encode_str(name)},"lane":{_encode_str(str(lane))},"severity":"{severity}",'
+                       '"gap_before_s":',
+                f',"delivery_id":{ids[0]},"robot_id":{ids[1]},"pilot_id":{ids[2]},"demand_id":{ids[3]},'
+                f'"offer_id":{ids[4]},"error":null,"payload":')
 
     def text(self, row: Row) -> str:
         e = row.event
