@@ -17,7 +17,7 @@ import pytest
 
 from cocoevents.store import local
 
-from .conftest import write_lines
+from .conftest import run_coco, write_lines
 
 T = "2026-11-25T10:00:00Z"
 COCO = [sys.executable, "-c", "from cocoevents.cli import run; run()"]
@@ -467,3 +467,27 @@ def test_load_progress_counts_files_with_the_total_known_from_the_start(tmp_path
     local.load(tmp_path / "s.duckdb", [str(folder)], progress=lambda done, total: calls.append((done, total)))
     assert calls and {total for _, total in calls} == {7}
     assert calls[-1] == (7, 7) and [d for d, _ in calls] == sorted(d for d, _ in calls)
+
+
+def test_a_baseline_rebuild_out_of_memory_leaves_the_load_done_with_a_warning(tmp_path, monkeypatch):
+    """At 30M events the fleet baseline did not fit the default 512 MB: the files were committed, yet the load
+    said "out of memory" and exit 4. The load is done; the warning says how to rebuild the baseline."""
+    from cocoevents import generator
+    from cocoevents.store import baseline
+
+    generator.main([str(tmp_path / "a"), "--events", "3000"])
+    real = baseline.rebuild
+
+    def tight(con):  # a genuine DuckDB out-of-memory error from the real statement
+        con.execute("SET memory_limit = '256KB'")
+        return real(con)
+
+    monkeypatch.setattr(baseline, "rebuild", tight)
+    store = tmp_path / "s.duckdb"
+    r = run_coco("load", str(tmp_path / "a"), "--store", str(store), "--json")
+    assert r.code == 0, r.err
+    assert r.json()["baseline_error"] == "out of memory with COCO_MEMORY_LIMIT=512MB" and r.json()["events"] > 2000
+    assert "the fleet baseline was not rebuilt" in r.err and "coco baseline --rebuild" in r.err
+    monkeypatch.setattr(baseline, "rebuild", real)
+    assert run_coco("baseline", "--rebuild", "--store", str(store)).code == 0
+    assert run_coco("load", str(tmp_path / "a"), "--store", str(store), "--json").json()["baseline_error"] is None

@@ -74,6 +74,10 @@ def load(
     for bad in summary["unsupported"]:
         err(f"coco: warning: {t(bad['path'])}: {bad['reason']}; not loaded")
     _skipped(summary["skipped"])
+    if summary["baseline_error"]:
+        err(f"coco: warning: the events are loaded, but the fleet baseline was not rebuilt ({summary['baseline_error']}): "
+            "slow steps are judged by the one from before this load, if any; rebuild it with more memory, e.g. "
+            "COCO_MEMORY_LIMIT=2GB coco baseline --rebuild")
     if summary["bad_lines"]:
         err(f"coco: warning: {summary['bad_lines']:,} line(s) skipped (not a JSON object with an event name):")
         for example in summary["bad_line_examples"]:

@@ -379,6 +379,7 @@ class LoadReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     examples: list[archive.BadLine] = field(default_factory=list)
     seconds: float = 0.0
+    baseline_error: str | None = None  # the events are loaded; the fleet baseline could not be rebuilt
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -410,6 +411,7 @@ class LoadReport:
             "damaged": [{"path": f.path, "reason": f.damage} for f in self.files if f.status == "damaged"],
             "unsupported": [{"path": f.path, "reason": f.damage} for f in self.files if f.status == "unsupported"],
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
+            "baseline_error": self.baseline_error,
             "files": [
                 {"path": f.path, "status": f.status, "events": f.events, "bad_lines": f.bad_lines,
                  "replaced": f.replaced}
@@ -783,9 +785,12 @@ def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 
     try:
         report = loader.load(paths, progress)
         if any(f.status in ("loaded", "damaged") for f in report.files):  # files added or replaced: the fleet changed
-            from .baseline import rebuild
+            from . import baseline
 
-            rebuild(loader._attach())
+            try:
+                baseline.rebuild(loader._attach())
+            except duckdb.OutOfMemoryException:  # the files are committed; only the derived baseline is not
+                report.baseline_error = f"out of memory with COCO_MEMORY_LIMIT={memory_limit()}"
         return report
     finally:
         loader.close()
