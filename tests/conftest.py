@@ -81,4 +81,23 @@ def store(tmp_path: Path) -> Path:
 
 
 PYTHON = sys.executable
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    """A real S3 API (moto's server) on a free loopback port, one per test module."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    from .pgserver import free_port
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request in the test output
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
 from .pgserver import pg  # noqa: E402,F401 - the PostgreSQL fixture of the Redshift-path tests (tests/pgserver.py)

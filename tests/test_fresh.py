@@ -27,7 +27,7 @@ from cocoevents.warehouse.ddl import Target, create_baseline_sql, create_load_lo
 from .conftest import run_coco
 from .pgserver import events_ddl, load_events
 from .test_redshift_source import profile_for, redshift_profile_toml, write_config
-from .test_s3 import aws_credentials, moto_endpoint  # noqa: F401 - the module's S3 server fixture
+from .test_s3 import aws_credentials
 
 pytestmark = pytest.mark.postgres
 
@@ -37,7 +37,7 @@ LOG = "events_load_log"
 
 
 @pytest.fixture(scope="module")
-def world(pg, moto_endpoint, tmp_path_factory):  # noqa: F811
+def world(pg, moto_endpoint, tmp_path_factory):
     """The archive in S3; its first two thirds of objects in PostgreSQL and the load log; the whole in a local store."""
     import boto3
 

@@ -33,22 +33,6 @@ SECRET = "testing-secret-key-do-not-print"
 # -- fixtures ---------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request in the test output
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 def aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Fake credentials only; no profile or config file of the machine is read, no instance metadata asked."""
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing-key-id")

@@ -43,21 +43,6 @@ _bucket_names = iter(f"coco-event-logs-test-{n}" for n in range(10_000))
 # -- fixtures: a local S3 server ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    from .pgserver import free_port
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 @pytest.fixture
 def aws_env(monkeypatch, tmp_path, moto_endpoint):
     """Fake credentials only; no profile or config file of the machine is read."""

@@ -71,11 +71,9 @@ class LocalSource:
     def __init__(self, path: Path | None = None, wait: float | None = None) -> None:
         """``wait``: seconds to wait for a running load to let a reader in (default ``COCO_WAIT`` or 10)."""
         self.path = path or store.default_store_path()
-        self.con = store.connect(self.path, read_only=True, wait=wait)
+        self.con, tables = store.open_store(self.path, read_only=True, wait=wait)
         # Schema 4 stores find rows by id through ``keys``; an older store (read before any writer migrates
         # it) through its ART indexes on the id columns.
-        tables = {r[0] for r in self.con.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
         self.keyed = "keys" in tables
         self.statused = {"links", "outcomes"} <= tables  # schema 5: ``delivery_statuses`` reads them
         # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over

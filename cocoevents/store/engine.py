@@ -17,6 +17,4 @@ try:
 except ImportError:  # pragma: no cover - a DuckDB package without the separate C extension module
     import duckdb  # type: ignore[no-redef]
 
-MODULES = ("_duckdb", "duckdb")  # either name in sys.modules means a store may have been opened
-
-__all__ = ["duckdb", "MODULES"]
+__all__ = ["duckdb"]

@@ -286,6 +286,13 @@ def _retrying(open_: Callable[[], Any], path: Path, wait: float) -> Any:
 def connect(path: Path, *, read_only: bool, wait: float | None = None) -> duckdb.DuckDBPyConnection:
     """Open the store; ``StoreBusy`` if another process holds it past ``wait`` seconds
     (readers: ``COCO_WAIT``, 10 s by default; writers: none)."""
+    return open_store(path, read_only=read_only, wait=wait)[0]
+
+
+def open_store(path: Path, *, read_only: bool,
+               wait: float | None = None) -> tuple[duckdb.DuckDBPyConnection, frozenset[str]]:
+    """``connect``, with the tables the store had when it was opened (a reader asks which it can use: an older
+    store is read as it is), from the one catalog read that checked the store."""
     path = check_store_path(path)
     shown = for_terminal(archive.path_text(path))
     if wait is None:
@@ -303,21 +310,25 @@ def connect(path: Path, *, read_only: bool, wait: float | None = None) -> duckdb
     try:
         con.execute(sql.SESSION)
         con.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
-        prepare(con, path, read_only=read_only)
+        tables = prepare(con, path, read_only=read_only)
     except BaseException as e:
         con.close()
         better = _translate(e, path)
         if better is e:
             raise
         raise better from e
-    return con
+    return con, tables
 
 
-def schema_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
+def _tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
+    return frozenset(r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall())
+
+
+def schema_version(con: duckdb.DuckDBPyConnection, path: Path, tables: frozenset[str] | None = None) -> int | None:
     """The store's schema version; ``None`` for an empty database. A database that has tables
     but is not a coco store is refused before anything is written to it."""
-    tables = {r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()}
+    tables = _tables(con) if tables is None else tables
     if not tables:
         return None
     row = None
@@ -332,9 +343,11 @@ def schema_version(con: duckdb.DuckDBPyConnection, path: Path) -> int | None:
         return sql.SCHEMA_VERSION + 1  # not a version this coco knows: treated as newer
 
 
-def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> None:
-    """Check the store's kind and version; create it when empty, migrate it when older (writers only)."""
-    version = schema_version(con, path)
+def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> frozenset[str]:
+    """Check the store's kind and version; create it when empty, migrate it when older (writers only).
+    The tables it found (before any migration)."""
+    tables = _tables(con)
+    version = schema_version(con, path, tables)
     if version is not None and version > sql.SCHEMA_VERSION:
         raise SourceUnavailable(
             f"store {_shown(path)} was written by a newer coco (store schema {version}, this coco reads up to "
@@ -342,7 +355,7 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> N
     if read_only:
         if version is None:
             raise SourceUnavailable(f"{_shown(path)} is an empty database, not a coco store: run 'coco load PATH' first")
-        return  # an older store reads as it is (the events table has not changed); writers migrate it
+        return tables  # an older store reads as it is (the events table has not changed); writers migrate it
     if version is not None and version < sql.SCHEMA_VERSION:
         con.execute("BEGIN TRANSACTION")
         try:
@@ -354,8 +367,7 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> N
             con.execute("ROLLBACK")
             raise
     con.execute(sql.SCHEMA)
-
-
+    return tables
 
 
 # -- loading -------------------------------------------------------------------------------------
