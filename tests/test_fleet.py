@@ -18,7 +18,7 @@ from cocoevents.core.memory import MemorySource
 from cocoevents.core.model import Event, canonical_json
 from cocoevents.core.sessionize import delivery_timeline
 from cocoevents.sources.local import LocalSource
-from cocoevents.store import errorcache
+from cocoevents.store import errorcache, statuses
 from cocoevents.store import local as store
 from cocoevents.timestamps import format_ts, parse_time_option
 
@@ -532,20 +532,24 @@ def test_the_stores_status_tables_give_each_delivery_the_status_its_linked_event
     db = tmp_path / "s.duckdb"
     store.load(db, [write_lines(tmp_path / "cases.jsonl", STATUS_CASES)])
     ids = ["D-A", "D-B", "D-C", "D-D", "D-E", "D-F", "D-G", "D-H", "D-nowhere"]
-    local = LocalSource(db)
-    try:
-        kept = local.delivery_statuses(ids)
-    finally:
-        local.close()
+    kept = both_ways(db, ids)
     assert kept == fleet.statuses(MemorySource(STATUS_CASES), ids)
     assert kept == {"D-A": "canceled", "D-C": "failed", "D-D": "failed", "D-E": "in_progress",
                     "D-F": "in_progress", "D-G": "canceled", "D-H": "fulfilled"}
     # the fleet day and the hand-built scenarios: every delivery, through the tables and through the records
     everyone = sorted({e.delivery_id for e in day["events"] if e.delivery_id})
-    local = LocalSource(day["store"])
+    assert both_ways(day["store"], everyone) == fleet.statuses(MemorySource(day["records"]), everyone)
+
+
+def both_ways(db, ids: list[str]) -> dict[str, str]:
+    """The statuses of ``ids`` as the store keeps them (schema 6, current) and as the walk over ``links`` and
+    ``outcomes`` gives them (schema 5), after checking the two agree and the reader takes the kept ones."""
+    local = LocalSource(db)
     try:
-        assert local.statused
-        assert local.delivery_statuses(everyone) == fleet.statuses(MemorySource(day["records"]), everyone)
+        assert local.statused and local.kept_statuses and statuses.is_current(local.con)
+        kept = statuses.read(local.con, ids)
+        assert kept == local.linked_statuses(list(dict.fromkeys(ids))) == local.delivery_statuses(ids)
+        return kept  # type: ignore[return-value]
     finally:
         local.close()
 
@@ -556,16 +560,54 @@ def test_status_tables_follow_a_replaced_file_and_a_removed_one(tmp_path) -> Non
     write_lines(path, STATUS_CASES[6:10])
     store.load(db, [path])
 
-    def statuses() -> dict[str, str]:
-        local = LocalSource(db)
-        try:
-            return local.delivery_statuses(["D-C", "D-D"])  # type: ignore[return-value]
-        finally:
-            local.close()
-
-    assert statuses() == {"D-C": "failed", "D-D": "failed"}
+    assert both_ways(db, ["D-C", "D-D"]) == {"D-C": "failed", "D-D": "failed"}
     write_lines(path, [STATUS_CASES[7], STATUS_CASES[9]])  # D-C's failure and D-D's direct row are gone
     store.load(db, [path])
-    assert statuses() == {"D-C": "fulfilled"}
+    assert both_ways(db, ["D-C", "D-D"]) == {"D-C": "fulfilled"}
     store.remove_files(db, file=str(path))
-    assert statuses() == {}
+    assert both_ways(db, ["D-C", "D-D"]) == {}
+
+
+def test_kept_statuses_out_of_date_are_not_used_and_the_next_load_brings_them_up_to_date(tmp_path, monkeypatch):
+    """Between a batch's commit and the load's end, after a rebuild out of memory, or when the id groups do not
+    settle, the kept statuses are not current: a reader walks ``links`` and gets the same answers."""
+    db = tmp_path / "s.duckdb"
+    ids = ["D-A", "D-C", "D-D", "D-G"]
+    expected = fleet.statuses(MemorySource(STATUS_CASES), ids)
+    # a chain offer - demand - offer needs two rounds to settle: with one allowed, the rebuild gives up
+    monkeypatch.setattr(statuses, "MAX_ROUNDS", 1)
+    store.load(db, [write_lines(tmp_path / "cases.jsonl", STATUS_CASES)])
+    local = LocalSource(db)
+    try:
+        assert not statuses.is_current(local.con) and statuses.read(local.con, ids) is None
+        assert local.delivery_statuses(ids) == expected
+        assert local.con.execute("SELECT count(*) FROM statuses").fetchone() == (0,)
+    finally:
+        local.close()
+    monkeypatch.setattr(statuses, "MAX_ROUNDS", 64)
+    assert store.load(db, [tmp_path / "cases.jsonl"]).files[0].status == "already_loaded"
+    assert both_ways(db, ids) == expected  # a load that adds nothing still brings them up to date
+    # a batch committed: out of date until the load's end
+    loader = store.Loader(db)
+    try:
+        con = loader._attach()
+        assert statuses.is_current(con)
+        write_lines(tmp_path / "more.jsonl", [{**STATUS_CASES[0], "timestamp": "2026-11-25T23:00:00Z"}])
+        loader.load([tmp_path / "more.jsonl"], None)
+        assert not statuses.is_current(loader._attach())
+    finally:
+        loader.close()
+    # out of memory at the rebuild: the load is done, the statuses stay unused
+    def no_memory(con):
+        raise store.duckdb.OutOfMemoryException("Out of Memory Error: could not allocate")
+
+    monkeypatch.setattr(statuses, "rebuild", no_memory)
+    report = store.load(db, [tmp_path / "cases.jsonl"])
+    assert report.files[0].status == "already_loaded" and report.baseline_error is None
+    local = LocalSource(db)
+    try:
+        assert statuses.read(local.con, ids) is None
+        assert local.delivery_statuses(ids) == fleet.statuses(
+            MemorySource([*STATUS_CASES, {**STATUS_CASES[0], "timestamp": "2026-11-25T23:00:00Z"}]), ids)
+    finally:
+        local.close()

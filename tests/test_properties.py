@@ -133,11 +133,13 @@ linked_records = st.lists(st.fixed_dictionaries(
 @FAST
 @given(linked_records)
 def test_the_stores_status_tables_agree_with_the_records_on_any_links(tmp_path_factory, records):
-    """Schema 5's ``delivery_statuses`` (links and outcomes tables) against spec section 6 over rules 1-2
-    applied to the records in memory, on random chains of demand and offer ids, ties and untimed rows."""
+    """The store's statuses against spec section 6 over rules 1-2 applied to the records in memory, on random
+    chains of demand and offer ids, ties and untimed rows: the kept table (schema 6, built in SQL by the load)
+    and the walk over ``links``/``outcomes`` (schema 5) both."""
     from cocoevents import fleet
     from cocoevents.core.memory import MemorySource
     from cocoevents.sources.local import LocalSource
+    from cocoevents.store import statuses
 
     folder = tmp_path_factory.mktemp("links")
     db = folder / "s.duckdb"
@@ -145,6 +147,9 @@ def test_the_stores_status_tables_agree_with_the_records_on_any_links(tmp_path_f
     ids = ["D1", "D2", "D3"]
     source = LocalSource(db)
     try:
-        assert source.delivery_statuses(ids) == fleet.statuses(MemorySource(records), ids)
+        expected = fleet.statuses(MemorySource(records), ids)
+        assert statuses.read(source.con, ids) == expected
+        assert source.linked_statuses(ids) == expected
+        assert source.delivery_statuses(ids) == expected
     finally:
         source.close()

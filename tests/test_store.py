@@ -128,15 +128,18 @@ def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_l
     finally:
         con.close()
     assert [coco("timeline", *a, "--store", str(store), "-f", "json").out for a in asks] == before
-    # schema 5's status tables were filled from the events: each delivery's status as its events give it
+    # schema 5's status tables were filled from the events, and schema 6's kept statuses built by the load's end:
+    # each delivery's status as its events give it, all three ways
     from cocoevents import fleet
     from cocoevents.sources.local import LocalSource
+    from cocoevents.store import statuses
 
     local = LocalSource(store)
     try:
         ids = [r[0] for r in local.con.execute("SELECT DISTINCT delivery_id FROM events WHERE delivery_id IS NOT NULL")
                .fetchall()]
-        kept = local.delivery_statuses(ids)
+        kept = statuses.read(local.con, ids)
+        assert kept == local.linked_statuses(ids)
         local.statused = False  # the same source, the generic way: the closures' events
         assert kept == fleet.statuses(local, ids) and len(kept) == len(ids) > 20
     finally:

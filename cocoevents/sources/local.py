@@ -76,6 +76,7 @@ class LocalSource:
         # it) through its ART indexes on the id columns.
         self.keyed = "keys" in tables
         self.statused = {"links", "outcomes"} <= tables  # schema 5: ``delivery_statuses`` reads them
+        self.kept_statuses = "statuses" in tables  # schema 6: and the kept statuses, when current
         # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
         # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
         self._made: dict[int, Event] = {}
@@ -201,6 +202,17 @@ class LocalSource:
         ids = list(dict.fromkeys(delivery_ids))
         if not ids:
             return {}
+        if self.kept_statuses:  # schema 6: every delivery's status, kept up to date by the loads
+            from ..store import statuses
+
+            kept = statuses.read(self.con, ids)
+            if kept is not None:
+                return kept
+        return self.linked_statuses(ids)
+
+    def linked_statuses(self, ids: list[str]) -> dict[str, str]:
+        """``delivery_statuses`` from ``links`` and ``outcomes``, hop by hop (a store whose kept statuses are
+        out of date; the tests hold it equal to ``store.statuses``)."""
         seeds: dict[str, tuple[set[str], set[str]]] = {d: (set(), set()) for d in ids}
         timed: set[str] = set()
         for d, demand, offer, has_time in self.con.execute(

@@ -441,10 +441,10 @@ def sync_objects(store: Path, s3: Any, bucket: str, objects: Sequence[S3Object],
                 held -= sum(b.obj.size for b in batch)
                 batch, weight = [], 0
                 fill()
-        if rebuild_baseline and any(f.status in ("loaded", "damaged") for f in report.files):
-            from ..store.baseline import rebuild
+        from ..store.local import rebuild_derived
 
-            rebuild(loader._attach())
+        changed = any(f.status in ("loaded", "damaged") for f in report.files)
+        rebuild_derived(loader._attach(), report, baseline=rebuild_baseline and changed)
     except BaseException:
         stop.set()
         raise

@@ -63,7 +63,12 @@ offer) id triples and ``outcomes`` its timed outcome rows, written from the
 staging table with the batch. Reading a robot's day's deliveries' closures
 from ``events`` touched most of the day's row groups (~0.25 s at 10M events);
 the tables make it a few reads of a few milliseconds. A file's rows leave
-every table in one transaction (``sql.FILES_DELETE``).
+every table in one transaction (``sql.FILES_DELETE``). Cold, those few reads
+still touched half of ``links``' row groups each (~0.2 s for a robot's day at
+10M events: ~20 deliveries spread over the day, and string zone maps compare
+8-byte prefixes), so schema 6 keeps every delivery's status in ``statuses``,
+recomputed in SQL at the end of each load, sync or removal that changed files
+(~3 s at 10M events) and used only while current (``store.statuses``).
 
 Concurrency. DuckDB lets one process at a time open a file for writing, and
 no reader while it does (readers share); closing (DETACH) checkpoints. A load works in its own in-memory DuckDB and
@@ -464,10 +469,15 @@ def _drop_old_versions(con: duckdb.DuckDBPyConnection, items: Sequence[_Item]) -
         "unnest($shas::VARCHAR[]) AS sha) AS b ON f.path = b.path AND f.sha256 <> b.sha",
         {"keys": [i.key for i in items], "shas": [i.sha for i in items]}).fetchall()
     if old:
-        ids = [fid for fid, _ in old]
-        for statement in sql.FILES_DELETE:
-            con.execute(statement, {"ids": ids})
+        delete_files(con, [fid for fid, _ in old])
     return {path for _, path in old}
+
+
+def delete_files(con: duckdb.DuckDBPyConnection, ids: list[int]) -> None:
+    """The files' rows out of every table, in the caller's transaction; the kept statuses out of date."""
+    for statement in sql.FILES_DELETE:
+        con.execute(statement, {"ids": ids})
+    con.execute(sql.STATUSES_INVALIDATE)
 
 
 class Loader:
@@ -708,6 +718,7 @@ class Loader:
                 con.execute(sql.KEYS_INSERT, {"base": top + 1})
                 for statement in sql.STATUS_INSERTS:
                     con.execute(statement)
+                con.execute(sql.STATUSES_INVALIDATE)  # out of date until the load's end rebuilds them
         self._yield_to_readers()
         return results
 
@@ -796,16 +807,30 @@ def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 
     loader = Loader(store, wait)
     try:
         report = loader.load(paths, progress)
-        if any(f.status in ("loaded", "damaged") for f in report.files):  # files added or replaced: the fleet changed
-            from . import baseline
-
-            try:
-                baseline.rebuild(loader._attach())
-            except duckdb.OutOfMemoryException:  # the files are committed; only the derived baseline is not
-                report.baseline_error = f"out of memory with COCO_MEMORY_LIMIT={memory_limit()}"
+        changed = any(f.status in ("loaded", "damaged") for f in report.files)  # files added or replaced
+        rebuild_derived(loader._attach(), report, baseline=changed)
         return report
     finally:
         loader.close()
+
+
+def rebuild_derived(con: duckdb.DuckDBPyConnection, report: LoadReport, *, baseline: bool) -> None:
+    """After files were committed: the kept statuses when out of date (``store.statuses``), and the fleet
+    baseline when ``baseline`` (the fleet changed). Either running out of memory leaves the committed load done:
+    the statuses stay unused (readers walk ``links``), the baseline error is reported (``baseline_error``)."""
+    from . import baseline as fleet_baseline
+    from . import statuses
+
+    if not statuses.is_current(con):
+        try:
+            statuses.rebuild(con)
+        except duckdb.OutOfMemoryException:
+            pass  # same answers, read the slower way; the next load tries again
+    if baseline:
+        try:
+            fleet_baseline.rebuild(con)
+        except duckdb.OutOfMemoryException:  # the files are committed; only the derived baseline is not
+            report.baseline_error = f"out of memory with COCO_MEMORY_LIMIT={memory_limit()}"
 
 
 ROW_COLUMNS = "rowid, epoch_us(ts), record"
@@ -995,12 +1020,17 @@ def remove_files(path: Path, *, file: str | None = None, sha: str | None = None,
         try:
             (events,) = con.execute("SELECT count(*) FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
                                     {"ids": ids}).fetchone()  # type: ignore[misc]
-            for statement in sql.FILES_DELETE:  # the writer's connect migrated the store: it has every table
-                con.execute(statement, {"ids": ids})
+            delete_files(con, ids)  # the writer's connect migrated the store: it has every table
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+        from . import statuses
+
+        try:
+            statuses.rebuild(con)
+        except duckdb.OutOfMemoryException:
+            pass  # the files are removed; the statuses are read the slower way until a load rebuilds them
         return sorted(r[1] for r in rows), int(events)
     except Exception as e:
         better = _translate(e, path)

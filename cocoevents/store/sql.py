@@ -17,6 +17,7 @@ from typing import Any
 
 from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES
 from ..timestamps import ISO_PATTERN, MAX_US, MIN_US, SECONDS_LIMIT
+from . import statuses as _statuses
 
 # Every connection coco opens: DuckDB never downloads or loads an extension by itself (a
 # ``md:`` path or a SQLite file would otherwise fetch one), and never draws its progress bar
@@ -39,7 +40,7 @@ def memory_connection() -> Any:
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -116,6 +117,11 @@ STATUS_TABLES = (
 )
 
 SCHEMA += "".join(s + ";\n" for s in STATUS_TABLES)
+# Schema 6: every delivery's status, recomputed after each change of files (``store.statuses``); a transaction
+# that changes files deletes its ``meta`` key (``STATUSES_INVALIDATE``).
+STATUSES_CREATE = _statuses.CREATE
+STATUSES_INVALIDATE = _statuses.INVALIDATE
+SCHEMA += STATUSES_CREATE + ";\n"
 
 
 def status_inserts(rows: str, file_id: str) -> list[str]:
@@ -133,7 +139,8 @@ def status_inserts(rows: str, file_id: str) -> list[str]:
 
 
 STATUS_INSERTS = status_inserts(STAGED_ROWS, "m.fid")
-# A file's rows leave every table that holds them (a changed file replaced, ``coco store remove``).
+# A file's rows leave every table that holds them (a changed file replaced, ``coco store remove``), and the
+# kept statuses are out of date until ``store.statuses.rebuild`` (``STATUSES_INVALIDATE``, in the same transaction).
 FILES_DELETE = [
     "DELETE FROM keys WHERE seq IN (SELECT seq FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[])))",
     "DELETE FROM links WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
@@ -181,6 +188,8 @@ INSERT INTO keys SELECT id, kind, seq FROM (""" + " UNION ALL ".join(
 ALTER TABLE events ALTER COLUMN seq DROP DEFAULT;
 DROP SEQUENCE IF EXISTS event_seq;
 """ + "".join(s + ";\n" for s in (*STATUS_TABLES, *status_inserts("events WHERE true", "file_id"))),
+    # 5 -> 6: the kept statuses (``store.statuses``), empty and unused until the next load rebuilds them.
+    5: STATUSES_CREATE + ";\n",
 }
 
 _PATTERN_SQL = ISO_PATTERN.replace("'", "''")
