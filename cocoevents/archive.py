@@ -16,7 +16,6 @@ the store's one SQL classifier (``store.sql``) on an in-memory DuckDB.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -156,6 +155,8 @@ def sniff(path: Path, head: bytes) -> str:
 def fingerprint(path: Path) -> tuple[str, int, str, bytes]:
     """SHA-256, size, compression (``sniff``) and last 4 bytes (a gzip trailer's size) of a file, in one
     read. ``OSError`` if unreadable."""
+    import hashlib  # here: a reader of the store needs this module, not OpenSSL (~5 ms to import)
+
     h = hashlib.sha256()
     size = 0
     head = tail = b""

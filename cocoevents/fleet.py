@@ -36,14 +36,13 @@ from .core.sessionize import (
     select_in_spans,
 )
 from .errors import NotFound, UsageError
+from .registry import ERROR_GROUPS, STATUSES
 from .render.data import error_parts
 from .timestamps import format_ts
 
-STATUSES = ("failed", "fulfilled", "canceled", "in_progress")
 # spec section 6: a status other than in_progress needs one of these rows in the delivery lane
 OUTCOMES = {"failed": ("delivery.failed",), "fulfilled": ("delivery.dropoff_completed", "demand.fulfilled"),
             "canceled": ("demand.canceled",)}
-ERROR_GROUPS = ("code", "event", "robot")
 BATCH = 200  # deliveries whose questions are asked together (memory stays bounded by a batch)
 LINK_HOPS = 4
 

@@ -21,6 +21,14 @@ ID_FIELDS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
 # Spec section 6: a delivery's status is told by the last of its delivery outcomes, else of its demand outcomes.
 DELIVERY_OUTCOMES = {"delivery.dropoff_completed": "fulfilled", "delivery.failed": "failed"}
 DEMAND_OUTCOMES = {"demand.fulfilled": "fulfilled", "demand.canceled": "canceled"}
+# A delivery's statuses (spec section 6: the outcomes above, else in progress), and how ``coco errors`` groups
+# errors; here, where the command line finds them without importing the fleet module.
+STATUSES = ("failed", "fulfilled", "canceled", "in_progress")
+# A pilot's assignment to a robot (spec rule 5): its start and end.
+ASSIGN_START = "pilot.assignment_started"
+ASSIGN_END = "pilot.assignment_ended"
+ASSIGNMENT_EVENTS = (ASSIGN_START, ASSIGN_END)
+ERROR_GROUPS = ("code", "event", "robot")
 
 BASE_FIELDS = (
     "timestamp",

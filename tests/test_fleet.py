@@ -17,6 +17,7 @@ from cocoevents.api import build, parse_options
 from cocoevents.core.memory import MemorySource
 from cocoevents.core.model import Event, canonical_json
 from cocoevents.core.sessionize import delivery_timeline
+from cocoevents.errors import NotFound
 from cocoevents.sources.local import LocalSource
 from cocoevents.store import errorcache, statuses
 from cocoevents.store import local as store
@@ -611,3 +612,38 @@ def test_kept_statuses_out_of_date_are_not_used_and_the_next_load_brings_them_up
             MemorySource([*STATUS_CASES, {**STATUS_CASES[0], "timestamp": "2026-11-25T23:00:00Z"}]), ids)
     finally:
         local.close()
+
+
+def test_robot_and_pilot_timelines_through_the_assignment_keys_are_those_of_the_ids_keys_and_of_the_records(day):
+    """Schema 6 reads a robot's or pilot's 12-hour assignment lookback through the assignment keys
+    (``sources.local._spans_and_assignments``): the same timelines as through the ids' own keys (schema 5's
+    reading) and as the records in memory give, for every robot and pilot of the fleet day."""
+    events = day["events"]
+    subjects = sorted({e.robot_id for e in events if e.robot_id}) + sorted({e.pilot_id for e in events if e.pilot_id})
+    # the whole day, and hours whose assignments began before them (only the lookback finds those)
+    ranges = [("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z"), ("2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z"),
+              ("2026-11-25T14:30:00Z", "2026-11-25T15:00:00Z")]
+    asks = [(s, parse_options(since=a, until=b)) for s in subjects for a, b in ranges]
+
+    def one(source, subject: str, opts) -> list[tuple[str, str, str]]:
+        try:
+            return [(r.lane.kind, r.lane.id or "", r.event.text) for r in build(source, subject, None, opts).rows]
+        except NotFound:  # nothing of it in that hour
+            return []
+
+    def shown(source) -> list[list[tuple[str, str, str]]]:
+        return [one(source, s, o) for s, o in asks]
+
+    local = LocalSource(day["store"])
+    try:
+        assert local.assignment_keyed
+        keyed = shown(local)
+        local.assignment_keyed = False
+        assert shown(local) == keyed
+    finally:
+        local.close()
+    assert shown(MemorySource(day["records"])) == keyed
+    # the narrow hours show pilots whose assignment started before them
+    early = [rows for (s, o), rows in zip(asks, keyed) if o.since and o.since > 1_795_000_000_000_000 and s.startswith("R")
+             and any(lane == "pilot" for lane, _, _ in rows)]
+    assert len(early) > 5

@@ -248,3 +248,30 @@ def test_the_coco_command_exits_with_its_code_and_whole_output_without_the_inter
                              "sys.argv[1:] = ['--version']; from cocoevents.cli import run; run()"],
                             capture_output=True, text=True, timeout=60)
     assert (hooked.returncode, hooked.stdout) == (0, "coco 0.1.0\natexit ran\n")
+
+
+def test_a_small_answer_leaves_the_read_only_store_open_only_when_the_process_ends_by_os_exit(
+        hostile: Path, monkeypatch) -> None:
+    """cli.close_source: under ``run`` (os._exit follows) a read-only local store read for a small answer stays
+    open (closing it only frees DuckDB's cache); a big answer, or a library caller of ``main``, closes it."""
+    from cocoevents import cli
+    from cocoevents.sources.local import LocalSource
+    from cocoevents.store.engine import duckdb
+
+    def opened() -> bool:
+        try:
+            source.con.execute("SELECT 1").fetchone()
+            return True
+        except duckdb.ConnectionException:
+            return False
+
+    monkeypatch.setattr(cli, "_left_open", [])
+    for leaving, small, stays in ((False, True, False), (True, False, False), (True, True, True)):
+        monkeypatch.setitem(cli._state, "leaving", leaving)
+        source = LocalSource(hostile)
+        cli.close_source(source, small=small)
+        assert opened() is stays and (source in cli._left_open) is stays
+    # the coco command leaves it open and exits with the whole answer all the same
+    r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile), "-f", "jsonl"], capture_output=True,
+                       text=True, timeout=60)
+    assert (r.returncode, r.stdout) == (0, run_coco("timeline", "DX1", "--store", str(hostile), "-f", "jsonl").out)

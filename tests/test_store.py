@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cocoevents.store import sql
+from cocoevents.store import local, sql
 
 from .conftest import write_lines
 
@@ -61,6 +61,8 @@ def test_a_store_of_schema_1_is_migrated_by_the_next_load_and_keeps_its_events(c
     try:
         assert con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(sql.SCHEMA_VERSION),)
         rows = con.execute("SELECT path, first_ts::VARCHAR, last_ts::VARCHAR FROM files ORDER BY file_id").fetchall()
+        # a reader of a current store takes its tables from sql.TABLES instead of the catalog: they are these
+        assert local._tables(con) - {"fleet_baseline"} == sql.TABLES
     finally:
         con.close()
     assert rows[0] == ("/old/a.log", "2026-11-24 08:00:00", "2026-11-24 08:00:00")
@@ -162,7 +164,10 @@ def test_a_load_of_several_batches_leaves_its_keys_one_sorted_run_that_finds_eve
     try:
         ids = con.execute("SELECT id FROM keys ORDER BY rowid").fetchall()
         expected = sorted(con.execute(" UNION ALL ".join(
-            f"SELECT {k}_id, '{k}', seq FROM events WHERE {k}_id IS NOT NULL" for k in sql.KINDS)).fetchall())
+            [f"SELECT {k}_id, '{k}', seq FROM events WHERE {k}_id IS NOT NULL" for k in sql.KINDS]
+            + [f"SELECT {k}_id, '{k}_assignment', seq FROM events WHERE {k}_id IS NOT NULL AND event IN "
+               "('pilot.assignment_started', 'pilot.assignment_ended')" for k in ("robot", "pilot")])).fetchall())
+        assert {k for _, k, _ in expected} > {"robot_assignment", "pilot_assignment"}
         assert sorted(con.execute("SELECT id, kind, seq FROM keys").fetchall()) == expected
         assert ids == sorted(ids) and len(expected) > report.events  # one run, in id order
     finally:

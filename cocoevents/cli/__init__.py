@@ -20,6 +20,7 @@ import errno
 import os
 import signal
 import sys
+from typing import Any
 
 import typer
 
@@ -96,6 +97,20 @@ def err(message: str) -> None:
     """One line on stderr."""
     sys.stderr.write(message.rstrip("\n") + "\n")
     sys.stderr.flush()
+
+
+def close_source(source: Any, *, small: bool) -> None:
+    """Close what a command read. Under ``run`` (the process then ends by ``os._exit``), a local store opened
+    read-only for a small answer is left open instead: closing it only frees DuckDB's cache, 10-20 ms of a 0.3 s
+    timeline, and the process's end frees it anyway. A big answer closes it, to render without the cache's
+    memory; a library caller (``main`` alone) always closes."""
+    if small and _state.get("leaving") and getattr(source, "read_only_store", False):
+        _left_open.append(source)
+        return
+    source.close()
+
+
+_left_open: list[Any] = []
 
 
 from . import baseline_cmd, config_cmd, deliveries_cmd, demo_cmd, events_cmd, load_cmd, timeline_cmd, warehouse_cmd  # noqa: E402,F401,I001
@@ -232,6 +247,7 @@ def _bug(e: BaseException) -> int:
 
 def run() -> None:
     """The ``coco`` command: Unix signal manners, then ``main``."""
+    _state["leaving"] = True
     if hasattr(signal, "SIGPIPE"):
         signal.signal(signal.SIGPIPE, signal.SIG_DFL)  # | head: ended quietly by SIGPIPE, like cat and grep
     signal.signal(signal.SIGINT, _on_signal)

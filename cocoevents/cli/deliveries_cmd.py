@@ -8,12 +8,12 @@ from typing import Any, List, Optional
 
 import typer
 
-from ..fleet import ERROR_GROUPS, STATUSES
-from ..render.fleet import LISTING_FORMATS
+from ..registry import ERROR_GROUPS, STATUSES
+from ..render import LISTING_FORMAT_NAMES
 from . import app, err
 from .common import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
-Format = choices("Format", LISTING_FORMATS)
+Format = choices("Format", LISTING_FORMAT_NAMES)
 Status = choices("Status", STATUSES)
 By = choices("By", ERROR_GROUPS)
 DEFAULT_RANGE = "24h"
@@ -53,7 +53,7 @@ def _format(fmt: Any, output: Optional[Path]) -> str:
     if fmt is not None:
         return str(fmt.value)
     chosen = SUFFIX_FORMATS.get(output.suffix.lower(), "table") if output is not None else "table"
-    return chosen if chosen in LISTING_FORMATS else "table"
+    return chosen if chosen in LISTING_FORMAT_NAMES else "table"
 
 
 def _emit(write: Any, output: Optional[Path]) -> None:

@@ -15,11 +15,12 @@ import typer
 
 from ..core.model import KINDS
 from ..render import FORMATS
-from . import app, err
+from . import app, close_source, err
 from .common import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
 Format = choices("Format", FORMATS)
 Kind = choices("Kind", KINDS)
+SMALL_ANSWER = 20_000  # events: up to this many, the store may stay open until the process ends (close_source)
 
 
 @app.command()
@@ -79,6 +80,7 @@ def timeline(
     with _collector_paused():
         source = open_source(store, profile, wait, fresh)
         worked_on: tuple[tuple[str, str], ...] = ()
+        result = None
         try:
             result = build(source, subject_id, kind.value if kind else None, opts)
             if result.kind == "robot" and fmt == "table":  # the header lists the robot's deliveries with their status
@@ -88,7 +90,7 @@ def timeline(
                 found = statuses(source, ids)
                 worked_on = tuple((d, found.get(d, "unknown")) for d in ids)
         finally:
-            source.close()
+            close_source(source, small=result is not None and len(result.rows) <= SMALL_ANSWER)
         if hasattr(source, "tail_count"):  # --fresh / fresh_from: how many events came from the archive tail
             err(source.note(result))
         if result.id != subject_id:

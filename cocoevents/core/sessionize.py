@@ -20,7 +20,7 @@ from operator import attrgetter, is_not, le, ne
 from typing import Any, Generator, Iterable, Optional, Protocol, Sequence
 
 from ..errors import NotFound
-from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, registry_sort_key
+from ..registry import ASSIGN_END, ASSIGN_START, ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES, registry_sort_key
 from .baseline import DEFAULT_MIN_SAMPLES, Baseline
 from .findings import find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window, lane
@@ -31,9 +31,6 @@ _SHAPE = attrgetter("_shape")  # ``Event``'s shared (name, severity, delivery_id
 MINUTE = 60_000_000
 HOUR = 60 * MINUTE
 
-ASSIGN_START = "pilot.assignment_started"
-ASSIGN_END = "pilot.assignment_ended"
-ASSIGNMENT_EVENTS = (ASSIGN_START, ASSIGN_END)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from typing import Any, Callable, Optional, TextIO
 
 from ..fleet import ErrorReport, Listing
 from ..textsafe import for_terminal
-from . import RenderOptions
+from . import LISTING_FORMAT_NAMES, RenderOptions
 from .data import _dumps, csv_line, neutralise, number
 from .table import STATUS_STYLE, _local, _Out, duration_text, plural, resolve_tz
 
@@ -123,9 +123,8 @@ def _listing_jsonl(listing: Listing, out: TextIO, o: RenderOptions) -> None:
         out.write(_dumps(r.to_dict(), separators=(",", ":")) + "\n")
 
 
-LISTING_FORMATS: dict[str, Callable[[Listing, TextIO, RenderOptions], None]] = {
-    "table": _listing_table, "csv": _listing_csv, "json": _listing_json, "jsonl": _listing_jsonl,
-}
+LISTING_FORMATS: dict[str, Callable[[Listing, TextIO, RenderOptions], None]] = dict(
+    zip(LISTING_FORMAT_NAMES, (_listing_table, _listing_csv, _listing_json, _listing_jsonl), strict=True))
 
 
 def write_listing(listing: Listing, fmt: str, out: TextIO, options: RenderOptions = RenderOptions()) -> None:

@@ -18,6 +18,7 @@ from ..errors import SourceUnavailable, StoreBusy
 from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, ID_FIELDS, registry_sort_key
 from ..store import local as store
 from ..store.engine import duckdb
+from ..store.sql import ASSIGNMENT_KINDS
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
 from .settings import Setting, validate
 
@@ -77,17 +78,20 @@ class LocalSource:
         self.keyed = "keys" in tables
         self.statused = {"links", "outcomes"} <= tables  # schema 5: ``delivery_statuses`` reads them
         self.kept_statuses = "statuses" in tables  # schema 6: and the kept statuses, when current
+        self.assignment_keyed = self.kept_statuses  # schema 6 also keys each assignment's robot and pilot apart
         # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
         # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
         self._made: dict[int, Event] = {}
+
+    read_only_store = True  # ``cli.close_source``: it holds no write, a process may end with it open
 
     def close(self) -> None:
         self._made.clear()
         self.con.close()
 
-    def _rows(self, where: str, params: Sequence[Any], seen: set[int]) -> list[Event]:
-        """Events of the rows matching ``where``, skipping rows already in ``seen`` (a row
-        fetched twice is one row, not a duplicate record)."""
+    def _rows(self, where: str | list[str], params: Sequence[Any], seen: set[int]) -> list[Event]:
+        """Events of the rows matching ``where`` (or any of a list of conditions), skipping rows already in
+        ``seen`` (a row fetched twice is one row, not a duplicate record)."""
         made = self._made
         if len(made) > 4_000_000:  # pragma: no cover - a library user's long-lived source
             made.clear()
@@ -295,6 +299,8 @@ class LocalSource:
                         assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
         if column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
+        if assignment_spans and self.assignment_keyed:
+            return self._spans_and_assignments(column, spans, untimed, assignment_spans, without_delivery)
         if len(spans) + len(assignment_spans) > 1:  # one statement: each costs a few ms of a cold process
             return self._many_spans(column, spans, untimed, assignment_spans, without_delivery)
         out: list[Event] = []
@@ -340,7 +346,27 @@ class LocalSource:
         rows = self._rows(f"{match} AND ({timed}{extra})", params, set())
         return select_in_spans(rows, column, spans, untimed, assignment_spans)
 
-    def _match(self, wanted: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, list[Any]]:
+    def _spans_and_assignments(self, column: str, spans: Sequence[Span], untimed: bool,
+                               assignment_spans: Sequence[Span], without_delivery: bool) -> list[Event]:
+        """Schema 6: ``_many_spans``' rows in one statement of two parts - the ids' rows within the spans'
+        bounds through their keys, and their assignments within the lookback through the assignment keys
+        (``sql.ASSIGNMENT_KINDS``): the lookback reads the few rows it wants, not every row of the ids over
+        twelve hours. Then each row is kept only inside one of its id's spans."""
+        parts: list[str] = []
+        params: list[Any] = []
+        if spans:
+            match, mparams = self._match([(column, sorted({ident for ident, _, _ in spans}))])
+            timed = "ts BETWEEN ? AND ?" + (" AND delivery_id IS NULL" if without_delivery else "")
+            parts.append(f"{match} AND ({timed}{' OR ts IS NULL' if untimed else ''})")
+            params += [*mparams, _ts(min(s for _, s, _ in spans)), _ts(max(e for _, _, e in spans))]
+        match, mparams = self._match([(column, sorted({ident for ident, _, _ in assignment_spans}))],
+                                     assignments=True)
+        parts.append(f"{match} AND ts BETWEEN ? AND ?")
+        params += [*mparams, _ts(min(s for _, s, _ in assignment_spans)), _ts(max(e for _, _, e in assignment_spans))]
+        rows = self._rows(parts, params, set())
+        return select_in_spans(rows, column, spans, untimed, assignment_spans)
+
+    def _match(self, wanted: Sequence[tuple[str, Sequence[str]]], assignments: bool = False) -> tuple[str, list[Any]]:
         """The predicate "``column`` is one of ``values``" for each pair, OR-ed, with its parameters: through
         ``keys`` (the rows' ``seq``), each id an equality the sorted ids' zone maps answer, so the cost follows
         the ids asked for, not the table; on an older store, on the id columns themselves (its ART indexes)."""
@@ -349,7 +375,7 @@ class LocalSource:
             return _linked_predicate(wanted)
         parts, params = [], []
         for column, values in wanted:
-            kind = column[:-3]
+            kind = ASSIGNMENT_KINDS[column[:-3]] if assignments else column[:-3]  # assignments: their own keys
             if len(values) <= KEYED_EQUALITIES:
                 parts += ["SELECT seq FROM keys WHERE id = ? AND kind = ?"] * len(values)
                 params += [x for v in values for x in (v, kind)]
