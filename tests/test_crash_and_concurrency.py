@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-COCO = [sys.executable, "-c", "from cocoevents.cli import run; run()"]
+COCO = [sys.executable, "-c", "from cocoevents.launch import run; run()"]
 FILES = 24
 LINES = 25_000
 

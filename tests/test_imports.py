@@ -95,3 +95,12 @@ def test_a_command_runs_with_an_app_holding_only_that_command_and_its_help_is_un
         alone = runner.invoke(app_for(args), args, prog_name="coco", env={"COLUMNS": "100"})
         assert whole.exit_code == alone.exit_code == 0
         assert alone.output == whole.output and "Usage: coco " in alone.output
+
+
+def test_the_coco_script_starts_opening_the_store_before_importing_the_command_line(tmp_path):
+    """``launch.open_ahead`` runs before typer or any command module is imported (that is what it overlaps)."""
+    code = ("import sys; from cocoevents import launch; "
+            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'duckdb', 'rich', 'pandas') "
+            "or m.startswith('cocoevents.cli')); print(heavy)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert out.strip() == "[]"

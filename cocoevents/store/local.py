@@ -103,7 +103,7 @@ from typing import Any, Callable, Container, Iterator, Mapping, Sequence
 from .. import archive
 from ..errors import CocoError, NotFound, SourceUnavailable, StoreBusy, UsageError
 from ..textsafe import for_terminal
-from . import sql
+from . import ahead, sql
 from .engine import duckdb
 
 FAST_MAX_LINE = 8 * 1024 * 1024
@@ -310,8 +310,10 @@ def open_store(path: Path, *, read_only: bool,
     if not read_only:
         _make_room(path)
     limit = memory_limit()
-    con = _retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(sql.CONNECTION_CONFIG)),
-                    path, wait)
+    con = ahead.take(str(path)) if read_only else None  # opened while the command was imported (``cli.run``)
+    if con is None:
+        con = _retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(sql.CONNECTION_CONFIG)),
+                        path, wait)
     try:
         con.execute(sql.SESSION)
         con.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters

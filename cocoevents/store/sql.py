@@ -17,15 +17,12 @@ from typing import Any
 
 from ..registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES
 from ..timestamps import ISO_PATTERN, MAX_US, MIN_US, SECONDS_LIMIT
+from . import ahead
 from . import statuses as _statuses
 
-# Every connection coco opens: DuckDB never downloads or loads an extension by itself (a
-# ``md:`` path or a SQLite file would otherwise fetch one), and never draws its progress bar
-# (it would land on stdout, in the middle of ``--json`` output).
-CONNECTION_CONFIG = {
-    "autoinstall_known_extensions": False,
-    "autoload_known_extensions": False,
-}
+# Every connection coco opens: DuckDB never downloads or loads an extension by itself (``ahead``), and never
+# draws its progress bar (it would land on stdout, in the middle of ``--json`` output).
+CONNECTION_CONFIG = ahead.CONNECTION_CONFIG
 SESSION = "SET TimeZone = 'UTC'; SET enable_progress_bar = false; SET enable_progress_bar_print = false"
 
 
