@@ -226,3 +226,47 @@ def test_slow_steps_among_thousands_of_quick_ones_are_the_ones_rule_8_names_read
                 and fleet.is_slow(j, (rows[i + 1].ts - rows[i].ts) / 1e6)]
     assert expected == [(1000, 1001), (1502, 1503), (2001, 2002), (2503, 2504)]  # the bounds themselves count
     assert [f.refs for f in timeline.findings if f.kind == "slow_step"] == expected
+
+
+def test_many_rows_read_as_numpy_columns_are_the_rows_read_a_tuple_at_a_time(tmp_path, monkeypatch):
+    """``store.local._numpy_chunks`` (a big delivery's rows, by rowid range or by semi-join, as NumPy columns)
+    against the tuple path, on runs of rows, every other row (a range with others' rows left out), every third
+    row (a semi-join), records with trailing commas or ``nan`` (made readable) and one nested past Python's
+    recursion limit; then whole timelines both ways."""
+    from cocoevents.store import local as store
+
+    lines = []
+    for i in range(1200):
+        owner = "D-A" if i % 2 else "D-B"
+        text = json.dumps({"event": "robot.state_changed", "timestamp": f"2026-11-25T10:{i // 60:02d}:{i % 60:02d}Z",
+                           "delivery_id": owner, "robot_id": "R-1", "n": i})
+        if i % 97 == 0:
+            text = text[:-1] + ', "speed": nan, }'  # DuckDB reads it; Python's json needs it rewritten
+        lines.append(text)
+    lines.append('{"event": "robot.state_changed", "timestamp": "2026-11-25T10:30:00.5Z", "delivery_id": "D-A", '
+                 '"deep": ' + "[" * 1500 + "]" * 1500 + "}")
+    archive = tmp_path / "a.log"
+    archive.write_text("\n".join(lines) + "\n")
+    db = tmp_path / "s.duckdb"
+    store.load(db, [archive])
+    con = store.connect(db, read_only=True)
+    try:
+        every = [r[0] for r in con.execute("SELECT rowid FROM events").fetchall()]
+        assert len(every) == 1201
+        monkeypatch.setattr(store, "NUMPY_BLOCK", 128)
+
+        def read(rowids: list[int], numpy: bool) -> list[tuple]:
+            monkeypatch.setattr(store, "NUMPY_ROWS", 100 if numpy else 10**9)
+            return sorted(row for ids, ts, records in store.rowid_chunks(con, rowids) for row in zip(ids, ts, records))
+
+        for rowids in (every, every[1::2], every[::3], every[:700] + every[900::5]):
+            by_tuples = read(rowids, numpy=False)
+            assert read(rowids, numpy=True) == by_tuples and len(by_tuples) == len(rowids)
+        records = [json.loads(r) for _, _, r in read(every, numpy=True)]  # every text readable by Python's json
+        assert sum(1 for r in records if "speed" in r) == 13 and any("deep" in r for r in records)
+    finally:
+        con.close()
+    shown = run_coco("timeline", "D-A", "--store", str(db), "-f", "json")
+    monkeypatch.setattr(store, "NUMPY_ROWS", 100)
+    assert run_coco("timeline", "D-A", "--store", str(db), "-f", "json").out == shown.out
+    assert shown.code == 0 and shown.json()["summary"]["events"] == 601

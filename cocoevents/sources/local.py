@@ -95,41 +95,24 @@ class LocalSource:
         made = self._made
         if len(made) > 4_000_000:  # pragma: no cover - a library user's long-lived source
             made.clear()
+        fresh = [r for r in store.matching_rowids(self.con, where, params) if r not in seen]
+        seen.update(fresh)
+        return self._events(store.rowid_chunks(self.con, fresh, made), True)
 
-        def fresh() -> Any:
-            for rowid, ts, record in store.iter_rows(self.con, where, params, made):  # a chunk at a time
-                if rowid not in seen:
-                    seen.add(rowid)
-                    yield rowid, ts, record
-
-        return self._events(fresh(), True)
-
-    def _events(self, rows: Any, keep: bool) -> list[Event]:
-        """Events of ``(rowid, ts, record)`` rows in their order: those made before (``record`` None) from
-        ``_made``, the others made a chunk at a time (``Event.from_texts``), kept in ``_made`` with ``keep``."""
+    def _events(self, chunks: Any, keep: bool) -> list[Event]:
+        """Events of ``store.rowid_chunks`` in their order: those made before (no records) from ``_made``, the
+        others made a chunk at a time (``Event.from_texts``), kept in ``_made`` with ``keep``."""
         made = self._made
         out: list[Event] = []
-        pending: list[tuple[int, str, Any]] = []
-
-        def flush() -> None:
-            events = Event.from_texts([(record, ts) for _, record, ts in pending])
-            if keep:
-                for (rowid, _, _), event in zip(pending, events):
-                    made[rowid] = event
-            out.extend(events)
-            pending.clear()
-
         try:
-            for rowid, ts, record in rows:
-                if record is None:
-                    if pending:
-                        flush()
-                    out.append(made[rowid])
-                else:
-                    pending.append((rowid, record, ts))
-                    if len(pending) >= store.FETCH_CHUNK:
-                        flush()
-            flush()
+            for ids, ts, records in chunks:
+                if records is None:
+                    out += map(made.__getitem__, ids)
+                    continue
+                events = Event.from_texts(list(zip(records, ts)))
+                if keep:
+                    made.update(zip(ids, events))
+                out += events
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
         return out
@@ -167,11 +150,16 @@ class LocalSource:
             try:
                 cur.execute(f"SELECT rowid, demand_id, offer_id FROM events WHERE {where}", params)
                 while chunk := cur.fetchmany(store.FETCH_CHUNK):
-                    for rowid, demand, offer in chunk:
-                        if linked:  # the direct rows come once; only the hops' rows may come again
-                            if rowid in seen:
-                                continue
-                            seen.add(rowid)
+                    if not linked:  # the direct rows come once (a big delivery's million: columns, C loops)
+                        ids, dms, ofs = zip(*chunk)
+                        rowids.extend(ids)
+                        demands.update(dms)
+                        offers.update(ofs)
+                        continue
+                    for rowid, demand, offer in chunk:  # only the hops' rows may come again
+                        if rowid in seen:
+                            continue
+                        seen.add(rowid)
                         rowids.append(rowid)
                         if demand:
                             demands.add(demand)
@@ -179,6 +167,8 @@ class LocalSource:
                             offers.add(offer)
             finally:
                 cur.close()
+            demands.difference_update((None, ""))  # no id: nothing to link
+            offers.difference_update((None, ""))
 
         take(f"{direct}{bound}", [*direct_params, *bparams], linked=False)
         asked_d: set[str] = set()
@@ -193,7 +183,7 @@ class LocalSource:
         # A big delivery's rows are not kept by rowid: its robots' and pilots' questions leave them out
         # (``without_delivery``), and a million entries would cost a hundred megabytes.
         keep = len(rowids) <= KEEP_BY_ROWID
-        return self._events(store.iter_rowids(self.con, rowids, made), keep)  # a chunk at a time
+        return self._events(store.rowid_chunks(self.con, rowids, made), keep)  # a chunk at a time
 
     def delivery_statuses(self, delivery_ids: Sequence[str]) -> dict[str, str] | None:
         """Spec section 6 for many deliveries from the store's ``links`` and ``outcomes`` (schema 5), small
