@@ -678,13 +678,16 @@ def test_handler_connects_from_the_environment_and_never_reports_the_password(pg
         monkeypatch.setenv(f"COCO_REDSHIFT_{k}", v)
     pg.run(db, [f"GRANT ALL ON SCHEMA analytics TO {pg.password_role}",
                 f"GRANT ALL ON ALL TABLES IN SCHEMA analytics TO {pg.password_role}"])
+    # a window reaching back to the archive's last day, whatever today is (the default window, today and two days
+    # before, held no file once the clock passed 2026-11-27, and the test then never reached COPY)
+    days = (datetime.now(timezone.utc).date() - date(2026, 11, 25)).days
     with pytest.raises(LoadFailed) as err:
-        copyjob.handler({"bucket": bucket, "iam_role": ROLE}, None)
+        copyjob.handler({"bucket": bucket, "iam_role": ROLE, "days": days}, None)
     assert "rolled back at COPY" in str(err.value) and pg.password not in str(err.value)
 
     monkeypatch.setenv("COCO_REDSHIFT_PASSWORD", "wrong-" + pg.password)
     with pytest.raises(SourceUnavailable) as err:
-        copyjob.handler({"bucket": bucket, "iam_role": ROLE}, None)
+        copyjob.handler({"bucket": bucket, "iam_role": ROLE, "days": days}, None)
     assert "cannot connect to redshift" in str(err.value).lower() and pg.password not in str(err.value)
 
 

@@ -69,6 +69,10 @@ still touched half of ``links``' row groups each (~0.2 s for a robot's day at
 8-byte prefixes), so schema 6 keeps every delivery's status in ``statuses``,
 recomputed in SQL at the end of each load, sync or removal that changed files
 (~3 s at 10M events) and used only while current (``store.statuses``).
+Schema 6 also gives a pilot assignment's robot and pilot ids a second key
+(``robot_assignment``, ``pilot_assignment``): a robot's or pilot's 12-hour
+assignment lookback reads those few rows instead of every row of the id over
+twelve hours (``sql.ASSIGNMENT_KINDS``).
 
 Concurrency. DuckDB lets one process at a time open a file for writing, and
 no reader while it does (readers share); closing (DETACH) checkpoints. A load works in its own in-memory DuckDB and
