@@ -70,19 +70,13 @@ def rebuild(con: Any) -> int:
     """Recompute the store's baseline (one statement) and replace the kept one, in one transaction.
     Returns the number of transitions."""
     sql, params = transitions_sql("events", "ts", "?")
-    con.execute("BEGIN TRANSACTION")
-    try:
+    from .engine import transaction
+
+    with transaction(con):
         con.execute(CREATE)
         con.execute(f"DELETE FROM {TABLE}")
         con.execute(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) {sql}", params)
         (count,) = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
-        con.execute("COMMIT")
-    except BaseException:
-        try:
-            con.execute("ROLLBACK")
-        except Exception:
-            pass
-        raise
     return int(count)
 
 

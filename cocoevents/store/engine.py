@@ -12,9 +12,28 @@ has no separate ``_duckdb`` module, the package is imported instead and nothing 
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+from typing import Any, Iterator
+
 try:
     import _duckdb as duckdb
 except ImportError:  # pragma: no cover - a DuckDB package without the separate C extension module
     import duckdb  # type: ignore[no-redef]
 
-__all__ = ["duckdb"]
+__all__ = ["duckdb", "transaction"]
+
+
+@contextmanager
+def transaction(con: Any) -> Iterator[Any]:
+    """One transaction on ``con``: committed when the block ends (also by ``return``), rolled back when it raises
+    (a failed rollback adds nothing to the error being raised)."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        try:
+            con.execute("ROLLBACK")
+        except Exception:
+            pass
+        raise
+    con.execute("COMMIT")

@@ -94,36 +94,30 @@ def rebuild(con: Any) -> Optional[int]:
     ``None`` when the groups did not settle within ``MAX_ROUNDS`` (the key then stays unset: readers walk the
     links). The outcome names and their order are bound parameters."""
     names, classes, positions, status = _names()
-    con.execute("BEGIN TRANSACTION")
+    from .engine import transaction
+
     try:
-        con.execute(CREATE)
-        con.execute(f"DELETE FROM {TABLE}")
-        con.execute(INVALIDATE)
-        con.execute("CREATE OR REPLACE TEMP TABLE coco_names AS SELECT unnest($names::VARCHAR[]) AS event, "
-                    "unnest($classes::INTEGER[]) AS cls, unnest($positions::INTEGER[]) AS pos, "
-                    "unnest($status::VARCHAR[]) AS status",
-                    {"names": names, "classes": classes, "positions": positions, "status": status})
-        con.execute(_EDGES)
-        con.execute(_LABELS)
-        for _ in range(MAX_ROUNDS):
-            con.execute(_ROUND)
-            (changed,) = con.execute(_CHANGED).fetchone()
-            con.execute(_SWAP)
-            if not changed:
-                break
-        else:  # not settled: the table stays empty and unused
-            con.execute("COMMIT")
-            return None
-        con.execute(_status_sql())
-        (count,) = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
-        con.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", [FLAG])
-        con.execute("COMMIT")
-    except BaseException:
-        try:
-            con.execute("ROLLBACK")
-        except Exception:
-            pass
-        raise
+        with transaction(con):
+            con.execute(CREATE)
+            con.execute(f"DELETE FROM {TABLE}")
+            con.execute(INVALIDATE)
+            con.execute("CREATE OR REPLACE TEMP TABLE coco_names AS SELECT unnest($names::VARCHAR[]) AS event, "
+                        "unnest($classes::INTEGER[]) AS cls, unnest($positions::INTEGER[]) AS pos, "
+                        "unnest($status::VARCHAR[]) AS status",
+                        {"names": names, "classes": classes, "positions": positions, "status": status})
+            con.execute(_EDGES)
+            con.execute(_LABELS)
+            for _ in range(MAX_ROUNDS):
+                con.execute(_ROUND)
+                (changed,) = con.execute(_CHANGED).fetchone()
+                con.execute(_SWAP)
+                if not changed:
+                    break
+            else:  # not settled: the table stays empty and unused
+                return None
+            con.execute(_status_sql())
+            (count,) = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", [FLAG])
     finally:
         for statement in _DROP:
             try:
