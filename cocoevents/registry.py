@@ -24,11 +24,11 @@ DEMAND_OUTCOMES = {"demand.fulfilled": "fulfilled", "demand.canceled": "canceled
 # A delivery's statuses (spec section 6: the outcomes above, else in progress), and how ``coco errors`` groups
 # errors; here, where the command line finds them without importing the fleet module.
 STATUSES = ("failed", "fulfilled", "canceled", "in_progress")
+ERROR_GROUPS = ("code", "event", "robot")
 # A pilot's assignment to a robot (spec rule 5): its start and end.
 ASSIGN_START = "pilot.assignment_started"
 ASSIGN_END = "pilot.assignment_ended"
 ASSIGNMENT_EVENTS = (ASSIGN_START, ASSIGN_END)
-ERROR_GROUPS = ("code", "event", "robot")
 
 BASE_FIELDS = (
     "timestamp",

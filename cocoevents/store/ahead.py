@@ -8,8 +8,8 @@ file read-only (``take``), so the two overlap on the machine's cores (~40 ms of 
 The thread imports nothing of coco's (only DuckDB's C extension) and calls only ``connect``, with the one
 configuration every coco connection uses: the main thread's imports never wait on it, and an answer it got for
 another file, or no answer (no such file, a load holding the store), changes nothing: the command opens the
-store itself as it always did, and says what is wrong. This module imports nothing heavy: ``cli`` loads it
-before anything else.
+store itself as it always did, and says what is wrong. This module imports nothing heavy: the ``coco`` script
+(``launch``) loads it before anything else.
 """
 
 from __future__ import annotations

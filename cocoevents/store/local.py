@@ -827,7 +827,7 @@ def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 
         loader.close()
 
 
-def rebuild_derived(con: duckdb.DuckDBPyConnection, report: LoadReport, *, baseline: bool) -> None:
+def rebuild_derived(con: duckdb.DuckDBPyConnection, report: LoadReport | None, *, baseline: bool) -> None:
     """After files were committed: the kept statuses when out of date (``store.statuses``), and the fleet
     baseline when ``baseline`` (the fleet changed). Either running out of memory leaves the committed load done:
     the statuses stay unused (readers walk ``links``), the baseline error is reported (``baseline_error``)."""
@@ -843,6 +843,8 @@ def rebuild_derived(con: duckdb.DuckDBPyConnection, report: LoadReport, *, basel
         try:
             fleet_baseline.rebuild(con)
         except duckdb.OutOfMemoryException:  # the files are committed; only the derived baseline is not
+            if report is None:
+                raise
             report.baseline_error = f"out of memory with COCO_MEMORY_LIMIT={memory_limit()}"
 
 
@@ -857,21 +859,11 @@ def fetch_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]
     trailing commas or ``nan``/``inf``, and the few rows that may hold them are
     rewritten (``archive.relax``).
     """
-    return list(iter_rows(con, where, params))
+    return [row for ids, ts, records in rowid_chunks(con, matching_rowids(con, where, params))
+            for row in zip(ids, ts, records)]  # type: ignore[arg-type]
 
 
 FETCH_CHUNK = 8192  # rows per fetchmany: a big delivery is read (and turned into events) a chunk at a time
-
-
-def iter_rows(con: duckdb.DuckDBPyConnection, where: str | list[str], params: Sequence[Any],
-              known: Container[int] = ()) -> Iterator[tuple[Any, ...]]:
-    """``fetch_rows`` a row at a time (``row_chunks``, the rows matching ``where``)."""
-    for ids, ts, records in rowid_chunks(con, matching_rowids(con, where, params), known):
-        if records is None:
-            for rowid in ids:
-                yield rowid, None, None
-        else:
-            yield from zip(ids, ts, records)
 
 
 def matching_rowids(con: duckdb.DuckDBPyConnection, where: str | list[str], params: Sequence[Any]) -> list[int]:
@@ -882,11 +874,6 @@ def matching_rowids(con: duckdb.DuckDBPyConnection, where: str | list[str], para
     # (``rowid_chunks``). Asked in one step, DuckDB decompresses the zstd record blocks of every vector it scans.
     query = " UNION ".join(f"SELECT rowid FROM events WHERE {w}" for w in ([where] if isinstance(where, str) else where))
     return [r[0] for r in con.execute(query, list(params)).fetchall()]
-
-
-def fetch_rowids(con: duckdb.DuckDBPyConnection, rowids: Sequence[int]) -> list[tuple[Any, ...]]:
-    """``(rowid, ts_us, record)`` of these rows (the second step of ``fetch_rows``)."""
-    return [row for ids, ts, records in rowid_chunks(con, rowids) for row in zip(ids, ts, records)]  # type: ignore[arg-type]
 
 
 DEEP = 1800  # characters: a record this long may nest past Python's recursion limit (``readable``)
@@ -1090,12 +1077,7 @@ def remove_files(path: Path, *, file: str | None = None, sha: str | None = None,
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        from . import statuses
-
-        try:
-            statuses.rebuild(con)
-        except duckdb.OutOfMemoryException:
-            pass  # the files are removed; the statuses are read the slower way until a load rebuilds them
+        rebuild_derived(con, None, baseline=False)  # the statuses; out of memory: read the slower way meanwhile
         return sorted(r[1] for r in rows), int(events)
     except Exception as e:
         better = _translate(e, path)

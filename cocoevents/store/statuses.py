@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, EVENTS
+from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, registry_sort_key
 
 TABLE = "statuses"
 FLAG = "statuses"
@@ -83,9 +83,8 @@ ORDER BY t.d"""
 
 
 def _names() -> tuple[list[str], list[int], list[int], list[str]]:
-    position = {e.name: k for k, e in enumerate(EVENTS)}
     rows = [(n, 1, s) for n, s in DELIVERY_OUTCOMES.items()] + [(n, 0, s) for n, s in DEMAND_OUTCOMES.items()]
-    return ([n for n, _, _ in rows], [c for _, c, _ in rows], [position.get(n, len(EVENTS)) for n, _, _ in rows],
+    return ([n for n, _, _ in rows], [c for _, c, _ in rows], [registry_sort_key(n)[0] for n, _, _ in rows],
             [s for _, _, s in rows])
 
 
@@ -93,9 +92,9 @@ def rebuild(con: Any) -> Optional[int]:
     """Recompute ``statuses`` and set the ``meta`` key, in one transaction; the number of deliveries, or
     ``None`` when the groups did not settle within ``MAX_ROUNDS`` (the key then stays unset: readers walk the
     links). The outcome names and their order are bound parameters."""
-    names, classes, positions, status = _names()
     from .engine import transaction
 
+    names, classes, positions, status = _names()
     try:
         with transaction(con):
             con.execute(CREATE)
