@@ -616,6 +616,8 @@ class Loader:
                 progress(done, total)
         if batches > 1:
             self._merge_keys(after)
+        if any(r.bad_lines for r in report.files):
+            self._detach()  # rereading files for examples needs no lock: a reader gets in meanwhile
         self._examples(report)
         report.files.sort(key=lambda r: r.path)
         report.seconds = time.monotonic() - started
@@ -821,27 +823,31 @@ def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 
     try:
         report = loader.load(paths, progress)
         changed = any(f.status in ("loaded", "damaged") for f in report.files)  # files added or replaced
-        rebuild_derived(loader._attach(), report, baseline=changed)
+        rebuild_derived(loader._attach, report, baseline=changed, pause=loader._yield_to_readers)
         return report
     finally:
         loader.close()
 
 
-def rebuild_derived(con: duckdb.DuckDBPyConnection, report: LoadReport | None, *, baseline: bool) -> None:
+def rebuild_derived(attach: Callable[[], duckdb.DuckDBPyConnection], report: LoadReport | None, *,
+                    baseline: bool, pause: Callable[[], None] = lambda: None) -> None:
     """After files were committed: the kept statuses when out of date (``store.statuses``), and the fleet
-    baseline when ``baseline`` (the fleet changed). Either running out of memory leaves the committed load done:
-    the statuses stay unused (readers walk ``links``), the baseline error is reported (``baseline_error``)."""
+    baseline when ``baseline`` (the fleet changed), each on the store ``attach()`` gives, with ``pause()``
+    between them (a loader lets a waiting reader in). Either running out of memory leaves the committed load
+    done: the statuses stay unused (readers walk ``links``), the baseline error is reported (``baseline_error``)."""
     from . import baseline as fleet_baseline
     from . import statuses
 
+    con = attach()
     if not statuses.is_current(con):
         try:
             statuses.rebuild(con)
         except duckdb.OutOfMemoryException:
             pass  # same answers, read the slower way; the next load tries again
+        pause()
     if baseline:
         try:
-            fleet_baseline.rebuild(con)
+            fleet_baseline.rebuild(attach())
         except duckdb.OutOfMemoryException:  # the files are committed; only the derived baseline is not
             if report is None:
                 raise
@@ -1077,7 +1083,7 @@ def remove_files(path: Path, *, file: str | None = None, sha: str | None = None,
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        rebuild_derived(con, None, baseline=False)  # the statuses; out of memory: read the slower way meanwhile
+        rebuild_derived(lambda: con, None, baseline=False)  # the statuses; out of memory: read the slower way meanwhile
         return sorted(r[1] for r in rows), int(events)
     except Exception as e:
         better = _translate(e, path)
