@@ -926,27 +926,36 @@ def _numpy_chunks(con: duckdb.DuckDBPyConnection, cur: Any, columns: str, rowids
     close together (a big delivery's do: its files' rows are consecutive) is read as its rowid range and the
     few rows of others left out here; a semi-join on a million rowids took longer than reading the records
     (1M events: ~3.4 s -> ~1 s). NumPy comes with pandas, a dependency; it is imported only here."""
-    for n in range(0, len(rowids), NUMPY_BLOCK):
-        block = rowids[n:n + NUMPY_BLOCK]
+    from concurrent.futures import ThreadPoolExecutor
+
+    def fetch(block: list[int]) -> tuple[bool, dict[str, Any]]:
         lo, hi = block[0], block[-1]
         ranged = hi - lo + 1 <= 2 * len(block)
         if ranged:
             cur.execute(f"{columns} FROM events WHERE rowid BETWEEN $lo AND $hi", {"lo": lo, "hi": hi})
         else:
             cur.execute(f"{columns} FROM events WHERE rowid IN (SELECT unnest($rowids::BIGINT[]))", {"rowids": block})
-        got = cur.fetchnumpy()
-        ids, ts, records = got["rowid"].tolist(), got["ts_us"].tolist(), got["record"].tolist()
-        lenient, long = got["lenient"].tolist(), got["long"].tolist()
-        del got
-        if ranged and len(ids) != len(block):  # others' rows within the range
-            wanted = set(block)
-            keep = [k for k, r in enumerate(ids) if r in wanted]
-            ids, ts, records = [ids[k] for k in keep], [ts[k] for k in keep], [records[k] for k in keep]
-            lenient, long = [lenient[k] for k in keep], [long[k] for k in keep]
-        if any(lenient) or any(long):  # the few that need work, one by one
-            records = [readable(con, r, h) if h or g else r for r, h, g in zip(records, lenient, long)]
-        for k in range(0, len(ids), FETCH_CHUNK):
-            yield ids[k:k + FETCH_CHUNK], ts[k:k + FETCH_CHUNK], records[k:k + FETCH_CHUNK]
+        return ranged, cur.fetchnumpy()
+
+    blocks = [rowids[n:n + NUMPY_BLOCK] for n in range(0, len(rowids), NUMPY_BLOCK)]
+    with ThreadPoolExecutor(1) as ahead:  # the next block is read while this one's rows are made into events
+        pending = ahead.submit(fetch, blocks[0])
+        for n, block in enumerate(blocks):
+            ranged, got = pending.result()
+            if n + 1 < len(blocks):
+                pending = ahead.submit(fetch, blocks[n + 1])
+            ids, ts, records = got["rowid"].tolist(), got["ts_us"].tolist(), got["record"].tolist()
+            lenient, long = got["lenient"].tolist(), got["long"].tolist()
+            del got
+            if ranged and len(ids) != len(block):  # others' rows within the range
+                wanted = set(block)
+                keep = [k for k, r in enumerate(ids) if r in wanted]
+                ids, ts, records = [ids[k] for k in keep], [ts[k] for k in keep], [records[k] for k in keep]
+                lenient, long = [lenient[k] for k in keep], [long[k] for k in keep]
+            if any(lenient) or any(long):  # the few that need work, one by one
+                records = [readable(con, r, h) if h or g else r for r, h, g in zip(records, lenient, long)]
+            for k in range(0, len(ids), FETCH_CHUNK):
+                yield ids[k:k + FETCH_CHUNK], ts[k:k + FETCH_CHUNK], records[k:k + FETCH_CHUNK]
 
 
 def readable(con: duckdb.DuckDBPyConnection, record: str, lenient: bool) -> str:
