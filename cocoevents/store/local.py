@@ -925,7 +925,9 @@ def _numpy_chunks(con: duckdb.DuckDBPyConnection, cur: Any, columns: str, rowids
     (``fetchnumpy``: four times quicker than a tuple a row), memory one block of texts. A block whose rows lie
     close together (a big delivery's do: its files' rows are consecutive) is read as its rowid range and the
     few rows of others left out here; a semi-join on a million rowids took longer than reading the records
-    (1M events: ~3.4 s -> ~1 s). NumPy comes with pandas, a dependency; it is imported only here."""
+    (1M events: ~3.4 s -> ~1 s). The next block is read in a thread while the caller works on this one's rows
+    (``cur`` is used by that thread alone; ``con`` stays the caller's). NumPy comes with pandas, a dependency; it
+    is imported only here."""
     from concurrent.futures import ThreadPoolExecutor
 
     def fetch(block: list[int]) -> tuple[bool, dict[str, Any]]:
