@@ -263,6 +263,10 @@ def test_many_rows_read_as_numpy_columns_are_the_rows_read_a_tuple_at_a_time(tmp
             by_tuples = read(rowids, numpy=False)
             assert read(rowids, numpy=True) == by_tuples and len(by_tuples) == len(rowids)
         records = [json.loads(r) for _, _, r in read(every, numpy=True)]  # every text readable by Python's json
+        chunks = store.rowid_chunks(con, every)  # left after one chunk, the next block being read ahead
+        assert len(next(chunks)[0]) == 128
+        chunks.close()
+        assert read(every[:300], numpy=True) == read(every[:300], numpy=False)  # the connection is still fine
         assert sum(1 for r in records if "speed" in r) == 13 and any("deep" in r for r in records)
     finally:
         con.close()

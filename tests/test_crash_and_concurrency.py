@@ -172,3 +172,43 @@ def test_a_load_lets_a_waiting_reader_in_within_one_batch_instead_of_holding_the
     ended = time.monotonic()
     assert first.wait() == 0
     assert any(ended - t > 3 for t in started), "no reader ran well before the load ended: nothing was tested"
+
+
+def test_a_load_lets_a_waiting_reader_in_while_it_rereads_bad_lines_and_between_its_two_rebuilds(tmp_path,
+                                                                                                  monkeypatch):
+    """The end of a load writes nothing while it rereads files for bad-line examples, and between rebuilding the
+    statuses and the fleet baseline it lets a reader that is waiting in (CI saw one wait more than 2 s there)."""
+    from cocoevents.store import baseline, local, statuses
+
+    day = tmp_path / "dt=2026-11-25"
+    day.mkdir()
+    lines = [json.dumps({"event": "delivery.created", "delivery_id": f"D{n}", "timestamp": 1_795_600_000 + n})
+             for n in range(50)]
+    (day / "a.log").write_text("\n".join([*lines[:20], "junk line", *lines[20:]]) + "\n")
+    store = tmp_path / "s.duckdb"
+    seen: list[tuple[str, bool]] = []
+
+    def spy(owner, name, note):
+        real = getattr(owner, name)
+
+        def spied(*args, **kwargs):
+            loader = args[0] if owner is local.Loader else None
+            seen.append((name, loader.attached if loader else True))
+            result = real(*args, **kwargs)
+            note()
+            return result
+        monkeypatch.setattr(owner, name, spied)
+
+    spy(local.Loader, "_examples", lambda: None)
+    spy(local.Loader, "_detach", lambda: None)
+    spy(statuses, "rebuild", lambda: local.waiting_marker(store).touch())  # a reader starts waiting here
+    spy(baseline, "rebuild", lambda: None)
+    report = local.load(store, [tmp_path])
+    assert [f.bad_lines for f in report.files] == [1] and report.examples  # the examples were found
+    names = [name for name, _ in seen]
+    assert ("_examples", False) in seen  # reread with the store let go
+    assert names.index("_detach") < names.index("_examples")
+    after = names[names.index("rebuild"):]
+    assert after[:3] == ["rebuild", "_detach", "rebuild"], after  # the waiting reader got in between the two
+    assert not local.waiting_marker(store).exists()
+    assert statuses.is_current(duckdb.connect(str(store), read_only=True))
