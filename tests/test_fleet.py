@@ -602,7 +602,7 @@ def test_kept_statuses_out_of_date_are_not_used_and_the_next_load_brings_them_up
     def no_memory(con):
         raise store.duckdb.OutOfMemoryException("Out of Memory Error: could not allocate")
 
-    monkeypatch.setattr(statuses, "rebuild", no_memory)
+    monkeypatch.setattr(statuses, "compute", no_memory)
     report = store.load(db, [tmp_path / "cases.jsonl"])
     assert report.files[0].status == "already_loaded" and report.baseline_error is None
     local = LocalSource(db)
@@ -612,6 +612,72 @@ def test_kept_statuses_out_of_date_are_not_used_and_the_next_load_brings_them_up
             MemorySource([*STATUS_CASES, {**STATUS_CASES[0], "timestamp": "2026-11-25T23:00:00Z"}]), ids)
     finally:
         local.close()
+
+
+def test_a_load_works_the_statuses_out_with_the_store_open_to_readers_and_keeps_none_from_files_changed_meanwhile(
+        tmp_path, monkeypatch):
+    """``Loader._rebuild_statuses``: while the statuses are computed the store is attached read-only (another
+    process's reader opens it); a file loaded or removed meanwhile deletes the token, so the result is not
+    installed and readers walk ``links`` until the next load; otherwise the table is current."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "s.duckdb"
+    ids = ["D-A", "D-C", "D-D", "D-G"]
+    real = statuses.compute
+    opened = []
+
+    def compute_while_a_reader_opens_the_store(con):
+        reader = subprocess.run([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], "
+                                 "read_only=True); print(c.execute('SELECT count(*) FROM events').fetchone()[0])",
+                                 str(db)], capture_output=True, text=True, timeout=60)
+        opened.append((reader.returncode, reader.stdout.strip(), reader.stderr[-300:]))
+        return real(con)
+
+    monkeypatch.setattr(statuses, "compute", compute_while_a_reader_opens_the_store)
+    store.load(db, [write_lines(tmp_path / "cases.jsonl", STATUS_CASES)])
+    assert opened == [(0, str(len(STATUS_CASES)), "")]
+    assert both_ways(db, ids) == fleet.statuses(MemorySource(STATUS_CASES), ids)
+
+    extra = {**STATUS_CASES[0], "timestamp": "2026-11-25T23:00:00Z"}
+
+    real_transaction = store.Loader._transaction
+    computed = []
+
+    def computed_first(con):
+        computed.append(real(con))
+        return computed[-1]
+
+    def another_load_commits_before_the_install(self):
+        if computed and computed.pop():  # the statuses are worked out and the store let go: a load gets in
+            other = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from "
+                                    "cocoevents.store import local; local.Loader(Path(sys.argv[1])).load([sys.argv[2]])",
+                                    str(db), str(write_lines(tmp_path / "more.jsonl", [extra]))],
+                                   capture_output=True, text=True, timeout=60)  # commits its file only
+            assert other.returncode == 0, other.stderr
+        return real_transaction(self)
+
+    (tmp_path / "cases2.jsonl").write_text((tmp_path / "cases.jsonl").read_text() + "\n")  # a new file, same events
+    monkeypatch.setattr(statuses, "compute", computed_first)
+    monkeypatch.setattr(store.Loader, "_transaction", another_load_commits_before_the_install)
+    store.load(db, [tmp_path / "cases2.jsonl"])
+    assert (tmp_path / "more.jsonl").exists() and not computed
+    local = LocalSource(db)
+    try:
+        assert statuses.read(local.con, ids) is None  # computed before the other file: not installed
+        assert local.delivery_statuses(ids) == fleet.statuses(MemorySource([*STATUS_CASES, extra]), ids)
+    finally:
+        local.close()
+    monkeypatch.setattr(statuses, "compute", real)
+    monkeypatch.setattr(store.Loader, "_transaction", real_transaction)
+    store.load(db, [tmp_path / "cases.jsonl"])  # adds nothing, brings the statuses up to date
+    assert both_ways(db, ids) == fleet.statuses(MemorySource([*STATUS_CASES, extra]), ids)
+    con = store.connect(db, read_only=True)
+    try:  # no token left behind, and the baseline (worked out the same way) is there
+        assert con.execute("SELECT key FROM meta WHERE key LIKE '%pending'").fetchall() == []
+        assert con.execute("SELECT count(*) FROM fleet_baseline").fetchone()[0] > 0
+    finally:
+        con.close()
 
 
 def test_robot_and_pilot_timelines_through_the_assignment_keys_are_those_of_the_ids_keys_and_of_the_records(day):

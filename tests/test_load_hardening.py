@@ -476,18 +476,18 @@ def test_a_baseline_rebuild_out_of_memory_leaves_the_load_done_with_a_warning(tm
     from cocoevents.store import baseline
 
     generator.main([str(tmp_path / "a"), "--events", "3000"])
-    real = baseline.rebuild
+    real = baseline.compute
 
     def tight(con):  # a genuine DuckDB out-of-memory error from the real statement
         con.execute("SET memory_limit = '256KB'")
         return real(con)
 
-    monkeypatch.setattr(baseline, "rebuild", tight)
+    monkeypatch.setattr(baseline, "compute", tight)
     store = tmp_path / "s.duckdb"
     r = run_coco("load", str(tmp_path / "a"), "--store", str(store), "--json")
     assert r.code == 0, r.err
     assert r.json()["baseline_error"] == "out of memory with COCO_MEMORY_LIMIT=512MB" and r.json()["events"] > 2000
     assert "the fleet baseline was not rebuilt" in r.err and "coco baseline --rebuild" in r.err
-    monkeypatch.setattr(baseline, "rebuild", real)
+    monkeypatch.setattr(baseline, "compute", real)
     assert run_coco("baseline", "--rebuild", "--store", str(store)).code == 0
     assert run_coco("load", str(tmp_path / "a"), "--store", str(store), "--json").json()["baseline_error"] is None

@@ -444,8 +444,7 @@ def sync_objects(store: Path, s3: Any, bucket: str, objects: Sequence[S3Object],
         from ..store.local import rebuild_derived
 
         changed = any(f.status in ("loaded", "damaged") for f in report.files)
-        rebuild_derived(loader._attach, report, baseline=rebuild_baseline and changed,
-                        pause=loader._yield_to_readers)
+        rebuild_derived(loader, report, baseline=rebuild_baseline and changed)
     except BaseException:
         stop.set()
         raise

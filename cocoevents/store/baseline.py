@@ -9,7 +9,9 @@ share (``DATEDIFF('microsecond', ...)`` is defined over ``timestamp`` in the Pos
 parameter. ``core.baseline.compute`` is the same computation in Python, and the tests hold the two equal.
 
 Local store: the result is kept in the table ``fleet_baseline`` of the store, rebuilt in one transaction by
-``rebuild`` - after a ``coco load`` that added or replaced files, and by ``coco baseline --rebuild``. ``read``
+``rebuild`` (``coco baseline --rebuild``) or, after a ``coco load`` or sync that added or replaced files,
+``compute``d with the store attached read-only and ``install``ed in one short transaction
+(``store.local.Loader._rebuild_detached``; the statuses' scheme, ``store.statuses``). ``read``
 returns it as a ``core.baseline.Baseline`` (``None`` when the store has never built one).
 """
 
@@ -69,15 +71,42 @@ def from_rows(rows: Sequence[Sequence[Any]], min_samples: int = DEFAULT_MIN_SAMP
 def rebuild(con: Any) -> int:
     """Recompute the store's baseline (one statement) and replace the kept one, in one transaction.
     Returns the number of transitions."""
-    sql, params = transitions_sql("events", "ts", "?")
     from .engine import transaction
 
-    with transaction(con):
-        con.execute(CREATE)
-        con.execute(f"DELETE FROM {TABLE}")
-        con.execute(f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) {sql}", params)
-        (count,) = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
+    try:
+        with transaction(con):
+            compute(con)
+            return install(con)
+    finally:
+        drop(con)
+
+
+RESULT = "coco_baseline"  # the temporary table ``compute`` fills and ``install`` copies
+
+
+def compute(con: Any) -> bool:
+    """The baseline of the store ``con`` reads (it may be attached read-only) into the temporary ``RESULT``."""
+    sql, params = transitions_sql("events", "ts", "?")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {RESULT} AS {sql}", params)
+    return True
+
+
+def install(con: Any) -> int:
+    """The kept baseline replaced by ``compute``'s result, in the caller's transaction; the number of
+    transitions."""
+    columns = ", ".join(COLUMNS)
+    con.execute(CREATE)
+    con.execute(f"DELETE FROM {TABLE}")
+    con.execute(f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM temp.main.{RESULT}")
+    (count,) = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
     return int(count)
+
+
+def drop(con: Any) -> None:
+    try:
+        con.execute(f"DROP TABLE IF EXISTS temp.main.{RESULT}")
+    except Exception:
+        pass
 
 
 def read(con: Any) -> Optional[Baseline]:

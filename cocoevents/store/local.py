@@ -760,6 +760,36 @@ class Loader:
                 raise
             raise better from e
 
+    def _rebuild_detached(self, key: str, module: Any) -> bool:
+        """A derived table's rebuild (``module``: ``store.statuses`` or ``store.baseline``) without holding the
+        store while it is worked out (``store.statuses``' docstring): a token under the ``meta`` key ``key``;
+        ``module.compute`` with the store attached read-only (readers open it meanwhile); ``module.install`` in
+        one short transaction only if the token is still there (files changed meanwhile deleted it: their load
+        rebuilds the table). Whether it was installed."""
+        token = os.urandom(8).hex()
+        with self._transaction() as con:
+            con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, token])
+        self._detach()
+        con = self.mem
+        installed = False
+        try:
+            _retrying(lambda: con.execute("ATTACH ? AS store (READ_ONLY)", [str(self.store)]), self.store, self.wait)
+            try:
+                con.execute("USE store")
+                done = module.compute(con)
+            finally:
+                con.execute("USE memory")
+                con.execute("DETACH store")
+            if done:
+                with self._transaction() as con:
+                    if con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone() == (token,):
+                        module.install(con)
+                        installed = True
+                    con.execute("DELETE FROM meta WHERE key = ?", [key])
+        finally:
+            module.drop(con)
+        return installed
+
     def _merge_keys(self, after: int) -> None:
         """After a load of several batches, its keys (events' ``seq`` above ``after``) are rewritten as one
         sorted run: a lookup then reads one or two row groups of this load's keys instead of one or two per
@@ -823,31 +853,40 @@ def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 
     try:
         report = loader.load(paths, progress)
         changed = any(f.status in ("loaded", "damaged") for f in report.files)  # files added or replaced
-        rebuild_derived(loader._attach, report, baseline=changed, pause=loader._yield_to_readers)
+        rebuild_derived(loader, report, baseline=changed)
         return report
     finally:
         loader.close()
 
 
-def rebuild_derived(attach: Callable[[], duckdb.DuckDBPyConnection], report: LoadReport | None, *,
-                    baseline: bool, pause: Callable[[], None] = lambda: None) -> None:
+def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadReport | None, *,
+                    baseline: bool) -> None:
     """After files were committed: the kept statuses when out of date (``store.statuses``), and the fleet
-    baseline when ``baseline`` (the fleet changed), each on the store ``attach()`` gives, with ``pause()``
-    between them (a loader lets a waiting reader in). Either running out of memory leaves the committed load
-    done: the statuses stay unused (readers walk ``links``), the baseline error is reported (``baseline_error``)."""
+    baseline when ``baseline`` (the fleet changed), on the store a ``Loader`` (a load's or a sync's end) or a
+    connection (a removal) writes to. A loader works both out without holding the store
+    (``Loader._rebuild_detached``) and lets a waiting reader in between them. Either running out of memory
+    leaves the committed load done: the statuses stay unused (readers walk ``links``), the baseline error is
+    reported (``baseline_error``)."""
     from . import baseline as fleet_baseline
     from . import statuses
 
-    con = attach()
-    if not statuses.is_current(con):
+    loader = target if isinstance(target, Loader) else None
+    attach = loader._attach if loader else lambda: target
+    if not statuses.is_current(attach()):
         try:
-            statuses.rebuild(con)
+            if loader:
+                loader._rebuild_detached(statuses.PENDING, statuses)
+            else:
+                statuses.rebuild(target)
         except duckdb.OutOfMemoryException:
             pass  # same answers, read the slower way; the next load tries again
-        pause()
     if baseline:
         try:
-            fleet_baseline.rebuild(attach())
+            if loader:
+                loader._yield_to_readers()
+                loader._rebuild_detached(statuses.BASELINE_PENDING, fleet_baseline)
+            else:
+                fleet_baseline.rebuild(target)
         except duckdb.OutOfMemoryException:  # the files are committed; only the derived baseline is not
             if report is None:
                 raise
@@ -1094,7 +1133,7 @@ def remove_files(path: Path, *, file: str | None = None, sha: str | None = None,
         except BaseException:
             con.execute("ROLLBACK")
             raise
-        rebuild_derived(lambda: con, None, baseline=False)  # the statuses; out of memory: read the slower way meanwhile
+        rebuild_derived(con, None, baseline=False)  # the statuses; out of memory: read the slower way meanwhile
         return sorted(r[1] for r in rows), int(events)
     except Exception as e:
         better = _translate(e, path)

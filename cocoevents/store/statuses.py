@@ -14,9 +14,14 @@ of ``links``' row groups (~0.2 s cold at 10M events), the kept table one read of
 
 Kept in step: every transaction that adds, replaces or removes files deletes the ``meta`` key ``statuses``
 (``INVALIDATE``, with the batch); ``rebuild`` recomputes the table and sets the key in one transaction at the
-end of a load, a sync or a removal. A reader uses the table only while the key is there, else it reads
-``links`` hop by hop: a load in progress, a rebuild that ran out of memory or did not converge never gives a
-stale status, only a slower one.
+end of a removal. A load or a sync works it out without holding the store (``store.local.Loader``): it writes
+a token under the ``meta`` key ``statuses_pending``, lets go of the store, ``compute``s the statuses into a
+temporary table with the store attached read-only (readers open it meanwhile: the rebuild of a 30M-event store
+takes ~13 s), and ``install``s them only if the token is still there (``INVALIDATE`` deletes it too, so files
+changed meanwhile leave the table out of date for the load that changed them). The fleet baseline is rebuilt
+after a load the same way, with its own token (``BASELINE_PENDING``). A reader uses the table only
+while the key is there, else it reads ``links`` hop by hop: a load in progress, a rebuild that ran out of
+memory or did not converge never gives a stale status, only a slower one.
 """
 
 from __future__ import annotations
@@ -27,8 +32,10 @@ from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, registry_sort_key
 
 TABLE = "statuses"
 FLAG = "statuses"
+PENDING = "statuses_pending"  # ``meta`` keys: the tokens of rebuilds worked out without holding the store
+BASELINE_PENDING = "baseline_pending"  # (the fleet baseline's, ``store.baseline``, the same way)
 CREATE = f"CREATE TABLE IF NOT EXISTS {TABLE} (delivery_id VARCHAR NOT NULL, status VARCHAR NOT NULL)"
-INVALIDATE = f"DELETE FROM meta WHERE key = '{FLAG}'"
+INVALIDATE = f"DELETE FROM meta WHERE key IN ('{FLAG}', '{PENDING}', '{BASELINE_PENDING}')"
 MAX_ROUNDS = 64  # label propagation rounds: a group is as wide as its longest chain of offers and demands
 
 # Nodes are ``'d' || demand_id`` and ``'o' || offer_id``: one namespace for both kinds of ids.
@@ -48,16 +55,16 @@ SELECT n, min(l) AS l FROM (
 ) GROUP BY n"""
 _CHANGED = "SELECT count(*) FROM coco_next AS a JOIN coco_labels AS b USING (n) WHERE a.l <> b.l"
 _SWAP = "CREATE OR REPLACE TEMP TABLE coco_labels AS SELECT * FROM coco_next"
-_DROP = ["DROP TABLE IF EXISTS temp.main.coco_edges", "DROP TABLE IF EXISTS temp.main.coco_labels",
-         "DROP TABLE IF EXISTS temp.main.coco_next", "DROP TABLE IF EXISTS temp.main.coco_names"]
+_WORK = ["coco_edges", "coco_labels", "coco_next", "coco_names"]
+RESULT = "coco_statuses"  # the temporary table ``compute`` fills and ``install`` copies
 
 
 def _status_sql() -> str:
-    """The ``INSERT`` of every timed delivery's status, from ``coco_labels`` and the temporary ``coco_names``
-    (each outcome's name, class - 1 delivery, 0 demand -, registry position and status)."""
+    """Every timed delivery's status as the temporary ``RESULT``, from ``coco_labels`` and the temporary
+    ``coco_names`` (each outcome's name, class - 1 delivery, 0 demand -, registry position and status)."""
     group = "coalesce(x.l, s.n)"
     return f"""
-INSERT INTO {TABLE}
+CREATE OR REPLACE TEMP TABLE {RESULT} AS
 WITH seeds AS (
     SELECT DISTINCT delivery_id AS d, 'd' || demand_id AS n FROM links
     WHERE delivery_id IS NOT NULL AND demand_id IS NOT NULL
@@ -91,39 +98,57 @@ def _names() -> tuple[list[str], list[int], list[int], list[str]]:
 def rebuild(con: Any) -> Optional[int]:
     """Recompute ``statuses`` and set the ``meta`` key, in one transaction; the number of deliveries, or
     ``None`` when the groups did not settle within ``MAX_ROUNDS`` (the key then stays unset: readers walk the
-    links). The outcome names and their order are bound parameters."""
+    links)."""
     from .engine import transaction
 
-    names, classes, positions, status = _names()
     try:
         with transaction(con):
-            con.execute(CREATE)
-            con.execute(f"DELETE FROM {TABLE}")
-            con.execute(INVALIDATE)
-            con.execute("CREATE OR REPLACE TEMP TABLE coco_names AS SELECT unnest($names::VARCHAR[]) AS event, "
-                        "unnest($classes::INTEGER[]) AS cls, unnest($positions::INTEGER[]) AS pos, "
-                        "unnest($status::VARCHAR[]) AS status",
-                        {"names": names, "classes": classes, "positions": positions, "status": status})
-            con.execute(_EDGES)
-            con.execute(_LABELS)
-            for _ in range(MAX_ROUNDS):
-                con.execute(_ROUND)
-                (changed,) = con.execute(_CHANGED).fetchone()
-                con.execute(_SWAP)
-                if not changed:
-                    break
-            else:  # not settled: the table stays empty and unused
-                return None
-            con.execute(_status_sql())
-            (count,) = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
-            con.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", [FLAG])
+            return install(con) if compute(con) else None
     finally:
-        for statement in _DROP:
-            try:
-                con.execute(statement)
-            except Exception:
-                pass
+        drop(con)
+
+
+def compute(con: Any) -> bool:
+    """Every delivery's status into the temporary ``RESULT`` from the store ``con`` reads (it may be attached
+    read-only); False when the groups did not settle within ``MAX_ROUNDS``. The outcome names and their order
+    are bound parameters."""
+    names, classes, positions, status = _names()
+    con.execute("CREATE OR REPLACE TEMP TABLE coco_names AS SELECT unnest($names::VARCHAR[]) AS event, "
+                "unnest($classes::INTEGER[]) AS cls, unnest($positions::INTEGER[]) AS pos, "
+                "unnest($status::VARCHAR[]) AS status",
+                {"names": names, "classes": classes, "positions": positions, "status": status})
+    con.execute(_EDGES)
+    con.execute(_LABELS)
+    for _ in range(MAX_ROUNDS):
+        con.execute(_ROUND)
+        (changed,) = con.execute(_CHANGED).fetchone()
+        con.execute(_SWAP)
+        if not changed:
+            break
+    else:
+        return False
+    con.execute(_status_sql())
+    return True
+
+
+def install(con: Any) -> int:
+    """``statuses`` replaced by ``compute``'s result and marked current, in the caller's transaction; the
+    number of deliveries."""
+    con.execute(CREATE)
+    con.execute(f"DELETE FROM {TABLE}")
+    con.execute(f"INSERT INTO {TABLE} SELECT * FROM temp.main.{RESULT}")  # sorted by compute; order kept
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", [FLAG])
+    (count,) = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
     return int(count)
+
+
+def drop(con: Any) -> None:
+    """The temporary tables of ``compute`` gone (quietly: after an error, some were never made)."""
+    for name in [*_WORK, RESULT]:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+        except Exception:
+            pass
 
 
 def is_current(con: Any) -> bool:
