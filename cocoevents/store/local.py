@@ -87,7 +87,11 @@ marker file (``<store>.waiting``) and retries for its wait (readers:
 ``COCO_WAIT``, 10 s by default; loads: ``--wait``). After each commit the load
 looks for the marker; if someone waits it DETACHes and parses the next batch
 without the store open. So a reader waits at most for one batch's copy.
-In a read-only folder no marker can
+At the end, files with bad lines are reread for examples with the store let
+go, and the derived tables that read the whole store (the kept statuses, the
+fleet baseline) are worked out with it attached read-only, so readers open it
+meanwhile, then installed in one short transaction if no file changed since
+(``Loader._rebuild_detached``). In a read-only folder no marker can
 be left: readers then wait for the end of the load (or their wait).
 """
 
