@@ -103,10 +103,10 @@ def install(con: Any) -> int:
 
 
 def drop(con: Any) -> None:
-    try:
-        con.execute(f"DROP TABLE IF EXISTS temp.main.{RESULT}")
-    except Exception:
-        pass
+    """The temporary table of ``compute`` gone."""
+    from .engine import drop_temp
+
+    drop_temp(con, [RESULT])
 
 
 def read(con: Any) -> Optional[Baseline]:

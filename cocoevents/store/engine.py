@@ -20,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover - a DuckDB package without the separate C extension module
     import duckdb  # type: ignore[no-redef]
 
-__all__ = ["duckdb", "transaction"]
+__all__ = ["drop_temp", "duckdb", "transaction"]
 
 
 @contextmanager
@@ -37,3 +37,12 @@ def transaction(con: Any) -> Iterator[Any]:
             pass
         raise
     con.execute("COMMIT")
+
+
+def drop_temp(con: Any, names: list[str]) -> None:
+    """Temporary tables gone, quietly (after an error, some were never made)."""
+    for name in names:
+        try:
+            con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
+        except Exception:
+            pass

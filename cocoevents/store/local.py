@@ -764,18 +764,17 @@ class Loader:
                 raise
             raise better from e
 
-    def _rebuild_detached(self, key: str, module: Any) -> bool:
+    def _rebuild_detached(self, key: str, module: Any) -> None:
         """A derived table's rebuild (``module``: ``store.statuses`` or ``store.baseline``) without holding the
         store while it is worked out (``store.statuses``' docstring): a token under the ``meta`` key ``key``;
         ``module.compute`` with the store attached read-only (readers open it meanwhile); ``module.install`` in
         one short transaction only if the token is still there (files changed meanwhile deleted it: their load
-        rebuilds the table). Whether it was installed."""
+        rebuilds the table)."""
         token = os.urandom(8).hex()
         with self._transaction() as con:
             con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, token])
         self._detach()
         con = self.mem
-        installed = False
         try:
             _retrying(lambda: con.execute("ATTACH ? AS store (READ_ONLY)", [str(self.store)]), self.store, self.wait)
             try:
@@ -788,11 +787,9 @@ class Loader:
                 with self._transaction() as con:
                     if con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone() == (token,):
                         module.install(con)
-                        installed = True
                     con.execute("DELETE FROM meta WHERE key = ?", [key])
         finally:
             module.drop(con)
-        return installed
 
     def _merge_keys(self, after: int) -> None:
         """After a load of several batches, its keys (events' ``seq`` above ``after``) are rewritten as one
@@ -869,9 +866,8 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
     baseline when ``baseline`` (the fleet changed), on the store a ``Loader`` (a load's or a sync's end) or a
     connection (a removal) writes to. A loader of a store of ``DETACHED_EVENTS`` or more works both out
     without holding the store (``Loader._rebuild_detached``; ~3 s and ~12 s at 10M events), and lets a waiting
-    reader in between them. Either running out of memory
-    leaves the committed load done: the statuses stay unused (readers walk ``links``), the baseline error is
-    reported (``baseline_error``)."""
+    reader in between them. Either running out of memory leaves the committed load done: the statuses stay
+    unused (readers walk ``links``), the baseline error is reported (``baseline_error``)."""
     from . import baseline as fleet_baseline
     from . import statuses
 
@@ -960,9 +956,7 @@ def rowid_chunks(con: duckdb.DuckDBPyConnection, rowids: Sequence[int], known: C
         while chunk := cur.fetchmany(FETCH_CHUNK):
             ids, ts, records, lenient, long = zip(*chunk)
             del chunk
-            if any(lenient) or any(long):  # the few that need work, one by one
-                records = tuple(readable(con, r, h) if h or g else r for r, h, g in zip(records, lenient, long))
-            yield ids, ts, records
+            yield ids, ts, _readable_all(con, records, lenient, long)
     finally:
         cur.close()
 
@@ -1005,10 +999,17 @@ def _numpy_chunks(con: duckdb.DuckDBPyConnection, cur: Any, columns: str, rowids
                 keep = [k for k, r in enumerate(ids) if r in wanted]
                 ids, ts, records = [ids[k] for k in keep], [ts[k] for k in keep], [records[k] for k in keep]
                 lenient, long = [lenient[k] for k in keep], [long[k] for k in keep]
-            if any(lenient) or any(long):  # the few that need work, one by one
-                records = [readable(con, r, h) if h or g else r for r, h, g in zip(records, lenient, long)]
+            records = _readable_all(con, records, lenient, long)
             for k in range(0, len(ids), FETCH_CHUNK):
                 yield ids[k:k + FETCH_CHUNK], ts[k:k + FETCH_CHUNK], records[k:k + FETCH_CHUNK]
+
+
+def _readable_all(con: duckdb.DuckDBPyConnection, records: Sequence[str], lenient: Sequence[bool],
+                  long: Sequence[bool]) -> Sequence[str]:
+    """``records`` with the few that need work (``lenient`` or ``long``) made ``readable``, one by one."""
+    if any(lenient) or any(long):
+        return [readable(con, r, h) if h or g else r for r, h, g in zip(records, lenient, long)]
+    return records
 
 
 def readable(con: duckdb.DuckDBPyConnection, record: str, lenient: bool) -> str:

@@ -143,12 +143,10 @@ def install(con: Any) -> int:
 
 
 def drop(con: Any) -> None:
-    """The temporary tables of ``compute`` gone (quietly: after an error, some were never made)."""
-    for name in [*_WORK, RESULT]:
-        try:
-            con.execute(f"DROP TABLE IF EXISTS temp.main.{name}")
-        except Exception:
-            pass
+    """The temporary tables of ``compute`` gone."""
+    from .engine import drop_temp
+
+    drop_temp(con, [*_WORK, RESULT])
 
 
 def is_current(con: Any) -> bool:
