@@ -50,14 +50,14 @@ def generated_archive(root: Path, events: int) -> Path:
     archive = root / f"archive-{events}"
     if not archive.exists():
         print(f"generating {events:,} events into {archive} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "cocoevents.generator", str(archive), "--events", str(events)],
+        subprocess.run([sys.executable, "-m", "cocoevents.devtools.generator", str(archive), "--events", str(events)],
                        check=True)
     return archive
 
 
 def coco_cmd() -> list[str]:
     exe = shutil.which("coco")
-    return [exe] if exe else [sys.executable, "-c", "from cocoevents.launch import run; run()"]
+    return [exe] if exe else [sys.executable, "-c", "from cocoevents.cli.launch import run; run()"]
 
 
 def main() -> int:
@@ -102,7 +102,7 @@ def main() -> int:
     grep_cmd = ["zcat", *map(shlex.quote, files), "|", "grep", "-F", pattern]
     before = _checkout(a.before, root) if a.before else None
     before_cmd = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(before)!r}); "
-                                        "from cocoevents.launch import run; run()"] if before else None
+                                        "from cocoevents.cli.launch import run; run()"] if before else None
     tl_runs, grep_runs, before_runs = [], [], []
     run([*coco, "timeline", delivery, "--store", str(store)])  # warm the page cache once
     for _ in range(a.timeline_runs):

@@ -44,7 +44,7 @@ def run(cmd: list[str], stdout: int | None = subprocess.DEVNULL) -> tuple[float,
 
 def coco_cmd() -> list[str]:
     exe = shutil.which("coco")
-    return [exe] if exe else [sys.executable, "-c", "from cocoevents.launch import run; run()"]
+    return [exe] if exe else [sys.executable, "-c", "from cocoevents.cli.launch import run; run()"]
 
 
 def make_archive(path: Path, events: int) -> None:

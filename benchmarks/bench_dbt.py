@@ -31,7 +31,7 @@ DBT = [sys.executable, "-c", "from dbt.cli.main import cli; cli()"]
 
 def second_day(out: Path, events: int) -> None:
     """A second fleet day (2026-11-26): the same robots and pilots, new deliveries, demands and offers."""
-    from cocoevents import generator
+    from cocoevents.devtools import generator
 
     fleet = generator.sized_fleet(events, seed=8)
     fleet.day = date(2026, 11, 26)

@@ -71,7 +71,7 @@ def measure(n: int, a: argparse.Namespace, coco: list[str]) -> dict[str, object]
     if not archive.exists():
         print(f"generating {n:,} events into {archive} ...", file=sys.stderr)
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cocoevents.generator", str(archive) + ".part", "--events", str(n),
+        subprocess.run([sys.executable, "-m", "cocoevents.devtools.generator", str(archive) + ".part", "--events", str(n),
                         "--bulk"], check=True)
         os.replace(str(archive) + ".part", archive)
         print(f"  generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)

@@ -19,8 +19,8 @@ _LAZY = {
     "timeline_from_records": ("cocoevents.api", "timeline_from_records"),
     "Timeline": ("cocoevents.core.model", "Timeline"),
     "Event": ("cocoevents.core.model", "Event"),
-    "log_event": ("cocoevents.producer", "log_event"),
-    "EventValidationError": ("cocoevents.producer", "EventValidationError"),
+    "log_event": ("cocoevents.producers.logger", "log_event"),
+    "EventValidationError": ("cocoevents.producers.logger", "EventValidationError"),
 }
 
 __all__ = ["__version__", *_LAZY]

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .core.baseline import DEFAULT_MIN_SAMPLES
-from .core.memory import MemorySource
+from .sources.memory import MemorySource
 from .core.model import KINDS, Timeline
 from .core.sessionize import EventSource, Options, delivery_timeline, pilot_timeline, robot_timeline
 from .errors import NotFound, UsageError
@@ -120,7 +120,7 @@ def build(source: EventSource, subject_id: str, kind: str | None, opts: Options,
 
 def _through_link(source: EventSource, subject_id: str, opts: Options, missing: NotFound) -> str:
     """The delivery a demand or offer id links to (spec rule 2 in reverse), else ``missing`` with a hint."""
-    from . import fleet
+    from .core import listings as fleet
 
     linked = fleet.linked_deliveries(source, subject_id, opts.since, opts.until)
     if len(linked) == 1:

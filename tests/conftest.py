@@ -62,7 +62,7 @@ class Result:
 
 def run_coco(*args: str) -> Result:
     """Run the CLI in-process and capture stdout, stderr and the exit code."""
-    from cocoevents.cli import main
+    from cocoevents.cli.app import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

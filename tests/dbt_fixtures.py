@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from cocoevents.registry import ID_FIELDS
+from cocoevents.producers.registry import ID_FIELDS
 
 BASE = datetime(2026, 11, 25, 10, 0, tzinfo=timezone.utc)
 

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from cocoevents import launch
+from cocoevents.cli import launch
 from cocoevents.store import ahead
-from cocoevents.store import local as store
+from cocoevents.store import loader as store
 
 from .conftest import run_coco, write_lines
 
 RECORDS = [{"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1", "demand_id": "DM1"},
            {"event": "delivery.failed", "timestamp": "2026-11-25T10:05:00Z", "delivery_id": "D1",
             "error": {"code": "LID", "message": "lid stuck"}}]
-LAUNCH = [sys.executable, "-c", "from cocoevents.launch import run; run()"]
+LAUNCH = [sys.executable, "-c", "from cocoevents.cli.launch import run; run()"]
 
 
 @pytest.fixture()

@@ -9,7 +9,7 @@ import sys
 import jsonschema
 
 import cocoevents
-from cocoevents.generator import scenarios
+from cocoevents.devtools.generator import scenarios
 
 from .conftest import ROOT, run_coco
 
@@ -42,7 +42,7 @@ def test_the_suggested_demo_ids_work_for_a_delivery_a_robot_and_a_pilot(tmp_path
 
 
 def test_the_bundled_demo_sample_is_what_the_generator_makes(tmp_path):
-    from cocoevents.generator import demo_records, write_archive
+    from cocoevents.devtools.generator import demo_records, write_archive
 
     bundled = sorted((ROOT / "cocoevents" / "data" / "demo").rglob("*.log.gz"))
     out = tmp_path / "regenerated"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cocoevents import archive
-from cocoevents.store import local
+from cocoevents.archive import lines as archive
+from cocoevents.store import loader as local
 
 from .conftest import write_lines
 
@@ -175,7 +175,7 @@ def test_records_with_nan_or_trailing_commas_are_read_back_as_json_python_reads(
 
 
 def test_a_plain_log_file_that_starts_with_gzip_magic_bytes_is_still_read_as_text(tmp_path):
-    from cocoevents import archive
+    from cocoevents.archive import lines as archive
 
     f = tmp_path / "a.log"
     f.write_bytes(b"\x1f\x8b\n" + b'{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z"}\n')

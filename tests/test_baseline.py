@@ -10,11 +10,12 @@ from typing import Any
 import duckdb
 import pytest
 
-from cocoevents import archive, generator
+from cocoevents.archive import lines as archive
+from cocoevents.devtools import generator
 from cocoevents.core.baseline import compute
 from cocoevents.core.model import Event
 from cocoevents.store import baseline as store_baseline
-from cocoevents.store.local import load
+from cocoevents.store.loader import load
 
 from .conftest import run_coco, write_lines
 

@@ -13,7 +13,7 @@ import pytest
 from cocoevents.api import timeline_from_records
 from cocoevents.core.model import Event
 from cocoevents.render import write
-from cocoevents.render.data import _dumps
+from cocoevents.render.machine import _dumps
 
 from .conftest import run_coco, write_lines
 
@@ -172,7 +172,7 @@ def _crowded_delivery(n: int, seed: int = 3) -> list[dict]:
 
 
 def test_a_big_delivery_crowded_into_a_few_instants_is_deduplicated_and_ordered_by_the_records_text(tmp_path):
-    from cocoevents.registry import registry_sort_key
+    from cocoevents.producers.registry import registry_sort_key
     from cocoevents.timestamps import parse_timestamp
 
     records = _crowded_delivery(6000)
@@ -200,7 +200,7 @@ def test_slow_steps_among_thousands_of_quick_ones_are_the_ones_rule_8_names_read
     from datetime import datetime, timedelta, timezone
 
     from cocoevents.core.baseline import Baseline, Transition
-    from cocoevents.core.memory import MemorySource
+    from cocoevents.sources.memory import MemorySource
     from cocoevents.core.sessionize import delivery_timeline
 
     fleet = Baseline([Transition("trip.started", "trip.completed", 50, 10.0, 40.0, 60.0),  # slow from 70 s
@@ -233,7 +233,7 @@ def test_many_rows_read_as_numpy_columns_are_the_rows_read_a_tuple_at_a_time(tmp
     against the tuple path, on runs of rows, every other row (a range with others' rows left out), every third
     row (a semi-join), records with trailing commas or ``nan`` (made readable) and one nested past Python's
     recursion limit; then whole timelines both ways."""
-    from cocoevents.store import local as store
+    from cocoevents.store import loader as store
 
     lines = []
     for i in range(1200):

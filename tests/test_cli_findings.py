@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cocoevents.store.local import load
+from cocoevents.store.loader import load
 
 from .conftest import run_coco, write_lines
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from cocoevents.store.local import load
+from cocoevents.store.loader import load
 
 from .conftest import ROOT, run_coco, write_lines
 
@@ -28,7 +28,7 @@ RANGE = ["--since", "2026-11-25T09:00:00Z", "--until", "2026-11-25T12:00:00Z"]
 def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo day's records (the three scenario deliveries in a fleet day, so the fleet baseline is real;
     without the shipper's wrapping), plus an event without a usable timestamp."""
-    from cocoevents.generator import demo_records
+    from cocoevents.devtools.generator import demo_records
 
     tmp = tmp_path_factory.mktemp("story")
     records = demo_records() + [
@@ -121,7 +121,7 @@ def _on_a_terminal(args: list[str], **env: str) -> str:
     """Run coco with stdout on a pseudo-terminal and return what it printed there."""
     master, slave = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from cocoevents.cli import run; run()", *args],
+        [sys.executable, "-c", "from cocoevents.cli.app import run; run()", *args],
         stdout=slave, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200", **env},
     )
     os.close(slave)

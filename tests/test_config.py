@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from cocoevents import generator
-from cocoevents.config import load_config
+from cocoevents.devtools import generator
+from cocoevents.sources.configfile import load_config
 from cocoevents.errors import UsageError
 from cocoevents.sources import profiles
 from cocoevents.sources import select as select_profile
 from cocoevents.sources.redshift_driver import connect_kwargs
-from cocoevents.store import local as store
+from cocoevents.store import loader as store
 
 from .conftest import run_coco
 from .pgserver import PgServer, events_ddl, free_port, load_events

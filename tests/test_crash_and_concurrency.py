@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-COCO = [sys.executable, "-c", "from cocoevents.launch import run; run()"]
+COCO = [sys.executable, "-c", "from cocoevents.cli.launch import run; run()"]
 FILES = 24
 LINES = 25_000
 
@@ -179,7 +179,7 @@ def test_a_load_lets_readers_in_while_it_rereads_bad_lines_and_works_out_the_sta
     """The end of a load holds the store's write lock neither while it rereads files for bad-line examples nor
     while it works out the statuses and the fleet baseline (the store let go, then attached read-only), and
     lets a reader that is waiting in between the two (CI saw one wait more than 2 s at the end of a load)."""
-    from cocoevents.store import baseline, local, statuses
+    from cocoevents.store import baseline, loader as local, statuses
 
     day = tmp_path / "dt=2026-11-25"
     day.mkdir()

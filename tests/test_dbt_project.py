@@ -23,10 +23,11 @@ from typing import Any
 
 import pytest
 
-from cocoevents import archive, generator
+from cocoevents.archive import lines as archive
+from cocoevents.devtools import generator
 from cocoevents.api import build, parse_options
 from cocoevents.sources.local import LocalSource
-from cocoevents.store import local as store
+from cocoevents.store import loader as store
 from cocoevents.timestamps import format_ts
 
 from . import dbt_fixtures
@@ -253,7 +254,7 @@ def test_the_readme_queries_answer_the_seed_questions(world: dict[str, Any], duc
 def test_the_registry_seed_is_the_event_registry() -> None:
     import csv
 
-    from cocoevents.registry import EVENTS
+    from cocoevents.producers.registry import EVENTS
 
     with open(DBT_PROJECT / "seeds" / "coco_event_registry.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))

@@ -120,7 +120,7 @@ def test_vector_unit_tests_cover_a_kept_event_and_each_kind_of_dropped_line(unit
 
 def test_vector_unit_test_messages_agree_with_the_archive_reader(unit_tests):
     """What Vector keeps, `coco` reads as an event; what it drops, `coco` would not count as one."""
-    from cocoevents.archive import classify
+    from cocoevents.archive.lines import classify
 
     for t in unit_tests:
         message = t["inputs"][0]["log_fields"]["message"]

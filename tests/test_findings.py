@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from cocoevents.core.baseline import Baseline, Transition, compute, percentile
-from cocoevents.core.memory import MemorySource
+from cocoevents.sources.memory import MemorySource
 from cocoevents.core.model import Event, Lane
 from cocoevents.core.sessionize import Options, delivery_timeline, pilot_timeline, robot_timeline
 from cocoevents.timestamps import parse_timestamp

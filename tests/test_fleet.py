@@ -12,15 +12,17 @@ from typing import Any
 
 import pytest
 
-from cocoevents import archive, fleet, generator
+from cocoevents.archive import lines as archive
+from cocoevents.core import listings as fleet
+from cocoevents.devtools import generator
 from cocoevents.api import build, parse_options
-from cocoevents.core.memory import MemorySource
+from cocoevents.sources.memory import MemorySource
 from cocoevents.core.model import Event, canonical_json
 from cocoevents.core.sessionize import delivery_timeline
 from cocoevents.errors import NotFound
 from cocoevents.sources.local import LocalSource
 from cocoevents.store import errorcache, statuses
-from cocoevents.store import local as store
+from cocoevents.store import loader as store
 from cocoevents.timestamps import format_ts, parse_time_option
 
 from .conftest import run_coco, write_lines
@@ -652,7 +654,7 @@ def test_a_load_works_the_statuses_out_with_the_store_open_to_readers_and_keeps_
     def another_load_commits_before_the_install(self):
         if computed and computed.pop():  # the statuses are worked out and the store let go: a load gets in
             other = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from "
-                                    "cocoevents.store import local; local.Loader(Path(sys.argv[1])).load([sys.argv[2]])",
+                                    "cocoevents.store import loader as local; local.Loader(Path(sys.argv[1])).load([sys.argv[2]])",
                                     str(db), str(write_lines(tmp_path / "more.jsonl", [extra]))],
                                    capture_output=True, text=True, timeout=60)  # commits its file only
             assert other.returncode == 0, other.stderr

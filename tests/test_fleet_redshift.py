@@ -12,12 +12,14 @@ from typing import Any
 
 import pytest
 
-from cocoevents import archive, fleet, generator
+from cocoevents.archive import lines as archive
+from cocoevents.core import listings as fleet
+from cocoevents.devtools import generator
 from cocoevents.api import build, parse_options
 from cocoevents.errors import NotFound
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource
-from cocoevents.store import local as store
+from cocoevents.store import loader as store
 from cocoevents.timestamps import parse_time_option
 from cocoevents.warehouse.copyjob import refresh_baseline
 from cocoevents.warehouse.ddl import Target

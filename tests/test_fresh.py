@@ -13,13 +13,14 @@ from datetime import date
 import duckdb
 import pytest
 
-from cocoevents import archive, generator
+from cocoevents.archive import lines as archive
+from cocoevents.devtools import generator
 from cocoevents.api import build, parse_options
 from cocoevents.core.model import Event
 from cocoevents.sources import s3 as s3src
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource
-from cocoevents.store import local as store
+from cocoevents.store import loader as store
 from cocoevents.store.baseline import COLUMNS
 from cocoevents.timestamps import parse_time_option
 from cocoevents.warehouse.ddl import Target, create_baseline_sql, create_load_log_sql

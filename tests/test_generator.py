@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cocoevents import archive, generator
+from cocoevents.archive import lines as archive
+from cocoevents.devtools import generator
 
 
 def tree(root):

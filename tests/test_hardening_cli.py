@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from cocoevents.store.local import load
+from cocoevents.store.loader import load
 
 from .conftest import run_coco, write_lines
 
-COCO = [sys.executable, "-c", "from cocoevents.launch import run; run()"]
+COCO = [sys.executable, "-c", "from cocoevents.cli.launch import run; run()"]
 EVIL_MESSAGE = "stuck\u001b]8;;http://evil.example/\u0007click\r\u001b[Kfulfilled OK"
 EVIL_NAME = "delivery.\u001b]0;TITLE\u0007\u001b[2Jfailed\u009b31m"
 OSC52 = "\u001b]52;c;ZXZpbA==\u0007"
@@ -245,7 +245,7 @@ def test_the_coco_command_exits_with_its_code_and_whole_output_without_the_inter
     assert r.returncode == 0 and out.read_text() == run_coco("timeline", "DX1", "--store", str(hostile),
                                                              "-f", "json").out
     hooked = subprocess.run([sys.executable, "-c", "import atexit, sys; atexit.register(lambda: print('atexit ran')); "
-                             "sys.argv[1:] = ['--version']; from cocoevents.launch import run; run()"],
+                             "sys.argv[1:] = ['--version']; from cocoevents.cli.launch import run; run()"],
                             capture_output=True, text=True, timeout=60)
     assert (hooked.returncode, hooked.stdout) == (0, "coco 0.1.0\natexit ran\n")
 
@@ -254,9 +254,9 @@ def test_a_small_answer_leaves_the_read_only_store_open_only_when_the_process_en
         hostile: Path, monkeypatch) -> None:
     """cli.close_source: under ``run`` (os._exit follows) a read-only local store read for a small answer stays
     open (closing it only frees DuckDB's cache); a big answer, or a library caller of ``main``, closes it."""
-    from cocoevents import cli
+    from cocoevents.cli import app as cli
     from cocoevents.sources.local import LocalSource
-    from cocoevents.store.engine import duckdb
+    from cocoevents.store.duckdb_engine import duckdb
 
     def opened() -> bool:
         try:

@@ -10,7 +10,7 @@ HEAVY = ("pandas", "redshift_connector", "boto3", "duckdb", "_duckdb", "dbt", "p
 
 SCRIPT = """
 import sys
-from cocoevents.cli import main
+from cocoevents.cli.app import main
 code = main(["--help"])
 print("HEAVY=" + ",".join(sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})))
 sys.exit(code)
@@ -50,7 +50,7 @@ def test_a_timeline_opens_the_store_through_duckdbs_c_extension_alone(tmp_path):
 
     if importlib.util.find_spec("_duckdb") is None:  # DuckDB before 1.4 kept its extension inside the package
         pytest.skip("this DuckDB build has no separate _duckdb module: store.engine imports the package")
-    from cocoevents.store.local import load
+    from cocoevents.store.loader import load
 
     day = tmp_path / "dt=2026-11-25"
     day.mkdir()
@@ -68,7 +68,7 @@ def test_a_timeline_opens_the_store_through_duckdbs_c_extension_alone(tmp_path):
 def test_the_engine_is_duckdbs_own_objects():
     import duckdb
 
-    from cocoevents.store.engine import duckdb as engine
+    from cocoevents.store.duckdb_engine import duckdb as engine
 
     assert engine.connect is duckdb.connect
     for name in ("Error", "CatalogException", "IOException", "InterruptException", "OutOfMemoryException",
@@ -80,7 +80,7 @@ def test_a_command_runs_with_an_app_holding_only_that_command_and_its_help_is_un
     """cli.app_for: typer builds every command it holds on each run; a run of one command builds one."""
     from typer.testing import CliRunner
 
-    from cocoevents.cli import app, app_for
+    from cocoevents.cli.app import app, app_for
 
     assert app_for(["--help"]) is app and app_for([]) is app
     assert app_for(["timelin", "D1"]) is app  # an unknown command: the whole app says so, with suggestions
@@ -99,8 +99,8 @@ def test_a_command_runs_with_an_app_holding_only_that_command_and_its_help_is_un
 
 def test_the_coco_script_starts_opening_the_store_before_importing_the_command_line(tmp_path):
     """``launch.open_ahead`` runs before typer or any command module is imported (that is what it overlaps)."""
-    code = ("import sys; from cocoevents import launch; "
+    code = ("import sys; from cocoevents.cli import launch; "
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'duckdb', 'rich', 'pandas') "
-            "or m.startswith('cocoevents.cli')); print(heavy)")
+            "or m.startswith('cocoevents.cli.app')); print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip() == "[]"

@@ -15,12 +15,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from cocoevents.store import local
+from cocoevents.store import loader as local
 
 from .conftest import run_coco, write_lines
 
 T = "2026-11-25T10:00:00Z"
-COCO = [sys.executable, "-c", "from cocoevents.cli import run; run()"]
+COCO = [sys.executable, "-c", "from cocoevents.cli.app import run; run()"]
 
 
 def rec(i: int, **extra) -> dict:
@@ -52,7 +52,7 @@ def test_a_store_path_that_is_not_a_file_is_a_usage_error_for_load_and_timeline(
 
 
 def test_every_connection_coco_opens_has_extension_autoload_autoinstall_and_the_progress_bar_off(tmp_path):
-    from cocoevents import archive
+    from cocoevents.archive import lines as archive
 
     store = tmp_path / "s.duckdb"
     local.load(store, [str(write_lines(tmp_path / "a.log", [rec(1)]))])
@@ -472,7 +472,7 @@ def test_load_progress_counts_files_with_the_total_known_from_the_start(tmp_path
 def test_a_baseline_rebuild_out_of_memory_leaves_the_load_done_with_a_warning(tmp_path, monkeypatch):
     """At 30M events the fleet baseline did not fit the default 512 MB: the files were committed, yet the load
     said "out of memory" and exit 4. The load is done; the warning says how to rebuild the baseline."""
-    from cocoevents import generator
+    from cocoevents.devtools import generator
     from cocoevents.store import baseline
 
     generator.main([str(tmp_path / "a"), "--events", "3000"])

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 import cocoevents
-from cocoevents.producer import EventValidationError
+from cocoevents.producers.logger import EventValidationError
 from cocoevents.timestamps import parse_timestamp
 
 
@@ -66,7 +66,7 @@ def test_stdout_is_the_default_stream(capsys):
 
 
 def test_what_the_producer_writes_is_read_back_by_the_archive_reader():
-    from cocoevents import archive
+    from cocoevents.archive import lines as archive
 
     _, text = logged("offer.received", offer_id="O-1", source="uber", merchant_id="M-1", note="ünïcode")
     assert archive.classify(text.encode()) == json.loads(text)

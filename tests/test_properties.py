@@ -9,8 +9,8 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cocoevents import archive
-from cocoevents.store import local
+from cocoevents.archive import lines as archive
+from cocoevents.store import loader as local
 from cocoevents.timestamps import parse_timestamp
 
 from .conftest import run_coco, write_lines
@@ -136,8 +136,8 @@ def test_the_stores_status_tables_agree_with_the_records_on_any_links(tmp_path_f
     """The store's statuses against spec section 6 over rules 1-2 applied to the records in memory, on random
     chains of demand and offer ids, ties and untimed rows: the kept table (schema 6, built in SQL by the load)
     and the walk over ``links``/``outcomes`` (schema 5) both."""
-    from cocoevents import fleet
-    from cocoevents.core.memory import MemorySource
+    from cocoevents.core import listings as fleet
+    from cocoevents.sources.memory import MemorySource
     from cocoevents.sources.local import LocalSource
     from cocoevents.store import statuses
 

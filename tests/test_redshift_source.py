@@ -20,12 +20,13 @@ from typing import Any
 
 import pytest
 
-from cocoevents import archive, generator
+from cocoevents.archive import lines as archive
+from cocoevents.devtools import generator
 from cocoevents.api import build, parse_options
 from cocoevents.errors import NotFound, SourceUnavailable
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource, Settings
-from cocoevents.store import local as store
+from cocoevents.store import loader as store
 from cocoevents.timestamps import parse_time_option
 from cocoevents.warehouse.copyjob import refresh_baseline
 from cocoevents.warehouse.ddl import Target
@@ -393,7 +394,7 @@ def test_coco_timeline_on_the_local_store_imports_neither_redshift_connector_nor
                       'database = "d"\nuser = "u"\n')
     probe = (
         "import sys\n"
-        "from cocoevents.cli import main\n"
+        "from cocoevents.cli.app import main\n"
         "code = main(sys.argv[1:])\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'redshift_connector', 'boto3', 'botocore'})\n"
         "print('HEAVY', heavy, code, file=sys.stderr)\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cocoevents import registry
+from cocoevents.producers import registry
 
 
 def test_the_registry_has_the_37_names_of_the_seed_each_once():

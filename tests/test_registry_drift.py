@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from cocoevents import registry
+from cocoevents.producers import registry
 
 HERE = Path(__file__).resolve().parent
 SEED = HERE / "registries" / "seed_registry.ts"
@@ -192,14 +192,14 @@ def test_an_untrusted_entry_in_a_file_that_is_not_a_registry_is_escaped_too(coco
 
 
 def test_coco_checks_its_registry_names_against_the_seed_in_registry_order():
-    from cocoevents.codegen.drift import read_registry
+    from cocoevents.producers.drift import read_registry
 
     assert list(read_registry(SEED).names) == [e.name for e in registry.EVENTS]
 
 
 LIGHT = """
 import sys
-from cocoevents.cli import main
+from cocoevents.cli.app import main
 code = main(sys.argv[1:])
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"pandas", "redshift_connector", "boto3", "duckdb",
                                                             "jsonschema"})

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cocoevents import generator
+from cocoevents.devtools import generator
 
 from .conftest import run_coco
 from .pgserver import PgServer, events_ddl, load_events

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from cocoevents.store import local, sql
+from cocoevents.store import loader as local, schema as sql
 
 from .conftest import write_lines
 
@@ -97,7 +97,7 @@ CREATE INDEX events_offer ON events (offer_id);
 
 def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_load_gives_the_same_timelines(
         coco, tmp_path):
-    from cocoevents import generator
+    from cocoevents.devtools import generator
 
     archive = tmp_path / "archive"
     generator.main([str(archive), "--events", "3000"])
@@ -132,7 +132,7 @@ def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_l
     assert [coco("timeline", *a, "--store", str(store), "-f", "json").out for a in asks] == before
     # schema 5's status tables were filled from the events, and schema 6's kept statuses built by the load's end:
     # each delivery's status as its events give it, all three ways
-    from cocoevents import fleet
+    from cocoevents.core import listings as fleet
     from cocoevents.sources.local import LocalSource
     from cocoevents.store import statuses
 
@@ -150,8 +150,8 @@ def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_l
 
 def test_a_load_of_several_batches_leaves_its_keys_one_sorted_run_that_finds_every_id_of_every_event(
         tmp_path, monkeypatch):
-    from cocoevents import generator
-    from cocoevents.store import local
+    from cocoevents.devtools import generator
+    from cocoevents.store import loader as local
 
     archive = tmp_path / "archive"
     generator.main([str(archive), "--events", "6000"])
@@ -175,7 +175,7 @@ def test_a_load_of_several_batches_leaves_its_keys_one_sorted_run_that_finds_eve
 
 
 def test_a_replaced_or_removed_file_takes_its_keys_with_it(tmp_path):
-    from cocoevents.store import local
+    from cocoevents.store import loader as local
 
     store = tmp_path / "s.duckdb"
     f = write_lines(tmp_path / "a.log", [REC])

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import cocoevents
 from cocoevents import sources
-from cocoevents.generator import scenarios
-from cocoevents.store import local as store
+from cocoevents.devtools.generator import scenarios
+from cocoevents.store import loader as store
 
 from .conftest import ROOT, run_coco, write_lines
 
@@ -72,8 +72,9 @@ def test_timeline_help_lists_the_format_and_kind_choices() -> None:
 
 
 def test_the_config_module_imports_no_source_and_no_source_imports_a_cli() -> None:
-    code = ("import sys, cocoevents.config\n"
-            "print(sorted(m for m in sys.modules if m.startswith(('cocoevents.sources', 'cocoevents.cli'))))")
+    code = ("import sys, cocoevents.sources.configfile\n"
+            "kinds = tuple(f'cocoevents.sources.{k}' for k in ('local', 'redshift', 'redshift_driver', 's3', 'memory'))\n"
+            "print(sorted(m for m in sys.modules if m.startswith(kinds + ('cocoevents.cli',))))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cocoevents.store import local
+from cocoevents.store import loader as local
 from cocoevents.timestamps import format_ts, parse_duration, parse_time_option, parse_timestamp
 
 

@@ -15,8 +15,8 @@ from typing import Any, Optional
 
 import typer
 
-from . import app, err
-from .common import ProfileOption, StoreOption, choices, open_source, store_path
+from .app import app, err
+from .options import ProfileOption, StoreOption, choices, open_source, store_path
 
 BaselineFormat = choices("BaselineFormat", ("table", "csv", "json"))
 
@@ -54,7 +54,7 @@ def baseline(
 def _rebuild(path: Path, wait: float) -> None:
     import time
 
-    from ..store import local
+    from ..store import loader as local
     from ..store.baseline import rebuild
 
     started = time.monotonic()

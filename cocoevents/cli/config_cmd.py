@@ -14,8 +14,8 @@ from typing import Optional
 
 import typer
 
-from . import app
-from .common import ProfileOption, StoreOption
+from .app import app
+from .options import ProfileOption, StoreOption
 
 config_app = typer.Typer(
     name="config", help="Show the configuration profiles (see 'coco config show --help').", no_args_is_help=True,
@@ -30,7 +30,7 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="One JSON object instead of text."),
 ) -> int:
     """Print the resolved configuration (secrets redacted)."""
-    from ..config import load_config
+    from ..sources.configfile import load_config
     from ..sources import resolve
 
     chosen = resolve(profile, store)

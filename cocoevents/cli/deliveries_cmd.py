@@ -8,10 +8,10 @@ from typing import Any, List, Optional
 
 import typer
 
-from ..registry import ERROR_GROUPS, STATUSES
+from ..producers.registry import ERROR_GROUPS, STATUSES
 from ..render import LISTING_FORMAT_NAMES
-from . import app, err
-from .common import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
+from .app import app, err
+from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
 Format = choices("Format", LISTING_FORMAT_NAMES)
 Status = choices("Status", STATUSES)
@@ -90,9 +90,9 @@ def deliveries(
 ) -> int:
     """The deliveries active in a range, newest first: status, robots, pilots, errors (one row each)."""
     from ..errors import NotFound, UsageError
-    from ..fleet import Filters, list_deliveries
+    from ..core.listings import Filters, list_deliveries
     from ..render import RenderOptions
-    from ..render.fleet import write_listing
+    from ..render.listings import write_listing
     from ..timestamps import format_ts
 
     fmt = _format(fmt, output)
@@ -132,9 +132,9 @@ def errors(
 ) -> int:
     """Error events in a range, grouped: what is failing right now, and where to look."""
     from ..errors import NotFound
-    from ..fleet import error_report
+    from ..core.listings import error_report
     from ..render import RenderOptions
-    from ..render.fleet import write_errors
+    from ..render.listings import write_errors
     from ..timestamps import format_ts
 
     fmt = _format(fmt, output)

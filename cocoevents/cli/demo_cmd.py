@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from . import app, err
-from .common import StoreOption, store_path, use_color
+from .app import app, err
+from .options import StoreOption, store_path, use_color
 
 SHOWCASE = "D12345"
 SUGGESTIONS = (
@@ -41,8 +41,8 @@ def demo(
     from ..api import build, parse_options
     from ..render import RenderOptions, write
     from ..sources import open_source
-    from ..store.local import demo_store_path
-    from ..store.local import load as load_store
+    from ..store.loader import demo_store_path
+    from ..store.loader import load as load_store
 
     target = store_path(store) if store else demo_store_path()  # its own store: demo ids never mix into real ones
     report = load_store(target, [str(sample_dir())])

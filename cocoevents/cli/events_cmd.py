@@ -9,8 +9,8 @@ from typing import Optional
 
 import typer
 
-from . import app
-from .common import use_color
+from .app import app
+from .options import use_color
 
 
 @app.command()
@@ -26,7 +26,7 @@ def events(
     go_package: str = typer.Option("events", "--go-package", help="With --emit go: the Go package name."),
 ) -> None:
     """List the registered business events, their groups and required fields."""
-    from .. import registry
+    from ..producers import registry
     from ..errors import UsageError
 
     if emit is not None:
@@ -63,7 +63,7 @@ def events(
 
 
 def _emit(kind: str, out: Optional[Path], go_package: str) -> None:
-    from ..codegen import KINDS, emit
+    from ..producers.codegen import KINDS, emit
     from ..errors import UsageError
 
     if kind not in KINDS:
@@ -79,7 +79,7 @@ def _emit(kind: str, out: Optional[Path], go_package: str) -> None:
         return
     try:
         if kind == "jsonschema":
-            from ..codegen.schema import file_name, schemas
+            from ..producers.codegen.schema import file_name, schemas
 
             out.mkdir(parents=True, exist_ok=True)
             docs = schemas()

@@ -9,8 +9,8 @@ from typing import List, Optional
 
 import typer
 
-from . import app, err
-from .common import StoreOption, store_path
+from .app import app, err
+from .options import StoreOption, store_path
 
 SHOW_SKIPPED = 10
 
@@ -34,7 +34,7 @@ def load(
     """Load event archive files (.log/.json/.jsonl/.ndjson; gzip, zstd or plain) from disk or s3://bucket/prefix/ into the local store.
 
     From S3, objects already loaded are skipped by key, ETag and size before downloading."""
-    from ..store.local import load as load_store
+    from ..store.loader import load as load_store
     from ..textsafe import for_terminal as t
 
     target = store_path(store)
@@ -167,13 +167,13 @@ def check(
 ) -> int:
     """Validate archive files against the event registry without loading them (exit 1 on problems);
     with --registry, compare a TypeScript or Go registry file with coco's (exit 1 on any difference)."""
-    from ..checker import check_paths
+    from ..archive.check import check_paths
     from ..errors import UsageError
 
     if registry_file is not None:
         if paths:
             raise UsageError("--registry takes no archive paths")
-        from .registry_check import check_registry
+        from ..producers.registry_check import check_registry
 
         return check_registry(registry_file, as_json)
     if not paths:

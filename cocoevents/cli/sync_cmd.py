@@ -8,8 +8,8 @@ from typing import Optional
 
 import typer
 
-from . import app, err
-from .common import ProfileOption
+from .app import app, err
+from .options import ProfileOption
 
 
 @app.command()

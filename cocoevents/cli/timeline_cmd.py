@@ -15,8 +15,8 @@ import typer
 
 from ..core.model import KINDS
 from ..render import FORMATS
-from . import app, close_source, err
-from .common import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
+from .app import app, close_source, err
+from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
 Format = choices("Format", FORMATS)
 Kind = choices("Kind", KINDS)
@@ -84,7 +84,7 @@ def timeline(
         try:
             result = build(source, subject_id, kind.value if kind else None, opts)
             if result.kind == "robot" and fmt == "table":  # the header lists the robot's deliveries with their status
-                from ..fleet import statuses
+                from ..core.listings import statuses
 
                 ids = list(dict.fromkeys(r.lane.id for r in result.rows if r.lane.kind == "delivery" and r.lane.id))
                 found = statuses(source, ids)

@@ -15,8 +15,8 @@ from typing import Optional
 
 import typer
 
-from . import app
-from .common import ProfileOption
+from .app import app
+from .options import ProfileOption
 
 warehouse_app = typer.Typer(
     name="warehouse",

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from ..registry import registry_sort_key
+from ..producers.registry import registry_sort_key
 from .model import Event
 
 DEFAULT_MIN_SAMPLES = 10

@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import accumulate, chain
 from typing import Any, Iterable, Mapping
 
-from ..registry import WARNING_NAMES, is_error_name
+from ..producers.registry import WARNING_NAMES, is_error_name
 from ..timestamps import format_ts, parse_timestamp
 
 SCHEMA = "coco.timeline/1"

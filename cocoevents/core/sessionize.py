@@ -20,7 +20,14 @@ from operator import attrgetter, is_not, le, ne
 from typing import Any, Generator, Iterable, Optional, Protocol, Sequence
 
 from ..errors import NotFound
-from ..registry import ASSIGN_END, ASSIGN_START, ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES, registry_sort_key
+from ..producers.registry import (
+    ASSIGN_END,
+    ASSIGN_START,
+    ASSIGNMENT_EVENTS,
+    DELIVERY_OUTCOMES,
+    DEMAND_OUTCOMES,
+    registry_sort_key,
+)
 from .baseline import DEFAULT_MIN_SAMPLES, Baseline
 from .findings import find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window, lane

@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from . import RenderOptions
 from .table import resolve_tz
-from .text import (
+from .describe import (
     SUBJECT_TITLE,
     describe,
     duration_text,

@@ -24,7 +24,7 @@ from ..errors import UsageError
 from ..textsafe import for_terminal
 from ..timestamps import resolve_tz as _zone
 from . import RenderOptions
-from .text import describe
+from .describe import describe
 
 MAX_WINDOWS = 12
 MAX_DELIVERIES = 16

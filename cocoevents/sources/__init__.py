@@ -74,7 +74,7 @@ def profiles(config: Any) -> dict[str, Profile]:
 
 def select(name: Optional[str], *, store_given: bool = False, config: Any = None) -> Optional[Profile]:
     """The profile named, else (without an explicit store) the default one, else ``None`` (local store)."""
-    from ..config import load_config
+    from .configfile import load_config
 
     config = config or load_config()
     known = profiles(config)
@@ -101,7 +101,7 @@ def resolve(profile: Optional[str] = None, store: Optional[str | Path] = None) -
     store = store or os.environ.get("COCO_STORE") or None
     if profile is None and store is not None:
         return Resolved("local", local_settings(store), None, "--store")
-    from ..config import load_config
+    from .configfile import load_config
 
     config = load_config()
     chosen = select(profile, store_given=store is not None, config=config)

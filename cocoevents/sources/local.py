@@ -15,10 +15,10 @@ from typing import Any, Optional, Sequence
 from ..core.model import Event
 from ..core.sessionize import ASSIGNMENT_EVENTS, Span, select_in_spans
 from ..errors import SourceUnavailable, StoreBusy
-from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, ID_FIELDS, registry_sort_key
-from ..store import local as store
-from ..store.engine import duckdb
-from ..store.sql import ASSIGNMENT_KINDS
+from ..producers.registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, ID_FIELDS, registry_sort_key
+from ..store import loader as store
+from ..store.duckdb_engine import duckdb
+from ..store.schema import ASSIGNMENT_KINDS
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
 from .settings import Setting, validate
 

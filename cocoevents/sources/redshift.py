@@ -60,12 +60,12 @@ from datetime import datetime, timedelta
 from ipaddress import ip_address
 from typing import Any, Optional
 
-from ..config import PASSWORD_ENV, password_from_env
+from .configfile import PASSWORD_ENV, password_from_env
 from ..core.baseline import Baseline
 from ..core.model import Event
 from ..core.sessionize import ASSIGNMENT_EVENTS, Span, linked_closures
 from ..errors import NotFound, SourceUnavailable, UsageError
-from ..registry import ID_FIELDS
+from ..producers.registry import ID_FIELDS
 from ..timestamps import EPOCH, MAX_US, MIN_US, format_duration, format_ts, now_us, parse_timestamp, to_datetime
 from . import linked_ids_predicate
 from .redshift_driver import DENIED, NO_COLUMN, NO_TABLE, TIMEOUT, connect, db_error, is_driver_error, one_line

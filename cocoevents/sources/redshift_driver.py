@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..config import PASSWORD_ENV
+from .configfile import PASSWORD_ENV
 from ..errors import SourceUnavailable
 from ..redact import redact
 

@@ -48,7 +48,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Optional, Sequence
 
-from .. import archive
+from ..archive import lines as archive
 from ..errors import CocoError, NotFound, SourceUnavailable, UsageError
 from ..redact import redact
 from ..textsafe import for_terminal
@@ -361,7 +361,7 @@ def sync_objects(store: Path, s3: Any, bucket: str, objects: Sequence[S3Object],
                  endpoint_url: Optional[str] = None, on_fetched: Optional[Callable[[Fetched], None]] = None,
                  rebuild_baseline: bool = True) -> SyncReport:
     """Load ``objects`` of ``bucket`` into the local store at ``store`` (see the module docstring)."""
-    from ..store.local import FileResult, Loader, LoadReport, batch_bytes
+    from ..store.loader import FileResult, Loader, LoadReport, batch_bytes
 
     started = time.monotonic()
     report = LoadReport(store=archive.path_text(store), skipped=list(skipped))
@@ -441,7 +441,7 @@ def sync_objects(store: Path, s3: Any, bucket: str, objects: Sequence[S3Object],
                 held -= sum(b.obj.size for b in batch)
                 batch, weight = [], 0
                 fill()
-        from ..store.local import rebuild_derived
+        from ..store.loader import rebuild_derived
 
         changed = any(f.status in ("loaded", "damaged") for f in report.files)
         rebuild_derived(loader, report, baseline=rebuild_baseline and changed)
@@ -679,7 +679,7 @@ class ArchiveSource:
 
 def archive_profile(name: Optional[str], profile: Optional[str]) -> Settings:
     """The ``s3`` profile a Redshift profile's tail comes from: ``fresh_from``, else the one ``s3`` profile."""
-    from ..config import load_config
+    from .configfile import load_config
     from . import profiles
 
     config = load_config()

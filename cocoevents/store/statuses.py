@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-from ..registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, registry_sort_key
+from ..producers.registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, registry_sort_key
 
 TABLE = "statuses"
 FLAG = "statuses"
@@ -99,7 +99,7 @@ def rebuild(con: Any) -> Optional[int]:
     """Recompute ``statuses`` and set the ``meta`` key, in one transaction; the number of deliveries, or
     ``None`` when the groups did not settle within ``MAX_ROUNDS`` (the key then stays unset: readers walk the
     links)."""
-    from .engine import transaction
+    from .duckdb_engine import transaction
 
     try:
         with transaction(con):
@@ -144,7 +144,7 @@ def install(con: Any) -> int:
 
 def drop(con: Any) -> None:
     """The temporary tables of ``compute`` gone."""
-    from .engine import drop_temp
+    from .duckdb_engine import drop_temp
 
     drop_temp(con, [*_WORK, RESULT])
 

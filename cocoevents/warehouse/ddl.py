@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UsageError
-from ..registry import ID_FIELDS
+from ..producers.registry import ID_FIELDS
 from ..timestamps import MAX_US, MIN_US
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")

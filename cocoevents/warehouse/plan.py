@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Iterable
 
-from ..archive import GZIP_SUFFIXES, ZSTD_SUFFIXES
+from ..archive.lines import GZIP_SUFFIXES, ZSTD_SUFFIXES
 from ..errors import UsageError
 
 PREFIX = re.compile(r"^(?:[A-Za-z0-9_.=-]+/)*$")

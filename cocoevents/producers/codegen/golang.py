@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 
-from .. import __version__, registry
+from ... import __version__
+from .. import registry
 from . import SOURCE_FILE
 
 _GO_TYPES = {"string": "string", "source": "Source", "error": "EventError"}

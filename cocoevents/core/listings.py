@@ -18,8 +18,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
-from .core.model import DELIVERY_LANE, Event, Timeline
-from .core.sessionize import (
+from .model import DELIVERY_LANE, Event, Timeline
+from .sessionize import (
     BaselineRequest,
     DeliveryRequest,
     EventSource,
@@ -35,10 +35,10 @@ from .core.sessionize import (
     linked_closures,
     select_in_spans,
 )
-from .errors import NotFound, UsageError
-from .registry import ERROR_GROUPS, STATUSES
-from .render.data import error_parts
-from .timestamps import format_ts
+from ..errors import NotFound, UsageError
+from ..producers.registry import ERROR_GROUPS, STATUSES
+from ..render.machine import error_parts
+from ..timestamps import format_ts
 
 # spec section 6: a status other than in_progress needs one of these rows in the delivery lane
 OUTCOMES = {"failed": ("delivery.failed",), "fulfilled": ("delivery.dropoff_completed", "demand.fulfilled"),

@@ -108,11 +108,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Container, Iterator, Mapping, Optional, Sequence
 
-from .. import archive
+from ..archive import lines as archive
 from ..errors import CocoError, NotFound, SourceUnavailable, StoreBusy, UsageError
 from ..textsafe import for_terminal
-from . import ahead, sql
-from .engine import duckdb
+from . import ahead, schema as sql
+from .duckdb_engine import duckdb
 
 FAST_MAX_LINE = 8 * 1024 * 1024
 # Large transactions let DuckDB write whole compressed row groups straight to the file; many small

@@ -48,14 +48,14 @@ GROUP_FIELDS: dict[str, tuple[str, ...]] = {
 
 def severity(name: str) -> str:
     """The severity coco's timelines give a record of this name without ``error`` or ``level``."""
-    from ..core.model import Event
+    from ...core.model import Event
 
     return Event.from_record({"event": name}).severity
 
 
 def example_record(etype: registry.EventType) -> dict[str, Any]:
     """One conforming line for the event, as coco's producer writes it."""
-    from ..producer import log_event
+    from ..logger import log_event
 
     fields = list(GROUP_FIELDS.get(etype.group, ()))
     if etype.name.startswith("pilot.assignment"):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 def check_registry(path: Path, as_json: bool) -> int:
     """Report to stdout, notes to stderr; 1 on any difference, 0 when equal (2 is raised as NotARegistry)."""
-    from ..codegen.drift import check_registry_file
+    from .drift import check_registry_file
 
     report = check_registry_file(path)
     for note in report.notes:

@@ -27,13 +27,13 @@ def open_ahead(args: list[str]) -> bool:
             store = arg[len("--store="):]
     if not store:
         return False
-    from .store import ahead
+    from ..store import ahead
 
     return ahead.start(store)
 
 
 def run() -> None:
     open_ahead(sys.argv[1:])
-    from .cli import run as run_cli
+    from .app import run as run_cli
 
     run_cli()

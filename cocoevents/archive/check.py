@@ -10,9 +10,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import archive, registry
-from .errors import NotFound, UsageError
-from .textsafe import for_terminal
+from . import lines as archive
+from ..producers import registry
+from ..errors import NotFound, UsageError
+from ..textsafe import for_terminal
 
 EXAMPLES = 5
 

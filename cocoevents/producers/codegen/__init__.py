@@ -12,7 +12,7 @@ Nothing here imports more than the standard library and the registry.
 
 from __future__ import annotations
 
-from .. import __version__
+from ... import __version__
 
 KINDS = ("ts", "go", "jsonschema", "markdown")
 SOURCE_FILE = "cocoevents/registry.py"

@@ -65,7 +65,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .errors import UsageError
+from ..errors import UsageError
 
 PASSWORD_ENV = "COCO_REDSHIFT_PASSWORD"
 _SECRET_KEYS = {"password", "passwd", "pwd", "secret_access_key", "aws_secret_access_key", "session_token"}

@@ -12,10 +12,10 @@ import json
 from datetime import timezone
 from typing import Any, Callable, Optional, TextIO
 
-from ..fleet import ErrorReport, Listing
+from ..core.listings import ErrorReport, Listing
 from ..textsafe import for_terminal
 from . import LISTING_FORMAT_NAMES, RenderOptions
-from .data import _dumps, csv_line, neutralise, number
+from .machine import _dumps, csv_line, neutralise, number
 from .table import STATUS_STYLE, _local, _Out, duration_text, plural, resolve_tz
 
 LISTING_CSV = ("delivery_id", "status", "start", "end", "duration_s", "robots", "pilots", "events", "errors",

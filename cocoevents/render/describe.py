@@ -14,7 +14,7 @@ from typing import Any
 
 from ..textsafe import visible  # noqa: F401 - the html and markdown views' escaping
 from ..timestamps import parse_timestamp
-from .data import DETAIL_SKIPS
+from .machine import DETAIL_SKIPS
 
 # Fields of the shipper and the ids: not repeated in an event's details (the table's rule).
 SHIPPER_FIELDS = DETAIL_SKIPS

@@ -13,7 +13,7 @@ same bytes. ``scenarios()`` adds three hand-built stories on fixed ids (a
 failed delivery after a grounded robot was swapped and its pilot handed over,
 a simple failure, a clean reassignment) that the demo and the docs use.
 
-Run ``python -m cocoevents.generator OUT --events 1000000`` for a benchmark
+Run ``python -m cocoevents.devtools.generator OUT --events 1000000`` for a benchmark
 archive.
 """
 
@@ -411,7 +411,7 @@ def write_archive(records: Iterable[Record], root: str | os.PathLike[str], *, se
 
 
 def _record_time(rec: Record) -> datetime:
-    from .timestamps import parse_timestamp, to_datetime
+    from ..timestamps import parse_timestamp, to_datetime
 
     us = parse_timestamp(rec.get("timestamp"))
     return to_datetime(us).replace(tzinfo=None) if us is not None else datetime(1970, 1, 1)
@@ -518,7 +518,7 @@ def write_bulk_archive(root: str | os.PathLike[str], events: int, *, seed: int =
 def main(argv: list[str] | None = None) -> int:
     import argparse
 
-    p = argparse.ArgumentParser(prog="python -m cocoevents.generator", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m cocoevents.devtools.generator", description=__doc__.split("\n\n")[0])
     p.add_argument("out", help="archive root folder to write dt=YYYY-MM-DD/ folders into")
     p.add_argument("--events", type=int, default=100_000, help="about how many events")
     p.add_argument("--seed", type=int, default=7)

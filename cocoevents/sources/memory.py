@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Sequence
 
-from .baseline import Baseline, compute
-from .model import Event
-from .sessionize import ASSIGNMENT_EVENTS, Span, fold_id
+from ..core.baseline import Baseline, compute
+from ..core.model import Event
+from ..core.sessionize import ASSIGNMENT_EVENTS, Span, fold_id
 
 
 class MemorySource:

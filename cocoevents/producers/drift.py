@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import registry
+from . import registry
 from ..errors import UsageError
 
 MAX_BYTES = 1024 * 1024  # a registry is a few kB; the reader stays linear-ish below this
@@ -308,7 +308,7 @@ def parse_go(text: str) -> ParsedRegistry:
             if name and name != "-" and "omitempty" not in opts:
                 req.append(name)
         structs[sm.group(1)] = tuple(req)
-    from .golang import go_ident
+    from .codegen.golang import go_ident
 
     payloads = {go_ident(n) + "Payload": n for n in reg.names}
     matched = {payloads[s]: req for s, req in structs.items() if s in payloads}

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES
+from ..producers.registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES
 from ..timestamps import ISO_PATTERN, MAX_US, MIN_US, SECONDS_LIMIT
 from . import ahead
 from . import statuses as _statuses
@@ -28,7 +28,7 @@ SESSION = "SET TimeZone = 'UTC'; SET enable_progress_bar = false; SET enable_pro
 
 def memory_connection() -> Any:
     """An in-memory DuckDB with the classifier's macros (``coco check``, the damaged-file path)."""
-    from .engine import duckdb
+    from .duckdb_engine import duckdb
 
     con = duckdb.connect(":memory:", config=dict(CONNECTION_CONFIG))
     con.execute(SESSION)
