@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .core.baseline import DEFAULT_MIN_SAMPLES
-from .sources.memory import MemorySource
 from .core.model import KINDS, Timeline
 from .core.sessionize import EventSource, Options, delivery_timeline, pilot_timeline, robot_timeline
 from .errors import NotFound, UsageError
+from .sources.memory import MemorySource
 from .timestamps import MIN_US, now_us, parse_duration, parse_time_option, resolve_tz
 
 DEFAULT_ACTOR_RANGE = "24h"

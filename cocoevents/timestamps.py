@@ -9,8 +9,8 @@ A time is carried as an ``int`` of microseconds since the Unix epoch, UTC.
 - JSON numbers (not booleans): epoch seconds when below 1e11, else milliseconds.
 
 Anything else, and any time outside years 1-9999, is unusable: the function
-returns ``None`` and never raises. The store's SQL loader
-(``cocoevents.store.sql``) implements the same grammar with the same regular
+returns ``None`` and never raises. ``SQL_MACROS`` is the same grammar for DuckDB
+(the archive's SQL classifier, ``archive.classify``), with the same regular
 expression; a test checks that both agree.
 """
 
@@ -33,6 +33,25 @@ EPOCH = datetime(1970, 1, 1)
 MIN_US = (datetime(1, 1, 1) - EPOCH) // timedelta(microseconds=1)
 MAX_US = (datetime(9999, 12, 31, 23, 59, 59, 999999) - EPOCH) // timedelta(microseconds=1)
 SECONDS_LIMIT = 1e11
+
+# The grammar's SQL half (DuckDB macros): an ISO 8601 text's parts and its offset in minutes, for the texts
+# DuckDB's own TIMESTAMPTZ cast refuses (the classifier tries that cast first).
+ISO_PATTERN_SQL = ISO_PATTERN.replace("'", "''")
+SQL_MACROS = f"""
+CREATE OR REPLACE TEMP MACRO coco_offset_min(tz) AS
+    CASE WHEN tz IN ('', 'Z', 'z') THEN 0
+         ELSE (CASE WHEN tz[1] = '-' THEN -1 ELSE 1 END)
+              * (CAST(substr(replace(tz, ':', ''), 2, 2) AS INTEGER) * 60
+                 + coalesce(TRY_CAST(nullif(substr(replace(tz, ':', ''), 4, 2), '') AS INTEGER), 0))
+    END;
+CREATE OR REPLACE TEMP MACRO coco_iso_parts(s) AS
+    regexp_extract(s, '{ISO_PATTERN_SQL}', ['y', 'mo', 'd', 'h', 'mi', 's', 'f', 'tz']);
+CREATE OR REPLACE TEMP MACRO coco_iso_slow(p) AS
+    CASE WHEN p.y NOT IN ('', '0000') THEN epoch_us(TRY_CAST(
+        p.y || '-' || p.mo || '-' || p.d || ' ' || p.h || ':' || p.mi || ':'
+        || coalesce(nullif(p.s, ''), '00') || '.' || rpad(left(p.f, 6), 6, '0') AS TIMESTAMP))
+        - coco_offset_min(p.tz) * 60000000::BIGINT END;
+"""
 
 
 def offset_minutes(tz: str | None) -> int:

@@ -1,4 +1,4 @@
-"""Opening the store ahead (``store.ahead``, ``launch``): the ``coco`` script opens a timeline's ``--store`` in a
+"""Opening the store ahead (``cli.launch``): the ``coco`` script opens a timeline's ``--store`` in a
 thread while the command line imports, and the command takes that connection; any other case opens as before."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from cocoevents.cli import launch
-from cocoevents.store import ahead
+from cocoevents.store import connection
 from cocoevents.store import loader as store
 
 from .conftest import run_coco, write_lines
@@ -29,33 +29,33 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_the_store_opened_ahead_is_the_connection_the_reader_gets_once(db: Path, tmp_path: Path) -> None:
-    assert ahead.start(str(db))
-    early = ahead._pending["thread"]
-    con, tables = store.open_store(db, read_only=True)
+    assert launch.start(str(db))
+    early = launch._pending["thread"]
+    con, tables = connection.open_store(db, read_only=True, connection=launch.opened_ahead(str(db)))
     try:
-        assert not early.is_alive() and not ahead._pending  # joined and taken
+        assert not early.is_alive() and not launch._pending  # joined and taken
         assert "keys" in tables and con.execute("SELECT count(*) FROM events").fetchone() == (2,)
     finally:
         con.close()
-    assert ahead.take(str(db)) is None  # once
+    assert launch.opened_ahead(str(db)) is None  # once
     # opened ahead for another file: closed, and the reader opens its own
     other = tmp_path / "other.duckdb"
     store.load(other, [write_lines(tmp_path / "b.jsonl", RECORDS[:1])])
-    assert ahead.start(str(other))
-    con, _ = store.open_store(db, read_only=True)
+    assert launch.start(str(other))
+    con, _ = connection.open_store(db, read_only=True, connection=launch.opened_ahead(str(db)))
     try:
-        assert con.execute("SELECT count(*) FROM events").fetchone() == (2,) and not ahead._pending
+        assert con.execute("SELECT count(*) FROM events").fetchone() == (2,) and not launch._pending
     finally:
         con.close()
-    assert not ahead.start(str(tmp_path / "missing.duckdb"))  # only an existing plain file
-    assert not ahead.start(str(tmp_path))
+    assert not launch.start(str(tmp_path / "missing.duckdb"))  # only an existing plain file
+    assert not launch.start(str(tmp_path))
 
 
 def test_only_a_timeline_of_a_named_store_without_a_profile_opens_ahead(db: Path, monkeypatch) -> None:
     monkeypatch.delenv("COCO_PROFILE", raising=False)
     monkeypatch.delenv("COCO_STORE", raising=False)
     opened: list[str] = []
-    monkeypatch.setattr(ahead, "start", lambda path: opened.append(path) or True)
+    monkeypatch.setattr(launch, "start", lambda path: opened.append(path) or True)
     s = str(db)
     cases = [
         (["timeline", "D1", "--store", s], s),

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from cocoevents.archive import lines as archive
+from cocoevents.store import connection as store_connection
 from cocoevents.store import loader as local
+from cocoevents.store import rows as store_rows
 
 from .conftest import write_lines
 
@@ -133,9 +135,9 @@ def _canon(obj) -> str:
 def loaded_by_file(tmp_path: Path, files: list[Path]) -> dict[str, list[str]]:
     store = tmp_path / "s.duckdb"
     local.load(store, [str(f) for f in files])
-    con = local.connect(store, read_only=True)
+    con = store_connection.connect(store, read_only=True)
     try:
-        rows = local.fetch_rows(con, "TRUE", [])
+        rows = store_rows.fetch_rows(con, "TRUE", [])
         names = dict(con.execute(
             "SELECT f.path, count(*) FROM events JOIN files f USING (file_id) GROUP BY 1").fetchall())
         by_row = dict(con.execute("SELECT e.rowid, f.path FROM events e JOIN files f USING (file_id)").fetchall())

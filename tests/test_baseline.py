@@ -11,9 +11,9 @@ import duckdb
 import pytest
 
 from cocoevents.archive import lines as archive
-from cocoevents.devtools import generator
 from cocoevents.core.baseline import compute
 from cocoevents.core.model import Event
+from cocoevents.devtools import generator
 from cocoevents.store import baseline as store_baseline
 from cocoevents.store.loader import load
 

@@ -200,8 +200,8 @@ def test_slow_steps_among_thousands_of_quick_ones_are_the_ones_rule_8_names_read
     from datetime import datetime, timedelta, timezone
 
     from cocoevents.core.baseline import Baseline, Transition
-    from cocoevents.sources.memory import MemorySource
     from cocoevents.core.sessionize import delivery_timeline
+    from cocoevents.sources.memory import MemorySource
 
     fleet = Baseline([Transition("trip.started", "trip.completed", 50, 10.0, 40.0, 60.0),  # slow from 70 s
                       Transition("trip.completed", "trip.started", 50, 100.0, 110.0, 120.0)])  # slow from 200 s
@@ -233,7 +233,9 @@ def test_many_rows_read_as_numpy_columns_are_the_rows_read_a_tuple_at_a_time(tmp
     against the tuple path, on runs of rows, every other row (a range with others' rows left out), every third
     row (a semi-join), records with trailing commas or ``nan`` (made readable) and one nested past Python's
     recursion limit; then whole timelines both ways."""
+    from cocoevents.store import connection as store_connection
     from cocoevents.store import loader as store
+    from cocoevents.store import rows as store_rows
 
     lines = []
     for i in range(1200):
@@ -249,21 +251,21 @@ def test_many_rows_read_as_numpy_columns_are_the_rows_read_a_tuple_at_a_time(tmp
     archive.write_text("\n".join(lines) + "\n")
     db = tmp_path / "s.duckdb"
     store.load(db, [archive])
-    con = store.connect(db, read_only=True)
+    con = store_connection.connect(db, read_only=True)
     try:
         every = [r[0] for r in con.execute("SELECT rowid FROM events").fetchall()]
         assert len(every) == 1201
-        monkeypatch.setattr(store, "NUMPY_BLOCK", 128)
+        monkeypatch.setattr(store_rows, "NUMPY_BLOCK", 128)
 
         def read(rowids: list[int], numpy: bool) -> list[tuple]:
-            monkeypatch.setattr(store, "NUMPY_ROWS", 100 if numpy else 10**9)
-            return sorted(row for ids, ts, records in store.rowid_chunks(con, rowids) for row in zip(ids, ts, records))
+            monkeypatch.setattr(store_rows, "NUMPY_ROWS", 100 if numpy else 10**9)
+            return sorted(row for ids, ts, records in store_rows.rowid_chunks(con, rowids) for row in zip(ids, ts, records))
 
         for rowids in (every, every[1::2], every[::3], every[:700] + every[900::5]):
             by_tuples = read(rowids, numpy=False)
             assert read(rowids, numpy=True) == by_tuples and len(by_tuples) == len(rowids)
         records = [json.loads(r) for _, _, r in read(every, numpy=True)]  # every text readable by Python's json
-        chunks = store.rowid_chunks(con, every)  # left after one chunk, the next block being read ahead
+        chunks = store_rows.rowid_chunks(con, every)  # left after one chunk, the next block being read ahead
         assert len(next(chunks)[0]) == 128
         chunks.close()
         assert read(every[:300], numpy=True) == read(every[:300], numpy=False)  # the connection is still fine
@@ -271,6 +273,6 @@ def test_many_rows_read_as_numpy_columns_are_the_rows_read_a_tuple_at_a_time(tmp
     finally:
         con.close()
     shown = run_coco("timeline", "D-A", "--store", str(db), "-f", "json")
-    monkeypatch.setattr(store, "NUMPY_ROWS", 100)
+    monkeypatch.setattr(store_rows, "NUMPY_ROWS", 100)
     assert run_coco("timeline", "D-A", "--store", str(db), "-f", "json").out == shown.out
     assert shown.code == 0 and shown.json()["summary"]["events"] == 601

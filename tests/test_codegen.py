@@ -15,9 +15,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
+from cocoevents.devtools.generator import Fleet, fleet_day, scenarios
 from cocoevents.producers import registry
 from cocoevents.producers.codegen.schema import schemas
-from cocoevents.devtools.generator import Fleet, fleet_day, scenarios
 
 from . import compilers
 

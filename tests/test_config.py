@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from cocoevents.devtools import generator
-from cocoevents.sources.configfile import load_config
 from cocoevents.errors import UsageError
 from cocoevents.sources import profiles
 from cocoevents.sources import select as select_profile
+from cocoevents.sources.configfile import load_config
 from cocoevents.sources.redshift_driver import connect_kwargs
 from cocoevents.store import loader as store
 

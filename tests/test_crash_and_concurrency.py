@@ -179,7 +179,9 @@ def test_a_load_lets_readers_in_while_it_rereads_bad_lines_and_works_out_the_sta
     """The end of a load holds the store's write lock neither while it rereads files for bad-line examples nor
     while it works out the statuses and the fleet baseline (the store let go, then attached read-only), and
     lets a reader that is waiting in between the two (CI saw one wait more than 2 s at the end of a load)."""
-    from cocoevents.store import baseline, loader as local, statuses
+    from cocoevents.store import baseline, statuses
+    from cocoevents.store import connection as store_connection
+    from cocoevents.store import loader as local
 
     day = tmp_path / "dt=2026-11-25"
     day.mkdir()
@@ -205,7 +207,7 @@ def test_a_load_lets_readers_in_while_it_rereads_bad_lines_and_works_out_the_sta
 
     spy(local.Loader, "_examples", lambda: None)
     spy(local.Loader, "_detach", lambda: None)
-    spy(statuses, "compute", lambda: local.waiting_marker(store).touch())  # a reader starts waiting here
+    spy(statuses, "compute", lambda: store_connection.waiting_marker(store).touch())  # a reader starts waiting here
     spy(baseline, "compute", lambda: None)
     report = local.load(store, [tmp_path])
     assert [f.bad_lines for f in report.files] == [1] and report.examples  # the examples were found
@@ -216,7 +218,7 @@ def test_a_load_lets_readers_in_while_it_rereads_bad_lines_and_works_out_the_sta
     after = names[names.index("compute"):]
     # the reader waiting since the statuses got in before the baseline's token was written
     assert after[:4] == ["compute", "_detach", "_detach", "compute"], after
-    assert not local.waiting_marker(store).exists()
+    assert not store_connection.waiting_marker(store).exists()
     con = duckdb.connect(str(store), read_only=True)
     try:
         assert statuses.is_current(con)

@@ -23,9 +23,9 @@ from typing import Any
 
 import pytest
 
+from cocoevents.api import build, parse_options
 from cocoevents.archive import lines as archive
 from cocoevents.devtools import generator
-from cocoevents.api import build, parse_options
 from cocoevents.sources.local import LocalSource
 from cocoevents.store import loader as store
 from cocoevents.timestamps import format_ts

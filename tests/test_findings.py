@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from cocoevents.core.baseline import Baseline, Transition, compute, percentile
-from cocoevents.sources.memory import MemorySource
 from cocoevents.core.model import Event, Lane
 from cocoevents.core.sessionize import Options, delivery_timeline, pilot_timeline, robot_timeline
+from cocoevents.sources.memory import MemorySource
 from cocoevents.timestamps import parse_timestamp
 
 D = "D1"

@@ -12,17 +12,19 @@ from typing import Any
 
 import pytest
 
+from cocoevents.api import build, parse_options
 from cocoevents.archive import lines as archive
 from cocoevents.core import listings as fleet
-from cocoevents.devtools import generator
-from cocoevents.api import build, parse_options
-from cocoevents.sources.memory import MemorySource
 from cocoevents.core.model import Event, canonical_json
 from cocoevents.core.sessionize import delivery_timeline
+from cocoevents.devtools import generator
 from cocoevents.errors import NotFound
 from cocoevents.sources.local import LocalSource
+from cocoevents.sources.memory import MemorySource
+from cocoevents.store import connection as store_connection
 from cocoevents.store import errorcache, statuses
 from cocoevents.store import loader as store
+from cocoevents.store import removal as store_removal
 from cocoevents.timestamps import format_ts, parse_time_option
 
 from .conftest import run_coco, write_lines
@@ -567,7 +569,7 @@ def test_status_tables_follow_a_replaced_file_and_a_removed_one(tmp_path) -> Non
     write_lines(path, [STATUS_CASES[7], STATUS_CASES[9]])  # D-C's failure and D-D's direct row are gone
     store.load(db, [path])
     assert both_ways(db, ["D-C", "D-D"]) == {"D-C": "fulfilled"}
-    store.remove_files(db, file=str(path))
+    store_removal.remove_files(db, file=str(path))
     assert both_ways(db, ["D-C", "D-D"]) == {}
 
 
@@ -675,7 +677,7 @@ def test_a_load_works_the_statuses_out_with_the_store_open_to_readers_and_keeps_
     monkeypatch.setattr(store.Loader, "_transaction", real_transaction)
     store.load(db, [tmp_path / "cases.jsonl"])  # adds nothing, brings the statuses up to date
     assert both_ways(db, ids) == fleet.statuses(MemorySource([*STATUS_CASES, extra]), ids)
-    con = store.connect(db, read_only=True)
+    con = store_connection.connect(db, read_only=True)
     try:  # no token left behind, and the baseline (worked out the same way) is there
         assert con.execute("SELECT key FROM meta WHERE key LIKE '%pending'").fetchall() == []
         assert con.execute("SELECT count(*) FROM fleet_baseline").fetchone()[0] > 0

@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from cocoevents.api import build, parse_options
 from cocoevents.archive import lines as archive
 from cocoevents.core import listings as fleet
 from cocoevents.devtools import generator
-from cocoevents.api import build, parse_options
 from cocoevents.errors import NotFound
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource

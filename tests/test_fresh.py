@@ -13,10 +13,10 @@ from datetime import date
 import duckdb
 import pytest
 
-from cocoevents.archive import lines as archive
-from cocoevents.devtools import generator
 from cocoevents.api import build, parse_options
+from cocoevents.archive import lines as archive
 from cocoevents.core.model import Event
+from cocoevents.devtools import generator
 from cocoevents.sources import s3 as s3src
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource

@@ -255,8 +255,8 @@ def test_a_small_answer_leaves_the_read_only_store_open_only_when_the_process_en
     """cli.close_source: under ``run`` (os._exit follows) a read-only local store read for a small answer stays
     open (closing it only frees DuckDB's cache); a big answer, or a library caller of ``main``, closes it."""
     from cocoevents.cli import app as cli
+    from cocoevents.duckdb_engine import duckdb
     from cocoevents.sources.local import LocalSource
-    from cocoevents.store.duckdb_engine import duckdb
 
     def opened() -> bool:
         try:

@@ -68,7 +68,7 @@ def test_a_timeline_opens_the_store_through_duckdbs_c_extension_alone(tmp_path):
 def test_the_engine_is_duckdbs_own_objects():
     import duckdb
 
-    from cocoevents.store.duckdb_engine import duckdb as engine
+    from cocoevents.duckdb_engine import duckdb as engine
 
     assert engine.connect is duckdb.connect
     for name in ("Error", "CatalogException", "IOException", "InterruptException", "OutOfMemoryException",

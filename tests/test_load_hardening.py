@@ -15,6 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from cocoevents.store import config as store_config
+from cocoevents.store import connection as store_connection
 from cocoevents.store import loader as local
 
 from .conftest import run_coco, write_lines
@@ -59,7 +61,7 @@ def test_every_connection_coco_opens_has_extension_autoload_autoinstall_and_the_
     q = ("SELECT current_setting('autoinstall_known_extensions'), current_setting('autoload_known_extensions'), "
          "current_setting('enable_progress_bar')")
     for read_only in (True, False):
-        con = local.connect(store, read_only=read_only)
+        con = store_connection.connect(store, read_only=read_only)
         try:
             assert con.execute(q).fetchone() == (False, False, False)
         finally:
@@ -281,8 +283,8 @@ def test_a_memory_limit_too_small_is_one_line_and_never_a_bug(coco, tmp_path, mo
 # -- item 12: the demo's own store; listing and removing loaded files -------------------------------------------------
 
 def test_the_demo_store_is_not_the_default_store(isolated_env):
-    assert local.demo_store_path() != local.default_store_path()
-    assert local.demo_store_path().parent == local.default_store_path().parent
+    assert store_config.demo_store_path() != store_config.default_store_path()
+    assert store_config.demo_store_path().parent == store_config.default_store_path().parent
 
 
 def test_store_files_lists_each_loaded_file_with_its_sha_day_range_and_events(coco, tmp_path, store):

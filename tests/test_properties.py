@@ -10,7 +10,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cocoevents.archive import lines as archive
+from cocoevents.store import connection as store_connection
 from cocoevents.store import loader as local
+from cocoevents.store import rows as store_rows
 from cocoevents.timestamps import parse_timestamp
 
 from .conftest import run_coco, write_lines
@@ -63,9 +65,9 @@ def test_every_valid_line_among_junk_loads(tmp_path_factory, items):
     assert all(g in expected for g in goods)
     report = local.load(folder / "s.duckdb", [str(f)])
     assert report.events == len(expected)
-    con = local.connect(folder / "s.duckdb", read_only=True)
+    con = store_connection.connect(folder / "s.duckdb", read_only=True)
     try:
-        got = sorted(json.dumps(json.loads(r[2]), sort_keys=True) for r in local.fetch_rows(con, "TRUE", []))
+        got = sorted(json.dumps(json.loads(r[2]), sort_keys=True) for r in store_rows.fetch_rows(con, "TRUE", []))
     finally:
         con.close()
     assert got == sorted(json.dumps(r, sort_keys=True) for r in expected)
@@ -114,8 +116,8 @@ def test_two_orders_of_one_load_command_give_the_same_store_contents(tmp_path):
     for n, perm in enumerate(itertools.permutations(files)):
         store = tmp_path / f"s{n}.duckdb"
         local.load(store, [str(f) for f in perm])
-        con = local.connect(store, read_only=True)
-        contents.add(tuple(sorted(r[2] for r in local.fetch_rows(con, "TRUE", []))))
+        con = store_connection.connect(store, read_only=True)
+        contents.add(tuple(sorted(r[2] for r in store_rows.fetch_rows(con, "TRUE", []))))
         con.close()
     assert len(contents) == 1
 
@@ -137,8 +139,8 @@ def test_the_stores_status_tables_agree_with_the_records_on_any_links(tmp_path_f
     chains of demand and offer ids, ties and untimed rows: the kept table (schema 6, built in SQL by the load)
     and the walk over ``links``/``outcomes`` (schema 5) both."""
     from cocoevents.core import listings as fleet
-    from cocoevents.sources.memory import MemorySource
     from cocoevents.sources.local import LocalSource
+    from cocoevents.sources.memory import MemorySource
     from cocoevents.store import statuses
 
     folder = tmp_path_factory.mktemp("links")

@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
+from cocoevents.api import build, parse_options
 from cocoevents.archive import lines as archive
 from cocoevents.devtools import generator
-from cocoevents.api import build, parse_options
 from cocoevents.errors import NotFound, SourceUnavailable
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource, Settings

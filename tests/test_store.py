@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import duckdb
 
-from cocoevents.store import loader as local, schema as sql
+from cocoevents.archive import classify
+from cocoevents.store import connection as store_connection
+from cocoevents.store import loader as local
+from cocoevents.store import schema as sql
 
 from .conftest import write_lines
 
@@ -62,7 +65,7 @@ def test_a_store_of_schema_1_is_migrated_by_the_next_load_and_keeps_its_events(c
         assert con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(sql.SCHEMA_VERSION),)
         rows = con.execute("SELECT path, first_ts::VARCHAR, last_ts::VARCHAR FROM files ORDER BY file_id").fetchall()
         # a reader of a current store takes its tables from sql.TABLES instead of the catalog: they are these
-        assert local._tables(con) - {"fleet_baseline"} == sql.TABLES
+        assert store_connection.store_tables(con) - {"fleet_baseline"} == sql.TABLES
     finally:
         con.close()
     assert rows[0] == ("/old/a.log", "2026-11-24 08:00:00", "2026-11-24 08:00:00")
@@ -105,12 +108,12 @@ def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_l
     # a schema-2 store: the schema-1 tables, the files' time ranges and the five ART indexes, holding the archive
     _make(store, SCHEMA_1 + SCHEMA_2_INDEXES)
     con = duckdb.connect(str(store))
-    con.execute(sql.MACROS)
+    con.execute(classify.MACROS)
     for path in sorted(archive.rglob("*.log.gz")):
         (n,) = con.execute("SELECT nextval('file_ids')").fetchone()  # as a load numbers files
         con.execute("INSERT INTO files VALUES (?, ?, ?, 1, 0, 0, NULL, now(), NULL, NULL)", [n, f"sha{n}", str(path)])
         con.execute("CREATE OR REPLACE TEMP TABLE batch_files AS SELECT ?::BIGINT AS file_id, ? AS path", [n, str(path)])
-        con.execute(sql.classify_insert(sql.csv_lines(1 << 20), "events", line_bytes=False), {"paths": [str(path)]})
+        con.execute(classify.classify_insert(classify.csv_lines(1 << 20), "events", line_bytes=False), {"paths": [str(path)]})
     con.execute("DELETE FROM events WHERE event IS NULL")
     delivery, robot = con.execute("SELECT delivery_id, robot_id FROM events WHERE event = 'trip.started' "
                                   "ORDER BY ts LIMIT 1 OFFSET 20").fetchone()
@@ -151,7 +154,6 @@ def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_l
 def test_a_load_of_several_batches_leaves_its_keys_one_sorted_run_that_finds_every_id_of_every_event(
         tmp_path, monkeypatch):
     from cocoevents.devtools import generator
-    from cocoevents.store import loader as local
 
     archive = tmp_path / "archive"
     generator.main([str(archive), "--events", "6000"])
@@ -175,7 +177,7 @@ def test_a_load_of_several_batches_leaves_its_keys_one_sorted_run_that_finds_eve
 
 
 def test_a_replaced_or_removed_file_takes_its_keys_with_it(tmp_path):
-    from cocoevents.store import loader as local
+    from cocoevents.store import removal as store_removal
 
     store = tmp_path / "s.duckdb"
     f = write_lines(tmp_path / "a.log", [REC])
@@ -191,5 +193,5 @@ def test_a_replaced_or_removed_file_takes_its_keys_with_it(tmp_path):
             con.close()
 
     assert keys() == [("D2", "delivery"), ("R-2", "robot")]
-    local.remove_files(store, file=str(f))
+    store_removal.remove_files(store, file=str(f))
     assert keys() == []

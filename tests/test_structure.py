@@ -11,6 +11,7 @@ from pathlib import Path
 import cocoevents
 from cocoevents import sources
 from cocoevents.devtools.generator import scenarios
+from cocoevents.store import config as store_config
 from cocoevents.store import loader as store
 
 from .conftest import ROOT, run_coco, write_lines
@@ -32,7 +33,7 @@ def loaded_store(path: Path, tmp_path: Path) -> Path:
 def test_the_library_reads_the_default_profile_as_coco_timeline_does(isolated_env: Path, tmp_path: Path) -> None:
     laptop = loaded_store(tmp_path / "laptop.duckdb", tmp_path)
     config_file(isolated_env, f'default = "laptop"\n[profiles.laptop]\nsource = "local"\nstore = "{laptop}"\n')
-    assert not store.default_store_path().exists()  # only the profile's store holds D12345
+    assert not store_config.default_store_path().exists()  # only the profile's store holds D12345
     from_cli = run_coco("timeline", "D12345", "-f", "json")
     assert from_cli.code == 0, from_cli.err
     assert cocoevents.timeline("D12345").to_dict() == from_cli.json()

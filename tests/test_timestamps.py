@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cocoevents.store import connection as store_connection
 from cocoevents.store import loader as local
 from cocoevents.timestamps import format_ts, parse_duration, parse_time_option, parse_timestamp
 
@@ -91,7 +92,7 @@ def load_timestamps(folder: Path, values: list) -> list[int | None]:
                                for i, v in enumerate(values)))
     store = folder / "s.duckdb"
     local.load(store, [str(archive)])
-    con = local.connect(store, read_only=True)
+    con = store_connection.connect(store, read_only=True)
     try:
         got = dict(con.execute("SELECT offer_id, epoch_us(ts) FROM events").fetchall())
     finally:

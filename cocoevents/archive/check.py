@@ -10,10 +10,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import lines as archive
-from ..producers import registry
 from ..errors import NotFound, UsageError
+from ..producers import registry
 from ..textsafe import for_terminal
+from . import lines as archive
 
 EXAMPLES = 5
 

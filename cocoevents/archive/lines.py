@@ -233,9 +233,9 @@ def _memory() -> Any:
     """This thread's in-memory DuckDB with the classifier's macros (``store.sql``)."""
     con = getattr(_THREAD, "con", None)
     if con is None:
-        from ..store import schema as sql
+        from .classify import classifier_connection
 
-        con = sql.memory_connection()
+        con = classifier_connection()
         _THREAD.con = con
     return con
 
@@ -249,7 +249,7 @@ def _text(line: bytes | str) -> str:
 def classify(line: bytes | str) -> dict[str, Any] | str | None:
     """One line through the store's SQL classifier: a record, a reason the line is bad, or ``None``
     for a blank line. (For many lines use ``scan``: this runs one query per line.)"""
-    from ..store import schema as sql
+    from . import classify as sql
 
     rows = _memory().execute(sql.classify_lines(sql.ONE_LINE), {"line": _text(line)}).fetchall()
     if not rows:
@@ -403,7 +403,7 @@ def chunks(reader: "LineReader", limit: int = TEXT_CHUNK) -> Iterator[tuple[list
 
 def scan(path: Path, keep_records: bool = True) -> FileScan:
     """Every line of one file through the SQL classifier (on an in-memory DuckDB)."""
-    from ..store import schema as sql
+    from . import classify as sql
 
     con = _memory()
     reader = LineReader(path)

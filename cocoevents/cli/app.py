@@ -216,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             err("coco: interrupted")
             return code
         if "_duckdb" in sys.modules or "duckdb" in sys.modules:  # a damaged store, a full disk...: not a bug
-            from ..store.loader import environment_error
+            from ..store.connection import environment_error
 
             known = environment_error(e)
             if known is not None:

@@ -54,11 +54,11 @@ def baseline(
 def _rebuild(path: Path, wait: float) -> None:
     import time
 
-    from ..store import loader as local
     from ..store.baseline import rebuild
+    from ..store.connection import connect
 
     started = time.monotonic()
-    con = local.connect(path, read_only=False, wait=wait)
+    con = connect(path, read_only=False, wait=wait)
     try:
         count = rebuild(con)
     finally:

@@ -30,8 +30,8 @@ def show(
     as_json: bool = typer.Option(False, "--json", help="One JSON object instead of text."),
 ) -> int:
     """Print the resolved configuration (secrets redacted)."""
-    from ..sources.configfile import load_config
     from ..sources import resolve
+    from ..sources.configfile import load_config
 
     chosen = resolve(profile, store)
     config = chosen.config or load_config()

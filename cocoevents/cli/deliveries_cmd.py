@@ -89,8 +89,8 @@ def deliveries(
     wait: Optional[float] = WaitOption,
 ) -> int:
     """The deliveries active in a range, newest first: status, robots, pilots, errors (one row each)."""
-    from ..errors import NotFound, UsageError
     from ..core.listings import Filters, list_deliveries
+    from ..errors import NotFound, UsageError
     from ..render import RenderOptions
     from ..render.listings import write_listing
     from ..timestamps import format_ts
@@ -131,8 +131,8 @@ def errors(
     wait: Optional[float] = WaitOption,
 ) -> int:
     """Error events in a range, grouped: what is failing right now, and where to look."""
-    from ..errors import NotFound
     from ..core.listings import error_report
+    from ..errors import NotFound
     from ..render import RenderOptions
     from ..render.listings import write_errors
     from ..timestamps import format_ts

@@ -41,7 +41,7 @@ def demo(
     from ..api import build, parse_options
     from ..render import RenderOptions, write
     from ..sources import open_source
-    from ..store.loader import demo_store_path
+    from ..store.config import demo_store_path
     from ..store.loader import load as load_store
 
     target = store_path(store) if store else demo_store_path()  # its own store: demo ids never mix into real ones

@@ -26,8 +26,8 @@ def events(
     go_package: str = typer.Option("events", "--go-package", help="With --emit go: the Go package name."),
 ) -> None:
     """List the registered business events, their groups and required fields."""
-    from ..producers import registry
     from ..errors import UsageError
+    from ..producers import registry
 
     if emit is not None:
         _emit(emit, out, go_package)
@@ -63,8 +63,8 @@ def events(
 
 
 def _emit(kind: str, out: Optional[Path], go_package: str) -> None:
-    from ..producers.codegen import KINDS, emit
     from ..errors import UsageError
+    from ..producers.codegen import KINDS, emit
 
     if kind not in KINDS:
         raise UsageError(f"--emit must be one of {', '.join(KINDS)}, not {kind!r}")

@@ -53,7 +53,12 @@ def open_source(store: Optional[Path], profile: Optional[str], wait: Optional[fl
         if resolved.kind != "redshift":
             raise UsageError(f"--fresh adds the archive tail to a Redshift profile's answer; this source is {resolved.kind}")
         return open_resolved(replace(resolved, settings=replace(resolved.settings, fresh=True)), wait=wait)
-    return open_resolved(profile=profile, store=store, wait=wait)
+    from ..sources import resolve
+    from .launch import opened_ahead
+
+    resolved = resolve(profile, store)
+    ahead = opened_ahead(str(resolved.settings.path)) if resolved.kind == "local" else None
+    return open_resolved(resolved, wait=wait, connection=ahead)
 
 
 def use_color(no_color: bool, stream: Any = None) -> bool:

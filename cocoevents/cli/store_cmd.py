@@ -22,7 +22,7 @@ def files(
     as_json: bool = typer.Option(False, "--json", help="One JSON array instead of the table."),
 ) -> int:
     """List the loaded files: path, SHA-256, time range, events, bad lines."""
-    from ..store.loader import loaded_files
+    from ..store.files import loaded_files
     from ..textsafe import for_terminal as t
 
     target = store_path(store)
@@ -51,7 +51,7 @@ def remove(
     wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for a load to finish a commit."),
 ) -> int:
     """Remove loaded files and all their events, in one transaction (a removed file can be loaded again)."""
-    from ..store.loader import remove_files
+    from ..store.removal import remove_files
     from ..textsafe import for_terminal as t
 
     target = store_path(store)

@@ -18,6 +18,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional, Sequence
 
+from ..errors import NotFound, UsageError
+from ..producers.registry import ERROR_GROUPS, STATUSES
+from ..render.machine import error_parts
+from ..timestamps import format_ts
 from .model import DELIVERY_LANE, Event, Timeline
 from .sessionize import (
     BaselineRequest,
@@ -35,10 +39,6 @@ from .sessionize import (
     linked_closures,
     select_in_spans,
 )
-from ..errors import NotFound, UsageError
-from ..producers.registry import ERROR_GROUPS, STATUSES
-from ..render.machine import error_parts
-from ..timestamps import format_ts
 
 # spec section 6: a status other than in_progress needs one of these rows in the delivery lane
 OUTCOMES = {"failed": ("delivery.failed",), "fulfilled": ("delivery.dropoff_completed", "demand.fulfilled"),

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import registry
 from ..errors import UsageError
+from . import registry
 
 MAX_BYTES = 1024 * 1024  # a registry is a few kB; the reader stays linear-ish below this
 CLOSE = 0.8

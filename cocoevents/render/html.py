@@ -26,7 +26,6 @@ from datetime import timedelta, tzinfo
 from typing import Any, TextIO
 
 from . import RenderOptions
-from .table import resolve_tz
 from .describe import (
     SUBJECT_TITLE,
     describe,
@@ -41,6 +40,7 @@ from .describe import (
     tz_name,
     visible,
 )
+from .table import resolve_tz
 
 # Geometry of the picture, in SVG user units (the SVG scales to the page width).
 WIDTH = 1200

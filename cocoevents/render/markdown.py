@@ -19,7 +19,6 @@ import re
 from typing import Any, TextIO
 
 from . import RenderOptions
-from .table import resolve_tz
 from .describe import (
     SUBJECT_TITLE,
     describe,
@@ -34,6 +33,7 @@ from .describe import (
     tz_name,
     visible,
 )
+from .table import resolve_tz
 
 _SPECIAL = re.compile(r"([\\`*\[\]<>|&~#!{}()]|(?<![0-9A-Za-z])_|_(?![0-9A-Za-z]))")
 DETAIL_MAX = 160

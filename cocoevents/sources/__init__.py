@@ -5,7 +5,8 @@ A kind of source is a module named in ``KINDS`` (one line each). Such a module d
 - ``SETTINGS``: its profile keys as ``settings.Setting`` (name, type, default, help) - the defaults live there;
 - ``Settings``: a frozen class with ``Settings.from_values(where, name, values)`` that validates plain values
   (from a profile, the command line or the environment) and ``describe()`` for ``coco config show``;
-- ``open(settings, *, now=None, wait=None)``: the ``EventSource`` (``core.sessionize.EventSource``);
+- ``open(settings, *, now=None, wait=None, connection=None)``: the ``EventSource`` (``core.sessionize.EventSource``);
+  ``connection`` is a read-only connection to the local store opened ahead (only the local kind uses it);
 - ``check(settings)``: the one ``ok`` line of ``coco doctor``, or a ``CocoError``.
 
 ``resolve(profile, store)`` is the one merge of configuration and command line, used alike by the CLI,
@@ -115,11 +116,12 @@ def resolve(profile: Optional[str] = None, store: Optional[str | Path] = None) -
 
 
 def open_source(resolved: Optional[Resolved] = None, *, profile: Optional[str] = None,
-                store: Optional[str | Path] = None, now: Optional[int] = None, wait: Optional[float] = None) -> Any:
+                store: Optional[str | Path] = None, now: Optional[int] = None, wait: Optional[float] = None,
+                connection: Any = None) -> Any:
     """The event source of ``resolved`` (or of ``resolve(profile, store)``); ``wait``: how long a reader of
-    the local store waits for a running load (``--wait``)."""
+    the local store waits for a running load (``--wait``); ``connection``: the local store opened ahead."""
     resolved = resolved or resolve(profile, store)
-    return kind_module(resolved.kind).open(resolved.settings, now=now, wait=wait)
+    return kind_module(resolved.kind).open(resolved.settings, now=now, wait=wait, connection=connection)
 
 
 def check(resolved: Resolved) -> str:

@@ -14,10 +14,12 @@ from typing import Any, Optional, Sequence
 
 from ..core.model import Event
 from ..core.sessionize import ASSIGNMENT_EVENTS, Span, select_in_spans
+from ..duckdb_engine import duckdb
 from ..errors import SourceUnavailable, StoreBusy
 from ..producers.registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, ID_FIELDS, registry_sort_key
-from ..store import loader as store
-from ..store.duckdb_engine import duckdb
+from ..store.config import default_store_path
+from ..store.connection import open_store, verify
+from ..store.rows import FETCH_CHUNK, matching_rowids, rowid_chunks
 from ..store.schema import ASSIGNMENT_KINDS
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
 from .settings import Setting, validate
@@ -40,7 +42,7 @@ class Settings:
 
     @property
     def path(self) -> Path:
-        return self.store or store.default_store_path()
+        return self.store or default_store_path()
 
     def where(self) -> str:
         return f"local store {self.path}"
@@ -50,15 +52,15 @@ class Settings:
 
 
 def open(settings: Settings, *, now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
-         wait: Optional[float] = None) -> LocalSource:
-    return LocalSource(settings.path, wait=wait)
+         wait: Optional[float] = None, connection: Any = None) -> LocalSource:
+    return LocalSource(settings.path, wait=wait, connection=connection)
 
 
 def check(settings: Settings) -> str:
     """``coco doctor``: the store opens and answers; how many events, the latest."""
     local = LocalSource(settings.path)
     try:
-        count, latest = store.verify(local.con, settings.path)  # reads every block: a damaged store is not "ok"
+        count, latest = verify(local.con, settings.path)  # reads every block: a damaged store is not "ok"
     finally:
         local.close()
     return f"coco: ok: local store {settings.path}: {count} events, latest {format_ts(latest) or 'none'}"
@@ -69,10 +71,11 @@ def _ts(us: int) -> Any:
 
 
 class LocalSource:
-    def __init__(self, path: Path | None = None, wait: float | None = None) -> None:
-        """``wait``: seconds to wait for a running load to let a reader in (default ``COCO_WAIT`` or 10)."""
-        self.path = path or store.default_store_path()
-        self.con, tables = store.open_store(self.path, read_only=True, wait=wait)
+    def __init__(self, path: Path | None = None, wait: float | None = None, connection: Any = None) -> None:
+        """``wait``: seconds to wait for a running load to let a reader in (default ``COCO_WAIT`` or 10);
+        ``connection``: the store opened ahead (``store.connection.open_store``)."""
+        self.path = path or default_store_path()
+        self.con, tables = open_store(self.path, read_only=True, wait=wait, connection=connection)
         # Schema 4 stores find rows by id through ``keys``; an older store (read before any writer migrates
         # it) through its ART indexes on the id columns.
         self.keyed = "keys" in tables
@@ -95,12 +98,12 @@ class LocalSource:
         made = self._made
         if len(made) > 4_000_000:  # pragma: no cover - a library user's long-lived source
             made.clear()
-        fresh = [r for r in store.matching_rowids(self.con, where, params) if r not in seen]
+        fresh = [r for r in matching_rowids(self.con, where, params) if r not in seen]
         seen.update(fresh)
-        return self._events(store.rowid_chunks(self.con, fresh, made), True)
+        return self._events(rowid_chunks(self.con, fresh, made), True)
 
     def _events(self, chunks: Any, keep: bool) -> list[Event]:
-        """Events of ``store.rowid_chunks`` in their order: those made before (no records) from ``_made``, the
+        """Events of ``rowid_chunks`` in their order: those made before (no records) from ``_made``, the
         others made a chunk at a time (``Event.from_texts``), kept in ``_made`` with ``keep``."""
         made = self._made
         out: list[Event] = []
@@ -149,7 +152,7 @@ class LocalSource:
             cur = self.con.cursor()
             try:
                 cur.execute(f"SELECT rowid, demand_id, offer_id FROM events WHERE {where}", params)
-                while chunk := cur.fetchmany(store.FETCH_CHUNK):
+                while chunk := cur.fetchmany(FETCH_CHUNK):
                     if not linked:  # the direct rows come once (a big delivery's million: columns, C loops)
                         ids, dms, ofs = zip(*chunk)
                         rowids.extend(ids)
@@ -183,7 +186,7 @@ class LocalSource:
         # A big delivery's rows are not kept by rowid: its robots' and pilots' questions leave them out
         # (``without_delivery``), and a million entries would cost a hundred megabytes.
         keep = len(rowids) <= KEEP_BY_ROWID
-        return self._events(store.rowid_chunks(self.con, rowids, made), keep)  # a chunk at a time
+        return self._events(rowid_chunks(self.con, rowids, made), keep)  # a chunk at a time
 
     def delivery_statuses(self, delivery_ids: Sequence[str]) -> dict[str, str] | None:
         """Spec section 6 for many deliveries from the store's ``links`` and ``outcomes`` (schema 5), small

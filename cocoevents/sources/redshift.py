@@ -60,7 +60,6 @@ from datetime import datetime, timedelta
 from ipaddress import ip_address
 from typing import Any, Optional
 
-from .configfile import PASSWORD_ENV, password_from_env
 from ..core.baseline import Baseline
 from ..core.model import Event
 from ..core.sessionize import ASSIGNMENT_EVENTS, Span, linked_closures
@@ -68,6 +67,7 @@ from ..errors import NotFound, SourceUnavailable, UsageError
 from ..producers.registry import ID_FIELDS
 from ..timestamps import EPOCH, MAX_US, MIN_US, format_duration, format_ts, now_us, parse_timestamp, to_datetime
 from . import linked_ids_predicate
+from .configfile import PASSWORD_ENV, password_from_env
 from .redshift_driver import DENIED, NO_COLUMN, NO_TABLE, TIMEOUT, connect, db_error, is_driver_error, one_line
 from .settings import IDENTIFIER, Setting, validate
 
@@ -207,7 +207,7 @@ def _loopback(host: Optional[str]) -> bool:
 
 
 def open(settings: Settings, *, now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
-         wait: Optional[float] = None) -> RedshiftSource:
+         wait: Optional[float] = None, connection: Any = None) -> RedshiftSource:
     """``wait`` is the local store's; the warehouse bounds its statements with ``statement_timeout``. With
     ``fresh_from`` (or ``--fresh``) the archive's tail is added (``sources.s3.FreshSource``)."""
     archive = None

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Optional
 
-from .configfile import PASSWORD_ENV
 from ..errors import SourceUnavailable
 from ..redact import redact
+from .configfile import PASSWORD_ENV
 
 if TYPE_CHECKING:  # pragma: no cover
     from .redshift import Settings

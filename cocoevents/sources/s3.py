@@ -361,7 +361,8 @@ def sync_objects(store: Path, s3: Any, bucket: str, objects: Sequence[S3Object],
                  endpoint_url: Optional[str] = None, on_fetched: Optional[Callable[[Fetched], None]] = None,
                  rebuild_baseline: bool = True) -> SyncReport:
     """Load ``objects`` of ``bucket`` into the local store at ``store`` (see the module docstring)."""
-    from ..store.loader import FileResult, Loader, LoadReport, batch_bytes
+    from ..store.config import batch_bytes
+    from ..store.loader import FileResult, Loader, LoadReport
 
     started = time.monotonic()
     report = LoadReport(store=archive.path_text(store), skipped=list(skipped))
@@ -554,7 +555,7 @@ def summary_line(sync: SyncReport) -> str:
 # -- the s3 source kind --------------------------------------------------------------------------------------
 
 def open(settings: Settings, *, now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
-         wait: Optional[float] = None) -> ArchiveSource:
+         wait: Optional[float] = None, connection: Any = None) -> ArchiveSource:
     return ArchiveSource(settings, now=now, wait=wait)
 
 
@@ -679,8 +680,8 @@ class ArchiveSource:
 
 def archive_profile(name: Optional[str], profile: Optional[str]) -> Settings:
     """The ``s3`` profile a Redshift profile's tail comes from: ``fresh_from``, else the one ``s3`` profile."""
-    from .configfile import load_config
     from . import profiles
+    from .configfile import load_config
 
     config = load_config()
     known = profiles(config)

@@ -71,7 +71,7 @@ def from_rows(rows: Sequence[Sequence[Any]], min_samples: int = DEFAULT_MIN_SAMP
 def rebuild(con: Any) -> int:
     """Recompute the store's baseline (one statement) and replace the kept one, in one transaction.
     Returns the number of transitions."""
-    from .duckdb_engine import transaction
+    from ..duckdb_engine import transaction
 
     try:
         with transaction(con):
@@ -104,14 +104,14 @@ def install(con: Any) -> int:
 
 def drop(con: Any) -> None:
     """The temporary table of ``compute`` gone."""
-    from .duckdb_engine import drop_temp
+    from ..duckdb_engine import drop_temp
 
     drop_temp(con, [RESULT])
 
 
 def read(con: Any) -> Optional[Baseline]:
     """The kept baseline, or ``None`` when the store has none (built by a coco before findings)."""
-    from .duckdb_engine import duckdb
+    from ..duckdb_engine import duckdb
 
     try:  # asked directly: a catalog lookup first costs more than the read itself (~10 ms cold)
         rows = con.execute(f"SELECT {', '.join(COLUMNS)} FROM {TABLE}").fetchall()

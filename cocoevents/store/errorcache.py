@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 from typing import Any, Optional
 
-from .duckdb_engine import duckdb
+from ..duckdb_engine import duckdb
 
 PREDICATE = ("(event LIKE '%.failed' OR event = 'robot.grounded' OR record ILIKE '%\"error\"%' "
              "OR record ILIKE '%\"fatal\"%' OR record ILIKE '%\"critical\"%')")
@@ -96,8 +96,9 @@ def _refresh(con: duckdb.DuckDBPyConnection) -> None:
 
 def rows(con: duckdb.DuckDBPyConnection, schema: str, since: Any, until: Any) -> list[tuple[Any, ...]]:
     """``(ts_us, record)`` of the cached rows in the range, records made readable as ``fetch_rows`` does."""
-    from .loader import _LENIENT, readable
+    from .rows import LENIENT_SQL
+    from .rows import readable
 
-    found = con.execute(f"SELECT epoch_us(ts), record, regexp_matches(record, '{_LENIENT}') FROM {schema}.rows "
+    found = con.execute(f"SELECT epoch_us(ts), record, regexp_matches(record, '{LENIENT_SQL}') FROM {schema}.rows "
                         "WHERE ts BETWEEN ? AND ?", [since, until]).fetchall()
     return [(ts, readable(con, record, hint)) for ts, record, hint in found]

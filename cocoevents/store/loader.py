@@ -1,398 +1,42 @@
-"""The local store: one DuckDB file of events, and ``coco load`` into it.
+"""``coco load``: archive files into the store, a batch at a time, every file in exactly one transaction.
 
-Storage design. ``events`` keeps the event name, the UTC timestamp (NULL when
-unusable: such events are kept, spec section 1), the five ids as columns, the
-whole record as JSON text (zstd-compressed), the id of the file it came from
-and ``seq``, the row's own number (from a sequence: DuckDB's rowids may change
-when a checkpoint compacts deleted rows). ``keys`` finds rows by id: one row
-``(id, kind, seq)`` per id an event carries, written with each load batch
-sorted by id, so each batch's ids lie in a few row groups whose min/max (zone
-maps) a lookup checks before reading anything; readers ask ``keys`` for the
-``seq`` of an id, then read those rows (``sources.local``). ``files`` keeps one row per loaded archive file - its path,
-the SHA-256 of its bytes, its events, bad lines, damage and time range - so a
-file loaded twice, under any name, adds nothing, and a file that changed under
-a path already loaded replaces the old version's events. ``meta`` holds the
-schema version: a store of a newer coco is refused, an older one is migrated
-by the next writer (``sql.MIGRATIONS``). A DuckDB file that is not a coco store
-is refused before anything is written to it. Only plain file paths are
-stores: ``:memory:``, ``md:``/``motherduck:`` and other ``scheme:`` paths are
-usage errors, and no connection may install or load a DuckDB extension.
-
-Loading guarantees. Files load in batches; every file is in exactly one
-transaction, so an interrupted load (even SIGKILL: DuckDB replays its WAL of
-committed transactions) leaves only whole files. Parsing runs in DuckDB with
-the one SQL line classifier (``store.sql``): DuckDB's CSV reader splits the
-lines of a batch (gzip or plain, told by magic bytes; zstd files go through
-the line reader, as DuckDB's zstd reader ends a truncated file silently). When it cannot
-read a batch, the file its error names (else half the batch, recursively) is
-set aside and read by ``archive.LineReader``, which keeps every complete line
-of a damaged file and reports the damage; the rest of the batch stays on the
-fast path. Bad lines are counted per file, never fatal. Other compressions
-(bzip2, xz, gzip inside gzip...) are reported as unsupported and not loaded.
-
-Why ``keys`` and not indexes (issue 15, schema 4). Up to schema 2 the five id
-columns had ART indexes. An ART lives in memory while it is written and is
-loaded by a reader's lookup, so both grow with the store: a load of a 10M-event
-day ran out of the 512 MB memory limit at ~5M events, and a timeline of a 10M
-store peaked at 262 MiB. ``keys`` costs the load ~10% (writing and sorting a
-batch's ids - small rows, not records - and, at the end of a load of several
-batches, rewriting its keys as one sorted run, an id range per transaction)
-and the store 10-20% of its size. A lookup of one id reads one row group per
-sorted run (one per load) whose zone maps hold the id: ~2 ms on a 10M-event
-day, where the per-batch runs alone took 15-30 ms. Memory no longer grows with
-the store: a load holds one batch, a reader what it reads. Trade-offs: the
-events of an id are then found by ``seq`` (a semi-join that reads the ``seq``
-column between the first and last match, ~4 ms per million events it spans),
-so a delivery (rows within an hour) costs nearly the same at 1M and 10M, but a robot's
-or pilot's day (rows spread over the day) grows with the size of that day;
-and the records are not clustered by id, so each fetched row decompresses one
-zstd vector (~0.5 ms). A store of many days keeps each day's rows together
-(files arrive in time order), and the ``ts`` zone maps skip the other days.
-Without indexes DuckDB may compact deleted rows at a checkpoint and renumber
-rowids; ``seq`` is the stable key ``keys`` holds, ``rowid`` is used only within
-one read. The loader numbers rows itself (schema 5): a batch's rows get one
-more than the store's largest ``seq`` plus their rowid in the staging table,
-read and written in one transaction. Up to schema 4 ``seq`` was a sequence
-default, and DuckDB inserts into a table with a sequence default on one
-thread: parsing in the staging table and numbering there made a load use
-both cores (1M events: 12.3 s -> 9.6-10.3 s; measured in issue 15).
-Two small tables (schema 5) answer "what is the status of these deliveries"
-(spec section 6; a robot's table header, ``coco deliveries``) without the
-deliveries' rows: ``links`` holds each file's distinct (delivery, demand,
-offer) id triples and ``outcomes`` its timed outcome rows, written from the
-staging table with the batch. Reading a robot's day's deliveries' closures
-from ``events`` touched most of the day's row groups (~0.25 s at 10M events);
-the tables make it a few reads of a few milliseconds. A file's rows leave
-every table in one transaction (``sql.FILES_DELETE``). Cold, those few reads
-still touched half of ``links``' row groups each (~0.2 s for a robot's day at
-10M events: ~20 deliveries spread over the day, and string zone maps compare
-8-byte prefixes), so schema 6 keeps every delivery's status in ``statuses``,
-recomputed in SQL at the end of each load, sync or removal that changed files
-(~3 s at 10M events) and used only while current (``store.statuses``).
-Schema 6 also gives a pilot assignment's robot and pilot ids a second key
-(``robot_assignment``, ``pilot_assignment``): a robot's or pilot's 12-hour
-assignment lookback reads those few rows instead of every row of the id over
-twelve hours (``sql.ASSIGNMENT_KINDS``).
-
-Concurrency. DuckDB lets one process at a time open a file for writing, and
-no reader while it does (readers share); closing (DETACH) checkpoints. A load works in its own in-memory DuckDB and
-ATTACHes the store to write. Each batch is parsed into a temporary staging
-table of that in-memory DuckDB, then copied into the store in one short
-transaction: re-check which files are there (another load may have added
-them), replace changed files, copy the staged rows and their keys, commit.
-While nobody waits for the store it stays attached between batches (no
-checkpoint per batch). A process that finds the
-store locked - ``coco timeline``, ``coco store``, a second load - leaves a
-marker file (``<store>.waiting``) and retries for its wait (readers:
-``COCO_WAIT``, 10 s by default; loads: ``--wait``). After each commit the load
-looks for the marker; if someone waits it DETACHes and parses the next batch
-without the store open. So a reader waits at most for one batch's copy.
-At the end, files with bad lines are reread for examples with the store let
-go, and the derived tables that read the whole store (the kept statuses, the
-fleet baseline) are, from a million events on, worked out with it attached
-read-only, so readers open it meanwhile, then installed in one short
-transaction if no file changed since (``Loader._rebuild_detached``). In a read-only folder no marker can
-be left: readers then wait for the end of the load (or their wait).
+A batch is parsed in the loader's own in-memory DuckDB (DuckDB's CSV reader split lines, the archive's SQL
+classifier turns them into rows; damaged or oddly named files go through ``archive.lines.LineReader``), then
+copied into the ATTACHed store in one short transaction that re-checks which files are there. Between batches a
+waiting reader is let in (``<store>.waiting``). At the end the derived tables (kept statuses, fleet baseline)
+are rebuilt - from ``DETACHED_EVENTS`` events on, worked out with the store attached read-only and installed
+in one short transaction. The design and its measurements: docs/store.md.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import shutil
 import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Container, Iterator, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
+from ..archive import classify
 from ..archive import lines as archive
-from ..errors import CocoError, NotFound, SourceUnavailable, StoreBusy, UsageError
+from ..duckdb_engine import duckdb
+from ..errors import NotFound, UsageError
 from ..textsafe import for_terminal
-from . import ahead, schema as sql
-from .duckdb_engine import duckdb
+from . import schema as sql
+from .config import BATCH_FILES, batch_bytes, check_store_path, memory_limit
+from .connection import make_room, prepare, retrying, translate, waiting_marker
+from .files import delete_files
 
 FAST_MAX_LINE = 8 * 1024 * 1024
-# Large transactions let DuckDB write whole compressed row groups straight to the file; many small
-# commits leave partial row groups that the checkpoint rewrites (measured: 256 MB batches made the 1M-event
-# load ~1.5x slower and its file 70% larger than 512 MB ones). A batch is also the longest a reader waits.
-# Counted in decompressed bytes (gzip/zstd: 8x the file size, so ~64 MiB of gzip); COCO_BATCH_MB changes it
-# (tests use small batches to see several commits).
-BATCH_MB = 512
-BATCH_FILES = 512
 MERGE_KEYS = 2_000_000  # keys rewritten per transaction at the end of a load (~1 s)
 TEXT_CHUNK = 8 * 1024 * 1024
 EXAMPLES = 5
-MEMORY_LIMIT = "512MB"
-READ_WAIT = 10.0
-_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.I)
+
 # DuckDB's reader expands these in a path: such files are read by the Python reader instead.
 _GLOB_CHARS = frozenset("*?[]{}")
-_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
 
-
-def memory_limit() -> str:
-    """``COCO_MEMORY_LIMIT`` (e.g. ``1GB``) or the default; anything else is a usage error."""
-    value = os.environ.get("COCO_MEMORY_LIMIT", "").strip() or MEMORY_LIMIT
-    if not _MEMORY.match(value):
-        raise UsageError(f"COCO_MEMORY_LIMIT must be a size like 512MB or 2GB, not {value!r}")
-    return value
-
-
-def read_wait() -> float:
-    """Seconds a reader waits for a running load to let go of the store: ``COCO_WAIT`` or 10."""
-    value = os.environ.get("COCO_WAIT", "").strip()
-    try:
-        return float(value) if value else READ_WAIT
-    except ValueError:
-        raise UsageError(f"COCO_WAIT must be a number of seconds, not {value!r}") from None
-
-
-def _data_home() -> Path:
-    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "coco"
-
-
-def default_store_path() -> Path:
-    """``--store`` / ``COCO_STORE`` / ``$XDG_DATA_HOME/coco/events.duckdb`` (spec section 9)."""
-    env = os.environ.get("COCO_STORE")
-    if env:
-        return Path(env).expanduser()
-    return _data_home() / "events.duckdb"
-
-
-def demo_store_path() -> Path:
-    """Where ``coco demo`` loads its sample day without ``--store``: a store of its own
-    (``$XDG_DATA_HOME/coco/demo.duckdb``), so demo ids never mix into real timelines."""
-    return _data_home() / "demo.duckdb"
-
-
-def check_store_path(path: str | os.PathLike[str]) -> Path:
-    """A store is a plain file: in-memory and remote databases (``:memory:``, ``md:``, ``s3://``...)
-    are usage errors, so nothing is "loaded" into a database that vanishes or lives elsewhere."""
-    text = os.fspath(path)
-    if not text.strip() or text.startswith(":memory:") or _SCHEME.match(text):
-        raise UsageError(f"the store must be a file path, not {for_terminal(archive.path_text(text))!r} "
-                         "(in-memory and remote databases are not stores; for a file named so, write ./NAME)")
-    p = Path(text)
-    if p.is_dir():
-        raise UsageError(f"the store {for_terminal(archive.path_text(text))} is a folder; name a file in it")
-    return p
-
-
-# -- what went wrong, in one line ----------------------------------------------------------------
-
-def _first_line(e: BaseException) -> str:
-    return (str(e).strip().splitlines() or [type(e).__name__])[0]
-
-
-def _is_lock_error(e: BaseException) -> bool:
-    text = str(e)
-    return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
-
-
-_DAMAGED = ("corrupt", "checksum", "could not read enough bytes", "truncated", "failed to read",
-            "serializ", "invalid block", "database file with version")
-_NOT_DUCKDB = ("not a valid duckdb database", "not a duckdb database", "sqlite")
-
-
-def environment_error(e: BaseException, path: Path | None = None) -> CocoError | None:
-    """The one-line ``CocoError`` for a failure of the machine or the store file rather than of coco
-    (disk full, read-only or missing folder, damaged or foreign file, out of memory); else ``None``."""
-    where = f"the store {for_terminal(archive.path_text(path))}" if path is not None else "the store"
-    text = str(e)
-    low = text.lower()
-    if isinstance(e, CocoError):
-        return e
-    if _is_lock_error(e):
-        return StoreBusy(f"{where} is busy: another coco process is writing to it; try again when it ends "
-                         "(or wait longer: --wait / COCO_WAIT)")
-    if isinstance(e, duckdb.OutOfMemoryException) or isinstance(e, MemoryError) or "out of memory" in low:
-        limit = os.environ.get("COCO_MEMORY_LIMIT", "").strip()
-        message = (f"out of memory (COCO_MEMORY_LIMIT={limit or MEMORY_LIMIT}): set a larger COCO_MEMORY_LIMIT, "
-                   "e.g. COCO_MEMORY_LIMIT=2GB")
-        return UsageError(message) if limit else SourceUnavailable(message)
-    if "no space left" in low or getattr(e, "errno", None) == 28:
-        return SourceUnavailable(f"no space left on device writing {where}: free some space and run the load "
-                                 "again (files already committed stay loaded, the unfinished batch left nothing)")
-    if "file too large" in low or getattr(e, "errno", None) == 27:
-        return SourceUnavailable(f"cannot write {where}: file too large for this file system or ulimit -f")
-    if any(k in low for k in ("read-only file system", "permission denied", "cannot open file")) or \
-            getattr(e, "errno", None) in (1, 13, 30):
-        return SourceUnavailable(f"cannot write {where}: {for_terminal(_first_line(e))}")
-    if isinstance(e, duckdb.Error) and any(k in low for k in _NOT_DUCKDB):
-        return SourceUnavailable(f"{where} is not a DuckDB database (or its header is damaged): choose another "
-                                 "--store, or move the file away and load the archive again")
-    if isinstance(e, duckdb.Error) and any(k in low for k in _DAMAGED):
-        return SourceUnavailable(f"{where} is damaged ({for_terminal(_first_line(e))}): move it away and load "
-                                 "the archive again")
-    if isinstance(e, duckdb.IOException):
-        return SourceUnavailable(f"cannot use {where}: {for_terminal(_first_line(e))}")
-    return None
-
-
-def _translate(e: BaseException, path: Path) -> BaseException:
-    return environment_error(e, path) or e
-
-
-def _shown(path: Path) -> str:
-    return for_terminal(archive.path_text(path))
-
-
-# -- opening -------------------------------------------------------------------------------------
-
-def _empty_leftover(path: Path) -> bool:
-    """A zero-byte file (and no WAL holding anything): what a creation that failed (disk full) leaves."""
-    try:
-        if path.stat().st_size != 0:
-            return False
-    except OSError:
-        return False
-    wal = path.with_name(path.name + ".wal")
-    return not wal.exists() or wal.stat().st_size == 0
-
-
-def _make_room(path: Path) -> None:
-    """Before a writer opens ``path``: its folder exists, a zero-byte leftover is removed."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise SourceUnavailable(f"cannot create the store folder {for_terminal(archive.path_text(path.parent))} "
-                                f"({e.strerror}): use --store PATH or set XDG_DATA_HOME") from e
-    if _empty_leftover(path):
-        try:
-            path.unlink()
-            path.with_name(path.name + ".wal").unlink(missing_ok=True)
-        except OSError as e:
-            raise SourceUnavailable(f"cannot replace the empty file {for_terminal(archive.path_text(path))} "
-                                    f"({e.strerror})") from e
-
-
-def waiting_marker(path: Path) -> Path:
-    """The file by which a process waiting for the store asks a running load to let go of it."""
-    return path.with_name(path.name + ".waiting")
-
-
-def _retrying(open_: Callable[[], Any], path: Path, wait: float) -> Any:
-    deadline = time.monotonic() + wait
-    asked = False
-    while True:
-        try:
-            return open_()
-        except (duckdb.Error, OSError) as e:
-            if _is_lock_error(e) and not asked and wait > 0:
-                asked = True
-                try:
-                    waiting_marker(path).touch()
-                except OSError:
-                    pass  # a read-only folder: the load lets go at its end
-            if not _is_lock_error(e) or time.monotonic() >= deadline:
-                better = _translate(e, path)
-                if better is e:
-                    raise
-                raise better from e
-            time.sleep(0.1)
-
-
-def connect(path: Path, *, read_only: bool, wait: float | None = None) -> duckdb.DuckDBPyConnection:
-    """Open the store; ``StoreBusy`` if another process holds it past ``wait`` seconds
-    (readers: ``COCO_WAIT``, 10 s by default; writers: none)."""
-    return open_store(path, read_only=read_only, wait=wait)[0]
-
-
-def open_store(path: Path, *, read_only: bool,
-               wait: float | None = None) -> tuple[duckdb.DuckDBPyConnection, frozenset[str]]:
-    """``connect``, with the tables the store had when it was opened (a reader asks which it can use: an older
-    store is read as it is), from the one catalog read that checked the store."""
-    path = check_store_path(path)
-    shown = for_terminal(archive.path_text(path))
-    if wait is None:
-        wait = read_wait() if read_only else 0.0
-    if read_only and not path.exists():
-        raise SourceUnavailable(f"no store at {shown}: run 'coco load PATH' or 'coco demo' first")
-    if read_only and _empty_leftover(path):
-        raise SourceUnavailable(f"no store at {shown} (an empty file a failed creation left; "
-                                "'coco load PATH' replaces it)")
-    if not read_only:
-        _make_room(path)
-    limit = memory_limit()
-    con = ahead.take(str(path)) if read_only else None  # opened while the command was imported (``cli.run``)
-    if con is None:
-        con = _retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(sql.CONNECTION_CONFIG)),
-                        path, wait)
-    try:
-        con.execute(sql.SESSION)
-        con.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
-        tables = prepare(con, path, read_only=read_only)
-    except BaseException as e:
-        con.close()
-        better = _translate(e, path)
-        if better is e:
-            raise
-        raise better from e
-    return con, tables
-
-
-def _tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    return frozenset(r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall())
-
-
-def schema_version(con: duckdb.DuckDBPyConnection, path: Path, tables: frozenset[str] | None = None) -> int | None:
-    """The store's schema version; ``None`` for an empty database. A database that has tables
-    but is not a coco store is refused before anything is written to it."""
-    tables = _tables(con) if tables is None else tables
-    if not tables:
-        return None
-    row = None
-    if "meta" in tables and "events" in tables and "files" in tables:
-        row = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-    if row is None:
-        raise SourceUnavailable(f"{_shown(path)} is a DuckDB database but not a coco store: coco leaves it alone; "
-                                "choose another --store")
-    try:
-        return int(row[0])
-    except (TypeError, ValueError):
-        return sql.SCHEMA_VERSION + 1  # not a version this coco knows: treated as newer
-
-
-def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> frozenset[str]:
-    """Check the store's kind and version; create it when empty, migrate it when older (writers only).
-    The tables it found (before any migration)."""
-    if read_only:  # a reader of a current store: one small read, not the catalog's (~5 ms cold)
-        try:
-            row = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
-        except duckdb.CatalogException:
-            row = None
-        if row is not None and row[0] == str(sql.SCHEMA_VERSION):
-            return sql.TABLES
-    tables = _tables(con)
-    version = schema_version(con, path, tables)
-    if version is not None and version > sql.SCHEMA_VERSION:
-        raise SourceUnavailable(
-            f"store {_shown(path)} was written by a newer coco (store schema {version}, this coco reads up to "
-            f"{sql.SCHEMA_VERSION}): upgrade coco (pip install -U cocoevents) or choose another --store")
-    if read_only:
-        if version is None:
-            raise SourceUnavailable(f"{_shown(path)} is an empty database, not a coco store: run 'coco load PATH' first")
-        return tables  # an older store reads as it is (the events table has not changed); writers migrate it
-    if version is not None and version < sql.SCHEMA_VERSION:
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for step in range(version, sql.SCHEMA_VERSION):
-                con.execute(sql.MIGRATIONS[step])
-            con.execute("UPDATE meta SET value = ? WHERE key = 'schema'", [str(sql.SCHEMA_VERSION)])
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    con.execute(sql.SCHEMA)
-    return tables
-
-
-# -- loading -------------------------------------------------------------------------------------
 
 @dataclass
 class FileResult:
@@ -490,13 +134,6 @@ def _drop_old_versions(con: duckdb.DuckDBPyConnection, items: Sequence[_Item]) -
     return {path for _, path in old}
 
 
-def delete_files(con: duckdb.DuckDBPyConnection, ids: list[int]) -> None:
-    """The files' rows out of every table, in the caller's transaction; the kept statuses out of date."""
-    for statement in sql.FILES_DELETE:
-        con.execute(statement, {"ids": ids})
-    con.execute(sql.STATUSES_INVALIDATE)
-
-
 class Loader:
     """Loads archive files into the store at ``store`` (see the module docstring).
 
@@ -509,7 +146,7 @@ class Loader:
         self.attached = False
         limit = memory_limit()
         self.tmp = tempfile.mkdtemp(prefix="coco-load-")
-        self.mem = sql.memory_connection()
+        self.mem = classify.classifier_connection()
         try:
             self.mem.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
             self.mem.execute(f"SET temp_directory = '{self.tmp.replace(chr(39), chr(39) * 2)}'")  # no parameters
@@ -532,8 +169,8 @@ class Loader:
         con = self.mem
         if self.attached:
             return con
-        _make_room(self.store)
-        _retrying(lambda: con.execute("ATTACH ? AS store", [str(self.store)]), self.store, self.wait)
+        make_room(self.store)
+        retrying(lambda: con.execute("ATTACH ? AS store", [str(self.store)]), self.store, self.wait)
         self.attached = True
         try:
             con.execute("USE store")
@@ -553,7 +190,7 @@ class Loader:
                 self.mem.execute("DETACH store")
 
     def _better(self, e: Exception) -> BaseException:
-        return _translate(e, self.store)
+        return translate(e, self.store)
 
     def _yield_to_readers(self) -> None:
         """Between two batches: when a reader (or another load) is waiting, release the store, so it gets in
@@ -663,7 +300,7 @@ class Loader:
         con.execute("CREATE OR REPLACE TEMP TABLE batch_files (file_id BIGINT, path VARCHAR)")
         con.executemany("INSERT INTO batch_files VALUES (?, ?)", [[k, str(batch[k].path)] for k in ks])
         try:
-            con.execute(sql.classify_insert(sql.csv_lines(FAST_MAX_LINE, compression), "stage"),
+            con.execute(classify.classify_insert(classify.csv_lines(FAST_MAX_LINE, compression), "stage"),
                         {"paths": [str(batch[k].path) for k in ks]})
             return []
         except (duckdb.OutOfMemoryException, duckdb.InterruptException):
@@ -702,7 +339,7 @@ class Loader:
     def _slow(self, item: _Item, k: int) -> tuple[str | None, int]:
         """One file through the line reader (damage, odd names): every complete line is staged."""
         reader = archive.LineReader(item.path, compression=item.compression)
-        insert = sql.classify_insert(sql.TEXT_LINES, "stage")
+        insert = classify.classify_insert(classify.TEXT_LINES, "stage")
         for numbers, text in archive.chunks(reader, TEXT_CHUNK):
             self.mem.execute(insert, {"file_id": k, "linenos": numbers, "text": text})
         return reader.damage, len(reader.too_long)
@@ -776,7 +413,7 @@ class Loader:
         self._detach()
         con = self.mem
         try:
-            _retrying(lambda: con.execute("ATTACH ? AS store (READ_ONLY)", [str(self.store)]), self.store, self.wait)
+            retrying(lambda: con.execute("ATTACH ? AS store (READ_ONLY)", [str(self.store)]), self.store, self.wait)
             try:
                 con.execute("USE store")
                 done = module.compute(con)
@@ -822,15 +459,6 @@ class Loader:
                 scan = archive.scan(self._files[result.path], keep_records=False)
                 report.examples.extend(
                     archive.BadLine(result.path, b.line, b.reason) for b in scan.bad[: EXAMPLES - len(report.examples)])
-
-
-def batch_bytes() -> int:
-    value = os.environ.get("COCO_BATCH_MB", "").strip()
-    try:
-        mb = float(value) if value else BATCH_MB
-    except ValueError:
-        raise UsageError(f"COCO_BATCH_MB must be a number of MiB, not {value!r}") from None
-    return max(1, int(mb * 1024 * 1024))
 
 
 def _batches(todo: list[_Item]) -> Iterator[list[_Item]]:
@@ -899,259 +527,3 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
 
 
 DETACHED_EVENTS = 1_000_000  # from this many events a load works the derived tables out without holding the store
-
-
-ROW_COLUMNS = "rowid, epoch_us(ts) AS ts_us, record"
-_LENIENT = archive.LENIENT_HINT.replace("'", "''")
-
-
-def fetch_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Event rows ``(rowid, ts_us, record)``: the row's identity, its stored time and the record.
-
-    The record is text Python's ``json`` reads: DuckDB accepted lines with
-    trailing commas or ``nan``/``inf``, and the few rows that may hold them are
-    rewritten (``archive.relax``).
-    """
-    return [row for ids, ts, records in rowid_chunks(con, matching_rowids(con, where, params))
-            for row in zip(ids, ts, records)]  # type: ignore[arg-type]
-
-
-FETCH_CHUNK = 8192  # rows per fetchmany: a big delivery is read (and turned into events) a chunk at a time
-
-
-def matching_rowids(con: duckdb.DuckDBPyConnection, where: str | list[str], params: Sequence[Any]) -> list[int]:
-    """The rowids of the rows matching ``where``; a list of conditions: the rows matching any of them, each asked
-    as its own ``SELECT`` (a ``UNION``: an ``OR`` of two key lookups would read the rows of neither through
-    its keys)."""
-    # Two steps: the filter reads only the small columns, then the records are fetched by rowid
-    # (``rowid_chunks``). Asked in one step, DuckDB decompresses the zstd record blocks of every vector it scans.
-    query = " UNION ".join(f"SELECT rowid FROM events WHERE {w}" for w in ([where] if isinstance(where, str) else where))
-    return [r[0] for r in con.execute(query, list(params)).fetchall()]
-
-
-DEEP = 1800  # characters: a record this long may nest past Python's recursion limit (``readable``)
-Chunk = tuple[Sequence[int], Optional[Sequence[Any]], Optional[Sequence[str]]]
-
-
-def rowid_chunks(con: duckdb.DuckDBPyConnection, rowids: Sequence[int], known: Container[int] = ()) -> Iterator[Chunk]:
-    """The rows of ``rowids`` as columns ``(rowids, ts_us, records)``, ``FETCH_CHUNK`` rows at a time: memory
-    holds one chunk of record texts, and a big delivery's million rows cost no Python per row here. Rows whose
-    rowid is in ``known`` (the caller has them already) come first, as one chunk ``(rowids, None, None)``, unread."""
-    if known:
-        have = [r for r in rowids if r in known]
-        if have:
-            yield have, None, None
-        rowids = [r for r in rowids if r not in known]
-    if not rowids:
-        return
-    columns = f"SELECT {ROW_COLUMNS}, regexp_matches(record, '{_LENIENT}') AS lenient, length(record) > {DEEP} AS long"
-    query = f"{columns} FROM events WHERE rowid IN (SELECT unnest($rowids::BIGINT[]))"
-    cur = con.cursor()  # its own result: ``_shallow`` may query ``con`` between chunks
-    try:
-        if len(rowids) >= NUMPY_ROWS:
-            yield from _numpy_chunks(con, cur, columns, sorted(rowids))
-            return
-        cur.execute(query, {"rowids": list(rowids)})
-        del rowids
-        while chunk := cur.fetchmany(FETCH_CHUNK):
-            ids, ts, records, lenient, long = zip(*chunk)
-            del chunk
-            yield ids, ts, _readable_all(con, records, lenient, long)
-    finally:
-        cur.close()
-
-
-NUMPY_ROWS = 50_000  # rows from which DuckDB hands them over as NumPy columns (``_numpy_chunks``)
-NUMPY_BLOCK = 8 * FETCH_CHUNK
-
-
-def _numpy_chunks(con: duckdb.DuckDBPyConnection, cur: Any, columns: str, rowids: list[int]) -> Iterator[Chunk]:
-    """``rowid_chunks`` of many rows: ``NUMPY_BLOCK`` sorted rowids at a time, each block fetched as NumPy columns
-    (``fetchnumpy``: four times quicker than a tuple a row), memory one block of texts. A block whose rows lie
-    close together (a big delivery's do: its files' rows are consecutive) is read as its rowid range and the
-    few rows of others left out here; a semi-join on a million rowids took longer than reading the records
-    (1M events: ~3.4 s -> ~1 s). The next block is read in a thread while the caller works on this one's rows
-    (``cur`` is used by that thread alone; ``con`` stays the caller's). NumPy comes with pandas, a dependency; it
-    is imported only here."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def fetch(block: list[int]) -> tuple[bool, dict[str, Any]]:
-        lo, hi = block[0], block[-1]
-        ranged = hi - lo + 1 <= 2 * len(block)
-        if ranged:
-            cur.execute(f"{columns} FROM events WHERE rowid BETWEEN $lo AND $hi", {"lo": lo, "hi": hi})
-        else:
-            cur.execute(f"{columns} FROM events WHERE rowid IN (SELECT unnest($rowids::BIGINT[]))", {"rowids": block})
-        return ranged, cur.fetchnumpy()
-
-    blocks = [rowids[n:n + NUMPY_BLOCK] for n in range(0, len(rowids), NUMPY_BLOCK)]
-    with ThreadPoolExecutor(1) as ahead:  # the next block is read while this one's rows are made into events
-        pending = ahead.submit(fetch, blocks[0])
-        for n, block in enumerate(blocks):
-            ranged, got = pending.result()
-            if n + 1 < len(blocks):
-                pending = ahead.submit(fetch, blocks[n + 1])
-            ids, ts, records = got["rowid"].tolist(), got["ts_us"].tolist(), got["record"].tolist()
-            lenient, long = got["lenient"].tolist(), got["long"].tolist()
-            del got
-            if ranged and len(ids) != len(block):  # others' rows within the range
-                wanted = set(block)
-                keep = [k for k, r in enumerate(ids) if r in wanted]
-                ids, ts, records = [ids[k] for k in keep], [ts[k] for k in keep], [records[k] for k in keep]
-                lenient, long = [lenient[k] for k in keep], [long[k] for k in keep]
-            records = _readable_all(con, records, lenient, long)
-            for k in range(0, len(ids), FETCH_CHUNK):
-                yield ids[k:k + FETCH_CHUNK], ts[k:k + FETCH_CHUNK], records[k:k + FETCH_CHUNK]
-
-
-def _readable_all(con: duckdb.DuckDBPyConnection, records: Sequence[str], lenient: Sequence[bool],
-                  long: Sequence[bool]) -> Sequence[str]:
-    """``records`` with the few that need work (``lenient`` or ``long``) made ``readable``, one by one."""
-    if any(lenient) or any(long):
-        return [readable(con, r, h) if h or g else r for r, h, g in zip(records, lenient, long)]
-    return records
-
-
-def readable(con: duckdb.DuckDBPyConnection, record: str, lenient: bool) -> str:
-    """A stored record as text Python's ``json`` reads (see ``fetch_rows``)."""
-    if lenient:
-        record = archive.relax(record)
-    if len(record) > DEEP and record.count("[") + record.count("{") > 900:
-        record = _shallow(con, record)
-    return record
-
-
-TOO_DEEP = archive.TOO_DEEP
-
-
-def _shallow(con: duckdb.DuckDBPyConnection, record: str) -> str:
-    """``record`` when Python's ``json`` can read it; else its top-level fields, each value
-    nested beyond Python's recursion limit replaced by a note (DuckDB reads any depth)."""
-    try:
-        json.loads(record)
-        return record
-    except RecursionError:
-        return json.dumps(archive.decode_record(record, con), ensure_ascii=False)
-    except ValueError:
-        return record
-
-
-def verify(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, int | None]:
-    """Read every stored value once (DuckDB checks each block's checksum as it reads it), for ``coco
-    doctor``: the events and the latest time, or ``SourceUnavailable`` saying the store is damaged.
-    Counts alone would come from metadata and say "ok" about a store cut in half."""
-    try:
-        count, latest, _ = con.execute(
-            "SELECT count(*), epoch_us(max(ts)), sum(length(event) + length(record) + length(delivery_id) "
-            "+ length(robot_id) + length(pilot_id) + length(demand_id) + length(offer_id) + file_id) FROM events"
-        ).fetchone()  # type: ignore[misc]
-        con.execute("SELECT count(*), sum(length(path) + length(sha256) + events) FROM files").fetchone()
-    except duckdb.Error as e:
-        better = environment_error(e, path)
-        if better is None:
-            better = SourceUnavailable(f"the store {_shown(path)} is damaged ({for_terminal(_first_line(e))}): "
-                                       "move it away and load the archive again")
-        raise better from e
-    return int(count), latest
-
-
-# -- managing loaded files (``coco store files`` / ``coco store remove``) ----------------------------
-
-@dataclass
-class LoadedFile:
-    path: str
-    sha256: str
-    first: str | None  # ISO 8601 UTC of the file's first and last usable event time
-    last: str | None
-    events: int
-    bad_lines: int
-    damage: str | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "sha256": self.sha256, "first": self.first, "last": self.last,
-                "events": self.events, "bad_lines": self.bad_lines, "damage": self.damage}
-
-
-def _iso(us: int | None) -> str | None:
-    from ..timestamps import format_ts
-
-    return format_ts(us)
-
-
-def loaded_files(path: Path) -> list[LoadedFile]:
-    """The files in the store, by path (a store of schema 1 has its time ranges computed here)."""
-    con = connect(path, read_only=True)
-    try:
-        columns = {r[0] for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'files' "
-            "AND database_name = current_database()").fetchall()}
-        ranged = "first_ts" in columns
-        rows = con.execute(
-            "SELECT f.path, f.sha256, epoch_us(" + ("f.first_ts" if ranged else "r.lo") + "), epoch_us("
-            + ("f.last_ts" if ranged else "r.hi") + "), f.events, f.bad_lines, f.damage FROM files AS f"
-            + ("" if ranged else " LEFT JOIN (SELECT file_id, min(ts) AS lo, max(ts) AS hi FROM events "
-                                 "GROUP BY file_id) AS r USING (file_id)")
-            + " ORDER BY f.path, f.file_id").fetchall()
-    finally:
-        con.close()
-    return [LoadedFile(p, s, _iso(lo), _iso(hi), n, b, d) for p, s, lo, hi, n, b, d in rows]
-
-
-def remove_files(path: Path, *, file: str | None = None, sha: str | None = None, day: str | None = None,
-                 wait: float = 10.0) -> tuple[list[str], int]:
-    """Delete loaded files and all their events, in one transaction; the paths removed and the events.
-
-    ``file``: a loaded file's path (or a folder: every loaded file under it); ``sha``: a SHA-256 or a
-    unique prefix of at least 8 characters; ``day``: ``YYYY-MM-DD``, every file with an event on that
-    UTC day (whole files: a file is always entirely in the store or not at all).
-    """
-    chosen = [x for x in (file, sha, day) if x is not None]
-    if len(chosen) != 1:
-        raise UsageError("name exactly one of PATH, --sha or --day")
-    if sha is not None and not re.fullmatch(r"[0-9a-fA-F]{8,64}", sha):
-        raise UsageError(f"--sha takes a SHA-256 or a prefix of at least 8 hex digits, not {for_terminal(sha)!r}")
-    if day is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", day):
-        raise UsageError(f"--day takes a UTC day like 2026-11-25, not {for_terminal(day)!r}")
-    if not path.exists():
-        raise SourceUnavailable(f"no store at {_shown(path)}")
-    con = connect(path, read_only=False, wait=wait)
-    try:
-        if file is not None:
-            key = archive.path_text(Path(file).resolve())
-            rows = con.execute("SELECT file_id, path FROM files WHERE path = ? OR path = ? OR starts_with(path, ?)",
-                               [file, key, key.rstrip("/") + "/"]).fetchall()
-        elif sha is not None:
-            rows = con.execute("SELECT file_id, path FROM files WHERE starts_with(sha256, ?)", [sha.lower()]).fetchall()
-            if len(rows) > 1 and len(sha) < 64:
-                raise UsageError(f"--sha {sha} matches {len(rows)} files: give more digits")
-        else:
-            try:
-                start = con.execute("SELECT CAST(? AS DATE)::TIMESTAMP", [day]).fetchone()[0]  # type: ignore[index]
-            except duckdb.Error:
-                raise UsageError(f"--day takes a UTC day like 2026-11-25, not {day!r}") from None
-            rows = con.execute(
-                "SELECT file_id, path FROM files WHERE file_id IN (SELECT DISTINCT file_id FROM events "
-                "WHERE ts >= ? AND ts < ? + INTERVAL 1 DAY)", [start, start]).fetchall()
-        if not rows:
-            what = file if file is not None else f"--sha {sha}" if sha is not None else f"--day {day}"
-            raise NotFound(f"no loaded file matches {for_terminal(archive.path_text(what))} in {_shown(path)} "
-                           "(see 'coco store files')")
-        ids = [r[0] for r in rows]
-        con.execute("BEGIN TRANSACTION")
-        try:
-            (events,) = con.execute("SELECT count(*) FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
-                                    {"ids": ids}).fetchone()  # type: ignore[misc]
-            delete_files(con, ids)  # the writer's connect migrated the store: it has every table
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        rebuild_derived(con, None, baseline=False)  # the statuses; out of memory: read the slower way meanwhile
-        return sorted(r[1] for r in rows), int(events)
-    except Exception as e:
-        better = _translate(e, path)
-        if better is e:
-            raise
-        raise better from e
-    finally:
-        con.close()

@@ -1,39 +1,13 @@
-"""SQL of the local store: schema, the line classifier and the timestamp grammar.
+"""The local store's SQL: its tables, the statements a load and a removal run, and the migrations.
 
-The classifier here is coco's only one: it turns raw archive lines into event
-rows (or bad lines with a reason) inside DuckDB, so that parsing a million JSON
-lines runs in DuckDB's C++ JSON reader rather than in a Python loop. The
-loader's fast path feeds it lines from DuckDB's CSV reader; the damaged-file
-path and ``coco check`` feed it lines split by ``archive.LineReader`` (which
-only does what SQL cannot: read a gzip up to its damage, skip over-long lines)
-on an in-memory DuckDB. The timestamp grammar is shared with
-``timestamps.parse_timestamp`` (same regular expression, same epoch rule, same
-range), and tests hold the two to the same answers.
+``SCHEMA_VERSION`` is kept in ``meta``: a store of a newer version is refused, an older one is migrated by the
+next writer (``MIGRATIONS``, one transaction). The design of the tables and why: docs/store.md.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..producers.registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES
-from ..timestamps import ISO_PATTERN, MAX_US, MIN_US, SECONDS_LIMIT
-from . import ahead
 from . import statuses as _statuses
-
-# Every connection coco opens: DuckDB never downloads or loads an extension by itself (``ahead``), and never
-# draws its progress bar (it would land on stdout, in the middle of ``--json`` output).
-CONNECTION_CONFIG = ahead.CONNECTION_CONFIG
-SESSION = "SET TimeZone = 'UTC'; SET enable_progress_bar = false; SET enable_progress_bar_print = false"
-
-
-def memory_connection() -> Any:
-    """An in-memory DuckDB with the classifier's macros (``coco check``, the damaged-file path)."""
-    from .duckdb_engine import duckdb
-
-    con = duckdb.connect(":memory:", config=dict(CONNECTION_CONFIG))
-    con.execute(SESSION)
-    con.execute(MACROS)
-    return con
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
@@ -209,124 +183,3 @@ DROP SEQUENCE IF EXISTS event_seq;
     5: STATUSES_CREATE + ";\n" + "INSERT INTO keys SELECT id, kind, seq FROM (" + assignment_keys("events WHERE true")
        + ") ORDER BY id, kind, seq;\n",
 }
-
-_PATTERN_SQL = ISO_PATTERN.replace("'", "''")
-
-MACROS = f"""
-CREATE OR REPLACE TEMP MACRO coco_offset_min(tz) AS
-    CASE WHEN tz IN ('', 'Z', 'z') THEN 0
-         ELSE (CASE WHEN tz[1] = '-' THEN -1 ELSE 1 END)
-              * (CAST(substr(replace(tz, ':', ''), 2, 2) AS INTEGER) * 60
-                 + coalesce(TRY_CAST(nullif(substr(replace(tz, ':', ''), 4, 2), '') AS INTEGER), 0))
-    END;
-CREATE OR REPLACE TEMP MACRO coco_iso_parts(s) AS
-    regexp_extract(s, '{_PATTERN_SQL}', ['y', 'mo', 'd', 'h', 'mi', 's', 'f', 'tz']);
-CREATE OR REPLACE TEMP MACRO coco_iso_slow(p) AS
-    CASE WHEN p.y NOT IN ('', '0000') THEN epoch_us(TRY_CAST(
-        p.y || '-' || p.mo || '-' || p.d || ' ' || p.h || ':' || p.mi || ':'
-        || coalesce(nullif(p.s, ''), '00') || '.' || rpad(left(p.f, 6), 6, '0') AS TIMESTAMP))
-        - coco_offset_min(p.tz) * 60000000::BIGINT END;
-CREATE OR REPLACE TEMP MACRO coco_id(j) AS
-    CASE WHEN json_type(j) = 'VARCHAR' THEN nullif(j ->> '$', '') END;
-"""
-
-_PATHS = "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id']"
-
-
-def _classified(source: str) -> str:
-    """The classifier: every non-blank line of ``source`` (columns ``file_id, lineno, line``) as a row
-    ``file_id, lineno, name, us, ids..., rec, why``. Each step is its own CTE so no expression is
-    evaluated twice (DuckDB macros are inlined); columns a caller does not select are pruned."""
-    return f"""
-WITH p AS (
-    SELECT file_id, lineno, line, try(json_extract(line, {_PATHS})) AS v
-    FROM {source}
-), q AS (
-    SELECT file_id, lineno, line, v, coco_id(v[1]) AS name, strlen(line) AS n
-    FROM p
-    WHERE v IS NOT NULL OR NOT regexp_full_match(line, '\\s*')
-), u AS (
-    -- the message is only read when the line has no event of its own (most lines have one)
-    SELECT *, json_type(m) AS mtype
-    FROM (SELECT *, CASE WHEN name IS NULL AND v IS NOT NULL THEN json_extract(line, '$.message') END AS m FROM q)
-), w AS (
-    SELECT file_id, lineno, n,
-           CASE WHEN name IS NOT NULL THEN line
-                WHEN mtype = 'OBJECT' THEN CAST(m AS VARCHAR)
-                WHEN mtype = 'VARCHAR' THEN m ->> '$'
-                ELSE line END AS rec,
-           CASE WHEN name IS NOT NULL THEN v
-                WHEN mtype = 'OBJECT' THEN json_extract(m, {_PATHS})
-                WHEN mtype = 'VARCHAR' AND starts_with(ltrim(m ->> '$', ' ' || chr(9) || chr(10) || chr(13)), '{{')
-                    THEN try(json_extract(m ->> '$', {_PATHS}))
-           END AS v,
-           CASE WHEN name IS NOT NULL THEN NULL
-                WHEN v IS NULL THEN 'not JSON'
-                WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object'
-           END AS why
-    FROM u
-), x AS (
-    SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj
-    FROM w
-), y AS (
-    SELECT *, CASE WHEN ttype = 'VARCHAR' THEN tj ->> '$' END AS tstr,
-              CASE WHEN ttype IN ('BIGINT', 'UBIGINT') THEN TRY_CAST(tj AS HUGEINT) END AS tint,
-              CASE WHEN ttype = 'DOUBLE' THEN TRY_CAST(tj AS DOUBLE) END AS tdbl
-    FROM x
-), z AS (
-    SELECT *,
-        CASE WHEN tstr IS NOT NULL THEN
-                 CASE WHEN length(tstr) <= 64 AND regexp_full_match(tstr, '{_PATTERN_SQL}')
-                      THEN coalesce(epoch_us(TRY_CAST(tstr AS TIMESTAMPTZ)), coco_iso_slow(coco_iso_parts(tstr))) END
-             WHEN tint IS NOT NULL THEN tint * CASE WHEN tint < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
-             WHEN tdbl IS NOT NULL THEN TRY_CAST(floor(tdbl * CASE WHEN tdbl < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
-                                                      + 0.5) AS HUGEINT)
-        END AS us0
-    FROM y
-), c AS (
-    SELECT *, CASE WHEN us0 BETWEEN {MIN_US} AND {MAX_US} THEN CAST(us0 AS BIGINT) END AS us,
-           CASE WHEN name IS NULL THEN coalesce(why, 'no event name') END AS reason
-    FROM z
-)"""
-
-
-def classify_insert(source: str, table: str = "stage", line_bytes: bool = True) -> str:
-    """``INSERT`` of every non-blank line of ``source`` into ``table`` (the events layout, then the line's
-    length in bytes, by which the loader notices lines DuckDB's reader dropped without a word).
-
-    Good lines get their event name; bad ones are inserted with ``event`` NULL
-    so the caller can count them per file, which keeps this a single pass over the data.
-    """
-    return f"""
-INSERT INTO {table}
-{_classified(source)}
-SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id
-       {", n" if line_bytes else ""}
-FROM c
-"""
-
-
-def classify_lines(source: str, records: bool = True) -> str:
-    """The classification of each line, in line order: ``lineno, event, ts_us, record, reason`` (a bad
-    line has ``event`` NULL and a reason: not JSON, not a JSON object, no event name). Without
-    ``records``, only the bad lines."""
-    if records:
-        return f"{_classified(source)}\nSELECT lineno, name, us, rec, reason FROM c ORDER BY lineno"
-    return f"{_classified(source)}\nSELECT lineno, name, us, NULL, reason FROM c WHERE reason IS NOT NULL ORDER BY lineno"
-
-
-def csv_lines(max_line: int, compression: str = "auto") -> str:
-    """A line source over DuckDB's CSV reader: one VARCHAR column, no quoting, with the file name."""
-    return f"""(SELECT f.file_id, NULL::BIGINT AS lineno, r.line
-    FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, delim = chr(1), quote = '', escape = '',
-                  header = false, auto_detect = false, max_line_size = {max_line}, filename = true,
-                  compression = '{compression}') AS r
-    JOIN batch_files AS f ON f.path = r.filename)"""
-
-
-ONE_LINE = """(SELECT 0::BIGINT AS file_id, 1::BIGINT AS lineno, $line::VARCHAR AS line)"""
-
-# Lines split by Python (the damaged-file path, ``coco check``): ``$linenos`` numbers the lines of ``$text``.
-TEXT_LINES = """(SELECT $file_id::BIGINT AS file_id, unnest($linenos::BIGINT[]) AS lineno,
-    unnest(string_split($text, chr(10))) AS line)"""
-

@@ -99,7 +99,7 @@ def rebuild(con: Any) -> Optional[int]:
     """Recompute ``statuses`` and set the ``meta`` key, in one transaction; the number of deliveries, or
     ``None`` when the groups did not settle within ``MAX_ROUNDS`` (the key then stays unset: readers walk the
     links)."""
-    from .duckdb_engine import transaction
+    from ..duckdb_engine import transaction
 
     try:
         with transaction(con):
@@ -144,7 +144,7 @@ def install(con: Any) -> int:
 
 def drop(con: Any) -> None:
     """The temporary tables of ``compute`` gone."""
-    from .duckdb_engine import drop_temp
+    from ..duckdb_engine import drop_temp
 
     drop_temp(con, [*_WORK, RESULT])
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 import os
 from typing import Any, Mapping
 
-from ..sources.configfile import password_from_env
 from ..errors import UsageError
+from ..sources.configfile import password_from_env
 from ..sources.redshift import Settings
 from ..sources.redshift_driver import connect
 

@@ -1,4 +1,4 @@
-"""DuckDB's engine, taken from its C extension.
+"""DuckDB's engine, taken from its C extension, and the one configuration of every connection coco opens.
 
 ``import duckdb`` costs about 100 ms on the benchmark machine, a third of the ``coco timeline`` budget: the
 package's Python layer builds its relational and expression APIs and asks ``importlib.metadata`` for its
@@ -20,7 +20,23 @@ try:
 except ImportError:  # pragma: no cover - a DuckDB package without the separate C extension module
     import duckdb  # type: ignore[no-redef]
 
-__all__ = ["drop_temp", "duckdb", "transaction"]
+__all__ = ["CONNECTION_CONFIG", "SESSION", "drop_temp", "duckdb", "memory_connection", "transaction"]
+
+# Every connection coco opens: DuckDB never downloads or loads an extension by itself (a ``md:`` path or a
+# SQLite file would otherwise fetch one). A second connection to a file in one process must use the same.
+CONNECTION_CONFIG = {
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+}
+# Every session: times in UTC, and no progress bar (it would land on stdout, in the middle of ``--json`` output).
+SESSION = "SET TimeZone = 'UTC'; SET enable_progress_bar = false; SET enable_progress_bar_print = false"
+
+
+def memory_connection() -> Any:
+    """An in-memory DuckDB configured as every coco connection is."""
+    con = duckdb.connect(":memory:", config=dict(CONNECTION_CONFIG))
+    con.execute(SESSION)
+    return con
 
 
 @contextmanager

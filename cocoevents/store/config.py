@@ -1,0 +1,86 @@
+"""Where a store lives and how every connection to it is set up: the default paths (``COCO_STORE``,
+``$XDG_DATA_HOME/coco``), DuckDB's connection configuration, and the knobs read from the environment
+(``COCO_MEMORY_LIMIT``, ``COCO_WAIT``, ``COCO_BATCH_MB``), each validated here once.
+
+Imports nothing heavy (no DuckDB): the ``coco`` script reads ``CONNECTION_CONFIG`` before the command line loads.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from ..archive import lines as archive
+from ..errors import UsageError
+from ..textsafe import for_terminal
+
+# Large transactions let DuckDB write whole compressed row groups straight to the file; many small
+# commits leave partial row groups that the checkpoint rewrites (measured: 256 MB batches made the 1M-event
+# load ~1.5x slower and its file 70% larger than 512 MB ones). A batch is also the longest a reader waits.
+# Counted in decompressed bytes (gzip/zstd: 8x the file size, so ~64 MiB of gzip); COCO_BATCH_MB changes it
+# (tests use small batches to see several commits).
+BATCH_MB = 512
+BATCH_FILES = 512
+MEMORY_LIMIT = "512MB"
+READ_WAIT = 10.0
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.I)
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def memory_limit() -> str:
+    """``COCO_MEMORY_LIMIT`` (e.g. ``1GB``) or the default; anything else is a usage error."""
+    value = os.environ.get("COCO_MEMORY_LIMIT", "").strip() or MEMORY_LIMIT
+    if not _MEMORY.match(value):
+        raise UsageError(f"COCO_MEMORY_LIMIT must be a size like 512MB or 2GB, not {value!r}")
+    return value
+
+
+def read_wait() -> float:
+    """Seconds a reader waits for a running load to let go of the store: ``COCO_WAIT`` or 10."""
+    value = os.environ.get("COCO_WAIT", "").strip()
+    try:
+        return float(value) if value else READ_WAIT
+    except ValueError:
+        raise UsageError(f"COCO_WAIT must be a number of seconds, not {value!r}") from None
+
+
+def _data_home() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return Path(base) / "coco"
+
+
+def default_store_path() -> Path:
+    """``--store`` / ``COCO_STORE`` / ``$XDG_DATA_HOME/coco/events.duckdb`` (spec section 9)."""
+    env = os.environ.get("COCO_STORE")
+    if env:
+        return Path(env).expanduser()
+    return _data_home() / "events.duckdb"
+
+
+def demo_store_path() -> Path:
+    """Where ``coco demo`` loads its sample day without ``--store``: a store of its own
+    (``$XDG_DATA_HOME/coco/demo.duckdb``), so demo ids never mix into real timelines."""
+    return _data_home() / "demo.duckdb"
+
+
+def check_store_path(path: str | os.PathLike[str]) -> Path:
+    """A store is a plain file: in-memory and remote databases (``:memory:``, ``md:``, ``s3://``...)
+    are usage errors, so nothing is "loaded" into a database that vanishes or lives elsewhere."""
+    text = os.fspath(path)
+    if not text.strip() or text.startswith(":memory:") or _SCHEME.match(text):
+        raise UsageError(f"the store must be a file path, not {for_terminal(archive.path_text(text))!r} "
+                         "(in-memory and remote databases are not stores; for a file named so, write ./NAME)")
+    p = Path(text)
+    if p.is_dir():
+        raise UsageError(f"the store {for_terminal(archive.path_text(text))} is a folder; name a file in it")
+    return p
+
+
+def batch_bytes() -> int:
+    value = os.environ.get("COCO_BATCH_MB", "").strip()
+    try:
+        mb = float(value) if value else BATCH_MB
+    except ValueError:
+        raise UsageError(f"COCO_BATCH_MB must be a number of MiB, not {value!r}") from None
+    return max(1, int(mb * 1024 * 1024))
