@@ -250,12 +250,12 @@ def test_exit_4_when_the_store_does_not_exist(tmp_path):
 
 
 def test_exit_5_on_a_bug_with_one_line_and_the_traceback_only_with_debug(story, monkeypatch):
-    import cocoevents.api
+    import cocoevents.core.lookup
 
     def broken(*args, **kwargs):
         raise RuntimeError("sessionizer exploded")
 
-    monkeypatch.setattr(cocoevents.api, "build", broken)
+    monkeypatch.setattr(cocoevents.core.lookup, "build", broken)
     r = run_coco("timeline", "D12345", "--store", str(story))
     assert r.code == 5
     assert r.err.strip().splitlines() == [

@@ -14,7 +14,8 @@ import pytest
 
 from cocoevents.core.baseline import Baseline, Transition, compute, percentile
 from cocoevents.core.model import Event, Lane
-from cocoevents.core.sessionize import Options, delivery_timeline, pilot_timeline, robot_timeline
+from cocoevents.core.options import Options
+from cocoevents.core.sessionize import delivery_timeline, pilot_timeline, robot_timeline
 from cocoevents.sources.memory import MemorySource
 from cocoevents.timestamps import parse_timestamp
 

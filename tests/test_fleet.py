@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
-from cocoevents.api import build, parse_options
 from cocoevents.archive import lines as archive
 from cocoevents.core import listings as fleet
+from cocoevents.core.lookup import build
 from cocoevents.core.model import Event, canonical_json
+from cocoevents.core.options import parse_options
 from cocoevents.core.sessionize import delivery_timeline
 from cocoevents.devtools import generator
 from cocoevents.errors import NotFound

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 
-from cocoevents.api import build, parse_options
 from cocoevents.archive import lines as archive
 from cocoevents.core import listings as fleet
+from cocoevents.core.lookup import build
+from cocoevents.core.options import parse_options
 from cocoevents.devtools import generator
 from cocoevents.errors import NotFound
 from cocoevents.sources.local import LocalSource

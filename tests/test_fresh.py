@@ -13,10 +13,12 @@ from datetime import date
 import duckdb
 import pytest
 
-from cocoevents.api import build, parse_options
 from cocoevents.archive import lines as archive
+from cocoevents.core.lookup import build
 from cocoevents.core.model import Event
+from cocoevents.core.options import parse_options
 from cocoevents.devtools import generator
+from cocoevents.sources import fresh as s3_fresh
 from cocoevents.sources import s3 as s3src
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource
@@ -94,7 +96,7 @@ def archive_settings(endpoint: str) -> s3src.Settings:
 
 def test_the_fresh_timeline_of_every_delivery_equals_the_local_timeline_of_the_whole_archive(pg, world, aws) -> None:
     opts = parse_options()
-    fresh = s3src.fresh(RedshiftSource(profile_for(pg, world["database"], load_log=LOG), now=NOW), archive_settings(aws))
+    fresh = s3_fresh.fresh(RedshiftSource(profile_for(pg, world["database"], load_log=LOG), now=NOW), archive_settings(aws))
     plain = RedshiftSource(profile_for(pg, world["database"], load_log=LOG), now=NOW)
     local = LocalSource(world["store"])
     differs = 0

@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from cocoevents.api import build, parse_options
 from cocoevents.archive import lines as archive
+from cocoevents.core.lookup import build
+from cocoevents.core.options import parse_options
 from cocoevents.devtools import generator
 from cocoevents.errors import NotFound, SourceUnavailable
 from cocoevents.sources.local import LocalSource

@@ -19,9 +19,10 @@ from typing import Any
 import duckdb
 import pytest
 
+from cocoevents.archive import s3 as s3_s3
 from cocoevents.devtools import generator
-from cocoevents.sources import s3 as s3src
 from cocoevents.store import loader as store
+from cocoevents.store import s3_sync as s3_s3_sync
 
 from .conftest import run_coco
 from .pgserver import free_port
@@ -160,10 +161,10 @@ def test_a_second_load_skips_every_object_by_key_etag_and_size_before_downloadin
     target = tmp_path / "s3.duckdb"
     first = run_coco("load", f"s3://{bucket}/", "--endpoint-url", endpoint, "--store", str(target))
     assert first.code == 0, first.err
-    client = s3src.client(endpoint_url=endpoint)
+    client = s3_s3.client(endpoint_url=endpoint)
     fetched = gets(client)
-    objects, _ = s3src.list_objects(client, bucket, "")
-    again = s3src.sync_objects(target, client, bucket, objects)
+    objects, _ = s3_s3.list_objects(client, bucket, "")
+    again = s3_s3_sync.sync_objects(target, client, bucket, objects)
     assert fetched == [] and again.unchanged == len(keys) and again.downloaded == 0
     assert {f.status for f in again.report.files} == {"already_loaded"}
     r = run_coco("load", f"s3://{bucket}/", "--endpoint-url", endpoint, "--store", str(target), "--json")
@@ -231,8 +232,8 @@ def test_an_interrupted_load_completes_on_the_next_run_without_duplicates(
     keys = upload(s3, bucket, fleet_archive)
     monkeypatch.setenv("COCO_BATCH_MB", "0.01")  # a commit per object or two
     target = tmp_path / "s3.duckdb"
-    client = s3src.client(endpoint_url=endpoint)
-    objects, _ = s3src.list_objects(client, bucket, "")
+    client = s3_s3.client(endpoint_url=endpoint)
+    objects, _ = s3_s3.list_objects(client, bucket, "")
     seen: list[str] = []
 
     def interrupt(fetched: Any) -> None:
@@ -241,11 +242,11 @@ def test_an_interrupted_load_completes_on_the_next_run_without_duplicates(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        s3src.sync_objects(target, client, bucket, objects, concurrency=2, on_fetched=interrupt)
+        s3_s3_sync.sync_objects(target, client, bucket, objects, concurrency=2, on_fetched=interrupt)
     committed = files(target)
     assert 0 < len(committed) < len(keys)
     fetched = gets(client)
-    rest = s3src.sync_objects(target, client, bucket, objects)
+    rest = s3_s3_sync.sync_objects(target, client, bucket, objects)
     assert rest.unchanged == len(committed) and len(fetched) == len(keys) - len(committed)
     assert rows(target) == rows(disk_store)
     assert len(files(target)) == len(keys) == len({p for p, _ in files(target)})
@@ -283,8 +284,8 @@ def test_an_object_that_appears_or_changes_during_a_sync_is_taken_as_fetched_and
     for n in range(4):
         s3.put_object(Bucket=bucket, Key=f"dt=2026-11-25/{n}.log.gz", Body=body(n))
     target = tmp_path / "s3.duckdb"
-    client = s3src.client(endpoint_url=endpoint)
-    objects, _ = s3src.list_objects(client, bucket, "")
+    client = s3_s3.client(endpoint_url=endpoint)
+    objects, _ = s3_s3.list_objects(client, bucket, "")
 
     changed: list[bool] = []
 
@@ -294,12 +295,12 @@ def test_an_object_that_appears_or_changes_during_a_sync_is_taken_as_fetched_and
             s3.put_object(Bucket=bucket, Key="dt=2026-11-25/9-late.log.gz", Body=body(9))  # appears after listing
             s3.put_object(Bucket=bucket, Key="dt=2026-11-25/3.log.gz", Body=body(33))  # changes before its download
 
-    first = s3src.sync_objects(target, client, bucket, objects, concurrency=1, progress=meanwhile)
+    first = s3_s3_sync.sync_objects(target, client, bucket, objects, concurrency=1, progress=meanwhile)
     assert first.downloaded == 4
     assert sorted(json.loads(r)["robot_id"] for r in rows(target)) == ["R-0", "R-1", "R-2", "R-33"]
     fetched = gets(client)
-    objects, _ = s3src.list_objects(client, bucket, "")
-    second = s3src.sync_objects(target, client, bucket, objects)
+    objects, _ = s3_s3.list_objects(client, bucket, "")
+    second = s3_s3_sync.sync_objects(target, client, bucket, objects)
     assert fetched == ["dt=2026-11-25/9-late.log.gz"] and second.unchanged == 4
     assert sorted(json.loads(r)["robot_id"] for r in rows(target)) == ["R-0", "R-1", "R-2", "R-33", "R-9"]
 
@@ -308,10 +309,10 @@ def test_an_object_deleted_after_listing_is_reported_and_the_rest_loads(endpoint
     for n in range(3):
         s3.put_object(Bucket=bucket, Key=f"dt=2026-11-25/{n}.log.gz", Body=gzip.compress(
             json.dumps({"event": "robot.parked", "timestamp": "2026-11-25T09:00:00Z", "robot_id": f"R-{n}"}).encode()))
-    client = s3src.client(endpoint_url=endpoint)
-    objects, _ = s3src.list_objects(client, bucket, "")
+    client = s3_s3.client(endpoint_url=endpoint)
+    objects, _ = s3_s3.list_objects(client, bucket, "")
     s3.delete_object(Bucket=bucket, Key="dt=2026-11-25/1.log.gz")
-    result = s3src.sync_objects(tmp_path / "s.duckdb", client, bucket, objects)
+    result = s3_s3_sync.sync_objects(tmp_path / "s.duckdb", client, bucket, objects)
     assert result.vanished == [f"s3://{bucket}/dt=2026-11-25/1.log.gz"]
     assert len(rows(tmp_path / "s.duckdb")) == 2
 

@@ -370,7 +370,8 @@ def test_actor_assignments_are_searched_back_only_as_far_as_the_lookback_before_
 
 
 def test_robot_and_pilot_timelines_default_to_the_last_24_hours():
-    from cocoevents.api import build, parse_options
+    from cocoevents.core.lookup import build
+    from cocoevents.core.options import parse_options
     from cocoevents.sources.memory import MemorySource
     from cocoevents.timestamps import parse_timestamp
 

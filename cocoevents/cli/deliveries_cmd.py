@@ -34,7 +34,7 @@ CsvRawOption = typer.Option(False, "--csv-raw", help="CSV fields exactly as in t
 
 
 def _range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int, int]:
-    from ..api import parse_options
+    from ..core.options import parse_options
     from ..errors import UsageError
     from ..timestamps import MIN_US, now_us, parse_duration
 

@@ -38,7 +38,8 @@ def demo(
     no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
 ) -> None:
     """Load the bundled sample day into a demo store of its own (or --store) and show a delivery that went wrong."""
-    from ..api import build, parse_options
+    from ..core.lookup import build
+    from ..core.options import parse_options
     from ..render import RenderOptions, write
     from ..sources import open_source
     from ..store.config import demo_store_path

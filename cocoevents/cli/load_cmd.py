@@ -42,7 +42,7 @@ def load(
     if any(p.startswith("s3://") for p in paths):
         sync = _load_s3(target, paths, since, until, endpoint_url, region, wait)
         report, summary = sync.report, sync.to_dict()
-        from ..sources.s3 import summary_line
+        from ..store.s3_sync import summary_line
 
         s3_extra = f" (S3: {summary_line(sync)})"
     else:
@@ -87,8 +87,8 @@ def load(
 def dt_days(since: Optional[str], until: Optional[str], lookback_us: int) -> list:  # type: ignore[type-arg]
     """The ``dt=`` days from ``--since`` to ``--until`` (default: now; ``--since`` defaults to ``lookback_us``
     before the end), for ``coco load s3://`` and ``coco sync``."""
+    from ..archive.s3 import days_between
     from ..errors import UsageError
-    from ..sources import s3
     from ..timestamps import now_us, parse_time_option
 
     now = now_us()
@@ -99,23 +99,24 @@ def dt_days(since: Optional[str], until: Optional[str], lookback_us: int) -> lis
         raise UsageError(f"--since/--until: {e}") from None
     if lower > upper:
         raise UsageError("--since is after --until")
-    return s3.days_between(lower, upper)
+    return days_between(lower, upper)
 
 
 def _load_s3(target: Path, paths: List[str], since: Optional[str], until: Optional[str],
              endpoint_url: Optional[str], region: Optional[str], wait: float):  # type: ignore[no-untyped-def]
     """``coco load s3://…``: one URL; ``--since/--until`` pick its ``dt=`` days."""
+    from ..archive.s3 import endpoint
     from ..errors import UsageError
-    from ..sources import s3
+    from ..store.s3_sync import load_url
 
     if len(paths) != 1:
         raise UsageError("load one s3:// URL at a time (and local paths in a run of their own)")
     if endpoint_url is not None:
-        endpoint_url = s3.endpoint(endpoint_url)
+        endpoint_url = endpoint(endpoint_url)
     days = None if since is None and until is None else dt_days(since, until, 0)
     progress, close = _progress(bytes_=True)
     try:
-        return s3.load_url(target, paths[0], days=days, endpoint_url=endpoint_url, region=region, wait=wait,
+        return load_url(target, paths[0], days=days, endpoint_url=endpoint_url, region=region, wait=wait,
                            progress=progress)
     finally:
         close()

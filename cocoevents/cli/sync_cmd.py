@@ -24,6 +24,7 @@ def sync(
     """Sync an s3 profile's archive days into its cache store: new and changed objects only."""
     from ..errors import UsageError
     from ..sources import resolve, s3
+    from ..store.s3_sync import summary_line
     from ..textsafe import for_terminal as t
     from .load_cmd import _progress, dt_days
 
@@ -43,7 +44,7 @@ def sync(
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     report = result.report
-    err(f"coco: synced {t(settings.url)} {days[0]}..{days[-1]} into {t(str(settings.path))}: {s3.summary_line(result)}; "
+    err(f"coco: synced {t(settings.url)} {days[0]}..{days[-1]} into {t(str(settings.path))}: {summary_line(result)}; "
         f"loaded {summary['files_loaded']} file(s), {summary['files_damaged']} damaged, {report.events:,} events "
         f"in {summary['seconds']:.1f}s")
     for damaged in summary["damaged"]:

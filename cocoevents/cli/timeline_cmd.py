@@ -60,7 +60,8 @@ def timeline(
                                "since the last load), read from S3 (profile key fresh_from names the s3 profile)."),
 ) -> int:
     """Rebuild what happened to a delivery, robot or pilot."""
-    from ..api import build, parse_options
+    from ..core.lookup import build
+    from ..core.options import parse_options
     from ..errors import UsageError
     from ..render import DEFAULT_MAX_ROWS, SUFFIX_FORMATS, RenderOptions, write
 

@@ -16,18 +16,17 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from ..errors import NotFound, UsageError
 from ..producers.registry import ERROR_GROUPS, STATUSES
 from ..render.machine import error_parts
 from ..timestamps import format_ts
 from .model import DELIVERY_LANE, Event, Timeline
+from .options import Options
 from .sessionize import (
     BaselineRequest,
     DeliveryRequest,
-    EventSource,
-    Options,
     Plan,
     Request,
     SpansRequest,
@@ -35,16 +34,14 @@ from .sessionize import (
     dedupe,
     delivery_plan,
     delivery_status,
-    fold_id,
     linked_closures,
-    select_in_spans,
 )
+from .source_protocol import EventSource, select_in_spans
 
 # spec section 6: a status other than in_progress needs one of these rows in the delivery lane
 OUTCOMES = {"failed": ("delivery.failed",), "fulfilled": ("delivery.dropoff_completed", "demand.fulfilled"),
             "canceled": ("demand.canceled",)}
 BATCH = 200  # deliveries whose questions are asked together (memory stays bounded by a batch)
-LINK_HOPS = 4
 
 
 # -- many timelines at once ---------------------------------------------------------------------------------
@@ -400,50 +397,3 @@ def error_report(source: EventSource, since: int, until: int, by: str = "code") 
         groups.setdefault(key, ErrorGroup(key)).add(e, code)
     ordered = sorted(groups.values(), key=lambda g: (-g.count, g.key is None, g.key or ""))
     return ErrorReport(since, until, by, ordered)
-
-
-# -- every id finds its timeline --------------------------------------------------------------------------
-
-
-def linked_deliveries(source: EventSource, ident: str, since: Optional[int] = None,
-                      until: Optional[int] = None) -> list[str]:
-    """The deliveries whose timelines link ``ident`` as a demand or offer id (spec rule 2 in reverse):
-    those with an event carrying it, or carrying an id reached from it through events without a
-    delivery id (offer -> demand -> delivery)."""
-    demands: set[str] = set()
-    offers: set[str] = set()
-    new_d, new_o = {ident}, {ident}
-    found: set[str] = set()
-    for _ in range(LINK_HOPS):
-        if not new_d and not new_o:
-            break
-        demands |= new_d
-        offers |= new_o
-        events = source.linked_events(sorted(new_d), sorted(new_o), since, until)
-        new_d, new_o = set(), set()
-        for e in events:
-            if not ((e.demand_id in demands) or (e.offer_id in offers)):
-                continue
-            if e.delivery_id is not None:
-                found.add(e.delivery_id)
-                continue
-            if e.demand_id and e.demand_id not in demands:
-                new_d.add(e.demand_id)
-            if e.offer_id and e.offer_id not in offers:
-                new_o.add(e.offer_id)
-    return sorted(found)
-
-
-def suggestions(source: EventSource, ident: str, since: Optional[int] = None) -> list[str]:
-    """Known ids close to ``ident``: equal but for case, dashes, underscores and blanks."""
-    key = fold_id(ident)
-    if not key:
-        return []
-    return sorted({i for _, i in source.similar_ids(key, since) if i != ident})
-
-
-def did_you_mean(ids: Iterable[str]) -> str:
-    ids = list(ids)
-    if not ids:
-        return ""
-    return "did you mean " + " or ".join(ids[:5]) + "?"

@@ -17,121 +17,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import compress, islice, repeat
 from operator import attrgetter, is_not, le, ne
-from typing import Any, Generator, Iterable, Optional, Protocol, Sequence
+from typing import Any, Generator, Iterable, Optional, Sequence
 
 from ..errors import NotFound
-from ..producers.registry import (
-    ASSIGN_END,
-    ASSIGN_START,
-    ASSIGNMENT_EVENTS,
-    DELIVERY_OUTCOMES,
-    DEMAND_OUTCOMES,
-    registry_sort_key,
-)
-from .baseline import DEFAULT_MIN_SAMPLES, Baseline
+from ..producers.registry import ASSIGN_END, ASSIGN_START, DELIVERY_OUTCOMES, DEMAND_OUTCOMES, registry_sort_key
 from .findings import find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window, lane
+from .options import Options
+from .source_protocol import EventSource, Span
 
 _TS = attrgetter("ts")
 _SHAPE = attrgetter("_shape")  # ``Event``'s shared (name, severity, delivery_id, robot_id, pilot_id, demand_id, ...)
-
-MINUTE = 60_000_000
-HOUR = 60 * MINUTE
-
-
-
-@dataclass(frozen=True)
-class Options:
-    gap_us: int = 5 * MINUTE
-    pad_us: int = 0
-    assignment_lookback_us: int = 12 * HOUR
-    since: int | None = None
-    until: int | None = None
-    baseline_min: int = DEFAULT_MIN_SAMPLES  # spec/findings.md 3: samples a transition needs to be judged
-
-
-Span = tuple[str, int, int]  # (id, start, end), both ends included
-
-
-class EventSource(Protocol):
-    """What the sessionizer needs from a store. Results may be a superset; never a subset."""
-
-    def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
-        """Which of ``delivery``, ``robot``, ``pilot`` hold ``subject_id`` (in that order). A source
-        may search all time or only around ``since``/``until`` (a warehouse bounds every query)."""
-        ...
-
-    def delivery_events(self, delivery_id: str, since: int | None, until: int | None) -> list[Event]:
-        """Events with ``delivery_id``, plus the closure of events linked by demand/offer ids."""
-        ...
-
-    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
-                        assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
-        """Events whose ``column`` (``robot_id``/``pilot_id``) is a span's id and time is in it;
-        with ``untimed``, also those events of the ids without a usable time; plus the
-        ``pilot.assignment_*`` events within ``assignment_spans`` (the lookback reads only those).
-        ``without_delivery``: events within ``spans`` that carry a delivery id may be left out (a delivery's
-        robot and pilot lanes take none of them; it has its own already). A stored row is returned once per call."""
-        ...
-
-    def baseline(self) -> Baseline | None:
-        """The fleet baseline (spec/findings.md 3), or ``None`` when the source keeps none."""
-        ...
-
-    # -- batch questions, for fleet views (``cocoevents.fleet``): a bounded number of queries for many deliveries
-
-    def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
-        """``(delivery_id, first_ts)`` of every delivery with a direct event in ``[since, until]``;
-        ``first_ts`` is the time of its earliest direct event (any time)."""
-        ...
-
-    def deliveries_events(self, delivery_ids: Sequence[str], since: int | None, until: int | None) -> list[Event]:
-        """``delivery_events`` for many deliveries at once (each stored row once)."""
-        ...
-
-    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None,
-                      until: int | None) -> list[Event]:
-        """Events carrying one of these demand or offer ids (with or without a delivery id)."""
-        ...
-
-    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
-                          linked_only: bool) -> set[str] | None:
-        """Of the deliveries active in ``[since, until]``, those with a direct event whose ``column`` (``event``
-        or ``robot_id``) is one of ``values``; ``None`` when that says nothing, because some event with such
-        a value has no delivery id (``linked_only``: and a demand or offer id, so it may be linked)."""
-        ...
-
-    def error_events(self, since: int, until: int) -> list[Event]:
-        """Events in ``[since, until]`` that may be of severity error (a superset; the caller decides)."""
-        ...
-
-    def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
-        """``(kind, id)`` of delivery/robot/pilot/demand/offer ids whose ``fold_id`` equals ``key``."""
-        ...
-
-
-def select_in_spans(events: Iterable[Event], column: str, spans: Sequence[Span], untimed: bool = False,
-                    assignment_spans: Sequence[Span] = ()) -> list[Event]:
-    """The events ``events_in_spans`` answers, picked from a larger pool (a source that read a superset)."""
-    by_id: dict[str, list[tuple[int, int]]] = {}
-    assign: dict[str, list[tuple[int, int]]] = {}
-    for ident, start, end in spans:
-        by_id.setdefault(ident, []).append((start, end))
-    for ident, start, end in assignment_spans:
-        assign.setdefault(ident, []).append((start, end))
-    out = []
-    for e in events:
-        ident = getattr(e, column)
-        if ident is None:
-            continue
-        if e.ts is None:
-            if untimed and ident in by_id:
-                out.append(e)
-        elif any(s <= e.ts <= t for s, t in by_id.get(ident, ())) or (
-                e.name in ASSIGNMENT_EVENTS and any(s <= e.ts <= t for s, t in assign.get(ident, ()))):
-            out.append(e)
-    return out
-
 
 def fold_id(text: str) -> str:
     """An id's loose form for "did you mean": upper case, without dashes, underscores and blanks."""

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..core.model import Event
-from ..core.sessionize import ASSIGNMENT_EVENTS, Span, select_in_spans
+from ..core.source_protocol import Span, select_in_spans
 from ..duckdb_engine import duckdb
 from ..errors import SourceUnavailable, StoreBusy
-from ..producers.registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES, ID_FIELDS, registry_sort_key
+from ..producers.registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES, ID_FIELDS, registry_sort_key
 from ..store.config import default_store_path
 from ..store.connection import open_store, verify
 from ..store.rows import FETCH_CHUNK, matching_rowids, rowid_chunks

@@ -10,7 +10,9 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from ..core.baseline import Baseline, compute
 from ..core.model import Event
-from ..core.sessionize import ASSIGNMENT_EVENTS, Span, fold_id
+from ..core.sessionize import fold_id
+from ..core.source_protocol import Span
+from ..producers.registry import ASSIGNMENT_EVENTS
 
 
 class MemorySource:

@@ -62,9 +62,10 @@ from typing import Any, Optional
 
 from ..core.baseline import Baseline
 from ..core.model import Event
-from ..core.sessionize import ASSIGNMENT_EVENTS, Span, linked_closures
+from ..core.sessionize import linked_closures
+from ..core.source_protocol import Span
 from ..errors import NotFound, SourceUnavailable, UsageError
-from ..producers.registry import ID_FIELDS
+from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS
 from ..timestamps import EPOCH, MAX_US, MIN_US, format_duration, format_ts, now_us, parse_timestamp, to_datetime
 from . import linked_ids_predicate
 from .configfile import PASSWORD_ENV, password_from_env
@@ -218,7 +219,7 @@ def open(settings: Settings, *, now: Optional[int] = None,  # noqa: A001 - the k
     source = RedshiftSource(settings, password=password_from_env(), now=now)
     if archive is None:
         return source
-    from .s3 import fresh
+    from .fresh import fresh
 
     return fresh(source, archive)
 

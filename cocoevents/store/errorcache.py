@@ -96,8 +96,7 @@ def _refresh(con: duckdb.DuckDBPyConnection) -> None:
 
 def rows(con: duckdb.DuckDBPyConnection, schema: str, since: Any, until: Any) -> list[tuple[Any, ...]]:
     """``(ts_us, record)`` of the cached rows in the range, records made readable as ``fetch_rows`` does."""
-    from .rows import LENIENT_SQL
-    from .rows import readable
+    from .rows import LENIENT_SQL, readable
 
     found = con.execute(f"SELECT epoch_us(ts), record, regexp_matches(record, '{LENIENT_SQL}') FROM {schema}.rows "
                         "WHERE ts BETWEEN ? AND ?", [since, until]).fetchall()

@@ -1,0 +1,145 @@
+"""Finding a subject's timeline from an id: its kind, the delivery a demand or offer id links to, "did you mean".
+
+``build`` is the one entry both ``coco timeline`` and ``cocoevents.timeline()`` call: it checks the id, finds
+its kind (``--kind`` forces it), follows a demand or offer id to the delivery it links to (rule 2 of the
+timeline rules in reverse; several: a usage error listing them with their status) and says which known ids an
+unknown one is close to. A robot or pilot timeline without a range covers the last ``DEFAULT_ACTOR_RANGE``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Iterable, Optional
+
+from ..errors import NotFound, UsageError
+from ..timestamps import MIN_US, now_us, parse_duration
+from .model import KINDS, Timeline
+from .options import Options
+from .sessionize import delivery_timeline, fold_id, pilot_timeline, robot_timeline
+from .source_protocol import EventSource
+
+DEFAULT_ACTOR_RANGE = "24h"
+MAX_ID_LENGTH = 4096
+LINK_HOPS = 4
+
+
+def resolve_kind(source: EventSource, subject_id: str, kind: str | None, opts: Options = Options()) -> str:
+    """The subject's kind: ``kind`` when given, else the one kind of id that holds it."""
+    if kind is not None:
+        if kind not in KINDS:
+            raise UsageError(f"--kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        return kind
+    kinds = source.kinds(subject_id, opts.since, opts.until)
+    if not kinds:
+        raise NotFound(f"no delivery, robot or pilot has the id {subject_id!r}")
+    if len(kinds) > 1:
+        raise UsageError(
+            f"{subject_id!r} is ambiguous: it is a {' and a '.join(kinds)} id; add --kind {'|'.join(kinds)}"
+        )
+    return kinds[0]
+
+
+def check_id(subject_id: str) -> None:
+    if not subject_id or not subject_id.strip():
+        raise UsageError("the id is empty")
+    if len(subject_id) > MAX_ID_LENGTH:
+        raise UsageError(f"the id is {len(subject_id)} characters long; ids are at most {MAX_ID_LENGTH}")
+    if "\x00" in subject_id:
+        raise UsageError("the id contains a NUL character")
+
+
+def build(source: EventSource, subject_id: str, kind: str | None, opts: Options, now: int | None = None) -> Timeline:
+    """The timeline of ``subject_id``. An id that is no delivery, robot or pilot id may be a demand or offer
+    id: then the timeline of the one delivery it links to (several: a usage error listing them); an id not
+    found at all says which known ids it is close to ("did you mean D12345?")."""
+    check_id(subject_id)
+    try:
+        kind = resolve_kind(source, subject_id, kind, opts)
+    except NotFound as missing:
+        if kind is not None:
+            raise
+        subject_id = _through_link(source, subject_id, opts, missing)
+        kind = "delivery"
+    if kind == "delivery":
+        return delivery_timeline(source, subject_id, opts)
+    if opts.since is None or opts.until is None:
+        current = now_us() if now is None else now
+        until = opts.until if opts.until is not None else current
+        since = opts.since if opts.since is not None else max(until - parse_duration(DEFAULT_ACTOR_RANGE), MIN_US)
+        if since > until:
+            raise UsageError("--since is after --until")
+        opts = replace(opts, since=since, until=until)
+    return robot_timeline(source, subject_id, opts) if kind == "robot" else pilot_timeline(source, subject_id, opts)
+
+
+def _through_link(source: EventSource, subject_id: str, opts: Options, missing: NotFound) -> str:
+    """The delivery a demand or offer id links to (spec rule 2 in reverse), else ``missing`` with a hint."""
+    from .listings import statuses
+
+    linked = linked_deliveries(source, subject_id, opts.since, opts.until)
+    if len(linked) == 1:
+        return linked[0]
+    if linked:
+        status = statuses(source, linked)
+        listed = ", ".join(f"{d} ({status.get(d, 'unknown').replace('_', ' ')})" for d in linked[:20])
+        more = f" and {len(linked) - 20} more" if len(linked) > 20 else ""
+        raise AmbiguousId(f"{subject_id!r} links to {len(linked)} deliveries: {listed}{more}; "
+                          "run 'coco timeline' with one of them", linked)
+    hint = did_you_mean(suggestions(source, subject_id, opts.since))
+    if hint:
+        raise NotFound(f"{missing}; {hint}") from None
+    raise missing
+
+
+class AmbiguousId(UsageError):
+    """A demand or offer id linked to several deliveries (exit 2); ``deliveries`` lists them."""
+
+    def __init__(self, message: str, deliveries: list[str]) -> None:
+        super().__init__(message)
+        self.deliveries = deliveries
+
+
+
+
+def linked_deliveries(source: EventSource, ident: str, since: Optional[int] = None,
+                      until: Optional[int] = None) -> list[str]:
+    """The deliveries whose timelines link ``ident`` as a demand or offer id (spec rule 2 in reverse):
+    those with an event carrying it, or carrying an id reached from it through events without a
+    delivery id (offer -> demand -> delivery)."""
+    demands: set[str] = set()
+    offers: set[str] = set()
+    new_d, new_o = {ident}, {ident}
+    found: set[str] = set()
+    for _ in range(LINK_HOPS):
+        if not new_d and not new_o:
+            break
+        demands |= new_d
+        offers |= new_o
+        events = source.linked_events(sorted(new_d), sorted(new_o), since, until)
+        new_d, new_o = set(), set()
+        for e in events:
+            if not ((e.demand_id in demands) or (e.offer_id in offers)):
+                continue
+            if e.delivery_id is not None:
+                found.add(e.delivery_id)
+                continue
+            if e.demand_id and e.demand_id not in demands:
+                new_d.add(e.demand_id)
+            if e.offer_id and e.offer_id not in offers:
+                new_o.add(e.offer_id)
+    return sorted(found)
+
+
+def suggestions(source: EventSource, ident: str, since: Optional[int] = None) -> list[str]:
+    """Known ids close to ``ident``: equal but for case, dashes, underscores and blanks."""
+    key = fold_id(ident)
+    if not key:
+        return []
+    return sorted({i for _, i in source.similar_ids(key, since) if i != ident})
+
+
+def did_you_mean(ids: Iterable[str]) -> str:
+    ids = list(ids)
+    if not ids:
+        return ""
+    return "did you mean " + " or ".join(ids[:5]) + "?"

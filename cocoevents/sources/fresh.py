@@ -1,0 +1,204 @@
+"""Redshift plus the archive's tail (``--fresh``): what the warehouse has not COPYed yet, answered too.
+
+``fresh`` wraps a Redshift source: the events of the archive objects of the days involved that the warehouse's
+load log does not list yet (the tail since the last COPY) are loaded into a temporary store and merged with the
+warehouse's answers before sessionizing (``FreshSource``).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable, Optional, Sequence
+
+from ..archive.s3 import DAY_US, days_for_question, list_objects
+from ..errors import NotFound
+from ..store.s3_sync import sync_objects
+from ..timestamps import now_us
+from .s3 import TAIL_DAYS, Settings, settings_client
+
+
+def fresh(source: Any, archive_settings: Settings) -> FreshSource:
+    return FreshSource(source, archive_settings)
+
+
+class FreshSource:
+    """A Redshift source with the archive's tail: on the first question, the ``dt=`` folders of the days
+    involved are listed, the warehouse's load log is read (in the Redshift source's read-only transaction, so
+    it matches the rows the timeline reads), and the objects it does not list are loaded into a temporary
+    store. Every question is then asked of both and the answers joined; a linked event found through the
+    other side is followed (the link closure runs over both). A stored row is returned once: within one
+    source, rows already returned by an earlier question are not returned again. An event in both (an
+    object COPYed meanwhile) counts once by rule 7."""
+
+    def __init__(self, warehouse: Any, settings: Settings) -> None:
+        self.warehouse = warehouse
+        self.settings = settings
+        self.now = getattr(warehouse, "now", None) or now_us()
+        self.tmp = Path(tempfile.mkdtemp(prefix="coco-tail-"))
+        self.tail: Any = None
+        self.tail_objects = 0
+        self.tail_texts: set[str] = set()
+        self.warehouse_texts: set[str] = set()
+        self.days: list[date] = []
+
+    def close(self) -> None:
+        try:
+            if self.tail is not None:
+                self.tail.close()
+            self.warehouse.close()
+        finally:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    # -- the tail ---------------------------------------------------------------------------------------
+
+    def _ensure(self, since: Optional[int], until: Optional[int]) -> Any:
+        if self.tail is not None:
+            return self.tail
+        upper = until if until is not None else self.now
+        lower = since if since is not None else self.warehouse.lookback_lower(until)
+        lower = max(lower, upper - TAIL_DAYS * DAY_US)  # the tail is recent: what the hourly COPY has not done yet
+        self.days = days_for_question(lower, upper)
+        s = self.settings
+        s3 = settings_client(s)
+        objects, skipped = list_objects(s3, s.bucket, s.prefix, self.days, s.endpoint_url)
+        logged = self.warehouse.loaded_keys(s.bucket, self.days[0], self.days[-1])
+        tail = [o for o in objects if o.key not in logged]
+        self.tail_objects = len(tail)
+        store = self.tmp / "tail.duckdb"
+        if tail:
+            sync_objects(store, s3, s.bucket, tail, wait=0.0, endpoint_url=s.endpoint_url, rebuild_baseline=False)
+        from .local import LocalSource
+
+        self.tail = LocalSource(store) if store.exists() else _Empty()
+        return self.tail
+
+    def tail_count(self, timeline: Any) -> int:
+        """Events of ``timeline`` that only the tail holds (not yet in the warehouse)."""
+        only = self.tail_texts - self.warehouse_texts
+        return sum(1 for r in timeline.rows if r.event.text in only) + sum(1 for e in timeline.unplaced if e.text in only)
+
+    def note(self, timeline: Any) -> str:
+        n = self.tail_count(timeline)
+        days = f"{self.days[0]}..{self.days[-1]}" if self.days else "-"
+        return (f"coco: fresh: {n} of {len(timeline.rows) + len(timeline.unplaced)} events came from the archive tail "
+                f"({self.tail_objects} object(s) of {self.settings.url} {days} not yet in the warehouse's load log)")
+
+    def _both(self, ask: Callable[[Any], list[Any]], seen: Optional[tuple[set[str], set[str]]] = None) -> list[Any]:
+        """``ask`` of the warehouse and the tail; with ``seen`` (per-source texts returned before by this
+        question), rows an earlier call returned are left out (identical records match the same questions,
+        so true duplicates arrive together and keep their count)."""
+        out = []
+        for side, texts, mark in ((self.warehouse, seen[0] if seen else None, self.warehouse_texts),
+                                  (self.tail, seen[1] if seen else None, self.tail_texts)):
+            rows = ask(side)
+            if texts is not None:
+                rows = [e for e in rows if e.text not in texts]
+                texts.update(e.text for e in rows)
+            mark.update(e.text for e in rows)
+            out += rows
+        return out
+
+    def _closure(self, ids: Sequence[str], first: Callable[[Any], list[Any]], since: Optional[int],
+                 until: Optional[int]) -> list[Any]:
+        from ..core.sessionize import linked_closures
+
+        seen: tuple[set[str], set[str]] = (set(), set())
+        events = self._both(first, seen)
+        asked_d: set[str] = set()
+        asked_o: set[str] = set()
+        while True:
+            chosen = [e for group in linked_closures(ids, events).values() for e in group]
+            new_d = sorted({e.demand_id for e in chosen if e.demand_id} - asked_d)
+            new_o = sorted({e.offer_id for e in chosen if e.offer_id} - asked_o)
+            if not new_d and not new_o:
+                return events
+            asked_d.update(new_d)
+            asked_o.update(new_o)
+            events += self._both(lambda side, d=new_d, o=new_o: side.linked_events(d, o, since, until), seen)
+
+    # -- the EventSource protocol ---------------------------------------------------------------------------
+
+    def kinds(self, subject_id: str, since: Optional[int] = None, until: Optional[int] = None) -> list[str]:
+        tail = self._ensure(since, until)
+        found = set(tail.kinds(subject_id, since, until))
+        try:
+            found |= set(self.warehouse.kinds(subject_id, since, until))
+        except NotFound:
+            if not found:
+                raise
+        return [k for k in ("delivery", "robot", "pilot") if k in found]
+
+    def delivery_events(self, delivery_id: str, since: Optional[int], until: Optional[int]) -> list[Any]:
+        self._ensure(since, until)
+        return self._closure([delivery_id], lambda side: side.delivery_events(delivery_id, since, until), since, until)
+
+    def deliveries_events(self, delivery_ids: Sequence[str], since: Optional[int], until: Optional[int]) -> list[Any]:
+        self._ensure(since, until)
+        ids = list(delivery_ids)
+        return self._closure(ids, lambda side: side.deliveries_events(ids, since, until), since, until)
+
+    def events_in_spans(self, column: str, spans: Sequence[Any], untimed: bool = False,
+                        assignment_spans: Sequence[Any] = (), without_delivery: bool = False) -> list[Any]:
+        self._ensure(None, None)
+        return self._both(lambda side: side.events_in_spans(column, spans, untimed, assignment_spans,
+                                                            without_delivery=without_delivery))
+
+    def baseline(self) -> Any:
+        return self.warehouse.baseline()
+
+    def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
+        self._ensure(since, until)
+        first: dict[str, int] = {}
+        for side in (self.warehouse, self.tail):
+            for d, t in side.active_deliveries(since, until):
+                first[d] = min(t, first.get(d, t))
+        return sorted(first.items())
+
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: Optional[int],
+                      until: Optional[int]) -> list[Any]:
+        self._ensure(since, until)
+        return self._both(lambda side: side.linked_events(demands, offers, since, until))
+
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
+                          linked_only: bool) -> Optional[set[str]]:
+        self._ensure(since, until)
+        out: set[str] = set()
+        for side in (self.warehouse, self.tail):
+            got = side.narrow_deliveries(since, until, column, values, linked_only)
+            if got is None:
+                return None
+            out |= got
+        return out
+
+    def error_events(self, since: int, until: int) -> list[Any]:
+        self._ensure(since, until)
+        return self._both(lambda side: side.error_events(since, until))
+
+    def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
+        self._ensure(since, None)
+        return sorted(set(self.warehouse.similar_ids(key, since)) | set(self.tail.similar_ids(key, since)))
+
+
+class _Empty:
+    """The tail when every object of the days is in the warehouse already."""
+
+    def close(self) -> None:
+        pass
+
+    def kinds(self, *a: Any) -> list[str]:
+        return []
+
+    def similar_ids(self, *a: Any) -> list[tuple[str, str]]:
+        return []
+
+    def active_deliveries(self, *a: Any) -> list[tuple[str, int]]:
+        return []
+
+    def narrow_deliveries(self, *a: Any) -> set[str]:
+        return set()
+
+    def __getattr__(self, name: str) -> Callable[..., list[Any]]:
+        return lambda *a, **k: []
