@@ -13,7 +13,7 @@ import pytest
 from cocoevents.api import timeline_from_records
 from cocoevents.core.model import Event
 from cocoevents.render import write
-from cocoevents.render.machine import _dumps
+from cocoevents.render.json_writer import dumps
 
 from .conftest import run_coco, write_lines
 
@@ -97,11 +97,11 @@ def test_the_streamed_json_is_byte_for_byte_the_document_dumped_at_once():
     assert len(t.rows) == 4 and len(t.unplaced) == 1
     out = io.StringIO()
     write(t, "json", out)
-    assert out.getvalue() == _dumps(t.to_dict(), indent=2) + "\n"
+    assert out.getvalue() == dumps(t.to_dict(), indent=2) + "\n"
     json.loads(out.getvalue())  # NaN and infinities are written as strings: still valid JSON
     lines = io.StringIO()
     write(t, "jsonl", lines)
-    assert lines.getvalue() == "".join(_dumps(d, separators=(",", ":")) + "\n" for d in t.events)
+    assert lines.getvalue() == "".join(dumps(d, separators=(",", ":")) + "\n" for d in t.events)
 
 
 # Record texts as a store holds them: some exactly what the encoder writes (taken as they are by the writers),
@@ -136,10 +136,10 @@ def test_records_written_as_they_were_stored_give_the_bytes_of_the_document_dump
     assert styles == {0, 1, 2}  # both separator styles are taken as they are, the rest parsed
     out = io.StringIO()
     write(t, "json", out)
-    assert out.getvalue() == _dumps(t.to_dict(), indent=2) + "\n"
+    assert out.getvalue() == dumps(t.to_dict(), indent=2) + "\n"
     jsonl = io.StringIO()
     write(t, "jsonl", jsonl)
-    assert jsonl.getvalue() == "".join(_dumps(d, separators=(",", ":")) + "\n" for d in t.events)
+    assert jsonl.getvalue() == "".join(dumps(d, separators=(",", ":")) + "\n" for d in t.events)
 
 
 def test_the_streamed_json_of_an_empty_timeline_is_the_document_dumped_at_once():
@@ -147,7 +147,7 @@ def test_the_streamed_json_of_an_empty_timeline_is_the_document_dumped_at_once()
     assert t.rows == []
     out = io.StringIO()
     write(t, "json", out)
-    assert out.getvalue() == _dumps(t.to_dict(), indent=2) + "\n"
+    assert out.getvalue() == dumps(t.to_dict(), indent=2) + "\n"
 
 
 def _canonical(record: dict) -> str:

@@ -61,9 +61,9 @@ def _emit(write: Any, output: Optional[Path]) -> None:
         write(sys.stdout)
         sys.stdout.flush()
     else:
-        from .timeline_cmd import _write_file
+        from .timeline_cmd import write_file
 
-        _write_file(output, write)
+        write_file(output, write)
 
 
 @app.command()

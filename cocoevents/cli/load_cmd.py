@@ -51,7 +51,7 @@ def load(
         if since or until or endpoint_url or region:
             raise UsageError("--since, --until, --endpoint-url and --region pick days and the endpoint of an "
                              "s3:// archive; a local folder is loaded whole")
-        progress, close = _progress()
+        progress, close = progress_bar()
         try:
             report = load_store(target, paths, wait=wait, progress=progress)
         finally:
@@ -114,7 +114,7 @@ def _load_s3(target: Path, paths: List[str], since: Optional[str], until: Option
     if endpoint_url is not None:
         endpoint_url = endpoint(endpoint_url)
     days = None if since is None and until is None else dt_days(since, until, 0)
-    progress, close = _progress(bytes_=True)
+    progress, close = progress_bar(bytes_=True)
     try:
         return load_url(target, paths[0], days=days, endpoint_url=endpoint_url, region=region, wait=wait,
                            progress=progress)
@@ -135,7 +135,7 @@ def _skipped(skipped: list[dict[str, str]]) -> None:
         err(f"  ... and {len(skipped) - SHOW_SKIPPED} more (--json lists them all)")
 
 
-def _progress(bytes_: bool = False):  # type: ignore[no-untyped-def]
+def progress_bar(bytes_: bool = False):  # type: ignore[no-untyped-def]
     """A progress bar on stderr when it is a terminal, counting files (the total known up front), or with
     ``bytes_`` the bytes downloaded from S3."""
     if not sys.stderr.isatty():

@@ -26,7 +26,7 @@ def sync(
     from ..sources import resolve, s3
     from ..store.s3_sync import summary_line
     from ..textsafe import for_terminal as t
-    from .load_cmd import _progress, dt_days
+    from .load_cmd import dt_days, progress_bar
 
     chosen = resolve(profile, None)
     if chosen.kind != "s3":
@@ -34,7 +34,7 @@ def sync(
         raise UsageError(f"coco sync reads an s3 profile; {name} is a {chosen.kind} source (--profile NAME)")
     settings = chosen.settings
     days = dt_days(since, until, settings.lookback_us)
-    progress, close = _progress(bytes_=True)
+    progress, close = progress_bar(bytes_=True)
     try:
         result = s3.sync_days(settings, days, wait=wait, progress=progress)
     finally:

@@ -106,7 +106,7 @@ def timeline(
             write(result, fmt, sys.stdout, options)
             sys.stdout.flush()
         else:
-            _write_file(output, lambda fh: write(result, fmt, fh, options))
+            write_file(output, lambda fh: write(result, fmt, fh, options))
             err(f"coco: wrote {len(result.rows)} events to {output}")
         return 1 if failing and result.fails(failing) else 0
 
@@ -143,7 +143,7 @@ def _note_baseline(result) -> None:  # type: ignore[no-untyped-def]
             "'coco warehouse baseline' for Redshift): slow steps are not judged and every silence is a warning")
 
 
-def _write_file(path: Path, emit) -> None:  # type: ignore[no-untyped-def]
+def write_file(path: Path, emit) -> None:  # type: ignore[no-untyped-def]
     """Write ``-o FILE``: a regular file atomically (a reader never sees half of it, a failure leaves the
     old one), through a symlink to its target, keeping an existing file's mode; a device or FIFO is
     written in place. Unwritable targets are usage errors with one line."""

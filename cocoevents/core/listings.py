@@ -20,9 +20,8 @@ from typing import Any, Iterator, Optional, Sequence
 
 from ..errors import NotFound, UsageError
 from ..producers.registry import ERROR_GROUPS, STATUSES
-from ..render.machine import error_parts
 from ..timestamps import format_ts
-from .model import DELIVERY_LANE, Event, Timeline
+from .model import DELIVERY_LANE, Event, Timeline, error_code
 from .options import Options
 from .sessionize import (
     BaselineRequest,
@@ -209,7 +208,7 @@ def error_codes(t: Timeline) -> list[str]:
     codes = []
     for r in t.rows:
         if r.severity == "error":
-            code, _ = error_parts(r.event.record.get("error"))
+            code = error_code(r.event.record.get("error"))
             if code:
                 codes.append(code)
     return codes
@@ -392,7 +391,7 @@ def error_report(source: EventSource, since: int, until: int, by: str = "code") 
         if e.ts is None or not since <= e.ts <= until or e.severity != "error" or e.text in seen:
             continue
         seen.add(e.text)  # rule 7: a record stored twice is one event
-        code = error_parts(e.record.get("error"))[0] or None
+        code = error_code(e.record.get("error")) or None
         key = {"code": code, "event": e.name, "robot": e.robot_id}[by]
         groups.setdefault(key, ErrorGroup(key)).add(e, code)
     ordered = sorted(groups.values(), key=lambda g: (-g.count, g.key is None, g.key or ""))

@@ -106,8 +106,8 @@ def _severity(name: str, record: Mapping[str, Any]) -> str:
 PLAIN, SPACED, COMPACT = 0, 1, 2
 _STR = r'"[^"]*"'  # the text has no backslash (checked first), so a string is up to the next quote
 _VALUE = rf'(?:{_STR}|0|-?[1-9][0-9]{{0,17}}|true|false|null)'
-_SPACED_RECORD = re.compile(rf'\{{{_STR}: {_VALUE}(?:, {_STR}: {_VALUE})*\}}').fullmatch
-_COMPACT_RECORD = re.compile(rf'\{{{_STR}:{_VALUE}(?:,{_STR}:{_VALUE})*\}}').fullmatch
+SPACED_RECORD = re.compile(rf'\{{{_STR}: {_VALUE}(?:, {_STR}: {_VALUE})*\}}').fullmatch
+COMPACT_RECORD = re.compile(rf'\{{{_STR}:{_VALUE}(?:,{_STR}:{_VALUE})*\}}').fullmatch
 
 
 def text_style(text: str | None, keys: int) -> int:
@@ -117,9 +117,9 @@ def text_style(text: str | None, keys: int) -> int:
     key met twice and separators inside strings."""
     if keys < 1 or text is None or "\\" in text:
         return PLAIN
-    if _SPACED_RECORD(text):
+    if SPACED_RECORD(text):
         return SPACED if text.count('": ') == keys and text.count(', "') == keys - 1 else PLAIN
-    if _COMPACT_RECORD(text):
+    if COMPACT_RECORD(text):
         return COMPACT if text.count('":') == keys and text.count(',"') == keys - 1 else PLAIN
     return PLAIN
 
@@ -301,6 +301,14 @@ class Event:
 
     def __repr__(self) -> str:
         return f"Event(name={self.name!r}, ts={self.ts!r}, text={self.text!r})"
+
+
+def error_code(error: Any) -> str:
+    """The code of a record's ``error`` field: its ``code`` when it is an object with one, else ``""``."""
+    if isinstance(error, dict):
+        code = error.get("code")
+        return "" if code is None else str(code)
+    return ""
 
 
 def _keys(record: Any) -> int:

@@ -35,19 +35,19 @@ def _table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
 
 
 def _csv(t: Timeline, out: TextIO, o: RenderOptions) -> None:
-    from .machine import write_csv
+    from .csv_writer import write_csv
 
     write_csv(t, out, raw=o.csv_raw)
 
 
 def _json(t: Timeline, out: TextIO, o: RenderOptions) -> None:
-    from .machine import write_json
+    from .json_writer import write_json
 
     write_json(t, out)
 
 
 def _jsonl(t: Timeline, out: TextIO, o: RenderOptions) -> None:
-    from .machine import write_jsonl
+    from .json_writer import write_jsonl
 
     write_jsonl(t, out)
 

@@ -14,10 +14,17 @@ from typing import Any
 
 from ..textsafe import visible  # noqa: F401 - the html and markdown views' escaping
 from ..timestamps import parse_timestamp
-from .machine import DETAIL_SKIPS
 
-# Fields of the shipper and the ids: not repeated in an event's details (the table's rule).
-SHIPPER_FIELDS = DETAIL_SKIPS
+# The log shipper's own fields (spec section 10): the raw line and where it came from. JSON keeps them in
+# ``payload``; the CSV ``details`` and the table leave them out (37 KB of Kubernetes labels help no ticket).
+SHIPPER_FIELDS = frozenset({"message", "kubernetes", "file", "source_type", "stream", "host"})
+
+# Fields that have their own CSV column, or are the shipper's, and so are left out of ``details``.
+OWN_COLUMNS = frozenset({"event", "timestamp", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id",
+                          "error"}) | SHIPPER_FIELDS
+
+# What a one-line description (table, html, markdown) leaves out: the CSV's own columns, the level, the end time.
+DETAIL_SKIPS = OWN_COLUMNS | {"level", "timestamp_end"}
 ID_FIELDS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
 
 
@@ -51,7 +58,7 @@ def describe(payload: dict[str, Any], *, with_error: bool = True) -> str:
         if key in payload:
             parts.append(f"{key}={scalar(payload[key])}")
     for key, value in payload.items():
-        if key in SHIPPER_FIELDS or key in ("from_state", "to_state", "reason", "rejection_reason"):
+        if key in DETAIL_SKIPS or key in ("from_state", "to_state", "reason", "rejection_reason"):
             continue
         if isinstance(value, (dict, list)):
             continue

@@ -15,8 +15,9 @@ from typing import Any, Callable, Optional, TextIO
 from ..core.listings import ErrorReport, Listing
 from ..textsafe import for_terminal
 from . import LISTING_FORMAT_NAMES, RenderOptions
-from .machine import _dumps, csv_line, neutralise, number
-from .table import STATUS_STYLE, _local, _Out, duration_text, plural, resolve_tz
+from .csv_writer import csv_line, neutralise, number
+from .json_writer import dumps
+from .table import STATUS_STYLE, LineWriter, duration_text, local_time, plural, resolve_tz
 
 LISTING_CSV = ("delivery_id", "status", "start", "end", "duration_s", "robots", "pilots", "events", "errors",
                "warnings", "gaps", "first_error_code")
@@ -24,14 +25,14 @@ FINDING_COLUMNS = ("findings_error", "findings_warning", "findings_info")
 
 
 def _when(us: Optional[int], tz: Any) -> str:
-    return "" if us is None else _local(us, tz).strftime("%Y-%m-%d %H:%M:%S")
+    return "" if us is None else local_time(us, tz).strftime("%Y-%m-%d %H:%M:%S")
 
 
 def _tz_name(tz: Any) -> str:
     return "UTC" if tz is timezone.utc else str(getattr(tz, "key", None) or tz)
 
 
-def _columns(w: _Out, header: list[str], rows: list[list[tuple[str, str]]], right: set[int]) -> None:
+def _columns(w: LineWriter, header: list[str], rows: list[list[tuple[str, str]]], right: set[int]) -> None:
     """Aligned columns: the header dim, then each row's cells with their styles."""
     widths = [max([len(h)] + [len(r[i][0]) for r in rows]) for i, h in enumerate(header)]
 
@@ -55,7 +56,7 @@ def _findings_text(found: Optional[dict[str, int]]) -> str:
 
 def _listing_table(listing: Listing, out: TextIO, o: RenderOptions) -> None:
     tz = resolve_tz(o.tz)
-    w = _Out(out, o.color, o.width)
+    w = LineWriter(out, o.color, o.width)
     filters = [f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in listing.filters.to_dict().items()
                if v not in (None, False, [])]
     w.line((f"Deliveries active {_when(listing.since, tz)} → {_when(listing.until, tz)} {_tz_name(tz)}", "bold"),
@@ -115,12 +116,12 @@ def _iso(us: Optional[int]) -> str:
 
 
 def _listing_json(listing: Listing, out: TextIO, o: RenderOptions) -> None:
-    out.write(_dumps(listing.to_dict(), indent=2) + "\n")
+    out.write(dumps(listing.to_dict(), indent=2) + "\n")
 
 
 def _listing_jsonl(listing: Listing, out: TextIO, o: RenderOptions) -> None:
     for r in listing.rows:
-        out.write(_dumps(r.to_dict(), separators=(",", ":")) + "\n")
+        out.write(dumps(r.to_dict(), separators=(",", ":")) + "\n")
 
 
 LISTING_FORMATS: dict[str, Callable[[Listing, TextIO, RenderOptions], None]] = dict(
@@ -147,7 +148,7 @@ def _listed(values: list[Any]) -> str:
 
 def _errors_table(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
     tz = resolve_tz(o.tz)
-    w = _Out(out, o.color, o.width)
+    w = LineWriter(out, o.color, o.width)
     w.line((f"Errors {_when(report.since, tz)} → {_when(report.until, tz)} {_tz_name(tz)}", "bold"),
            (f"  {plural(report.events, 'error event')} · by {report.by}", "dim"))
     w.line()
@@ -192,7 +193,7 @@ def _errors_csv(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
 
 
 def _errors_json(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
-    out.write(_dumps(report.to_dict(), indent=2) + "\n")
+    out.write(dumps(report.to_dict(), indent=2) + "\n")
 
 
 def _errors_jsonl(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:

@@ -92,7 +92,7 @@ def key_ids(row: Row, t: Timeline) -> str:
     return " ".join(shown)
 
 
-class _Out:
+class LineWriter:
     """Writes lines, styled with rich when colour is on, as plain text otherwise."""
 
     def __init__(self, out: TextIO, color: bool, width: int | None) -> None:
@@ -119,15 +119,15 @@ class _Out:
 
 def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     tz = resolve_tz(o.tz)
-    w = _Out(out, o.color, o.width)
+    w = LineWriter(out, o.color, o.width)
     s = t.summary
     if tz is timezone.utc:  # rows are in time order: the first and the last tell
         multi_day = bool(t.rows) and t.rows[0].ts // 86_400_000_000 != t.rows[-1].ts // 86_400_000_000
     else:
-        multi_day = len({_local(r.ts, tz).date() for r in t.rows}) > 1
+        multi_day = len({local_time(r.ts, tz).date() for r in t.rows}) > 1
 
     def when(us: int, full: bool = False) -> str:
-        dt = _local(us, tz)
+        dt = local_time(us, tz)
         if full:
             return dt.strftime("%Y-%m-%d %H:%M:%S")
         return dt.strftime("%m-%d %H:%M:%S" if multi_day else "%H:%M:%S") + f".{dt.microsecond // 1000:03d}"
@@ -137,7 +137,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     if t.status:
         head += [("  ", ""), (f" {t.status.upper().replace('_', ' ')} ", STATUS_STYLE.get(t.status, "bold"))]
     w.line(*head)
-    tz_name = "UTC" if tz is timezone.utc else str(getattr(tz, "key", None) or _local(t.start or 0, tz).tzname())
+    tz_name = "UTC" if tz is timezone.utc else str(getattr(tz, "key", None) or local_time(t.start or 0, tz).tzname())
     if t.start is not None and t.end is not None:
         w.line(("  ", ""), (f"{when(t.start, True)} → {when(t.end, True)} {tz_name}", ""),
                (f"  ({duration_text((t.end - t.start) / 1e6)})", "dim"))
@@ -211,7 +211,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     _write_findings(t, w, when)
 
 
-def _deliveries(w: _Out, deliveries: tuple[tuple[str, str], ...]) -> None:
+def _deliveries(w: LineWriter, deliveries: tuple[tuple[str, str], ...]) -> None:
     """A robot's deliveries in the range, with their status, a few a line."""
     for n in range(0, min(len(deliveries), MAX_DELIVERIES), 4):
         pieces: list[tuple[str, str]] = [("  deliveries  " if n == 0 else "              ", "dim")]
@@ -274,7 +274,7 @@ def _width(out: TextIO, o: RenderOptions) -> int | None:
     return None
 
 
-def _windows(w: _Out, t: Timeline, when: Any) -> None:
+def _windows(w: LineWriter, t: Timeline, when: Any) -> None:
     """The robot and pilot windows (assignment segments), one line each, at most ``MAX_WINDOWS``."""
     if not t.windows:
         return
@@ -291,7 +291,7 @@ FINDING_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 FINDING_MARK = {"error": "✖", "warning": "!", "info": "·"}
 
 
-def _write_findings(t: Timeline, w: _Out, when: Any) -> None:
+def _write_findings(t: Timeline, w: LineWriter, when: Any) -> None:
     """The "What stands out" section (spec/findings.md 4): one line per finding, in time order, the most
     severe first within one instant, coloured by severity; every data string escaped for the terminal."""
     from ..core.findings import SEVERITY_RANK
@@ -320,5 +320,5 @@ def _robot_path(t: Timeline) -> str:
     return " → ".join(path)
 
 
-def _local(us: int, tz: tzinfo) -> datetime:
+def local_time(us: int, tz: tzinfo) -> datetime:
     return (datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)).astimezone(tz)

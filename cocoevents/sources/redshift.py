@@ -55,156 +55,23 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from ipaddress import ip_address
 from typing import Any, Optional
 
 from ..core.baseline import Baseline
 from ..core.model import Event
 from ..core.sessionize import linked_closures
 from ..core.source_protocol import Span
-from ..errors import NotFound, SourceUnavailable, UsageError
+from ..errors import NotFound, SourceUnavailable
 from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS
 from ..timestamps import EPOCH, MAX_US, MIN_US, format_duration, format_ts, now_us, parse_timestamp, to_datetime
 from . import linked_ids_predicate
-from .configfile import PASSWORD_ENV, password_from_env
+from .configfile import password_from_env
 from .redshift_driver import DENIED, NO_COLUMN, NO_TABLE, TIMEOUT, connect, db_error, is_driver_error, one_line
-from .settings import IDENTIFIER, Setting, validate
+from .redshift_settings import SETTINGS, Settings
+from .settings import IDENTIFIER
 
 SPANS_PER_STATEMENT = 500
-SSLMODES = ("verify-ca", "verify-full", "require", "disable")
-
-SETTINGS = (
-    Setting("host", "host", None, "Cluster endpoint (password login; optional with IAM)."),
-    Setting("port", "port", 5439, "Port."),
-    Setting("database", "str", None, "Database (required)."),
-    Setting("user", "str", None, f"User of a password login (the password from {PASSWORD_ENV})."),
-    Setting("iam", "bool", False, "Log in with IAM temporary credentials."),
-    Setting("cluster_identifier", "str", None, "Cluster of an IAM login."),
-    Setting("db_user", "str", None, "Database user of an IAM login."),
-    Setting("region", "str", None, "AWS region (IAM, serverless)."),
-    Setting("aws_profile", "str", None, "AWS credentials profile (IAM; default: the AWS chain)."),
-    Setting("workgroup", "str", None, "Redshift Serverless workgroup (IAM credentials)."),
-    Setting("schema", "identifier", "analytics", "Schema of the events table (as 'coco warehouse ddl')."),
-    Setting("table", "identifier", "raw_events", "Events table (as 'coco warehouse ddl')."),
-    Setting("baseline_table", "identifier", "delivery_baseline",
-            "Fleet baseline table in the same schema (kept by 'coco warehouse baseline')."),
-    Setting("statement_timeout", "duration", 60_000_000, "SET statement_timeout for every session."),
-    Setting("lookback", "duration", 14 * 86_400_000_000, "How far back a delivery is searched without --since."),
-    Setting("ssl", "bool", True, "TLS (a password login without TLS only to a loopback host)."),
-    Setting("sslmode", "choice", "verify-ca", "TLS verification.", SSLMODES),
-    Setting("connect_timeout", "duration", 10_000_000, "Connect timeout."),
-    Setting("load_log", "identifier", "raw_events_load_log",
-            "The COPY job's load log in the same schema (which archive objects the table holds; for --fresh)."),
-    Setting("fresh_from", "str", None, "An s3 profile: every timeline adds the archive objects not yet COPYed "
-                                      "(as --fresh does)."),
-)
-_DEFAULT = {s.name: s.default for s in SETTINGS}
-_RENAMED = {"statement_timeout": "statement_timeout_us", "lookback": "lookback_us",
-            "connect_timeout": "connect_timeout_us"}
-
-
-@dataclass(frozen=True)
-class Settings:
-    """A redshift profile, validated; durations in microseconds. Defaults: ``SETTINGS``."""
-
-    name: Optional[str]
-    host: Optional[str] = _DEFAULT["host"]
-    port: int = _DEFAULT["port"]
-    database: Optional[str] = _DEFAULT["database"]
-    user: Optional[str] = _DEFAULT["user"]
-    iam: bool = _DEFAULT["iam"]
-    cluster_identifier: Optional[str] = _DEFAULT["cluster_identifier"]
-    db_user: Optional[str] = _DEFAULT["db_user"]
-    region: Optional[str] = _DEFAULT["region"]
-    aws_profile: Optional[str] = _DEFAULT["aws_profile"]
-    workgroup: Optional[str] = _DEFAULT["workgroup"]
-    schema: str = _DEFAULT["schema"]
-    table: str = _DEFAULT["table"]
-    baseline_table: str = _DEFAULT["baseline_table"]
-    statement_timeout_us: int = _DEFAULT["statement_timeout"]
-    lookback_us: int = _DEFAULT["lookback"]
-    ssl: bool = _DEFAULT["ssl"]
-    sslmode: str = _DEFAULT["sslmode"]
-    connect_timeout_us: int = _DEFAULT["connect_timeout"]
-    load_log: str = _DEFAULT["load_log"]
-    fresh_from: Optional[str] = _DEFAULT["fresh_from"]
-    fresh: bool = False  # --fresh (not a profile key: fresh_from is)
-
-    @classmethod
-    def from_values(cls, where: str, name: Optional[str], values: dict[str, Any]) -> Settings:
-        checked = validate(where, "redshift", SETTINGS, values)
-        s = cls(name, **{_RENAMED.get(k, k): v for k, v in checked.items()})
-        if s.database is None:
-            raise UsageError(f"{where}: 'database' is required")
-        if s.auth == "password":
-            for key in ("host", "user"):
-                if getattr(s, key) is None:
-                    raise UsageError(f"{where}: {key!r} is required for a password login "
-                                     "(or set iam = true with cluster_identifier, db_user and region, or a workgroup)")
-            if not s.ssl and not _loopback(s.host):
-                raise UsageError(f"{where}: ssl = false would send the password in clear to {s.host}; "
-                                 "a password login without TLS is allowed only to a loopback host")
-        elif s.auth == "iam":
-            if not (s.cluster_identifier or s.host):
-                raise UsageError(f"{where}: 'cluster_identifier' (or 'host') is required with iam = true")
-            if s.db_user is None:
-                raise UsageError(f"{where}: 'db_user' is required with iam = true")
-            if s.region is None and s.host is None:
-                raise UsageError(f"{where}: 'region' is required with iam = true")
-        return s
-
-    @property
-    def auth(self) -> str:
-        """``password``, ``iam`` or ``serverless``."""
-        if self.workgroup:
-            return "serverless"
-        return "iam" if self.iam else "password"
-
-    @property
-    def qualified_table(self) -> str:
-        return f"{self.schema}.{self.table}"
-
-    def where(self) -> str:
-        """Where the events are, for messages: never contains a secret."""
-        place = self.host or self.workgroup or self.cluster_identifier or "?"
-        who = self.db_user if self.auth != "password" else self.user
-        return f"redshift {place}{':' + str(self.port) if self.host else ''}/{self.database} as {who}"
-
-    def describe(self) -> list[tuple[str, str]]:
-        """The resolved settings, in a stable order, the password only as set / not set."""
-        rows: list[tuple[str, str]] = [("source", "redshift"), ("auth", self.auth)]
-        for key in ("host", "port", "database", "user", "cluster_identifier", "db_user", "region", "aws_profile",
-                    "workgroup"):
-            value = getattr(self, key)
-            if value not in (None, ""):
-                rows.append((key, str(value)))
-        rows += [
-            ("table", self.qualified_table),
-            ("statement_timeout", format_duration(self.statement_timeout_us)),
-            ("lookback", format_duration(self.lookback_us)),
-            ("ssl", f"{'on' if self.ssl else 'off'}{' (' + self.sslmode + ')' if self.ssl else ''}"),
-            ("connect_timeout", format_duration(self.connect_timeout_us)),
-        ]
-        if self.fresh_from:
-            rows.append(("fresh_from", self.fresh_from))
-        if self.auth == "password":
-            rows.append(("password", f"*** (from {PASSWORD_ENV})" if password_from_env() else f"(not set: {PASSWORD_ENV})"))
-        else:
-            rows.append(("password", "(not used: IAM credentials)"))
-        return rows
-
-
-def _loopback(host: Optional[str]) -> bool:
-    if host is None:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def open(settings: Settings, *, now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
@@ -236,8 +103,8 @@ def check(settings: Settings) -> str:
               if latest is not None else f"no events in the {lookback} lookback")
     return f"coco: ok: {settings.where()}: table {settings.qualified_table} readable; {recent}"
 
-ROW = "event_ts, JSON_SERIALIZE(event_data)"
 
+ROW = "event_ts, JSON_SERIALIZE(event_data)"
 
 
 def _param_ts(us: int) -> datetime:
@@ -654,6 +521,4 @@ def _merge_spans(spans: Sequence[Span]) -> dict[str, list[tuple[int, int]]]:
     return by_id
 
 
-
-
-
+__all__ = ["SETTINGS", "RedshiftSource", "Settings", "check", "open"]

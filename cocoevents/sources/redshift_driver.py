@@ -16,7 +16,7 @@ from ..redact import redact
 from .configfile import PASSWORD_ENV
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .redshift import Settings
+    from .redshift_settings import Settings
 
 # SQLSTATEs worth a specific message (PostgreSQL's, which Redshift reports too).
 AUTH = {"28P01", "28000"}

@@ -18,8 +18,8 @@ from typing import Any, Mapping
 
 from ..errors import UsageError
 from ..sources.configfile import password_from_env
-from ..sources.redshift import Settings
 from ..sources.redshift_driver import connect
+from ..sources.redshift_settings import Settings
 
 ENV = "COCO_REDSHIFT_"
 

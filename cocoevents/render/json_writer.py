@@ -1,27 +1,18 @@
-"""The machine-readable formats of spec section 7: ``json``, ``jsonl`` and ``csv``."""
+"""``-f json`` and ``-f jsonl``: the timeline's JSON document (schema ``coco.timeline/1``) and its rows a line each.
+
+Event rows are the bulk of a big timeline's output, so they are written from the events' own text where it can
+be (the record's JSON spliced in as it was read) rather than re-encoded; non-finite numbers (a lenient source
+may hold NaN) become strings so the output stays valid JSON.
+"""
 
 from __future__ import annotations
 
 import json
 import math
-import re
 from typing import Any, Callable, Iterator, Sequence, TextIO
 
-from ..core.model import _COMPACT_RECORD, _SPACED_RECORD, COMPACT, SPACED, Row, Timeline, parse_record
+from ..core.model import COMPACT, COMPACT_RECORD, SPACED, SPACED_RECORD, Row, Timeline, parse_record
 from ..timestamps import format_ts
-
-CSV_COLUMNS = (
-    "ts", "offset", "event", "lane", "severity", "gap_before_s", "delivery_id", "robot_id", "pilot_id",
-    "demand_id", "offer_id", "error_code", "error_message", "details",
-)
-# The log shipper's own fields (spec section 10): the raw line and where it came from. JSON keeps them in
-# ``payload``; the CSV ``details`` and the table leave them out (37 KB of Kubernetes labels help no ticket).
-SHIPPER_FIELDS = frozenset({"message", "kubernetes", "file", "source_type", "stream", "host"})
-# Fields that have their own CSV column, or are the shipper's, and so are left out of ``details``.
-_OWN_COLUMNS = frozenset({"event", "timestamp", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id",
-                          "error"}) | SHIPPER_FIELDS
-# What a one-line description (table, html, markdown) leaves out: the CSV's own columns, the level, the end time.
-DETAIL_SKIPS = _OWN_COLUMNS | {"level", "timestamp_end"}
 
 
 def _finite(obj: Any) -> Any:
@@ -39,21 +30,14 @@ class _Unusual(Exception):
     """A value ``_indented`` leaves to ``json.dumps`` (non-finite floats, non-JSON types, non-str keys)."""
 
 
-_encode_str = json.encoder.encode_basestring  # ensure_ascii=False, as _dumps
+_encode_str = json.encoder.encode_basestring  # ensure_ascii=False, as dumps
 _float_repr = float.__repr__
-_int_repr = int.__repr__
 
 
 def _finite_repr(value: float) -> str:
     if value != value or value in (math.inf, -math.inf):
         raise _Unusual
     return _float_repr(value)
-
-
-_SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
-    str: _encode_str, int: _int_repr, float: _finite_repr,
-    bool: lambda v: "true" if v else "false", type(None): lambda v: "null",
-}
 
 
 def _indented(obj: Any, indent: str = "") -> str:
@@ -81,14 +65,14 @@ def _indented(obj: Any, indent: str = "") -> str:
 
 
 def _pretty(obj: Any) -> str:
-    """``obj`` as indented JSON (indent 2), exactly as ``_dumps(obj, indent=2)`` writes it."""
+    """``obj`` as indented JSON (indent 2), exactly as ``dumps(obj, indent=2)`` writes it."""
     try:
         return _indented(obj)
     except (_Unusual, RecursionError):
-        return _dumps(obj, indent=2)
+        return dumps(obj, indent=2)
 
 
-def _dumps(obj: Any, **kw: Any) -> str:
+def dumps(obj: Any, **kw: Any) -> str:
     try:
         return json.dumps(obj, ensure_ascii=False, default=str, allow_nan=False, **kw)
     except ValueError:
@@ -101,7 +85,7 @@ _EVENTS_SLOT = '\n  "events": [],\n'  # the top-level key at indent 2 (strings n
 def write_json(t: Timeline, out: TextIO) -> None:
     """``Timeline.to_dict()`` as indented JSON, the same bytes as one ``json.dumps``, but written an event at
     a time: the document around the events, then each event object, so memory holds one event's dict."""
-    text = _dumps(t.to_dict(events=False), indent=2)
+    text = dumps(t.to_dict(events=False), indent=2)
     cut = text.index(_EVENTS_SLOT) + len(_EVENTS_SLOT) - 3  # just after '"events": ['
     if not t.rows:
         out.write(text)
@@ -134,6 +118,8 @@ def _chunks(events: _Events, rows: Sequence[Row], sep: str, size: int = 2048) ->
 
 _NULL = "null"
 _MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))  # the end of a row's time (``format_ts``)
+
+
 # C encoders for a flat object (scalar values only) at the depth of an event's payload: the separators carry the
 # newline and indentation that ``json.dumps(..., indent=2)`` puts between the items.
 def _c_encoder(key_separator: str, item_separator: str) -> Callable[[Any, int], Any]:
@@ -147,10 +133,17 @@ def _c_encoder(key_separator: str, item_separator: str) -> Callable[[Any, int], 
     return make(None, None, _encode_str, None, key_separator, item_separator, False, False, False)  # type: ignore[no-any-return]
 
 
-_SORTED_ENCODE = (json.encoder.c_make_encoder(None, None, _encode_str, None, ":", ",", True, False, False)
-                  if json.encoder.c_make_encoder else lambda value, _: (_dumps(value, separators=(",", ":"), sort_keys=True),))
+SORTED_ENCODE = (json.encoder.c_make_encoder(None, None, _encode_str, None, ":", ",", True, False, False)
+                  if json.encoder.c_make_encoder else lambda value, _: (dumps(value, separators=(",", ":"), sort_keys=True),))
 _FLAT_ENCODE = _c_encoder(": ", ",\n        ")  # a flat payload's items, at its depth in the document
 _COMPACT_ENCODE = _c_encoder(":", ",")
+
+
+_int_repr = int.__repr__
+_SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
+    str: _encode_str, int: _int_repr, float: _finite_repr,
+    bool: lambda v: "true" if v else "false", type(None): lambda v: "null",
+}
 
 
 class _Events:
@@ -189,7 +182,7 @@ class _Events:
         gaps = self.gaps
         heads = self.heads
         indented = self.indented
-        spaced, compact = _SPACED_RECORD, _COMPACT_RECORD
+        spaced, compact = SPACED_RECORD, COMPACT_RECORD
         for row in rows:  # ``text_style`` inline
             if out:
                 add(sep)
@@ -275,7 +268,7 @@ class _Events:
         try:
             return _COMPACT.encode(d)
         except ValueError:
-            return _dumps(d, separators=(",", ":"))
+            return dumps(d, separators=(",", ":"))
 
     def _fast(self, row: Row, e: Any, record: dict[str, Any]) -> str:
         texts = self.texts  # JSON text of names and ids (shared objects, met again and again)
@@ -317,75 +310,3 @@ class _Events:
                 ids.append(text)
         return self.head.format(f"{second}.{rem // 1000:03d}Z", ids[0], lane, row.severity,
                                 _NULL if gap is None else _float_repr(gap / 1e6), *ids[1:], error_text, payload)
-
-
-def hms_offset(us: int) -> str:
-    """``+HH:MM:SS`` from the first row (CSV)."""
-    seconds = us // 1_000_000
-    return f"+{seconds // 3600:02d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
-
-
-def error_parts(error: Any) -> tuple[str, str]:
-    """``(code, message)`` of a record's ``error`` field, whatever its shape."""
-    if error is None:
-        return "", ""
-    if isinstance(error, dict):
-        code, message = error.get("code"), error.get("message")
-        return ("" if code is None else str(code), "" if message is None else str(message))
-    return "", error if isinstance(error, str) else _dumps(error)
-
-
-def number(value: float | None) -> str:
-    return "" if value is None else repr(round(value, 6))
-
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(field: str) -> str:
-    """A CSV field a spreadsheet will not run as a formula (OWASP: prefix ``'`` to a leading = + - @ tab CR)."""
-    return "'" + field if field.startswith(FORMULA_PREFIXES) else field
-
-
-def csv_record(row: Row, first_ts: int, raw: bool = False) -> list[str]:
-    e = row.event
-    record = e.record  # parsed once
-    code, message = error_parts(record.get("error"))
-    details = {k: v for k, v in record.items() if k not in _OWN_COLUMNS}
-    try:
-        details_text = "".join(_SORTED_ENCODE(details, 0))
-    except (ValueError, TypeError, RecursionError):  # non-finite numbers, values that are not JSON
-        details_text = _dumps(details, separators=(",", ":"), sort_keys=True)
-    data = [
-        e.name, str(row.lane),
-        *("" if v is None else v for v in (e.delivery_id, e.robot_id, e.pilot_id, e.demand_id, e.offer_id)),
-        code, message, details_text,
-    ]
-    if not raw:  # every field that comes from event data; ts, offset, severity and gap are coco's own
-        data = [neutralise(x) for x in data]
-    gap = row.gap_before_us
-    return [format_ts(e.ts), hms_offset(row.ts - first_ts), data[0], data[1], row.severity,  # type: ignore[list-item]
-            number(None if gap is None else gap / 1e6), *data[2:]]
-
-
-def csv_line(fields: list[str] | tuple[str, ...]) -> str:
-    """One CSV line (RFC 4180 quoting, ``\n`` ending). Python's ``csv`` module leaves a lone ``\r`` unquoted
-    when the line ending is ``\n``, which splits the row in every reader; here any CR, LF, comma or quote
-    quotes the field."""
-    line = ",".join(fields)
-    if line.count(",") == len(fields) - 1 and not _QUOTE_CHARS.search(line):  # the usual line: no field to quote
-        return line + "\n"
-    return ",".join(f'"{f.replace(chr(34), chr(34) * 2)}"' if _NEEDS_QUOTES.search(f) else f for f in fields) + "\n"
-
-
-_QUOTE_CHARS = re.compile(r'["\r\n]')
-
-_NEEDS_QUOTES = re.compile(r'[,"\r\n]')
-
-
-def write_csv(t: Timeline, out: TextIO, raw: bool = False) -> None:
-    """Spec section 7's CSV; fields from event data are neutralised against formula injection unless ``raw``."""
-    out.write(csv_line(CSV_COLUMNS))
-    first = t.start or 0
-    for row in t.rows:
-        out.write(csv_line(csv_record(row, first, raw)))
