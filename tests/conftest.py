@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import gzip
-import io
-import json
 import os
-import sys
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
 
 import pytest
 from hypothesis import settings
+
+from .support.cli import run_coco, write_lines
 
 # No per-example deadline (CI machines are slow and shared). Under CI the examples are derandomized, so a
 # landing never hangs on a lucky draw; local runs keep exploring new examples (and keep what they find).
@@ -21,7 +16,6 @@ settings.register_profile("coco", deadline=None, print_blob=True)
 settings.register_profile("ci", parent=settings.get_profile("coco"), derandomize=True)
 settings.load_profile("ci" if os.environ.get("CI") else "coco")
 
-ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
@@ -37,39 +31,6 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-def write_lines(path: Path, lines: Iterable[str | bytes | dict[str, Any]], *, gz: bool | None = None) -> Path:
-    """Write records (dicts as JSON) or raw lines to ``path``; gzip when its name ends in .gz."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    data = b"".join(
-        (json.dumps(x).encode() if isinstance(x, dict) else x.encode() if isinstance(x, str) else x) + b"\n"
-        for x in lines
-    )
-    if gz if gz is not None else path.name.endswith(".gz"):
-        data = gzip.compress(data, mtime=0)
-    path.write_bytes(data)
-    return path
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-def run_coco(*args: str) -> Result:
-    """Run the CLI in-process and capture stdout, stderr and the exit code."""
-    from cocoevents.cli.app import main
-
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(args))
-    return Result(code, out.getvalue(), err.getvalue())
-
-
 @pytest.fixture
 def coco():
     return run_coco
@@ -80,7 +41,6 @@ def store(tmp_path: Path) -> Path:
     return tmp_path / "store.duckdb"
 
 
-PYTHON = sys.executable
 @pytest.fixture(scope="module")
 def moto_endpoint():
     """A real S3 API (moto's server) on a free loopback port, one per test module."""
@@ -88,7 +48,7 @@ def moto_endpoint():
 
     from moto.server import ThreadedMotoServer
 
-    from .pgserver import free_port
+    from .support.pgserver import free_port
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request in the test output
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
@@ -100,4 +60,32 @@ def moto_endpoint():
         server.stop()
 
 
-from .pgserver import pg  # noqa: E402,F401 - the PostgreSQL fixture of the Redshift-path tests (tests/pgserver.py)
+from .support.pgserver import pg  # noqa: E402,F401 - the PostgreSQL fixture of the Redshift-path tests
+
+
+@pytest.fixture(scope="module")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo day's records (the three scenario deliveries in a fleet day, so the fleet baseline is real;
+    without the shipper's wrapping), plus an event without a usable timestamp."""
+    from cocoevents.devtools.generator import demo_records
+    from cocoevents.store.loader import load
+
+    tmp = tmp_path_factory.mktemp("story")
+    records = demo_records() + [
+        {"event": "delivery.pickup_started", "delivery_id": "D12346", "robot_id": "R-8", "timestamp": "soon"},
+    ]
+    archive = write_lines(tmp / "archive" / "dt=2026-11-25" / "a.log.gz", records)
+    store = tmp / "story.duckdb"
+    load(store, [archive])
+    return store
+
+
+@pytest.fixture
+def story(demo_store: Path, tmp_path: Path) -> Path:
+    """A private copy of the demo store (tests may write beside it)."""
+    import shutil
+
+    copy = tmp_path / "story.duckdb"
+    shutil.copyfile(demo_store, copy)
+    return copy
+

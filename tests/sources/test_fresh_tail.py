@@ -1,0 +1,155 @@
+"""``--fresh``: the Redshift answer plus the archive objects the COPY job has not loaded yet.
+
+Real parts: moto's S3 server (started here) holds the whole archive; the PostgreSQL fixture holds the part the
+"COPY job" loaded (the warehouse layout, ``tests/pgserver.py``) and a load log naming exactly those objects.
+The merged timeline must equal the local store's timeline of the whole archive, for every delivery.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import duckdb
+import pytest
+
+from cocoevents.archive import lines as archive
+from cocoevents.core.lookup import build
+from cocoevents.core.model import Event
+from cocoevents.core.options import parse_options
+from cocoevents.devtools import generator
+from cocoevents.sources import fresh as s3_fresh
+from cocoevents.sources import s3 as s3src
+from cocoevents.sources.local import LocalSource
+from cocoevents.sources.redshift import RedshiftSource
+from cocoevents.store import loader as store
+from cocoevents.store.baseline import COLUMNS
+from cocoevents.timestamps import parse_time_option
+from cocoevents.warehouse.ddl import Target, create_baseline_sql, create_load_log_sql
+
+from ..support.cli import run_coco
+from ..support.pgserver import events_ddl, load_events
+from ..support.redshift import profile_for, redshift_profile_toml, write_config
+from ..support.s3 import aws_credentials
+
+pytestmark = pytest.mark.postgres
+
+NOW = parse_time_option("2026-11-26T00:00:00Z")
+BUCKET = "coco-fresh-archive"
+LOG = "events_load_log"
+
+
+@pytest.fixture(scope="module")
+def world(pg, moto_endpoint, tmp_path_factory):
+    """The archive in S3; its first two thirds of objects in PostgreSQL and the load log; the whole in a local store."""
+    import boto3
+
+    root = tmp_path_factory.mktemp("fresh-archive")
+    records = generator.fleet_day(generator.Fleet(deliveries=40, robots=8, pilots=3, seed=11)) + generator.scenarios()
+    records.sort(key=lambda r: json.dumps(r.get("timestamp")))
+    paths = sorted(generator.write_archive(records, root, seed=3, per_file=90))
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, aws_access_key_id="k", aws_secret_access_key="s",
+                      region_name="us-east-1")
+    s3.create_bucket(Bucket=BUCKET)
+    keys = {}
+    for p in paths:
+        key = "events/" + p.relative_to(root).as_posix()
+        s3.put_object(Bucket=BUCKET, Key=key, Body=p.read_bytes())
+        keys[key] = p
+    copied = sorted(keys)[: len(keys) * 2 // 3]
+    tail = sorted(keys)[len(keys) * 2 // 3:]
+    database = pg.create_database("fresh")
+    pg.run(database, events_ddl())
+    pg.run(database, create_load_log_sql(Target(schema="public", table="events", load_log=LOG)))
+    loaded = [rec for k in copied for _, rec in archive.scan(keys[k]).records]
+    load_events(pg, database, loaded)
+    for k in copied:
+        pg.run(database, f"INSERT INTO public.{LOG} VALUES (%s, %s, %s, %s, %s, now())",
+               [BUCKET, k, date(2026, 11, 25), keys[k].stat().st_size, "s3://manifests/run-1"])
+    local = tmp_path_factory.mktemp("fresh-store") / "all.duckdb"
+    store.load(local, [root])
+    # The fleet baseline is the warehouse's own (the job refreshes it); here it is the whole archive's, as the
+    # local store has it, so that the findings compare too: this test is about the events.
+    target = Target(schema="public", table="events", load_log=LOG)
+    pg.run(database, create_baseline_sql(target))
+    con = duckdb.connect(str(local), read_only=True)
+    baseline = con.execute(f"SELECT {', '.join(COLUMNS)} FROM fleet_baseline").fetchall()
+    con.close()
+    for row in baseline:
+        pg.run(database, f"INSERT INTO {target.fleet_baseline} VALUES (%s, %s, %s, %s, %s, %s, now(), now())", list(row))
+    tail_texts = {Event.from_record(rec).text for k in tail for _, rec in archive.scan(keys[k]).records}
+    warehouse_texts = {Event.from_record(rec).text for rec in loaded}
+    deliveries = sorted({r["delivery_id"] for r in records if isinstance(r.get("delivery_id"), str)})
+    return {"database": database, "store": local, "tail": tail, "tail_texts": tail_texts - warehouse_texts,
+            "deliveries": deliveries, "endpoint": moto_endpoint}
+
+
+@pytest.fixture
+def aws(monkeypatch, tmp_path, world):
+    aws_credentials(monkeypatch, tmp_path)
+    return world["endpoint"]
+
+
+def archive_settings(endpoint: str) -> s3src.Settings:
+    return s3src.Settings.from_values("test", "archive", {"bucket": BUCKET, "prefix": "events/", "endpoint_url": endpoint})
+
+
+def test_the_fresh_timeline_of_every_delivery_equals_the_local_timeline_of_the_whole_archive(pg, world, aws) -> None:
+    opts = parse_options()
+    fresh = s3_fresh.fresh(RedshiftSource(profile_for(pg, world["database"], load_log=LOG), now=NOW), archive_settings(aws))
+    plain = RedshiftSource(profile_for(pg, world["database"], load_log=LOG), now=NOW)
+    local = LocalSource(world["store"])
+    differs = 0
+    try:
+        for d in world["deliveries"]:
+            merged = build(fresh, d, None, opts)
+            whole = build(local, d, None, opts)
+            assert merged.to_dict() == whole.to_dict(), d
+            from_tail = sum(1 for r in whole.rows if r.event.text in world["tail_texts"])
+            assert fresh.tail_count(merged) == from_tail, d
+            try:
+                differs += build(plain, d, None, opts).to_dict() != whole.to_dict()
+            except Exception:  # a delivery only the tail knows
+                differs += 1
+        assert fresh.tail_objects == len(world["tail"])
+        for robot in ("R-12", "R-7"):
+            span = parse_options(since="2026-11-25T00:00:00Z", until="2026-11-25T23:59:59Z")
+            assert build(fresh, robot, None, span).to_dict() == build(local, robot, None, span).to_dict()
+    finally:
+        fresh.close()
+        plain.close()
+        local.close()
+    assert differs > 0  # the tail mattered: without it some timelines are incomplete
+
+
+def test_coco_timeline_fresh_prints_the_merged_timeline_and_says_how_many_events_came_from_the_tail(
+        pg, world, aws, isolated_env) -> None:
+    text = redshift_profile_toml(pg, world["database"], load_log=f'"{LOG}"')
+    text += f'[profiles.archive]\nsource = "s3"\nbucket = "{BUCKET}"\nprefix = "events/"\nendpoint_url = "{aws}"\n'
+    text += redshift_profile_toml(pg, world["database"], name="always", load_log=f'"{LOG}"', fresh_from='"archive"')
+    write_config(isolated_env, text)
+    d = world["deliveries"][-1]
+    local = run_coco("timeline", d, "--store", str(world["store"]), "-f", "json")
+    for args in (["--profile", "wh", "--fresh"], ["--profile", "always"]):
+        r = run_coco("timeline", d, *args, "-f", "json")
+        assert r.code == 0, r.err
+        assert r.json() == local.json()
+        n = sum(1 for e in local.json()["events"] if Event.from_record(e["payload"]).text in world["tail_texts"])
+        assert f"coco: fresh: {n} of {len(local.json()['events'])} events came from the archive tail " \
+               f"({len(world['tail'])} object(s) of s3://{BUCKET}/events/" in r.err
+    table = run_coco("timeline", d, "--profile", "wh", "--fresh", "--no-color")
+    assert table.code == 0 and "came from the archive tail" in table.err and "came from" not in table.out
+
+
+def test_fresh_is_refused_for_a_source_that_is_not_redshift_and_needs_a_load_log(pg, world, aws, isolated_env,
+                                                                                 tmp_path) -> None:
+    r = run_coco("timeline", "D12345", "--store", str(world["store"]), "--fresh")
+    assert r.code == 2 and "--fresh" in r.err and r.err.count("\n") == 1
+    write_config(isolated_env, redshift_profile_toml(pg, world["database"]))
+    r = run_coco("timeline", "D12345", "--profile", "wh", "--fresh")
+    assert r.code == 2 and "fresh_from" in r.err and r.err.count("\n") == 1  # no s3 profile to take the tail from
+    text = redshift_profile_toml(pg, world["database"])  # load_log: the default name, absent in this database
+    text += f'[profiles.archive]\nsource = "s3"\nbucket = "{BUCKET}"\nprefix = "events/"\nendpoint_url = "{aws}"\n'
+    write_config(isolated_env, text)
+    r = run_coco("timeline", "D12345", "--profile", "wh", "--fresh")
+    assert r.code == 4 and "load log" in r.err and "raw_events_load_log" in r.err and r.err.count("\n") == 1, r.err

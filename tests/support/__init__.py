@@ -1,0 +1,1 @@
+"""Helpers the tests share: running coco in-process, files, servers, compilers, browsers, golden files."""
