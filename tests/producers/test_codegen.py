@@ -69,6 +69,18 @@ def _tsc(tsc: str, cwd: Path, *files: str) -> subprocess.CompletedProcess[str]:
                           text=True, timeout=300)
 
 
+def _diagnostics(output: str) -> list[str]:
+    """tsc's diagnostics, each whole: with ``--pretty false`` a diagnostic is a ``file(line,col): error TS...`` line
+    followed by indented lines that elaborate it (tsc 5.x puts "Property 'x' is missing ..." there; 7.x on one line)."""
+    found: list[str] = []
+    for line in output.splitlines():
+        if line[:1].isspace() and found:
+            found[-1] += "\n" + line
+        elif line.strip():
+            found.append(line)
+    return found
+
+
 @pytest.fixture
 def ts_project(coco, tmp_path) -> Path:
     (tmp_path / "registry.ts").write_text(emitted(coco, "ts"))
@@ -97,7 +109,7 @@ BAD_USAGE = {
 def test_the_seeds_usage_without_rejection_reason_does_not_compile_and_tsc_names_the_field(ts_project):
     r = _tsc(compilers.tsc(), ts_project, "registry.ts", "usage_missing_rejection_reason.ts")
     assert r.returncode != 0
-    errors = [line for line in r.stdout.splitlines() if "error TS" in line]
+    errors = [d for d in _diagnostics(r.stdout) if "error TS" in d.splitlines()[0]]
     assert len(errors) == 1, r.stdout
     assert errors[0].startswith("usage_missing_rejection_reason.ts(7,") and "'rejection_reason' is missing" in errors[0]
 
@@ -109,9 +121,9 @@ def test_each_payload_rule_is_a_compile_error_in_typescript(ts_project):
     r = _tsc(compilers.tsc(), ts_project, "registry.ts", *BAD_USAGE)
     assert r.returncode != 0
     for name, (_, word) in BAD_USAGE.items():
-        errors = [line for line in r.stdout.splitlines() if line.startswith(f"{name}(3,")]
+        errors = [d for d in _diagnostics(r.stdout) if d.startswith(f"{name}(3,")]
         assert len(errors) == 1 and word in errors[0], (name, r.stdout)
-    assert not any(line.startswith("registry.ts") for line in r.stdout.splitlines()), r.stdout
+    assert not any(d.startswith("registry.ts") for d in _diagnostics(r.stdout)), r.stdout
 
 
 # --- Go ------------------------------------------------------------------------------------------------------
