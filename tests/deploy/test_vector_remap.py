@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cocoevents.archive import classify
+from cocoevents.archive.lines import classify
 from cocoevents.timestamps import parse_timestamp
 
 from . import vrl
