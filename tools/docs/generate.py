@@ -123,7 +123,7 @@ def commands_part(home: Path) -> str:
 # -- the settings table -------------------------------------------------------------------------------------
 
 def _duration(us: int) -> str:
-    for unit, size in (("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000), ("s", 1_000_000)):
+    for unit, size in (("d", 86_400_000_000), ("h", 3_600_000_000), ("s", 1_000_000)):
         if us % size == 0:
             return f"{us // size}{unit}"
     return f"{us / 1e6:g}s"
@@ -154,7 +154,7 @@ def settings_part() -> str:
     rows = ["| source | key | type | default | what |", "|---|---|---|---|---|"]
     for kind in KINDS:
         for s in kind_module(kind).SETTINGS:
-            text = s.help.replace("|", "\\|")
+            text = s.help.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
             rows.append(f"| `{kind}` | `{s.name}` | {_type(s)} | {_default(s)} | {text} |")
     return "\n".join(rows) + "\n"
 
@@ -194,10 +194,11 @@ def replace_part(text: str, name: str, body: str, where: str) -> str:
     return f"{head}{begin}\n\n{body}\n{END}{tail}"
 
 
-def render(page: str, text: str, home: Path, runner: list[DemoRunner]) -> str:
-    if BEGIN.format(name="commands") in text:
+def render(page: str, text: str, home: Path, runner: list[DemoRunner], *, parts: bool = True) -> str:
+    """``text`` with its generated parts rewritten (``parts=False``: the example outputs only)."""
+    if parts and BEGIN.format(name="commands") in text:
         text = replace_part(text, "commands", commands_part(home / "help"), page)
-    if BEGIN.format(name="settings") in text:
+    if parts and BEGIN.format(name="settings") in text:
         text = replace_part(text, "settings", settings_part(), page)
 
     def output(m: re.Match[str]) -> str:
