@@ -89,25 +89,30 @@ def shell_examples(page: str, skip_exact: dict[str, str]) -> list[Example]:
                 if command in skip_exact:
                     out.append(Example(command=command, skip=skip_exact[command], **where))
                 else:
-                    out.append(Example(command=command, problem="no '# -> ...' annotation says what it gives",
-                                       **where))
+                    out.append(Example(command=command, problem="no '# -> ...' annotation says what it gives", **where))
                 continue
-            command, what = line[:m.start()].strip(), m.group("what").strip()
+            command, what = line[: m.start()].strip(), m.group("what").strip()
             if what.startswith("skip:"):
-                out.append(Example(command=command, skip=what[len("skip:"):].strip(), **where))
+                out.append(Example(command=command, skip=what[len("skip:") :].strip(), **where))
                 continue
             e = EXPECT.match(what)
             if e is None:
                 out.append(Example(command=command, problem=f"cannot read the annotation {what!r}", **where))
                 continue
-            out.append(Example(command=command, exit_code=int(e.group("code")), prints=_quoted(e, "p"),
-                               writes=e.group("file"), writes_text=_quoted(e, "w") if e.group("file") else None,
-                               **where))
+            out.append(
+                Example(
+                    command=command,
+                    exit_code=int(e.group("code")),
+                    prints=_quoted(e, "p"),
+                    writes=e.group("file"),
+                    writes_text=_quoted(e, "w") if e.group("file") else None,
+                    **where,
+                )
+            )
     return out
 
 
 def python_blocks(page: str) -> list[tuple[int, str]]:
     """The ``python`` blocks of ``page``: (line of the block's first line, code)."""
     text = (ROOT / page).read_text()
-    return [(text.count("\n", 0, b.start("body")) + 1, b.group("body"))
-            for b in FENCE.finditer(text) if b.group("lang") == "python"]
+    return [(text.count("\n", 0, b.start("body")) + 1, b.group("body")) for b in FENCE.finditer(text) if b.group("lang") == "python"]

@@ -18,18 +18,18 @@ from pathlib import Path
 
 import pytest
 
-from .support import ROOT, generator, python_blocks, shell_examples
+from .support import generator, python_blocks, shell_examples
 
 pytestmark = pytest.mark.slow
 
 PAGES = ["README.md", "docs/oncall.md"]
 
 # Lines kept exactly as they are (the set-up of the README), and why they are not run here.
+INSTALL = "python3 -m venv .venv && . .venv/bin/activate && pip install . && coco demo"
+INSTALL_AND_TEST = "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test,dbt]' && python -m pytest -q"
 SKIP_EXACT = {
-    "python3 -m venv .venv && . .venv/bin/activate && pip install . && coco demo":
-        "installs coco into a new virtualenv; the tests run in an installed coco and run `coco demo` first",
-    "python3 -m venv .venv && . .venv/bin/activate && pip install -e '.[test,dbt]' && python -m pytest -q":
-        "installs coco and runs the whole test suite",
+    INSTALL: "installs coco into a new virtualenv; the tests run in an installed coco and run `coco demo` first",
+    INSTALL_AND_TEST: "installs coco and runs the whole test suite",
 }
 
 EXAMPLES = [e for page in PAGES for e in shell_examples(page, SKIP_EXACT)]
@@ -45,8 +45,7 @@ class Journey:
         self.demo = self.run("coco demo")
 
     def run(self, command: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["bash", "-c", command], env=self.env, cwd=self.cwd, capture_output=True, text=True,
-                              timeout=300)
+        return subprocess.run(["bash", "-c", command], env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture(scope="module")
@@ -92,8 +91,7 @@ def test_a_shell_example_runs_as_the_docs_say(example, journey: Journey) -> None
     if example.writes is not None:
         written = journey.cwd / example.writes
         assert written.is_file(), f"{example.writes} was not written\n{said}"
-        assert example.writes_text in written.read_text(errors="replace"), \
-            f"{example.writes} lacks {example.writes_text!r}\n{said}"
+        assert example.writes_text in written.read_text(errors="replace"), f"{example.writes} lacks {example.writes_text!r}\n{said}"
 
 
 PYTHON = python_blocks("README.md")
@@ -101,8 +99,6 @@ PYTHON = python_blocks("README.md")
 
 @pytest.mark.parametrize("line,code", PYTHON, ids=[f"README.md:{line}" for line, _ in PYTHON])
 def test_the_readme_python_example_runs_against_the_demo_store(line: int, code: str, journey: Journey) -> None:
-    done = subprocess.run([sys.executable, "-c", code], env=journey.env, cwd=journey.cwd, capture_output=True,
-                          text=True, timeout=300)
+    done = subprocess.run([sys.executable, "-c", code], env=journey.env, cwd=journey.cwd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, f"README.md:{line}: exit {done.returncode}\n{done.stderr[-3000:]}"
     assert "failed" in done.stdout, f"README.md:{line}: D12345's status is not printed\n{done.stdout}"
-

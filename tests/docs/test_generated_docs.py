@@ -28,15 +28,18 @@ def _part(text: str, name: str) -> str:
 def _sections(reference: str) -> dict[str, str]:
     """The command reference's sections by anchor (``timeline``, ``store-files``, ``coco`` for the root)."""
     heads = list(re.finditer(r"^#+ coco[^\n]*\{#(?P<anchor>[a-z-]+)\}$", reference, re.M))
-    return {h.group("anchor"): reference[h.end():(heads[k + 1].start() if k + 1 < len(heads) else len(reference))]
-            for k, h in enumerate(heads)}
+    return {
+        h.group("anchor"): reference[h.end() : (heads[k + 1].start() if k + 1 < len(heads) else len(reference))]
+        for k, h in enumerate(heads)
+    }
 
 
 @pytest.mark.slow
 def test_the_command_reference_is_each_commands_help_as_coco_prints_it(tmp_path: Path) -> None:
     page = (ROOT / "docs" / "commands.md").read_text()
-    assert _part(page, "commands") == generator().commands_part(tmp_path).strip(), \
+    assert _part(page, "commands") == generator().commands_part(tmp_path).strip(), (
         "docs/commands.md is stale: run python tools/docs/generate.py"
+    )
 
 
 def test_every_command_and_option_is_in_the_command_reference() -> None:
@@ -47,8 +50,7 @@ def test_every_command_and_option_is_in_the_command_reference() -> None:
         if anchor not in sections:
             missing.append(f"{c.name}: no section")
             continue
-        missing += [f"{c.name} {o}" for o in c.options if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])",
-                                                                        sections[anchor])]
+        missing += [f"{c.name} {o}" for o in c.options if not re.search(rf"(?<![\w-]){re.escape(o)}(?![\w-])", sections[anchor])]
     assert not missing, "undocumented in docs/commands.md (run python tools/docs/generate.py):\n" + "\n".join(missing)
 
 
@@ -61,16 +63,16 @@ def test_the_command_overview_links_every_top_level_command() -> None:
 
 def test_the_settings_table_is_the_source_registry() -> None:
     page = (ROOT / "docs" / "sources.md").read_text()
-    assert _part(page, "settings") == generator().settings_part().strip(), \
+    assert _part(page, "settings") == generator().settings_part().strip(), (
         "docs/sources.md's settings table is stale: run python tools/docs/generate.py"
+    )
 
 
 def test_every_setting_of_every_kind_is_in_the_table() -> None:
     from cocoevents.sources import KINDS, kind_module
 
     table = _part((ROOT / "docs" / "sources.md").read_text(), "settings")
-    missing = [f"{kind}.{s.name}" for kind in KINDS for s in kind_module(kind).SETTINGS
-               if f"| `{kind}` | `{s.name}` |" not in table]
+    missing = [f"{kind}.{s.name}" for kind in KINDS for s in kind_module(kind).SETTINGS if f"| `{kind}` | `{s.name}` |" not in table]
     assert not missing, missing
 
 

@@ -47,18 +47,27 @@ def base_env(home: Path) -> dict[str, str]:
     """An environment that reads and writes nothing of the user's: XDG folders under ``home``, no profile or
     store from the caller, no colour, a fixed width."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("COCO_")}
-    env.update({
-        "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_CACHE_HOME": str(home / "cache"), "HOME": str(home / "home"),
-        "COLUMNS": COLUMNS, "LINES": "50", "NO_COLOR": "1", "TERM": "dumb", "TZ": "UTC",
-        "PATH": f"{Path(coco_bin()).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-    })
+    env.update(
+        {
+            "XDG_DATA_HOME": str(home / "data"),
+            "XDG_CONFIG_HOME": str(home / "config"),
+            "XDG_CACHE_HOME": str(home / "cache"),
+            "HOME": str(home / "home"),
+            "COLUMNS": COLUMNS,
+            "LINES": "50",
+            "NO_COLOR": "1",
+            "TERM": "dumb",
+            "TZ": "UTC",
+            "PATH": f"{Path(coco_bin()).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        }
+    )
     for sub in ("data", "config", "cache", "home"):
         (home / sub).mkdir(parents=True, exist_ok=True)
     return env
 
 
 # -- the command reference ----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Command:
@@ -122,6 +131,7 @@ def commands_part(home: Path) -> str:
 
 # -- the settings table -------------------------------------------------------------------------------------
 
+
 def _duration(us: int) -> str:
     for unit, size in (("d", 86_400_000_000), ("h", 3_600_000_000), ("s", 1_000_000)):
         if us % size == 0:
@@ -161,6 +171,7 @@ def settings_part() -> str:
 
 # -- command outputs ----------------------------------------------------------------------------------------
 
+
 class DemoRunner:
     """Runs documented commands against the demo store in scratch folders of its own."""
 
@@ -168,15 +179,13 @@ class DemoRunner:
         self.env = base_env(home)
         self.cwd = home / "work"
         self.cwd.mkdir(exist_ok=True)
-        done = subprocess.run([coco_bin(), "demo", "--no-color"], env=self.env, cwd=self.cwd, capture_output=True,
-                              text=True, timeout=300)
+        done = subprocess.run([coco_bin(), "demo", "--no-color"], env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=300)
         if done.returncode != 0:
             raise RuntimeError(f"coco demo exited {done.returncode}: {done.stderr.strip()}")
         self.env["COCO_STORE"] = str(home / "data" / "coco" / "demo.duckdb")
 
     def stdout(self, command: str) -> str:
-        done = subprocess.run(["bash", "-c", command], env=self.env, cwd=self.cwd, capture_output=True, text=True,
-                              timeout=300)
+        done = subprocess.run(["bash", "-c", command], env=self.env, cwd=self.cwd, capture_output=True, text=True, timeout=300)
         lines = [line.rstrip() for line in done.stdout.splitlines()]
         while lines and not lines[-1]:
             lines.pop()
@@ -184,6 +193,7 @@ class DemoRunner:
 
 
 # -- putting it together ------------------------------------------------------------------------------------
+
 
 def replace_part(text: str, name: str, body: str, where: str) -> str:
     begin = BEGIN.format(name=name)

@@ -53,13 +53,26 @@ def shoot(subject: str, out: Path, width: int, height: int) -> None:
         subprocess.run([g.coco_bin(), "demo"], env=env, cwd=work, check=True, capture_output=True)
         env["COCO_STORE"] = str(home / "data" / "coco" / "demo.duckdb")
         page = work / f"{subject}.html"
-        subprocess.run([g.coco_bin(), "timeline", subject, "-o", str(page)], env=env, cwd=work, check=True,
-                       capture_output=True)
+        subprocess.run([g.coco_bin(), "timeline", subject, "-o", str(page)], env=env, cwd=work, check=True, capture_output=True)
         shot = work / "shot.png"
-        subprocess.run([exe, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                        f"--user-data-dir={home / 'chromium'}", f"--window-size={width},{height}",
-                        f"--screenshot={shot}", page.as_uri()],
-                       env=env, cwd=work, check=True, capture_output=True, timeout=120)
+        subprocess.run(
+            [
+                exe,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--hide-scrollbars",
+                f"--user-data-dir={home / 'chromium'}",
+                f"--window-size={width},{height}",
+                f"--screenshot={shot}",
+                page.as_uri(),
+            ],
+            env=env,
+            cwd=work,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
         if not shot.is_file() or shot.stat().st_size == 0:
             raise SystemExit("screenshots: Chromium wrote no picture")
         shutil.copyfile(shot, out)
