@@ -85,7 +85,10 @@ def commands() -> list[Command]:
     """``coco`` itself, then every command and subcommand, in the order ``coco --help`` lists them."""
     import typer
 
-    from cocoevents import cli
+    try:  # the command line's app: cocoevents/cli/app.py, or (before the package layout) cocoevents/cli/__init__.py
+        from cocoevents.cli.app import app
+    except ImportError:
+        from cocoevents.cli import app
 
     def walk(cmd: Any, path: tuple[str, ...]) -> Iterator[Command]:
         opts: list[str] = []
@@ -104,7 +107,7 @@ def commands() -> list[Command]:
                 if not getattr(sub, "hidden", False):
                     yield from walk(sub, (*path, name))
 
-    return list(walk(typer.main.get_command(cli.app), ()))
+    return list(walk(typer.main.get_command(app), ()))
 
 
 def help_text(path: tuple[str, ...], env: dict[str, str]) -> str:
