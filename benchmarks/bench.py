@@ -33,9 +33,7 @@ from pathlib import Path
 def run(cmd: list[str], *, shell: bool = False) -> tuple[float, int]:
     """Wall seconds and peak RSS (KiB) of one command, output discarded."""
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        " ".join(cmd) if shell else cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    proc = subprocess.Popen(" ".join(cmd) if shell else cmd, shell=shell, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     code = os.waitstatus_to_exitcode(status)
@@ -50,8 +48,7 @@ def generated_archive(root: Path, events: int) -> Path:
     archive = root / f"archive-{events}"
     if not archive.exists():
         print(f"generating {events:,} events into {archive} ...", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "cocoevents.devtools.generator", str(archive), "--events", str(events)],
-                       check=True)
+        subprocess.run([sys.executable, "-m", "cocoevents.devtools.generator", str(archive), "--events", str(events)], check=True)
     return archive
 
 
@@ -67,8 +64,7 @@ def main() -> int:
     p.add_argument("--load-runs", type=int, default=3)
     p.add_argument("--timeline-runs", type=int, default=9)
     p.add_argument("--before", help="a git revision whose `coco timeline` to time beside today's")
-    p.add_argument("--reuse-store", action="store_true",
-                   help="time only the timelines, on the store a previous run left (no load runs)")
+    p.add_argument("--reuse-store", action="store_true", help="time only the timelines, on the store a previous run left (no load runs)")
     a = p.parse_args()
 
     root = Path(a.dir)
@@ -86,23 +82,39 @@ def main() -> int:
         load_runs.append(run([*coco, "load", str(archive), "--store", str(store)]))
         rebuild_s.append(_rebuild_seconds(store))  # right after its load: the same machine state
     count = subprocess.run(
-        [sys.executable, "-c", f"import duckdb; print(duckdb.connect({str(store)!r}, read_only=True)"
-                               ".execute('select count(*) from events').fetchone()[0])"],
-        capture_output=True, text=True, check=True).stdout.strip()
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb; print(duckdb.connect({str(store)!r}, read_only=True).execute('select count(*) from events').fetchone()[0])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
     rebuild_runs = [run([*coco, "baseline", "--rebuild", "--store", str(store)]) for _ in range(len(load_runs))]
 
     # a delivery from the middle of the day (the first id from there that exists: some offers are rejected)
     delivery = subprocess.run(
-        [sys.executable, "-c", f"import duckdb; print(duckdb.connect({str(store)!r}, read_only=True).execute("
-                               f"\"select min(delivery_id) from events where delivery_id >= 'D{200000 + a.events // 40}'"
-                               f" and length(delivery_id) = 7\").fetchone()[0])"],
-        capture_output=True, text=True, check=True).stdout.strip()
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb; print(duckdb.connect({str(store)!r}, read_only=True).execute("
+            f"\"select min(delivery_id) from events where delivery_id >= 'D{200000 + a.events // 40}'"
+            f' and length(delivery_id) = 7").fetchone()[0])',
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     pattern = shlex.quote(f'"{delivery}"')
     grep_cmd = ["zcat", *map(shlex.quote, files), "|", "grep", "-F", pattern]
     before = _checkout(a.before, root) if a.before else None
-    before_cmd = [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(before)!r}); "
-                                        "from cocoevents.cli.launch import run; run()"] if before else None
+    before_cmd = (
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(before)!r}); from cocoevents.cli.launch import run; run()"]
+        if before
+        else None
+    )
     tl_runs, grep_runs, before_runs = [], [], []
     run([*coco, "timeline", delivery, "--store", str(store)])  # warm the page cache once
     for _ in range(a.timeline_runs):
@@ -117,8 +129,10 @@ def main() -> int:
     def peak(rs: list[tuple[float, int]]) -> float:
         return max((r[1] for r in rs), default=0) / 1024
 
-    print(f"archive: {len(files)} files, {raw / 2**20:.1f} MiB gzip, {count} events loaded; "
-          f"store {store.stat().st_size / 2**20:.1f} MiB; python {sys.version.split()[0]}; {os.cpu_count()} cores")
+    print(
+        f"archive: {len(files)} files, {raw / 2**20:.1f} MiB gzip, {count} events loaded; "
+        f"store {store.stat().st_size / 2**20:.1f} MiB; python {sys.version.split()[0]}; {os.cpu_count()} cores"
+    )
     print(f"{'command':<44}{'median s':>10}{'runs':>6}{'peak RSS MiB':>14}")
     rows = [
         ("zcat (all files > /dev/null)", zcat_runs),
@@ -132,25 +146,33 @@ def main() -> int:
     for label, rs in rows:
         print(f"{label:<44}{med(rs):>10.3f}{len(rs):>6}{peak(rs):>14.1f}")
     print(f"load / zcat            = {med(load_runs) / med(zcat_runs):.2f}x   (target <= 2.5x; RSS target <= 1024 MiB)")
-    print(f"timeline / zcat|grep   = {med(tl_runs) / med(grep_runs):.3f}x  (target <= 0.1x; median target <= 0.35 s;"
-          " RSS target <= 200 MiB)")
+    print(
+        f"timeline / zcat|grep   = {med(tl_runs) / med(grep_runs):.3f}x  (target <= 0.1x; median target <= 0.35 s; RSS target <= 200 MiB)"
+    )
     if rebuild_s:
         rebuild = statistics.median(rebuild_s)
-        print(f"baseline rebuild       = {rebuild:.3f} s in-process = {rebuild / med(load_runs):.1%} of the load "
-              "(target <= 15%)")
+        print(f"baseline rebuild       = {rebuild:.3f} s in-process = {rebuild / med(load_runs):.1%} of the load (target <= 15%)")
     if before_runs:
-        print(f"timeline / {a.before:<11} = {med(tl_runs) / med(before_runs):.3f}x  (findings included; "
-              "target <= 1.10x)")
+        print(f"timeline / {a.before:<11} = {med(tl_runs) / med(before_runs):.3f}x  (findings included; target <= 1.10x)")
     return 0
 
 
 def _rebuild_seconds(store: Path) -> float:
     """The fleet baseline rebuild a load runs after adding files, alone and in-process: what the load paid."""
-    return float(subprocess.run(
-        [sys.executable, "-c", "import time, duckdb; from cocoevents.store.baseline import rebuild; "
-                               f"con = duckdb.connect({str(store)!r}); t = time.perf_counter(); rebuild(con); "
-                               "print(time.perf_counter() - t)"],
-        capture_output=True, text=True, check=True).stdout)
+    return float(
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import time, duckdb; from cocoevents.store.baseline import rebuild; "
+                f"con = duckdb.connect({str(store)!r}); t = time.perf_counter(); rebuild(con); "
+                "print(time.perf_counter() - t)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
 
 
 def _checkout(rev: str, root: Path) -> Path:
@@ -159,8 +181,7 @@ def _checkout(rev: str, root: Path) -> Path:
     if not target.exists():
         target.mkdir(parents=True)
         repo = Path(__file__).resolve().parent.parent
-        archive = subprocess.run(["git", "-C", str(repo), "archive", rev, "cocoevents"], capture_output=True,
-                                 check=True).stdout
+        archive = subprocess.run(["git", "-C", str(repo), "archive", rev, "cocoevents"], capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
     return target
 

@@ -52,12 +52,20 @@ def make_archive(path: Path, events: int) -> None:
     robots = max(events // 10, 1)
     with gzip.open(path, "wt") as f:
         for i in range(events):
-            f.write(json.dumps({
-                "event": "robot.state_changed" if i % 7 else "trip.started",
-                "timestamp": f"2026-11-25T{(i // 360000) % 24:02d}:{(i // 6000) % 60:02d}:{(i // 100) % 60:02d}."
-                             f"{(i % 100) * 10:03d}Z",
-                "delivery_id": "DBIG", "robot_id": "R-%d" % (i // robots), "n": i, "level": "info",
-            }) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "event": "robot.state_changed" if i % 7 else "trip.started",
+                        "timestamp": f"2026-11-25T{(i // 360000) % 24:02d}:{(i // 6000) % 60:02d}:{(i // 100) % 60:02d}."
+                        f"{(i % 100) * 10:03d}Z",
+                        "delivery_id": "DBIG",
+                        "robot_id": "R-%d" % (i // robots),
+                        "n": i,
+                        "level": "info",
+                    }
+                )
+                + "\n"
+            )
 
 
 def main() -> int:
@@ -89,8 +97,7 @@ def main() -> int:
         ("-f csv", [*coco, "timeline", a.id, "--store", str(store), "-f", "csv"]),
         ("table", [*coco, "timeline", a.id, "--store", str(store)]),
     ]
-    print(f"coco timeline {a.id}: {archive} ({os.cpu_count()} cpus, load average "
-          f"{os.getloadavg()[0]:.2f} at start)")
+    print(f"coco timeline {a.id}: {archive} ({os.cpu_count()} cpus, load average {os.getloadavg()[0]:.2f} at start)")
     for label, cmd in cases:
         runs = sorted(run(cmd) for _ in range(a.runs))
         wall, rss, _ = runs[len(runs) // 2]

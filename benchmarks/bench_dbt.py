@@ -81,29 +81,56 @@ def main() -> int:
     for f in (store, output):
         for suffix in ("", ".wal"):
             Path(str(f) + suffix).unlink(missing_ok=True)
-    (work / "profiles.yml").write_text(json.dumps({"coco": {"target": "local", "outputs": {"local": {
-        "type": "duckdb", "path": str(output), "schema": "main", "threads": 2, "settings": {"TimeZone": "UTC"},
-        "attach": [{"path": str(store), "alias": "coco", "read_only": True}]}}}}))
+    (work / "profiles.yml").write_text(
+        json.dumps(
+            {
+                "coco": {
+                    "target": "local",
+                    "outputs": {
+                        "local": {
+                            "type": "duckdb",
+                            "path": str(output),
+                            "schema": "main",
+                            "threads": 2,
+                            "settings": {"TimeZone": "UTC"},
+                            "attach": [{"path": str(store), "alias": "coco", "read_only": True}],
+                        }
+                    },
+                }
+            }
+        )
+    )
     os.environ.update(DBT_SEND_ANONYMOUS_USAGE_STATS="false", DO_NOT_TRACK="1")
-    dbt = [*DBT, "build", "--project-dir", str(ROOT / "dbt"), "--profiles-dir", str(work),
-           "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    dbt = [
+        *DBT,
+        "build",
+        "--project-dir",
+        str(ROOT / "dbt"),
+        "--profiles-dir",
+        str(work),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
 
     figures = []
 
     def build(name: str, *extra: str) -> None:
         wall, rss = run([*dbt, *extra])
         figures.append((name, wall, rss, *node_seconds(work)))
+
     gz = sum(os.path.getsize(f) for f in glob.glob(str(archive / "*" / "*.log.gz")))
-    figures.append((f"`coco load` day 1 ({gz / 2**20:.0f} MiB gzip)", *run([*coco_cmd(), "load", str(archive), "--store", str(store)]),
-                    None, None))
+    figures.append(
+        (f"`coco load` day 1 ({gz / 2**20:.0f} MiB gzip)", *run([*coco_cmd(), "load", str(archive), "--store", str(store)]), None, None)
+    )
     day1 = count(store, "select count(*) from events")
     build(f"`dbt build --full-refresh` over day 1 ({day1:,} events)", "--full-refresh")
     deliveries = count(output, "select count(*) from dim_delivery_sessions")
     rows = count(output, "select count(*) from fct_delivery_timeline")
     figures.append(("`coco load` day 2", *run([*coco_cmd(), "load", str(day2), "--store", str(store)]), None, None))
     both = count(store, "select count(*) from events")
-    build(f"`dbt build` incremental, day 2 only ({both - day1:,} new events)",
-          "--vars", "{coco_day: '2026-11-26', coco_days_back: 0}")
+    build(f"`dbt build` incremental, day 2 only ({both - day1:,} new events)", "--vars", "{coco_day: '2026-11-26', coco_days_back: 0}")
     build(f"`dbt build --full-refresh` over both days ({both:,} events)", "--full-refresh")
 
     print(f"day 1: {day1:,} events, {deliveries:,} deliveries, {rows:,} timeline rows; both days: {both:,} events")

@@ -50,17 +50,21 @@ def label(n: int) -> str:
 def query(store: Path, sql: str) -> str:
     """One value from the store, read in a process of its own (the benchmark process opens nothing)."""
     return subprocess.run(
-        [sys.executable, "-c", f"import duckdb; print(duckdb.connect({str(store)!r}, read_only=True)"
-                               f".execute({sql!r}).fetchone()[0])"],
-        capture_output=True, text=True, check=True).stdout.strip()
+        [sys.executable, "-c", f"import duckdb; print(duckdb.connect({str(store)!r}, read_only=True).execute({sql!r}).fetchone()[0])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
 
 
 def subjects(store: Path) -> dict[str, str]:
     """A delivery from the middle of the day, the robot that carried it and a pilot of that robot."""
-    delivery = query(store, "SELECT delivery_id FROM events WHERE event = 'delivery.pickup_completed' "
-                            "AND ts >= TIMESTAMP '" + DAY + " 14:00:00' ORDER BY ts LIMIT 1")
-    robot = query(store, f"SELECT robot_id FROM events WHERE delivery_id = '{delivery}' AND robot_id IS NOT NULL "
-                         "LIMIT 1")
+    delivery = query(
+        store,
+        "SELECT delivery_id FROM events WHERE event = 'delivery.pickup_completed' "
+        "AND ts >= TIMESTAMP '" + DAY + " 14:00:00' ORDER BY ts LIMIT 1",
+    )
+    robot = query(store, f"SELECT robot_id FROM events WHERE delivery_id = '{delivery}' AND robot_id IS NOT NULL LIMIT 1")
     pilot = query(store, f"SELECT min(pilot_id) FROM events WHERE robot_id = '{robot}' AND pilot_id IS NOT NULL")
     return {"delivery": delivery, "robot": robot, "pilot": pilot}
 
@@ -71,8 +75,9 @@ def measure(n: int, a: argparse.Namespace, coco: list[str]) -> dict[str, object]
     if not archive.exists():
         print(f"generating {n:,} events into {archive} ...", file=sys.stderr)
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "cocoevents.devtools.generator", str(archive) + ".part", "--events", str(n),
-                        "--bulk"], check=True)
+        subprocess.run(
+            [sys.executable, "-m", "cocoevents.devtools.generator", str(archive) + ".part", "--events", str(n), "--bulk"], check=True
+        )
         os.replace(str(archive) + ".part", archive)
         print(f"  generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     files = sorted(glob.glob(str(archive / "*" / "*.log.gz")))
@@ -107,8 +112,16 @@ def measure(n: int, a: argparse.Namespace, coco: list[str]) -> dict[str, object]
             if k < a.grep_runs:
                 gr.append(run(grep, shell=True))
         timelines[name] = (ident, tl, gr)
-    return {"n": n, "events": events, "files": len(files), "gz": gz, "store": store.stat().st_size,
-            "zcat": zcat_runs, "load": load_runs, "timelines": timelines}
+    return {
+        "n": n,
+        "events": events,
+        "files": len(files),
+        "gz": gz,
+        "store": store.stat().st_size,
+        "zcat": zcat_runs,
+        "load": load_runs,
+        "timelines": timelines,
+    }
 
 
 def med(rs: list[tuple[float, int]]) -> float:
@@ -120,8 +133,9 @@ def peak(rs: list[tuple[float, int]]) -> float:
 
 
 def report(results: list[dict[str, object]]) -> None:
-    print(f"python {sys.version.split()[0]}; {os.cpu_count()} cores; load average at the end "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(
+        f"python {sys.version.split()[0]}; {os.cpu_count()} cores; load average at the end {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     head = f"{'':<34}" + "".join(f"{label(r['n']):>22}" for r in results)  # type: ignore[arg-type]
     print(head)
 
@@ -136,10 +150,11 @@ def report(results: list[dict[str, object]]) -> None:
     line("coco load peak RSS MiB", lambda r: f"{peak(r['load']):.0f}")
     line("coco load us/event", lambda r: f"{med(r['load']) / r['events'] * 1e6:.1f}")
     for name in ("delivery", "robot-day", "pilot-day"):
-        line(f"timeline {name} s / MiB", lambda r, name=name: f"{med(r['timelines'][name][1]):.3f} / "
-                                                  f"{peak(r['timelines'][name][1]):.0f}")
-        line("  zcat|grep s (timeline x)", lambda r, name=name: f"{med(r['timelines'][name][2]):.1f} ("
-                                                     f"{med(r['timelines'][name][1]) / med(r['timelines'][name][2]):.3f}x)")
+        line(f"timeline {name} s / MiB", lambda r, name=name: f"{med(r['timelines'][name][1]):.3f} / {peak(r['timelines'][name][1]):.0f}")
+        line(
+            "  zcat|grep s (timeline x)",
+            lambda r, name=name: f"{med(r['timelines'][name][2]):.1f} ({med(r['timelines'][name][1]) / med(r['timelines'][name][2]):.3f}x)",
+        )
     for r in results:
         ids = ", ".join(f"{k} {v[0]}" for k, v in r["timelines"].items())  # type: ignore[union-attr]
         runs = len(next(iter(r["timelines"].values()))[1])  # type: ignore[union-attr]

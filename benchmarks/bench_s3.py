@@ -73,11 +73,20 @@ def main() -> int:
     size = sum(os.path.getsize(f) for f in files)
 
     port = free_port()
-    env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_EC2_METADATA_DISABLED": "true"}
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
     env.pop("AWS_ENDPOINT_URL_S3", None)
-    server = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -91,8 +100,7 @@ def main() -> int:
                 time.sleep(0.1)
         import boto3
 
-        s3 = boto3.client("s3", endpoint_url=url, aws_access_key_id="bench", aws_secret_access_key="bench",
-                          region_name="us-east-1")
+        s3 = boto3.client("s3", endpoint_url=url, aws_access_key_id="bench", aws_secret_access_key="bench", region_name="us-east-1")
         s3.create_bucket(Bucket="coco-bench")
         s3.create_bucket(Bucket="coco-bench-noop")
         print(f"uploading {len(files)} objects ({size / 2**20:.0f} MiB) to {url} ...", file=sys.stderr)
@@ -117,8 +125,10 @@ def main() -> int:
         fresh(noop_store)
         run([*coco, "load", "s3://coco-bench-noop/", "--endpoint-url", url, "--store", str(noop_store)], env)
         inside: list[float] = []
-        noop_runs = [run([*coco, "load", "s3://coco-bench-noop/", "--endpoint-url", url, "--store", str(noop_store),
-                          "--json"], env, inside) for _ in range(a.noop_runs)]
+        noop_runs = [
+            run([*coco, "load", "s3://coco-bench-noop/", "--endpoint-url", url, "--store", str(noop_store), "--json"], env, inside)
+            for _ in range(a.noop_runs)
+        ]
         help_runs = [run([*coco, "--help"], env) for _ in range(a.noop_runs)]
     finally:
         server.kill()
@@ -131,18 +141,20 @@ def main() -> int:
     s, sm = med(s3_runs) if s3_runs else (float("nan"), 0.0)
     o, om = med(noop_runs)
     h, _ = med(help_runs)
-    print(f"\nS3 archive: {len(files)} objects, {size / 2**20:.1f} MiB, {a.events:,} events "
-          f"(moto server on 127.0.0.1, its own process); load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"\nS3 archive: {len(files)} objects, {size / 2**20:.1f} MiB, {a.events:,} events "
+        f"(moto server on 127.0.0.1, its own process); load average {os.getloadavg()[0]:.1f}"
+    )
     print("| command | median | runs | peak RSS | target |")
     print("| --- | --- | --- | --- | --- |")
     if disk_runs:
         print(f"| `coco load ARCHIVE/` into a fresh store | {d:.2f} s | {len(disk_runs)} | {dm:.0f} MiB | |")
-        print(f"| `coco load s3://…` into a fresh store | {s:.2f} s | {len(s3_runs)} | {sm:.0f} MiB | "
-              f"<= 1.5x disk (**{s / d:.2f}x**) |")
-    print(f"| no-op re-sync, `coco load s3://…` of {len(few)} objects all loaded | {o:.2f} s | {len(noop_runs)} | "
-          f"{om:.0f} MiB | <= 1 s |")
-    print(f"| the same re-sync inside the process (boto3 client, listing, skip; `--json` seconds) | "
-          f"{statistics.median(inside):.2f} s | {len(inside)} | | |")
+        print(f"| `coco load s3://…` into a fresh store | {s:.2f} s | {len(s3_runs)} | {sm:.0f} MiB | <= 1.5x disk (**{s / d:.2f}x**) |")
+    print(f"| no-op re-sync, `coco load s3://…` of {len(few)} objects all loaded | {o:.2f} s | {len(noop_runs)} | {om:.0f} MiB | <= 1 s |")
+    print(
+        f"| the same re-sync inside the process (boto3 client, listing, skip; `--json` seconds) | "
+        f"{statistics.median(inside):.2f} s | {len(inside)} | | |"
+    )
     print(f"| `coco --help` (interpreter and CLI start-up) | {h:.2f} s | {len(help_runs)} | | |")
     return 0
 

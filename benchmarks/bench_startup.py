@@ -42,8 +42,14 @@ def import_times(python: str, argv: list[str], runs: int = 5) -> dict[str, float
     code = f"import sys; from cocoevents.cli.app import main; sys.exit(main({argv!r}))"
     seen: dict[str, list[float]] = collections.defaultdict(lambda: [0.0] * runs)
     for i in range(runs):
-        r = subprocess.run([python, "-X", "importtime", "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                           text=True, env=ENV, cwd=tempfile.gettempdir())
+        r = subprocess.run(
+            [python, "-X", "importtime", "-c", code],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=ENV,
+            cwd=tempfile.gettempdir(),
+        )
         for line in r.stderr.splitlines():
             m = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s*(\S+)", line)
             if m:
@@ -64,8 +70,11 @@ def main() -> None:
     if store is None:
         store, subject = str(Path(tmp.name) / "demo.duckdb"), subject or "D12345"
         subprocess.run([coco, "demo", "--store", store], check=True, capture_output=True, env=ENV)
-    cases = {"coco --help": ["--help"], "coco timeline --help": ["timeline", "--help"],
-             f"coco timeline {subject}": ["timeline", subject, "--store", store]}
+    cases = {
+        "coco --help": ["--help"],
+        "coco timeline --help": ["timeline", "--help"],
+        f"coco timeline {subject}": ["timeline", subject, "--store", store],
+    }
     installs = {"now": coco} | ({"before": a.before} if a.before else {})
     print(f"{a.runs} runs each, median (min) ms; load average {os.getloadavg()[0]:.1f}")
     base: list[float] = []
@@ -79,14 +88,15 @@ def main() -> None:
             t = wall([sys.executable, "-c", "pass"])
             if i:
                 base.append(t)
-        print(f"  {label:34s}" + "   ".join(f"{k} {statistics.median(v) * 1000:5.0f} ({min(v) * 1000:3.0f})"
-                                            for k, v in times.items()))
+        print(f"  {label:34s}" + "   ".join(f"{k} {statistics.median(v) * 1000:5.0f} ({min(v) * 1000:3.0f})" for k, v in times.items()))
     print(f"  {'python -c pass':34s}now {statistics.median(base) * 1000:5.0f} ({min(base) * 1000:3.0f})")
     for k, exe in installs.items():
         by = import_times(str(Path(exe).parent / "python"), ["timeline", subject, "--store", store])
         top = sorted(by.items(), key=lambda kv: -kv[1])[:8]
-        print(f"  import time of the timeline ({k}), ms by package: {sum(by.values()):.0f} in all; "
-              + ", ".join(f"{n} {ms:.0f}" for n, ms in top))
+        print(
+            f"  import time of the timeline ({k}), ms by package: {sum(by.values()):.0f} in all; "
+            + ", ".join(f"{n} {ms:.0f}" for n, ms in top)
+        )
 
 
 if __name__ == "__main__":

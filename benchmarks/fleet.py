@@ -74,9 +74,15 @@ def main() -> int:
         return max(r[1] for r in rs) / 1024
 
     count = subprocess.run(
-        [sys.executable, "-c", f"import duckdb; print(duckdb.connect({str(store)!r}, read_only=True)"
-                               ".execute('select count(*) from events').fetchone()[0])"],
-        capture_output=True, text=True, check=True).stdout.strip()
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb; print(duckdb.connect({str(store)!r}, read_only=True).execute('select count(*) from events').fetchone()[0])",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     print(f"store: {count} events ({len(files)} files); python {sys.version.split()[0]}; {os.cpu_count()} cores")
     print(f"{'command':<64}{'median s':>10}{'runs':>6}{'peak RSS MiB':>14}")
     rows = [

@@ -36,8 +36,9 @@ def timeline(
     """The timeline of a delivery, robot or pilot from ``source``, else from the source ``coco timeline``
     reads with the same ``profile``/``store`` (``sources.resolve``: ``COCO_PROFILE``, ``COCO_STORE`` and the
     config file's default profile included)."""
-    opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz,
-                         baseline_min=baseline_min)
+    opts = parse_options(
+        since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz, baseline_min=baseline_min
+    )
     if source is not None:
         return lookup.build(source, subject_id, kind, opts)
     from .sources import open_source
@@ -49,8 +50,6 @@ def timeline(
         opened.close()
 
 
-def timeline_from_records(
-    records: Iterable[Mapping[str, Any]], subject_id: str, *, kind: str | None = None, **options: Any
-) -> Timeline:
+def timeline_from_records(records: Iterable[Mapping[str, Any]], subject_id: str, *, kind: str | None = None, **options: Any) -> Timeline:
     """The timeline of ``subject_id`` over records held in memory (no store needed)."""
     return lookup.build(MemorySource(records), subject_id, kind, parse_options(**options))

@@ -113,8 +113,10 @@ def format_ts(us: int | None) -> str | None:
     if us is None:
         return None
     dt = EPOCH + timedelta(microseconds=us)
-    return (f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
-            f".{dt.microsecond // 1000:03d}Z")  # strftime("%Y") does not pad years below 1000
+    return (
+        f"{dt.year:04d}-{dt.month:02d}-{dt.day:02d}T{dt.hour:02d}:{dt.minute:02d}:{dt.second:02d}"
+        f".{dt.microsecond // 1000:03d}Z"
+    )  # strftime("%Y") does not pad years below 1000
 
 
 def now_us() -> int:
@@ -179,8 +181,7 @@ def parse_time_option(text: str, now: int | None = None, zone: tzinfo | None = N
     if us is not None and m is not None and m.group(8) is None and zone is not None and zone is not timezone.utc:
         wall = EPOCH + timedelta(microseconds=us)
         try:
-            us = (wall.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None) - EPOCH) \
-                // timedelta(microseconds=1)
+            us = (wall.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None) - EPOCH) // timedelta(microseconds=1)
         except OverflowError:
             us = None
         us = None if us is None else _in_range(us)

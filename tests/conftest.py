@@ -17,7 +17,6 @@ settings.register_profile("ci", parent=settings.get_profile("coco"), derandomize
 settings.load_profile("ci" if os.environ.get("CI") else "coco")
 
 
-
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
@@ -88,4 +87,3 @@ def story(demo_store: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "story.duckdb"
     shutil.copyfile(demo_store, copy)
     return copy
-

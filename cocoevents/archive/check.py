@@ -32,8 +32,7 @@ class CheckReport:
 
     @property
     def problems(self) -> int:
-        return sum(self.unknown.values()) + sum(self.payload.values()) + self.bad_timestamps + self.bad_lines + len(
-            self.damaged)
+        return sum(self.unknown.values()) + sum(self.payload.values()) + self.bad_timestamps + self.bad_lines + len(self.damaged)
 
     def _example(self, where: str) -> None:
         if len(self.examples) < EXAMPLES:
@@ -54,8 +53,10 @@ class CheckReport:
         }
 
     def text(self) -> str:
-        out = [f"checked {self.files} file(s), {self.records:,} records: "
-               + ("no problems" if not self.problems else f"{self.problems:,} problem(s)")]
+        out = [
+            f"checked {self.files} file(s), {self.records:,} records: "
+            + ("no problems" if not self.problems else f"{self.problems:,} problem(s)")
+        ]
         for name, n in self.unknown.most_common():
             out.append(f"  unknown event name {for_terminal(repr(name))}: {n:,}")
         for problem, n in self.payload.most_common():
@@ -77,9 +78,14 @@ def check_paths(paths: list[str]) -> CheckReport:
     if found.missing:
         raise UsageError(f"no such file or folder: {for_terminal(found.missing[0])}")
     if not found.files:
-        raise NotFound(f"no archive file in {', '.join(for_terminal(archive.path_text(p)) for p in paths)}" + (
-            f" ({len(found.skipped)} path(s) skipped, e.g. {for_terminal(found.skipped[0][0])}: {found.skipped[0][1]})"
-            if found.skipped else ""))
+        raise NotFound(
+            f"no archive file in {', '.join(for_terminal(archive.path_text(p)) for p in paths)}"
+            + (
+                f" ({len(found.skipped)} path(s) skipped, e.g. {for_terminal(found.skipped[0][0])}: {found.skipped[0][1]})"
+                if found.skipped
+                else ""
+            )
+        )
     report = CheckReport(files=len(found.files), skipped=list(found.skipped))
     for file in found.files:
         path = archive.path_text(file)

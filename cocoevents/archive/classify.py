@@ -16,10 +16,13 @@ from typing import Any
 from ..duckdb_engine import memory_connection
 from ..timestamps import ISO_PATTERN_SQL, MAX_US, MIN_US, SECONDS_LIMIT, SQL_MACROS
 
-MACROS = SQL_MACROS + """
+MACROS = (
+    SQL_MACROS
+    + """
 CREATE OR REPLACE TEMP MACRO coco_id(j) AS
     CASE WHEN json_type(j) = 'VARCHAR' THEN nullif(j ->> '$', '') END;
 """
+)
 
 
 def classifier_connection() -> Any:
@@ -128,4 +131,3 @@ ONE_LINE = """(SELECT 0::BIGINT AS file_id, 1::BIGINT AS lineno, $line::VARCHAR 
 # Lines split by Python (the damaged-file path, ``coco check``): ``$linenos`` numbers the lines of ``$text``.
 TEXT_LINES = """(SELECT $file_id::BIGINT AS file_id, unnest($linenos::BIGINT[]) AS lineno,
     unnest(string_split($text, chr(10))) AS line)"""
-

@@ -129,8 +129,13 @@ def find_files(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], lis
 # Compression is told by the first bytes, not the name (Vector's aws_s3 sink can write zstd under any name).
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
-UNSUPPORTED = ((b"BZh", "bzip2"), (b"\xfd7zXZ\x00", "xz"), (b"\x04\x22\x4d\x18", "lz4"), (b"PK\x03\x04", "zip"),
-               (b"7z\xbc\xaf\x27\x1c", "7z"))
+UNSUPPORTED = (
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x04\x22\x4d\x18", "lz4"),
+    (b"PK\x03\x04", "zip"),
+    (b"7z\xbc\xaf\x27\x1c", "7z"),
+)
 
 
 def sniff(path: Path, head: bytes) -> str:
@@ -291,11 +296,9 @@ class LineReader:
     def _zstd(self, fh: BinaryIO) -> Iterator[bytes]:
         import zstandard  # only for zstd files
 
-        return self._frames(fh, "zstd", lambda: zstandard.ZstdDecompressor().decompressobj(), zstandard.ZstdError,
-                            ZSTD_MAGIC)
+        return self._frames(fh, "zstd", lambda: zstandard.ZstdDecompressor().decompressobj(), zstandard.ZstdError, ZSTD_MAGIC)
 
-    def _frames(self, fh: BinaryIO, name: str, new: Callable[[], Any], error: type[Exception],
-                magic: bytes) -> Iterator[bytes]:
+    def _frames(self, fh: BinaryIO, name: str, new: Callable[[], Any], error: type[Exception], magic: bytes) -> Iterator[bytes]:
         """The decompressed bytes of a file of one or more ``name`` frames, up to the first damage (noted in
         ``self.damage``): a truncated stream, corrupt data, or bytes after a frame that start no new one."""
         d = new()
@@ -319,7 +322,7 @@ class LineReader:
                     yield out
                 if d.eof:
                     raw = d.unused_data
-                    if raw and raw[:len(magic)] != magic:
+                    if raw and raw[: len(magic)] != magic:
                         self.damage = f"trailing garbage after {name} stream"
                         return
                     if raw:
@@ -417,8 +420,7 @@ def scan(path: Path, keep_records: bool = True) -> FileScan:
                 result.records.append((lineno, decode_record(rec, con)))
                 if us is None:
                     result.unusable_ts.append(lineno)
-    result.bad.extend(BadLine(str(path), n, f"line longer than {reader.max_line // (1024 * 1024)} MiB")
-                      for n in reader.too_long)
+    result.bad.extend(BadLine(str(path), n, f"line longer than {reader.max_line // (1024 * 1024)} MiB") for n in reader.too_long)
     result.bad.sort(key=lambda b: b.line)
     result.damage = reader.damage
     return result

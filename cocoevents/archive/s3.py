@@ -96,8 +96,9 @@ def etag_of(value: Any) -> str:
     return str(value or "").strip('"')
 
 
-def client(*, region: Optional[str] = None, aws_profile: Optional[str] = None, endpoint_url: Optional[str] = None,
-           concurrency: int = CONCURRENCY) -> Any:
+def client(
+    *, region: Optional[str] = None, aws_profile: Optional[str] = None, endpoint_url: Optional[str] = None, concurrency: int = CONCURRENCY
+) -> Any:
     """A boto3 S3 client from the usual AWS chain (environment, profile, SSO)."""
     try:
         import boto3
@@ -106,9 +107,16 @@ def client(*, region: Optional[str] = None, aws_profile: Optional[str] = None, e
         raise UsageError("reading S3 needs boto3: pip install 'cocoevents[aws]'") from None
     try:
         session = boto3.Session(profile_name=aws_profile, region_name=region)
-        return session.client("s3", endpoint_url=endpoint_url, config=Config(
-            retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=10, read_timeout=60,
-            max_pool_connections=max(10, concurrency + 2)))
+        return session.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            config=Config(
+                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=10,
+                read_timeout=60,
+                max_pool_connections=max(10, concurrency + 2),
+            ),
+        )
     except Exception as e:
         raise unavailable(e, "S3", endpoint_url) from None
 
@@ -121,8 +129,11 @@ def unavailable(e: BaseException, where: str, endpoint_url: Optional[str] = None
         from botocore import exceptions as bx
     except ImportError:  # pragma: no cover
         return SourceUnavailable(redact(f"{where}: {e}").splitlines()[0])
-    sso = tuple(x for x in (getattr(bx, n, None) for n in ("SSOError", "SSOTokenLoadError", "UnauthorizedSSOTokenError",
-                                                              "TokenRetrievalError")) if x is not None)
+    sso = tuple(
+        x
+        for x in (getattr(bx, n, None) for n in ("SSOError", "SSOTokenLoadError", "UnauthorizedSSOTokenError", "TokenRetrievalError"))
+        if x is not None
+    )
     if isinstance(e, bx.ProfileNotFound):
         return UsageError(f"{where}: AWS profile {e.kwargs.get('profile')!r} is not configured (AWS_PROFILE / aws_profile)")
     if isinstance(e, (bx.NoCredentialsError, bx.PartialCredentialsError)):
@@ -136,12 +147,18 @@ def unavailable(e: BaseException, where: str, endpoint_url: Optional[str] = None
         error = e.response.get("Error", {}) if isinstance(getattr(e, "response", None), dict) else {}
         code = str(error.get("Code") or "")
         status = (e.response.get("ResponseMetadata") or {}).get("HTTPStatusCode")
-        if code in ("InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken",
-                    "TokenRefreshRequired", "InvalidClientTokenId", "AuthorizationHeaderMalformed"):
+        if code in (
+            "InvalidAccessKeyId",
+            "SignatureDoesNotMatch",
+            "ExpiredToken",
+            "InvalidToken",
+            "TokenRefreshRequired",
+            "InvalidClientTokenId",
+            "AuthorizationHeaderMalformed",
+        ):
             return SourceUnavailable(f"{where}: S3 rejected the AWS credentials ({code})")
         if code in ("AccessDenied", "AllAccessDisabled", "Forbidden") or status == 403 or code == "403":
-            return SourceUnavailable(f"{where}: access denied (S3 {code or status}): the AWS identity in use "
-                                     "may not list or read it")
+            return SourceUnavailable(f"{where}: access denied (S3 {code or status}): the AWS identity in use may not list or read it")
         if code == "NoSuchBucket":
             return SourceUnavailable(f"{where}: no such bucket")
         return SourceUnavailable(redact(f"{where}: S3 error {code or status}").splitlines()[0])
@@ -155,8 +172,9 @@ def is_s3_error(e: BaseException) -> bool:
     return type(e).__module__.startswith(("botocore", "boto3", "urllib3"))
 
 
-def list_objects(s3: Any, bucket: str, prefix: str, days: Optional[Sequence[date]] = None,
-                 endpoint_url: Optional[str] = None) -> tuple[list[S3Object], list[tuple[str, str]]]:
+def list_objects(
+    s3: Any, bucket: str, prefix: str, days: Optional[Sequence[date]] = None, endpoint_url: Optional[str] = None
+) -> tuple[list[S3Object], list[tuple[str, str]]]:
     """The archive objects under ``prefix`` (only the ``dt=`` folders of ``days`` when given) and the keys
     skipped with their reason. A prefix naming one object lists that object."""
     where = f"s3://{bucket}/{prefix}"
@@ -171,8 +189,7 @@ def list_objects(s3: Any, bucket: str, prefix: str, days: Optional[Sequence[date
     skipped: list[tuple[str, str]] = []
     try:
         paginator = s3.get_paginator("list_objects_v2")
-        items = [item for p in prefixes for page in paginator.paginate(Bucket=bucket, Prefix=p)
-                 for item in page.get("Contents", [])]
+        items = [item for p in prefixes for page in paginator.paginate(Bucket=bucket, Prefix=p) for item in page.get("Contents", [])]
     except Exception as e:
         if not is_s3_error(e):
             raise

@@ -87,8 +87,7 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def _root(
     debug: bool = typer.Option(False, "--debug", help="Show the traceback of an unexpected failure."),
-    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True,
-                                 callback=_print_version),
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True, callback=_print_version),
 ) -> None:
     _state["debug"] = debug or _state["debug"]
 
@@ -131,8 +130,7 @@ def app_for(args: list[str]) -> typer.Typer:
         return app
     from typer.main import get_command_name
 
-    commands = [c for c in app.registered_commands
-                if (c.name or get_command_name(c.callback.__name__ if c.callback else "")) == rest[0]]
+    commands = [c for c in app.registered_commands if (c.name or get_command_name(c.callback.__name__ if c.callback else "")) == rest[0]]
     groups = [g for g in app.registered_groups if g.name == rest[0]]
     if not commands and not groups:
         return app
@@ -160,8 +158,11 @@ def _interrupted(e: BaseException) -> int | None:
         return 128 + int(_state["signal"])  # type: ignore[call-overload]
     seen: BaseException | None = e
     while seen is not None:
-        if isinstance(seen, KeyboardInterrupt) or type(seen).__name__ == "InterruptException" or (
-                isinstance(seen, RuntimeError) and "Query interrupted" in str(seen)):
+        if (
+            isinstance(seen, KeyboardInterrupt)
+            or type(seen).__name__ == "InterruptException"
+            or (isinstance(seen, RuntimeError) and "Query interrupted" in str(seen))
+        ):
             return 128 + signal.SIGINT
         seen = seen.__cause__ or seen.__context__
     return None
@@ -240,8 +241,12 @@ def _bug(e: BaseException) -> int:
         import traceback
 
         sys.stderr.write(redact(traceback.format_exc()))
-    err(redact(f"coco: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
-               + ("" if _state["debug"] else " (run with --debug for the traceback)")))
+    err(
+        redact(
+            f"coco: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
+            + ("" if _state["debug"] else " (run with --debug for the traceback)")
+        )
+    )
     return exit_code_for(e)
 
 

@@ -45,8 +45,9 @@ def baseline(
     finally:
         source.close()
     if kept is None:
-        raise NotFound("this source keeps no fleet baseline yet: run 'coco baseline --rebuild' (local store) "
-                       "or 'coco warehouse baseline' (Redshift)")
+        raise NotFound(
+            "this source keeps no fleet baseline yet: run 'coco baseline --rebuild' (local store) or 'coco warehouse baseline' (Redshift)"
+        )
     rows = [t.to_dict() | {"judged": t.n >= baseline_min} for t in kept.transitions]
     write(rows, fmt.value, sys.stdout)
 
@@ -74,19 +75,27 @@ def write(rows: list[dict[str, Any]], fmt: str, out: Any) -> None:
         w = csv.writer(out, lineterminator="\n")
         w.writerow(["from", "to", "n", "p50_s", "p95_s", "p99_s", "judged"])
         for r in rows:
-            w.writerow([_cell(r["from"]), _cell(r["to"]), r["n"], r["p50_s"], r["p95_s"],
-                        r["p99_s"], r["judged"]])
+            w.writerow([_cell(r["from"]), _cell(r["to"]), r["n"], r["p50_s"], r["p95_s"], r["p99_s"], r["judged"]])
         return
     from ..core.findings import duration
     from ..textsafe import for_terminal
 
-    cells = [(for_terminal(r["from"]), for_terminal(r["to"]), f"{r['n']:,}", duration(r["p50_s"]),
-              duration(r["p95_s"]), duration(r["p99_s"]), "" if r["judged"] else "too few to judge") for r in rows]
+    cells = [
+        (
+            for_terminal(r["from"]),
+            for_terminal(r["to"]),
+            f"{r['n']:,}",
+            duration(r["p50_s"]),
+            duration(r["p95_s"]),
+            duration(r["p99_s"]),
+            "" if r["judged"] else "too few to judge",
+        )
+        for r in rows
+    ]
     head = ("from", "to", "n", "p50", "p95", "p99", "")
     widths = [max(len(c[i]) for c in [head, *cells]) for i in range(len(head))]
     for line in [head, *cells]:
-        out.write("  ".join(v.rjust(w) if 2 <= i <= 5 else v.ljust(w) for i, (v, w) in enumerate(zip(line, widths)))
-                  .rstrip() + "\n")
+        out.write("  ".join(v.rjust(w) if 2 <= i <= 5 else v.ljust(w) for i, (v, w) in enumerate(zip(line, widths))).rstrip() + "\n")
     if not rows:
         out.write("(no transitions: the source holds no delivery with two timed steps)\n")
 

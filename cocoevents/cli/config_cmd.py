@@ -18,7 +18,9 @@ from .app import app
 from .options import ProfileOption, StoreOption
 
 config_app = typer.Typer(
-    name="config", help="Show the configuration profiles (see 'coco config show --help').", no_args_is_help=True,
+    name="config",
+    help="Show the configuration profiles (see 'coco config show --help').",
+    no_args_is_help=True,
 )
 app.add_typer(config_app, name="config")
 
@@ -43,8 +45,15 @@ def show(
         ("profile", f"{name} ({chosen.why})" if name else "(none: the local store)"),
     ]
     if as_json:
-        doc = {"config": str(config.path), "config_exists": config.exists, "profiles": sorted(config.profiles),
-               "default": config.default, "profile": name, "chosen_by": chosen.why, "settings": dict(rows)}
+        doc = {
+            "config": str(config.path),
+            "config_exists": config.exists,
+            "profiles": sorted(config.profiles),
+            "default": config.default,
+            "profile": name,
+            "chosen_by": chosen.why,
+            "settings": dict(rows),
+        }
         typer.echo(json.dumps(doc, indent=2))
         return 0
     width = max(len(k) for k, _ in head + rows)

@@ -71,7 +71,8 @@ def deliveries(
     since: Optional[str] = SinceOption,
     until: Optional[str] = UntilOption,
     status: Optional[List[Status]] = typer.Option(
-        None, "--status", metavar="STATUS", help=f"Only this status: {', '.join(STATUSES)} (repeatable: any of them)."),
+        None, "--status", metavar="STATUS", help=f"Only this status: {', '.join(STATUSES)} (repeatable: any of them)."
+    ),
     error: Optional[str] = typer.Option(None, "--error", metavar="CODE", help="Only deliveries with an error row of this code."),
     event: Optional[str] = typer.Option(None, "--event", metavar="NAME", help="Only deliveries with an event of this name."),
     robot: Optional[str] = typer.Option(None, "--robot", metavar="ID", help="Only deliveries this robot worked on."),
@@ -107,8 +108,7 @@ def deliveries(
         source.close()
     if not listing.rows:
         what = "no deliveries active" if not listing.active else f"none of the {listing.active:,} deliveries active"
-        raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}"
-                       + (" match the filters" if listing.active else ""))
+        raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}" + (" match the filters" if listing.active else ""))
     options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
     _emit(lambda fh: write_listing(listing, fmt, fh, options), output)
     if listing.more and (fmt != "table" or output is not None):

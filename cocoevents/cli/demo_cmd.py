@@ -47,8 +47,7 @@ def demo(
 
     target = store_path(store) if store else demo_store_path()  # its own store: demo ids never mix into real ones
     report = load_store(target, [str(sample_dir())])
-    err(f"coco: demo day in {target}: {report.events:,} new events "
-        f"({report.count('already_loaded')} file(s) were already there)")
+    err(f"coco: demo day in {target}: {report.events:,} new events ({report.count('already_loaded')} file(s) were already there)")
     source = open_source(store=target)
     try:
         result = build(source, SHOWCASE, None, parse_options())

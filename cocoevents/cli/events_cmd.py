@@ -18,11 +18,14 @@ def events(
     fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
     no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
     emit: Optional[str] = typer.Option(
-        None, "--emit", metavar="ts|go|jsonschema|markdown",
+        None,
+        "--emit",
+        metavar="ts|go|jsonschema|markdown",
         help="Generate the TypeScript registry, the Go registry, one JSON Schema per event or the Event Catalog.",
     ),
     out: Optional[Path] = typer.Option(
-        None, "--out", "-o", help="With --emit: write to this file (jsonschema: a folder of <event>.schema.json)."),
+        None, "--out", "-o", help="With --emit: write to this file (jsonschema: a folder of <event>.schema.json)."
+    ),
     go_package: str = typer.Option("events", "--go-package", help="With --emit go: the Go package name."),
 ) -> None:
     """List the registered business events, their groups and required fields."""
@@ -57,8 +60,7 @@ def events(
     sys.stdout.write(f"{'#':>2}  {'event'.ljust(width)}  {'group'.ljust(group_width)}  required fields\n")
     for r in rows:
         sys.stdout.write(
-            f"{r['position']:>2}  {r['name'].ljust(width)}  {r['group'].ljust(group_width)}  {', '.join(r['required'])}".rstrip()
-            + "\n"
+            f"{r['position']:>2}  {r['name'].ljust(width)}  {r['group'].ljust(group_width)}  {', '.join(r['required'])}".rstrip() + "\n"
         )
 
 

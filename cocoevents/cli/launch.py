@@ -72,7 +72,7 @@ def open_ahead(args: list[str]) -> bool:
         if arg == "--store" and k + 1 < len(rest):
             store = rest[k + 1]
         elif arg.startswith("--store="):
-            store = arg[len("--store="):]
+            store = arg[len("--store=") :]
     if not store:
         return False
     return start(store)

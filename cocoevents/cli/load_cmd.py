@@ -17,19 +17,20 @@ SHOW_SKIPPED = 10
 
 @app.command()
 def load(
-    paths: List[str] = typer.Argument(..., metavar="PATH...",
-                                      help="Archive files or folders (searched recursively), or s3://bucket/prefix/."),
+    paths: List[str] = typer.Argument(
+        ..., metavar="PATH...", help="Archive files or folders (searched recursively), or s3://bucket/prefix/."
+    ),
     store: Optional[Path] = StoreOption,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer to finish a commit."),
-    since: Optional[str] = typer.Option(None, "--since", metavar="TIME",
-                                        help="s3:// only: the first dt= day to load (ISO 8601 or 2d ago)."),
-    until: Optional[str] = typer.Option(None, "--until", metavar="TIME",
-                                        help="s3:// only: the last dt= day to load (default: today)."),
-    endpoint_url: Optional[str] = typer.Option(None, "--endpoint-url", metavar="URL",
-                                               help="s3:// only: an S3-compatible endpoint (default: AWS)."),
-    region: Optional[str] = typer.Option(None, "--region", metavar="REGION",
-                                         help="s3:// only: AWS region (default: the AWS chain)."),
+    since: Optional[str] = typer.Option(
+        None, "--since", metavar="TIME", help="s3:// only: the first dt= day to load (ISO 8601 or 2d ago)."
+    ),
+    until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help="s3:// only: the last dt= day to load (default: today)."),
+    endpoint_url: Optional[str] = typer.Option(
+        None, "--endpoint-url", metavar="URL", help="s3:// only: an S3-compatible endpoint (default: AWS)."
+    ),
+    region: Optional[str] = typer.Option(None, "--region", metavar="REGION", help="s3:// only: AWS region (default: the AWS chain)."),
 ) -> None:
     """Load event archive files (.log/.json/.jsonl/.ndjson; gzip, zstd or plain) from disk or s3://bucket/prefix/ into the local store.
 
@@ -49,8 +50,10 @@ def load(
         from ..errors import UsageError
 
         if since or until or endpoint_url or region:
-            raise UsageError("--since, --until, --endpoint-url and --region pick days and the endpoint of an "
-                             "s3:// archive; a local folder is loaded whole")
+            raise UsageError(
+                "--since, --until, --endpoint-url and --region pick days and the endpoint of an "
+                "s3:// archive; a local folder is loaded whole"
+            )
         progress, close = progress_bar()
         try:
             report = load_store(target, paths, wait=wait, progress=progress)
@@ -75,9 +78,11 @@ def load(
         err(f"coco: warning: {t(bad['path'])}: {bad['reason']}; not loaded")
     _skipped(summary["skipped"])
     if summary["baseline_error"]:
-        err(f"coco: warning: the events are loaded, but the fleet baseline was not rebuilt ({summary['baseline_error']}): "
+        err(
+            f"coco: warning: the events are loaded, but the fleet baseline was not rebuilt ({summary['baseline_error']}): "
             "slow steps are judged by the one from before this load, if any; rebuild it with more memory, e.g. "
-            "COCO_MEMORY_LIMIT=2GB coco baseline --rebuild")
+            "COCO_MEMORY_LIMIT=2GB coco baseline --rebuild"
+        )
     if summary["bad_lines"]:
         err(f"coco: warning: {summary['bad_lines']:,} line(s) skipped (not a JSON object with an event name):")
         for example in summary["bad_line_examples"]:
@@ -102,8 +107,15 @@ def dt_days(since: Optional[str], until: Optional[str], lookback_us: int) -> lis
     return days_between(lower, upper)
 
 
-def _load_s3(target: Path, paths: List[str], since: Optional[str], until: Optional[str],
-             endpoint_url: Optional[str], region: Optional[str], wait: float):  # type: ignore[no-untyped-def]
+def _load_s3(
+    target: Path,
+    paths: List[str],
+    since: Optional[str],
+    until: Optional[str],
+    endpoint_url: Optional[str],
+    region: Optional[str],
+    wait: float,
+):  # type: ignore[no-untyped-def]
     """``coco load s3://…``: one URL; ``--since/--until`` pick its ``dt=`` days."""
     from ..archive.s3 import endpoint
     from ..errors import UsageError
@@ -116,8 +128,7 @@ def _load_s3(target: Path, paths: List[str], since: Optional[str], until: Option
     days = None if since is None and until is None else dt_days(since, until, 0)
     progress, close = progress_bar(bytes_=True)
     try:
-        return load_url(target, paths[0], days=days, endpoint_url=endpoint_url, region=region, wait=wait,
-                           progress=progress)
+        return load_url(target, paths[0], days=days, endpoint_url=endpoint_url, region=region, wait=wait, progress=progress)
     finally:
         close()
 
@@ -144,11 +155,11 @@ def progress_bar(bytes_: bool = False):  # type: ignore[no-untyped-def]
     from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     if bytes_:
-        bar = Progress("downloading", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True,
-                       console=Console(stderr=True))
+        bar = Progress("downloading", BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True, console=Console(stderr=True))
     else:
-        bar = Progress("loading", BarColumn(), MofNCompleteColumn(), "files", TimeRemainingColumn(), transient=True,
-                       console=Console(stderr=True))
+        bar = Progress(
+            "loading", BarColumn(), MofNCompleteColumn(), "files", TimeRemainingColumn(), transient=True, console=Console(stderr=True)
+        )
     task = bar.add_task("load", total=None)
     bar.start()
 
@@ -163,8 +174,8 @@ def check(
     paths: Optional[List[Path]] = typer.Argument(None, metavar="PATH...", help="Archive files or folders."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
     registry_file: Optional[Path] = typer.Option(
-        None, "--registry", metavar="FILE",
-        help="Compare a TypeScript or Go event registry with coco's instead (exit 1 on any difference)."),
+        None, "--registry", metavar="FILE", help="Compare a TypeScript or Go event registry with coco's instead (exit 1 on any difference)."
+    ),
 ) -> int:
     """Validate archive files against the event registry without loading them (exit 1 on problems);
     with --registry, compare a TypeScript or Go registry file with coco's (exit 1 on any difference)."""

@@ -11,11 +11,19 @@ from typing import Any, Iterable, Optional
 import typer
 
 StoreOption = typer.Option(
-    None, "--store", envvar="COCO_STORE", metavar="PATH", show_envvar=True,
+    None,
+    "--store",
+    envvar="COCO_STORE",
+    metavar="PATH",
+    show_envvar=True,
     help="Local store file (default: $XDG_DATA_HOME/coco/events.duckdb).",
 )
 ProfileOption = typer.Option(
-    None, "--profile", envvar="COCO_PROFILE", metavar="NAME", show_envvar=True,
+    None,
+    "--profile",
+    envvar="COCO_PROFILE",
+    metavar="NAME",
+    show_envvar=True,
     help="Configuration profile naming the event source (see 'coco config show').",
 )
 
@@ -28,13 +36,15 @@ def store_path(store: Optional[Path]) -> Path:
 
 
 WaitOption = typer.Option(
-    None, "--wait", metavar="SECONDS", show_default=False,
+    None,
+    "--wait",
+    metavar="SECONDS",
+    show_default=False,
     help="How long to wait for a running 'coco load' to let the store go (default: COCO_WAIT or 10).",
 )
 
 
-def open_source(store: Optional[Path], profile: Optional[str], wait: Optional[float] = None,
-                fresh: bool = False) -> Any:
+def open_source(store: Optional[Path], profile: Optional[str], wait: Optional[float] = None, fresh: bool = False) -> Any:
     """The event source the options name (``sources.resolve``: the same choice the library makes); ``fresh``:
     a Redshift profile's answer plus the archive tail (``--fresh``)."""
     from ..sources import open_source as open_resolved

@@ -36,8 +36,10 @@ def files(
     out = sys.stdout
     out.write(f"{'sha256':<12}  {'first event':<24}  {'last event':<24}  {'events':>9}  {'bad':>5}  path\n")
     for r in rows:
-        out.write(f"{r.sha256[:12]:<12}  {r.first or '-':<24}  {r.last or '-':<24}  {r.events:>9,}  "
-                  f"{r.bad_lines:>5,}  {t(r.path)}{'  (damaged: ' + t(r.damage) + ')' if r.damage else ''}\n")
+        out.write(
+            f"{r.sha256[:12]:<12}  {r.first or '-':<24}  {r.last or '-':<24}  {r.events:>9,}  "
+            f"{r.bad_lines:>5,}  {t(r.path)}{'  (damaged: ' + t(r.damage) + ')' if r.damage else ''}\n"
+        )
     err(f"coco: {len(rows)} file(s), {sum(r.events for r in rows):,} events in {t(str(target))}")
     return 0
 

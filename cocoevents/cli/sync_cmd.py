@@ -15,8 +15,9 @@ from .options import ProfileOption
 @app.command()
 def sync(
     profile: Optional[str] = ProfileOption,
-    since: Optional[str] = typer.Option(None, "--since", metavar="TIME",
-                                        help="First dt= day (ISO 8601 or 2d ago). Default: the profile's lookback."),
+    since: Optional[str] = typer.Option(
+        None, "--since", metavar="TIME", help="First dt= day (ISO 8601 or 2d ago). Default: the profile's lookback."
+    ),
     until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help="Last dt= day. Default: today."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
     wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer of the cache store."),
@@ -44,9 +45,11 @@ def sync(
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
     report = result.report
-    err(f"coco: synced {t(settings.url)} {days[0]}..{days[-1]} into {t(str(settings.path))}: {summary_line(result)}; "
+    err(
+        f"coco: synced {t(settings.url)} {days[0]}..{days[-1]} into {t(str(settings.path))}: {summary_line(result)}; "
         f"loaded {summary['files_loaded']} file(s), {summary['files_damaged']} damaged, {report.events:,} events "
-        f"in {summary['seconds']:.1f}s")
+        f"in {summary['seconds']:.1f}s"
+    )
     for damaged in summary["damaged"]:
         err(f"coco: warning: {t(damaged['path'])}: {t(damaged['reason'])}; its complete lines were loaded")
     for bad in summary["unsupported"]:

@@ -28,36 +28,54 @@ def timeline(
     subject_id: str = typer.Argument(..., metavar="ID", show_default=False, help="A delivery, robot or pilot id (e.g. D12345, R-7, P-3)."),
     kind: Optional[Kind] = typer.Option(None, "--kind", help="Force the id's kind."),
     since: Optional[str] = typer.Option(
-        None, "--since", metavar="TIME", help="Start (ISO 8601, or 2h / 3d ago). Robots and pilots: default 24h before --until."),
+        None, "--since", metavar="TIME", help="Start (ISO 8601, or 2h / 3d ago). Robots and pilots: default 24h before --until."
+    ),
     until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help="End (ISO 8601, or 2h / 3d ago). Default: now."),
     fmt: Optional[Format] = typer.Option(
-        None, "--format", "-f", show_default=False,
-        help="Output format. Default: from the -o suffix (.csv .json .jsonl .html .md), else table."),
+        None,
+        "--format",
+        "-f",
+        show_default=False,
+        help="Output format. Default: from the -o suffix (.csv .json .jsonl .html .md), else table.",
+    ),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout."),
     gap: str = typer.Option("5m", "--gap", metavar="DURATION", help="Silence longer than this is a gap."),
     pad: str = typer.Option("0s", "--pad", metavar="DURATION", help="Widen each robot segment's start by this much."),
     assignment_lookback: str = typer.Option(
-        "12h", "--assignment-lookback", metavar="DURATION", help="How far back to look for pilot assignments."),
-    tz: str = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE",
-                           help="Time zone of the table, and of --since/--until times written without an offset "
-                                "(an IANA name like Europe/Berlin)."),
+        "12h", "--assignment-lookback", metavar="DURATION", help="How far back to look for pilot assignments."
+    ),
+    tz: str = typer.Option(
+        "UTC",
+        "--tz",
+        metavar="UTC|local|ZONE",
+        help="Time zone of the table, and of --since/--until times written without an offset (an IANA name like Europe/Berlin).",
+    ),
     no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
     max_rows: Optional[int] = typer.Option(
-        None, "--max-rows", metavar="N", help="Rows shown at most by table (default 2000) and markdown (default 100; "
-                                              "errors are always shown); 0: all."),
-    check: bool = typer.Option(False, "--check", help="Exit 1 when a finding is an error or a warning "
-                               "(same as --fail-on errors,warnings)."),
-    fail_on: Optional[str] = typer.Option(None, "--fail-on", metavar="errors,gaps,warnings",
-                                          help="Exit 1 on error rows, any gap, or warning/error findings."),
-    baseline_min: int = typer.Option(10, "--baseline-min", metavar="N",
-                                     help="Fleet samples a transition needs to be judged."),
-    csv_raw: bool = typer.Option(False, "--csv-raw",
-                                 help="CSV fields exactly as in the data: no ' before a leading = + - @ (for scripts)."),
+        None,
+        "--max-rows",
+        metavar="N",
+        help="Rows shown at most by table (default 2000) and markdown (default 100; errors are always shown); 0: all.",
+    ),
+    check: bool = typer.Option(
+        False, "--check", help="Exit 1 when a finding is an error or a warning (same as --fail-on errors,warnings)."
+    ),
+    fail_on: Optional[str] = typer.Option(
+        None, "--fail-on", metavar="errors,gaps,warnings", help="Exit 1 on error rows, any gap, or warning/error findings."
+    ),
+    baseline_min: int = typer.Option(10, "--baseline-min", metavar="N", help="Fleet samples a transition needs to be judged."),
+    csv_raw: bool = typer.Option(
+        False, "--csv-raw", help="CSV fields exactly as in the data: no ' before a leading = + - @ (for scripts)."
+    ),
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
     wait: Optional[float] = WaitOption,
-    fresh: bool = typer.Option(False, "--fresh", help="Redshift: add the archive objects not yet COPYed (the tail "
-                               "since the last load), read from S3 (profile key fresh_from names the s3 profile)."),
+    fresh: bool = typer.Option(
+        False,
+        "--fresh",
+        help="Redshift: add the archive objects not yet COPYed (the tail "
+        "since the last load), read from S3 (profile key fresh_from names the s3 profile).",
+    ),
 ) -> int:
     """Rebuild what happened to a delivery, robot or pilot."""
     from ..core.lookup import build
@@ -74,8 +92,9 @@ def timeline(
     if max_rows < 0:
         raise UsageError("--max-rows must be 0 (all) or more")
     failing = _fail_on(check, fail_on)
-    opts = parse_options(since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz,
-                         baseline_min=baseline_min)
+    opts = parse_options(
+        since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz, baseline_min=baseline_min
+    )
     # A big timeline makes millions of objects and no reference cycles: the cyclic collector would
     # only walk them again and again (a third of the time for a million events).
     with _collector_paused():
@@ -98,10 +117,10 @@ def timeline(
             err(f"coco: {subject_id} is a demand or offer id of delivery {result.id}")
         _note_baseline(result)
         if result.unplaced:
-            err(f"coco: warning: {len(result.unplaced)} event(s) without a usable timestamp; "
-                "listed under 'unplaced', not placed in time")
-        options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz,
-                                max_rows=max_rows, csv_raw=csv_raw, deliveries=worked_on)
+            err(f"coco: warning: {len(result.unplaced)} event(s) without a usable timestamp; listed under 'unplaced', not placed in time")
+        options = RenderOptions(
+            color=output is None and fmt == "table" and use_color(no_color), tz=tz, max_rows=max_rows, csv_raw=csv_raw, deliveries=worked_on
+        )
         if output is None:
             write(result, fmt, sys.stdout, options)
             sys.stdout.flush()
@@ -139,8 +158,10 @@ def _fail_on(check: bool, fail_on: Optional[str]) -> tuple[str, ...]:
 def _note_baseline(result) -> None:  # type: ignore[no-untyped-def]
     """Spec/findings.md 3: a delivery judged without a fleet baseline says so, once."""
     if result.kind == "delivery" and not result.baseline:
-        err("coco: note: no fleet baseline in this source ('coco baseline --rebuild' for the local store, "
-            "'coco warehouse baseline' for Redshift): slow steps are not judged and every silence is a warning")
+        err(
+            "coco: note: no fleet baseline in this source ('coco baseline --rebuild' for the local store, "
+            "'coco warehouse baseline' for Redshift): slow steps are not judged and every silence is a warning"
+        )
 
 
 def write_file(path: Path, emit) -> None:  # type: ignore[no-untyped-def]

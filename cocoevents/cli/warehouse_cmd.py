@@ -27,10 +27,15 @@ app.add_typer(warehouse_app, name="warehouse")
 
 SchemaOption = typer.Option("analytics", "--schema", envvar="COCO_WAREHOUSE_SCHEMA", help="Redshift schema.")
 TableOption = typer.Option("raw_events", "--table", envvar="COCO_WAREHOUSE_TABLE", help="Events table.")
-LogOption = typer.Option("raw_events_load_log", "--load-log", envvar="COCO_WAREHOUSE_LOAD_LOG",
-                         help="Load-log table (S3 keys already loaded).")
-BaselineOption = typer.Option("delivery_baseline", "--baseline-table", envvar="COCO_WAREHOUSE_BASELINE",
-                              help="Fleet baseline table (spec/findings.md 3), in the same schema.")
+LogOption = typer.Option(
+    "raw_events_load_log", "--load-log", envvar="COCO_WAREHOUSE_LOAD_LOG", help="Load-log table (S3 keys already loaded)."
+)
+BaselineOption = typer.Option(
+    "delivery_baseline",
+    "--baseline-table",
+    envvar="COCO_WAREHOUSE_BASELINE",
+    help="Fleet baseline table (spec/findings.md 3), in the same schema.",
+)
 
 
 @warehouse_app.command("ddl")
@@ -39,16 +44,19 @@ def ddl(
     table: str = TableOption,
     load_log: str = LogOption,
     baseline_table: str = BaselineOption,
-    jsonpaths: bool = typer.Option(False, "--jsonpaths", hidden=True,
-                                   help="Removed: COPY needs no JSONPaths file since FORMAT JSON 'noshred'."),
+    jsonpaths: bool = typer.Option(
+        False, "--jsonpaths", hidden=True, help="Removed: COPY needs no JSONPaths file since FORMAT JSON 'noshred'."
+    ),
 ) -> None:
     """Print the corrected CREATE TABLE, the load-log table and the baseline table."""
     from ..errors import UsageError
     from ..warehouse import ddl as ddl_mod
 
     if jsonpaths:
-        raise UsageError("--jsonpaths was removed: COPY loads each record whole with FORMAT JSON 'noshred' "
-                         "and needs no JSONPaths file (deploy/README.md)")
+        raise UsageError(
+            "--jsonpaths was removed: COPY loads each record whole with FORMAT JSON 'noshred' "
+            "and needs no JSONPaths file (deploy/README.md)"
+        )
     target = ddl_mod.Target(schema=schema, table=table, load_log=load_log, baseline=baseline_table)
     sys.stdout.write(ddl_mod.ddl_script(target))
 
@@ -56,26 +64,36 @@ def ddl(
 @warehouse_app.command("load")
 def load(
     bucket: str = typer.Option(..., "--bucket", envvar="COCO_WAREHOUSE_BUCKET", help="Archive bucket."),
-    days: int = typer.Option(2, "--days", envvar="COCO_WAREHOUSE_DAYS",
-                             help="Also list the dt= prefixes of this many days before today (UTC)."),
-    iam_role: str = typer.Option(..., "--iam-role", envvar="COCO_WAREHOUSE_IAM_ROLE",
-                                 help="IAM role ARN Redshift assumes to read S3."),
+    days: int = typer.Option(
+        2, "--days", envvar="COCO_WAREHOUSE_DAYS", help="Also list the dt= prefixes of this many days before today (UTC)."
+    ),
+    iam_role: str = typer.Option(..., "--iam-role", envvar="COCO_WAREHOUSE_IAM_ROLE", help="IAM role ARN Redshift assumes to read S3."),
     schema: str = SchemaOption,
     table: str = TableOption,
     load_log: str = LogOption,
     baseline_table: str = BaselineOption,
-    data_prefix: str = typer.Option("", "--data-prefix", envvar="COCO_WAREHOUSE_DATA_PREFIX",
-                                    help="Prefix above the dt= folders ('' or ending in /)."),
-    manifest_prefix: str = typer.Option("_coco/manifests/", "--manifest-prefix",
-                                        envvar="COCO_WAREHOUSE_MANIFEST_PREFIX",
-                                        help="Where manifests are written (outside the data prefix)."),
-    jsonpaths_url: Optional[str] = typer.Option(None, "--jsonpaths-url", envvar="COCO_WAREHOUSE_JSONPATHS_URL",
-                                                hidden=True, help="Deprecated and ignored (a warning): COPY needs "
-                                                                  "no JSONPaths file since FORMAT JSON 'noshred'."),
-    max_errors: int = typer.Option(0, "--max-errors", help="COPY MAXERROR, per COPY statement (one per "
-                                                           "compression; 0: any bad record fails the run)."),
-    endpoint_url: Optional[str] = typer.Option(None, "--s3-endpoint-url", envvar="COCO_S3_ENDPOINT_URL",
-                                               help="S3-compatible endpoint (tests, MinIO)."),
+    data_prefix: str = typer.Option(
+        "", "--data-prefix", envvar="COCO_WAREHOUSE_DATA_PREFIX", help="Prefix above the dt= folders ('' or ending in /)."
+    ),
+    manifest_prefix: str = typer.Option(
+        "_coco/manifests/",
+        "--manifest-prefix",
+        envvar="COCO_WAREHOUSE_MANIFEST_PREFIX",
+        help="Where manifests are written (outside the data prefix).",
+    ),
+    jsonpaths_url: Optional[str] = typer.Option(
+        None,
+        "--jsonpaths-url",
+        envvar="COCO_WAREHOUSE_JSONPATHS_URL",
+        hidden=True,
+        help="Deprecated and ignored (a warning): COPY needs no JSONPaths file since FORMAT JSON 'noshred'.",
+    ),
+    max_errors: int = typer.Option(
+        0, "--max-errors", help="COPY MAXERROR, per COPY statement (one per compression; 0: any bad record fails the run)."
+    ),
+    endpoint_url: Optional[str] = typer.Option(
+        None, "--s3-endpoint-url", envvar="COCO_S3_ENDPOINT_URL", help="S3-compatible endpoint (tests, MinIO)."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the SQL; do not connect to Redshift."),
     profile: Optional[str] = ProfileOption,
 ) -> None:
@@ -84,9 +102,13 @@ def load(
     from ..warehouse.ddl import Target
 
     config = copyjob.LoadConfig(
-        bucket=bucket, iam_role=iam_role, days=days,
+        bucket=bucket,
+        iam_role=iam_role,
+        days=days,
         target=Target(schema=schema, table=table, load_log=load_log, baseline=baseline_table),
-        data_prefix=data_prefix, manifest_prefix=manifest_prefix, jsonpaths_url=jsonpaths_url,
+        data_prefix=data_prefix,
+        manifest_prefix=manifest_prefix,
+        jsonpaths_url=jsonpaths_url,
         max_errors=max_errors,
     )
     for warning in config.warnings:
@@ -113,8 +135,7 @@ def baseline(
 
     target = Target(schema=schema, table=table, baseline=baseline_table)
     count = copyjob.refresh_baseline(target, _connector(profile))
-    sys.stdout.write(json.dumps({"table": target.fleet_baseline, "transitions": count, "days": BASELINE_DAYS},
-                                indent=2) + "\n")
+    sys.stdout.write(json.dumps({"table": target.fleet_baseline, "transitions": count, "days": BASELINE_DAYS}, indent=2) + "\n")
 
 
 def _connector(profile: Optional[str]):  # noqa: ANN202 - returns a connection factory

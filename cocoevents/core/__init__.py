@@ -6,6 +6,14 @@ from .sessionize import delivery_timeline, pilot_timeline, robot_timeline
 from .source_protocol import EventSource
 
 __all__ = [
-    "Event", "Gap", "Row", "Timeline", "Window", "EventSource", "Options",
-    "delivery_timeline", "pilot_timeline", "robot_timeline",
+    "Event",
+    "Gap",
+    "Row",
+    "Timeline",
+    "Window",
+    "EventSource",
+    "Options",
+    "delivery_timeline",
+    "pilot_timeline",
+    "robot_timeline",
 ]

@@ -28,8 +28,7 @@ from ..timestamps import format_ts
 from .baseline import Baseline, Transition
 from .model import DELIVERY_LANE, Gap, Lane, Row, Window
 
-KINDS = ("error", "silence", "out_of_order", "missing_step", "after_completion", "reassignment", "handoff",
-         "slow_step")
+KINDS = ("error", "silence", "out_of_order", "missing_step", "after_completion", "reassignment", "handoff", "slow_step")
 KIND_RANK = {k: n for n, k in enumerate(KINDS)}
 SEVERITIES = ("error", "warning", "info")
 SEVERITY_RANK = {s: n for n, s in enumerate(SEVERITIES)}
@@ -38,8 +37,14 @@ CHAINS: dict[str, tuple[str, ...]] = {
     "offer": ("offer.received", "offer.accepted"),
     "demand": ("demand.created", "demand.assigned", "demand.active", "demand.fulfilled"),
     "trip": ("trip.created", "trip.assigned", "trip.started", "trip.completed"),
-    "delivery": ("delivery.pickup_arrival", "delivery.pickup_started", "delivery.pickup_completed",
-                 "delivery.dropoff_arrival", "delivery.dropoff_started", "delivery.dropoff_completed"),
+    "delivery": (
+        "delivery.pickup_arrival",
+        "delivery.pickup_started",
+        "delivery.pickup_completed",
+        "delivery.dropoff_arrival",
+        "delivery.dropoff_started",
+        "delivery.dropoff_completed",
+    ),
 }
 COMPLETED = "delivery.dropoff_completed"
 
@@ -62,8 +67,12 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "kind": self.kind, "severity": self.severity, "ts": format_ts(self.ts), "lane": str(self.lane),
-            "message": self.message, "refs": list(self.refs),
+            "kind": self.kind,
+            "severity": self.severity,
+            "ts": format_ts(self.ts),
+            "lane": str(self.lane),
+            "message": self.message,
+            "refs": list(self.refs),
         }
         if self.seconds is not None:
             out["seconds"] = self.seconds
@@ -92,8 +101,9 @@ def _fleet(t: Transition) -> str:
     return f"fleet p50 {duration(t.p50)}, p99 {duration(t.p99)}, n={t.n}"
 
 
-def find(kind: str, subject_id: str, rows: Sequence[Row], windows: Sequence[Window], gaps: Sequence[Gap],
-         baseline: Optional[Baseline]) -> list[Finding]:
+def find(
+    kind: str, subject_id: str, rows: Sequence[Row], windows: Sequence[Window], gaps: Sequence[Gap], baseline: Optional[Baseline]
+) -> list[Finding]:
     """Every finding of the timeline of ``kind``/``subject_id`` (spec/findings.md section 2), in order."""
     out = _errors(rows)
     if kind == "delivery":
@@ -168,8 +178,7 @@ class _Columns:
         """Indexes, in order, of the delivery-lane rows whose shape ``wanted(shape)`` is true of (an array: a
         list of a million ints would take 40 MB)."""
         chosen = {k for k, shape in self.distinct.items() if wanted(shape)}
-        return array("q", compress(range(len(self.ids)), map(and_, map(chosen.__contains__, self.ids),
-                                                              self.in_delivery_lane)))
+        return array("q", compress(range(len(self.ids)), map(and_, map(chosen.__contains__, self.ids), self.in_delivery_lane)))
 
 
 def _steps(rows: Sequence[Row], delivery_id: str, cols: _Columns) -> Sequence[int]:
@@ -193,8 +202,7 @@ def _steps(rows: Sequence[Row], delivery_id: str, cols: _Columns) -> Sequence[in
     return out
 
 
-def _silences(rows: Sequence[Row], gaps: Sequence[Gap], lane: Lane, steps: Sequence[int],
-              baseline: Optional[Baseline]) -> list[Finding]:
+def _silences(rows: Sequence[Row], gaps: Sequence[Gap], lane: Lane, steps: Sequence[int], baseline: Optional[Baseline]) -> list[Finding]:
     """Rule 2: one per gap; ``info`` when the fleet says the delivery's transition across it is usual."""
     if not gaps:
         return []
@@ -245,12 +253,15 @@ def _out_of_order(rows: Sequence[Row], first: dict[str, int]) -> list[Finding]:
     out = []
     for chain in CHAINS.values():
         for x, a in enumerate(chain):
-            for b in chain[x + 1:]:
+            for b in chain[x + 1 :]:
                 if a in first and b in first and rows[first[b]].ts < rows[first[a]].ts:
                     ia, ib = first[a], first[b]
                     early = duration((rows[ia].ts - rows[ib].ts) / 1e6)
-                    out.append(Finding("out_of_order", "warning", rows[ib].ts, DELIVERY_LANE,
-                                       f"{b} came {early} before {a}", tuple(sorted((ia, ib)))))
+                    out.append(
+                        Finding(
+                            "out_of_order", "warning", rows[ib].ts, DELIVERY_LANE, f"{b} came {early} before {a}", tuple(sorted((ia, ib)))
+                        )
+                    )
     return out
 
 
@@ -263,12 +274,13 @@ def _missing(rows: Sequence[Row], first: dict[str, int], baseline: Optional[Base
         for x, m in enumerate(chain):
             if m in first or not baseline.expected(m):
                 continue
-            later = [first[s] for s in chain[x + 1:] if s in first]
+            later = [first[s] for s in chain[x + 1 :] if s in first]
             if not later:
                 continue
             at = min(later, key=lambda i: (rows[i].ts, i))
-            out.append(Finding("missing_step", "warning", rows[at].ts, DELIVERY_LANE,
-                               f"{m} never came, though {rows[at].event.name} did", (at,)))
+            out.append(
+                Finding("missing_step", "warning", rows[at].ts, DELIVERY_LANE, f"{m} never came, though {rows[at].event.name} did", (at,))
+            )
     return out
 
 
@@ -279,9 +291,16 @@ def _after_completion(rows: Sequence[Row], cols: _Columns) -> list[Finding]:
     if done is None:
         return []
     return [
-        Finding("after_completion", "warning", rows[i].ts, DELIVERY_LANE,
-                f"{rows[i].event.name} {duration((rows[i].ts - rows[done].ts) / 1e6)} after {COMPLETED}", (i,))
-        for i in named if i > done
+        Finding(
+            "after_completion",
+            "warning",
+            rows[i].ts,
+            DELIVERY_LANE,
+            f"{rows[i].event.name} {duration((rows[i].ts - rows[done].ts) / 1e6)} after {COMPLETED}",
+            (i,),
+        )
+        for i in named
+        if i > done
     ]
 
 
@@ -310,13 +329,17 @@ def _reassignments(rows: Sequence[Row], cols: _Columns) -> list[Finding]:
             c = rows[cause_i]
             error = c.event.record.get("error")
             code = error.get("code") if isinstance(error, dict) else None
-            cause = {"ref": cause_i, "event": c.event.name, "ts": format_ts(c.ts), "lane": str(c.lane),
-                     "code": code if isinstance(code, str) else None}
+            cause = {
+                "ref": cause_i,
+                "event": c.event.name,
+                "ts": format_ts(c.ts),
+                "lane": str(c.lane),
+                "code": code if isinstance(code, str) else None,
+            }
             text += f" after {_error_text(c)} ({duration((change - c.ts) / 1e6)} before)"
         else:
             text += " (no error before the swap)"
-        out.append(Finding("reassignment", "info", change, DELIVERY_LANE, text, (new_i,), cause=cause,
-                           has_cause=True))
+        out.append(Finding("reassignment", "info", change, DELIVERY_LANE, text, (new_i,), cause=cause, has_cause=True))
     return out
 
 
@@ -333,10 +356,10 @@ def _handoffs(rows: Sequence[Row], windows: Sequence[Window]) -> list[Finding]:
             continue
         ended = [p for p in pilots if p is not w and p.end <= w.start]
         previous = max(ended, key=lambda p: (p.end, p.start)).id if ended else None
-        refs = tuple(i for i in range(bisect_left(times, w.start), bisect_right(times, w.start))
-                     if rows[i].event.pilot_id == w.id)
-        out.append(Finding("handoff", "info", w.start, Lane("pilot", w.id),
-                           f"{previous if previous is not None else 'null'} -> {w.id}", refs))
+        refs = tuple(i for i in range(bisect_left(times, w.start), bisect_right(times, w.start)) if rows[i].event.pilot_id == w.id)
+        out.append(
+            Finding("handoff", "info", w.start, Lane("pilot", w.id), f"{previous if previous is not None else 'null'} -> {w.id}", refs)
+        )
     return out
 
 
@@ -366,9 +389,18 @@ def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Ba
         ra, rb = rows[a], rows[b]
         seconds = (rb.ts - ra.ts) / 1e6
         if baseline.is_slow(judged, seconds):  # type: ignore[arg-type]
-            out.append(Finding("slow_step", "warning", rb.ts, DELIVERY_LANE,
-                               f"{ra.event.name} -> {rb.event.name} took {duration(seconds)} ({_fleet(judged)})",
-                               (a, b), seconds, judged))
+            out.append(
+                Finding(
+                    "slow_step",
+                    "warning",
+                    rb.ts,
+                    DELIVERY_LANE,
+                    f"{ra.event.name} -> {rb.event.name} took {duration(seconds)} ({_fleet(judged)})",
+                    (a, b),
+                    seconds,
+                    judged,
+                )
+            )
     return out
 
 

@@ -38,21 +38,23 @@ from .sessionize import (
 from .source_protocol import EventSource, select_in_spans
 
 # spec section 6: a status other than in_progress needs one of these rows in the delivery lane
-OUTCOMES = {"failed": ("delivery.failed",), "fulfilled": ("delivery.dropoff_completed", "demand.fulfilled"),
-            "canceled": ("demand.canceled",)}
+OUTCOMES = {
+    "failed": ("delivery.failed",),
+    "fulfilled": ("delivery.dropoff_completed", "demand.fulfilled"),
+    "canceled": ("demand.canceled",),
+}
 BATCH = 200  # deliveries whose questions are asked together (memory stays bounded by a batch)
 
 
 # -- many timelines at once ---------------------------------------------------------------------------------
 
 
-def timelines(source: EventSource, delivery_ids: Sequence[str], opts: Options = Options(),
-              batch: int = BATCH) -> Iterator[Timeline]:
+def timelines(source: EventSource, delivery_ids: Sequence[str], opts: Options = Options(), batch: int = BATCH) -> Iterator[Timeline]:
     """The timelines of ``delivery_ids`` (in that order; ids with nothing found are skipped), each built
     by ``delivery_plan`` - the rules of ``coco timeline`` - with the questions of a batch asked together."""
     baseline: dict[str, Any] = {}  # read once, for every batch
     for start in range(0, len(delivery_ids), batch):
-        chunk = list(dict.fromkeys(delivery_ids[start:start + batch]))
+        chunk = list(dict.fromkeys(delivery_ids[start : start + batch]))
         done = _drive(source, chunk, opts, baseline)
         for d in chunk:
             if d in done:
@@ -77,8 +79,7 @@ def _drive(source: EventSource, ids: list[str], opts: Options, baseline: dict[st
     while pending:
         # one kind of question at a time, in the order plans ask them: every plan waiting on robots is
         # answered before any waiting on pilots, so a batch costs one question of each kind
-        kind = next(k for k in ("delivery", "robot_id", "pilot_id", "baseline")
-                    if any(_kind(r) == k for r in pending.values()))
+        kind = next(k for k in ("delivery", "robot_id", "pilot_id", "baseline") if any(_kind(r) == k for r in pending.values()))
         group = {d: r for d, r in pending.items() if _kind(r) == kind}
         if kind == "baseline":  # the fleet's, the same for every delivery: asked once per listing
             if "value" not in baseline:
@@ -160,12 +161,18 @@ class Filters:
 
     @property
     def any(self) -> bool:
-        return bool(self.statuses or self.error or self.event or self.robot or self.pilot or self.merchant
-                    or self.slow)
+        return bool(self.statuses or self.error or self.event or self.robot or self.pilot or self.merchant or self.slow)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"status": list(self.statuses), "error": self.error, "event": self.event, "robot": self.robot,
-                "pilot": self.pilot, "merchant": self.merchant, "slow": self.slow}
+        return {
+            "status": list(self.statuses),
+            "error": self.error,
+            "event": self.event,
+            "robot": self.robot,
+            "pilot": self.pilot,
+            "merchant": self.merchant,
+            "slow": self.slow,
+        }
 
     def pushdowns(self) -> list[tuple[str, tuple[str, ...], bool]]:
         """Necessary conditions a source can check in SQL before any timeline is built: ``(column, values,
@@ -191,7 +198,8 @@ class Filters:
         if self.event is not None and not any(r.event.name == self.event for r in t.rows):
             return False
         if self.merchant is not None and not any(
-                r.lane == DELIVERY_LANE and r.event.record.get("merchant_id") == self.merchant for r in t.rows):
+            r.lane == DELIVERY_LANE and r.event.record.get("merchant_id") == self.merchant for r in t.rows
+        ):
             return False
         if self.slow and not any(getattr(f, "kind", None) == "slow_step" for f in findings_of(t)):
             return False
@@ -235,8 +243,20 @@ class DeliveryRow:
     def from_timeline(cls, t: Timeline) -> DeliveryRow:
         s = t.summary
         codes = error_codes(t)
-        return cls(t.id, str(t.status), t.start, t.end, tuple(s["robots"]), tuple(s["pilots"]), s["events"],
-                   s["errors"], s["warnings"], s["gaps"], codes[0] if codes else None, dict(s["findings"]))
+        return cls(
+            t.id,
+            str(t.status),
+            t.start,
+            t.end,
+            tuple(s["robots"]),
+            tuple(s["pilots"]),
+            s["events"],
+            s["errors"],
+            s["warnings"],
+            s["gaps"],
+            codes[0] if codes else None,
+            dict(s["findings"]),
+        )
 
     @property
     def duration_s(self) -> Optional[float]:
@@ -244,10 +264,18 @@ class DeliveryRow:
 
     def to_dict(self) -> dict[str, Any]:
         out = {
-            "delivery_id": self.delivery_id, "status": self.status, "start": format_ts(self.start),
-            "end": format_ts(self.end), "duration_s": self.duration_s, "robots": list(self.robots),
-            "pilots": list(self.pilots), "events": self.events, "errors": self.errors, "warnings": self.warnings,
-            "gaps": self.gaps, "first_error_code": self.first_error_code,
+            "delivery_id": self.delivery_id,
+            "status": self.status,
+            "start": format_ts(self.start),
+            "end": format_ts(self.end),
+            "duration_s": self.duration_s,
+            "robots": list(self.robots),
+            "pilots": list(self.pilots),
+            "events": self.events,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "gaps": self.gaps,
+            "first_error_code": self.first_error_code,
         }
         if self.findings is not None:
             out["findings"] = self.findings
@@ -282,8 +310,15 @@ class Listing:
         }
 
 
-def list_deliveries(source: EventSource, since: int, until: int, filters: Filters = Filters(), limit: int = 50,
-                    opts: Options = Options(), batch: int = BATCH) -> Listing:
+def list_deliveries(
+    source: EventSource,
+    since: int,
+    until: int,
+    filters: Filters = Filters(),
+    limit: int = 50,
+    opts: Options = Options(),
+    batch: int = BATCH,
+) -> Listing:
     """The deliveries with a direct event in ``[since, until]``, newest first, that pass ``filters``; at most
     ``limit`` rows (0: all). Each row is the summary of the delivery's whole timeline (``opts``: the same
     options ``coco timeline`` takes, no range by default), so it equals ``coco timeline <id>``."""
@@ -349,11 +384,16 @@ class ErrorGroup:
             out["codes"] = _by_count(self.codes)
         if by != "event":
             out["events"] = _by_count(self.names)
-        out.update({
-            "count": self.count, "deliveries": len(self.deliveries), "robots": len(self.robots),
-            "first_seen": format_ts(self.first), "last_seen": format_ts(self.last),
-            "example_delivery": self.example,
-        })
+        out.update(
+            {
+                "count": self.count,
+                "deliveries": len(self.deliveries),
+                "robots": len(self.robots),
+                "first_seen": format_ts(self.first),
+                "last_seen": format_ts(self.last),
+                "example_delivery": self.example,
+            }
+        )
         return out
 
 
@@ -376,8 +416,13 @@ class ErrorReport:
         return [g.to_dict(self.by) for g in self.groups]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": "coco.errors/1", "range": {"since": format_ts(self.since), "until": format_ts(self.until)},
-                "by": self.by, "events": self.events, "groups": self.rows()}
+        return {
+            "schema": "coco.errors/1",
+            "range": {"since": format_ts(self.since), "until": format_ts(self.until)},
+            "by": self.by,
+            "events": self.events,
+            "groups": self.rows(),
+        }
 
 
 def error_report(source: EventSource, since: int, until: int, by: str = "code") -> ErrorReport:

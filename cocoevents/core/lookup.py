@@ -33,9 +33,7 @@ def resolve_kind(source: EventSource, subject_id: str, kind: str | None, opts: O
     if not kinds:
         raise NotFound(f"no delivery, robot or pilot has the id {subject_id!r}")
     if len(kinds) > 1:
-        raise UsageError(
-            f"{subject_id!r} is ambiguous: it is a {' and a '.join(kinds)} id; add --kind {'|'.join(kinds)}"
-        )
+        raise UsageError(f"{subject_id!r} is ambiguous: it is a {' and a '.join(kinds)} id; add --kind {'|'.join(kinds)}")
     return kinds[0]
 
 
@@ -83,8 +81,7 @@ def _through_link(source: EventSource, subject_id: str, opts: Options, missing: 
         status = statuses(source, linked)
         listed = ", ".join(f"{d} ({status.get(d, 'unknown').replace('_', ' ')})" for d in linked[:20])
         more = f" and {len(linked) - 20} more" if len(linked) > 20 else ""
-        raise AmbiguousId(f"{subject_id!r} links to {len(linked)} deliveries: {listed}{more}; "
-                          "run 'coco timeline' with one of them", linked)
+        raise AmbiguousId(f"{subject_id!r} links to {len(linked)} deliveries: {listed}{more}; run 'coco timeline' with one of them", linked)
     hint = did_you_mean(suggestions(source, subject_id, opts.since))
     if hint:
         raise NotFound(f"{missing}; {hint}") from None
@@ -99,10 +96,7 @@ class AmbiguousId(UsageError):
         self.deliveries = deliveries
 
 
-
-
-def linked_deliveries(source: EventSource, ident: str, since: Optional[int] = None,
-                      until: Optional[int] = None) -> list[str]:
+def linked_deliveries(source: EventSource, ident: str, since: Optional[int] = None, until: Optional[int] = None) -> list[str]:
     """The deliveries whose timelines link ``ident`` as a demand or offer id (spec rule 2 in reverse):
     those with an event carrying it, or carrying an id reached from it through events without a
     delivery id (offer -> demand -> delivery)."""

@@ -105,9 +105,9 @@ def _severity(name: str, record: Mapping[str, Any]) -> str:
 # the event keeps only its number of keys, so reading a record costs nothing more).
 PLAIN, SPACED, COMPACT = 0, 1, 2
 _STR = r'"[^"]*"'  # the text has no backslash (checked first), so a string is up to the next quote
-_VALUE = rf'(?:{_STR}|0|-?[1-9][0-9]{{0,17}}|true|false|null)'
-SPACED_RECORD = re.compile(rf'\{{{_STR}: {_VALUE}(?:, {_STR}: {_VALUE})*\}}').fullmatch
-COMPACT_RECORD = re.compile(rf'\{{{_STR}:{_VALUE}(?:,{_STR}:{_VALUE})*\}}').fullmatch
+_VALUE = rf"(?:{_STR}|0|-?[1-9][0-9]{{0,17}}|true|false|null)"
+SPACED_RECORD = re.compile(rf"\{{{_STR}: {_VALUE}(?:, {_STR}: {_VALUE})*\}}").fullmatch
+COMPACT_RECORD = re.compile(rf"\{{{_STR}:{_VALUE}(?:,{_STR}:{_VALUE})*\}}").fullmatch
 
 
 def text_style(text: str | None, keys: int) -> int:
@@ -208,9 +208,19 @@ class Event:
     def offer_id(self) -> str | None:
         return self._shape[6]  # type: ignore[no-any-return]
 
-    def __init__(self, record: dict[str, Any], name: str, ts: int | None, delivery_id: str | None,
-                 robot_id: str | None, pilot_id: str | None, demand_id: str | None, offer_id: str | None,
-                 raw: str | TextChunk | None = None, index: int = 0) -> None:
+    def __init__(
+        self,
+        record: dict[str, Any],
+        name: str,
+        ts: int | None,
+        delivery_id: str | None,
+        robot_id: str | None,
+        pilot_id: str | None,
+        demand_id: str | None,
+        offer_id: str | None,
+        raw: str | TextChunk | None = None,
+        index: int = 0,
+    ) -> None:
         init = object.__setattr__
         init(self, "ts", ts)
         init(self, "_text", None)
@@ -222,12 +232,12 @@ class Event:
             except RecursionError:
                 raw = None
         init(self, "_data", record if raw is None else raw)  # the text, its chunk, or the record itself
-        init(self, "_shape", _share((name, _severity(name, record), delivery_id, robot_id, pilot_id, demand_id,
-                                     offer_id, _keys(record))))
+        init(self, "_shape", _share((name, _severity(name, record), delivery_id, robot_id, pilot_id, demand_id, offer_id, _keys(record))))
 
     @classmethod
-    def from_record(cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ...,
-                    raw: str | TextChunk | None = None, index: int = 0) -> Event:
+    def from_record(
+        cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ..., raw: str | TextChunk | None = None, index: int = 0
+    ) -> Event:
         """``raw``: the JSON text ``record`` was parsed from (``json.loads(raw)`` is ``record``), or the chunk
         holding it at ``index``, kept instead of encoding the record again."""
         if ts is ...:
@@ -251,7 +261,7 @@ class Event:
             return [_event(parse_record(text), ts, text, 0) for text, ts in rows]
         out = []
         for n in range(0, len(rows), CHUNK):
-            part = rows[n:n + CHUNK]
+            part = rows[n : n + CHUNK]
             chunk = TextChunk([text for text, _ in part])
             out += [_event(parse_record(text), ts, chunk, _INDEX[k]) for k, (text, ts) in enumerate(part)]
         return out
@@ -359,8 +369,7 @@ def _event(record: dict[str, Any], ts: int | None, raw: str | TextChunk, index: 
             severity = _severity(name, record)
             if len(_SEVERITIES) < 4096:
                 _SEVERITIES[(name, level)] = severity
-    shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id,
-             len(record) if get("error") is None else -1)
+    shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, len(record) if get("error") is None else -1)
     e._shape = share(shape, shape)
     e._data = raw
     e._index = index

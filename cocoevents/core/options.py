@@ -16,7 +16,6 @@ MINUTE = 60_000_000
 HOUR = 60 * MINUTE
 
 
-
 @dataclass(frozen=True)
 class Options:
     gap_us: int = 5 * MINUTE

@@ -29,6 +29,7 @@ from .source_protocol import EventSource, Span
 _TS = attrgetter("ts")
 _SHAPE = attrgetter("_shape")  # ``Event``'s shared (name, severity, delivery_id, robot_id, pilot_id, demand_id, ...)
 
+
 def fold_id(text: str) -> str:
     """An id's loose form for "did you mean": upper case, without dashes, underscores and blanks."""
     return "".join(ch for ch in text.upper() if ch not in "-_ ")
@@ -306,8 +307,7 @@ def delivery_status(rows: Sequence[Row]) -> str:
     return "in_progress"
 
 
-def build_rows(placed: dict[str, tuple[Event, Lane]] | Iterable[tuple[Event, Lane]],
-               gap_us: int) -> tuple[list[Row], list[Gap]]:
+def build_rows(placed: dict[str, tuple[Event, Lane]] | Iterable[tuple[Event, Lane]], gap_us: int) -> tuple[list[Row], list[Gap]]:
     """Rule 6 order, section 5 gaps and section 4 severity over the placed (distinct, timed) events."""
     pairs = list(placed.values() if isinstance(placed, dict) else placed)
     events = [p[0] for p in pairs]
@@ -433,8 +433,7 @@ def answer(source: EventSource, request: Request) -> Any:
     if isinstance(request, BaselineRequest):
         return source.baseline()
     if request.without_delivery:
-        return source.events_in_spans(request.column, request.spans, assignment_spans=request.assignment_spans,
-                                      without_delivery=True)
+        return source.events_in_spans(request.column, request.spans, assignment_spans=request.assignment_spans, without_delivery=True)
     return source.events_in_spans(request.column, request.spans, assignment_spans=request.assignment_spans)
 
 
@@ -479,12 +478,14 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
         lookback = [(w.id, w.start - opts.assignment_lookback_us, w.end) for w in robot_segments]
         # Rule 4 places only events without a delivery id; the assignments (rule 5) come from the lookback
         # spans, which return them whatever they carry. The delivery's own rows are not read a second time.
-        robot_events, more = dedupe((yield SpansRequest("robot_id", tuple(spans), tuple(lookback),
-                                                        without_delivery=True)))
+        robot_events, more = dedupe((yield SpansRequest("robot_id", tuple(spans), tuple(lookback), without_delivery=True)))
         _add_copies(copies, more)
     for e in robot_events:
-        if e.robot_id in robots and e.delivery_id is None and e.ts is not None and any(
-            w.id == e.robot_id and w.contains(e.ts, opts.pad_us) for w in robot_segments
+        if (
+            e.robot_id in robots
+            and e.delivery_id is None
+            and e.ts is not None
+            and any(w.id == e.robot_id and w.contains(e.ts, opts.pad_us) for w in robot_segments)
         ):
             place.put(e, lane("robot", e.robot_id))
 
@@ -568,10 +569,14 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
     assert opts.since is not None and opts.until is not None
     since, until = opts.since, opts.until
     column = f"{kind}_id"
-    fetched, copies = dedupe(source.events_in_spans(
-        column, [(ident, since, until)], untimed=True,
-        assignment_spans=[(ident, since - opts.assignment_lookback_us, until)],
-    ))
+    fetched, copies = dedupe(
+        source.events_in_spans(
+            column,
+            [(ident, since, until)],
+            untimed=True,
+            assignment_spans=[(ident, since - opts.assignment_lookback_us, until)],
+        )
+    )
     mine = [e for e in fetched if getattr(e, column) == ident]
     own = [e for e in mine if e.ts is None or since <= e.ts <= until]
     if not any(e.ts is not None for e in own):  # unplaced events alone do not make a timeline in a range

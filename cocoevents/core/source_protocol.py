@@ -28,8 +28,14 @@ class EventSource(Protocol):
         """Events with ``delivery_id``, plus the closure of events linked by demand/offer ids."""
         ...
 
-    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
-                        assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
+    def events_in_spans(
+        self,
+        column: str,
+        spans: Sequence[Span],
+        untimed: bool = False,
+        assignment_spans: Sequence[Span] = (),
+        without_delivery: bool = False,
+    ) -> list[Event]:
         """Events whose ``column`` (``robot_id``/``pilot_id``) is a span's id and time is in it;
         with ``untimed``, also those events of the ids without a usable time; plus the
         ``pilot.assignment_*`` events within ``assignment_spans`` (the lookback reads only those).
@@ -52,13 +58,11 @@ class EventSource(Protocol):
         """``delivery_events`` for many deliveries at once (each stored row once)."""
         ...
 
-    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None,
-                      until: int | None) -> list[Event]:
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None, until: int | None) -> list[Event]:
         """Events carrying one of these demand or offer ids (with or without a delivery id)."""
         ...
 
-    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
-                          linked_only: bool) -> set[str] | None:
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str], linked_only: bool) -> set[str] | None:
         """Of the deliveries active in ``[since, until]``, those with a direct event whose ``column`` (``event``
         or ``robot_id``) is one of ``values``; ``None`` when that says nothing, because some event with such
         a value has no delivery id (``linked_only``: and a demand or offer id, so it may be linked)."""
@@ -73,8 +77,9 @@ class EventSource(Protocol):
         ...
 
 
-def select_in_spans(events: Iterable[Event], column: str, spans: Sequence[Span], untimed: bool = False,
-                    assignment_spans: Sequence[Span] = ()) -> list[Event]:
+def select_in_spans(
+    events: Iterable[Event], column: str, spans: Sequence[Span], untimed: bool = False, assignment_spans: Sequence[Span] = ()
+) -> list[Event]:
     """The events ``events_in_spans`` answers, picked from a larger pool (a source that read a superset)."""
     by_id: dict[str, list[tuple[int, int]]] = {}
     assign: dict[str, list[tuple[int, int]]] = {}
@@ -91,6 +96,7 @@ def select_in_spans(events: Iterable[Event], column: str, spans: Sequence[Span],
             if untimed and ident in by_id:
                 out.append(e)
         elif any(s <= e.ts <= t for s, t in by_id.get(ident, ())) or (
-                e.name in ASSIGNMENT_EVENTS and any(s <= e.ts <= t for s, t in assign.get(ident, ()))):
+            e.name in ASSIGNMENT_EVENTS and any(s <= e.ts <= t for s, t in assign.get(ident, ()))
+        ):
             out.append(e)
     return out

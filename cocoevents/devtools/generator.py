@@ -105,18 +105,14 @@ class _Day:
         pilots = [f"P-{100 + f.unit_offset + i}" for i in range(f.pilots)]
         half = self.start + timedelta(hours=7)
         for idx, robot in enumerate(robots):
-            self.emit(self.start - timedelta(minutes=rng.randint(5, 30)), "robot.deployed",
-                      robot_id=robot, zone_id=rng.choice(ZONES))
-            self.emit(self.end + timedelta(minutes=rng.randint(1, 30)), "robot.parked",
-                      robot_id=robot, parking_lot_id=f"LOT-{idx % 7}")
+            self.emit(self.start - timedelta(minutes=rng.randint(5, 30)), "robot.deployed", robot_id=robot, zone_id=rng.choice(ZONES))
+            self.emit(self.end + timedelta(minutes=rng.randint(1, 30)), "robot.parked", robot_id=robot, parking_lot_id=f"LOT-{idx % 7}")
         for shift, (s, e) in enumerate(((self.start, half), (half, self.end))):
             for i, robot in enumerate(robots):
                 pilot = pilots[(i + shift * 3) % len(pilots)]
                 supervision[robot].append((s, e, pilot))
-                self.emit(s + timedelta(seconds=rng.randint(0, 50)), "pilot.assignment_started",
-                          pilot_id=pilot, robot_id=robot)
-                self.emit(e - timedelta(seconds=rng.randint(0, 50)), "pilot.assignment_ended",
-                          pilot_id=pilot, robot_id=robot)
+                self.emit(s + timedelta(seconds=rng.randint(0, 50)), "pilot.assignment_started", pilot_id=pilot, robot_id=robot)
+                self.emit(e - timedelta(seconds=rng.randint(0, 50)), "pilot.assignment_ended", pilot_id=pilot, robot_id=robot)
             for pilot in pilots:
                 self.emit(s - timedelta(minutes=2), "pilot.shift_started", pilot_id=pilot)
                 self.emit(e + timedelta(minutes=1), "pilot.shift_ended", pilot_id=pilot)
@@ -134,27 +130,34 @@ class _Day:
             merchant = rng.choice(MERCHANTS)
             self.emit(t0, "offer.received", offer_id=offer, source=source, merchant_id=merchant)
             self.emit(t0 + timedelta(seconds=1), "quote.requested", offer_id=offer, source=source)
-            self.emit(t0 + timedelta(seconds=2), "quote.provided", offer_id=offer, source=source,
-                      quote_cents=rng.randint(199, 899), eta_s=rng.randint(900, 2700))
+            self.emit(
+                t0 + timedelta(seconds=2),
+                "quote.provided",
+                offer_id=offer,
+                source=source,
+                quote_cents=rng.randint(199, 899),
+                eta_s=rng.randint(900, 2700),
+            )
             roll = rng.random()
             if roll < 0.08:
-                self.emit(t0 + timedelta(seconds=4), "offer.rejected", offer_id=offer, source=source,
-                          rejection_reason=rng.choice(REJECTIONS))
+                self.emit(
+                    t0 + timedelta(seconds=4), "offer.rejected", offer_id=offer, source=source, rejection_reason=rng.choice(REJECTIONS)
+                )
                 continue
             if roll < 0.11:
                 self.emit(t0 + timedelta(seconds=60), "offer.expired", offer_id=offer, source=source)
                 continue
             robot = min(robots, key=lambda r: (free_at[r], r))
             if free_at[robot] > t0 + MAX_ROBOT_WAIT:  # dispatch does not accept what no robot can take soon
-                self.emit(t0 + timedelta(seconds=4), "offer.rejected", offer_id=offer, source=source,
-                          rejection_reason="no_available_robots")
+                self.emit(
+                    t0 + timedelta(seconds=4), "offer.rejected", offer_id=offer, source=source, rejection_reason="no_available_robots"
+                )
                 continue
             self.delivery(f.id_offset + n, t0, offer, source, merchant, robot, free_at)
         self.out.sort(key=lambda p: p[0])
         return [r for _, r in self.out]
 
-    def delivery(self, n: int, t0: datetime, offer: str, source: str, merchant: str,
-                 robot: str, free_at: dict[str, datetime]) -> None:
+    def delivery(self, n: int, t0: datetime, offer: str, source: str, merchant: str, robot: str, free_at: dict[str, datetime]) -> None:
         """One accepted offer: accepted within seconds; the robot is assigned when it is free (at most
         ``MAX_ROBOT_WAIT`` later), drives to the merchant, picks up, drives to the customer, drops off."""
         rng = self.rng
@@ -180,8 +183,7 @@ class _Day:
             code, message = rng.choice(FAILURES)
             e(t, "attempt.failed", delivery_id=delivery, robot_id=robot, attempt=1)
             e(t, "delivery.failed", delivery_id=delivery, robot_id=robot, error={"code": code, "message": message})
-            e(t + timedelta(seconds=3), "demand.canceled", demand_id=demand, delivery_id=delivery,
-              reason="delivery_failed")
+            e(t + timedelta(seconds=3), "demand.canceled", demand_id=demand, delivery_id=delivery, reason="delivery_failed")
             e(t + timedelta(seconds=4), "trip.canceled", delivery_id=delivery, robot_id=robot, trip_id=f"T-{n}")
         else:
             for step in ("dropoff_arrival", "dropoff_started", "dropoff_completed"):
@@ -224,8 +226,11 @@ def scenarios(day: date = date(2026, 11, 25)) -> list[Record]:
         return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
     def ev(m: float, name: str, **p: Any) -> Record:
-        level = "error" if (name.endswith(".failed") or name == "robot.grounded") else (
-            "warn" if name in ("demand.canceled", "trip.canceled", "offer.rejected", "attempt.rescued") else "info")
+        level = (
+            "error"
+            if (name.endswith(".failed") or name == "robot.grounded")
+            else ("warn" if name in ("demand.canceled", "trip.canceled", "offer.rejected", "attempt.rescued") else "info")
+        )
         return {"event": name, "timestamp": at(m), "level": level, **p}
 
     d, dm, o = "D12345", "DM-12345", "O-12345"
@@ -251,10 +256,14 @@ def scenarios(day: date = date(2026, 11, 25)) -> list[Record]:
         ev(9, "delivery.pickup_arrival", delivery_id=d, robot_id="R-7", merchant_id="M-123"),
         ev(10, "delivery.pickup_started", delivery_id=d, robot_id="R-7", merchant_id="M-123"),
         ev(11.5, "delivery.pickup_completed", delivery_id=d, robot_id="R-7", merchant_id="M-123"),
-        ev(15, "robot.state_changed", robot_id="R-7", from_state="delivering", to_state="degraded",
-           reason="wheel_slip"),
-        ev(16.5, "robot.grounded", robot_id="R-7", reason="left_motor_overcurrent",
-           error={"code": "MOTOR_OVERCURRENT", "message": "Left drive motor overcurrent"}),
+        ev(15, "robot.state_changed", robot_id="R-7", from_state="delivering", to_state="degraded", reason="wheel_slip"),
+        ev(
+            16.5,
+            "robot.grounded",
+            robot_id="R-7",
+            reason="left_motor_overcurrent",
+            error={"code": "MOTOR_OVERCURRENT", "message": "Left drive motor overcurrent"},
+        ),
         ev(17, "trip.canceled", delivery_id=d, robot_id="R-7", trip_id="T-12345-1", reason="robot_grounded"),
         ev(18, "demand.assigned", demand_id=dm, delivery_id=d, robot_id="R-12"),
         ev(18, "robot.state_changed", robot_id="R-12", from_state="idle", to_state="delivering"),
@@ -270,10 +279,16 @@ def scenarios(day: date = date(2026, 11, 25)) -> list[Record]:
         # 15 minutes of silence on the way to the customer: a normal drive
         ev(41.55, "delivery.dropoff_arrival", delivery_id=d, robot_id="R-12"),
         ev(42, "delivery.dropoff_started", delivery_id=d, robot_id="R-12", pilot_id="P-5"),
-        ev(43, "attempt.failed", delivery_id=d, robot_id="R-12", pilot_id="P-5", attempt=1,
-           error={"code": "LID_STUCK", "message": "Lid stuck closed at dropoff"}),
-        ev(43.1, "delivery.failed", delivery_id=d, robot_id="R-12",
-           error={"code": "LID_STUCK", "message": "Lid stuck closed at dropoff"}),
+        ev(
+            43,
+            "attempt.failed",
+            delivery_id=d,
+            robot_id="R-12",
+            pilot_id="P-5",
+            attempt=1,
+            error={"code": "LID_STUCK", "message": "Lid stuck closed at dropoff"},
+        ),
+        ev(43.1, "delivery.failed", delivery_id=d, robot_id="R-12", error={"code": "LID_STUCK", "message": "Lid stuck closed at dropoff"}),
         ev(44, "demand.canceled", demand_id=dm, delivery_id=d, reason="delivery_failed"),
         ev(44.5, "robot.state_changed", robot_id="R-12", from_state="delivering", to_state="returning"),
         ev(60, "pilot.assignment_ended", pilot_id="P-5", robot_id="R-12"),
@@ -298,8 +313,13 @@ def scenarios(day: date = date(2026, 11, 25)) -> list[Record]:
         ev(115, "delivery.dropoff_arrival", delivery_id="D12346", robot_id="R-8"),
         ev(115.5, "delivery.dropoff_started", delivery_id="D12346", robot_id="R-8"),
         ev(119, "attempt.failed", delivery_id="D12346", robot_id="R-8", attempt=1),
-        ev(119, "delivery.failed", delivery_id="D12346", robot_id="R-8",
-           error={"code": "CUSTOMER_UNREACHABLE", "message": "Customer did not answer after 3 calls"}),
+        ev(
+            119,
+            "delivery.failed",
+            delivery_id="D12346",
+            robot_id="R-8",
+            error={"code": "CUSTOMER_UNREACHABLE", "message": "Customer did not answer after 3 calls"},
+        ),
         ev(119.5, "demand.canceled", demand_id="DM-12346", delivery_id="D12346", reason="delivery_failed"),
         ev(119.6, "trip.canceled", delivery_id="D12346", robot_id="R-8", trip_id="T-12346"),
         ev(130, "offer.received", offer_id="O-12347", source="wolt", merchant_id="M-131"),
@@ -309,8 +329,7 @@ def scenarios(day: date = date(2026, 11, 25)) -> list[Record]:
         ev(131.02, "trip.created", delivery_id="D12347", robot_id="R-8", trip_id="T-12347-1"),
         ev(131.04, "trip.started", delivery_id="D12347", robot_id="R-8", trip_id="T-12347-1"),
         ev(131.06, "demand.active", demand_id="DM-12347", delivery_id="D12347"),
-        ev(133, "robot.grounded", robot_id="R-8", reason="battery_fault",
-           error={"code": "BATTERY_FAULT", "message": "Cell imbalance"}),
+        ev(133, "robot.grounded", robot_id="R-8", reason="battery_fault", error={"code": "BATTERY_FAULT", "message": "Cell imbalance"}),
         ev(133.5, "trip.canceled", delivery_id="D12347", robot_id="R-8", trip_id="T-12347-1", reason="robot_grounded"),
         ev(134, "demand.assigned", demand_id="DM-12347", delivery_id="D12347", robot_id="R-9"),
         ev(134.02, "trip.created", delivery_id="D12347", robot_id="R-9", trip_id="T-12347-2"),
@@ -365,8 +384,15 @@ def ship(rec: Record, rng: random.Random, *, merged: bool = True) -> Record:
     return shipped
 
 
-def write_archive(records: Iterable[Record], root: str | os.PathLike[str], *, seed: int = 7,
-                  per_file: int = 5000, unmerged_share: float = 0.02, junk_every: int = 0) -> list[Path]:
+def write_archive(
+    records: Iterable[Record],
+    root: str | os.PathLike[str],
+    *,
+    seed: int = 7,
+    per_file: int = 5000,
+    unmerged_share: float = 0.02,
+    junk_every: int = 0,
+) -> list[Path]:
     """Write records (in time order) as the shipper's ``dt=`` folders of ``.log.gz`` files.
 
     ``junk_every=N`` adds a non-JSON line after every N records, as a log shipper
@@ -389,8 +415,7 @@ def write_archive(records: Iterable[Record], root: str | os.PathLike[str], *, se
         folder.mkdir(parents=True, exist_ok=True)
         key = f"{int(batch_start.replace(tzinfo=timezone.utc).timestamp())}-{uuid.UUID(int=rng.getrandbits(128))}"
         path = folder / f"{key}.log.gz"
-        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0,
-                                                   compresslevel=6) as fh:
+        with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as fh:
             fh.write(("\n".join(batch) + "\n").encode("utf-8"))
         paths.append(path)
         batch = []
@@ -421,8 +446,9 @@ def sized_fleet(events: int, seed: int = 7, day: date = Fleet.day, id_offset: in
     """A fleet whose day has about ``events`` records (about 20 per delivery), with robots enough that offers
     are rarely rejected for want of one (a robot does about 20 deliveries in the 14-hour day)."""
     deliveries = max(10, events // 20)
-    return Fleet(day=day, deliveries=deliveries, robots=max(8, deliveries // 18), pilots=max(3, deliveries // 300),
-                 seed=seed, id_offset=id_offset)
+    return Fleet(
+        day=day, deliveries=deliveries, robots=max(8, deliveries // 18), pilots=max(3, deliveries // 300), seed=seed, id_offset=id_offset
+    )
 
 
 def demo_records() -> list[Record]:
@@ -452,8 +478,9 @@ def _pods(rng: random.Random, per_service: int) -> dict[str, list[str]]:
         heads = []
         for _ in range(per_service):
             shipped = ship({"event": f"{prefix}.x"}, rng, merged=False)
-            heads.append('{"file":' + json.dumps(shipped["file"]) + ',"kubernetes":'
-                         + json.dumps(shipped["kubernetes"], separators=(",", ":")))
+            heads.append(
+                '{"file":' + json.dumps(shipped["file"]) + ',"kubernetes":' + json.dumps(shipped["kubernetes"], separators=(",", ":"))
+            )
         pods[prefix] = heads
     return pods
 
@@ -463,8 +490,7 @@ def _zone(job: tuple[str, int, int, int, int]) -> tuple[int, int]:
     of pods and written as ``per_file``-line gzip files. Returns (files, records)."""
     root, k, events, seed, per_file = job
     fleet = sized_fleet(events, seed + k, id_offset=k * ZONE_IDS)
-    fleet = Fleet(fleet.day, fleet.deliveries, fleet.robots, fleet.pilots, fleet.seed, fleet.id_offset,
-                  unit_offset=k * ZONE_UNITS)
+    fleet = Fleet(fleet.day, fleet.deliveries, fleet.robots, fleet.pilots, fleet.seed, fleet.id_offset, unit_offset=k * ZONE_UNITS)
     records = fleet_day(fleet)
     rng = random.Random(seed * 7919 + k)
     pods = _pods(rng, 48)
@@ -474,13 +500,12 @@ def _zone(job: tuple[str, int, int, int, int]) -> tuple[int, int]:
     folder.mkdir(parents=True, exist_ok=True)
     for start in range(0, len(records), per_file):
         lines = []
-        for rec in records[start:start + per_file]:
+        for rec in records[start : start + per_file]:
             name = str(rec.get("event", ""))
             prefix = name.split(".")[0]
             heads = pods[prefix if prefix in SERVICES else "misc"]
             app = dumps(rec)
-            line = heads[rng.randrange(len(heads))] + ',"message":' + dumps(app) + \
-                ',"source_type":"kubernetes_logs","stream":"stdout"'
+            line = heads[rng.randrange(len(heads))] + ',"message":' + dumps(app) + ',"source_type":"kubernetes_logs","stream":"stdout"'
             if rng.random() >= 0.02:  # merged, as the shipper does; 2% unmerged (an older config)
                 line += "," + app[1:]
             else:
@@ -494,8 +519,9 @@ def _zone(job: tuple[str, int, int, int, int]) -> tuple[int, int]:
     return files, len(records)
 
 
-def write_bulk_archive(root: str | os.PathLike[str], events: int, *, seed: int = 7, per_file: int = 5000,
-                       workers: int | None = None) -> tuple[int, int]:
+def write_bulk_archive(
+    root: str | os.PathLike[str], events: int, *, seed: int = 7, per_file: int = 5000, workers: int | None = None
+) -> tuple[int, int]:
     """About ``events`` records of one day, fast (the growth benchmark's 10M and 30M archives): the day is
     split into zones of ``ZONE_EVENTS`` records, each its own fleet with its own ids (robots, pilots,
     deliveries...), generated in parallel processes; each zone's files cover its records in time order, so
@@ -523,13 +549,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--events", type=int, default=100_000, help="about how many events")
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--junk-every", type=int, default=0, help="add a junk line every N records")
-    p.add_argument("--day", type=date.fromisoformat, default=Fleet.day,
-                   help=f"the simulated day, YYYY-MM-DD (default {Fleet.day.isoformat()})")
-    p.add_argument("--id-offset", type=int, default=0,
-                   help="add this to offer, demand, delivery and trip numbers (days that do not share ids)")
+    p.add_argument(
+        "--day", type=date.fromisoformat, default=Fleet.day, help=f"the simulated day, YYYY-MM-DD (default {Fleet.day.isoformat()})"
+    )
+    p.add_argument(
+        "--id-offset", type=int, default=0, help="add this to offer, demand, delivery and trip numbers (days that do not share ids)"
+    )
     p.add_argument("--demo", action="store_true", help="write the demo day (fleet + scenarios) instead")
-    p.add_argument("--bulk", action="store_true",
-                   help="fast, for big archives: zones of 200k events in parallel processes, pods' metadata pooled")
+    p.add_argument(
+        "--bulk", action="store_true", help="fast, for big archives: zones of 200k events in parallel processes, pods' metadata pooled"
+    )
     a = p.parse_args(argv)
     if a.id_offset < 0:
         p.error("--id-offset must be 0 or more")
@@ -539,8 +568,7 @@ def main(argv: list[str] | None = None) -> int:
         files, count = write_bulk_archive(a.out, a.events, seed=a.seed)
         print(f"wrote {count} records in {files} files under {a.out}", file=__import__("sys").stderr)
         return 0
-    recs: Iterable[Record] = (demo_records() if a.demo
-                              else _records_in_order(a.events, a.seed, a.day, a.id_offset))
+    recs: Iterable[Record] = demo_records() if a.demo else _records_in_order(a.events, a.seed, a.day, a.id_offset)
     paths = write_archive(recs, a.out, seed=a.seed, junk_every=a.junk_every)
     print(f"wrote {len(paths)} files under {a.out}", file=__import__("sys").stderr)
     return 0

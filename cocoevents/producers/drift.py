@@ -70,6 +70,7 @@ class ParsedRegistry:
 
 # --- TypeScript ----------------------------------------------------------------------------------------------
 
+
 def _string_end(text: str, i: int) -> int:
     """The index of the quote closing the string literal that opens at ``i`` (backslash escapes skipped)."""
     j, n, quote = i + 1, len(text), text[i]
@@ -85,7 +86,7 @@ def _strip_comments(text: str) -> str:
         c = text[i]
         if c in "'\"`":
             j = _string_end(text, i)
-            out.append(text[i:j + 1])
+            out.append(text[i : j + 1])
             i = j + 1
         elif text.startswith("//", i):
             j = text.find("\n", i)
@@ -114,7 +115,7 @@ def _block(text: str, start: int) -> tuple[str, int]:
         elif c == "}":
             depth -= 1
             if depth == 0:
-                return text[start + 1:i], i + 1
+                return text[start + 1 : i], i + 1
         i += 1
     raise NotARegistry("unbalanced braces")
 
@@ -126,7 +127,7 @@ def _members(body: str) -> list[str]:
         c = body[i]
         if c in "'\"`":
             j = _string_end(body, i)
-            cur.append(body[i:j + 1])
+            cur.append(body[i : j + 1])
             i = j + 1
             continue
         if c in "{([<":
@@ -189,8 +190,11 @@ def parse_typescript(text: str) -> ParsedRegistry:
     if not reg.names:
         raise NotARegistry("the `Events` object is empty")
     by_key = {k: n for n, k in reg.names.items()}
-    code = re.sub(r"\[\s*Events\.([A-Za-z_$][\w$]*)\s*\]",  # computed keys: [Events.OFFER_RECEIVED]: ...
-                  lambda km: _ts_quote(by_key[km.group(1)]) if km.group(1) in by_key else km.group(0), code)
+    code = re.sub(
+        r"\[\s*Events\.([A-Za-z_$][\w$]*)\s*\]",  # computed keys: [Events.OFFER_RECEIVED]: ...
+        lambda km: _ts_quote(by_key[km.group(1)]) if km.group(1) in by_key else km.group(0),
+        code,
+    )
 
     interfaces: dict[str, tuple[list[str], dict[str, bool], dict[str, str]]] = {}
     for im in re.finditer(r"\binterface\s+([A-Za-z_$][\w$]*)\s*(?:<[^{]{0,500}>)?\s*(?:extends\s+([^{]{1,500}))?\{", code):
@@ -229,8 +233,10 @@ def parse_typescript(text: str) -> ParsedRegistry:
         req = required_of(iface.strip())
         if req is None:
             reg.unresolved.append(event)
-            reg.notes.append(f"EventPayloadMap maps {shown(event)} to {shown(iface.strip())}, which the file does not "
-                             "define: its required fields were not compared")
+            reg.notes.append(
+                f"EventPayloadMap maps {shown(event)} to {shown(iface.strip())}, which the file does not "
+                "define: its required fields were not compared"
+            )
             continue
         reg.required[event] = req
     return reg
@@ -245,8 +251,7 @@ _EVENTISH = re.compile(r"^[^.\s]+\.[^.\s]+$")
 
 def _go_strip_comments(text: str) -> str:
     text = re.sub(r"/\*.*?\*/", " ", text, flags=re.S)
-    return "\n".join(re.sub(r"""^((?:[^"`/]|"(?:[^"\\]|\\.)*"|`[^`]*`|/(?!/))*)//.*$""", r"\1", line)
-                     for line in text.split("\n"))
+    return "\n".join(re.sub(r"""^((?:[^"`/]|"(?:[^"\\]|\\.)*"|`[^`]*`|/(?!/))*)//.*$""", r"\1", line) for line in text.split("\n"))
 
 
 def _go_string(literal: str) -> str:
@@ -291,7 +296,7 @@ def parse_go(text: str) -> ParsedRegistry:
         else:
             reg.names[name] = ident
     if not reg.names:
-        raise NotARegistry("no event name constants (`Name EventType = \"group.action\"`) in the Go file")
+        raise NotARegistry('no event name constants (`Name EventType = "group.action"`) in the Go file')
 
     structs: dict[str, tuple[str, ...]] = {}
     for sm in re.finditer(r"\btype\s+([A-Za-z_]\w*)\s+struct\s*\{", code):
@@ -321,6 +326,7 @@ def parse_go(text: str) -> ParsedRegistry:
 
 # --- Reading and comparing -----------------------------------------------------------------------------------
 
+
 def read_registry(path: str | Path) -> ParsedRegistry:
     p = Path(path)
     try:
@@ -340,8 +346,7 @@ def read_registry(path: str | Path) -> ParsedRegistry:
         raise NotARegistry(f"{shown(str(p))} is not UTF-8 text") from None
     suffix = p.suffix.lower()
     try:
-        if suffix == ".go" or (suffix not in (".ts", ".tsx", ".mts", ".cts")
-                               and re.search(r"^\s*package\s+\w+\s*$", text, re.M)):
+        if suffix == ".go" or (suffix not in (".ts", ".tsx", ".mts", ".cts") and re.search(r"^\s*package\s+\w+\s*$", text, re.M)):
             return parse_go(text)
         return parse_typescript(text)
     except NotARegistry as e:
@@ -352,20 +357,27 @@ def read_registry(path: str | Path) -> ParsedRegistry:
 class DriftReport:
     file: str
     language: str
-    missing: list[str] = field(default_factory=list)        # in coco, not in the file
-    extra: list[str] = field(default_factory=list)          # in the file, not in coco
+    missing: list[str] = field(default_factory=list)  # in coco, not in the file
+    extra: list[str] = field(default_factory=list)  # in the file, not in coco
     misspelled: list[tuple[str, str]] = field(default_factory=list)  # (file's name, coco's name)
     constants: list[tuple[str, str, str]] = field(default_factory=list)  # (name, file's key, coco's key)
     duplicates: list[str] = field(default_factory=list)
     required: list[tuple[str, list[str], list[str]]] = field(default_factory=list)  # (name, file only, coco only)
-    sources: tuple[list[str], list[str]] | None = None      # (file only, coco only)
+    sources: tuple[list[str], list[str]] | None = None  # (file only, coco only)
     notes: list[str] = field(default_factory=list)
     compared: int = 0
 
     @property
     def differences(self) -> int:
-        return (len(self.missing) + len(self.extra) + len(self.misspelled) + len(self.constants)
-                + len(self.duplicates) + len(self.required) + (1 if self.sources else 0))
+        return (
+            len(self.missing)
+            + len(self.extra)
+            + len(self.misspelled)
+            + len(self.constants)
+            + len(self.duplicates)
+            + len(self.required)
+            + (1 if self.sources else 0)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -384,9 +396,11 @@ class DriftReport:
 
     def text(self) -> str:
         n = len(registry.EVENTS)
-        head = (f"{self.language} registry {shown(self.file)}: " + (
-            f"equal to coco's registry ({n} events)" if not self.differences
-            else f"{self.differences} difference(s) from coco's registry ({n} events)"))
+        head = f"{self.language} registry {shown(self.file)}: " + (
+            f"equal to coco's registry ({n} events)"
+            if not self.differences
+            else f"{self.differences} difference(s) from coco's registry ({n} events)"
+        )
         out = [head]
         for a, b in self.misspelled:
             out.append(f"  spelled differently: the file has {shown(a)}, coco has {shown(b)}")
@@ -408,7 +422,8 @@ class DriftReport:
         if self.sources:
             only_file, only_coco = self.sources
             parts = ([f"only in the file: {', '.join(shown(s) for s in only_file)}"] if only_file else []) + (
-                [f"only in coco: {', '.join(shown(s) for s in only_coco)}"] if only_coco else [])
+                [f"only in coco: {', '.join(shown(s) for s in only_coco)}"] if only_coco else []
+            )
             out.append("  source values differ: " + "; ".join(parts))
         return "\n".join(out) + "\n"
 
@@ -418,8 +433,7 @@ def compare(parsed: ParsedRegistry, file: str = "") -> DriftReport:
     coco = {e.name: e for e in registry.EVENTS}
     missing = [n for n in coco if n not in parsed.names]
     extra = [n for n in parsed.names if n not in coco]
-    pairs = sorted(((difflib.SequenceMatcher(None, a, b).ratio(), a, b) for a in extra for b in missing),
-                   key=lambda t: (-t[0], t[1], t[2]))
+    pairs = sorted(((difflib.SequenceMatcher(None, a, b).ratio(), a, b) for a in extra for b in missing), key=lambda t: (-t[0], t[1], t[2]))
     used_a: set[str] = set()
     used_b: set[str] = set()
     for ratio, a, b in pairs:

@@ -30,9 +30,7 @@ def level_for(name: str, payload: dict[str, Any]) -> str:
 def log_event(name: str, *, stream: TextIO | None = None, strict: bool = True, **payload: Any) -> dict[str, Any]:
     """Write one event line to ``stream`` (stdout by default); returns the record written."""
     record: dict[str, Any] = {"event": name}
-    record["timestamp"] = payload.pop("timestamp", None) or (
-        datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-    )
+    record["timestamp"] = payload.pop("timestamp", None) or (datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
     record["level"] = payload.pop("level", None) or level_for(name, payload)
     record.update(payload)
     problems = registry.validate(record)

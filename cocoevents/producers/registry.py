@@ -147,9 +147,7 @@ EVENTS: tuple[EventType, ...] = tuple(
 BY_NAME: dict[str, EventType] = {e.name: e for e in EVENTS}
 POSITION: dict[str, int] = {e.name: i for i, e in enumerate(EVENTS)}
 
-WARNING_NAMES = frozenset(
-    {"offer.rejected", "offer.expired", "demand.canceled", "trip.canceled", "attempt.rescued"}
-)
+WARNING_NAMES = frozenset({"offer.rejected", "offer.expired", "demand.canceled", "trip.canceled", "attempt.rescued"})
 
 
 def is_error_name(name: str) -> bool:

@@ -64,13 +64,21 @@ def _markdown(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     write_markdown(t.to_dict(), out, o)
 
 
-FORMATS: dict[str, Writer] = {"table": _table, "csv": _csv, "json": _json, "jsonl": _jsonl, "html": _html,
-                              "markdown": _markdown}
+FORMATS: dict[str, Writer] = {"table": _table, "csv": _csv, "json": _json, "jsonl": _jsonl, "html": _html, "markdown": _markdown}
 # ``coco deliveries`` / ``coco errors``: the formats of a listing (``render.fleet.LISTING_FORMATS`` writes them).
 LISTING_FORMAT_NAMES = ("table", "csv", "json", "jsonl")
 # ``-o FILE`` without ``-f``: the format its suffix names (anything else: the table).
-SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".csv": "csv", ".json": "json", ".jsonl": "jsonl", ".ndjson": "jsonl",
-                  ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
+SUFFIX_FORMATS = {
+    ".html": "html",
+    ".htm": "html",
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".txt": "table",
+}
 # Rows shown at most when ``--max-rows`` is not given (a Markdown summary is pasted into a ticket).
 DEFAULT_MAX_ROWS = {"table": 2000, "markdown": 100}
 

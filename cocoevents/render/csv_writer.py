@@ -15,8 +15,20 @@ from .describe import OWN_COLUMNS
 from .json_writer import SORTED_ENCODE, dumps
 
 CSV_COLUMNS = (
-    "ts", "offset", "event", "lane", "severity", "gap_before_s", "delivery_id", "robot_id", "pilot_id",
-    "demand_id", "offer_id", "error_code", "error_message", "details",
+    "ts",
+    "offset",
+    "event",
+    "lane",
+    "severity",
+    "gap_before_s",
+    "delivery_id",
+    "robot_id",
+    "pilot_id",
+    "demand_id",
+    "offer_id",
+    "error_code",
+    "error_message",
+    "details",
 )
 
 
@@ -58,15 +70,25 @@ def csv_record(row: Row, first_ts: int, raw: bool = False) -> list[str]:
     except (ValueError, TypeError, RecursionError):  # non-finite numbers, values that are not JSON
         details_text = dumps(details, separators=(",", ":"), sort_keys=True)
     data = [
-        e.name, str(row.lane),
+        e.name,
+        str(row.lane),
         *("" if v is None else v for v in (e.delivery_id, e.robot_id, e.pilot_id, e.demand_id, e.offer_id)),
-        code, message, details_text,
+        code,
+        message,
+        details_text,
     ]
     if not raw:  # every field that comes from event data; ts, offset, severity and gap are coco's own
         data = [neutralise(x) for x in data]
     gap = row.gap_before_us
-    return [format_ts(e.ts), hms_offset(row.ts - first_ts), data[0], data[1], row.severity,  # type: ignore[list-item]
-            number(None if gap is None else gap / 1e6), *data[2:]]
+    return [
+        format_ts(e.ts),
+        hms_offset(row.ts - first_ts),
+        data[0],
+        data[1],
+        row.severity,  # type: ignore[list-item]
+        number(None if gap is None else gap / 1e6),
+        *data[2:],
+    ]
 
 
 def csv_line(fields: list[str] | tuple[str, ...]) -> str:

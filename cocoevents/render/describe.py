@@ -20,8 +20,7 @@ from ..timestamps import parse_timestamp
 SHIPPER_FIELDS = frozenset({"message", "kubernetes", "file", "source_type", "stream", "host"})
 
 # Fields that have their own CSV column, or are the shipper's, and so are left out of ``details``.
-OWN_COLUMNS = frozenset({"event", "timestamp", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id",
-                          "error"}) | SHIPPER_FIELDS
+OWN_COLUMNS = frozenset({"event", "timestamp", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id", "error"}) | SHIPPER_FIELDS
 
 # What a one-line description (table, html, markdown) leaves out: the CSV's own columns, the level, the end time.
 DETAIL_SKIPS = OWN_COLUMNS | {"level", "timestamp_end"}

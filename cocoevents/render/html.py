@@ -140,8 +140,7 @@ def _sha256(text: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode()
 
 
-CSP = (f"default-src 'none'; style-src '{_sha256(CSS)}'; script-src '{_sha256(JS)}'; "
-       "img-src 'none'; base-uri 'none'; form-action 'none'")
+CSP = f"default-src 'none'; style-src '{_sha256(CSS)}'; script-src '{_sha256(JS)}'; img-src 'none'; base-uri 'none'; form-action 'none'"
 
 
 def h(value: Any) -> str:
@@ -311,8 +310,7 @@ class _Page:
         if start is not None and end is not None:
             same_day = local(start, self.tz).date() == local(end, self.tz).date()
             end_text = local(end, self.tz).strftime("%H:%M:%S") if same_day else self.when(end, True)
-            facts.append(f"<b>{h(self.when(start, True))} → {h(end_text)} {h(self.zone)}</b> "
-                         f"({h(duration_text((end - start) / 1e6))})")
+            facts.append(f"<b>{h(self.when(start, True))} → {h(end_text)} {h(self.zone)}</b> ({h(duration_text((end - start) / 1e6))})")
         robots = robot_path(self.doc)
         if robots:
             facts.append(f"robots <b>{h(robots)}</b>")
@@ -335,8 +333,9 @@ class _Page:
         rng = self.doc.get("range") or {}
         if rng.get("since") or rng.get("until"):
             lo, hi = micros(rng.get("since")), micros(rng.get("until"))
-            counts.append("range " + h(f"{self.when(lo, True) if lo is not None else '…'} → "
-                                       f"{self.when(hi, True) if hi is not None else '…'}"))
+            counts.append(
+                "range " + h(f"{self.when(lo, True) if lo is not None else '…'} → {self.when(hi, True) if hi is not None else '…'}")
+            )
         out.append(f'<p class="facts">{" · ".join(counts)}</p>')
         out += self.findings()
         out.append("</header>")
@@ -353,14 +352,15 @@ class _Page:
             when = f"<time>{h(self.when(ts))}</time> " if ts is not None else ""
             refs = [r for r in f.get("refs") or [] if isinstance(r, int) and 0 <= r < len(self.events)]
             links = ", ".join(f'<a href="#e{r}">#{r + 1}</a>' for r in refs[:5])
-            out.append(f'<li>{when}<span class="sev {sev}">{h(f.get("severity") or "")}</span> '
-                       f'{h(f.get("message") or f.get("kind") or "")}{f" ({links})" if links else ""}</li>')
+            out.append(
+                f'<li>{when}<span class="sev {sev}">{h(f.get("severity") or "")}</span> '
+                f"{h(f.get('message') or f.get('kind') or '')}{f' ({links})' if links else ''}</li>"
+            )
         out.append("</ol>")
         return out
 
     def legend(self) -> str:
-        items = ['<span><i class="e"></i>error</span>', '<span><i class="w"></i>warning</span>',
-                 '<span><i class="i"></i>info</span>']
+        items = ['<span><i class="e"></i>error</span>', '<span><i class="w"></i>warning</span>', '<span><i class="i"></i>info</span>']
         kinds = {w.get("kind") for w in self.doc.get("windows") or []}
         if "robot" in kinds:
             items.append('<span><i class="bar robot"></i>robot on the job</span>')
@@ -368,8 +368,7 @@ class _Page:
             items.append('<span><i class="bar pilot"></i>pilot assigned</span>')
         if self.doc.get("gaps"):
             items.append('<span><i class="gapk"></i>no events (gap)</span>')
-        items.append(f"<span>times in {h(self.zone)} · hover or tab to a mark for details; "
-                     "a number is a cluster of events</span>")
+        items.append(f"<span>times in {h(self.zone)} · hover or tab to a mark for details; a number is a cluster of events</span>")
         return f'<div class="legend">{"".join(items)}</div>'
 
     # picture -----------------------------------------------------------------------------------------
@@ -383,21 +382,23 @@ class _Page:
         top = AXIS_H + NOTE_H
         height = top + LANE_H * len(lanes) + 6
         lane_y = {lane: top + i * LANE_H for i, lane in enumerate(lanes)}
-        out = [f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="svgt" '
-               f'xmlns="http://www.w3.org/2000/svg"><title id="svgt">{h(self.caption())}</title>']
+        out = [
+            f'<svg viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="svgt" '
+            f'xmlns="http://www.w3.org/2000/svg"><title id="svgt">{h(self.caption())}</title>'
+        ]
         # lanes and their labels
         for i, lane in enumerate(lanes):
             y = lane_y[lane]
             cls = "lane" if i % 2 == 0 else "lane alt"
-            out.append(f'<g class="ln" data-lane="{h(lane)}"><rect class="{cls}" x="0" y="{y}" width="{WIDTH}" '
-                       f'height="{LANE_H}"/>')
+            out.append(f'<g class="ln" data-lane="{h(lane)}"><rect class="{cls}" x="0" y="{y}" width="{WIDTH}" height="{LANE_H}"/>')
             kind, _, name = lane.partition(":")
             label = f"{kind} {name}" if name else kind
             shown = label if len(label) <= 19 else label[:18] + "…"
             tip = f"<title>{h(label)}</title>" if shown != label else ""
             kind_shown = shown[: len(kind)]
-            out.append(f'<text x="8" y="{y + LANE_H / 2 + 4}">{tip}<tspan class="muted">{h(kind_shown)}</tspan>'
-                       f'{h(shown[len(kind):])}</text></g>')
+            out.append(
+                f'<text x="8" y="{y + LANE_H / 2 + 4}">{tip}<tspan class="muted">{h(kind_shown)}</tspan>{h(shown[len(kind) :])}</text></g>'
+            )
         bottom = top + LANE_H * len(lanes)
         # time axis and grid
         axis = Strip(0, WIDTH)
@@ -415,28 +416,30 @@ class _Page:
         labels: list[str] = []
         # robot swaps (deliveries): a dashed line across the lanes, labelled first so it is never dropped
         if self.subject.get("kind") == "delivery":
-            robots = sorted(((a, w) for w, a, b in windows if w.get("kind") == "robot" and a is not None),
-                            key=lambda p: p[0])
+            robots = sorted(((a, w) for w, a, b in windows if w.get("kind") == "robot" and a is not None), key=lambda p: p[0])
             for (_, prev), (at, nxt) in zip(robots, robots[1:]):
                 if prev.get("id") == nxt.get("id"):
                     continue
                 x = scale.x(at)
                 text = f"{prev.get('id')} → {nxt.get('id')}"
-                out.append(f'<line class="swap" x1="{_n(x)}" x2="{_n(x)}" y1="{AXIS_H}" y2="{bottom}">'
-                           f'<title>{h("robot swap " + text + " at " + self.when(at))}</title></line>')
+                out.append(
+                    f'<line class="swap" x1="{_n(x)}" x2="{_n(x)}" y1="{AXIS_H}" y2="{bottom}">'
+                    f"<title>{h('robot swap ' + text + ' at ' + self.when(at))}</title></line>"
+                )
                 cx = notes.place(x, text_w(text), sides=("left", "right", "centre"))
                 if cx is not None:
-                    labels.append(f'<text class="swapt" x="{_n(cx)}" y="{AXIS_H + 13}" '
-                                  f'text-anchor="middle">{h(text)}</text>')
+                    labels.append(f'<text class="swapt" x="{_n(cx)}" y="{AXIS_H + 13}" text-anchor="middle">{h(text)}</text>')
         # gaps, shaded across all lanes with their duration
         for g, a, b in gaps:
             if a is None or b is None:
                 continue
             x, x2 = scale.x(a), scale.x(b)
             dur = duration_text(float(g.get("seconds") or (b - a) / 1e6))
-            out.append(f'<rect class="gap" x="{_n(x)}" y="{AXIS_H}" width="{_n(max(x2 - x, 1))}" '
-                       f'height="{bottom - AXIS_H}"><title>{h(f"no events for {dur}: {self.when(a)} → {self.when(b)}")}'
-                       "</title></rect>")
+            out.append(
+                f'<rect class="gap" x="{_n(x)}" y="{AXIS_H}" width="{_n(max(x2 - x, 1))}" '
+                f'height="{bottom - AXIS_H}"><title>{h(f"no events for {dur}: {self.when(a)} → {self.when(b)}")}'
+                "</title></rect>"
+            )
             cx = notes.place((x + x2) / 2, text_w(dur))
             if cx is not None:
                 labels.append(f'<text class="gapt" x="{_n(cx)}" y="{AXIS_H + 13}" text-anchor="middle">{h(dur)}</text>')
@@ -452,8 +455,10 @@ class _Page:
             kind = "robot" if w.get("kind") == "robot" else "pilot"
             y = lane_y[lane] + LANE_H / 2 - 6
             tip = f"{w.get('kind')} {w.get('id')}: {self.when(a)} → {self.when(b)} ({duration_text((b - a) / 1e6)})"
-            out.append(f'<rect class="bar {kind}" data-id="{h(w.get("id"))}" x="{_n(x)}" y="{_n(y)}" '
-                       f'width="{_n(max(x2 - x, 2))}" height="12" rx="3"><title>{h(tip)}</title></rect>')
+            out.append(
+                f'<rect class="bar {kind}" data-id="{h(w.get("id"))}" x="{_n(x)}" y="{_n(y)}" '
+                f'width="{_n(max(x2 - x, 2))}" height="12" rx="3"><title>{h(tip)}</title></rect>'
+            )
         # events as marks, clustered per lane
         per_lane: dict[str, list[tuple[float, int]]] = {}
         for i, (ev, t) in enumerate(zip(self.events, self.times)):
@@ -467,8 +472,7 @@ class _Page:
         out.append("</svg>")
         return out
 
-    def error_labels(self, clusters: list[tuple[float, float, list[tuple[float, int]]]], y: float,
-                     scale: Scale) -> list[str]:
+    def error_labels(self, clusters: list[tuple[float, float, list[tuple[float, int]]]], y: float, scale: Scale) -> list[str]:
         """The name (and error code) of a lane's error marks, on a line above its marks, where there is room;
         the earliest errors first."""
         strip = Strip(scale.x0, scale.x1)
@@ -491,8 +495,10 @@ class _Page:
 
     def caption(self) -> str:
         kind = str(self.subject.get("kind") or "")
-        return (f"Timeline of {kind} {self.subject.get('id', '')}: one lane per delivery, robot and pilot; "
-                "marks are events, bars are robot and pilot windows, shaded bands are gaps")
+        return (
+            f"Timeline of {kind} {self.subject.get('id', '')}: one lane per delivery, robot and pilot; "
+            "marks are events, bars are robot and pilot windows, shaded bands are gaps"
+        )
 
     def mark(self, left: float, right: float, cluster: list[tuple[float, int]], cy: float) -> str:
         rows = [i for _, i in cluster]
@@ -509,8 +515,13 @@ class _Page:
             head = f"{len(rows)} events, {self.when(self.times[rows[0]])} → {self.when(self.times[rows[-1]])}"
             head += "".join(f", {n} {s}" + ("s" if n > 1 else "") for s, n in counts.items() if n and s != "info")
             lines = [head]
-            shown = sorted(rows, key=lambda i: (SEVERITIES.index(str(self.events[i].get("severity")))
-                                                if self.events[i].get("severity") in SEVERITIES else 2, i))
+            shown = sorted(
+                rows,
+                key=lambda i: (
+                    SEVERITIES.index(str(self.events[i].get("severity"))) if self.events[i].get("severity") in SEVERITIES else 2,
+                    i,
+                ),
+            )
             for i in sorted(shown[:MAX_TIP_LINES]):
                 ev = self.events[i]
                 err = error_text(ev.get("error"))
@@ -518,18 +529,20 @@ class _Page:
             if len(rows) > MAX_TIP_LINES:
                 lines.append(f"… {len(rows) - MAX_TIP_LINES} more in the table (rows {rows[0] + 1}–{rows[-1] + 1})")
             tip = "\n".join(lines)
-            shape = (f'<rect x="{_n(x0)}" y="{_n(cy - 7)}" width="{_n(width)}" height="14" rx="7"/>'
-                     f'<text x="{_n(x0 + width / 2)}" y="{_n(cy + 3.5)}">{len(rows)}</text>')
-        return (f'<a class="m {cls}" href="#e{rows[0]}" data-rows="{",".join(map(str, rows))}">'
-                f"<title>{h(tip)}</title>{shape}</a>")
+            shape = (
+                f'<rect x="{_n(x0)}" y="{_n(cy - 7)}" width="{_n(width)}" height="14" rx="7"/>'
+                f'<text x="{_n(x0 + width / 2)}" y="{_n(cy + 3.5)}">{len(rows)}</text>'
+            )
+        return f'<a class="m {cls}" href="#e{rows[0]}" data-rows="{",".join(map(str, rows))}"><title>{h(tip)}</title>{shape}</a>'
 
     def tip(self, i: int) -> str:
         ev = self.events[i]
-        lines = [f"{self.when(self.times[i])} {self.zone}  ({self.offset(self.times[i])})",
-                 f"{ev.get('event')}  [{ev.get('severity')}]",
-                 f"lane {ev.get('lane')}"]
-        ids = [f"{k[:-3]} {ev[k]}" for k in ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
-               if ev.get(k)]
+        lines = [
+            f"{self.when(self.times[i])} {self.zone}  ({self.offset(self.times[i])})",
+            f"{ev.get('event')}  [{ev.get('severity')}]",
+            f"lane {ev.get('lane')}",
+        ]
+        ids = [f"{k[:-3]} {ev[k]}" for k in ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id") if ev.get(k)]
         if ids:
             lines.append(" · ".join(ids))
         err = error_text(ev.get("error"))
@@ -539,9 +552,11 @@ class _Page:
 
     # table -------------------------------------------------------------------------------------------
     def table(self) -> list[str]:
-        out = [f"<h2>All {h(plural(len(self.events), 'event'))}</h2>",
-               '<table id="events"><thead><tr><th>#</th><th>time</th><th>+</th><th>lane</th><th>event</th>'
-               "<th>ids</th><th>details</th></tr></thead><tbody>"]
+        out = [
+            f"<h2>All {h(plural(len(self.events), 'event'))}</h2>",
+            '<table id="events"><thead><tr><th>#</th><th>time</th><th>+</th><th>lane</th><th>event</th>'
+            "<th>ids</th><th>details</th></tr></thead><tbody>",
+        ]
         gap_rows = {}
         for g in self.doc.get("gaps") or []:
             b = micros(g.get("before"))
@@ -555,10 +570,12 @@ class _Page:
             err = error_text(ev.get("error"))
             rest = describe(payload, with_error=False)
             details = (f"<b>{h(err)}</b>" if err else "") + ("  " if err and rest else "") + h(rest)
-            out.append(f'<tr id="e{i}" class="{sev}"><td class="o">{i + 1}</td><td class="t">{h(self.when(t))}</td>'
-                       f'<td class="o">{h(self.offset(t))}</td>{_cell(str(ev.get("lane")))}'
-                       f'<td class="n x">{h(ev.get("event"))}</td>{_cell(" ".join(event_ids(ev, self.subject)))}'
-                       f'<td class="x">{details}</td></tr>')
+            out.append(
+                f'<tr id="e{i}" class="{sev}"><td class="o">{i + 1}</td><td class="t">{h(self.when(t))}</td>'
+                f'<td class="o">{h(self.offset(t))}</td>{_cell(str(ev.get("lane")))}'
+                f'<td class="n x">{h(ev.get("event"))}</td>{_cell(" ".join(event_ids(ev, self.subject)))}'
+                f'<td class="x">{details}</td></tr>'
+            )
         out.append("</tbody></table>")
         return out
 
@@ -568,8 +585,7 @@ class _Page:
             return []
         import json
 
-        out = [f'<h2 class="note">{h(plural(len(records), "event"))} without a usable timestamp (not placed in time)'
-               "</h2><ul>"]
+        out = [f'<h2 class="note">{h(plural(len(records), "event"))} without a usable timestamp (not placed in time)</h2><ul>']
         for rec in records:
             out.append(f"<li><code>{h(json.dumps(rec, ensure_ascii=False, default=str)[:2000])}</code></li>")
         out.append("</ul>")
@@ -579,12 +595,15 @@ class _Page:
         kind = str(self.subject.get("kind") or "")
         title = f"{SUBJECT_TITLE.get(kind, kind.title())} {self.subject.get('id', '')}"
         status = status_text(self.summary.get("status"))
-        parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-                 f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
-                 '<meta name="viewport" content="width=device-width, initial-scale=1">',
-                 '<meta name="color-scheme" content="light dark">',
-                 f"<title>{h(title + (' — ' + status if status else ''))} · coco timeline</title>",
-                 f"<style>{CSS}</style></head><body>"]
+        parts = [
+            "<!DOCTYPE html>",
+            '<html lang="en"><head><meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            '<meta name="color-scheme" content="light dark">',
+            f"<title>{h(title + (' — ' + status if status else ''))} · coco timeline</title>",
+            f"<style>{CSS}</style></head><body>",
+        ]
         parts += self.header()
         if self.events:
             parts.append(self.legend())

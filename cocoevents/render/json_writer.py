@@ -113,7 +113,7 @@ def _chunks(events: _Events, rows: Sequence[Row], sep: str, size: int = 2048) ->
     for n in range(0, len(rows), size):
         if n:
             yield sep
-        yield "".join(events.batch(rows[n:n + size], sep))
+        yield "".join(events.batch(rows[n : n + size], sep))
 
 
 _NULL = "null"
@@ -133,16 +133,22 @@ def _c_encoder(key_separator: str, item_separator: str) -> Callable[[Any, int], 
     return make(None, None, _encode_str, None, key_separator, item_separator, False, False, False)  # type: ignore[no-any-return]
 
 
-SORTED_ENCODE = (json.encoder.c_make_encoder(None, None, _encode_str, None, ":", ",", True, False, False)
-                  if json.encoder.c_make_encoder else lambda value, _: (dumps(value, separators=(",", ":"), sort_keys=True),))
+SORTED_ENCODE = (
+    json.encoder.c_make_encoder(None, None, _encode_str, None, ":", ",", True, False, False)
+    if json.encoder.c_make_encoder
+    else lambda value, _: (dumps(value, separators=(",", ":"), sort_keys=True),)
+)
 _FLAT_ENCODE = _c_encoder(": ", ",\n        ")  # a flat payload's items, at its depth in the document
 _COMPACT_ENCODE = _c_encoder(":", ",")
 
 
 _int_repr = int.__repr__
 _SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
-    str: _encode_str, int: _int_repr, float: _finite_repr,
-    bool: lambda v: "true" if v else "false", type(None): lambda v: "null",
+    str: _encode_str,
+    int: _int_repr,
+    float: _finite_repr,
+    bool: lambda v: "true" if v else "false",
+    type(None): lambda v: "null",
 }
 
 
@@ -161,13 +167,17 @@ class _Events:
         self.lane: Any = None  # the last row's lane, and its JSON text
         self.lane_text = ""
         if indented:
-            self.head = ('{{\n      "ts": "{}",\n      "event": {},\n      "lane": {},\n      "severity": "{}",\n'
-                         '      "gap_before_s": {},\n      "delivery_id": {},\n      "robot_id": {},\n'
-                         '      "pilot_id": {},\n      "demand_id": {},\n      "offer_id": {},\n      "error": {},\n'
-                         '      "payload": {}\n    }}')
+            self.head = (
+                '{{\n      "ts": "{}",\n      "event": {},\n      "lane": {},\n      "severity": "{}",\n'
+                '      "gap_before_s": {},\n      "delivery_id": {},\n      "robot_id": {},\n'
+                '      "pilot_id": {},\n      "demand_id": {},\n      "offer_id": {},\n      "error": {},\n'
+                '      "payload": {}\n    }}'
+            )
         else:
-            self.head = ('{{"ts":"{}","event":{},"lane":{},"severity":"{}","gap_before_s":{},"delivery_id":{},'
-                         '"robot_id":{},"pilot_id":{},"demand_id":{},"offer_id":{},"error":{},"payload":{}}}')
+            self.head = (
+                '{{"ts":"{}","event":{},"lane":{},"severity":"{}","gap_before_s":{},"delivery_id":{},'
+                '"robot_id":{},"pilot_id":{},"demand_id":{},"offer_id":{},"error":{},"payload":{}}}'
+            )
 
     def batch(self, rows: Sequence[Row], sep: str) -> list[str]:
         """Pieces of text that joined are the rows' ``text`` joined by ``sep``. A record whose text the encoder
@@ -243,15 +253,22 @@ class _Events:
         name, _, delivery_id, robot_id, pilot_id, demand_id, offer_id = shape[:7]
         ids = [_NULL if v is None else _encode_str(v) for v in (delivery_id, robot_id, pilot_id, demand_id, offer_id)]
         if self.indented:
-            return (shape, lane, f'",\n      "event": {_encode_str(name)},\n      "lane": {_encode_str(str(lane))},\n'
-                           f'      "severity": "{severity}",\n      "gap_before_s": ',
-                    f',\n      "delivery_id": {ids[0]},\n      "robot_id": {ids[1]},\n      "pilot_id": {ids[2]},\n'
-                    f'      "demand_id": {ids[3]},\n      "offer_id": {ids[4]},\n      "error": null,\n'
-                    '      "payload": {\n        ')
-        return (shape, lane, f'","event":{_encode_str(name)},"lane":{_encode_str(str(lane))},"severity":"{severity}",'
-                       '"gap_before_s":',
-                f',"delivery_id":{ids[0]},"robot_id":{ids[1]},"pilot_id":{ids[2]},"demand_id":{ids[3]},'
-                f'"offer_id":{ids[4]},"error":null,"payload":')
+            return (
+                shape,
+                lane,
+                f'",\n      "event": {_encode_str(name)},\n      "lane": {_encode_str(str(lane))},\n'
+                f'      "severity": "{severity}",\n      "gap_before_s": ',
+                f',\n      "delivery_id": {ids[0]},\n      "robot_id": {ids[1]},\n      "pilot_id": {ids[2]},\n'
+                f'      "demand_id": {ids[3]},\n      "offer_id": {ids[4]},\n      "error": null,\n'
+                '      "payload": {\n        ',
+            )
+        return (
+            shape,
+            lane,
+            f'","event":{_encode_str(name)},"lane":{_encode_str(str(lane))},"severity":"{severity}","gap_before_s":',
+            f',"delivery_id":{ids[0]},"robot_id":{ids[1]},"pilot_id":{ids[2]},"demand_id":{ids[3]},'
+            f'"offer_id":{ids[4]},"error":null,"payload":',
+        )
 
     def text(self, row: Row) -> str:
         e = row.event
@@ -294,8 +311,11 @@ class _Events:
             else:
                 payload = "{\n        " + "".join(_FLAT_ENCODE(record, 0))[1:-1] + "\n      }" if record else "{}"
         else:
-            error_text = _NULL if error is None else (
-                "".join(_COMPACT_ENCODE(error, 0)) if type(error) is dict or type(error) is list else _indented(error))
+            error_text = (
+                _NULL
+                if error is None
+                else ("".join(_COMPACT_ENCODE(error, 0)) if type(error) is dict or type(error) is list else _indented(error))
+            )
             payload = "".join(_COMPACT_ENCODE(record, 0))
         ids = []
         for value in (e.name, e.delivery_id, e.robot_id, e.pilot_id, e.demand_id, e.offer_id):
@@ -308,5 +328,13 @@ class _Events:
                         texts.clear()
                     text = texts[value] = _encode_str(value)
                 ids.append(text)
-        return self.head.format(f"{second}.{rem // 1000:03d}Z", ids[0], lane, row.severity,
-                                _NULL if gap is None else _float_repr(gap / 1e6), *ids[1:], error_text, payload)
+        return self.head.format(
+            f"{second}.{rem // 1000:03d}Z",
+            ids[0],
+            lane,
+            row.severity,
+            _NULL if gap is None else _float_repr(gap / 1e6),
+            *ids[1:],
+            error_text,
+            payload,
+        )

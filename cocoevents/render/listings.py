@@ -19,8 +19,20 @@ from .csv_writer import csv_line, neutralise, number
 from .json_writer import dumps
 from .table import STATUS_STYLE, LineWriter, duration_text, local_time, plural, resolve_tz
 
-LISTING_CSV = ("delivery_id", "status", "start", "end", "duration_s", "robots", "pilots", "events", "errors",
-               "warnings", "gaps", "first_error_code")
+LISTING_CSV = (
+    "delivery_id",
+    "status",
+    "start",
+    "end",
+    "duration_s",
+    "robots",
+    "pilots",
+    "events",
+    "errors",
+    "warnings",
+    "gaps",
+    "first_error_code",
+)
 FINDING_COLUMNS = ("findings_error", "findings_warning", "findings_info")
 
 
@@ -57,10 +69,13 @@ def _findings_text(found: Optional[dict[str, int]]) -> str:
 def _listing_table(listing: Listing, out: TextIO, o: RenderOptions) -> None:
     tz = resolve_tz(o.tz)
     w = LineWriter(out, o.color, o.width)
-    filters = [f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in listing.filters.to_dict().items()
-               if v not in (None, False, [])]
-    w.line((f"Deliveries active {_when(listing.since, tz)} → {_when(listing.until, tz)} {_tz_name(tz)}", "bold"),
-           (("  " + for_terminal(" ".join(filters))) if filters else "", "dim"))
+    filters = [
+        f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in listing.filters.to_dict().items() if v not in (None, False, [])
+    ]
+    w.line(
+        (f"Deliveries active {_when(listing.since, tz)} → {_when(listing.until, tz)} {_tz_name(tz)}", "bold"),
+        (("  " + for_terminal(" ".join(filters))) if filters else "", "dim"),
+    )
     with_findings = any(r.findings is not None for r in listing.rows)
     header = ["START", "DELIVERY", "STATUS", "DURATION", "ROBOTS", "PILOTS", "EVENTS", "ERRORS", "FIRST ERROR"]
     if with_findings:
@@ -79,8 +94,9 @@ def _listing_table(listing: Listing, out: TextIO, o: RenderOptions) -> None:
             (for_terminal(r.first_error_code or ""), "red"),
         ]
         if with_findings:
-            cells.append((_findings_text(r.findings), "yellow" if r.findings and (
-                r.findings.get("error") or r.findings.get("warning")) else ""))
+            cells.append(
+                (_findings_text(r.findings), "yellow" if r.findings and (r.findings.get("error") or r.findings.get("warning")) else "")
+            )
         rows.append(cells)
     w.line()
     _columns(w, header, rows, right={6, 7})
@@ -102,8 +118,19 @@ def _listing_csv(listing: Listing, out: TextIO, o: RenderOptions) -> None:
         if not o.csv_raw:
             data = [neutralise(x) for x in data]
             ids = [neutralise(x) for x in ids]
-        fields = [*data, _iso(r.start), _iso(r.end), number(r.duration_s), ids[0], ids[1], str(r.events),
-                  str(r.errors), str(r.warnings), str(r.gaps), ids[2]]
+        fields = [
+            *data,
+            _iso(r.start),
+            _iso(r.end),
+            number(r.duration_s),
+            ids[0],
+            ids[1],
+            str(r.events),
+            str(r.errors),
+            str(r.warnings),
+            str(r.gaps),
+            ids[2],
+        ]
         if with_findings:
             fields += [str((r.findings or {}).get(k, 0)) for k in ("error", "warning", "info")]
         out.write(csv_line(fields))
@@ -125,7 +152,8 @@ def _listing_jsonl(listing: Listing, out: TextIO, o: RenderOptions) -> None:
 
 
 LISTING_FORMATS: dict[str, Callable[[Listing, TextIO, RenderOptions], None]] = dict(
-    zip(LISTING_FORMAT_NAMES, (_listing_table, _listing_csv, _listing_json, _listing_jsonl), strict=True))
+    zip(LISTING_FORMAT_NAMES, (_listing_table, _listing_csv, _listing_json, _listing_jsonl), strict=True)
+)
 
 
 def write_listing(listing: Listing, fmt: str, out: TextIO, options: RenderOptions = RenderOptions()) -> None:
@@ -149,8 +177,10 @@ def _listed(values: list[Any]) -> str:
 def _errors_table(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
     tz = resolve_tz(o.tz)
     w = LineWriter(out, o.color, o.width)
-    w.line((f"Errors {_when(report.since, tz)} → {_when(report.until, tz)} {_tz_name(tz)}", "bold"),
-           (f"  {plural(report.events, 'error event')} · by {report.by}", "dim"))
+    w.line(
+        (f"Errors {_when(report.since, tz)} → {_when(report.until, tz)} {_tz_name(tz)}", "bold"),
+        (f"  {plural(report.events, 'error event')} · by {report.by}", "dim"),
+    )
     w.line()
     columns = _error_columns(report.by)
     header = [c.upper().replace("_", " ") for c in columns]
@@ -184,8 +214,7 @@ def _errors_csv(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
         fields = []
         for c in columns:
             v = g[c]
-            text = " ".join(str(x) for x in v if x is not None) if isinstance(v, list) else (
-                "" if v is None else str(v))
+            text = " ".join(str(x) for x in v if x is not None) if isinstance(v, list) else ("" if v is None else str(v))
             if c not in ("count", "deliveries", "robots", "first_seen", "last_seen") and not o.csv_raw:
                 text = neutralise(text)
             fields.append(text)
@@ -202,7 +231,10 @@ def _errors_jsonl(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
 
 
 ERROR_FORMATS: dict[str, Callable[[ErrorReport, TextIO, RenderOptions], None]] = {
-    "table": _errors_table, "csv": _errors_csv, "json": _errors_json, "jsonl": _errors_jsonl,
+    "table": _errors_table,
+    "csv": _errors_csv,
+    "json": _errors_json,
+    "jsonl": _errors_jsonl,
 }
 
 

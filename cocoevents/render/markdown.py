@@ -104,9 +104,12 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
     if facts:
         w(" · ".join(facts) + "  \n")
     errors, warnings = int(summary.get("errors") or 0), int(summary.get("warnings") or 0)
-    counts = [plural(int(summary.get("events") or 0), "event"),
-              _bold(plural(errors, "error")) if errors else plural(errors, "error"),
-              plural(warnings, "warning"), plural(int(summary.get("gaps") or 0), "gap")]
+    counts = [
+        plural(int(summary.get("events") or 0), "event"),
+        _bold(plural(errors, "error")) if errors else plural(errors, "error"),
+        plural(warnings, "warning"),
+        plural(int(summary.get("gaps") or 0), "gap"),
+    ]
     if summary.get("reassignments"):
         counts.append(plural(int(summary["reassignments"]), "reassignment"))
     if summary.get("duplicates_removed"):
@@ -122,8 +125,7 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
             ts = micros(f.get("ts")) if isinstance(f.get("ts"), str) else None
             sev = str(f.get("severity") or "")
             label = _bold(md(sev)) if sev in ("error", "warning") else md(sev)
-            w(f"- {label} {when(ts) if ts is not None else ''} {md(f.get('message') or f.get('kind') or '')}".rstrip()
-              + "\n")
+            w(f"- {label} {when(ts) if ts is not None else ''} {md(f.get('message') or f.get('kind') or '')}".rstrip() + "\n")
         w("\n")
 
     if events:
@@ -145,8 +147,7 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
             payload = ev.get("payload") if isinstance(ev.get("payload"), dict) else {}
             err = _clip(error_text(ev.get("error")), ERROR_MAX)
             rest = _clip(describe(payload, with_error=False), DETAIL_MAX)
-            cells = [str(i + 1), when(t), md(ev.get("lane") or ""), md(ev.get("event") or ""),
-                     md(" ".join(event_ids(ev, subject)))]
+            cells = [str(i + 1), when(t), md(ev.get("lane") or ""), md(ev.get("event") or ""), md(" ".join(event_ids(ev, subject)))]
             if ev.get("severity") == "error":
                 cells = [_bold(c) for c in cells]
                 details = (_bold(md(err)) + (" " if err and rest else "") + md(rest)).strip()
@@ -157,8 +158,10 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
         if prev != len(events) - 1:
             w(f"| … | | | *{plural(len(events) - 1 - prev, 'row')} not shown* | | |\n")
         if len(shown) < len(events):
-            w(f"\n*Showing {len(shown):,} of {len(events):,} rows: the first and last ones and every error. "
-              f"`-f csv` or `--max-rows 0` gives all.*\n")
+            w(
+                f"\n*Showing {len(shown):,} of {len(events):,} rows: the first and last ones and every error. "
+                f"`-f csv` or `--max-rows 0` gives all.*\n"
+            )
         w("\n")
 
     windows = doc.get("windows") or []
@@ -172,6 +175,8 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
         w("\n")
     unplaced = doc.get("unplaced") or []
     if unplaced:
-        w(f"*{plural(len(unplaced), 'event')} without a usable timestamp {'is' if len(unplaced) == 1 else 'are'} "
-          "not in the table "
-          "(`-f json` lists them under `unplaced`).*\n")
+        w(
+            f"*{plural(len(unplaced), 'event')} without a usable timestamp {'is' if len(unplaced) == 1 else 'are'} "
+            "not in the table "
+            "(`-f json` lists them under `unplaced`).*\n"
+        )

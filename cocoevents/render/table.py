@@ -30,8 +30,8 @@ MAX_WINDOWS = 12
 MAX_DELIVERIES = 16
 LANE_COLORS = ("cyan", "magenta", "blue", "green", "bright_cyan", "bright_magenta", "bright_blue", "bright_green")
 SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": ""}
-STATUS_STYLE = {"failed": "bold white on red", "fulfilled": "bold green", "canceled": "bold yellow",
-                "in_progress": "bold cyan"}
+STATUS_STYLE = {"failed": "bold white on red", "fulfilled": "bold green", "canceled": "bold yellow", "in_progress": "bold cyan"}
+
 
 def resolve_tz(name: str) -> tzinfo:
     try:
@@ -139,11 +139,19 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     w.line(*head)
     tz_name = "UTC" if tz is timezone.utc else str(getattr(tz, "key", None) or local_time(t.start or 0, tz).tzname())
     if t.start is not None and t.end is not None:
-        w.line(("  ", ""), (f"{when(t.start, True)} → {when(t.end, True)} {tz_name}", ""),
-               (f"  ({duration_text((t.end - t.start) / 1e6)})", "dim"))
+        w.line(
+            ("  ", ""),
+            (f"{when(t.start, True)} → {when(t.end, True)} {tz_name}", ""),
+            (f"  ({duration_text((t.end - t.start) / 1e6)})", "dim"),
+        )
     if t.since is not None or t.until is not None:
-        w.line(("  range ", "dim"), (f"{when(t.since, True) if t.since is not None else '…'} → "
-                                     f"{when(t.until, True) if t.until is not None else '…'} {tz_name}", "dim"))
+        w.line(
+            ("  range ", "dim"),
+            (
+                f"{when(t.since, True) if t.since is not None else '…'} → {when(t.until, True) if t.until is not None else '…'} {tz_name}",
+                "dim",
+            ),
+        )
     robots = _robot_path(t)
     if robots:
         w.line(("  robots  ", "dim"), (for_terminal(robots), ""))
@@ -153,10 +161,12 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     _windows(w, t, when)
     counts = [
         (plural(s["events"], "event"), ""),
-        (" · ", "dim"), (plural(s["errors"], "error"), "bold red" if s["errors"] else ""),
-        (" · ", "dim"), (plural(s["warnings"], "warning"), "yellow" if s["warnings"] else ""),
-        (" · ", "dim"), (f"{plural(s['gaps'], 'gap')} > {duration_text(t.gap_threshold_us / 1e6)}",
-                         "yellow" if s["gaps"] else ""),
+        (" · ", "dim"),
+        (plural(s["errors"], "error"), "bold red" if s["errors"] else ""),
+        (" · ", "dim"),
+        (plural(s["warnings"], "warning"), "yellow" if s["warnings"] else ""),
+        (" · ", "dim"),
+        (f"{plural(s['gaps'], 'gap')} > {duration_text(t.gap_threshold_us / 1e6)}", "yellow" if s["gaps"] else ""),
     ]
     if s["duplicates_removed"]:
         counts += [(" · ", "dim"), (f"{plural(s['duplicates_removed'], 'duplicate')} removed", "dim")]
@@ -167,8 +177,18 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
 
     shown, cuts = _shown_rows(t.rows, o.max_rows)
     first = t.start or 0
-    cells = [(r, when(r.ts), offset_text(r.ts - first), for_terminal(str(r.lane)), for_terminal(r.event.name),
-              for_terminal(key_ids(r, t)), for_terminal(detail(r))) for r in shown]
+    cells = [
+        (
+            r,
+            when(r.ts),
+            offset_text(r.ts - first),
+            for_terminal(str(r.lane)),
+            for_terminal(r.event.name),
+            for_terminal(key_ids(r, t)),
+            for_terminal(detail(r)),
+        )
+        for r in shown
+    ]
     widths = [max((len(c[i]) for c in cells), default=0) for i in range(1, 6)]
     widths[4] = min(widths[4], 28)
     room = _width(out, o)
@@ -205,9 +225,12 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         w.line((f"⚠ {len(t.unplaced)} event(s) without a usable timestamp (not placed in time):", "bold yellow"))
         for e in t.unplaced:
             ts = e.record.get("timestamp", "<missing>")
-            w.line(("  ", ""), (for_terminal(e.name or "?"), "yellow"),
-                   (f"  timestamp={for_terminal(json.dumps(ts, default=str, ensure_ascii=False))}", "dim"),
-                   (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"))
+            w.line(
+                ("  ", ""),
+                (for_terminal(e.name or "?"), "yellow"),
+                (f"  timestamp={for_terminal(json.dumps(ts, default=str, ensure_ascii=False))}", "dim"),
+                (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"),
+            )
     _write_findings(t, w, when)
 
 
@@ -215,13 +238,15 @@ def _deliveries(w: LineWriter, deliveries: tuple[tuple[str, str], ...]) -> None:
     """A robot's deliveries in the range, with their status, a few a line."""
     for n in range(0, min(len(deliveries), MAX_DELIVERIES), 4):
         pieces: list[tuple[str, str]] = [("  deliveries  " if n == 0 else "              ", "dim")]
-        for i, (d, status) in enumerate(deliveries[n:n + 4]):
-            pieces += [(", " if i else "", "dim"), (for_terminal(d), "bold"),
-                       (f" {status.replace('_', ' ')}", STATUS_STYLE.get(status, "").replace("bold white on red", "red"))]
+        for i, (d, status) in enumerate(deliveries[n : n + 4]):
+            pieces += [
+                (", " if i else "", "dim"),
+                (for_terminal(d), "bold"),
+                (f" {status.replace('_', ' ')}", STATUS_STYLE.get(status, "").replace("bold white on red", "red")),
+            ]
         w.line(*pieces)
     if len(deliveries) > MAX_DELIVERIES:
-        w.line(("              ", ""), (f"… {len(deliveries) - MAX_DELIVERIES} more (coco deliveries --robot ID lists all)",
-                                       "dim"))
+        w.line(("              ", ""), (f"… {len(deliveries) - MAX_DELIVERIES} more (coco deliveries --robot ID lists all)", "dim"))
 
 
 def _shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, str]]:
@@ -242,16 +267,18 @@ def _shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, st
     for i in kept:
         r = rows[i]
         if i > prev + 1:  # cut rows are never errors
-            severities = [cut.severity for cut in rows[prev + 1:i]]
+            severities = [cut.severity for cut in rows[prev + 1 : i]]
             for k in ("warning", "info"):
                 if severities.count(k):
                     run[k] = run.get(k, 0) + severities.count(k)
         prev = i
         if run:
             by = ", ".join(plural(run[k], k) for k in ("warning", "info") if run.get(k))
-            cuts[len(shown)] = (f"{sum(run.values()):,} rows not shown ({by}; no errors are cut; {hidden:,} of "
-                                f"{len(rows):,} hidden in all): --max-rows 0 shows all, "
-                                "--format json/csv/jsonl gives everything")
+            cuts[len(shown)] = (
+                f"{sum(run.values()):,} rows not shown ({by}; no errors are cut; {hidden:,} of "
+                f"{len(rows):,} hidden in all): --max-rows 0 shows all, "
+                "--format json/csv/jsonl gives everything"
+            )
             run = {}
         shown.append(r)
     return shown, cuts
@@ -281,8 +308,13 @@ def _windows(w: LineWriter, t: Timeline, when: Any) -> None:
     width = max(len(for_terminal(x.id)) for x in t.windows)
     for n, x in enumerate(t.windows[:MAX_WINDOWS]):
         label = "  windows " if n == 0 else "          "
-        w.line((label, "dim"), (f"{x.kind:<5} ", "dim"), (for_terminal(x.id).ljust(width), lane_style(Lane(x.kind, x.id))),
-               (f"  {when(x.start)} → {when(x.end)}", ""), (f"  ({duration_text((x.end - x.start) / 1e6)})", "dim"))
+        w.line(
+            (label, "dim"),
+            (f"{x.kind:<5} ", "dim"),
+            (for_terminal(x.id).ljust(width), lane_style(Lane(x.kind, x.id))),
+            (f"  {when(x.start)} → {when(x.end)}", ""),
+            (f"  ({duration_text((x.end - x.start) / 1e6)})", "dim"),
+        )
     if len(t.windows) > MAX_WINDOWS:
         w.line(("          ", ""), (f"… {len(t.windows) - MAX_WINDOWS} more (--format json lists all)", "dim"))
 
@@ -306,8 +338,13 @@ def _write_findings(t: Timeline, w: LineWriter, when: Any) -> None:
     kind_width = max(len(f.kind) for f in t.findings)
     for _, f in ordered:
         style = FINDING_STYLE[f.severity]
-        w.line(("  ", ""), (f"{FINDING_MARK[f.severity]} ", style), (f"{when(f.ts)}  ", "dim"),
-               (f"{f.kind.ljust(kind_width)}  ", style), (for_terminal(f.message), style if f.severity != "info" else ""))
+        w.line(
+            ("  ", ""),
+            (f"{FINDING_MARK[f.severity]} ", style),
+            (f"{when(f.ts)}  ", "dim"),
+            (f"{f.kind.ljust(kind_width)}  ", style),
+            (for_terminal(f.message), style if f.severity != "info" else ""),
+        )
 
 
 def _robot_path(t: Timeline) -> str:

@@ -69,8 +69,7 @@ def profile_from_values(where: str, name: str, values: dict[str, Any]) -> Profil
 
 def profiles(config: Any) -> dict[str, Profile]:
     """Every profile of a ``config.Config``, validated by its kind's settings."""
-    return {name: profile_from_values(f"config {config.path}: profile {name!r}", name, values)
-            for name, values in config.profiles.items()}
+    return {name: profile_from_values(f"config {config.path}: profile {name!r}", name, values) for name, values in config.profiles.items()}
 
 
 def select(name: Optional[str], *, store_given: bool = False, config: Any = None) -> Optional[Profile]:
@@ -115,9 +114,15 @@ def resolve(profile: Optional[str] = None, store: Optional[str | Path] = None) -
     return Resolved(chosen.kind, settings, chosen.name, why, config)
 
 
-def open_source(resolved: Optional[Resolved] = None, *, profile: Optional[str] = None,
-                store: Optional[str | Path] = None, now: Optional[int] = None, wait: Optional[float] = None,
-                connection: Any = None) -> Any:
+def open_source(
+    resolved: Optional[Resolved] = None,
+    *,
+    profile: Optional[str] = None,
+    store: Optional[str | Path] = None,
+    now: Optional[int] = None,
+    wait: Optional[float] = None,
+    connection: Any = None,
+) -> Any:
     """The event source of ``resolved`` (or of ``resolve(profile, store)``); ``wait``: how long a reader of
     the local store waits for a running load (``--wait``); ``connection``: the local store opened ahead."""
     resolved = resolved or resolve(profile, store)

@@ -141,8 +141,9 @@ def _check_trust(path: Path) -> None:
     except OSError as e:
         raise UsageError(f"cannot read config {path}: {e.strerror or e}") from None
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
-        raise UsageError(f"config {path} is writable by others (mode {stat.S_IMODE(st.st_mode):o}): "
-                         f"not used; run 'chmod go-w {path}'")
+        raise UsageError(f"config {path} is writable by others (mode {stat.S_IMODE(st.st_mode):o}): not used; run 'chmod go-w {path}'")
     if folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not folder.st_mode & stat.S_ISVTX:
-        raise UsageError(f"config {path} is in a folder writable by others (mode {stat.S_IMODE(folder.st_mode):o}): "
-                         f"not used; run 'chmod go-w {path.parent}'")
+        raise UsageError(
+            f"config {path} is in a folder writable by others (mode {stat.S_IMODE(folder.st_mode):o}): "
+            f"not used; run 'chmod go-w {path.parent}'"
+        )

@@ -83,16 +83,20 @@ class FreshSource:
     def note(self, timeline: Any) -> str:
         n = self.tail_count(timeline)
         days = f"{self.days[0]}..{self.days[-1]}" if self.days else "-"
-        return (f"coco: fresh: {n} of {len(timeline.rows) + len(timeline.unplaced)} events came from the archive tail "
-                f"({self.tail_objects} object(s) of {self.settings.url} {days} not yet in the warehouse's load log)")
+        return (
+            f"coco: fresh: {n} of {len(timeline.rows) + len(timeline.unplaced)} events came from the archive tail "
+            f"({self.tail_objects} object(s) of {self.settings.url} {days} not yet in the warehouse's load log)"
+        )
 
     def _both(self, ask: Callable[[Any], list[Any]], seen: Optional[tuple[set[str], set[str]]] = None) -> list[Any]:
         """``ask`` of the warehouse and the tail; with ``seen`` (per-source texts returned before by this
         question), rows an earlier call returned are left out (identical records match the same questions,
         so true duplicates arrive together and keep their count)."""
         out = []
-        for side, texts, mark in ((self.warehouse, seen[0] if seen else None, self.warehouse_texts),
-                                  (self.tail, seen[1] if seen else None, self.tail_texts)):
+        for side, texts, mark in (
+            (self.warehouse, seen[0] if seen else None, self.warehouse_texts),
+            (self.tail, seen[1] if seen else None, self.tail_texts),
+        ):
             rows = ask(side)
             if texts is not None:
                 rows = [e for e in rows if e.text not in texts]
@@ -101,8 +105,7 @@ class FreshSource:
             out += rows
         return out
 
-    def _closure(self, ids: Sequence[str], first: Callable[[Any], list[Any]], since: Optional[int],
-                 until: Optional[int]) -> list[Any]:
+    def _closure(self, ids: Sequence[str], first: Callable[[Any], list[Any]], since: Optional[int], until: Optional[int]) -> list[Any]:
         from ..core.sessionize import linked_closures
 
         seen: tuple[set[str], set[str]] = (set(), set())
@@ -140,11 +143,11 @@ class FreshSource:
         ids = list(delivery_ids)
         return self._closure(ids, lambda side: side.deliveries_events(ids, since, until), since, until)
 
-    def events_in_spans(self, column: str, spans: Sequence[Any], untimed: bool = False,
-                        assignment_spans: Sequence[Any] = (), without_delivery: bool = False) -> list[Any]:
+    def events_in_spans(
+        self, column: str, spans: Sequence[Any], untimed: bool = False, assignment_spans: Sequence[Any] = (), without_delivery: bool = False
+    ) -> list[Any]:
         self._ensure(None, None)
-        return self._both(lambda side: side.events_in_spans(column, spans, untimed, assignment_spans,
-                                                            without_delivery=without_delivery))
+        return self._both(lambda side: side.events_in_spans(column, spans, untimed, assignment_spans, without_delivery=without_delivery))
 
     def baseline(self) -> Any:
         return self.warehouse.baseline()
@@ -157,13 +160,11 @@ class FreshSource:
                 first[d] = min(t, first.get(d, t))
         return sorted(first.items())
 
-    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: Optional[int],
-                      until: Optional[int]) -> list[Any]:
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: Optional[int], until: Optional[int]) -> list[Any]:
         self._ensure(since, until)
         return self._both(lambda side: side.linked_events(demands, offers, since, until))
 
-    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
-                          linked_only: bool) -> Optional[set[str]]:
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str], linked_only: bool) -> Optional[set[str]]:
         self._ensure(since, until)
         out: set[str] = set()
         for side in (self.warehouse, self.tail):

@@ -24,9 +24,7 @@ from ..store.schema import ASSIGNMENT_KINDS
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
 from .settings import Setting, validate
 
-SETTINGS = (
-    Setting("store", "path", None, "The store file (default: $XDG_DATA_HOME/coco/events.duckdb)."),
-)
+SETTINGS = (Setting("store", "path", None, "The store file (default: $XDG_DATA_HOME/coco/events.duckdb)."),)
 
 
 @dataclass(frozen=True)
@@ -51,8 +49,13 @@ class Settings:
         return [("source", "local"), ("store", str(self.path))]
 
 
-def open(settings: Settings, *, now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
-         wait: Optional[float] = None, connection: Any = None) -> LocalSource:
+def open(
+    settings: Settings,
+    *,
+    now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
+    wait: Optional[float] = None,
+    connection: Any = None,
+) -> LocalSource:
     return LocalSource(settings.path, wait=wait, connection=connection)
 
 
@@ -126,8 +129,9 @@ class LocalSource:
         if self.keyed:
             q = "SELECT DISTINCT kind FROM keys WHERE id = $id"
         else:
-            q = " UNION ALL ".join(f"SELECT '{k}' FROM (SELECT 1 FROM events WHERE {k}_id = $id LIMIT 1)"
-                                   for k in ("delivery", "robot", "pilot"))
+            q = " UNION ALL ".join(
+                f"SELECT '{k}' FROM (SELECT 1 FROM events WHERE {k}_id = $id LIMIT 1)" for k in ("delivery", "robot", "pilot")
+            )
         found = {r[0] for r in self.con.execute(q, {"id": subject_id}).fetchall()}
         return [k for k in ("delivery", "robot", "pilot") if k in found]
 
@@ -213,8 +217,8 @@ class LocalSource:
         seeds: dict[str, tuple[set[str], set[str]]] = {d: (set(), set()) for d in ids}
         timed: set[str] = set()
         for d, demand, offer, has_time in self.con.execute(
-                "SELECT delivery_id, demand_id, offer_id, timed FROM links "
-                "WHERE delivery_id IN (SELECT unnest(?::VARCHAR[]))", [ids]).fetchall():
+            "SELECT delivery_id, demand_id, offer_id, timed FROM links WHERE delivery_id IN (SELECT unnest(?::VARCHAR[]))", [ids]
+        ).fetchall():
             if has_time:
                 timed.add(d)
             if demand:
@@ -233,7 +237,9 @@ class LocalSource:
             found = self.con.execute(  # a UNION, not an OR: each side prunes by its own column (5x faster)
                 "SELECT demand_id, offer_id FROM links WHERE delivery_id IS NULL AND demand_id IN "
                 "(SELECT unnest(?::VARCHAR[])) UNION SELECT demand_id, offer_id FROM links WHERE delivery_id IS NULL "
-                "AND offer_id IN (SELECT unnest(?::VARCHAR[]))", [sorted(todo_d), sorted(todo_o)]).fetchall()
+                "AND offer_id IN (SELECT unnest(?::VARCHAR[]))",
+                [sorted(todo_d), sorted(todo_o)],
+            ).fetchall()
             pairs.update(found)
             todo_d = {dm for dm, _ in found if dm} - asked_d
             todo_o = {of for _, of in found if of} - asked_o
@@ -262,7 +268,9 @@ class LocalSource:
         outcomes = self.con.execute(  # a row found twice (by demand and by offer) counts once: only the last matters
             f"{outcome}delivery_id IN (SELECT unnest(?::VARCHAR[])) UNION ALL {outcome}delivery_id IS NULL AND "
             f"demand_id IN (SELECT unnest(?::VARCHAR[])) UNION ALL {outcome}delivery_id IS NULL AND "
-            "offer_id IN (SELECT unnest(?::VARCHAR[]))", [ids, sorted(asked_d), sorted(asked_o)]).fetchall()
+            "offer_id IN (SELECT unnest(?::VARCHAR[]))",
+            [ids, sorted(asked_d), sorted(asked_o)],
+        ).fetchall()
         direct: dict[str, list[tuple[int, Any, str]]] = {}
         linked: dict[tuple[str, str], list[tuple[int, Any, str]]] = {}
         for name, ts, dd, dm, of in outcomes:
@@ -278,8 +286,11 @@ class LocalSource:
             if d not in timed:
                 continue
             demands, offers = reach[d]
-            mine = direct.get(d, []) + [r for x in demands for r in linked.get(("d", x), ())] \
+            mine = (
+                direct.get(d, [])
+                + [r for x in demands for r in linked.get(("d", x), ())]
                 + [r for x in offers for r in linked.get(("o", x), ())]
+            )
             out[d] = "in_progress"
             for table in (DELIVERY_OUTCOMES, DEMAND_OUTCOMES):
                 hits = [m for m in mine if m[2] in table]
@@ -288,8 +299,14 @@ class LocalSource:
                     break
         return out
 
-    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
-                        assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
+    def events_in_spans(
+        self,
+        column: str,
+        spans: Sequence[Span],
+        untimed: bool = False,
+        assignment_spans: Sequence[Span] = (),
+        without_delivery: bool = False,
+    ) -> list[Event]:
         if column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
         if assignment_spans and self.assignment_keyed:
@@ -302,12 +319,12 @@ class LocalSource:
         for ident, start, end in spans:
             extra = " OR ts IS NULL" if untimed else ""
             match, mparams = self._match([(column, [ident])])
-            out += self._rows(f"{match}{unassigned} AND (ts BETWEEN ? AND ?{extra})",
-                              [*mparams, _ts(start), _ts(end)], seen)
+            out += self._rows(f"{match}{unassigned} AND (ts BETWEEN ? AND ?{extra})", [*mparams, _ts(start), _ts(end)], seen)
         for ident, start, end in assignment_spans:
             match, mparams = self._match([(column, [ident])])
-            out += self._rows(f"{match} AND event IN (?, ?) AND ts BETWEEN ? AND ?",
-                              [*mparams, *ASSIGNMENT_EVENTS, _ts(start), _ts(end)], seen)
+            out += self._rows(
+                f"{match} AND event IN (?, ?) AND ts BETWEEN ? AND ?", [*mparams, *ASSIGNMENT_EVENTS, _ts(start), _ts(end)], seen
+            )
         return out
 
     def baseline(self) -> Any:
@@ -316,8 +333,9 @@ class LocalSource:
 
         return read(self.con)
 
-    def _many_spans(self, column: str, spans: Sequence[Span], untimed: bool,
-                    assignment_spans: Sequence[Span], without_delivery: bool = False) -> list[Event]:
+    def _many_spans(
+        self, column: str, spans: Sequence[Span], untimed: bool, assignment_spans: Sequence[Span], without_delivery: bool = False
+    ) -> list[Event]:
         """Many spans in one statement: the ids' rows within the spans' overall bounds (the ``ts`` zone
         maps prune the rest), then each row kept only when it is inside one of its id's spans."""
         every = [*spans, *assignment_spans]
@@ -339,8 +357,9 @@ class LocalSource:
         rows = self._rows(f"{match} AND ({timed}{extra})", params, set())
         return select_in_spans(rows, column, spans, untimed, assignment_spans)
 
-    def _spans_and_assignments(self, column: str, spans: Sequence[Span], untimed: bool,
-                               assignment_spans: Sequence[Span], without_delivery: bool) -> list[Event]:
+    def _spans_and_assignments(
+        self, column: str, spans: Sequence[Span], untimed: bool, assignment_spans: Sequence[Span], without_delivery: bool
+    ) -> list[Event]:
         """Schema 6: ``_many_spans``' rows in one statement of two parts - the ids' rows within the spans'
         bounds through their keys, and their assignments within the lookback through the assignment keys
         (``sql.ASSIGNMENT_KINDS``): the lookback reads the few rows it wants, not every row of the ids over
@@ -352,8 +371,7 @@ class LocalSource:
             timed = "ts BETWEEN ? AND ?" + (" AND delivery_id IS NULL" if without_delivery else "")
             parts.append(f"{match} AND ({timed}{' OR ts IS NULL' if untimed else ''})")
             params += [*mparams, _ts(min(s for _, s, _ in spans)), _ts(max(e for _, _, e in spans))]
-        match, mparams = self._match([(column, sorted({ident for ident, _, _ in assignment_spans}))],
-                                     assignments=True)
+        match, mparams = self._match([(column, sorted({ident for ident, _, _ in assignment_spans}))], assignments=True)
         parts.append(f"{match} AND ts BETWEEN ? AND ?")
         params += [*mparams, _ts(min(s for _, s, _ in assignment_spans)), _ts(max(e for _, _, e in assignment_spans))]
         rows = self._rows(parts, params, set())
@@ -385,25 +403,27 @@ class LocalSource:
         rows = self.con.execute(
             "SELECT delivery_id, epoch_us(min(ts)) FROM events WHERE ts IS NOT NULL AND delivery_id IN "
             "(SELECT delivery_id FROM events WHERE ts BETWEEN ? AND ? AND delivery_id IS NOT NULL) "
-            "GROUP BY delivery_id", [_ts(since), _ts(until)]).fetchall()
+            "GROUP BY delivery_id",
+            [_ts(since), _ts(until)],
+        ).fetchall()
         return [(d, int(t)) for d, t in rows]
 
-    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
-                          linked_only: bool) -> set[str] | None:
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str], linked_only: bool) -> set[str] | None:
         if column not in ("event", "robot_id"):
             raise ValueError(f"cannot narrow by {column}")
         loose = " AND (demand_id IS NOT NULL OR offer_id IS NOT NULL)" if linked_only else ""
-        if self.con.execute(f"SELECT 1 FROM events WHERE {column} IN (SELECT unnest(?::VARCHAR[])) "
-                            f"AND delivery_id IS NULL{loose} LIMIT 1", [list(values)]).fetchone():
+        if self.con.execute(
+            f"SELECT 1 FROM events WHERE {column} IN (SELECT unnest(?::VARCHAR[])) AND delivery_id IS NULL{loose} LIMIT 1", [list(values)]
+        ).fetchone():
             return None
         rows = self.con.execute(
             f"SELECT DISTINCT delivery_id FROM events WHERE {column} IN (SELECT unnest(?::VARCHAR[])) AND delivery_id IN "
             "(SELECT delivery_id FROM events WHERE ts BETWEEN ? AND ? AND delivery_id IS NOT NULL)",
-            [list(values), _ts(since), _ts(until)]).fetchall()
+            [list(values), _ts(since), _ts(until)],
+        ).fetchall()
         return {r[0] for r in rows}
 
-    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None,
-                      until: int | None) -> list[Event]:
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None, until: int | None) -> list[Event]:
         if not demands and not offers:
             return []
         bound, bparams = _bounds(since, until)
@@ -428,7 +448,8 @@ class LocalSource:
         q = " UNION ".join(
             f"SELECT * FROM (SELECT DISTINCT '{k}' AS kind, {k}_id AS id FROM events "
             f"WHERE upper(replace(replace(replace({k}_id, '-', ''), '_', ''), ' ', '')) = $key LIMIT 5)"
-            for k in ("delivery", "robot", "pilot", "demand", "offer"))
+            for k in ("delivery", "robot", "pilot", "demand", "offer")
+        )
         return sorted((k, i) for k, i in self.con.execute(q, {"key": key}).fetchall())
 
 

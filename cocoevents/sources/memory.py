@@ -23,17 +23,19 @@ class MemorySource:
         self._baseline: Baseline | None = None
 
     def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
-        return [
-            kind
-            for kind in ("delivery", "robot", "pilot")
-            if any(getattr(e, f"{kind}_id") == subject_id for e in self.events)
-        ]
+        return [kind for kind in ("delivery", "robot", "pilot") if any(getattr(e, f"{kind}_id") == subject_id for e in self.events)]
 
     def delivery_events(self, delivery_id: str, since: int | None, until: int | None) -> list[Event]:
         return [e for e in self.events if e.delivery_id == delivery_id or e.delivery_id is None]
 
-    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
-                        assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
+    def events_in_spans(
+        self,
+        column: str,
+        spans: Sequence[Span],
+        untimed: bool = False,
+        assignment_spans: Sequence[Span] = (),
+        without_delivery: bool = False,
+    ) -> list[Event]:
         # ``without_delivery`` is a permission, not a filter: the events are in memory, returning them costs nothing
         out = []
         for e in self.events:
@@ -44,8 +46,7 @@ class MemorySource:
                 if untimed and any(value == s[0] for s in spans):
                     out.append(e)
             elif any(value == ident and start <= e.ts <= end for ident, start, end in spans) or (
-                e.name in ASSIGNMENT_EVENTS
-                and any(value == ident and start <= e.ts <= end for ident, start, end in assignment_spans)
+                e.name in ASSIGNMENT_EVENTS and any(value == ident and start <= e.ts <= end for ident, start, end in assignment_spans)
             ):
                 out.append(e)
         return out
@@ -71,30 +72,29 @@ class MemorySource:
         wanted = set(delivery_ids)
         return [e for e in self.events if e.delivery_id is None or e.delivery_id in wanted]
 
-    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None,
-                      until: int | None) -> list[Event]:
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None, until: int | None) -> list[Event]:
         d, o = set(demands), set(offers)
-        return [e for e in self.events if (e.demand_id is not None and e.demand_id in d)
-                or (e.offer_id is not None and e.offer_id in o)]
+        return [e for e in self.events if (e.demand_id is not None and e.demand_id in d) or (e.offer_id is not None and e.offer_id in o)]
 
     def error_events(self, since: int, until: int) -> list[Event]:
         return [e for e in self.events if e.ts is not None and since <= e.ts <= until]
 
     def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
-        found = {(kind, getattr(e, f"{kind}_id")) for e in self.events for kind in ("delivery", "robot", "pilot",
-                                                                                    "demand", "offer")
-                 if getattr(e, f"{kind}_id") is not None and fold_id(getattr(e, f"{kind}_id")) == key}
+        found = {
+            (kind, getattr(e, f"{kind}_id"))
+            for e in self.events
+            for kind in ("delivery", "robot", "pilot", "demand", "offer")
+            if getattr(e, f"{kind}_id") is not None and fold_id(getattr(e, f"{kind}_id")) == key
+        }
         return sorted(found)
 
-    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
-                          linked_only: bool) -> set[str] | None:
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str], linked_only: bool) -> set[str] | None:
         wanted = set(values)
 
         def value(e: Event) -> str | None:
             return e.name if column == "event" else getattr(e, column)
 
-        if any(value(e) in wanted and e.delivery_id is None and (not linked_only or e.demand_id or e.offer_id)
-               for e in self.events):
+        if any(value(e) in wanted and e.delivery_id is None and (not linked_only or e.demand_id or e.offer_id) for e in self.events):
             return None
         active = {d for d, _ in self.active_deliveries(since, until)}
         return {e.delivery_id for e in self.events if e.delivery_id in active and value(e) in wanted}

@@ -74,8 +74,13 @@ from .settings import IDENTIFIER
 SPANS_PER_STATEMENT = 500
 
 
-def open(settings: Settings, *, now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
-         wait: Optional[float] = None, connection: Any = None) -> RedshiftSource:
+def open(
+    settings: Settings,
+    *,
+    now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
+    wait: Optional[float] = None,
+    connection: Any = None,
+) -> RedshiftSource:
     """``wait`` is the local store's; the warehouse bounds its statements with ``statement_timeout``. With
     ``fresh_from`` (or ``--fresh``) the archive's tail is added (``sources.s3.FreshSource``)."""
     archive = None
@@ -99,8 +104,11 @@ def check(settings: Settings) -> str:
     finally:
         source.close()
     lookback = format_duration(settings.lookback_us)
-    recent = (f"{count} events in the {lookback} lookback, latest {format_ts(latest)}"
-              if latest is not None else f"no events in the {lookback} lookback")
+    recent = (
+        f"{count} events in the {lookback} lookback, latest {format_ts(latest)}"
+        if latest is not None
+        else f"no events in the {lookback} lookback"
+    )
     return f"coco: ok: {settings.where()}: table {settings.qualified_table} readable; {recent}"
 
 
@@ -128,8 +136,7 @@ def _in_list(values: Sequence[str]) -> str:
 class RedshiftSource:
     """``EventSource`` over the warehouse table of a ``redshift`` profile (see the module docstring)."""
 
-    def __init__(self, profile: Settings, password: Optional[str] = None, *, now: Optional[int] = None,
-                 connection: Any = None) -> None:
+    def __init__(self, profile: Settings, password: Optional[str] = None, *, now: Optional[int] = None, connection: Any = None) -> None:
         for part in (profile.schema, profile.table, profile.baseline_table):
             if not IDENTIFIER.match(part):
                 raise SourceUnavailable(f"profile {profile.name!r}: {part!r} is not a plain identifier")
@@ -173,13 +180,15 @@ class RedshiftSource:
         if code in TIMEOUT:
             return SourceUnavailable(
                 f"the query timed out after {p.statement_timeout_us / 1e6:g}s (statement_timeout of profile "
-                f"{p.name!r}): narrow the range with --since/--until, or raise statement_timeout")
+                f"{p.name!r}): narrow the range with --since/--until, or raise statement_timeout"
+            )
         if code in NO_TABLE:
-            return SourceUnavailable(f"table {self.table} does not exist in database {p.database} "
-                                     f"(schema and table of profile {p.name!r}); see 'coco warehouse ddl'")
+            return SourceUnavailable(
+                f"table {self.table} does not exist in database {p.database} "
+                f"(schema and table of profile {p.name!r}); see 'coco warehouse ddl'"
+            )
         if code in NO_COLUMN:
-            return SourceUnavailable(one_line(f"table {self.table} does not have the coco layout "
-                                               f"({message}); see 'coco warehouse ddl'"))
+            return SourceUnavailable(one_line(f"table {self.table} does not have the coco layout ({message}); see 'coco warehouse ddl'"))
         if code in DENIED:
             return SourceUnavailable(one_line(f"permission denied reading {self.table}: {message}"))
         return SourceUnavailable(one_line(f"{p.where()}: query failed: {message}"))
@@ -205,12 +214,13 @@ class RedshiftSource:
         if not IDENTIFIER.match(self.profile.load_log):  # pragma: no cover - validated by Settings
             raise SourceUnavailable(f"{self.profile.load_log!r} is not a plain identifier")
         try:
-            rows = self._query(f"SELECT s3_key FROM {log} WHERE bucket = %s AND dt BETWEEN %s AND %s",
-                               [bucket, first, last])
+            rows = self._query(f"SELECT s3_key FROM {log} WHERE bucket = %s AND dt BETWEEN %s AND %s", [bucket, first, last])
         except SourceUnavailable:
             if self._last_error_code in NO_TABLE:
-                raise SourceUnavailable(f"--fresh needs the COPY job's load log, and table {log} does not exist "
-                                        f"(load_log of profile {self.profile.name!r}; see 'coco warehouse ddl')") from None
+                raise SourceUnavailable(
+                    f"--fresh needs the COPY job's load log, and table {log} does not exist "
+                    f"(load_log of profile {self.profile.name!r}; see 'coco warehouse ddl')"
+                ) from None
             raise
         return {str(r[0]) for r in rows}
 
@@ -218,8 +228,11 @@ class RedshiftSource:
         """For ``coco doctor``: the table has the coco layout and is readable; returns the latest event
         time and the number of events within the lookback window."""
         timed, params = self._timed(self.lookback_lower(), None)
-        self._query(f"SELECT event, event_ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, "
-                    f"JSON_SERIALIZE(event_data), loaded_at FROM {self.table} WHERE {timed} LIMIT 1", params)
+        self._query(
+            f"SELECT event, event_ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, "
+            f"JSON_SERIALIZE(event_data), loaded_at FROM {self.table} WHERE {timed} LIMIT 1",
+            params,
+        )
         ((latest, count),) = self._query(f"SELECT MAX(event_ts), COUNT(*) FROM {self.table} WHERE {timed}", params)
         return _us(latest), int(count)
 
@@ -237,8 +250,9 @@ class RedshiftSource:
             clauses.append("event_ts IS NOT NULL")
         return " AND ".join(clauses), params
 
-    def _select(self, columns: str, pred: str, params: Sequence[Any], lower: Optional[int], upper: Optional[int],
-                untimed: bool = True) -> tuple[str, list[Any]]:
+    def _select(
+        self, columns: str, pred: str, params: Sequence[Any], lower: Optional[int], upper: Optional[int], untimed: bool = True
+    ) -> tuple[str, list[Any]]:
         """``SELECT columns`` of the rows matching ``pred`` inside the bounds, plus (``untimed``) those
         without a time: two branches of one ``UNION ALL``, disjoint by ``event_ts``."""
         timed, tparams = self._timed(lower, upper)
@@ -259,7 +273,9 @@ class RedshiftSource:
             "demand_id, offer_id",
             "(delivery_id IS NULL OR delivery_id = '') AND (demand_id IN (SELECT demand_id FROM direct) "
             "OR offer_id IN (SELECT offer_id FROM direct))",
-            [], lower, upper,
+            [],
+            lower,
+            upper,
         )
         linked = (
             f"{match} OR ((delivery_id IS NULL OR delivery_id = '') AND ("
@@ -276,8 +292,11 @@ class RedshiftSource:
             if not isinstance(record, dict):  # pragma: no cover - the loader keeps objects only
                 continue
             us = _us(ts)
-            out.append(Event.from_record(record, us if us is not None else parse_timestamp(record.get("timestamp")),
-                                         text if isinstance(text, str) else None))
+            out.append(
+                Event.from_record(
+                    record, us if us is not None else parse_timestamp(record.get("timestamp")), text if isinstance(text, str) else None
+                )
+            )
         return out
 
     # -- the EventSource protocol -----------------------------------------------------------------
@@ -292,8 +311,10 @@ class RedshiftSource:
         sql, params = self._delivery_sql(subject_id, lower, None)
         timed, tparams = self._timed(lower, None)
         for kind in ("robot", "pilot"):
-            sql += (f" UNION ALL SELECT '{kind}', NULL, NULL FROM "
-                    f"(SELECT 1 AS hit FROM {self.table} WHERE {timed} AND {kind}_id = %s LIMIT 1) {kind}_hit")
+            sql += (
+                f" UNION ALL SELECT '{kind}', NULL, NULL FROM "
+                f"(SELECT 1 AS hit FROM {self.table} WHERE {timed} AND {kind}_id = %s LIMIT 1) {kind}_hit"
+            )
             params += [*tparams, subject_id]
         rows = self._query(sql, params)
         found = {r[0] for r in rows if r[0] != "delivery"}
@@ -309,7 +330,8 @@ class RedshiftSource:
             raise NotFound(
                 f"no delivery, robot or pilot has the id {subject_id!r} since {format_ts(lower)} "
                 f"(the {format_duration(p.lookback_us)} lookback of profile {p.name!r}); "
-                "add --since to search further back")
+                "add --since to search further back"
+            )
         return kinds
 
     def delivery_events(self, delivery_id: str, since: Optional[int], until: Optional[int]) -> list[Event]:
@@ -325,8 +347,14 @@ class RedshiftSource:
             asked_d, asked_o = self._asked(delivery_id, events)
         return events + self._more_links(delivery_id, events, asked_d, asked_o, lower, upper)
 
-    def events_in_spans(self, column: str, spans: Sequence[Span], untimed: bool = False,
-                        assignment_spans: Sequence[Span] = (), without_delivery: bool = False) -> list[Event]:
+    def events_in_spans(
+        self,
+        column: str,
+        spans: Sequence[Span],
+        untimed: bool = False,
+        assignment_spans: Sequence[Span] = (),
+        without_delivery: bool = False,
+    ) -> list[Event]:
         # ``without_delivery`` permits leaving rows out; this source returns them all (a superset is allowed)
         if column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
@@ -340,16 +368,15 @@ class RedshiftSource:
             chunk.append(ident)
             count += len(merged.get(ident, ())) + len(assign.get(ident, ()))
             if count >= SPANS_PER_STATEMENT:
-                out += self._spans(column, {i: merged.get(i, []) for i in chunk},
-                                   {i: assign.get(i, []) for i in chunk}, untimed)
+                out += self._spans(column, {i: merged.get(i, []) for i in chunk}, {i: assign.get(i, []) for i in chunk}, untimed)
                 chunk, count = [], 0
         if chunk:
-            out += self._spans(column, {i: merged.get(i, []) for i in chunk},
-                               {i: assign.get(i, []) for i in chunk}, untimed)
+            out += self._spans(column, {i: merged.get(i, []) for i in chunk}, {i: assign.get(i, []) for i in chunk}, untimed)
         return out
 
-    def _spans(self, column: str, spans: dict[str, list[tuple[int, int]]],
-               assign: dict[str, list[tuple[int, int]]], untimed: bool) -> list[Event]:
+    def _spans(
+        self, column: str, spans: dict[str, list[tuple[int, int]]], assign: dict[str, list[tuple[int, int]]], untimed: bool
+    ) -> list[Event]:
         every = [r for ranges in (*spans.values(), *assign.values()) for r in ranges]
         lower = min(s for s, _ in every)
         upper = max(e for _, e in every)
@@ -400,9 +427,11 @@ class RedshiftSource:
         """The deliveries with a direct event in the range, with their earliest direct event's time
         (searched back to the lookback window or ``since``, whichever is earlier)."""
         lower = min(since, self.lookback_lower(until))
-        sql = (f"SELECT delivery_id, MIN(event_ts) FROM {self.table} WHERE event_ts >= %s AND event_ts <= %s "
-               f"AND delivery_id IN (SELECT delivery_id FROM {self.table} WHERE event_ts BETWEEN %s AND %s "
-               "AND delivery_id IS NOT NULL AND delivery_id <> '') GROUP BY delivery_id")
+        sql = (
+            f"SELECT delivery_id, MIN(event_ts) FROM {self.table} WHERE event_ts >= %s AND event_ts <= %s "
+            f"AND delivery_id IN (SELECT delivery_id FROM {self.table} WHERE event_ts BETWEEN %s AND %s "
+            "AND delivery_id IS NOT NULL AND delivery_id <> '') GROUP BY delivery_id"
+        )
         # the earliest direct event of a delivery with one in the range is at or before ``until``
         rows = self._query(sql, [_param_ts(lower), _param_ts(until), _param_ts(since), _param_ts(until)])
         return [(d, _us(t)) for d, t in rows if t is not None]  # type: ignore[misc]
@@ -421,26 +450,26 @@ class RedshiftSource:
             asked_o |= more_o
         return events + self._more_links(list(delivery_ids), events, asked_d, asked_o, lower, until)
 
-    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
-                          linked_only: bool) -> Optional[set[str]]:
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str], linked_only: bool) -> Optional[set[str]]:
         """One statement: the active deliveries with a direct event of those values, and whether some event
         of those values has no delivery id (then ``None``), both within the lookback (as the timelines)."""
         if column not in ("event", "robot_id"):
             raise ValueError(f"cannot narrow by {column}")
         lower = min(since, self.lookback_lower())
         loose = " AND (demand_id IS NOT NULL OR offer_id IS NOT NULL)" if linked_only else ""
-        sql = (f"SELECT DISTINCT delivery_id FROM {self.table} WHERE event_ts >= %s AND {column} IN ({_in_list(values)}) "
-               f"AND (delivery_id IN (SELECT delivery_id FROM {self.table} WHERE event_ts BETWEEN %s AND %s "
-               f"AND delivery_id IS NOT NULL AND delivery_id <> '') "
-               f"OR ((delivery_id IS NULL OR delivery_id = ''){loose}))")
+        sql = (
+            f"SELECT DISTINCT delivery_id FROM {self.table} WHERE event_ts >= %s AND {column} IN ({_in_list(values)}) "
+            f"AND (delivery_id IN (SELECT delivery_id FROM {self.table} WHERE event_ts BETWEEN %s AND %s "
+            f"AND delivery_id IS NOT NULL AND delivery_id <> '') "
+            f"OR ((delivery_id IS NULL OR delivery_id = ''){loose}))"
+        )
         rows = self._query(sql, [_param_ts(lower), *values, _param_ts(since), _param_ts(until)])
         found = {r[0] for r in rows}
         if None in found or "" in found:
             return None
         return found
 
-    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: Optional[int],
-                      until: Optional[int]) -> list[Event]:
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: Optional[int], until: Optional[int]) -> list[Event]:
         if not demands and not offers:
             return []
         lower = since if since is not None else self.lookback_lower(until)
@@ -451,18 +480,23 @@ class RedshiftSource:
     def error_events(self, since: int, until: int) -> list[Event]:
         """Rows in the range that may be errors: by name, or a record mentioning ``"error"``, ``"fatal"``
         or ``"critical"`` in any case (the field or a level); the caller applies spec section 4."""
-        pred = ("event LIKE %s OR event = %s OR JSON_SERIALIZE(event_data) ILIKE %s "
-                "OR JSON_SERIALIZE(event_data) ILIKE %s OR JSON_SERIALIZE(event_data) ILIKE %s")
-        sql, params = self._select(ROW, pred, ["%.failed", "robot.grounded", '%"error"%', '%"fatal"%',
-                                               '%"critical"%'], since, until, untimed=False)
+        pred = (
+            "event LIKE %s OR event = %s OR JSON_SERIALIZE(event_data) ILIKE %s "
+            "OR JSON_SERIALIZE(event_data) ILIKE %s OR JSON_SERIALIZE(event_data) ILIKE %s"
+        )
+        sql, params = self._select(
+            ROW, pred, ["%.failed", "robot.grounded", '%"error"%', '%"fatal"%', '%"critical"%'], since, until, untimed=False
+        )
         return self._events(self._query(sql, params))
 
     def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
         lower = since if since is not None else self.lookback_lower()
         parts, params = [], []
         for k in ("delivery", "robot", "pilot", "demand", "offer"):
-            parts.append(f"SELECT '{k}' AS kind, {k}_id AS id FROM {self.table} WHERE event_ts >= %s AND "
-                         f"UPPER(REPLACE(REPLACE(REPLACE({k}_id, '-', ''), '_', ''), ' ', '')) = %s")
+            parts.append(
+                f"SELECT '{k}' AS kind, {k}_id AS id FROM {self.table} WHERE event_ts >= %s AND "
+                f"UPPER(REPLACE(REPLACE(REPLACE({k}_id, '-', ''), '_', ''), ' ', '')) = %s"
+            )
             params += [_param_ts(lower), key]
         rows = self._query(f"SELECT DISTINCT kind, id FROM ({' UNION ALL '.join(parts)}) ids LIMIT 10", params)
         return sorted((str(k), str(i)) for k, i in rows)
@@ -479,8 +513,9 @@ class RedshiftSource:
         hop1 = [e for e in events if e.delivery_id is None and (e.demand_id in d0 or e.offer_id in o0)]
         return d0 | {e.demand_id for e in hop1 if e.demand_id}, o0 | {e.offer_id for e in hop1 if e.offer_id}
 
-    def _more_links(self, delivery_id: str | Sequence[str], events: list[Event], asked_d: set[str],
-                    asked_o: set[str], lower: int, upper: Optional[int]) -> list[Event]:
+    def _more_links(
+        self, delivery_id: str | Sequence[str], events: list[Event], asked_d: set[str], asked_o: set[str], lower: int, upper: Optional[int]
+    ) -> list[Event]:
         found: list[Event] = []
         ids = [delivery_id] if isinstance(delivery_id, str) else list(delivery_id)
         while True:

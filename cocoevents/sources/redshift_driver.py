@@ -107,8 +107,11 @@ def _connect_message(profile: Settings, e: BaseException, password: Optional[str
     where = profile.where()
     lowered = message.lower()
     if code in AUTH or "password authentication failed" in lowered:
-        hint = (f"check {PASSWORD_ENV}" if password else f"{PASSWORD_ENV} is not set") \
-            if profile.auth == "password" else "check the IAM credentials"
+        hint = (
+            (f"check {PASSWORD_ENV}" if password else f"{PASSWORD_ENV} is not set")
+            if profile.auth == "password"
+            else "check the IAM credentials"
+        )
         text = f"cannot connect to {where}: authentication failed ({hint})"
     elif code in NO_DATABASE:
         text = f"cannot connect to {where}: {message}"

@@ -29,21 +29,24 @@ SETTINGS = (
     Setting("workgroup", "str", None, "Redshift Serverless workgroup (IAM credentials)."),
     Setting("schema", "identifier", "analytics", "Schema of the events table (as 'coco warehouse ddl')."),
     Setting("table", "identifier", "raw_events", "Events table (as 'coco warehouse ddl')."),
-    Setting("baseline_table", "identifier", "delivery_baseline",
-            "Fleet baseline table in the same schema (kept by 'coco warehouse baseline')."),
+    Setting(
+        "baseline_table", "identifier", "delivery_baseline", "Fleet baseline table in the same schema (kept by 'coco warehouse baseline')."
+    ),
     Setting("statement_timeout", "duration", 60_000_000, "SET statement_timeout for every session."),
     Setting("lookback", "duration", 14 * 86_400_000_000, "How far back a delivery is searched without --since."),
     Setting("ssl", "bool", True, "TLS (a password login without TLS only to a loopback host)."),
     Setting("sslmode", "choice", "verify-ca", "TLS verification.", SSLMODES),
     Setting("connect_timeout", "duration", 10_000_000, "Connect timeout."),
-    Setting("load_log", "identifier", "raw_events_load_log",
-            "The COPY job's load log in the same schema (which archive objects the table holds; for --fresh)."),
-    Setting("fresh_from", "str", None, "An s3 profile: every timeline adds the archive objects not yet COPYed "
-                                      "(as --fresh does)."),
+    Setting(
+        "load_log",
+        "identifier",
+        "raw_events_load_log",
+        "The COPY job's load log in the same schema (which archive objects the table holds; for --fresh).",
+    ),
+    Setting("fresh_from", "str", None, "An s3 profile: every timeline adds the archive objects not yet COPYed (as --fresh does)."),
 )
 _DEFAULT = {s.name: s.default for s in SETTINGS}
-_RENAMED = {"statement_timeout": "statement_timeout_us", "lookback": "lookback_us",
-            "connect_timeout": "connect_timeout_us"}
+_RENAMED = {"statement_timeout": "statement_timeout_us", "lookback": "lookback_us", "connect_timeout": "connect_timeout_us"}
 
 
 @dataclass(frozen=True)
@@ -82,11 +85,15 @@ class Settings:
         if s.auth == "password":
             for key in ("host", "user"):
                 if getattr(s, key) is None:
-                    raise UsageError(f"{where}: {key!r} is required for a password login "
-                                     "(or set iam = true with cluster_identifier, db_user and region, or a workgroup)")
+                    raise UsageError(
+                        f"{where}: {key!r} is required for a password login "
+                        "(or set iam = true with cluster_identifier, db_user and region, or a workgroup)"
+                    )
             if not s.ssl and not is_loopback(s.host):
-                raise UsageError(f"{where}: ssl = false would send the password in clear to {s.host}; "
-                                 "a password login without TLS is allowed only to a loopback host")
+                raise UsageError(
+                    f"{where}: ssl = false would send the password in clear to {s.host}; "
+                    "a password login without TLS is allowed only to a loopback host"
+                )
         elif s.auth == "iam":
             if not (s.cluster_identifier or s.host):
                 raise UsageError(f"{where}: 'cluster_identifier' (or 'host') is required with iam = true")
@@ -116,8 +123,7 @@ class Settings:
     def describe(self) -> list[tuple[str, str]]:
         """The resolved settings, in a stable order, the password only as set / not set."""
         rows: list[tuple[str, str]] = [("source", "redshift"), ("auth", self.auth)]
-        for key in ("host", "port", "database", "user", "cluster_identifier", "db_user", "region", "aws_profile",
-                    "workgroup"):
+        for key in ("host", "port", "database", "user", "cluster_identifier", "db_user", "region", "aws_profile", "workgroup"):
             value = getattr(self, key)
             if value not in (None, ""):
                 rows.append((key, str(value)))

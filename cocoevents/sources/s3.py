@@ -37,8 +37,7 @@ SETTINGS = (
     Setting("region", "str", None, "AWS region (default: the AWS chain)."),
     Setting("aws_profile", "str", None, "AWS credentials profile (default: the AWS chain: environment, profile, SSO)."),
     Setting("endpoint_url", "str", None, "Endpoint of an S3-compatible store (default: AWS)."),
-    Setting("cache", "path", None, "The local store the archive is synced into "
-                                   "(default: $XDG_CACHE_HOME/coco/s3-<bucket>-<hash>.duckdb)."),
+    Setting("cache", "path", None, "The local store the archive is synced into (default: $XDG_CACHE_HOME/coco/s3-<bucket>-<hash>.duckdb)."),
     Setting("lookback", "duration", 2 * DAY_US, "Days synced for a delivery asked without --since."),
 )
 _DEFAULT = {s.name: s.default for s in SETTINGS}
@@ -95,8 +94,11 @@ class Settings:
             value = getattr(self, key)
             if value:
                 rows.append((key, str(value)))
-        rows += [("cache", str(self.path)), ("lookback", format_duration(self.lookback_us)),
-                 ("credentials", "the AWS chain (environment, profile, SSO); never stored by coco")]
+        rows += [
+            ("cache", str(self.path)),
+            ("lookback", format_duration(self.lookback_us)),
+            ("credentials", "the AWS chain (environment, profile, SSO); never stored by coco"),
+        ]
         return rows
 
 
@@ -104,17 +106,24 @@ def settings_client(settings: Settings) -> Any:
     return client(region=settings.region, aws_profile=settings.aws_profile, endpoint_url=settings.endpoint_url)
 
 
-def sync_days(settings: Settings, days: Sequence[date], *, wait: float = 10.0, progress: Optional[BytesProgress] = None,
-              s3: Any = None) -> SyncReport:
+def sync_days(
+    settings: Settings, days: Sequence[date], *, wait: float = 10.0, progress: Optional[BytesProgress] = None, s3: Any = None
+) -> SyncReport:
     """Sync the ``dt=`` folders of ``days`` of an ``s3`` profile into its cache store."""
     s3 = s3 or settings_client(settings)
     objects, skipped = list_objects(s3, settings.bucket, settings.prefix, days, settings.endpoint_url)
-    return sync_objects(settings.path, s3, settings.bucket, objects, skipped, wait=wait, progress=progress,
-                        endpoint_url=settings.endpoint_url)
+    return sync_objects(
+        settings.path, s3, settings.bucket, objects, skipped, wait=wait, progress=progress, endpoint_url=settings.endpoint_url
+    )
 
 
-def open(settings: Settings, *, now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
-         wait: Optional[float] = None, connection: Any = None) -> ArchiveSource:
+def open(
+    settings: Settings,
+    *,
+    now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
+    wait: Optional[float] = None,
+    connection: Any = None,
+) -> ArchiveSource:
     return ArchiveSource(settings, now=now, wait=wait)
 
 
@@ -131,8 +140,7 @@ def check(settings: Settings) -> str:
         return f"coco: ok: {settings.where()} readable; cache {settings.path} not synced yet ('coco sync')"
     from .local import check as local_check
 
-    return local_check(local_settings(settings)).replace("coco: ok: local store",
-                                                         f"coco: ok: {settings.where()} readable; cache")
+    return local_check(local_settings(settings)).replace("coco: ok: local store", f"coco: ok: {settings.where()} readable; cache")
 
 
 def local_settings(settings: Settings) -> Any:
@@ -206,13 +214,13 @@ class ArchiveSource:
         """The cache store's status tables, after the same sync ``deliveries_events`` makes for all time."""
         return self._ensure(None, None).delivery_statuses(delivery_ids)  # type: ignore[no-any-return]
 
-    def events_in_spans(self, column: str, spans: Sequence[Any], untimed: bool = False,
-                        assignment_spans: Sequence[Any] = (), without_delivery: bool = False) -> list[Any]:
+    def events_in_spans(
+        self, column: str, spans: Sequence[Any], untimed: bool = False, assignment_spans: Sequence[Any] = (), without_delivery: bool = False
+    ) -> list[Any]:
         every = [*spans, *assignment_spans]
         if every:
             self._ensure(min(s for _, s, _ in every), max(e for _, _, e in every))
-        return self._any().events_in_spans(column, spans, untimed, assignment_spans,
-                                           without_delivery=without_delivery)
+        return self._any().events_in_spans(column, spans, untimed, assignment_spans, without_delivery=without_delivery)
 
     def baseline(self) -> Any:
         return self._any().baseline()
@@ -220,12 +228,10 @@ class ArchiveSource:
     def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
         return self._ensure(since, until).active_deliveries(since, until)
 
-    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: Optional[int],
-                      until: Optional[int]) -> list[Any]:
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: Optional[int], until: Optional[int]) -> list[Any]:
         return self._ensure(since, until).linked_events(demands, offers, since, until)
 
-    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str],
-                          linked_only: bool) -> Optional[set[str]]:
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str], linked_only: bool) -> Optional[set[str]]:
         return self._ensure(since, until).narrow_deliveries(since, until, column, values, linked_only)
 
     def error_events(self, since: int, until: int) -> list[Any]:
@@ -250,6 +256,5 @@ def archive_profile(name: Optional[str], profile: Optional[str]) -> Settings:
     archives = sorted(n for n, p in known.items() if p.kind == "s3")
     if len(archives) != 1:
         listed = f" (s3 profiles: {', '.join(archives)})" if archives else " (there is none)"
-        raise UsageError(f"--fresh needs to know the archive: set fresh_from = \"NAME\" of an s3 profile in "
-                         f"profile {profile!r}{listed}")
+        raise UsageError(f'--fresh needs to know the archive: set fresh_from = "NAME" of an s3 profile in profile {profile!r}{listed}')
     return known[archives[0]].settings

@@ -38,10 +38,8 @@ def validate(where: str, kind: str, settings: tuple[Setting, ...], values: Mappi
     known = {s.name for s in settings}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise UsageError(f"{where}: unknown key {unknown[0]!r} for a {kind} profile "
-                         f"(known: source, {', '.join(sorted(known))})")
-    return {s.name: _value(where, s, values[s.name]) if values.get(s.name) is not None else s.default
-            for s in settings}
+        raise UsageError(f"{where}: unknown key {unknown[0]!r} for a {kind} profile (known: source, {', '.join(sorted(known))})")
+    return {s.name: _value(where, s, values[s.name]) if values.get(s.name) is not None else s.default for s in settings}
 
 
 def _value(where: str, s: Setting, value: Any) -> Any:

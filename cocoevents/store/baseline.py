@@ -64,8 +64,9 @@ def transitions_sql(table: str, ts: str, mark: str, since: Optional[Any] = None)
 
 def from_rows(rows: Sequence[Sequence[Any]], min_samples: int = DEFAULT_MIN_SAMPLES) -> Baseline:
     """``(a, b, n, p50, p95, p99)`` rows as a ``Baseline`` (percentiles rounded to the millisecond)."""
-    return Baseline((Transition(str(a), str(b), int(n), float(p50), float(p95), float(p99))
-                     for a, b, n, p50, p95, p99 in rows), min_samples)
+    return Baseline(
+        (Transition(str(a), str(b), int(n), float(p50), float(p95), float(p99)) for a, b, n, p50, p95, p99 in rows), min_samples
+    )
 
 
 def rebuild(con: Any) -> int:

@@ -69,8 +69,10 @@ def check_store_path(path: str | os.PathLike[str]) -> Path:
     are usage errors, so nothing is "loaded" into a database that vanishes or lives elsewhere."""
     text = os.fspath(path)
     if not text.strip() or text.startswith(":memory:") or _SCHEME.match(text):
-        raise UsageError(f"the store must be a file path, not {for_terminal(archive.path_text(text))!r} "
-                         "(in-memory and remote databases are not stores; for a file named so, write ./NAME)")
+        raise UsageError(
+            f"the store must be a file path, not {for_terminal(archive.path_text(text))!r} "
+            "(in-memory and remote databases are not stores; for a file named so, write ./NAME)"
+        )
     p = Path(text)
     if p.is_dir():
         raise UsageError(f"the store {for_terminal(archive.path_text(text))} is a folder; name a file in it")

@@ -31,8 +31,16 @@ def is_lock_error(e: BaseException) -> bool:
     return "lock" in text.lower() and ("Conflicting" in text or "Could not set lock" in text)
 
 
-_DAMAGED = ("corrupt", "checksum", "could not read enough bytes", "truncated", "failed to read",
-            "serializ", "invalid block", "database file with version")
+_DAMAGED = (
+    "corrupt",
+    "checksum",
+    "could not read enough bytes",
+    "truncated",
+    "failed to read",
+    "serializ",
+    "invalid block",
+    "database file with version",
+)
 _NOT_DUCKDB = ("not a valid duckdb database", "not a duckdb database", "sqlite")
 
 
@@ -45,27 +53,33 @@ def environment_error(e: BaseException, path: Path | None = None) -> CocoError |
     if isinstance(e, CocoError):
         return e
     if is_lock_error(e):
-        return StoreBusy(f"{where} is busy: another coco process is writing to it; try again when it ends "
-                         "(or wait longer: --wait / COCO_WAIT)")
+        return StoreBusy(
+            f"{where} is busy: another coco process is writing to it; try again when it ends (or wait longer: --wait / COCO_WAIT)"
+        )
     if isinstance(e, duckdb.OutOfMemoryException) or isinstance(e, MemoryError) or "out of memory" in low:
         limit = os.environ.get("COCO_MEMORY_LIMIT", "").strip()
-        message = (f"out of memory (COCO_MEMORY_LIMIT={limit or MEMORY_LIMIT}): set a larger COCO_MEMORY_LIMIT, "
-                   "e.g. COCO_MEMORY_LIMIT=2GB")
+        message = f"out of memory (COCO_MEMORY_LIMIT={limit or MEMORY_LIMIT}): set a larger COCO_MEMORY_LIMIT, e.g. COCO_MEMORY_LIMIT=2GB"
         return UsageError(message) if limit else SourceUnavailable(message)
     if "no space left" in low or getattr(e, "errno", None) == 28:
-        return SourceUnavailable(f"no space left on device writing {where}: free some space and run the load "
-                                 "again (files already committed stay loaded, the unfinished batch left nothing)")
+        return SourceUnavailable(
+            f"no space left on device writing {where}: free some space and run the load "
+            "again (files already committed stay loaded, the unfinished batch left nothing)"
+        )
     if "file too large" in low or getattr(e, "errno", None) == 27:
         return SourceUnavailable(f"cannot write {where}: file too large for this file system or ulimit -f")
-    if any(k in low for k in ("read-only file system", "permission denied", "cannot open file")) or \
-            getattr(e, "errno", None) in (1, 13, 30):
+    if any(k in low for k in ("read-only file system", "permission denied", "cannot open file")) or getattr(e, "errno", None) in (
+        1,
+        13,
+        30,
+    ):
         return SourceUnavailable(f"cannot write {where}: {for_terminal(first_line(e))}")
     if isinstance(e, duckdb.Error) and any(k in low for k in _NOT_DUCKDB):
-        return SourceUnavailable(f"{where} is not a DuckDB database (or its header is damaged): choose another "
-                                 "--store, or move the file away and load the archive again")
+        return SourceUnavailable(
+            f"{where} is not a DuckDB database (or its header is damaged): choose another "
+            "--store, or move the file away and load the archive again"
+        )
     if isinstance(e, duckdb.Error) and any(k in low for k in _DAMAGED):
-        return SourceUnavailable(f"{where} is damaged ({for_terminal(first_line(e))}): move it away and load "
-                                 "the archive again")
+        return SourceUnavailable(f"{where} is damaged ({for_terminal(first_line(e))}): move it away and load the archive again")
     if isinstance(e, duckdb.IOException):
         return SourceUnavailable(f"cannot use {where}: {for_terminal(first_line(e))}")
     return None
@@ -95,15 +109,16 @@ def make_room(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
-        raise SourceUnavailable(f"cannot create the store folder {for_terminal(archive.path_text(path.parent))} "
-                                f"({e.strerror}): use --store PATH or set XDG_DATA_HOME") from e
+        raise SourceUnavailable(
+            f"cannot create the store folder {for_terminal(archive.path_text(path.parent))} "
+            f"({e.strerror}): use --store PATH or set XDG_DATA_HOME"
+        ) from e
     if empty_leftover(path):
         try:
             path.unlink()
             path.with_name(path.name + ".wal").unlink(missing_ok=True)
         except OSError as e:
-            raise SourceUnavailable(f"cannot replace the empty file {for_terminal(archive.path_text(path))} "
-                                    f"({e.strerror})") from e
+            raise SourceUnavailable(f"cannot replace the empty file {for_terminal(archive.path_text(path))} ({e.strerror})") from e
 
 
 def waiting_marker(path: Path) -> Path:
@@ -138,8 +153,9 @@ def connect(path: Path, *, read_only: bool, wait: float | None = None) -> duckdb
     return open_store(path, read_only=read_only, wait=wait)[0]
 
 
-def open_store(path: Path, *, read_only: bool, wait: float | None = None,
-               connection: Any = None) -> tuple[duckdb.DuckDBPyConnection, frozenset[str]]:
+def open_store(
+    path: Path, *, read_only: bool, wait: float | None = None, connection: Any = None
+) -> tuple[duckdb.DuckDBPyConnection, frozenset[str]]:
     """``connect``, with the tables the store had when it was opened (a reader asks which it can use: an older
     store is read as it is), from the one catalog read that checked the store. ``connection``: a read-only
     connection to ``path`` already opened with ``CONNECTION_CONFIG`` (the ``coco`` script opens one ahead),
@@ -151,15 +167,13 @@ def open_store(path: Path, *, read_only: bool, wait: float | None = None,
     if read_only and not path.exists():
         raise SourceUnavailable(f"no store at {shown}: run 'coco load PATH' or 'coco demo' first")
     if read_only and empty_leftover(path):
-        raise SourceUnavailable(f"no store at {shown} (an empty file a failed creation left; "
-                                "'coco load PATH' replaces it)")
+        raise SourceUnavailable(f"no store at {shown} (an empty file a failed creation left; 'coco load PATH' replaces it)")
     if not read_only:
         make_room(path)
     limit = memory_limit()
     con = connection if read_only else None
     if con is None:
-        con = retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(CONNECTION_CONFIG)),
-                        path, wait)
+        con = retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(CONNECTION_CONFIG)), path, wait)
     try:
         con.execute(SESSION)
         con.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
@@ -174,8 +188,9 @@ def open_store(path: Path, *, read_only: bool, wait: float | None = None,
 
 
 def store_tables(con: duckdb.DuckDBPyConnection) -> frozenset[str]:
-    return frozenset(r[0] for r in con.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall())
+    return frozenset(
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = current_database()").fetchall()
+    )
 
 
 def schema_version(con: duckdb.DuckDBPyConnection, path: Path, tables: frozenset[str] | None = None) -> int | None:
@@ -188,8 +203,9 @@ def schema_version(con: duckdb.DuckDBPyConnection, path: Path, tables: frozenset
     if "meta" in tables and "events" in tables and "files" in tables:
         row = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
     if row is None:
-        raise SourceUnavailable(f"{shown_path(path)} is a DuckDB database but not a coco store: coco leaves it alone; "
-                                "choose another --store")
+        raise SourceUnavailable(
+            f"{shown_path(path)} is a DuckDB database but not a coco store: coco leaves it alone; choose another --store"
+        )
     try:
         return int(row[0])
     except (TypeError, ValueError):
@@ -211,7 +227,8 @@ def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> f
     if version is not None and version > sql.SCHEMA_VERSION:
         raise SourceUnavailable(
             f"store {shown_path(path)} was written by a newer coco (store schema {version}, this coco reads up to "
-            f"{sql.SCHEMA_VERSION}): upgrade coco (pip install -U cocoevents) or choose another --store")
+            f"{sql.SCHEMA_VERSION}): upgrade coco (pip install -U cocoevents) or choose another --store"
+        )
     if read_only:
         if version is None:
             raise SourceUnavailable(f"{shown_path(path)} is an empty database, not a coco store: run 'coco load PATH' first")
@@ -243,7 +260,8 @@ def verify(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, int | None]
     except duckdb.Error as e:
         better = environment_error(e, path)
         if better is None:
-            better = SourceUnavailable(f"the store {shown_path(path)} is damaged ({for_terminal(first_line(e))}): "
-                                       "move it away and load the archive again")
+            better = SourceUnavailable(
+                f"the store {shown_path(path)} is damaged ({for_terminal(first_line(e))}): move it away and load the archive again"
+            )
         raise better from e
     return int(count), latest

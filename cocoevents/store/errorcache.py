@@ -22,8 +22,10 @@ from typing import Any, Optional
 
 from ..duckdb_engine import duckdb
 
-PREDICATE = ("(event LIKE '%.failed' OR event = 'robot.grounded' OR record ILIKE '%\"error\"%' "
-             "OR record ILIKE '%\"fatal\"%' OR record ILIKE '%\"critical\"%')")
+PREDICATE = (
+    "(event LIKE '%.failed' OR event = 'robot.grounded' OR record ILIKE '%\"error\"%' "
+    "OR record ILIKE '%\"fatal\"%' OR record ILIKE '%\"critical\"%')"
+)
 VERSION = "1"
 
 
@@ -81,9 +83,11 @@ def _refresh(con: duckdb.DuckDBPyConnection) -> None:
             con.execute("DELETE FROM coco_errors.indexed WHERE file_id IN (SELECT unnest(?::BIGINT[]))", [gone])
         if new:
             ids = [f for f, _ in new]
-            con.execute(f"INSERT INTO coco_errors.rows SELECT file_id, ts, record FROM events "
-                        f"WHERE file_id BETWEEN ? AND ? AND file_id IN (SELECT unnest(?::BIGINT[])) AND {PREDICATE}",
-                        [min(ids), max(ids), ids])
+            con.execute(
+                f"INSERT INTO coco_errors.rows SELECT file_id, ts, record FROM events "
+                f"WHERE file_id BETWEEN ? AND ? AND file_id IN (SELECT unnest(?::BIGINT[])) AND {PREDICATE}",
+                [min(ids), max(ids), ids],
+            )
             con.executemany("INSERT INTO coco_errors.indexed VALUES (?, ?)", [list(x) for x in new])
         con.execute("COMMIT")
     except BaseException:
@@ -98,6 +102,7 @@ def rows(con: duckdb.DuckDBPyConnection, schema: str, since: Any, until: Any) ->
     """``(ts_us, record)`` of the cached rows in the range, records made readable as ``fetch_rows`` does."""
     from .rows import LENIENT_SQL, readable
 
-    found = con.execute(f"SELECT epoch_us(ts), record, regexp_matches(record, '{LENIENT_SQL}') FROM {schema}.rows "
-                        "WHERE ts BETWEEN ? AND ?", [since, until]).fetchall()
+    found = con.execute(
+        f"SELECT epoch_us(ts), record, regexp_matches(record, '{LENIENT_SQL}') FROM {schema}.rows WHERE ts BETWEEN ? AND ?", [since, until]
+    ).fetchall()
     return [(ts, readable(con, record, hint)) for ts, record, hint in found]

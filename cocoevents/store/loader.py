@@ -91,8 +91,7 @@ class LoadReport:
             "skipped": [{"path": p, "reason": r} for p, r in self.skipped],
             "baseline_error": self.baseline_error,
             "files": [
-                {"path": f.path, "status": f.status, "events": f.events, "bad_lines": f.bad_lines,
-                 "replaced": f.replaced}
+                {"path": f.path, "status": f.status, "events": f.events, "bad_lines": f.bad_lines, "replaced": f.replaced}
                 for f in self.files
             ],
         }
@@ -118,8 +117,10 @@ class _Staged:
 
 
 Progress = Callable[[int, int], None]
-_STAGE = ("CREATE OR REPLACE TEMP TABLE stage (event VARCHAR, ts TIMESTAMP, delivery_id VARCHAR, robot_id VARCHAR, "
-          "pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, record VARCHAR, file_id BIGINT, line_bytes BIGINT)")
+_STAGE = (
+    "CREATE OR REPLACE TEMP TABLE stage (event VARCHAR, ts TIMESTAMP, delivery_id VARCHAR, robot_id VARCHAR, "
+    "pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, record VARCHAR, file_id BIGINT, line_bytes BIGINT)"
+)
 
 
 def _drop_old_versions(con: duckdb.DuckDBPyConnection, items: Sequence[_Item]) -> set[str]:
@@ -128,7 +129,8 @@ def _drop_old_versions(con: duckdb.DuckDBPyConnection, items: Sequence[_Item]) -
     old = con.execute(
         "SELECT f.file_id, f.path FROM files AS f JOIN (SELECT unnest($keys::VARCHAR[]) AS path, "
         "unnest($shas::VARCHAR[]) AS sha) AS b ON f.path = b.path AND f.sha256 <> b.sha",
-        {"keys": [i.key for i in items], "shas": [i.sha for i in items]}).fetchall()
+        {"keys": [i.key for i in items], "shas": [i.sha for i in items]},
+    ).fetchall()
     if old:
         delete_files(con, [fid for fid, _ in old])
     return {path for _, path in old}
@@ -204,8 +206,9 @@ class Loader:
                 pass
             self._detach()
 
-    def load(self, paths: Sequence[str | os.PathLike[str]], progress: Progress | None = None,
-             names: Mapping[str, str] | None = None) -> LoadReport:
+    def load(
+        self, paths: Sequence[str | os.PathLike[str]], progress: Progress | None = None, names: Mapping[str, str] | None = None
+    ) -> LoadReport:
         """``names``: the name a file given by its path is recorded under instead of its absolute path
         (a temporary copy of an S3 object is recorded as ``s3://bucket/key``)."""
         started = time.monotonic()
@@ -216,9 +219,14 @@ class Loader:
         self._files: dict[str, Path] = {}
         if not found.files:
             what = ", ".join(for_terminal(archive.path_text(p)) for p in paths)
-            raise NotFound(f"no archive file in {what}" + (
-                f" ({len(found.skipped)} path(s) skipped, e.g. {for_terminal(found.skipped[0][0])}: "
-                f"{found.skipped[0][1]})" if found.skipped else ""))
+            raise NotFound(
+                f"no archive file in {what}"
+                + (
+                    f" ({len(found.skipped)} path(s) skipped, e.g. {for_terminal(found.skipped[0][0])}: {found.skipped[0][1]})"
+                    if found.skipped
+                    else ""
+                )
+            )
         con = self._attach()  # creates or migrates the store
         known = {r[0] for r in con.execute("SELECT sha256 FROM files").fetchall()}
         (after,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()  # type: ignore[misc]
@@ -288,7 +296,7 @@ class Loader:
             staged[k].damage, extra = self._slow(batch[k], k)
             staged[k].bad += extra
         for k, n, bad, first, last in con.execute(
-                "SELECT file_id, count(event), count(*) - count(event), min(ts), max(ts) FROM stage GROUP BY file_id"
+            "SELECT file_id, count(event), count(*) - count(event), min(ts), max(ts) FROM stage GROUP BY file_id"
         ).fetchall():
             s = staged[k]
             s.events, s.bad, s.first, s.last = n, s.bad + bad, first, last
@@ -300,8 +308,10 @@ class Loader:
         con.execute("CREATE OR REPLACE TEMP TABLE batch_files (file_id BIGINT, path VARCHAR)")
         con.executemany("INSERT INTO batch_files VALUES (?, ?)", [[k, str(batch[k].path)] for k in ks])
         try:
-            con.execute(classify.classify_insert(classify.csv_lines(FAST_MAX_LINE, compression), "stage"),
-                        {"paths": [str(batch[k].path) for k in ks]})
+            con.execute(
+                classify.classify_insert(classify.csv_lines(FAST_MAX_LINE, compression), "stage"),
+                {"paths": [str(batch[k].path) for k in ks]},
+            )
             return []
         except (duckdb.OutOfMemoryException, duckdb.InterruptException):
             raise
@@ -324,9 +334,12 @@ class Loader:
         more than a line the fast path may hold. Their staged rows are removed; the line reader rereads them."""
         if not ks:
             return []
-        seen = dict(self.mem.execute(
-            "SELECT file_id, sum(line_bytes + 1) FROM stage WHERE file_id IN (SELECT unnest($ks::BIGINT[])) "
-            "GROUP BY file_id", {"ks": ks}).fetchall())
+        seen = dict(
+            self.mem.execute(
+                "SELECT file_id, sum(line_bytes + 1) FROM stage WHERE file_id IN (SELECT unnest($ks::BIGINT[])) GROUP BY file_id",
+                {"ks": ks},
+            ).fetchall()
+        )
         short = []
         for k in ks:
             missing = (batch[k].expected - int(seen.get(k, 0))) % (1 << 32)  # gzip keeps the size mod 2**32
@@ -349,26 +362,36 @@ class Loader:
     def _commit(self, batch: list[_Item], staged: dict[int, _Staged]) -> list[FileResult]:
         results: list[FileResult] = []
         with self._transaction() as con:
-            present = {r[0] for r in con.execute(
-                "SELECT sha256 FROM files WHERE sha256 IN (SELECT unnest($shas::VARCHAR[]))",
-                {"shas": [i.sha for i in batch]}).fetchall()}
+            present = {
+                r[0]
+                for r in con.execute(
+                    "SELECT sha256 FROM files WHERE sha256 IN (SELECT unnest($shas::VARCHAR[]))", {"shas": [i.sha for i in batch]}
+                ).fetchall()
+            }
             todo = [(k, item) for k, item in enumerate(batch) if item.sha not in present]
             results += [FileResult(i.key, "already_loaded") for i in batch if i.sha in present]  # loaded meanwhile
             if todo:
                 replaced = _drop_old_versions(con, [item for _, item in todo])
                 fids = [r[0] for r in con.execute("SELECT nextval('file_ids') FROM range(?)", [len(todo)]).fetchall()]
-                rows = [(fid, item.sha, item.key, item.size, staged[k].events, staged[k].bad, staged[k].damage,
-                         staged[k].first, staged[k].last) for fid, (k, item) in zip(fids, todo)]
+                rows = [
+                    (fid, item.sha, item.key, item.size, staged[k].events, staged[k].bad, staged[k].damage, staged[k].first, staged[k].last)
+                    for fid, (k, item) in zip(fids, todo)
+                ]
                 columns = ["fid", "sha", "key", "size", "events", "bad", "damage", "first", "last"]
-                con.execute("INSERT INTO files SELECT fid, sha, key, size, events, bad, damage, now(), first, last "
-                            f"FROM (SELECT {', '.join(f'unnest(${c}) AS {c}' for c in columns)})",
-                            {c: list(v) for c, v in zip(columns, zip(*rows))})
+                con.execute(
+                    "INSERT INTO files SELECT fid, sha, key, size, events, bad, damage, now(), first, last "
+                    f"FROM (SELECT {', '.join(f'unnest(${c}) AS {c}' for c in columns)})",
+                    {c: list(v) for c, v in zip(columns, zip(*rows))},
+                )
                 for k, item in todo:
                     s = staged[k]
-                    results.append(FileResult(item.key, "damaged" if s.damage else "loaded", s.events, s.bad,
-                                              s.damage, replaced=item.key in replaced))
-                con.execute("CREATE OR REPLACE TEMP TABLE file_map AS SELECT unnest($k::BIGINT[]) AS k, "
-                            "unnest($fid::BIGINT[]) AS fid", {"k": [k for k, _ in todo], "fid": fids})
+                    results.append(
+                        FileResult(item.key, "damaged" if s.damage else "loaded", s.events, s.bad, s.damage, replaced=item.key in replaced)
+                    )
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE file_map AS SELECT unnest($k::BIGINT[]) AS k, unnest($fid::BIGINT[]) AS fid",
+                    {"k": [k for k, _ in todo], "fid": fids},
+                )
                 (top,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()  # type: ignore[misc]
                 con.execute(sql.EVENTS_INSERT, {"base": top + 1})
                 con.execute(sql.KEYS_INSERT, {"base": top + 1})
@@ -439,8 +462,10 @@ class Loader:
         if not count:
             return
         pieces = -(-int(count) // MERGE_KEYS)
-        sample = sorted(r[0] for r in con.execute(
-            f"SELECT id FROM keys WHERE seq > ? USING SAMPLE {min(100 * pieces, 100_000)} ROWS", [after]).fetchall())
+        sample = sorted(
+            r[0]
+            for r in con.execute(f"SELECT id FROM keys WHERE seq > ? USING SAMPLE {min(100 * pieces, 100_000)} ROWS", [after]).fetchall()
+        )
         bounds = sorted({sample[len(sample) * k // pieces] for k in range(1, pieces)}) if sample else []
         for lo, hi in zip(["", *bounds], [*bounds, None]):
             with self._transaction() as con:
@@ -457,8 +482,7 @@ class Loader:
                 return
             if result.bad_lines:
                 scan = archive.scan(self._files[result.path], keep_records=False)
-                report.examples.extend(
-                    archive.BadLine(result.path, b.line, b.reason) for b in scan.bad[: EXAMPLES - len(report.examples)])
+                report.examples.extend(archive.BadLine(result.path, b.line, b.reason) for b in scan.bad[: EXAMPLES - len(report.examples)])
 
 
 def _batches(todo: list[_Item]) -> Iterator[list[_Item]]:
@@ -475,8 +499,7 @@ def _batches(todo: list[_Item]) -> Iterator[list[_Item]]:
         yield batch
 
 
-def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 10.0,
-         progress: Progress | None = None) -> LoadReport:
+def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 10.0, progress: Progress | None = None) -> LoadReport:
     """Load archive files and folders into the store at ``store`` (created if missing)."""
     loader = Loader(store, wait)
     try:
@@ -488,8 +511,7 @@ def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 
         loader.close()
 
 
-def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadReport | None, *,
-                    baseline: bool) -> None:
+def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadReport | None, *, baseline: bool) -> None:
     """After files were committed: the kept statuses when out of date (``store.statuses``), and the fleet
     baseline when ``baseline`` (the fleet changed), on the store a ``Loader`` (a load's or a sync's end) or a
     connection (a removal) writes to. A loader of a store of ``DETACHED_EVENTS`` or more works both out

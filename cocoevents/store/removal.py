@@ -17,8 +17,9 @@ from .files import delete_files
 from .loader import rebuild_derived
 
 
-def remove_files(path: Path, *, file: str | None = None, sha: str | None = None, day: str | None = None,
-                 wait: float = 10.0) -> tuple[list[str], int]:
+def remove_files(
+    path: Path, *, file: str | None = None, sha: str | None = None, day: str | None = None, wait: float = 10.0
+) -> tuple[list[str], int]:
     """Delete loaded files and all their events, in one transaction; the paths removed and the events.
 
     ``file``: a loaded file's path (or a folder: every loaded file under it); ``sha``: a SHA-256 or a
@@ -38,8 +39,9 @@ def remove_files(path: Path, *, file: str | None = None, sha: str | None = None,
     try:
         if file is not None:
             key = archive.path_text(Path(file).resolve())
-            rows = con.execute("SELECT file_id, path FROM files WHERE path = ? OR path = ? OR starts_with(path, ?)",
-                               [file, key, key.rstrip("/") + "/"]).fetchall()
+            rows = con.execute(
+                "SELECT file_id, path FROM files WHERE path = ? OR path = ? OR starts_with(path, ?)", [file, key, key.rstrip("/") + "/"]
+            ).fetchall()
         elif sha is not None:
             rows = con.execute("SELECT file_id, path FROM files WHERE starts_with(sha256, ?)", [sha.lower()]).fetchall()
             if len(rows) > 1 and len(sha) < 64:
@@ -51,16 +53,16 @@ def remove_files(path: Path, *, file: str | None = None, sha: str | None = None,
                 raise UsageError(f"--day takes a UTC day like 2026-11-25, not {day!r}") from None
             rows = con.execute(
                 "SELECT file_id, path FROM files WHERE file_id IN (SELECT DISTINCT file_id FROM events "
-                "WHERE ts >= ? AND ts < ? + INTERVAL 1 DAY)", [start, start]).fetchall()
+                "WHERE ts >= ? AND ts < ? + INTERVAL 1 DAY)",
+                [start, start],
+            ).fetchall()
         if not rows:
             what = file if file is not None else f"--sha {sha}" if sha is not None else f"--day {day}"
-            raise NotFound(f"no loaded file matches {for_terminal(archive.path_text(what))} in {shown_path(path)} "
-                           "(see 'coco store files')")
+            raise NotFound(f"no loaded file matches {for_terminal(archive.path_text(what))} in {shown_path(path)} (see 'coco store files')")
         ids = [r[0] for r in rows]
         con.execute("BEGIN TRANSACTION")
         try:
-            (events,) = con.execute("SELECT count(*) FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
-                                    {"ids": ids}).fetchone()  # type: ignore[misc]
+            (events,) = con.execute("SELECT count(*) FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids}).fetchone()  # type: ignore[misc]
             delete_files(con, ids)  # the writer's connect migrated the store: it has every table
             con.execute("COMMIT")
         except BaseException:

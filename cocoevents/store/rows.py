@@ -24,8 +24,7 @@ def fetch_rows(con: duckdb.DuckDBPyConnection, where: str, params: Sequence[Any]
     trailing commas or ``nan``/``inf``, and the few rows that may hold them are
     rewritten (``archive.relax``).
     """
-    return [row for ids, ts, records in rowid_chunks(con, matching_rowids(con, where, params))
-            for row in zip(ids, ts, records)]  # type: ignore[arg-type]
+    return [row for ids, ts, records in rowid_chunks(con, matching_rowids(con, where, params)) for row in zip(ids, ts, records)]  # type: ignore[arg-type]
 
 
 FETCH_CHUNK = 8192  # rows per fetchmany: a big delivery is read (and turned into events) a chunk at a time
@@ -96,7 +95,7 @@ def _numpy_chunks(con: duckdb.DuckDBPyConnection, cur: Any, columns: str, rowids
             cur.execute(f"{columns} FROM events WHERE rowid IN (SELECT unnest($rowids::BIGINT[]))", {"rowids": block})
         return ranged, cur.fetchnumpy()
 
-    blocks = [rowids[n:n + NUMPY_BLOCK] for n in range(0, len(rowids), NUMPY_BLOCK)]
+    blocks = [rowids[n : n + NUMPY_BLOCK] for n in range(0, len(rowids), NUMPY_BLOCK)]
     with ThreadPoolExecutor(1) as ahead:  # the next block is read while this one's rows are made into events
         pending = ahead.submit(fetch, blocks[0])
         for n, block in enumerate(blocks):
@@ -113,11 +112,10 @@ def _numpy_chunks(con: duckdb.DuckDBPyConnection, cur: Any, columns: str, rowids
                 lenient, long = [lenient[k] for k in keep], [long[k] for k in keep]
             records = _readable_all(con, records, lenient, long)
             for k in range(0, len(ids), FETCH_CHUNK):
-                yield ids[k:k + FETCH_CHUNK], ts[k:k + FETCH_CHUNK], records[k:k + FETCH_CHUNK]
+                yield ids[k : k + FETCH_CHUNK], ts[k : k + FETCH_CHUNK], records[k : k + FETCH_CHUNK]
 
 
-def _readable_all(con: duckdb.DuckDBPyConnection, records: Sequence[str], lenient: Sequence[bool],
-                  long: Sequence[bool]) -> Sequence[str]:
+def _readable_all(con: duckdb.DuckDBPyConnection, records: Sequence[str], lenient: Sequence[bool], long: Sequence[bool]) -> Sequence[str]:
     """``records`` with the few that need work (``lenient`` or ``long``) made ``readable``, one by one."""
     if any(lenient) or any(long):
         return [readable(con, r, h) if h or g else r for r, h, g in zip(records, lenient, long)]

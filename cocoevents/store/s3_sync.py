@@ -71,8 +71,13 @@ class SyncReport:
 
     def to_dict(self) -> dict[str, Any]:
         out = self.report.to_dict()
-        out.update(objects_listed=self.listed, objects_unchanged=self.unchanged, objects_downloaded=self.downloaded,
-                   bytes_downloaded=self.bytes, objects_vanished=list(self.vanished))
+        out.update(
+            objects_listed=self.listed,
+            objects_unchanged=self.unchanged,
+            objects_downloaded=self.downloaded,
+            bytes_downloaded=self.bytes,
+            objects_vanished=list(self.vanished),
+        )
         return out
 
 
@@ -84,11 +89,20 @@ def temp_name(k: int, key: str) -> str:
     return f"{k:06d}-{base}"
 
 
-def sync_objects(store: Path, s3: Any, bucket: str, objects: Sequence[S3Object],
-                 skipped: Iterable[tuple[str, str]] = (), *, wait: float = 10.0,
-                 progress: Optional[BytesProgress] = None, concurrency: int = CONCURRENCY,
-                 endpoint_url: Optional[str] = None, on_fetched: Optional[Callable[[Fetched], None]] = None,
-                 rebuild_baseline: bool = True) -> SyncReport:
+def sync_objects(
+    store: Path,
+    s3: Any,
+    bucket: str,
+    objects: Sequence[S3Object],
+    skipped: Iterable[tuple[str, str]] = (),
+    *,
+    wait: float = 10.0,
+    progress: Optional[BytesProgress] = None,
+    concurrency: int = CONCURRENCY,
+    endpoint_url: Optional[str] = None,
+    on_fetched: Optional[Callable[[Fetched], None]] = None,
+    rebuild_baseline: bool = True,
+) -> SyncReport:
     """Load ``objects`` of ``bucket`` into the local store at ``store`` (see the module docstring)."""
     from .config import batch_bytes
     from .loader import FileResult, Loader, LoadReport
@@ -102,8 +116,12 @@ def sync_objects(store: Path, s3: Any, bucket: str, objects: Sequence[S3Object],
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="coco-s3")
     try:
         con = loader._attach()  # creates or migrates the store
-        known = {name: (etag, size) for name, etag, size in con.execute(
-            "SELECT o.name, o.etag, o.bytes FROM s3_objects AS o JOIN files AS f ON f.sha256 = o.sha256").fetchall()}
+        known = {
+            name: (etag, size)
+            for name, etag, size in con.execute(
+                "SELECT o.name, o.etag, o.bytes FROM s3_objects AS o JOIN files AS f ON f.sha256 = o.sha256"
+            ).fetchall()
+        }
         loader._yield_to_readers()
         todo: list[S3Object] = []
         for o in objects:
@@ -228,8 +246,9 @@ def _load_batch(loader: Any, batch: list[Fetched], report: Any) -> None:
     names = {os.fspath(f.path): f.name for f in batch}
     loaded = loader.load([os.fspath(f.path) for f in batch], names=names)
     status = {r.path: r.status for r in loaded.files}
-    rows = [[f.name, f.etag, f.size, f.sha] for f in batch
-            if status.get(archive.path_text(f.name)) in ("loaded", "damaged", "already_loaded")]
+    rows = [
+        [f.name, f.etag, f.size, f.sha] for f in batch if status.get(archive.path_text(f.name)) in ("loaded", "damaged", "already_loaded")
+    ]
     if rows:
         con = loader._attach()
         con.execute("BEGIN TRANSACTION")
@@ -250,8 +269,16 @@ def _load_batch(loader: Any, batch: list[Fetched], report: Any) -> None:
             pass
 
 
-def load_url(store: Path, url: str, *, days: Optional[Sequence[date]] = None, endpoint_url: Optional[str] = None,
-             region: Optional[str] = None, wait: float = 10.0, progress: Optional[BytesProgress] = None) -> SyncReport:
+def load_url(
+    store: Path,
+    url: str,
+    *,
+    days: Optional[Sequence[date]] = None,
+    endpoint_url: Optional[str] = None,
+    region: Optional[str] = None,
+    wait: float = 10.0,
+    progress: Optional[BytesProgress] = None,
+) -> SyncReport:
     """``coco load s3://bucket/prefix/``: the archive objects under the URL (only the ``dt=`` days given)."""
     started = time.monotonic()
     bucket, prefix = parse_url(url)
@@ -259,8 +286,10 @@ def load_url(store: Path, url: str, *, days: Optional[Sequence[date]] = None, en
     objects, skipped = list_objects(s3, bucket, prefix, days, endpoint_url)
     if not objects:
         what = f" for {days[0]}..{days[-1]}" if days else ""
-        raise NotFound(f"no archive object under {for_terminal(url)}{what}"
-                       + (f" ({len(skipped)} key(s) skipped, e.g. {for_terminal(skipped[0][0])})" if skipped else ""))
+        raise NotFound(
+            f"no archive object under {for_terminal(url)}{what}"
+            + (f" ({len(skipped)} key(s) skipped, e.g. {for_terminal(skipped[0][0])})" if skipped else "")
+        )
     result = sync_objects(store, s3, bucket, objects, skipped, wait=wait, progress=progress, endpoint_url=endpoint_url)
     result.report.seconds = time.monotonic() - started  # the client, the listing and the sync
     return result
@@ -268,5 +297,4 @@ def load_url(store: Path, url: str, *, days: Optional[Sequence[date]] = None, en
 
 def summary_line(sync: SyncReport) -> str:
     mib = sync.bytes / (1 << 20)
-    return (f"{sync.listed} object(s) listed, {sync.unchanged} unchanged (not downloaded), "
-            f"{sync.downloaded} downloaded ({mib:.1f} MiB)")
+    return f"{sync.listed} object(s) listed, {sync.unchanged} unchanged (not downloaded), {sync.downloaded} downloaded ({mib:.1f} MiB)"

@@ -56,14 +56,18 @@ EVENT_COLUMNS = "event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id
 KINDS = ("delivery", "robot", "pilot", "demand", "offer")
 
 
-
 def keys_insert(rows: str, seq: str = "seq") -> str:
     """``INSERT`` into ``keys`` of the ids of ``rows`` (a ``FROM`` clause with its ``WHERE``; ``seq`` the
     rows' number), sorted by id: each insert's ids are a run of row groups whose zone maps (min/max id) let
     a lookup skip the rest of the run."""
-    return "INSERT INTO keys SELECT id, kind, seq FROM (" + " UNION ALL ".join(
-        [f"SELECT {k}_id AS id, '{k}' AS kind, {seq} AS seq FROM {rows} AND {k}_id IS NOT NULL" for k in KINDS]
-        + [assignment_keys(rows, seq)]) + ") ORDER BY id, kind, seq"
+    return (
+        "INSERT INTO keys SELECT id, kind, seq FROM ("
+        + " UNION ALL ".join(
+            [f"SELECT {k}_id AS id, '{k}' AS kind, {seq} AS seq FROM {rows} AND {k}_id IS NOT NULL" for k in KINDS]
+            + [assignment_keys(rows, seq)]
+        )
+        + ") ORDER BY id, kind, seq"
+    )
 
 
 # Schema 6: a pilot assignment's robot and pilot ids have a second key, kind ``robot_assignment`` /
@@ -79,17 +83,20 @@ def assignment_keys(rows: str, seq: str = "seq") -> str:
     names = ", ".join(f"'{n}'" for n in ASSIGNMENT_EVENTS)
     return " UNION ALL ".join(
         f"SELECT {k}_id AS id, '{kind}' AS kind, {seq} AS seq FROM {rows} AND {k}_id IS NOT NULL AND event IN ({names})"
-        for k, kind in ASSIGNMENT_KINDS.items())
+        for k, kind in ASSIGNMENT_KINDS.items()
+    )
 
 
 # A load batch's staged rows (the loader's temporary ``stage`` table, its files mapped to store file ids by
 # ``file_map``) go into ``events`` and ``keys`` numbered ``$base`` + the staged row's rowid: unique (rowids of
 # one table, ``$base`` above every ``seq`` in the store, read in the same transaction), and computed
 # independently per row, so DuckDB inserts on every thread (a sequence default serialises the insert).
-STAGED_ROWS = ("temp.main.stage AS s JOIN temp.main.file_map AS m ON s.file_id = m.k WHERE s.event IS NOT NULL")
+STAGED_ROWS = "temp.main.stage AS s JOIN temp.main.file_map AS m ON s.file_id = m.k WHERE s.event IS NOT NULL"
 STAGED_SEQ = "$base + s.rowid"
-EVENTS_INSERT = (f"INSERT INTO events ({EVENT_COLUMNS}, seq) SELECT s.event, s.ts, s.delivery_id, s.robot_id, "
-                 f"s.pilot_id, s.demand_id, s.offer_id, s.record, m.fid, {STAGED_SEQ} FROM {STAGED_ROWS}")
+EVENTS_INSERT = (
+    f"INSERT INTO events ({EVENT_COLUMNS}, seq) SELECT s.event, s.ts, s.delivery_id, s.robot_id, "
+    f"s.pilot_id, s.demand_id, s.offer_id, s.record, m.fid, {STAGED_SEQ} FROM {STAGED_ROWS}"
+)
 KEYS_INSERT = keys_insert(STAGED_ROWS, STAGED_SEQ)
 # Schema 5: what a delivery's status needs (spec section 6, ``sources.local.LocalSource.delivery_statuses``),
 # kept small beside ``events`` so the statuses of a robot's deliveries take a few small reads, not a walk over
@@ -138,8 +145,10 @@ FILES_DELETE = [
 # The end of a load of several batches: its keys copied again, one id range at a time, in id order, so they end
 # up one sorted run (``store.local.Loader._merge_keys``); the copies' originals (rowid up to $top) then go.
 _PIECE = "seq > $after AND id >= $lo AND ($hi IS NULL OR id < $hi)"
-KEYS_MERGE = [f"INSERT INTO keys SELECT id, kind, seq FROM keys WHERE {_PIECE} ORDER BY id, kind, seq",
-              f"DELETE FROM keys WHERE {_PIECE} AND rowid <= $top"]
+KEYS_MERGE = [
+    f"INSERT INTO keys SELECT id, kind, seq FROM keys WHERE {_PIECE} ORDER BY id, kind, seq",
+    f"DELETE FROM keys WHERE {_PIECE} AND rowid <= $top",
+]
 
 # The tables a store of this version has (created or migrated; ``fleet_baseline`` comes with the first rebuild).
 TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses"})
@@ -168,18 +177,25 @@ DROP INDEX IF EXISTS events_offer;
 CREATE SEQUENCE IF NOT EXISTS event_seq START 1;
 ALTER TABLE events ADD COLUMN seq BIGINT DEFAULT nextval('event_seq');
 CREATE TABLE keys (id VARCHAR NOT NULL, kind VARCHAR NOT NULL, seq BIGINT NOT NULL);
-INSERT INTO keys SELECT id, kind, seq FROM (""" + " UNION ALL ".join(
+INSERT INTO keys SELECT id, kind, seq FROM ("""
+    + " UNION ALL ".join(
         f"SELECT {k}_id AS id, '{k}' AS kind, seq FROM events WHERE {k}_id IS NOT NULL"
-        for k in ("delivery", "robot", "pilot", "demand", "offer")) + """) ORDER BY id, kind, seq;
+        for k in ("delivery", "robot", "pilot", "demand", "offer")
+    )
+    + """) ORDER BY id, kind, seq;
 """,
     # 4 -> 5: the loader numbers the rows itself (``STAGED_SEQ``): a sequence default made DuckDB insert a
     # batch on one thread.
     4: """
 ALTER TABLE events ALTER COLUMN seq DROP DEFAULT;
 DROP SEQUENCE IF EXISTS event_seq;
-""" + "".join(s + ";\n" for s in (*STATUS_TABLES, *status_inserts("events WHERE true", "file_id"))),
+"""
+    + "".join(s + ";\n" for s in (*STATUS_TABLES, *status_inserts("events WHERE true", "file_id"))),
     # 5 -> 6: the kept statuses (``store.statuses``), empty and unused until the next load rebuilds them; the
     # assignment keys of the rows there.
-    5: STATUSES_CREATE + ";\n" + "INSERT INTO keys SELECT id, kind, seq FROM (" + assignment_keys("events WHERE true")
-       + ") ORDER BY id, kind, seq;\n",
+    5: STATUSES_CREATE
+    + ";\n"
+    + "INSERT INTO keys SELECT id, kind, seq FROM ("
+    + assignment_keys("events WHERE true")
+    + ") ORDER BY id, kind, seq;\n",
 }

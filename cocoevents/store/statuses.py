@@ -91,8 +91,7 @@ ORDER BY t.d"""
 
 def _names() -> tuple[list[str], list[int], list[int], list[str]]:
     rows = [(n, 1, s) for n, s in DELIVERY_OUTCOMES.items()] + [(n, 0, s) for n, s in DEMAND_OUTCOMES.items()]
-    return ([n for n, _, _ in rows], [c for _, c, _ in rows], [registry_sort_key(n)[0] for n, _, _ in rows],
-            [s for _, _, s in rows])
+    return ([n for n, _, _ in rows], [c for _, c, _ in rows], [registry_sort_key(n)[0] for n, _, _ in rows], [s for _, _, s in rows])
 
 
 def rebuild(con: Any) -> Optional[int]:
@@ -113,10 +112,12 @@ def compute(con: Any) -> bool:
     read-only); False when the groups did not settle within ``MAX_ROUNDS``. The outcome names and their order
     are bound parameters."""
     names, classes, positions, status = _names()
-    con.execute("CREATE OR REPLACE TEMP TABLE coco_names AS SELECT unnest($names::VARCHAR[]) AS event, "
-                "unnest($classes::INTEGER[]) AS cls, unnest($positions::INTEGER[]) AS pos, "
-                "unnest($status::VARCHAR[]) AS status",
-                {"names": names, "classes": classes, "positions": positions, "status": status})
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE coco_names AS SELECT unnest($names::VARCHAR[]) AS event, "
+        "unnest($classes::INTEGER[]) AS cls, unnest($positions::INTEGER[]) AS pos, "
+        "unnest($status::VARCHAR[]) AS status",
+        {"names": names, "classes": classes, "positions": positions, "status": status},
+    )
     con.execute(_EDGES)
     con.execute(_LABELS)
     for _ in range(MAX_ROUNDS):
@@ -159,5 +160,8 @@ def read(con: Any, delivery_ids: Sequence[str]) -> Optional[dict[str, str]]:
     when the store's table is not up to date (a load in progress, a failed rebuild, a store before schema 6)."""
     if not is_current(con):
         return None
-    return dict(con.execute(f"SELECT delivery_id, status FROM {TABLE} WHERE delivery_id IN "
-                            "(SELECT unnest(?::VARCHAR[]))", [list(delivery_ids)]).fetchall())
+    return dict(
+        con.execute(
+            f"SELECT delivery_id, status FROM {TABLE} WHERE delivery_id IN (SELECT unnest(?::VARCHAR[]))", [list(delivery_ids)]
+        ).fetchall()
+    )

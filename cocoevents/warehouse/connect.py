@@ -38,18 +38,28 @@ def profile_from_env(env: Mapping[str, str] | None = None) -> Settings:
     except ValueError:
         raise UsageError(f"{ENV}PORT and {ENV}TIMEOUT must be integers") from None
     values: dict[str, Any] = {
-        "database": get("DATABASE", "dev"), "port": port, "host": get("HOST"),
+        "database": get("DATABASE", "dev"),
+        "port": port,
+        "host": get("HOST"),
         "ssl": (get("SSL", "1") or "1").lower() not in ("0", "false", "no"),
         "connect_timeout": f"{timeout}s" if timeout else None,
     }
     if (get("IAM", "0") or "0").lower() in ("1", "true", "yes"):
-        values.update(iam=True, cluster_identifier=get("CLUSTER"), db_user=get("DB_USER"), region=get("REGION"),
-                      aws_profile=env.get("AWS_PROFILE") or None)
+        values.update(
+            iam=True,
+            cluster_identifier=get("CLUSTER"),
+            db_user=get("DB_USER"),
+            region=get("REGION"),
+            aws_profile=env.get("AWS_PROFILE") or None,
+        )
     else:
         missing = [ENV + n for n in ("HOST", "USER", "PASSWORD") if not get(n)]
         if missing:
-            raise UsageError("Redshift connection not configured: set " + ", ".join(missing)
-                             + f" (or {ENV}IAM=1 with {ENV}CLUSTER, {ENV}DB_USER, {ENV}REGION)")
+            raise UsageError(
+                "Redshift connection not configured: set "
+                + ", ".join(missing)
+                + f" (or {ENV}IAM=1 with {ENV}CLUSTER, {ENV}DB_USER, {ENV}REGION)"
+            )
         values["user"] = get("USER")
     return Settings.from_values(f"{ENV}* variables", "environment", values)
 

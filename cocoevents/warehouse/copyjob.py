@@ -45,8 +45,10 @@ from .plan import Plan
 
 LOG_INSERT_CHUNK = 500
 DEFAULT_MANIFEST_PREFIX = "_coco/manifests/"
-JSONPATHS_IGNORED = ("jsonpaths_url is ignored and can be removed: COPY loads each record whole with "
-                     "FORMAT JSON 'noshred' and needs no JSONPaths file (deploy/README.md)")
+JSONPATHS_IGNORED = (
+    "jsonpaths_url is ignored and can be removed: COPY loads each record whole with "
+    "FORMAT JSON 'noshred' and needs no JSONPaths file (deploy/README.md)"
+)
 
 
 class LoadFailed(CocoError):
@@ -123,8 +125,9 @@ class LoadResult:
         else:
             summary["files_already_loaded"] = len(self.plan.already_loaded)
             summary["files_loaded"] = len(self.plan.new) if self.committed else 0
-        summary.update(rows_loaded=self.rows_loaded, manifest=self.manifest_url,
-                       manifests=list(self.manifests.values()), committed=self.committed)
+        summary.update(
+            rows_loaded=self.rows_loaded, manifest=self.manifest_url, manifests=list(self.manifests.values()), committed=self.committed
+        )
         if self.warnings:
             summary["warnings"] = list(self.warnings)
         return summary
@@ -146,12 +149,10 @@ def loaded_keys_statement(target: Target, bucket: str, days: list[date]) -> Stat
 
 def manifest_urls(config: LoadConfig, plan: Plan, run_id: str) -> dict[str, str]:
     """One manifest per compression among the plan's new objects (COPY takes one compression per statement)."""
-    return {c: planning.object_url(config.bucket, planning.manifest_key(config.manifest_prefix, run_id, c))
-            for c in plan.compressions()}
+    return {c: planning.object_url(config.bucket, planning.manifest_key(config.manifest_prefix, run_id, c)) for c in plan.compressions()}
 
 
-def load_statements(config: LoadConfig, plan: Plan, manifests: Mapping[str, str],
-                    loaded_at: datetime) -> list[Statement]:
+def load_statements(config: LoadConfig, plan: Plan, manifests: Mapping[str, str], loaded_at: datetime) -> list[Statement]:
     """The statements after the plan is known, in order, for one transaction: per compression, COPY its
     manifest into the staging table, count, insert stamped with that manifest, empty the stage (``DELETE``:
     ``TRUNCATE`` would commit); then the baseline refresh and the load log."""
@@ -288,8 +289,12 @@ def run_load(
             result.committed, result.rows_loaded = True, 0
             return result
         for compression in manifests:
-            s3.put_object(Bucket=config.bucket, Key=planning.manifest_key(config.manifest_prefix, run_id, compression),
-                          Body=planning.manifest_json(plan, compression).encode(), ContentType="application/json")
+            s3.put_object(
+                Bucket=config.bucket,
+                Key=planning.manifest_key(config.manifest_prefix, run_id, compression),
+                Body=planning.manifest_json(plan, compression).encode(),
+                ContentType="application/json",
+            )
         result.rows_loaded = 0
         for st in load_statements(config, plan, manifests, loaded_at):
             _execute(cursor, st, executed)
@@ -372,8 +377,16 @@ def render_dry_run(result: LoadResult) -> str:
 
 ENV_PREFIX = "COCO_WAREHOUSE_"
 _FIELDS = {
-    "bucket": str, "iam_role": str, "days": int, "schema": str, "table": str, "load_log": str,
-    "data_prefix": str, "manifest_prefix": str, "jsonpaths_url": str, "max_errors": int,
+    "bucket": str,
+    "iam_role": str,
+    "days": int,
+    "schema": str,
+    "table": str,
+    "load_log": str,
+    "data_prefix": str,
+    "manifest_prefix": str,
+    "jsonpaths_url": str,
+    "max_errors": int,
     "statement_timeout_ms": int,
 }
 

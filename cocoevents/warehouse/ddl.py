@@ -327,8 +327,7 @@ def insert_sql(target: Target) -> str:
 
     Two parameters: the manifest URL and the load time.
     """
-    ids = ",\n       ".join(
-        f"CASE WHEN OCTET_LENGTH({c}) <= {ID_WIDTH} THEN NULLIF({c}, '') END" for c in ID_COLUMNS)
+    ids = ",\n       ".join(f"CASE WHEN OCTET_LENGTH({c}) <= {ID_WIDTH} THEN NULLIF({c}, '') END" for c in ID_COLUMNS)
     return (
         f"INSERT INTO {target.events} ({', '.join(EVENT_COLUMNS)}, load_manifest, loaded_at)\n"
         f"SELECT CASE WHEN OCTET_LENGTH(event) <= {EVENT_WIDTH} THEN event END,\n"
@@ -371,9 +370,11 @@ def refresh_baseline_statements(target: Target, now: Any) -> list[tuple[str, tup
     return [
         (create_baseline_sql(target).rstrip(";"), ()),
         (f"DELETE FROM {target.fleet_baseline}", ()),
-        (f"INSERT INTO {target.fleet_baseline} ({', '.join(COLUMNS)}, since, refreshed_at) "
-         f"SELECT {', '.join(COLUMNS)}, CAST(%s AS TIMESTAMP), CAST(%s AS TIMESTAMP) FROM ({select}) baseline",
-         (since, now, *params)),
+        (
+            f"INSERT INTO {target.fleet_baseline} ({', '.join(COLUMNS)}, since, refreshed_at) "
+            f"SELECT {', '.join(COLUMNS)}, CAST(%s AS TIMESTAMP), CAST(%s AS TIMESTAMP) FROM ({select}) baseline",
+            (since, now, *params),
+        ),
     ]
 
 

@@ -21,8 +21,7 @@ WRAPPED = {"message": json.dumps({"event": "robot.parked", "robot_id": "R-1"}), 
 
 
 def test_a_record_with_a_string_event_is_itself():
-    assert archive.classify(b'{"event": "robot.parked", "robot_id": "R-1"}') == {"event": "robot.parked",
-                                                                                   "robot_id": "R-1"}
+    assert archive.classify(b'{"event": "robot.parked", "robot_id": "R-1"}') == {"event": "robot.parked", "robot_id": "R-1"}
 
 
 def test_a_shipper_merged_record_keeps_its_own_top_level_event():
@@ -38,16 +37,19 @@ def test_an_unmerged_shipper_record_is_the_object_nested_in_its_message():
     assert archive.classify(json.dumps({"message": {"event": "robot.parked"}})) == {"event": "robot.parked"}
 
 
-@pytest.mark.parametrize("line,reason", [
-    (b"not json at all", "not JSON"),
-    (b'{"event": "a"', "not JSON"),
-    (b"[1, 2]", "not a JSON object"),
-    (b'"text"', "not a JSON object"),
-    (b'{"event": 5}', "no event name"),
-    (b'{"event": ""}', "no event name"),
-    (b'{"message": "plain text"}', "no event name"),
-    (b'{"message": {"event": 1}}', "no event name"),
-])
+@pytest.mark.parametrize(
+    "line,reason",
+    [
+        (b"not json at all", "not JSON"),
+        (b'{"event": "a"', "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'"text"', "not a JSON object"),
+        (b'{"event": 5}', "no event name"),
+        (b'{"event": ""}', "no event name"),
+        (b'{"message": "plain text"}', "no event name"),
+        (b'{"message": {"event": 1}}', "no event name"),
+    ],
+)
 def test_lines_that_are_not_an_event_object_are_bad_with_a_reason(line, reason):
     assert archive.classify(line) == reason
 
@@ -106,23 +108,62 @@ def test_folders_are_searched_recursively_by_suffix_and_missing_paths_reported(t
 # -- the fast path and the line reader give the SQL classifier the same lines -----------------
 
 LINES = [
-    b'{"event":"a"}', b'{"event":""}', b'{"event":1}', b'{"event":null}', b"[1]", b'"x"', b"1", b"null", b"junk",
-    b'{"event":"a"', b'{"message":"{\\"event\\":\\"b\\"}"}', b'{"message":{"event":"c"}}',
-    b'{"message":"  {\\"event\\":\\"b2\\"}"}', b'{"message":"\\t{\\"event\\":\\"tab\\"}"}',
-    b'{"message":"\\n{\\"event\\":\\"nl\\"}"}', b'{"message":"\\u00a0{\\"event\\":\\"nbsp\\"}"}',
-    b'{"message":"not json"}', b'{"message":"{bad"}', b'{"message":{"event":1}}',
-    b'{"event":1,"message":{"event":"d"}}', b'{"event":"","message":{"event":"e"}}', b'{"message":"[1]"}',
-    b'{"message":"{\\"message\\":{\\"event\\":\\"deep\\"}}"}', b'  {"event":"sp"}  ', b"\t",
-    b'{"event":"a"} trailing', b'{"event":"a"}{"event":"b"}', b'{"event":"nul\x00"}', b'{"event":"a"}\x00',
-    b'{"event":"big","n":1e999}', b'{"event":"x","a":"\\ud800"}', b'{"event":"x","a":"\\udc00"}',
-    b'{"event":"x","a":"\\ud83d\\ude00"}', b'{"event":"x","a":"\\\\ud800"}', b'{"event":"x"}\r',
-    b'{"Event":"case"}', b'{"event":"a","message":"{\\"event\\":\\"b\\"}"}', b'{"event" : "ws"}',
-    b'{"event":"a",}', b"{'event':'a'}", b'{"event":"t","delivery_id":5}',
-    b'{"message":{"event":"m","delivery_id":"D1"},"delivery_id":"D2"}', b'{"message":"{\\"event\\":\\"m\\"} junk"}',
-    b'{"message":" {\\"event\\":\\"m\\",}"}', b'{"event":"n","x":NaN}', b'{"event":"n","x":-Infinity}',
-    b'{"event":"n","x":nan}', b'{"event":"n","x":[inf, -INF]}', b'{"event":"n","x":"nan, ]"}',
-    b'{"event":"x","t":[1 , ] , }', b'{"event":"x","t":+inf}', b'\xef\xbb\xbf{"event":"bom"}',
-    b'{"event":"bad\xff utf8"}', b'\x0c{"event":"x"}', b'{"event":"x"}\x1a', b'\xc2\xa0{"event":"x"}',
+    b'{"event":"a"}',
+    b'{"event":""}',
+    b'{"event":1}',
+    b'{"event":null}',
+    b"[1]",
+    b'"x"',
+    b"1",
+    b"null",
+    b"junk",
+    b'{"event":"a"',
+    b'{"message":"{\\"event\\":\\"b\\"}"}',
+    b'{"message":{"event":"c"}}',
+    b'{"message":"  {\\"event\\":\\"b2\\"}"}',
+    b'{"message":"\\t{\\"event\\":\\"tab\\"}"}',
+    b'{"message":"\\n{\\"event\\":\\"nl\\"}"}',
+    b'{"message":"\\u00a0{\\"event\\":\\"nbsp\\"}"}',
+    b'{"message":"not json"}',
+    b'{"message":"{bad"}',
+    b'{"message":{"event":1}}',
+    b'{"event":1,"message":{"event":"d"}}',
+    b'{"event":"","message":{"event":"e"}}',
+    b'{"message":"[1]"}',
+    b'{"message":"{\\"message\\":{\\"event\\":\\"deep\\"}}"}',
+    b'  {"event":"sp"}  ',
+    b"\t",
+    b'{"event":"a"} trailing',
+    b'{"event":"a"}{"event":"b"}',
+    b'{"event":"nul\x00"}',
+    b'{"event":"a"}\x00',
+    b'{"event":"big","n":1e999}',
+    b'{"event":"x","a":"\\ud800"}',
+    b'{"event":"x","a":"\\udc00"}',
+    b'{"event":"x","a":"\\ud83d\\ude00"}',
+    b'{"event":"x","a":"\\\\ud800"}',
+    b'{"event":"x"}\r',
+    b'{"Event":"case"}',
+    b'{"event":"a","message":"{\\"event\\":\\"b\\"}"}',
+    b'{"event" : "ws"}',
+    b'{"event":"a",}',
+    b"{'event':'a'}",
+    b'{"event":"t","delivery_id":5}',
+    b'{"message":{"event":"m","delivery_id":"D1"},"delivery_id":"D2"}',
+    b'{"message":"{\\"event\\":\\"m\\"} junk"}',
+    b'{"message":" {\\"event\\":\\"m\\",}"}',
+    b'{"event":"n","x":NaN}',
+    b'{"event":"n","x":-Infinity}',
+    b'{"event":"n","x":nan}',
+    b'{"event":"n","x":[inf, -INF]}',
+    b'{"event":"n","x":"nan, ]"}',
+    b'{"event":"x","t":[1 , ] , }',
+    b'{"event":"x","t":+inf}',
+    b'\xef\xbb\xbf{"event":"bom"}',
+    b'{"event":"bad\xff utf8"}',
+    b'\x0c{"event":"x"}',
+    b'{"event":"x"}\x1a',
+    b'\xc2\xa0{"event":"x"}',
     b'{"event":"deep","a":' + b"[" * 600 + b"]" * 600 + b"}",
 ]
 
@@ -138,8 +179,7 @@ def loaded_by_file(tmp_path: Path, files: list[Path]) -> dict[str, list[str]]:
     con = store_connection.connect(store, read_only=True)
     try:
         rows = store_rows.fetch_rows(con, "TRUE", [])
-        names = dict(con.execute(
-            "SELECT f.path, count(*) FROM events JOIN files f USING (file_id) GROUP BY 1").fetchall())
+        names = dict(con.execute("SELECT f.path, count(*) FROM events JOIN files f USING (file_id) GROUP BY 1").fetchall())
         by_row = dict(con.execute("SELECT e.rowid, f.path FROM events e JOIN files f USING (file_id)").fetchall())
     finally:
         con.close()
@@ -195,6 +235,8 @@ def test_a_text_file_named_like_gzip_is_loaded_as_text(tmp_path, coco):
 
 
 def test_scan_reports_records_whose_timestamp_the_sql_grammar_rejects(tmp_path):
-    f = write_lines(tmp_path / "t.log", [{"event": "a", "timestamp": "2026-11-25T10:00:00Z"},
-                                         {"event": "b", "timestamp": "2026-02-30T10:00:00Z"}, {"event": "c"}])
+    f = write_lines(
+        tmp_path / "t.log",
+        [{"event": "a", "timestamp": "2026-11-25T10:00:00Z"}, {"event": "b", "timestamp": "2026-02-30T10:00:00Z"}, {"event": "c"}],
+    )
     assert archive.scan(f).unusable_ts == [2, 3]

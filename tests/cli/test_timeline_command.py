@@ -57,8 +57,22 @@ def test_csv_has_the_spec_columns_and_offsets_from_the_first_row(story):
     import io
 
     rows = list(csv.reader(io.StringIO(run_coco("timeline", "D12345", "--store", str(story), "-f", "csv").out)))
-    assert rows[0] == ["ts", "offset", "event", "lane", "severity", "gap_before_s", "delivery_id", "robot_id",
-                       "pilot_id", "demand_id", "offer_id", "error_code", "error_message", "details"]
+    assert rows[0] == [
+        "ts",
+        "offset",
+        "event",
+        "lane",
+        "severity",
+        "gap_before_s",
+        "delivery_id",
+        "robot_id",
+        "pilot_id",
+        "demand_id",
+        "offer_id",
+        "error_code",
+        "error_message",
+        "details",
+    ]
     assert rows[1][1] == "+00:00:00"
     failed = next(r for r in rows if r[2] == "delivery.failed")
     assert (failed[1], failed[11], failed[12]) == ("+00:45:06", "LID_STUCK", "Lid stuck closed at dropoff")
@@ -83,7 +97,9 @@ def _on_a_terminal(args: list[str], **env: str) -> str:
     master, slave = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-c", "from cocoevents.cli.app import run; run()", *args],
-        stdout=slave, stderr=subprocess.PIPE, env={**os.environ, "COLUMNS": "200", **env},
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "COLUMNS": "200", **env},
     )
     os.close(slave)
     chunks = []
@@ -113,7 +129,7 @@ def test_unplaced_events_are_warned_about_on_stderr_and_listed_after_the_table(s
     r = run_coco("timeline", "D12346", "--store", str(story))
     assert r.code == 0
     assert "1 event(s) without a usable timestamp" in r.err
-    assert "delivery.pickup_started  timestamp=\"soon\"" in r.out.split("without a usable timestamp")[-1]
+    assert 'delivery.pickup_started  timestamp="soon"' in r.out.split("without a usable timestamp")[-1]
 
 
 def test_times_show_in_the_asked_time_zone(story):
@@ -135,11 +151,11 @@ def test_a_long_table_is_truncated_with_a_note_saying_how_to_get_everything(stor
     assert stated == warnings
     table_errors = [line for line in r.out.split("What stands out")[0].splitlines() if "✖" in line]
     assert len(table_errors) == doc["summary"]["errors"]  # no error row is ever cut
-    assert len(run_coco("timeline", "D12345", "--store", str(story), "-f", "jsonl", "--max-rows", "10")
-               .out.splitlines()) == 31
+    assert len(run_coco("timeline", "D12345", "--store", str(story), "-f", "jsonl", "--max-rows", "10").out.splitlines()) == 31
 
 
 # --- exit codes (spec section 8) -----------------------------------------------------------------
+
 
 def test_exit_0_when_the_timeline_was_built_even_with_errors_in_it(story):
     assert run_coco("timeline", "D12345", "--store", str(story)).code == 0
@@ -149,10 +165,13 @@ def test_exit_1_with_check_when_a_finding_is_an_error_or_a_warning(story, tmp_pa
     assert run_coco("timeline", "D12345", "--store", str(story), "--check").code == 1
     grounded = run_coco("timeline", "D12347", "--store", str(story), "--check", "--gap", "1h")
     assert grounded.code == 1  # no gap longer than 1h, but R-8 was grounded: an error row
-    archive = write_lines(tmp_path / "calm.jsonl", [
-        {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "C1"},
-        {"event": "delivery.dropoff_completed", "timestamp": "2026-11-25T10:04:00Z", "delivery_id": "C1"},
-    ])
+    archive = write_lines(
+        tmp_path / "calm.jsonl",
+        [
+            {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "C1"},
+            {"event": "delivery.dropoff_completed", "timestamp": "2026-11-25T10:04:00Z", "delivery_id": "C1"},
+        ],
+    )
     calm = tmp_path / "calm.duckdb"
     load(calm, [archive])
     ok = run_coco("timeline", "C1", "--store", str(calm), "--check", "-f", "jsonl")
@@ -186,9 +205,12 @@ def test_exit_2_on_a_usage_error_with_one_line_on_stderr(story, args, message):
 
 
 def test_exit_2_on_an_ambiguous_id_listing_its_kinds(tmp_path):
-    archive = write_lines(tmp_path / "a.jsonl", [
-        {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "X1", "robot_id": "X1"},
-    ])
+    archive = write_lines(
+        tmp_path / "a.jsonl",
+        [
+            {"event": "demand.assigned", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "X1", "robot_id": "X1"},
+        ],
+    )
     store = tmp_path / "s.duckdb"
     load(store, [archive])
     r = run_coco("timeline", "X1", "--store", str(store))
@@ -219,9 +241,7 @@ def test_exit_5_on_a_bug_with_one_line_and_the_traceback_only_with_debug(story, 
     monkeypatch.setattr(cocoevents.core.lookup, "build", broken)
     r = run_coco("timeline", "D12345", "--store", str(story))
     assert r.code == 5
-    assert r.err.strip().splitlines() == [
-        "coco: internal error: RuntimeError: sessionizer exploded (run with --debug for the traceback)"
-    ]
+    assert r.err.strip().splitlines() == ["coco: internal error: RuntimeError: sessionizer exploded (run with --debug for the traceback)"]
     r = run_coco("--debug", "timeline", "D12345", "--store", str(story))
     assert r.code == 5
     assert "Traceback (most recent call last)" in r.err and "sessionizer exploded" in r.err
@@ -233,9 +253,12 @@ def test_the_store_can_be_named_by_the_environment(story, monkeypatch):
 
 
 def test_json_output_stays_valid_json_when_a_record_holds_nan(tmp_path):
-    archive = write_lines(tmp_path / "a.jsonl", [
-        '{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1", "speed": NaN}',
-    ])
+    archive = write_lines(
+        tmp_path / "a.jsonl",
+        [
+            '{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1", "speed": NaN}',
+        ],
+    )
     store = tmp_path / "s.duckdb"
     load(store, [archive])
     for fmt in ("json", "jsonl", "csv"):

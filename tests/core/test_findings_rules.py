@@ -62,12 +62,14 @@ def kinds(found: list[Any]) -> list[tuple[str, str]]:
 
 
 def test_rule_1_every_error_row_is_an_error_finding_naming_the_event_its_code_and_message() -> None:
-    found = findings([
-        ev(0, "delivery.pickup_arrival"),
-        ev(1, "robot.grounded", delivery_id=None, robot_id="R-1"),  # not in this timeline: no robot segment
-        ev(2, "delivery.failed", error={"code": "LID_STUCK", "message": "Lid stuck"}),
-        ev(3, "delivery.note", level="ERROR"),
-    ])
+    found = findings(
+        [
+            ev(0, "delivery.pickup_arrival"),
+            ev(1, "robot.grounded", delivery_id=None, robot_id="R-1"),  # not in this timeline: no robot segment
+            ev(2, "delivery.failed", error={"code": "LID_STUCK", "message": "Lid stuck"}),
+            ev(3, "delivery.note", level="ERROR"),
+        ]
+    )
     errors = [f for f in found if f.kind == "error"]
     assert [(f.severity, f.message, f.refs) for f in errors] == [
         ("error", "delivery.failed LID_STUCK: Lid stuck", (1,)),
@@ -92,8 +94,7 @@ def test_rule_2_a_silence_the_fleet_calls_usual_is_info_and_says_so() -> None:
     usual = fleet(("delivery.pickup_completed", "delivery.dropoff_arrival", 50, 600, 900, 1000))
     (silence,) = findings(DRIVE, usual)
     assert silence.severity == "info"
-    assert silence.message.endswith(
-        "usual: fleet p50 for delivery.pickup_completed -> delivery.dropoff_arrival is 10m")
+    assert silence.message.endswith("usual: fleet p50 for delivery.pickup_completed -> delivery.dropoff_arrival is 10m")
     assert silence.baseline is not None and silence.baseline.n == 50
 
 
@@ -112,9 +113,11 @@ def test_rule_2_a_silence_stays_a_warning_when_the_transition_is_slow() -> None:
 
 
 def test_rule_2_a_silence_across_rows_of_other_lanes_is_judged_by_the_steps_around_it() -> None:
-    records = [ev(0, "delivery.pickup_completed", robot_id="R-1"),
-               ev(6, "robot.state_changed", delivery_id=None, robot_id="R-1"),
-               ev(12, "delivery.dropoff_arrival", robot_id="R-1")]
+    records = [
+        ev(0, "delivery.pickup_completed", robot_id="R-1"),
+        ev(6, "robot.state_changed", delivery_id=None, robot_id="R-1"),
+        ev(12, "delivery.dropoff_arrival", robot_id="R-1"),
+    ]
     usual = fleet(("delivery.pickup_completed", "delivery.dropoff_arrival", 50, 700, 900, 1000))
     found = findings(records, usual)
     assert kinds(found) == [("silence", "info"), ("silence", "info")]
@@ -122,19 +125,19 @@ def test_rule_2_a_silence_across_rows_of_other_lanes_is_judged_by_the_steps_arou
 
 
 def test_rule_2_a_silence_with_no_step_before_it_stays_a_warning() -> None:
-    records = [ev(0, "offer.received", delivery_id=None, offer_id="O-1"),
-               ev(10, "demand.assigned", demand_id="DM-1", offer_id="O-1")]
-    assert kinds(findings(records, fleet(("offer.received", "demand.assigned", 99, 600, 700, 800)))) == [
-        ("silence", "warning")]
+    records = [ev(0, "offer.received", delivery_id=None, offer_id="O-1"), ev(10, "demand.assigned", demand_id="DM-1", offer_id="O-1")]
+    assert kinds(findings(records, fleet(("offer.received", "demand.assigned", 99, 600, 700, 800)))) == [("silence", "warning")]
 
 
 def test_rule_2_silences_of_robot_and_pilot_timelines_are_always_warnings_and_the_only_findings_beside_errors():
-    records = [ev(0, "robot.deployed", delivery_id=None, robot_id="R-1"),
-               ev(3, "delivery.pickup_completed", robot_id="R-1"),
-               ev(30, "delivery.dropoff_completed", robot_id="R-1"),
-               ev(31, "delivery.failed", robot_id="R-1", error={"code": "X"}),
-               ev(0, "pilot.shift_started", delivery_id=None, pilot_id="P-1"),
-               ev(20, "pilot.shift_ended", delivery_id=None, pilot_id="P-1")]
+    records = [
+        ev(0, "robot.deployed", delivery_id=None, robot_id="R-1"),
+        ev(3, "delivery.pickup_completed", robot_id="R-1"),
+        ev(30, "delivery.dropoff_completed", robot_id="R-1"),
+        ev(31, "delivery.failed", robot_id="R-1", error={"code": "X"}),
+        ev(0, "pilot.shift_started", delivery_id=None, pilot_id="P-1"),
+        ev(20, "pilot.shift_ended", delivery_id=None, pilot_id="P-1"),
+    ]
     usual = fleet(("delivery.pickup_completed", "delivery.dropoff_completed", 99, 1600, 1700, 1800))
     opts = Options(since=parse_timestamp(at(0)), until=parse_timestamp(at(59)))
     robot = robot_timeline(Source(records, usual), "R-1", opts)
@@ -148,8 +151,7 @@ def test_rule_2_silences_of_robot_and_pilot_timelines_are_always_warnings_and_th
 
 
 def test_rule_3_each_pair_of_chain_steps_in_the_wrong_order_is_out_of_order_once_at_the_later_steps_time():
-    found = findings([ev(0, "delivery.pickup_completed"), ev(1, "delivery.pickup_started"),
-                      ev(2, "delivery.pickup_arrival")])
+    found = findings([ev(0, "delivery.pickup_completed"), ev(1, "delivery.pickup_started"), ev(2, "delivery.pickup_arrival")])
     ooo = [f for f in found if f.kind == "out_of_order"]
     assert [(f.message, f.refs, f.ts) for f in ooo] == [
         ("delivery.pickup_completed came 1m before delivery.pickup_started", (0, 1), parse_timestamp(at(0))),
@@ -160,20 +162,30 @@ def test_rule_3_each_pair_of_chain_steps_in_the_wrong_order_is_out_of_order_once
 
 
 def test_rule_3_a_step_occurs_at_its_first_row_and_equal_times_are_not_out_of_order() -> None:
-    found = findings([ev(0, "trip.created"), ev(1, "trip.started"), ev(2, "trip.created"),  # a retry later
-                      ev(3, "demand.assigned", demand_id="DM-1"), ev(3, "demand.created", demand_id="DM-1")])
+    found = findings(
+        [
+            ev(0, "trip.created"),
+            ev(1, "trip.started"),
+            ev(2, "trip.created"),  # a retry later
+            ev(3, "demand.assigned", demand_id="DM-1"),
+            ev(3, "demand.created", demand_id="DM-1"),
+        ]
+    )
     assert [f for f in found if f.kind == "out_of_order"] == []
 
 
 # -- rule 4 ---------------------------------------------------------------------------------------------------
 
-LOGS_PICKUP_STARTED = fleet(("delivery.pickup_arrival", "delivery.pickup_started", 40, 60, 90, 100),
-                            ("delivery.pickup_started", "delivery.pickup_completed", 40, 60, 90, 100))
+LOGS_PICKUP_STARTED = fleet(
+    ("delivery.pickup_arrival", "delivery.pickup_started", 40, 60, 90, 100),
+    ("delivery.pickup_started", "delivery.pickup_completed", 40, 60, 90, 100),
+)
 
 
 def test_rule_4_a_step_the_fleet_logs_that_never_came_is_missing_at_the_earliest_later_step_of_its_chain():
-    found = findings([ev(0, "delivery.pickup_arrival"), ev(2, "delivery.pickup_completed"),
-                      ev(3, "delivery.dropoff_arrival")], LOGS_PICKUP_STARTED)
+    found = findings(
+        [ev(0, "delivery.pickup_arrival"), ev(2, "delivery.pickup_completed"), ev(3, "delivery.dropoff_arrival")], LOGS_PICKUP_STARTED
+    )
     (missing,) = [f for f in found if f.kind == "missing_step"]
     assert (missing.severity, missing.refs, missing.ts) == ("warning", (1,), parse_timestamp(at(2)))
     assert missing.message == "delivery.pickup_started never came, though delivery.pickup_completed did"
@@ -197,8 +209,14 @@ def test_rule_4_without_a_baseline_no_step_is_missing() -> None:
 
 
 def test_rule_5_delivery_rows_after_the_first_dropoff_completed_are_after_completion() -> None:
-    found = findings([ev(0, "delivery.dropoff_completed"), ev(0.5, "demand.fulfilled", demand_id="DM-1"),
-                      ev(1, "delivery.dropoff_completed"), ev(2, "delivery.failed")])
+    found = findings(
+        [
+            ev(0, "delivery.dropoff_completed"),
+            ev(0.5, "demand.fulfilled", demand_id="DM-1"),
+            ev(1, "delivery.dropoff_completed"),
+            ev(2, "delivery.failed"),
+        ]
+    )
     after = [f for f in found if f.kind == "after_completion"]
     assert [(f.severity, f.refs, f.message) for f in after] == [
         ("warning", (2,), "delivery.dropoff_completed 1m after delivery.dropoff_completed"),
@@ -210,26 +228,31 @@ def test_rule_5_delivery_rows_after_the_first_dropoff_completed_are_after_comple
 
 
 def test_rule_6_a_robot_swap_is_a_reassignment_whose_cause_is_the_old_robots_last_error() -> None:
-    records = [ev(0, "demand.assigned", robot_id="R-7"),
-               ev(1, "robot.state_changed", delivery_id=None, robot_id="R-7"),
-               ev(2, "robot.grounded", delivery_id=None, robot_id="R-7", error={"code": "MOTOR"}),
-               ev(4, "demand.assigned", robot_id="R-12"),
-               ev(5, "delivery.pickup_arrival", robot_id="R-12")]
+    records = [
+        ev(0, "demand.assigned", robot_id="R-7"),
+        ev(1, "robot.state_changed", delivery_id=None, robot_id="R-7"),
+        ev(2, "robot.grounded", delivery_id=None, robot_id="R-7", error={"code": "MOTOR"}),
+        ev(4, "demand.assigned", robot_id="R-12"),
+        ev(5, "delivery.pickup_arrival", robot_id="R-12"),
+    ]
     (swap,) = [f for f in findings(records) if f.kind == "reassignment"]
     assert (swap.severity, swap.ts, swap.refs, swap.lane) == ("info", parse_timestamp(at(4)), (3,), Lane("delivery"))
-    assert swap.cause == {"ref": 2, "event": "robot.grounded", "ts": "2026-11-25T10:02:00.000Z",
-                          "lane": "robot:R-7", "code": "MOTOR"}
+    assert swap.cause == {"ref": 2, "event": "robot.grounded", "ts": "2026-11-25T10:02:00.000Z", "lane": "robot:R-7", "code": "MOTOR"}
     assert swap.message.startswith("R-7 -> R-12 after robot.grounded MOTOR")
 
 
 def test_rule_6_an_error_before_the_old_segment_or_of_another_robot_is_no_cause() -> None:
-    records = [ev(0, "delivery.failed", error={"code": "EARLY"}),
-               ev(1, "demand.assigned", robot_id="R-7"),
-               ev(3, "demand.assigned", robot_id="R-12"),
-               ev(6, "demand.assigned", robot_id="R-7")]  # A -> B -> A: two swaps
+    records = [
+        ev(0, "delivery.failed", error={"code": "EARLY"}),
+        ev(1, "demand.assigned", robot_id="R-7"),
+        ev(3, "demand.assigned", robot_id="R-12"),
+        ev(6, "demand.assigned", robot_id="R-7"),
+    ]  # A -> B -> A: two swaps
     swaps = [f for f in findings(records) if f.kind == "reassignment"]
     assert [(f.message, f.cause) for f in swaps] == [
-        ("R-7 -> R-12 (no error before the swap)", None), ("R-12 -> R-7 (no error before the swap)", None)]
+        ("R-7 -> R-12 (no error before the swap)", None),
+        ("R-12 -> R-7 (no error before the swap)", None),
+    ]
     assert swaps[0].to_dict()["cause"] is None
 
 
@@ -237,12 +260,14 @@ def test_rule_6_an_error_before_the_old_segment_or_of_another_robot_is_no_cause(
 
 
 def test_rule_7_a_later_pilot_window_is_a_handoff_from_the_pilot_whose_window_ended_last() -> None:
-    records = [ev(-60, "pilot.assignment_started", delivery_id=None, pilot_id="P-3", robot_id="R-1"),
-               ev(0, "demand.assigned", robot_id="R-1"),
-               ev(5, "pilot.assignment_ended", delivery_id=None, pilot_id="P-3", robot_id="R-1"),
-               ev(6, "pilot.assignment_started", delivery_id=None, pilot_id="P-5", robot_id="R-1"),
-               ev(9, "attempt.started", robot_id="R-1", pilot_id="P-7"),  # a direct pilot window, P-5 still on
-               ev(10, "delivery.dropoff_completed", robot_id="R-1")]
+    records = [
+        ev(-60, "pilot.assignment_started", delivery_id=None, pilot_id="P-3", robot_id="R-1"),
+        ev(0, "demand.assigned", robot_id="R-1"),
+        ev(5, "pilot.assignment_ended", delivery_id=None, pilot_id="P-3", robot_id="R-1"),
+        ev(6, "pilot.assignment_started", delivery_id=None, pilot_id="P-5", robot_id="R-1"),
+        ev(9, "attempt.started", robot_id="R-1", pilot_id="P-7"),  # a direct pilot window, P-5 still on
+        ev(10, "delivery.dropoff_completed", robot_id="R-1"),
+    ]
     handoffs = [f for f in findings(records) if f.kind == "handoff"]
     assert [(f.message, f.ts, f.lane, f.refs) for f in handoffs] == [
         ("P-3 -> P-5", parse_timestamp(at(6)), Lane("pilot", "P-5"), (2,)),
@@ -251,14 +276,19 @@ def test_rule_7_a_later_pilot_window_is_a_handoff_from_the_pilot_whose_window_en
 
 
 def test_rule_7_a_handoff_with_no_window_ended_before_it_comes_from_null() -> None:
-    records = [ev(0, "demand.assigned", robot_id="R-1", pilot_id="P-1"),
-               ev(2, "attempt.started", robot_id="R-1", pilot_id="P-2"),
-               ev(3, "delivery.dropoff_completed", robot_id="R-1", pilot_id="P-2")]
+    records = [
+        ev(0, "demand.assigned", robot_id="R-1", pilot_id="P-1"),
+        ev(2, "attempt.started", robot_id="R-1", pilot_id="P-2"),
+        ev(3, "delivery.dropoff_completed", robot_id="R-1", pilot_id="P-2"),
+    ]
     # P-1's direct window runs until P-2's starts (end excluded), so it ended at that instant
     assert [f.message for f in findings(records) if f.kind == "handoff"] == ["P-1 -> P-2"]
-    overlapping = [ev(-1, "pilot.assignment_started", delivery_id=None, pilot_id="P-9", robot_id="R-1"),
-                   ev(0, "demand.assigned", robot_id="R-1"), ev(2, "attempt.started", robot_id="R-1", pilot_id="P-2"),
-                   ev(3, "delivery.dropoff_completed", robot_id="R-1")]
+    overlapping = [
+        ev(-1, "pilot.assignment_started", delivery_id=None, pilot_id="P-9", robot_id="R-1"),
+        ev(0, "demand.assigned", robot_id="R-1"),
+        ev(2, "attempt.started", robot_id="R-1", pilot_id="P-2"),
+        ev(3, "delivery.dropoff_completed", robot_id="R-1"),
+    ]
     assert [f.message for f in findings(overlapping) if f.kind == "handoff"] == ["null -> P-2"]
 
 
@@ -270,17 +300,19 @@ def test_rule_8_a_transition_beyond_p99_twice_p50_and_a_minute_over_is_a_slow_st
     drive = fleet(("attempt.started", "delivery.dropoff_arrival", 200, 600, 1000, 1300))
     (slow,) = [f for f in findings(records, drive) if f.kind == "slow_step"]
     assert (slow.severity, slow.ts, slow.refs, slow.seconds) == ("warning", parse_timestamp(at(40)), (0, 1), 2400.0)
-    assert slow.message == ("attempt.started -> delivery.dropoff_arrival took 40m "
-                            "(fleet p50 10m, p99 21m40s, n=200)")
+    assert slow.message == ("attempt.started -> delivery.dropoff_arrival took 40m (fleet p50 10m, p99 21m40s, n=200)")
 
 
-@pytest.mark.parametrize("seconds,p50,p99,slow", [
-    (200, 60, 180, True),      # all three conditions
-    (170, 60, 180, False),     # not beyond p99
-    (200, 110, 180, False),    # not twice p50
-    (50, 10, 40, False),       # beyond p99 and twice p50, but less than a minute over p50
-    (70, 10, 40, True),
-])
+@pytest.mark.parametrize(
+    "seconds,p50,p99,slow",
+    [
+        (200, 60, 180, True),  # all three conditions
+        (170, 60, 180, False),  # not beyond p99
+        (200, 110, 180, False),  # not twice p50
+        (50, 10, 40, False),  # beyond p99 and twice p50, but less than a minute over p50
+        (70, 10, 40, True),
+    ],
+)
 def test_rule_8_slow_needs_beyond_p99_and_twice_p50_and_a_minute_more_than_p50(seconds, p50, p99, slow) -> None:
     records = [ev(0, "delivery.pickup_arrival"), ev(seconds / 60, "delivery.pickup_started")]
     base = fleet(("delivery.pickup_arrival", "delivery.pickup_started", 10, p50, p99, p99))
@@ -298,14 +330,19 @@ def test_rule_8_an_unjudged_transition_or_no_baseline_gives_no_slow_step() -> No
 
 
 def test_findings_are_ordered_by_time_then_kind_then_refs() -> None:
-    records = [ev(0, "demand.assigned", robot_id="R-1"),
-               ev(10, "delivery.pickup_started", robot_id="R-2", error={"code": "A"}),
-               ev(10, "delivery.note", robot_id="R-2", level="error"),
-               ev(10.5, "delivery.pickup_arrival", robot_id="R-2")]
+    records = [
+        ev(0, "demand.assigned", robot_id="R-1"),
+        ev(10, "delivery.pickup_started", robot_id="R-2", error={"code": "A"}),
+        ev(10, "delivery.note", robot_id="R-2", level="error"),
+        ev(10.5, "delivery.pickup_arrival", robot_id="R-2"),
+    ]
     found = findings(records)
     assert [(f.kind, f.refs) for f in found] == [
-        ("silence", (0, 1)),                                   # at 0
-        ("error", (1,)), ("error", (2,)), ("out_of_order", (1, 3)), ("reassignment", (1,)),  # all at 10
+        ("silence", (0, 1)),  # at 0
+        ("error", (1,)),
+        ("error", (2,)),
+        ("out_of_order", (1, 3)),
+        ("reassignment", (1,)),  # all at 10
     ]
 
 
@@ -331,11 +368,15 @@ def test_baseline_percentiles_are_linear_interpolations_between_closest_ranks() 
 
 
 def test_baseline_steps_are_direct_timed_events_one_per_name_and_instant_in_timeline_order() -> None:
-    records = [ev(0, "delivery.pickup_arrival"), ev(0, "delivery.pickup_arrival", note="copy"),  # one step
-               ev(1, "demand.etas_updated"), ev(1, "attempt.started"),  # same instant: registry order
-               {"event": "delivery.note", "delivery_id": D, "timestamp": "never"},  # no usable time
-               ev(2, "delivery.pickup_started", delivery_id=None, demand_id="DM-1"),  # not direct
-               ev(5, "delivery.dropoff_arrival")]
+    records = [
+        ev(0, "delivery.pickup_arrival"),
+        ev(0, "delivery.pickup_arrival", note="copy"),  # one step
+        ev(1, "demand.etas_updated"),
+        ev(1, "attempt.started"),  # same instant: registry order
+        {"event": "delivery.note", "delivery_id": D, "timestamp": "never"},  # no usable time
+        ev(2, "delivery.pickup_started", delivery_id=None, demand_id="DM-1"),  # not direct
+        ev(5, "delivery.dropoff_arrival"),
+    ]
     b = compute([Event.from_record(r) for r in records])
     assert [(t.a, t.b, t.n, t.p50) for t in b.transitions] == [
         ("demand.etas_updated", "attempt.started", 1, 0.0),

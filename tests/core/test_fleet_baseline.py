@@ -79,12 +79,13 @@ def test_the_baseline_is_one_select_with_every_value_bound() -> None:
 
 def test_a_load_that_adds_files_rebuilds_the_baseline_and_one_that_adds_nothing_keeps_it(tmp_path) -> None:
     store = tmp_path / "s.duckdb"
-    day = [{"event": "delivery.pickup_arrival", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1"},
-           {"event": "delivery.pickup_started", "timestamp": "2026-11-25T10:01:00Z", "delivery_id": "D1"}]
+    day = [
+        {"event": "delivery.pickup_arrival", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1"},
+        {"event": "delivery.pickup_started", "timestamp": "2026-11-25T10:01:00Z", "delivery_id": "D1"},
+    ]
     first = write_lines(tmp_path / "a" / "one.jsonl", day)
     load(store, [first])
-    assert [(t.a, t.b, t.n, t.p50) for t in kept(store).transitions] == [
-        ("delivery.pickup_arrival", "delivery.pickup_started", 1, 60.0)]
+    assert [(t.a, t.b, t.n, t.p50) for t in kept(store).transitions] == [("delivery.pickup_arrival", "delivery.pickup_started", 1, 60.0)]
     con = duckdb.connect(str(store))
     con.execute("UPDATE fleet_baseline SET n = 999")  # a marker: survives a load that adds nothing
     con.close()
@@ -104,8 +105,7 @@ def test_coco_baseline_prints_the_fleets_transitions_as_table_csv_and_json(fleet
     assert drive["n"] > 50 and drive["judged"] and 300 <= drive["p50_s"] <= drive["p95_s"] <= drive["p99_s"] <= 1500
     table = run_coco("baseline", "--store", store)
     assert table.code == 0 and table.out.splitlines()[0].split() == ["from", "to", "n", "p50", "p95", "p99"]
-    assert any(line.startswith("attempt.started") and "delivery.dropoff_arrival" in line
-               for line in table.out.splitlines())
+    assert any(line.startswith("attempt.started") and "delivery.dropoff_arrival" in line for line in table.out.splitlines())
     assert "too few to judge" in table.out
     csv_out = run_coco("baseline", "--store", store, "-f", "csv").out.splitlines()
     assert csv_out[0] == "from,to,n,p50_s,p95_s,p99_s,judged" and len(csv_out) == len(rows) + 1
@@ -125,18 +125,25 @@ def test_coco_baseline_rebuild_recomputes_it_and_a_store_without_one_says_how_to
     assert note.code == 0 and note.err.count("no fleet baseline") == 1 and "slow_step" not in note.out
     rebuilt = run_coco("baseline", "--rebuild", "--store", str(store), "-f", "json")
     assert rebuilt.code == 0 and "rebuilt the fleet baseline" in rebuilt.err
-    assert rebuilt.json()["transitions"] == run_coco("baseline", "--store", str(fleet_store["store"]),
-                                                     "-f", "json").json()["transitions"]
+    assert rebuilt.json()["transitions"] == run_coco("baseline", "--store", str(fleet_store["store"]), "-f", "json").json()["transitions"]
 
 
 def test_coco_baseline_escapes_hostile_event_names_for_the_terminal_and_for_spreadsheets(tmp_path) -> None:
     store = tmp_path / "s.duckdb"
-    load(store, [write_lines(tmp_path / "h.jsonl", [
-        {"event": "\x1b]0;owned\x07x", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1"},
-        {"event": "=HYPERLINK(\"http://evil\")", "timestamp": "2026-11-25T10:01:00Z", "delivery_id": "D1"}])])
+    load(
+        store,
+        [
+            write_lines(
+                tmp_path / "h.jsonl",
+                [
+                    {"event": "\x1b]0;owned\x07x", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1"},
+                    {"event": '=HYPERLINK("http://evil")', "timestamp": "2026-11-25T10:01:00Z", "delivery_id": "D1"},
+                ],
+            )
+        ],
+    )
     table = run_coco("baseline", "--store", str(store))
     assert "\x1b" not in table.out and "\\x1b]0;owned\\x07x" in table.out
     csv_out = run_coco("baseline", "--store", str(store), "-f", "csv").out
     assert "'=HYPERLINK" in csv_out
-    assert json.loads(run_coco("baseline", "--store", str(store), "-f", "json").out)["transitions"][0]["from"] \
-        == "\x1b]0;owned\x07x"
+    assert json.loads(run_coco("baseline", "--store", str(store), "-f", "json").out)["transitions"][0]["from"] == "\x1b]0;owned\x07x"

@@ -77,14 +77,24 @@ def _story(delivery: str) -> list[list[dict]]:
     """A delivery story split over three files."""
     t = lambda m: f"2026-11-25T10:{m:02d}:00Z"  # noqa: E731
     return [
-        [{"event": "offer.received", "offer_id": "O-1", "source": "uber", "merchant_id": "M", "timestamp": t(0)},
-         {"event": "demand.created", "offer_id": "O-1", "demand_id": "DM-1", "timestamp": t(1)}],
-        [{"event": "demand.assigned", "delivery_id": delivery, "demand_id": "DM-1", "robot_id": "R-1",
-          "timestamp": t(2)},
-         {"event": "robot.state_changed", "robot_id": "R-1", "timestamp": t(3)}],
-        [{"event": "delivery.failed", "delivery_id": delivery, "robot_id": "R-1", "timestamp": t(20),
-          "error": {"code": "X", "message": "m"}},
-         {"event": "robot.state_changed", "robot_id": "R-1", "timestamp": t(3)}],
+        [
+            {"event": "offer.received", "offer_id": "O-1", "source": "uber", "merchant_id": "M", "timestamp": t(0)},
+            {"event": "demand.created", "offer_id": "O-1", "demand_id": "DM-1", "timestamp": t(1)},
+        ],
+        [
+            {"event": "demand.assigned", "delivery_id": delivery, "demand_id": "DM-1", "robot_id": "R-1", "timestamp": t(2)},
+            {"event": "robot.state_changed", "robot_id": "R-1", "timestamp": t(3)},
+        ],
+        [
+            {
+                "event": "delivery.failed",
+                "delivery_id": delivery,
+                "robot_id": "R-1",
+                "timestamp": t(20),
+                "error": {"code": "X", "message": "m"},
+            },
+            {"event": "robot.state_changed", "robot_id": "R-1", "timestamp": t(3)},
+        ],
     ]
 
 
@@ -123,13 +133,30 @@ def test_two_orders_of_one_load_command_give_the_same_store_contents(tmp_path):
 
 
 _ids = st.sampled_from(["D1", "D2", "D3"]) | st.none() | st.just("")
-linked_records = st.lists(st.fixed_dictionaries(
-    {"event": st.sampled_from(["delivery.dropoff_completed", "delivery.failed", "demand.fulfilled", "demand.canceled",
-                               "demand.assigned", "offer.accepted"]),
-     "timestamp": st.sampled_from(["2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z", "2026-11-25T10:09:00Z",
-                                   "not a time"])},
-    optional={"delivery_id": _ids, "demand_id": st.sampled_from(["DM1", "DM2", "DM3", ""]),
-              "offer_id": st.sampled_from(["OF1", "OF2", ""])}), min_size=1, max_size=14)
+linked_records = st.lists(
+    st.fixed_dictionaries(
+        {
+            "event": st.sampled_from(
+                [
+                    "delivery.dropoff_completed",
+                    "delivery.failed",
+                    "demand.fulfilled",
+                    "demand.canceled",
+                    "demand.assigned",
+                    "offer.accepted",
+                ]
+            ),
+            "timestamp": st.sampled_from(["2026-11-25T10:00:00Z", "2026-11-25T10:05:00Z", "2026-11-25T10:09:00Z", "not a time"]),
+        },
+        optional={
+            "delivery_id": _ids,
+            "demand_id": st.sampled_from(["DM1", "DM2", "DM3", ""]),
+            "offer_id": st.sampled_from(["OF1", "OF2", ""]),
+        },
+    ),
+    min_size=1,
+    max_size=14,
+)
 
 
 @FAST

@@ -42,6 +42,7 @@ RANGE = {"since": "2026-11-25T00:00:00Z", "until": "2026-11-26T00:00:00Z"}
 
 # --- section 1: timestamps ------------------------------------------------------------------------
 
+
 def test_timestamp_forms_all_normalise_to_utc_milliseconds_with_z():
     records = [
         ev(None, "demand.assigned", delivery_id="D1", timestamp="2026-11-25T10:00:00Z"),
@@ -77,10 +78,9 @@ def test_an_event_without_a_usable_timestamp_is_unplaced_counted_and_takes_no_pa
 
 # --- section 2: delivery timeline -----------------------------------------------------------------
 
+
 def test_direct_events_are_those_with_the_delivery_id():
-    t = timeline_from_records(
-        [ev(0, "demand.assigned", delivery_id="D1"), ev(1, "demand.assigned", delivery_id="D2")], "D1"
-    )
+    t = timeline_from_records([ev(0, "demand.assigned", delivery_id="D1"), ev(1, "demand.assigned", delivery_id="D2")], "D1")
     assert [r.event.delivery_id for r in t.rows] == ["D1"]
 
 
@@ -105,9 +105,7 @@ def test_events_of_another_delivery_are_never_linked_even_when_they_share_the_de
         ev(2, "demand.canceled", demand_id="DM1"),
     ]
     t = timeline_from_records(records, "D1")
-    assert [(r.event.name, r.event.delivery_id) for r in t.rows] == [
-        ("demand.assigned", "D1"), ("demand.canceled", None)
-    ]
+    assert [(r.event.name, r.event.delivery_id) for r in t.rows] == [("demand.assigned", "D1"), ("demand.canceled", None)]
 
 
 def test_a_change_of_robot_is_a_reassignment_and_a_robot_may_come_back():
@@ -183,8 +181,7 @@ def test_a_pilot_assigned_to_the_robot_supervises_the_delivery_where_assignment_
     ]
     t = timeline_from_records(records, "D1")
     windows = [(w["kind"], w["id"], w["start"], w["end"]) for w in t.to_dict()["windows"]]
-    assert windows == [("robot", "A", at(0), at(30)), ("pilot", "P1", at(0), at(15)),
-                       ("pilot", "P2", at(15.5), at(30))]
+    assert windows == [("robot", "A", at(0), at(30)), ("pilot", "P1", at(0), at(15)), ("pilot", "P2", at(15.5), at(30))]
     assert [r.event.pilot_id for r in t.rows if r.event.name == "pilot.note"] == ["P1", "P2"]
     assert t.summary["pilots"] == ["P1", "P2"]
 
@@ -210,9 +207,7 @@ def test_an_assignment_without_an_end_means_the_pilot_is_still_assigned():
         ev(49, "pilot.note", pilot_id="P1"),
     ]
     t = timeline_from_records(records, "D1")
-    assert [w for w in t.to_dict()["windows"] if w["kind"] == "pilot"] == [
-        {"kind": "pilot", "id": "P1", "start": at(0), "end": at(50)}
-    ]
+    assert [w for w in t.to_dict()["windows"] if w["kind"] == "pilot"] == [{"kind": "pilot", "id": "P1", "start": at(0), "end": at(50)}]
     assert "pilot.note" in names(t)
 
 
@@ -287,9 +282,7 @@ def test_windows_of_the_same_pilot_that_only_touch_are_merged():
         ev(30, "delivery.dropoff_completed", delivery_id="D1", robot_id="A"),
     ]
     t = timeline_from_records(records, "D1")
-    assert [w for w in t.to_dict()["windows"] if w["kind"] == "pilot"] == [
-        {"kind": "pilot", "id": "P1", "start": at(0), "end": at(30)}
-    ]
+    assert [w for w in t.to_dict()["windows"] if w["kind"] == "pilot"] == [{"kind": "pilot", "id": "P1", "start": at(0), "end": at(30)}]
 
 
 # --- section 3: robot and pilot timelines --------------------------------------------------------
@@ -319,9 +312,7 @@ def test_a_robot_timeline_has_its_events_in_delivery_or_robot_lanes_and_its_pilo
         ("pilot.note", "pilot:P2"),
         ("delivery.dropoff_completed", "delivery:D1"),
     ]
-    assert [(w["id"], w["start"], w["end"]) for w in t.to_dict()["windows"]] == [
-        ("P1", at(-30), at(10)), ("P2", at(11), at(60))
-    ]
+    assert [(w["id"], w["start"], w["end"]) for w in t.to_dict()["windows"]] == [("P1", at(-30), at(10)), ("P2", at(11), at(60))]
     assert t.summary["unplaced"] == 1
     assert t.summary["status"] is None
 
@@ -375,8 +366,7 @@ def test_robot_and_pilot_timelines_default_to_the_last_24_hours():
     from cocoevents.sources.memory import MemorySource
     from cocoevents.timestamps import parse_timestamp
 
-    records = [ev(-23 * 60, "robot.state_changed", robot_id="A", n=1),
-               ev(-25 * 60, "robot.state_changed", robot_id="A", n=2)]
+    records = [ev(-23 * 60, "robot.state_changed", robot_id="A", n=1), ev(-25 * 60, "robot.state_changed", robot_id="A", n=2)]
     t = build(MemorySource(records), "A", None, parse_options(), now=parse_timestamp(at(0)))
     assert [r.event.record["n"] for r in t.rows] == [1]
     assert t.to_dict()["range"] == {"since": at(-24 * 60), "until": at(0)}
@@ -388,6 +378,7 @@ def test_a_robot_with_no_events_in_the_range_is_not_found():
 
 
 # --- section 4: severity -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("record", "severity"),
@@ -417,6 +408,7 @@ def test_severity_follows_name_error_field_and_level(record, severity):
 
 # --- section 5: gaps -----------------------------------------------------------------------------
 
+
 def test_a_silence_longer_than_the_threshold_is_a_gap_and_every_row_has_its_gap_before():
     records = [ev(m, "demand.etas_updated", delivery_id="D1", n=m) for m in (0, 5, 10.5, 11)]
     t = timeline_from_records(records, "D1")
@@ -426,6 +418,7 @@ def test_a_silence_longer_than_the_threshold_is_a_gap_and_every_row_has_its_gap_
 
 
 # --- section 6: status ---------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("sequence", "status"),

@@ -26,8 +26,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def package(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("lambda") / "coco-copy-job.zip"
-    env = {**os.environ, "PIP": f"{sys.executable} -m pip",
-           "COCO_LAMBDA_PYTHON": f"{sys.version_info.major}.{sys.version_info.minor}"}
+    env = {**os.environ, "PIP": f"{sys.executable} -m pip", "COCO_LAMBDA_PYTHON": f"{sys.version_info.major}.{sys.version_info.minor}"}
     r = subprocess.run([str(BUILD), str(out)], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stdout + r.stderr
     return out
@@ -52,8 +51,7 @@ def test_the_package_holds_the_handler_and_the_driver_and_none_of_the_cli_depend
 
 def test_building_twice_gives_the_same_bytes_so_terraform_sees_no_change(package, tmp_path):
     again = tmp_path / "again.zip"
-    env = {**os.environ, "PIP": f"{sys.executable} -m pip",
-           "COCO_LAMBDA_PYTHON": f"{sys.version_info.major}.{sys.version_info.minor}"}
+    env = {**os.environ, "PIP": f"{sys.executable} -m pip", "COCO_LAMBDA_PYTHON": f"{sys.version_info.major}.{sys.version_info.minor}"}
     r = subprocess.run([str(BUILD), str(again)], capture_output=True, text=True, env=env, timeout=600)
     assert r.returncode == 0, r.stderr
     assert again.read_bytes() == package.read_bytes()
@@ -62,8 +60,7 @@ def test_building_twice_gives_the_same_bytes_so_terraform_sees_no_change(package
 def test_the_packaged_handler_runs_a_dry_run_against_s3_with_only_the_package_on_its_path(unzipped, moto_endpoint):
     import boto3
 
-    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1",
-                      aws_access_key_id="test", aws_secret_access_key="test")
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1", aws_access_key_id="test", aws_secret_access_key="test")
     s3.create_bucket(Bucket="coco-event-logs-test")
     from datetime import datetime, timezone
 
@@ -79,12 +76,17 @@ def test_the_packaged_handler_runs_a_dry_run_against_s3_with_only_the_package_on
         "print(json.dumps(handler({'dry_run': True}), default=str))\n"
         "print(json.dumps(sorted(m for m in ('duckdb', 'pandas', 'typer', 'rich') if m in sys.modules)))\n"
     )
-    env = {"PATH": os.environ.get("PATH", ""), "AWS_ENDPOINT_URL_S3": moto_endpoint, "AWS_DEFAULT_REGION": "us-east-1",
-           "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
-           "COCO_WAREHOUSE_BUCKET": "coco-event-logs-test", "COCO_WAREHOUSE_DAYS": "1",
-           "COCO_WAREHOUSE_IAM_ROLE": "arn:aws:iam::123456789012:role/coco-event-archive-redshift-copy-test"}
-    r = subprocess.run([sys.executable, "-S", "-c", program], capture_output=True, text=True, env=env, timeout=120,
-                       cwd=unzipped)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "AWS_ENDPOINT_URL_S3": moto_endpoint,
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "COCO_WAREHOUSE_BUCKET": "coco-event-logs-test",
+        "COCO_WAREHOUSE_DAYS": "1",
+        "COCO_WAREHOUSE_IAM_ROLE": "arn:aws:iam::123456789012:role/coco-event-archive-redshift-copy-test",
+    }
+    r = subprocess.run([sys.executable, "-S", "-c", program], capture_output=True, text=True, env=env, timeout=120, cwd=unzipped)
     assert r.returncode == 0, r.stderr
     summary, heavy = (json.loads(x) for x in r.stdout.strip().splitlines()[-2:])
     assert heavy == []

@@ -70,7 +70,8 @@ def terraform_rendered(tmp_path_factory) -> dict[str, dict]:
         'variable "values" {\n  type = map(string)\n}\n\n'
         'output "policies" {\n'
         f'  value = {{ for f in fileset("{POLICIES}", "*.json") : f => templatefile("{POLICIES}/${{f}}", var.values) }}\n'
-        '}\n')
+        "}\n"
+    )
     (work / "values.auto.tfvars.json").write_text(json.dumps({"values": lint.example_values()}))
     for step in (["init", "-input=false", "-no-color"], ["apply", "-input=false", "-auto-approve", "-no-color"]):
         r = run_tf(*step, cwd=work)
@@ -89,8 +90,9 @@ def test_terraform_renders_every_policy_template_to_the_document_parliament_lint
 def test_the_archive_module_validates_against_the_real_aws_provider(tmp_path):
     mirror = Path(os.environ.get("COCO_TF_PLUGIN_DIR", "/opt/tf-plugins"))
     if not (mirror / "registry.terraform.io" / "hashicorp" / "aws").is_dir():
-        pytest.skip(f"no local mirror of the hashicorp/aws provider at {mirror} (set COCO_TF_PLUGIN_DIR); "
-                    "the provider cannot be downloaded here")
+        pytest.skip(
+            f"no local mirror of the hashicorp/aws provider at {mirror} (set COCO_TF_PLUGIN_DIR); the provider cannot be downloaded here"
+        )
     shutil.copytree(ROOT / "deploy", tmp_path / "deploy")  # .terraform/ and the lock file stay out of the tree
     work = tmp_path / "deploy" / "terraform" / "archive"
     r = run_tf("init", "-input=false", "-backend=false", "-no-color", f"-plugin-dir={mirror}", cwd=work)
@@ -105,7 +107,7 @@ def test_the_archive_module_validates_against_the_real_aws_provider(tmp_path):
 
 def test_every_policy_template_is_read_by_the_module_and_every_one_it_reads_exists():
     names = set(re.findall(r'"([a-z-]+)"', re.search(r"for name in \[(.*?)\]", hcl("main.tf"), re.S).group(1)))
-    names |= set(re.findall(r'policies/([a-z-]+)\.json', hcl("kms.tf")))
+    names |= set(re.findall(r"policies/([a-z-]+)\.json", hcl("kms.tf")))
     assert {p.stem for p in POLICIES.glob("*.json")} == names
 
 
@@ -145,8 +147,7 @@ def test_the_job_runs_the_packaged_handler_hourly_with_iam_auth_and_the_copy_rol
     # what the job reads: copyjob.config_from (COCO_WAREHOUSE_*) and connect.profile_from_env (COCO_REDSHIFT_*)
     from cocoevents.warehouse import copyjob
 
-    assert {k.removeprefix("COCO_WAREHOUSE_").lower() for k in env if k.startswith("COCO_WAREHOUSE_")} <= set(
-        copyjob._FIELDS)
+    assert {k.removeprefix("COCO_WAREHOUSE_").lower() for k in env if k.startswith("COCO_WAREHOUSE_")} <= set(copyjob._FIELDS)
     assert {"COCO_REDSHIFT_HOST", "COCO_REDSHIFT_PORT", "COCO_REDSHIFT_CLUSTER", "COCO_REDSHIFT_DB_USER"} <= set(env)
 
 
@@ -197,12 +198,15 @@ def test_vector_may_only_put_objects_under_dt_and_see_the_bucket(docs):
 def test_the_job_lists_only_dt_prefixes_writes_only_manifests_and_reads_no_object(docs):
     g = grants(docs["copy-job"])
     s3 = {x for x in g if x[0].startswith("s3:")}
-    assert s3 == {("s3:ListBucket", B, json.dumps({"StringLike": {"s3:prefix": "dt=*"}}, sort_keys=True)),
-                  ("s3:PutObject", f"{B}/_coco/manifests/*", "{}")}
+    assert s3 == {
+        ("s3:ListBucket", B, json.dumps({"StringLike": {"s3:prefix": "dt=*"}}, sort_keys=True)),
+        ("s3:PutObject", f"{B}/_coco/manifests/*", "{}"),
+    }
     assert {x for x in g if x[0].startswith("kms:")} == {("kms:GenerateDataKey", KEY, VIA_S3)}
     assert {x[1] for x in g if x[0] == "redshift:GetClusterCredentials"} == {
         "arn:aws:redshift:eu-west-1:123456789012:dbuser:analytics/coco_loader",
-        "arn:aws:redshift:eu-west-1:123456789012:dbname:analytics/dev"}
+        "arn:aws:redshift:eu-west-1:123456789012:dbname:analytics/dev",
+    }
     assert {x[0] for x in g if x[1] == "*"} == {"ec2:DescribeNetworkInterfaces"}  # no resource-level permission
 
 
@@ -215,8 +219,7 @@ def test_the_job_may_write_where_the_copy_job_puts_its_manifests():
 
 def test_redshift_may_only_read_the_events_and_the_manifests(docs):
     g = grants(docs["redshift-copy"])
-    assert {x[:2] for x in g if x[0] == "s3:GetObject"} == {("s3:GetObject", f"{B}/dt=*"),
-                                                              ("s3:GetObject", f"{B}/_coco/manifests/*")}
+    assert {x[:2] for x in g if x[0] == "s3:GetObject"} == {("s3:GetObject", f"{B}/dt=*"), ("s3:GetObject", f"{B}/_coco/manifests/*")}
     assert {x[0] for x in g} == {"s3:GetObject", "s3:ListBucket", "kms:Decrypt"}
     assert ("kms:Decrypt", KEY, VIA_S3) in g
 
@@ -233,8 +236,7 @@ def test_each_role_can_be_assumed_only_by_its_own_principal(docs):
     (vec,) = docs["vector-trust"]["Statement"]
     assert vec["Action"] == "sts:AssumeRoleWithWebIdentity"
     host = lint.example_values()["oidc_provider_host"]
-    assert vec["Condition"]["StringEquals"] == {f"{host}:sub": "system:serviceaccount:vector:vector",
-                                                f"{host}:aud": "sts.amazonaws.com"}
+    assert vec["Condition"]["StringEquals"] == {f"{host}:sub": "system:serviceaccount:vector:vector", f"{host}:aud": "sts.amazonaws.com"}
     assert 'namespace        = "vector"' in (TF / "vector.tf").read_text()  # the Helm release's namespace
     for name, service in (("copy-job-trust", "lambda.amazonaws.com"), ("redshift-copy-trust", "redshift.amazonaws.com")):
         (st,) = docs[name]["Statement"]

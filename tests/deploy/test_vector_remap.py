@@ -53,17 +53,21 @@ def test_each_vector_unit_test_passes_in_a_real_vrl_runtime(rt, pipeline, name):
 
 
 def test_the_unit_test_runner_fails_a_unit_test_whose_assertion_does_not_hold(rt, pipeline):
-    test = {"name": "wrong", "inputs": [{"insert_at": REMAP, "type": "log",
-                                         "log_fields": {"message": '{"event":"robot.parked"}'}}],
-            "outputs": [{"extract_from": FILTER, "conditions": [{"type": "vrl", "source": 'assert_eq!(.event, "x")'}]}]}
+    test = {
+        "name": "wrong",
+        "inputs": [{"insert_at": REMAP, "type": "log", "log_fields": {"message": '{"event":"robot.parked"}'}}],
+        "outputs": [{"extract_from": FILTER, "conditions": [{"type": "vrl", "source": 'assert_eq!(.event, "x")'}]}],
+    }
     with pytest.raises(AssertionError, match="condition failed"):
         vrl.run_vector_test(rt, pipeline, test)
 
 
 def test_the_unit_test_runner_fails_a_unit_test_that_expects_a_kept_event_to_be_dropped(rt, pipeline):
-    test = {"name": "kept", "inputs": [{"insert_at": REMAP, "type": "log",
-                                        "log_fields": {"message": '{"event":"robot.parked"}'}}],
-            "no_outputs_from": [FILTER]}
+    test = {
+        "name": "kept",
+        "inputs": [{"insert_at": REMAP, "type": "log", "log_fields": {"message": '{"event":"robot.parked"}'}}],
+        "no_outputs_from": [FILTER],
+    }
     with pytest.raises(AssertionError, match="had an output"):
         vrl.run_vector_test(rt, pipeline, test)
 
@@ -72,8 +76,13 @@ def test_the_unit_test_runner_fails_a_unit_test_that_expects_a_kept_event_to_be_
 
 
 def test_an_application_line_with_its_own_message_keeps_that_message(rt, pipeline):
-    app = {"event": "delivery.failed", "message": "Delivery failed at dropoff", "timestamp": "2026-11-25T10:00:00.250Z",
-           "delivery_id": "D-101", "error": {"code": "LID_STUCK", "message": "Lid stuck"}}
+    app = {
+        "event": "delivery.failed",
+        "message": "Delivery failed at dropoff",
+        "timestamp": "2026-11-25T10:00:00.250Z",
+        "delivery_id": "D-101",
+        "error": {"code": "LID_STUCK", "message": "Lid stuck"},
+    }
     out = shipped(rt, pipeline, json.dumps(app), stream="stdout")
     assert out == {**app, "stream": "stdout"}
 
@@ -90,24 +99,58 @@ def test_a_line_that_is_not_a_json_object_leaves_the_remap_as_it_was_read_and_is
 
 
 def test_a_line_with_event_at_the_top_level_is_kept_with_the_apps_fields_over_the_shippers(rt, pipeline):
-    kubernetes = {"pod_name": "dispatch-7c9", "pod_labels": {"app": "dispatch"}, "pod_annotations": {"a": "b"},
-                  "node_labels": {"zone": "a"}, "namespace_labels": {"team": "x"}}
-    app = {"event": "robot.state_changed", "timestamp": "2026-11-25T10:00:00Z", "robot_id": "R-99",
-           "from_state": "idle", "to_state": "delivering", "stream": "app's own"}
+    kubernetes = {
+        "pod_name": "dispatch-7c9",
+        "pod_labels": {"app": "dispatch"},
+        "pod_annotations": {"a": "b"},
+        "node_labels": {"zone": "a"},
+        "namespace_labels": {"team": "x"},
+    }
+    app = {
+        "event": "robot.state_changed",
+        "timestamp": "2026-11-25T10:00:00Z",
+        "robot_id": "R-99",
+        "from_state": "idle",
+        "to_state": "delivering",
+        "stream": "app's own",
+    }
     out = shipped(rt, pipeline, json.dumps(app), stream="stdout", kubernetes=kubernetes, source_type="kubernetes_logs")
     assert out == {**app, "kubernetes": {"pod_name": "dispatch-7c9"}, "source_type": "kubernetes_logs"}
 
 
-@pytest.mark.parametrize("line", ['{"level":"info","msg":"connected"}', '{"event":42}', '{"event":null}',
-                                  '{"Event":"robot.parked"}', '{"data":{"event":"robot.parked"}}'])
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"level":"info","msg":"connected"}',
+        '{"event":42}',
+        '{"event":null}',
+        '{"Event":"robot.parked"}',
+        '{"data":{"event":"robot.parked"}}',
+    ],
+)
 def test_a_line_without_a_string_event_at_the_top_level_is_dropped_by_the_filter(rt, pipeline, line):
     assert shipped(rt, pipeline, line) is None
     assert remapped(rt, pipeline, line) == json.loads(line)  # the remap itself kept it whole
 
 
-@pytest.mark.parametrize("stamp", [1764057600, 1764057600250, 1764057600.25, 1764057600.000250, 1764057600250.5, 253402300800,
-                                   0, -86400, 99999999999, 100000000000, 253402300799, 253402300799999,
-                                   -62135596800])
+@pytest.mark.parametrize(
+    "stamp",
+    [
+        1764057600,
+        1764057600250,
+        1764057600.25,
+        1764057600.000250,
+        1764057600250.5,
+        253402300800,
+        0,
+        -86400,
+        99999999999,
+        100000000000,
+        253402300799,
+        253402300799999,
+        -62135596800,
+    ],
+)
 def test_an_epoch_timestamp_becomes_the_instant_coco_reads_from_the_number(rt, pipeline, stamp):
     out = shipped(rt, pipeline, json.dumps({"event": "robot.parked", "timestamp": stamp}))
     assert isinstance(out["timestamp"], str) and out["timestamp"].endswith("Z"), out
@@ -120,9 +163,14 @@ def test_an_epoch_number_coco_cannot_read_is_kept_as_the_app_wrote_it(rt, pipeli
     assert out["timestamp"] == stamp and parse_timestamp(stamp) is None
 
 
-@pytest.mark.parametrize("stamp,utc", [("2026-11-25T01:30:00+02:00", "2026-11-24T23:30:00Z"),
-                                       ("2026-11-25T10:00:00.123456Z", "2026-11-25T10:00:00.123456Z"),
-                                       ("2026-11-25 10:00:00Z", "2026-11-25T10:00:00Z")])
+@pytest.mark.parametrize(
+    "stamp,utc",
+    [
+        ("2026-11-25T01:30:00+02:00", "2026-11-24T23:30:00Z"),
+        ("2026-11-25T10:00:00.123456Z", "2026-11-25T10:00:00.123456Z"),
+        ("2026-11-25 10:00:00Z", "2026-11-25T10:00:00Z"),
+    ],
+)
 def test_an_iso_timestamp_becomes_the_same_instant_in_utc(rt, pipeline, stamp, utc):
     out = shipped(rt, pipeline, json.dumps({"event": "robot.parked", "timestamp": stamp}))
     assert out["timestamp"] == utc and parse_timestamp(utc) == parse_timestamp(stamp)
@@ -137,13 +185,17 @@ def test_a_timestamp_the_remap_cannot_read_is_kept_as_written(rt, pipeline, stam
 # -- what the shipper writes, coco reads --------------------------------------------------------------------------
 
 _names = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
-_scalars = st.none() | st.booleans() | st.integers(-2**53, 2**53) | _names
+_scalars = st.none() | st.booleans() | st.integers(-(2**53), 2**53) | _names
 _app_records = st.fixed_dictionaries(
     {"event": st.sampled_from(["delivery.failed", "robot.parked", "offer.received"]), "message": _names},
-    optional={"delivery_id": _names, "robot_id": _names, "level": st.sampled_from(["info", "error"]),
-              "error": st.fixed_dictionaries({"code": _names, "message": _names}),
-              "extra": st.dictionaries(_names.filter(lambda k: k not in ("event", "message", "timestamp")), _scalars,
-                                       max_size=3)})
+    optional={
+        "delivery_id": _names,
+        "robot_id": _names,
+        "level": st.sampled_from(["info", "error"]),
+        "error": st.fixed_dictionaries({"code": _names, "message": _names}),
+        "extra": st.dictionaries(_names.filter(lambda k: k not in ("event", "message", "timestamp")), _scalars, max_size=3),
+    },
+)
 
 
 @settings(max_examples=40)

@@ -38,11 +38,14 @@ DBT_PROJECT = ROOT / "dbt"
 HAVE_DBT = importlib.util.find_spec("dbt") is not None and importlib.util.find_spec("dbt.cli") is not None
 pytestmark = pytest.mark.skipif(not HAVE_DBT, reason="dbt is not installed: pip install 'cocoevents[dbt]'")
 
-ROW_SQL = ("SELECT delivery_id, ts_us, event_name, lane, severity, gap_before_s "
-           "FROM {schema}fct_delivery_timeline ORDER BY delivery_id, position")
-DIM_SQL = ("SELECT delivery_id, status, start_us, end_us, duration_s, events, errors, warnings, gaps, "
-           "duplicates_removed, unplaced, robots, pilots, reassignments, first_error_code "
-           "FROM {schema}dim_delivery_sessions")
+ROW_SQL = (
+    "SELECT delivery_id, ts_us, event_name, lane, severity, gap_before_s FROM {schema}fct_delivery_timeline ORDER BY delivery_id, position"
+)
+DIM_SQL = (
+    "SELECT delivery_id, status, start_us, end_us, duration_s, events, errors, warnings, gaps, "
+    "duplicates_removed, unplaced, robots, pilots, reassignments, first_error_code "
+    "FROM {schema}dim_delivery_sessions"
+)
 
 
 def has_adapter(name: str) -> bool:
@@ -52,8 +55,20 @@ def has_adapter(name: str) -> bool:
 def run_dbt(args: list[str], profiles: Path, work: Path) -> str:
     """``dbt <args>`` on the project; fails the test with dbt's output when dbt fails."""
     env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false", "DO_NOT_TRACK": "1"}
-    cmd = [sys.executable, "-c", "from dbt.cli.main import cli; cli()", *args, "--project-dir", str(DBT_PROJECT),
-           "--profiles-dir", str(profiles), "--target-path", str(work / "target"), "--log-path", str(work / "logs")]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from dbt.cli.main import cli; cli()",
+        *args,
+        "--project-dir",
+        str(DBT_PROJECT),
+        "--profiles-dir",
+        str(profiles),
+        "--target-path",
+        str(work / "target"),
+        "--log-path",
+        str(work / "logs"),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=work, timeout=900)
     assert r.returncode == 0, f"dbt {' '.join(args)} failed:\n{r.stdout[-6000:]}\n{r.stderr[-3000:]}"
     return r.stdout
@@ -61,10 +76,25 @@ def run_dbt(args: list[str], profiles: Path, work: Path) -> str:
 
 def duckdb_profile(folder: Path, store_path: Path, output: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "profiles.yml").write_text(json.dumps({"coco": {"target": "local", "outputs": {"local": {
-        "type": "duckdb", "path": str(output), "schema": "main", "threads": 2, "settings": {"TimeZone": "UTC"},
-        "attach": [{"path": str(store_path), "alias": "coco", "read_only": True}],
-    }}}}))
+    (folder / "profiles.yml").write_text(
+        json.dumps(
+            {
+                "coco": {
+                    "target": "local",
+                    "outputs": {
+                        "local": {
+                            "type": "duckdb",
+                            "path": str(output),
+                            "schema": "main",
+                            "threads": 2,
+                            "settings": {"TimeZone": "UTC"},
+                            "attach": [{"path": str(store_path), "alias": "coco", "read_only": True}],
+                        }
+                    },
+                }
+            }
+        )
+    )
     return folder
 
 
@@ -106,8 +136,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     # (a CLI process per delivery would take minutes here).
     source = LocalSource(store_path)
     try:
-        reference = {d: json.loads(json.dumps(build(source, d, "delivery", parse_options()).to_dict()))
-                     for d in deliveries}
+        reference = {d: json.loads(json.dumps(build(source, d, "delivery", parse_options()).to_dict())) for d in deliveries}
     finally:
         source.close()
     home = tmp_path_factory.mktemp("home")
@@ -130,8 +159,7 @@ def expected_rows(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
 def expected_summary(doc: dict[str, Any]) -> dict[str, Any]:
     s = dict(doc["summary"])
     s.pop("findings", None)  # judged against the fleet by coco (spec/findings.md); not a session fact of the model
-    codes = [e["error"]["code"] for e in doc["events"]
-             if isinstance(e["error"], dict) and isinstance(e["error"].get("code"), str)]
+    codes = [e["error"]["code"] for e in doc["events"] if isinstance(e["error"], dict) and isinstance(e["error"].get("code"), str)]
     s["first_error_code"] = codes[0] if codes else None
     return s
 
@@ -145,14 +173,38 @@ def as_rows(fct: list[tuple[Any, ...]]) -> dict[str, list[tuple[Any, ...]]]:
 
 def as_summaries(dim: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
     out = {}
-    for (delivery, status, start_us, end_us, duration, events, errors, warnings, gaps, dups, unplaced, robots,
-         pilots, reassignments, first_code) in dim:
+    for (
+        delivery,
+        status,
+        start_us,
+        end_us,
+        duration,
+        events,
+        errors,
+        warnings,
+        gaps,
+        dups,
+        unplaced,
+        robots,
+        pilots,
+        reassignments,
+        first_code,
+    ) in dim:
         out[delivery] = {
-            "status": status, "start": format_ts(start_us), "end": format_ts(end_us),
-            "duration_s": None if duration is None else float(duration), "events": int(events), "errors": int(errors),
-            "warnings": int(warnings), "gaps": int(gaps), "duplicates_removed": int(dups), "unplaced": int(unplaced),
-            "robots": robots.split(", ") if robots else [], "pilots": pilots.split(", ") if pilots else [],
-            "reassignments": int(reassignments), "first_error_code": first_code,
+            "status": status,
+            "start": format_ts(start_us),
+            "end": format_ts(end_us),
+            "duration_s": None if duration is None else float(duration),
+            "events": int(events),
+            "errors": int(errors),
+            "warnings": int(warnings),
+            "gaps": int(gaps),
+            "duplicates_removed": int(dups),
+            "unplaced": int(unplaced),
+            "robots": robots.split(", ") if robots else [],
+            "pilots": pilots.split(", ") if pilots else [],
+            "reassignments": int(reassignments),
+            "first_error_code": first_code,
         }
     return out
 
@@ -161,8 +213,9 @@ def case_delivery(case: str) -> str:
     return f"{case}-D1"
 
 
-def assert_same_as_coco(world: dict[str, Any], rows: dict[str, list], summaries: dict[str, dict],
-                        *, jsonb_keys: bool, hops: int = 2) -> None:
+def assert_same_as_coco(
+    world: dict[str, Any], rows: dict[str, list], summaries: dict[str, dict], *, jsonb_keys: bool, hops: int = 2
+) -> None:
     """Every delivery equal to coco, but for the documented differences, asserted as documented."""
     assert set(summaries) == set(world["deliveries"])
     assert set(rows) <= set(summaries)
@@ -240,12 +293,12 @@ def analysis(build: dict[str, Any], name: str) -> list[tuple[Any, ...]]:
 
 def test_the_readme_queries_answer_the_seed_questions(world: dict[str, Any], duckdb_build: dict[str, Any]) -> None:
     replay = analysis(duckdb_build, "delivery_replay")
-    assert [(r[2], r[3], r[4]) for r in replay] == [
-        (e["lane"], e["event"], e["severity"]) for e in world["reference"]["D12345"]["events"]]
+    assert [(r[2], r[3], r[4]) for r in replay] == [(e["lane"], e["event"], e["severity"]) for e in world["reference"]["D12345"]["events"]]
     failures = analysis(duckdb_build, "failures_by_robot")
     assert ("R-12", "LID_STUCK", 1) in failures and ("R-8", "CUSTOMER_UNREACHABLE", 1) in failures
-    failed = sum(1 for doc in world["reference"].values()
-                 if any(e["event"] == "delivery.failed" and e["lane"] == "delivery" for e in doc["events"]))
+    failed = sum(
+        1 for doc in world["reference"].values() if any(e["event"] == "delivery.failed" and e["lane"] == "delivery" for e in doc["events"])
+    )
     assert sum(r[2] for r in failures) >= failed > 3
     per_day = {str(r[0]): r[1:] for r in analysis(duckdb_build, "reassignments_per_day")}
     reassigned = sum(doc["summary"]["reassignments"] for doc in world["reference"].values())
@@ -259,8 +312,7 @@ def test_the_registry_seed_is_the_event_registry() -> None:
 
     with open(DBT_PROJECT / "seeds" / "coco_event_registry.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert [(int(r["position"]), r["name"], r["event_group"]) for r in rows] == [
-        (i, e.name, e.group) for i, e in enumerate(EVENTS)]
+    assert [(int(r["position"]), r["name"], r["event_group"]) for r in rows] == [(i, e.name, e.group) for i, e in enumerate(EVENTS)]
 
 
 def test_the_fixtures_reach_every_lane_status_and_window_rule(world: dict[str, Any]) -> None:
@@ -270,20 +322,28 @@ def test_the_fixtures_reach_every_lane_status_and_window_rule(world: dict[str, A
     assert lanes == {"delivery", "robot", "pilot"}
     assert statuses == {"fulfilled", "failed", "canceled", "in_progress"}
     assert ref["comeback-D1"]["summary"]["reassignments"] == 2
-    assert ref["handover-D1"]["windows"][-1] == {"kind": "pilot", "id": "handover-P1",
-                                                   "start": dbt_fixtures.at(0), "end": dbt_fixtures.at(30)}
+    assert ref["handover-D1"]["windows"][-1] == {
+        "kind": "pilot",
+        "id": "handover-P1",
+        "start": dbt_fixtures.at(0),
+        "end": dbt_fixtures.at(30),
+    }
     assert ref["untimedonly-D1"]["summary"]["events"] == 0 and ref["untimedonly-D1"]["summary"]["unplaced"] == 1
     assert ref["duplicates-D1"]["summary"]["duplicates_removed"] == 2
     assert ref["D12345"]["summary"]["pilots"] == ["P-4", "P-3", "P-5"]
     assert any(doc["summary"]["gaps"] for doc in ref.values())
 
 
-def test_a_link_chain_longer_than_two_hops_needs_coco_link_hops(world: dict[str, Any], duckdb_build: dict[str, Any],
-                                                                tmp_path: Path) -> None:
+def test_a_link_chain_longer_than_two_hops_needs_coco_link_hops(
+    world: dict[str, Any], duckdb_build: dict[str, Any], tmp_path: Path
+) -> None:
     output = tmp_path / "hops.duckdb"
     profiles = duckdb_profile(tmp_path / "profiles", world["store"], output)
-    run_dbt(["build", "--select", "+dim_delivery_sessions", "--exclude", "resource_type:test",
-             "--vars", "{coco_link_hops: 3}"], profiles, tmp_path)
+    run_dbt(
+        ["build", "--select", "+dim_delivery_sessions", "--exclude", "resource_type:test", "--vars", "{coco_link_hops: 3}"],
+        profiles,
+        tmp_path,
+    )
     fct, dim = fetch_duckdb(output)
     assert_same_as_coco(world, as_rows(fct), as_summaries(dim), jsonb_keys=False, hops=3)
 
@@ -312,7 +372,7 @@ def test_an_incremental_day_gives_what_a_full_refresh_gives(tmp_path: Path) -> N
     # day 2 arrives in two loads, as the hourly job sees it: deliveries that span both are recomputed
     files = generator.write_archive(day(date(2026, 11, 26), 6, "-b"), tmp_path / "day2", seed=2, per_file=150)
     assert len(files) >= 4
-    for part in (files[: len(files) // 2], files[len(files) // 2:]):
+    for part in (files[: len(files) // 2], files[len(files) // 2 :]):
         store.load(store_path, part)
         log = run_dbt(["build", "--vars", "{coco_day: '2026-11-26', coco_days_back: 0}"], profiles, tmp_path)
         assert "ERROR=0" in log
@@ -332,8 +392,7 @@ def test_an_incremental_day_gives_what_a_full_refresh_gives(tmp_path: Path) -> N
 
 
 @pytest.mark.postgres
-def test_every_delivery_has_coco_rows_and_summary_on_postgresql(world: dict[str, Any], pg: Any,
-                                                                tmp_path: Path) -> None:
+def test_every_delivery_has_coco_rows_and_summary_on_postgresql(world: dict[str, Any], pg: Any, tmp_path: Path) -> None:
     if not has_adapter("postgres"):
         pytest.skip("dbt-postgres is not installed: pip install 'cocoevents[dbt]'")
     from ..support.pgserver import events_ddl, load_events
@@ -343,10 +402,27 @@ def test_every_delivery_has_coco_rows_and_summary_on_postgresql(world: dict[str,
     load_events(pg, database, world["records"])
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    (profiles / "profiles.yml").write_text(json.dumps({"coco": {"target": "pg", "outputs": {"pg": {
-        "type": "postgres", "host": "127.0.0.1", "port": pg.pg_port, "user": pg.admin, "password": "",
-        "dbname": database, "schema": "coco_sessions", "threads": 2,
-    }}}}))
+    (profiles / "profiles.yml").write_text(
+        json.dumps(
+            {
+                "coco": {
+                    "target": "pg",
+                    "outputs": {
+                        "pg": {
+                            "type": "postgres",
+                            "host": "127.0.0.1",
+                            "port": pg.pg_port,
+                            "user": pg.admin,
+                            "password": "",
+                            "dbname": database,
+                            "schema": "coco_sessions",
+                            "threads": 2,
+                        }
+                    },
+                }
+            }
+        )
+    )
     log = run_dbt(["build", "--vars", "{coco_source_schema: public, coco_source_table: events}"], profiles, tmp_path)
     assert "ERROR=0" in log
 

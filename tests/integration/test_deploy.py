@@ -135,8 +135,7 @@ def test_vector_unit_test_messages_agree_with_the_archive_reader(unit_tests):
 
 # -- Helm values and Terraform ------------------------------------------------------------------------------------
 
-TEMPLATE_VARS = {"s3_bucket": "coco-event-logs-dev", "aws_region": "eu-west-1",
-                 "vector_role_arn": "arn:aws:iam::123456789012:role/vector"}
+TEMPLATE_VARS = {"s3_bucket": "coco-event-logs-dev", "aws_region": "eu-west-1", "vector_role_arn": "arn:aws:iam::123456789012:role/vector"}
 
 
 def test_helm_values_use_templatefile_syntax_for_exactly_the_variables_terraform_passes():
@@ -149,8 +148,7 @@ def test_helm_values_use_templatefile_syntax_for_exactly_the_variables_terraform
     assert set(re.findall(r"^\s*([a-z0-9_]+)\s*=", passed, re.M)) == set(TEMPLATE_VARS)
     rendered = yaml.safe_load(re.sub(r"\$\{([a-z0-9_]+)\}", lambda m: TEMPLATE_VARS[m.group(1)], text))
     assert rendered["role"] == "Agent"
-    assert {e["name"]: e["value"] for e in rendered["env"]} == {
-        "VECTOR_S3_BUCKET": "coco-event-logs-dev", "AWS_REGION": "eu-west-1"}
+    assert {e["name"]: e["value"] for e in rendered["env"]} == {"VECTOR_S3_BUCKET": "coco-event-logs-dev", "AWS_REGION": "eu-west-1"}
 
 
 def test_terraform_passes_the_tested_pipeline_file_unchanged_as_customconfig():
@@ -167,30 +165,36 @@ def test_terraform_passes_the_tested_pipeline_file_unchanged_as_customconfig():
 def example_transaction() -> str:
     """The SQL of one load of two example objects, as `coco warehouse load --dry-run` renders it."""
     config = copyjob.LoadConfig(bucket="coco-event-logs-prod", iam_role=EXAMPLE_ROLE)
-    objects = [planning.S3Object("dt=2026-11-24/1764028800-0b7c.log.gz", 52311, date(2026, 11, 24)),
-               planning.S3Object("dt=2026-11-25/1764057600-9f1e.log.gz", 48102, date(2026, 11, 25)),
-               planning.S3Object("dt=2026-11-25/1764061200-4c2d.log.zst", 39877, date(2026, 11, 25), "zstd")]
+    objects = [
+        planning.S3Object("dt=2026-11-24/1764028800-0b7c.log.gz", 52311, date(2026, 11, 24)),
+        planning.S3Object("dt=2026-11-25/1764057600-9f1e.log.gz", 48102, date(2026, 11, 25)),
+        planning.S3Object("dt=2026-11-25/1764061200-4c2d.log.zst", 39877, date(2026, 11, 25), "zstd"),
+    ]
     listing = planning.Listing(prefixes=["dt=2026-11-24/", "dt=2026-11-25/"], objects=objects)
     plan = planning.plan_load(config.bucket, listing, [])
     manifests = copyjob.manifest_urls(config, plan, "20261125T110000Z-1a2b3c4d")
     days = [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
-    statements = [copyjob.lock_statement(config.target),
-                  copyjob.loaded_keys_statement(config.target, config.bucket, days),
-                  *copyjob.load_statements(config, plan, manifests, datetime(2026, 11, 25, 11, 0))]
-    return ("-- Generated from cocoevents.warehouse.copyjob: the transaction of one hourly load (example values:\n"
-            "-- two gzip objects and one zstd object, so one manifest and one COPY per compression).\n"
-            "-- The job runs these with bound parameters (%s); COPY takes no parameters, see deploy/README.md.\n"
-            "BEGIN;\n" + "\n".join(copyjob.render_sql(s) for s in statements) + "\nCOMMIT;\n")
+    statements = [
+        copyjob.lock_statement(config.target),
+        copyjob.loaded_keys_statement(config.target, config.bucket, days),
+        *copyjob.load_statements(config, plan, manifests, datetime(2026, 11, 25, 11, 0)),
+    ]
+    return (
+        "-- Generated from cocoevents.warehouse.copyjob: the transaction of one hourly load (example values:\n"
+        "-- two gzip objects and one zstd object, so one manifest and one COPY per compression).\n"
+        "-- The job runs these with bound parameters (%s); COPY takes no parameters, see deploy/README.md.\n"
+        "BEGIN;\n" + "\n".join(copyjob.render_sql(s) for s in statements) + "\nCOMMIT;\n"
+    )
 
 
 def generated() -> dict[str, str]:
     t = ddl.Target()
     return {
         "001_raw_events.sql": "-- Generated from cocoevents.warehouse.ddl (`coco warehouse ddl` prints the same); "
-                              "tests/test_deploy.py checks they agree.\n"
-                              + ddl.create_schema_sql(t) + "\n\n" + ddl.create_table_sql(t) + "\n",
+        "tests/test_deploy.py checks they agree.\n" + ddl.create_schema_sql(t) + "\n\n" + ddl.create_table_sql(t) + "\n",
         "002_load_log.sql": "-- Generated from cocoevents.warehouse.ddl; one row per S3 object loaded by the COPY job.\n"
-                            + ddl.create_load_log_sql(t) + "\n",
+        + ddl.create_load_log_sql(t)
+        + "\n",
         "003_load_transaction.example.sql": example_transaction(),
     }
 
@@ -198,7 +202,8 @@ def generated() -> dict[str, str]:
 @pytest.mark.parametrize("name", sorted(generated()))
 def test_redshift_files_match_what_the_code_generates(name):
     assert (DEPLOY / "redshift" / name).read_text() == generated()[name], (
-        f"deploy/redshift/{name} is stale: run `python -m tests.test_deploy` to regenerate")
+        f"deploy/redshift/{name} is stale: run `python -m tests.test_deploy` to regenerate"
+    )
 
 
 def test_the_redshift_folder_holds_exactly_the_generated_files():
@@ -209,8 +214,7 @@ def test_the_example_load_copies_each_compression_with_noshred_and_no_jsonpaths(
     sql = (DEPLOY / "redshift" / "003_load_transaction.example.sql").read_text()
     assert sql.count("FORMAT JSON 'noshred'\n") == 2 and "jsonpaths" not in sql.lower()
     assert "20261125T110000Z-1a2b3c4d.manifest'\nIAM_ROLE" in sql and ".zstd.manifest'\nIAM_ROLE" in sql
-    assert sql.index("\nGZIP\nMAXERROR 0;") < sql.index("DELETE FROM coco_stage_raw_events;") < sql.index(
-        "\nZSTD\nMAXERROR 0;")
+    assert sql.index("\nGZIP\nMAXERROR 0;") < sql.index("DELETE FROM coco_stage_raw_events;") < sql.index("\nZSTD\nMAXERROR 0;")
 
 
 def test_redshift_ddl_has_no_key_on_a_super_path():

@@ -20,7 +20,8 @@ from ..support.timelines import DAY, HOSTILE_MESSAGE, HOSTILE_NAME, dense_robot_
 
 CHROMIUM = find_chromium()
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no Chromium here (.ci/run installs Debian's chromium package; apt-get install chromium)")
+    CHROMIUM is None, reason="no Chromium here (.ci/run installs Debian's chromium package; apt-get install chromium)"
+)
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +58,7 @@ def shot(b: Browser, path: Path, full_page: bool = True) -> None:
 
 def rgb(css: str) -> tuple[int, ...]:
     assert css.startswith("rgb"), css
-    return tuple(int(float(v)) for v in css[css.index("(") + 1: css.index(")")].replace(",", " ").split()[:3])
+    return tuple(int(float(v)) for v in css[css.index("(") + 1 : css.index(")")].replace(",", " ").split()[:3])
 
 
 def luminance(c: tuple[int, ...]) -> float:
@@ -204,7 +205,7 @@ def test_a_dense_day_clusters_marks_and_no_text_overlaps_another_text_or_a_mark(
         return a[0] < b[2] - 0.5 and b[0] < a[2] - 0.5 and a[1] < b[3] - 0.5 and b[1] < a[3] - 0.5
 
     texts = [(label, b) for label, b in boxes["texts"] if b[2] > b[0]]
-    clashes = [(a[0], b[0]) for n, a in enumerate(texts) for b in texts[n + 1:] if overlap(a[1], b[1])]
+    clashes = [(a[0], b[0]) for n, a in enumerate(texts) for b in texts[n + 1 :] if overlap(a[1], b[1])]
     assert clashes == []
     shapes = [shape for _, shape, _ in boxes["marks"]]
     clashes = [(label, rows) for label, b in texts for rows, shape, _ in boxes["marks"] if overlap(b, shape)]

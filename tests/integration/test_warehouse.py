@@ -131,13 +131,15 @@ def test_events_table_keys_on_plain_columns_and_keeps_the_record_in_super():
 
 def test_copy_loads_whole_documents_with_noshred_into_a_one_column_super_stage_without_jsonpaths():
     sql = ddl.copy_sql(Target(), "s3://b-1/_coco/manifests/r.manifest", ROLE)
-    assert sql == ("COPY coco_stage_raw_events\n"
-                   "FROM 's3://b-1/_coco/manifests/r.manifest'\n"
-                   f"IAM_ROLE '{ROLE}'\n"
-                   "MANIFEST\n"
-                   "FORMAT JSON 'noshred'\n"
-                   "GZIP\n"
-                   "MAXERROR 0")
+    assert sql == (
+        "COPY coco_stage_raw_events\n"
+        "FROM 's3://b-1/_coco/manifests/r.manifest'\n"
+        f"IAM_ROLE '{ROLE}'\n"
+        "MANIFEST\n"
+        "FORMAT JSON 'noshred'\n"
+        "GZIP\n"
+        "MAXERROR 0"
+    )
     assert "$" not in sql and "jsonpaths" not in sql.lower() and "JSON 'auto'" not in sql
     assert ddl.create_stage_sql(Target()) == "CREATE TEMP TABLE coco_stage_raw_events (rec SUPER)"
     assert not hasattr(ddl, "jsonpaths_document") and not hasattr(ddl, "JSONPATHS")
@@ -158,8 +160,10 @@ def test_the_typing_insert_binds_its_two_values_and_has_no_backslash_or_stray_pe
     sql = ddl.insert_sql(Target())
     assert sql.count("%s") == 2 and sql.count("%") == 2  # the driver's paramstyle: a lone % would break it
     assert "\\" not in sql  # Redshift string literals read backslashes as escapes; PostgreSQL does not
-    assert sql.startswith("INSERT INTO analytics.raw_events (event, event_ts, delivery_id, robot_id, pilot_id, "
-                          "demand_id, offer_id, event_data, load_manifest, loaded_at)\n")
+    assert sql.startswith(
+        "INSERT INTO analytics.raw_events (event, event_ts, delivery_id, robot_id, pilot_id, "
+        "demand_id, offer_id, event_data, load_manifest, loaded_at)\n"
+    )
     assert "FROM coco_stage_raw_events staged) s0" in sql
 
 
@@ -187,15 +191,15 @@ def test_identifiers_outside_the_strict_pattern_are_refused(name):
         Target(table=name)
 
 
-@pytest.mark.parametrize("url", ["s3://b-1/x'; drop table t; --", "s3://b-1/a b", "s3://B/x", "http://b-1/x",
-                                 "s3://b-1/x\\y", "s3://b-1/"])
+@pytest.mark.parametrize("url", ["s3://b-1/x'; drop table t; --", "s3://b-1/a b", "s3://B/x", "http://b-1/x", "s3://b-1/x\\y", "s3://b-1/"])
 def test_copy_refuses_urls_that_could_leave_the_literal(url):
     with pytest.raises(UsageError):
         ddl.copy_sql(Target(), url, ROLE)
 
 
-@pytest.mark.parametrize("role", ["arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:role/x'y",
-                                  "arn:aws:iam::123456789012:user/x", "role/x"])
+@pytest.mark.parametrize(
+    "role", ["arn:aws:iam::123:role/x", "arn:aws:iam::123456789012:role/x'y", "arn:aws:iam::123456789012:user/x", "role/x"]
+)
 def test_copy_refuses_anything_but_an_iam_role_arn(role):
     with pytest.raises(UsageError):
         ddl.copy_sql(Target(), "s3://b-1/m.manifest", role)
@@ -239,7 +243,9 @@ def test_listing_covers_only_the_window_prefixes_and_ignores_non_archive_keys(s3
     listing = planning.list_window(s3, bucket, "", planning.window(2, NOW))
     assert listing.prefixes == ["dt=2026-11-23/", "dt=2026-11-24/", "dt=2026-11-25/"]
     assert [o.key for o in listing.objects] == [
-        "dt=2026-11-23/1795392000-a.log.gz", "dt=2026-11-24/1795478400-b.log.gz", "dt=2026-11-25/1795564800-d.log.gz",
+        "dt=2026-11-23/1795392000-a.log.gz",
+        "dt=2026-11-24/1795478400-b.log.gz",
+        "dt=2026-11-25/1795564800-d.log.gz",
     ]
     assert [o.dt for o in listing.objects] == [date(2026, 11, 23), date(2026, 11, 24), date(2026, 11, 25)]
     assert all(o.size > 0 for o in listing.objects)
@@ -259,21 +265,32 @@ def test_listing_follows_the_paginator_past_one_page(s3, bucket):
 
 
 def test_zstd_archive_files_are_listed_by_name_with_their_compression_and_plain_files_are_ignored(s3, bucket):
-    for key in ("dt=2026-11-25/1-a.log.gz", "dt=2026-11-25/2-b.log.zst", "dt=2026-11-25/3-c.ndjson.zst",
-                "dt=2026-11-25/4-d.json.zst", "dt=2026-11-25/5-e.jsonl", "dt=2026-11-25/6-f.zst"):
+    for key in (
+        "dt=2026-11-25/1-a.log.gz",
+        "dt=2026-11-25/2-b.log.zst",
+        "dt=2026-11-25/3-c.ndjson.zst",
+        "dt=2026-11-25/4-d.json.zst",
+        "dt=2026-11-25/5-e.jsonl",
+        "dt=2026-11-25/6-f.zst",
+    ):
         put(s3, bucket, key, b"x")
     listing = planning.list_window(s3, bucket, "", planning.window(0, NOW))
     assert [(o.key, o.compression) for o in listing.objects] == [
-        ("dt=2026-11-25/1-a.log.gz", "gzip"), ("dt=2026-11-25/2-b.log.zst", "zstd"),
-        ("dt=2026-11-25/3-c.ndjson.zst", "zstd"), ("dt=2026-11-25/4-d.json.zst", "zstd")]
+        ("dt=2026-11-25/1-a.log.gz", "gzip"),
+        ("dt=2026-11-25/2-b.log.zst", "zstd"),
+        ("dt=2026-11-25/3-c.ndjson.zst", "zstd"),
+        ("dt=2026-11-25/4-d.json.zst", "zstd"),
+    ]
     assert [(i.key, i.reason) for i in listing.ignored] == [
         ("dt=2026-11-25/5-e.jsonl", "not a gzip or zstd archive file"),
-        ("dt=2026-11-25/6-f.zst", "not a gzip or zstd archive file")]
+        ("dt=2026-11-25/6-f.zst", "not a gzip or zstd archive file"),
+    ]
     p = planning.plan_load(bucket, listing, [])
     assert p.compressions() == ["gzip", "zstd"]
     assert planning.manifest_document(p, "zstd")["entries"] == [
         {"url": f"s3://{bucket}/{k}", "mandatory": True}
-        for k in ("dt=2026-11-25/2-b.log.zst", "dt=2026-11-25/3-c.ndjson.zst", "dt=2026-11-25/4-d.json.zst")]
+        for k in ("dt=2026-11-25/2-b.log.zst", "dt=2026-11-25/3-c.ndjson.zst", "dt=2026-11-25/4-d.json.zst")
+    ]
     assert planning.manifest_key("_coco/manifests/", "r1", "gzip") == "_coco/manifests/r1.manifest"
     assert planning.manifest_key("_coco/manifests/", "r1", "zstd") == "_coco/manifests/r1.zstd.manifest"
 
@@ -288,13 +305,14 @@ def test_a_dry_run_of_gzip_and_zstd_objects_plans_one_manifest_and_one_copy_per_
     copies = [st.sql for st in result.statements if st.sql.startswith("COPY")]
     assert [c.splitlines()[1] for c in copies] == [f"FROM '{gz}'", f"FROM '{zs}'"]
     assert [c.splitlines()[-2:] for c in copies] == [["GZIP", "MAXERROR 3"], ["ZSTD", "MAXERROR 3"]]
-    heads = [st.sql.split()[0] + (" " + str(st.params[0]) if st.sql.startswith("INSERT INTO analytics.raw_events ")
-                                  else "") for st in result.statements]
+    heads = [
+        st.sql.split()[0] + (" " + str(st.params[0]) if st.sql.startswith("INSERT INTO analytics.raw_events ") else "")
+        for st in result.statements
+    ]
     i = heads.index("CREATE")
-    assert heads[i:i + 9] == ["CREATE", "COPY", "SELECT", f"INSERT {gz}", "DELETE", "COPY", "SELECT",
-                              f"INSERT {zs}", "DROP"]
+    assert heads[i : i + 9] == ["CREATE", "COPY", "SELECT", f"INSERT {gz}", "DELETE", "COPY", "SELECT", f"INSERT {zs}", "DROP"]
     log = next(st for st in result.statements if st.sql.startswith("INSERT INTO analytics.raw_events_load_log"))
-    assert [log.params[k:k + 6][4] for k in range(0, len(log.params), 6)] == [gz, zs]
+    assert [log.params[k : k + 6][4] for k in range(0, len(log.params), 6)] == [gz, zs]
     text = copyjob.render_dry_run(result)
     assert f"-- manifest to write (gzip objects): {gz}" in text and f"-- manifest to write (zstd objects): {zs}" in text
     assert result.summary()["manifests"] == [gz, zs] and manifests(s3, bucket) == []
@@ -319,15 +337,16 @@ def test_keys_in_the_load_log_are_skipped_and_a_late_file_in_an_older_folder_is_
 def test_manifest_names_each_new_object_by_full_url_as_mandatory(s3, bucket, archive):
     listing = planning.list_window(s3, bucket, "", planning.window(2, NOW))
     p = planning.plan_load(bucket, listing, ["dt=2026-11-24/1795478400-b.log.gz"])
-    assert planning.manifest_document(p) == {"entries": [
-        {"url": f"s3://{bucket}/dt=2026-11-23/1795392000-a.log.gz", "mandatory": True},
-        {"url": f"s3://{bucket}/dt=2026-11-25/1795564800-d.log.gz", "mandatory": True},
-    ]}
+    assert planning.manifest_document(p) == {
+        "entries": [
+            {"url": f"s3://{bucket}/dt=2026-11-23/1795392000-a.log.gz", "mandatory": True},
+            {"url": f"s3://{bucket}/dt=2026-11-25/1795564800-d.log.gz", "mandatory": True},
+        ]
+    }
     assert json.loads(planning.manifest_json(p)) == planning.manifest_document(p)
 
 
-@pytest.mark.parametrize("data_prefix,manifest_prefix", [("", "dt=2026-11-25/m/"), ("logs/", "logs/dt=x/"),
-                                                          ("", "")])
+@pytest.mark.parametrize("data_prefix,manifest_prefix", [("", "dt=2026-11-25/m/"), ("logs/", "logs/dt=x/"), ("", "")])
 def test_manifests_may_not_be_written_inside_the_data_prefix(data_prefix, manifest_prefix):
     with pytest.raises(UsageError):
         config("b-1", data_prefix=data_prefix, manifest_prefix=manifest_prefix)
@@ -394,8 +413,7 @@ def test_listing_a_missing_bucket_is_unavailable(s3):
 def test_load_command_dry_run_prints_plan_and_sql_and_needs_no_database(coco, s3, bucket, aws_env):
     today = datetime.now(timezone.utc).date().isoformat()
     put(s3, bucket, f"dt={today}/1-a.log.gz", gz_lines(event("x.y", f"{today}T00:00:00Z")))
-    r = coco("warehouse", "load", "--bucket", bucket, "--days", "1", "--iam-role", ROLE, "--dry-run",
-             "--s3-endpoint-url", aws_env)
+    r = coco("warehouse", "load", "--bucket", bucket, "--days", "1", "--iam-role", ROLE, "--dry-run", "--s3-endpoint-url", aws_env)
     assert (r.code, r.err) == (0, ""), r.err
     assert f"--   s3://{bucket}/dt={today}/1-a.log.gz" in r.out and "COPY coco_stage_raw_events" in r.out
     assert "testing-secret-key" not in r.out and manifests(s3, bucket) == []
@@ -420,17 +438,28 @@ def test_handler_reads_its_configuration_from_the_event_then_the_environment(s3,
         copyjob.config_from({}, {"COCO_WAREHOUSE_IAM_ROLE": ROLE})
 
 
-def test_a_jsonpaths_url_left_in_the_configuration_is_ignored_with_a_warning_everywhere(coco, s3, bucket, aws_env,
-                                                                                      monkeypatch):
+def test_a_jsonpaths_url_left_in_the_configuration_is_ignored_with_a_warning_everywhere(coco, s3, bucket, aws_env, monkeypatch):
     today = datetime.now(timezone.utc).date().isoformat()
     put(s3, bucket, f"dt={today}/1-a.log.gz", gz_lines(event("x.y", f"{today}T00:00:00Z")))
     monkeypatch.setenv("COCO_WAREHOUSE_IAM_ROLE", ROLE)
-    out = copyjob.handler({"bucket": bucket, "days": 0, "dry_run": True,
-                           "jsonpaths_url": "s3://b-1/_coco/jsonpaths.json"}, None)
+    out = copyjob.handler({"bucket": bucket, "days": 0, "dry_run": True, "jsonpaths_url": "s3://b-1/_coco/jsonpaths.json"}, None)
     assert out["warnings"] == [copyjob.JSONPATHS_IGNORED] and "jsonpaths" not in " ".join(out["sql"]).lower()
     assert "warnings" not in copyjob.handler({"bucket": bucket, "days": 0, "dry_run": True}, None)
-    r = coco("warehouse", "load", "--bucket", bucket, "--days", "0", "--iam-role", ROLE, "--dry-run",
-             "--s3-endpoint-url", aws_env, "--jsonpaths-url", "s3://b-1/anything.json")
+    r = coco(
+        "warehouse",
+        "load",
+        "--bucket",
+        bucket,
+        "--days",
+        "0",
+        "--iam-role",
+        ROLE,
+        "--dry-run",
+        "--s3-endpoint-url",
+        aws_env,
+        "--jsonpaths-url",
+        "s3://b-1/anything.json",
+    )
     assert r.code == 0 and r.err == f"coco: warning: {copyjob.JSONPATHS_IGNORED}\n"
     assert "COPY coco_stage_raw_events\n" in r.out and "anything.json" not in r.out
     assert "--jsonpaths-url" not in coco("warehouse", "load", "--help").out  # hidden: kept only to warn
@@ -476,8 +505,7 @@ def partiql_to_postgres(sql: str) -> str:
 @pytest.fixture
 def db(pg):  # noqa: F811
     name = pg.create_database("warehouse")
-    pg.run(name, [*PG_REDSHIFT_STANDINS, "CREATE SCHEMA analytics", PG_EVENTS_TABLE,
-                  ddl.create_load_log_sql(Target())])
+    pg.run(name, [*PG_REDSHIFT_STANDINS, "CREATE SCHEMA analytics", PG_EVENTS_TABLE, ddl.create_load_log_sql(Target())])
     return name
 
 
@@ -486,6 +514,7 @@ def connector(pg, database):  # noqa: F811
         con = pg.connect(database)
         con.autocommit = False  # what connect_from_env returns: the job owns the transaction
         return con
+
     return connect
 
 
@@ -529,8 +558,10 @@ class CopyEmulatingConnection:
         self.con.close()
 
 
-COPY_FORM = re.compile(r"COPY (\w+)\nFROM '(s3://[^']+)'\nIAM_ROLE 'arn:aws:iam::\d{12}:role/[^']+'\nMANIFEST\n"
-                       r"FORMAT JSON 'noshred'\n(GZIP|ZSTD)\nMAXERROR (\d+)")
+COPY_FORM = re.compile(
+    r"COPY (\w+)\nFROM '(s3://[^']+)'\nIAM_ROLE 'arn:aws:iam::\d{12}:role/[^']+'\nMANIFEST\n"
+    r"FORMAT JSON 'noshred'\n(GZIP|ZSTD)\nMAXERROR (\d+)"
+)
 
 
 class _EmulatingCursor:
@@ -554,8 +585,7 @@ class _EmulatingCursor:
                 if document is None:
                     errors += 1
                     if errors > max_errors:
-                        raise RuntimeError(f"Load into table '{table}' failed: {errors} error(s), MAXERROR "
-                                           f"{max_errors} (emulated COPY)")
+                        raise RuntimeError(f"Load into table '{table}' failed: {errors} error(s), MAXERROR {max_errors} (emulated COPY)")
                     continue
                 self.cur.execute(f"INSERT INTO {table} (rec) VALUES (CAST(%s AS json))", (document,))
 
@@ -601,8 +631,11 @@ def insert_staged(cur, table: str, document: dict[str, Any] | str) -> None:
 
 @pytest.mark.postgres
 def test_when_the_database_rejects_copy_the_run_rolls_back_and_the_load_log_is_unchanged(pg, db, s3, bucket, archive):  # noqa: F811
-    pg.run(db, "INSERT INTO analytics.raw_events_load_log VALUES (%s, %s, %s, %s, %s, %s)",
-           [bucket, "dt=2026-11-23/1795392000-a.log.gz", date(2026, 11, 23), 10, "s3://x/m", NOW.replace(tzinfo=None)])
+    pg.run(
+        db,
+        "INSERT INTO analytics.raw_events_load_log VALUES (%s, %s, %s, %s, %s, %s)",
+        [bucket, "dt=2026-11-23/1795392000-a.log.gz", date(2026, 11, 23), 10, "s3://x/m", NOW.replace(tzinfo=None)],
+    )
     before = query(pg, db, "SELECT bucket, s3_key, load_manifest FROM analytics.raw_events_load_log")
     with pytest.raises(LoadFailed, match="rolled back at COPY") as err:
         run_load(config(bucket), s3, connector(pg, db), now=NOW)
@@ -613,7 +646,9 @@ def test_when_the_database_rejects_copy_the_run_rolls_back_and_the_load_log_is_u
     (key,) = manifests(s3, bucket)
     body = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     assert [e["url"].split("/", 3)[3] for e in body["entries"]] == [
-        "dt=2026-11-24/1795478400-b.log.gz", "dt=2026-11-25/1795564800-d.log.gz"]
+        "dt=2026-11-24/1795478400-b.log.gz",
+        "dt=2026-11-25/1795564800-d.log.gz",
+    ]
 
 
 @pytest.mark.postgres
@@ -623,25 +658,33 @@ def test_with_copy_emulated_a_run_loads_and_records_each_key_once_in_one_transac
 
     first = run_load(config(bucket), s3, connect, now=NOW)
     assert first.committed and first.rows_loaded == 4 and len(first.plan.new) == 3
-    log = query(pg, db, "SELECT s3_key, dt, size_bytes, load_manifest FROM analytics.raw_events_load_log "
-                        "ORDER BY s3_key")
+    log = query(pg, db, "SELECT s3_key, dt, size_bytes, load_manifest FROM analytics.raw_events_load_log ORDER BY s3_key")
     assert [(k, d) for k, d, _, _ in log] == [
         ("dt=2026-11-23/1795392000-a.log.gz", date(2026, 11, 23)),
         ("dt=2026-11-24/1795478400-b.log.gz", date(2026, 11, 24)),
         ("dt=2026-11-25/1795564800-d.log.gz", date(2026, 11, 25)),
     ]
     assert {m for _, _, _, m in log} == {first.manifest_url} and all(size > 0 for _, _, size, _ in log)
-    rows = query(pg, db, "SELECT event, event_ts, delivery_id, robot_id, event_data->>'error', load_manifest "
-                         "FROM analytics.raw_events ORDER BY event_ts")
+    rows = query(
+        pg,
+        db,
+        "SELECT event, event_ts, delivery_id, robot_id, event_data->>'error', load_manifest FROM analytics.raw_events ORDER BY event_ts",
+    )
     assert rows[1][:4] == ("delivery.pickup_arrival", datetime(2026, 11, 24, 12, 0), "D-1", "R-1")
     assert json.loads(rows[2][4]) == {"code": "LID"} and {r[5] for r in rows} == {first.manifest_url}
 
     again = run_load(config(bucket), s3, connect, now=NOW)
     assert again.committed and again.rows_loaded == 0 and again.plan.new == []
     assert {k: first.summary()[k] for k in ("files_loaded", "files_already_loaded", "rows_loaded")} == {
-        "files_loaded": 3, "files_already_loaded": 0, "rows_loaded": 4}
+        "files_loaded": 3,
+        "files_already_loaded": 0,
+        "rows_loaded": 4,
+    }
     assert {k: again.summary()[k] for k in ("files_loaded", "files_already_loaded", "manifest")} == {
-        "files_loaded": 0, "files_already_loaded": 3, "manifest": None}
+        "files_loaded": 0,
+        "files_already_loaded": 3,
+        "manifest": None,
+    }
     assert len(manifests(s3, bucket)) == 1  # nothing new: no manifest, no COPY
     assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(4,)]
 
@@ -669,11 +712,18 @@ def test_a_failure_after_copy_rolls_back_the_rows_as_well_as_the_log(pg, db, s3,
 
 @pytest.mark.postgres
 def test_handler_connects_from_the_environment_and_never_reports_the_password(pg, db, s3, bucket, archive, monkeypatch):  # noqa: F811
-    for k, v in {"HOST": pg.host, "PORT": str(pg.port), "DATABASE": db, "USER": pg.password_role,
-                 "PASSWORD": pg.password, "SSL": "0"}.items():
+    for k, v in {
+        "HOST": pg.host,
+        "PORT": str(pg.port),
+        "DATABASE": db,
+        "USER": pg.password_role,
+        "PASSWORD": pg.password,
+        "SSL": "0",
+    }.items():
         monkeypatch.setenv(f"COCO_REDSHIFT_{k}", v)
-    pg.run(db, [f"GRANT ALL ON SCHEMA analytics TO {pg.password_role}",
-                f"GRANT ALL ON ALL TABLES IN SCHEMA analytics TO {pg.password_role}"])
+    pg.run(
+        db, [f"GRANT ALL ON SCHEMA analytics TO {pg.password_role}", f"GRANT ALL ON ALL TABLES IN SCHEMA analytics TO {pg.password_role}"]
+    )
     # a window reaching back to the archive's last day, whatever today is (the default window, today and two days
     # before, held no file once the clock passed 2026-11-27, and the test then never reached COPY)
     days = (datetime.now(timezone.utc).date() - date(2026, 11, 25)).days
@@ -689,8 +739,7 @@ def test_handler_connects_from_the_environment_and_never_reports_the_password(pg
 
 @pytest.mark.postgres
 def test_load_command_failure_is_one_line_on_stderr_with_exit_4(coco, pg, db, s3, bucket, aws_env, monkeypatch):  # noqa: F811
-    for k, v in {"HOST": pg.host, "PORT": str(pg.port), "DATABASE": db, "USER": "coco_admin", "PASSWORD": "x-unused",
-                 "SSL": "0"}.items():
+    for k, v in {"HOST": pg.host, "PORT": str(pg.port), "DATABASE": db, "USER": "coco_admin", "PASSWORD": "x-unused", "SSL": "0"}.items():
         monkeypatch.setenv(f"COCO_REDSHIFT_{k}", v)
     today = datetime.now(timezone.utc).date().isoformat()
     put(s3, bucket, f"dt={today}/1-a.log.gz", gz_lines(event("x.y", f"{today}T00:00:00Z")))
@@ -704,8 +753,9 @@ def test_load_command_failure_is_one_line_on_stderr_with_exit_4(coco, pg, db, s3
 def test_load_command_connects_with_the_chosen_redshift_profile(coco, pg, db, s3, bucket, aws_env, isolated_env):  # noqa: F811
     config = isolated_env / "config" / "coco" / "config.toml"
     config.parent.mkdir(parents=True)
-    config.write_text(f'[profiles.wh]\nsource = "redshift"\nhost = "{pg.host}"\nport = {pg.port}\n'
-                      f'database = "{db}"\nuser = "coco_admin"\nssl = false\n')
+    config.write_text(
+        f'[profiles.wh]\nsource = "redshift"\nhost = "{pg.host}"\nport = {pg.port}\ndatabase = "{db}"\nuser = "coco_admin"\nssl = false\n'
+    )
     today = datetime.now(timezone.utc).date().isoformat()
     put(s3, bucket, f"dt={today}/1-a.log.gz", gz_lines(event("x.y", f"{today}T00:00:00Z")))
     r = coco("warehouse", "load", "--profile", "wh", "--bucket", bucket, "--days", "1", "--iam-role", ROLE)
@@ -717,22 +767,77 @@ def test_load_command_connects_with_the_chosen_redshift_profile(coco, pg, db, s3
 # -- event_ts and the ids, typed in SQL: the staging -> events insert on PostgreSQL, against parse_timestamp ------
 
 TIMESTAMP_VALUES: list[Any] = [
-    "2026-11-25T10:00:00Z", "2026-11-25T10:00:00.123Z", "2026-11-25T10:00:00.123456789Z",
-    "2026-11-25T10:00:00.1234565Z", "2026-11-25t10:00:00z", "2026-11-25T10:00:00,5Z", "2026-11-25T10:00Z",
-    "2026-11-25T10:00:00+02:00", "2026-11-25T10:00:00+0200", "2026-11-25T10:00:00+02", "2026-11-25T10:00:00-05:30",
-    "2026-11-25T10:00+01", "2026-11-25T10:00:00.25-0130", "2026-11-25T10:00:00", "2026-11-25T10:00",
-    "2026-11-25 10:00:00", "2026-11-25 10:00:00.5 +02:00", " 2026-11-25T10:00:00Z ", "\t2026-11-25T10:00:00Z\n",
-    "2024-02-29T00:00:00Z", "2000-02-29T12:00:00Z", "1900-02-29T00:00:00Z", "2026-02-29T00:00:00Z",
-    "2026-04-31T00:00:00Z", "2026-13-01T00:00:00Z", "2026-00-10T00:00:00Z", "2026-11-00T00:00:00Z",
-    "2026-11-25T24:00:00Z", "2026-11-25T10:60:00Z", "2026-11-25T10:00:60Z", "2026-11-25T10:00:00+24:00",
-    "0000-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59.999999Z",
-    "9999-12-31T23:00:00-01:00", "1969-12-31T23:59:59.999999Z",
-    "2026-11-25", "2026-11-25T10", "2026-11-25T10:00:00ZZ", "2026-11-25T10:00:00 UTC", "2026-11-25T10:00:00.Z",
-    "1764057600", "garbage", "", " ", "2026-11-25T10:00:00Z" + " " * 60,
-    1764057600, 1764057600123, 1764057600.5, 1764057600123.4, 1764057600.123456, 0, -1, -1.5, 99999999999,
-    100000000000, 1e-05, 253402300799, 253402300800, 253402300799999, 253402300800000, -62135596800,
-    -62135596801, 12345678901234567890, 1e300,
-    None, True, False, {"t": 1}, ["2026-11-25T10:00:00Z"],
+    "2026-11-25T10:00:00Z",
+    "2026-11-25T10:00:00.123Z",
+    "2026-11-25T10:00:00.123456789Z",
+    "2026-11-25T10:00:00.1234565Z",
+    "2026-11-25t10:00:00z",
+    "2026-11-25T10:00:00,5Z",
+    "2026-11-25T10:00Z",
+    "2026-11-25T10:00:00+02:00",
+    "2026-11-25T10:00:00+0200",
+    "2026-11-25T10:00:00+02",
+    "2026-11-25T10:00:00-05:30",
+    "2026-11-25T10:00+01",
+    "2026-11-25T10:00:00.25-0130",
+    "2026-11-25T10:00:00",
+    "2026-11-25T10:00",
+    "2026-11-25 10:00:00",
+    "2026-11-25 10:00:00.5 +02:00",
+    " 2026-11-25T10:00:00Z ",
+    "\t2026-11-25T10:00:00Z\n",
+    "2024-02-29T00:00:00Z",
+    "2000-02-29T12:00:00Z",
+    "1900-02-29T00:00:00Z",
+    "2026-02-29T00:00:00Z",
+    "2026-04-31T00:00:00Z",
+    "2026-13-01T00:00:00Z",
+    "2026-00-10T00:00:00Z",
+    "2026-11-00T00:00:00Z",
+    "2026-11-25T24:00:00Z",
+    "2026-11-25T10:60:00Z",
+    "2026-11-25T10:00:60Z",
+    "2026-11-25T10:00:00+24:00",
+    "0000-01-01T00:00:00Z",
+    "0001-01-01T00:00:00Z",
+    "0001-01-01T00:30:00+01:00",
+    "9999-12-31T23:59:59.999999Z",
+    "9999-12-31T23:00:00-01:00",
+    "1969-12-31T23:59:59.999999Z",
+    "2026-11-25",
+    "2026-11-25T10",
+    "2026-11-25T10:00:00ZZ",
+    "2026-11-25T10:00:00 UTC",
+    "2026-11-25T10:00:00.Z",
+    "1764057600",
+    "garbage",
+    "",
+    " ",
+    "2026-11-25T10:00:00Z" + " " * 60,
+    1764057600,
+    1764057600123,
+    1764057600.5,
+    1764057600123.4,
+    1764057600.123456,
+    0,
+    -1,
+    -1.5,
+    99999999999,
+    100000000000,
+    1e-05,
+    253402300799,
+    253402300800,
+    253402300799999,
+    253402300800000,
+    -62135596800,
+    -62135596801,
+    12345678901234567890,
+    1e300,
+    None,
+    True,
+    False,
+    {"t": 1},
+    ["2026-11-25T10:00:00Z"],
 ]
 MISSING = object()
 
@@ -751,8 +856,10 @@ def staged_and_inserted(pg, database, rows: list[dict[str, Any]]) -> dict[int, t
         for record in rows:
             insert_staged(cur, Target().stage, record)
         cur.execute(partiql_to_postgres(ddl.insert_sql(Target())), ("s3://b-1/m.manifest", datetime(2026, 11, 25, 11, 0)))
-        cur.execute("SELECT (event_data->>'seq')::int, event, event_ts, delivery_id, robot_id, pilot_id, demand_id, "
-                    "offer_id, event_data::text FROM analytics.raw_events")
+        cur.execute(
+            "SELECT (event_data->>'seq')::int, event, event_ts, delivery_id, robot_id, pilot_id, demand_id, "
+            "offer_id, event_data::text FROM analytics.raw_events"
+        )
         return {r[0]: tuple(r[1:]) for r in cur.fetchall()}
     finally:
         con.close()
@@ -771,9 +878,27 @@ def test_event_ts_in_sql_equals_parse_timestamp_for_every_timestamp_form(pg, db)
 
 
 # Number texts COPY might write (the JSON source's own spelling), typed as numbers; and strings of digits.
-NUMBER_TEXTS = ["1764057600", "1764057600123", "1764057600.5", "1.7640576e9", "1.7640576005E+12", "17640576E2",
-                "1e-05", "-0", "-0.0", "0.000001", "1764057600.1234567890123456789", "1E+400", "1e99", "1e-99",
-                "123456789012345678901", "1.5e+10", "2.53402300799999e14", "-6.21355968e10", "-6.21355968001e10"]
+NUMBER_TEXTS = [
+    "1764057600",
+    "1764057600123",
+    "1764057600.5",
+    "1.7640576e9",
+    "1.7640576005E+12",
+    "17640576E2",
+    "1e-05",
+    "-0",
+    "-0.0",
+    "0.000001",
+    "1764057600.1234567890123456789",
+    "1E+400",
+    "1e99",
+    "1e-99",
+    "123456789012345678901",
+    "1.5e+10",
+    "2.53402300799999e14",
+    "-6.21355968e10",
+    "-6.21355968001e10",
+]
 
 
 @pytest.mark.postgres
@@ -798,10 +923,16 @@ def test_number_spellings_are_epoch_times_and_digit_strings_are_not(pg, db):  # 
 @pytest.mark.postgres
 def test_too_long_ids_and_names_load_as_null_columns_with_the_record_kept_whole(pg, db):  # noqa: F811
     rows = [
-        {"event": "delivery.failed", "seq": 0, "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D" * 100,
-         "robot_id": "R-1"},
-        {"event": "e" * 200, "seq": 1, "timestamp": 1764057600, "delivery_id": "D" * 64, "pilot_id": "é" * 33,
-         "demand_id": "", "offer_id": "x" * 70000},
+        {"event": "delivery.failed", "seq": 0, "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D" * 100, "robot_id": "R-1"},
+        {
+            "event": "e" * 200,
+            "seq": 1,
+            "timestamp": 1764057600,
+            "delivery_id": "D" * 64,
+            "pilot_id": "é" * 33,
+            "demand_id": "",
+            "offer_id": "x" * 70000,
+        },
     ]
     loaded = staged_and_inserted(pg, db, rows)
     event, ts, delivery, robot, pilot, demand, offer, data = loaded[0]
@@ -815,9 +946,19 @@ def test_too_long_ids_and_names_load_as_null_columns_with_the_record_kept_whole(
 
 @pytest.mark.postgres
 def test_an_event_name_or_id_that_is_not_a_json_string_is_null_with_the_record_kept_whole(pg, db):  # noqa: F811
-    rows = [{"event": 5, "seq": 0, "timestamp": "2026-11-25T10:00:00Z", "delivery_id": 12345, "robot_id": ["R-1"],
-             "pilot_id": {"id": "P-1"}, "demand_id": True, "offer_id": None},
-            {"event": "x.y", "seq": 1, "delivery_id": "12345", "robot_id": " R-1 "}]
+    rows = [
+        {
+            "event": 5,
+            "seq": 0,
+            "timestamp": "2026-11-25T10:00:00Z",
+            "delivery_id": 12345,
+            "robot_id": ["R-1"],
+            "pilot_id": {"id": "P-1"},
+            "demand_id": True,
+            "offer_id": None,
+        },
+        {"event": "x.y", "seq": 1, "delivery_id": "12345", "robot_id": " R-1 "},
+    ]
     loaded = staged_and_inserted(pg, db, rows)
     assert loaded[0][:7] == (None, datetime(2026, 11, 25, 10, 0), None, None, None, None, None)
     assert json.loads(loaded[0][7]) == rows[0]
@@ -826,20 +967,24 @@ def test_an_event_name_or_id_that_is_not_a_json_string_is_null_with_the_record_k
 
 def test_the_emulation_translates_only_the_navigation_it_knows():
     sql = 'SELECT CAST(staged.rec."a" AS VARCHAR(9)), JSON_TYPEOF(staged.rec."b"), staged.rec FROM t staged'
-    assert partiql_to_postgres(sql) == ("SELECT CAST(staged.rec ->> 'a' AS VARCHAR(9)), JSON_TYPEOF((staged.rec -> 'b')),"
-                                        " staged.rec FROM t staged")
-    for unknown in ('SELECT staged.rec.a FROM t staged', 'SELECT staged.rec."a"."b" FROM t staged',
-                    'SELECT staged.rec."A" FROM t staged'):
+    assert partiql_to_postgres(sql) == (
+        "SELECT CAST(staged.rec ->> 'a' AS VARCHAR(9)), JSON_TYPEOF((staged.rec -> 'b')), staged.rec FROM t staged"
+    )
+    for unknown in ("SELECT staged.rec.a FROM t staged", 'SELECT staged.rec."a"."b" FROM t staged', 'SELECT staged.rec."A" FROM t staged'):
         with pytest.raises(AssertionError, match="navigation"):
             partiql_to_postgres(unknown)
 
 
 @pytest.mark.postgres
 def test_gzip_and_zstd_objects_load_through_one_copy_each_and_rows_carry_their_manifest(pg, db, s3, bucket):  # noqa: F811
-    gz = [event("delivery.pickup_arrival", "2026-11-25T09:00:00Z", delivery_id="D-1"),
-          event("delivery.failed", "2026-11-25T09:05:00Z", delivery_id="D-1", error={"code": "LID"})]
-    zs = [event("delivery.pickup_arrival", "2026-11-25T09:10:00Z", delivery_id="D-2"),
-          {"event": "robot.parked", "timestamp": 1795564800.5, "robot_id": "R-2"}]
+    gz = [
+        event("delivery.pickup_arrival", "2026-11-25T09:00:00Z", delivery_id="D-1"),
+        event("delivery.failed", "2026-11-25T09:05:00Z", delivery_id="D-1", error={"code": "LID"}),
+    ]
+    zs = [
+        event("delivery.pickup_arrival", "2026-11-25T09:10:00Z", delivery_id="D-2"),
+        {"event": "robot.parked", "timestamp": 1795564800.5, "robot_id": "R-2"},
+    ]
     put(s3, bucket, "dt=2026-11-25/1-a.log.gz", gz_lines(*gz))
     put(s3, bucket, "dt=2026-11-25/2-b.log.zst", zst_lines(*zs))
     put(s3, bucket, "dt=2026-11-25/3-c.json.zst", zst_lines(gz[0]))  # the same event again: a row, as before
@@ -849,8 +994,9 @@ def test_gzip_and_zstd_objects_load_through_one_copy_each_and_rows_carry_their_m
     assert [c.splitlines()[-2] for c in con.copies] == ["GZIP", "ZSTD"]
     gz_url, zs_url = result.manifests["gzip"], result.manifests["zstd"]
     assert sorted(manifests(s3, bucket)) == sorted(u.split("/", 3)[3] for u in (gz_url, zs_url))
-    rows = query(pg, db, "SELECT event, event_ts, delivery_id, robot_id, load_manifest FROM analytics.raw_events "
-                         "ORDER BY event_ts, load_manifest")
+    rows = query(
+        pg, db, "SELECT event, event_ts, delivery_id, robot_id, load_manifest FROM analytics.raw_events ORDER BY event_ts, load_manifest"
+    )
     assert rows == [
         ("robot.parked", datetime(2026, 11, 25, 0, 0, 0, 500000), None, "R-2", zs_url),
         ("delivery.pickup_arrival", datetime(2026, 11, 25, 9, 0), "D-1", None, gz_url),
@@ -860,17 +1006,22 @@ def test_gzip_and_zstd_objects_load_through_one_copy_each_and_rows_carry_their_m
     ]
     assert rows[0][1] == expected_ts(1795564800.5)
     assert query(pg, db, "SELECT s3_key, load_manifest FROM analytics.raw_events_load_log ORDER BY s3_key") == [
-        ("dt=2026-11-25/1-a.log.gz", gz_url), ("dt=2026-11-25/2-b.log.zst", zs_url),
-        ("dt=2026-11-25/3-c.json.zst", zs_url)]
+        ("dt=2026-11-25/1-a.log.gz", gz_url),
+        ("dt=2026-11-25/2-b.log.zst", zs_url),
+        ("dt=2026-11-25/3-c.json.zst", zs_url),
+    ]
     again = run_load(config(bucket, days=0), s3, lambda: CopyEmulatingConnection(connector(pg, db)(), s3), now=NOW)
-    assert again.rows_loaded == 0 and again.manifests == {} and query(
-        pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(5,)]
+    assert again.rows_loaded == 0 and again.manifests == {} and query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(5,)]
 
 
 @pytest.mark.postgres
 def test_a_damaged_line_fails_the_run_at_copy_unless_max_errors_allows_it(pg, db, s3, bucket):  # noqa: F811
-    body = (json.dumps(event("x.y", "2026-11-25T09:00:00Z", delivery_id="D-1")) + "\n{\"event\": \"x.y\", \"timest\n"
-            + json.dumps(event("x.y", "2026-11-25T09:01:00Z", delivery_id="D-2")) + "\n5\n").encode()
+    body = (
+        json.dumps(event("x.y", "2026-11-25T09:00:00Z", delivery_id="D-1"))
+        + '\n{"event": "x.y", "timest\n'
+        + json.dumps(event("x.y", "2026-11-25T09:01:00Z", delivery_id="D-2"))
+        + "\n5\n"
+    ).encode()
     put(s3, bucket, "dt=2026-11-25/1-a.log.gz", gzip.compress(body))
 
     def connect():
@@ -900,8 +1051,13 @@ def test_a_zstd_object_under_a_gzip_name_fails_its_copy_and_the_run_rolls_back(p
 
 @pytest.mark.postgres
 def test_a_run_with_unusable_timestamps_and_long_ids_commits_every_row(pg, db, s3, bucket):  # noqa: F811
-    records = [event("x.y", "2026-11-25T09:00:00+01:00", delivery_id="D-1"), event("x.y", "garbage"),
-               {"event": "x.y", "timestamp": 1764057600123}, {"event": "x.y"}, event("x.y", "", robot_id="R" * 100)]
+    records = [
+        event("x.y", "2026-11-25T09:00:00+01:00", delivery_id="D-1"),
+        event("x.y", "garbage"),
+        {"event": "x.y", "timestamp": 1764057600123},
+        {"event": "x.y"},
+        event("x.y", "", robot_id="R" * 100),
+    ]
     put(s3, bucket, "dt=2026-11-25/1-a.log.gz", gz_lines(*records))
 
     def connect():
@@ -910,8 +1066,13 @@ def test_a_run_with_unusable_timestamps_and_long_ids_commits_every_row(pg, db, s
     result = run_load(config(bucket, days=0), s3, connect, now=NOW)
     assert result.committed and result.rows_loaded == 5
     rows = query(pg, db, "SELECT event_ts, delivery_id, robot_id FROM analytics.raw_events ORDER BY event_ts")
-    assert rows == [(datetime(2025, 11, 25, 8, 0, 0, 123000), None, None), (datetime(2026, 11, 25, 8, 0), "D-1", None),
-                    (None, None, None), (None, None, None), (None, None, None)]
+    assert rows == [
+        (datetime(2025, 11, 25, 8, 0, 0, 123000), None, None),
+        (datetime(2026, 11, 25, 8, 0), "D-1", None),
+        (None, None, None),
+        (None, None, None),
+        (None, None, None),
+    ]
 
 
 # -- the fleet baseline table (spec/findings.md 3) ------------------------------------------------------------------
@@ -939,27 +1100,27 @@ def test_the_copy_job_refreshes_the_baseline_in_the_same_transaction_as_its_rows
     expected = compute([Event.from_record(json.loads(text)) for (text,) in stored])
     got = query(pg, db, "SELECT a, b, n, p50, p95, p99 FROM analytics.delivery_baseline ORDER BY a, b")
     assert len(expected) >= 1 and sorted((t.a, t.b, t.n, t.p50, t.p95, t.p99) for t in expected.transitions) == [
-        (a, b, n, round(p50, 3), round(p95, 3), round(p99, 3)) for a, b, n, p50, p95, p99 in got]
+        (a, b, n, round(p50, 3), round(p95, 3), round(p99, 3)) for a, b, n, p50, p95, p99 in got
+    ]
     assert query(pg, db, "SELECT DISTINCT since, refreshed_at FROM analytics.delivery_baseline") == [
-        (NOW.replace(tzinfo=None) - timedelta(days=28), NOW.replace(tzinfo=None))]
+        (NOW.replace(tzinfo=None) - timedelta(days=28), NOW.replace(tzinfo=None))
+    ]
 
 
 @pytest.mark.postgres
-def test_warehouse_baseline_command_keeps_the_last_28_days_equal_to_the_python_computation(
-        coco, pg, db, isolated_env):  # noqa: F811
+def test_warehouse_baseline_command_keeps_the_last_28_days_equal_to_the_python_computation(coco, pg, db, isolated_env):  # noqa: F811
     from ..support.pgserver import load_events
 
     config = isolated_env / "config" / "coco" / "config.toml"
     config.parent.mkdir(parents=True)
-    config.write_text(f'[profiles.wh]\nsource = "redshift"\nhost = "{pg.host}"\nport = {pg.port}\n'
-                      f'database = "{db}"\nuser = "coco_admin"\nssl = false\n')
+    config.write_text(
+        f'[profiles.wh]\nsource = "redshift"\nhost = "{pg.host}"\nport = {pg.port}\ndatabase = "{db}"\nuser = "coco_admin"\nssl = false\n'
+    )
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     recent, old = [], []
     for n, when in enumerate([now - timedelta(days=d) for d in (1, 2, 3, 40)]):
-        steps = [("delivery.pickup_arrival", 0), ("delivery.pickup_started", 61.5 + n), ("delivery.pickup_completed",
-                                                                                          200.25 * (n + 1))]
-        batch = [{"event": e, "delivery_id": f"D-{n}", "timestamp": (when + timedelta(seconds=s)).isoformat() + "Z"}
-                 for e, s in steps]
+        steps = [("delivery.pickup_arrival", 0), ("delivery.pickup_started", 61.5 + n), ("delivery.pickup_completed", 200.25 * (n + 1))]
+        batch = [{"event": e, "delivery_id": f"D-{n}", "timestamp": (when + timedelta(seconds=s)).isoformat() + "Z"} for e, s in steps]
         (old if n == 3 else recent).extend(batch)
     load_events(pg, db, recent + old, table="analytics.raw_events")
     r = coco("warehouse", "baseline", "--profile", "wh")
@@ -968,5 +1129,6 @@ def test_warehouse_baseline_command_keeps_the_last_28_days_equal_to_the_python_c
     got = query(pg, db, "SELECT a, b, n, p50, p95, p99 FROM analytics.delivery_baseline ORDER BY a, b")
     expected = compute([Event.from_record(rec) for rec in recent])  # the 40-day-old delivery is left out
     assert sorted((t.a, t.b, t.n, t.p50, t.p95, t.p99) for t in expected.transitions) == [
-        (a, b, n, round(p50, 3), round(p95, 3), round(p99, 3)) for a, b, n, p50, p95, p99 in got]
+        (a, b, n, round(p50, 3), round(p95, 3), round(p99, 3)) for a, b, n, p50, p95, p99 in got
+    ]
     assert {row[2] for row in got} == {3}

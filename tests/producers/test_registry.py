@@ -23,15 +23,25 @@ def test_registry_order_decides_ties_and_unknown_names_sort_after_known_ones_alp
     assert sorted(names, key=registry.registry_sort_key) == [known[0], known[5], "aa.unknown", "zz.unknown"]
 
 
-@pytest.mark.parametrize("name,fields", [
-    ("offer.received", ("offer_id", "source", "merchant_id")),
-    ("offer.rejected", ("offer_id", "source", "rejection_reason")),
-    ("offer.accepted", ("offer_id", "source")),
-    ("delivery.failed", ("delivery_id", "error")),
-])
+@pytest.mark.parametrize(
+    "name,fields",
+    [
+        ("offer.received", ("offer_id", "source", "merchant_id")),
+        ("offer.rejected", ("offer_id", "source", "rejection_reason")),
+        ("offer.accepted", ("offer_id", "source")),
+        ("delivery.failed", ("delivery_id", "error")),
+    ],
+)
 def test_four_events_have_required_fields_and_each_missing_one_is_reported(name, fields):
-    full = {"event": name, "offer_id": "O-1", "source": "uber", "merchant_id": "M-1", "rejection_reason": "x",
-            "delivery_id": "D1", "error": {"code": "C", "message": "m"}}
+    full = {
+        "event": name,
+        "offer_id": "O-1",
+        "source": "uber",
+        "merchant_id": "M-1",
+        "rejection_reason": "x",
+        "delivery_id": "D1",
+        "error": {"code": "C", "message": "m"},
+    }
     assert registry.validate(full) == []
     for f in fields:
         for missing in (None, ""):
@@ -49,7 +59,8 @@ def test_source_is_one_of_the_four_platforms(source):
 
 def test_any_other_source_is_a_problem():
     assert registry.validate({"event": "robot.parked", "source": "grubhub"}) == [
-        "robot.parked: source 'grubhub' is not one of uber, doordash, wolt, direct"]
+        "robot.parked: source 'grubhub' is not one of uber, doordash, wolt, direct"
+    ]
 
 
 def test_unknown_names_and_records_without_a_name_are_problems_and_validate_never_raises():

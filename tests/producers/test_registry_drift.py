@@ -37,8 +37,7 @@ def test_the_seeds_registry_is_equal_to_cocos_exit_0(coco):
 def test_the_seeds_undefined_offer_accepted_payload_is_a_note_on_stderr_not_a_difference(coco):
     r = coco("check", "--registry", str(SEED))
     assert "OfferAcceptedPayload" not in r.out
-    assert "coco: note: EventPayloadMap maps 'offer.accepted' to 'OfferAcceptedPayload', which the file does not " \
-           "define" in r.err
+    assert "coco: note: EventPayloadMap maps 'offer.accepted' to 'OfferAcceptedPayload', which the file does not define" in r.err
 
 
 def test_a_renamed_and_a_missing_event_are_both_named_and_exit_1(coco):
@@ -58,8 +57,9 @@ def test_the_json_report_names_the_same_differences(coco):
 
 
 def test_a_name_coco_does_not_know_and_a_different_constant_key_are_differences(coco, tmp_path):
-    text = SEED.read_text().replace("  ATTEMPT_RESCUED: 'attempt.rescued',\n",
-                                    "  ATTEMPT_RESCUED: 'attempt.rescued',\n  ROBOT_TELEPORTED: 'robot.teleported',\n")
+    text = SEED.read_text().replace(
+        "  ATTEMPT_RESCUED: 'attempt.rescued',\n", "  ATTEMPT_RESCUED: 'attempt.rescued',\n  ROBOT_TELEPORTED: 'robot.teleported',\n"
+    )
     text = text.replace("TRIP_ASSIGNED: 'trip.assigned'", "TRIP_ALLOCATED: 'trip.assigned'")
     r = coco("check", "--registry", write(tmp_path, "r.ts", text))
     assert r.code == 1
@@ -84,22 +84,23 @@ def test_an_event_dropped_from_the_payload_map_loses_its_required_fields(coco, t
 
 
 def test_a_different_source_union_is_a_difference(coco, tmp_path):
-    text = SEED.read_text().replace("  source?: 'uber' | 'doordash' | 'wolt' | 'direct';",
-                                    "  source?: 'uber' | 'doordash' | 'grubhub';")
+    text = SEED.read_text().replace("  source?: 'uber' | 'doordash' | 'wolt' | 'direct';", "  source?: 'uber' | 'doordash' | 'grubhub';")
     r = coco("check", "--registry", write(tmp_path, "r.ts", text))
     assert r.code == 1 and "source values differ: only in the file: 'grubhub'; only in coco: 'wolt', 'direct'" in r.out
 
 
 def test_a_name_listed_twice_is_a_difference(coco, tmp_path):
-    text = SEED.read_text().replace("  TRIP_CANCELED: 'trip.canceled',", "  TRIP_CANCELED: 'trip.canceled',\n"
-                                    "  TRIP_CANCELLED: 'trip.canceled',")
+    text = SEED.read_text().replace(
+        "  TRIP_CANCELED: 'trip.canceled',", "  TRIP_CANCELED: 'trip.canceled',\n  TRIP_CANCELLED: 'trip.canceled',"
+    )
     r = coco("check", "--registry", write(tmp_path, "r.ts", text))
     assert r.code == 1 and "listed twice in the file: 'trip.canceled'" in r.out
 
 
 def test_computed_keys_and_comments_in_the_typescript_are_read(coco, tmp_path):
-    text = SEED.read_text().replace("'offer.received': OfferReceivedPayload;", "[Events.OFFER_RECEIVED]: "
-                                    "OfferReceivedPayload; /* 'offer.fake': X; */")
+    text = SEED.read_text().replace(
+        "'offer.received': OfferReceivedPayload;", "[Events.OFFER_RECEIVED]: OfferReceivedPayload; /* 'offer.fake': X; */"
+    )
     text = text.replace("  QUOTE_PROVIDED: 'quote.provided',", "  QUOTE_PROVIDED: 'quote.provided', // 'quote.x'")
     r = coco("check", "--registry", write(tmp_path, "r.ts", text))
     assert r.code == 0, r.out
@@ -107,7 +108,7 @@ def test_computed_keys_and_comments_in_the_typescript_are_read(coco, tmp_path):
 
 # --- Go ------------------------------------------------------------------------------------------------------
 
-HAND_WRITTEN_GO = '''package events
+HAND_WRITTEN_GO = """package events
 
 // Hand-written, as the seed's Go services do today.
 const (
@@ -116,7 +117,7 @@ const (
 )
 
 const RobotGrounded = "robot.grounded"
-'''
+"""
 
 
 def test_a_go_file_of_plain_constants_is_compared_by_name(coco, tmp_path):
@@ -142,14 +143,18 @@ def test_a_drifted_generated_go_registry_names_the_misspelled_missing_and_requir
 
 # --- What is not a registry (exit 2) and untrusted text ------------------------------------------------------
 
-@pytest.mark.parametrize("name,content,message", [
-    ("notes.ts", "export const Other = { A: 'a.b' };\n", "no `Events` object"),
-    ("empty.ts", "export const Events = {} as const;\n", "is empty"),
-    ("computed.ts", "export const Events = { A: prefix + '.x' };\n", "is not a string literal"),
-    ("open.ts", "export const Events = { A: 'a.b',\n", "unbalanced braces"),
-    ("consts.go", "package events\n\nconst Answer = 42\n", "no event name constants"),
-    ("binary.ts", b"\xff\xfe\x00Events", "not UTF-8"),
-])
+
+@pytest.mark.parametrize(
+    "name,content,message",
+    [
+        ("notes.ts", "export const Other = { A: 'a.b' };\n", "no `Events` object"),
+        ("empty.ts", "export const Events = {} as const;\n", "is empty"),
+        ("computed.ts", "export const Events = { A: prefix + '.x' };\n", "is not a string literal"),
+        ("open.ts", "export const Events = { A: 'a.b',\n", "unbalanced braces"),
+        ("consts.go", "package events\n\nconst Answer = 42\n", "no event name constants"),
+        ("binary.ts", b"\xff\xfe\x00Events", "not UTF-8"),
+    ],
+)
 def test_a_file_that_is_not_a_registry_is_exit_2_with_the_reason(coco, tmp_path, name, content, message):
     p = tmp_path / name
     p.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -208,8 +213,7 @@ sys.exit(code)
 """
 
 
-@pytest.mark.parametrize("args", [["check", "--registry", str(SEED)], ["events", "--emit", "markdown"],
-                                  ["events", "--emit", "go"]])
+@pytest.mark.parametrize("args", [["check", "--registry", str(SEED)], ["events", "--emit", "markdown"], ["events", "--emit", "go"]])
 def test_the_drift_check_and_the_emitters_import_no_heavy_library(args):
     import subprocess
     import sys

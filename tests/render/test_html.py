@@ -79,8 +79,18 @@ def test_the_header_names_subject_status_times_robots_and_pilots(demo_store):
     t = cocoevents.timeline("D12345", store=demo_store)
     text = " ".join(parse(render(t)).text)
     gaps = t.summary["gaps"]
-    for fact in ("Delivery D12345", "FAILED", "2026-11-25 09:58:00 → 10:44:00 UTC", "46m00s", "R-7 → R-12",
-                 "P-4, P-3, P-5", "31 events", "3 errors", "2 warnings", f"{gaps} gap{'' if gaps == 1 else 's'}"):
+    for fact in (
+        "Delivery D12345",
+        "FAILED",
+        "2026-11-25 09:58:00 → 10:44:00 UTC",
+        "46m00s",
+        "R-7 → R-12",
+        "P-4, P-3, P-5",
+        "31 events",
+        "3 errors",
+        "2 warnings",
+        f"{gaps} gap{'' if gaps == 1 else 's'}",
+    ):
         assert fact in text, fact
 
 
@@ -110,10 +120,22 @@ def test_hostile_text_is_escaped_in_text_and_attributes_and_never_reaches_a_scri
 def test_findings_are_listed_when_the_document_has_them(demo_store):
     doc = cocoevents.timeline("D12345", store=demo_store).to_dict()
     doc["findings"] = [
-        {"kind": "error", "severity": "error", "ts": "2026-11-25T10:16:30.000Z", "lane": "robot:R-7",
-         "message": "robot.grounded MOTOR_OVERCURRENT: Left drive motor overcurrent", "refs": [14]},
-        {"kind": "reassignment", "severity": "info", "ts": "2026-11-25T10:18:00.000Z", "lane": "delivery",
-         "message": "R-7 -> R-12 <b>", "refs": [16]},
+        {
+            "kind": "error",
+            "severity": "error",
+            "ts": "2026-11-25T10:16:30.000Z",
+            "lane": "robot:R-7",
+            "message": "robot.grounded MOTOR_OVERCURRENT: Left drive motor overcurrent",
+            "refs": [14],
+        },
+        {
+            "kind": "reassignment",
+            "severity": "info",
+            "ts": "2026-11-25T10:18:00.000Z",
+            "lane": "delivery",
+            "message": "R-7 -> R-12 <b>",
+            "refs": [16],
+        },
     ]
     out = io.StringIO()
     write_html(doc, out, RenderOptions())
@@ -148,16 +170,19 @@ def test_every_event_is_a_row_of_the_table_even_when_its_marks_cluster():
     assert len(marks) < len(t.rows) / 3  # and dense lanes did cluster
 
 
-@pytest.mark.parametrize(("suffix", "check"), [
-    (".html", lambda s: s.startswith("<!DOCTYPE html>")),
-    (".htm", lambda s: s.startswith("<!DOCTYPE html>")),
-    (".md", lambda s: s.startswith("### Delivery D12345: FAILED")),
-    (".csv", lambda s: s.startswith("ts,offset,event,lane")),
-    (".json", lambda s: json.loads(s)["schema"] == "coco.timeline/1"),
-    (".jsonl", lambda s: len([json.loads(line) for line in s.splitlines()]) == 31),
-    (".txt", lambda s: s.startswith("Delivery D12345   FAILED")),
-    (".out", lambda s: s.startswith("Delivery D12345   FAILED")),
-])
+@pytest.mark.parametrize(
+    ("suffix", "check"),
+    [
+        (".html", lambda s: s.startswith("<!DOCTYPE html>")),
+        (".htm", lambda s: s.startswith("<!DOCTYPE html>")),
+        (".md", lambda s: s.startswith("### Delivery D12345: FAILED")),
+        (".csv", lambda s: s.startswith("ts,offset,event,lane")),
+        (".json", lambda s: json.loads(s)["schema"] == "coco.timeline/1"),
+        (".jsonl", lambda s: len([json.loads(line) for line in s.splitlines()]) == 31),
+        (".txt", lambda s: s.startswith("Delivery D12345   FAILED")),
+        (".out", lambda s: s.startswith("Delivery D12345   FAILED")),
+    ],
+)
 def test_output_file_suffix_picks_the_format_when_none_is_given(demo_store, tmp_path, suffix, check):
     target = tmp_path / f"D12345{suffix}"
     r = run_coco("timeline", "D12345", "--store", str(demo_store), "-o", str(target))

@@ -100,8 +100,13 @@ def test_the_rendered_table_has_every_row_with_errors_in_bold_and_the_gaps_betwe
     assert grounded[3] == ("robot.grounded", True)
     assert grounded[5][0].startswith("MOTOR_OVERCURRENT: Left drive motor overcurrent")
     assert [c for c, _ in windows[0]] == ["kind", "id", "start (UTC)", "end", "duration"]
-    assert [(r[0][0], r[1][0]) for r in windows[1:]] == [("robot", "R-7"), ("pilot", "P-4"), ("robot", "R-12"),
-                                                         ("pilot", "P-3"), ("pilot", "P-5")]
+    assert [(r[0][0], r[1][0]) for r in windows[1:]] == [
+        ("robot", "R-7"),
+        ("pilot", "P-4"),
+        ("robot", "R-12"),
+        ("pilot", "P-3"),
+        ("pilot", "P-5"),
+    ]
 
 
 def test_data_is_escaped_so_it_cannot_break_the_table_add_links_or_inject_html():
@@ -114,16 +119,35 @@ def test_data_is_escaped_so_it_cannot_break_the_table_add_links_or_inject_html()
     numbered = [r for r in rows if r[0][0].isdigit()]
     assert numbered[1][3][0] == HOSTILE_NAME
     assert HOSTILE_ROBOT in numbered[0][4][0]
-    assert "stuck</script><script>window.__pwned='message'</script> | ** [click](javascript:alert(1)) " \
-           "\\x00\\x1b[31m\\u202e" in numbered[3][5][0]
+    assert (
+        "stuck</script><script>window.__pwned='message'</script> | ** [click](javascript:alert(1)) "
+        "\\x00\\x1b[31m\\u202e" in numbered[3][5][0]
+    )
     assert "<b>bold</b> & `code` _x_ \\x0a# heading" in numbered[1][5][0]
     assert HOSTILE_PILOT in "".join(page.text)
     assert HOSTILE_MESSAGE not in text  # control characters never reach the ticket raw
     assert "\n# heading" not in text
 
 
-@pytest.mark.parametrize("value", ["a|b", "**x**", "_y_", "[l](http://x)", "<b>t</b>", "&amp;", "`c`", "\\", "~~s~~",
-                                   "![i](x)", "1. x", "# h", "foo_bar_baz", "C:\\path\\"])
+@pytest.mark.parametrize(
+    "value",
+    [
+        "a|b",
+        "**x**",
+        "_y_",
+        "[l](http://x)",
+        "<b>t</b>",
+        "&amp;",
+        "`c`",
+        "\\",
+        "~~s~~",
+        "![i](x)",
+        "1. x",
+        "# h",
+        "foo_bar_baz",
+        "C:\\path\\",
+    ],
+)
 def test_any_text_renders_back_as_itself(value):
     page = rendered(f"| h |\n|---|\n| {md(value)} |\n")
     assert page.tables[0][1][0] == (value, False)
@@ -155,8 +179,7 @@ def test_a_long_timeline_is_cut_with_a_note_but_never_its_errors():
 def test_the_cli_cuts_markdown_at_100_rows_by_default_and_max_rows_changes_it(tmp_path):
     from ..support.cli import write_lines
 
-    records = [{"event": "robot.state_changed", "timestamp": iso(T0 + timedelta(seconds=10 * i)), "robot_id": "R-1"}
-               for i in range(250)]
+    records = [{"event": "robot.state_changed", "timestamp": iso(T0 + timedelta(seconds=10 * i)), "robot_id": "R-1"} for i in range(250)]
     archive = write_lines(tmp_path / "a.jsonl", records)
     store = tmp_path / "s.duckdb"
     assert run_coco("load", "--store", str(store), str(archive)).code == 0

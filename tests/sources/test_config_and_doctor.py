@@ -94,9 +94,16 @@ def test_config_show_prints_the_default_profile_resolved(isolated_env: Path) -> 
     assert (result.code, result.err) == (0, "")
     lines = result.out.splitlines()
     assert "profile:           prod (the default in config.toml)" in lines
-    for expected in ("source:            redshift", "auth:              password", "port:              5439",
-                     "table:             analytics.raw_events", "statement_timeout: 30s", "lookback:          14d",
-                     "ssl:               on (verify-ca)", "password:          (not set: COCO_REDSHIFT_PASSWORD)"):
+    for expected in (
+        "source:            redshift",
+        "auth:              password",
+        "port:              5439",
+        "table:             analytics.raw_events",
+        "statement_timeout: 30s",
+        "lookback:          14d",
+        "ssl:               on (verify-ca)",
+        "password:          (not set: COCO_REDSHIFT_PASSWORD)",
+    ):
         assert expected in lines, result.out
 
 
@@ -111,32 +118,45 @@ def test_config_show_says_the_password_is_set_without_showing_it(isolated_env: P
 
 def test_config_show_follows_profile_flag_and_env(isolated_env: Path, monkeypatch) -> None:
     write_config(isolated_env, PROD)
-    assert run_coco("config", "show", "--profile", "iam", "--json").json()["settings"]["password"] == (
-        "(not used: IAM credentials)")
+    assert run_coco("config", "show", "--profile", "iam", "--json").json()["settings"]["password"] == ("(not used: IAM credentials)")
     monkeypatch.setenv("COCO_PROFILE", "laptop")
     doc = run_coco("config", "show", "--json").json()
     assert doc["profile"] == "laptop" and doc["settings"]["source"] == "local"
 
 
-@pytest.mark.parametrize("body, message", [
-    ('[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\npassword = "letmein-123"\n',
-     "profile 'p': has a 'password' key; secrets never go in the config file"),
-    ('[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\ntable = "events; drop"\n',
-     "profile 'p': 'table' must be a plain identifier"),
-    ('[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\nschema = "a.b"\n',
-     "profile 'p': 'schema' must be a plain identifier"),
-    ('[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\nhots = "x"\n',
-     "profile 'p': unknown key 'hots' for a redshift profile"),
-    ('[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\n',
-     "profile 'p': 'user' is required for a password login"),
-    ('[profiles.p]\nsource = "redshift"\niam = true\ndatabase = "d"\ndb_user = "u"\nregion = "r"\n',
-     "profile 'p': 'cluster_identifier' (or 'host') is required with iam = true"),
-    ('[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\nlookback = "forever"\n',
-     "profile 'p': 'lookback': not a duration"),
-    ('[profiles.p]\nsource = "oracle"\n', "profile 'p': 'source' must be one of local, redshift"),
-    ('default = "nope"\n[profiles.p]\nsource = "local"\n', "default profile 'nope' is not defined (profiles: p)"),
-    ('[profiles.p\n', "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        (
+            '[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\npassword = "letmein-123"\n',
+            "profile 'p': has a 'password' key; secrets never go in the config file",
+        ),
+        (
+            '[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\ntable = "events; drop"\n',
+            "profile 'p': 'table' must be a plain identifier",
+        ),
+        (
+            '[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\nschema = "a.b"\n',
+            "profile 'p': 'schema' must be a plain identifier",
+        ),
+        (
+            '[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\nhots = "x"\n',
+            "profile 'p': unknown key 'hots' for a redshift profile",
+        ),
+        ('[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\n', "profile 'p': 'user' is required for a password login"),
+        (
+            '[profiles.p]\nsource = "redshift"\niam = true\ndatabase = "d"\ndb_user = "u"\nregion = "r"\n',
+            "profile 'p': 'cluster_identifier' (or 'host') is required with iam = true",
+        ),
+        (
+            '[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\nlookback = "forever"\n',
+            "profile 'p': 'lookback': not a duration",
+        ),
+        ('[profiles.p]\nsource = "oracle"\n', "profile 'p': 'source' must be one of local, redshift"),
+        ('default = "nope"\n[profiles.p]\nsource = "local"\n', "default profile 'nope' is not defined (profiles: p)"),
+        ("[profiles.p\n", "not valid TOML"),
+    ],
+)
 def test_a_bad_config_file_is_a_usage_error_naming_the_problem(isolated_env: Path, body: str, message: str) -> None:
     write_config(isolated_env, body)
     for args in (("config", "show"), ("timeline", "D1"), ("doctor",)):
@@ -151,8 +171,10 @@ def test_an_unknown_profile_is_a_usage_error_listing_the_profiles(isolated_env: 
     write_config(isolated_env, PROD)
     result = run_coco("timeline", "D1", "--profile", "staging")
     assert result.code == 2
-    assert result.err == (f"coco: error: no profile 'staging' in {isolated_env / 'config' / 'coco' / 'config.toml'}"
-                          " (profiles: iam, laptop, prod, serverless)\n")
+    assert result.err == (
+        f"coco: error: no profile 'staging' in {isolated_env / 'config' / 'coco' / 'config.toml'}"
+        " (profiles: iam, laptop, prod, serverless)\n"
+    )
 
 
 def test_iam_and_serverless_profiles_connect_with_iam_and_never_a_password(isolated_env: Path) -> None:
@@ -160,13 +182,16 @@ def test_iam_and_serverless_profiles_connect_with_iam_and_never_a_password(isola
     known = profiles(load_config())
     iam = connect_kwargs(known["iam"].settings, "ignored-secret")
     assert iam["iam"] is True and "password" not in iam
-    assert (iam["cluster_identifier"], iam["db_user"], iam["region"], iam["profile"]) == (
-        "analytics", "oncall", "us-west-2", "oncall")
+    assert (iam["cluster_identifier"], iam["db_user"], iam["region"], iam["profile"]) == ("analytics", "oncall", "us-west-2", "oncall")
     serverless = connect_kwargs(known["serverless"].settings, None)
     assert serverless["is_serverless"] is True and serverless["serverless_work_group"] == "analytics-wg"
     password = connect_kwargs(known["prod"].settings, "pw")
     assert (password["host"], password["port"], password["user"], password["password"]) == (
-        "analytics.abc123.us-west-2.redshift.amazonaws.com", 5439, "oncall", "pw")
+        "analytics.abc123.us-west-2.redshift.amazonaws.com",
+        5439,
+        "oncall",
+        "pw",
+    )
     assert password["ssl"] is True and password["sslmode"] == "verify-ca"
 
 
@@ -174,9 +199,19 @@ def test_iam_and_serverless_profiles_connect_with_iam_and_never_a_password(isola
 
 
 def warehouse_profile(pg: PgServer, database: str, **extra: str) -> str:
-    lines = ['default = "wh"', "[profiles.wh]", 'source = "redshift"', f'host = "{pg.host}"', f"port = {pg.port}",
-             f'database = "{database}"', f'user = "{pg.admin}"', "ssl = false", 'lookback = "100000d"',
-             'schema = "public"', 'table = "events"']
+    lines = [
+        'default = "wh"',
+        "[profiles.wh]",
+        'source = "redshift"',
+        f'host = "{pg.host}"',
+        f"port = {pg.port}",
+        f'database = "{database}"',
+        f'user = "{pg.admin}"',
+        "ssl = false",
+        'lookback = "100000d"',
+        'schema = "public"',
+        'table = "events"',
+    ]
     lines += [f"{k} = {v}" for k, v in extra.items()]
     return "\n".join(lines) + "\n"
 
@@ -194,18 +229,22 @@ def test_doctor_on_a_healthy_warehouse_prints_one_ok_line(pg, warehouse, isolate
     write_config(isolated_env, warehouse_profile(pg, warehouse))
     result = run_coco("doctor")
     assert (result.code, result.err) == (0, "")
-    assert result.out == (f"coco: ok: redshift 127.0.0.1:{pg.port}/{warehouse} as coco_admin: table public.events "
-                          "readable; 86 events in the 100000d lookback, latest 2026-11-25T13:20:00.000Z\n")
+    assert result.out == (
+        f"coco: ok: redshift 127.0.0.1:{pg.port}/{warehouse} as coco_admin: table public.events "
+        "readable; 86 events in the 100000d lookback, latest 2026-11-25T13:20:00.000Z\n"
+    )
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("extra, message", [
-    ({"table": '"raw_events"'}, "table public.raw_events does not exist in database {db}"),
-    ({"schema": '"analytics"'}, "table analytics.events does not exist in database {db}"),
-    ({"database": '"nodb"'}, 'cannot connect to redshift 127.0.0.1:{port}/nodb as coco_admin: database "nodb" '
-                             "does not exist"),
-    ({"ssl": "true"}, "cannot connect to redshift 127.0.0.1:{port}/{db} as coco_admin: the server does not offer SSL"),
-])
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ({"table": '"raw_events"'}, "table public.raw_events does not exist in database {db}"),
+        ({"schema": '"analytics"'}, "table analytics.events does not exist in database {db}"),
+        ({"database": '"nodb"'}, 'cannot connect to redshift 127.0.0.1:{port}/nodb as coco_admin: database "nodb" does not exist'),
+        ({"ssl": "true"}, "cannot connect to redshift 127.0.0.1:{port}/{db} as coco_admin: the server does not offer SSL"),
+    ],
+)
 def test_doctor_says_in_one_line_what_is_wrong_and_exits_4(pg, warehouse, isolated_env, extra, message) -> None:
     text = warehouse_profile(pg, warehouse)
     for key, value in extra.items():

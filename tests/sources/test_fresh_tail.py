@@ -48,8 +48,7 @@ def world(pg, moto_endpoint, tmp_path_factory):
     records = generator.fleet_day(generator.Fleet(deliveries=40, robots=8, pilots=3, seed=11)) + generator.scenarios()
     records.sort(key=lambda r: json.dumps(r.get("timestamp")))
     paths = sorted(generator.write_archive(records, root, seed=3, per_file=90))
-    s3 = boto3.client("s3", endpoint_url=moto_endpoint, aws_access_key_id="k", aws_secret_access_key="s",
-                      region_name="us-east-1")
+    s3 = boto3.client("s3", endpoint_url=moto_endpoint, aws_access_key_id="k", aws_secret_access_key="s", region_name="us-east-1")
     s3.create_bucket(Bucket=BUCKET)
     keys = {}
     for p in paths:
@@ -57,15 +56,18 @@ def world(pg, moto_endpoint, tmp_path_factory):
         s3.put_object(Bucket=BUCKET, Key=key, Body=p.read_bytes())
         keys[key] = p
     copied = sorted(keys)[: len(keys) * 2 // 3]
-    tail = sorted(keys)[len(keys) * 2 // 3:]
+    tail = sorted(keys)[len(keys) * 2 // 3 :]
     database = pg.create_database("fresh")
     pg.run(database, events_ddl())
     pg.run(database, create_load_log_sql(Target(schema="public", table="events", load_log=LOG)))
     loaded = [rec for k in copied for _, rec in archive.scan(keys[k]).records]
     load_events(pg, database, loaded)
     for k in copied:
-        pg.run(database, f"INSERT INTO public.{LOG} VALUES (%s, %s, %s, %s, %s, now())",
-               [BUCKET, k, date(2026, 11, 25), keys[k].stat().st_size, "s3://manifests/run-1"])
+        pg.run(
+            database,
+            f"INSERT INTO public.{LOG} VALUES (%s, %s, %s, %s, %s, now())",
+            [BUCKET, k, date(2026, 11, 25), keys[k].stat().st_size, "s3://manifests/run-1"],
+        )
     local = tmp_path_factory.mktemp("fresh-store") / "all.duckdb"
     store.load(local, [root])
     # The fleet baseline is the warehouse's own (the job refreshes it); here it is the whole archive's, as the
@@ -80,8 +82,14 @@ def world(pg, moto_endpoint, tmp_path_factory):
     tail_texts = {Event.from_record(rec).text for k in tail for _, rec in archive.scan(keys[k]).records}
     warehouse_texts = {Event.from_record(rec).text for rec in loaded}
     deliveries = sorted({r["delivery_id"] for r in records if isinstance(r.get("delivery_id"), str)})
-    return {"database": database, "store": local, "tail": tail, "tail_texts": tail_texts - warehouse_texts,
-            "deliveries": deliveries, "endpoint": moto_endpoint}
+    return {
+        "database": database,
+        "store": local,
+        "tail": tail,
+        "tail_texts": tail_texts - warehouse_texts,
+        "deliveries": deliveries,
+        "endpoint": moto_endpoint,
+    }
 
 
 @pytest.fixture
@@ -122,8 +130,7 @@ def test_the_fresh_timeline_of_every_delivery_equals_the_local_timeline_of_the_w
     assert differs > 0  # the tail mattered: without it some timelines are incomplete
 
 
-def test_coco_timeline_fresh_prints_the_merged_timeline_and_says_how_many_events_came_from_the_tail(
-        pg, world, aws, isolated_env) -> None:
+def test_coco_timeline_fresh_prints_the_merged_timeline_and_says_how_many_events_came_from_the_tail(pg, world, aws, isolated_env) -> None:
     text = redshift_profile_toml(pg, world["database"], load_log=f'"{LOG}"')
     text += f'[profiles.archive]\nsource = "s3"\nbucket = "{BUCKET}"\nprefix = "events/"\nendpoint_url = "{aws}"\n'
     text += redshift_profile_toml(pg, world["database"], name="always", load_log=f'"{LOG}"', fresh_from='"archive"')
@@ -135,14 +142,15 @@ def test_coco_timeline_fresh_prints_the_merged_timeline_and_says_how_many_events
         assert r.code == 0, r.err
         assert r.json() == local.json()
         n = sum(1 for e in local.json()["events"] if Event.from_record(e["payload"]).text in world["tail_texts"])
-        assert f"coco: fresh: {n} of {len(local.json()['events'])} events came from the archive tail " \
-               f"({len(world['tail'])} object(s) of s3://{BUCKET}/events/" in r.err
+        assert (
+            f"coco: fresh: {n} of {len(local.json()['events'])} events came from the archive tail "
+            f"({len(world['tail'])} object(s) of s3://{BUCKET}/events/" in r.err
+        )
     table = run_coco("timeline", d, "--profile", "wh", "--fresh", "--no-color")
     assert table.code == 0 and "came from the archive tail" in table.err and "came from" not in table.out
 
 
-def test_fresh_is_refused_for_a_source_that_is_not_redshift_and_needs_a_load_log(pg, world, aws, isolated_env,
-                                                                                 tmp_path) -> None:
+def test_fresh_is_refused_for_a_source_that_is_not_redshift_and_needs_a_load_log(pg, world, aws, isolated_env, tmp_path) -> None:
     r = run_coco("timeline", "D12345", "--store", str(world["store"]), "--fresh")
     assert r.code == 2 and "--fresh" in r.err and r.err.count("\n") == 1
     write_config(isolated_env, redshift_profile_toml(pg, world["database"]))

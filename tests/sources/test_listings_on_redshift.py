@@ -52,15 +52,24 @@ def counted(remote: RedshiftSource, call: Any) -> tuple[Any, list[str]]:
 def test_the_listing_through_redshift_equals_the_local_listing(sources) -> None:  # noqa: F811 - a fixture
     local, remote = sources
     for limit in (0, 50, 7):
-        assert (fleet.list_deliveries(remote, SINCE, UNTIL, limit=limit).to_dict()
-                == fleet.list_deliveries(local, SINCE, UNTIL, limit=limit).to_dict())
+        assert (
+            fleet.list_deliveries(remote, SINCE, UNTIL, limit=limit).to_dict()
+            == fleet.list_deliveries(local, SINCE, UNTIL, limit=limit).to_dict()
+        )
 
 
-@pytest.mark.parametrize("filters", [
-    fleet.Filters(statuses=("failed",)), fleet.Filters(error="LID_STUCK"), fleet.Filters(robot="R-12"),
-    fleet.Filters(pilot="P-5"), fleet.Filters(merchant="M-123"), fleet.Filters(event="robot.grounded"),
-    fleet.Filters(statuses=("fulfilled", "canceled")),
-])
+@pytest.mark.parametrize(
+    "filters",
+    [
+        fleet.Filters(statuses=("failed",)),
+        fleet.Filters(error="LID_STUCK"),
+        fleet.Filters(robot="R-12"),
+        fleet.Filters(pilot="P-5"),
+        fleet.Filters(merchant="M-123"),
+        fleet.Filters(event="robot.grounded"),
+        fleet.Filters(statuses=("fulfilled", "canceled")),
+    ],
+)
 def test_filters_through_redshift_equal_the_local_ones(sources, filters) -> None:  # noqa: F811 - a fixture
     local, remote = sources
     got = fleet.list_deliveries(remote, SINCE, UNTIL, filters, limit=0).to_dict()
@@ -82,8 +91,9 @@ def big(pg: PgServer, tmp_path_factory: pytest.TempPathFactory):  # type: ignore
     pg.run(database, events_ddl())
     load_events(pg, database, loaded)
     connect = lambda: pg.connect(database)  # noqa: E731 - autocommit off below: the refresh owns its transaction
-    refresh_baseline(Target(schema="public", table="events"), lambda: no_autocommit(connect()),
-                     now=datetime(2026, 11, 26, tzinfo=timezone.utc))
+    refresh_baseline(
+        Target(schema="public", table="events"), lambda: no_autocommit(connect()), now=datetime(2026, 11, 26, tzinfo=timezone.utc)
+    )
     local = LocalSource(db)
     remote = RedshiftSource(profile_for(pg, database), now=NOW)
     yield local, remote, sorted({r["delivery_id"] for r in loaded if r.get("delivery_id")})
@@ -146,12 +156,19 @@ def test_statuses_through_redshift_in_one_statement(sources, world) -> None:  # 
     assert got == fleet.statuses(local, ids) and got["D12345"] == "failed" and len(statements) == 1
 
 
-def test_coco_deliveries_and_errors_with_a_redshift_profile_print_what_the_local_store_prints(pg, world,  # noqa: F811 - a fixture
-                                                                                             isolated_env) -> None:
+def test_coco_deliveries_and_errors_with_a_redshift_profile_print_what_the_local_store_prints(
+    pg,
+    world,  # noqa: F811 - a fixture
+    isolated_env,
+) -> None:
     write_config(isolated_env, redshift_profile_toml(pg, world["database"]))
     day = ("--since", "2026-11-25T00:00:00Z", "--until", "2026-11-25T23:59:59Z")
-    for args in (("deliveries", *day, "--limit", "0"), ("deliveries", *day, "--status", "failed"),
-                 ("errors", *day), ("errors", *day, "--by", "robot")):
+    for args in (
+        ("deliveries", *day, "--limit", "0"),
+        ("deliveries", *day, "--status", "failed"),
+        ("errors", *day),
+        ("errors", *day, "--by", "robot"),
+    ):
         remote = run_coco(*args, "--profile", "wh", "-f", "json")
         local = run_coco(*args, "--store", str(world["store"]), "-f", "json")
         assert (remote.code, remote.err) == (0, ""), remote.err

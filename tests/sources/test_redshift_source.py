@@ -40,6 +40,7 @@ from ..support.redshift import (
 
 pytestmark = pytest.mark.postgres
 
+
 def outcome(source: Any, subject: str, kind: str | None = None, **options: Any) -> Any:
     try:
         return build(source, subject, kind, parse_options(**options)).to_dict()
@@ -68,10 +69,17 @@ def test_redshift_and_local_sources_give_identical_delivery_timelines(sources, w
         assert outcome(remote, delivery, "delivery", **DAY) == outcome(local, delivery, "delivery", **DAY)
 
 
-@pytest.mark.parametrize("subject", ["R-7", "R-12", "R-8", "R-9", "R-100", "R-103", "P-3", "P-5", "P-6", "P-100",
-                                     "P-102", WEIRD_ROBOT, WEIRD_PILOT])
-@pytest.mark.parametrize("window", [DAY, {"since": "2026-11-25T09:30:00Z", "until": "2026-11-25T10:30:00Z"},
-                                    {"since": "2026-11-25T15:03:00Z", "until": "2026-11-25T15:08:00Z"}])
+@pytest.mark.parametrize(
+    "subject", ["R-7", "R-12", "R-8", "R-9", "R-100", "R-103", "P-3", "P-5", "P-6", "P-100", "P-102", WEIRD_ROBOT, WEIRD_PILOT]
+)
+@pytest.mark.parametrize(
+    "window",
+    [
+        DAY,
+        {"since": "2026-11-25T09:30:00Z", "until": "2026-11-25T10:30:00Z"},
+        {"since": "2026-11-25T15:03:00Z", "until": "2026-11-25T15:08:00Z"},
+    ],
+)
 def test_redshift_and_local_sources_give_identical_robot_and_pilot_timelines(sources, subject, window) -> None:
     local, remote = sources
     assert outcome(remote, subject, **window) == outcome(local, subject, **window)
@@ -131,8 +139,13 @@ def test_ids_full_of_sql_metacharacters_give_exactly_their_rows_through_both_sou
     assert own, got
     if kind == "delivery":
         assert {e["event"] for e in got["events"]} == {
-            "offer.received", "demand.created", "demand.assigned",
-            "robot.state_changed", "pilot.note", "delivery.dropoff_completed"}
+            "offer.received",
+            "demand.created",
+            "demand.assigned",
+            "robot.state_changed",
+            "pilot.note",
+            "delivery.dropoff_completed",
+        }
         assert all(e["delivery_id"] in (None, subject) for e in got["events"])
 
 
@@ -146,8 +159,7 @@ def counted(remote: RedshiftSource, subject: str, kind: str | None = None, **opt
 BASELINE_READ = "FROM public.delivery_baseline"
 
 
-def test_a_delivery_timeline_takes_at_most_three_queries_each_bounded_by_event_ts_and_one_baseline_read(
-        sources, world) -> None:
+def test_a_delivery_timeline_takes_at_most_three_queries_each_bounded_by_event_ts_and_one_baseline_read(sources, world) -> None:
     _, remote = sources
     for delivery in world["deliveries"]:
         if delivery == "D-EDGE":
@@ -226,8 +238,7 @@ def test_a_statement_timeout_is_source_unavailable(pg, world) -> None:
     holder = pg.connect(world["database"])
     holder.autocommit = False
     holder.cursor().execute("LOCK TABLE locked_events IN ACCESS EXCLUSIVE MODE")
-    remote = RedshiftSource(profile_for(pg, world["database"], table="locked_events", statement_timeout_us=300_000),
-                            now=NOW)
+    remote = RedshiftSource(profile_for(pg, world["database"], table="locked_events", statement_timeout_us=300_000), now=NOW)
     try:
         with pytest.raises(SourceUnavailable, match=r"timed out after 0.3s \(statement_timeout of profile 'test'\)"):
             build(remote, "D12345", None, parse_options())
@@ -238,7 +249,6 @@ def test_a_statement_timeout_is_source_unavailable(pg, world) -> None:
 
 
 def test_an_unreachable_server_is_source_unavailable(pg) -> None:
-
 
     with pytest.raises(SourceUnavailable, match=r"^cannot connect to redshift 127.0.0.1:\d+/x as coco_admin: "):
         RedshiftSource(profile_for(pg, "x", port=free_port()))
@@ -278,16 +288,20 @@ def test_coco_timeline_on_a_missing_redshift_table_exits_4_with_one_line(pg, wor
     result = run_coco("timeline", "D12345", "--profile", "wh")
     assert result.code == 4
     assert result.out == ""
-    assert result.err == (f"coco: error: table public.nope does not exist in database {world['database']} "
-                          "(schema and table of profile 'wh'); see 'coco warehouse ddl'\n")
+    assert result.err == (
+        f"coco: error: table public.nope does not exist in database {world['database']} "
+        "(schema and table of profile 'wh'); see 'coco warehouse ddl'\n"
+    )
 
 
 def test_coco_timeline_on_the_local_store_imports_neither_redshift_connector_nor_boto3(world, tmp_path) -> None:
     config = tmp_path / "config" / "coco" / "config.toml"
     config.parent.mkdir(parents=True)
-    config.write_text('default = "laptop"\n[profiles.laptop]\nsource = "local"\n'
-                      f'store = "{world["store"]}"\n[profiles.wh]\nsource = "redshift"\nhost = "h"\n'
-                      'database = "d"\nuser = "u"\n')
+    config.write_text(
+        'default = "laptop"\n[profiles.laptop]\nsource = "local"\n'
+        f'store = "{world["store"]}"\n[profiles.wh]\nsource = "redshift"\nhost = "h"\n'
+        'database = "d"\nuser = "u"\n'
+    )
     probe = (
         "import sys\n"
         "from cocoevents.cli.app import main\n"
@@ -297,10 +311,8 @@ def test_coco_timeline_on_the_local_store_imports_neither_redshift_connector_nor
     )
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "config"), "HOME": str(tmp_path)}
     env.pop("COCO_PROFILE", None)
-    for args in (["timeline", "D12345", "-f", "json"],
-                 ["timeline", "D12345", "-f", "json", "--store", str(world["store"])]):
-        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env,
-                              cwd=ROOT, timeout=120)
+    for args in (["timeline", "D12345", "-f", "json"], ["timeline", "D12345", "-f", "json", "--store", str(world["store"])]):
+        done = subprocess.run([sys.executable, "-c", probe, *args], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120)
         assert "HEAVY [] 0" in done.stderr, done.stderr
         assert json.loads(done.stdout)["subject"]["id"] == "D12345"
 

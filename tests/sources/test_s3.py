@@ -107,8 +107,7 @@ def gets(client) -> list[str]:
 def deliveries(path: Path) -> list[str]:
     con = duckdb.connect(str(path), read_only=True)
     try:
-        return [r[0] for r in con.execute("SELECT DISTINCT delivery_id FROM events WHERE delivery_id IS NOT NULL "
-                                          "ORDER BY 1").fetchall()]
+        return [r[0] for r in con.execute("SELECT DISTINCT delivery_id FROM events WHERE delivery_id IS NOT NULL ORDER BY 1").fetchall()]
     finally:
         con.close()
 
@@ -117,7 +116,8 @@ def deliveries(path: Path) -> list[str]:
 
 
 def test_coco_load_of_an_s3_prefix_stores_what_coco_load_of_the_same_files_on_disk_stores(
-        endpoint, s3, bucket, fleet_archive, disk_store, tmp_path) -> None:
+    endpoint, s3, bucket, fleet_archive, disk_store, tmp_path
+) -> None:
     keys = upload(s3, bucket, fleet_archive, "events/")
     s3.put_object(Bucket=bucket, Key="events/dt=2026-11-25/README.txt", Body=b"not an archive file")
     target = tmp_path / "s3.duckdb"
@@ -125,15 +125,20 @@ def test_coco_load_of_an_s3_prefix_stores_what_coco_load_of_the_same_files_on_di
     assert r.code == 0, r.err
     summary = r.json()
     assert summary["files_loaded"] == len(keys) and summary["objects_downloaded"] == len(keys)
-    assert summary["skipped"] == [{"path": f"s3://{bucket}/events/dt=2026-11-25/README.txt",
-                                   "reason": "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz or .zst)"}]
+    assert summary["skipped"] == [
+        {
+            "path": f"s3://{bucket}/events/dt=2026-11-25/README.txt",
+            "reason": "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz or .zst)",
+        }
+    ]
     assert rows(target) == rows(disk_store)
     # recorded under their S3 names, with the same SHA-256 as the files on disk
-    assert files(target) == sorted((f"s3://{bucket}/{k}", sha) for k, (_, sha) in
-                                   zip(keys, [(p, store_sha(p)) for p in keys.values()]))
+    assert files(target) == sorted((f"s3://{bucket}/{k}", sha) for k, (_, sha) in zip(keys, [(p, store_sha(p)) for p in keys.values()]))
     for d in ("D12345", deliveries(disk_store)[3]):
-        assert run_coco("timeline", d, "--store", str(target), "-f", "json").json() == \
-            run_coco("timeline", d, "--store", str(disk_store), "-f", "json").json()
+        assert (
+            run_coco("timeline", d, "--store", str(target), "-f", "json").json()
+            == run_coco("timeline", d, "--store", str(disk_store), "-f", "json").json()
+        )
     assert SECRET not in r.out + r.err
 
 
@@ -143,8 +148,7 @@ def store_sha(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def test_a_second_load_skips_every_object_by_key_etag_and_size_before_downloading(
-        endpoint, s3, bucket, fleet_archive, tmp_path) -> None:
+def test_a_second_load_skips_every_object_by_key_etag_and_size_before_downloading(endpoint, s3, bucket, fleet_archive, tmp_path) -> None:
     keys = upload(s3, bucket, fleet_archive)
     target = tmp_path / "s3.duckdb"
     first = run_coco("load", f"s3://{bucket}/", "--endpoint-url", endpoint, "--store", str(target))
@@ -160,8 +164,7 @@ def test_a_second_load_skips_every_object_by_key_etag_and_size_before_downloadin
     assert f"{len(keys)} unchanged (not downloaded)" in r.err
 
 
-def test_an_object_rewritten_in_s3_is_downloaded_again_and_replaces_its_old_events(
-        endpoint, s3, bucket, tmp_path) -> None:
+def test_an_object_rewritten_in_s3_is_downloaded_again_and_replaces_its_old_events(endpoint, s3, bucket, tmp_path) -> None:
     key = "dt=2026-11-25/1-a.log.gz"
     one = {"event": "delivery.created", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D-1"}
     two = {"event": "delivery.failed", "timestamp": "2026-11-25T10:05:00Z", "delivery_id": "D-1"}
@@ -180,20 +183,35 @@ def test_since_and_until_pick_the_dt_days_of_the_archive(endpoint, s3, bucket, t
         rec = {"event": "robot.parked", "timestamp": f"{day}T09:00:00Z", "robot_id": "R-1"}
         s3.put_object(Bucket=bucket, Key=f"dt={day}/1-{day}.log.gz", Body=gzip.compress(json.dumps(rec).encode()))
     target = tmp_path / "s3.duckdb"
-    r = run_coco("load", f"s3://{bucket}/", "--since", "2026-11-24", "--until", "2026-11-25T23:00Z",
-                 "--endpoint-url", endpoint, "--store", str(target))
+    r = run_coco(
+        "load",
+        f"s3://{bucket}/",
+        "--since",
+        "2026-11-24",
+        "--until",
+        "2026-11-25T23:00Z",
+        "--endpoint-url",
+        endpoint,
+        "--store",
+        str(target),
+    )
     assert r.code == 0, r.err
-    assert [p for p, _ in files(target)] == [f"s3://{bucket}/dt=2026-11-24/1-2026-11-24.log.gz",
-                                            f"s3://{bucket}/dt=2026-11-25/1-2026-11-25.log.gz"]
-    nothing = run_coco("load", f"s3://{bucket}/", "--since", "2026-11-20", "--until", "2026-11-21",
-                       "--endpoint-url", endpoint, "--store", str(target))
+    assert [p for p, _ in files(target)] == [
+        f"s3://{bucket}/dt=2026-11-24/1-2026-11-24.log.gz",
+        f"s3://{bucket}/dt=2026-11-25/1-2026-11-25.log.gz",
+    ]
+    nothing = run_coco(
+        "load", f"s3://{bucket}/", "--since", "2026-11-20", "--until", "2026-11-21", "--endpoint-url", endpoint, "--store", str(target)
+    )
     assert nothing.code == 3 and nothing.err.count("\n") == 1 and "no archive object" in nothing.err
 
 
-def test_a_damaged_object_loads_its_complete_lines_is_reported_and_is_not_downloaded_again(
-        endpoint, s3, bucket, tmp_path) -> None:
-    lines = b"".join(json.dumps({"event": "robot.parked", "timestamp": f"2026-11-25T09:{m:02d}:00Z",
-                                 "robot_id": "R-1", "pad": "x" * 200}).encode() + b"\n" for m in range(60))
+def test_a_damaged_object_loads_its_complete_lines_is_reported_and_is_not_downloaded_again(endpoint, s3, bucket, tmp_path) -> None:
+    lines = b"".join(
+        json.dumps({"event": "robot.parked", "timestamp": f"2026-11-25T09:{m:02d}:00Z", "robot_id": "R-1", "pad": "x" * 200}).encode()
+        + b"\n"
+        for m in range(60)
+    )
     whole = gzip.compress(lines)
     s3.put_object(Bucket=bucket, Key="dt=2026-11-25/1-cut.log.gz", Body=whole[: len(whole) * 2 // 3])
     s3.put_object(Bucket=bucket, Key="dt=2026-11-25/2-ok.log.gz", Body=gzip.compress(lines[:1000].rsplit(b"\n", 1)[0]))
@@ -216,7 +234,8 @@ def test_a_damaged_object_loads_its_complete_lines_is_reported_and_is_not_downlo
 
 
 def test_an_interrupted_load_completes_on_the_next_run_without_duplicates(
-        endpoint, s3, bucket, fleet_archive, disk_store, tmp_path, monkeypatch) -> None:
+    endpoint, s3, bucket, fleet_archive, disk_store, tmp_path, monkeypatch
+) -> None:
     keys = upload(s3, bucket, fleet_archive)
     monkeypatch.setenv("COCO_BATCH_MB", "0.01")  # a commit per object or two
     target = tmp_path / "s3.duckdb"
@@ -241,8 +260,7 @@ def test_an_interrupted_load_completes_on_the_next_run_without_duplicates(
     assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("coco-s3-*/*-" + next(iter(keys)).rsplit("/", 1)[-1]))
 
 
-def test_a_load_killed_midway_and_run_again_equals_an_uninterrupted_load(
-        endpoint, s3, bucket, fleet_archive, disk_store, tmp_path) -> None:
+def test_a_load_killed_midway_and_run_again_equals_an_uninterrupted_load(endpoint, s3, bucket, fleet_archive, disk_store, tmp_path) -> None:
     upload(s3, bucket, fleet_archive)
     target = tmp_path / "s3.duckdb"
     env = {**os.environ, "COCO_BATCH_MB": "0.01"}
@@ -264,10 +282,12 @@ def test_a_load_killed_midway_and_run_again_equals_an_uninterrupted_load(
 
 
 def test_an_object_that_appears_or_changes_during_a_sync_is_taken_as_fetched_and_the_next_sync_completes(
-        endpoint, s3, bucket, tmp_path) -> None:
+    endpoint, s3, bucket, tmp_path
+) -> None:
     def body(n: int) -> bytes:
-        return gzip.compress(json.dumps({"event": "robot.parked", "timestamp": "2026-11-25T09:00:00Z",
-                                         "robot_id": f"R-{n}"}).encode() + b"\n")
+        return gzip.compress(
+            json.dumps({"event": "robot.parked", "timestamp": "2026-11-25T09:00:00Z", "robot_id": f"R-{n}"}).encode() + b"\n"
+        )
 
     for n in range(4):
         s3.put_object(Bucket=bucket, Key=f"dt=2026-11-25/{n}.log.gz", Body=body(n))
@@ -295,8 +315,11 @@ def test_an_object_that_appears_or_changes_during_a_sync_is_taken_as_fetched_and
 
 def test_an_object_deleted_after_listing_is_reported_and_the_rest_loads(endpoint, s3, bucket, tmp_path) -> None:
     for n in range(3):
-        s3.put_object(Bucket=bucket, Key=f"dt=2026-11-25/{n}.log.gz", Body=gzip.compress(
-            json.dumps({"event": "robot.parked", "timestamp": "2026-11-25T09:00:00Z", "robot_id": f"R-{n}"}).encode()))
+        s3.put_object(
+            Bucket=bucket,
+            Key=f"dt=2026-11-25/{n}.log.gz",
+            Body=gzip.compress(json.dumps({"event": "robot.parked", "timestamp": "2026-11-25T09:00:00Z", "robot_id": f"R-{n}"}).encode()),
+        )
     client = s3_s3.client(endpoint_url=endpoint)
     objects, _ = s3_s3.list_objects(client, bucket, "")
     s3.delete_object(Bucket=bucket, Key="dt=2026-11-25/1.log.gz")
@@ -313,11 +336,20 @@ def moto_with_auth(tmp_path_factory):
     """A second moto server that checks IAM: a bucket, an object and a user without any policy are made
     with the few unauthenticated actions it allows; that user's key is then denied."""
     port = free_port()
-    env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": "4", "AWS_ACCESS_KEY_ID": "admin", "AWS_SECRET_ACCESS_KEY": "x",
-           "AWS_DEFAULT_REGION": "us-east-1"}
+    env = {
+        **os.environ,
+        "INITIAL_NO_AUTH_ACTION_COUNT": "4",
+        "AWS_ACCESS_KEY_ID": "admin",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
     env.pop("AWS_ENDPOINT_URL_S3", None)
-    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         import socket
@@ -364,24 +396,27 @@ def test_access_denied_is_exit_4_with_one_line_and_no_secret(moto_with_auth, mon
     assert secret not in r.err and not (tmp_path / "s.duckdb").exists()
 
 
-def test_a_missing_bucket_an_unreachable_endpoint_and_missing_credentials_are_exit_4_with_one_line(
-        endpoint, monkeypatch, tmp_path) -> None:
+def test_a_missing_bucket_an_unreachable_endpoint_and_missing_credentials_are_exit_4_with_one_line(endpoint, monkeypatch, tmp_path) -> None:
     target = str(tmp_path / "s.duckdb")
-    one_line_exit_4(run_coco("load", "s3://no-such-bucket-here/", "--endpoint-url", endpoint, "--store", target),
-                    "no such bucket")
-    one_line_exit_4(run_coco("load", "s3://some-bucket/", "--endpoint-url", f"http://127.0.0.1:{free_port()}",
-                             "--store", target), "cannot reach the S3 endpoint")
+    one_line_exit_4(run_coco("load", "s3://no-such-bucket-here/", "--endpoint-url", endpoint, "--store", target), "no such bucket")
+    one_line_exit_4(
+        run_coco("load", "s3://some-bucket/", "--endpoint-url", f"http://127.0.0.1:{free_port()}", "--store", target),
+        "cannot reach the S3 endpoint",
+    )
     monkeypatch.delenv("AWS_ACCESS_KEY_ID")
     monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
-    one_line_exit_4(run_coco("load", "s3://some-bucket/", "--endpoint-url", endpoint, "--store", target),
-                    "no AWS credentials")
+    one_line_exit_4(run_coco("load", "s3://some-bucket/", "--endpoint-url", endpoint, "--store", target), "no AWS credentials")
 
 
 def test_bad_s3_urls_and_options_are_usage_errors(endpoint, tmp_path) -> None:
     target = str(tmp_path / "s.duckdb")
-    for args in (["s3://Bad_Bucket/"], ["s3://ok-bucket/", "--endpoint-url", "http://user:pw@host"],
-                 ["s3://ok-bucket/", "--since", "yesterday-ish"], [str(tmp_path), "--since", "2d"],
-                 ["s3://ok-bucket/", str(tmp_path)]):
+    for args in (
+        ["s3://Bad_Bucket/"],
+        ["s3://ok-bucket/", "--endpoint-url", "http://user:pw@host"],
+        ["s3://ok-bucket/", "--since", "yesterday-ish"],
+        [str(tmp_path), "--since", "2d"],
+        ["s3://ok-bucket/", str(tmp_path)],
+    ):
         r = run_coco("load", *args, "--store", target)
         assert r.code == 2 and r.err.count("\n") == 1, (args, r.err)
         assert "pw" not in r.err
@@ -394,16 +429,27 @@ def archive_profile(home: Path, bucket: str, endpoint: str, cache: Path, name: s
     path = home / "config" / "coco" / "config.toml"
     path.parent.mkdir(parents=True, exist_ok=True)
     text = path.read_text() if path.exists() else ""
-    lines = [f"[profiles.{name}]", 'source = "s3"', f'bucket = "{bucket}"', 'prefix = "events"',
-             f'endpoint_url = "{endpoint}"', f'cache = "{cache}"', *(f"{k} = {v}" for k, v in extra.items())]
+    lines = [
+        f"[profiles.{name}]",
+        'source = "s3"',
+        f'bucket = "{bucket}"',
+        'prefix = "events"',
+        f'endpoint_url = "{endpoint}"',
+        f'cache = "{cache}"',
+        *(f"{k} = {v}" for k, v in extra.items()),
+    ]
     path.write_text(text + "\n".join(lines) + "\n")
 
 
 def test_a_timeline_of_an_s3_profile_syncs_the_days_it_needs_then_answers_as_the_local_store(
-        endpoint, s3, bucket, fleet_archive, disk_store, isolated_env, tmp_path) -> None:
+    endpoint, s3, bucket, fleet_archive, disk_store, isolated_env, tmp_path
+) -> None:
     upload(s3, bucket, fleet_archive, "events/")
-    s3.put_object(Bucket=bucket, Key="events/dt=2026-11-10/1-old.log.gz", Body=gzip.compress(
-        json.dumps({"event": "robot.parked", "timestamp": "2026-11-10T09:00:00Z", "robot_id": "R-old"}).encode()))
+    s3.put_object(
+        Bucket=bucket,
+        Key="events/dt=2026-11-10/1-old.log.gz",
+        Body=gzip.compress(json.dumps({"event": "robot.parked", "timestamp": "2026-11-10T09:00:00Z", "robot_id": "R-old"}).encode()),
+    )
     cache = tmp_path / "cache.duckdb"
     archive_profile(isolated_env, bucket, endpoint, cache)
     span = ["--since", "2026-11-25T00:00Z", "--until", "2026-11-25T23:59Z"]
@@ -415,16 +461,14 @@ def test_a_timeline_of_an_s3_profile_syncs_the_days_it_needs_then_answers_as_the
     assert rows(cache) == rows(disk_store)  # the days asked (and one either side), not 2026-11-10
     # a delivery asked without --since: the profile's lookback, counted back from now
     days_ago = (datetime.now(timezone.utc).date() - date(2026, 11, 25)).days
-    archive_profile(isolated_env, bucket, endpoint, tmp_path / "cache2.duckdb", name="recent",
-                    lookback=f'"{days_ago + 1}d"')
+    archive_profile(isolated_env, bucket, endpoint, tmp_path / "cache2.duckdb", name="recent", lookback=f'"{days_ago + 1}d"')
     r = run_coco("timeline", "D12345", "--profile", "recent", "-f", "json")
     assert r.code == 0, r.err
     assert r.json() == run_coco("timeline", "D12345", "--store", str(disk_store), "-f", "json").json()
     assert "coco: synced s3://" in r.err
 
 
-def test_coco_sync_since_2d_brings_the_last_days_into_the_cache_and_only_them(
-        endpoint, s3, bucket, isolated_env, tmp_path) -> None:
+def test_coco_sync_since_2d_brings_the_last_days_into_the_cache_and_only_them(endpoint, s3, bucket, isolated_env, tmp_path) -> None:
     today = datetime.now(timezone.utc).date()
     for back in (0, 1, 2, 5):
         day = today - timedelta(days=back)
@@ -434,8 +478,7 @@ def test_coco_sync_since_2d_brings_the_last_days_into_the_cache_and_only_them(
     archive_profile(isolated_env, bucket, endpoint, cache)
     r = run_coco("sync", "--profile", "archive", "--since", "2d", "--json")
     assert r.code == 0, r.err
-    assert sorted(p for p, _ in files(cache)) == [
-        f"s3://{bucket}/events/dt={today - timedelta(days=b)}/1-{b}.log.gz" for b in (2, 1, 0)]
+    assert sorted(p for p, _ in files(cache)) == [f"s3://{bucket}/events/dt={today - timedelta(days=b)}/1-{b}.log.gz" for b in (2, 1, 0)]
     assert r.json()["objects_downloaded"] == 3 and "coco: synced s3://" in r.err
     again = run_coco("sync", "--profile", "archive", "--since", "2d", "--json")
     assert again.json()["objects_downloaded"] == 0 and again.json()["objects_unchanged"] == 3
@@ -446,18 +489,22 @@ def test_coco_sync_since_2d_brings_the_last_days_into_the_cache_and_only_them(
 
 
 def test_an_s3_profile_answers_from_its_cache_with_a_warning_when_s3_cannot_be_reached(
-        endpoint, s3, bucket, fleet_archive, disk_store, isolated_env, tmp_path) -> None:
+    endpoint, s3, bucket, fleet_archive, disk_store, isolated_env, tmp_path
+) -> None:
     upload(s3, bucket, fleet_archive, "events/")
     cache = tmp_path / "cache.duckdb"
     archive_profile(isolated_env, bucket, endpoint, cache)
     assert run_coco("sync", "--profile", "archive", "--since", "2026-11-25", "--until", "2026-11-25").code == 0
     archive_profile(isolated_env, bucket, f"http://127.0.0.1:{free_port()}", cache, name="offline")
-    r = run_coco("timeline", "D12345", "--since", "2026-11-25T00:00Z", "--until", "2026-11-25T23:00Z",
-                 "--profile", "offline", "-f", "json")
+    r = run_coco("timeline", "D12345", "--since", "2026-11-25T00:00Z", "--until", "2026-11-25T23:00Z", "--profile", "offline", "-f", "json")
     assert r.code == 0, r.err
     assert "cannot reach the S3 endpoint" in r.err and "answering from the cache" in r.err
-    assert r.json() == run_coco("timeline", "D12345", "--since", "2026-11-25T00:00Z", "--until", "2026-11-25T23:00Z",
-                                "--store", str(disk_store), "-f", "json").json()
+    assert (
+        r.json()
+        == run_coco(
+            "timeline", "D12345", "--since", "2026-11-25T00:00Z", "--until", "2026-11-25T23:00Z", "--store", str(disk_store), "-f", "json"
+        ).json()
+    )
     archive_profile(isolated_env, bucket, f"http://127.0.0.1:{free_port()}", tmp_path / "none.duckdb", name="empty")
     one_line_exit_4(run_coco("timeline", "D12345", "--profile", "empty"), "cannot reach the S3 endpoint")
 
@@ -475,7 +522,8 @@ def test_an_s3_profile_is_validated_and_shown_without_secrets(endpoint, isolated
 
 
 def test_doctor_deliveries_and_errors_read_an_s3_profile_as_they_read_the_local_store(
-        endpoint, s3, bucket, fleet_archive, disk_store, isolated_env, tmp_path) -> None:
+    endpoint, s3, bucket, fleet_archive, disk_store, isolated_env, tmp_path
+) -> None:
     upload(s3, bucket, fleet_archive, "events/")
     cache = tmp_path / "cache.duckdb"
     archive_profile(isolated_env, bucket, endpoint, cache)
@@ -493,8 +541,11 @@ def test_doctor_deliveries_and_errors_read_an_s3_profile_as_they_read_the_local_
 
 def test_an_object_whose_file_was_removed_from_the_store_is_downloaded_again(endpoint, s3, bucket, tmp_path) -> None:
     for n in range(3):
-        s3.put_object(Bucket=bucket, Key=f"dt=2026-11-25/{n}.log.gz", Body=gzip.compress(
-            json.dumps({"event": "robot.parked", "timestamp": "2026-11-25T09:00:00Z", "robot_id": f"R-{n}"}).encode()))
+        s3.put_object(
+            Bucket=bucket,
+            Key=f"dt=2026-11-25/{n}.log.gz",
+            Body=gzip.compress(json.dumps({"event": "robot.parked", "timestamp": "2026-11-25T09:00:00Z", "robot_id": f"R-{n}"}).encode()),
+        )
     target = tmp_path / "s3.duckdb"
     load = ["load", f"s3://{bucket}/", "--endpoint-url", endpoint, "--store", str(target), "--json"]
     assert run_coco(*load).code == 0

@@ -49,9 +49,13 @@ def test_with_the_right_password_the_warehouse_answers_and_never_echoes_it(pg, p
     monkeypatch.setenv("COCO_REDSHIFT_PASSWORD", pg.password)
     code, text = outputs("doctor")
     assert code == 0 and text.startswith("coco: ok: redshift")
-    for args in (("config", "show"), ("config", "show", "--json"), ("timeline", "D12345", "-f", "json"),
-                 ("--debug", "timeline", "D12345", "--no-color"), ("timeline", "R-12", "--since",
-                 "2026-11-25T09:00:00Z", "--until", "2026-11-25T12:00:00Z", "-f", "csv")):
+    for args in (
+        ("config", "show"),
+        ("config", "show", "--json"),
+        ("timeline", "D12345", "-f", "json"),
+        ("--debug", "timeline", "D12345", "--no-color"),
+        ("timeline", "R-12", "--since", "2026-11-25T09:00:00Z", "--until", "2026-11-25T12:00:00Z", "-f", "csv"),
+    ):
         code, text = outputs(*args)
         assert code == 0, text
         assert pg.password not in text
@@ -97,10 +101,8 @@ def test_a_debug_traceback_never_contains_the_password(pg, profile, monkeypatch)
 def test_a_password_in_the_config_file_is_refused_and_not_echoed(isolated_env: Path) -> None:
     path = isolated_env / "config" / "coco" / "config.toml"
     path.parent.mkdir(parents=True)
-    path.write_text('[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\n'
-                    f'password = "{WRONG}"\n')
-    for args in (("config", "show", "--profile", "p"), ("doctor", "--profile", "p"),
-                 ("--debug", "timeline", "D1", "--profile", "p")):
+    path.write_text(f'[profiles.p]\nsource = "redshift"\nhost = "h"\ndatabase = "d"\nuser = "u"\npassword = "{WRONG}"\n')
+    for args in (("config", "show", "--profile", "p"), ("doctor", "--profile", "p"), ("--debug", "timeline", "D1", "--profile", "p")):
         result = run_coco(*args)
         assert result.code == 2
         assert "secrets never go in the config file" in result.err

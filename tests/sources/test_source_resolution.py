@@ -39,11 +39,9 @@ def test_the_library_reads_the_default_profile_as_coco_timeline_does(isolated_en
     assert cocoevents.timeline("D12345").to_dict() == from_cli.json()
 
 
-def test_the_library_and_the_cli_both_honour_coco_store_over_the_default_profile(
-        isolated_env: Path, tmp_path: Path, monkeypatch) -> None:
+def test_the_library_and_the_cli_both_honour_coco_store_over_the_default_profile(isolated_env: Path, tmp_path: Path, monkeypatch) -> None:
     other = loaded_store(tmp_path / "other.duckdb", tmp_path)
-    config_file(isolated_env, 'default = "wh"\n[profiles.wh]\nsource = "redshift"\nhost = "example.invalid"\n'
-                              'database = "d"\nuser = "u"\n')
+    config_file(isolated_env, 'default = "wh"\n[profiles.wh]\nsource = "redshift"\nhost = "example.invalid"\ndatabase = "d"\nuser = "u"\n')
     monkeypatch.setenv("COCO_STORE", str(other))
     assert sources.resolve().kind == "local"
     assert cocoevents.timeline("D12345").summary == run_coco("timeline", "D12345", "-f", "json").json()["summary"]
@@ -73,9 +71,11 @@ def test_timeline_help_lists_the_format_and_kind_choices() -> None:
 
 
 def test_the_config_module_imports_no_source_and_no_source_imports_a_cli() -> None:
-    code = ("import sys, cocoevents.sources.configfile\n"
-            "kinds = tuple(f'cocoevents.sources.{k}' for k in ('local', 'redshift', 'redshift_driver', 's3', 'memory'))\n"
-            "print(sorted(m for m in sys.modules if m.startswith(kinds + ('cocoevents.cli',))))")
+    code = (
+        "import sys, cocoevents.sources.configfile\n"
+        "kinds = tuple(f'cocoevents.sources.{k}' for k in ('local', 'redshift', 'redshift_driver', 's3', 'memory'))\n"
+        "print(sorted(m for m in sys.modules if m.startswith(kinds + ('cocoevents.cli',))))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=ROOT)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"

@@ -22,10 +22,17 @@ N = 200_000
 
 def _big_delivery(n: int) -> list[dict]:
     """The issue's recipe: small records, one delivery, 10 robots, every time distinct."""
-    return [{"event": "robot.state_changed" if i % 7 else "trip.started",
-             "timestamp": f"2026-11-25T{(i // 360000) % 24:02d}:{(i // 6000) % 60:02d}:{(i // 100) % 60:02d}."
-                          f"{(i % 100) * 10:03d}Z",
-             "delivery_id": "DBIG", "robot_id": "R-%d" % (i * 10 // n), "n": i, "level": "info"} for i in range(n)]
+    return [
+        {
+            "event": "robot.state_changed" if i % 7 else "trip.started",
+            "timestamp": f"2026-11-25T{(i // 360000) % 24:02d}:{(i // 6000) % 60:02d}:{(i // 100) % 60:02d}.{(i % 100) * 10:03d}Z",
+            "delivery_id": "DBIG",
+            "robot_id": "R-%d" % (i * 10 // n),
+            "n": i,
+            "level": "info",
+        }
+        for i in range(n)
+    ]
 
 
 def test_a_delivery_of_200000_events_written_as_json_is_complete_and_valid(tmp_path):
@@ -46,13 +53,30 @@ def test_a_delivery_of_200000_events_written_as_json_is_complete_and_valid(tmp_p
 
 HOSTILE = [
     {"timestamp": "2026-11-25T10:00:00Z", "event": "delivery.created", "delivery_id": "D1", "z": 1, "a": 2},
-    {"event": "robot.state_changed", "delivery_id": "D1", "robot_id": "R-1", "timestamp": "2026-11-25T10:00:01Z",
-     "error": {"message": "stuck", "code": "E1", "nested": [{"y": 1, "b": [3, {"q": None, "c": True}]}, []]},
-     "empty": {}, "list": [], "ü": "naïve ☃ \u2028", "ctl": "a\u0000b\u001b]0;x\u0007"},
-    {"event": "robot.state_changed", "delivery_id": "D1", "robot_id": "R-1", "timestamp": "2026-11-25T10:00:02Z",
-     "f": 1.5e-300, "g": -0.0, "big": 2 ** 80, "neg": -3, "nan": float("nan"), "inf": float("-inf")},
-    {"event": "delivery.dropoff_completed", "delivery_id": "D1", "timestamp": "2026-11-25T10:00:03Z",
-     "a": {"b": {"c": {"d": 1, "a": 0}}}},
+    {
+        "event": "robot.state_changed",
+        "delivery_id": "D1",
+        "robot_id": "R-1",
+        "timestamp": "2026-11-25T10:00:01Z",
+        "error": {"message": "stuck", "code": "E1", "nested": [{"y": 1, "b": [3, {"q": None, "c": True}]}, []]},
+        "empty": {},
+        "list": [],
+        "ü": "naïve ☃ \u2028",
+        "ctl": "a\u0000b\u001b]0;x\u0007",
+    },
+    {
+        "event": "robot.state_changed",
+        "delivery_id": "D1",
+        "robot_id": "R-1",
+        "timestamp": "2026-11-25T10:00:02Z",
+        "f": 1.5e-300,
+        "g": -0.0,
+        "big": 2**80,
+        "neg": -3,
+        "nan": float("nan"),
+        "inf": float("-inf"),
+    },
+    {"event": "delivery.dropoff_completed", "delivery_id": "D1", "timestamp": "2026-11-25T10:00:03Z", "a": {"b": {"c": {"d": 1, "a": 0}}}},
     {"event": "delivery.note", "delivery_id": "D1", "timestamp": "not a time", "b": 1, "a": 1},
 ]
 
@@ -163,8 +187,13 @@ def _crowded_delivery(n: int, seed: int = 3) -> list[dict]:
     names = ["robot.state_changed", "trip.started", "demand.assigned", "zz.unknown", "aa.unknown"]
     out = []
     for _ in range(n):
-        record = {"event": rnd.choice(names), "timestamp": f"2026-11-25T10:00:{rnd.randrange(12):02d}.000Z",
-                  "delivery_id": "D1", "k": rnd.randrange(40), "ü": rnd.choice(["a", "é", "☃"])}
+        record = {
+            "event": rnd.choice(names),
+            "timestamp": f"2026-11-25T10:00:{rnd.randrange(12):02d}.000Z",
+            "delivery_id": "D1",
+            "k": rnd.randrange(40),
+            "ü": rnd.choice(["a", "é", "☃"]),
+        }
         if rnd.random() < 0.3:
             record = dict(reversed(list(record.items())))  # the same object, keys in another order
         out.append(record)
@@ -179,8 +208,9 @@ def test_a_big_delivery_crowded_into_a_few_instants_is_deduplicated_and_ordered_
     distinct: dict[str, dict] = {}
     for r in records:
         distinct.setdefault(_canonical(r), r)
-    expected = sorted(distinct, key=lambda text: (parse_timestamp(distinct[text]["timestamp"]),
-                                                  registry_sort_key(distinct[text]["event"]), text))
+    expected = sorted(
+        distinct, key=lambda text: (parse_timestamp(distinct[text]["timestamp"]), registry_sort_key(distinct[text]["event"]), text)
+    )
     t = timeline_from_records(records, "D1")
     assert [_canonical(r.event.record) for r in t.rows] == expected  # rule 6, ties by the JSON text
     assert t.to_dict()["summary"]["duplicates_removed"] == len(records) - len(expected)  # rule 7
@@ -203,8 +233,12 @@ def test_slow_steps_among_thousands_of_quick_ones_are_the_ones_rule_8_names_read
     from cocoevents.core.sessionize import delivery_timeline
     from cocoevents.sources.memory import MemorySource
 
-    fleet = Baseline([Transition("trip.started", "trip.completed", 50, 10.0, 40.0, 60.0),  # slow from 70 s
-                      Transition("trip.completed", "trip.started", 50, 100.0, 110.0, 120.0)])  # slow from 200 s
+    fleet = Baseline(
+        [
+            Transition("trip.started", "trip.completed", 50, 10.0, 40.0, 60.0),  # slow from 70 s
+            Transition("trip.completed", "trip.started", 50, 100.0, 110.0, 120.0),
+        ]
+    )  # slow from 200 s
 
     class Source(MemorySource):
         def baseline(self):
@@ -216,14 +250,23 @@ def test_slow_steps_among_thousands_of_quick_ones_are_the_ones_rule_8_names_read
     records, ms = [], 0
     for n in range(3000):
         t = start + timedelta(milliseconds=ms)
-        records.append({"event": "trip.started" if n % 2 == 0 else "trip.completed", "delivery_id": "D1",
-                        "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"), "n": n})
+        records.append(
+            {
+                "event": "trip.started" if n % 2 == 0 else "trip.completed",
+                "delivery_id": "D1",
+                "timestamp": t.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "n": n,
+            }
+        )
         ms += later.get(n, 50)
     timeline = delivery_timeline(Source(records), "D1")
     rows = timeline.rows
-    expected = [(i, i + 1) for i in range(len(rows) - 1)
-                if (j := fleet.judged(rows[i].event.name, rows[i + 1].event.name)) is not None
-                and fleet.is_slow(j, (rows[i + 1].ts - rows[i].ts) / 1e6)]
+    expected = [
+        (i, i + 1)
+        for i in range(len(rows) - 1)
+        if (j := fleet.judged(rows[i].event.name, rows[i + 1].event.name)) is not None
+        and fleet.is_slow(j, (rows[i + 1].ts - rows[i].ts) / 1e6)
+    ]
     assert expected == [(1000, 1001), (1502, 1503), (2001, 2002), (2503, 2504)]  # the bounds themselves count
     assert [f.refs for f in timeline.findings if f.kind == "slow_step"] == expected
 
@@ -240,13 +283,22 @@ def test_many_rows_read_as_numpy_columns_are_the_rows_read_a_tuple_at_a_time(tmp
     lines = []
     for i in range(1200):
         owner = "D-A" if i % 2 else "D-B"
-        text = json.dumps({"event": "robot.state_changed", "timestamp": f"2026-11-25T10:{i // 60:02d}:{i % 60:02d}Z",
-                           "delivery_id": owner, "robot_id": "R-1", "n": i})
+        text = json.dumps(
+            {
+                "event": "robot.state_changed",
+                "timestamp": f"2026-11-25T10:{i // 60:02d}:{i % 60:02d}Z",
+                "delivery_id": owner,
+                "robot_id": "R-1",
+                "n": i,
+            }
+        )
         if i % 97 == 0:
             text = text[:-1] + ', "speed": nan, }'  # DuckDB reads it; Python's json needs it rewritten
         lines.append(text)
-    lines.append('{"event": "robot.state_changed", "timestamp": "2026-11-25T10:30:00.5Z", "delivery_id": "D-A", '
-                 '"deep": ' + "[" * 1500 + "]" * 1500 + "}")
+    lines.append(
+        '{"event": "robot.state_changed", "timestamp": "2026-11-25T10:30:00.5Z", "delivery_id": "D-A", '
+        '"deep": ' + "[" * 1500 + "]" * 1500 + "}"
+    )
     archive = tmp_path / "a.log"
     archive.write_text("\n".join(lines) + "\n")
     db = tmp_path / "s.duckdb"

@@ -28,8 +28,7 @@ def coco_proc(*args: str) -> subprocess.Popen:
 
 
 def coco_run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([*COCO, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **SMALL_BATCHES})
+    return subprocess.run([*COCO, *args], capture_output=True, text=True, timeout=timeout, env={**os.environ, **SMALL_BATCHES})
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +37,19 @@ def archive_dir(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("arch") / "dt=2026-11-25"
     root.mkdir()
     for i in range(FILES):
-        lines = [json.dumps({"event": "robot.state_changed", "robot_id": f"R-{i}", "delivery_id": f"D{i}-{n % 50}",
-                             "timestamp": 1_795_600_000 + n, "n": n, "pad": "x" * 60}) for n in range(LINES)]
+        lines = [
+            json.dumps(
+                {
+                    "event": "robot.state_changed",
+                    "robot_id": f"R-{i}",
+                    "delivery_id": f"D{i}-{n % 50}",
+                    "timestamp": 1_795_600_000 + n,
+                    "n": n,
+                    "pad": "x" * 60,
+                }
+            )
+            for n in range(LINES)
+        ]
         lines.insert(10, "junk line")
         (root / f"{i:03d}.log").write_text("\n".join(lines) + "\n")
     return root.parent
@@ -50,8 +60,8 @@ def contents(store: Path) -> tuple[list, list]:
     try:
         files = con.execute("SELECT path, events, bad_lines FROM files ORDER BY path").fetchall()
         per_file = con.execute(
-            "SELECT f.path, count(*), count(DISTINCT e.record) FROM events e "
-            "LEFT JOIN files f USING (file_id) GROUP BY 1 ORDER BY 1").fetchall()
+            "SELECT f.path, count(*), count(DISTINCT e.record) FROM events e LEFT JOIN files f USING (file_id) GROUP BY 1 ORDER BY 1"
+        ).fetchall()
         return files, per_file
     finally:
         con.close()
@@ -88,8 +98,7 @@ def _kill_midway(archive_dir: Path, store: Path) -> bool:
 
 
 @pytest.mark.slow
-def test_a_load_killed_with_sigkill_leaves_only_whole_files_and_a_rerun_completes_it(archive_dir, reference,
-                                                                                       tmp_path):
+def test_a_load_killed_with_sigkill_leaves_only_whole_files_and_a_rerun_completes_it(archive_dir, reference, tmp_path):
     store = tmp_path / "s.duckdb"
     assert _kill_midway(archive_dir, store), "the load finished before it could be killed"
     files, per_file = contents(store)  # the store opens
@@ -120,8 +129,7 @@ def test_a_second_load_on_a_busy_store_stops_with_exit_4_and_a_clear_message(arc
 
 
 @pytest.mark.slow
-def test_a_second_load_that_waits_finishes_after_the_first_and_adds_nothing_twice(archive_dir, reference,
-                                                                                   tmp_path):
+def test_a_second_load_that_waits_finishes_after_the_first_and_adds_nothing_twice(archive_dir, reference, tmp_path):
     store = tmp_path / "s.duckdb"
     first = coco_proc("load", "--store", str(store), str(archive_dir))
     while not store.exists() and first.poll() is None:
@@ -158,24 +166,27 @@ def test_a_timeline_during_a_load_answers_waiting_at_most_for_one_commit(archive
 
 
 @pytest.mark.slow
-def test_a_load_lets_a_waiting_reader_in_within_one_batch_instead_of_holding_the_store_to_its_end(archive_dir,
-                                                                                                   tmp_path):
+def test_a_load_lets_a_waiting_reader_in_within_one_batch_instead_of_holding_the_store_to_its_end(archive_dir, tmp_path):
     store = tmp_path / "s.duckdb"
     first = coco_proc("load", "--store", str(store), str(archive_dir))
     _wait_for_store(first, store)
     started = []
     while first.poll() is None:
         started.append(time.monotonic())
-        r = subprocess.run([*COCO, "timeline", "D3-7", "--store", str(store), "-f", "json"], capture_output=True,
-                           text=True, timeout=60, env={**os.environ, **SMALL_BATCHES, "COCO_WAIT": "2"})
+        r = subprocess.run(
+            [*COCO, "timeline", "D3-7", "--store", str(store), "-f", "json"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, **SMALL_BATCHES, "COCO_WAIT": "2"},
+        )
         assert r.returncode in (0, 3), r.stderr  # never "busy": the load let go within 2 s
     ended = time.monotonic()
     assert first.wait() == 0
     assert any(ended - t > 3 for t in started), "no reader ran well before the load ended: nothing was tested"
 
 
-def test_a_load_lets_readers_in_while_it_rereads_bad_lines_and_works_out_the_statuses_and_the_baseline(
-        tmp_path, monkeypatch):
+def test_a_load_lets_readers_in_while_it_rereads_bad_lines_and_works_out_the_statuses_and_the_baseline(tmp_path, monkeypatch):
     """The end of a load holds the store's write lock neither while it rereads files for bad-line examples nor
     while it works out the statuses and the fleet baseline (the store let go, then attached read-only), and
     lets a reader that is waiting in between the two (CI saw one wait more than 2 s at the end of a load)."""
@@ -185,8 +196,7 @@ def test_a_load_lets_readers_in_while_it_rereads_bad_lines_and_works_out_the_sta
 
     day = tmp_path / "dt=2026-11-25"
     day.mkdir()
-    lines = [json.dumps({"event": "delivery.created", "delivery_id": f"D{n}", "timestamp": 1_795_600_000 + n})
-             for n in range(50)]
+    lines = [json.dumps({"event": "delivery.created", "delivery_id": f"D{n}", "timestamp": 1_795_600_000 + n}) for n in range(50)]
     (day / "a.log").write_text("\n".join([*lines[:20], "junk line", *lines[20:]]) + "\n")
     store = tmp_path / "s.duckdb"
     seen: list[tuple[str, bool]] = []
@@ -203,6 +213,7 @@ def test_a_load_lets_readers_in_while_it_rereads_bad_lines_and_works_out_the_sta
             result = real(*args, **kwargs)
             note()
             return result
+
         monkeypatch.setattr(owner, name, spied)
 
     spy(local.Loader, "_examples", lambda: None)
@@ -215,7 +226,7 @@ def test_a_load_lets_readers_in_while_it_rereads_bad_lines_and_works_out_the_sta
     assert ("_examples", False) in seen  # with the store's write lock let go
     assert [a for name, a in seen if name == "compute"] == [False, False]  # statuses, baseline: let go too
     assert names.index("_detach") < names.index("_examples")
-    after = names[names.index("compute"):]
+    after = names[names.index("compute") :]
     # the reader waiting since the statuses got in before the baseline's token was written
     assert after[:4] == ["compute", "_detach", "_detach", "compute"], after
     assert not store_connection.waiting_marker(store).exists()

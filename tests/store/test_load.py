@@ -87,11 +87,14 @@ def test_a_record_with_an_unusable_timestamp_is_kept_with_ts_null(coco, tmp_path
 
 def test_shipper_wrapped_and_unwrapped_records_load_as_the_application_record(coco, tmp_path, store):
     inner = rec(1, delivery_id="D1")
-    f = write_lines(tmp_path / "a.log", [
-        {"message": json.dumps(inner), "kubernetes": {"pod_name": "p"}, "source_type": "kubernetes_logs"},
-        {**rec(2), "message": json.dumps(rec(2)), "kubernetes": {"pod_name": "p"}},
-        {"message": {**rec(3)}, "stream": "stdout"},
-    ])
+    f = write_lines(
+        tmp_path / "a.log",
+        [
+            {"message": json.dumps(inner), "kubernetes": {"pod_name": "p"}, "source_type": "kubernetes_logs"},
+            {**rec(2), "message": json.dumps(rec(2)), "kubernetes": {"pod_name": "p"}},
+            {"message": {**rec(3)}, "stream": "stdout"},
+        ],
+    )
     coco("load", "--store", str(store), str(f))
     rows = stored(store, "SELECT robot_id, delivery_id, record FROM events ORDER BY 1")
     assert [r[:2] for r in rows] == [("R-1", "D1"), ("R-2", None), ("R-3", None)]
@@ -100,11 +103,11 @@ def test_shipper_wrapped_and_unwrapped_records_load_as_the_application_record(co
 
 
 def test_ids_are_string_fields_and_empty_or_non_string_means_none(coco, tmp_path, store):
-    f = write_lines(tmp_path / "a.log", [{"event": "a", "delivery_id": "", "robot_id": 7, "pilot_id": None,
-                                          "demand_id": "DM-1", "offer_id": {"x": 1}}])
+    f = write_lines(
+        tmp_path / "a.log", [{"event": "a", "delivery_id": "", "robot_id": 7, "pilot_id": None, "demand_id": "DM-1", "offer_id": {"x": 1}}]
+    )
     coco("load", "--store", str(store), str(f))
-    assert stored(store, "SELECT delivery_id, robot_id, pilot_id, demand_id, offer_id FROM events") == [
-        (None, None, None, "DM-1", None)]
+    assert stored(store, "SELECT delivery_id, robot_id, pilot_id, demand_id, offer_id FROM events") == [(None, None, None, "DM-1", None)]
 
 
 def test_folders_load_recursively_and_a_missing_path_is_a_usage_error(coco, tmp_path, store):
@@ -141,8 +144,7 @@ def test_without_store_option_the_store_is_under_xdg_data_home(coco, tmp_path, i
 def test_files_whose_names_look_like_glob_patterns_load_once_each(tmp_path, coco):
     folder = tmp_path / "odd"
     for i, name in enumerate(["x*.jsonl", "xy.jsonl", "z[1].jsonl", "z1.jsonl", "q?.jsonl", "{a}.jsonl"]):
-        write_lines(folder / name, [{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z",
-                                     "delivery_id": f"G{i}"}])
+        write_lines(folder / name, [{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": f"G{i}"}])
     r = coco("load", str(folder), "--store", str(tmp_path / "s.duckdb"), "--json")
     assert r.code == 0
     assert [f["events"] for f in r.json()["files"]] == [1] * 6
@@ -226,7 +228,8 @@ def test_every_zst_archive_name_is_found_in_a_folder_by_load_and_check(coco, tmp
     r = coco("load", "--store", str(store), "--json", str(tmp_path))
     assert r.code == 0 and (r.json()["files_loaded"], r.json()["events"]) == (4, 4), r.err
     assert [(s["path"].rsplit("/", 1)[-1], s["reason"]) for s in r.json()["skipped"]] == [
-        ("notes.zst", "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz or .zst)")]
+        ("notes.zst", "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz or .zst)")
+    ]
     c = coco("check", "--json", str(tmp_path))
     assert c.json()["records"] == 4 and c.json()["bad_lines"] == 0
 

@@ -43,8 +43,8 @@ def stored(store: Path, q: str = "SELECT count(*) FROM events"):
 
 # -- item 3: no extension downloads, no in-memory or remote stores -------------------------------------------------
 
-@pytest.mark.parametrize("target", [":memory:", "md:mydb", "motherduck:mydb", "s3://bucket/events.duckdb",
-                                    "sqlite:x.db"])
+
+@pytest.mark.parametrize("target", [":memory:", "md:mydb", "motherduck:mydb", "s3://bucket/events.duckdb", "sqlite:x.db"])
 def test_a_store_path_that_is_not_a_file_is_a_usage_error_for_load_and_timeline(coco, tmp_path, target):
     f = write_lines(tmp_path / "a.log", [rec(1)])
     for args in (("load", str(f)), ("timeline", "D1")):
@@ -58,8 +58,10 @@ def test_every_connection_coco_opens_has_extension_autoload_autoinstall_and_the_
 
     store = tmp_path / "s.duckdb"
     local.load(store, [str(write_lines(tmp_path / "a.log", [rec(1)]))])
-    q = ("SELECT current_setting('autoinstall_known_extensions'), current_setting('autoload_known_extensions'), "
-         "current_setting('enable_progress_bar')")
+    q = (
+        "SELECT current_setting('autoinstall_known_extensions'), current_setting('autoload_known_extensions'), "
+        "current_setting('enable_progress_bar')"
+    )
     for read_only in (True, False):
         con = store_connection.connect(store, read_only=read_only)
         try:
@@ -92,6 +94,7 @@ def test_a_sqlite_file_at_the_store_path_is_refused_without_fetching_an_extensio
 
 # -- item 7: the machine's failures are one line with exit 4 or 2, never 5 -------------------------------------------
 
+
 @pytest.fixture
 def small_disk(tmp_path):
     """A 3 MiB tmpfs (root only; skipped where mounting is not allowed)."""
@@ -108,11 +111,17 @@ def test_a_full_disk_during_a_load_is_one_line_with_exit_4_and_the_next_run_is_n
     archive = tmp_path / "arch"
     archive.mkdir()
     for i in range(6):  # ~ 12 MB of records that compress poorly in the store
-        (archive / f"{i}.log").write_bytes(b"".join(
-            json.dumps(rec(n, blob=os.urandom(300).hex())).encode() + b"\n" for n in range(i * 4000, i * 4000 + 4000)))
+        (archive / f"{i}.log").write_bytes(
+            b"".join(json.dumps(rec(n, blob=os.urandom(300).hex())).encode() + b"\n" for n in range(i * 4000, i * 4000 + 4000))
+        )
     store = small_disk / "s.duckdb"
-    r = subprocess.run([*COCO, "load", str(archive), "--store", str(store)], capture_output=True, text=True,
-                       timeout=300, env={**os.environ, "COCO_BATCH_MB": "2"})
+    r = subprocess.run(
+        [*COCO, "load", str(archive), "--store", str(store)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COCO_BATCH_MB": "2"},
+    )
     assert r.returncode == 4, r.stderr
     assert "no space left on device" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     for leftover in small_disk.iterdir():  # make room; whatever store is left must not block the next run
@@ -148,7 +157,7 @@ def test_a_damaged_store_is_one_line_with_exit_4_and_doctor_says_it_is_damaged(c
         data = data[: len(data) // 2]
     else:
         for at in range(3 * 4096, len(data) - 4096, 4096):  # every 4 KiB past the three header blocks
-            data[at + 100: at + 108] = b"\xde\xad\xbe\xef" * 2
+            data[at + 100 : at + 108] = b"\xde\xad\xbe\xef" * 2
     store.write_bytes(bytes(data))
     r = coco("doctor", "--store", str(store))
     assert r.code == 4 and "damaged" in r.err and r.err.count("\n") == 1, (r.out, r.err)
@@ -172,13 +181,15 @@ def read_only_folder(tmp_path):
     r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", str(folder)], capture_output=True)
     if r.returncode != 0:
         pytest.skip("cannot mount a tmpfs to make a read-only folder as root")
-    yield (folder, lambda: subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True),
-           lambda: subprocess.run(["mount", "-o", "remount,rw", str(folder)], check=True))
+    yield (
+        folder,
+        lambda: subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True),
+        lambda: subprocess.run(["mount", "-o", "remount,rw", str(folder)], check=True),
+    )
     subprocess.run(["umount", "-l", str(folder)], capture_output=True)
 
 
-def test_a_store_in_a_read_only_folder_reads_and_a_load_into_it_is_one_line_with_exit_4(coco, tmp_path,
-                                                                                         read_only_folder):
+def test_a_store_in_a_read_only_folder_reads_and_a_load_into_it_is_one_line_with_exit_4(coco, tmp_path, read_only_folder):
     folder, lock, unlock = read_only_folder
     store = folder / "s.duckdb"
     assert coco("load", str(write_lines(tmp_path / "a.log", [rec(1)])), "--store", str(store)).code == 0
@@ -204,8 +215,7 @@ def test_a_store_folder_that_cannot_be_created_is_one_line_with_exit_4(coco, tmp
 
 
 def _as_nobody(cmd: list[str], **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, user=65534, group=65534,
-                          extra_groups=[], **kw)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, user=65534, group=65534, extra_groups=[], **kw)
 
 
 @pytest.mark.parametrize("how", ["no permission", "read error"])
@@ -256,8 +266,7 @@ def test_a_file_name_that_is_not_utf8_or_holds_control_characters_loads_and_prin
         fh.write(json.dumps(rec(1)).encode() + b"\nnot json\n")
     evil = folder / "x\x1b]0;TITLE\x07\x1b[2J\r.log"
     evil.write_bytes(json.dumps(rec(2)).encode() + b"\nnot json\n")
-    r = subprocess.run([*COCO, "load", str(folder), "--store", str(tmp_path / "s.duckdb")], capture_output=True,
-                       timeout=120)
+    r = subprocess.run([*COCO, "load", str(folder), "--store", str(tmp_path / "s.duckdb")], capture_output=True, timeout=120)
     assert r.returncode == 0, r.stderr
     err = r.stderr.decode()
     assert "caf\\xe9.log:2: not JSON" in err
@@ -282,6 +291,7 @@ def test_a_memory_limit_too_small_is_one_line_and_never_a_bug(coco, tmp_path, mo
 
 # -- item 12: the demo's own store; listing and removing loaded files -------------------------------------------------
 
+
 def test_the_demo_store_is_not_the_default_store(isolated_env):
     assert store_config.demo_store_path() != store_config.default_store_path()
     assert store_config.demo_store_path().parent == store_config.default_store_path().parent
@@ -296,28 +306,41 @@ def test_store_files_lists_each_loaded_file_with_its_sha_day_range_and_events(co
     import hashlib
 
     assert r.json() == [
-        {"path": str(a.resolve()), "sha256": hashlib.sha256(a.read_bytes()).hexdigest(),
-         "first": "2026-11-24T23:00:00.000Z", "last": "2026-11-25T10:00:00.000Z", "events": 2, "bad_lines": 1,
-         "damage": None},
-        {"path": str(b.resolve()), "sha256": hashlib.sha256(b.read_bytes()).hexdigest(),
-         "first": "2026-11-26T01:00:00.000Z", "last": "2026-11-26T01:00:00.000Z", "events": 1, "bad_lines": 0,
-         "damage": None},
+        {
+            "path": str(a.resolve()),
+            "sha256": hashlib.sha256(a.read_bytes()).hexdigest(),
+            "first": "2026-11-24T23:00:00.000Z",
+            "last": "2026-11-25T10:00:00.000Z",
+            "events": 2,
+            "bad_lines": 1,
+            "damage": None,
+        },
+        {
+            "path": str(b.resolve()),
+            "sha256": hashlib.sha256(b.read_bytes()).hexdigest(),
+            "first": "2026-11-26T01:00:00.000Z",
+            "last": "2026-11-26T01:00:00.000Z",
+            "events": 1,
+            "bad_lines": 0,
+            "damage": None,
+        },
     ]
     table = coco("store", "files", "--store", str(store))
     assert table.code == 0 and str(a.resolve()) in table.out and "2026-11-24T23:00:00.000Z" in table.out
 
 
 @pytest.mark.parametrize("how", ["path", "sha", "day"])
-def test_store_remove_deletes_a_files_events_in_one_transaction_and_it_can_be_loaded_again(coco, tmp_path, store,
-                                                                                           how):
+def test_store_remove_deletes_a_files_events_in_one_transaction_and_it_can_be_loaded_again(coco, tmp_path, store, how):
     import hashlib
 
-    demo = write_lines(tmp_path / "demo" / "d.log", [rec(1, timestamp="2026-11-20T10:00:00Z"),
-                                                     rec(2, timestamp="2026-11-20T11:00:00Z")])
+    demo = write_lines(tmp_path / "demo" / "d.log", [rec(1, timestamp="2026-11-20T10:00:00Z"), rec(2, timestamp="2026-11-20T11:00:00Z")])
     real = write_lines(tmp_path / "real" / "r.log", [rec(3), rec(4)])
     assert coco("load", str(demo), str(real), "--store", str(store)).code == 0
-    args = {"path": [str(tmp_path / "demo")], "sha": ["--sha", hashlib.sha256(demo.read_bytes()).hexdigest()[:10]],
-            "day": ["--day", "2026-11-20"]}[how]
+    args = {
+        "path": [str(tmp_path / "demo")],
+        "sha": ["--sha", hashlib.sha256(demo.read_bytes()).hexdigest()[:10]],
+        "day": ["--day", "2026-11-20"],
+    }[how]
     r = coco("store", "remove", *args, "--store", str(store))
     assert r.code == 0, r.err
     assert "removed 1 file(s) and their 2 events" in r.err
@@ -339,12 +362,12 @@ def test_store_remove_of_nothing_loaded_exits_3_and_without_a_selector_exits_2(c
 
 # -- item 13: nothing skipped without a word ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("command", ["load", "check"])
 def test_a_folder_without_archive_files_exits_3_with_one_line(coco, tmp_path, command):
     empty = tmp_path / "empty"
     empty.mkdir()
-    r = coco(command, str(empty), "--store", str(tmp_path / "s.duckdb")) if command == "load" else coco(command,
-                                                                                                       str(empty))
+    r = coco(command, str(empty), "--store", str(tmp_path / "s.duckdb")) if command == "load" else coco(command, str(empty))
     assert r.code == 3 and "no archive file in" in r.err and r.err.count("\n") == 1, r.err
     assert not (tmp_path / "s.duckdb").exists()
 
@@ -358,8 +381,10 @@ def test_ndjson_files_load_and_other_files_are_reported_as_skipped_with_their_re
     r = coco("load", str(tmp_path), "--store", str(store), "--json")
     assert r.code == 0 and r.json()["events"] == 2
     reasons = {Path(s["path"]).name: s["reason"] for s in r.json()["skipped"]}
-    assert reasons == {"notes.txt": "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz or .zst)",
-                       "dangling.log": "broken symlink"}
+    assert reasons == {
+        "notes.txt": "not an archive file name (.log, .json, .jsonl or .ndjson, optionally .gz or .zst)",
+        "dangling.log": "broken symlink",
+    }
     assert "skipped 2 path(s)" in r.err and "notes.txt: not an archive file name" in r.err
 
 
@@ -377,6 +402,7 @@ def test_symlinked_day_folders_are_followed_and_a_symlink_loop_is_read_once(coco
 
 
 # -- item 14: compression by magic bytes ---------------------------------------------------------------------------
+
 
 def test_a_zstd_file_is_read_whatever_its_name_in_load_and_check(coco, tmp_path, store):
     import zstandard
@@ -400,8 +426,9 @@ def test_a_truncated_zstd_file_loads_its_complete_lines_and_is_reported_damaged(
     assert "zstd" in r.json()["damaged"][0]["reason"]
 
 
-@pytest.mark.parametrize("what,compress", [("bzip2", bz2.compress), ("xz", lzma.compress),
-                                           ("gzip inside gzip", lambda b: gzip.compress(gzip.compress(b)))])
+@pytest.mark.parametrize(
+    "what,compress", [("bzip2", bz2.compress), ("xz", lzma.compress), ("gzip inside gzip", lambda b: gzip.compress(gzip.compress(b)))]
+)
 def test_other_compressions_are_reported_unsupported_and_not_marked_loaded(coco, tmp_path, store, what, compress):
     f = tmp_path / "a.log.gz"
     f.write_bytes(compress(lines(3)))
@@ -419,10 +446,14 @@ def test_other_compressions_are_reported_unsupported_and_not_marked_loaded(coco,
 
 # -- item 16: a changed file replaces its old version -------------------------------------------------------------
 
+
 def test_a_changed_file_at_a_loaded_path_replaces_its_old_events_and_the_summary_says_replaced(coco, tmp_path, store):
     f = tmp_path / "a.log"
-    f.write_bytes(lines(20) + json.dumps({"event": "delivery.failed", "delivery_id": "D5", "timestamp": T,
-                                          "error": {"code": "X", "message": "m"}}).encode() + b"\n")
+    f.write_bytes(
+        lines(20)
+        + json.dumps({"event": "delivery.failed", "delivery_id": "D5", "timestamp": T, "error": {"code": "X", "message": "m"}}).encode()
+        + b"\n"
+    )
     assert coco("load", str(f), "--store", str(store)).code == 0
     f.write_bytes(lines(21))  # the failed line is gone, one line was added
     r = coco("load", str(f), "--store", str(store), "--json")
@@ -434,6 +465,7 @@ def test_a_changed_file_at_a_loaded_path_replaces_its_old_events_and_the_summary
 
 
 # -- item 19 and the progress bar -------------------------------------------------------------------------------------
+
 
 def test_a_truncated_gzip_in_a_batch_sends_only_that_file_to_the_line_reader(tmp_path, monkeypatch):
     folder = tmp_path / "batch"

@@ -98,8 +98,7 @@ CREATE INDEX events_offer ON events (offer_id);
 """
 
 
-def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_load_gives_the_same_timelines(
-        coco, tmp_path):
+def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_load_gives_the_same_timelines(coco, tmp_path):
     from cocoevents.devtools import generator
 
     archive = tmp_path / "archive"
@@ -115,8 +114,9 @@ def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_l
         con.execute("CREATE OR REPLACE TEMP TABLE batch_files AS SELECT ?::BIGINT AS file_id, ? AS path", [n, str(path)])
         con.execute(classify.classify_insert(classify.csv_lines(1 << 20), "events", line_bytes=False), {"paths": [str(path)]})
     con.execute("DELETE FROM events WHERE event IS NULL")
-    delivery, robot = con.execute("SELECT delivery_id, robot_id FROM events WHERE event = 'trip.started' "
-                                  "ORDER BY ts LIMIT 1 OFFSET 20").fetchone()
+    delivery, robot = con.execute(
+        "SELECT delivery_id, robot_id FROM events WHERE event = 'trip.started' ORDER BY ts LIMIT 1 OFFSET 20"
+    ).fetchone()
     from cocoevents.store.baseline import rebuild
 
     rebuild(con)  # as the load that filled it did (findings then compare alike)
@@ -141,8 +141,7 @@ def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_l
 
     local = LocalSource(store)
     try:
-        ids = [r[0] for r in local.con.execute("SELECT DISTINCT delivery_id FROM events WHERE delivery_id IS NOT NULL")
-               .fetchall()]
+        ids = [r[0] for r in local.con.execute("SELECT DISTINCT delivery_id FROM events WHERE delivery_id IS NOT NULL").fetchall()]
         kept = statuses.read(local.con, ids)
         assert kept == local.linked_statuses(ids)
         local.statused = False  # the same source, the generic way: the closures' events
@@ -151,8 +150,7 @@ def test_a_store_of_schema_2_with_id_indexes_reads_as_it_is_and_after_the_next_l
         local.close()
 
 
-def test_a_load_of_several_batches_leaves_its_keys_one_sorted_run_that_finds_every_id_of_every_event(
-        tmp_path, monkeypatch):
+def test_a_load_of_several_batches_leaves_its_keys_one_sorted_run_that_finds_every_id_of_every_event(tmp_path, monkeypatch):
     from cocoevents.devtools import generator
 
     archive = tmp_path / "archive"
@@ -165,10 +163,18 @@ def test_a_load_of_several_batches_leaves_its_keys_one_sorted_run_that_finds_eve
     con = duckdb.connect(str(store), read_only=True)
     try:
         ids = con.execute("SELECT id FROM keys ORDER BY rowid").fetchall()
-        expected = sorted(con.execute(" UNION ALL ".join(
-            [f"SELECT {k}_id, '{k}', seq FROM events WHERE {k}_id IS NOT NULL" for k in sql.KINDS]
-            + [f"SELECT {k}_id, '{k}_assignment', seq FROM events WHERE {k}_id IS NOT NULL AND event IN "
-               "('pilot.assignment_started', 'pilot.assignment_ended')" for k in ("robot", "pilot")])).fetchall())
+        expected = sorted(
+            con.execute(
+                " UNION ALL ".join(
+                    [f"SELECT {k}_id, '{k}', seq FROM events WHERE {k}_id IS NOT NULL" for k in sql.KINDS]
+                    + [
+                        f"SELECT {k}_id, '{k}_assignment', seq FROM events WHERE {k}_id IS NOT NULL AND event IN "
+                        "('pilot.assignment_started', 'pilot.assignment_ended')"
+                        for k in ("robot", "pilot")
+                    ]
+                )
+            ).fetchall()
+        )
         assert {k for _, k, _ in expected} > {"robot_assignment", "pilot_assignment"}
         assert sorted(con.execute("SELECT id, kind, seq FROM keys").fetchall()) == expected
         assert ids == sorted(ids) and len(expected) > report.events  # one run, in id order

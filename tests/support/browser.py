@@ -44,14 +44,32 @@ class Browser:
             os.set_inheritable(4, True)
 
         args = [
-            executable, "--headless", "--remote-debugging-pipe", "--no-sandbox", "--disable-gpu",
-            "--disable-dev-shm-usage", "--no-first-run", "--no-default-browser-check", "--disable-extensions",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--hide-scrollbars", "--mute-audio", f"--user-data-dir={profile_dir}", f"--window-size={width},{height}",
+            executable,
+            "--headless",
+            "--remote-debugging-pipe",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--mute-audio",
+            f"--user-data-dir={profile_dir}",
+            f"--window-size={width},{height}",
             "about:blank",
         ]
-        self.proc = subprocess.Popen(args, close_fds=False, preexec_fn=child_fds,  # noqa: PLW1509 (tests only)
-                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            args,
+            close_fds=False,
+            preexec_fn=child_fds,  # noqa: PLW1509 (tests only)
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(to_chrome_r)
         os.close(from_chrome_w)
         self._buf = b""
@@ -154,8 +172,11 @@ class Browser:
         return found
 
     def console_messages(self) -> list[str]:
-        return [" ".join(str(a.get("value")) for a in ev["params"].get("args", []))
-                for ev in self.events if ev["method"] == "Runtime.consoleAPICalled"]
+        return [
+            " ".join(str(a.get("value")) for a in ev["params"].get("args", []))
+            for ev in self.events
+            if ev["method"] == "Runtime.consoleAPICalled"
+        ]
 
     def requests(self) -> list[str]:
         return [ev["params"]["request"]["url"] for ev in self.events if ev["method"] == "Network.requestWillBeSent"]

@@ -18,10 +18,7 @@ PYTHON = sys.executable
 def write_lines(path: Path, lines: Iterable[str | bytes | dict[str, Any]], *, gz: bool | None = None) -> Path:
     """Write records (dicts as JSON) or raw lines to ``path``; gzip when its name ends in .gz."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = b"".join(
-        (json.dumps(x).encode() if isinstance(x, dict) else x.encode() if isinstance(x, str) else x) + b"\n"
-        for x in lines
-    )
+    data = b"".join((json.dumps(x).encode() if isinstance(x, dict) else x.encode() if isinstance(x, str) else x) + b"\n" for x in lines)
     if gz if gz is not None else path.name.endswith(".gz"):
         data = gzip.compress(data, mtime=0)
     path.write_bytes(data)

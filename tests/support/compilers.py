@@ -22,8 +22,7 @@ def tsc() -> str:
             if shutil.which("node") is None:
                 pytest.skip("TypeScript is installed but there is no `node` to run it (.ci/run installs nodejs)")
             return candidate
-    pytest.skip("no TypeScript compiler: .ci/run installs it with `npm install --prefix .tools/node typescript`"
-                " (or set COCO_TSC)")
+    pytest.skip("no TypeScript compiler: .ci/run installs it with `npm install --prefix .tools/node typescript` (or set COCO_TSC)")
 
 
 def go() -> str:

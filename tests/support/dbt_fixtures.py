@@ -202,19 +202,32 @@ def _cases() -> dict[str, list[Record]]:
         ev(None, "robot.state_changed", robot_id="A", timestamp="garbage"),
     ]
     severities = [
-        {"event": "delivery.failed"}, {"event": "robot.grounded"},
-        {"event": "trip.started", "error": {"code": "X", "message": "y"}}, {"event": "trip.started", "error": None},
-        {"event": "trip.started", "error": {"code": 7}}, {"event": "trip.started", "level": "FATAL"},
-        {"event": "trip.started", "level": "Critical"}, {"event": "offer.rejected"}, {"event": "attempt.rescued"},
-        {"event": "trip.started", "level": "WARN"}, {"event": "trip.started", "level": "warning"},
-        {"event": "offer.rejected", "level": "error"}, {"event": "trip.started", "level": 3},
+        {"event": "delivery.failed"},
+        {"event": "robot.grounded"},
+        {"event": "trip.started", "error": {"code": "X", "message": "y"}},
+        {"event": "trip.started", "error": None},
+        {"event": "trip.started", "error": {"code": 7}},
+        {"event": "trip.started", "level": "FATAL"},
+        {"event": "trip.started", "level": "Critical"},
+        {"event": "offer.rejected"},
+        {"event": "attempt.rescued"},
+        {"event": "trip.started", "level": "WARN"},
+        {"event": "trip.started", "level": "warning"},
+        {"event": "offer.rejected", "level": "error"},
+        {"event": "trip.started", "level": 3},
     ]
     c["severity"] = [{**r, "timestamp": at(i), "delivery_id": "D1", "n": i} for i, r in enumerate(severities)]
     c["gaps"] = [ev(m, "demand.etas_updated", delivery_id="D1", n=m) for m in (0, 5, 10.5, 11, 40)]
     statuses = [
-        ["delivery.dropoff_completed"], ["delivery.failed"], ["delivery.failed", "demand.canceled"],
-        ["delivery.failed", "delivery.dropoff_completed"], ["delivery.dropoff_completed", "delivery.failed"],
-        ["demand.fulfilled"], ["demand.canceled"], ["demand.canceled", "demand.fulfilled"], ["trip.started"],
+        ["delivery.dropoff_completed"],
+        ["delivery.failed"],
+        ["delivery.failed", "demand.canceled"],
+        ["delivery.failed", "delivery.dropoff_completed"],
+        ["delivery.dropoff_completed", "delivery.failed"],
+        ["demand.fulfilled"],
+        ["demand.canceled"],
+        ["demand.canceled", "demand.fulfilled"],
+        ["trip.started"],
     ]
     for n, sequence in enumerate(statuses):
         c[f"status{n}"] = [ev(i, name, delivery_id="D1") for i, name in enumerate(sequence)]

@@ -219,14 +219,18 @@ class PgServer:
         """The shim's port: what ``redshift_connector`` connects to."""
         return self.shim.port
 
-    def connect(self, database: str = "postgres", user: str | None = None, password: str | None = None,
-                **kwargs: Any) -> Any:
+    def connect(self, database: str = "postgres", user: str | None = None, password: str | None = None, **kwargs: Any) -> Any:
         """A ``redshift_connector`` connection through the shim, autocommit on."""
         import redshift_connector
 
         con = redshift_connector.connect(
-            host=self.host, port=self.port, database=database, user=user or self.admin,
-            password=password if password is not None else "", ssl=False, **kwargs,
+            host=self.host,
+            port=self.port,
+            database=database,
+            user=user or self.admin,
+            password=password if password is not None else "",
+            ssl=False,
+            **kwargs,
         )
         con.autocommit = True
         return con
@@ -258,8 +262,7 @@ class PgServer:
 
     def stop(self) -> None:
         self.shim.close()
-        _run_as(self.as_postgres, [str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate",
-                                   "-w", "stop"], check=False)
+        _run_as(self.as_postgres, [str(self.bin / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop"], check=False)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -282,27 +285,30 @@ def start_server() -> PgServer:
     root.chmod(0o700)
     data = root / "data"
     try:
-        _run_as(as_postgres, [str(pg_bin / "initdb"), "-D", str(data), "-U", ADMIN, "--auth=trust",
-                              "-E", "UTF8", "--locale=C", "--no-sync"])
+        _run_as(
+            as_postgres, [str(pg_bin / "initdb"), "-D", str(data), "-U", ADMIN, "--auth=trust", "-E", "UTF8", "--locale=C", "--no-sync"]
+        )
         (data / "pg_hba.conf").write_text(
-            "local all all trust\n"
-            f"host all {PASSWORD_ROLE} 127.0.0.1/32 md5\n"
-            "host all all 127.0.0.1/32 trust\n"
+            f"local all all trust\nhost all {PASSWORD_ROLE} 127.0.0.1/32 md5\nhost all all 127.0.0.1/32 trust\n"
         )
         port = free_port()
         opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-        _run_as(as_postgres, [str(pg_bin / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "server.log"),
-                              "-w", "-t", "60", "start"])
+        _run_as(
+            as_postgres, [str(pg_bin / "pg_ctl"), "-D", str(data), "-o", opts, "-l", str(root / "server.log"), "-w", "-t", "60", "start"]
+        )
     except subprocess.CalledProcessError as e:
         log = (root / "server.log").read_text(errors="replace") if (root / "server.log").exists() else ""
         shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"could not start PostgreSQL: {e.stderr or e.stdout}\n{log}") from e
     server = PgServer(pg_bin, root, port, Shim(port), as_postgres)
     _wait_ready(server)
-    server.run("postgres", [
-        "SET password_encryption = 'md5'",
-        f"CREATE ROLE {PASSWORD_ROLE} LOGIN PASSWORD '{server.password}'",
-    ])
+    server.run(
+        "postgres",
+        [
+            "SET password_encryption = 'md5'",
+            f"CREATE ROLE {PASSWORD_ROLE} LOGIN PASSWORD '{server.password}'",
+        ],
+    )
     return server
 
 
@@ -371,22 +377,23 @@ def event_row(record: dict[str, Any]) -> list[Any]:
     us = parse_timestamp(record.get("timestamp"))
     name = record.get("event")
     ids = [v if isinstance(v := record.get(k), str) and v != "" else None for k in ID_COLUMNS]
-    return [name if isinstance(name, str) else None,
-            to_datetime(us).replace(tzinfo=None) if us is not None else None,
-            *ids, json.dumps(record, ensure_ascii=False)]
+    return [
+        name if isinstance(name, str) else None,
+        to_datetime(us).replace(tzinfo=None) if us is not None else None,
+        *ids,
+        json.dumps(record, ensure_ascii=False),
+    ]
 
 
-def load_events(pg: PgServer, database: str, records: Sequence[dict[str, Any]], table: str = "public.events",
-                batch: int = 200) -> None:
+def load_events(pg: PgServer, database: str, records: Sequence[dict[str, Any]], table: str = "public.events", batch: int = 200) -> None:
     """Insert records into a table made by ``events_ddl`` (multi-row INSERTs, every value bound)."""
     con = pg.connect(database)
     try:
         cur = con.cursor()
         for i in range(0, len(records), batch):
-            chunk = records[i:i + batch]
+            chunk = records[i : i + batch]
             values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s, CAST(%s AS jsonb))"] * len(chunk))
             params = [v for r in chunk for v in event_row(r)]
-            cur.execute(f"INSERT INTO {table} (event, event_ts, {', '.join(ID_COLUMNS)}, event_data) VALUES {values}",
-                        params)
+            cur.execute(f"INSERT INTO {table} (event, event_ts, {', '.join(ID_COLUMNS)}, event_data) VALUES {values}", params)
     finally:
         con.close()

@@ -30,8 +30,7 @@ WEIRD_ROBOT = "R-%s"
 WEIRD_PILOT = "P-\\back\\slash"
 WEIRD_DEMAND = "DM-é日本-'"
 WEIRD_OFFER = "O-%%s;"
-NOT_THERE = ["x' OR '1'='1", "%s", "%s%s%s", "\\", "\\'", "'; SELECT 1; --", "é日本", "D12345'", "D12345%",
-             "R-%", "_", "D1234_"]
+NOT_THERE = ["x' OR '1'='1", "%s", "%s%s%s", "\\", "\\'", "'; SELECT 1; --", "é日本", "D12345'", "D12345%", "R-%", "_", "D1234_"]
 
 
 def at(minute: float) -> str:
@@ -45,8 +44,7 @@ def edge_records() -> list[dict[str, Any]]:
         {"event": "pilot.assignment_started", "timestamp": at(0), "pilot_id": WEIRD_PILOT, "robot_id": WEIRD_ROBOT},
         {"event": "offer.received", "timestamp": at(1), "offer_id": WEIRD_OFFER},
         {"event": "demand.created", "timestamp": at(2), "demand_id": WEIRD_DEMAND, "offer_id": WEIRD_OFFER},
-        {"event": "demand.assigned", "timestamp": at(3), "demand_id": WEIRD_DEMAND, "delivery_id": w,
-         "robot_id": WEIRD_ROBOT},
+        {"event": "demand.assigned", "timestamp": at(3), "demand_id": WEIRD_DEMAND, "delivery_id": w, "robot_id": WEIRD_ROBOT},
         {"event": "robot.state_changed", "timestamp": at(4), "robot_id": WEIRD_ROBOT, "to_state": "delivering"},
         {"event": "pilot.note", "timestamp": at(5), "pilot_id": WEIRD_PILOT, "note": "ünïcode ✓"},
         {"event": "delivery.dropoff_completed", "timestamp": at(9), "delivery_id": w, "robot_id": WEIRD_ROBOT},
@@ -55,16 +53,25 @@ def edge_records() -> list[dict[str, Any]]:
         {"event": "demand.assigned", "timestamp": at(3), "delivery_id": w + " ", "robot_id": "R-other"},
         {"event": "demand.assigned", "timestamp": at(3), "delivery_id": "D'q", "robot_id": "R-other"},
         # D-EDGE: untimed event, an exact duplicate, and a chain three hops long
-        {"event": "demand.assigned", "timestamp": at(30), "delivery_id": "D-EDGE", "demand_id": "DM-E1",
-         "robot_id": "R-E"},
+        {"event": "demand.assigned", "timestamp": at(30), "delivery_id": "D-EDGE", "demand_id": "DM-E1", "robot_id": "R-E"},
         {"event": "demand.created", "timestamp": at(29), "demand_id": "DM-E1", "offer_id": "O-E1"},
         {"event": "offer.accepted", "timestamp": at(28), "offer_id": "O-E1", "demand_id": "DM-E0"},
         {"event": "demand.note", "timestamp": at(27), "demand_id": "DM-E0"},
         {"event": "delivery.note", "timestamp": "not a time", "delivery_id": "D-EDGE"},
-        {"event": "delivery.failed", "timestamp": at(40), "delivery_id": "D-EDGE", "robot_id": "R-E",
-         "error": {"code": "X", "message": "boom"}},
-        {"event": "delivery.failed", "timestamp": at(40), "delivery_id": "D-EDGE", "robot_id": "R-E",
-         "error": {"code": "X", "message": "boom"}},
+        {
+            "event": "delivery.failed",
+            "timestamp": at(40),
+            "delivery_id": "D-EDGE",
+            "robot_id": "R-E",
+            "error": {"code": "X", "message": "boom"},
+        },
+        {
+            "event": "delivery.failed",
+            "timestamp": at(40),
+            "delivery_id": "D-EDGE",
+            "robot_id": "R-E",
+            "error": {"code": "X", "message": "boom"},
+        },
     ]
     return recs
 
@@ -75,8 +82,17 @@ def no_autocommit(con: Any) -> Any:
 
 
 def profile_for(pg: PgServer, database: str, **changes: Any) -> Settings:
-    base = Settings(name="test", host=pg.host, port=pg.port, database=database, user=pg.admin,
-                   schema="public", table="events", ssl=False, statement_timeout_us=20_000_000)
+    base = Settings(
+        name="test",
+        host=pg.host,
+        port=pg.port,
+        database=database,
+        user=pg.admin,
+        schema="public",
+        table="events",
+        ssl=False,
+        statement_timeout_us=20_000_000,
+    )
     return replace(base, **changes)
 
 
@@ -88,9 +104,16 @@ def write_config(home: Path, text: str) -> Path:
 
 
 def redshift_profile_toml(pg: PgServer, database: str, name: str = "wh", **extra: str) -> str:
-    lines = [f"[profiles.{name}]", 'source = "redshift"', f'host = "{pg.host}"', f"port = {pg.port}",
-             f'database = "{database}"', f'user = "{extra.pop("user", pg.admin)}"', "ssl = false",
-             'lookback = "100000d"']
+    lines = [
+        f"[profiles.{name}]",
+        'source = "redshift"',
+        f'host = "{pg.host}"',
+        f"port = {pg.port}",
+        f'database = "{database}"',
+        f'user = "{extra.pop("user", pg.admin)}"',
+        "ssl = false",
+        'lookback = "100000d"',
+    ]
     extra = {"schema": '"public"', "table": '"events"', **extra}
     lines += [f"{k} = {v}" for k, v in extra.items()]
     return "\n".join(lines) + "\n"
@@ -114,8 +137,9 @@ def build_world(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> dict[
     load_events(pg, database, loaded)
     # the fleet baseline, as the hourly job refreshes it (the local store rebuilt its own on load)
     connect = lambda: pg.connect(database)  # noqa: E731 - autocommit off below: the refresh owns its transaction
-    refresh_baseline(Target(schema="public", table="events"), lambda: no_autocommit(connect()),
-                     now=datetime(2026, 11, 26, tzinfo=timezone.utc))
+    refresh_baseline(
+        Target(schema="public", table="events"), lambda: no_autocommit(connect()), now=datetime(2026, 11, 26, tzinfo=timezone.utc)
+    )
     deliveries = sorted({r["delivery_id"] for r in loaded if isinstance(r.get("delivery_id"), str)})
     return {"store": db_path, "database": database, "records": loaded, "deliveries": deliveries}
 

@@ -24,13 +24,16 @@ def iso(dt: datetime) -> str:
 def hostile_records() -> list[dict[str, Any]]:
     at = lambda minutes: iso(T0 + timedelta(minutes=minutes))  # noqa: E731
     return [
-        {"event": "demand.assigned", "timestamp": at(0), "delivery_id": "DX", "robot_id": HOSTILE_ROBOT,
-         "demand_id": "DM-<i>"},
-        {"event": HOSTILE_NAME, "timestamp": at(1), "delivery_id": "DX", "robot_id": HOSTILE_ROBOT,
-         "note": HOSTILE_DETAIL},
+        {"event": "demand.assigned", "timestamp": at(0), "delivery_id": "DX", "robot_id": HOSTILE_ROBOT, "demand_id": "DM-<i>"},
+        {"event": HOSTILE_NAME, "timestamp": at(1), "delivery_id": "DX", "robot_id": HOSTILE_ROBOT, "note": HOSTILE_DETAIL},
         {"event": "pilot.assignment_started", "timestamp": at(1), "robot_id": HOSTILE_ROBOT, "pilot_id": HOSTILE_PILOT},
-        {"event": "delivery.failed", "timestamp": at(12), "delivery_id": "DX", "robot_id": HOSTILE_ROBOT,
-         "error": {"code": "E|<x>", "message": HOSTILE_MESSAGE}},
+        {
+            "event": "delivery.failed",
+            "timestamp": at(12),
+            "delivery_id": "DX",
+            "robot_id": HOSTILE_ROBOT,
+            "error": {"code": "E|<x>", "message": HOSTILE_MESSAGE},
+        },
     ]
 
 
@@ -51,10 +54,17 @@ def dense_robot_records(n: int, seed: int = 7) -> list[dict[str, Any]]:
         records.append(rec)
     for k in range(0, 24, 3):
         pilot = f"P-{k // 3 % 3}"
-        records.append({"event": "pilot.assignment_started", "timestamp": iso(T0 + timedelta(hours=k, minutes=1)),
-                        "robot_id": "R-9", "pilot_id": pilot})
-        records.append({"event": "pilot.assignment_ended", "timestamp": iso(T0 + timedelta(hours=k + 3)),
-                        "robot_id": "R-9", "pilot_id": pilot})
+        records.append(
+            {
+                "event": "pilot.assignment_started",
+                "timestamp": iso(T0 + timedelta(hours=k, minutes=1)),
+                "robot_id": "R-9",
+                "pilot_id": pilot,
+            }
+        )
+        records.append(
+            {"event": "pilot.assignment_ended", "timestamp": iso(T0 + timedelta(hours=k + 3)), "robot_id": "R-9", "pilot_id": pilot}
+        )
     return records
 
 

@@ -74,8 +74,7 @@ def example_line(etype: registry.EventType) -> str:
 
 
 def _type_text(kind: str) -> str:
-    return {"string": "string", "source": " \\| ".join(f"`{s}`" for s in registry.SOURCES),
-            "error": "`{code, message}`"}[kind]
+    return {"string": "string", "source": " \\| ".join(f"`{s}`" for s in registry.SOURCES), "error": "`{code, message}`"}[kind]
 
 
 def emit_markdown() -> str:
@@ -88,8 +87,10 @@ def emit_markdown() -> str:
         "",
         f"{len(events)} business events in {len(groups)} groups, in registry order (the order that breaks ties in "
         "coco's timelines). Every event may carry the base fields, all optional unless an event requires them: "
-        + ", ".join(f"`{f}`" for f in registry.BASE_FIELDS) + ". Any other field is allowed. A required field must "
-        "be present and not empty. `source` is one of " + ", ".join(f"`{s}`" for s in registry.SOURCES)
+        + ", ".join(f"`{f}`" for f in registry.BASE_FIELDS)
+        + ". Any other field is allowed. A required field must "
+        "be present and not empty. `source` is one of "
+        + ", ".join(f"`{s}`" for s in registry.SOURCES)
         + "; `error` is an object with a `code` and a `message`; ids are strings.",
         "",
         "**Severity** is how coco's timelines mark the event by its name (spec/timeline.md section 4). Any event "
@@ -110,8 +111,7 @@ def emit_markdown() -> str:
                 "",
                 f"### `{e.name}`",
                 "",
-                f"TypeScript `Events.{e.constant}`, Go `{go_ident(e.name)}`; payload `{e.payload_type}`; severity "
-                f"**{severity(e.name)}**.",
+                f"TypeScript `Events.{e.constant}`, Go `{go_ident(e.name)}`; payload `{e.payload_type}`; severity **{severity(e.name)}**.",
                 "",
             ]
             if required:
@@ -120,6 +120,5 @@ def emit_markdown() -> str:
                 out.append("")
             else:
                 out += ["No required fields.", ""]
-            out += ["Optional: " + ", ".join(f"`{f}`" for f in optional) + ".", "", "```json",
-                    example_line(e), "```"]
+            out += ["Optional: " + ", ".join(f"`{f}`" for f in optional) + ".", "", "```json", example_line(e), "```"]
     return "\n".join(out) + "\n"

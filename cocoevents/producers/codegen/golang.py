@@ -40,7 +40,7 @@ def _struct(name: str, doc: str, fields: tuple[tuple[str, str, bool], ...]) -> l
     rows = []
     for f, t, req in fields:
         gotype = _GO_TYPES[t] if req or t != "error" else "*EventError"
-        tag = f"json:\"{f}\"" if req else f"json:\"{f},omitempty\""
+        tag = f'json:"{f}"' if req else f'json:"{f},omitempty"'
         rows.append([go_ident(f), gotype, f"`{tag}`"])
     return [f"// {doc}", f"type {name} struct {{", *_aligned(rows), "}"]
 
@@ -89,25 +89,31 @@ def emit_go(package: str = "events") -> str:
         "",
     ]
     base = tuple((f, registry.FIELD_TYPES[f], False) for f in registry.BASE_FIELDS)
-    out += _struct("BaseEventPayload", "BaseEventPayload is the payload of events without required fields (all optional).",
-                   base)
+    out += _struct("BaseEventPayload", "BaseEventPayload is the payload of events without required fields (all optional).", base)
     for e in ev:
         if e.required:
             out.append("")
-            out += _struct(e.payload_type, f"{e.payload_type} is the payload of {e.name} "
-                           f"(required: {', '.join(e.required)}).", e.fields)
-    out += ["", "// RequiredFields lists the required payload fields of every event that has any.",
-            "var RequiredFields = map[EventType][]string{"]
+            out += _struct(e.payload_type, f"{e.payload_type} is the payload of {e.name} (required: {', '.join(e.required)}).", e.fields)
+    out += [
+        "",
+        "// RequiredFields lists the required payload fields of every event that has any.",
+        "var RequiredFields = map[EventType][]string{",
+    ]
     req = [e for e in ev if e.required]
     width = max(len(go_ident(e.name)) + 1 for e in req)
     out += [f"\t{(go_ident(e.name) + ':').ljust(width)} {{{', '.join(_q(f) for f in e.required)}}}," for e in req]
-    out += ["}", "", "// idFields must be strings when present.", "var idFields = []string{"
-            + ", ".join(_q(f) for f in registry.ID_FIELDS) + "}", ""]
+    out += [
+        "}",
+        "",
+        "// idFields must be strings when present.",
+        "var idFields = []string{" + ", ".join(_q(f) for f in registry.ID_FIELDS) + "}",
+        "",
+    ]
     out.append(_VALIDATE)
     return "\n".join(out)
 
 
-_VALIDATE = '''// Known reports whether name is a registered event.
+_VALIDATE = """// Known reports whether name is a registered event.
 func Known(name string) bool {
 \tfor _, e := range AllEvents {
 \t\tif string(e) == name {
@@ -194,4 +200,4 @@ func ValidatePayload(event EventType, payload interface{}) error {
 \t}
 \treturn Validate(string(event), m)
 }
-'''
+"""

@@ -61,8 +61,17 @@ def findings(documents: dict[str, str]) -> list[dict]:
         for f in policy.findings:
             f = enhance_finding(f)
             actions = sorted(str(a).lower() for a in (f.location or {}).get("actions", []))
-            out.append({"file": name, "issue": f.issue, "severity": f.severity, "title": f.title,
-                        "actions": actions, "detail": f.detail, "location": dict(f.location or {})})
+            out.append(
+                {
+                    "file": name,
+                    "issue": f.issue,
+                    "severity": f.severity,
+                    "title": f.title,
+                    "actions": actions,
+                    "detail": f.detail,
+                    "location": dict(f.location or {}),
+                }
+            )
     return out
 
 
@@ -97,8 +106,10 @@ def lint() -> int:
         if not u:
             failed += 1
             print(f"STALE     ignores.yaml entry matches no finding: {rule['file']} {rule['issue']}")
-    print(f"parliament: {len(templates())} documents, {len(found)} findings, "
-          f"{len(found) - sum(1 for f in found if not any(matches(r, f) for r in rules))} accepted, {failed} failing")
+    print(
+        f"parliament: {len(templates())} documents, {len(found)} findings, "
+        f"{len(found) - sum(1 for f in found if not any(matches(r, f) for r in rules))} accepted, {failed} failing"
+    )
     return 1 if failed else 0
 
 
