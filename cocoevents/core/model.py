@@ -17,7 +17,7 @@ from functools import lru_cache
 from itertools import accumulate, chain
 from typing import Any, Iterable, Mapping
 
-from ..producers.registry import WARNING_NAMES, is_error_name
+from ..producers.registry import severity as severity_of
 from ..timestamps import format_ts, parse_timestamp
 
 SCHEMA = "coco.timeline/1"
@@ -85,17 +85,6 @@ def parse_record(text: str) -> Any:
             if end == len(text):
                 return value
     return json.loads(text)
-
-
-def _severity(name: str, record: Mapping[str, Any]) -> str:
-    """Spec section 4."""
-    level = record.get("level")
-    level = level.lower() if isinstance(level, str) else ""
-    if is_error_name(name) or record.get("error") is not None or level in ("error", "fatal", "critical"):
-        return "error"
-    if name in WARNING_NAMES or level in ("warn", "warning"):
-        return "warning"
-    return "info"
 
 
 # A record whose text is exactly what the standard library's encoder writes for it (``ensure_ascii=False``) with
@@ -232,7 +221,7 @@ class Event:
             except RecursionError:
                 raw = None
         init(self, "_data", record if raw is None else raw)  # the text, its chunk, or the record itself
-        init(self, "_shape", _share((name, _severity(name, record), delivery_id, robot_id, pilot_id, demand_id, offer_id, _keys(record))))
+        init(self, "_shape", _share((name, severity_of(name, record), delivery_id, robot_id, pilot_id, demand_id, offer_id, _keys(record))))
 
     @classmethod
     def from_record(
@@ -362,11 +351,11 @@ def _event(record: dict[str, Any], ts: int | None, raw: str | TextChunk, index: 
     offer_id = value if isinstance(value, str) and value != "" else None
     level = get("level")
     if get("error") is not None or (level is not None and type(level) is not str):
-        severity = _severity(name, record)
+        severity = severity_of(name, record)
     else:
         severity = _SEVERITIES.get((name, level))  # type: ignore[arg-type]
         if severity is None:
-            severity = _severity(name, record)
+            severity = severity_of(name, record)
             if len(_SEVERITIES) < 4096:
                 _SEVERITIES[(name, level)] = severity
     shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, len(record) if get("error") is None else -1)

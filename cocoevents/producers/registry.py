@@ -154,6 +154,18 @@ def is_error_name(name: str) -> bool:
     return name.endswith(".failed") or name == "robot.grounded"
 
 
+def severity(name: str, record: Mapping[str, Any]) -> str:
+    """A record's severity (timeline rules section 4): ``error`` for an error name, a non-null ``error`` field or
+    an error level; else ``warning`` for a warning name or level; else ``info``. Producers log at the same level."""
+    level = record.get("level")
+    level = level.lower() if isinstance(level, str) else ""
+    if is_error_name(name) or record.get("error") is not None or level in ("error", "fatal", "critical"):
+        return "error"
+    if name in WARNING_NAMES or level in ("warn", "warning"):
+        return "warning"
+    return "info"
+
+
 def registry_sort_key(name: str) -> tuple[int, str]:
     """Known names by registry position, then unknown names alphabetically (rule 6)."""
     pos = POSITION.get(name)

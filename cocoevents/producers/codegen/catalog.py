@@ -48,9 +48,7 @@ GROUP_FIELDS: dict[str, tuple[str, ...]] = {
 
 def severity(name: str) -> str:
     """The severity coco's timelines give a record of this name without ``error`` or ``level``."""
-    from ...core.model import Event
-
-    return Event.from_record({"event": name}).severity
+    return registry.severity(name, {})
 
 
 def example_record(etype: registry.EventType) -> dict[str, Any]:
