@@ -1,4 +1,4 @@
-"""Errors and exit codes: the one place that maps a failure to an exit code (spec section 8).
+"""Errors and exit codes: the one place that maps a failure to an exit code (timeline rules §8).
 
 Library code raises these; only the CLI turns them into a line on stderr and an
 exit code. Messages are one line and never contain credentials.

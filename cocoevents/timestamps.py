@@ -1,4 +1,4 @@
-"""Timestamps: the one definition of a usable event time (spec section 1).
+"""Timestamps: the one definition of a usable event time (timeline rules §1).
 
 A time is carried as an ``int`` of microseconds since the Unix epoch, UTC.
 ``parse_timestamp`` accepts exactly:
@@ -109,7 +109,7 @@ def to_datetime(us: int) -> datetime:
 
 
 def format_ts(us: int | None) -> str | None:
-    """ISO 8601 UTC with milliseconds and ``Z`` (spec section 1); ``None`` stays ``None``."""
+    """ISO 8601 UTC with milliseconds and ``Z`` (timeline rules §1); ``None`` stays ``None``."""
     if us is None:
         return None
     dt = EPOCH + timedelta(microseconds=us)

@@ -1,4 +1,4 @@
-"""Reading the event archive (spec section 10): files, lines, gzip damage.
+"""Reading the event archive (timeline rules §10): files, lines, gzip damage.
 
 Guarantees: nothing here raises on the content of a file. Every line is either
 a record or a ``BadLine`` with a reason; a gzip file cut short yields the lines

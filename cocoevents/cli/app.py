@@ -2,7 +2,7 @@
 
 Contract: data goes to stdout; progress, warnings and errors go to stderr.
 Every failure ends here, in ``main``: a ``CocoError`` becomes one line on
-stderr and its exit code (spec section 8); anything else is a bug - one line,
+stderr and its exit code (timeline rules §8); anything else is a bug - one line,
 exit 5, and the traceback only with ``--debug`` (or ``COCO_DEBUG=1``).
 Interrupts are not bugs: Ctrl-C (also inside a DuckDB query) is ``coco:
 interrupted`` and 130, SIGTERM the same line and 143, after ``finally`` blocks

@@ -1,4 +1,4 @@
-"""``coco baseline``: the fleet's normal rhythm - how long each step-to-step transition takes (spec/findings.md 3).
+"""``coco baseline``: the fleet's normal rhythm - how long each step-to-step transition takes (findings rules §3).
 
 Reads the baseline the source keeps (the local store's table, rebuilt by every ``coco load`` that adds files;
 Redshift's table, refreshed by ``coco warehouse baseline``). ``--rebuild`` recomputes the local store's one.

@@ -1,4 +1,4 @@
-"""``coco timeline ID``: the story of a delivery, robot or pilot (spec sections 2-8)."""
+"""``coco timeline ID``: the story of a delivery, robot or pilot (timeline rules §2-8)."""
 
 from __future__ import annotations
 
@@ -142,7 +142,7 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _fail_on(check: bool, fail_on: Optional[str]) -> tuple[str, ...]:
-    """What makes the exit code 1 (spec/findings.md 4): ``--check`` is ``errors,warnings``; both add up."""
+    """What makes the exit code 1 (findings rules §4): ``--check`` is ``errors,warnings``; both add up."""
     from ..core.model import CHECK, FAIL_ON
     from ..errors import UsageError
 

@@ -34,7 +34,7 @@ BaselineOption = typer.Option(
     "delivery_baseline",
     "--baseline-table",
     envvar="COCO_WAREHOUSE_BASELINE",
-    help="Fleet baseline table (spec/findings.md 3), in the same schema.",
+    help="Fleet baseline table (findings rules §3), in the same schema.",
 )
 
 

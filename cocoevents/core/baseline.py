@@ -1,4 +1,4 @@
-"""The fleet baseline (spec/findings.md section 3): how long each transition between steps usually takes.
+"""The fleet baseline (findings rules §3): how long each transition between steps usually takes.
 
 Pure: no database. A delivery's **steps** are its rows that carry its ``delivery_id`` directly, with a usable
 time, in timeline order (rule 6: time, then registry position, then name); two rows with the same name at the

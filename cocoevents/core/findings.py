@@ -1,10 +1,10 @@
-"""Findings: what an on-call engineer should notice in a timeline (spec/findings.md).
+"""Findings: what an on-call engineer should notice in a timeline (the findings rules (docs/reference/findings-rules.md)).
 
 Pure: rows, windows, gaps and a fleet baseline (possibly ``None``) in, a list of ``Finding`` out - no
 database, terminal or clock. ``find()`` applies the eight rules of section 2 for a delivery, the first two for
 a robot or pilot timeline, and orders the result by time, then kind (in the order below), then ``refs``.
 
-Choices where the spec is silent (README, "Findings"):
+Choices where the rules are silent (docs/reference/findings-rules.md says them too):
 
 - a finding's ``lane`` is the subject's own lane (``delivery``, ``robot:R-7``, ``pilot:P-3``) for silences,
   ``delivery`` for the chain rules, reassignments and slow steps, the erroring row's lane for errors and the new
@@ -104,7 +104,7 @@ def _fleet(t: Transition) -> str:
 def find(
     kind: str, subject_id: str, rows: Sequence[Row], windows: Sequence[Window], gaps: Sequence[Gap], baseline: Optional[Baseline]
 ) -> list[Finding]:
-    """Every finding of the timeline of ``kind``/``subject_id`` (spec/findings.md section 2), in order."""
+    """Every finding of the timeline of ``kind``/``subject_id`` (findings rules §2), in order."""
     out = _errors(rows)
     if kind == "delivery":
         cols = _Columns(rows)
@@ -306,7 +306,7 @@ def _after_completion(rows: Sequence[Row], cols: _Columns) -> list[Finding]:
 
 def _reassignments(rows: Sequence[Row], cols: _Columns) -> list[Finding]:
     """Rule 6: one per change of robot segment, with the error that most likely caused it."""
-    runs: list[tuple[str, int]] = []  # (robot, index of the run's first row), as spec/timeline.md rule 3
+    runs: list[tuple[str, int]] = []  # (robot, index of the run's first row), as timeline rules, rule 3
     with_robot = cols.where(lambda shape: shape[3] is not None)
     robots = list(map(_ROBOT, map(cols.shapes.__getitem__, with_robot)))
     for k in compress(range(len(robots)), map(ne, robots, [None, *robots])):  # where the robot changes

@@ -37,7 +37,7 @@ from .sessionize import (
 )
 from .source_protocol import EventSource, select_in_spans
 
-# spec section 6: a status other than in_progress needs one of these rows in the delivery lane
+# timeline rules §6: a status other than in_progress needs one of these rows in the delivery lane
 OUTCOMES = {
     "failed": ("delivery.failed",),
     "fulfilled": ("delivery.dropoff_completed", "demand.fulfilled"),
@@ -120,7 +120,7 @@ def _answer(source: EventSource, kind: str, group: dict[str, Request]) -> dict[s
 
 
 def statuses(source: EventSource, delivery_ids: Sequence[str]) -> dict[str, str]:
-    """Each delivery's status (spec section 6) from one question: the status depends only on the
+    """Each delivery's status (timeline rules §6) from one question: the status depends only on the
     delivery lane, its direct and linked events, which are read for all of them at once."""
     ids = list(dict.fromkeys(delivery_ids))
     if not ids:
@@ -207,7 +207,7 @@ class Filters:
 
 
 def findings_of(t: Timeline) -> list[Any]:
-    """The timeline's findings (spec/findings.md), or none where this build computes none."""
+    """The timeline's findings (the findings rules (docs/reference/findings-rules.md)), or none where this build computes none."""
     return list(getattr(t, "findings", None) or [])
 
 
@@ -426,7 +426,7 @@ class ErrorReport:
 
 
 def error_report(source: EventSource, since: int, until: int, by: str = "code") -> ErrorReport:
-    """The error events (spec section 4) in ``[since, until]``, grouped by code, event name or robot;
+    """The error events (timeline rules §4) in ``[since, until]``, grouped by code, event name or robot;
     most frequent first. One question to the source."""
     if by not in ERROR_GROUPS:
         raise UsageError(f"--by must be one of {', '.join(ERROR_GROUPS)}, not {by!r}")

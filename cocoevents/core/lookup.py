@@ -71,7 +71,7 @@ def build(source: EventSource, subject_id: str, kind: str | None, opts: Options,
 
 
 def _through_link(source: EventSource, subject_id: str, opts: Options, missing: NotFound) -> str:
-    """The delivery a demand or offer id links to (spec rule 2 in reverse), else ``missing`` with a hint."""
+    """The delivery a demand or offer id links to (timeline rules, rule 2 in reverse), else ``missing`` with a hint."""
     from .listings import statuses
 
     linked = linked_deliveries(source, subject_id, opts.since, opts.until)
@@ -97,7 +97,7 @@ class AmbiguousId(UsageError):
 
 
 def linked_deliveries(source: EventSource, ident: str, since: Optional[int] = None, until: Optional[int] = None) -> list[str]:
-    """The deliveries whose timelines link ``ident`` as a demand or offer id (spec rule 2 in reverse):
+    """The deliveries whose timelines link ``ident`` as a demand or offer id (timeline rules, rule 2 in reverse):
     those with an event carrying it, or carrying an id reached from it through events without a
     delivery id (offer -> demand -> delivery)."""
     demands: set[str] = set()

@@ -1,9 +1,9 @@
 """The timeline's data model: events, rows, windows, the timeline itself.
 
 Pure data: no database, terminal or pandas imports. Times are ``int``
-microseconds since the epoch (UTC); ``None`` means unusable (spec section 1).
-``Timeline.to_dict()`` is the ``coco.timeline/1`` JSON document of spec
-section 7 (schema in ``cocoevents/schemas/timeline.schema.json``).
+microseconds since the epoch (UTC); ``None`` means unusable (timeline rules §1).
+``Timeline.to_dict()`` is the ``coco.timeline/1`` JSON document of the timeline
+rules §7 (schema in ``cocoevents/schemas/timeline.schema.json``).
 """
 
 from __future__ import annotations
@@ -481,12 +481,12 @@ class Timeline:
     gap_threshold_us: int
     robots: list[str] = field(default_factory=list)
     pilots: list[str] = field(default_factory=list)
-    findings: list[Any] = field(default_factory=list)  # core.findings.Finding, in order (spec/findings.md)
+    findings: list[Any] = field(default_factory=list)  # core.findings.Finding, in order (the findings rules (docs/reference/findings-rules.md))
     baseline: Any = None  # the fleet baseline the findings were judged against (core.baseline.Baseline), if any
 
     @property
     def events(self) -> list[dict[str, Any]]:
-        """The rows as the JSON objects of spec section 7."""
+        """The rows as the JSON objects of timeline rules §7."""
         return [r.to_dict() for r in self.rows]
 
     @property
@@ -542,7 +542,7 @@ class Timeline:
         return frame
 
     def fails(self, fail_on: Iterable[str] = CHECK) -> bool:
-        """``--fail-on`` (spec/findings.md 4): ``errors`` (error rows), ``gaps`` (any gap), ``warnings`` (any
+        """``--fail-on`` (findings rules §4): ``errors`` (error rows), ``gaps`` (any gap), ``warnings`` (any
         finding of severity warning or error). ``--check`` is ``errors,warnings``."""
         wanted = set(fail_on)
         return (

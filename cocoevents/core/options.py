@@ -23,7 +23,7 @@ class Options:
     assignment_lookback_us: int = 12 * HOUR
     since: int | None = None
     until: int | None = None
-    baseline_min: int = DEFAULT_MIN_SAMPLES  # spec/findings.md 3: samples a transition needs to be judged
+    baseline_min: int = DEFAULT_MIN_SAMPLES  # findings rules §3: samples a transition needs to be judged
 
 
 def parse_options(

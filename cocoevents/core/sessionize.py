@@ -1,4 +1,4 @@
-"""Sessionization: the rules of spec sections 2-6, from events to a ``Timeline``.
+"""Sessionization: the rules of timeline rules §2-6, from events to a ``Timeline``.
 
 Pure: no database, terminal or pandas imports. A source (``EventSource``)
 answers a few coarse questions - "the events of delivery D and everything
@@ -419,7 +419,7 @@ class SpansRequest:
 
 @dataclass(frozen=True)
 class BaselineRequest:
-    """A plan's last question: the fleet baseline (spec/findings.md 3), asked after the events."""
+    """A plan's last question: the fleet baseline (findings rules §3), asked after the events."""
 
 
 Request = DeliveryRequest | SpansRequest | BaselineRequest

@@ -44,7 +44,7 @@ class EventSource(Protocol):
         ...
 
     def baseline(self) -> Baseline | None:
-        """The fleet baseline (spec/findings.md 3), or ``None`` when the source keeps none."""
+        """The fleet baseline (findings rules §3), or ``None`` when the source keeps none."""
         ...
 
     # -- batch questions, for fleet views (``cocoevents.fleet``): a bounded number of queries for many deliveries

@@ -21,11 +21,11 @@ ID_FIELDS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
 # Spec section 6: a delivery's status is told by the last of its delivery outcomes, else of its demand outcomes.
 DELIVERY_OUTCOMES = {"delivery.dropoff_completed": "fulfilled", "delivery.failed": "failed"}
 DEMAND_OUTCOMES = {"demand.fulfilled": "fulfilled", "demand.canceled": "canceled"}
-# A delivery's statuses (spec section 6: the outcomes above, else in progress), and how ``coco errors`` groups
+# A delivery's statuses (timeline rules §6: the outcomes above, else in progress), and how ``coco errors`` groups
 # errors; here, where the command line finds them without importing the fleet module.
 STATUSES = ("failed", "fulfilled", "canceled", "in_progress")
 ERROR_GROUPS = ("code", "event", "robot")
-# A pilot's assignment to a robot (spec rule 5): its start and end.
+# A pilot's assignment to a robot (timeline rules, rule 5): its start and end.
 ASSIGN_START = "pilot.assignment_started"
 ASSIGN_END = "pilot.assignment_ended"
 ASSIGNMENT_EVENTS = (ASSIGN_START, ASSIGN_END)
@@ -78,7 +78,7 @@ class EventType:
 
     @property
     def is_error(self) -> bool:
-        """Error events by name alone (spec section 4): ``*.failed`` and ``robot.grounded``."""
+        """Error events by name alone (timeline rules §4): ``*.failed`` and ``robot.grounded``."""
         return is_error_name(self.name)
 
 

@@ -1,6 +1,6 @@
 """Words for people, shared by the html and markdown views: times in a zone, durations, an event's details.
 
-These read the timeline's JSON document (``Timeline.to_dict()``, spec section 7) — the stable contract —
+These read the timeline's JSON document (``Timeline.to_dict()``, timeline rules §7) — the stable contract —
 never the core's internals. ``visible()`` makes untrusted text safe to *look at*: control characters and
 bidirectional overrides become visible escapes, so a record cannot hide or reorder text on the page; the
 format's own escaping (HTML, Markdown) comes on top of it.
@@ -15,7 +15,7 @@ from typing import Any
 from ..textsafe import visible  # noqa: F401 - the html and markdown views' escaping
 from ..timestamps import parse_timestamp
 
-# The log shipper's own fields (spec section 10): the raw line and where it came from. JSON keeps them in
+# The log shipper's own fields (timeline rules §10): the raw line and where it came from. JSON keeps them in
 # ``payload``; the CSV ``details`` and the table leave them out (37 KB of Kubernetes labels help no ticket).
 SHIPPER_FIELDS = frozenset({"message", "kubernetes", "file", "source_type", "stream", "host"})
 

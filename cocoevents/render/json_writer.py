@@ -153,7 +153,7 @@ _SCALAR_TEXT: dict[type, Callable[[Any], str]] = {
 
 
 class _Events:
-    """Each row's object of spec section 7 as JSON text - indented as inside ``write_json``'s document, or
+    """Each row's object of timeline rules §7 as JSON text - indented as inside ``write_json``'s document, or
     compact for ``jsonl`` - the same bytes as encoding ``Row.to_dict()``, without building that dict: a plain
     record (``Event.raw``) is parsed once and encoded by the standard library's C encoder; anything unusual
     (non-finite numbers, values that are not JSON) goes the dict's way."""

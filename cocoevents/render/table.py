@@ -324,7 +324,7 @@ FINDING_MARK = {"error": "✖", "warning": "!", "info": "·"}
 
 
 def _write_findings(t: Timeline, w: LineWriter, when: Any) -> None:
-    """The "What stands out" section (spec/findings.md 4): one line per finding, in time order, the most
+    """The "What stands out" section (findings rules §4): one line per finding, in time order, the most
     severe first within one instant, coloured by severity; every data string escaped for the terminal."""
     from ..core.findings import SEVERITY_RANK
     from ..textsafe import for_terminal

@@ -431,7 +431,7 @@ class LocalSource:
         return self._rows(f"({wanted}){bound}", [*params, *bparams], set())
 
     def error_events(self, since: int, until: int) -> list[Event]:
-        """Rows in the range that may be errors (spec section 4): by name, or a record that mentions
+        """Rows in the range that may be errors (timeline rules §4): by name, or a record that mentions
         ``"error"``, ``"fatal"`` or ``"critical"`` in any case (the field or a level); a superset."""
         from ..store import errorcache
 

@@ -1,11 +1,11 @@
 """The Redshift source: answers the sessionizer's questions from the warehouse table.
 
-Table layout (spec/warehouse.md): scalar columns extracted at load time -
+Table layout (the warehouse layout (docs/reference/warehouse-layout.md)): scalar columns extracted at load time -
 ``event``, ``event_ts TIMESTAMP`` (UTC, the compound ``SORTKEY``), ``delivery_id``,
 ``robot_id``, ``pilot_id``, ``demand_id``, ``offer_id`` - and the whole record in
 ``event_data SUPER``, read back as text with ``JSON_SERIALIZE`` and parsed here.
 An event's time is ``event_ts``; a row the loader left without one is timed from
-its record's ``timestamp`` when that parses (spec section 1), else it is unplaced.
+its record's ``timestamp`` when that parses (timeline rules §1), else it is unplaced.
 
 Query plan. Every statement is built from constant templates; the schema and
 table are validated against a strict identifier pattern, and every value (ids,
@@ -479,7 +479,7 @@ class RedshiftSource:
 
     def error_events(self, since: int, until: int) -> list[Event]:
         """Rows in the range that may be errors: by name, or a record mentioning ``"error"``, ``"fatal"``
-        or ``"critical"`` in any case (the field or a level); the caller applies spec section 4."""
+        or ``"critical"`` in any case (the field or a level); the caller applies timeline rules §4."""
         pred = (
             "event LIKE %s OR event = %s OR JSON_SERIALIZE(event_data) ILIKE %s "
             "OR JSON_SERIALIZE(event_data) ILIKE %s OR JSON_SERIALIZE(event_data) ILIKE %s"

@@ -1,4 +1,4 @@
-"""The fleet baseline in SQL (spec/findings.md section 3): one statement, the same text on DuckDB and Redshift.
+"""The fleet baseline in SQL (findings rules §3): one statement, the same text on DuckDB and Redshift.
 
 ``transitions_sql`` is the one ``SELECT``: the steps of every delivery (its direct events with a time, one
 per name and instant), ordered as the timeline orders them (time, registry position, name) with ``LAG`` over

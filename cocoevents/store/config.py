@@ -51,7 +51,7 @@ def _data_home() -> Path:
 
 
 def default_store_path() -> Path:
-    """``--store`` / ``COCO_STORE`` / ``$XDG_DATA_HOME/coco/events.duckdb`` (spec section 9)."""
+    """``--store`` / ``COCO_STORE`` / ``$XDG_DATA_HOME/coco/events.duckdb`` (timeline rules §9)."""
     env = os.environ.get("COCO_STORE")
     if env:
         return Path(env).expanduser()

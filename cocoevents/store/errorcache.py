@@ -1,6 +1,6 @@
 """The error rows of a local store, cached beside it, so ``coco errors`` reads thousands of rows, not every record.
 
-Which rows are errors (spec section 4) depends on the record (an ``error`` field, a ``level``), and reading
+Which rows are errors (timeline rules §4) depends on the record (an ``error`` field, a ``level``), and reading
 every record of a day means decompressing all of them (seconds for a million events). This cache keeps,
 per loaded file, the rows that may be errors - the same superset ``LocalSource.error_events`` would scan
 for: an error name, or a record mentioning ``"error"``, ``"fatal"`` or ``"critical"`` in any case - in a

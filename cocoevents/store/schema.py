@@ -98,7 +98,7 @@ EVENTS_INSERT = (
     f"s.pilot_id, s.demand_id, s.offer_id, s.record, m.fid, {STAGED_SEQ} FROM {STAGED_ROWS}"
 )
 KEYS_INSERT = keys_insert(STAGED_ROWS, STAGED_SEQ)
-# Schema 5: what a delivery's status needs (spec section 6, ``sources.local.LocalSource.delivery_statuses``),
+# Schema 5: what a delivery's status needs (timeline rules §6, ``sources.local.LocalSource.delivery_statuses``),
 # kept small beside ``events`` so the statuses of a robot's deliveries take a few small reads, not a walk over
 # their rows: ``links`` - each file's distinct (delivery, demand, offer) id triples, and whether a row with
 # them has a time (rules 1-2 link through rows without a delivery id); ``outcomes`` - the timed outcome rows.

@@ -23,8 +23,8 @@ Guarantees:
   and the timestamp's raw text from a string (the cast) or a number
   (``JSON_SERIALIZE``, its JSON spelling). Then, in SQL:
 
-  * ``event_ts`` follows ``cocoevents.timestamps.parse_timestamp`` (spec section
-    1): ISO 8601 strings (``T``/``t``/space, seconds optional, ``.`` or ``,``
+  * ``event_ts`` follows ``cocoevents.timestamps.parse_timestamp`` (timeline rules
+    §1): ISO 8601 strings (``T``/``t``/space, seconds optional, ``.`` or ``,``
     fraction of any length cut to microseconds, ``Z``/``z``, ``+HH:MM``,
     ``+HHMM``, ``+HH`` or no offset = UTC, surrounding whitespace, at most 64
     characters, real calendar dates only), JSON numbers as epoch seconds below
@@ -342,7 +342,7 @@ BASELINE_DAYS = 28
 
 
 def create_baseline_sql(target: Target) -> str:
-    """The fleet baseline (spec/findings.md 3): one row per transition, refreshed by ``refresh_baseline_sql``."""
+    """The fleet baseline (findings rules §3): one row per transition, refreshed by ``refresh_baseline_sql``."""
     return (
         f"CREATE TABLE IF NOT EXISTS {target.fleet_baseline} (\n"
         "    a            VARCHAR(128)     NOT NULL,  -- step A (event name)\n"

@@ -7,7 +7,7 @@
     `error` field), error_code / error_message (`error.code` / `error.message` when JSON strings).
 
   duckdb:   coco's local store (`events`: ts, record as JSON text), attached read-only.
-  redshift: the warehouse table of spec/warehouse.md (event_ts, event_data SUPER).
+  redshift: the warehouse table of the warehouse layout (docs/reference/warehouse-layout.md) (event_ts, event_data SUPER).
   postgres: the same table with event_data JSONB and JSON_SERIALIZE defined over it (the test stand-in).
 #}
 

@@ -591,7 +591,7 @@ STATUS_CASES = [
 
 
 def test_the_stores_status_tables_give_each_delivery_the_status_its_linked_events_give(day, tmp_path) -> None:
-    """Schema 5: ``delivery_statuses`` reads ``links``/``outcomes``; the answer is spec section 6 over rules
+    """Schema 5: ``delivery_statuses`` reads ``links``/``outcomes``; the answer is timeline rules §6 over rules
     1-2, computed independently from the records in memory (the generic ``fleet.statuses``)."""
     db = tmp_path / "s.duckdb"
     store.load(db, [write_lines(tmp_path / "cases.jsonl", STATUS_CASES)])

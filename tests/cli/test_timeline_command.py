@@ -154,7 +154,7 @@ def test_a_long_table_is_truncated_with_a_note_saying_how_to_get_everything(stor
     assert len(run_coco("timeline", "D12345", "--store", str(story), "-f", "jsonl", "--max-rows", "10").out.splitlines()) == 31
 
 
-# --- exit codes (spec section 8) -----------------------------------------------------------------
+# --- exit codes (timeline rules §8) -----------------------------------------------------------------
 
 
 def test_exit_0_when_the_timeline_was_built_even_with_errors_in_it(story):

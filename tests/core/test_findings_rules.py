@@ -1,4 +1,4 @@
-"""spec/findings.md section 2, rule by rule, on small hand-made timelines (and section 3's judgements).
+"""findings rules §2, rule by rule, on small hand-made timelines (and section 3's judgements).
 
 Each test builds a few records, a fleet baseline by hand (or none), runs the sessionizer and reads
 ``Timeline.findings``: the rules live in ``core/findings.py`` and never touch a store.

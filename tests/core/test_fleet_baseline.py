@@ -1,4 +1,4 @@
-"""The fleet baseline (spec/findings.md 3) in the local store: one SQL statement, equal to the Python
+"""The fleet baseline (findings rules §3) in the local store: one SQL statement, equal to the Python
 computation over the same rows, kept in the store, rebuilt when a load adds files, printed by ``coco baseline``."""
 
 from __future__ import annotations

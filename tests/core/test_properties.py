@@ -162,7 +162,7 @@ linked_records = st.lists(
 @FAST
 @given(linked_records)
 def test_the_stores_status_tables_agree_with_the_records_on_any_links(tmp_path_factory, records):
-    """The store's statuses against spec section 6 over rules 1-2 applied to the records in memory, on random
+    """The store's statuses against timeline rules §6 over rules 1-2 applied to the records in memory, on random
     chains of demand and offer ids, ties and untimed rows: the kept table (schema 6, built in SQL by the load)
     and the walk over ``links``/``outcomes`` (schema 5) both."""
     from cocoevents.core import listings as fleet

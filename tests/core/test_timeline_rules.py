@@ -1,4 +1,4 @@
-"""The rules of spec sections 1-6, one test each, on small hand-built event lists.
+"""The rules of timeline rules §1-6, one test each, on small hand-built event lists.
 
 Times are minutes after 2026-11-25T10:00:00Z unless a test says otherwise.
 """

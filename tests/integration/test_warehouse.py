@@ -1075,7 +1075,7 @@ def test_a_run_with_unusable_timestamps_and_long_ids_commits_every_row(pg, db, s
     ]
 
 
-# -- the fleet baseline table (spec/findings.md 3) ------------------------------------------------------------------
+# -- the fleet baseline table (findings rules §3) ------------------------------------------------------------------
 
 
 def test_ddl_creates_the_baseline_table_and_its_refresh_binds_every_value():

@@ -1,4 +1,4 @@
-"""``coco load``: archive files into the local store (spec sections 9 and 10)."""
+"""``coco load``: archive files into the local store (timeline rules §9 and 10)."""
 
 from __future__ import annotations
 

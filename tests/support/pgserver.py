@@ -4,7 +4,7 @@
 on a free loopback port (unix sockets in the same folder; as ``postgres`` via
 ``runuser`` when the tests run as root, since the server refuses root) and puts
 a small TCP shim in front of it, because ``redshift_connector`` refuses plain
-PostgreSQL (spec/warehouse.md, "Testing the Redshift path"). The shim:
+PostgreSQL (the warehouse layout (docs/reference/warehouse-layout.md), "Testing the Redshift path"). The shim:
 
 - answers an ``SSLRequest`` (and a ``GSSENCRequest``) with ``N``;
 - drops the startup parameters PostgreSQL rejects (``client_protocol_version``,
@@ -334,7 +334,7 @@ def pg() -> Iterator[PgServer]:
         server.stop()
 
 
-# -- the events table of spec/warehouse.md, in PostgreSQL -----------------------------------------
+# -- the events table of the warehouse layout (docs/reference/warehouse-layout.md), in PostgreSQL -----------------------------------------
 
 ID_COLUMNS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
 

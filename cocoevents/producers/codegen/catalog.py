@@ -1,7 +1,7 @@
 """``coco events --emit markdown``: the Event Catalog of the event-logging design (phase 3).
 
 Every event by group: its constant, payload fields (required / optional), its
-severity in coco's timelines (computed by the core, spec/timeline.md section 4)
+severity in coco's timelines (computed by the core, timeline rules §4)
 and an example line written by coco's own producer (``log_event``), so every
 example conforms to the registry.
 """
@@ -91,7 +91,7 @@ def emit_markdown() -> str:
         + ", ".join(f"`{s}`" for s in registry.SOURCES)
         + "; `error` is an object with a `code` and a `message`; ids are strings.",
         "",
-        "**Severity** is how coco's timelines mark the event by its name (spec/timeline.md section 4). Any event "
+        "**Severity** is how coco's timelines mark the event by its name (timeline rules §4). Any event "
         "is `error` when its record has a non-null `error` or its `level` is error, fatal or critical, and "
         "`warning` when its `level` is warn or warning.",
         "",
