@@ -481,7 +481,7 @@ class Timeline:
     gap_threshold_us: int
     robots: list[str] = field(default_factory=list)
     pilots: list[str] = field(default_factory=list)
-    findings: list[Any] = field(default_factory=list)  # core.findings.Finding, in order (the findings rules (docs/reference/findings-rules.md))
+    findings: list[Any] = field(default_factory=list)  # core.findings.Finding, in order (findings rules §2)
     baseline: Any = None  # the fleet baseline the findings were judged against (core.baseline.Baseline), if any
 
     @property

@@ -158,7 +158,7 @@ def expected_rows(doc: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 def expected_summary(doc: dict[str, Any]) -> dict[str, Any]:
     s = dict(doc["summary"])
-    s.pop("findings", None)  # judged against the fleet by coco (the findings rules (docs/reference/findings-rules.md)); not a session fact of the model
+    s.pop("findings", None)  # judged against the fleet by coco (findings rules); not a session fact of the model
     codes = [e["error"]["code"] for e in doc["events"] if isinstance(e["error"], dict) and isinstance(e["error"].get("code"), str)]
     s["first_error_code"] = codes[0] if codes else None
     return s
