@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..duckdb_engine import memory_connection
+from ..producers.registry import ERROR_LEVELS, ERROR_NAME_SUFFIX, ERROR_NAMES
 from ..timestamps import ISO_PATTERN_SQL, MAX_US, MIN_US, SECONDS_LIMIT, SQL_MACROS
 
 MACROS = (
@@ -32,7 +33,29 @@ def classifier_connection() -> Any:
     return con
 
 
-_PATHS = "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id']"
+_PATHS = "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id', '$.error', '$.level']"
+
+
+def error_sql(name: str, error: str, level: str) -> str:
+    """Timeline rules section 4 in SQL, from the registry's constants: whether a record named ``name`` whose
+    top-level ``error`` and ``level`` are the JSON values ``error`` and ``level`` (NULL when absent) is an error
+    (``producers.registry.severity``; like the id columns, a key written twice is read at its first place)."""
+    names = ", ".join(f"'{n}'" for n in sorted(ERROR_NAMES))
+    levels = ", ".join(f"'{n}'" for n in ERROR_LEVELS)
+    return (
+        f"(suffix({name}, '{ERROR_NAME_SUFFIX}') OR {name} IN ({names}) OR coalesce(json_type({error}) <> 'NULL', false) "
+        f"OR coalesce(json_type({level}) = 'VARCHAR' AND lower({level} ->> '$') IN ({levels}), false))"
+    )
+
+
+def error_code_sql(error: str) -> tuple[str, str]:
+    """The code of an ``error`` JSON value (``core.model.error_code``) when it is a JSON string, and whether it
+    has a code of another type (``str()`` of it in Python): the ``code`` and ``odd_code`` of the error index."""
+    code = f"CASE WHEN json_type({error}) = 'OBJECT' THEN json_extract({error}, '$.code') END"
+    return (
+        f"CASE WHEN json_type({code}) = 'VARCHAR' THEN ({code}) ->> '$' END",
+        f"coalesce(json_type({code}) NOT IN ('VARCHAR', 'NULL'), false)",
+    )
 
 
 def _classified(source: str) -> str:
@@ -68,7 +91,7 @@ WITH p AS (
            END AS why
     FROM u
 ), x AS (
-    SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj
+    SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj, v[8] AS ej
     FROM w
 ), y AS (
     SELECT *, CASE WHEN ttype = 'VARCHAR' THEN tj ->> '$' END AS tstr,
@@ -92,18 +115,27 @@ WITH p AS (
 )"""
 
 
+# The loader's staging table: the events layout, then the line's length in bytes (by which the loader notices
+# lines DuckDB's reader dropped without a word) and what the error index keeps (``store.schema``).
+STAGE_COLUMNS = (
+    "event VARCHAR, ts TIMESTAMP, delivery_id VARCHAR, robot_id VARCHAR, pilot_id VARCHAR, demand_id VARCHAR, "
+    "offer_id VARCHAR, record VARCHAR, file_id BIGINT, line_bytes BIGINT, err BOOLEAN, code VARCHAR, odd_code BOOLEAN"
+)
+
+
 def classify_insert(source: str, table: str = "stage", line_bytes: bool = True) -> str:
-    """``INSERT`` of every non-blank line of ``source`` into ``table`` (the events layout, then the line's
-    length in bytes, by which the loader notices lines DuckDB's reader dropped without a word).
+    """``INSERT`` of every non-blank line of ``source`` into ``table``: the ``STAGE_COLUMNS`` layout, or without
+    ``line_bytes`` the events layout only (``event`` ... ``file_id``).
 
     Good lines get their event name; bad ones are inserted with ``event`` NULL
     so the caller can count them per file, which keeps this a single pass over the data.
     """
+    code, odd = error_code_sql("ej")
+    extra = f", n, {error_sql('name', 'ej', 'v[9]')}, {code}, {odd}" if line_bytes else ""
     return f"""
 INSERT INTO {table}
 {_classified(source)}
-SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id
-       {", n" if line_bytes else ""}
+SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id{extra}
 FROM c
 """
 
@@ -117,17 +149,28 @@ def classify_lines(source: str, records: bool = True) -> str:
     return f"{_classified(source)}\nSELECT lineno, name, us, NULL, reason FROM c WHERE reason IS NOT NULL ORDER BY lineno"
 
 
+def csv_piece(max_line: int) -> str:
+    """A line source over one plain file ``$path`` (a piece of a big file the loader wrote), all of file 0."""
+    return f"""(SELECT 0::BIGINT AS file_id, NULL::BIGINT AS lineno, line
+    FROM read_csv($path, columns = {{'line': 'VARCHAR'}}, delim = chr(1), quote = '', escape = '', header = false,
+                  auto_detect = false, max_line_size = {max_line}, buffer_size = {2 * max_line}, compression = 'none'))"""
+
+
 def csv_lines(max_line: int, compression: str = "auto") -> str:
     """A line source over DuckDB's CSV reader: one VARCHAR column, no quoting, with the file name."""
     return f"""(SELECT f.file_id, NULL::BIGINT AS lineno, r.line
     FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, delim = chr(1), quote = '', escape = '',
-                  header = false, auto_detect = false, max_line_size = {max_line}, filename = true,
+                  header = false, auto_detect = false, max_line_size = {max_line}, buffer_size = {2 * max_line},
+                  filename = true,
                   compression = '{compression}') AS r
     JOIN batch_files AS f ON f.path = r.filename)"""
 
 
 ONE_LINE = """(SELECT 0::BIGINT AS file_id, 1::BIGINT AS lineno, $line::VARCHAR AS line)"""
 
-# Lines split by Python (the damaged-file path, ``coco check``): ``$linenos`` numbers the lines of ``$text``.
+# A block of whole lines (``lines.LineReader.blocks``) split here: the loader's pieces its CSV reader must not read.
+TEXT_BLOCK = """(SELECT $file_id::BIGINT AS file_id, NULL::BIGINT AS lineno, unnest(string_split($text, chr(10))) AS line)"""
+
+# Lines split by Python (``coco check``): ``$linenos`` numbers the lines of ``$text``.
 TEXT_LINES = """(SELECT $file_id::BIGINT AS file_id, unnest($linenos::BIGINT[]) AS lineno,
     unnest(string_split($text, chr(10))) AS line)"""

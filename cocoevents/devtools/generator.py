@@ -485,60 +485,105 @@ def _pods(rng: random.Random, per_service: int) -> dict[str, list[str]]:
     return pods
 
 
-def _zone(job: tuple[str, int, int, int, int]) -> tuple[int, int]:
+def _compact_head(prefix: str, rng: random.Random) -> str:
+    """A compact record's shipper fields (``--compact``): the pod and container only, ~150 bytes."""
+    service = SERVICES.get(prefix, "misc")
+    pod = f"{service}-7d9f{rng.randrange(16**4):04x}-{rng.randrange(36**5):05x}"
+    node = _NODES[rng.randrange(len(_NODES))]
+    return '{"kubernetes":{"pod_name":"' + pod + '","container_name":"' + service + '","pod_node_name":"' + node + '"}'
+
+
+def _zone(job: tuple[str, int, int, int, int, bool, bool]) -> tuple[int, int]:
     """Zone ``k`` of a bulk archive: its own fleet (own ids) of about ``events`` records, shipped by a pool
-    of pods and written as ``per_file``-line gzip files. Returns (files, records)."""
-    root, k, events, seed, per_file = job
+    of pods and written as ``per_file``-line gzip files (``whole``: one gzip member ``.parts/k.gz`` that
+    ``write_bulk_archive`` puts into a big file). Returns (files, records)."""
+    root, k, events, seed, per_file, compact, whole = job
     fleet = sized_fleet(events, seed + k, id_offset=k * ZONE_IDS)
     fleet = Fleet(fleet.day, fleet.deliveries, fleet.robots, fleet.pilots, fleet.seed, fleet.id_offset, unit_offset=k * ZONE_UNITS)
     records = fleet_day(fleet)
     rng = random.Random(seed * 7919 + k)
-    pods = _pods(rng, 48)
+    if compact:
+        pods = {p: [_compact_head(p, rng) for _ in range(48)] for p in sorted(set(SERVICES) | {"misc"})}
+    else:
+        pods = _pods(rng, 48)
     dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
     files = 0
     folder = Path(root) / f"dt={fleet.day.isoformat()}"
     folder.mkdir(parents=True, exist_ok=True)
-    for start in range(0, len(records), per_file):
+    step = len(records) if whole else per_file
+    for start in range(0, len(records), step):
         lines = []
-        for rec in records[start : start + per_file]:
+        for rec in records[start : start + step]:
             name = str(rec.get("event", ""))
             prefix = name.split(".")[0]
             heads = pods[prefix if prefix in SERVICES else "misc"]
             app = dumps(rec)
+            if compact:  # the application's fields merged into a short shipper header
+                lines.append(heads[rng.randrange(len(heads))] + ',"source_type":"kubernetes_logs","stream":"stdout",' + app[1:])
+                continue
             line = heads[rng.randrange(len(heads))] + ',"message":' + dumps(app) + ',"source_type":"kubernetes_logs","stream":"stdout"'
             if rng.random() >= 0.02:  # merged, as the shipper does; 2% unmerged (an older config)
                 line += "," + app[1:]
             else:
                 line += "}"
             lines.append(line)
+        data = ("\n".join(lines) + "\n").encode("utf-8")
+        if whole:
+            parts = Path(root) / ".parts"
+            parts.mkdir(exist_ok=True)
+            (parts / f"{k}.gz").write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
+            return 1, len(records)
         when = _record_time(records[start])
         key = f"{int(when.replace(tzinfo=timezone.utc).timestamp())}-{uuid.UUID(int=rng.getrandbits(128))}"
-        data = ("\n".join(lines) + "\n").encode("utf-8")
         (folder / f"{key}.log.gz").write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
         files += 1
     return files, len(records)
 
 
 def write_bulk_archive(
-    root: str | os.PathLike[str], events: int, *, seed: int = 7, per_file: int = 5000, workers: int | None = None
+    root: str | os.PathLike[str],
+    events: int,
+    *,
+    seed: int = 7,
+    per_file: int = 5000,
+    workers: int | None = None,
+    files: int | None = None,
+    compact: bool = False,
 ) -> tuple[int, int]:
     """About ``events`` records of one day, fast (the growth benchmark's 10M and 30M archives): the day is
     split into zones of ``ZONE_EVENTS`` records, each its own fleet with its own ids (robots, pilots,
     deliveries...), generated in parallel processes; each zone's files cover its records in time order, so
     files of different zones overlap in time, as files of different pods do. Records are shaped like
     ``write_archive``'s (the same fields, merged and unmerged), but the Kubernetes metadata comes from a pool
-    of pods rather than being drawn per record, which is what makes it fast. Returns (files, records)."""
+    of pods rather than being drawn per record, which is what makes it fast. ``files``: that many big files
+    instead (what a shipper with big batches writes), each the zones ``j, j + files, ...`` one after the other
+    (a gzip member each); ``compact``: records of ~300 bytes (the application's fields in a short shipper
+    header, no ``message`` copy). Returns (files, records)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    zones = max(1, round(events / ZONE_EVENTS))
+    zones = max(1, round(events / ZONE_EVENTS), files or 0)
     size = max(1, events // zones)
-    jobs = [(os.fspath(root), k, size, seed, per_file) for k in range(zones)]
+    jobs = [(os.fspath(root), k, size, seed, per_file, compact, files is not None) for k in range(zones)]
     if zones == 1 or workers == 1:
         done = [_zone(j) for j in jobs]
     else:
         with ProcessPoolExecutor(max_workers=workers or min(zones, os.cpu_count() or 1)) as pool:
             done = list(pool.map(_zone, jobs))
-    return sum(f for f, _ in done), sum(n for _, n in done)
+    records = sum(n for _, n in done)
+    if files is None:
+        return sum(f for f, _ in done), records
+    import shutil
+
+    parts = Path(root) / ".parts"
+    folder = Path(root) / f"dt={Fleet.day.isoformat()}"
+    start = int(datetime.combine(Fleet.day, datetime.min.time(), timezone.utc).timestamp())
+    for j in range(files):
+        with open(folder / f"{start + j}-{uuid.UUID(int=random.Random(seed * 31 + j).getrandbits(128))}.log.gz", "wb") as out:
+            for k in range(j, zones, files):
+                with open(parts / f"{k}.gz", "rb") as part:
+                    shutil.copyfileobj(part, out)
+    shutil.rmtree(parts)
+    return files, records
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -559,13 +604,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--bulk", action="store_true", help="fast, for big archives: zones of 200k events in parallel processes, pods' metadata pooled"
     )
+    p.add_argument("--files", type=int, default=None, help="--bulk: write this many big files instead of 5,000-line ones")
+    p.add_argument("--compact", action="store_true", help="--bulk: records of ~300 bytes (a short shipper header, no message copy)")
     a = p.parse_args(argv)
+    if (a.files is not None or a.compact) and not a.bulk:
+        p.error("--files and --compact go with --bulk")
     if a.id_offset < 0:
         p.error("--id-offset must be 0 or more")
     if a.bulk:
         if a.demo or a.junk_every or a.id_offset or a.day != Fleet.day:
-            p.error("--bulk takes only --events and --seed")
-        files, count = write_bulk_archive(a.out, a.events, seed=a.seed)
+            p.error("--bulk takes only --events, --seed, --files and --compact")
+        if a.files is not None and a.files < 1:
+            p.error("--files must be 1 or more")
+        files, count = write_bulk_archive(a.out, a.events, seed=a.seed, files=a.files, compact=a.compact)
         print(f"wrote {count} records in {files} files under {a.out}", file=__import__("sys").stderr)
         return 0
     recs: Iterable[Record] = demo_records() if a.demo else _records_in_order(a.events, a.seed, a.day, a.id_offset)

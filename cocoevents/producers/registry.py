@@ -150,8 +150,16 @@ POSITION: dict[str, int] = {e.name: i for i, e in enumerate(EVENTS)}
 WARNING_NAMES = frozenset({"offer.rejected", "offer.expired", "demand.canceled", "trip.canceled", "attempt.rescued"})
 
 
+# Timeline rules section 4: what makes a record an error. The store's loader writes the same rule in SQL
+# (``archive.classify``) from these constants, to index error rows as it loads.
+ERROR_NAME_SUFFIX = ".failed"
+ERROR_NAMES = frozenset({"robot.grounded"})
+ERROR_LEVELS = ("error", "fatal", "critical")
+WARNING_LEVELS = ("warn", "warning")
+
+
 def is_error_name(name: str) -> bool:
-    return name.endswith(".failed") or name == "robot.grounded"
+    return name.endswith(ERROR_NAME_SUFFIX) or name in ERROR_NAMES
 
 
 def severity(name: str, record: Mapping[str, Any]) -> str:
@@ -159,9 +167,9 @@ def severity(name: str, record: Mapping[str, Any]) -> str:
     an error level; else ``warning`` for a warning name or level; else ``info``. Producers log at the same level."""
     level = record.get("level")
     level = level.lower() if isinstance(level, str) else ""
-    if is_error_name(name) or record.get("error") is not None or level in ("error", "fatal", "critical"):
+    if is_error_name(name) or record.get("error") is not None or level in ERROR_LEVELS:
         return "error"
-    if name in WARNING_NAMES or level in ("warn", "warning"):
+    if name in WARNING_NAMES or level in WARNING_LEVELS:
         return "warning"
     return "info"
 

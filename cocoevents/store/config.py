@@ -22,6 +22,9 @@ from ..textsafe import for_terminal
 # (tests use small batches to see several commits).
 BATCH_MB = 512
 BATCH_FILES = 512
+# A file that decompresses to more than a piece is streamed: read and committed a piece at a time, in the file's
+# one transaction (``store.loader``), so a load holds a piece, not a file. Never more than a batch.
+PIECE_MB = 32
 MEMORY_LIMIT = "512MB"
 READ_WAIT = 10.0
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.I)
@@ -77,6 +80,11 @@ def check_store_path(path: str | os.PathLike[str]) -> Path:
     if p.is_dir():
         raise UsageError(f"the store {for_terminal(archive.path_text(text))} is a folder; name a file in it")
     return p
+
+
+def piece_bytes() -> int:
+    """The decompressed bytes a streamed file is read in at a time: ``PIECE_MB``, at most a batch."""
+    return min(PIECE_MB * 1024 * 1024, batch_bytes())
 
 
 def batch_bytes() -> int:

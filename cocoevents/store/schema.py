@@ -6,12 +6,13 @@ next writer (``MIGRATIONS``, one transaction). The design of the tables and why:
 
 from __future__ import annotations
 
+from ..archive.classify import error_code_sql, error_sql
 from ..producers.registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES
 from . import statuses as _statuses
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -66,7 +67,7 @@ def keys_insert(rows: str, seq: str = "seq") -> str:
             [f"SELECT {k}_id AS id, '{k}' AS kind, {seq} AS seq FROM {rows} AND {k}_id IS NOT NULL" for k in KINDS]
             + [assignment_keys(rows, seq)]
         )
-        + ") ORDER BY id, kind, seq"
+        + ") ORDER BY id"
     )
 
 
@@ -133,12 +134,49 @@ def status_inserts(rows: str, file_id: str) -> list[str]:
 
 
 STATUS_INSERTS = status_inserts(STAGED_ROWS, "m.fid")
+# Schema 7: the error index - the timed rows that are errors (timeline rules section 4, ``archive.classify.error_sql``),
+# each a copy of its ``events`` row with its error's code (``code``: a string code; ``odd_code``: a code of
+# another type), written with each batch from the staging table and gone with its file. ``coco errors`` and the
+# ``--error`` filter read this small table instead of every record of the range.
+ERRORS_TABLE = (
+    "CREATE TABLE IF NOT EXISTS errors (event VARCHAR, ts TIMESTAMP NOT NULL, delivery_id VARCHAR, robot_id VARCHAR, "
+    "pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, record VARCHAR USING COMPRESSION zstd, file_id BIGINT NOT NULL, "
+    "seq BIGINT NOT NULL, code VARCHAR, odd_code BOOLEAN NOT NULL)"
+)
+SCHEMA += ERRORS_TABLE + ";\n"
+ERRORS_INSERT = (
+    f"INSERT INTO errors SELECT s.event, s.ts, s.delivery_id, s.robot_id, s.pilot_id, s.demand_id, s.offer_id, s.record, "
+    f"m.fid, {STAGED_SEQ}, s.code, s.odd_code FROM {STAGED_ROWS} AND s.err AND s.ts IS NOT NULL"
+)
+
+
+def errors_from_events(where: str = "true") -> str:
+    """``INSERT`` into ``errors`` of the stored rows matching ``where`` that are errors, the record read again (the
+    migration to schema 7; the same rule the loader applies to the lines it classifies)."""
+    code, odd = error_code_sql("v[2]")
+    return (
+        f"INSERT INTO errors SELECT event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, record, file_id, seq, {code}, {odd} "
+        "FROM (SELECT *, json_extract(record, ['$.error', '$.level']) AS v FROM events WHERE ts IS NOT NULL AND event IS NOT NULL "
+        f"AND ({where})) WHERE {error_sql('event', 'v[1]', 'v[2]')}"
+    )
+
+
+def error_rows_sql(where: str = "true") -> str:
+    """A ``SELECT`` of the stored rows matching ``where`` that are errors, read from ``events`` (a store before
+    schema 7, read as it is): ``epoch_us(ts), record``."""
+    return (
+        "SELECT epoch_us(ts), record FROM (SELECT ts, event, record, json_extract(record, ['$.error', '$.level']) AS v FROM events "
+        f"WHERE ts IS NOT NULL AND event IS NOT NULL AND ({where})) WHERE {error_sql('event', 'v[1]', 'v[2]')}"
+    )
+
+
 # A file's rows leave every table that holds them (a changed file replaced, ``coco store remove``), and the
 # kept statuses are out of date until ``store.statuses.rebuild`` (``STATUSES_INVALIDATE``, in the same transaction).
 FILES_DELETE = [
     "DELETE FROM keys WHERE seq IN (SELECT seq FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[])))",
     "DELETE FROM links WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM outcomes WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
+    "DELETE FROM errors WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM files WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
 ]
@@ -146,12 +184,12 @@ FILES_DELETE = [
 # up one sorted run (``store.local.Loader._merge_keys``); the copies' originals (rowid up to $top) then go.
 _PIECE = "seq > $after AND id >= $lo AND ($hi IS NULL OR id < $hi)"
 KEYS_MERGE = [
-    f"INSERT INTO keys SELECT id, kind, seq FROM keys WHERE {_PIECE} ORDER BY id, kind, seq",
+    f"INSERT INTO keys SELECT id, kind, seq FROM keys WHERE {_PIECE} ORDER BY id",
     f"DELETE FROM keys WHERE {_PIECE} AND rowid <= $top",
 ]
 
 # The tables a store of this version has (created or migrated; ``fleet_baseline`` comes with the first rebuild).
-TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses"})
+TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "errors"})
 
 MIGRATIONS = {
     # 1 -> 2: files know their time range (``coco store files``, ``coco store remove --day``).
@@ -198,4 +236,6 @@ DROP SEQUENCE IF EXISTS event_seq;
     + "INSERT INTO keys SELECT id, kind, seq FROM ("
     + assignment_keys("events WHERE true")
     + ") ORDER BY id, kind, seq;\n",
+    # 6 -> 7: the error index, from every stored record (``coco errors`` read a cache file beside the store before).
+    6: ERRORS_TABLE + ";\n" + errors_from_events() + ";\n",
 }
