@@ -1,11 +1,11 @@
-"""Code generation from the one registry (``cocoevents/registry.py``) and the drift check against it.
+"""Code generation from the one registry (``cocoevents/producers/registry.py``) and the drift check against it.
 
 ``emit(kind)`` returns the text of a generated artefact: ``ts`` (the TypeScript
-``registry.ts`` of the event-logging design), ``go`` (typed constants, payload
-structs and ``Validate``), ``markdown`` (the Event Catalog); ``schemas()`` returns
-one JSON Schema per event. Output is deterministic (no dates), so a producer's CI
-can regenerate and diff. ``drift`` reads a TypeScript or Go registry and compares
-it with coco's (``coco check --registry``).
+``registry.ts`` of the event-logging design and its ``logEvent``), ``go`` (typed
+constants, payload structs, ``Validate`` and ``LogEvent``), ``markdown`` (the Event
+Catalog); ``schemas()`` returns one JSON Schema per event. Output is deterministic
+(no dates), so a producer's CI can regenerate and diff. ``drift`` reads a TypeScript
+or Go registry and compares it with coco's (``coco check --registry``).
 
 Nothing here imports more than the standard library and the registry.
 """
@@ -15,7 +15,7 @@ from __future__ import annotations
 from ... import __version__
 
 KINDS = ("ts", "go", "jsonschema", "markdown")
-SOURCE_FILE = "cocoevents/registry.py"
+SOURCE_FILE = "cocoevents/producers/registry.py"
 
 
 def generated_by(command: str) -> str:
