@@ -329,3 +329,53 @@ def test_a_delivery_logged_by_it_has_the_timeline_of_the_same_delivery_logged_by
             assert a.out == b.out
         rows = json.loads(a.out)["events"]
         assert len(rows) >= 10 and any(row["severity"] == "error" for row in rows), (kind, delivery)
+
+
+# --- the examples of docs/producers.md, as written ------------------------------------------------------------------
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "producers.md"
+
+
+def doc_blocks() -> list[tuple[str, str]]:
+    """The page's titled code blocks, in order: (title, text)."""
+    return [(m.group(1), m.group(2)) for m in re.finditer(r'^```\w+ title="([^"]+)"\n(.*?)^```$', DOC.read_text(), re.M | re.S)]
+
+
+def matches_documented(out: str, documented: str) -> bool:
+    """The program's stdout is the documented one, ``<now>`` standing for a timestamp of the clock."""
+    pattern = "\n".join(re.escape(line).replace("<now>", r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z") for line in documented.splitlines())
+    return re.fullmatch(pattern + "\n", out) is not None
+
+
+def test_the_typescript_example_of_the_producers_page_runs_as_documented(coco, tmp_path):
+    blocks = doc_blocks()
+    (_, app), (_, stdout) = blocks[0], blocks[1]
+    assert blocks[0][0] == "app.ts" and blocks[1][0] == "stdout"
+    (tmp_path / "app.ts").write_text(app)
+    assert coco("events", "--emit", "ts", "-o", str(tmp_path / "registry.ts")).code == 0
+    r = subprocess.run(
+        [compilers.tsc(), "--strict", "--target", "es2017", "--module", "commonjs", "registry.ts", "app.ts"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run(["node", "app.js"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (r.returncode, r.stderr) == (0, "not logged: offer.rejected: missing required field 'rejection_reason'\n")
+    assert matches_documented(r.stdout, stdout), r.stdout
+
+
+def test_the_go_example_of_the_producers_page_runs_as_documented(coco, tmp_path, tmp_path_factory):
+    blocks = doc_blocks()
+    (_, program), (_, stdout) = blocks[2], blocks[3]
+    assert blocks[2][0] == "main.go" and blocks[3][0] == "stdout"
+    go, env = compilers.go(), _go_env(tmp_path_factory)
+    (tmp_path / "events").mkdir()
+    (tmp_path / "main.go").write_text(program)
+    assert coco("events", "--emit", "go", "-o", str(tmp_path / "events" / "events.go")).code == 0
+    r = subprocess.run([go, "mod", "init", "example.com/app"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([go, "run", "."], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert (r.returncode, r.stderr) == (0, "not logged: offer.rejected: missing required field 'rejection_reason'\n")
+    assert matches_documented(r.stdout, stdout), r.stdout
