@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 
 from .. import registry
+from . import error_names_text
 
 IMPORTS = ("bytes", "context", "encoding/json", "fmt", "io", "os", "sort", "strconv", "strings", "sync", "time", "unicode")
 
@@ -39,6 +40,7 @@ def emit_go_rules_and_logger() -> str:
         "@SOURCES@": ", ".join(registry.SOURCES),
         "@ERROR_SUFFIX@": _q(registry.ERROR_SUFFIX),
         "@ERROR_NAMES@": ", ".join(f"{_q(n)}: true" for n in sorted(registry.ERROR_NAMES)),
+        "@ERROR_NAMES_TEXT@": error_names_text(),
     }
     text = _GO
     for key, value in data.items():
@@ -294,7 +296,7 @@ const errorSuffix = @ERROR_SUFFIX@
 
 var errorNames = map[string]bool{@ERROR_NAMES@}
 
-// IsErrorEvent reports whether the name alone makes an event an error event: *.failed, robot.grounded.
+// IsErrorEvent reports whether the name alone makes an event an error event: @ERROR_NAMES_TEXT@.
 func IsErrorEvent(event string) bool {
     return strings.HasSuffix(event, errorSuffix) || errorNames[event]
 }

@@ -15,6 +15,7 @@ from the host but ``console`` (declared in the file, so it compiles with or with
 from __future__ import annotations
 
 from .. import registry
+from . import error_names_text
 
 
 def _ts_str(text: str) -> str:
@@ -31,7 +32,7 @@ def emit_ts_logger() -> str:
         "// --- The logger ----------------------------------------------------------------------------------------",
         "// logEvent(Events.X, payload) writes one JSON line {event, timestamp, level, ...payload} to the sink (stdout by",
         "// default), as coco's Python log_event does: timestamp UTC ISO 8601 with milliseconds unless the payload has",
-        "// one; level 'error' for error events (*.failed, robot.grounded, a non-null error), else 'info', unless the",
+        f"// one; level 'error' for error events ({error_names_text()}, a non-null error), else 'info', unless the",
         "// payload has one. A payload that breaks the registry's rules throws EventValidationError and writes nothing",
         "// (strict, the default), or is written with a warning on stderr (strict: false).",
         "",
@@ -45,7 +46,7 @@ def emit_ts_logger() -> str:
         f"const ERROR_SUFFIX = {_ts_str(registry.ERROR_SUFFIX)};",
         f"const ERROR_NAMES: readonly string[] = {_ts_list(sorted(registry.ERROR_NAMES))};",
         "",
-        _TS_LOGGER,
+        _TS_LOGGER.replace("@ERROR_NAMES_TEXT@", error_names_text()),
     ]
     return "\n".join(out)
 
@@ -84,7 +85,7 @@ export class EventValidationError extends Error {
   }
 }
 
-// Whether the name alone makes an event an error event: *.failed, robot.grounded.
+// Whether the name alone makes an event an error event: @ERROR_NAMES_TEXT@.
 export function isErrorEvent(event: string): boolean {
   return event.endsWith(ERROR_SUFFIX) || ERROR_NAMES.indexOf(event) >= 0;
 }
