@@ -148,10 +148,14 @@ BY_NAME: dict[str, EventType] = {e.name: e for e in EVENTS}
 POSITION: dict[str, int] = {e.name: i for i, e in enumerate(EVENTS)}
 
 WARNING_NAMES = frozenset({"offer.rejected", "offer.expired", "demand.canceled", "trip.canceled", "attempt.rescued"})
+# Error events by name alone (timeline rules §4): any name ending in ERROR_SUFFIX, and ERROR_NAMES. Data, so that the
+# TypeScript and Go loggers coco generates are emitted from it.
+ERROR_SUFFIX = ".failed"
+ERROR_NAMES = frozenset({"robot.grounded"})
 
 
 def is_error_name(name: str) -> bool:
-    return name.endswith(".failed") or name == "robot.grounded"
+    return name.endswith(ERROR_SUFFIX) or name in ERROR_NAMES
 
 
 def severity(name: str, record: Mapping[str, Any]) -> str:
