@@ -119,7 +119,8 @@ class _Staged:
 Progress = Callable[[int, int], None]
 _STAGE = (
     "CREATE OR REPLACE TEMP TABLE stage (event VARCHAR, ts TIMESTAMP, delivery_id VARCHAR, robot_id VARCHAR, "
-    "pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, record VARCHAR, file_id BIGINT, line_bytes BIGINT)"
+    "pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, record VARCHAR, file_id BIGINT, line_bytes BIGINT, "
+    "merchant_id VARCHAR, source VARCHAR, error_code VARCHAR, is_error BOOLEAN)"
 )
 
 
@@ -397,6 +398,7 @@ class Loader:
                 con.execute(sql.KEYS_INSERT, {"base": top + 1})
                 for statement in sql.STATUS_INSERTS:
                     con.execute(statement)
+                con.execute(sql.ATTRIBUTES_INSERT)
                 con.execute(sql.STATUSES_INVALIDATE)  # out of date until the load's end rebuilds them
         self._yield_to_readers()
         return results
