@@ -16,6 +16,7 @@ from .options import ProfileOption, StoreOption, WaitOption, choices, open_sourc
 Format = choices("Format", LISTING_FORMAT_NAMES)
 Status = choices("Status", STATUSES)
 By = choices("By", ERROR_GROUPS)
+Vs = choices("Vs", ("previous",))
 DEFAULT_RANGE = "24h"
 FORMAT_HELP = "Output format. Default: from the -o suffix (.csv .json .jsonl), else table."
 
@@ -120,7 +121,8 @@ def deliveries(
 def errors(
     since: Optional[str] = SinceOption,
     until: Optional[str] = UntilOption,
-    by: By = typer.Option("code", "--by", help="Group by error code, event name or robot."),
+    by: By = typer.Option("code", "--by", help="Group by error code, event name or robot; hour: by code, with counts per UTC hour."),
+    vs: Optional[Vs] = typer.Option(None, "--vs", help="Also count each group in the window of equal length just before the range."),
     fmt: Optional[Format] = FormatOption,
     output: Optional[Path] = OutputOption,
     tz: str = TzOption,
@@ -141,7 +143,7 @@ def errors(
     start, end = _range(since, until, tz)
     source = open_source(store, profile, wait)
     try:
-        report = error_report(source, start, end, by.value)
+        report = error_report(source, start, end, by.value, vs.value if vs is not None else None)
     finally:
         source.close()
     if not report.groups:

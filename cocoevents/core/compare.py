@@ -325,7 +325,7 @@ class Comparison:
     group_n: int
     others_n: int
     rows: list[Row]
-    limit: int = 0
+    limit: int = 0  # rows that explain shown at most (0: all)
 
     @property
     def threshold(self) -> float:
@@ -333,7 +333,9 @@ class Comparison:
 
     @property
     def shown(self) -> list[Row]:
-        return self.rows if not self.limit else self.rows[: self.limit]
+        """The best ``limit`` rows that explain (all with 0), then every row that restates the filter (a few)."""
+        explaining = [r for r in self.rows if not r.defining]
+        return (explaining[: self.limit] if self.limit else explaining) + [r for r in self.rows if r.defining]
 
     @property
     def more(self) -> int:
@@ -471,6 +473,13 @@ def given_twin(source: EventSource, this: Timeline, twin_id: str, opts: Options 
         raise UsageError("--vs names the delivery itself; name another one, or --vs auto")
     twin = delivery_timeline(source, twin_id, replace(opts, since=None, until=None))
     return _twin(this, twin, "given")
+
+
+def twin_for(source: EventSource, this: Timeline, vs: str, opts: Options = Options()) -> TwinComparison:
+    """``--vs auto`` (``nearest_twin``) or ``--vs ID`` (``given_twin``) for the delivery ``this``."""
+    if this.kind != "delivery":
+        raise UsageError("--vs compares deliveries: give a delivery id")
+    return nearest_twin(source, this, opts) if vs == "auto" else given_twin(source, this, vs, opts)
 
 
 def _twin(this: Timeline, twin: Timeline, chosen: str) -> TwinComparison:
