@@ -129,18 +129,19 @@ WITH p AS (
 )"""
 
 
-def classify_insert(source: str, table: str = "stage", line_bytes: bool = True) -> str:
+def classify_insert(source: str, table: str = "stage", line_bytes: bool = True, attributes: bool = False) -> str:
     """``INSERT`` of every non-blank line of ``source`` into ``table`` (the events layout, the line's length in
-    bytes, by which the loader notices lines DuckDB's reader dropped without a word, and the record's attributes).
+    bytes, by which the loader notices lines DuckDB's reader dropped without a word, and with ``attributes`` the
+    record's attribute columns, ``attribute_columns``).
 
     Good lines get their event name; bad ones are inserted with ``event`` NULL
     so the caller can count them per file, which keeps this a single pass over the data.
     """
     return f"""
-INSERT INTO {table} ({STAGE_COLUMNS}{", line_bytes" if line_bytes else ""}, {ATTRIBUTE_COLUMNS})
+INSERT INTO {table} ({STAGE_COLUMNS}{", line_bytes" if line_bytes else ""}{f", {ATTRIBUTE_COLUMNS}" if attributes else ""})
 {_classified(source)}
 SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id
-       {", n" if line_bytes else ""}, {attribute_columns("v", "name")}
+       {", n" if line_bytes else ""}{f", {attribute_columns('v', 'name')}" if attributes else ""}
 FROM c
 """
 

@@ -296,7 +296,10 @@ def redshift_dialect(table: str) -> Dialect:
 
 def group_of(filters: Any, baseline: Any) -> Group:
     """``Group`` of ``core.listings.Filters``, with the baseline's judged transitions when the group wants slow
-    steps (``core.baseline.Baseline`` with its minimum of samples set)."""
+    steps (``core.baseline.Baseline`` with its minimum of samples set). No filter: the failed deliveries."""
+    from ..core.compare import group_filters
+
+    filters = group_filters(filters)
     judged: list[tuple[str, str, float, float]] = []
     if filters.slow and baseline is not None:
         judged = [(t.a, t.b, t.p50, t.p99) for t in baseline.transitions if t.n >= baseline.min_samples]

@@ -310,7 +310,7 @@ class Loader:
         con.executemany("INSERT INTO batch_files VALUES (?, ?)", [[k, str(batch[k].path)] for k in ks])
         try:
             con.execute(
-                classify.classify_insert(classify.csv_lines(FAST_MAX_LINE, compression), "stage"),
+                classify.classify_insert(classify.csv_lines(FAST_MAX_LINE, compression), "stage", attributes=True),
                 {"paths": [str(batch[k].path) for k in ks]},
             )
             return []
@@ -353,7 +353,7 @@ class Loader:
     def _slow(self, item: _Item, k: int) -> tuple[str | None, int]:
         """One file through the line reader (damage, odd names): every complete line is staged."""
         reader = archive.LineReader(item.path, compression=item.compression)
-        insert = classify.classify_insert(classify.TEXT_LINES, "stage")
+        insert = classify.classify_insert(classify.TEXT_LINES, "stage", attributes=True)
         for numbers, text in archive.chunks(reader, TEXT_CHUNK):
             self.mem.execute(insert, {"file_id": k, "linenos": numbers, "text": text})
         return reader.damage, len(reader.too_long)
