@@ -10,7 +10,7 @@ import typer
 from ..producers.registry import STATUSES
 from ..render import COMPARE_FORMAT_NAMES
 from .app import app, err
-from .deliveries_cmd import CsvRawOption, NoColorOption, OutputOption, SinceOption, TzOption, UntilOption, _emit, _range
+from .deliveries_cmd import CsvRawOption, NoColorOption, OutputOption, SinceOption, TzOption, UntilOption, emit, time_range
 from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
 Format = choices("CompareFormat", COMPARE_FORMAT_NAMES)
@@ -62,7 +62,7 @@ def compare(
     from ..render.compare import write_comparison
 
     fmt_name = _format(fmt, output)
-    start, end = _range(since, until, tz)
+    start, end = time_range(since, until, tz)
     opts = parse_options(baseline_min=baseline_min)
     filters = Filters(tuple(dict.fromkeys(s.value for s in status or [])), error, event, robot, pilot, merchant, slow)
     source = open_source(store, profile, wait)
@@ -71,7 +71,7 @@ def compare(
     finally:
         source.close()
     options = RenderOptions(color=output is None and fmt_name == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
-    _emit(lambda fh: write_comparison(result, fmt_name, fh, options), output)
+    emit(lambda fh: write_comparison(result, fmt_name, fh, options), output)
     if result.more and (fmt_name != "table" or output is not None):
         err(f"coco: {len(result.shown):,} of {len(result.rows):,} rows shown (--limit N, or --limit 0 for all)")
     return 0

@@ -18,10 +18,10 @@ from ..textsafe import for_terminal
 from ..timestamps import format_ts
 from . import RenderOptions
 from .csv_writer import csv_line, neutralise, number
+from .describe import tz_name
 from .json_writer import dumps
-from .listings import _tz_name, _when
 from .markdown import md
-from .table import LineWriter, duration_text, plural, resolve_tz
+from .table import LineWriter, duration_text, local_time, plural, resolve_tz
 
 COMPARE_CSV = (
     "dimension",
@@ -66,7 +66,8 @@ def _table(c: Comparison, out: TextIO, o: RenderOptions) -> None:
     tz = resolve_tz(o.tz)
     w = LineWriter(out, o.color, o.width)
     threshold = c.threshold
-    w.line((f"Compare {_when(c.since, tz)} → {_when(c.until, tz)} {_tz_name(tz)}", "bold"))
+    when = "%Y-%m-%d %H:%M:%S"
+    w.line((f"Compare {local_time(c.since, tz).strftime(when)} → {local_time(c.until, tz).strftime(when)} {tz_name(tz, c.since)}", "bold"))
     w.line(("  group   ", "dim"), (for_terminal(_filter_text(c)), "bold"), (f"  {deliveries(c.group_n)}", ""))
     w.line(("  others  ", "dim"), ("fulfilled, not in the group", ""), (f"  {deliveries(c.others_n)}", ""))
     w.line(
