@@ -75,8 +75,20 @@ class Plant:
 
     dimension: str
     value: str
-    rate: float = 0.4
+    rate: float | None = None  # default: ``PLANT_RATES`` of the dimension
     factor: float = 4.0
+
+    @property
+    def failure_rate(self) -> float:
+        return self.rate if self.rate is not None else PLANT_RATES.get(self.dimension, FAILURE_RATE)
+
+    @classmethod
+    def parse(cls, text: str) -> Plant:
+        """``robot=R-110``, ``step=A -> B``: the generator's ``--plant``."""
+        dimension, sep, value = text.partition("=")
+        if not sep or not value:
+            raise ValueError(f"--plant takes DIMENSION=VALUE, not {text!r}")
+        return cls(dimension.strip(), value.strip())
 
     def __post_init__(self) -> None:
         if self.dimension not in ("robot", "pilot", "merchant", "source", "step"):
@@ -85,6 +97,10 @@ class Plant:
             raise ValueError(f"a planted step is one of {', '.join(PLANTABLE_STEPS)}")
 
 
+# A planted cause's failure rate by default: strong enough to be told from chance in a day of ~2,000 deliveries
+# (a robot does ~16 deliveries a day, a merchant ~22; a pilot supervises a sixth of the robots; a source takes a
+# quarter of the offers).
+PLANT_RATES = {"robot": 0.7, "pilot": 0.2, "merchant": 0.6, "source": 0.15}
 PLANTABLE_STEPS = (
     "demand.active -> delivery.pickup_arrival",
     "delivery.pickup_arrival -> delivery.pickup_started",
@@ -249,7 +265,7 @@ class _Day:
             mine = any(s <= at <= e and p == plant.value for s, e, p in self.supervision.get(robot, ()))
         else:
             mine = {"robot": robot, "merchant": merchant, "source": source}[plant.dimension] == plant.value
-        return roll < (plant.rate if mine else FAILURE_RATE)
+        return roll < (plant.failure_rate if mine else FAILURE_RATE)
 
 
 MAX_ROBOT_WAIT = timedelta(minutes=4)
@@ -513,8 +529,10 @@ def demo_records() -> list[Record]:
     return recs
 
 
-def _records_in_order(events: int, seed: int, day: date = Fleet.day, id_offset: int = 0) -> Iterator[Record]:
-    yield from fleet_day(sized_fleet(events, seed, day, id_offset))
+def _records_in_order(events: int, seed: int, day: date = Fleet.day, id_offset: int = 0, plant: Plant | None = None) -> Iterator[Record]:
+    fleet = sized_fleet(events, seed, day, id_offset)
+    fleet.plant = plant
+    yield from fleet_day(fleet)
 
 
 # -- bulk mode: big archives for the growth benchmark --------------------------------------------------
@@ -612,6 +630,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--demo", action="store_true", help="write the demo day (fleet + scenarios) instead")
     p.add_argument(
+        "--plant",
+        metavar="DIMENSION=VALUE",
+        help="plant a cause of failures: robot=R-110, pilot=P-101, merchant=M-150, source=wolt, or "
+        "step='delivery.pickup_arrival -> delivery.pickup_started' (slow in the deliveries that fail)",
+    )
+    p.add_argument(
         "--bulk", action="store_true", help="fast, for big archives: zones of 200k events in parallel processes, pods' metadata pooled"
     )
     a = p.parse_args(argv)
@@ -623,7 +647,15 @@ def main(argv: list[str] | None = None) -> int:
         files, count = write_bulk_archive(a.out, a.events, seed=a.seed)
         print(f"wrote {count} records in {files} files under {a.out}", file=__import__("sys").stderr)
         return 0
-    recs: Iterable[Record] = demo_records() if a.demo else _records_in_order(a.events, a.seed, a.day, a.id_offset)
+    plant = None
+    if a.plant is not None:
+        if a.demo or a.bulk:
+            p.error("--plant goes with a generated day, not --demo or --bulk")
+        try:
+            plant = Plant.parse(a.plant)
+        except ValueError as e:
+            p.error(str(e))
+    recs: Iterable[Record] = demo_records() if a.demo else _records_in_order(a.events, a.seed, a.day, a.id_offset, plant)
     paths = write_archive(recs, a.out, seed=a.seed, junk_every=a.junk_every)
     print(f"wrote {len(paths)} files under {a.out}", file=__import__("sys").stderr)
     return 0

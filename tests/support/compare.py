@@ -13,14 +13,13 @@ from .cli import write_lines
 
 SINCE, UNTIL = parse_time_option("2026-11-25T00:00:00Z"), parse_time_option("2026-11-26T00:00:00Z")
 
-# One cause per dimension, strong enough to be told from chance in a day of ~2,000 deliveries: a robot does ~16
-# deliveries a day and a merchant ~22, a pilot supervises a sixth of the robots, a source gets a quarter of the
-# offers; a slow step is four times its usual length in the deliveries that fail.
+# One cause per dimension, at the generator's default rates (``PLANT_RATES``); a slow step is four times its usual
+# length in the deliveries that fail.
 PLANTS = {
-    "robot": Plant("robot", "R-110", rate=0.7),
-    "pilot": Plant("pilot", "P-101", rate=0.2),
-    "merchant": Plant("merchant", "M-150", rate=0.6),
-    "source": Plant("source", "wolt", rate=0.15),
+    "robot": Plant("robot", "R-110"),
+    "pilot": Plant("pilot", "P-101"),
+    "merchant": Plant("merchant", "M-150"),
+    "source": Plant("source", "wolt"),
     "step": Plant("step", "delivery.pickup_arrival -> delivery.pickup_started", factor=4.0),
 }
 DELIVERIES = 2000
