@@ -24,7 +24,7 @@ DEMAND_OUTCOMES = {"demand.fulfilled": "fulfilled", "demand.canceled": "canceled
 # A delivery's statuses (timeline rules §6: the outcomes above, else in progress), and how ``coco errors`` groups
 # errors; here, where the command line finds them without importing the fleet module.
 STATUSES = ("failed", "fulfilled", "canceled", "in_progress")
-ERROR_GROUPS = ("code", "event", "robot")
+ERROR_GROUPS = ("code", "event", "robot", "hour")  # hour: by code, with counts per UTC hour
 # A pilot's assignment to a robot (timeline rules, rule 5): its start and end.
 ASSIGN_START = "pilot.assignment_started"
 ASSIGN_END = "pilot.assignment_ended"
