@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..duckdb_engine import memory_connection
-from ..producers.registry import ERROR_LEVELS, ERROR_NAME_SUFFIX, ERROR_NAMES
+from ..producers.registry import ERROR_LEVELS, ERROR_NAMES, ERROR_SUFFIX
 from ..timestamps import ISO_PATTERN_SQL, MAX_US, MIN_US, SECONDS_LIMIT, SQL_MACROS
 
 MACROS = (
@@ -33,29 +33,47 @@ def classifier_connection() -> Any:
     return con
 
 
-_PATHS = "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id', '$.error', '$.level']"
+_PATHS = (
+    "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id', "
+    "'$.merchant_id', '$.source', '$.error', '$.level']"
+)
 
 
-def error_sql(name: str, error: str, level: str) -> str:
-    """Timeline rules section 4 in SQL, from the registry's constants: whether a record named ``name`` whose
-    top-level ``error`` and ``level`` are the JSON values ``error`` and ``level`` (NULL when absent) is an error
-    (``producers.registry.severity``; like the id columns, a key written twice is read at its first place)."""
-    names = ", ".join(f"'{n}'" for n in sorted(ERROR_NAMES))
+def attribute_columns(v: str, name: str) -> str:
+    """A record's attributes (``coco compare``'s: store schema 7) from ``v``, the JSON values of ``_PATHS``, and
+    its event name ``name``: ``merchant_id`` and ``source`` (non-empty strings), ``error_code`` (the ``code`` of
+    an ``error`` object, as ``core.model.error_code`` reads it) and ``is_error`` (severity error, timeline rules
+    §4, as ``producers.registry.severity``)."""
+    error, level = f"{v}[10]", f"{v}[11]"
+    names = ", ".join(f"'{n}'" for n in sorted(ERROR_NAMES))  # the registry's constants, not values
     levels = ", ".join(f"'{n}'" for n in ERROR_LEVELS)
+
+    def text(j: str) -> str:  # ``coco_id`` written out: a reader's or a migration's connection has no macros
+        return f"CASE WHEN json_type({j}) = 'VARCHAR' THEN nullif({j} ->> '$', '') END"
+
+    return f"""{text(f"{v}[8]")} AS merchant_id, {text(f"{v}[9]")} AS source,
+       CASE WHEN json_type({error}) = 'OBJECT' THEN CASE json_type({error} -> '$.code')
+            WHEN 'VARCHAR' THEN {error} ->> '$.code'
+            WHEN 'NULL' THEN NULL
+            WHEN 'BOOLEAN' THEN CASE WHEN CAST({error} -> '$.code' AS BOOLEAN) THEN 'True' ELSE 'False' END
+            ELSE CAST({error} -> '$.code' AS VARCHAR) END END AS error_code,
+       coalesce(ends_with({name}, '{ERROR_SUFFIX}') OR {name} IN ({names})
+            OR ({error} IS NOT NULL AND json_type({error}) <> 'NULL')
+            OR (json_type({level}) = 'VARCHAR' AND lower({level} ->> '$') IN ({levels})), false) AS is_error"""
+
+
+def stored_attributes(table: str, columns: str = "") -> str:
+    """A ``SELECT`` of the rows of a store's ``table`` (``events``) with their attribute columns read from the
+    stored records, as the parser reads them from the lines (a record DuckDB cannot read has none); ``columns``:
+    more of the table's columns first (``record, seq, `` for the error index)."""
     return (
-        f"(suffix({name}, '{ERROR_NAME_SUFFIX}') OR {name} IN ({names}) OR coalesce(json_type({error}) <> 'NULL', false) "
-        f"OR coalesce(json_type({level}) = 'VARCHAR' AND lower({level} ->> '$') IN ({levels}), false))"
+        f"SELECT {columns}file_id, event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, {attribute_columns('v', 'event')} "
+        f"FROM (SELECT *, try(json_extract(record, {_PATHS})) AS v FROM {table})"
     )
 
 
-def error_code_sql(error: str) -> tuple[str, str]:
-    """The code of an ``error`` JSON value (``core.model.error_code``) when it is a JSON string, and whether it
-    has a code of another type (``str()`` of it in Python): the ``code`` and ``odd_code`` of the error index."""
-    code = f"CASE WHEN json_type({error}) = 'OBJECT' THEN json_extract({error}, '$.code') END"
-    return (
-        f"CASE WHEN json_type({code}) = 'VARCHAR' THEN ({code}) ->> '$' END",
-        f"coalesce(json_type({code}) NOT IN ('VARCHAR', 'NULL'), false)",
-    )
+STAGE_COLUMNS = "event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, record, file_id"
+ATTRIBUTE_COLUMNS = "merchant_id, source, error_code, is_error"
 
 
 def _classified(source: str) -> str:
@@ -91,7 +109,7 @@ WITH p AS (
            END AS why
     FROM u
 ), x AS (
-    SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj, v[8] AS ej
+    SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj
     FROM w
 ), y AS (
     SELECT *, CASE WHEN ttype = 'VARCHAR' THEN tj ->> '$' END AS tstr,
@@ -115,27 +133,19 @@ WITH p AS (
 )"""
 
 
-# The loader's staging table: the events layout, then the line's length in bytes (by which the loader notices
-# lines DuckDB's reader dropped without a word) and what the error index keeps (``store.schema``).
-STAGE_COLUMNS = (
-    "event VARCHAR, ts TIMESTAMP, delivery_id VARCHAR, robot_id VARCHAR, pilot_id VARCHAR, demand_id VARCHAR, "
-    "offer_id VARCHAR, record VARCHAR, file_id BIGINT, line_bytes BIGINT, err BOOLEAN, code VARCHAR, odd_code BOOLEAN"
-)
-
-
-def classify_insert(source: str, table: str = "stage", line_bytes: bool = True) -> str:
-    """``INSERT`` of every non-blank line of ``source`` into ``table``: the ``STAGE_COLUMNS`` layout, or without
-    ``line_bytes`` the events layout only (``event`` ... ``file_id``).
+def classify_insert(source: str, table: str = "stage", line_bytes: bool = True, attributes: bool = False) -> str:
+    """``INSERT`` of every non-blank line of ``source`` into ``table`` (the events layout, the line's length in
+    bytes, by which the loader notices lines DuckDB's reader dropped without a word, and with ``attributes`` the
+    record's attribute columns, ``attribute_columns``).
 
     Good lines get their event name; bad ones are inserted with ``event`` NULL
     so the caller can count them per file, which keeps this a single pass over the data.
     """
-    code, odd = error_code_sql("ej")
-    extra = f", n, {error_sql('name', 'ej', 'v[9]')}, {code}, {odd}" if line_bytes else ""
     return f"""
-INSERT INTO {table}
+INSERT INTO {table} ({STAGE_COLUMNS}{", line_bytes" if line_bytes else ""}{f", {ATTRIBUTE_COLUMNS}" if attributes else ""})
 {_classified(source)}
-SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id{extra}
+SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id
+       {", n" if line_bytes else ""}{f", {attribute_columns('v', 'name')}" if attributes else ""}
 FROM c
 """
 

@@ -20,7 +20,7 @@ from ..producers.registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OU
 from ..store.config import default_store_path
 from ..store.connection import open_store, verify
 from ..store.rows import FETCH_CHUNK, matching_rowids, rowid_chunks
-from ..store.schema import ASSIGNMENT_KINDS
+from ..store.schema import ASSIGNMENT_KINDS, stored_errors
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
 from .settings import Setting, validate
 
@@ -85,6 +85,8 @@ class LocalSource:
         self.statused = {"links", "outcomes"} <= tables  # schema 5: ``delivery_statuses`` reads them
         self.kept_statuses = "statuses" in tables  # schema 6: and the kept statuses, when current
         self.assignment_keyed = self.kept_statuses  # schema 6 also keys each assignment's robot and pilot apart
+        self.kept_attributes = "attributes" in tables  # schema 7: ``coco compare`` reads no record
+        self.kept_errors = "errors" in tables  # schema 8: ``coco errors`` reads the error index
         # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
         # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
         self._made: dict[int, Event] = {}
@@ -431,18 +433,36 @@ class LocalSource:
         return self._rows(f"({wanted}){bound}", [*params, *bparams], set())
 
     def error_events(self, since: int, until: int) -> list[Event]:
-        """Rows in the range that may be errors (timeline rules §4): by name, or a record that mentions
-        ``"error"``, ``"fatal"`` or ``"critical"`` in any case (the field or a level); a superset."""
-        from ..store import errorcache
-
-        schema = errorcache.attach(self.con, self.path)
-        if schema is None:  # no cache (held by another process, or no cache folder): scan the store
-            return self._rows(f"ts BETWEEN ? AND ? AND {errorcache.PREDICATE}", [_ts(since), _ts(until)], set())
+        """The error rows of the range (timeline rules §4): from the error index written at load time (schema 8,
+        ``store.schema.ERRORS_CREATE``); a store before it (read before a writer migrates it) has every record
+        of the range read again."""
+        bounds = {"since": _ts(since), "until": _ts(until)}
+        if self.kept_errors:
+            query = "SELECT epoch_us(ts), record FROM errors WHERE ts BETWEEN $since AND $until ORDER BY ts, seq"
+        else:
+            query = f"{stored_errors()} ORDER BY ts"
         try:
-            found = errorcache.rows(self.con, schema, _ts(since), _ts(until))
-        finally:
-            errorcache.detach(self.con)
+            found = self.con.execute(query, bounds).fetchall()
+        except duckdb.IOException as e:  # pragma: no cover - file vanished under us
+            raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
         return [Event.from_text(record, ts) for ts, record in found]
+
+    def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
+        """One statement (``store.compare_sql``) over the id columns and the ``attributes`` table."""
+        from ..store import compare_sql as cs
+
+        baseline = self.baseline() if filters.slow else None
+        group = cs.group_of(filters, baseline.with_min_samples(opts.baseline_min) if baseline is not None else None)
+        sql, params = cs.counts_sql(
+            cs.local_dialect(self.kept_attributes),
+            _ts(since),
+            _ts(until),
+            _ts(since - cs.READ_BEFORE),
+            _ts(until + cs.READ_AFTER),
+            opts.assignment_lookback_us,
+            group,
+        )
+        return cs.counts_from_rows(self.con.execute(sql, params).fetchall())
 
     def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
         q = " UNION ".join(

@@ -84,7 +84,7 @@ def check_store_path(path: str | os.PathLike[str]) -> Path:
 
 def piece_bytes() -> int:
     """The decompressed bytes a streamed file is read in at a time: ``PIECE_MB``, at most a batch."""
-    return min(PIECE_MB * 1024 * 1024, batch_bytes())
+    return int(min(PIECE_MB * 1024 * 1024, batch_bytes()))
 
 
 def batch_bytes() -> int:

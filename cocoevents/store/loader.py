@@ -126,7 +126,11 @@ class _Staged:
 
 
 Progress = Callable[[int, int], None]
-_STAGE = f"CREATE OR REPLACE TEMP TABLE stage ({classify.STAGE_COLUMNS})"
+_STAGE = (
+    "CREATE OR REPLACE TEMP TABLE stage (event VARCHAR, ts TIMESTAMP, delivery_id VARCHAR, robot_id VARCHAR, "
+    "pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, record VARCHAR, file_id BIGINT, line_bytes BIGINT, "
+    "merchant_id VARCHAR, source VARCHAR, error_code VARCHAR, is_error BOOLEAN)"
+)
 
 
 def _drop_old_versions(con: duckdb.DuckDBPyConnection, items: Sequence[_Item]) -> set[str]:
@@ -317,7 +321,7 @@ class Loader:
         con.executemany("INSERT INTO batch_files VALUES (?, ?)", [[k, str(batch[k].path)] for k in ks])
         try:
             con.execute(
-                classify.classify_insert(classify.csv_lines(FAST_MAX_LINE, compression), "stage"),
+                classify.classify_insert(classify.csv_lines(FAST_MAX_LINE, compression), "stage", attributes=True),
                 {"paths": [str(batch[k].path) for k in ks]},
             )
             return []
@@ -416,7 +420,8 @@ class Loader:
                     con.execute(_STAGE)
                     if path is not None:
                         try:
-                            con.execute(classify.classify_insert(classify.csv_piece(FAST_MAX_LINE), "stage"), {"path": path})
+                            insert = classify.classify_insert(classify.csv_piece(FAST_MAX_LINE), "stage", attributes=True)
+                            con.execute(insert, {"path": path})
                         except (duckdb.OutOfMemoryException, duckdb.InterruptException):
                             raise
                         except duckdb.Error as e:
@@ -424,7 +429,7 @@ class Loader:
                                 raise
                             raise _Refused() from e
                     else:
-                        con.execute(classify.classify_insert(classify.TEXT_BLOCK, "stage"), {"file_id": 0, "text": text})
+                        con.execute(classify.classify_insert(classify.TEXT_BLOCK, "stage", attributes=True), {"file_id": 0, "text": text})
                     # a table made in a transaction numbers its rows from 2**55 up: seq counts from its first
                     low, high, n, bad, first, last = con.execute(
                         "SELECT min(rowid), max(rowid), count(event), count(*) - count(event), min(ts), max(ts) FROM stage"
@@ -561,6 +566,7 @@ def _copy_staged(con: duckdb.DuckDBPyConnection, base: int) -> None:
     con.execute(sql.ERRORS_INSERT, {"base": base})
     for statement in sql.STATUS_INSERTS:
         con.execute(statement)
+    con.execute(sql.ATTRIBUTES_INSERT)
     con.execute(sql.STATUSES_INVALIDATE)
 
 

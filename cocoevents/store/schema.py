@@ -6,13 +6,13 @@ next writer (``MIGRATIONS``, one transaction). The design of the tables and why:
 
 from __future__ import annotations
 
-from ..archive.classify import error_code_sql, error_sql
+from ..archive.classify import stored_attributes
 from ..producers.registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES
 from . import statuses as _statuses
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -117,6 +117,15 @@ SCHEMA += "".join(s + ";\n" for s in STATUS_TABLES)
 STATUSES_CREATE = _statuses.CREATE
 STATUSES_INVALIDATE = _statuses.INVALIDATE
 SCHEMA += STATUSES_CREATE + ";\n"
+# Schema 7: ``attributes`` - the timed rows that carry a ``merchant_id`` or a ``source``, or are of severity error,
+# with those values, written with each file from what the load's parser read (``archive.classify``), so that
+# ``coco compare`` (``store.compare_sql``) reads no record: a day's records are a gigabyte of zstd to decompress.
+ATTRIBUTES_CREATE = (
+    "CREATE TABLE IF NOT EXISTS attributes (file_id BIGINT NOT NULL, event VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, "
+    "delivery_id VARCHAR, robot_id VARCHAR, pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, merchant_id VARCHAR, "
+    "source VARCHAR, error_code VARCHAR, is_error BOOLEAN NOT NULL)"
+)
+SCHEMA += ATTRIBUTES_CREATE + ";\n"
 
 
 def status_inserts(rows: str, file_id: str) -> list[str]:
@@ -134,40 +143,51 @@ def status_inserts(rows: str, file_id: str) -> list[str]:
 
 
 STATUS_INSERTS = status_inserts(STAGED_ROWS, "m.fid")
-# Schema 7: the error index - the timed rows that are errors (timeline rules section 4, ``archive.classify.error_sql``),
-# each a copy of its ``events`` row with its error's code (``code``: a string code; ``odd_code``: a code of
-# another type), written with each batch from the staging table and gone with its file. ``coco errors`` and the
-# ``--error`` filter read this small table instead of every record of the range.
-ERRORS_TABLE = (
-    "CREATE TABLE IF NOT EXISTS errors (event VARCHAR, ts TIMESTAMP NOT NULL, delivery_id VARCHAR, robot_id VARCHAR, "
-    "pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, record VARCHAR USING COMPRESSION zstd, file_id BIGINT NOT NULL, "
-    "seq BIGINT NOT NULL, code VARCHAR, odd_code BOOLEAN NOT NULL)"
-)
-SCHEMA += ERRORS_TABLE + ";\n"
-ERRORS_INSERT = (
-    f"INSERT INTO errors SELECT s.event, s.ts, s.delivery_id, s.robot_id, s.pilot_id, s.demand_id, s.offer_id, s.record, "
-    f"m.fid, {STAGED_SEQ}, s.code, s.odd_code FROM {STAGED_ROWS} AND s.err AND s.ts IS NOT NULL"
-)
 
 
-def errors_from_events(where: str = "true") -> str:
-    """``INSERT`` into ``errors`` of the stored rows matching ``where`` that are errors, the record read again (the
-    migration to schema 7; the same rule the loader applies to the lines it classifies)."""
-    code, odd = error_code_sql("v[2]")
+def attributes_insert(rows: str, file_id: str) -> str:
+    """``INSERT`` into ``attributes`` of the rows of ``rows`` (a ``FROM`` clause with its ``WHERE``, with the
+    attribute columns) that have one; ordered by time, so a range reads a few row groups."""
     return (
-        f"INSERT INTO errors SELECT event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, record, file_id, seq, {code}, {odd} "
-        "FROM (SELECT *, json_extract(record, ['$.error', '$.level']) AS v FROM events WHERE ts IS NOT NULL AND event IS NOT NULL "
-        f"AND ({where})) WHERE {error_sql('event', 'v[1]', 'v[2]')}"
+        f"INSERT INTO attributes SELECT {file_id}, event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, merchant_id, "
+        f"source, error_code, is_error FROM {rows} AND ts IS NOT NULL AND (merchant_id IS NOT NULL OR source IS NOT NULL OR is_error) "
+        "ORDER BY ts"
     )
 
 
-def error_rows_sql(where: str = "true") -> str:
-    """A ``SELECT`` of the stored rows matching ``where`` that are errors, read from ``events`` (a store before
-    schema 7, read as it is): ``epoch_us(ts), record``."""
+ATTRIBUTES_INSERT = attributes_insert(STAGED_ROWS, "m.fid")
+# The attribute columns of the rows stored before schema 7, read from their records (the migration; a reader of
+# such a store before a writer migrates it, ``sources.local``).
+STORED_ATTRIBUTES = stored_attributes("events")
+# Schema 8: ``errors`` - the error index: the timed rows of severity error (timeline rules §4, the parser's
+# ``is_error``), each with its record, its ``events`` seq and its error's code, written with each file from the
+# staging table and gone with its file, so ``coco errors`` and the ``--error`` filter read this small table
+# instead of decompressing every record of the range (a cache file beside the store did that before).
+ERRORS_CREATE = (
+    "CREATE TABLE IF NOT EXISTS errors (file_id BIGINT NOT NULL, seq BIGINT NOT NULL, ts TIMESTAMP NOT NULL, event VARCHAR NOT NULL, "
+    "delivery_id VARCHAR, robot_id VARCHAR, pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, error_code VARCHAR, "
+    "record VARCHAR USING COMPRESSION zstd)"
+)
+SCHEMA += ERRORS_CREATE + ";\n"
+
+
+def errors_insert(rows: str, file_id: str, seq: str) -> str:
+    """``INSERT`` into ``errors`` of the rows of ``rows`` (a ``FROM`` clause with its ``WHERE``, with the attribute
+    columns) of severity error; ordered by time, so a range reads a few row groups."""
     return (
-        "SELECT epoch_us(ts), record FROM (SELECT ts, event, record, json_extract(record, ['$.error', '$.level']) AS v FROM events "
-        f"WHERE ts IS NOT NULL AND event IS NOT NULL AND ({where})) WHERE {error_sql('event', 'v[1]', 'v[2]')}"
+        f"INSERT INTO errors SELECT {file_id}, {seq}, ts, event, delivery_id, robot_id, pilot_id, demand_id, offer_id, error_code, "
+        f"record FROM {rows} AND ts IS NOT NULL AND is_error ORDER BY ts"
     )
+
+
+ERRORS_INSERT = errors_insert(STAGED_ROWS, "m.fid", STAGED_SEQ)
+
+
+def stored_errors() -> str:
+    """``SELECT epoch_us(ts), record`` of the error rows of a store before schema 8 (read as it is, without the
+    index), between ``$since`` and ``$until``: every record of the range read again."""
+    rows = stored_attributes("(SELECT * FROM events WHERE ts BETWEEN $since AND $until AND event IS NOT NULL)", "record, ")
+    return f"SELECT epoch_us(ts), record FROM ({rows}) WHERE is_error"
 
 
 # A file's rows leave every table that holds them (a changed file replaced, ``coco store remove``), and the
@@ -176,6 +196,7 @@ FILES_DELETE = [
     "DELETE FROM keys WHERE seq IN (SELECT seq FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[])))",
     "DELETE FROM links WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM outcomes WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
+    "DELETE FROM attributes WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM errors WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM files WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
@@ -189,7 +210,7 @@ KEYS_MERGE = [
 ]
 
 # The tables a store of this version has (created or migrated; ``fleet_baseline`` comes with the first rebuild).
-TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "errors"})
+TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes", "errors"})
 
 MIGRATIONS = {
     # 1 -> 2: files know their time range (``coco store files``, ``coco store remove --day``).
@@ -236,6 +257,12 @@ DROP SEQUENCE IF EXISTS event_seq;
     + "INSERT INTO keys SELECT id, kind, seq FROM ("
     + assignment_keys("events WHERE true")
     + ") ORDER BY id, kind, seq;\n",
-    # 6 -> 7: the error index, from every stored record (``coco errors`` read a cache file beside the store before).
-    6: ERRORS_TABLE + ";\n" + errors_from_events() + ";\n",
+    # 6 -> 7: the attribute rows (``ATTRIBUTES_CREATE``), read once from the records already stored.
+    6: ATTRIBUTES_CREATE + ";\n" + attributes_insert(f"({STORED_ATTRIBUTES}) AS s WHERE true", "file_id") + ";\n",
+    # 7 -> 8: the error index (``ERRORS_CREATE``), read once from the records already stored.
+    7: "DROP TABLE IF EXISTS errors;\n"
+    + ERRORS_CREATE
+    + ";\n"
+    + errors_insert(f"({stored_attributes('events', 'record, seq, ')}) AS s WHERE event IS NOT NULL", "file_id", "seq")
+    + ";\n",
 }
