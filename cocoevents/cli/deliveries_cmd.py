@@ -92,10 +92,12 @@ def deliveries(
     wait: Optional[float] = WaitOption,
 ) -> int:
     """The deliveries active in a range, newest first: status, robots, pilots, errors (one row each)."""
-    from ..core.listings import Filters, list_deliveries
+    from itertools import chain
+
+    from ..core.listings import Filters, list_deliveries, stream_deliveries
     from ..errors import NotFound, UsageError
     from ..render import RenderOptions
-    from ..render.listings import write_listing
+    from ..render.listings import write_listing, write_listing_stream
     from ..timestamps import format_ts
 
     fmt = _format(fmt, output)
@@ -103,15 +105,26 @@ def deliveries(
         raise UsageError("--limit must be 0 (all) or more")
     start, end = time_range(since, until, tz)
     filters = Filters(tuple(dict.fromkeys(s.value for s in status or [])), error, event, robot, pilot, merchant, slow)
+    options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+
+    def none_found(active: int) -> NotFound:
+        what = "no deliveries active" if not active else f"none of the {active:,} deliveries active"
+        return NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}" + (" match the filters" if active else ""))
+
     source = open_source(store, profile, wait)
     try:
+        if limit == 0:  # every row, written as its batch is built (memory holds a batch, not the range)
+            listing, rows = stream_deliveries(source, start, end, filters)
+            first = next(rows, None)
+            if first is None:
+                raise none_found(listing.active)
+            emit(lambda fh: write_listing_stream(listing, chain([first], rows), fmt, fh, options), output)
+            return 0
         listing = list_deliveries(source, start, end, filters, limit)
     finally:
         source.close()
     if not listing.rows:
-        what = "no deliveries active" if not listing.active else f"none of the {listing.active:,} deliveries active"
-        raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}" + (" match the filters" if listing.active else ""))
-    options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+        raise none_found(listing.active)
     emit(lambda fh: write_listing(listing, fmt, fh, options), output)
     if listing.more and (fmt != "table" or output is not None):
         err(f"coco: {len(listing.rows):,} shown; {listing.more:,} more match (--limit N, or --limit 0 for all)")

@@ -97,6 +97,11 @@ class LocalSource:
         self._made.clear()
         self.con.close()
 
+    def forget(self) -> None:
+        """Let go of the events made so far (``_made``): a streamed listing (``core.listings.stream_deliveries``)
+        calls it after each batch, so a whole day's listing holds a batch's events, not the day's."""
+        self._made.clear()
+
     def _rows(self, where: str | list[str], params: Sequence[Any], seen: set[int]) -> list[Event]:
         """Events of the rows matching ``where`` (or any of a list of conditions), skipping rows already in
         ``seen`` (a row fetched twice is one row, not a duplicate record)."""

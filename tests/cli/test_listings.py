@@ -130,11 +130,64 @@ def test_the_listing_is_newest_first_and_says_how_many_more_there_are(day, liste
     assert doc["matched"] == len(listed) and doc["more"] == len(listed) - 50
     starts = [r["start"] for r in doc["deliveries"]]
     assert starts == sorted(starts, reverse=True)
-    assert doc["deliveries"] == listed[:50]
-    assert [r["start"] for r in listed] == sorted((r["start"] for r in listed), reverse=True)
+    # --limit 0 streams the rows in the order they are built: newest first by each delivery's earliest own
+    # event; the page holds the same 50 newest, ordered by timeline start
+    assert sorted(doc["deliveries"], key=lambda r: r["delivery_id"]) == sorted(listed[:50], key=lambda r: r["delivery_id"])
+    firsts = {d: first for d, first in LocalSource(day["store"]).active_deliveries(SINCE, UNTIL)}
+    assert [firsts[r["delivery_id"]] for r in listed] == sorted((firsts[r["delivery_id"]] for r in listed), reverse=True)
+    assert [r["start"] for r in listed] != sorted((r["start"] for r in listed), reverse=True)  # the two orders differ here
     few = coco(day, "deliveries", *DAY, "--limit", "3", "-f", "jsonl")
     assert len(few.out.splitlines()) == 3
     assert few.err == f"coco: 3 shown; {len(listed) - 3:,} more match (--limit N, or --limit 0 for all)\n"
+
+
+def test_every_format_of_a_whole_range_streams_the_same_rows_as_the_listing_computed_at_once(day, listed) -> None:
+    computed = fleet.list_deliveries(LocalSource(day["store"]), SINCE, UNTIL, limit=0)
+    by_id = {r.delivery_id: r.to_dict() for r in computed.rows}
+    doc = coco(day, "deliveries", *DAY, "--limit", "0", "-f", "json")
+    assert (doc.code, doc.err) == (0, "")
+    assert doc.json()["matched"] == len(by_id) and doc.json()["more"] == 0 and doc.json()["limit"] == 0
+    assert {r["delivery_id"]: r for r in listed} == by_id and len(listed) == len(by_id)
+    jsonl = coco(day, "deliveries", *DAY, "--limit", "0", "-f", "jsonl")
+    assert [json.loads(line) for line in jsonl.out.splitlines()] == listed
+    csv = coco(day, "deliveries", *DAY, "--limit", "0", "-f", "csv").out.splitlines()
+    page = coco(day, "deliveries", *DAY, "--limit", str(len(by_id)), "-f", "csv").out.splitlines()
+    assert csv[0] == page[0] and sorted(csv[1:]) == sorted(page[1:]) and len(csv) == len(by_id) + 1
+    table = coco(day, "deliveries", *DAY, "--limit", "0", "--no-color")
+    assert table.out == coco(day, "deliveries", *DAY, "--limit", str(len(by_id)), "--no-color").out
+    empty = coco(day, "deliveries", "--since", "2026-11-20T00:00Z", "--until", "2026-11-21T00:00Z", "--limit", "0", "-f", "json")
+    assert (empty.code, empty.out) == (3, "") and empty.err.startswith("coco: error: no deliveries active between")
+
+
+def test_a_streamed_listing_yields_its_first_row_after_one_batch_and_forgets_each_batchs_events(day) -> None:
+    class Counting:
+        def __init__(self, source: LocalSource) -> None:
+            self.source, self.asked, self.forgotten = source, 0, 0
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.source, name)
+
+        def deliveries_events(self, *args: Any) -> Any:
+            self.asked += 1
+            return self.source.deliveries_events(*args)
+
+        def forget(self) -> None:
+            self.forgotten += 1
+            assert self.source._made  # the batch made events...
+            self.source.forget()
+            assert not self.source._made  # ...and they are gone
+
+    source = Counting(LocalSource(day["store"]))
+    try:
+        listing, rows = fleet.stream_deliveries(source, SINCE, UNTIL, batch=10)
+        assert source.asked == 0
+        first = next(rows)
+        assert source.asked == 1 and listing.matched == 1 and first.delivery_id
+        rest = list(rows)
+        assert source.asked == source.forgotten == -(-listing.active // 10) > 2
+        assert listing.matched == len(rest) + 1 == listing.active
+    finally:
+        source.source.close()
 
 
 def test_a_delivery_is_in_the_range_when_any_of_its_direct_events_is(day) -> None:
