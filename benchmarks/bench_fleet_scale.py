@@ -9,8 +9,8 @@ memory on big files at the default ``COCO_MEMORY_LIMIT``).
 - ``--big DIR``: an archive of a few big files (e.g. the generator's ``--bulk --files N``): ``coco load`` into a
   fresh store, at the default memory limit;
 - ``--day DIR``: an archive of one day: each code loads it once into its own store, then
-  ``coco deliveries --limit 0 -f jsonl`` over the whole day, and ``coco errors`` over the day (before: its first
-  run after the load, with an empty cache folder; today: no cache).
+  ``coco deliveries --limit 0 -f jsonl`` over the whole day (or ``--since``/``--until``), and ``coco errors``
+  over the day (before: its first run after the load, with an empty cache folder; today: no cache).
 
     python benchmarks/bench_fleet_scale.py --big /tmp/big --day /tmp/day --before main
 """
@@ -39,7 +39,11 @@ def run(cmd: list[str], env: dict[str, str] | None = None, shell: bool = False) 
     """Wall seconds, peak RSS (KiB) and, when it failed, the last line it wrote on stderr."""
     started = time.perf_counter()
     line = " ".join(cmd) if shell else cmd
-    proc = subprocess.Popen(line, shell=shell, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # run from the temporary folder: ``python -c`` puts the working directory first on the path, where a checkout's
+    # own ``cocoevents`` would shadow the one ``PYTHONPATH`` names
+    proc = subprocess.Popen(
+        line, shell=shell, env=env, cwd=tempfile.gettempdir(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
     err = proc.stderr.read() if proc.stderr else ""
@@ -54,6 +58,8 @@ def main() -> int:
     p.add_argument("--before", default="main", help="the code to compare with (a git revision)")
     p.add_argument("--dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "coco-bench-fleet")
     p.add_argument("--runs", type=int, default=2)
+    p.add_argument("--since", default=DAY[1], help="the listing's range (default: the whole day)")
+    p.add_argument("--until", default=DAY[3])
     a = p.parse_args()
     a.dir.mkdir(parents=True, exist_ok=True)
     launch = [sys.executable, "-c", "from cocoevents.cli.launch import run; run()"]
@@ -83,17 +89,20 @@ def main() -> int:
         for name, env in codes.items():
             if not stores[name].exists():
                 print(f"loading {a.day} with the {name} code ...", file=sys.stderr)
-                subprocess.run([*launch, "load", str(a.day), "--store", str(stores[name])], env=env, check=True, capture_output=True)
+                load = [*launch, "load", str(a.day), "--store", str(stores[name])]
+                subprocess.run(load, env=env, cwd=tempfile.gettempdir(), check=True, capture_output=True)
         runs = {"zcat": [], "deliveries before": [], "deliveries after": [], "errors before": [], "errors after": []}
         for _ in range(a.runs):
             runs["zcat"].append(run(["zcat", *map(shlex.quote, files), ">", "/dev/null"], shell=True))
             for name, env in codes.items():
                 store = str(stores[name])
-                runs[f"deliveries {name}"].append(run([*launch, "deliveries", *DAY, "--limit", "0", "-f", "jsonl", "--store", store], env))
+                listing = [*launch, "deliveries", "--since", a.since, "--until", a.until, "--limit", "0", "-f", "jsonl", "--store", store]
+                runs[f"deliveries {name}"].append(run(listing, env))
                 cache = tempfile.mkdtemp(dir=a.dir)  # before: the first run after a load builds its cache here
                 runs[f"errors {name}"].append(run([*launch, "errors", *DAY, "--store", store], {**env, "XDG_CACHE_HOME": cache}))
                 shutil.rmtree(cache)
         rows += [(f"day ({len(files)} files): {k}", v) for k, v in runs.items()]
+        print(f"deliveries from {a.since} to {a.until}", file=sys.stderr)
 
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; {os.cpu_count()} cores; load average {load[0]:.1f} at start")
     print(f"{'figure':<58}{'median s':>10}{'peak MiB':>10}  failed")
