@@ -22,8 +22,8 @@ from ..textsafe import for_terminal
 # (tests use small batches to see several commits).
 BATCH_MB = 512
 BATCH_FILES = 512
-# A file that decompresses to more than a piece is streamed: read and committed a piece at a time, in the file's
-# one transaction (``store.loader``), so a load holds a piece, not a file. Never more than a batch.
+# A file that decompresses to more than a batch is streamed: read and copied a piece at a time, in the file's one
+# transaction (``store.loader``), so a load holds a piece, not a file. Never more than a batch.
 PIECE_MB = 32
 MEMORY_LIMIT = "512MB"
 READ_WAIT = 10.0

@@ -42,18 +42,19 @@ def test_a_load_indexes_the_timed_rows_the_timeline_calls_errors_with_their_code
 
 
 def test_a_streamed_file_is_indexed_as_a_batched_one(tmp_path, monkeypatch) -> None:
-    records = [dict(r, robot_id=f"R-{i}") for i in range(300) for r in ODD]
+    records = [dict(r, robot_id=f"R-{i}") for i in range(3000) for r in ODD]
     plain = tmp_path / "small" / "dt=2026-11-25" / "a.jsonl"
     write_lines(plain, records)
     big = tmp_path / "big" / "dt=2026-11-25" / "a.log.gz"
     big.parent.mkdir(parents=True)
     big.write_bytes(gzip.compress(plain.read_bytes()))
     load(tmp_path / "batched.duckdb", [plain])
-    monkeypatch.setattr("cocoevents.store.config.PIECE_MB", 0.01)  # ~10 kB pieces: the file is streamed in many
+    monkeypatch.setenv("COCO_BATCH_MB", "1")  # the file is bigger than a batch: streamed...
+    monkeypatch.setattr("cocoevents.store.config.PIECE_MB", 0.05)  # ...in pieces of ~50 kB
     report = load(tmp_path / "streamed.duckdb", [big])
     assert report.count("loaded") == 1
     batched, streamed = errors(tmp_path / "batched.duckdb"), errors(tmp_path / "streamed.duckdb")
-    assert len(batched) == 300 * 5 and sorted(batched) == sorted(streamed)
+    assert len(batched) == 3000 * 5 and sorted(batched) == sorted(streamed)
 
 
 def test_removing_a_file_removes_its_error_rows_and_coco_errors_follows(tmp_path) -> None:
