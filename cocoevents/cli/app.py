@@ -103,7 +103,7 @@ def close_source(source: Any, *, small: bool) -> None:
     read-only for a small answer is left open instead: closing it only frees DuckDB's cache, 10-20 ms of a 0.3 s
     timeline, and the process's end frees it anyway. A big answer closes it, to render without the cache's
     memory; a library caller (``main`` alone) always closes."""
-    if small and _state.get("leaving") and getattr(source, "read_only_store", False):
+    if small and _state.get("leaving") and source.READ_ONLY_STORE:
         _left_open.append(source)
         return
     source.close()

@@ -111,8 +111,8 @@ def timeline(
                 worked_on = tuple((d, found.get(d, "unknown")) for d in ids)
         finally:
             close_source(source, small=result is not None and len(result.rows) <= SMALL_ANSWER)
-        if hasattr(source, "tail_count"):  # --fresh / fresh_from: how many events came from the archive tail
-            err(source.note(result))
+        if source.HAS_TAIL:  # --fresh / fresh_from: how many events came from the archive tail
+            err(source.tail_note(result))
         if result.id != subject_id:
             err(f"coco: {subject_id} is a demand or offer id of delivery {result.id}")
         _note_baseline(result)

@@ -125,10 +125,10 @@ def statuses(source: EventSource, delivery_ids: Sequence[str]) -> dict[str, str]
     ids = list(dict.fromkeys(delivery_ids))
     if not ids:
         return {}
-    kept = getattr(source, "delivery_statuses", None)  # the local store's small status tables (schema 5)
-    found = kept(ids) if kept is not None else None
-    if isinstance(found, dict):
-        return found
+    if source.KEEPS_STATUSES:  # the local store's small status tables (schema 5 and later)
+        found = source.delivery_statuses(ids)
+        if found is not None:
+            return found
     closures = linked_closures(ids, source.deliveries_events(ids, None, None))
     out = {}
     for d in ids:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from ..archive.s3 import DAY_US, days_for_question, list_objects
+from ..core.source_protocol import Source
 from ..errors import NotFound
 from ..store.s3_sync import sync_objects
 from ..timestamps import now_us
@@ -24,7 +25,7 @@ def fresh(source: Any, archive_settings: Settings) -> FreshSource:
     return FreshSource(source, archive_settings)
 
 
-class FreshSource:
+class FreshSource(Source):
     """A Redshift source with the archive's tail: on the first question, the ``dt=`` folders of the days
     involved are listed, the warehouse's load log is read (in the Redshift source's read-only transaction, so
     it matches the rows the timeline reads), and the objects it does not list are loaded into a temporary
@@ -33,10 +34,12 @@ class FreshSource:
     source, rows already returned by an earlier question are not returned again. An event in both (an
     object COPYed meanwhile) counts once by rule 7."""
 
+    HAS_TAIL = True
+
     def __init__(self, warehouse: Any, settings: Settings) -> None:
-        self.warehouse = warehouse
+        self.warehouse = warehouse  # a ``RedshiftSource``
         self.settings = settings
-        self.now = getattr(warehouse, "now", None) or now_us()
+        self.now = warehouse.now or now_us()
         self.tmp = Path(tempfile.mkdtemp(prefix="coco-tail-"))
         self.tail: Any = None
         self.tail_objects = 0
@@ -80,7 +83,7 @@ class FreshSource:
         only = self.tail_texts - self.warehouse_texts
         return sum(1 for r in timeline.rows if r.event.text in only) + sum(1 for e in timeline.unplaced if e.text in only)
 
-    def note(self, timeline: Any) -> str:
+    def tail_note(self, timeline: Any) -> str:
         n = self.tail_count(timeline)
         days = f"{self.days[0]}..{self.days[-1]}" if self.days else "-"
         return (
@@ -183,23 +186,38 @@ class FreshSource:
         return sorted(set(self.warehouse.similar_ids(key, since)) | set(self.tail.similar_ids(key, since)))
 
 
-class _Empty:
-    """The tail when every object of the days is in the warehouse already."""
+class _Empty(Source):
+    """The tail when every object of the days is in the warehouse already: every question answered with
+    nothing."""
 
-    def close(self) -> None:
-        pass
-
-    def kinds(self, *a: Any) -> list[str]:
+    def kinds(self, subject_id: str, since: Optional[int] = None, until: Optional[int] = None) -> list[str]:
         return []
 
-    def similar_ids(self, *a: Any) -> list[tuple[str, str]]:
+    def delivery_events(self, delivery_id: str, since: Optional[int], until: Optional[int]) -> list[Any]:
         return []
 
-    def active_deliveries(self, *a: Any) -> list[tuple[str, int]]:
+    def deliveries_events(self, delivery_ids: Sequence[str], since: Optional[int], until: Optional[int]) -> list[Any]:
         return []
 
-    def narrow_deliveries(self, *a: Any) -> set[str]:
+    def events_in_spans(
+        self, column: str, spans: Sequence[Any], untimed: bool = False, assignment_spans: Sequence[Any] = (), without_delivery: bool = False
+    ) -> list[Any]:
+        return []
+
+    def baseline(self) -> Any:
+        return None
+
+    def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
+        return []
+
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: Optional[int], until: Optional[int]) -> list[Any]:
+        return []
+
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str], linked_only: bool) -> set[str]:
         return set()
 
-    def __getattr__(self, name: str) -> Callable[..., list[Any]]:
-        return lambda *a, **k: []
+    def error_events(self, since: int, until: int) -> list[Any]:
+        return []
+
+    def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
+        return []

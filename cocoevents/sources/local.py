@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from ..core.model import Event
-from ..core.source_protocol import Span, select_in_spans
+from ..core.source_protocol import Source, Span, select_in_spans
 from ..duckdb_engine import duckdb
 from ..errors import SourceUnavailable, StoreBusy
 from ..producers.registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES, ID_FIELDS, registry_sort_key
@@ -73,7 +73,12 @@ def _ts(us: int) -> Any:
     return to_datetime(min(max(us, MIN_US), MAX_US)).replace(tzinfo=None)
 
 
-class LocalSource:
+class LocalSource(Source):
+    """``EventSource`` over the local DuckDB store, opened read-only (see the module docstring)."""
+
+    KEEPS_STATUSES = True  # schema 5 and later: ``links``/``outcomes``, schema 6: the kept ``statuses``
+    READ_ONLY_STORE = True  # it holds no write: a process may end with it open
+
     def __init__(self, path: Path | None = None, wait: float | None = None, connection: Any = None) -> None:
         """``wait``: seconds to wait for a running load to let a reader in (default ``COCO_WAIT`` or 10);
         ``connection``: the store opened ahead (``store.connection.open_store``)."""
@@ -88,8 +93,6 @@ class LocalSource:
         # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
         # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
         self._made: dict[int, Event] = {}
-
-    read_only_store = True  # ``cli.close_source``: it holds no write, a process may end with it open
 
     def close(self) -> None:
         self._made.clear()

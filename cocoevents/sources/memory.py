@@ -11,11 +11,13 @@ from typing import Any, Iterable, Mapping, Sequence
 from ..core.baseline import Baseline, compute
 from ..core.model import Event
 from ..core.sessionize import fold_id
-from ..core.source_protocol import Span
+from ..core.source_protocol import Source, Span
 from ..producers.registry import ASSIGNMENT_EVENTS
 
 
-class MemorySource:
+class MemorySource(Source):
+    """``EventSource`` over records held in memory (see the module docstring)."""
+
     name = "memory"
 
     def __init__(self, records: Iterable[Mapping[str, Any] | Event]) -> None:

@@ -61,7 +61,7 @@ from typing import Any, Optional
 from ..core.baseline import Baseline
 from ..core.model import Event
 from ..core.sessionize import linked_closures
-from ..core.source_protocol import Span
+from ..core.source_protocol import Source, Span
 from ..errors import NotFound, SourceUnavailable
 from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS
 from ..timestamps import EPOCH, MAX_US, MIN_US, format_duration, format_ts, now_us, parse_timestamp, to_datetime
@@ -133,7 +133,7 @@ def _in_list(values: Sequence[str]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-class RedshiftSource:
+class RedshiftSource(Source):
     """``EventSource`` over the warehouse table of a ``redshift`` profile (see the module docstring)."""
 
     def __init__(self, profile: Settings, password: Optional[str] = None, *, now: Optional[int] = None, connection: Any = None) -> None:

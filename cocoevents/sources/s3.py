@@ -25,6 +25,7 @@ from ..archive.s3 import (
     prefix_of,
     unavailable,
 )
+from ..core.source_protocol import Source
 from ..errors import SourceUnavailable, UsageError
 from ..store.s3_sync import BytesProgress, SyncReport, summary_line, sync_objects
 from ..timestamps import format_duration, now_us
@@ -154,10 +155,12 @@ def note(message: str) -> None:
     sys.stderr.flush()
 
 
-class ArchiveSource:
+class ArchiveSource(Source):
     """The ``s3`` kind: each question first syncs the days it needs into the cache store (once per day per
     process), then the cache store answers (``sources.local``). When S3 cannot be reached, the cache answers
     what it holds, with a warning; without a cache that is exit 4."""
+
+    KEEPS_STATUSES = True  # the cache store's
 
     def __init__(self, settings: Settings, *, now: Optional[int] = None, wait: Optional[float] = None) -> None:
         self.settings = settings
