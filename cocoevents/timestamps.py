@@ -140,11 +140,31 @@ def parse_duration(text: str, default_unit: str = "s") -> int:
 
 
 def format_duration(us: int) -> str:
-    """The shortest exact text of a duration: ``14d``, ``30s``, ``1500ms`` (the inverse of ``parse_duration``)."""
+    """The shortest exact text of a duration: ``14d``, ``30s``, ``1500ms`` (the inverse of ``parse_duration``): how
+    coco writes a setting back (``coco config show``, a lookback in a message), so that it can be typed again.
+    ``duration_text`` is the one for durations measured between events."""
     for unit, size in (("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000), ("s", 1_000_000)):
         if us % size == 0 and us >= size:
             return f"{us // size}{unit}"
     return f"{us // 1000}ms"
+
+
+_MINUTE, _HOUR, _DAY = 60, 3600, 86400
+
+
+def duration_text(seconds: float, *, short: bool = False) -> str:
+    """How coco shows a measured duration to a person, in every output (docs/formats.md): rounded to the second,
+    ``42s``, ``8m42s``, ``1h05m30s``; from a day on, to the minute: ``2d01h00m``. ``short``, the form of the
+    findings' messages (findings rules): whole minutes without their seconds (``5m``) and hours to the minute
+    (``1h05m``)."""
+    s = int(round(seconds))
+    if s < _MINUTE:
+        return f"{s}s"
+    if s < _HOUR:
+        return f"{s // _MINUTE}m" + (f"{s % _MINUTE:02d}s" if s % _MINUTE or not short else "")
+    if s < _DAY:
+        return f"{s // _HOUR}h{s % _HOUR // _MINUTE:02d}m" + ("" if short else f"{s % _MINUTE:02d}s")
+    return f"{s // _DAY}d{s % _DAY // _HOUR:02d}h{s % _HOUR // _MINUTE:02d}m"
 
 
 def resolve_tz(name: str) -> tzinfo:

@@ -77,17 +77,17 @@ def write(rows: list[dict[str, Any]], fmt: str, out: Any) -> None:
         for r in rows:
             w.writerow([_cell(r["from"]), _cell(r["to"]), r["n"], r["p50_s"], r["p95_s"], r["p99_s"], r["judged"]])
         return
-    from ..core.findings import duration
     from ..textsafe import for_terminal
+    from ..timestamps import duration_text
 
     cells = [
         (
             for_terminal(r["from"]),
             for_terminal(r["to"]),
             f"{r['n']:,}",
-            duration(r["p50_s"]),
-            duration(r["p95_s"]),
-            duration(r["p99_s"]),
+            duration_text(r["p50_s"], short=True),
+            duration_text(r["p95_s"], short=True),
+            duration_text(r["p99_s"], short=True),
             "" if r["judged"] else "too few to judge",
         )
         for r in rows

@@ -24,7 +24,7 @@ from itertools import compress, islice, product, repeat
 from operator import and_, attrgetter, eq, is_, itemgetter, lt, ne, not_, sub
 from typing import Any, Optional, Sequence
 
-from ..timestamps import format_ts
+from ..timestamps import duration_text, format_ts
 from .baseline import Baseline, Transition
 from .model import DELIVERY_LANE, Gap, Lane, Row, Window
 
@@ -89,12 +89,8 @@ def summary(findings: Sequence[Finding]) -> dict[str, int]:
 
 
 def duration(seconds: float) -> str:
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m" + (f"{s % 60:02d}s" if s % 60 else "")
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    """A duration in a finding's message: the short form of ``timestamps.duration_text``."""
+    return duration_text(seconds, short=True)
 
 
 def _fleet(t: Transition) -> str:

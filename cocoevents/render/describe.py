@@ -97,17 +97,6 @@ def tz_name(tz: tzinfo, at_us: int) -> str:
     return str(getattr(tz, "key", None) or local(at_us, tz).tzname())
 
 
-def duration_text(seconds: float) -> str:
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h{s % 3600 // 60:02d}m"
-
-
 def plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 

@@ -25,11 +25,11 @@ import html
 from datetime import timedelta, tzinfo
 from typing import Any, TextIO
 
+from ..timestamps import duration_text
 from . import RenderOptions
 from .describe import (
     SUBJECT_TITLE,
     describe,
-    duration_text,
     error_text,
     event_ids,
     local,
@@ -40,7 +40,7 @@ from .describe import (
     tz_name,
     visible,
 )
-from .table import resolve_tz
+from .table import offset_text, resolve_tz
 
 # Geometry of the picture, in SVG user units (the SVG scales to the page width).
 WIDTH = 1200
@@ -293,8 +293,7 @@ class _Page:
         return dt.strftime("%m-%d %H:%M:%S" if self.multi_day else "%H:%M:%S") + f".{dt.microsecond // 1000:03d}"
 
     def offset(self, us: int) -> str:
-        s = (us - self.first) // 1_000_000
-        return f"+{s // 60:02d}:{s % 60:02d}" if s < 3600 else f"+{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+        return offset_text(us - self.first)
 
     # header ------------------------------------------------------------------------------------------
     def header(self) -> list[str]:

@@ -14,10 +14,11 @@ from typing import Any, Callable, Optional, TextIO
 
 from ..core.listings import ErrorReport, Listing
 from ..textsafe import for_terminal
+from ..timestamps import duration_text
 from . import LISTING_FORMAT_NAMES, RenderOptions
 from .csv_writer import csv_line, neutralise, number
 from .json_writer import dumps
-from .table import STATUS_STYLE, LineWriter, duration_text, local_time, plural, resolve_tz
+from .table import STATUS_STYLE, LineWriter, local_time, plural, resolve_tz
 
 LISTING_CSV = (
     "delivery_id",

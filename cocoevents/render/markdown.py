@@ -18,11 +18,11 @@ from __future__ import annotations
 import re
 from typing import Any, TextIO
 
+from ..timestamps import duration_text
 from . import RenderOptions
 from .describe import (
     SUBJECT_TITLE,
     describe,
-    duration_text,
     error_text,
     event_ids,
     local,

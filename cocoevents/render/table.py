@@ -22,6 +22,7 @@ from typing import Any, TextIO
 from ..core.model import Lane, Row, Timeline
 from ..errors import UsageError
 from ..textsafe import for_terminal
+from ..timestamps import duration_text
 from ..timestamps import resolve_tz as _zone
 from . import RenderOptions
 from .describe import describe
@@ -45,15 +46,6 @@ def lane_style(lane: Lane) -> str:
     if lane.kind == "delivery":
         return "bold"
     return LANE_COLORS[zlib.crc32(str(lane).encode()) % len(LANE_COLORS)]
-
-
-def duration_text(seconds: float) -> str:
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
 
 
 def plural(n: int, word: str) -> str:
