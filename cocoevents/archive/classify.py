@@ -6,7 +6,7 @@ path and ``coco check`` feed it lines split by ``lines.LineReader`` (``TEXT_LINE
 cannot: read a gzip up to its damage, skip over-long lines. A line is a record when it is a JSON object with a
 string ``event``, or when its ``message`` is (as an object or as JSON text) - the archive format of
 docs/reference/timeline-rules.md section 10. Timestamps are read with the grammar of ``timestamps`` (its SQL
-macros), which tests hold equal to the Python parser.
+macros, ``coco_ts_*``), which tests hold equal to the Python parser.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..duckdb_engine import memory_connection
-from ..timestamps import ISO_PATTERN_SQL, MAX_US, MIN_US, SECONDS_LIMIT, SQL_MACROS
+from ..timestamps import SQL_MACROS
 
 MACROS = (
     SQL_MACROS
@@ -71,22 +71,14 @@ WITH p AS (
     SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj
     FROM w
 ), y AS (
-    SELECT *, CASE WHEN ttype = 'VARCHAR' THEN tj ->> '$' END AS tstr,
-              CASE WHEN ttype IN ('BIGINT', 'UBIGINT') THEN TRY_CAST(tj AS HUGEINT) END AS tint,
-              CASE WHEN ttype = 'DOUBLE' THEN TRY_CAST(tj AS DOUBLE) END AS tdbl
+    -- the timestamp by the grammar of ``timestamps`` (its macros), a step at a time
+    SELECT *, coco_ts_text(ttype, tj) AS tstr, coco_ts_int(ttype, tj) AS tint, coco_ts_double(ttype, tj) AS tdbl
     FROM x
 ), z AS (
-    SELECT *,
-        CASE WHEN tstr IS NOT NULL THEN
-                 CASE WHEN length(tstr) <= 64 AND regexp_full_match(tstr, '{ISO_PATTERN_SQL}')
-                      THEN coalesce(epoch_us(TRY_CAST(tstr AS TIMESTAMPTZ)), coco_iso_slow(coco_iso_parts(tstr))) END
-             WHEN tint IS NOT NULL THEN tint * CASE WHEN tint < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
-             WHEN tdbl IS NOT NULL THEN TRY_CAST(floor(tdbl * CASE WHEN tdbl < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
-                                                      + 0.5) AS HUGEINT)
-        END AS us0
+    SELECT *, coco_ts_any_us(tstr, tint, tdbl) AS us0
     FROM y
 ), c AS (
-    SELECT *, CASE WHEN us0 BETWEEN {MIN_US} AND {MAX_US} THEN CAST(us0 AS BIGINT) END AS us,
+    SELECT *, coco_ts_in_range(us0) AS us,
            CASE WHEN name IS NULL THEN coalesce(why, 'no event name') END AS reason
     FROM z
 )"""

@@ -1,0 +1,103 @@
+"""Each rule's SQL text against its Python definition, on random data (hypothesis): run on DuckDB, and on
+PostgreSQL (the tests' stand-in for Redshift) where the text is the one Redshift runs.
+
+One rule, one home: the Python definition and the SQL text live side by side (the timestamp grammar in
+``timestamps``; delivery status, the linked closure and the fleet baseline in ``core``), and every database
+coco talks to runs that one text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from cocoevents.duckdb_engine import memory_connection
+from cocoevents.timestamps import FLOAT_POSIX_PATTERN, INT_POSIX_PATTERN, SQL_MACROS, parse_timestamp, to_datetime, warehouse_ts_sql
+
+SOME = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+# -- the timestamp grammar (timeline rules §1) ------------------------------------------------------------------
+
+iso_texts = st.tuples(
+    st.sampled_from(["0000", "0001", "1969", "1970", "2024", "2026", "9999", "0999"]),
+    st.integers(0, 13).map(lambda m: f"-{m:02d}"),
+    st.integers(0, 32).map(lambda d: f"-{d:02d}"),
+    st.sampled_from(["T", "t", " ", "  ", "_"]),
+    st.integers(0, 24).map(lambda h: f"{h:02d}"),
+    st.integers(0, 60).map(lambda m: f":{m:02d}"),
+    st.one_of(st.just(""), st.integers(0, 61).map(lambda s: f":{s:02d}")),
+    st.one_of(st.just(""), st.tuples(st.sampled_from(".,"), st.text("0123456789", max_size=12)).map("".join)),
+    st.sampled_from(["", " ", "Z", "z", "+00:00", "+02:00", "-05:30", "+0200", "+02", "-23:59", "+24:00", "+2", " +01:00", "UTC"]),
+    st.sampled_from(["", " ", "\t", "\n"]),
+).map("".join)
+numbers = st.one_of(
+    st.integers(-(2**65), 2**65),
+    st.integers(-(10**13), 10**15),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.floats(-1e15, 1e15, allow_nan=False),
+)
+timestamps = st.one_of(iso_texts, numbers, st.text(max_size=30), st.booleans(), st.none())
+
+
+@SOME
+@given(st.lists(timestamps, min_size=1, max_size=40))
+def test_duckdbs_timestamp_macro_reads_every_value_as_the_python_parser(values):
+    """``coco_ts_us`` (``timestamps.SQL_MACROS``, what the archive's classifier runs) on each value as JSON."""
+    con = memory_connection()
+    con.execute(SQL_MACROS)
+    texts = [json.dumps(v) for v in values]
+    got = con.execute(
+        "SELECT coco_ts_us(json_type(j), j) FROM (SELECT unnest(?::VARCHAR[])::JSON AS j, unnest(range(?)) AS k) ORDER BY k",
+        [texts, len(texts)],
+    ).fetchall()
+    assert [r[0] for r in got] == [parse_timestamp(v) for v in values]
+
+
+def _warehouse_spelling(value: Any) -> tuple[str | None, str | None]:
+    """``(ts_type, ts_raw)`` as the COPY job's staging gives them: a string's characters, a number's JSON text."""
+    if isinstance(value, str):
+        return "string", value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "number", json.dumps(value)
+    return ("boolean" if isinstance(value, bool) else "null"), None
+
+
+def _in_the_warehouse_grammar(value: Any) -> bool:
+    """Outside the documented differences (``warehouse_ts_sql``): non-ASCII text, number spellings the
+    warehouse does not cast (a three-digit exponent, more than 18 integer digits)."""
+    kind, raw = _warehouse_spelling(value)
+    if kind == "string":
+        return raw.isascii() and "\x00" not in raw
+    if kind == "number":
+        return bool(re.fullmatch(INT_POSIX_PATTERN.strip("^$"), raw) or re.fullmatch(FLOAT_POSIX_PATTERN.strip("^$"), raw))
+    return True
+
+
+@pytest.mark.postgres
+@SOME
+@given(st.lists(timestamps, min_size=1, max_size=40))
+def test_the_warehouse_timestamp_sql_reads_every_value_as_the_python_parser_on_postgresql(pg, values):  # noqa: F811
+    """``timestamps.warehouse_ts_sql`` (what the COPY job's typing insert runs on Redshift) on PostgreSQL."""
+    values = [v for v in values if _in_the_warehouse_grammar(v)]
+    assume(values)
+    con = pg.connect()
+    try:
+        cur = con.cursor()
+        cur.execute("CREATE TEMP TABLE ts_cases (k INTEGER, ts_type VARCHAR, ts_raw VARCHAR)")
+        cur.executemany("INSERT INTO ts_cases VALUES (%s, %s, %s)", [(k, *_warehouse_spelling(v)) for k, v in enumerate(values)])
+        typed = warehouse_ts_sql("SELECT k, ts_type, ts_raw FROM ts_cases", "k", "event_ts")
+        cur.execute(f"SELECT k, event_ts FROM ({typed}) t ORDER BY k")
+        got = [ts for _, ts in cur.fetchall()]
+    finally:
+        con.close()
+    assert got == [_naive(parse_timestamp(v)) for v in values]
+
+
+def _naive(us: int | None) -> datetime | None:
+    return None if us is None else to_datetime(us).replace(tzinfo=None)
