@@ -398,7 +398,7 @@ class RedshiftSource(Source):
     def baseline(self) -> Optional[Baseline]:
         """The fleet baseline kept by ``coco warehouse baseline`` (``None`` when its table does not exist).
         Asked after the timeline's own statements; a missing table restarts the read-only transaction."""
-        from ..store.baseline import COLUMNS, from_rows
+        from ..core.baseline import COLUMNS, from_rows
 
         table = f"{self.profile.schema}.{self.profile.baseline_table}"
         try:

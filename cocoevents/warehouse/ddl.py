@@ -265,11 +265,11 @@ def create_baseline_sql(target: Target) -> str:
 
 def refresh_baseline_statements(target: Target, now: Any) -> list[tuple[str, tuple[Any, ...]]]:
     """Replace the baseline with one computed over the last ``BASELINE_DAYS`` days before ``now`` (a naive UTC
-    ``datetime``): create the table when missing, empty it, insert the one ``SELECT`` of ``store.baseline``.
+    ``datetime``): create the table when missing, empty it, insert the one ``SELECT`` of ``core.baseline``.
     Run inside the caller's transaction (readers see the old or the new baseline, never none)."""
     from datetime import timedelta
 
-    from ..store.baseline import COLUMNS, transitions_sql
+    from ..core.baseline import COLUMNS, transitions_sql
 
     since = now - timedelta(days=BASELINE_DAYS)
     select, params = transitions_sql(target.events, "event_ts", "%s", since)

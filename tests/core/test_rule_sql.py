@@ -17,8 +17,20 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from cocoevents.core.baseline import compute, from_rows, transitions_sql
+from cocoevents.core.model import Event
 from cocoevents.duckdb_engine import memory_connection
-from cocoevents.timestamps import FLOAT_POSIX_PATTERN, INT_POSIX_PATTERN, SQL_MACROS, parse_timestamp, to_datetime, warehouse_ts_sql
+from cocoevents.timestamps import (
+    FLOAT_POSIX_PATTERN,
+    INT_POSIX_PATTERN,
+    SQL_MACROS,
+    format_ts,
+    parse_timestamp,
+    to_datetime,
+    warehouse_ts_sql,
+)
+
+from ..support.pgserver import DATEDIFF_STANDIN
 
 SOME = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -101,3 +113,53 @@ def test_the_warehouse_timestamp_sql_reads_every_value_as_the_python_parser_on_p
 
 def _naive(us: int | None) -> datetime | None:
     return None if us is None else to_datetime(us).replace(tzinfo=None)
+
+
+# -- the fleet baseline (findings rules §3) ----------------------------------------------------------------------
+
+STEP_NAMES = ["demand.assigned", "delivery.pickup_arrival", "delivery.pickup_started", "attempt.started", "zzz.custom", "aaa.custom"]
+deliveries_events = st.lists(
+    st.tuples(
+        st.sampled_from(STEP_NAMES),
+        st.integers(0, 40).map(lambda n: 1_795_600_000_000_000 + n * 7_000_000),  # few instants: ties and repeats
+        st.sampled_from(["D1", "D2", "D3", "D4", None]),
+    ),
+    max_size=60,
+)
+
+
+def _baseline_events(rows: list[tuple[str, int, str | None]]) -> list[Event]:
+    return [Event.from_record({"event": n, "timestamp": format_ts(ts), "delivery_id": d}, ts) for n, ts, d in rows]
+
+
+@SOME
+@given(deliveries_events)
+def test_the_baseline_select_on_duckdb_equals_the_python_computation(rows):
+    """``core.baseline.transitions_sql`` (what the local store runs) against ``core.baseline.compute``."""
+    con = memory_connection()
+    con.execute("CREATE TABLE events (event VARCHAR, ts TIMESTAMP, delivery_id VARCHAR)")
+    if rows:
+        con.executemany("INSERT INTO events VALUES (?, make_timestamp(?), ?)", rows)
+    sql, params = transitions_sql("events", "ts", "?")
+    got = from_rows(con.execute(sql, params).fetchall())
+    assert got.transitions == compute(_baseline_events(rows)).transitions
+
+
+@pytest.mark.postgres
+@SOME
+@given(deliveries_events)
+def test_the_baseline_select_on_postgresql_equals_the_python_computation(pg, rows):  # noqa: F811
+    """The same text as the warehouse runs it (``warehouse.ddl.refresh_baseline_statements``), on PostgreSQL."""
+    con = pg.connect()
+    try:
+        cur = con.cursor()
+        cur.execute(DATEDIFF_STANDIN)
+        cur.execute("CREATE TEMP TABLE wh_events (event VARCHAR(128), event_ts TIMESTAMP, delivery_id VARCHAR(64))")
+        if rows:
+            cur.executemany("INSERT INTO wh_events VALUES (%s, %s, %s)", [(n, _naive(ts), d) for n, ts, d in rows])
+        sql, params = transitions_sql("wh_events", "event_ts", "%s")
+        cur.execute(sql, params)
+        got = from_rows(cur.fetchall() or [])
+    finally:
+        con.close()
+    assert got.transitions == compute(_baseline_events(rows)).transitions
