@@ -21,6 +21,7 @@ from typing import Any, Iterator, Optional, Sequence
 from ..errors import NotFound, UsageError
 from ..producers.registry import ERROR_GROUPS, STATUSES
 from ..timestamps import format_ts
+from .links import linked_closures
 from .model import DELIVERY_LANE, Event, Timeline, error_code
 from .options import Options
 from .sessionize import (
@@ -33,16 +34,10 @@ from .sessionize import (
     dedupe,
     delivery_plan,
     delivery_status,
-    linked_closures,
 )
 from .source_protocol import EventSource, select_in_spans
+from .status import outcome_events
 
-# timeline rules §6: a status other than in_progress needs one of these rows in the delivery lane
-OUTCOMES = {
-    "failed": ("delivery.failed",),
-    "fulfilled": ("delivery.dropoff_completed", "demand.fulfilled"),
-    "canceled": ("demand.canceled",),
-}
 BATCH = 200  # deliveries whose questions are asked together (memory stays bounded by a batch)
 
 
@@ -179,7 +174,7 @@ class Filters:
         linked_only)`` for ``EventSource.narrow_deliveries`` (which says when one does not hold)."""
         out: list[tuple[str, tuple[str, ...], bool]] = []
         if self.statuses and "in_progress" not in self.statuses:  # an outcome row in the delivery lane
-            out.append(("event", tuple(sorted({n for s in self.statuses for n in OUTCOMES[s]})), True))
+            out.append(("event", tuple(sorted({n for s in self.statuses for n in outcome_events(s)})), True))
         if self.robot is not None:  # robots come from the delivery lane's rows
             out.append(("robot_id", (self.robot,), True))
         if self.event is not None:  # any lane: only when every such event has a delivery id

@@ -13,6 +13,7 @@ from typing import Iterable, Optional
 
 from ..errors import NotFound, UsageError
 from ..timestamps import MIN_US, now_us, parse_duration
+from .links import Pair, walk_links
 from .model import KINDS, Timeline
 from .options import Options
 from .sessionize import delivery_timeline, fold_id, pilot_timeline, robot_timeline
@@ -100,27 +101,21 @@ def linked_deliveries(source: EventSource, ident: str, since: Optional[int] = No
     """The deliveries whose timelines link ``ident`` as a demand or offer id (timeline rules, rule 2 in reverse):
     those with an event carrying it, or carrying an id reached from it through events without a
     delivery id (offer -> demand -> delivery)."""
-    demands: set[str] = set()
-    offers: set[str] = set()
-    new_d, new_o = {ident}, {ident}
     found: set[str] = set()
-    for _ in range(LINK_HOPS):
-        if not new_d and not new_o:
-            break
-        demands |= new_d
-        offers |= new_o
-        events = source.linked_events(sorted(new_d), sorted(new_o), since, until)
-        new_d, new_o = set(), set()
-        for e in events:
+
+    def more(new_d: list[str], new_o: list[str], asked_d: set[str], asked_o: set[str]) -> list[Pair]:
+        demands, offers = asked_d.union(new_d), asked_o.union(new_o)
+        pairs: list[Pair] = []
+        for e in source.linked_events(new_d, new_o, since, until):
             if not ((e.demand_id in demands) or (e.offer_id in offers)):
                 continue
             if e.delivery_id is not None:
                 found.add(e.delivery_id)
-                continue
-            if e.demand_id and e.demand_id not in demands:
-                new_d.add(e.demand_id)
-            if e.offer_id and e.offer_id not in offers:
-                new_o.add(e.offer_id)
+            else:
+                pairs.append((e.demand_id, e.offer_id))
+        return pairs
+
+    walk_links([ident], [ident], more, hops=LINK_HOPS)
     return sorted(found)
 
 

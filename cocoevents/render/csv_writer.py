@@ -12,7 +12,8 @@ from typing import Any, TextIO
 from ..core.model import Row, Timeline, error_code
 from ..timestamps import format_ts
 from .describe import OWN_COLUMNS
-from .json_writer import SORTED_ENCODE, dumps
+from .json_fast import SORTED_ENCODE
+from .json_writer import dumps
 
 CSV_COLUMNS = (
     "ts",

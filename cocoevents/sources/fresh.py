@@ -109,21 +109,22 @@ class FreshSource(Source):
         return out
 
     def _closure(self, ids: Sequence[str], first: Callable[[Any], list[Any]], since: Optional[int], until: Optional[int]) -> list[Any]:
-        from ..core.sessionize import linked_closures
+        """The deliveries' events from both sides, and the events linked to them on either (``walk_links``): a
+        link found through one side is followed on both."""
+        from ..core.links import linked_closures, walk_links
 
         seen: tuple[set[str], set[str]] = (set(), set())
         events = self._both(first, seen)
-        asked_d: set[str] = set()
-        asked_o: set[str] = set()
-        while True:
-            chosen = [e for group in linked_closures(ids, events).values() for e in group]
-            new_d = sorted({e.demand_id for e in chosen if e.demand_id} - asked_d)
-            new_o = sorted({e.offer_id for e in chosen if e.offer_id} - asked_o)
-            if not new_d and not new_o:
-                return events
-            asked_d.update(new_d)
-            asked_o.update(new_o)
-            events += self._both(lambda side, d=new_d, o=new_o: side.linked_events(d, o, since, until), seen)
+        chosen = [e for group in linked_closures(ids, events).values() for e in group]
+        wanted = set(ids)
+
+        def more(new_d: list[str], new_o: list[str], *_: Any) -> list[tuple[Optional[str], Optional[str]]]:
+            found = self._both(lambda side: side.linked_events(new_d, new_o, since, until), seen)
+            events.extend(found)
+            return [(e.demand_id, e.offer_id) for e in found if e.delivery_id is None or e.delivery_id in wanted]
+
+        walk_links([e.demand_id for e in chosen], [e.offer_id for e in chosen], more)
+        return events
 
     # -- the EventSource protocol ---------------------------------------------------------------------------
 

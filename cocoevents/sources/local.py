@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from ..core.fast_rules import event_from_text, events_from_texts
+from ..core.links import walk_links
 from ..core.model import Event
 from ..core.source_protocol import Source, Span, select_in_spans
+from ..core.status import status_of
 from ..duckdb_engine import duckdb
 from ..errors import SourceUnavailable, StoreBusy
-from ..producers.registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES, ID_FIELDS, registry_sort_key
+from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS, registry_sort_key
 from ..store.config import default_store_path
 from ..store.connection import open_store, verify
 from ..store.rows import FETCH_CHUNK, matching_rowids, rowid_chunks
@@ -110,7 +113,7 @@ class LocalSource(Source):
 
     def _events(self, chunks: Any, keep: bool) -> list[Event]:
         """Events of ``rowid_chunks`` in their order: those made before (no records) from ``_made``, the
-        others made a chunk at a time (``Event.from_texts``), kept in ``_made`` with ``keep``."""
+        others made a chunk at a time (``fast_rules.events_from_texts``), kept in ``_made`` with ``keep``."""
         made = self._made
         out: list[Event] = []
         try:
@@ -118,7 +121,7 @@ class LocalSource(Source):
                 if records is None:
                     out += map(made.__getitem__, ids)
                     continue
-                events = Event.from_texts(list(zip(records, ts)))
+                events = events_from_texts(list(zip(records, ts)))
                 if keep:
                     made.update(zip(ids, events))
                 out += events
@@ -147,59 +150,46 @@ class LocalSource(Source):
         return self._closure(*self._match([("delivery_id", list(delivery_ids))]), since, until)
 
     def _closure(self, direct: str, direct_params: list[Any], since: int | None, until: int | None) -> list[Event]:
-        """The rows matching ``direct``, then the rows without a delivery id linked to them, hop by hop:
-        the hops read only the id columns; the records of all the rows are then fetched in one go."""
+        """The rows matching ``direct``, then the rows without a delivery id linked to them, a hop at a time
+        (``walk_links``): the hops read only the id columns; the records of all the rows are then fetched in one go."""
         bound, bparams = _bounds(since, until)
         rowids: list[int] = []
-        seen: set[int] = set()
-        demands: set[str] = set()
-        offers: set[str] = set()
+        demands: set[str | None] = set()
+        offers: set[str | None] = set()
+        cur = self.con.cursor()
+        try:  # the direct rows come once (a big delivery's million: columns, C loops)
+            cur.execute(f"SELECT rowid, demand_id, offer_id FROM events WHERE {direct}{bound}", [*direct_params, *bparams])
+            while chunk := cur.fetchmany(FETCH_CHUNK):
+                ids, dms, ofs = zip(*chunk)
+                rowids.extend(ids)
+                demands.update(dms)
+                offers.update(ofs)
+        finally:
+            cur.close()
+        seen: set[int] = set()  # only the hops' rows may come again
 
-        def take(where: str, params: list[Any], linked: bool = True) -> None:
-            cur = self.con.cursor()
-            try:
-                cur.execute(f"SELECT rowid, demand_id, offer_id FROM events WHERE {where}", params)
-                while chunk := cur.fetchmany(FETCH_CHUNK):
-                    if not linked:  # the direct rows come once (a big delivery's million: columns, C loops)
-                        ids, dms, ofs = zip(*chunk)
-                        rowids.extend(ids)
-                        demands.update(dms)
-                        offers.update(ofs)
-                        continue
-                    for rowid, demand, offer in chunk:  # only the hops' rows may come again
-                        if rowid in seen:
-                            continue
-                        seen.add(rowid)
-                        rowids.append(rowid)
-                        if demand:
-                            demands.add(demand)
-                        if offer:
-                            offers.add(offer)
-            finally:
-                cur.close()
-            demands.difference_update((None, ""))  # no id: nothing to link
-            offers.difference_update((None, ""))
-
-        take(f"{direct}{bound}", [*direct_params, *bparams], linked=False)
-        asked_d: set[str] = set()
-        asked_o: set[str] = set()
-        while demands - asked_d or offers - asked_o:
-            new_d, new_o = sorted(demands - asked_d), sorted(offers - asked_o)
-            asked_d |= demands
-            asked_o |= offers
+        def more(new_d: list[str], new_o: list[str], *_: Any) -> list[tuple[str | None, str | None]]:
             wanted, params = self._match([("demand_id", new_d), ("offer_id", new_o)])
-            take(f"delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams])
-        made = self._made
+            found = self.con.execute(
+                f"SELECT rowid, demand_id, offer_id FROM events WHERE delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams]
+            ).fetchall()
+            for rowid, _, _ in found:
+                if rowid not in seen:
+                    seen.add(rowid)
+                    rowids.append(rowid)
+            return [(demand, offer) for _, demand, offer in found]
+
+        walk_links(demands, offers, more)
         # A big delivery's rows are not kept by rowid: its robots' and pilots' questions leave them out
         # (``without_delivery``), and a million entries would cost a hundred megabytes.
         keep = len(rowids) <= KEEP_BY_ROWID
-        return self._events(rowid_chunks(self.con, rowids, made), keep)  # a chunk at a time
+        return self._events(rowid_chunks(self.con, rowids, self._made), keep)  # a chunk at a time
 
     def delivery_statuses(self, delivery_ids: Sequence[str]) -> dict[str, str] | None:
         """Spec section 6 for many deliveries from the store's ``links`` and ``outcomes`` (schema 5), small
         tables written with each file, without reading the deliveries' rows: rules 1-2 over the id triples
         (a row without a delivery id links its demand and offer), then the last outcome of each one's closure.
-        The same answer as ``fleet.statuses`` over the deliveries' events (tests hold the two equal); a
+        The same answer as ``core.listings.statuses`` over the deliveries' events (tests hold the two equal); a
         delivery with no timed direct row has none. ``None`` on a store written before the tables."""
         if not self.statused:
             return None
@@ -228,24 +218,20 @@ class LocalSource(Source):
                 seeds[d][0].add(demand)
             if offer:
                 seeds[d][1].add(offer)
-        # the rows without a delivery id reachable from any of them, hop by hop: each joins its demand and offer
+        # the rows without a delivery id reachable from any of them, a hop at a time: each joins its demand and offer
         pairs: set[tuple[str | None, str | None]] = set()
-        asked_d: set[str] = set()
-        asked_o: set[str] = set()
-        todo_d = set().union(*(s[0] for s in seeds.values()))
-        todo_o = set().union(*(s[1] for s in seeds.values()))
-        while todo_d or todo_o:
-            asked_d |= todo_d
-            asked_o |= todo_o
-            found = self.con.execute(  # a UNION, not an OR: each side prunes by its own column (5x faster)
+
+        def more(new_d: list[str], new_o: list[str], *_: Any) -> list[tuple[str | None, str | None]]:
+            found = self.con.execute(  # a UNION, not an OR: each side prunes by its own column
                 "SELECT demand_id, offer_id FROM links WHERE delivery_id IS NULL AND demand_id IN "
                 "(SELECT unnest(?::VARCHAR[])) UNION SELECT demand_id, offer_id FROM links WHERE delivery_id IS NULL "
                 "AND offer_id IN (SELECT unnest(?::VARCHAR[]))",
-                [sorted(todo_d), sorted(todo_o)],
+                [new_d, new_o],
             ).fetchall()
             pairs.update(found)
-            todo_d = {dm for dm, _ in found if dm} - asked_d
-            todo_o = {of for _, of in found if of} - asked_o
+            return found
+
+        asked_d, asked_o = walk_links([x for s in seeds.values() for x in s[0]], [x for s in seeds.values() for x in s[1]], more)
         by_demand: dict[str, list[tuple[str | None, str | None]]] = {}
         by_offer: dict[str, list[tuple[str | None, str | None]]] = {}
         for dm, of in pairs:
@@ -253,20 +239,11 @@ class LocalSource(Source):
                 by_demand.setdefault(dm, []).append((dm, of))
             if of:
                 by_offer.setdefault(of, []).append((dm, of))
-        reach: dict[str, tuple[set[str], set[str]]] = {}
-        for d in ids:
-            demands, offers = set(seeds[d][0]), set(seeds[d][1])
-            todo = [("d", x) for x in demands] + [("o", x) for x in offers]
-            while todo:
-                side, x = todo.pop()
-                for dm, of in (by_demand if side == "d" else by_offer).get(x, ()):
-                    if dm and dm not in demands:
-                        demands.add(dm)
-                        todo.append(("d", dm))
-                    if of and of not in offers:
-                        offers.add(of)
-                        todo.append(("o", of))
-            reach[d] = (demands, offers)
+
+        def known(new_d: list[str], new_o: list[str], *_: Any) -> list[tuple[str | None, str | None]]:
+            return [p for x in new_d for p in by_demand.get(x, ())] + [p for x in new_o for p in by_offer.get(x, ())]
+
+        reach = {d: walk_links(seeds[d][0], seeds[d][1], known) for d in ids}
         outcome = "SELECT event, epoch_us(ts), delivery_id, demand_id, offer_id FROM outcomes WHERE "
         outcomes = self.con.execute(  # a row found twice (by demand and by offer) counts once: only the last matters
             f"{outcome}delivery_id IN (SELECT unnest(?::VARCHAR[])) UNION ALL {outcome}delivery_id IS NULL AND "
@@ -294,12 +271,7 @@ class LocalSource(Source):
                 + [r for x in demands for r in linked.get(("d", x), ())]
                 + [r for x in offers for r in linked.get(("o", x), ())]
             )
-            out[d] = "in_progress"
-            for table in (DELIVERY_OUTCOMES, DEMAND_OUTCOMES):
-                hits = [m for m in mine if m[2] in table]
-                if hits:
-                    out[d] = table[max(hits)[2]]
-                    break
+            out[d] = status_of(name for _, _, name in sorted(mine))  # timeline order: time, registry position
         return out
 
     def events_in_spans(
@@ -445,7 +417,7 @@ class LocalSource(Source):
             found = errorcache.rows(self.con, schema, _ts(since), _ts(until))
         finally:
             errorcache.detach(self.con)
-        return [Event.from_text(record, ts) for ts, record in found]
+        return [event_from_text(record, ts) for ts, record in found]
 
     def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
         q = " UNION ".join(

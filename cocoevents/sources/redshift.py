@@ -59,8 +59,8 @@ from datetime import datetime, timedelta
 from typing import Any, Optional
 
 from ..core.baseline import Baseline
+from ..core.links import linked_closures, walk_links
 from ..core.model import Event
-from ..core.sessionize import linked_closures
 from ..core.source_protocol import Source, Span
 from ..errors import NotFound, SourceUnavailable
 from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS
@@ -516,27 +516,31 @@ class RedshiftSource(Source):
     def _more_links(
         self, delivery_id: str | Sequence[str], events: list[Event], asked_d: set[str], asked_o: set[str], lower: int, upper: Optional[int]
     ) -> list[Event]:
-        found: list[Event] = []
+        """The rows linked to the deliveries beyond the delivery statement's two hops (rule 2 has no limit): from
+        the ids reachable in ``events``, ``walk_links`` asks for the rows without a delivery id that carry an id not
+        asked yet and none asked before (so each stored row comes once), until nothing new turns up."""
         ids = [delivery_id] if isinstance(delivery_id, str) else list(delivery_id)
-        while True:
-            linked_d: set[str] = set()
-            linked_o: set[str] = set()
-            for chosen in linked_closures(ids, events + found).values():
-                linked_d |= {e.demand_id for e in chosen if e.demand_id}
-                linked_o |= {e.offer_id for e in chosen if e.offer_id}
-            new_d, new_o = sorted(linked_d - asked_d), sorted(linked_o - asked_o)
-            if not new_d and not new_o:
-                return found
+        reach_d: set[str] = set()
+        reach_o: set[str] = set()
+        for chosen in linked_closures(ids, events).values():
+            reach_d |= {e.demand_id for e in chosen if e.demand_id}
+            reach_o |= {e.offer_id for e in chosen if e.offer_id}
+        found: list[Event] = []
+
+        def more(new_d: list[str], new_o: list[str], before_d: set[str], before_o: set[str]) -> list[tuple[Optional[str], Optional[str]]]:
             wanted, params = linked_ids_predicate(new_d, new_o, "%s")
             pred = f"(delivery_id IS NULL OR delivery_id = '') AND ({wanted})"
-            for col, asked in (("demand_id", sorted(asked_d)), ("offer_id", sorted(asked_o))):
+            for col, asked in (("demand_id", sorted(before_d)), ("offer_id", sorted(before_o))):
                 if asked:
                     pred += f" AND ({col} IS NULL OR {col} NOT IN ({_in_list(asked)}))"
                     params += asked
             sql, all_params = self._select(ROW, pred, params, lower, upper)
-            found += self._events(self._query(sql, all_params))
-            asked_d = asked_d | set(new_d)
-            asked_o = asked_o | set(new_o)
+            rows = self._events(self._query(sql, all_params))
+            found.extend(rows)
+            return [(e.demand_id, e.offer_id) for e in rows if e.delivery_id is None]
+
+        walk_links(reach_d, reach_o, more, asked=(asked_d, asked_o))
+        return found
 
 
 def _merge_spans(spans: Sequence[Span]) -> dict[str, list[tuple[int, int]]]:
