@@ -18,8 +18,11 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from cocoevents.core.baseline import compute, from_rows, transitions_sql
+from cocoevents.core.links import group_rounds, linked_closures, loose_groups_sql, reach_sql
 from cocoevents.core.model import Event
+from cocoevents.core.status import OUTCOME_NAMES, registry_position_sql, status_of, status_sql
 from cocoevents.duckdb_engine import memory_connection
+from cocoevents.producers.registry import registry_sort_key
 from cocoevents.timestamps import (
     FLOAT_POSIX_PATTERN,
     INT_POSIX_PATTERN,
@@ -163,3 +166,101 @@ def test_the_baseline_select_on_postgresql_equals_the_python_computation(pg, row
     finally:
         con.close()
     assert got.transitions == compute(_baseline_events(rows)).transitions
+
+
+# -- a delivery's status (timeline rules §6) --------------------------------------------------------------------
+
+outcome_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["D1", "D2", "D3"]),
+        st.sampled_from([*OUTCOME_NAMES, "demand.assigned", "delivery.pickup_arrival"]),
+        st.integers(0, 5).map(lambda n: 1_795_600_000_000_000 + n * 60_000_000),  # few instants: ties
+    ),
+    max_size=25,
+)
+
+
+def _statuses_in_python(rows: list[tuple[str, str, int]]) -> dict[str, str]:
+    """``status_of`` over each delivery's rows in timeline order (time, registry position, name)."""
+    out = {}
+    for d in {d for d, name, _ in rows if name in OUTCOME_NAMES}:
+        mine = sorted((ts, registry_sort_key(name), name) for dd, name, ts in rows if dd == d)
+        out[d] = status_of(name for _, _, name in mine)
+    return out
+
+
+@SOME
+@given(outcome_rows)
+def test_the_status_select_on_duckdb_equals_the_python_rule(rows):
+    """``core.status.status_sql`` as the store's kept statuses run it (last first by time, registry position)."""
+    con = memory_connection()
+    con.execute("CREATE TABLE mine (d VARCHAR, event VARCHAR, ts TIMESTAMP)")
+    if rows:
+        con.executemany("INSERT INTO mine VALUES (?, ?, make_timestamp(?))", rows)
+    sql = status_sql("mine", "d", "event", f"ts DESC, {registry_position_sql('event')} DESC")
+    assert dict(con.execute(sql).fetchall()) == _statuses_in_python(rows)
+
+
+@pytest.mark.postgres
+@SOME
+@given(outcome_rows)
+def test_the_status_select_on_postgresql_equals_the_python_rule(pg, rows):  # noqa: F811
+    """The same text as the dbt project runs it (``coco_delivery_status``: last first by a timeline position)."""
+    ordered = sorted(rows, key=lambda r: (r[2], registry_sort_key(r[1])))
+    con = pg.connect()
+    try:
+        cur = con.cursor()
+        cur.execute("CREATE TEMP TABLE timeline (delivery_id VARCHAR, event_name VARCHAR, position INTEGER)")
+        if ordered:
+            cur.executemany("INSERT INTO timeline VALUES (%s, %s, %s)", [(d, name, n) for n, (d, name, _) in enumerate(ordered)])
+        cur.execute(status_sql("timeline", "delivery_id", "event_name", "position DESC"))
+        got = dict(cur.fetchall() or [])
+    finally:
+        con.close()
+    assert got == _statuses_in_python(rows)
+
+
+# -- the linked closure (timeline rules §2, rules 1-2) ----------------------------------------------------------
+
+link_rows = st.lists(
+    st.tuples(
+        st.sampled_from(["D1", "D2", "D3", None, None]),
+        st.sampled_from(["DM1", "DM2", "DM3", "DM4", None]),
+        st.sampled_from(["OF1", "OF2", "OF3", None]),
+    ),
+    max_size=25,
+)
+
+
+@SOME
+@given(link_rows)
+def test_the_closure_as_groups_in_sql_equals_the_python_rule(rows):
+    """``core.links``' SQL (the rounds that label the groups, ``reach_sql``, ``loose_groups_sql``) against
+    ``linked_closures``: each delivery's direct and linked rows."""
+    records = [{"event": "x.y", "k": k, "delivery_id": d, "demand_id": dm, "offer_id": of} for k, (d, dm, of) in enumerate(rows)]
+    events = [Event.from_record(r, None) for r in records]
+    key = {id(e): k for k, e in enumerate(events)}
+    deliveries = sorted({d for d, _, _ in rows if d})
+    expected = {d: {key[id(e)] for e in chosen} for d, chosen in linked_closures(deliveries, events).items()}
+
+    con = memory_connection()
+    con.execute("CREATE TABLE rows (k INTEGER, delivery_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR)")
+    if rows:
+        con.executemany("INSERT INTO rows VALUES (?, ?, ?, ?)", [(k, *r) for k, r in enumerate(rows)])
+    con.execute("CREATE VIEW links AS SELECT DISTINCT delivery_id, demand_id, offer_id FROM rows")
+    rounds = group_rounds("links")
+    con.execute(rounds.edges)
+    con.execute(rounds.labels)
+    while True:
+        con.execute(rounds.round)
+        (changed,) = con.execute(rounds.changed).fetchone()
+        con.execute(rounds.swap)
+        if not changed:
+            break
+    got: dict[str, set[int]] = {d: set() for d in deliveries}
+    for d, k in con.execute(
+        f"SELECT delivery_id, k FROM rows WHERE delivery_id IS NOT NULL UNION ALL "
+        f"SELECT r.d, o.k FROM ({reach_sql('links')}) AS r JOIN ({loose_groups_sql('rows', 'k')}) AS o ON o.g = r.g"
+    ).fetchall():
+        got[d].add(k)
+    assert got == expected
