@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, overload
 
 # Shared with the SQL loader: RE2 (DuckDB) and Python's re read it alike.
 ISO_PATTERN = (
@@ -227,6 +227,14 @@ def to_datetime(us: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)
 
 
+@overload
+def format_ts(us: int) -> str: ...
+@overload
+def format_ts(us: None) -> None: ...
+@overload
+def format_ts(us: int | None) -> str | None: ...
+
+
 def format_ts(us: int | None) -> str | None:
     """ISO 8601 UTC with milliseconds and ``Z`` (timeline rules §1); ``None`` stays ``None``."""
     if us is None:
@@ -309,21 +317,20 @@ def parse_time_option(text: str, now: int | None = None, zone: tzinfo | None = N
         raise ValueError("empty time")
     if _DURATION.match(text):
         base = now_us() if now is None else now
-        us = base - parse_duration(text)
-        if us < MIN_US:
+        ago = base - parse_duration(text)
+        if ago < MIN_US:
             raise ValueError(f"time too far back: {text!r}")
-        return us
+        return ago
     if re.match(r"^\s*\d{4}-\d{2}-\d{2}\s*$", text):
         text = text.strip() + "T00:00:00"
     m = _ISO.match(text) if len(text) <= 64 else None
-    us = _from_iso(text) if m is not None else None
+    us: int | None = _from_iso(text) if m is not None else None
     if us is not None and m is not None and m.group(8) is None and zone is not None and zone is not timezone.utc:
         wall = EPOCH + timedelta(microseconds=us)
         try:
-            us = (wall.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None) - EPOCH) // timedelta(microseconds=1)
+            us = _in_range((wall.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None) - EPOCH) // timedelta(microseconds=1))
         except OverflowError:
             us = None
-        us = None if us is None else _in_range(us)
     if us is None:
         raise ValueError(f"not a time: {text!r} (use ISO 8601 like 2026-11-25T10:00:00Z, or 2h, 3d ago)")
     return us

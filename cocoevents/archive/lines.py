@@ -85,21 +85,21 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Found:
                 entries = sorted(it, key=lambda e: os.fsencode(e.name))
         except OSError as e:
             return skip(folder, f"cannot read folder ({e.strerror})")
-        for e in entries:
+        for entry in entries:
             try:
-                if e.is_dir():
-                    walk(e.path)
-                elif e.is_file():
-                    if e.name.endswith(SUFFIXES):
-                        found.files.append(Path(e.path))
+                if entry.is_dir():
+                    walk(entry.path)
+                elif entry.is_file():
+                    if entry.name.endswith(SUFFIXES):
+                        found.files.append(Path(entry.path))
                     else:
-                        skip(e.path, NOT_ARCHIVE)
-                elif e.is_symlink():
-                    skip(e.path, "broken symlink")
+                        skip(entry.path, NOT_ARCHIVE)
+                elif entry.is_symlink():
+                    skip(entry.path, "broken symlink")
                 else:
-                    skip(e.path, "not a regular file")
+                    skip(entry.path, "not a regular file")
             except OSError as err:
-                skip(e.path, f"cannot read ({err.strerror})")
+                skip(entry.path, f"cannot read ({err.strerror})")
 
     for raw in paths:
         p = os.fspath(raw)

@@ -47,11 +47,11 @@ def _quiet_help_types() -> None:
         return
     metavar, type_metavar = TyperArgument.make_metavar, ParamType.get_metavar
 
-    def make_metavar(self, ctx, *, usage: bool = False):  # type: ignore[no-untyped-def]
+    def make_metavar(self, ctx, *, usage: bool = False):
         shown = metavar(self, ctx, usage=usage)
         return shown[1:-1] if usage and shown.startswith("{") and shown.endswith("}") else shown
 
-    def get_metavar(self, param, ctx):  # type: ignore[no-untyped-def]  # "": no '<str>' column for an argument
+    def get_metavar(self, param, ctx):  # "": no '<str>' column for an argument
         return "" if isinstance(param, TyperArgument) else type_metavar(self, param, ctx)
 
     TyperArgument.make_metavar = make_metavar  # type: ignore[method-assign]

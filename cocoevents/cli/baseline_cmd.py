@@ -10,15 +10,21 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from .app import app, err
 from .options import ProfileOption, StoreOption, choices, open_source, store_path
 
-BaselineFormat = choices("BaselineFormat", ("table", "csv", "json"))
+# The option types are Enums built from the registries' names; mypy, which cannot use a built class as a type,
+# sees the Enum they are.
+if TYPE_CHECKING:
+    BaselineFormat = Enum
+else:
+    BaselineFormat = choices("BaselineFormat", ("table", "csv", "json"))
 
 
 @app.command()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
@@ -13,8 +14,14 @@ from .app import app, err
 from .deliveries_cmd import CsvRawOption, NoColorOption, OutputOption, SinceOption, TzOption, UntilOption, emit, time_range
 from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
-Format = choices("CompareFormat", COMPARE_FORMAT_NAMES)
-Status = choices("CompareStatus", STATUSES)
+# The option types are Enums built from the registries' names; mypy, which cannot use a built class as a type,
+# sees the Enum they are.
+if TYPE_CHECKING:
+    Format = Enum
+    Status = Enum
+else:
+    Format = choices("CompareFormat", COMPARE_FORMAT_NAMES)
+    Status = choices("CompareStatus", STATUSES)
 
 
 def _format(fmt: Optional[Format], output: Optional[Path]) -> str:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
 
@@ -13,10 +14,19 @@ from ..render import LISTING_FORMAT_NAMES
 from .app import app, err
 from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
-Format = choices("Format", LISTING_FORMAT_NAMES)
-Status = choices("Status", STATUSES)
-By = choices("By", ERROR_GROUPS)
-Vs = choices("Vs", ("previous",))
+# The option types are Enums built from the registries' names; mypy, which cannot use a built class as a type,
+# sees the Enum they are.
+if TYPE_CHECKING:
+    Format = Enum
+    Status = Enum
+    By = Enum
+    Vs = Enum
+else:
+    Format = choices("Format", LISTING_FORMAT_NAMES)
+    Status = choices("Status", STATUSES)
+    By = choices("By", ERROR_GROUPS)
+    Vs = choices("Vs", ("previous",))
+
 DEFAULT_RANGE = "24h"
 FORMAT_HELP = "Output format. Default: from the -o suffix (.csv .json .jsonl), else table."
 
@@ -98,7 +108,7 @@ def deliveries(
     from ..render.listings import write_listing
     from ..timestamps import format_ts
 
-    fmt = _format(fmt, output)
+    fmt_name = _format(fmt, output)
     if limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
     start, end = time_range(since, until, tz)
@@ -111,9 +121,9 @@ def deliveries(
     if not listing.rows:
         what = "no deliveries active" if not listing.active else f"none of the {listing.active:,} deliveries active"
         raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}" + (" match the filters" if listing.active else ""))
-    options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
-    emit(lambda fh: write_listing(listing, fmt, fh, options), output)
-    if listing.more and (fmt != "table" or output is not None):
+    options = RenderOptions(color=output is None and fmt_name == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+    emit(lambda fh: write_listing(listing, fmt_name, fh, options), output)
+    if listing.more and (fmt_name != "table" or output is not None):
         err(f"coco: {len(listing.rows):,} shown; {listing.more:,} more match (--limit N, or --limit 0 for all)")
     return 0
 
@@ -140,7 +150,7 @@ def errors(
     from ..render.listings import write_errors
     from ..timestamps import format_ts
 
-    fmt = _format(fmt, output)
+    fmt_name = _format(fmt, output)
     start, end = time_range(since, until, tz)
     source = open_source(store, profile, wait)
     try:
@@ -149,6 +159,6 @@ def errors(
         source.close()
     if not report.groups:
         raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}")
-    options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
-    emit(lambda fh: write_errors(report, fmt, fh, options), output)
+    options = RenderOptions(color=output is None and fmt_name == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+    emit(lambda fh: write_errors(report, fmt_name, fh, options), output)
     return 0

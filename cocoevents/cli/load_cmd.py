@@ -89,7 +89,7 @@ def load(
             err(f"  {t(example)}")
 
 
-def dt_days(since: Optional[str], until: Optional[str], lookback_us: int) -> list:  # type: ignore[type-arg]
+def dt_days(since: Optional[str], until: Optional[str], lookback_us: int) -> list:
     """The ``dt=`` days from ``--since`` to ``--until`` (default: now; ``--since`` defaults to ``lookback_us``
     before the end), for ``coco load s3://`` and ``coco sync``."""
     from ..archive.s3 import days_between
@@ -115,7 +115,7 @@ def _load_s3(
     endpoint_url: Optional[str],
     region: Optional[str],
     wait: float,
-):  # type: ignore[no-untyped-def]
+):
     """``coco load s3://…``: one URL; ``--since/--until`` pick its ``dt=`` days."""
     from ..archive.s3 import endpoint
     from ..errors import UsageError
@@ -146,7 +146,7 @@ def _skipped(skipped: list[dict[str, str]]) -> None:
         err(f"  ... and {len(skipped) - SHOW_SKIPPED} more (--json lists them all)")
 
 
-def progress_bar(bytes_: bool = False):  # type: ignore[no-untyped-def]
+def progress_bar(bytes_: bool = False):
     """A progress bar on stderr when it is a terminal, counting files (the total known up front), or with
     ``bytes_`` the bytes downloaded from S3."""
     if not sys.stderr.isatty():

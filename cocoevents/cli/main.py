@@ -20,6 +20,7 @@ import errno
 import os
 import signal
 import sys
+from typing import Any
 
 import typer
 
@@ -92,6 +93,7 @@ def _interrupted(e: BaseException) -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    click_exc: Any
     try:  # typer >= 0.2x ships its own copy of click
         from typer._click import exceptions as click_exc
     except ImportError:  # pragma: no cover - older typer uses click itself

@@ -96,7 +96,7 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
 
 def steps(events: Iterable[Event], delivery_id: str) -> list[Event]:
     """The delivery's steps: its direct, timed events in timeline order, one per (name, time)."""
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int | None]] = set()
     out = []
     for e in sorted(
         (e for e in events if e.delivery_id == delivery_id and e.ts is not None), key=lambda e: (e.ts, registry_sort_key(e.name), e.text)

@@ -22,7 +22,7 @@ from operator import attrgetter
 from typing import Any, Iterable, Sequence
 
 from ..producers.registry import severity as severity_of
-from .model import CHUNK, CHUNK_MIN, DELIVERY_LANE, Event, Gap, Lane, Row, TextChunk, parse_record, share_table
+from .model import CHUNK, CHUNK_MIN, DELIVERY_LANE, Event, Gap, Lane, Row, Shape, TextChunk, parse_record, share_table
 
 _SHAPE = attrgetter("_shape")
 _INDEX = tuple(range(CHUNK))  # shared int objects for the positions in a chunk
@@ -35,6 +35,11 @@ class _Blank:
     class swapped), instead of ``object.__setattr__`` slot by slot."""
 
     __slots__ = Event.__slots__
+    ts: int | None
+    _shape: Shape
+    _data: str | TextChunk | dict[str, Any]
+    _index: int
+    _text: str | None
 
 
 _SEVERITIES: dict[tuple[str, Any], str] = {}  # (name, level) -> severity, for records without an error
@@ -64,12 +69,13 @@ def event_of(record: dict[str, Any], ts: int | None, raw: str | TextChunk, index
     if get("error") is not None or (level is not None and type(level) is not str):
         severity = severity_of(name, record)
     else:
-        severity = _SEVERITIES.get((name, level))
-        if severity is None:
-            severity = severity_of(name, record)
+        known = _SEVERITIES.get((name, level))
+        if known is None:
+            known = severity_of(name, record)
             if len(_SEVERITIES) < 4096:
-                _SEVERITIES[(name, level)] = severity
-    shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, len(record) if get("error") is None else -1)
+                _SEVERITIES[(name, level)] = known
+        severity = known
+    shape: Shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, len(record) if get("error") is None else -1)
     e._shape = shared.setdefault(shape, shape)
     e._data = raw
     e._index = index
@@ -137,6 +143,10 @@ class _BlankRow:
     ``Row`` (its class swapped), instead of ``object.__setattr__`` field by field."""
 
     __slots__ = Row.__slots__
+    event: Event
+    lane: Lane
+    severity: str
+    gap_before_us: int | None
 
 
 def rows_in_order(events: Sequence[Event], lanes: Sequence[Lane], order: Iterable[int], gap_us: int) -> tuple[list[Row], list[Gap]]:

@@ -384,7 +384,7 @@ def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Ba
         a, b = steps[n], steps[n + 1]
         ra, rb = rows[a], rows[b]
         seconds = (rb.ts - ra.ts) / 1e6
-        if baseline.is_slow(judged, seconds):  # type: ignore[arg-type]
+        if baseline.is_slow(judged, seconds):
             out.append(
                 Finding(
                     "slow_step",

@@ -99,15 +99,16 @@ def _answer(source: EventSource, kind: str, group: dict[str, Request]) -> dict[s
         assert isinstance(first, DeliveryRequest)
         pool = source.deliveries_events(list(group), first.since, first.until)
         return linked_closures(group, pool)
-    spans = [s for r in group.values() for s in r.spans]  # type: ignore[union-attr]
-    assign = [s for r in group.values() for s in r.assignment_spans]  # type: ignore[union-attr]
+    asked = {d: r for d, r in group.items() if isinstance(r, SpansRequest)}
+    assert len(asked) == len(group)  # a robot's or pilot's requests are all spans
+    spans = [s for r in asked.values() for s in r.spans]
+    assign = [s for r in asked.values() for s in r.assignment_spans]
     pool = source.events_in_spans(kind, spans, assignment_spans=assign)
     by_id: dict[str, list[Event]] = {}
     for e in pool:
         by_id.setdefault(getattr(e, kind), []).append(e)
     out = {}
-    for d, r in group.items():
-        assert isinstance(r, SpansRequest)
+    for d, r in asked.items():
         ids = dict.fromkeys(i for i, _, _ in (*r.spans, *r.assignment_spans))
         mine = [e for i in ids for e in by_id.get(i, ())]
         out[d] = select_in_spans(mine, kind, r.spans, assignment_spans=r.assignment_spans)
@@ -258,7 +259,7 @@ class DeliveryRow:
         return None if self.start is None or self.end is None else (self.end - self.start) / 1e6
 
     def to_dict(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "delivery_id": self.delivery_id,
             "status": self.status,
             "start": format_ts(self.start),

@@ -14,7 +14,8 @@ from array import array
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate, chain
-from typing import Any, Iterable, Mapping
+from types import EllipsisType
+from typing import Any, Callable, Iterable, Mapping
 
 from ..producers.registry import severity as severity_of
 from ..timestamps import format_ts, parse_timestamp
@@ -56,6 +57,10 @@ def _id(record: Mapping[str, Any], key: str) -> str | None:
     return _share(value) if isinstance(value, str) and value != "" else None
 
 
+# An event's names and ids, shared by the events with the same values (``Event``'s ``_shape``): (name, severity,
+# delivery_id, robot_id, pilot_id, demand_id, offer_id, keys).
+Shape = tuple[str, str, str | None, str | None, str | None, str | None, str | None, int]
+
 _SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 
 
@@ -76,7 +81,7 @@ def _plain(value: Any) -> bool:
 
 
 _RAW = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
-_SCAN = json.JSONDecoder().scan_once
+_SCAN: Callable[[str, int], tuple[Any, int]] = vars(json.JSONDecoder())["scan_once"]  # the decoder's C scanner (not in its type)
 
 
 def parse_record(text: str) -> Any:
@@ -145,35 +150,39 @@ class Event:
     __slots__ = ("_shape", "ts", "_data", "_index", "_text")
 
     ts: int | None
+    _shape: Shape
+    _data: str | TextChunk | dict[str, Any]  # the text, its chunk, or the record itself (``raw``)
+    _index: int  # the record's place in its chunk
+    _text: str | None  # ``text``, once asked
 
     @property
     def name(self) -> str:
-        return self._shape[0]  # type: ignore[no-any-return]
+        return self._shape[0]
 
     @property
     def severity(self) -> str:
         """Spec section 4."""
-        return self._shape[1]  # type: ignore[no-any-return]
+        return self._shape[1]
 
     @property
     def delivery_id(self) -> str | None:
-        return self._shape[2]  # type: ignore[no-any-return]
+        return self._shape[2]
 
     @property
     def robot_id(self) -> str | None:
-        return self._shape[3]  # type: ignore[no-any-return]
+        return self._shape[3]
 
     @property
     def pilot_id(self) -> str | None:
-        return self._shape[4]  # type: ignore[no-any-return]
+        return self._shape[4]
 
     @property
     def demand_id(self) -> str | None:
-        return self._shape[5]  # type: ignore[no-any-return]
+        return self._shape[5]
 
     @property
     def offer_id(self) -> str | None:
-        return self._shape[6]  # type: ignore[no-any-return]
+        return self._shape[6]
 
     def __init__(
         self,
@@ -203,7 +212,7 @@ class Event:
 
     @classmethod
     def from_record(
-        cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ..., raw: str | TextChunk | None = None, index: int = 0
+        cls, record: dict[str, Any], ts: int | None | EllipsisType = ..., raw: str | TextChunk | None = None, index: int = 0
     ) -> Event:
         """The event of ``record``, its time read from its ``timestamp`` unless ``ts`` is given. ``raw``: the JSON text
         ``record`` was parsed from (``json.loads(raw)`` is ``record``), or the chunk holding it at ``index``, kept
@@ -211,11 +220,21 @@ class Event:
         if ts is ...:
             ts = parse_timestamp(record.get("timestamp"))
         name = record.get("event")
-        ids = [_id(record, key) for key in _ID_KEYS]
-        return cls(record, name if isinstance(name, str) else "", ts, *ids, raw=raw, index=index)  # type: ignore[arg-type]
+        return cls(
+            record,
+            name if isinstance(name, str) else "",
+            ts,
+            _id(record, "delivery_id"),
+            _id(record, "robot_id"),
+            _id(record, "pilot_id"),
+            _id(record, "demand_id"),
+            _id(record, "offer_id"),
+            raw=raw,
+            index=index,
+        )
 
     @classmethod
-    def from_text(cls, text: str, ts: int | None | type[Ellipsis] = ...) -> Event:
+    def from_text(cls, text: str, ts: int | None | EllipsisType = ...) -> Event:
         """The event of a record read as JSON text (a store's), keeping the text."""
         return cls.from_record(parse_record(text), ts, text)
 
@@ -246,11 +265,11 @@ class Event:
     def record(self) -> dict[str, Any]:
         """The record, keys in their original order (parsed from ``raw``: a new dict at every call)."""
         data = self._data
-        if type(data) is str:
-            return parse_record(data)  # type: ignore[no-any-return]
-        if type(data) is TextChunk:
-            return parse_record(data.text(self._index))  # type: ignore[no-any-return]
-        return data  # type: ignore[no-any-return]
+        if isinstance(data, str):
+            return parse_record(data)
+        if isinstance(data, TextChunk):
+            return parse_record(data.text(self._index))
+        return data
 
     @property
     def text(self) -> str:
@@ -285,9 +304,6 @@ def error_code(error: Any) -> str:
 def _keys(record: Any) -> int:
     """An event's ``keys`` (``text_style``)."""
     return len(record) if type(record) is dict and record.get("error") is None else -1
-
-
-_ID_KEYS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
 
 
 @dataclass(frozen=True, slots=True)

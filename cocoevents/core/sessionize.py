@@ -104,7 +104,7 @@ def rule6_order(events: Sequence[Event], lanes: Sequence[Lane], unique: bool = F
     """Positions of the timed ``events`` (in ``lanes``) in rule 6 order; with ``unique``, an event equal to one
     before it in the given order is left out (rule 7: it keeps the first lane it was given)."""
     keys = list(map(_TS, events))
-    order = _by_time(keys)  # type: ignore[arg-type]
+    order = _by_time(keys)
     runs = _tied_runs(keys if isinstance(order, range) else [keys[i] for i in order])
     if not runs:
         return order
@@ -122,7 +122,7 @@ def rule6_order(events: Sequence[Event], lanes: Sequence[Lane], unique: bool = F
                     seen.add(text)
                     kept.append(i)
             run = kept
-        run.sort(key=lambda i: order_key(keys[i], lanes[i], events[i]))  # type: ignore[arg-type]
+        run.sort(key=lambda i: order_key(keys[i], lanes[i], events[i]))
         out += run
         done = end
     out += order[done:]
@@ -176,10 +176,11 @@ def assignments(events: Iterable[Event], not_before: int | None = None) -> list[
     open_starts: dict[tuple[str, str], list[int]] = {}
     found: list[Assignment] = []
     for e in timed:
-        pair = (e.pilot_id, e.robot_id)  # type: ignore[assignment]
+        assert e.ts is not None and e.pilot_id is not None and e.robot_id is not None  # (chosen so above)
+        pair = (e.pilot_id, e.robot_id)
         if e.name == ASSIGN_START:
-            if not_before is None or e.ts >= not_before:  # type: ignore[operator]
-                open_starts.setdefault(pair, []).append(e.ts)  # type: ignore[arg-type]
+            if not_before is None or e.ts >= not_before:
+                open_starts.setdefault(pair, []).append(e.ts)
         else:
             for start in open_starts.pop(pair, []):
                 found.append(Assignment(pair[0], pair[1], start, e.ts))
@@ -256,9 +257,11 @@ def rows_in_order(events: Sequence[Event], lanes: Sequence[Lane], order: Iterabl
     for i in order:
         event = events[i]
         assert event.ts is not None
-        gap = None if prev is None else event.ts - prev
-        if gap is not None and gap > gap_us:
-            gaps.append(Gap(prev, event.ts))  # type: ignore[arg-type]
+        gap = None
+        if prev is not None:
+            gap = event.ts - prev
+            if gap > gap_us:
+                gaps.append(Gap(prev, event.ts))
         rows.append(Row(event, lanes[i], event.severity, gap))
         prev = event.ts
     return rows, gaps
@@ -354,7 +357,7 @@ def run_plan(source: EventSource, plan: Plan) -> Timeline:
         while True:
             request = plan.send(answer(source, request))
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
 
 
 def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Options()) -> Timeline:
@@ -379,6 +382,7 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
     place = _Placer(copies)
     place.put_all(core, DELIVERY_LANE)
     last = timed_core[-1].ts if timed_core else 0
+    assert last is not None  # (timed)
     robot_segments = segments("robot", timed_core, "robot_id", last, ordered=True)
     robots = {w.id for w in robot_segments}
 

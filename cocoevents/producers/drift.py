@@ -172,7 +172,9 @@ def parse_typescript(text: str) -> ParsedRegistry:
     enum = None if m else re.search(r"\benum\s+Events\s*\{", code)
     if not m and not enum:
         raise NotARegistry("no `Events` object (`export const Events = { ... }`) in the TypeScript file")
-    body, _ = _block(code, (m or enum).end() - 1)  # type: ignore[union-attr]
+    found = m or enum
+    assert found is not None
+    body, _ = _block(code, found.end() - 1)
     reg = ParsedRegistry("TypeScript")
     for member in _members(body):
         kv = _key(member.replace("=", ":", 1) if enum else member)

@@ -494,10 +494,10 @@ class _Page:
             if x2 < x:
                 continue
             kind = "robot" if w.get("kind") == "robot" else "pilot"
-            y = lane_y[lane] + LANE_H / 2 - 6
+            bar_y = lane_y[lane] + LANE_H / 2 - 6
             tip = f"{w.get('kind')} {w.get('id')}: {self.when(a)} → {self.when(b)} ({duration_text((b - a) / 1e6)})"
             out.append(
-                f'<rect class="bar {kind}" data-id="{h(w.get("id"))}" x="{_n(x)}" y="{_n(y)}" '
+                f'<rect class="bar {kind}" data-id="{h(w.get("id"))}" x="{_n(x)}" y="{_n(bar_y)}" '
                 f'width="{_n(max(x2 - x, 2))}" height="12" rx="3"><title>{h(tip)}</title></rect>'
             )
         # events as marks, clustered per lane
@@ -598,7 +598,7 @@ class _Page:
             '<table id="events"><thead><tr><th>#</th><th>time</th><th>+</th><th>lane</th><th>event</th>'
             "<th>ids</th><th>details</th></tr></thead><tbody>",
         ]
-        gap_rows = {}
+        gap_rows: dict[int, float] = {}
         for g in self.doc.get("gaps") or []:
             b = micros(g.get("before"))
             if b is not None:
@@ -606,8 +606,10 @@ class _Page:
         for i, (ev, t) in enumerate(zip(self.events, self.times)):
             if t in gap_rows and (i == 0 or self.times[i - 1] != t):
                 out.append(f'<tr class="gap"><td colspan="7">no events for {h(duration_text(gap_rows[t]))}</td></tr>')
-            sev = SEV_CLASS.get(ev.get("severity"), "i")
-            payload = ev.get("payload") if isinstance(ev.get("payload"), dict) else {}
+            sev = SEV_CLASS.get(str(ev.get("severity")), "i")
+            payload = ev.get("payload")
+            if not isinstance(payload, dict):
+                payload = {}
             err = error_text(ev.get("error"))
             rest = describe(payload, with_error=False)
             details = (f"<b>{h(err)}</b>" if err else "") + ("  " if err and rest else "") + h(rest)

@@ -117,22 +117,26 @@ _NULL = "null"
 _MILLIS = tuple(f".{ms:03d}Z" for ms in range(1000))  # the end of a row's time (``format_ts``)
 
 
+# CPython's C encoder (``json.encoder`` keeps it as ``c_make_encoder``; the type stubs do not declare it).
+_C_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+
+
 # C encoders for a flat object (scalar values only) at the depth of an event's payload: the separators carry the
 # newline and indentation that ``json.dumps(..., indent=2)`` puts between the items.
 def _c_encoder(key_separator: str, item_separator: str) -> Callable[[Any, int], Any]:
     """``json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=...)``'s encoding of a dict or list as
     pieces of text (``"".join`` them): the standard library's C encoder, made once (``encode`` makes it at
     every call)."""
-    make = json.encoder.c_make_encoder
+    make = _C_MAKE_ENCODER
     if make is None:  # pragma: no cover - CPython always has it
         slow = json.JSONEncoder(ensure_ascii=False, allow_nan=False, separators=(item_separator, key_separator))
         return lambda value, _: (slow.encode(value),)
-    return make(None, None, _encode_str, None, key_separator, item_separator, False, False, False)  # type: ignore[no-any-return]
+    return make(None, None, _encode_str, None, key_separator, item_separator, False, False, False)
 
 
 SORTED_ENCODE = (
-    json.encoder.c_make_encoder(None, None, _encode_str, None, ":", ",", True, False, False)
-    if json.encoder.c_make_encoder
+    _C_MAKE_ENCODER(None, None, _encode_str, None, ":", ",", True, False, False)
+    if _C_MAKE_ENCODER
     else lambda value, _: (dumps(value, separators=(",", ":"), sort_keys=True),)
 )
 _FLAT_ENCODE = _c_encoder(": ", ",\n        ")  # a flat payload's items, at its depth in the document
@@ -197,10 +201,10 @@ class RowTexts:
             shape = e._shape
             keys = shape[7]
             data = e._data
-            if keys < 1 or type(data) is dict:
+            if keys < 1 or isinstance(data, dict):
                 add(self.text(row))
                 continue
-            raw = data if type(data) is str else data.text(e._index)
+            raw = data if isinstance(data, str) else data.text(e._index)
             if "\\" in raw:
                 add(self.text(row))
                 continue
@@ -215,12 +219,13 @@ class RowTexts:
                 add(self.text(row))
                 continue
             ts = e.ts
+            assert ts is not None  # a row's event has a time (timeline rules §1)
             sec, rem = divmod(ts, 1_000_000)  # ``format_ts``, with the text of the second kept
             second = seconds.get(sec)
             if second is None:
                 if len(seconds) > 4096:
                     seconds.clear()
-                second = seconds[sec] = format_ts(sec * 1_000_000)[:-5]  # type: ignore[index]
+                second = seconds[sec] = format_ts(sec * 1_000_000)[:-5]
             gap = row.gap_before_us
             gap_text = gaps.get(gap)
             if gap_text is None:
@@ -296,7 +301,7 @@ class RowTexts:
         if second is None:
             if len(self.seconds) > 4096:
                 self.seconds.clear()
-            second = self.seconds[sec] = format_ts(sec * 1_000_000)[:-5]  # type: ignore[index]
+            second = self.seconds[sec] = format_ts(sec * 1_000_000)[:-5]
         gap = row.gap_before_us
         error = record.get("error")
         if self.indented:

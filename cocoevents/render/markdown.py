@@ -143,7 +143,7 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
 
     if events:
         shown = rows_to_show(events, o.max_rows)
-        gap_before = {}
+        gap_before: dict[int, float] = {}
         for g in doc.get("gaps") or []:
             b = micros(g.get("before"))
             if b is not None:
@@ -157,7 +157,9 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
             if t in gap_before and i and times[i - 1] != t and i - 1 == prev:
                 w(f"| | | | *no events for {duration_text(gap_before[t])}* | | |\n")
             ev = events[i]
-            payload = ev.get("payload") if isinstance(ev.get("payload"), dict) else {}
+            payload = ev.get("payload")
+            if not isinstance(payload, dict):
+                payload = {}
             err = _clip(error_text(ev.get("error")), ERROR_MAX)
             rest = _clip(describe(payload, with_error=False), DETAIL_MAX)
             cells = [str(i + 1), when(t), md(ev.get("lane") or ""), md(ev.get("event") or ""), md(" ".join(event_ids(ev, subject)))]

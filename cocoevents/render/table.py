@@ -181,7 +181,8 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         )
         for r in shown
     ]
-    widths = [max((len(c[i]) for c in cells), default=0) for i in range(1, 6)]
+    texts = [c[1:6] for c in cells]  # time, offset, lane, event, ids
+    widths = [max((len(x[i]) for x in texts), default=0) for i in range(5)]
     widths[4] = min(widths[4], 28)
     room = _width(out, o)
     det_room = None

@@ -261,7 +261,7 @@ class LocalSource(Source):
             else:
                 for key in (("d", dm), ("o", of)):
                     if key[1] is not None:
-                        linked.setdefault(key, []).append(row)  # type: ignore[arg-type]
+                        linked.setdefault(key, []).append(row)
         out: dict[str, str] = {}
         for d in ids:
             if d not in timed:
@@ -360,7 +360,8 @@ class LocalSource(Source):
         wanted = [(c, list(v)) for c, v in wanted if v]
         if not self.keyed:
             return _linked_predicate(wanted)
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[Any] = []
         for column, values in wanted:
             kind = ASSIGNMENT_KINDS[column[:-3]] if assignments else column[:-3]  # assignments: their own keys
             if len(values) <= KEYED_EQUALITIES:

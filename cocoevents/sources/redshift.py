@@ -80,7 +80,7 @@ def open(
     now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
     wait: Optional[float] = None,
     connection: Any = None,
-) -> RedshiftSource:
+) -> Source:
     """``wait`` is the local store's; the warehouse bounds its statements with ``statement_timeout``. With
     ``fresh_from`` (or ``--fresh``) the archive's tail is added (``sources.s3.FreshSource``)."""
     archive = None

@@ -215,7 +215,7 @@ class ArchiveSource(Source):
 
     def delivery_statuses(self, delivery_ids: Sequence[str]) -> Optional[dict[str, str]]:
         """The cache store's status tables, after the same sync ``deliveries_events`` makes for all time."""
-        return self._ensure(None, None).delivery_statuses(delivery_ids)  # type: ignore[no-any-return]
+        return self._ensure(None, None).delivery_statuses(delivery_ids)
 
     def events_in_spans(
         self, column: str, spans: Sequence[Any], untimed: bool = False, assignment_spans: Sequence[Any] = (), without_delivery: bool = False

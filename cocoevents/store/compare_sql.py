@@ -195,11 +195,11 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
     # the group's filters, each the set of deliveries that pass it (joined, never a correlated subquery)
     flags: list[str] = []
     if group.want_slow:
-        rows = list(group.slow) or [("", "", 0.0, 0.0)]  # none judged: a row that matches no transition
+        slow = list(group.slow) or [("", "", 0.0, 0.0)]  # none judged: a row that matches no transition
         judged = " UNION ALL ".join(
             f"SELECT CAST({q.p(a)} AS VARCHAR(128)) AS a, CAST({q.p(b)} AS VARCHAR(128)) AS b, "
             f"CAST({q.p(p50)} AS DOUBLE PRECISION) AS p50, CAST({q.p(p99)} AS DOUBLE PRECISION) AS p99"
-            for a, b, p50, p99 in rows
+            for a, b, p50, p99 in slow
         )
         ctes.append(f"bl AS ({judged})")
         flags.append(

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..archive import lines as archive
-from ..duckdb_engine import CONNECTION_CONFIG, SESSION, duckdb
+from ..duckdb_engine import CONNECTION_CONFIG, SESSION, duckdb, one_row
 from ..errors import CocoError, SourceUnavailable, StoreBusy, UsageError
 from ..textsafe import for_terminal
 from . import schema as sql
@@ -252,10 +252,11 @@ def verify(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, int | None]
     doctor``: the events and the latest time, or ``SourceUnavailable`` saying the store is damaged.
     Counts alone would come from metadata and say "ok" about a store cut in half."""
     try:
-        count, latest, _ = con.execute(
+        count, latest, _ = one_row(
+            con,
             "SELECT count(*), epoch_us(max(ts)), sum(length(event) + length(record) + length(delivery_id) "
-            "+ length(robot_id) + length(pilot_id) + length(demand_id) + length(offer_id) + file_id) FROM events"
-        ).fetchone()  # type: ignore[misc]
+            "+ length(robot_id) + length(pilot_id) + length(demand_id) + length(offer_id) + file_id) FROM events",
+        )
         con.execute("SELECT count(*), sum(length(path) + length(sha256) + events) FROM files").fetchone()
     except duckdb.Error as e:
         better = environment_error(e, path)

@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ..archive import classify
 from ..archive import lines as archive
-from ..duckdb_engine import duckdb
+from ..duckdb_engine import duckdb, one_row
 from ..errors import NotFound, UsageError
 from ..textsafe import for_terminal
 from . import schema as sql
@@ -230,7 +230,7 @@ class Loader:
             )
         con = self._attach()  # creates or migrates the store
         known = {r[0] for r in con.execute("SELECT sha256 FROM files").fetchall()}
-        (after,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()  # type: ignore[misc]
+        (after,) = one_row(con, "SELECT coalesce(max(seq), 0) FROM events")
         self._yield_to_readers()
         total, done = len(found.files), 0
         todo: list[_Item] = []
@@ -393,7 +393,7 @@ class Loader:
                     "CREATE OR REPLACE TEMP TABLE file_map AS SELECT unnest($k::BIGINT[]) AS k, unnest($fid::BIGINT[]) AS fid",
                     {"k": [k for k, _ in todo], "fid": fids},
                 )
-                (top,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()  # type: ignore[misc]
+                (top,) = one_row(con, "SELECT coalesce(max(seq), 0) FROM events")
                 con.execute(sql.EVENTS_INSERT, {"base": top + 1})
                 con.execute(sql.KEYS_INSERT, {"base": top + 1})
                 for statement in sql.STATUS_INSERTS:
@@ -460,7 +460,7 @@ class Loader:
         (~``MERGE_KEYS`` keys), in id order, one short transaction each, letting waiting readers in between
         as batches do: at every commit each event's keys are there exactly once."""
         con = self._attach()
-        (count,) = con.execute("SELECT count(*) FROM keys WHERE seq > ?", [after]).fetchone()  # type: ignore[misc]
+        (count,) = one_row(con, "SELECT count(*) FROM keys WHERE seq > ?", [after])
         if not count:
             return
         pieces = -(-int(count) // MERGE_KEYS)
@@ -471,7 +471,7 @@ class Loader:
         bounds = sorted({sample[len(sample) * k // pieces] for k in range(1, pieces)}) if sample else []
         for lo, hi in zip(["", *bounds], [*bounds, None]):
             with self._transaction() as con:
-                (top,) = con.execute("SELECT coalesce(max(rowid), -1) FROM keys").fetchone()  # type: ignore[misc]
+                (top,) = one_row(con, "SELECT coalesce(max(rowid), -1) FROM keys")
                 for statement in sql.KEYS_MERGE:
                     values = {"after": after, "lo": lo, "hi": hi, "top": top}
                     con.execute(statement, {k: v for k, v in values.items() if f"${k}" in statement})
@@ -524,14 +524,15 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
     from . import statuses
 
     loader = target if isinstance(target, Loader) else None
-    con = loader._attach() if loader else target
+    con = target._attach() if isinstance(target, Loader) else target
     # A small store is rebuilt in place: quicker than letting go of it, and every let-go checkpoints (a fresh
-    # store of one event grew from 2.6 to 3.2 MB with the two more checkpoints).
-    detached = loader is not None and con.execute("SELECT count(*) FROM events").fetchone()[0] >= DETACHED_EVENTS
+    # store of one event grew from 2.6 to 3.2 MB with the two more checkpoints). ``detached``: the loader that
+    # works them out without holding the store, or None.
+    detached = loader if loader is not None and one_row(con, "SELECT count(*) FROM events")[0] >= DETACHED_EVENTS else None
     if not statuses.is_current(con):
         try:
             if detached:
-                loader._rebuild_detached(statuses.PENDING, statuses)  # type: ignore[union-attr]
+                detached._rebuild_detached(statuses.PENDING, statuses)
             else:
                 statuses.rebuild(con)
         except duckdb.OutOfMemoryException:
@@ -541,7 +542,7 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
             if loader:
                 loader._yield_to_readers()
             if detached:
-                loader._rebuild_detached(statuses.BASELINE_PENDING, fleet_baseline)  # type: ignore[union-attr]
+                detached._rebuild_detached(statuses.BASELINE_PENDING, fleet_baseline)
             else:
                 fleet_baseline.rebuild(loader._attach() if loader else con)
         except duckdb.OutOfMemoryException:  # the files are committed; only the derived baseline is not
