@@ -3,7 +3,8 @@
 Prints figures, asserts nothing. For each question it runs the ``--before`` and ``--after`` commands one after the
 other, ``--runs`` pairs, the order swapped every pair so neither always runs on a warm cache, and prints for each
 the median and minimum wall time (whole process, interpreter start-up included) and the peak RSS (``os.wait4``),
-and whether the two gave the same stdout.
+whether the two gave the same stdout, and the median of the pairs' after/before ratios (each pair ran under the
+same load: the steadier figure on a shared machine).
 
     python benchmarks/bench_side_by_side.py --before /path/to/main/.venv/bin/coco --after .venv/bin/coco \\
         --store /tmp/coco-bench/bench.duckdb --delivery D225000 --day 2026-11-25
@@ -72,10 +73,12 @@ def main() -> int:
                 rss[side] = max(rss[side], peak)
                 outs[side].add(out)
         same = outs["before"] == outs["after"] and len(outs["after"]) == 1
+        ratio = statistics.median(b / a for a, b in zip(walls["before"], walls["after"]))
         for side in sides:
             w = walls[side]
             figures = f"{statistics.median(w):.3f} s | {min(w):.3f} s | {rss[side] // 1024} MiB"
             print(f"| {title} | {side} | {figures} | {'yes' if same else 'NO'} |")
+        print(f"| {title} | after/before, median of the pairs | {ratio:.3f} | | | |")
     print(f"load average at the end: {os.getloadavg()[0]:.2f}", file=sys.stderr)
     return 0
 
