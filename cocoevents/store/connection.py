@@ -93,19 +93,9 @@ def shown_path(path: Path) -> str:
     return for_terminal(archive.path_text(path))
 
 
-def empty_leftover(path: Path) -> bool:
-    """A zero-byte file (and no WAL holding anything): what a creation that failed (disk full) leaves."""
-    try:
-        if path.stat().st_size != 0:
-            return False
-    except OSError:
-        return False
-    wal = path.with_name(path.name + ".wal")
-    return not wal.exists() or wal.stat().st_size == 0
-
-
-def make_room(path: Path) -> None:
-    """Before a writer opens ``path``: its folder exists, a zero-byte leftover is removed."""
+def make_room(path: Path) -> bool:
+    """Before a writer opens ``path``: its folder exists. Whether the store is new (coco creates its file now;
+    ``forget_created`` removes it if the creation fails)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -113,12 +103,17 @@ def make_room(path: Path) -> None:
             f"cannot create the store folder {for_terminal(archive.path_text(path.parent))} "
             f"({e.strerror}): use --store PATH or set XDG_DATA_HOME"
         ) from e
-    if empty_leftover(path):
+    return not os.path.lexists(path)
+
+
+def forget_created(path: Path) -> None:
+    """Remove the store file (and its WAL) this run created, after its creation failed (disk full, ulimit -f):
+    no empty or half-written file is left behind. Only ever called for a path that did not exist before."""
+    for p in (path, path.with_name(path.name + ".wal")):
         try:
-            path.unlink()
-            path.with_name(path.name + ".wal").unlink(missing_ok=True)
-        except OSError as e:
-            raise SourceUnavailable(f"cannot replace the empty file {for_terminal(archive.path_text(path))} ({e.strerror})") from e
+            p.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def waiting_marker(path: Path) -> Path:
@@ -166,20 +161,20 @@ def open_store(
         wait = read_wait() if read_only else 0.0
     if read_only and not path.exists():
         raise SourceUnavailable(f"no store at {shown}: run 'coco load PATH' or 'coco demo' first")
-    if read_only and empty_leftover(path):
-        raise SourceUnavailable(f"no store at {shown} (an empty file a failed creation left; 'coco load PATH' replaces it)")
-    if not read_only:
-        make_room(path)
+    created = not read_only and make_room(path)
     limit = memory_limit()
     con = connection if read_only else None
-    if con is None:
-        con = retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(CONNECTION_CONFIG)), path, wait)
     try:
+        if con is None:
+            con = retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(CONNECTION_CONFIG)), path, wait)
         con.execute(SESSION)
         con.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
         tables = prepare(con, path, read_only=read_only)
     except BaseException as e:
-        con.close()
+        if con is not None:
+            con.close()
+        if created:
+            forget_created(path)
         better = translate(e, path)
         if better is e:
             raise

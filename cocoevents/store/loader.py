@@ -26,7 +26,7 @@ from ..errors import NotFound, UsageError
 from ..textsafe import for_terminal
 from . import schema as sql
 from .config import BATCH_FILES, batch_bytes, check_store_path, memory_limit
-from .connection import make_room, prepare, retrying, translate, waiting_marker
+from .connection import forget_created, make_room, prepare, retrying, translate, waiting_marker
 from .files import delete_files
 
 FAST_MAX_LINE = 8 * 1024 * 1024
@@ -171,14 +171,24 @@ class Loader:
         con = self.mem
         if self.attached:
             return con
-        make_room(self.store)
-        retrying(lambda: con.execute("ATTACH ? AS store", [str(self.store)]), self.store, self.wait)
+        created = make_room(self.store)
+        try:
+            retrying(lambda: con.execute("ATTACH ? AS store", [str(self.store)]), self.store, self.wait)
+        except BaseException:
+            if created:
+                forget_created(self.store)
+            raise
         self.attached = True
         try:
             con.execute("USE store")
             prepare(con, self.store, read_only=False)
         except Exception as e:
-            self._detach()
+            try:
+                self._detach()
+            except duckdb.Error:
+                pass  # the file could not be written: nothing to keep
+            if created:
+                forget_created(self.store)
             raise self._better(e) from e
         return con
 
