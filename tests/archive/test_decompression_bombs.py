@@ -32,7 +32,7 @@ import resource, sys
 limit = int(sys.argv[1])
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 sys.argv = ["coco", *sys.argv[2:]]
-from cocoevents.cli.app import run
+from cocoevents.cli.main import run
 run()
 """
 

@@ -94,7 +94,7 @@ def test_a_symlink_to_a_store_is_read_and_written_through(tmp_path) -> None:
 def test_a_store_whose_creation_fails_leaves_no_file_behind(tmp_path) -> None:
     """A file-size limit of 100 bytes makes DuckDB's first writes fail: the file coco created is removed again."""
     store = tmp_path / "s.duckdb"
-    code = "from cocoevents.cli.app import run; run()"
+    code = "from cocoevents.cli.main import run; run()"
     r = subprocess.run(
         [sys.executable, "-c", code, "load", str(archive_file(tmp_path)), "--store", str(store)],
         capture_output=True,
