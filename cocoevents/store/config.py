@@ -51,6 +51,13 @@ def _data_home() -> Path:
     return Path(base) / "coco"
 
 
+def cache_folder() -> Path:
+    """``$XDG_CACHE_HOME/coco``: the error cache (``store.errorcache``), the one folder besides its own that a
+    store connection may open files in (``connection.restrict_files``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "coco"
+
+
 def default_store_path() -> Path:
     """``--store`` / ``COCO_STORE`` / ``$XDG_DATA_HOME/coco/events.duckdb`` (timeline rules §9)."""
     env = os.environ.get("COCO_STORE")

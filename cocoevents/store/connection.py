@@ -19,7 +19,7 @@ from ..duckdb_engine import CONNECTION_CONFIG, SESSION, duckdb
 from ..errors import CocoError, SourceUnavailable, StoreBusy, UsageError
 from ..textsafe import for_terminal
 from . import schema as sql
-from .config import MEMORY_LIMIT, check_store_path, memory_limit, read_wait
+from .config import MEMORY_LIMIT, cache_folder, check_store_path, memory_limit, read_wait
 
 
 def first_line(e: BaseException) -> str:
@@ -169,6 +169,7 @@ def open_store(
             con = retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(CONNECTION_CONFIG)), path, wait)
         con.execute(SESSION)
         con.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
+        restrict_files(con, [str(cache_folder())])
         tables = prepare(con, path, read_only=read_only)
     except BaseException as e:
         if con is not None:
@@ -207,9 +208,57 @@ def schema_version(con: duckdb.DuckDBPyConnection, path: Path, tables: frozenset
         return sql.SCHEMA_VERSION + 1  # not a version this coco knows: treated as newer
 
 
+# What a crafted store file could carry that coco did not create: a macro shadowing a built-in (``epoch_us``
+# rewrote every timestamp), a view over a file-reading function, a generated column, a table coco does not know.
+# Read from the catalog of the current database (``store`` for a loader, which ATTACHes it) before any query
+# touches the store. ``duckdb_functions()`` is most of the cost (~25 ms: it lists every built-in).
+_FOREIGN = """
+SELECT 'a macro ' || function_name FROM duckdb_functions() WHERE database_name = current_database() AND NOT internal
+UNION ALL SELECT 'a view ' || view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
+UNION ALL SELECT 'a table ' || table_name FROM duckdb_tables() WHERE database_name = current_database()
+    AND (schema_name <> 'main' OR NOT list_contains($tables, table_name))
+UNION ALL SELECT 'a computed column ' || table_name || '.' || column_name FROM duckdb_columns()
+    WHERE database_name = current_database() AND (is_generated OR column_default IS NOT NULL
+    AND column_default <> 'nextval(''event_seq'')')
+UNION ALL SELECT 'a sequence ' || sequence_name FROM duckdb_sequences() WHERE database_name = current_database()
+    AND NOT list_contains($sequences, sequence_name)
+UNION ALL SELECT 'a type ' || type_name FROM duckdb_types() WHERE database_name = current_database() AND NOT internal
+UNION ALL SELECT 'a schema ' || schema_name FROM duckdb_schemas() WHERE database_name = current_database()
+    AND NOT internal AND schema_name <> 'main'
+"""
+
+
+def foreign_objects(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The objects of the current database that no coco created (``schema.KNOWN_TABLES``...), as "a macro NAME"."""
+    found = con.execute(_FOREIGN, {"tables": sorted(sql.KNOWN_TABLES), "sequences": sorted(sql.KNOWN_SEQUENCES)}).fetchall()
+    return sorted(r[0] for r in found)
+
+
+def refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """``SourceUnavailable`` for a store carrying objects coco did not create: nothing of it is read or run."""
+    found = foreign_objects(con)
+    if found:
+        more = f" and {len(found) - 1} more object(s)" if len(found) > 1 else ""
+        raise SourceUnavailable(
+            f"the store {shown_path(path)} holds {for_terminal(found[0])}{more} that coco did not create: coco does not "
+            "use a store someone else changed (it could run its own SQL); load the archive into a new --store"
+        )
+
+
+def restrict_files(con: duckdb.DuckDBPyConnection, allowed: list[str]) -> None:
+    """No file outside the store (and ``allowed`` folders: the error cache, DuckDB's spill folder) can be read or
+    written through ``con`` from now on: ``read_text``, ``read_csv``, ``ATTACH``... of anything else fail. For
+    store connections, which never read the archive (the loader's in-memory connection does)."""
+    (spill,) = con.execute("SELECT current_setting('temp_directory')").fetchone()  # type: ignore[misc]
+    folders = [os.path.join(f, "") for f in (*allowed, spill) if f]
+    con.execute("SET allowed_directories = $d", {"d": folders})
+    con.execute("SET enable_external_access = false")
+
+
 def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> frozenset[str]:
-    """Check the store's kind and version; create it when empty, migrate it when older (writers only).
-    The tables it found (before any migration)."""
+    """Check the store's kind, objects (``refuse_foreign``) and version; create it when empty, migrate it when
+    older (writers only). The tables it found (before any migration)."""
+    refuse_foreign(con, path)
     if read_only:  # a reader of a current store: one small read, not the catalog's (~5 ms cold)
         try:
             row = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()

@@ -106,3 +106,87 @@ def test_a_store_whose_creation_fails_leaves_no_file_behind(tmp_path) -> None:
     assert r.stderr.startswith("coco: error: cannot write the store") and r.stderr.count("\n") == 1, r.stderr
     assert not store.exists() and not Path(str(store) + ".wal").exists()
     assert run_coco("load", str(archive_file(tmp_path)), "--store", str(store)).code == 0
+
+
+# -- item 4: a crafted store file ------------------------------------------------------------------------------
+
+
+def loaded_store(tmp_path: Path) -> Path:
+    store = tmp_path / "s.duckdb"
+    assert run_coco("load", str(archive_file(tmp_path)), "--store", str(store)).code == 0
+    return store
+
+
+def craft(store: Path, *statements: str) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(store))
+    for statement in statements:
+        con.execute(statement)
+    con.close()
+
+
+REFUSED = (
+    "that coco did not create: coco does not use a store someone else changed (it could run its own SQL); "
+    "load the archive into a new --store\n"
+)
+
+
+def test_a_macro_shadowing_a_built_in_is_refused_by_readers_and_loads(tmp_path) -> None:
+    store = loaded_store(tmp_path)
+    craft(store, "CREATE MACRO epoch_us(x) AS 0")
+    r = run_coco("timeline", "D1", "--store", str(store), "--format", "jsonl")
+    assert (r.code, r.out) == (4, "")
+    assert r.err == f"coco: error: the store {store} holds a macro epoch_us {REFUSED}"
+    more = write_lines(tmp_path / "b.log", [{**RECORD, "timestamp": "2026-11-25T11:00:00Z"}])
+    r = run_coco("load", str(more), "--store", str(store))
+    assert r.code == 4 and r.err.endswith(f"holds a macro epoch_us {REFUSED}")
+
+
+def test_a_view_over_a_file_reading_function_is_refused_and_prints_nothing(tmp_path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2-local-secret\n")
+    store = loaded_store(tmp_path)
+    craft(store, f"CREATE VIEW leak AS SELECT content FROM read_text('{secret}')", "CREATE TABLE extra (x INT)")
+    r = run_coco("store", "files", "--store", str(store))
+    assert (r.code, r.out) == (4, "")
+    assert r.err == f"coco: error: the store {store} holds a table extra and 1 more object(s) {REFUSED}"
+    assert "hunter2" not in r.err
+
+
+def test_a_generated_column_in_a_known_table_is_refused(tmp_path) -> None:
+    store = loaded_store(tmp_path)
+    craft(store, "DROP TABLE fleet_baseline", "CREATE TABLE fleet_baseline (x INT, y INT AS (x + 1))")
+    r = run_coco("deliveries", "--store", str(store))
+    assert r.code == 4 and r.err.endswith(f"holds a computed column fleet_baseline.y {REFUSED}")
+
+
+def test_a_store_connection_cannot_read_files_outside_the_store(tmp_path) -> None:
+    from cocoevents.store.connection import connect
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("hunter2\n")
+    store = loaded_store(tmp_path)
+    for read_only in (True, False):
+        con = connect(store, read_only=read_only)
+        try:
+            with pytest.raises(Exception, match="Permission Error"):
+                con.execute(f"SELECT content FROM read_text('{secret}')").fetchall()
+            with pytest.raises(Exception, match="Permission Error"):
+                con.execute(f"ATTACH '{tmp_path / 'other.duckdb'}' AS other")
+            assert con.execute("SELECT count(*) FROM events").fetchone() == (1,)
+        finally:
+            con.close()
+
+
+def test_every_store_coco_makes_passes_its_own_check(demo_store) -> None:
+    import duckdb
+
+    from cocoevents.store.connection import foreign_objects
+
+    con = duckdb.connect(str(demo_store), read_only=True)
+    try:
+        assert foreign_objects(con) == []
+        assert {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()} >= {"events", "fleet_baseline"}
+    finally:
+        con.close()
