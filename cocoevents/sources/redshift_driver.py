@@ -10,11 +10,11 @@ credential can reach a traceback). ``redshift_connector`` (and through it
 from __future__ import annotations
 
 import ssl
-import sys
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import SourceUnavailable
 from ..redact import redact
+from ..textsafe import say
 from .configfile import PASSWORD_ENV
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -95,8 +95,7 @@ def connect(profile: Settings, password: Optional[str]) -> Any:
         raise SourceUnavailable("the Redshift driver is not installed: pip install redshift-connector") from None
     warning = profile.weak_tls_warning()
     if warning:
-        sys.stderr.write(f"coco: warning: {warning}\n")
-        sys.stderr.flush()
+        say(f"coco: warning: {warning}")
     try:
         con = redshift_connector.connect(**connect_kwargs(profile, password))
     except Exception as e:  # driver, socket, IAM (botocore) errors alike: one line, no chain
