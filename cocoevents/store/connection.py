@@ -234,9 +234,21 @@ def foreign_objects(con: duckdb.DuckDBPyConnection) -> list[str]:
     return sorted(r[0] for r in found)
 
 
+_CHECKED_AHEAD: dict[int, list[str]] = {}
+
+
+def check_ahead(con: duckdb.DuckDBPyConnection) -> None:
+    """``foreign_objects`` of a connection the ``coco`` script opened ahead, worked out in its thread (the catalog
+    read costs 50-100 ms, most of it ``duckdb_functions()``) while the command line imports; ``refuse_foreign``
+    takes the answer once instead of reading the catalog again."""
+    _CHECKED_AHEAD[id(con)] = foreign_objects(con)
+
+
 def refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """``SourceUnavailable`` for a store carrying objects coco did not create: nothing of it is read or run."""
-    found = foreign_objects(con)
+    found = _CHECKED_AHEAD.pop(id(con), None)
+    if found is None:
+        found = foreign_objects(con)
     if found:
         more = f" and {len(found) - 1} more object(s)" if len(found) > 1 else ""
         raise SourceUnavailable(

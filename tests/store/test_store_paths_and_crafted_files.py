@@ -190,3 +190,12 @@ def test_every_store_coco_makes_passes_its_own_check(demo_store) -> None:
         assert {r[0] for r in con.execute("SELECT table_name FROM duckdb_tables()").fetchall()} >= {"events", "fleet_baseline"}
     finally:
         con.close()
+
+
+def test_the_console_script_which_opens_the_store_ahead_refuses_a_crafted_store_too(tmp_path) -> None:
+    store = loaded_store(tmp_path)
+    craft(store, "CREATE MACRO epoch_us(x) AS 0")
+    code = "from cocoevents.cli.launch import run; run()"
+    r = subprocess.run([sys.executable, "-c", code, "timeline", "D1", "--store", str(store)], capture_output=True, text=True, timeout=120)
+    assert (r.returncode, r.stdout) == (4, "")
+    assert r.stderr == f"coco: error: the store {store} holds a macro epoch_us {REFUSED}"
