@@ -261,7 +261,9 @@ def restrict_files(con: duckdb.DuckDBPyConnection, allowed: list[str]) -> None:
     """No file outside the store (and ``allowed`` folders: the error cache, DuckDB's spill folder) can be read or
     written through ``con`` from now on: ``read_text``, ``read_csv``, ``ATTACH``... of anything else fail. For
     store connections, which never read the archive (the loader's in-memory connection does)."""
-    (spill,) = con.execute("SELECT current_setting('temp_directory')").fetchone()  # type: ignore[misc]
+    (spill, external) = con.execute("SELECT current_setting('temp_directory'), current_setting('enable_external_access')").fetchone()  # type: ignore[misc]
+    if not external:  # another connection of this process to the same store restricted its database already
+        return
     folders = [os.path.join(f, "") for f in (*allowed, spill) if f]
     con.execute("SET allowed_directories = $d", {"d": folders})
     con.execute("SET enable_external_access = false")

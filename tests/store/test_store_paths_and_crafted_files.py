@@ -199,3 +199,20 @@ def test_the_console_script_which_opens_the_store_ahead_refuses_a_crafted_store_
     r = subprocess.run([sys.executable, "-c", code, "timeline", "D1", "--store", str(store)], capture_output=True, text=True, timeout=120)
     assert (r.returncode, r.stdout) == (4, "")
     assert r.stderr == f"coco: error: the store {store} holds a macro epoch_us {REFUSED}"
+
+
+def test_a_second_connection_to_a_store_in_the_same_process_opens_while_the_first_is_open(tmp_path) -> None:
+    """DuckDB shares one database per file in a process: its file restriction, set by the first connection, is
+    found in force by the second, which opens all the same (a library caller reading twice)."""
+    from cocoevents.store.connection import connect
+
+    store = loaded_store(tmp_path)
+    first = connect(store, read_only=True)
+    try:
+        second = connect(store, read_only=True)
+        assert second.execute("SELECT count(*) FROM events").fetchone() == (1,)
+        second.close()
+        r = run_coco("timeline", "D1", "--store", str(store), "--format", "jsonl")
+        assert (r.code, r.out.count("\n")) == (0, 1), r.err
+    finally:
+        first.close()
