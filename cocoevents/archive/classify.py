@@ -38,6 +38,45 @@ _PATHS = (
 )
 
 
+# Duplicate keys: JSON readers disagree about them (DuckDB's takes the first value, Python's the last), so a record
+# that gives a key coco reads twice - at its top level, or in its ``error`` object - is a bad line, decided here
+# once for every reader of the archive (the loader, ``coco check``, ``lines.classify``). Most lines are let through
+# by string search alone: a key spelled without a backslash appears twice in the text before it can be given twice.
+READ_KEYS = (
+    "event",
+    "timestamp",
+    "delivery_id",
+    "robot_id",
+    "pilot_id",
+    "demand_id",
+    "offer_id",
+    "merchant_id",
+    "source",
+    "error",
+    "level",
+)
+ERROR_KEYS = ("code", "message")
+
+
+# One pass of RE2 (a DFA, linear): some key coco reads appears twice in the text, or the text has a backslash (a
+# key may be spelled with escapes). Only such lines are parsed again for their keys.
+_MAYBE_TWICE = "|".join([r"\\", *(f'"{k}"[\\s\\S]*"{k}"' for k in (*READ_KEYS, *ERROR_KEYS))])
+
+
+def _repeated(keys: str, wanted: tuple[str, ...]) -> str:
+    listed = "[" + ", ".join(f"'{k}'" for k in wanted) + "]"
+    return f"list_filter({keys}, lambda k, i: list_contains({listed}, k) AND list_position({keys}, k) < i)[1]"
+
+
+def _duplicate_key(rec: str) -> str:
+    """SQL: the first key coco reads that ``rec`` (a JSON object's text) gives twice, as ``error.code`` for the
+    error object's; NULL for almost every line, found by string search before any parsing."""
+    maybe = f"regexp_matches({rec}, '{_MAYBE_TWICE}')"
+    top = _repeated(f"json_keys({rec})", READ_KEYS)
+    inner = _repeated(f"json_keys({rec}, '$.error')", ERROR_KEYS)
+    return f"CASE WHEN {maybe} THEN coalesce({top}, 'error.' || {inner}) END"
+
+
 def attribute_columns(v: str, name: str) -> str:
     """A record's attributes (``coco compare``'s: store schema 7) from ``v``, the JSON values of ``_PATHS``, and
     its event name ``name``: ``merchant_id`` and ``source`` (non-empty strings), ``error_code`` (the ``code`` of
@@ -104,9 +143,13 @@ WITH p AS (
                 WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object'
            END AS why
     FROM u
+), x0 AS (
+    SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name FROM w
 ), x AS (
-    SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj
-    FROM w
+    SELECT file_id, lineno, n, rec, v, json_type(v[2]) AS ttype, v[2] AS tj,
+           CASE WHEN dup IS NULL THEN name END AS name,
+           coalesce(why, 'key "' || dup || '" given twice') AS why
+    FROM (SELECT *, CASE WHEN name IS NOT NULL THEN {_duplicate_key("rec")} END AS dup FROM x0)
 ), y AS (
     -- the timestamp by the grammar of ``timestamps`` (its macros), a step at a time
     SELECT *, coco_ts_text(ttype, tj) AS tstr, coco_ts_int(ttype, tj) AS tint, coco_ts_double(ttype, tj) AS tdbl

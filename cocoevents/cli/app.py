@@ -6,10 +6,11 @@ and runs the one asked for. Contract: data goes to stdout; progress, warnings an
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import typer
+
+from ..textsafe import say
 
 app = typer.Typer(
     name="coco",
@@ -78,9 +79,8 @@ def _root(
 
 
 def err(message: str) -> None:
-    """One line on stderr."""
-    sys.stderr.write(message.rstrip("\n") + "\n")
-    sys.stderr.flush()
+    """One line on stderr, escaped (``textsafe.say``, the one stderr writer)."""
+    say(message)
 
 
 def close_source(source: Any, *, small: bool) -> None:

@@ -7,7 +7,6 @@ Data (table, csv or json) to stdout; the rebuild's summary to stderr.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from enum import Enum
@@ -78,10 +77,12 @@ def write(rows: list[dict[str, Any]], fmt: str, out: Any) -> None:
         out.write(json.dumps({"transitions": rows}, indent=2) + "\n")
         return
     if fmt == "csv":
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["from", "to", "n", "p50_s", "p95_s", "p99_s", "judged"])
+        from ..render.csv_writer import csv_line, neutralise  # the one CSV writer: a lone CR quoted, formulas neutralised
+
+        out.write(csv_line(["from", "to", "n", "p50_s", "p95_s", "p99_s", "judged"]))
         for r in rows:
-            w.writerow([_cell(r["from"]), _cell(r["to"]), r["n"], r["p50_s"], r["p95_s"], r["p99_s"], r["judged"]])
+            numbers = ["" if r[k] is None else str(r[k]) for k in ("n", "p50_s", "p95_s", "p99_s", "judged")]
+            out.write(csv_line([neutralise(r["from"]), neutralise(r["to"]), *numbers]))
         return
     from ..textsafe import for_terminal
     from ..timestamps import duration_text
@@ -104,8 +105,3 @@ def write(rows: list[dict[str, Any]], fmt: str, out: Any) -> None:
         out.write("  ".join(v.rjust(w) if 2 <= i <= 5 else v.ljust(w) for i, (v, w) in enumerate(zip(line, widths))).rstrip() + "\n")
     if not rows:
         out.write("(no transitions: the source holds no delivery with two timed steps)\n")
-
-
-def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix ``'``)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -9,6 +9,7 @@ from typing import Optional
 
 import typer
 
+from ..textsafe import say
 from .app import app
 from .options import use_color
 
@@ -87,9 +88,9 @@ def _emit(kind: str, out: Optional[Path], go_package: str) -> None:
             docs = schemas()
             for name, doc in docs.items():
                 (out / file_name(name)).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-            sys.stderr.write(f"coco: wrote {len(docs)} schemas to {out}\n")
+            say(f"coco: wrote {len(docs)} schemas to {out}")
         else:
             out.write_text(text, encoding="utf-8")
-            sys.stderr.write(f"coco: wrote {out}\n")
+            say(f"coco: wrote {out}")
     except OSError as e:
         raise UsageError(f"cannot write {out}: {e.strerror or e}") from None

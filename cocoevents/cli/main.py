@@ -25,6 +25,7 @@ from typing import Any
 import typer
 
 from ..errors import CocoError, ExitCode, exit_code_for
+from ..textsafe import say
 from . import (  # noqa: F401 - each command module registers its commands on ``app``
     baseline_cmd,
     compare_cmd,
@@ -165,7 +166,7 @@ def _bug(e: BaseException) -> int:
     if STATE["debug"]:
         import traceback
 
-        sys.stderr.write(redact(traceback.format_exc()))
+        say(redact(traceback.format_exc()))
     err(
         redact(
             f"coco: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"

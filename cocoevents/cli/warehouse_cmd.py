@@ -15,6 +15,7 @@ from typing import Optional
 
 import typer
 
+from ..textsafe import say
 from .app import app
 from .options import ProfileOption
 
@@ -116,7 +117,7 @@ def load(
         max_errors=max_errors,
     )
     for warning in config.warnings:
-        sys.stderr.write(f"coco: warning: {warning}\n")
+        say(f"coco: warning: {warning}")
     s3 = _s3_client(endpoint_url)
     if dry_run:
         result = copyjob.run_load(config, s3, None, dry_run=True)

@@ -154,6 +154,10 @@ class Filters:
         for s in self.statuses:
             if s not in STATUSES:
                 raise UsageError(f"--status must be one of {', '.join(STATUSES)}, not {s!r}")
+        for option in ("error", "event", "robot", "pilot", "merchant"):
+            value = getattr(self, option)
+            if value is not None and not value.strip():  # an empty value is no filter: every delivery would match
+                raise UsageError(f"--{option} needs a value, not {value!r} (leave the option out to list every delivery)")
 
     @property
     def any(self) -> bool:

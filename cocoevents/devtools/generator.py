@@ -30,6 +30,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from ..textsafe import say
+
 Record = dict[str, Any]
 
 SERVICES = {
@@ -645,7 +647,7 @@ def main(argv: list[str] | None = None) -> int:
         if a.demo or a.junk_every or a.id_offset or a.day != Fleet.day:
             p.error("--bulk takes only --events and --seed")
         files, count = write_bulk_archive(a.out, a.events, seed=a.seed)
-        print(f"wrote {count} records in {files} files under {a.out}", file=__import__("sys").stderr)
+        say(f"wrote {count} records in {files} files under {a.out}")
         return 0
     plant = None
     if a.plant is not None:
@@ -657,7 +659,7 @@ def main(argv: list[str] | None = None) -> int:
             p.error(str(e))
     recs: Iterable[Record] = demo_records() if a.demo else _records_in_order(a.events, a.seed, a.day, a.id_offset, plant)
     paths = write_archive(recs, a.out, seed=a.seed, junk_every=a.junk_every)
-    print(f"wrote {len(paths)} files under {a.out}", file=__import__("sys").stderr)
+    say(f"wrote {len(paths)} files under {a.out}")
     return 0
 
 

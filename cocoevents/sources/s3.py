@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,6 +27,7 @@ from ..archive.s3 import (
 from ..core.source_protocol import Source
 from ..errors import SourceUnavailable, UsageError
 from ..store.s3_sync import BytesProgress, SyncReport, summary_line, sync_objects
+from ..textsafe import say
 from ..timestamps import format_duration, now_us
 from .settings import Setting, validate
 
@@ -151,8 +151,7 @@ def local_settings(settings: Settings) -> Any:
 
 
 def note(message: str) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
-    sys.stderr.flush()
+    say(message)
 
 
 class ArchiveSource(Source):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 from ..archive import lines as archive
@@ -50,6 +51,13 @@ def _data_home() -> Path:
     return Path(base) / "coco"
 
 
+def cache_folder() -> Path:
+    """``$XDG_CACHE_HOME/coco``: the error cache (``store.errorcache``), the one folder besides its own that a
+    store connection may open files in (``connection.restrict_files``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "coco"
+
+
 def default_store_path() -> Path:
     """``--store`` / ``COCO_STORE`` / ``$XDG_DATA_HOME/coco/events.duckdb`` (timeline rules §9)."""
     env = os.environ.get("COCO_STORE")
@@ -66,7 +74,9 @@ def demo_store_path() -> Path:
 
 def check_store_path(path: str | os.PathLike[str]) -> Path:
     """A store is a plain file: in-memory and remote databases (``:memory:``, ``md:``, ``s3://``...)
-    are usage errors, so nothing is "loaded" into a database that vanishes or lives elsewhere."""
+    are usage errors, so nothing is "loaded" into a database that vanishes or lives elsewhere; and so is an
+    existing path that is not a regular file with content (a FIFO, a device, a socket, an empty file), which
+    coco never opens, replaces or deletes."""
     text = os.fspath(path)
     if not text.strip() or text.startswith(":memory:") or _SCHEME.match(text):
         raise UsageError(
@@ -74,9 +84,29 @@ def check_store_path(path: str | os.PathLike[str]) -> Path:
             "(in-memory and remote databases are not stores; for a file named so, write ./NAME)"
         )
     p = Path(text)
-    if p.is_dir():
-        raise UsageError(f"the store {for_terminal(archive.path_text(text))} is a folder; name a file in it")
+    shown = for_terminal(archive.path_text(text))
+    try:
+        st = p.stat()  # through a symlink: a link to a store is that store
+    except OSError:
+        if os.path.islink(p):
+            raise UsageError(f"the store {shown} is a symlink to nothing: coco leaves it alone; choose another --store") from None
+        return p  # missing (a writer creates it) or unreadable (the open says so)
+    if stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"the store {shown} is a folder; name a file in it")
+    if not stat.S_ISREG(st.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "a special file")
+        raise UsageError(f"the store {shown} is {kind}, not a regular file: coco leaves it alone; choose another --store")
+    if st.st_size == 0:
+        # Never taken for a failed creation and replaced: coco removes a store it failed to create in the same
+        # run (``connection.forget_created``); an empty file here is someone else's.
+        raise UsageError(
+            f"the store {shown} is an empty file, not a coco store: coco leaves it alone; "
+            "remove it if a coco load was stopped while creating it, or choose another --store"
+        )
     return p
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 
 
 def batch_bytes() -> int:

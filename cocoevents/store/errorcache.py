@@ -16,11 +16,11 @@ no cache folder), the caller scans the store instead: same rows, more time.
 from __future__ import annotations
 
 import hashlib
-import os
 from pathlib import Path
 from typing import Any, Optional
 
 from ..duckdb_engine import duckdb
+from .config import cache_folder
 
 PREDICATE = (
     "(event LIKE '%.failed' OR event = 'robot.grounded' OR record ILIKE '%\"error\"%' "
@@ -30,9 +30,8 @@ VERSION = "1"
 
 
 def cache_path(store: Path) -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     digest = hashlib.sha256(str(store.resolve()).encode()).hexdigest()[:20]
-    return Path(base) / "coco" / f"errors-{digest}.duckdb"
+    return cache_folder() / f"errors-{digest}.duckdb"
 
 
 def attach(con: duckdb.DuckDBPyConnection, store: Path) -> Optional[str]:

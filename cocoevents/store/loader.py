@@ -26,7 +26,7 @@ from ..errors import NotFound, UsageError
 from ..textsafe import for_terminal
 from . import schema as sql
 from .config import BATCH_FILES, batch_bytes, check_store_path, memory_limit
-from .connection import make_room, prepare, retrying, translate, waiting_marker
+from .connection import forget_created, make_room, prepare, retrying, translate, waiting_marker
 from .files import delete_files
 
 FAST_MAX_LINE = 8 * 1024 * 1024
@@ -172,14 +172,24 @@ class Loader:
         con = self.mem
         if self.attached:
             return con
-        make_room(self.store)
-        retrying(lambda: con.execute("ATTACH ? AS store", [str(self.store)]), self.store, self.wait)
+        created = make_room(self.store)
+        try:
+            retrying(lambda: con.execute("ATTACH ? AS store", [str(self.store)]), self.store, self.wait)
+        except BaseException:
+            if created:
+                forget_created(self.store)
+            raise
         self.attached = True
         try:
             con.execute("USE store")
             prepare(con, self.store, read_only=False)
         except Exception as e:
-            self._detach()
+            try:
+                self._detach()
+            except duckdb.Error:
+                pass  # the file could not be written: nothing to keep
+            if created:
+                forget_created(self.store)
             raise self._better(e) from e
         return con
 
@@ -286,7 +296,10 @@ class Loader:
             odd = _GLOB_CHARS & set(plain) or plain != archive.path_text(plain)
             # DuckDB would read 'z[1].log' as a pattern, and cannot take a name that is not UTF-8; its zstd
             # reader ends a truncated stream silently, so zstd goes through the line reader, which notices.
-            if odd or item.compression == "zstd":
+            # A gzip whose trailer says it expands like a decompression bomb goes through the line reader too,
+            # which reads it in bounded pieces and stops at the expansion limit.
+            bomb = item.compression == "gzip" and item.expected > archive.expansion_limit(item.size)
+            if odd or item.compression == "zstd" or bomb:
                 slow.append(k)
             else:
                 groups.setdefault(item.compression, []).append(k)
@@ -314,8 +327,16 @@ class Loader:
                 {"paths": [str(batch[k].path) for k in ks]},
             )
             return []
-        except (duckdb.OutOfMemoryException, duckdb.InterruptException):
+        except duckdb.InterruptException:
             raise
+        except duckdb.OutOfMemoryException:
+            # Too much for memory at once: halves are tried on their own, and a single file goes to the line
+            # reader, which reads in bounded pieces and stops a gzip bomb whose trailer lies about its size
+            # (DuckDB's reader trusts it). What is too much there too is a real capacity limit, said as such.
+            if len(ks) == 1:
+                return ks
+            half = len(ks) // 2
+            return self._fast(batch, ks[:half], compression) + self._fast(batch, ks[half:], compression)
         except duckdb.Error as e:  # a failed statement leaves nothing staged
             text = str(e)
             if "no space left" in text.lower():
@@ -343,8 +364,13 @@ class Loader:
         )
         short = []
         for k in ks:
-            missing = (batch[k].expected - int(seen.get(k, 0))) % (1 << 32)  # gzip keeps the size mod 2**32
-            if FAST_MAX_LINE < missing < (1 << 31):
+            staged = int(seen.get(k, 0))
+            missing = (batch[k].expected - staged) % (1 << 32)  # gzip keeps the size mod 2**32
+            # Short by more than a line: reread (also a dropped line of 2 GiB or more, which wraps past 2**31);
+            # a few bytes over is a last line without its newline. A gzip that staged more than its size allows
+            # lied in its trailer about a bomb: the line reader stops it at the limit.
+            bomb = batch[k].compression == "gzip" and staged > archive.expansion_limit(batch[k].size)
+            if FAST_MAX_LINE < missing < (1 << 32) - FAST_MAX_LINE or bomb:
                 short.append(k)
         if short:
             self.mem.execute("DELETE FROM stage WHERE file_id IN (SELECT unnest($ks::BIGINT[]))", {"ks": short})
@@ -483,8 +509,9 @@ class Loader:
             if len(report.examples) >= EXAMPLES:
                 return
             if result.bad_lines:
-                scan = archive.scan(self._files[result.path], keep_records=False)
-                report.examples.extend(archive.BadLine(result.path, b.line, b.reason) for b in scan.bad[: EXAMPLES - len(report.examples)])
+                wanted = EXAMPLES - len(report.examples)
+                scan = archive.scan(self._files[result.path], keep_records=False, keep_bad=wanted, stop_after_bad=True)
+                report.examples.extend(archive.BadLine(result.path, b.line, b.reason) for b in scan.bad[:wanted])
 
 
 def _batches(todo: list[_Item]) -> Iterator[list[_Item]]:

@@ -179,6 +179,10 @@ KEYS_MERGE = [
 
 # The tables a store of this version has (created or migrated; ``fleet_baseline`` comes with the first rebuild).
 TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes"})
+# Every table any coco version created in a store (``fleet_baseline``: ``store.baseline``); anything else in a store
+# file is foreign and the store is refused (``connection.foreign_objects``).
+KNOWN_TABLES = TABLES | {"fleet_baseline"}
+KNOWN_SEQUENCES = frozenset({"file_ids", "event_seq"})
 
 MIGRATIONS = {
     # 1 -> 2: files know their time range (``coco store files``, ``coco store remove --day``).

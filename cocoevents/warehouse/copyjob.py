@@ -51,6 +51,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import CocoError, ExitCode, SourceUnavailable, UsageError
 from ..redact import redact
+from ..textsafe import visible
 from . import ddl
 from . import plan as planning
 from .ddl import Target
@@ -369,7 +370,8 @@ def _param(value: Any) -> str:
 
 
 def render_dry_run(result: LoadResult) -> str:
-    """The plan and the SQL of a dry run, as SQL comments and statements."""
+    """The plan and the SQL of a dry run, as SQL comments (each one line, escaped) and statements (values shown
+    by ``repr``, escaped too)."""
     p = result.plan
     lines = [
         "-- coco warehouse load --dry-run: nothing is written to S3 or the database",
@@ -387,6 +389,9 @@ def render_dry_run(result: LoadResult) -> str:
             lines += [f"--   {line}" for line in planning.manifest_json(p, compression).splitlines()]
     else:
         lines.append("-- nothing to load: the run would commit after reading the load log")
+    # Keys are anyone's text: a CR or LF in one would end its comment for PostgreSQL and psql and run the rest as
+    # SQL; escape sequences would reach the terminal. Every comment line is escaped whole (``textsafe.visible``).
+    lines = [visible(line) for line in lines]
     lines.append("-- SQL, in one transaction:")
     lines.append("BEGIN;")
     lines += [render_sql(st) for st in result.statements]

@@ -809,3 +809,11 @@ def test_robot_and_pilot_timelines_through_the_assignment_keys_are_those_of_the_
         if o.since and o.since > 1_795_000_000_000_000 and s.startswith("R") and any(lane == "pilot" for lane, _, _ in rows)
     ]
     assert len(early) > 5
+
+
+@pytest.mark.parametrize("option", ["--robot", "--pilot", "--error", "--event", "--merchant"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_filter_value_is_a_usage_error_not_every_delivery(day, option, value) -> None:
+    result = coco(day, "deliveries", *DAY, option, value)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (f"coco: error: {option} needs a value, not {value!r} (leave the option out to list every delivery)\n")

@@ -101,7 +101,7 @@ def test_config_show_prints_the_default_profile_resolved(isolated_env: Path) -> 
         "table:             analytics.raw_events",
         "statement_timeout: 30s",
         "lookback:          14d",
-        "ssl:               on (verify-ca)",
+        "ssl:               on (verify-full)",
         "password:          (not set: COCO_REDSHIFT_PASSWORD)",
     ):
         assert expected in lines, result.out
@@ -192,7 +192,7 @@ def test_iam_and_serverless_profiles_connect_with_iam_and_never_a_password(isola
         "oncall",
         "pw",
     )
-    assert password["ssl"] is True and password["sslmode"] == "verify-ca"
+    assert password["ssl"] is True and password["sslmode"] == "verify-full"
 
 
 # -- coco doctor -----------------------------------------------------------------------------------
