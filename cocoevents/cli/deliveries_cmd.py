@@ -104,11 +104,12 @@ def deliveries(
     source = open_source(store, profile, wait)
     try:
         listing = list_deliveries(source, start, end, filters, limit)
+        if not listing.rows:
+            what = "no deliveries active" if not listing.active else f"none of the {listing.active:,} deliveries active"
+            more = " match the filters" if listing.active else _elsewhere(source, start, end)
+            raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}{more}")
     finally:
         source.close()
-    if not listing.rows:
-        what = "no deliveries active" if not listing.active else f"none of the {listing.active:,} deliveries active"
-        raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}" + (" match the filters" if listing.active else ""))
     options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
     _emit(lambda fh: write_listing(listing, fmt, fh, options), output)
     if listing.more and (fmt != "table" or output is not None):
@@ -142,10 +143,22 @@ def errors(
     source = open_source(store, profile, wait)
     try:
         report = error_report(source, start, end, by.value)
+        if not report.groups:
+            raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}{_elsewhere(source, start, end)}")
     finally:
         source.close()
-    if not report.groups:
-        raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}")
     options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
     _emit(lambda fh: write_errors(report, fmt, fh, options), output)
     return 0
+
+
+def _elsewhere(source: Any, start: int, end: int) -> str:
+    """For a range without events: where the nearest events are, as a range to ask for (``lookup.range_hint``);
+    empty when the range has events (then the filters or the severities left nothing)."""
+    from ..core.lookup import nearest_range, range_hint
+
+    extent = getattr(source, "extent", None)
+    if extent is None or extent(None, None, start, end) is not None:
+        return ""
+    near = nearest_range(source, None, None, start, end)
+    return f"; the nearest events are {range_hint(near)}" if near else ""

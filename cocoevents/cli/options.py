@@ -35,6 +35,31 @@ def store_path(store: Optional[Path]) -> Path:
     return local_settings(store).path
 
 
+def read_store_path(store: Optional[Path]) -> Path:
+    """The local store a command that only reads it lists (``coco store files``): ``--store``, else the store
+    every reading command reads without one (``sources.default_local``: the demo store while there is no
+    other), saying so once."""
+    if store is not None:
+        return store_path(store)
+    from ..sources import default_local
+
+    resolved = default_local()
+    reading(resolved)
+    return resolved.settings.path  # type: ignore[no-any-return]
+
+
+def reading(resolved: Any) -> None:
+    """A command reads the ``sources.Resolved`` source: its note (the demo store in place of none) goes to
+    stderr once per run, and a "nothing found" error will name where it searched (``app.main``)."""
+    from .app import _state, err
+
+    said = _state.setdefault("said", set())
+    if resolved.note and resolved.note not in said:  # type: ignore[operator]
+        said.add(resolved.note)  # type: ignore[attr-defined]
+        err(resolved.note)
+    _state["searched"] = resolved.settings.where()
+
+
 WaitOption = typer.Option(
     None,
     "--wait",
@@ -62,11 +87,13 @@ def open_source(store: Optional[Path], profile: Optional[str], wait: Optional[fl
         resolved = resolve(profile, store)
         if resolved.kind != "redshift":
             raise UsageError(f"--fresh adds the archive tail to a Redshift profile's answer; this source is {resolved.kind}")
+        reading(resolved)
         return open_resolved(replace(resolved, settings=replace(resolved.settings, fresh=True)), wait=wait)
     from ..sources import resolve
     from .launch import opened_ahead
 
     resolved = resolve(profile, store)
+    reading(resolved)
     ahead = opened_ahead(str(resolved.settings.path)) if resolved.kind == "local" else None
     return open_resolved(resolved, wait=wait, connection=ahead)
 

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from .app import app, err
-from .options import StoreOption, store_path
+from .options import StoreOption, read_store_path, store_path
 
 store_app = typer.Typer(help="The local store's loaded files: list them, remove some.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
@@ -25,7 +25,7 @@ def files(
     from ..store.files import loaded_files
     from ..textsafe import for_terminal as t
 
-    target = store_path(store)
+    target = read_store_path(store)
     rows = loaded_files(target)
     if as_json:
         sys.stdout.write(json.dumps([r.to_dict() for r in rows], indent=2) + "\n")

@@ -178,6 +178,10 @@ class FreshSource:
         self._ensure(since, until)
         return self._both(lambda side: side.error_events(since, until))
 
+    def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
+        """The warehouse's (the tail holds at most the last hours)."""
+        return self.warehouse.extent(column, ident, lo, hi)  # type: ignore[no-any-return]
+
     def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
         self._ensure(since, None)
         return sorted(set(self.warehouse.similar_ids(key, since)) | set(self.tail.similar_ids(key, since)))

@@ -444,6 +444,22 @@ class LocalSource:
             errorcache.detach(self.con)
         return [Event.from_text(record, ts) for ts, record in found]
 
+    def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
+        """Through ``keys``, like every id question: the min and max ``ts`` of the id's rows within the bounds
+        (of every row without ``column``: the ``ts`` zone maps answer most of it)."""
+        if column is None:
+            match, params = "true", []
+        elif column not in ID_FIELDS:
+            raise ValueError(f"not an id column: {column}")
+        else:
+            match, params = self._match([(column, [ident or ""])])
+        bounds = "".join(f" AND ts {op} ?" for op, v in ((">=", lo), ("<=", hi)) if v is not None)
+        params += [_ts(v) for v in (lo, hi) if v is not None]
+        first, last = self.con.execute(
+            f"SELECT epoch_us(min(ts)), epoch_us(max(ts)) FROM events WHERE {match} AND ts IS NOT NULL{bounds}", params
+        ).fetchone()  # type: ignore[misc]
+        return None if first is None else (int(first), int(last))
+
     def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
         q = " UNION ".join(
             f"SELECT * FROM (SELECT DISTINCT '{k}' AS kind, {k}_id AS id FROM events "

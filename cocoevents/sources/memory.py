@@ -88,6 +88,17 @@ class MemorySource:
         }
         return sorted(found)
 
+    def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
+        times = [
+            e.ts
+            for e in self.events
+            if (column is None or getattr(e, column) == ident)
+            and e.ts is not None
+            and (lo is None or e.ts >= lo)
+            and (hi is None or e.ts <= hi)
+        ]
+        return (min(times), max(times)) if times else None
+
     def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str], linked_only: bool) -> set[str] | None:
         wanted = set(values)
 

@@ -501,6 +501,17 @@ class RedshiftSource:
         rows = self._query(f"SELECT DISTINCT kind, id FROM ({' UNION ALL '.join(parts)}) ids LIMIT 10", params)
         return sorted((str(k), str(i)) for k, i in rows)
 
+    def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
+        """Bounded like every question: without ``lo``, the lookback window before ``hi`` (or now)."""
+        if column is not None and column not in ID_FIELDS:
+            raise ValueError(f"not an id column: {column}")
+        timed, params = self._timed(lo if lo is not None else self.lookback_lower(hi), hi)
+        which = "" if column is None else f" AND {column} = %s"
+        ((first, last),) = self._query(
+            f"SELECT MIN(event_ts), MAX(event_ts) FROM {self.table} WHERE {timed}{which}", [*params, *([] if column is None else [ident])]
+        )
+        return None if first is None else (_us(first), _us(last))  # type: ignore[return-value]
+
     # -- linked events beyond two hops ------------------------------------------------------------
 
     @staticmethod
