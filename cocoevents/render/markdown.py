@@ -101,6 +101,10 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
     pilots = summary.get("pilots") or []
     if pilots:
         facts.append(f"pilots {md(', '.join(map(str, pilots)))}")
+    rng = doc.get("range") or {}
+    lo, hi = micros(rng.get("since")), micros(rng.get("until"))
+    if lo is not None or hi is not None:  # the range asked for, both ends (an open one as …)
+        facts.append(f"range {when(lo, True) if lo is not None else '…'} → {when(hi, True) if hi is not None else '…'} {md(zone)}")
     if facts:
         w(" · ".join(facts) + "  \n")
     errors, warnings = int(summary.get("errors") or 0), int(summary.get("warnings") or 0)

@@ -809,3 +809,10 @@ def test_robot_and_pilot_timelines_through_the_assignment_keys_are_those_of_the_
         if o.since and o.since > 1_795_000_000_000_000 and s.startswith("R") and any(lane == "pilot" for lane, _, _ in rows)
     ]
     assert len(early) > 5
+
+
+@pytest.mark.parametrize("command,title", [("errors", "Errors"), ("deliveries", "Deliveries active")])
+def test_a_listings_relative_since_counts_back_from_until_and_its_header_shows_both_ends(story, command, title):
+    r = run_coco(command, "--since", "1d", "--until", "2026-11-26T00:00Z", "--store", str(story), "--no-color")
+    assert r.code == 0, r.err
+    assert r.out.startswith(f"{title} 2026-11-25 00:00:00 → 2026-11-26 00:00:00 UTC")
