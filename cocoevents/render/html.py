@@ -53,6 +53,7 @@ LABEL_Y = 9.5  # baseline of the error labels inside a lane, above the marks
 MARK_R = 4.5
 CHAR_W = 7.2  # a generous width of an 11px sans-serif character (measured in Chromium: at most 7.0-7.3)
 MAX_TIP_LINES = 8
+HEADER_FINDINGS = 12  # findings listed in the header; more (a robot's day) go below the chart
 CLUSTER_SPAN = 22  # widest spread of one cluster's events, in SVG units
 
 SEVERITIES = ("error", "warning", "info")
@@ -95,6 +96,7 @@ svg text{fill:var(--fg)}svg .muted{fill:var(--muted)}
 .lane{fill:var(--lane)}.lane.alt{fill:none}.grid{stroke:var(--grid);stroke-width:1}.sep{stroke:var(--line)}
 .bar{opacity:.38}.bar.robot{fill:var(--robot)}.bar.pilot{fill:var(--pilot)}
 .gap{fill:var(--gap);stroke:var(--gapline);stroke-dasharray:3 3;stroke-width:1}.gapt{fill:var(--gapline)}
+.gap.usual{fill-opacity:.4;stroke-opacity:.35}
 .errt{fill:var(--err);font-size:10px;font-weight:600}
 .swap{stroke:var(--fg);stroke-dasharray:2 3;stroke-width:1.2}.swapt{font-weight:600}
 a.m circle,a.m rect{stroke:var(--bg);stroke-width:1.5}
@@ -337,15 +339,30 @@ class _Page:
                 "range " + h(f"{self.when(lo, True) if lo is not None else '…'} → {self.when(hi, True) if hi is not None else '…'}")
             )
         out.append(f'<p class="facts">{" · ".join(counts)}</p>')
-        out += self.findings()
+        if self.long_findings():  # the chart first; the header says what the list below it holds
+            counts = ", ".join(f"{n} {sev}" for sev, n in self.finding_counts().items() if n)
+            out.append(f'<p class="facts"><a href="#findings">What stands out</a>: {h(counts)}, listed below the chart</p>')
+        else:
+            out += self.findings()
         out.append("</header>")
         return out
+
+    def finding_counts(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for f in self.doc.get("findings") or []:
+            sev = str(f.get("severity"))
+            counts[sev] = counts.get(sev, 0) + 1
+        return counts
+
+    def long_findings(self) -> bool:
+        """More findings than the header holds (a robot's day): they are listed after the chart instead."""
+        return len(self.doc.get("findings") or []) > HEADER_FINDINGS
 
     def findings(self) -> list[str]:
         findings = self.doc.get("findings")
         if not findings:
             return []
-        out = ['<h2>What stands out</h2><ol class="findings">']
+        out = ['<h2 id="findings">What stands out</h2><ol class="findings">']
         for f in findings:
             sev = SEV_CLASS.get(f.get("severity"), "i")
             ts = micros(f.get("ts")) if isinstance(f.get("ts"), str) else None
@@ -429,14 +446,15 @@ class _Page:
                 cx = notes.place(x, text_w(text), sides=("left", "right", "centre"))
                 if cx is not None:
                     labels.append(f'<text class="swapt" x="{_n(cx)}" y="{AXIS_H + 13}" text-anchor="middle">{h(text)}</text>')
-        # gaps, shaded across all lanes with their duration
+        # gaps, shaded across all lanes with their duration; a silence the findings call usual (info) more lightly
+        usual = {micros(f.get("ts")) for f in self.doc.get("findings") or [] if f.get("kind") == "silence" and f.get("severity") == "info"}
         for g, a, b in gaps:
             if a is None or b is None:
                 continue
             x, x2 = scale.x(a), scale.x(b)
             dur = duration_text(float(g.get("seconds") or (b - a) / 1e6))
             out.append(
-                f'<rect class="gap" x="{_n(x)}" y="{AXIS_H}" width="{_n(max(x2 - x, 1))}" '
+                f'<rect class="gap{" usual" if a in usual else ""}" x="{_n(x)}" y="{AXIS_H}" width="{_n(max(x2 - x, 1))}" '
                 f'height="{bottom - AXIS_H}"><title>{h(f"no events for {dur}: {self.when(a)} → {self.when(b)}")}'
                 "</title></rect>"
             )
@@ -610,6 +628,8 @@ class _Page:
             parts.append("<figure>")
             parts += self.svg()
             parts.append("</figure>")
+            if self.long_findings():
+                parts += self.findings()
             parts += self.table()
         else:
             parts.append('<p class="note">No events with a usable timestamp.</p>')

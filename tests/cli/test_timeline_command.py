@@ -221,7 +221,7 @@ def test_exit_2_on_an_ambiguous_id_listing_its_kinds(tmp_path):
 def test_exit_3_when_nothing_is_found(story):
     r = run_coco("timeline", "D99999", "--store", str(story))
     assert (r.code, r.out) == (3, "")
-    assert r.err == "coco: error: no delivery, robot or pilot has the id 'D99999'\n"
+    assert r.err == f"coco: error: no delivery, robot or pilot has the id 'D99999' (searched the local store {story})\n"
     r = run_coco("timeline", "R-12", "--store", str(story), "--since", "2026-11-20T00:00Z", "--until", "2026-11-21T00:00Z")
     assert r.code == 3 and "nothing found for robot 'R-12' between" in r.err
 
