@@ -33,13 +33,31 @@ def files(
     if not rows:
         err(f"coco: no files loaded in {t(str(target))}")
         return 0
+    from ..render.columns import Column, fit, terminal_width
+
     out = sys.stdout
-    out.write(f"{'sha256':<12}  {'first event':<24}  {'last event':<24}  {'events':>9}  {'bad':>5}  path\n")
-    for r in rows:
-        out.write(
-            f"{r.sha256[:12]:<12}  {r.first or '-':<24}  {r.last or '-':<24}  {r.events:>9,}  "
-            f"{r.bad_lines:>5,}  {t(r.path)}{'  (damaged: ' + t(r.damage) + ')' if r.damage else ''}\n"
-        )
+    cells = [
+        [
+            (r.sha256[:12], ""),
+            (r.first or "-", ""),
+            (r.last or "-", ""),
+            (f"{r.events:,}", ""),
+            (f"{r.bad_lines:,}", ""),
+            (t(r.path) + ("  (damaged: " + t(r.damage) + ")" if r.damage else ""), ""),
+        ]
+        for r in rows
+    ]
+
+    def minute(iso: str) -> str:  # 2026-11-25T06:30:00.000Z -> 11-25 06:30:00
+        return f"{iso[5:10]} {iso[11:19]}" if len(iso) >= 19 else iso
+
+    columns = [Column("sha256"), Column("first event", compact=minute), Column("last event", compact=minute)]
+    columns += [Column("events", right=True), Column("bad", right=True), Column("path", clip=24, clip_left=True)]
+    # The file (its digest, and its path clipped at the start: the name is at the end) stays; the times are
+    # shortened, then the first one goes, then the count of bad lines.
+    layout = fit(columns, cells, terminal_width(out), [("compact", 1), ("compact", 2), ("drop", 1), ("drop", 4)])
+    for line in [layout.header(), *([text for text, _ in layout.cells(c)] for c in cells)]:
+        out.write("  ".join(line).rstrip() + "\n")
     err(f"coco: {len(rows)} file(s), {sum(r.events for r in rows):,} events in {t(str(target))}")
     return 0
 
