@@ -50,14 +50,14 @@ def read_store_path(store: Optional[Path]) -> Path:
 
 def reading(resolved: Any) -> None:
     """A command reads the ``sources.Resolved`` source: its note (the demo store in place of none) goes to
-    stderr once per run, and a "nothing found" error will name where it searched (``app.main``)."""
-    from .app import _state, err
+    stderr once per run, and a "nothing found" error will name where it searched (``main.main``)."""
+    from .app import STATE, err
 
-    said = _state.setdefault("said", set())
+    said = STATE.setdefault("said", set())
     if resolved.note and resolved.note not in said:  # type: ignore[operator]
         said.add(resolved.note)  # type: ignore[attr-defined]
         err(resolved.note)
-    _state["searched"] = resolved.settings.where()
+    STATE["searched"] = resolved.settings.where()
 
 
 WaitOption = typer.Option(
@@ -90,7 +90,7 @@ def open_source(store: Optional[Path], profile: Optional[str], wait: Optional[fl
         reading(resolved)
         return open_resolved(replace(resolved, settings=replace(resolved.settings, fresh=True)), wait=wait)
     from ..sources import resolve
-    from .launch import opened_ahead
+    from .open_ahead import opened_ahead
 
     resolved = resolve(profile, store)
     reading(resolved)

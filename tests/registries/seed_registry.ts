@@ -1,6 +1,6 @@
-// The seed's TypeScript registry, copied verbatim from the platform's event-logging design document
-// (its "Event Registry" and "Type-Safe Payloads" sections): the fixture of `coco check --registry`.
-// Do not edit; see seed_drifted.ts for a changed copy.
+// The seed's TypeScript registry, copied verbatim from the event-logging design
+// (the company's event-logging design, "Event Registry" and "Type-Safe Payloads"):
+// the fixture of `coco check --registry`. Do not edit; see seed_drifted.ts for a changed copy.
 
 export const Events = {
   // --- Demand Inbound (The "Offer Funnel") ---
