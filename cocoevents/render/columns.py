@@ -46,6 +46,26 @@ class Column:
     clip: Optional[int] = None  # the narrowest it may be clipped to (with …); None: never cut
     clip_left: bool = False  # clipped at its start (a path, whose end names the file)
     compact: Optional[Callable[[str], str]] = None  # a shorter form of every cell (a time without its year)
+    items: bool = False  # a list ("a, b, c"): clipped to its first whole items and a count ("a +2"), never inside one
+
+
+SEP = ", "
+
+
+def first_items(text: str, width: int) -> str:
+    """A list ``a, b, c`` in ``width`` characters: as many whole items as fit, then how many more (``a, b +1``);
+    the first item stays whole even when it alone is wider (an error code is never cut)."""
+    items = text.split(SEP)
+    for n in range(len(items), 0, -1):
+        shown = SEP.join(items[:n]) + (f" +{len(items) - n}" if n < len(items) else "")
+        if len(shown) <= width or n == 1:
+            return shown
+    return text
+
+
+def narrowest_list(text: str) -> int:
+    """The width a list needs at its narrowest: its first item and the count of the others."""
+    return len(first_items(text, 0))
 
 
 @dataclass
@@ -59,7 +79,9 @@ class Layout:
     compacted: set[int] = field(default_factory=set)
 
     def header(self) -> list[str]:
-        return [self._pad(i, (self.columns[i].short or self.columns[i].header) if self.short else self.columns[i].header) for i in self.kept]
+        return [
+            self._pad(i, (self.columns[i].short or self.columns[i].header) if self.short else self.columns[i].header) for i in self.kept
+        ]
 
     def cells(self, row: Sequence[Cell]) -> list[Cell]:
         return [(self._pad(i, self._text(i, row[i][0])), row[i][1]) for i in self.kept]
@@ -71,6 +93,8 @@ class Layout:
         width = self.widths[i]
         if len(text) <= width:
             return text
+        if column.items:
+            return first_items(text, width)
         if column.clip_left:
             return "…" + text[len(text) - width + 1 :]
         return text[: width - 1] + "…"
@@ -85,8 +109,9 @@ Step = tuple[str, int]  # ("short", -1) | ("compact", column) | ("drop", column)
 
 def fit(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: Optional[int], plan: Sequence[Step] = ()) -> Layout:
     """The layout of ``rows`` under ``columns`` within ``width`` characters: ``plan``'s steps are taken in order
-    until the table fits with its clippable columns at their narrowest; those then get the room left, up to
-    their natural width. A table that cannot fit even so keeps what the plan could not drop (and is wider)."""
+    until the table fits - whole, or, before a column is dropped, with its clippable columns at their narrowest;
+    those then get the room left, up to their natural width. A table that cannot fit even so keeps what the plan
+    could not drop (and is wider)."""
     state = Layout(columns, list(range(len(columns))), {})
 
     def natural(i: int) -> int:
@@ -100,21 +125,23 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: Option
     def narrowest(i: int) -> int:
         c = columns[i]
         head = len((c.short or c.header) if state.short else c.header)
+        if c.items:
+            return min(natural(i), max([head, *(narrowest_list(r[i][0]) for r in rows)]))
         return natural(i) if c.clip is None else min(natural(i), max(c.clip, head))
 
     def total(width_of: Callable[[int], int]) -> int:
         return sum(width_of(i) for i in state.kept) + GAP * (len(state.kept) - 1)
 
     if width is not None:
-        for action, i in [("", -1), *plan]:
+        for action, i in plan:
+            if total(natural) <= width or (action == "drop" and total(narrowest) <= width):
+                break  # it fits; or clipping what may be clipped makes it fit, which keeps more than a drop
             if action == "short":
                 state.short = True
             elif action == "compact":
                 state.compacted.add(i)
             elif action == "drop" and i in state.kept and len(state.kept) > 1:
                 state.kept.remove(i)
-            if total(narrowest) <= width:
-                break
     state.widths = {i: natural(i) for i in state.kept}
     if width is not None:
         excess = total(state.widths.__getitem__) - width
@@ -124,6 +151,8 @@ def fit(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: Option
             give = min(excess, state.widths[i] - narrowest(i))
             state.widths[i] -= give
             excess -= give
+            if give and columns[i].items:  # a list clipped at an item's end may need less than it was given
+                state.widths[i] = max([len(columns[i].header), *(len(first_items(r[i][0], state.widths[i])) for r in rows)])
     return state
 
 

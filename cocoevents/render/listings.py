@@ -15,9 +15,9 @@ from typing import Any, Callable, Optional, TextIO
 from ..core.listings import ErrorReport, Listing
 from ..textsafe import for_terminal
 from . import LISTING_FORMAT_NAMES, RenderOptions
+from .columns import Column, Step, fit, terminal_width, wrap
 from .csv_writer import csv_line, neutralise, number
 from .json_writer import dumps
-from .columns import Column, Step, fit, terminal_width, wrap
 from .table import STATUS_STYLE, LineWriter, duration_text, local_time, plural, resolve_tz
 
 LISTING_CSV = (
@@ -218,15 +218,17 @@ def _errors_table(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
             short={"example_delivery": "EXAMPLE", "first_seen": "FIRST", "last_seen": "LAST"}.get(c, ""),
             right=c in ("count", "deliveries", "robots"),
             compact=_without_year if c in ("first_seen", "last_seen") else None,
+            items=c in ("events", "codes"),
         )
         for c in names
     ]
     at = names.index
-    # The group (a code, an event, a robot) and its count stay; the lists of names and codes, the first time,
-    # then the other counts give way first. Nothing is cut: an error code or event name is shown whole or not.
-    lists = [at(c) for c in ("events", "codes") if c in names]
+    # The group (a code, an event, a robot), its count and last time stay. The first time goes first, then the
+    # count of robots (a robot's own is 1), the list of event names, the example, the count of deliveries and
+    # last the list of codes; a list shrinks to its first whole items and how many more ("LID_STUCK +2") before
+    # it goes. An error code or event name is never cut.
     plan: list[Step] = [("short", -1), ("compact", at("last_seen")), ("compact", at("first_seen")), ("drop", at("first_seen"))]
-    plan += [("drop", i) for i in lists] + [("drop", at("robots")), ("drop", at("deliveries")), ("drop", at("example_delivery"))]
+    plan += [("drop", at(c)) for c in ("robots", "events", "example_delivery", "deliveries", "codes") if c in names]
     rows = []
     for g in report.rows():
         cells = []

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 import zlib
-from datetime import datetime, timedelta, timezone, tzinfo
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Optional, TextIO
 
 from ..core.model import Lane, Row, Timeline
@@ -239,7 +239,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     _write_findings(t, w, when, room)
 
 
-MAX_NAME = 32  # an event name longer than this (none of the registry's) is clipped
+MAX_NAME = 32  # an event name longer than this (none of the registry's) may be clipped to fit
 MIN_DETAILS = 12  # the room the details keep before the offset and ids columns give way
 
 
@@ -258,12 +258,13 @@ class RowLayout:
 
 def _row_layout(cells: list[tuple[str, str, str, str, str]], room: Optional[int]) -> RowLayout:
     """Fit the rows to ``room``: the time, lane and event name stay whole (the registry's names are at most 26
-    characters); the details are clipped first, down to ``MIN_DETAILS``; then the offset goes, then the ids
-    shrink and go."""
+    characters; a longer one is clipped, to no less than ``MAX_NAME``, only as far as the ids and details need); the
+    details are clipped first, down to ``MIN_DETAILS``; then the offset goes, then the ids shrink and go."""
     time, offset, lane, name, ids = (max((len(c[i]) for c in cells), default=0) for i in range(5))
-    name, ids = min(name, MAX_NAME), min(ids, 28)
+    ids = min(ids, 28)
     if room is None:
         return RowLayout(time, offset, lane, name, ids, None)
+    name = min(name, max(MAX_NAME, room - (time + 2 + lane + 2 + 2) - 2 - (ids + 2 if ids else 0) - MIN_DETAILS))
     fixed = time + 2 + lane + 2 + 2 + name + 2  # time, lane, mark, name with their gaps
     if fixed + offset + 2 + ids + 2 + MIN_DETAILS > room:
         offset = 0

@@ -189,7 +189,11 @@ def test_lid_stuck_finds_d12345_and_the_fleet_failures(day) -> None:
 def test_nothing_matching_is_exit_3_with_one_line(day) -> None:
     empty = coco(day, "deliveries", "--since", "2026-11-20T00:00Z", "--until", "2026-11-21T00:00Z")
     assert (empty.code, empty.out) == (3, "")
-    assert empty.err == ("coco: error: no deliveries active between 2026-11-20T00:00:00.000Z and 2026-11-21T00:00:00.000Z\n")
+    assert empty.err == (
+        "coco: error: no deliveries active between 2026-11-20T00:00:00.000Z and 2026-11-21T00:00:00.000Z;"
+        " the nearest events are from 2026-11-25T06:31Z to 2026-11-25T21:26Z; try --since 2026-11-25T06:00Z"
+        f" --until 2026-11-25T22:00Z (searched the local store {day['store']})\n"
+    )
     none = coco(day, "deliveries", *DAY, "--error", "NO_SUCH_CODE")
     assert none.code == 3 and "match the filters" in none.err and none.out == ""
 
@@ -464,7 +468,9 @@ def test_a_demand_linked_to_several_deliveries_lists_them_with_exit_2(tmp_path) 
 def test_an_id_close_to_known_ids_gets_did_you_mean(day, typed, meant) -> None:
     result = coco(day, "timeline", typed)
     assert (result.code, result.out) == (3, "")
-    assert result.err == (f"coco: error: no delivery, robot or pilot has the id '{typed}'; did you mean {meant}?\n")
+    assert result.err == (
+        f"coco: error: no delivery, robot or pilot has the id '{typed}'; did you mean {meant}? (searched the local store {day['store']})\n"
+    )
 
 
 def test_an_id_close_to_nothing_gets_no_suggestion(day) -> None:
