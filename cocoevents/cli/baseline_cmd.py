@@ -16,7 +16,7 @@ from typing import Any, Optional
 import typer
 
 from .app import app, err
-from .options import ProfileOption, StoreOption, choices, open_source, store_path, use_color
+from .options import ColorOption, ProfileOption, StoreOption, choices, open_source, store_path, use_color
 
 BaselineFormat = choices("BaselineFormat", ("table", "csv", "json"))
 
@@ -25,9 +25,9 @@ BaselineFormat = choices("BaselineFormat", ("table", "csv", "json"))
 def baseline(
     rebuild: bool = typer.Option(False, "--rebuild", help="Recompute the local store's baseline first."),
     fmt: BaselineFormat = typer.Option("table", "--format", "-f", help="Output format."),
-    baseline_min: int = typer.Option(10, "--baseline-min", help="Samples a transition needs to be judged."),
-    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer (with --rebuild)."),
-    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+    baseline_min: int = typer.Option(10, "--baseline-min", metavar="N", help="Samples a transition needs to be judged."),
+    wait: float = typer.Option(10.0, "--wait", metavar="SECONDS", help="Seconds to wait for another writer (with --rebuild)."),
+    color: Optional[bool] = ColorOption,
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
 ) -> None:
@@ -50,7 +50,7 @@ def baseline(
             "this source keeps no fleet baseline yet: run 'coco baseline --rebuild' (local store) or 'coco warehouse baseline' (Redshift)"
         )
     rows = [t.to_dict() | {"judged": t.n >= baseline_min} for t in kept.transitions]
-    write(rows, fmt.value, sys.stdout, color=fmt.value == "table" and use_color(no_color))
+    write(rows, fmt.value, sys.stdout, color=fmt.value == "table" and use_color(color))
 
 
 def _rebuild(path: Path, wait: float) -> None:
@@ -65,7 +65,7 @@ def _rebuild(path: Path, wait: float) -> None:
         count = rebuild(con)
     finally:
         con.close()
-    err(f"coco: rebuilt the fleet baseline of {path}: {count} transitions in {time.monotonic() - started:.2f}s")
+    err(f"coco: rebuilt the fleet baseline of {path}: {count:,} transitions in {time.monotonic() - started:.2f}s")
 
 
 def write(rows: list[dict[str, Any]], fmt: str, out: Any, color: bool = False) -> None:

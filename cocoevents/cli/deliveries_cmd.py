@@ -11,7 +11,7 @@ import typer
 from ..producers.registry import ERROR_GROUPS, STATUSES
 from ..render import LISTING_FORMAT_NAMES
 from .app import app, err
-from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
+from .options import ColorOption, ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
 Format = choices("Format", LISTING_FORMAT_NAMES)
 Status = choices("Status", STATUSES)
@@ -29,7 +29,6 @@ UntilOption = typer.Option(None, "--until", metavar="TIME", help=UNTIL_HELP)
 FormatOption = typer.Option(None, "--format", "-f", show_default=False, help=FORMAT_HELP)
 OutputOption = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
 TzOption = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE", help=TZ_HELP)
-NoColorOption = typer.Option(False, "--no-color", help="Plain text, no colour.")
 CsvRawOption = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts).")
 
 
@@ -48,12 +47,11 @@ def _range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int, in
 
 def _format(fmt: Any, output: Optional[Path]) -> str:
     """``-f``, else the format the ``-o`` suffix names (as ``coco timeline``), else the table."""
-    from ..render import SUFFIX_FORMATS
+    from ..render import format_for_output
 
     if fmt is not None:
         return str(fmt.value)
-    chosen = SUFFIX_FORMATS.get(output.suffix.lower(), "table") if output is not None else "table"
-    return chosen if chosen in LISTING_FORMAT_NAMES else "table"
+    return format_for_output(output, LISTING_FORMAT_NAMES)
 
 
 def _emit(write: Any, output: Optional[Path]) -> None:
@@ -83,7 +81,7 @@ def deliveries(
     fmt: Optional[Format] = FormatOption,
     output: Optional[Path] = OutputOption,
     tz: str = TzOption,
-    no_color: bool = NoColorOption,
+    color: Optional[bool] = ColorOption,
     csv_raw: bool = CsvRawOption,
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
@@ -110,7 +108,7 @@ def deliveries(
             raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}{more}")
     finally:
         source.close()
-    options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+    options = RenderOptions(color=fmt == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
     _emit(lambda fh: write_listing(listing, fmt, fh, options), output)
     if listing.more and (fmt != "table" or output is not None):
         err(f"coco: {len(listing.rows):,} shown; {listing.more:,} more match (--limit N, or --limit 0 for all)")
@@ -125,7 +123,7 @@ def errors(
     fmt: Optional[Format] = FormatOption,
     output: Optional[Path] = OutputOption,
     tz: str = TzOption,
-    no_color: bool = NoColorOption,
+    color: Optional[bool] = ColorOption,
     csv_raw: bool = CsvRawOption,
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
@@ -147,7 +145,7 @@ def errors(
             raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}{_elsewhere(source, start, end)}")
     finally:
         source.close()
-    options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+    options = RenderOptions(color=fmt == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
     _emit(lambda fh: write_errors(report, fmt, fh, options), output)
     return 0
 

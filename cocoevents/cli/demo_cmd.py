@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from .app import app, err
-from .options import store_path, use_color
+from .options import ColorOption, store_path, use_color
 
 SHOWCASE = "D12345"
 SUGGESTIONS = (
@@ -44,7 +44,7 @@ DemoStoreOption = typer.Option(
 @app.command()
 def demo(
     store: Optional[Path] = DemoStoreOption,
-    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+    color: Optional[bool] = ColorOption,
 ) -> None:
     """Load the bundled sample day into a demo store of its own (or --store) and show a delivery that went wrong."""
     from ..core.lookup import build
@@ -62,7 +62,7 @@ def demo(
         result = build(source, SHOWCASE, None, parse_options())
     finally:
         source.close()
-    write(result, "table", sys.stdout, RenderOptions(color=use_color(no_color)))
+    write(result, "table", sys.stdout, RenderOptions(color=use_color(color)))
     store_flag = "" if _read_by_default(target) else f" --store {target}"
     err("\nTry next:")
     for ident, what, extra in SUGGESTIONS:

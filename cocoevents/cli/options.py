@@ -98,11 +98,22 @@ def open_source(store: Optional[Path], profile: Optional[str], wait: Optional[fl
     return open_resolved(resolved, wait=wait, connection=ahead)
 
 
-def use_color(no_color: bool, stream: Any = None) -> bool:
-    stream = stream or sys.stdout
-    if no_color or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+ColorOption = typer.Option(
+    None,
+    "--color/--no-color",
+    show_default=False,
+    help="Colour on (also into a pipe, for 'less -R') or off. Default: on a terminal, unless NO_COLOR is set.",
+)
+
+
+def use_color(color: Optional[bool], stream: Any = None, to_file: bool = False) -> bool:
+    """``--color``/``--no-color`` when given (a flag wins over ``NO_COLOR``, as no-color.org asks); else colour
+    on a terminal only, never into a file (``-o``), and not with ``NO_COLOR`` set or ``TERM=dumb``."""
+    if color is not None:
+        return color
+    if to_file or os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
         return False
-    return bool(getattr(stream, "isatty", lambda: False)())
+    return bool(getattr(stream or sys.stdout, "isatty", lambda: False)())
 
 
 def choices(name: str, values: Iterable[str]) -> type[Enum]:

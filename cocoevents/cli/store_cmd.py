@@ -65,10 +65,10 @@ def files(
 @store_app.command("remove")
 def remove(
     path: Optional[str] = typer.Argument(None, metavar="[PATH]", help="A loaded file (or a folder of them)."),
-    sha: Optional[str] = typer.Option(None, "--sha", help="The file with this SHA-256 (or unique prefix)."),
-    day: Optional[str] = typer.Option(None, "--day", help="Every file with an event on this UTC day (YYYY-MM-DD)."),
+    sha: Optional[str] = typer.Option(None, "--sha", metavar="SHA256", help="The file with this SHA-256 (or unique prefix)."),
+    day: Optional[str] = typer.Option(None, "--day", metavar="YYYY-MM-DD", help="Every file with an event on this UTC day (YYYY-MM-DD)."),
     store: Optional[Path] = StoreOption,
-    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for a load to finish a commit."),
+    wait: float = typer.Option(10.0, "--wait", metavar="SECONDS", help="Seconds to wait for a load to finish a commit."),
 ) -> int:
     """Remove loaded files and all their events, in one transaction (a removed file can be loaded again)."""
     from ..store.removal import remove_files

@@ -15,7 +15,7 @@ import typer
 from ..core.model import KINDS
 from ..render import FORMATS
 from .app import app, close_source, err
-from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
+from .options import ColorOption, ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
 Format = choices("Format", FORMATS)
 Kind = choices("Kind", KINDS)
@@ -49,7 +49,7 @@ def timeline(
         metavar="UTC|local|ZONE",
         help="Time zone of the table, and of --since/--until times written without an offset (an IANA name like Europe/Berlin).",
     ),
-    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+    color: Optional[bool] = ColorOption,
     max_rows: Optional[int] = typer.Option(
         None,
         "--max-rows",
@@ -80,12 +80,12 @@ def timeline(
     from ..core.lookup import build
     from ..core.options import parse_options
     from ..errors import UsageError
-    from ..render import DEFAULT_MAX_ROWS, SUFFIX_FORMATS, RenderOptions, write
+    from ..render import DEFAULT_MAX_ROWS, RenderOptions, format_for_output, write
 
     if fmt is not None:
         fmt = fmt.value
     else:
-        fmt = SUFFIX_FORMATS.get(output.suffix.lower(), "table") if output is not None else "table"
+        fmt = format_for_output(output)
     if max_rows is None:
         max_rows = DEFAULT_MAX_ROWS.get(fmt, 2000)
     if max_rows < 0:
@@ -116,16 +116,20 @@ def timeline(
             err(f"coco: {subject_id} is a demand or offer id of delivery {result.id}")
         _note_baseline(result)
         if result.unplaced:
-            err(f"coco: warning: {len(result.unplaced)} event(s) without a usable timestamp; listed under 'unplaced', not placed in time")
+            err(f"coco: warning: {len(result.unplaced):,} event(s) without a usable timestamp; listed under 'unplaced', not placed in time")
         options = RenderOptions(
-            color=output is None and fmt == "table" and use_color(no_color), tz=tz, max_rows=max_rows, csv_raw=csv_raw, deliveries=worked_on
+            color=fmt == "table" and use_color(color, to_file=output is not None),
+            tz=tz,
+            max_rows=max_rows,
+            csv_raw=csv_raw,
+            deliveries=worked_on,
         )
         if output is None:
             write(result, fmt, sys.stdout, options)
             sys.stdout.flush()
         else:
             write_file(output, lambda fh: write(result, fmt, fh, options))
-            err(f"coco: wrote {len(result.rows)} events to {output}")
+            err(f"coco: wrote {len(result.rows):,} events to {output}")
         return 1 if failing and result.fails(failing) else 0
 
 

@@ -32,6 +32,8 @@ from .describe import (
     duration_text,
     error_text,
     event_ids,
+    finding_counts_text,
+    judged,
     local,
     micros,
     plural,
@@ -322,7 +324,7 @@ class _Page:
         out.append(f'<p class="facts">{" · ".join(facts)}</p>')
         s = self.summary
         counts = [h(plural(int(s.get("events") or 0), "event"))]
-        errors, warnings = int(s.get("errors") or 0), int(s.get("warnings") or 0)
+        errors, warnings = judged(s)
         counts.append(f'<span class="{"n-e" if errors else ""}">{h(plural(errors, "error"))}</span>')
         counts.append(f'<span class="{"n-w" if warnings else ""}">{h(plural(warnings, "warning"))}</span>')
         counts.append(h(plural(int(s.get("gaps") or 0), "gap")))
@@ -331,7 +333,8 @@ class _Page:
         if s.get("duplicates_removed"):
             counts.append(h(f"{plural(int(s['duplicates_removed']), 'duplicate')} removed"))
         if s.get("unplaced"):
-            counts.append(f'<span class="n-w">{h(int(s["unplaced"]))} unplaced</span>')
+            unplaced = int(s["unplaced"])
+            counts.append(f'<span class="n-w">{unplaced:,} unplaced</span>')
         rng = self.doc.get("range") or {}
         if rng.get("since") or rng.get("until"):
             lo, hi = micros(rng.get("since")), micros(rng.get("until"))
@@ -340,7 +343,7 @@ class _Page:
             )
         out.append(f'<p class="facts">{" · ".join(counts)}</p>')
         if self.long_findings():  # the chart first; the header says what the list below it holds
-            counts = ", ".join(f"{n} {sev}" for sev, n in self.finding_counts().items() if n)
+            counts = finding_counts_text(self.finding_counts())
             out.append(f'<p class="facts"><a href="#findings">What stands out</a>: {h(counts)}, listed below the chart</p>')
         else:
             out += self.findings()
@@ -530,8 +533,8 @@ class _Page:
         else:
             x0, width = left, right - left
             counts = {s: sum(1 for i in rows if self.events[i].get("severity") == s) for s in SEVERITIES}
-            head = f"{len(rows)} events, {self.when(self.times[rows[0]])} → {self.when(self.times[rows[-1]])}"
-            head += "".join(f", {n} {s}" + ("s" if n > 1 else "") for s, n in counts.items() if n and s != "info")
+            head = f"{len(rows):,} events, {self.when(self.times[rows[0]])} → {self.when(self.times[rows[-1]])}"
+            head += "".join(f", {n:,} {s}" + ("s" if n > 1 else "") for s, n in counts.items() if n and s != "info")
             lines = [head]
             shown = sorted(
                 rows,

@@ -25,6 +25,7 @@ from .describe import (
     duration_text,
     error_text,
     event_ids,
+    judged,
     local,
     micros,
     plural,
@@ -107,7 +108,7 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
         facts.append(f"range {when(lo, True) if lo is not None else '…'} → {when(hi, True) if hi is not None else '…'} {md(zone)}")
     if facts:
         w(" · ".join(facts) + "  \n")
-    errors, warnings = int(summary.get("errors") or 0), int(summary.get("warnings") or 0)
+    errors, warnings = judged(summary)
     counts = [
         plural(int(summary.get("events") or 0), "event"),
         _bold(plural(errors, "error")) if errors else plural(errors, "error"),
@@ -119,7 +120,7 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
     if summary.get("duplicates_removed"):
         counts.append(f"{plural(int(summary['duplicates_removed']), 'duplicate')} removed")
     if summary.get("unplaced"):
-        counts.append(f"**{int(summary['unplaced'])} without a usable timestamp**")
+        counts.append(f"**{int(summary['unplaced']):,} without a usable timestamp**")
     w(" · ".join(counts) + "\n\n")
 
     findings = doc.get("findings")

@@ -26,7 +26,7 @@ from ..textsafe import for_terminal
 from ..timestamps import resolve_tz as _zone
 from . import RenderOptions
 from .columns import terminal_width, wrap
-from .describe import describe
+from .describe import describe, finding_counts_text, judged, plural
 
 MAX_WINDOWS = 12
 MAX_DELIVERIES = 16
@@ -56,10 +56,6 @@ def duration_text(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60}m{s % 60:02d}s"
     return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def offset_text(us: int) -> str:
@@ -160,19 +156,20 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
             w.line((f"  {label}  " if k == 0 else " " * 10, "dim"), (line, ""))
     _deliveries(w, o.deliveries, room)
     _windows(w, t, when)
+    errors, warnings = judged(s)
     counts = [
         (plural(s["events"], "event"), ""),
         (" · ", "dim"),
-        (plural(s["errors"], "error"), "bold red" if s["errors"] else ""),
+        (plural(errors, "error"), "bold red" if errors else ""),
         (" · ", "dim"),
-        (plural(s["warnings"], "warning"), "yellow" if s["warnings"] else ""),
+        (plural(warnings, "warning"), "yellow" if warnings else ""),
         (" · ", "dim"),
         (f"{plural(s['gaps'], 'gap')} > {duration_text(t.gap_threshold_us / 1e6)}", "yellow" if s["gaps"] else ""),
     ]
     if s["duplicates_removed"]:
         counts += [(" · ", "dim"), (f"{plural(s['duplicates_removed'], 'duplicate')} removed", "dim")]
     if s["unplaced"]:
-        counts += [(" · ", "dim"), (f"{s['unplaced']} unplaced", "yellow")]
+        counts += [(" · ", "dim"), (f"{s['unplaced']:,} unplaced", "yellow")]
     w.line(("  ", ""), *counts)
     w.line()
 
@@ -227,7 +224,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         w.line(("  (no events with a usable timestamp)", "yellow"))
     if t.unplaced:
         w.line()
-        w.line((f"⚠ {len(t.unplaced)} event(s) without a usable timestamp (not placed in time):", "bold yellow"))
+        w.line((f"⚠ {len(t.unplaced):,} event(s) without a usable timestamp (not placed in time):", "bold yellow"))
         for e in t.unplaced:
             ts = e.record.get("timestamp", "<missing>")
             w.line(
@@ -371,8 +368,7 @@ def _write_findings(t: Timeline, w: LineWriter, when: Any, room: Optional[int] =
     if not t.findings:
         return
     w.line()
-    counts = ", ".join(f"{n} {sev}" for sev, n in t.summary["findings"].items() if n)
-    w.line(("What stands out", "bold"), (f"  ({counts})", "dim"))
+    w.line(("What stands out", "bold"), (f"  ({finding_counts_text(t.summary['findings'])})", "dim"))
     ordered = sorted(enumerate(t.findings), key=lambda p: (p[1].ts, SEVERITY_RANK[p[1].severity], p[0]))
     kind_width = max(len(f.kind) for f in t.findings)
     for _, f in ordered:

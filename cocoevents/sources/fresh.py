@@ -84,7 +84,7 @@ class FreshSource:
         n = self.tail_count(timeline)
         days = f"{self.days[0]}..{self.days[-1]}" if self.days else "-"
         return (
-            f"coco: fresh: {n} of {len(timeline.rows) + len(timeline.unplaced)} events came from the archive tail "
+            f"coco: fresh: {n:,} of {len(timeline.rows) + len(timeline.unplaced):,} events came from the archive tail "
             f"({self.tail_objects} object(s) of {self.settings.url} {days} not yet in the warehouse's load log)"
         )
 

@@ -66,7 +66,7 @@ def check(settings: Settings) -> str:
         count, latest = verify(local.con, settings.path)  # reads every block: a damaged store is not "ok"
     finally:
         local.close()
-    return f"coco: ok: local store {settings.path}: {count} events, latest {format_ts(latest) or 'none'}"
+    return f"coco: ok: local store {settings.path}: {count:,} events, latest {format_ts(latest) or 'none'}"
 
 
 def _ts(us: int) -> Any:

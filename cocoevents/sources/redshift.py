@@ -105,7 +105,7 @@ def check(settings: Settings) -> str:
         source.close()
     lookback = format_duration(settings.lookback_us)
     recent = (
-        f"{count} events in the {lookback} lookback, latest {format_ts(latest)}"
+        f"{count:,} events in the {lookback} lookback, latest {format_ts(latest)}"
         if latest is not None
         else f"no events in the {lookback} lookback"
     )

@@ -37,7 +37,7 @@ def test_the_demo_delivery_reads_as_findings_error_swap_with_its_cause_handoff_a
     assert "reassignment  R-7 -> R-12 after robot.grounded MOTOR_OVERCURRENT" in text
     assert "handoff       P-3 -> P-5" in text
     assert "silence       no events for 15m03s between attempt.started and delivery.dropoff_arrival; usual: " in text
-    assert "warning" not in section[0]  # (3 error, 5 info): the normal drive raises no alarm
+    assert "warning" not in section[0]  # (3 errors, 5 info): the normal drive raises no alarm
     doc = timeline(demo, "D12345", "-f", "json").json()
     swap = next(f for f in doc["findings"] if f["kind"] == "reassignment")
     assert swap["cause"]["event"] == "robot.grounded" and doc["events"][swap["cause"]["ref"]]["event"] == "robot.grounded"
