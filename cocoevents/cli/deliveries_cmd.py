@@ -16,6 +16,7 @@ from .options import ColorOption, ProfileOption, StoreOption, WaitOption, choice
 Format = choices("Format", LISTING_FORMAT_NAMES)
 Status = choices("Status", STATUSES)
 By = choices("By", ERROR_GROUPS)
+Vs = choices("Vs", ("previous",))
 DEFAULT_RANGE = "24h"
 FORMAT_HELP = "Output format. Default: from the -o suffix (.csv .json .jsonl), else table."
 
@@ -32,7 +33,8 @@ TzOption = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE", help=TZ_HELP)
 CsvRawOption = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts).")
 
 
-def _range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int, int]:
+def time_range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int, int]:
+    """The range of a fleet command (``deliveries``, ``errors``, ``compare``): the last 24 hours by default."""
     from ..core.options import parse_options
     from ..errors import UsageError
     from ..timestamps import MIN_US, now_us, parse_duration
@@ -54,7 +56,7 @@ def _format(fmt: Any, output: Optional[Path]) -> str:
     return format_for_output(output, LISTING_FORMAT_NAMES)
 
 
-def _emit(write: Any, output: Optional[Path]) -> None:
+def emit(write: Any, output: Optional[Path]) -> None:
     if output is None:
         write(sys.stdout)
         sys.stdout.flush()
@@ -97,7 +99,7 @@ def deliveries(
     fmt = _format(fmt, output)
     if limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
-    start, end = _range(since, until, tz)
+    start, end = time_range(since, until, tz)
     filters = Filters(tuple(dict.fromkeys(s.value for s in status or [])), error, event, robot, pilot, merchant, slow)
     source = open_source(store, profile, wait)
     try:
@@ -109,7 +111,7 @@ def deliveries(
     finally:
         source.close()
     options = RenderOptions(color=fmt == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
-    _emit(lambda fh: write_listing(listing, fmt, fh, options), output)
+    emit(lambda fh: write_listing(listing, fmt, fh, options), output)
     if listing.more and (fmt != "table" or output is not None):
         err(f"coco: {len(listing.rows):,} shown; {listing.more:,} more match (--limit N, or --limit 0 for all)")
     return 0
@@ -119,7 +121,8 @@ def deliveries(
 def errors(
     since: Optional[str] = SinceOption,
     until: Optional[str] = UntilOption,
-    by: By = typer.Option("code", "--by", help="Group by error code, event name or robot."),
+    by: By = typer.Option("code", "--by", help="Group by error code, event name or robot; hour: by code, with counts per UTC hour."),
+    vs: Optional[Vs] = typer.Option(None, "--vs", help="Also count each group in the window of equal length just before the range."),
     fmt: Optional[Format] = FormatOption,
     output: Optional[Path] = OutputOption,
     tz: str = TzOption,
@@ -137,16 +140,16 @@ def errors(
     from ..timestamps import format_ts
 
     fmt = _format(fmt, output)
-    start, end = _range(since, until, tz)
+    start, end = time_range(since, until, tz)
     source = open_source(store, profile, wait)
     try:
-        report = error_report(source, start, end, by.value)
+        report = error_report(source, start, end, by.value, vs.value if vs is not None else None)
         if not report.groups:
             raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}{_elsewhere(source, start, end)}")
     finally:
         source.close()
     options = RenderOptions(color=fmt == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
-    _emit(lambda fh: write_errors(report, fmt, fh, options), output)
+    emit(lambda fh: write_errors(report, fmt, fh, options), output)
     return 0
 
 

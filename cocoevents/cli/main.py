@@ -26,6 +26,7 @@ import typer
 from ..errors import CocoError, ExitCode, NotFound, exit_code_for
 from . import (  # noqa: F401 - each command module registers its commands on ``app``
     baseline_cmd,
+    compare_cmd,
     config_cmd,
     deliveries_cmd,
     demo_cmd,

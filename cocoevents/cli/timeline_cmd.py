@@ -69,6 +69,13 @@ def timeline(
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
     wait: Optional[float] = WaitOption,
+    vs: Optional[str] = typer.Option(
+        None,
+        "--vs",
+        metavar="auto|ID",
+        help="A delivery beside a twin, transition by transition: auto picks the nearest fulfilled delivery "
+        "without warnings that shares its merchant or source; or name a delivery.",
+    ),
     fresh: bool = typer.Option(
         False,
         "--fresh",
@@ -102,6 +109,10 @@ def timeline(
         result = None
         try:
             result = build(source, subject_id, kind.value if kind else None, opts)
+            if vs is not None:
+                from ..core.compare import twin_for
+
+                result.comparison = twin_for(source, result, vs, opts)
             if result.kind == "robot" and fmt == "table":  # the header lists the robot's deliveries with their status
                 from ..core.listings import statuses
 
@@ -115,6 +126,9 @@ def timeline(
         if result.id != subject_id:
             err(f"coco: {subject_id} is a demand or offer id of delivery {result.id}")
         _note_baseline(result)
+        if result.comparison is not None:
+            c = result.comparison
+            err(f"coco: twin {c.twin} ({c.chosen}): {len(c.steps)} transitions compared")
         if result.unplaced:
             err(f"coco: warning: {len(result.unplaced):,} event(s) without a usable timestamp; listed under 'unplaced', not placed in time")
         options = RenderOptions(

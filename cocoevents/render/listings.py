@@ -101,13 +101,8 @@ def _listing_table(listing: Listing, out: TextIO, o: RenderOptions) -> None:
     tz = resolve_tz(o.tz)
     w = LineWriter(out, o.color, o.width)
     width = terminal_width(out, o.width)
-    filters = [
-        f"{k}={','.join(v) if isinstance(v, list) else v}" if v is not True else k
-        for k, v in listing.filters.to_dict().items()
-        if v not in (None, False, [])
-    ]
     title = f"Deliveries active {_when(listing.since, tz)} → {_when(listing.until, tz)} {_tz_name(tz)}"
-    _title(w, width, title, for_terminal(" ".join(filters)))
+    _title(w, width, title, for_terminal(listing.filters.text()))
     with_findings = any(r.findings is not None for r in listing.rows)
     columns = DELIVERY_COLUMNS if with_findings else DELIVERY_COLUMNS[:-1]
     rows = []
@@ -195,9 +190,22 @@ def write_listing(listing: Listing, fmt: str, out: TextIO, options: RenderOption
 ERROR_CSV_TAIL = ("count", "deliveries", "robots", "first_seen", "last_seen", "example_delivery")
 
 
-def _error_columns(by: str) -> tuple[str, ...]:
-    middle = {"code": ("events",), "event": ("codes",), "robot": ("codes", "events")}[by]
-    return (by, *middle, *ERROR_CSV_TAIL)
+def _error_columns(report: ErrorReport) -> tuple[str, ...]:
+    by = report.by
+    middle = {"code": ("events",), "event": ("codes",), "robot": ("codes", "events"), "hour": ("events",)}[by]
+    vs = ("previous_count", "new") if report.previous is not None else ()
+    return ("code" if by == "hour" else by, *middle, *ERROR_CSV_TAIL[:1], *vs, *ERROR_CSV_TAIL[1:])
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: list[int]) -> str:
+    """One character per count: a space for none, else a bar of eight heights scaled to the largest."""
+    top = max(counts, default=0)
+    if not top:
+        return " " * len(counts)
+    return "".join(" " if not n else SPARKS[min(len(SPARKS) - 1, (n * len(SPARKS) - 1) // top)] for n in counts)
 
 
 def _listed(values: list[Any]) -> str:
@@ -210,39 +218,54 @@ def _errors_table(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
     width = terminal_width(out, o.width)
     title = f"Errors {_when(report.since, tz)} → {_when(report.until, tz)} {_tz_name(tz)}"
     _title(w, width, title, f"{plural(report.events, 'error event')} · by {report.by}")
+    if report.previous is not None:
+        p = report.previous
+        w.line(
+            (f"  vs previous {_when(p.since, tz)} → {_when(p.until, tz)}", "dim"),
+            (f"  {plural(p.events, 'error event')}", "dim"),
+        )
+    if report.by == "hour":
+        w.line((f"  by hour: one character per hour, {_when(report.hours[0], tz)[:13]}h → {_when(report.hours[-1], tz)[11:13]}h", "dim"))
     w.line()
-    names = _error_columns(report.by)
+    names = list(_error_columns(report))
+    hours = report.hours if report.by == "hour" else []
+    if hours:  # the sparkline after the count: one character per hour of the range
+        names.insert(names.index("count") + 1, "by_hour")
     columns = [
         Column(
-            c.upper().replace("_", " "),
+            c.upper().replace("_", " ").replace("PREVIOUS COUNT", "BEFORE"),
             short={"example_delivery": "EXAMPLE", "first_seen": "FIRST", "last_seen": "LAST"}.get(c, ""),
-            right=c in ("count", "deliveries", "robots"),
+            right=c in ("count", "previous_count", "deliveries", "robots"),
             compact=_without_year if c in ("first_seen", "last_seen") else None,
             items=c in ("events", "codes"),
         )
         for c in names
     ]
     at = names.index
-    # The group (a code, an event, a robot), its count and last time stay. The first time goes first, then the
-    # count of robots (a robot's own is 1), the list of event names, the example, the count of deliveries and
-    # last the list of codes; a list shrinks to its first whole items and how many more ("LID_STUCK +2") before
-    # it goes. An error code or event name is never cut.
+    # The group (a code, an event, a robot), its count, what --vs and --by hour asked for and the last time stay.
+    # The first time goes first, then the count of robots (a robot's own is 1), the list of event names, the
+    # example, the count of deliveries and last the list of codes; a list shrinks to its first whole items and how
+    # many more ("LID_STUCK +2") before it goes. An error code or event name is never cut.
     plan: list[Step] = [("short", -1), ("compact", at("last_seen")), ("compact", at("first_seen")), ("drop", at("first_seen"))]
     plan += [("drop", at(c)) for c in ("robots", "events", "example_delivery", "deliveries", "codes") if c in names]
     rows = []
     for g in report.rows():
         cells = []
         for c in names:
-            v = g[c]
-            if c in ("first_seen", "last_seen"):
+            v = g.get(c)
+            if c == "by_hour":
+                text = sparkline(g["by_hour"])
+            elif c in ("first_seen", "last_seen"):
                 text = _when(_us(v), tz)
+            elif c == "new":
+                text = "NEW" if v else ""
             elif isinstance(v, list):
                 text = _listed(v)
             elif isinstance(v, int):
                 text = f"{v:,}"
             else:
                 text = "-" if v is None else str(v)
-            style = "bold red" if c == names[0] else ("bold" if c == "count" else "")
+            style = {names[0]: "bold red", "count": "bold", "new": "bold yellow", "by_hour": "red"}.get(c, "")
             cells.append((for_terminal(text), style))
         rows.append(cells)
     _columns(w, columns, rows, plan, width)
@@ -255,17 +278,21 @@ def _us(text: Optional[str]) -> Optional[int]:
 
 
 def _errors_csv(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
-    columns = _error_columns(report.by)
-    out.write(csv_line(columns))
+    columns = _error_columns(report)
+    hours = [_iso(h) for h in report.hours] if report.by == "hour" else []  # a column per hour: its count
+    out.write(csv_line(list(columns) + hours))
     for g in report.rows():
         fields = []
         for c in columns:
             v = g[c]
-            text = " ".join(str(x) for x in v if x is not None) if isinstance(v, list) else ("" if v is None else str(v))
-            if c not in ("count", "deliveries", "robots", "first_seen", "last_seen") and not o.csv_raw:
+            if c == "new":
+                text = "true" if v else "false"
+            else:
+                text = " ".join(str(x) for x in v if x is not None) if isinstance(v, list) else ("" if v is None else str(v))
+            if c not in ("count", "previous_count", "new", "deliveries", "robots", "first_seen", "last_seen") and not o.csv_raw:
                 text = neutralise(text)
             fields.append(text)
-        out.write(csv_line(fields))
+        out.write(csv_line(fields + [str(n) for n in g.get("by_hour", [])]))
 
 
 def _errors_json(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:

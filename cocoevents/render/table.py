@@ -234,6 +234,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
                 (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"),
             )
     _write_findings(t, w, when, room)
+    _write_comparison(t, w, room)
 
 
 MAX_NAME = 32  # an event name longer than this (none of the registry's) may be clipped to fit
@@ -377,6 +378,39 @@ def _write_findings(t: Timeline, w: LineWriter, when: Any, room: Optional[int] =
         indent = sum(len(text) for text, _ in lead)
         for k, line in enumerate(wrap(for_terminal(f.message), room, indent)):  # at words, hanging under the first
             w.line(*(lead if k == 0 else [(" " * indent, "")]), (line, style if f.severity != "info" else ""))
+
+
+def _signed(seconds: float) -> str:
+    return ("+" if seconds >= 0 else "-") + duration_text(abs(seconds))
+
+
+def _write_comparison(t: Timeline, w: LineWriter, room: int | None) -> None:
+    """``--vs``: "Beside its twin", after "What stands out": each transition's duration, the twin's and the
+    difference, the biggest difference first."""
+    c = t.comparison
+    if c is None:
+        return
+    w.line()
+    w.line(("Beside its twin ", "bold"), (for_terminal(c.twin), "bold"), (f"  ({for_terminal(c.chosen)})", "dim"))
+    if not c.steps:
+        w.line(("  (no transitions to compare)", "dim"))
+        return
+    names = [for_terminal(d.transition) for d in c.steps]
+    width = max(len(n) for n in names)
+    if room is not None:
+        width = max(16, min(width, room - 2 - 3 * 11))
+    w.line(("  " + "TRANSITION".ljust(width) + "  " + "THIS".rjust(9) + "  " + "TWIN".rjust(9) + "  " + "DELTA".rjust(9), "dim"))
+    for name, d in zip(names, c.steps):
+        name = _clip(name, width)
+        twin = duration_text(d.twin_s) if d.twin_s is not None else "-"
+        delta = _signed(d.delta_s) if d.delta_s is not None else ""
+        big = d.delta_s is not None and d.delta_s >= 60 and (d.twin_s or 0) * 2 <= d.this_s
+        w.line(
+            ("  " + name.ljust(width) + "  ", "bold" if big else ""),
+            (duration_text(d.this_s).rjust(9) + "  ", ""),
+            (twin.rjust(9) + "  ", "dim"),
+            (delta.rjust(9), "yellow" if big else "dim"),
+        )
 
 
 def _robot_path(t: Timeline) -> str:

@@ -114,6 +114,13 @@ def test_coco_baseline_and_store_files_fit(story, columns):
     assert lines[1].endswith("a.log.gz")  # a path clipped keeps its end, the file's name
 
 
+@pytest.mark.parametrize("columns", WIDTHS)
+def test_coco_compare_fits(story, columns):
+    lines = _plain(["compare", "--store", str(story), *DAY], columns)
+    _fits(lines, columns)
+    assert _header(lines, "SCORE") == ["SCORE", "DIMENSION", "VALUE", "GROUP", "OTHERS"]
+
+
 def test_a_coloured_table_is_fitted_the_same(story):
     coloured = on_a_terminal(["deliveries", "--store", str(story), *DAY], 80)
     assert "\x1b[" in coloured.out

@@ -20,6 +20,7 @@ DAY = ["--since", "2026-11-25T00:00Z", "--until", "2026-11-26T00:00Z"]
         (["timeline", "D12345"], "-f (table, csv, json, jsonl, html, markdown)"),
         (["deliveries", *DAY], "-f (table, csv, json, jsonl)"),
         (["errors", *DAY], "-f (table, csv, json, jsonl)"),
+        (["compare", *DAY], "-f (table, csv, json, markdown)"),
     ],
 )
 def test_an_output_file_whose_suffix_names_no_format_is_a_usage_error_naming_the_formats(story, tmp_path, args, formats):
@@ -55,7 +56,7 @@ def test_the_headers_error_and_warning_counts_are_those_of_what_stands_out(story
 
 @pytest.mark.parametrize(
     "args",
-    [["timeline", "D12345"], ["deliveries", *DAY], ["errors", *DAY], ["baseline"], ["demo"], ["events"]],
+    [["timeline", "D12345"], ["deliveries", *DAY], ["errors", *DAY], ["compare", *DAY], ["baseline"], ["demo"], ["events"]],
 )
 def test_color_forces_colour_into_a_pipe_and_no_color_turns_it_off_for_every_table(story, args, monkeypatch):
     store = [] if args == ["events"] else ["--store", str(story)]
