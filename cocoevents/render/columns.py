@@ -52,12 +52,12 @@ class Column:
 SEP = ", "
 
 
-def first_items(text: str, width: int) -> str:
+def first_items(text: str, width: int, sep: str = SEP) -> str:
     """A list ``a, b, c`` in ``width`` characters: as many whole items as fit, then how many more (``a, b +1``);
     the first item stays whole even when it alone is wider (an error code is never cut)."""
-    items = text.split(SEP)
+    items = text.split(sep)
     for n in range(len(items), 0, -1):
-        shown = SEP.join(items[:n]) + (f" +{len(items) - n}" if n < len(items) else "")
+        shown = sep.join(items[:n]) + (f" +{len(items) - n}" if n < len(items) else "")
         if len(shown) <= width or n == 1:
             return shown
     return text

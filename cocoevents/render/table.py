@@ -25,7 +25,7 @@ from ..errors import UsageError
 from ..textsafe import for_terminal
 from ..timestamps import resolve_tz as _zone
 from . import RenderOptions
-from .columns import terminal_width, wrap
+from .columns import first_items, terminal_width, wrap
 from .describe import describe, finding_counts_text, judged, plural
 
 MAX_WINDOWS = 12
@@ -197,7 +197,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
             w.line(("  ", ""), (f"·· no events for {duration_text(r.gap_before_us / 1e6)} ··", "bold yellow"))
         sev = SEVERITY_STYLE[r.severity]
         mark = {"error": "✖", "warning": "!", "info": " "}[r.severity]
-        ids_cell = f"{_clip(ids, fit.ids).ljust(fit.ids)}  " if fit.ids else ""
+        ids_cell = f"{_whole_ids(ids, fit.ids).ljust(fit.ids)}  " if fit.ids else ""
         below = ""  # an error's code and message when they do not fit beside the row: on a line of their own
         if fit.details is not None:
             code = _error_code(r) if det.startswith(_error_code(r) or "\0") else ""
@@ -272,6 +272,13 @@ def _row_layout(cells: list[tuple[str, str, str, str, str]], room: Optional[int]
     if ids < 6:  # too narrow to say anything: the column goes
         ids = 0
     return RowLayout(time, offset, lane, name, ids, room - fixed - (ids + 2 if ids else 0))
+
+
+def _whole_ids(ids: str, width: int) -> str:
+    """The row's ids in ``width``: the first ones whole and how many more (``DM-12345 +1``); clipped with ``…``
+    only when not even the first fits."""
+    shown = first_items(ids, width, " ")
+    return shown if len(shown) <= width else _clip(ids, width)
 
 
 def _error_code(row: Row) -> str:

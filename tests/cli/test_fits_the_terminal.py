@@ -88,6 +88,7 @@ def test_a_timeline_with_errors_fits_with_every_event_name_and_error_code_whole(
     assert not re.search(r"[A-Z_]{4,}…", text)
     if columns == 80:
         assert "              ↳ LID_STUCK: Lid stuck closed at dropoff  attempt=1" in lines  # beside the row it won't fit
+        assert any(re.match(r"10:00:00\.000  delivery +demand\.assigned +R-7 \+1$", line) for line in lines)  # ids whole
 
 
 def test_the_timeline_at_80_columns_matches_its_golden_file(story):

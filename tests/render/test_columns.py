@@ -35,6 +35,7 @@ def test_a_list_keeps_whole_items_and_says_how_many_more():
     assert first_items("A, B, C, D", 9) == "A, B +2"
     assert first_items("A, B, C", 4) == "A +2"
     assert first_items("MOTOR_OVERCURRENT, LID_STUCK", 3) == "MOTOR_OVERCURRENT +1"  # the first is never cut
+    assert first_items("R-7 DM-12345 O-12345", 11, " ") == "R-7 +2"
 
 
 def test_long_text_wraps_at_words_under_its_indent():
