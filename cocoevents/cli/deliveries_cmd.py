@@ -12,7 +12,7 @@ import typer
 from ..producers.registry import ERROR_GROUPS, STATUSES
 from ..render import LISTING_FORMAT_NAMES
 from .app import app, err
-from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
+from .options import ColorOption, ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
 # The option types are Enums built from the registries' names; mypy, which cannot use a built class as a type,
 # sees the Enum they are.
@@ -40,7 +40,6 @@ UntilOption = typer.Option(None, "--until", metavar="TIME", help=UNTIL_HELP)
 FormatOption = typer.Option(None, "--format", "-f", show_default=False, help=FORMAT_HELP)
 OutputOption = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
 TzOption = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE", help=TZ_HELP)
-NoColorOption = typer.Option(False, "--no-color", help="Plain text, no colour.")
 CsvRawOption = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts).")
 
 
@@ -60,12 +59,11 @@ def time_range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int
 
 def _format(fmt: Any, output: Optional[Path]) -> str:
     """``-f``, else the format the ``-o`` suffix names (as ``coco timeline``), else the table."""
-    from ..render import SUFFIX_FORMATS
+    from ..render import format_for_output
 
     if fmt is not None:
         return str(fmt.value)
-    chosen = SUFFIX_FORMATS.get(output.suffix.lower(), "table") if output is not None else "table"
-    return chosen if chosen in LISTING_FORMAT_NAMES else "table"
+    return format_for_output(output, LISTING_FORMAT_NAMES)
 
 
 def emit(write: Any, output: Optional[Path]) -> None:
@@ -95,7 +93,7 @@ def deliveries(
     fmt: Optional[Format] = FormatOption,
     output: Optional[Path] = OutputOption,
     tz: str = TzOption,
-    no_color: bool = NoColorOption,
+    color: Optional[bool] = ColorOption,
     csv_raw: bool = CsvRawOption,
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
@@ -116,12 +114,13 @@ def deliveries(
     source = open_source(store, profile, wait)
     try:
         listing = list_deliveries(source, start, end, filters, limit)
+        if not listing.rows:
+            what = "no deliveries active" if not listing.active else f"none of the {listing.active:,} deliveries active"
+            more = " match the filters" if listing.active else _elsewhere(source, start, end)
+            raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}{more}")
     finally:
         source.close()
-    if not listing.rows:
-        what = "no deliveries active" if not listing.active else f"none of the {listing.active:,} deliveries active"
-        raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}" + (" match the filters" if listing.active else ""))
-    options = RenderOptions(color=output is None and fmt_name == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+    options = RenderOptions(color=fmt_name == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
     emit(lambda fh: write_listing(listing, fmt_name, fh, options), output)
     if listing.more and (fmt_name != "table" or output is not None):
         err(f"coco: {len(listing.rows):,} shown; {listing.more:,} more match (--limit N, or --limit 0 for all)")
@@ -137,7 +136,7 @@ def errors(
     fmt: Optional[Format] = FormatOption,
     output: Optional[Path] = OutputOption,
     tz: str = TzOption,
-    no_color: bool = NoColorOption,
+    color: Optional[bool] = ColorOption,
     csv_raw: bool = CsvRawOption,
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
@@ -155,10 +154,22 @@ def errors(
     source = open_source(store, profile, wait)
     try:
         report = error_report(source, start, end, by.value, vs.value if vs is not None else None)
+        if not report.groups:
+            raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}{_elsewhere(source, start, end)}")
     finally:
         source.close()
-    if not report.groups:
-        raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}")
-    options = RenderOptions(color=output is None and fmt_name == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+    options = RenderOptions(color=fmt_name == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
     emit(lambda fh: write_errors(report, fmt_name, fh, options), output)
     return 0
+
+
+def _elsewhere(source: Any, start: int, end: int) -> str:
+    """For a range without events: where the nearest events are, as a range to ask for (``lookup.range_hint``);
+    empty when the range has events (then the filters or the severities left nothing)."""
+    from ..core.lookup import nearest_range, range_hint
+
+    extent = getattr(source, "extent", None)
+    if extent is None or extent(None, None, start, end) is not None:
+        return ""
+    near = nearest_range(source, None, None, start, end)
+    return f"; the nearest events are {range_hint(near)}" if near else ""

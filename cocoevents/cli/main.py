@@ -24,7 +24,7 @@ from typing import Any
 
 import typer
 
-from ..errors import CocoError, ExitCode, exit_code_for
+from ..errors import CocoError, ExitCode, NotFound, exit_code_for
 from ..textsafe import say
 from . import (  # noqa: F401 - each command module registers its commands on ``app``
     baseline_cmd,
@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         err("coco: error: standard output is closed; redirect it to a file or /dev/null")
         return ExitCode.USAGE
     STATE["debug"] = "--debug" in args or os.environ.get("COCO_DEBUG", "") not in ("", "0")
+    STATE["searched"], STATE["said"] = None, set()  # this run's source (``options.reading``)
     try:
         result = app_for(args)(args=args, prog_name="coco", standalone_mode=False)
         sys.stdout.flush()  # here, so a full or closed stdout is reported, not lost at exit
@@ -123,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
             err(f"Try '{e.ctx.command_path} --help' for help.")
         return ExitCode.USAGE if isinstance(e, click_exc.UsageError) else e.exit_code
     except CocoError as e:
-        err(f"coco: error: {e}")
+        searched = STATE.get("searched")
+        if isinstance(e, NotFound) and searched:  # "nothing found" says where it looked
+            err(f"coco: error: {e} (searched the {searched})")
+        else:
+            err(f"coco: error: {e}")
         return exit_code_for(e)
     except (KeyboardInterrupt, Interrupted) as e:
         err("coco: interrupted")

@@ -16,7 +16,7 @@ import typer
 from ..core.model import KINDS
 from ..render import FORMATS
 from .app import app, close_source, err
-from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
+from .options import ColorOption, ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
 # The option types are Enums built from the registries' names; mypy, which cannot use a built class as a type,
 # sees the Enum they are.
@@ -57,7 +57,7 @@ def timeline(
         metavar="UTC|local|ZONE",
         help="Time zone of the table, and of --since/--until times written without an offset (an IANA name like Europe/Berlin).",
     ),
-    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+    color: Optional[bool] = ColorOption,
     max_rows: Optional[int] = typer.Option(
         None,
         "--max-rows",
@@ -95,12 +95,12 @@ def timeline(
     from ..core.lookup import build
     from ..core.options import parse_options
     from ..errors import UsageError
-    from ..render import DEFAULT_MAX_ROWS, SUFFIX_FORMATS, RenderOptions, write
+    from ..render import DEFAULT_MAX_ROWS, RenderOptions, format_for_output, write
 
     if fmt is not None:
         fmt_name = str(fmt.value)
     else:
-        fmt_name = SUFFIX_FORMATS.get(output.suffix.lower(), "table") if output is not None else "table"
+        fmt_name = format_for_output(output)
     if max_rows is None:
         max_rows = DEFAULT_MAX_ROWS.get(fmt_name, 2000)
     if max_rows < 0:
@@ -138,9 +138,9 @@ def timeline(
             c = result.comparison
             err(f"coco: twin {c.twin} ({c.chosen}): {len(c.steps)} transitions compared")
         if result.unplaced:
-            err(f"coco: warning: {len(result.unplaced)} event(s) without a usable timestamp; listed under 'unplaced', not placed in time")
+            err(f"coco: warning: {len(result.unplaced):,} event(s) without a usable timestamp; listed under 'unplaced', not placed in time")
         options = RenderOptions(
-            color=output is None and fmt_name == "table" and use_color(no_color),
+            color=fmt_name == "table" and use_color(color, to_file=output is not None),
             tz=tz,
             max_rows=max_rows,
             csv_raw=csv_raw,
@@ -151,7 +151,7 @@ def timeline(
             sys.stdout.flush()
         else:
             write_file(output, lambda fh: write(result, fmt_name, fh, options))
-            err(f"coco: wrote {len(result.rows)} events to {output}")
+            err(f"coco: wrote {len(result.rows):,} events to {output}")
         return 1 if failing and result.fails(failing) else 0
 
 

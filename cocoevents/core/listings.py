@@ -174,6 +174,14 @@ class Filters:
             "slow": self.slow,
         }
 
+    def text(self) -> str:
+        """The filters as a header shows them: ``status=failed error=LID_STUCK slow`` (a flag by its name)."""
+        return " ".join(
+            k if v is True else f"{k}={','.join(v) if isinstance(v, list) else v}"
+            for k, v in self.to_dict().items()
+            if v not in (None, False, [])
+        )
+
     def pushdowns(self) -> list[tuple[str, tuple[str, ...], bool]]:
         """Necessary conditions a source can check in SQL before any timeline is built: ``(column, values,
         linked_only)`` for ``EventSource.narrow_deliveries`` (which says when one does not hold)."""

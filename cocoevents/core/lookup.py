@@ -59,16 +59,67 @@ def build(source: EventSource, subject_id: str, kind: str | None, opts: Options,
             raise
         subject_id = _through_link(source, subject_id, opts, missing)
         kind = "delivery"
-    if kind == "delivery":
-        return delivery_timeline(source, subject_id, opts)
-    if opts.since is None or opts.until is None:
+    if kind != "delivery" and (opts.since is None or opts.until is None):
         current = now_us() if now is None else now
         until = opts.until if opts.until is not None else current
         since = opts.since if opts.since is not None else max(until - parse_duration(DEFAULT_ACTOR_RANGE), MIN_US)
         if since > until:
             raise UsageError("--since is after --until")
         opts = replace(opts, since=since, until=until)
-    return robot_timeline(source, subject_id, opts) if kind == "robot" else pilot_timeline(source, subject_id, opts)
+    timeline = {"delivery": delivery_timeline, "robot": robot_timeline, "pilot": pilot_timeline}[kind]
+    try:
+        return timeline(source, subject_id, opts)
+    except NotFound as nothing:
+        near = nearest_range(source, f"{kind}_id", subject_id, opts.since, opts.until)
+        if near is None:
+            raise
+        # a delivery's offer and demand events (linked, without its id) come before its first own event
+        pad = HOUR_US if kind == "delivery" else 0
+        raise NotFound(f"{nothing}; {subject_id} has events {range_hint(near, pad)}") from None
+
+
+NEAR_US = 24 * 3_600_000_000  # a hint's range: the events within a day of the nearest one
+HOUR_US = 3_600_000_000
+
+
+def nearest_range(
+    source: EventSource, column: Optional[str], ident: Optional[str], since: Optional[int], until: Optional[int]
+) -> Optional[tuple[int, int]]:
+    """Where the events are when ``[since, until]`` has none (of the id ``ident`` in ``column``, or any when
+    ``column`` is ``None``): the event nearest to the range, before or after it, and the first and last time of
+    the events within a day of it on that side. ``None`` without a range, when the source cannot say
+    (``extent``) or there is no such event."""
+    extent = getattr(source, "extent", None)
+    if extent is None or (since is None and until is None):
+        return None
+    before = extent(column, ident, None, since - 1) if since is not None else None
+    after = extent(column, ident, until + 1, None) if until is not None else None
+    if before is not None and (after is None or since - before[1] <= after[0] - until):  # type: ignore[operator]
+        return extent(column, ident, before[1] - NEAR_US, before[1])  # type: ignore[no-any-return]
+    if after is not None:
+        return extent(column, ident, after[0], after[0] + NEAR_US)  # type: ignore[no-any-return]
+    return None
+
+
+def range_hint(near: tuple[int, int], pad_us: int = 0) -> str:
+    """``from 2026-11-25T08:02Z to 2026-11-25T11:40Z; try --since 2026-11-25T08:00Z --until 2026-11-25T12:00Z``:
+    a range found by ``nearest_range`` and whole hours around it (widened by ``pad_us`` each side) to ask for."""
+    first, last = near
+    start = first - pad_us
+    end = last + pad_us
+    start -= start % HOUR_US
+    end += HOUR_US - end % HOUR_US
+    return f"from {_minute(first)} to {_minute(last, up=True)}; try --since {_minute(start)} --until {_minute(end)}"
+
+
+def _minute(us: int, up: bool = False) -> str:
+    """``2026-11-25T08:02Z``: a time to the minute (``up``: rounded up, so a range written so holds it)."""
+    from ..timestamps import to_datetime
+
+    minute = 60_000_000
+    if up and us % minute:
+        us += minute - us % minute
+    return to_datetime(us).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def _through_link(source: EventSource, subject_id: str, opts: Options, missing: NotFound) -> str:

@@ -22,8 +22,9 @@ from typing import Any, Generator, Iterable, Optional, Sequence
 from ..errors import NotFound
 from ..producers.registry import ASSIGN_END, ASSIGN_START, registry_sort_key
 from . import fast_rules
+from .baseline import steps as delivery_steps
 from .fast_rules import delivery_lane_names
-from .findings import find
+from .findings import deliveries_around_gaps, find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window, lane
 from .options import Options
 from .source_protocol import EventSource, Span
@@ -524,6 +525,17 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
                 place.put(e, lane("robot", oid))
     rows, gaps = place.rows(opts.gap_us)
     merged = merge_windows(windows)
+    # Findings rules §2a: a silence inside a delivery is judged against all of that delivery's steps and the
+    # fleet baseline - two more questions, asked only when some gap lies inside a delivery.
+    inside = deliveries_around_gaps(rows, gaps)
+    baseline = None
+    steps_of: dict[str, list[tuple[int, str]]] = {}
+    if inside:
+        theirs = source.deliveries_events(inside, since, until)  # the steps between two rows in range are in range
+        steps_of = {d: [(e.ts, e.name) for e in delivery_steps(theirs, d)] for d in inside}  # type: ignore[misc]
+        baseline = source.baseline()
+        if baseline is not None:
+            baseline = baseline.with_min_samples(opts.baseline_min)
     return Timeline(
         kind=kind,
         id=ident,
@@ -539,5 +551,6 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
         gap_threshold_us=opts.gap_us,
         robots=[ident] if kind == "robot" else first_seen(merged, "robot"),
         pilots=[ident] if kind == "pilot" else first_seen(merged, "pilot"),
-        findings=find(kind, ident, rows, merged, gaps, None),
+        findings=find(kind, ident, rows, merged, gaps, baseline, steps_of),
+        baseline=baseline,
     )

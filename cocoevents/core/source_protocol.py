@@ -113,6 +113,13 @@ class EventSource(Protocol):
         """``(kind, id)`` of delivery/robot/pilot/demand/offer ids whose ``fold_id`` equals ``key``."""
         ...
 
+    def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
+        """The first and last time of the events whose ``column`` (an id column) is ``ident`` - of all events
+        when ``column`` is ``None`` - within ``[lo, hi]`` (``None``: unbounded; a warehouse may bound it by its
+        lookback); ``None`` when there are none. For "nothing found" messages: where the events are
+        (``lookup.nearest_range``)."""
+        ...
+
     def compare_counts(self, since: int, until: int, filters: Filters, opts: Options) -> Counts:
         """``coco compare``'s counts (``core.compare.Counts``) of the deliveries with a direct event in ``[since,
         until]``: the group ``filters`` choose against the fulfilled others, per dimension value and transition.

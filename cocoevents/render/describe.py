@@ -101,6 +101,21 @@ def plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
+def judged(summary: dict[str, Any]) -> tuple[int, int]:
+    """The errors and warnings a header counts: those of the findings (findings rules §4), so the header, the
+    "What stands out" list under it and ``--check`` agree (a cancellation that follows a failure is a warning
+    row, but not a warning); a summary without findings counts its error and warning rows."""
+    found = summary.get("findings")
+    if isinstance(found, dict):
+        return int(found.get("error") or 0), int(found.get("warning") or 0)
+    return int(summary.get("errors") or 0), int(summary.get("warnings") or 0)
+
+
+def finding_counts_text(counts: dict[str, int]) -> str:
+    """``3 errors, 5 info``: the findings by severity, the absent ones left out."""
+    return ", ".join(plural(n, sev) if sev != "info" else f"{n:,} info" for sev, n in counts.items() if n)
+
+
 def robot_path(doc: dict[str, Any]) -> str:
     """``R-7 → R-12`` for a delivery (robot windows in time order); the robots listed otherwise."""
     summary = doc.get("summary") or {}

@@ -25,6 +25,7 @@ from .describe import (
     describe,
     error_text,
     event_ids,
+    judged,
     local,
     micros,
     plural,
@@ -101,9 +102,13 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
     pilots = summary.get("pilots") or []
     if pilots:
         facts.append(f"pilots {md(', '.join(map(str, pilots)))}")
+    rng = doc.get("range") or {}
+    lo, hi = micros(rng.get("since")), micros(rng.get("until"))
+    if lo is not None or hi is not None:  # the range asked for, both ends (an open one as …)
+        facts.append(f"range {when(lo, True) if lo is not None else '…'} → {when(hi, True) if hi is not None else '…'} {md(zone)}")
     if facts:
         w(" · ".join(facts) + "  \n")
-    errors, warnings = int(summary.get("errors") or 0), int(summary.get("warnings") or 0)
+    errors, warnings = judged(summary)
     counts = [
         plural(int(summary.get("events") or 0), "event"),
         _bold(plural(errors, "error")) if errors else plural(errors, "error"),
@@ -115,7 +120,7 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
     if summary.get("duplicates_removed"):
         counts.append(f"{plural(int(summary['duplicates_removed']), 'duplicate')} removed")
     if summary.get("unplaced"):
-        counts.append(f"**{int(summary['unplaced'])} without a usable timestamp**")
+        counts.append(f"**{int(summary['unplaced']):,} without a usable timestamp**")
     w(" · ".join(counts) + "\n\n")
 
     findings = doc.get("findings")

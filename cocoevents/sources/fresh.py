@@ -87,7 +87,7 @@ class FreshSource(Source):
         n = self.tail_count(timeline)
         days = f"{self.days[0]}..{self.days[-1]}" if self.days else "-"
         return (
-            f"coco: fresh: {n} of {len(timeline.rows) + len(timeline.unplaced)} events came from the archive tail "
+            f"coco: fresh: {n:,} of {len(timeline.rows) + len(timeline.unplaced):,} events came from the archive tail "
             f"({self.tail_objects} object(s) of {self.settings.url} {days} not yet in the warehouse's load log)"
         )
 
@@ -181,6 +181,10 @@ class FreshSource(Source):
     def error_events(self, since: int, until: int) -> list[Any]:
         self._ensure(since, until)
         return self._both(lambda side: side.error_events(since, until))
+
+    def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
+        """The warehouse's (the tail holds at most the last hours)."""
+        return self.warehouse.extent(column, ident, lo, hi)  # type: ignore[no-any-return]
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """The warehouse's aggregate statement when the tail holds nothing; else the counts of every delivery's

@@ -69,7 +69,7 @@ def check(settings: Settings) -> str:
         count, latest = verify(local.con, settings.path)  # reads every block: a damaged store is not "ok"
     finally:
         local.close()
-    return f"coco: ok: local store {settings.path}: {count} events, latest {format_ts(latest) or 'none'}"
+    return f"coco: ok: local store {settings.path}: {count:,} events, latest {format_ts(latest) or 'none'}"
 
 
 def _ts(us: int) -> Any:
@@ -420,6 +420,22 @@ class LocalSource(Source):
         finally:
             errorcache.detach(self.con)
         return [event_from_text(record, ts) for ts, record in found]
+
+    def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
+        """Through ``keys``, like every id question: the min and max ``ts`` of the id's rows within the bounds
+        (of every row without ``column``: the ``ts`` zone maps answer most of it)."""
+        if column is None:
+            match, params = "true", []
+        elif column not in ID_FIELDS:
+            raise ValueError(f"not an id column: {column}")
+        else:
+            match, params = self._match([(column, [ident or ""])])
+        bounds = "".join(f" AND ts {op} ?" for op, v in ((">=", lo), ("<=", hi)) if v is not None)
+        params += [_ts(v) for v in (lo, hi) if v is not None]
+        first, last = self.con.execute(
+            f"SELECT epoch_us(min(ts)), epoch_us(max(ts)) FROM events WHERE {match} AND ts IS NOT NULL{bounds}", params
+        ).fetchone()  # type: ignore[misc]
+        return None if first is None else (int(first), int(last))
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """One statement (``store.compare_sql``) over the id columns and the ``attributes`` table."""

@@ -90,6 +90,17 @@ class MemorySource(Source):
         }
         return sorted(found)
 
+    def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
+        times = [
+            e.ts
+            for e in self.events
+            if (column is None or getattr(e, column) == ident)
+            and e.ts is not None
+            and (lo is None or e.ts >= lo)
+            and (hi is None or e.ts <= hi)
+        ]
+        return (min(times), max(times)) if times else None
+
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """From every active delivery's exact timeline: the reference the SQL of the stores is held to."""
         from ..core.compare import reference_counts

@@ -105,7 +105,7 @@ def check(settings: Settings) -> str:
         source.close()
     lookback = format_duration(settings.lookback_us)
     recent = (
-        f"{count} events in the {lookback} lookback, latest {format_ts(latest)}"
+        f"{count:,} events in the {lookback} lookback, latest {format_ts(latest)}"
         if latest is not None
         else f"no events in the {lookback} lookback"
     )
@@ -500,6 +500,17 @@ class RedshiftSource(Source):
             params += [_param_ts(lower), key]
         rows = self._query(f"SELECT DISTINCT kind, id FROM ({' UNION ALL '.join(parts)}) ids LIMIT 10", params)
         return sorted((str(k), str(i)) for k, i in rows)
+
+    def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
+        """Bounded like every question: without ``lo``, the lookback window before ``hi`` (or now)."""
+        if column is not None and column not in ID_FIELDS:
+            raise ValueError(f"not an id column: {column}")
+        timed, params = self._timed(lo if lo is not None else self.lookback_lower(hi), hi)
+        which = "" if column is None else f" AND {column} = %s"
+        ((first, last),) = self._query(
+            f"SELECT MIN(event_ts), MAX(event_ts) FROM {self.table} WHERE {timed}{which}", [*params, *([] if column is None else [ident])]
+        )
+        return None if first is None else (_us(first), _us(last))  # type: ignore[return-value]
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """``coco compare``'s counts in one aggregate statement (``store.compare_sql``), bounded by ``event_ts``

@@ -34,7 +34,7 @@ from .settings import Setting, validate
 TAIL_DAYS = 31  # --fresh looks for objects not yet COPYed in at most the last 31 days of the range
 SETTINGS = (
     Setting("bucket", "str", None, "The archive bucket (required)."),
-    Setting("prefix", "str", "", "The prefix above the dt=YYYY-MM-DD/ folders (default: none)."),
+    Setting("prefix", "str", "", 'The key prefix above the dt=YYYY-MM-DD/ folders ("": the bucket root).'),
     Setting("region", "str", None, "AWS region (default: the AWS chain)."),
     Setting("aws_profile", "str", None, "AWS credentials profile (default: the AWS chain: environment, profile, SSO)."),
     Setting("endpoint_url", "str", None, "Endpoint of an S3-compatible store (default: AWS)."),
@@ -242,6 +242,10 @@ class ArchiveSource(Source):
     def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
         return self._any().similar_ids(key, since)
 
+    def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
+        """From the cache as synced (a "nothing found" hint does not sync more days)."""
+        return self._any().extent(column, ident, lo, hi)  # type: ignore[no-any-return]
+
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """The cache store's answer, after syncing the days the rows read span (``store.compare_sql``'s margins)."""
         from ..store.compare_sql import READ_AFTER, READ_BEFORE
@@ -251,19 +255,19 @@ class ArchiveSource(Source):
 
 
 def archive_profile(name: Optional[str], profile: Optional[str]) -> Settings:
-    """The ``s3`` profile a Redshift profile's tail comes from: ``fresh_from``, else the one ``s3`` profile."""
-    from . import profiles
+    """The ``s3`` profile a Redshift profile's tail comes from: ``fresh_from``, else the one ``s3`` profile.
+    Only that profile is validated."""
+    from . import select
     from .configfile import load_config
 
     config = load_config()
-    known = profiles(config)
+    archives = sorted(n for n, values in config.profiles.items() if values.get("source") == "s3")
     if name is not None:
-        chosen = known.get(name)
-        if chosen is None or chosen.kind != "s3":
+        if name not in archives:
             raise UsageError(f"profile {profile!r}: fresh_from = {name!r} must name an s3 profile in {config.path}")
-        return chosen.settings
-    archives = sorted(n for n, p in known.items() if p.kind == "s3")
-    if len(archives) != 1:
+    elif len(archives) != 1:
         listed = f" (s3 profiles: {', '.join(archives)})" if archives else " (there is none)"
         raise UsageError(f'--fresh needs to know the archive: set fresh_from = "NAME" of an s3 profile in profile {profile!r}{listed}')
-    return known[archives[0]].settings
+    chosen = select(name or archives[0], config=config)
+    assert chosen is not None
+    return chosen.settings  # type: ignore[no-any-return]

@@ -72,6 +72,30 @@ def demo_store_path() -> Path:
     return _data_home() / "demo.duckdb"
 
 
+def demo_in_place_of_default() -> Path | None:
+    """The demo store, when a command that reads should read it: no store at the default path
+    (``$XDG_DATA_HOME/coco/events.duckdb``) and a demo store beside it, so the first hour after ``coco demo``
+    works without ``--store``. ``None`` otherwise. Only ``sources.resolve`` asks, and only when no store and no
+    profile were named; the first ``coco load`` makes the default store, and from then on it is read."""
+    default, demo = _data_home() / "events.duckdb", demo_store_path()
+    if default.exists() or not demo.is_file():
+        return None
+    return demo
+
+
+def stores_besides(path: Path) -> list[Path]:
+    """The stores in coco's data folder (the default and the demo one) that exist and are not ``path``: where
+    the data is, for the message of a store that is not there."""
+    found = []
+    for other in (_data_home() / "events.duckdb", demo_store_path()):
+        try:
+            if other.is_file() and other.resolve() != path.resolve():
+                found.append(other)
+        except OSError:
+            pass
+    return found
+
+
 def check_store_path(path: str | os.PathLike[str]) -> Path:
     """A store is a plain file: in-memory and remote databases (``:memory:``, ``md:``, ``s3://``...)
     are usage errors, so nothing is "loaded" into a database that vanishes or lives elsewhere; and so is an

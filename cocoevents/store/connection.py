@@ -19,7 +19,7 @@ from ..duckdb_engine import CONNECTION_CONFIG, SESSION, duckdb, one_row
 from ..errors import CocoError, SourceUnavailable, StoreBusy, UsageError
 from ..textsafe import for_terminal
 from . import schema as sql
-from .config import MEMORY_LIMIT, cache_folder, check_store_path, memory_limit, read_wait
+from .config import MEMORY_LIMIT, cache_folder, check_store_path, memory_limit, read_wait, stores_besides
 
 
 def first_line(e: BaseException) -> str:
@@ -160,7 +160,9 @@ def open_store(
     if wait is None:
         wait = read_wait() if read_only else 0.0
     if read_only and not path.exists():
-        raise SourceUnavailable(f"no store at {shown}: run 'coco load PATH' or 'coco demo' first")
+        others = stores_besides(path)
+        elsewhere = f"; stores here: {', '.join(for_terminal(str(p)) for p in others)} (--store PATH reads one)" if others else ""
+        raise SourceUnavailable(f"no store at {shown}: run 'coco load PATH' or 'coco demo' first{elsewhere}")
     created = not read_only and make_room(path)
     limit = memory_limit()
     con = connection if read_only else None

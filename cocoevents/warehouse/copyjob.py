@@ -376,12 +376,12 @@ def render_dry_run(result: LoadResult) -> str:
     lines = [
         "-- coco warehouse load --dry-run: nothing is written to S3 or the database",
         f"-- window: {', '.join(p.listing.prefixes)} in s3://{p.bucket}/",
-        f"-- candidates: {len(p.new)} archive file(s); the load log is not read in a dry run,"
+        f"-- candidates: {len(p.new):,} archive file(s); the load log is not read in a dry run,"
         " so keys already in it are listed here but would be skipped",
     ]
     lines += [f"--   {planning.object_url(p.bucket, o.key)}  ({o.size} bytes)" for o in p.new]
     if p.listing.ignored:
-        lines.append(f"-- ignored: {len(p.listing.ignored)} key(s)")
+        lines.append(f"-- ignored: {len(p.listing.ignored):,} key(s)")
         lines += [f"--   s3://{p.bucket}/{i.key}  ({i.reason})" for i in p.listing.ignored]
     if p.new:
         for compression, url in result.manifests.items():
