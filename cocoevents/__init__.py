@@ -33,3 +33,8 @@ def __getattr__(name: str) -> Any:
         module, attr = _LAZY[name]
         return getattr(importlib.import_module(module), attr)
     raise AttributeError(f"module 'cocoevents' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    """The lazy entry points too, so ``dir(cocoevents)`` and completion in a REPL show what the package offers."""
+    return sorted({*globals(), *_LAZY})

@@ -20,7 +20,7 @@ try:
 except ImportError:  # pragma: no cover - a DuckDB package without the separate C extension module
     import duckdb  # type: ignore[no-redef]
 
-__all__ = ["CONNECTION_CONFIG", "SESSION", "drop_temp", "duckdb", "memory_connection", "transaction"]
+__all__ = ["CONNECTION_CONFIG", "SESSION", "drop_temp", "duckdb", "memory_connection", "one_row", "transaction"]
 
 # Every connection coco opens: DuckDB never downloads or loads an extension by itself (a ``md:`` path or a
 # SQLite file would otherwise fetch one). A second connection to a file in one process must use the same.
@@ -53,6 +53,13 @@ def transaction(con: Any) -> Iterator[Any]:
             pass
         raise
     con.execute("COMMIT")
+
+
+def one_row(con: Any, sql: str, params: Any = None) -> tuple[Any, ...]:
+    """The row of a query that always answers exactly one (an aggregate without ``GROUP BY``)."""
+    row = con.execute(sql, params).fetchone()
+    assert row is not None, sql
+    return tuple(row)
 
 
 def drop_temp(con: Any, names: list[str]) -> None:

@@ -9,9 +9,18 @@ A time is carried as an ``int`` of microseconds since the Unix epoch, UTC.
 - JSON numbers (not booleans): epoch seconds when below 1e11, else milliseconds.
 
 Anything else, and any time outside years 1-9999, is unusable: the function
-returns ``None`` and never raises. ``SQL_MACROS`` is the same grammar for DuckDB
-(the archive's SQL classifier, ``archive.classify``), with the same regular
-expression; a test checks that both agree.
+returns ``None`` and never raises.
+
+The same grammar in SQL lives here too, built from the same regular expression and constants, and tests hold
+each equal to ``parse_timestamp`` on generated values:
+
+- ``SQL_MACROS``, for DuckDB: the archive's line classifier (``archive.classify``) reads a record's
+  ``timestamp`` with ``coco_ts_us``;
+- ``warehouse_ts_sql``, for Redshift (and PostgreSQL, its test stand-in): the COPY job's typing insert
+  (``warehouse.ddl``) reads the staged record's ``timestamp`` with it. It uses only what the two share, with
+  the regular expression rewritten for POSIX (``ISO_POSIX_PATTERN``).
+
+``duration_text`` and ``format_duration`` are the two ways coco writes a duration.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any
+from typing import Any, overload
 
 # Shared with the SQL loader: RE2 (DuckDB) and Python's re read it alike.
 ISO_PATTERN = (
@@ -34,8 +43,13 @@ MIN_US = (datetime(1, 1, 1) - EPOCH) // timedelta(microseconds=1)
 MAX_US = (datetime(9999, 12, 31, 23, 59, 59, 999999) - EPOCH) // timedelta(microseconds=1)
 SECONDS_LIMIT = 1e11
 
-# The grammar's SQL half (DuckDB macros): an ISO 8601 text's parts and its offset in minutes, for the texts
-# DuckDB's own TIMESTAMPTZ cast refuses (the classifier tries that cast first).
+# -- the grammar in DuckDB's SQL -----------------------------------------------------------------------------------
+# ``coco_ts_us(ttype, tj)``: the epoch microseconds of a record's ``timestamp`` given as its JSON type
+# (``json_type``) and JSON value, or NULL. It is built in steps, each a macro over the one before (DuckDB inlines
+# macros: a caller that selects a step as a column of its own evaluates it once): ``coco_ts_text``/``_int``/
+# ``_double`` take a JSON string, integer or float apart; ``coco_ts_any_us`` is its time at any size (an ISO text:
+# DuckDB's own TIMESTAMPTZ cast first, ``coco_iso_slow`` for the texts it refuses); ``coco_ts_in_range`` keeps the
+# years 1-9999.
 ISO_PATTERN_SQL = ISO_PATTERN.replace("'", "''")
 SQL_MACROS = f"""
 CREATE OR REPLACE TEMP MACRO coco_offset_min(tz) AS
@@ -51,7 +65,112 @@ CREATE OR REPLACE TEMP MACRO coco_iso_slow(p) AS
         p.y || '-' || p.mo || '-' || p.d || ' ' || p.h || ':' || p.mi || ':'
         || coalesce(nullif(p.s, ''), '00') || '.' || rpad(left(p.f, 6), 6, '0') AS TIMESTAMP))
         - coco_offset_min(p.tz) * 60000000::BIGINT END;
+CREATE OR REPLACE TEMP MACRO coco_ts_text(ttype, tj) AS CASE WHEN ttype = 'VARCHAR' THEN tj ->> '$' END;
+CREATE OR REPLACE TEMP MACRO coco_ts_int(ttype, tj) AS CASE WHEN ttype IN ('BIGINT', 'UBIGINT') THEN TRY_CAST(tj AS HUGEINT) END;
+CREATE OR REPLACE TEMP MACRO coco_ts_double(ttype, tj) AS CASE WHEN ttype = 'DOUBLE' THEN TRY_CAST(tj AS DOUBLE) END;
+CREATE OR REPLACE TEMP MACRO coco_ts_any_us(tstr, tint, tdbl) AS
+    CASE WHEN tstr IS NOT NULL THEN
+             CASE WHEN length(tstr) <= 64 AND regexp_full_match(tstr, '{ISO_PATTERN_SQL}')
+                  THEN coalesce(epoch_us(TRY_CAST(tstr AS TIMESTAMPTZ)), coco_iso_slow(coco_iso_parts(tstr))) END
+         WHEN tint IS NOT NULL THEN tint * CASE WHEN tint < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
+         WHEN tdbl IS NOT NULL THEN TRY_CAST(floor(tdbl * CASE WHEN tdbl < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
+                                                  + 0.5) AS HUGEINT)
+    END;
+CREATE OR REPLACE TEMP MACRO coco_ts_in_range(us0) AS CASE WHEN us0 BETWEEN {MIN_US} AND {MAX_US} THEN CAST(us0 AS BIGINT) END;
+CREATE OR REPLACE TEMP MACRO coco_ts_us(ttype, tj) AS
+    coco_ts_in_range(coco_ts_any_us(coco_ts_text(ttype, tj), coco_ts_int(ttype, tj), coco_ts_double(ttype, tj)));
 """
+
+
+# -- the grammar in the SQL Redshift and PostgreSQL share ---------------------------------------------------------
+# ``ISO_PATTERN`` for POSIX regular expressions as Redshift's ``~`` and PostgreSQL's read them alike: groups
+# without ``?:``, ``[[:space:]]`` for ``\s``; no backslash is left (Redshift string literals treat backslashes as
+# escapes) and no ``%`` (the driver's paramstyle marker).
+ISO_POSIX_PATTERN = ISO_PATTERN.replace("(?:", "(").replace(r"\s", "[[:space:]]")
+# JSON numbers whose text can be cast without overflow or underflow (|value| between 1e-299 and 1e117, or zero);
+# every in-range epoch value is among them. Integers are exact as BIGINT.
+INT_POSIX_PATTERN = "^-?[0-9]{1,18}$"
+FLOAT_POSIX_PATTERN = "^-?[0-9]{1,18}([.][0-9]+|([.][0-9]{1,200})?[eE][+-]?[0-9]{1,2})$"
+MIN_TS = "0001-01-01 00:00:00"
+MAX_TS = "9999-12-31 23:59:59.999999"
+_DOUBLE = "DOUBLE PRECISION"
+
+
+def warehouse_ts_sql(rows: str, columns: str, name: str) -> str:
+    """A ``SELECT`` of ``columns`` and the time ``name`` (``TIMESTAMP``, UTC, NULL when unusable) over ``rows``, a
+    ``SELECT`` of ``columns`` with ``ts_type`` (the timestamp's JSON type, ``JSON_TYPEOF``'s name) and ``ts_raw``
+    (a string's characters, a number's JSON spelling): ``parse_timestamp`` in the SQL Redshift and PostgreSQL share
+    (``~`` with POSIX classes, ``REGEXP_SUBSTR``, ``SUBSTRING``, ``CASE``, ``TIMESTAMP 'epoch' + n * INTERVAL``).
+
+    Four nested selects: the first classifies the raw timestamp (a usable ISO string, trimmed; a JSON integer; a
+    JSON float), the second cuts the ISO string into its parts and scales the numbers to epoch microseconds, the
+    third reads the offset and builds the local timestamp when the date is a real one, the outer one converts to
+    UTC and keeps what lies in years 1-9999. Every cast sits in the THEN of a CASE whose test proved the text
+    castable, so no value raises. Known differences from ``parse_timestamp``, all NULL here: JSON numbers whose
+    spelling has a three-digit exponent (``1e-100``) or more than 18 integer digits, and non-ASCII whitespace
+    around an ISO string."""
+    float_us = (
+        f"FLOOR(ts_float * CASE WHEN ts_float < CAST({SECONDS_LIMIT:.0f} AS {_DOUBLE}) THEN CAST(1000000 AS {_DOUBLE})"
+        f" ELSE CAST(1000 AS {_DOUBLE}) END + CAST(0.5 AS {_DOUBLE}))"
+    )
+    tz = "NULLIF(REGEXP_SUBSTR(iso, '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$'), '')"
+    frac = "NULLIF(REGEXP_SUBSTR(SUBSTRING(iso, 17, 64), '^:[0-9]{2}[.,][0-9]+'), '')"
+    leap = "(MOD(y, 4) = 0 AND (MOD(y, 100) <> 0 OR MOD(y, 400) = 0))"
+    days = f"CASE WHEN mo = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END WHEN mo IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
+    first_s, last_s = -(MIN_US // -1_000_000), MAX_US // 1_000_000  # the epoch seconds within years 1-9999
+    s1 = (
+        f"SELECT {columns},\n"
+        "               CASE WHEN ts_type = 'string' AND LENGTH(ts_raw) <= 64\n"
+        f"                         AND ts_raw ~ '{ISO_POSIX_PATTERN}'\n"
+        "                    THEN REGEXP_REPLACE(REGEXP_REPLACE(ts_raw, '^[[:space:]]+', ''), '[[:space:]]+$', '')\n"
+        "               END AS iso,\n"
+        f"               CASE WHEN ts_type = 'number' AND ts_raw ~ '{INT_POSIX_PATTERN}'\n"
+        "                    THEN CAST(ts_raw AS BIGINT) END AS ts_int,\n"
+        f"               CASE WHEN ts_type = 'number' AND ts_raw ~ '{FLOAT_POSIX_PATTERN}'\n"
+        f"                    THEN CAST(ts_raw AS {_DOUBLE}) END AS ts_float\n"
+        f"        FROM ({rows}) s0"
+    )
+    s2 = (
+        "SELECT s1.*,\n"
+        "               CAST(SUBSTRING(iso, 1, 4) AS INTEGER) AS y,\n"
+        "               CAST(SUBSTRING(iso, 6, 2) AS INTEGER) AS mo,\n"
+        "               CAST(SUBSTRING(iso, 9, 2) AS INTEGER) AS d,\n"
+        "               CASE WHEN SUBSTRING(iso, 17, 1) = ':' THEN SUBSTRING(iso, 18, 2) ELSE '00' END AS secs,\n"
+        f"               RPAD(COALESCE(SUBSTRING({frac}, 5, 6), ''), 6, '0') AS frac,\n"
+        f"               {tz} AS tz,\n"
+        f"               CASE WHEN ts_int < {SECONDS_LIMIT:.0f}\n"
+        f"                    THEN CASE WHEN ts_int >= {first_s} THEN ts_int * 1000000 END\n"
+        f"                    WHEN ts_int <= {last_s * 1000 + 999} THEN ts_int * 1000\n"
+        "                    WHEN ts_float IS NOT NULL THEN CASE\n"
+        f"                         WHEN {float_us} BETWEEN CAST({MIN_US} AS {_DOUBLE}) AND CAST({MAX_US + 1} AS {_DOUBLE})\n"
+        f"                         THEN CAST({float_us} AS BIGINT) END\n"
+        "               END AS us\n"
+        f"        FROM ({s1}) s1"
+    )
+    s3 = (
+        "SELECT s2.*,\n"
+        "               CASE WHEN tz IS NULL OR tz IN ('Z', 'z') THEN 0\n"
+        "                    ELSE CASE WHEN SUBSTRING(tz, 1, 1) = '-' THEN -1 ELSE 1 END\n"
+        "                         * (CAST(SUBSTRING(tz, 2, 2) AS INTEGER) * 60\n"
+        "                            + CAST(COALESCE(NULLIF(SUBSTRING(REPLACE(tz, ':', ''), 4, 2), ''), '0') AS INTEGER))\n"
+        "               END AS off_min,\n"
+        "               CASE WHEN iso IS NOT NULL THEN\n"
+        f"                   CASE WHEN y >= 1 AND mo BETWEEN 1 AND 12 AND d BETWEEN 1 AND {days}\n"
+        "                        THEN CAST(SUBSTRING(iso, 1, 10) || ' ' || SUBSTRING(iso, 12, 5) || ':' || secs"
+        " || '.' || frac AS TIMESTAMP) END\n"
+        "               END AS local_ts\n"
+        f"        FROM ({s2}) s2"
+    )
+    utc = "local_ts - off_min * INTERVAL '1 minute'"
+    return (
+        f"SELECT {columns},\n"
+        f"        CASE WHEN us BETWEEN {MIN_US} AND {MAX_US}\n"
+        "             THEN TIMESTAMP 'epoch' + (us / 1000000) * INTERVAL '1 second'"
+        " + MOD(us, 1000000) * INTERVAL '1 microsecond'\n"
+        f"             WHEN {utc} BETWEEN TIMESTAMP '{MIN_TS}' AND TIMESTAMP '{MAX_TS}' THEN {utc}\n"
+        f"        END AS {name}\n"
+        f" FROM ({s3}) s3"
+    )
 
 
 def offset_minutes(tz: str | None) -> int:
@@ -108,6 +227,14 @@ def to_datetime(us: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(microseconds=us)
 
 
+@overload
+def format_ts(us: int) -> str: ...
+@overload
+def format_ts(us: None) -> None: ...
+@overload
+def format_ts(us: int | None) -> str | None: ...
+
+
 def format_ts(us: int | None) -> str | None:
     """ISO 8601 UTC with milliseconds and ``Z`` (timeline rules §1); ``None`` stays ``None``."""
     if us is None:
@@ -140,11 +267,31 @@ def parse_duration(text: str, default_unit: str = "s") -> int:
 
 
 def format_duration(us: int) -> str:
-    """The shortest exact text of a duration: ``14d``, ``30s``, ``1500ms`` (the inverse of ``parse_duration``)."""
+    """The shortest exact text of a duration: ``14d``, ``30s``, ``1500ms`` (the inverse of ``parse_duration``): how
+    coco writes a setting back (``coco config show``, a lookback in a message), so that it can be typed again.
+    ``duration_text`` is the one for durations measured between events."""
     for unit, size in (("d", 86_400_000_000), ("h", 3_600_000_000), ("m", 60_000_000), ("s", 1_000_000)):
         if us % size == 0 and us >= size:
             return f"{us // size}{unit}"
     return f"{us // 1000}ms"
+
+
+_MINUTE, _HOUR, _DAY = 60, 3600, 86400
+
+
+def duration_text(seconds: float, *, short: bool = False) -> str:
+    """How coco shows a measured duration to a person, in every output (docs/formats.md): rounded to the second,
+    ``42s``, ``8m42s``, ``1h05m30s``; from a day on, to the minute: ``2d01h00m``. ``short``, the form of the
+    findings' messages (findings rules): whole minutes without their seconds (``5m``) and hours to the minute
+    (``1h05m``)."""
+    s = int(round(seconds))
+    if s < _MINUTE:
+        return f"{s}s"
+    if s < _HOUR:
+        return f"{s // _MINUTE}m" + (f"{s % _MINUTE:02d}s" if s % _MINUTE or not short else "")
+    if s < _DAY:
+        return f"{s // _HOUR}h{s % _HOUR // _MINUTE:02d}m" + ("" if short else f"{s % _MINUTE:02d}s")
+    return f"{s // _DAY}d{s % _DAY // _HOUR:02d}h{s % _HOUR // _MINUTE:02d}m"
 
 
 def resolve_tz(name: str) -> tzinfo:
@@ -170,21 +317,20 @@ def parse_time_option(text: str, now: int | None = None, zone: tzinfo | None = N
         raise ValueError("empty time")
     if _DURATION.match(text):
         base = now_us() if now is None else now
-        us = base - parse_duration(text)
-        if us < MIN_US:
+        ago = base - parse_duration(text)
+        if ago < MIN_US:
             raise ValueError(f"time too far back: {text!r}")
-        return us
+        return ago
     if re.match(r"^\s*\d{4}-\d{2}-\d{2}\s*$", text):
         text = text.strip() + "T00:00:00"
     m = _ISO.match(text) if len(text) <= 64 else None
-    us = _from_iso(text) if m is not None else None
+    us: int | None = _from_iso(text) if m is not None else None
     if us is not None and m is not None and m.group(8) is None and zone is not None and zone is not timezone.utc:
         wall = EPOCH + timedelta(microseconds=us)
         try:
-            us = (wall.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None) - EPOCH) // timedelta(microseconds=1)
+            us = _in_range((wall.replace(tzinfo=zone).astimezone(timezone.utc).replace(tzinfo=None) - EPOCH) // timedelta(microseconds=1))
         except OverflowError:
             us = None
-        us = None if us is None else _in_range(us)
     if us is None:
         raise ValueError(f"not a time: {text!r} (use ISO 8601 like 2026-11-25T10:00:00Z, or 2h, 3d ago)")
     return us

@@ -1,4 +1,5 @@
-"""Shared fixtures. Every test runs with its own XDG folders, so none touches the user's store or config."""
+"""Shared fixtures. Every test runs with its own home and XDG folders (data, config, cache, state), so none reads or
+writes the user's store, config or caches."""
 
 from __future__ import annotations
 
@@ -17,6 +18,24 @@ settings.register_profile("ci", parent=settings.get_profile("coco"), derandomize
 settings.load_profile("ci" if os.environ.get("CI") else "coco")
 
 
+# The caller's settings that would change what a test sees: coco's own, colour and the terminal's size.
+OUTSIDE_ENV = (
+    "COCO_STORE",
+    "COCO_PROFILE",
+    "COCO_DEBUG",
+    "COCO_REDSHIFT_PASSWORD",
+    "COCO_WAIT",
+    "COCO_MEMORY_LIMIT",
+    "COCO_BATCH_MB",
+    "NO_COLOR",
+    "FORCE_COLOR",
+    "CLICOLOR_FORCE",
+    "COLUMNS",
+    "LINES",
+)
+XDG_OTHERS = ("XDG_STATE_HOME",)
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"
@@ -24,7 +43,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    for var in ("COCO_STORE", "COCO_PROFILE", "COCO_DEBUG", "COCO_REDSHIFT_PASSWORD", "NO_COLOR", "FORCE_COLOR"):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))  # the s3 caches live there
+    for var in XDG_OTHERS:  # coco reads none of them; a library it calls might
+        monkeypatch.setenv(var, str(home / var.lower()))
+    for var in OUTSIDE_ENV:
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("TERM", "xterm-256color")
     return home

@@ -92,27 +92,37 @@ def check_paths(paths: list[str]) -> CheckReport:
         try:
             with open(file, "rb") as fh:  # unreadable: skipped and reported, as coco load does
                 fh.read(1)
-            scan = archive.scan(file)  # the store's SQL classifier, on an in-memory DuckDB
         except OSError as e:
             report.skipped.append((path, f"cannot read ({e.strerror})"))
             report.files -= 1
             continue
-        if scan.damage:
-            report.damaged.append(f"{path}: {scan.damage}")
-        report.bad_lines += len(scan.bad)
-        for b in scan.bad:
-            report._example(f"{path}:{b.line}: {b.reason}")
-        unusable = set(scan.unusable_ts)
-        for lineno, rec in scan.records:
-            report.records += 1
+        # One piece of the file in memory at a time (``archive.Scanner``); the examples keep the order they
+        # always had: a file's bad lines first, then its records' problems.
+        scanner = archive.Scanner(file)
+        bad: list[str] = []
+        problems: list[str] = []
+        for lineno, reason, rec, us in scanner:
             where = f"{path}:{lineno}"
+            if reason is not None:
+                report.bad_lines += 1
+                if len(bad) < EXAMPLES:
+                    bad.append(f"{where}: {reason}")
+                continue
+            assert rec is not None
+            report.records += 1
             for problem in registry.validate(rec):
                 if problem.startswith("unknown event name"):
                     report.unknown[str(rec.get("event"))] += 1
                 else:
                     report.payload[problem] += 1
-                report._example(f"{where}: {problem}")
-            if lineno in unusable:
+                if len(problems) < EXAMPLES:
+                    problems.append(f"{where}: {problem}")
+            if us is None:
                 report.bad_timestamps += 1
-                report._example(f"{where}: unusable timestamp {rec.get('timestamp')!r}")
+                if len(problems) < EXAMPLES:
+                    problems.append(f"{where}: unusable timestamp {rec.get('timestamp')!r}")
+        if scanner.damage:
+            report.damaged.append(f"{path}: {scanner.damage}")
+        for example in bad + problems:
+            report._example(example)
     return report

@@ -6,7 +6,7 @@ path and ``coco check`` feed it lines split by ``lines.LineReader`` (``TEXT_LINE
 cannot: read a gzip up to its damage, skip over-long lines. A line is a record when it is a JSON object with a
 string ``event``, or when its ``message`` is (as an object or as JSON text) - the archive format of
 docs/reference/timeline-rules.md section 10. Timestamps are read with the grammar of ``timestamps`` (its SQL
-macros), which tests hold equal to the Python parser.
+macros, ``coco_ts_*``), which tests hold equal to the Python parser.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 
 from ..duckdb_engine import memory_connection
 from ..producers.registry import ERROR_LEVELS, ERROR_NAMES, ERROR_SUFFIX
-from ..timestamps import ISO_PATTERN_SQL, MAX_US, MIN_US, SECONDS_LIMIT, SQL_MACROS
+from ..timestamps import SQL_MACROS
 
 MACROS = (
     SQL_MACROS
@@ -37,6 +37,45 @@ _PATHS = (
     "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id', "
     "'$.merchant_id', '$.source', '$.error', '$.level']"
 )
+
+
+# Duplicate keys: JSON readers disagree about them (DuckDB's takes the first value, Python's the last), so a record
+# that gives a key coco reads twice - at its top level, or in its ``error`` object - is a bad line, decided here
+# once for every reader of the archive (the loader, ``coco check``, ``lines.classify``). Most lines are let through
+# by string search alone: a key spelled without a backslash appears twice in the text before it can be given twice.
+READ_KEYS = (
+    "event",
+    "timestamp",
+    "delivery_id",
+    "robot_id",
+    "pilot_id",
+    "demand_id",
+    "offer_id",
+    "merchant_id",
+    "source",
+    "error",
+    "level",
+)
+ERROR_KEYS = ("code", "message")
+
+
+# One pass of RE2 (a DFA, linear): some key coco reads appears twice in the text, or the text has a backslash (a
+# key may be spelled with escapes). Only such lines are parsed again for their keys.
+_MAYBE_TWICE = "|".join([r"\\", *(f'"{k}"[\\s\\S]*"{k}"' for k in (*READ_KEYS, *ERROR_KEYS))])
+
+
+def _repeated(keys: str, wanted: tuple[str, ...]) -> str:
+    listed = "[" + ", ".join(f"'{k}'" for k in wanted) + "]"
+    return f"list_filter({keys}, lambda k, i: list_contains({listed}, k) AND list_position({keys}, k) < i)[1]"
+
+
+def _duplicate_key(rec: str) -> str:
+    """SQL: the first key coco reads that ``rec`` (a JSON object's text) gives twice, as ``error.code`` for the
+    error object's; NULL for almost every line, found by string search before any parsing."""
+    maybe = f"regexp_matches({rec}, '{_MAYBE_TWICE}')"
+    top = _repeated(f"json_keys({rec})", READ_KEYS)
+    inner = _repeated(f"json_keys({rec}, '$.error')", ERROR_KEYS)
+    return f"CASE WHEN {maybe} THEN coalesce({top}, 'error.' || {inner}) END"
 
 
 def attribute_columns(v: str, name: str) -> str:
@@ -108,26 +147,22 @@ WITH p AS (
                 WHEN json_type(line) <> 'OBJECT' THEN 'not a JSON object'
            END AS why
     FROM u
+), x0 AS (
+    SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name FROM w
 ), x AS (
-    SELECT file_id, lineno, n, rec, why, v, coco_id(v[1]) AS name, json_type(v[2]) AS ttype, v[2] AS tj
-    FROM w
+    SELECT file_id, lineno, n, rec, v, json_type(v[2]) AS ttype, v[2] AS tj,
+           CASE WHEN dup IS NULL THEN name END AS name,
+           coalesce(why, 'key "' || dup || '" given twice') AS why
+    FROM (SELECT *, CASE WHEN name IS NOT NULL THEN {_duplicate_key("rec")} END AS dup FROM x0)
 ), y AS (
-    SELECT *, CASE WHEN ttype = 'VARCHAR' THEN tj ->> '$' END AS tstr,
-              CASE WHEN ttype IN ('BIGINT', 'UBIGINT') THEN TRY_CAST(tj AS HUGEINT) END AS tint,
-              CASE WHEN ttype = 'DOUBLE' THEN TRY_CAST(tj AS DOUBLE) END AS tdbl
+    -- the timestamp by the grammar of ``timestamps`` (its macros), a step at a time
+    SELECT *, coco_ts_text(ttype, tj) AS tstr, coco_ts_int(ttype, tj) AS tint, coco_ts_double(ttype, tj) AS tdbl
     FROM x
 ), z AS (
-    SELECT *,
-        CASE WHEN tstr IS NOT NULL THEN
-                 CASE WHEN length(tstr) <= 64 AND regexp_full_match(tstr, '{ISO_PATTERN_SQL}')
-                      THEN coalesce(epoch_us(TRY_CAST(tstr AS TIMESTAMPTZ)), coco_iso_slow(coco_iso_parts(tstr))) END
-             WHEN tint IS NOT NULL THEN tint * CASE WHEN tint < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
-             WHEN tdbl IS NOT NULL THEN TRY_CAST(floor(tdbl * CASE WHEN tdbl < {SECONDS_LIMIT:.0f} THEN 1000000 ELSE 1000 END
-                                                      + 0.5) AS HUGEINT)
-        END AS us0
+    SELECT *, coco_ts_any_us(tstr, tint, tdbl) AS us0
     FROM y
 ), c AS (
-    SELECT *, CASE WHEN us0 BETWEEN {MIN_US} AND {MAX_US} THEN CAST(us0 AS BIGINT) END AS us,
+    SELECT *, coco_ts_in_range(us0) AS us,
            CASE WHEN name IS NULL THEN coalesce(why, 'no event name') END AS reason
     FROM z
 )"""

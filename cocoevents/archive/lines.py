@@ -24,7 +24,7 @@ import threading
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Iterable, Iterator
+from typing import Any, BinaryIO, Iterable, Iterator
 
 GZIP_SUFFIXES = (".log.gz", ".json.gz", ".jsonl.gz", ".ndjson.gz")
 ZSTD_SUFFIXES = (".log.zst", ".json.zst", ".jsonl.zst", ".ndjson.zst")  # Vector's aws_s3 sink with zstd
@@ -85,21 +85,21 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> Found:
                 entries = sorted(it, key=lambda e: os.fsencode(e.name))
         except OSError as e:
             return skip(folder, f"cannot read folder ({e.strerror})")
-        for e in entries:
+        for entry in entries:
             try:
-                if e.is_dir():
-                    walk(e.path)
-                elif e.is_file():
-                    if e.name.endswith(SUFFIXES):
-                        found.files.append(Path(e.path))
+                if entry.is_dir():
+                    walk(entry.path)
+                elif entry.is_file():
+                    if entry.name.endswith(SUFFIXES):
+                        found.files.append(Path(entry.path))
                     else:
-                        skip(e.path, NOT_ARCHIVE)
-                elif e.is_symlink():
-                    skip(e.path, "broken symlink")
+                        skip(entry.path, NOT_ARCHIVE)
+                elif entry.is_symlink():
+                    skip(entry.path, "broken symlink")
                 else:
-                    skip(e.path, "not a regular file")
+                    skip(entry.path, "not a regular file")
             except OSError as err:
-                skip(e.path, f"cannot read ({err.strerror})")
+                skip(entry.path, f"cannot read ({err.strerror})")
 
     for raw in paths:
         p = os.fspath(raw)
@@ -263,11 +263,69 @@ def classify(line: bytes | str) -> dict[str, Any] | str | None:
     return reason if reason is not None else decode_record(rec)
 
 
+# Decompression bombs. Output is produced at most ``OUT_CHUNK`` bytes at a time (zlib's ``max_length``; zstd one
+# block, at most 128 KiB, at a time), so memory stays bounded whatever the ratio; and a file whose output outgrows
+# ``expansion_limit`` of the compressed bytes read so far is damaged: no archive of events expands like that
+# (JSON lines compress 10-30 fold; deflate cannot pass ~1030 fold, zstd can reach millions).
+MAX_EXPANSION = 500
+EXPANSION_FLOOR = 8 * 1024 * 1024  # below this much output the ratio is not judged (small files compress unevenly)
+IN_CHUNK = 64 * 1024
+OUT_CHUNK = 1 << 20
+ZSTD_MAX_WINDOW = 1 << 27  # zstd's own default limit (128 MiB), said explicitly: a frame asking more is refused
+_SKIPPABLE = range(0x184D2A50, 0x184D2A60)  # zstd's skippable frames (metadata): their bytes are skipped
+
+
+def expansion_limit(compressed: int) -> int:
+    """The most output ``compressed`` bytes of a gzip or zstd file may decompress to before it is a bomb."""
+    return EXPANSION_FLOOR + MAX_EXPANSION * compressed
+
+
+def bomb_damage(name: str, out: int) -> str:
+    return f"{name} data expands more than {MAX_EXPANSION} times its compressed size (a decompression bomb?); not read past {out >> 20} MiB"
+
+
+class _Input:
+    """A file read in ``IN_CHUNK`` pieces, handed out by exact lengths (the zstd block walk), counting bytes."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.buf = b""
+        self.pos = 0
+        self.read_bytes = 0  # handed out so far
+
+    def take(self, n: int) -> bytes:
+        """Up to ``n`` bytes (fewer only at the end of the file)."""
+        while len(self.buf) - self.pos < n:
+            more = self.fh.read(max(IN_CHUNK, n - (len(self.buf) - self.pos)))
+            if not more:
+                break
+            self.buf = self.buf[self.pos :] + more
+            self.pos = 0
+        out = self.buf[self.pos : self.pos + n]
+        self.pos += len(out)
+        self.read_bytes += len(out)
+        return out
+
+
+class _Damaged(Exception):
+    """Ends a decompression with the reason the file is damaged."""
+
+
+def _zstd_frame_header(first: int) -> int:
+    """The bytes that follow a zstd frame header's descriptor byte ``first`` (RFC 8878 3.1.1.1)."""
+    fcs_flag, single, dict_flag = first >> 6, (first >> 5) & 1, first & 3
+    if first & 0x08:
+        raise _Damaged("zstd data is corrupt (reserved bit set in a frame header)")
+    fcs = (1 if single else 0, 2, 4, 8)[fcs_flag]
+    return (0 if single else 1) + (0, 1, 2, 4)[dict_flag] + fcs
+
+
 class LineReader:
     """Iterates ``(line_number, bytes)`` of one archive file; never raises on content.
 
     After iteration, ``damage`` says why the file ended early (or is ``None``),
-    and ``too_long`` lists the numbers of lines skipped for their length.
+    and ``too_long`` lists the numbers of lines skipped for their length. Empty
+    lines are counted but not yielded (they are neither records nor bad lines).
     """
 
     def __init__(self, path: Path, max_line: int = MAX_LINE, compression: str | None = None) -> None:
@@ -280,55 +338,114 @@ class LineReader:
     def _chunks(self, fh: BinaryIO) -> Iterator[bytes]:
         kind = self.compression or sniff(self.path, fh.read(65536))
         fh.seek(0)
-        if kind == "gzip":
-            yield from self._gzip(fh)
-        elif kind == "zstd":
-            yield from self._zstd(fh)
+        if kind in ("gzip", "zstd"):
+            out = 0
+            source = _Input(fh)
+            try:
+                for piece in self._gzip(source) if kind == "gzip" else self._zstd(source):
+                    out += len(piece)
+                    if out > expansion_limit(source.read_bytes):
+                        raise _Damaged(bomb_damage(kind, out))
+                    yield piece
+            except _Damaged as e:
+                self.damage = str(e)
         elif kind.startswith("unsupported"):
             self.damage = f"{kind.split(': ', 1)[1]} compression is not supported; nothing read"
         else:
             while chunk := fh.read(CHUNK):
                 yield chunk
 
-    def _gzip(self, fh: BinaryIO) -> Iterator[bytes]:
-        return self._frames(fh, "gzip", lambda: zlib.decompressobj(wbits=31), zlib.error, GZIP_MAGIC)
-
-    def _zstd(self, fh: BinaryIO) -> Iterator[bytes]:
-        import zstandard  # only for zstd files
-
-        return self._frames(fh, "zstd", lambda: zstandard.ZstdDecompressor().decompressobj(), zstandard.ZstdError, ZSTD_MAGIC)
-
-    def _frames(self, fh: BinaryIO, name: str, new: Callable[[], Any], error: type[Exception], magic: bytes) -> Iterator[bytes]:
-        """The decompressed bytes of a file of one or more ``name`` frames, up to the first damage (noted in
-        ``self.damage``): a truncated stream, corrupt data, or bytes after a frame that start no new one."""
-        d = new()
+    @staticmethod
+    def _gzip(source: _Input) -> Iterator[bytes]:
+        """The decompressed bytes of one or more gzip members, ``OUT_CHUNK`` at most at a time; ``_Damaged`` at a
+        truncated stream, corrupt data, or bytes after a member that start no new one."""
+        d = zlib.decompressobj(wbits=31)
+        raw = b""
         while True:
-            raw = fh.read(CHUNK)
             if not raw:
-                if not d.eof:
-                    self.damage = f"{name} stream ends early (truncated file)"
-                else:
-                    rest = d.flush()
+                raw = source.take(IN_CHUNK)
+                if not raw:
+                    rest = d.flush()  # what zlib still holds of a long match (bytes, not more input)
                     if rest:
                         yield rest
-                return
-            while raw:
-                try:
-                    out = d.decompress(raw)
-                except error as e:
-                    self.damage = f"{name} data is corrupt ({e})"
+                    if not d.eof:
+                        raise _Damaged("gzip stream ends early (truncated file)")
                     return
+            try:
+                out = d.decompress(raw, OUT_CHUNK)
+            except zlib.error as e:
+                raise _Damaged(f"gzip data is corrupt ({e})") from None
+            raw = d.unconsumed_tail
+            if out:
+                yield out
+            if d.eof:
+                rest = d.unused_data
+                while rest and len(rest) < len(GZIP_MAGIC):  # a read may end inside the next member's magic
+                    more = source.take(IN_CHUNK)
+                    if not more:
+                        break
+                    rest += more
+                if rest and rest[: len(GZIP_MAGIC)] != GZIP_MAGIC:
+                    raise _Damaged("trailing garbage after gzip stream")
+                if rest:
+                    d, raw = zlib.decompressobj(wbits=31), rest
+                else:
+                    more = source.take(IN_CHUNK)
+                    if not more:
+                        return
+                    if more[: len(GZIP_MAGIC)] != GZIP_MAGIC:
+                        raise _Damaged("trailing garbage after gzip stream")
+                    d, raw = zlib.decompressobj(wbits=31), more
+
+    @staticmethod
+    def _zstd(source: _Input) -> Iterator[bytes]:
+        """The decompressed bytes of one or more zstd frames, one block (at most 128 KiB) at a time: the frame
+        and block headers are walked here (RFC 8878) and each block fed on its own, since the decompressor has
+        no output limit of its own. ``_Damaged`` at a truncated stream, corrupt data, or trailing bytes that
+        start no frame."""
+        import zstandard  # only for zstd files
+
+        def exactly(n: int) -> bytes:
+            data = source.take(n)
+            if len(data) < n:
+                raise _Damaged("zstd stream ends early (truncated file)")
+            return data
+
+        first = True
+        while True:
+            magic = source.take(4)
+            if not magic:
+                return
+            number = int.from_bytes(magic.ljust(4, b"\0"), "little")
+            if len(magic) == 4 and number in _SKIPPABLE:
+                exactly(int.from_bytes(exactly(4), "little"))
+                continue
+            if magic != ZSTD_MAGIC:
+                raise _Damaged("zstd data is corrupt (no frame)" if first else "trailing garbage after zstd stream")
+            first = False
+            d = zstandard.ZstdDecompressor(max_window_size=ZSTD_MAX_WINDOW).decompressobj()
+            try:
+                descriptor = exactly(1)
+                header = magic + descriptor + exactly(_zstd_frame_header(descriptor[0]))
+                out = d.decompress(header)
                 if out:
                     yield out
-                if d.eof:
-                    raw = d.unused_data
-                    if raw and raw[: len(magic)] != magic:
-                        self.damage = f"trailing garbage after {name} stream"
-                        return
-                    if raw:
-                        d = new()
-                else:
-                    raw = b""
+                last = False
+                while not last:
+                    block = exactly(3)
+                    value = int.from_bytes(block, "little")
+                    last, kind, size = bool(value & 1), (value >> 1) & 3, value >> 3
+                    if kind == 3:
+                        raise _Damaged("zstd data is corrupt (reserved block type)")
+                    out = d.decompress(block + exactly(1 if kind == 1 else size))
+                    if out:
+                        yield out
+                if descriptor[0] & 0x04:  # content checksum
+                    out = d.decompress(exactly(4))
+                    if out:
+                        yield out
+            except zstandard.ZstdError as e:
+                raise _Damaged(f"zstd data is corrupt ({e})") from None
 
     def __iter__(self) -> Iterator[tuple[int, bytes]]:
         lineno = 0
@@ -350,6 +467,11 @@ class LineReader:
                                 if len(buf) > self.max_line:
                                     skipping, buf = True, bytearray()
                             break
+                        if nl == start and not buf and not skipping:  # empty lines: counted at C speed, not yielded
+                            end = _NEWLINES.match(chunk, start).end()  # type: ignore[union-attr]
+                            lineno += end - start
+                            start = end
+                            continue
                         lineno += 1
                         if skipping:
                             self.too_long.append(lineno)
@@ -441,24 +563,30 @@ def has_line_over(data: bytes, limit: int) -> bool:
     return False
 
 
+_NEWLINES = re.compile(b"\n+")
+
+
 @dataclass
 class FileScan:
     """What one pass over a file found: records with their line numbers, bad lines, damage, and the
-    line numbers of records whose timestamp is missing or unusable."""
+    line numbers of records whose timestamp is missing or unusable. ``bad`` holds the first ``keep_bad`` bad
+    lines (all by default); ``bad_count`` counts them all."""
 
     path: Path
     records: list[tuple[int, dict[str, Any]]]
     bad: list[BadLine]
     damage: str | None
     unusable_ts: list[int] = field(default_factory=list)
+    bad_count: int = 0
 
 
 TEXT_CHUNK = 8 * 1024 * 1024
+CHUNK_LINES = 250_000  # lines per piece at most: a file of tiny lines is handed over in bounded pieces too
 
 
 def chunks(reader: "LineReader", limit: int = TEXT_CHUNK) -> Iterator[tuple[list[int], str]]:
-    """The lines of ``reader`` in pieces of about ``limit`` bytes: their numbers and their text joined by
-    newlines (invalid UTF-8 replaced), the shape ``store.sql.TEXT_LINES`` reads."""
+    """The lines of ``reader`` in pieces of about ``limit`` bytes (``CHUNK_LINES`` lines at most): their numbers
+    and their text joined by newlines (invalid UTF-8 replaced), the shape ``store.sql.TEXT_LINES`` reads."""
     numbers: list[int] = []
     lines: list[bytes] = []
     held = 0
@@ -466,30 +594,65 @@ def chunks(reader: "LineReader", limit: int = TEXT_CHUNK) -> Iterator[tuple[list
         numbers.append(lineno)
         lines.append(line)
         held += len(line) + 1
-        if held >= limit:
+        if held >= limit or len(numbers) >= CHUNK_LINES:
             yield numbers, b"\n".join(lines).decode("utf-8", "replace")
             numbers, lines, held = [], [], 0
     if lines:
         yield numbers, b"\n".join(lines).decode("utf-8", "replace")
 
 
-def scan(path: Path, keep_records: bool = True) -> FileScan:
-    """Every line of one file through the SQL classifier (on an in-memory DuckDB)."""
-    from . import classify as sql
+class Scanner:
+    """Every line of one file through the SQL classifier (on an in-memory DuckDB), a piece at a time, in line
+    order: ``(line, reason, record, ts_us)`` - a bad line has its reason (records ``None``), a record its dict
+    (``None`` without ``keep_records``). Memory holds one piece, whatever the file's size. ``damage`` after."""
 
-    con = _memory()
-    reader = LineReader(path)
+    def __init__(self, path: Path, keep_records: bool = True) -> None:
+        self.path = path
+        self.keep_records = keep_records
+        self.reader = LineReader(path)
+
+    @property
+    def damage(self) -> str | None:
+        return self.reader.damage
+
+    def __iter__(self) -> Iterator[tuple[int, str | None, dict[str, Any] | None, int | None]]:
+        from . import classify as sql
+
+        con = _memory()
+        reader = self.reader
+        query = sql.classify_lines(sql.TEXT_LINES, records=self.keep_records)
+        too_long = f"line longer than {reader.max_line // (1024 * 1024)} MiB"
+        told = 0  # reader.too_long entries already yielded: each piece's are merged into its lines
+        for numbers, text in chunks(reader):
+            rows = con.execute(query, {"file_id": 0, "linenos": numbers, "text": text}).fetchall()
+            found: list[tuple[int, str | None, dict[str, Any] | None, int | None]] = [
+                (n, reason, None if reason is not None else decode_record(rec, con), us) for n, _, us, rec, reason in rows
+            ]
+            found += [(n, too_long, None, None) for n in reader.too_long[told:]]
+            told = len(reader.too_long)
+            found.sort(key=lambda row: row[0])
+            yield from found
+        for n in reader.too_long[told:]:
+            yield n, too_long, None, None
+
+
+def scan(path: Path, keep_records: bool = True, keep_bad: int | None = None, stop_after_bad: bool = False) -> FileScan:
+    """Every line of one file through the SQL classifier (``Scanner``), collected: at most ``keep_bad`` bad lines
+    kept (all when ``None``); with ``stop_after_bad``, reading stops once that many were found (the first ones
+    by line number: examples of a file's bad lines)."""
     result = FileScan(path, [], [], None)
-    query = sql.classify_lines(sql.TEXT_LINES, records=keep_records)
-    for numbers, text in chunks(reader):
-        for lineno, _, us, rec, reason in con.execute(query, {"file_id": 0, "linenos": numbers, "text": text}).fetchall():
-            if reason is not None:
-                result.bad.append(BadLine(str(path), lineno, reason))
-            elif keep_records:
-                result.records.append((lineno, decode_record(rec, con)))
-                if us is None:
-                    result.unusable_ts.append(lineno)
-    result.bad.extend(BadLine(str(path), n, f"line longer than {reader.max_line // (1024 * 1024)} MiB") for n in reader.too_long)
-    result.bad.sort(key=lambda b: b.line)
-    result.damage = reader.damage
+    scanner = Scanner(path, keep_records)
+    shown = str(path)
+    for lineno, reason, rec, us in scanner:
+        if reason is not None:
+            result.bad_count += 1
+            if keep_bad is None or len(result.bad) < keep_bad:
+                result.bad.append(BadLine(shown, lineno, reason))
+            if stop_after_bad and keep_bad is not None and len(result.bad) >= keep_bad:
+                break
+        elif rec is not None:
+            result.records.append((lineno, rec))
+            if us is None:
+                result.unusable_ts.append(lineno)
+    result.damage = scanner.damage
     return result

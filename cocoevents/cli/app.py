@@ -6,10 +6,11 @@ and runs the one asked for. Contract: data goes to stdout; progress, warnings an
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import typer
+
+from ..textsafe import say
 
 app = typer.Typer(
     name="coco",
@@ -47,11 +48,11 @@ def _quiet_help_types() -> None:
         return
     metavar, type_metavar = TyperArgument.make_metavar, ParamType.get_metavar
 
-    def make_metavar(self, ctx, *, usage: bool = False):  # type: ignore[no-untyped-def]
+    def make_metavar(self, ctx, *, usage: bool = False):
         shown = metavar(self, ctx, usage=usage)
         return shown[1:-1] if usage and shown.startswith("{") and shown.endswith("}") else shown
 
-    def get_metavar(self, param, ctx):  # type: ignore[no-untyped-def]  # "": no '<str>' column for an argument
+    def get_metavar(self, param, ctx):  # "": no '<str>' column for an argument
         return "" if isinstance(param, TyperArgument) else type_metavar(self, param, ctx)
 
     TyperArgument.make_metavar = make_metavar  # type: ignore[method-assign]
@@ -78,9 +79,8 @@ def _root(
 
 
 def err(message: str) -> None:
-    """One line on stderr."""
-    sys.stderr.write(message.rstrip("\n") + "\n")
-    sys.stderr.flush()
+    """One line on stderr, escaped (``textsafe.say``, the one stderr writer)."""
+    say(message)
 
 
 def close_source(source: Any, *, small: bool) -> None:
@@ -88,7 +88,7 @@ def close_source(source: Any, *, small: bool) -> None:
     read-only for a small answer is left open instead: closing it only frees DuckDB's cache, 10-20 ms of a 0.3 s
     timeline, and the process's end frees it anyway. A big answer closes it, to render without the cache's
     memory; a library caller (``main`` alone) always closes."""
-    if small and STATE.get("leaving") and getattr(source, "read_only_store", False):
+    if small and STATE.get("leaving") and source.READ_ONLY_STORE:
         LEFT_OPEN.append(source)
         return
     source.close()

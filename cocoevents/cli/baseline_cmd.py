@@ -7,26 +7,32 @@ Data (table, csv or json) to stdout; the rebuild's summary to stderr.
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
 from .app import app, err
-from .options import ProfileOption, StoreOption, choices, open_source, store_path
+from .options import ColorOption, ProfileOption, StoreOption, choices, open_source, store_path, use_color
 
-BaselineFormat = choices("BaselineFormat", ("table", "csv", "json"))
+# The option types are Enums built from the registries' names; mypy, which cannot use a built class as a type,
+# sees the Enum they are.
+if TYPE_CHECKING:
+    BaselineFormat = Enum
+else:
+    BaselineFormat = choices("BaselineFormat", ("table", "csv", "json"))
 
 
 @app.command()
 def baseline(
     rebuild: bool = typer.Option(False, "--rebuild", help="Recompute the local store's baseline first."),
     fmt: BaselineFormat = typer.Option("table", "--format", "-f", help="Output format."),
-    baseline_min: int = typer.Option(10, "--baseline-min", help="Samples a transition needs to be judged."),
-    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer (with --rebuild)."),
+    baseline_min: int = typer.Option(10, "--baseline-min", metavar="N", help="Samples a transition needs to be judged."),
+    wait: float = typer.Option(10.0, "--wait", metavar="SECONDS", help="Seconds to wait for another writer (with --rebuild)."),
+    color: Optional[bool] = ColorOption,
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
 ) -> None:
@@ -49,7 +55,7 @@ def baseline(
             "this source keeps no fleet baseline yet: run 'coco baseline --rebuild' (local store) or 'coco warehouse baseline' (Redshift)"
         )
     rows = [t.to_dict() | {"judged": t.n >= baseline_min} for t in kept.transitions]
-    write(rows, fmt.value, sys.stdout)
+    write(rows, fmt.value, sys.stdout, color=fmt.value == "table" and use_color(color))
 
 
 def _rebuild(path: Path, wait: float) -> None:
@@ -64,42 +70,45 @@ def _rebuild(path: Path, wait: float) -> None:
         count = rebuild(con)
     finally:
         con.close()
-    err(f"coco: rebuilt the fleet baseline of {path}: {count} transitions in {time.monotonic() - started:.2f}s")
+    err(f"coco: rebuilt the fleet baseline of {path}: {count:,} transitions in {time.monotonic() - started:.2f}s")
 
 
-def write(rows: list[dict[str, Any]], fmt: str, out: Any) -> None:
+def write(rows: list[dict[str, Any]], fmt: str, out: Any, color: bool = False) -> None:
     if fmt == "json":
         out.write(json.dumps({"transitions": rows}, indent=2) + "\n")
         return
     if fmt == "csv":
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(["from", "to", "n", "p50_s", "p95_s", "p99_s", "judged"])
+        from ..render.csv_writer import csv_line, neutralise  # the one CSV writer: a lone CR quoted, formulas neutralised
+
+        out.write(csv_line(["from", "to", "n", "p50_s", "p95_s", "p99_s", "judged"]))
         for r in rows:
-            w.writerow([_cell(r["from"]), _cell(r["to"]), r["n"], r["p50_s"], r["p95_s"], r["p99_s"], r["judged"]])
+            numbers = ["" if r[k] is None else str(r[k]) for k in ("n", "p50_s", "p95_s", "p99_s", "judged")]
+            out.write(csv_line([neutralise(r["from"]), neutralise(r["to"]), *numbers]))
         return
-    from ..core.findings import duration
+    from ..render.columns import Column, fit, terminal_width
+    from ..render.table import LineWriter
     from ..textsafe import for_terminal
+    from ..timestamps import duration_text
 
     cells = [
-        (
-            for_terminal(r["from"]),
-            for_terminal(r["to"]),
-            f"{r['n']:,}",
-            duration(r["p50_s"]),
-            duration(r["p95_s"]),
-            duration(r["p99_s"]),
-            "" if r["judged"] else "too few to judge",
-        )
+        [
+            (for_terminal(r["from"]), ""),
+            (for_terminal(r["to"]), ""),
+            (f"{r['n']:,}", ""),
+            (duration_text(r["p50_s"], short=True), ""),
+            (duration_text(r["p95_s"], short=True), "dim"),
+            (duration_text(r["p99_s"], short=True), ""),
+            ("" if r["judged"] else "too few to judge", "dim"),
+        ]
         for r in rows
     ]
-    head = ("from", "to", "n", "p50", "p95", "p99", "")
-    widths = [max(len(c[i]) for c in [head, *cells]) for i in range(len(head))]
-    for line in [head, *cells]:
-        out.write("  ".join(v.rjust(w) if 2 <= i <= 5 else v.ljust(w) for i, (v, w) in enumerate(zip(line, widths))).rstrip() + "\n")
+    columns = [Column("from"), Column("to"), Column("n", right=True)]
+    columns += [Column(p, right=True) for p in ("p50", "p95", "p99")] + [Column("", compact=lambda t: t and "too few")]
+    # The transition (two event names, never cut), its count and p50 stay; p95, then the words, then p99 give way.
+    layout = fit(columns, cells, terminal_width(out), [("drop", 4), ("compact", 6), ("drop", 5)])
+    w = LineWriter(out, color, None)
+    w.line(*[(text + "  ", "dim") for text in layout.header()])
+    for line in cells:
+        w.line(*[(text + "  ", style) for text, style in layout.cells(line)])
     if not rows:
         out.write("(no transitions: the source holds no delivery with two timed steps)\n")
-
-
-def _cell(text: str) -> str:
-    """A CSV cell a spreadsheet will not run as a formula (OWASP: prefix ``'``)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

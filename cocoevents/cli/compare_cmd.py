@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
 from ..producers.registry import STATUSES
 from ..render import COMPARE_FORMAT_NAMES
 from .app import app, err
-from .deliveries_cmd import CsvRawOption, NoColorOption, OutputOption, SinceOption, TzOption, UntilOption, emit, time_range
-from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
+from .deliveries_cmd import CsvRawOption, OutputOption, SinceOption, TzOption, UntilOption, emit, time_range
+from .options import ColorOption, ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
-Format = choices("CompareFormat", COMPARE_FORMAT_NAMES)
-Status = choices("CompareStatus", STATUSES)
+# The option types are Enums built from the registries' names; mypy, which cannot use a built class as a type,
+# sees the Enum they are.
+if TYPE_CHECKING:
+    Format = Enum
+    Status = Enum
+else:
+    Format = choices("CompareFormat", COMPARE_FORMAT_NAMES)
+    Status = choices("CompareStatus", STATUSES)
 
 
 def _format(fmt: Optional[Format], output: Optional[Path]) -> str:
-    """``-f``, else the format the ``-o`` suffix names, else the table."""
-    from ..render import SUFFIX_FORMATS
+    """``-f``, else the format the ``-o`` suffix names (a suffix of no format compare writes: a usage error)."""
+    from ..render import format_for_output
 
     if fmt is not None:
         return str(fmt.value)
-    chosen = SUFFIX_FORMATS.get(output.suffix.lower(), "table") if output is not None else "table"
-    return chosen if chosen in COMPARE_FORMAT_NAMES else "table"
+    return format_for_output(output, COMPARE_FORMAT_NAMES)
 
 
 @app.command()
@@ -47,7 +53,7 @@ def compare(
     ),
     output: Optional[Path] = OutputOption,
     tz: str = TzOption,
-    no_color: bool = NoColorOption,
+    color: Optional[bool] = ColorOption,
     csv_raw: bool = CsvRawOption,
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
@@ -70,7 +76,7 @@ def compare(
         result = run_compare(source, start, end, filters, limit, opts)
     finally:
         source.close()
-    options = RenderOptions(color=output is None and fmt_name == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+    options = RenderOptions(color=fmt_name == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
     emit(lambda fh: write_comparison(result, fmt_name, fh, options), output)
     if result.more and (fmt_name != "table" or output is not None):
         err(f"coco: {len(result.shown):,} of {len(result.rows):,} rows shown (--limit N, or --limit 0 for all)")

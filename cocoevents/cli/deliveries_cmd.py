@@ -3,20 +3,30 @@
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import TYPE_CHECKING, Any, List, Optional
 
 import typer
 
 from ..producers.registry import ERROR_GROUPS, STATUSES
 from ..render import LISTING_FORMAT_NAMES
 from .app import app, err
-from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
+from .options import ColorOption, ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
-Format = choices("Format", LISTING_FORMAT_NAMES)
-Status = choices("Status", STATUSES)
-By = choices("By", ERROR_GROUPS)
-Vs = choices("Vs", ("previous",))
+# The option types are Enums built from the registries' names; mypy, which cannot use a built class as a type,
+# sees the Enum they are.
+if TYPE_CHECKING:
+    Format = Enum
+    Status = Enum
+    By = Enum
+    Vs = Enum
+else:
+    Format = choices("Format", LISTING_FORMAT_NAMES)
+    Status = choices("Status", STATUSES)
+    By = choices("By", ERROR_GROUPS)
+    Vs = choices("Vs", ("previous",))
+
 DEFAULT_RANGE = "24h"
 FORMAT_HELP = "Output format. Default: from the -o suffix (.csv .json .jsonl), else table."
 
@@ -30,7 +40,6 @@ UntilOption = typer.Option(None, "--until", metavar="TIME", help=UNTIL_HELP)
 FormatOption = typer.Option(None, "--format", "-f", show_default=False, help=FORMAT_HELP)
 OutputOption = typer.Option(None, "--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")
 TzOption = typer.Option("UTC", "--tz", metavar="UTC|local|ZONE", help=TZ_HELP)
-NoColorOption = typer.Option(False, "--no-color", help="Plain text, no colour.")
 CsvRawOption = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts).")
 
 
@@ -50,12 +59,11 @@ def time_range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int
 
 def _format(fmt: Any, output: Optional[Path]) -> str:
     """``-f``, else the format the ``-o`` suffix names (as ``coco timeline``), else the table."""
-    from ..render import SUFFIX_FORMATS
+    from ..render import format_for_output
 
     if fmt is not None:
         return str(fmt.value)
-    chosen = SUFFIX_FORMATS.get(output.suffix.lower(), "table") if output is not None else "table"
-    return chosen if chosen in LISTING_FORMAT_NAMES else "table"
+    return format_for_output(output, LISTING_FORMAT_NAMES)
 
 
 def emit(write: Any, output: Optional[Path]) -> None:
@@ -85,7 +93,7 @@ def deliveries(
     fmt: Optional[Format] = FormatOption,
     output: Optional[Path] = OutputOption,
     tz: str = TzOption,
-    no_color: bool = NoColorOption,
+    color: Optional[bool] = ColorOption,
     csv_raw: bool = CsvRawOption,
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
@@ -100,16 +108,18 @@ def deliveries(
     from ..render.listings import write_listing, write_listing_stream
     from ..timestamps import format_ts
 
-    fmt = _format(fmt, output)
+    fmt_name = _format(fmt, output)
     if limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
     start, end = time_range(since, until, tz)
     filters = Filters(tuple(dict.fromkeys(s.value for s in status or [])), error, event, robot, pilot, merchant, slow)
-    options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
+    options = RenderOptions(color=fmt_name == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
 
     def none_found(active: int) -> NotFound:
+        """Nothing to list: how many deliveries the filters left out, or where the nearest events are."""
         what = "no deliveries active" if not active else f"none of the {active:,} deliveries active"
-        return NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}" + (" match the filters" if active else ""))
+        more = " match the filters" if active else _elsewhere(source, start, end)
+        return NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}{more}")
 
     source = open_source(store, profile, wait)
     try:
@@ -118,15 +128,15 @@ def deliveries(
             first = next(rows, None)
             if first is None:
                 raise none_found(listing.active)
-            emit(lambda fh: write_listing_stream(listing, chain([first], rows), fmt, fh, options), output)
+            emit(lambda fh: write_listing_stream(listing, chain([first], rows), fmt_name, fh, options), output)
             return 0
         listing = list_deliveries(source, start, end, filters, limit)
+        if not listing.rows:
+            raise none_found(listing.active)
     finally:
         source.close()
-    if not listing.rows:
-        raise none_found(listing.active)
-    emit(lambda fh: write_listing(listing, fmt, fh, options), output)
-    if listing.more and (fmt != "table" or output is not None):
+    emit(lambda fh: write_listing(listing, fmt_name, fh, options), output)
+    if listing.more and (fmt_name != "table" or output is not None):
         err(f"coco: {len(listing.rows):,} shown; {listing.more:,} more match (--limit N, or --limit 0 for all)")
     return 0
 
@@ -140,7 +150,7 @@ def errors(
     fmt: Optional[Format] = FormatOption,
     output: Optional[Path] = OutputOption,
     tz: str = TzOption,
-    no_color: bool = NoColorOption,
+    color: Optional[bool] = ColorOption,
     csv_raw: bool = CsvRawOption,
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
@@ -153,15 +163,27 @@ def errors(
     from ..render.listings import write_errors
     from ..timestamps import format_ts
 
-    fmt = _format(fmt, output)
+    fmt_name = _format(fmt, output)
     start, end = time_range(since, until, tz)
     source = open_source(store, profile, wait)
     try:
         report = error_report(source, start, end, by.value, vs.value if vs is not None else None)
+        if not report.groups:
+            raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}{_elsewhere(source, start, end)}")
     finally:
         source.close()
-    if not report.groups:
-        raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}")
-    options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
-    emit(lambda fh: write_errors(report, fmt, fh, options), output)
+    options = RenderOptions(color=fmt_name == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
+    emit(lambda fh: write_errors(report, fmt_name, fh, options), output)
     return 0
+
+
+def _elsewhere(source: Any, start: int, end: int) -> str:
+    """For a range without events: where the nearest events are, as a range to ask for (``lookup.range_hint``);
+    empty when the range has events (then the filters or the severities left nothing)."""
+    from ..core.lookup import nearest_range, range_hint
+
+    extent = getattr(source, "extent", None)
+    if extent is None or extent(None, None, start, end) is not None:
+        return ""
+    near = nearest_range(source, None, None, start, end)
+    return f"; the nearest events are {range_hint(near)}" if near else ""

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from .app import app, err
-from .options import StoreOption, store_path, use_color
+from .options import ColorOption, store_path, use_color
 
 SHOWCASE = "D12345"
 SUGGESTIONS = (
@@ -32,31 +32,53 @@ def sample_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "data" / "demo"
 
 
+# Not ``StoreOption``: the demo never follows COCO_STORE into a real store; only --store on its own command line.
+DemoStoreOption = typer.Option(
+    None,
+    "--store",
+    metavar="PATH",
+    help="Load the demo day into this store instead (default: its own, $XDG_DATA_HOME/coco/demo.duckdb; COCO_STORE is not used).",
+)
+
+
 @app.command()
 def demo(
-    store: Optional[Path] = StoreOption,
-    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+    store: Optional[Path] = DemoStoreOption,
+    color: Optional[bool] = ColorOption,
 ) -> None:
     """Load the bundled sample day into a demo store of its own (or --store) and show a delivery that went wrong."""
     from ..core.lookup import build
     from ..core.options import parse_options
     from ..render import RenderOptions, write
-    from ..sources import open_source
+    from ..sources import Resolved, local_settings, open_source
     from ..store.config import demo_store_path
     from ..store.loader import load as load_store
 
     target = store_path(store) if store else demo_store_path()  # its own store: demo ids never mix into real ones
     report = load_store(target, [str(sample_dir())])
     err(f"coco: demo day in {target}: {report.events:,} new events ({report.count('already_loaded')} file(s) were already there)")
-    source = open_source(store=target)
+    source = open_source(Resolved("local", local_settings(target), None, "coco demo"))
     try:
         result = build(source, SHOWCASE, None, parse_options())
     finally:
         source.close()
-    write(result, "table", sys.stdout, RenderOptions(color=use_color(no_color)))
-    store_flag = f" --store {target}"
+    write(result, "table", sys.stdout, RenderOptions(color=use_color(color)))
+    store_flag = "" if _read_by_default(target) else f" --store {target}"
     err("\nTry next:")
     for ident, what, extra in SUGGESTIONS:
         err(f"  coco timeline {ident}{extra}{store_flag}    # {what}")
     for command, what in FLEET_SUGGESTIONS:
         err(f"  {command}{store_flag}    # {what}")
+
+
+def _read_by_default(target: Path) -> bool:
+    """Whether commands without --store or --profile read ``target`` (the demo store while there is no other):
+    then the suggestions need no --store."""
+    from ..errors import CocoError
+    from ..sources import resolve
+
+    try:
+        plain = resolve()
+    except CocoError:  # a config file to fix: the suggestions name the store
+        return False
+    return plain.kind == "local" and Path(plain.settings.path).resolve() == target.resolve()

@@ -9,14 +9,15 @@ from typing import Optional
 
 import typer
 
+from ..textsafe import say
 from .app import app
-from .options import use_color
+from .options import ColorOption, use_color
 
 
 @app.command()
 def events(
-    fmt: str = typer.Option("table", "--format", "-f", help="table or json."),
-    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+    fmt: str = typer.Option("table", "--format", "-f", metavar="table|json", help="table or json."),
+    color: Optional[bool] = ColorOption,
     emit: Optional[str] = typer.Option(
         None,
         "--emit",
@@ -24,9 +25,9 @@ def events(
         help="Generate the TypeScript registry, the Go registry, one JSON Schema per event or the Event Catalog.",
     ),
     out: Optional[Path] = typer.Option(
-        None, "--out", "-o", help="With --emit: write to this file (jsonschema: a folder of <event>.schema.json)."
+        None, "--out", "-o", metavar="PATH", help="With --emit: write to this file (jsonschema: a folder of <event>.schema.json)."
     ),
-    go_package: str = typer.Option("events", "--go-package", help="With --emit go: the Go package name."),
+    go_package: str = typer.Option("events", "--go-package", metavar="NAME", help="With --emit go: the Go package name."),
 ) -> None:
     """List the registered business events, their groups and required fields."""
     from ..errors import UsageError
@@ -43,7 +44,7 @@ def events(
         return
     if fmt != "table":
         raise UsageError(f"--format must be table or json, not {fmt!r}")
-    if use_color(no_color):
+    if use_color(color):
         from rich.console import Console
         from rich.table import Table
 
@@ -53,7 +54,7 @@ def events(
         for r in rows:
             style = "red" if r["error_event"] else None
             table.add_row(str(r["position"]), r["name"], r["group"], ", ".join(r["required"]), style=style)
-        Console().print(table)
+        Console(force_terminal=True, highlight=False).print(table)
         return
     width = max(len(r["name"]) for r in rows)
     group_width = max(len(r["group"]) for r in rows)
@@ -87,9 +88,9 @@ def _emit(kind: str, out: Optional[Path], go_package: str) -> None:
             docs = schemas()
             for name, doc in docs.items():
                 (out / file_name(name)).write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-            sys.stderr.write(f"coco: wrote {len(docs)} schemas to {out}\n")
+            say(f"coco: wrote {len(docs)} schemas to {out}")
         else:
             out.write_text(text, encoding="utf-8")
-            sys.stderr.write(f"coco: wrote {out}\n")
+            say(f"coco: wrote {out}")
     except OSError as e:
         raise UsageError(f"cannot write {out}: {e.strerror or e}") from None

@@ -22,7 +22,7 @@ def load(
     ),
     store: Optional[Path] = StoreOption,
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
-    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer to finish a commit."),
+    wait: float = typer.Option(10.0, "--wait", metavar="SECONDS", help="Seconds to wait for another writer to finish a commit."),
     since: Optional[str] = typer.Option(
         None, "--since", metavar="TIME", help="s3:// only: the first dt= day to load (ISO 8601 or 2d ago)."
     ),
@@ -63,10 +63,10 @@ def load(
     del report
     if as_json:
         sys.stdout.write(json.dumps(summary, indent=2) + "\n")
-    replaced = f", {summary['files_replaced']} replaced" if summary["files_replaced"] else ""
+    replaced = f", {summary['files_replaced']:,} replaced" if summary["files_replaced"] else ""
     err(
-        f"coco: loaded {summary['files_loaded']} file(s){replaced}, {summary['files_already_loaded']} already loaded, "
-        f"{summary['files_damaged']} damaged; {summary['events']:,} events, {summary['bad_lines']:,} bad lines "
+        f"coco: loaded {summary['files_loaded']:,} file(s){replaced}, {summary['files_already_loaded']:,} already loaded, "
+        f"{summary['files_damaged']:,} damaged; {summary['events']:,} events, {summary['bad_lines']:,} bad lines "
         f"in {summary['seconds']:.1f}s into {t(summary['store'])}{s3_extra}"
     )
     for f in summary["files"]:
@@ -89,7 +89,7 @@ def load(
             err(f"  {t(example)}")
 
 
-def dt_days(since: Optional[str], until: Optional[str], lookback_us: int) -> list:  # type: ignore[type-arg]
+def dt_days(since: Optional[str], until: Optional[str], lookback_us: int) -> list:
     """The ``dt=`` days from ``--since`` to ``--until`` (default: now; ``--since`` defaults to ``lookback_us``
     before the end), for ``coco load s3://`` and ``coco sync``."""
     from ..archive.s3 import days_between
@@ -115,7 +115,7 @@ def _load_s3(
     endpoint_url: Optional[str],
     region: Optional[str],
     wait: float,
-):  # type: ignore[no-untyped-def]
+):
     """``coco load s3://…``: one URL; ``--since/--until`` pick its ``dt=`` days."""
     from ..archive.s3 import endpoint
     from ..errors import UsageError
@@ -139,14 +139,14 @@ def _skipped(skipped: list[dict[str, str]]) -> None:
 
     if not skipped:
         return
-    err(f"coco: skipped {len(skipped)} path(s):")
+    err(f"coco: skipped {len(skipped):,} path(s):")
     for s in skipped[:SHOW_SKIPPED]:
         err(f"  {t(s['path'])}: {s['reason']}")
     if len(skipped) > SHOW_SKIPPED:
         err(f"  ... and {len(skipped) - SHOW_SKIPPED} more (--json lists them all)")
 
 
-def progress_bar(bytes_: bool = False):  # type: ignore[no-untyped-def]
+def progress_bar(bytes_: bool = False):
     """A progress bar on stderr when it is a terminal, counting files (the total known up front), or with
     ``bytes_`` the bytes downloaded from S3."""
     if not sys.stderr.isatty():

@@ -20,10 +20,12 @@ import errno
 import os
 import signal
 import sys
+from typing import Any
 
 import typer
 
-from ..errors import CocoError, ExitCode, exit_code_for
+from ..errors import CocoError, ExitCode, NotFound, exit_code_for
+from ..textsafe import say
 from . import (  # noqa: F401 - each command module registers its commands on ``app``
     baseline_cmd,
     compare_cmd,
@@ -92,6 +94,7 @@ def _interrupted(e: BaseException) -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    click_exc: Any
     try:  # typer >= 0.2x ships its own copy of click
         from typer._click import exceptions as click_exc
     except ImportError:  # pragma: no cover - older typer uses click itself
@@ -102,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         err("coco: error: standard output is closed; redirect it to a file or /dev/null")
         return ExitCode.USAGE
     STATE["debug"] = "--debug" in args or os.environ.get("COCO_DEBUG", "") not in ("", "0")
+    STATE["searched"], STATE["said"] = None, set()  # this run's source (``options.reading``)
     try:
         result = app_for(args)(args=args, prog_name="coco", standalone_mode=False)
         sys.stdout.flush()  # here, so a full or closed stdout is reported, not lost at exit
@@ -120,7 +124,11 @@ def main(argv: list[str] | None = None) -> int:
             err(f"Try '{e.ctx.command_path} --help' for help.")
         return ExitCode.USAGE if isinstance(e, click_exc.UsageError) else e.exit_code
     except CocoError as e:
-        err(f"coco: error: {e}")
+        searched = STATE.get("searched")
+        if isinstance(e, NotFound) and searched:  # "nothing found" says where it looked
+            err(f"coco: error: {e} (searched the {searched})")
+        else:
+            err(f"coco: error: {e}")
         return exit_code_for(e)
     except (KeyboardInterrupt, Interrupted) as e:
         err("coco: interrupted")
@@ -163,7 +171,7 @@ def _bug(e: BaseException) -> int:
     if STATE["debug"]:
         import traceback
 
-        sys.stderr.write(redact(traceback.format_exc()))
+        say(redact(traceback.format_exc()))
     err(
         redact(
             f"coco: internal error: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"

@@ -5,9 +5,11 @@ a DuckDB file costs more (DuckDB sets up a database instance). ``open_ahead`` st
 the command line is imported; the command takes the connection when it opens the same file read-only
 (``opened_ahead``, called by ``cli.options.open_source``), so the two overlap on the machine's cores.
 
-The thread calls only DuckDB's ``connect`` with the one configuration every coco connection uses: an answer it got
-for another file, or no answer (no such file, a load holding the store), changes nothing - the command opens the
-store itself as it always did and says what is wrong. This module imports nothing heavy.
+The thread calls DuckDB's ``connect`` with the one configuration every coco connection uses, then reads the
+store's catalog for objects coco did not create (``store.connection.check_ahead``, 50-100 ms that now overlap the
+imports too): an answer it got for another file, or no answer (no such file, a load holding the store), changes
+nothing - the command opens the store itself as it always did and says what is wrong. This module imports nothing
+heavy.
 """
 
 from __future__ import annotations
@@ -32,9 +34,16 @@ def start(path: str) -> bool:
         from ..duckdb_engine import CONNECTION_CONFIG, duckdb
 
         try:
-            _pending["con"] = duckdb.connect(path, read_only=True, config=dict(CONNECTION_CONFIG))
+            con = duckdb.connect(path, read_only=True, config=dict(CONNECTION_CONFIG))
         except Exception:  # busy, damaged, not a database...: the command's own open says so
+            return
+        try:  # the catalog check of a crafted store (``store.connection.refuse_foreign``), meanwhile too
+            from ..store.connection import check_ahead
+
+            check_ahead(con)
+        except Exception:  # the command's own open checks again and says what is wrong
             pass
+        _pending["con"] = con
 
     _pending["key"] = _key(path)
     thread = _pending["thread"] = threading.Thread(target=connect, name="coco-open-ahead", daemon=True)

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from .app import app, err
-from .options import StoreOption, store_path
+from .options import StoreOption, read_store_path, store_path
 
 store_app = typer.Typer(help="The local store's loaded files: list them, remove some.", no_args_is_help=True)
 app.add_typer(store_app, name="store")
@@ -25,7 +25,7 @@ def files(
     from ..store.files import loaded_files
     from ..textsafe import for_terminal as t
 
-    target = store_path(store)
+    target = read_store_path(store)
     rows = loaded_files(target)
     if as_json:
         sys.stdout.write(json.dumps([r.to_dict() for r in rows], indent=2) + "\n")
@@ -33,13 +33,31 @@ def files(
     if not rows:
         err(f"coco: no files loaded in {t(str(target))}")
         return 0
+    from ..render.columns import Column, fit, terminal_width
+
     out = sys.stdout
-    out.write(f"{'sha256':<12}  {'first event':<24}  {'last event':<24}  {'events':>9}  {'bad':>5}  path\n")
-    for r in rows:
-        out.write(
-            f"{r.sha256[:12]:<12}  {r.first or '-':<24}  {r.last or '-':<24}  {r.events:>9,}  "
-            f"{r.bad_lines:>5,}  {t(r.path)}{'  (damaged: ' + t(r.damage) + ')' if r.damage else ''}\n"
-        )
+    cells = [
+        [
+            (r.sha256[:12], ""),
+            (r.first or "-", ""),
+            (r.last or "-", ""),
+            (f"{r.events:,}", ""),
+            (f"{r.bad_lines:,}", ""),
+            (t(r.path) + ("  (damaged: " + t(r.damage) + ")" if r.damage else ""), ""),
+        ]
+        for r in rows
+    ]
+
+    def minute(iso: str) -> str:  # 2026-11-25T06:30:00.000Z -> 11-25 06:30:00
+        return f"{iso[5:10]} {iso[11:19]}" if len(iso) >= 19 else iso
+
+    columns = [Column("sha256"), Column("first event", compact=minute), Column("last event", compact=minute)]
+    columns += [Column("events", right=True), Column("bad", right=True), Column("path", clip=24, clip_left=True)]
+    # The file (its digest, and its path clipped at the start: the name is at the end) stays; the times are
+    # shortened, then the first one goes, then the count of bad lines.
+    layout = fit(columns, cells, terminal_width(out), [("compact", 1), ("compact", 2), ("drop", 1), ("drop", 4)])
+    for line in [layout.header(), *([text for text, _ in layout.cells(c)] for c in cells)]:
+        out.write("  ".join(line).rstrip() + "\n")
     err(f"coco: {len(rows)} file(s), {sum(r.events for r in rows):,} events in {t(str(target))}")
     return 0
 
@@ -47,10 +65,10 @@ def files(
 @store_app.command("remove")
 def remove(
     path: Optional[str] = typer.Argument(None, metavar="[PATH]", help="A loaded file (or a folder of them)."),
-    sha: Optional[str] = typer.Option(None, "--sha", help="The file with this SHA-256 (or unique prefix)."),
-    day: Optional[str] = typer.Option(None, "--day", help="Every file with an event on this UTC day (YYYY-MM-DD)."),
+    sha: Optional[str] = typer.Option(None, "--sha", metavar="SHA256", help="The file with this SHA-256 (or unique prefix)."),
+    day: Optional[str] = typer.Option(None, "--day", metavar="YYYY-MM-DD", help="Every file with an event on this UTC day (YYYY-MM-DD)."),
     store: Optional[Path] = StoreOption,
-    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for a load to finish a commit."),
+    wait: float = typer.Option(10.0, "--wait", metavar="SECONDS", help="Seconds to wait for a load to finish a commit."),
 ) -> int:
     """Remove loaded files and all their events, in one transaction (a removed file can be loaded again)."""
     from ..store.removal import remove_files

@@ -20,7 +20,7 @@ def sync(
     ),
     until: Optional[str] = typer.Option(None, "--until", metavar="TIME", help="Last dt= day. Default: today."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON on stdout."),
-    wait: float = typer.Option(10.0, "--wait", help="Seconds to wait for another writer of the cache store."),
+    wait: float = typer.Option(10.0, "--wait", metavar="SECONDS", help="Seconds to wait for another writer of the cache store."),
 ) -> None:
     """Sync an s3 profile's archive days into its cache store: new and changed objects only."""
     from ..errors import UsageError
@@ -47,7 +47,7 @@ def sync(
     report = result.report
     err(
         f"coco: synced {t(settings.url)} {days[0]}..{days[-1]} into {t(str(settings.path))}: {summary_line(result)}; "
-        f"loaded {summary['files_loaded']} file(s), {summary['files_damaged']} damaged, {report.events:,} events "
+        f"loaded {summary['files_loaded']:,} file(s), {summary['files_damaged']:,} damaged, {report.events:,} events "
         f"in {summary['seconds']:.1f}s"
     )
     for damaged in summary["damaged"]:

@@ -7,18 +7,26 @@ import os
 import secrets
 import sys
 from contextlib import contextmanager
+from enum import Enum
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import TYPE_CHECKING, Iterator, Optional
 
 import typer
 
 from ..core.model import KINDS
 from ..render import FORMATS
 from .app import app, close_source, err
-from .options import ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
+from .options import ColorOption, ProfileOption, StoreOption, WaitOption, choices, open_source, use_color
 
-Format = choices("Format", FORMATS)
-Kind = choices("Kind", KINDS)
+# The option types are Enums built from the registries' names; mypy, which cannot use a built class as a type,
+# sees the Enum they are.
+if TYPE_CHECKING:
+    Format = Enum
+    Kind = Enum
+else:
+    Format = choices("Format", FORMATS)
+    Kind = choices("Kind", KINDS)
+
 SMALL_ANSWER = 20_000  # events: up to this many, the store may stay open until the process ends (close_source)
 
 
@@ -49,7 +57,7 @@ def timeline(
         metavar="UTC|local|ZONE",
         help="Time zone of the table, and of --since/--until times written without an offset (an IANA name like Europe/Berlin).",
     ),
-    no_color: bool = typer.Option(False, "--no-color", help="Plain text, no colour."),
+    color: Optional[bool] = ColorOption,
     max_rows: Optional[int] = typer.Option(
         None,
         "--max-rows",
@@ -87,14 +95,14 @@ def timeline(
     from ..core.lookup import build
     from ..core.options import parse_options
     from ..errors import UsageError
-    from ..render import DEFAULT_MAX_ROWS, SUFFIX_FORMATS, RenderOptions, write
+    from ..render import DEFAULT_MAX_ROWS, RenderOptions, format_for_output, write
 
     if fmt is not None:
-        fmt = fmt.value
+        fmt_name = str(fmt.value)
     else:
-        fmt = SUFFIX_FORMATS.get(output.suffix.lower(), "table") if output is not None else "table"
+        fmt_name = format_for_output(output)
     if max_rows is None:
-        max_rows = DEFAULT_MAX_ROWS.get(fmt, 2000)
+        max_rows = DEFAULT_MAX_ROWS.get(fmt_name, 2000)
     if max_rows < 0:
         raise UsageError("--max-rows must be 0 (all) or more")
     failing = _fail_on(check, fail_on)
@@ -113,7 +121,7 @@ def timeline(
                 from ..core.compare import twin_for
 
                 result.comparison = twin_for(source, result, vs, opts)
-            if result.kind == "robot" and fmt == "table":  # the header lists the robot's deliveries with their status
+            if result.kind == "robot" and fmt_name == "table":  # the header lists the robot's deliveries with their status
                 from ..core.listings import statuses
 
                 ids = list(dict.fromkeys(r.lane.id for r in result.rows if r.lane.kind == "delivery" and r.lane.id))
@@ -121,8 +129,8 @@ def timeline(
                 worked_on = tuple((d, found.get(d, "unknown")) for d in ids)
         finally:
             close_source(source, small=result is not None and len(result.rows) <= SMALL_ANSWER)
-        if hasattr(source, "tail_count"):  # --fresh / fresh_from: how many events came from the archive tail
-            err(source.note(result))
+        if source.HAS_TAIL:  # --fresh / fresh_from: how many events came from the archive tail
+            err(source.tail_note(result))
         if result.id != subject_id:
             err(f"coco: {subject_id} is a demand or offer id of delivery {result.id}")
         _note_baseline(result)
@@ -130,16 +138,20 @@ def timeline(
             c = result.comparison
             err(f"coco: twin {c.twin} ({c.chosen}): {len(c.steps)} transitions compared")
         if result.unplaced:
-            err(f"coco: warning: {len(result.unplaced)} event(s) without a usable timestamp; listed under 'unplaced', not placed in time")
+            err(f"coco: warning: {len(result.unplaced):,} event(s) without a usable timestamp; listed under 'unplaced', not placed in time")
         options = RenderOptions(
-            color=output is None and fmt == "table" and use_color(no_color), tz=tz, max_rows=max_rows, csv_raw=csv_raw, deliveries=worked_on
+            color=fmt_name == "table" and use_color(color, to_file=output is not None),
+            tz=tz,
+            max_rows=max_rows,
+            csv_raw=csv_raw,
+            deliveries=worked_on,
         )
         if output is None:
-            write(result, fmt, sys.stdout, options)
+            write(result, fmt_name, sys.stdout, options)
             sys.stdout.flush()
         else:
-            write_file(output, lambda fh: write(result, fmt, fh, options))
-            err(f"coco: wrote {len(result.rows)} events to {output}")
+            write_file(output, lambda fh: write(result, fmt_name, fh, options))
+            err(f"coco: wrote {len(result.rows):,} events to {output}")
         return 1 if failing and result.fails(failing) else 0
 
 
@@ -168,7 +180,7 @@ def _fail_on(check: bool, fail_on: Optional[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(wanted))
 
 
-def _note_baseline(result) -> None:  # type: ignore[no-untyped-def]
+def _note_baseline(result) -> None:
     """Spec/findings.md 3: a delivery judged without a fleet baseline says so, once."""
     if result.kind == "delivery" and not result.baseline:
         err(
@@ -177,7 +189,7 @@ def _note_baseline(result) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-def write_file(path: Path, emit) -> None:  # type: ignore[no-untyped-def]
+def write_file(path: Path, emit) -> None:
     """Write ``-o FILE``: a regular file atomically (a reader never sees half of it, a failure leaves the
     old one), through a symlink to its target, keeping an existing file's mode; a device or FIFO is
     written in place. Unwritable targets are usage errors with one line."""

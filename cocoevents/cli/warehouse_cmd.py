@@ -15,6 +15,7 @@ from typing import Optional
 
 import typer
 
+from ..textsafe import say
 from .app import app
 from .options import ProfileOption
 
@@ -25,14 +26,15 @@ warehouse_app = typer.Typer(
 )
 app.add_typer(warehouse_app, name="warehouse")
 
-SchemaOption = typer.Option("analytics", "--schema", envvar="COCO_WAREHOUSE_SCHEMA", help="Redshift schema.")
-TableOption = typer.Option("raw_events", "--table", envvar="COCO_WAREHOUSE_TABLE", help="Events table.")
+SchemaOption = typer.Option("analytics", "--schema", metavar="NAME", envvar="COCO_WAREHOUSE_SCHEMA", help="Redshift schema.")
+TableOption = typer.Option("raw_events", "--table", metavar="NAME", envvar="COCO_WAREHOUSE_TABLE", help="Events table.")
 LogOption = typer.Option(
-    "raw_events_load_log", "--load-log", envvar="COCO_WAREHOUSE_LOAD_LOG", help="Load-log table (S3 keys already loaded)."
+    "raw_events_load_log", "--load-log", metavar="NAME", envvar="COCO_WAREHOUSE_LOAD_LOG", help="Load-log table (S3 keys already loaded)."
 )
 BaselineOption = typer.Option(
     "delivery_baseline",
     "--baseline-table",
+    metavar="NAME",
     envvar="COCO_WAREHOUSE_BASELINE",
     help="Fleet baseline table (findings rules §3), in the same schema.",
 )
@@ -63,25 +65,29 @@ def ddl(
 
 @warehouse_app.command("load")
 def load(
-    bucket: str = typer.Option(..., "--bucket", envvar="COCO_WAREHOUSE_BUCKET", help="Archive bucket."),
+    bucket: str = typer.Option(..., "--bucket", metavar="BUCKET", envvar="COCO_WAREHOUSE_BUCKET", help="Archive bucket."),
     days: Optional[int] = typer.Option(
         None,
         "--days",
+        metavar="N",
         envvar="COCO_WAREHOUSE_DAYS",
         help="Also list the dt= prefixes of this many days before today (UTC): how late an event may land and still "
         "be loaded by the next run. Default 14.",
     ),
-    iam_role: str = typer.Option(..., "--iam-role", envvar="COCO_WAREHOUSE_IAM_ROLE", help="IAM role ARN Redshift assumes to read S3."),
+    iam_role: str = typer.Option(
+        ..., "--iam-role", metavar="ARN", envvar="COCO_WAREHOUSE_IAM_ROLE", help="IAM role ARN Redshift assumes to read S3."
+    ),
     schema: str = SchemaOption,
     table: str = TableOption,
     load_log: str = LogOption,
     baseline_table: str = BaselineOption,
     data_prefix: str = typer.Option(
-        "", "--data-prefix", envvar="COCO_WAREHOUSE_DATA_PREFIX", help="Prefix above the dt= folders ('' or ending in /)."
+        "", "--data-prefix", metavar="PREFIX", envvar="COCO_WAREHOUSE_DATA_PREFIX", help="Prefix above the dt= folders ('' or ending in /)."
     ),
     manifest_prefix: str = typer.Option(
         "_coco/manifests/",
         "--manifest-prefix",
+        metavar="PREFIX",
         envvar="COCO_WAREHOUSE_MANIFEST_PREFIX",
         help="Where manifests are written (outside the data prefix).",
     ),
@@ -93,10 +99,10 @@ def load(
         help="Deprecated and ignored (a warning): COPY needs no JSONPaths file since FORMAT JSON 'noshred'.",
     ),
     max_errors: int = typer.Option(
-        0, "--max-errors", help="COPY MAXERROR, per COPY statement (one per compression; 0: any bad record fails the run)."
+        0, "--max-errors", metavar="N", help="COPY MAXERROR, per COPY statement (one per compression; 0: any bad record fails the run)."
     ),
     endpoint_url: Optional[str] = typer.Option(
-        None, "--s3-endpoint-url", envvar="COCO_S3_ENDPOINT_URL", help="S3-compatible endpoint (tests, MinIO)."
+        None, "--s3-endpoint-url", metavar="URL", envvar="COCO_S3_ENDPOINT_URL", help="S3-compatible endpoint (tests, MinIO)."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Print the plan and the SQL; do not connect to Redshift."),
     profile: Optional[str] = ProfileOption,
@@ -116,7 +122,7 @@ def load(
         max_errors=max_errors,
     )
     for warning in config.warnings:
-        sys.stderr.write(f"coco: warning: {warning}\n")
+        say(f"coco: warning: {warning}")
     s3 = _s3_client(endpoint_url)
     if dry_run:
         result = copyjob.run_load(config, s3, None, dry_run=True)

@@ -5,10 +5,11 @@ time, in timeline order (rule 6: time, then registry position, then name); two r
 same instant are one step (a duplicate record is one step; the SQL of the stores applies the same rule, so the
 Python and SQL baselines agree). Each pair of consecutive steps is a **transition** ``(A, B)`` with a duration.
 
-``compute(events)`` is the reference computation (``MemorySource`` uses it, and tests hold the stores' SQL to
-it); ``Baseline`` is what every source returns: the transitions with ``n``, ``p50``, ``p95``, ``p99`` in seconds
-(continuous percentiles, linear interpolation between closest ranks, as numpy's default, DuckDB's
-``quantile_cont`` and Redshift's ``PERCENTILE_CONT``), rounded to the millisecond so that every source gives
+``compute(events)`` is the definition (``MemorySource`` uses it); ``transitions_sql`` is the same computation as
+one ``SELECT``, the one text the local store (DuckDB) and the warehouse (Redshift) run, which tests hold equal to
+``compute`` on random deliveries. ``Baseline`` is what every source returns: the transitions with ``n``, ``p50``,
+``p95``, ``p99`` in seconds (continuous percentiles, linear interpolation between closest ranks, as numpy's default,
+DuckDB's ``quantile_cont`` and Redshift's ``PERCENTILE_CONT``), rounded to the millisecond so that every source gives
 the same numbers.
 """
 
@@ -16,12 +17,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Optional, Sequence
 
-from ..producers.registry import registry_sort_key
+from ..producers.registry import EVENTS, registry_sort_key
 from .model import Event
 
 DEFAULT_MIN_SAMPLES = 10
+COLUMNS = ("a", "b", "n", "p50", "p95", "p99")  # the columns of ``transitions_sql``, as every store keeps them
 PERCENTILES = (0.5, 0.95, 0.99)
 
 
@@ -94,7 +96,7 @@ def percentile(sorted_values: Sequence[float], p: float) -> float:
 
 def steps(events: Iterable[Event], delivery_id: str) -> list[Event]:
     """The delivery's steps: its direct, timed events in timeline order, one per (name, time)."""
-    seen: set[tuple[str, int]] = set()
+    seen: set[tuple[str, int | None]] = set()
     out = []
     for e in sorted(
         (e for e in events if e.delivery_id == delivery_id and e.ts is not None), key=lambda e: (e.ts, registry_sort_key(e.name), e.text)
@@ -127,3 +129,48 @@ def compute(events: Iterable[Event], min_samples: int = DEFAULT_MIN_SAMPLES) -> 
         p50, p95, p99 = (percentile(ds, p) for p in PERCENTILES)
         out.append(Transition(a, b, len(ds), p50, p95, p99))
     return Baseline(out, min_samples)
+
+
+def transitions_sql(table: str, ts: str, mark: str, since: Optional[Any] = None) -> tuple[str, list[Any]]:
+    """``compute`` as one ``SELECT a, b, n, p50, p95, p99`` over ``table`` (time column ``ts``, placeholders ``mark``),
+    restricted to events at or after ``since`` when given. ``table`` and ``ts`` are constants of the caller.
+
+    The steps of every delivery (its direct events with a time, one per name and instant), ordered as the
+    timeline orders them (time, registry position, name) with ``LAG`` over ``PARTITION BY delivery_id``, each
+    consecutive pair a transition ``(a, b)`` with its duration in seconds, then per transition ``n`` and
+    ``PERCENTILE_CONT`` 0.5 / 0.95 / 0.99. It uses only what DuckDB, Redshift and PostgreSQL share
+    (``DATEDIFF('microsecond', ...)`` is defined over ``timestamp`` in the PostgreSQL test database, as
+    ``JSON_SERIALIZE`` is); every value - the registry's names for the ordering, the lower time bound - is a
+    bound parameter."""
+    names = [e.name for e in EVENTS]
+    position = "CASE event " + " ".join(f"WHEN {mark} THEN {n}" for n in range(len(names))) + f" ELSE {len(names)} END"
+    params: list[Any] = list(names)
+    bound = ""
+    if since is not None:
+        bound = f" AND {ts} >= {mark}"
+        params.append(since)
+    order = f"PARTITION BY delivery_id ORDER BY {ts}, pos, event"
+    sql = (
+        "SELECT a, b, COUNT(*) AS n,"
+        " PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY d) AS p50,"
+        " PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY d) AS p95,"
+        " PERCENTILE_CONT(0.99) WITHIN GROUP (ORDER BY d) AS p99"
+        " FROM ("
+        f"SELECT LAG(event) OVER ({order}) AS a, event AS b,"
+        f" CAST(DATEDIFF('microsecond', LAG({ts}) OVER ({order}), {ts}) AS DOUBLE PRECISION) / 1000000 AS d"
+        " FROM ("
+        f"SELECT DISTINCT delivery_id, event, {ts}, {position} AS pos FROM {table}"
+        f" WHERE delivery_id IS NOT NULL AND delivery_id <> '' AND event IS NOT NULL AND {ts} IS NOT NULL{bound}"
+        ") steps"
+        ") pairs"
+        " WHERE a IS NOT NULL"
+        " GROUP BY a, b"
+    )
+    return sql, params
+
+
+def from_rows(rows: Sequence[Sequence[Any]], min_samples: int = DEFAULT_MIN_SAMPLES) -> Baseline:
+    """``(a, b, n, p50, p95, p99)`` rows as a ``Baseline`` (percentiles rounded to the millisecond)."""
+    return Baseline(
+        (Transition(str(a), str(b), int(n), float(p50), float(p95), float(p99)) for a, b, n, p50, p95, p99 in rows), min_samples
+    )

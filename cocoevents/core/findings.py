@@ -2,7 +2,8 @@
 
 Pure: rows, windows, gaps and a fleet baseline (possibly ``None``) in, a list of ``Finding`` out - no
 database, terminal or clock. ``find()`` applies the eight rules of section 2 for a delivery, the first two for
-a robot or pilot timeline, and orders the result by time, then kind (in the order below), then ``refs``.
+a robot or pilot timeline (its silences judged by section 2a), and orders the result by time, then kind (in the
+order below), then ``refs``.
 
 Choices where the rules are silent (docs/reference/findings-rules.md says them too):
 
@@ -22,9 +23,9 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from itertools import compress, islice, product, repeat
 from operator import and_, attrgetter, eq, is_, itemgetter, lt, ne, not_, sub
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
-from ..timestamps import format_ts
+from ..timestamps import duration_text, format_ts
 from .baseline import Baseline, Transition
 from .model import DELIVERY_LANE, Gap, Lane, Row, Window
 
@@ -89,22 +90,29 @@ def summary(findings: Sequence[Finding]) -> dict[str, int]:
 
 
 def duration(seconds: float) -> str:
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m" + (f"{s % 60:02d}s" if s % 60 else "")
-    return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    """A duration in a finding's message: the short form of ``timestamps.duration_text``."""
+    return duration_text(seconds, short=True)
 
 
 def _fleet(t: Transition) -> str:
     return f"fleet p50 {duration(t.p50)}, p99 {duration(t.p99)}, n={t.n}"
 
 
+StepTimes = Sequence[tuple[int, str]]  # a delivery's steps (findings rules §3) as (time, name), in timeline order
+
+
 def find(
-    kind: str, subject_id: str, rows: Sequence[Row], windows: Sequence[Window], gaps: Sequence[Gap], baseline: Optional[Baseline]
+    kind: str,
+    subject_id: str,
+    rows: Sequence[Row],
+    windows: Sequence[Window],
+    gaps: Sequence[Gap],
+    baseline: Optional[Baseline],
+    delivery_steps: Optional[Mapping[str, StepTimes]] = None,
 ) -> list[Finding]:
-    """Every finding of the timeline of ``kind``/``subject_id`` (findings rules §2), in order."""
+    """Every finding of the timeline of ``kind``/``subject_id`` (findings rules §2), in order. A robot's or
+    pilot's silences are judged by §2a: ``delivery_steps`` holds the steps of each delivery a gap lies inside
+    (``deliveries_around_gaps``), all of them, also those that are not rows of this timeline."""
     out = _errors(rows)
     if kind == "delivery":
         cols = _Columns(rows)
@@ -118,7 +126,7 @@ def find(
         out += _handoffs(rows, windows)
         out += _slow_steps(rows, steps, baseline, cols)
     else:
-        out += _silences(rows, gaps, Lane(kind, subject_id), [], None)
+        out += _actor_silences(rows, gaps, Lane(kind, subject_id), delivery_steps or {}, baseline)
     return sorted(out, key=Finding.sort_key)
 
 
@@ -235,6 +243,106 @@ def _silences(rows: Sequence[Row], gaps: Sequence[Gap], lane: Lane, steps: Seque
                 text += f"; too few fleet samples to judge {pair[0]} -> {pair[1]} (n={record.n if record else 0})"
         out.append(Finding("silence", severity, before.ts, lane, text, (i - 1, i), seconds, record))
     return out
+
+
+def _spans(rows: Sequence[Row]) -> dict[str, tuple[int, int]]:
+    """§2a: each delivery id carried directly by rows, and its span: the indexes of its first and last row."""
+    spans: dict[str, tuple[int, int]] = {}
+    for i, r in enumerate(rows):
+        d = r.event.delivery_id
+        if d is not None:
+            first = spans.get(d, (i, i))[0]
+            spans[d] = (first, i)
+    return spans
+
+
+def _gap_rows(rows: Sequence[Row], gaps: Sequence[Gap]) -> list[int]:
+    """For each gap, the index of the row after it (the row before it is the one before that)."""
+    times = [r.ts for r in rows]
+    out = []
+    for g in gaps:
+        i = bisect_left(times, g.before)
+        if 0 < i < len(rows) and times[i] == g.before and times[i - 1] == g.after:
+            out.append(i)
+    return out
+
+
+def deliveries_around_gaps(rows: Sequence[Row], gaps: Sequence[Gap]) -> list[str]:
+    """§2a: the deliveries some gap of a robot's or pilot's timeline lies inside - those whose steps the
+    source is asked for, once, to judge the silences (``find``'s ``delivery_steps``)."""
+    spans = _spans(rows)
+    inside = {d for i in _gap_rows(rows, gaps) for d, (first, last) in spans.items() if first <= i - 1 and i <= last}
+    return sorted(inside)
+
+
+def _actor_silences(
+    rows: Sequence[Row], gaps: Sequence[Gap], lane: Lane, delivery_steps: Mapping[str, StepTimes], baseline: Optional[Baseline]
+) -> list[Finding]:
+    """Rule 2 in a robot's or pilot's timeline (§2a): a gap inside no delivery is ``info`` (``idle: ...``); a gap
+    inside deliveries is ``info`` when, for each of them, every transition of the delivery's own steps across
+    the gap is judged by the fleet and not slow; else a ``warning``."""
+    if not gaps:
+        return []
+    spans = _spans(rows)
+    times_of = {d: [ts for ts, _ in steps] for d, steps in delivery_steps.items()}
+    out = []
+    for i in _gap_rows(rows, gaps):
+        before, after = rows[i - 1], rows[i]
+        seconds = (after.ts - before.ts) / 1e6
+        silence = f"no events for {duration(seconds)}"
+        inside = sorted(d for d, (first, last) in spans.items() if first <= i - 1 and i <= last)
+        if not inside:
+            earlier = sorted((d for d, (first, _) in spans.items() if first <= i - 1), key=lambda d: spans[d][1])
+            later = sorted((d for d, (first, _) in spans.items() if first >= i), key=lambda d: spans[d][0])
+            if earlier and later:
+                where = f"between deliveries {earlier[-1]} and {later[0]}"
+            elif later:
+                where = f"before delivery {later[0]}"
+            elif earlier:
+                where = f"after delivery {earlier[-1]}"
+            else:
+                where = "with no delivery"
+            out.append(Finding("silence", "info", before.ts, lane, f"idle: {silence} {where}", (i - 1, i), seconds, None))
+            continue
+        severity, record, said = "info", None, []
+        for d in inside:
+            verdict, transition, text = _judge_across(delivery_steps.get(d, ()), times_of.get(d, []), before.ts, after.ts, d, baseline)
+            record = record or transition
+            if verdict == "warning":
+                severity = "warning"
+            said.append(text)
+        text = f"{silence} between {before.event.name} and {after.event.name}; " + "; ".join(said)
+        out.append(Finding("silence", severity, before.ts, lane, text, (i - 1, i), seconds, record))
+    return out
+
+
+def _judge_across(
+    steps: StepTimes, times: Sequence[int], start: int, end: int, delivery_id: str, baseline: Optional[Baseline]
+) -> tuple[str, Optional[Transition], str]:
+    """§2a for one delivery: its transitions across the silence ``start``..``end`` - each pair of its consecutive
+    steps (A, B) with A before the silence's end and B after its start; usually one, A at or before the start
+    and B at or after the end. ``info`` when every one is judged and not slow, else ``warning``; with the fleet's
+    record of the transition named and the sentence for the message."""
+    lo = max(bisect_left(times, start) - 1, 0)  # the last step before the start may begin the first transition
+    hi = bisect_right(times, end)
+    across = [(steps[n], steps[n + 1]) for n in range(lo, min(hi, len(steps) - 1)) if steps[n][0] < end and steps[n + 1][0] > start]
+    if not across:
+        return "warning", None, f"{delivery_id}'s steps around it were not found"
+    if baseline is None:
+        return "warning", None, f"no fleet baseline to judge {delivery_id}"
+    longest = None
+    for (ta, a), (tb, b) in across:
+        took = (tb - ta) / 1e6
+        judged = baseline.judged(a, b)
+        if judged is None:
+            record = baseline.get(a, b)
+            return "warning", record, f"too few fleet samples to judge {a} -> {b} of {delivery_id} (n={record.n if record else 0})"
+        if baseline.is_slow(judged, took):
+            return "warning", judged, f"{a} -> {b} of {delivery_id} took {duration(took)}, longer than usual ({_fleet(judged)})"
+        if longest is None or took > longest[0]:
+            longest = (took, a, b, judged)
+    _, a, b, judged = longest  # type: ignore[misc]
+    return "info", judged, f"usual: fleet p50 for {a} -> {b} of {delivery_id} is {duration(judged.p50)}"
 
 
 _CHAIN_STEPS = frozenset(s for chain in CHAINS.values() for s in chain)
@@ -388,7 +496,7 @@ def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Ba
         a, b = steps[n], steps[n + 1]
         ra, rb = rows[a], rows[b]
         seconds = (rb.ts - ra.ts) / 1e6
-        if baseline.is_slow(judged, seconds):  # type: ignore[arg-type]
+        if baseline.is_slow(judged, seconds):
             out.append(
                 Finding(
                     "slow_step",
@@ -404,4 +512,4 @@ def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Ba
     return out
 
 
-__all__ = ["Finding", "find", "summary", "CHAINS", "KINDS", "SEVERITIES"]
+__all__ = ["Finding", "find", "deliveries_around_gaps", "summary", "CHAINS", "KINDS", "SEVERITIES"]

@@ -21,6 +21,7 @@ from typing import Any, Iterator, Optional, Sequence
 from ..errors import NotFound, UsageError
 from ..producers.registry import ERROR_GROUPS, STATUSES
 from ..timestamps import format_ts
+from .links import linked_closures
 from .model import DELIVERY_LANE, Event, Timeline, error_code
 from .options import Options
 from .sessionize import (
@@ -33,16 +34,10 @@ from .sessionize import (
     dedupe,
     delivery_plan,
     delivery_status,
-    linked_closures,
 )
 from .source_protocol import EventSource, select_in_spans
+from .status import outcome_events
 
-# timeline rules §6: a status other than in_progress needs one of these rows in the delivery lane
-OUTCOMES = {
-    "failed": ("delivery.failed",),
-    "fulfilled": ("delivery.dropoff_completed", "demand.fulfilled"),
-    "canceled": ("demand.canceled",),
-}
 BATCH = 200  # deliveries whose questions are asked together (memory stays bounded by a batch)
 
 
@@ -104,15 +99,16 @@ def _answer(source: EventSource, kind: str, group: dict[str, Request]) -> dict[s
         assert isinstance(first, DeliveryRequest)
         pool = source.deliveries_events(list(group), first.since, first.until)
         return linked_closures(group, pool)
-    spans = [s for r in group.values() for s in r.spans]  # type: ignore[union-attr]
-    assign = [s for r in group.values() for s in r.assignment_spans]  # type: ignore[union-attr]
+    asked = {d: r for d, r in group.items() if isinstance(r, SpansRequest)}
+    assert len(asked) == len(group)  # a robot's or pilot's requests are all spans
+    spans = [s for r in asked.values() for s in r.spans]
+    assign = [s for r in asked.values() for s in r.assignment_spans]
     pool = source.events_in_spans(kind, spans, assignment_spans=assign)
     by_id: dict[str, list[Event]] = {}
     for e in pool:
         by_id.setdefault(getattr(e, kind), []).append(e)
     out = {}
-    for d, r in group.items():
-        assert isinstance(r, SpansRequest)
+    for d, r in asked.items():
         ids = dict.fromkeys(i for i, _, _ in (*r.spans, *r.assignment_spans))
         mine = [e for i in ids for e in by_id.get(i, ())]
         out[d] = select_in_spans(mine, kind, r.spans, assignment_spans=r.assignment_spans)
@@ -125,10 +121,10 @@ def statuses(source: EventSource, delivery_ids: Sequence[str]) -> dict[str, str]
     ids = list(dict.fromkeys(delivery_ids))
     if not ids:
         return {}
-    kept = getattr(source, "delivery_statuses", None)  # the local store's small status tables (schema 5)
-    found = kept(ids) if kept is not None else None
-    if isinstance(found, dict):
-        return found
+    if source.KEEPS_STATUSES:  # the local store's small status tables (schema 5 and later)
+        found = source.delivery_statuses(ids)
+        if found is not None:
+            return found
     closures = linked_closures(ids, source.deliveries_events(ids, None, None))
     out = {}
     for d in ids:
@@ -158,6 +154,10 @@ class Filters:
         for s in self.statuses:
             if s not in STATUSES:
                 raise UsageError(f"--status must be one of {', '.join(STATUSES)}, not {s!r}")
+        for option in ("error", "event", "robot", "pilot", "merchant"):
+            value = getattr(self, option)
+            if value is not None and not value.strip():  # an empty value is no filter: every delivery would match
+                raise UsageError(f"--{option} needs a value, not {value!r} (leave the option out to list every delivery)")
 
     @property
     def any(self) -> bool:
@@ -174,12 +174,20 @@ class Filters:
             "slow": self.slow,
         }
 
+    def text(self) -> str:
+        """The filters as a header shows them: ``status=failed error=LID_STUCK slow`` (a flag by its name)."""
+        return " ".join(
+            k if v is True else f"{k}={','.join(v) if isinstance(v, list) else v}"
+            for k, v in self.to_dict().items()
+            if v not in (None, False, [])
+        )
+
     def pushdowns(self) -> list[tuple[str, tuple[str, ...], bool]]:
         """Necessary conditions a source can check in SQL before any timeline is built: ``(column, values,
         linked_only)`` for ``EventSource.narrow_deliveries`` (which says when one does not hold)."""
         out: list[tuple[str, tuple[str, ...], bool]] = []
         if self.statuses and "in_progress" not in self.statuses:  # an outcome row in the delivery lane
-            out.append(("event", tuple(sorted({n for s in self.statuses for n in OUTCOMES[s]})), True))
+            out.append(("event", tuple(sorted({n for s in self.statuses for n in outcome_events(s)})), True))
         if self.robot is not None:  # robots come from the delivery lane's rows
             out.append(("robot_id", (self.robot,), True))
         if self.event is not None:  # any lane: only when every such event has a delivery id
@@ -263,7 +271,7 @@ class DeliveryRow:
         return None if self.start is None or self.end is None else (self.end - self.start) / 1e6
 
     def to_dict(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "delivery_id": self.delivery_id,
             "status": self.status,
             "start": format_ts(self.start),

@@ -13,6 +13,7 @@ from typing import Iterable, Optional
 
 from ..errors import NotFound, UsageError
 from ..timestamps import MIN_US, now_us, parse_duration
+from .links import Pair, walk_links
 from .model import KINDS, Timeline
 from .options import Options
 from .sessionize import delivery_timeline, fold_id, pilot_timeline, robot_timeline
@@ -58,16 +59,67 @@ def build(source: EventSource, subject_id: str, kind: str | None, opts: Options,
             raise
         subject_id = _through_link(source, subject_id, opts, missing)
         kind = "delivery"
-    if kind == "delivery":
-        return delivery_timeline(source, subject_id, opts)
-    if opts.since is None or opts.until is None:
+    if kind != "delivery" and (opts.since is None or opts.until is None):
         current = now_us() if now is None else now
         until = opts.until if opts.until is not None else current
         since = opts.since if opts.since is not None else max(until - parse_duration(DEFAULT_ACTOR_RANGE), MIN_US)
         if since > until:
             raise UsageError("--since is after --until")
         opts = replace(opts, since=since, until=until)
-    return robot_timeline(source, subject_id, opts) if kind == "robot" else pilot_timeline(source, subject_id, opts)
+    timeline = {"delivery": delivery_timeline, "robot": robot_timeline, "pilot": pilot_timeline}[kind]
+    try:
+        return timeline(source, subject_id, opts)
+    except NotFound as nothing:
+        near = nearest_range(source, f"{kind}_id", subject_id, opts.since, opts.until)
+        if near is None:
+            raise
+        # a delivery's offer and demand events (linked, without its id) come before its first own event
+        pad = HOUR_US if kind == "delivery" else 0
+        raise NotFound(f"{nothing}; {subject_id} has events {range_hint(near, pad)}") from None
+
+
+NEAR_US = 24 * 3_600_000_000  # a hint's range: the events within a day of the nearest one
+HOUR_US = 3_600_000_000
+
+
+def nearest_range(
+    source: EventSource, column: Optional[str], ident: Optional[str], since: Optional[int], until: Optional[int]
+) -> Optional[tuple[int, int]]:
+    """Where the events are when ``[since, until]`` has none (of the id ``ident`` in ``column``, or any when
+    ``column`` is ``None``): the event nearest to the range, before or after it, and the first and last time of
+    the events within a day of it on that side. ``None`` without a range, when the source cannot say
+    (``extent``) or there is no such event."""
+    extent = getattr(source, "extent", None)
+    if extent is None or (since is None and until is None):
+        return None
+    before = extent(column, ident, None, since - 1) if since is not None else None
+    after = extent(column, ident, until + 1, None) if until is not None else None
+    if before is not None and (after is None or since - before[1] <= after[0] - until):  # type: ignore[operator]
+        return extent(column, ident, before[1] - NEAR_US, before[1])  # type: ignore[no-any-return]
+    if after is not None:
+        return extent(column, ident, after[0], after[0] + NEAR_US)  # type: ignore[no-any-return]
+    return None
+
+
+def range_hint(near: tuple[int, int], pad_us: int = 0) -> str:
+    """``from 2026-11-25T08:02Z to 2026-11-25T11:40Z; try --since 2026-11-25T08:00Z --until 2026-11-25T12:00Z``:
+    a range found by ``nearest_range`` and whole hours around it (widened by ``pad_us`` each side) to ask for."""
+    first, last = near
+    start = first - pad_us
+    end = last + pad_us
+    start -= start % HOUR_US
+    end += HOUR_US - end % HOUR_US
+    return f"from {_minute(first)} to {_minute(last, up=True)}; try --since {_minute(start)} --until {_minute(end)}"
+
+
+def _minute(us: int, up: bool = False) -> str:
+    """``2026-11-25T08:02Z``: a time to the minute (``up``: rounded up, so a range written so holds it)."""
+    from ..timestamps import to_datetime
+
+    minute = 60_000_000
+    if up and us % minute:
+        us += minute - us % minute
+    return to_datetime(us).strftime("%Y-%m-%dT%H:%MZ")
 
 
 def _through_link(source: EventSource, subject_id: str, opts: Options, missing: NotFound) -> str:
@@ -100,27 +152,21 @@ def linked_deliveries(source: EventSource, ident: str, since: Optional[int] = No
     """The deliveries whose timelines link ``ident`` as a demand or offer id (timeline rules, rule 2 in reverse):
     those with an event carrying it, or carrying an id reached from it through events without a
     delivery id (offer -> demand -> delivery)."""
-    demands: set[str] = set()
-    offers: set[str] = set()
-    new_d, new_o = {ident}, {ident}
     found: set[str] = set()
-    for _ in range(LINK_HOPS):
-        if not new_d and not new_o:
-            break
-        demands |= new_d
-        offers |= new_o
-        events = source.linked_events(sorted(new_d), sorted(new_o), since, until)
-        new_d, new_o = set(), set()
-        for e in events:
+
+    def more(new_d: list[str], new_o: list[str], asked_d: set[str], asked_o: set[str]) -> list[Pair]:
+        demands, offers = asked_d.union(new_d), asked_o.union(new_o)
+        pairs: list[Pair] = []
+        for e in source.linked_events(new_d, new_o, since, until):
             if not ((e.demand_id in demands) or (e.offer_id in offers)):
                 continue
             if e.delivery_id is not None:
                 found.add(e.delivery_id)
-                continue
-            if e.demand_id and e.demand_id not in demands:
-                new_d.add(e.demand_id)
-            if e.offer_id and e.offer_id not in offers:
-                new_o.add(e.offer_id)
+            else:
+                pairs.append((e.demand_id, e.offer_id))
+        return pairs
+
+    walk_links([ident], [ident], more, hops=LINK_HOPS)
     return sorted(found)
 
 

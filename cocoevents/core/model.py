@@ -9,13 +9,13 @@ rules §7 (schema in ``cocoevents/schemas/timeline.schema.json``).
 from __future__ import annotations
 
 import json
-import re
 import zlib
 from array import array
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import accumulate, chain
-from typing import Any, Iterable, Mapping
+from types import EllipsisType
+from typing import Any, Callable, Iterable, Mapping
 
 from ..producers.registry import severity as severity_of
 from ..timestamps import format_ts, parse_timestamp
@@ -40,16 +40,26 @@ _SHARED: dict[Any, Any] = {}  # one object for equal names, ids and record layou
 _SHARED_MAX = 200_000
 
 
-def _share(value: Any) -> Any:
+def share_table() -> dict[Any, Any]:
+    """The table of shared objects (emptied first when it is full): ``table.setdefault(value, value)`` is the one
+    object kept for values equal to ``value``."""
     if len(_SHARED) > _SHARED_MAX:
         _SHARED.clear()
-    return _SHARED.setdefault(value, value)
+    return _SHARED
+
+
+def _share(value: Any) -> Any:
+    return share_table().setdefault(value, value)
 
 
 def _id(record: Mapping[str, Any], key: str) -> str | None:
     value = record.get(key)
     return _share(value) if isinstance(value, str) and value != "" else None
 
+
+# An event's names and ids, shared by the events with the same values (``Event``'s ``_shape``): (name, severity,
+# delivery_id, robot_id, pilot_id, demand_id, offer_id, keys).
+Shape = tuple[str, str, str | None, str | None, str | None, str | None, str | None, int]
 
 _SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
 
@@ -71,7 +81,7 @@ def _plain(value: Any) -> bool:
 
 
 _RAW = json.JSONEncoder(ensure_ascii=False, check_circular=False, separators=(",", ":"))
-_SCAN = json.JSONDecoder().scan_once
+_SCAN: Callable[[str, int], tuple[Any, int]] = vars(json.JSONDecoder())["scan_once"]  # the decoder's C scanner (not in its type)
 
 
 def parse_record(text: str) -> Any:
@@ -87,35 +97,8 @@ def parse_record(text: str) -> Any:
     return json.loads(text)
 
 
-# A record whose text is exactly what the standard library's encoder writes for it (``ensure_ascii=False``) with
-# the separators ``", "``/``": "`` (``SPACED``, Python's default) or ``","``/``":"`` (``COMPACT``): one flat
-# object of strings without escapes, canonical integers, booleans and nulls, no key twice, no ``error``. The
-# writers turn such a text into their output by replacing its separators, without parsing it again (``style``;
-# the event keeps only its number of keys, so reading a record costs nothing more).
-PLAIN, SPACED, COMPACT = 0, 1, 2
-_STR = r'"[^"]*"'  # the text has no backslash (checked first), so a string is up to the next quote
-_VALUE = rf"(?:{_STR}|0|-?[1-9][0-9]{{0,17}}|true|false|null)"
-SPACED_RECORD = re.compile(rf"\{{{_STR}: {_VALUE}(?:, {_STR}: {_VALUE})*\}}").fullmatch
-COMPACT_RECORD = re.compile(rf"\{{{_STR}:{_VALUE}(?:,{_STR}:{_VALUE})*\}}").fullmatch
-
-
-def text_style(text: str | None, keys: int) -> int:
-    """``SPACED`` or ``COMPACT`` when ``text`` (whose ``json.loads`` is a record of ``keys`` keys without an
-    ``error``; -1: with one) is what the encoder writes for that record with those separators and holds them
-    nowhere but between its items, so replacing them is re-encoding it; else ``PLAIN``. The counts rule out a
-    key met twice and separators inside strings."""
-    if keys < 1 or text is None or "\\" in text:
-        return PLAIN
-    if SPACED_RECORD(text):
-        return SPACED if text.count('": ') == keys and text.count(', "') == keys - 1 else PLAIN
-    if COMPACT_RECORD(text):
-        return COMPACT if text.count('":') == keys and text.count(',"') == keys - 1 else PLAIN
-    return PLAIN
-
-
 CHUNK = 8192  # records a ``TextChunk`` holds at most
 CHUNK_MIN = 512  # a batch of fewer records keeps each text as it is
-_INDEX = tuple(range(CHUNK))  # shared int objects for the positions in a chunk
 _DECODED: list[TextChunk] = []  # the chunks holding their texts as strings, most recently decoded last
 _DECODED_MAX = 8
 
@@ -167,35 +150,39 @@ class Event:
     __slots__ = ("_shape", "ts", "_data", "_index", "_text")
 
     ts: int | None
+    _shape: Shape
+    _data: str | TextChunk | dict[str, Any]  # the text, its chunk, or the record itself (``raw``)
+    _index: int  # the record's place in its chunk
+    _text: str | None  # ``text``, once asked
 
     @property
     def name(self) -> str:
-        return self._shape[0]  # type: ignore[no-any-return]
+        return self._shape[0]
 
     @property
     def severity(self) -> str:
         """Spec section 4."""
-        return self._shape[1]  # type: ignore[no-any-return]
+        return self._shape[1]
 
     @property
     def delivery_id(self) -> str | None:
-        return self._shape[2]  # type: ignore[no-any-return]
+        return self._shape[2]
 
     @property
     def robot_id(self) -> str | None:
-        return self._shape[3]  # type: ignore[no-any-return]
+        return self._shape[3]
 
     @property
     def pilot_id(self) -> str | None:
-        return self._shape[4]  # type: ignore[no-any-return]
+        return self._shape[4]
 
     @property
     def demand_id(self) -> str | None:
-        return self._shape[5]  # type: ignore[no-any-return]
+        return self._shape[5]
 
     @property
     def offer_id(self) -> str | None:
-        return self._shape[6]  # type: ignore[no-any-return]
+        return self._shape[6]
 
     def __init__(
         self,
@@ -225,40 +212,44 @@ class Event:
 
     @classmethod
     def from_record(
-        cls, record: dict[str, Any], ts: int | None | type[Ellipsis] = ..., raw: str | TextChunk | None = None, index: int = 0
+        cls, record: dict[str, Any], ts: int | None | EllipsisType = ..., raw: str | TextChunk | None = None, index: int = 0
     ) -> Event:
-        """``raw``: the JSON text ``record`` was parsed from (``json.loads(raw)`` is ``record``), or the chunk
-        holding it at ``index``, kept instead of encoding the record again."""
+        """The event of ``record``, its time read from its ``timestamp`` unless ``ts`` is given. ``raw``: the JSON text
+        ``record`` was parsed from (``json.loads(raw)`` is ``record``), or the chunk holding it at ``index``, kept
+        instead of encoding the record again. (``fast_rules.event_of`` is the same for a store's big batches.)"""
         if ts is ...:
             ts = parse_timestamp(record.get("timestamp"))
-        if raw is None or cls is not Event:
-            name = record.get("event")
-            ids = [_id(record, key) for key in _ID_KEYS]
-            return cls(record, name if isinstance(name, str) else "", ts, *ids, raw=raw, index=index)  # type: ignore[arg-type]
-        return _event(record, ts, raw, index)  # type: ignore[arg-type]
+        name = record.get("event")
+        return cls(
+            record,
+            name if isinstance(name, str) else "",
+            ts,
+            _id(record, "delivery_id"),
+            _id(record, "robot_id"),
+            _id(record, "pilot_id"),
+            _id(record, "demand_id"),
+            _id(record, "offer_id"),
+            raw=raw,
+            index=index,
+        )
 
     @classmethod
-    def from_text(cls, text: str, ts: int | None | type[Ellipsis] = ...) -> Event:
+    def from_text(cls, text: str, ts: int | None | EllipsisType = ...) -> Event:
         """The event of a record read as JSON text (a store's), keeping the text."""
         return cls.from_record(parse_record(text), ts, text)
 
-    @staticmethod
-    def from_texts(rows: list[tuple[str, int | None]]) -> list[Event]:
-        """``from_text`` of each ``(text, ts)`` (times given); a big batch keeps its texts in one compressed
-        ``TextChunk``."""
+    @classmethod
+    def from_texts(cls, rows: list[tuple[str, int | None]]) -> list[Event]:
+        """``from_text`` of each ``(text, ts)`` (times given); a big batch keeps its texts in compressed
+        ``TextChunk``s of ``CHUNK`` records. (``fast_rules.events_from_texts`` is the same, faster.)"""
         if len(rows) < CHUNK_MIN:
-            return [_event(parse_record(text), ts, text, 0) for text, ts in rows]
+            return [cls.from_text(text, ts) for text, ts in rows]
         out = []
         for n in range(0, len(rows), CHUNK):
             part = rows[n : n + CHUNK]
             chunk = TextChunk([text for text, _ in part])
-            out += [_event(parse_record(text), ts, chunk, _INDEX[k]) for k, (text, ts) in enumerate(part)]
+            out += [cls.from_record(parse_record(text), ts, chunk, k) for k, (text, ts) in enumerate(part)]
         return out
-
-    @property
-    def style(self) -> int:
-        """``text_style`` of ``raw``: ``SPACED`` or ``COMPACT`` when the writers may take the text as it is."""
-        return text_style(self.raw, self._shape[7])
 
     @property
     def raw(self) -> str | None:
@@ -274,11 +265,11 @@ class Event:
     def record(self) -> dict[str, Any]:
         """The record, keys in their original order (parsed from ``raw``: a new dict at every call)."""
         data = self._data
-        if type(data) is str:
-            return parse_record(data)  # type: ignore[no-any-return]
-        if type(data) is TextChunk:
-            return parse_record(data.text(self._index))  # type: ignore[no-any-return]
-        return data  # type: ignore[no-any-return]
+        if isinstance(data, str):
+            return parse_record(data)
+        if isinstance(data, TextChunk):
+            return parse_record(data.text(self._index))
+        return data
 
     @property
     def text(self) -> str:
@@ -313,58 +304,6 @@ def error_code(error: Any) -> str:
 def _keys(record: Any) -> int:
     """An event's ``keys`` (``text_style``)."""
     return len(record) if type(record) is dict and record.get("error") is None else -1
-
-
-_ID_KEYS = ("delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id")
-
-
-class _Blank:
-    """``Event``'s layout without its guard: an event is filled in as one of these, then becomes an ``Event``
-    (a tenth of the time ``object.__setattr__`` slot by slot takes, for a million events)."""
-
-    __slots__ = Event.__slots__
-
-
-_SEVERITIES: dict[tuple[str, str | None], str] = {}  # (name, level) -> severity, for records without an error
-
-
-def _event(record: dict[str, Any], ts: int | None, raw: str | TextChunk, index: int) -> Event:
-    """``Event.from_record(record, ts, raw, index)`` for a record read from ``raw`` (so plain JSON)."""
-    get = record.get
-    name = get("event")
-    if type(name) is not str:
-        name = name if isinstance(name, str) else ""
-    if len(_SHARED) > _SHARED_MAX:
-        _SHARED.clear()
-    share = _SHARED.setdefault
-    e = _Blank()
-    e.ts = ts
-    value = get("delivery_id")
-    delivery_id = value if isinstance(value, str) and value != "" else None
-    value = get("robot_id")
-    robot_id = value if isinstance(value, str) and value != "" else None
-    value = get("pilot_id")
-    pilot_id = value if isinstance(value, str) and value != "" else None
-    value = get("demand_id")
-    demand_id = value if isinstance(value, str) and value != "" else None
-    value = get("offer_id")
-    offer_id = value if isinstance(value, str) and value != "" else None
-    level = get("level")
-    if get("error") is not None or (level is not None and type(level) is not str):
-        severity = severity_of(name, record)
-    else:
-        severity = _SEVERITIES.get((name, level))  # type: ignore[arg-type]
-        if severity is None:
-            severity = severity_of(name, record)
-            if len(_SEVERITIES) < 4096:
-                _SEVERITIES[(name, level)] = severity
-    shape = (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, len(record) if get("error") is None else -1)
-    e._shape = share(shape, shape)
-    e._data = raw
-    e._index = index
-    e._text = None
-    e.__class__ = Event  # type: ignore[assignment]
-    return e  # type: ignore[return-value]
 
 
 @dataclass(frozen=True, slots=True)

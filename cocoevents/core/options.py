@@ -1,7 +1,9 @@
 """The options of a timeline (``Options``) and their one parser from the strings the CLI and the library take.
 
-``parse_options`` reads ``since="2h"``, ``gap="5m"``, ``tz="Europe/Berlin"`` alike for ``coco timeline`` and
-``cocoevents.timeline()``; a bad value is a ``UsageError`` naming its option.
+``parse_options`` reads ``since="2h"``, ``gap="5m"``, ``tz="Europe/Berlin"`` alike for ``coco timeline``,
+``coco deliveries``/``coco errors`` and ``cocoevents.timeline()``; a bad value is a ``UsageError`` naming its
+option. A relative ``since`` (``1h``) counts back from ``until`` when both are given, else from now; a
+``since`` without ``until`` ends now.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import UsageError
-from ..timestamps import parse_duration, parse_time_option, resolve_tz
+from ..timestamps import now_us, parse_duration, parse_time_option, resolve_tz
 from .baseline import DEFAULT_MIN_SAMPLES
 
 MINUTE = 60_000_000
@@ -50,20 +52,28 @@ def parse_options(
         except ValueError as e:
             raise UsageError(f"--{name}: {e}") from None
 
-    def moment(name: str, value: str | int | None) -> int | None:
+    current = now_us() if now is None else now
+
+    def moment(name: str, value: str | int | None, base: int) -> int | None:
         if value is None or isinstance(value, int):
             return value
         try:
-            return parse_time_option(value, now, zone)
+            return parse_time_option(value, base, zone)
         except ValueError as e:
             raise UsageError(f"--{name}: {e}") from None
 
+    end = moment("until", until, current)
+    # A relative --since counts back from --until when there is one (--since 1h --until 14:00 is 13:00-14:00);
+    # a --since without --until ends now, so both ends are known and shown.
+    start = moment("since", since, end if end is not None else current)
+    if start is not None and end is None:
+        end = current
     opts = Options(
         gap_us=duration("gap", gap),
         pad_us=duration("pad", pad),
         assignment_lookback_us=duration("assignment-lookback", assignment_lookback),
-        since=moment("since", since),
-        until=moment("until", until),
+        since=start,
+        until=end,
         baseline_min=baseline_min,
     )
     if isinstance(baseline_min, bool) or not isinstance(baseline_min, int) or baseline_min < 1:

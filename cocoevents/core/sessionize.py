@@ -20,14 +20,17 @@ from operator import attrgetter, is_not, le, ne
 from typing import Any, Generator, Iterable, Optional, Sequence
 
 from ..errors import NotFound
-from ..producers.registry import ASSIGN_END, ASSIGN_START, DELIVERY_OUTCOMES, DEMAND_OUTCOMES, registry_sort_key
-from .findings import find
+from ..producers.registry import ASSIGN_END, ASSIGN_START, registry_sort_key
+from . import fast_rules
+from .baseline import steps as delivery_steps
+from .fast_rules import delivery_lane_names
+from .findings import deliveries_around_gaps, find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window, lane
 from .options import Options
 from .source_protocol import EventSource, Span
+from .status import OUTCOME_NAMES, status_of
 
 _TS = attrgetter("ts")
-_SHAPE = attrgetter("_shape")  # ``Event``'s shared (name, severity, delivery_id, robot_id, pilot_id, demand_id, ...)
 
 
 def fold_id(text: str) -> str:
@@ -102,7 +105,7 @@ def rule6_order(events: Sequence[Event], lanes: Sequence[Lane], unique: bool = F
     """Positions of the timed ``events`` (in ``lanes``) in rule 6 order; with ``unique``, an event equal to one
     before it in the given order is left out (rule 7: it keeps the first lane it was given)."""
     keys = list(map(_TS, events))
-    order = _by_time(keys)  # type: ignore[arg-type]
+    order = _by_time(keys)
     runs = _tied_runs(keys if isinstance(order, range) else [keys[i] for i in order])
     if not runs:
         return order
@@ -120,79 +123,10 @@ def rule6_order(events: Sequence[Event], lanes: Sequence[Lane], unique: bool = F
                     seen.add(text)
                     kept.append(i)
             run = kept
-        run.sort(key=lambda i: order_key(keys[i], lanes[i], events[i]))  # type: ignore[arg-type]
+        run.sort(key=lambda i: order_key(keys[i], lanes[i], events[i]))
         out += run
         done = end
     out += order[done:]
-    return out
-
-
-def linked_closure(delivery_id: str, events: Sequence[Event]) -> list[Event]:
-    """Rules 1-2: direct events, then events without a delivery id linked by demand/offer ids."""
-    shapes = list(map(_SHAPE, events))  # (name, severity, delivery_id, robot_id, pilot_id, demand_id, offer_id, ..)
-    direct = {shape for shape in set(shapes) if shape[2] == delivery_id}
-    chosen = list(compress(events, map(direct.__contains__, shapes)))
-    # A linked event never equals a direct one (it has no delivery id): only the linked are compared.
-    chosen_texts: set[str] = set()
-    demands = {shape[5] for shape in direct if shape[5]}
-    offers = {shape[6] for shape in direct if shape[6]}
-    linked = {shape for shape in set(shapes) if shape[2] is None and (shape[5] or shape[6])}
-    candidates = list(compress(events, map(linked.__contains__, shapes))) if linked else []
-    grew = True
-    while grew:
-        grew = False
-        for e in candidates:
-            if (e.demand_id and e.demand_id in demands) or (e.offer_id and e.offer_id in offers):
-                if e.text in chosen_texts:
-                    continue
-                chosen.append(e)
-                chosen_texts.add(e.text)
-                if e.demand_id and e.demand_id not in demands:
-                    demands.add(e.demand_id)
-                    grew = True
-                if e.offer_id and e.offer_id not in offers:
-                    offers.add(e.offer_id)
-                    grew = True
-    return chosen
-
-
-def linked_closures(delivery_ids: Iterable[str], events: Sequence[Event]) -> dict[str, list[Event]]:
-    """Rules 1-2 for many deliveries over one pool of events, through an index of the pool by id: each
-    delivery's direct and linked events - every copy of them in the pool (so a caller that hands them to
-    the sessionizer keeps rule 7's duplicate count), where ``linked_closure`` keeps one per text."""
-    direct: dict[str, list[Event]] = {}
-    by_demand: dict[str, list[Event]] = {}
-    by_offer: dict[str, list[Event]] = {}
-    for e in events:
-        if e.delivery_id is not None:
-            direct.setdefault(e.delivery_id, []).append(e)
-        else:
-            if e.demand_id:
-                by_demand.setdefault(e.demand_id, []).append(e)
-            if e.offer_id:
-                by_offer.setdefault(e.offer_id, []).append(e)
-    out: dict[str, list[Event]] = {}
-    for d in delivery_ids:
-        chosen = list(direct.get(d, ()))
-        taken = {id(e) for e in chosen}
-        todo_d = [e.demand_id for e in chosen if e.demand_id]
-        todo_o = [e.offer_id for e in chosen if e.offer_id]
-        seen_d, seen_o = set(todo_d), set(todo_o)
-        while todo_d or todo_o:
-            linked = [e for x in todo_d for e in by_demand.get(x, ())] + [e for x in todo_o for e in by_offer.get(x, ())]
-            todo_d, todo_o = [], []
-            for e in linked:
-                if id(e) in taken:
-                    continue
-                chosen.append(e)
-                taken.add(id(e))
-                if e.demand_id and e.demand_id not in seen_d:
-                    seen_d.add(e.demand_id)
-                    todo_d.append(e.demand_id)
-                if e.offer_id and e.offer_id not in seen_o:
-                    seen_o.add(e.offer_id)
-                    todo_o.append(e.offer_id)
-        out[d] = chosen
     return out
 
 
@@ -243,10 +177,11 @@ def assignments(events: Iterable[Event], not_before: int | None = None) -> list[
     open_starts: dict[tuple[str, str], list[int]] = {}
     found: list[Assignment] = []
     for e in timed:
-        pair = (e.pilot_id, e.robot_id)  # type: ignore[assignment]
+        assert e.ts is not None and e.pilot_id is not None and e.robot_id is not None  # (chosen so above)
+        pair = (e.pilot_id, e.robot_id)
         if e.name == ASSIGN_START:
-            if not_before is None or e.ts >= not_before:  # type: ignore[operator]
-                open_starts.setdefault(pair, []).append(e.ts)  # type: ignore[arg-type]
+            if not_before is None or e.ts >= not_before:
+                open_starts.setdefault(pair, []).append(e.ts)
         else:
             for start in open_starts.pop(pair, []):
                 found.append(Assignment(pair[0], pair[1], start, e.ts))
@@ -297,14 +232,11 @@ def first_seen(windows: Sequence[Window], kind: str) -> list[str]:
 
 
 def delivery_status(rows: Sequence[Row]) -> str:
-    """Section 6: the last delivery outcome decides, else the last demand outcome, else in progress."""
-    names = DELIVERY_OUTCOMES.keys() | DEMAND_OUTCOMES.keys()
-    lane_rows = [r for r in rows if r.event._shape[0] in names and r.lane == DELIVERY_LANE]
-    for table in (DELIVERY_OUTCOMES, DEMAND_OUTCOMES):
-        hits = [table[r.event.name] for r in lane_rows if r.event.name in table]
-        if hits:
-            return hits[-1]
-    return "in_progress"
+    """Timeline rules §6 (``status.status_of``) over the delivery lane of ``rows`` (in timeline order)."""
+    return status_of(delivery_lane_names(rows, _OUTCOME_NAMES))
+
+
+_OUTCOME_NAMES = frozenset(OUTCOME_NAMES)
 
 
 def build_rows(placed: dict[str, tuple[Event, Lane]] | Iterable[tuple[Event, Lane]], gap_us: int) -> tuple[list[Row], list[Gap]]:
@@ -313,45 +245,27 @@ def build_rows(placed: dict[str, tuple[Event, Lane]] | Iterable[tuple[Event, Lan
     events = [p[0] for p in pairs]
     lanes = [p[1] for p in pairs]
     del pairs
-    return _rows(events, lanes, rule6_order(events, lanes), gap_us)
+    return fast_rules.rows_in_order(events, lanes, rule6_order(events, lanes), gap_us)
 
 
-def _rows(events: Sequence[Event], lanes: Sequence[Lane], order: Iterable[int], gap_us: int) -> tuple[list[Row], list[Gap]]:
-    """Rows of ``events`` in ``order``: severity, and the gap from the row before (section 5)."""
+def rows_in_order(events: Sequence[Event], lanes: Sequence[Lane], order: Iterable[int], gap_us: int) -> tuple[list[Row], list[Gap]]:
+    """The rows of ``events`` (in ``lanes``) taken in ``order``, each with its severity (timeline rules §4) and the
+    time since the row before it, and the gaps longer than ``gap_us`` between them (§5). The sessionizer runs the
+    same through ``fast_rules.rows_in_order``."""
     rows: list[Row] = []
     gaps: list[Gap] = []
-    add = rows.append
-    shared: dict[int, int] = {}  # one int object per distinct gap (a big timeline repeats a few thousand)
-    share = shared.setdefault
     prev: int | None = None
     for i in order:
         event = events[i]
-        ts = event.ts
-        assert ts is not None
-        if prev is None:
-            gap = None
-        else:
-            gap = ts - prev
+        assert event.ts is not None
+        gap = None
+        if prev is not None:
+            gap = event.ts - prev
             if gap > gap_us:
-                gaps.append(Gap(prev, ts))
-            if len(shared) < 65536:
-                gap = share(gap, gap)
-        row = _BlankRow()
-        row.event = event
-        row.lane = lanes[i]
-        row.severity = event._shape[1]
-        row.gap_before_us = gap
-        row.__class__ = Row  # type: ignore[assignment]
-        add(row)  # type: ignore[arg-type]
-        prev = ts
+                gaps.append(Gap(prev, event.ts))
+        rows.append(Row(event, lanes[i], event.severity, gap))
+        prev = event.ts
     return rows, gaps
-
-
-class _BlankRow:
-    """``Row``'s layout without the frozen dataclass's guard: a row is filled in as one of these, then becomes a
-    ``Row`` (``object.__setattr__`` field by field takes several times as long, for a million rows)."""
-
-    __slots__ = Row.__slots__
 
 
 class _Placer:
@@ -381,7 +295,7 @@ class _Placer:
     def rows(self, gap_us: int) -> tuple[list[Row], list[Gap]]:
         """The placed events as rows (each distinct record once, in the first lane it was given), and gaps."""
         order = rule6_order(self.events, self.lanes, unique=True)
-        rows = _rows(self.events, self.lanes, order, gap_us)
+        rows = fast_rules.rows_in_order(self.events, self.lanes, order, gap_us)
         self.events, self.lanes = [r.event for r in rows[0]], []
         return rows
 
@@ -444,7 +358,7 @@ def run_plan(source: EventSource, plan: Plan) -> Timeline:
         while True:
             request = plan.send(answer(source, request))
     except StopIteration as done:
-        return done.value  # type: ignore[no-any-return]
+        return done.value
 
 
 def delivery_timeline(source: EventSource, delivery_id: str, opts: Options = Options()) -> Timeline:
@@ -461,7 +375,7 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
         fetched = [e for e in fetched if _in_range(e, opts.since, opts.until)]
     events, copies = dedupe(fetched)
     del fetched
-    core = linked_closure(delivery_id, events)
+    core = fast_rules.linked_closure(delivery_id, events)  # rules 1-2 (``links.linked_closures``)
     del events
     if not any(e.delivery_id == delivery_id for e in core):
         raise NotFound(f"nothing found for delivery {delivery_id!r}{_range_text(opts)}")
@@ -469,6 +383,7 @@ def delivery_plan(delivery_id: str, opts: Options = Options()) -> Plan:
     place = _Placer(copies)
     place.put_all(core, DELIVERY_LANE)
     last = timed_core[-1].ts if timed_core else 0
+    assert last is not None  # (timed)
     robot_segments = segments("robot", timed_core, "robot_id", last, ordered=True)
     robots = {w.id for w in robot_segments}
 
@@ -610,6 +525,17 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
                 place.put(e, lane("robot", oid))
     rows, gaps = place.rows(opts.gap_us)
     merged = merge_windows(windows)
+    # Findings rules §2a: a silence inside a delivery is judged against all of that delivery's steps and the
+    # fleet baseline - two more questions, asked only when some gap lies inside a delivery.
+    inside = deliveries_around_gaps(rows, gaps)
+    baseline = None
+    steps_of: dict[str, list[tuple[int, str]]] = {}
+    if inside:
+        theirs = source.deliveries_events(inside, since, until)  # the steps between two rows in range are in range
+        steps_of = {d: [(e.ts, e.name) for e in delivery_steps(theirs, d)] for d in inside}  # type: ignore[misc]
+        baseline = source.baseline()
+        if baseline is not None:
+            baseline = baseline.with_min_samples(opts.baseline_min)
     return Timeline(
         kind=kind,
         id=ident,
@@ -625,5 +551,6 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
         gap_threshold_us=opts.gap_us,
         robots=[ident] if kind == "robot" else first_seen(merged, "robot"),
         pilots=[ident] if kind == "pilot" else first_seen(merged, "pilot"),
-        findings=find(kind, ident, rows, merged, gaps, None),
+        findings=find(kind, ident, rows, merged, gaps, baseline, steps_of),
+        baseline=baseline,
     )

@@ -1,13 +1,18 @@
-"""What the core asks of an event source: the ``EventSource`` protocol, and the one helper sources share.
+"""What the core asks of an event source: the ``EventSource`` protocol, ``Source`` (the base class every source
+derives from, with the defaults of the optional capabilities), and the one helper sources share.
 
 The sessionizer asks a few coarse questions ("the events of delivery D and everything linked to it", "the events
 of these robots within these spans"); a source may answer with a superset, never a subset - every rule is
 applied in the core on what it returned, so all sources give the same timeline for the same events.
+
+Optional capabilities are declared, never probed: a source says what it can do with a class attribute
+(``KEEPS_STATUSES``, ``READ_ONLY_STORE``, ``HAS_TAIL``) and ``Source`` gives the method behind each one a default
+that does nothing, so a caller asks the declaration (``if source.KEEPS_STATUSES``) or calls the method.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Protocol, Sequence
 
 from ..producers.registry import ASSIGNMENT_EVENTS
 from .baseline import Baseline
@@ -23,6 +28,33 @@ Span = tuple[str, int, int]  # (id, start, end), both ends included
 
 class EventSource(Protocol):
     """What the sessionizer needs from a store. Results may be a superset; never a subset."""
+
+    # -- optional capabilities (``Source`` declares them all False and gives each method a default)
+
+    KEEPS_STATUSES: ClassVar[bool]
+    """Every delivery's status (timeline rules §6) is kept beside the events: ``delivery_statuses`` answers
+    without reading the deliveries' rows."""
+    READ_ONLY_STORE: ClassVar[bool]
+    """The source holds a store open for reading only: a process that ends right after its answer may leave it
+    open (``close`` frees nothing the end of the process does not)."""
+    HAS_TAIL: ClassVar[bool]
+    """Some events come from a second place (the archive's tail beside the warehouse, ``--fresh``):
+    ``tail_note`` says how many of a timeline's did."""
+
+    def delivery_statuses(self, delivery_ids: Sequence[str]) -> dict[str, str] | None:
+        """The kept status of each of ``delivery_ids`` that has a timed direct event; ``None`` when none are kept
+        (or not up to date): then the caller works them out from the events."""
+        ...
+
+    def tail_note(self, timeline: Any) -> str | None:
+        """One line for stderr: how many of ``timeline``'s events came from the tail (``None`` without one)."""
+        ...
+
+    def close(self) -> None:
+        """Let go of what the source holds (connections, temporary files)."""
+        ...
+
+    # -- the questions
 
     def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
         """Which of ``delivery``, ``robot``, ``pilot`` hold ``subject_id`` (in that order). A source
@@ -81,12 +113,37 @@ class EventSource(Protocol):
         """``(kind, id)`` of delivery/robot/pilot/demand/offer ids whose ``fold_id`` equals ``key``."""
         ...
 
+    def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
+        """The first and last time of the events whose ``column`` (an id column) is ``ident`` - of all events
+        when ``column`` is ``None`` - within ``[lo, hi]`` (``None``: unbounded; a warehouse may bound it by its
+        lookback); ``None`` when there are none. For "nothing found" messages: where the events are
+        (``lookup.nearest_range``)."""
+        ...
+
     def compare_counts(self, since: int, until: int, filters: Filters, opts: Options) -> Counts:
         """``coco compare``'s counts (``core.compare.Counts``) of the deliveries with a direct event in ``[since,
         until]``: the group ``filters`` choose against the fulfilled others, per dimension value and transition.
         A warehouse answers with a few aggregate statements, never a row per delivery; ``core.compare.reference_counts``
         is the answer from the deliveries' exact timelines, which every source must equal."""
         ...
+
+
+class Source:
+    """The base class of every event source: the optional capabilities of ``EventSource``, declared absent, with
+    their methods' defaults. A source that has one sets its attribute and overrides the method."""
+
+    KEEPS_STATUSES: ClassVar[bool] = False
+    READ_ONLY_STORE: ClassVar[bool] = False
+    HAS_TAIL: ClassVar[bool] = False
+
+    def delivery_statuses(self, delivery_ids: Sequence[str]) -> dict[str, str] | None:
+        return None
+
+    def tail_note(self, timeline: Any) -> str | None:
+        return None
+
+    def close(self) -> None:
+        pass
 
 
 def select_in_spans(

@@ -30,6 +30,8 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
+from ..textsafe import say
+
 Record = dict[str, Any]
 
 SERVICES = {
@@ -577,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
         from .bulk import write_bulk_archive  # it builds on this module
 
         files, count = write_bulk_archive(a.out, a.events, seed=a.seed, files=a.files, compact=a.compact)
-        print(f"wrote {count} records in {files} files under {a.out}", file=__import__("sys").stderr)
+        say(f"wrote {count} records in {files} files under {a.out}")
         return 0
     plant = None
     if a.plant is not None:
@@ -589,7 +591,7 @@ def main(argv: list[str] | None = None) -> int:
             p.error(str(e))
     recs: Iterable[Record] = demo_records() if a.demo else _records_in_order(a.events, a.seed, a.day, a.id_offset, plant)
     paths = write_archive(recs, a.out, seed=a.seed, junk_every=a.junk_every)
-    print(f"wrote {len(paths)} files under {a.out}", file=__import__("sys").stderr)
+    say(f"wrote {len(paths)} files under {a.out}")
     return 0
 
 

@@ -145,7 +145,9 @@ def _members(body: str) -> list[str]:
 
 
 _STRING = r"""'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)\""""
-_KEY = re.compile(rf"^(?:([A-Za-z_$][\w$]*)|{_STRING})\s*(\?)?\s*:\s*(.*)$", re.S)
+# Linear-time patterns (the file is anyone's): no two quantifiers that can take the same characters next to each
+# other (``\s*(\?)?\s*`` split a run of spaces every way, quadratic), and a type annotation at most 200 characters.
+_KEY = re.compile(rf"^(?:([A-Za-z_$][\w$]*)|{_STRING})\s*(?:(\?)\s*)?:\s*(.*)$", re.S)
 _TS_VALUE = re.compile(rf"^(?:{_STRING})$", re.S)
 
 
@@ -168,11 +170,13 @@ def _ts_quote(name: str) -> str:
 
 def parse_typescript(text: str) -> ParsedRegistry:
     code = _strip_comments(text)
-    m = re.search(r"\bconst\s+Events\s*(?::[^=]*)?=\s*\{", code)
+    m = re.search(r"\bconst\s+Events\s*(?::[^=]{0,200})?=\s*\{", code)
     enum = None if m else re.search(r"\benum\s+Events\s*\{", code)
     if not m and not enum:
         raise NotARegistry("no `Events` object (`export const Events = { ... }`) in the TypeScript file")
-    body, _ = _block(code, (m or enum).end() - 1)  # type: ignore[union-attr]
+    found = m or enum
+    assert found is not None
+    body, _ = _block(code, found.end() - 1)
     reg = ParsedRegistry("TypeScript")
     for member in _members(body):
         kv = _key(member.replace("=", ":", 1) if enum else member)
@@ -223,7 +227,7 @@ def parse_typescript(text: str) -> ParsedRegistry:
         src = interfaces["BaseEventPayload"][2].get("source")
         if src is not None:
             literals = [_unquote(a or b) for a, b in re.findall(_STRING, src)]
-            if literals and re.fullmatch(r"\s*(?:(?:'[^']*'|\"[^\"]*\")\s*\|?\s*)+", src):
+            if literals and re.fullmatch(r"\s*(?:(?:'[^']*'|\"[^\"]*\")\s*(?:\|\s*)?)+", src):
                 reg.sources = tuple(literals)
     if "EventPayloadMap" not in interfaces:
         reg.notes.append("the file has no EventPayloadMap: required fields were not compared")

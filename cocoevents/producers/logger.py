@@ -15,6 +15,7 @@ import sys
 from datetime import datetime, timezone
 from typing import Any, TextIO
 
+from ..textsafe import say
 from . import registry
 
 
@@ -38,7 +39,7 @@ def log_event(name: str, *, stream: TextIO | None = None, strict: bool = True, *
         message = "; ".join(problems)
         if strict:
             raise EventValidationError(message)
-        print(f"cocoevents: warning: {message} (logged anyway)", file=sys.stderr)
+        say(f"cocoevents: warning: {message} (logged anyway)")
     out = stream if stream is not None else sys.stdout
     out.write(json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=str) + "\n")
     out.flush()

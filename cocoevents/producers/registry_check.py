@@ -6,6 +6,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..textsafe import say
+
 
 def check_registry(path: Path, as_json: bool) -> int:
     """Report to stdout, notes to stderr; 1 on any difference, 0 when equal (2 is raised as NotARegistry)."""
@@ -13,7 +15,7 @@ def check_registry(path: Path, as_json: bool) -> int:
 
     report = check_registry_file(path)
     for note in report.notes:
-        sys.stderr.write(f"coco: note: {note}\n")
+        say(f"coco: note: {note}")
     if as_json:
         sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
     else:

@@ -10,7 +10,8 @@ JSON document (``Timeline.to_dict()``), not the core's internals.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, TextIO
+from pathlib import Path
+from typing import Callable, Optional, Sequence, TextIO
 
 from ..core.model import Timeline
 
@@ -69,7 +70,7 @@ FORMATS: dict[str, Writer] = {"table": _table, "csv": _csv, "json": _json, "json
 LISTING_FORMAT_NAMES = ("table", "csv", "json", "jsonl")
 # ``coco compare``: its formats (``render.compare.COMPARE_FORMATS`` writes them).
 COMPARE_FORMAT_NAMES = ("table", "csv", "json", "markdown")
-# ``-o FILE`` without ``-f``: the format its suffix names (anything else: the table).
+# ``-o FILE`` without ``-f``: the format its suffix names (``format_for_output``).
 SUFFIX_FORMATS = {
     ".html": "html",
     ".htm": "html",
@@ -80,7 +81,30 @@ SUFFIX_FORMATS = {
     ".md": "markdown",
     ".markdown": "markdown",
     ".txt": "table",
+    ".text": "table",
+    ".out": "table",
+    ".log": "table",
 }
+
+
+def format_for_output(output: Optional[Path], names: Sequence[str] = tuple(FORMATS)) -> str:
+    """The format ``-o FILE`` implies when ``-f`` is not given: the one its suffix names, the table for a name
+    without a suffix (``-o out``, as ``> out``) or none given. A suffix naming no format coco writes (``x.png``),
+    or one this command cannot write, is a usage error naming the choices - never a text table in a ``.png``."""
+    if output is None or not output.suffix:
+        return "table"
+    fmt = SUFFIX_FORMATS.get(output.suffix.lower())
+    if fmt is None or fmt not in names:
+        from ..errors import UsageError
+        from ..textsafe import for_terminal
+
+        suffixes = " ".join(s for s, f in SUFFIX_FORMATS.items() if f in names)
+        name = for_terminal(output.name)
+        what = f"cannot tell the format from the suffix of '{name}'" if fmt is None else f"this command does not write {fmt} ('{name}')"
+        raise UsageError(f"{what}: use one of {suffixes}, or name the format with -f ({', '.join(names)})")
+    return fmt
+
+
 # Rows shown at most when ``--max-rows`` is not given (a Markdown summary is pasted into a ticket).
 DEFAULT_MAX_ROWS = {"table": 2000, "markdown": 100}
 

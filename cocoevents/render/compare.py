@@ -17,6 +17,7 @@ from ..core.compare import Comparison, Row
 from ..textsafe import for_terminal
 from ..timestamps import format_ts
 from . import RenderOptions
+from .columns import terminal_width, wrap
 from .csv_writer import csv_line, neutralise, number
 from .describe import tz_name
 from .json_writer import dumps
@@ -58,8 +59,7 @@ def cells(r: Row) -> tuple[str, str]:
 
 
 def _filter_text(c: Comparison) -> str:
-    parts = [f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in c.filters.to_dict().items() if v not in (None, False, [])]
-    return " ".join(parts)
+    return str(c.filters.text())
 
 
 def _table(c: Comparison, out: TextIO, o: RenderOptions) -> None:
@@ -70,19 +70,17 @@ def _table(c: Comparison, out: TextIO, o: RenderOptions) -> None:
     w.line((f"Compare {local_time(c.since, tz).strftime(when)} → {local_time(c.until, tz).strftime(when)} {tz_name(tz, c.since)}", "bold"))
     w.line(("  group   ", "dim"), (for_terminal(_filter_text(c)), "bold"), (f"  {deliveries(c.group_n)}", ""))
     w.line(("  others  ", "dim"), ("fulfilled, not in the group", ""), (f"  {deliveries(c.others_n)}", ""))
-    w.line(
-        ("  noise   ", "dim"),
-        (f"{threshold:.1f}", ""),
-        (f"  (score = -log10 p; over {len(c.rows):,} rows, one above {threshold:.1f} by chance is a 1 in 20 event)", "dim"),
-    )
+    room = terminal_width(out, o.width)  # the terminal's width (none on a pipe): the value gives way first
+    noise = f"{threshold:.1f}  (score = -log10 p; over {len(c.rows):,} rows, one above {threshold:.1f} by chance is a 1 in 20 event)"
+    for k, text in enumerate(wrap(noise, room, 10)):
+        w.line(("  noise   " if k == 0 else " " * 10, "dim"), (text, "dim"))
     shown = c.shown
     explaining = [r for r in shown if not r.defining]
     restating = [r for r in shown if r.defining]
     header = ["SCORE", "DIMENSION", "VALUE", "GROUP", "OTHERS"]
     table = [[f"{r.score:.1f}", r.dimension, for_terminal(r.value), *cells(r)] for r in shown]
     widths = [max([len(h)] + [len(t[i]) for t in table]) for i, h in enumerate(header)]
-    room = o.width
-    if room:  # the value gives way first
+    if room:
         fixed = sum(widths) - widths[2] + 2 * len(widths)
         widths[2] = max(12, min(widths[2], room - fixed))
 

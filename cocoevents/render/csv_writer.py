@@ -12,7 +12,8 @@ from typing import Any, TextIO
 from ..core.model import Row, Timeline, error_code
 from ..timestamps import format_ts
 from .describe import OWN_COLUMNS
-from .json_writer import SORTED_ENCODE, dumps
+from .json_fast import SORTED_ENCODE
+from .json_writer import dumps
 
 CSV_COLUMNS = (
     "ts",
@@ -80,12 +81,13 @@ def csv_record(row: Row, first_ts: int, raw: bool = False) -> list[str]:
     if not raw:  # every field that comes from event data; ts, offset, severity and gap are coco's own
         data = [neutralise(x) for x in data]
     gap = row.gap_before_us
+    ts = row.ts
     return [
-        format_ts(e.ts),
-        hms_offset(row.ts - first_ts),
+        format_ts(ts),
+        hms_offset(ts - first_ts),
         data[0],
         data[1],
-        row.severity,  # type: ignore[list-item]
+        row.severity,
         number(None if gap is None else gap / 1e6),
         *data[2:],
     ]

@@ -97,19 +97,23 @@ def tz_name(tz: tzinfo, at_us: int) -> str:
     return str(getattr(tz, "key", None) or local(at_us, tz).tzname())
 
 
-def duration_text(seconds: float) -> str:
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    if s < 86400:
-        return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
-    return f"{s // 86400}d{s % 86400 // 3600:02d}h{s % 3600 // 60:02d}m"
-
-
 def plural(n: int, word: str) -> str:
     return f"{n:,} {word}" + ("" if n == 1 else "s")
+
+
+def judged(summary: dict[str, Any]) -> tuple[int, int]:
+    """The errors and warnings a header counts: those of the findings (findings rules §4), so the header, the
+    "What stands out" list under it and ``--check`` agree (a cancellation that follows a failure is a warning
+    row, but not a warning); a summary without findings counts its error and warning rows."""
+    found = summary.get("findings")
+    if isinstance(found, dict):
+        return int(found.get("error") or 0), int(found.get("warning") or 0)
+    return int(summary.get("errors") or 0), int(summary.get("warnings") or 0)
+
+
+def finding_counts_text(counts: dict[str, int]) -> str:
+    """``3 errors, 5 info``: the findings by severity, the absent ones left out."""
+    return ", ".join(plural(n, sev) if sev != "info" else f"{n:,} info" for sev, n in counts.items() if n)
 
 
 def robot_path(doc: dict[str, Any]) -> str:

@@ -25,13 +25,15 @@ import html
 from datetime import timedelta, tzinfo
 from typing import Any, TextIO
 
+from ..timestamps import duration_text
 from . import RenderOptions
 from .describe import (
     SUBJECT_TITLE,
     describe,
-    duration_text,
     error_text,
     event_ids,
+    finding_counts_text,
+    judged,
     local,
     micros,
     plural,
@@ -40,7 +42,7 @@ from .describe import (
     tz_name,
     visible,
 )
-from .table import resolve_tz
+from .table import offset_text, resolve_tz
 
 # Geometry of the picture, in SVG user units (the SVG scales to the page width).
 WIDTH = 1200
@@ -53,6 +55,7 @@ LABEL_Y = 9.5  # baseline of the error labels inside a lane, above the marks
 MARK_R = 4.5
 CHAR_W = 7.2  # a generous width of an 11px sans-serif character (measured in Chromium: at most 7.0-7.3)
 MAX_TIP_LINES = 8
+HEADER_FINDINGS = 12  # findings listed in the header; more (a robot's day) go below the chart
 CLUSTER_SPAN = 22  # widest spread of one cluster's events, in SVG units
 
 SEVERITIES = ("error", "warning", "info")
@@ -96,6 +99,7 @@ svg text{fill:var(--fg)}svg .muted{fill:var(--muted)}
 .bar{opacity:.38}.bar.robot{fill:var(--robot)}.bar.pilot{fill:var(--pilot)}
 .vs .twin{fill:var(--muted);opacity:.22}.vs .this{fill:var(--fg);opacity:.8}
 .gap{fill:var(--gap);stroke:var(--gapline);stroke-dasharray:3 3;stroke-width:1}.gapt{fill:var(--gapline)}
+.gap.usual{fill-opacity:.4;stroke-opacity:.35}
 .errt{fill:var(--err);font-size:10px;font-weight:600}
 .swap{stroke:var(--fg);stroke-dasharray:2 3;stroke-width:1.2}.swapt{font-weight:600}
 a.m circle,a.m rect{stroke:var(--bg);stroke-width:1.5}
@@ -294,8 +298,7 @@ class _Page:
         return dt.strftime("%m-%d %H:%M:%S" if self.multi_day else "%H:%M:%S") + f".{dt.microsecond // 1000:03d}"
 
     def offset(self, us: int) -> str:
-        s = (us - self.first) // 1_000_000
-        return f"+{s // 60:02d}:{s % 60:02d}" if s < 3600 else f"+{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
+        return offset_text(us - self.first)
 
     # header ------------------------------------------------------------------------------------------
     def header(self) -> list[str]:
@@ -321,7 +324,7 @@ class _Page:
         out.append(f'<p class="facts">{" · ".join(facts)}</p>')
         s = self.summary
         counts = [h(plural(int(s.get("events") or 0), "event"))]
-        errors, warnings = int(s.get("errors") or 0), int(s.get("warnings") or 0)
+        errors, warnings = judged(s)
         counts.append(f'<span class="{"n-e" if errors else ""}">{h(plural(errors, "error"))}</span>')
         counts.append(f'<span class="{"n-w" if warnings else ""}">{h(plural(warnings, "warning"))}</span>')
         counts.append(h(plural(int(s.get("gaps") or 0), "gap")))
@@ -330,7 +333,8 @@ class _Page:
         if s.get("duplicates_removed"):
             counts.append(h(f"{plural(int(s['duplicates_removed']), 'duplicate')} removed"))
         if s.get("unplaced"):
-            counts.append(f'<span class="n-w">{h(int(s["unplaced"]))} unplaced</span>')
+            unplaced = int(s["unplaced"])
+            counts.append(f'<span class="n-w">{unplaced:,} unplaced</span>')
         rng = self.doc.get("range") or {}
         if rng.get("since") or rng.get("until"):
             lo, hi = micros(rng.get("since")), micros(rng.get("until"))
@@ -338,9 +342,24 @@ class _Page:
                 "range " + h(f"{self.when(lo, True) if lo is not None else '…'} → {self.when(hi, True) if hi is not None else '…'}")
             )
         out.append(f'<p class="facts">{" · ".join(counts)}</p>')
-        out += self.findings()
+        if self.long_findings():  # the chart first; the header says what the list below it holds
+            counts = finding_counts_text(self.finding_counts())
+            out.append(f'<p class="facts"><a href="#findings">What stands out</a>: {h(counts)}, listed below the chart</p>')
+        else:
+            out += self.findings()
         out.append("</header>")
         return out
+
+    def finding_counts(self) -> dict[str, int]:
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for f in self.doc.get("findings") or []:
+            sev = str(f.get("severity"))
+            counts[sev] = counts.get(sev, 0) + 1
+        return counts
+
+    def long_findings(self) -> bool:
+        """More findings than the header holds (a robot's day): they are listed after the chart instead."""
+        return len(self.doc.get("findings") or []) > HEADER_FINDINGS
 
     def comparison(self) -> list[str]:
         """``--vs``: each transition as a bar of its duration, the twin's drawn faintly under it (one scale for
@@ -387,7 +406,7 @@ class _Page:
         findings = self.doc.get("findings")
         if not findings:
             return []
-        out = ['<h2>What stands out</h2><ol class="findings">']
+        out = ['<h2 id="findings">What stands out</h2><ol class="findings">']
         for f in findings:
             sev = SEV_CLASS.get(f.get("severity"), "i")
             ts = micros(f.get("ts")) if isinstance(f.get("ts"), str) else None
@@ -471,14 +490,15 @@ class _Page:
                 cx = notes.place(x, text_w(text), sides=("left", "right", "centre"))
                 if cx is not None:
                     labels.append(f'<text class="swapt" x="{_n(cx)}" y="{AXIS_H + 13}" text-anchor="middle">{h(text)}</text>')
-        # gaps, shaded across all lanes with their duration
+        # gaps, shaded across all lanes with their duration; a silence the findings call usual (info) more lightly
+        usual = {micros(f.get("ts")) for f in self.doc.get("findings") or [] if f.get("kind") == "silence" and f.get("severity") == "info"}
         for g, a, b in gaps:
             if a is None or b is None:
                 continue
             x, x2 = scale.x(a), scale.x(b)
             dur = duration_text(float(g.get("seconds") or (b - a) / 1e6))
             out.append(
-                f'<rect class="gap" x="{_n(x)}" y="{AXIS_H}" width="{_n(max(x2 - x, 1))}" '
+                f'<rect class="gap{" usual" if a in usual else ""}" x="{_n(x)}" y="{AXIS_H}" width="{_n(max(x2 - x, 1))}" '
                 f'height="{bottom - AXIS_H}"><title>{h(f"no events for {dur}: {self.when(a)} → {self.when(b)}")}'
                 "</title></rect>"
             )
@@ -495,10 +515,10 @@ class _Page:
             if x2 < x:
                 continue
             kind = "robot" if w.get("kind") == "robot" else "pilot"
-            y = lane_y[lane] + LANE_H / 2 - 6
+            bar_y = lane_y[lane] + LANE_H / 2 - 6
             tip = f"{w.get('kind')} {w.get('id')}: {self.when(a)} → {self.when(b)} ({duration_text((b - a) / 1e6)})"
             out.append(
-                f'<rect class="bar {kind}" data-id="{h(w.get("id"))}" x="{_n(x)}" y="{_n(y)}" '
+                f'<rect class="bar {kind}" data-id="{h(w.get("id"))}" x="{_n(x)}" y="{_n(bar_y)}" '
                 f'width="{_n(max(x2 - x, 2))}" height="12" rx="3"><title>{h(tip)}</title></rect>'
             )
         # events as marks, clustered per lane
@@ -554,8 +574,8 @@ class _Page:
         else:
             x0, width = left, right - left
             counts = {s: sum(1 for i in rows if self.events[i].get("severity") == s) for s in SEVERITIES}
-            head = f"{len(rows)} events, {self.when(self.times[rows[0]])} → {self.when(self.times[rows[-1]])}"
-            head += "".join(f", {n} {s}" + ("s" if n > 1 else "") for s, n in counts.items() if n and s != "info")
+            head = f"{len(rows):,} events, {self.when(self.times[rows[0]])} → {self.when(self.times[rows[-1]])}"
+            head += "".join(f", {n:,} {s}" + ("s" if n > 1 else "") for s, n in counts.items() if n and s != "info")
             lines = [head]
             shown = sorted(
                 rows,
@@ -599,7 +619,7 @@ class _Page:
             '<table id="events"><thead><tr><th>#</th><th>time</th><th>+</th><th>lane</th><th>event</th>'
             "<th>ids</th><th>details</th></tr></thead><tbody>",
         ]
-        gap_rows = {}
+        gap_rows: dict[int, float] = {}
         for g in self.doc.get("gaps") or []:
             b = micros(g.get("before"))
             if b is not None:
@@ -607,8 +627,10 @@ class _Page:
         for i, (ev, t) in enumerate(zip(self.events, self.times)):
             if t in gap_rows and (i == 0 or self.times[i - 1] != t):
                 out.append(f'<tr class="gap"><td colspan="7">no events for {h(duration_text(gap_rows[t]))}</td></tr>')
-            sev = SEV_CLASS.get(ev.get("severity"), "i")
-            payload = ev.get("payload") if isinstance(ev.get("payload"), dict) else {}
+            sev = SEV_CLASS.get(str(ev.get("severity")), "i")
+            payload = ev.get("payload")
+            if not isinstance(payload, dict):
+                payload = {}
             err = error_text(ev.get("error"))
             rest = describe(payload, with_error=False)
             details = (f"<b>{h(err)}</b>" if err else "") + ("  " if err and rest else "") + h(rest)
@@ -652,6 +674,8 @@ class _Page:
             parts.append("<figure>")
             parts += self.svg()
             parts.append("</figure>")
+            if self.long_findings():
+                parts += self.findings()
             parts += self.comparison()
             parts += self.table()
         else:

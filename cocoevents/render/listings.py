@@ -14,10 +14,12 @@ from typing import Any, Callable, Iterator, Optional, TextIO
 
 from ..core.listings import DeliveryRow, ErrorReport, Listing
 from ..textsafe import for_terminal
+from ..timestamps import duration_text
 from . import LISTING_FORMAT_NAMES, RenderOptions
+from .columns import Column, Step, fit, terminal_width, wrap
 from .csv_writer import csv_line, neutralise, number
 from .json_writer import dumps
-from .table import STATUS_STYLE, LineWriter, duration_text, local_time, plural, resolve_tz
+from .table import STATUS_STYLE, LineWriter, local_time, plural, resolve_tz
 
 LISTING_CSV = (
     "delivery_id",
@@ -44,16 +46,29 @@ def _tz_name(tz: Any) -> str:
     return "UTC" if tz is timezone.utc else str(getattr(tz, "key", None) or tz)
 
 
-def _columns(w: LineWriter, header: list[str], rows: list[list[tuple[str, str]]], right: set[int]) -> None:
-    """Aligned columns: the header dim, then each row's cells with their styles."""
-    widths = [max([len(h)] + [len(r[i][0]) for r in rows]) for i, h in enumerate(header)]
-
-    def cell(i: int, text: str) -> str:
-        return text.rjust(widths[i]) if i in right else text.ljust(widths[i])
-
-    w.line(*[(cell(i, h) + "  ", "dim") for i, h in enumerate(header)])
+def _columns(w: LineWriter, columns: list[Column], rows: list[list[tuple[str, str]]], plan: list[Step], width: Optional[int]) -> None:
+    """Aligned columns fitted to ``width`` (``render.columns``): the header dim, then each row's cells."""
+    layout = fit(columns, rows, width, plan)
+    w.line(*[(text + "  ", "dim") for text in layout.header()])
     for r in rows:
-        w.line(*[(cell(i, text) + "  ", style) for i, (text, style) in enumerate(r)])
+        w.line(*[(text + "  ", style) for text, style in layout.cells(r)])
+
+
+def _title(w: LineWriter, width: Optional[int], title: str, extra: str) -> None:
+    """A table's title line, and its dim remark on the next line when both do not fit."""
+    if not extra:
+        w.line((title, "bold"))
+    elif width is None or len(title) + 2 + len(extra) <= width:
+        w.line((title, "bold"), ("  " + extra, "dim"))
+    else:
+        w.line((title, "bold"))
+        for line in wrap(extra, width, 2):
+            w.line(("  " + line, "dim"))
+
+
+def _without_year(text: str) -> str:
+    """``2026-11-25 09:58:00`` -> ``11-25 09:58:00`` (the title says the range's years)."""
+    return text[5:] if len(text) == 19 and text[4] == "-" else text
 
 
 # -- coco deliveries ------------------------------------------------------------------------------------------
@@ -66,20 +81,31 @@ def _findings_text(found: Optional[dict[str, int]]) -> str:
     return " ".join(parts) or "0"
 
 
+DELIVERY_COLUMNS = [
+    Column("START", compact=_without_year),
+    Column("DELIVERY"),
+    Column("STATUS"),
+    Column("DURATION"),
+    Column("ROBOTS", clip=10),
+    Column("PILOTS", clip=8),
+    Column("EVENTS", right=True),
+    Column("ERRORS", right=True),
+    Column("FIRST ERROR"),
+    Column("FINDINGS"),
+]
+# What a narrow terminal gives up first: the year, then counts and pilots, then duration and findings; the start,
+# the delivery id, its status and its first error code stay whole.
+DELIVERY_PLAN: list[Step] = [("compact", 0), ("drop", 6), ("drop", 7), ("drop", 5), ("drop", 3), ("drop", 9), ("drop", 4)]
+
+
 def _listing_table(listing: Listing, out: TextIO, o: RenderOptions) -> None:
     tz = resolve_tz(o.tz)
     w = LineWriter(out, o.color, o.width)
-    filters = [
-        f"{k}={','.join(v) if isinstance(v, list) else v}" for k, v in listing.filters.to_dict().items() if v not in (None, False, [])
-    ]
-    w.line(
-        (f"Deliveries active {_when(listing.since, tz)} → {_when(listing.until, tz)} {_tz_name(tz)}", "bold"),
-        (("  " + for_terminal(" ".join(filters))) if filters else "", "dim"),
-    )
+    width = terminal_width(out, o.width)
+    title = f"Deliveries active {_when(listing.since, tz)} → {_when(listing.until, tz)} {_tz_name(tz)}"
+    _title(w, width, title, for_terminal(listing.filters.text()))
     with_findings = any(r.findings is not None for r in listing.rows)
-    header = ["START", "DELIVERY", "STATUS", "DURATION", "ROBOTS", "PILOTS", "EVENTS", "ERRORS", "FIRST ERROR"]
-    if with_findings:
-        header.append("FINDINGS")
+    columns = DELIVERY_COLUMNS if with_findings else DELIVERY_COLUMNS[:-1]
     rows = []
     for r in listing.rows:
         cells = [
@@ -89,8 +115,8 @@ def _listing_table(listing: Listing, out: TextIO, o: RenderOptions) -> None:
             (duration_text(r.duration_s) if r.duration_s is not None else "", ""),
             (for_terminal(" → ".join(r.robots)), ""),
             (for_terminal(", ".join(r.pilots)), ""),
-            (str(r.events), ""),
-            (str(r.errors), "bold red" if r.errors else ""),
+            (f"{r.events:,}", ""),
+            (f"{r.errors:,}", "bold red" if r.errors else ""),
             (for_terminal(r.first_error_code or ""), "red"),
         ]
         if with_findings:
@@ -99,7 +125,7 @@ def _listing_table(listing: Listing, out: TextIO, o: RenderOptions) -> None:
             )
         rows.append(cells)
     w.line()
-    _columns(w, header, rows, right={6, 7})
+    _columns(w, columns, rows, [s for s in DELIVERY_PLAN if s[1] < len(columns)], width)
     w.line()
     n = len(listing.rows)
     shown = f"{n:,} {'delivery' if n == 1 else 'deliveries'} shown"
@@ -219,10 +245,9 @@ def _listed(values: list[Any]) -> str:
 def _errors_table(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
     tz = resolve_tz(o.tz)
     w = LineWriter(out, o.color, o.width)
-    w.line(
-        (f"Errors {_when(report.since, tz)} → {_when(report.until, tz)} {_tz_name(tz)}", "bold"),
-        (f"  {plural(report.events, 'error event')} · by {report.by}", "dim"),
-    )
+    width = terminal_width(out, o.width)
+    title = f"Errors {_when(report.since, tz)} → {_when(report.until, tz)} {_tz_name(tz)}"
+    _title(w, width, title, f"{plural(report.events, 'error event')} · by {report.by}")
     if report.previous is not None:
         p = report.previous
         w.line(
@@ -232,33 +257,48 @@ def _errors_table(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
     if report.by == "hour":
         w.line((f"  by hour: one character per hour, {_when(report.hours[0], tz)[:13]}h → {_when(report.hours[-1], tz)[11:13]}h", "dim"))
     w.line()
-    columns = _error_columns(report)
-    header = [c.upper().replace("_", " ").replace("PREVIOUS COUNT", "BEFORE") for c in columns]
+    names = list(_error_columns(report))
     hours = report.hours if report.by == "hour" else []
     if hours:  # the sparkline after the count: one character per hour of the range
-        at = columns.index("count") + 1
-        header.insert(at, "BY HOUR")
+        names.insert(names.index("count") + 1, "by_hour")
+    columns = [
+        Column(
+            c.upper().replace("_", " ").replace("PREVIOUS COUNT", "BEFORE"),
+            short={"example_delivery": "EXAMPLE", "first_seen": "FIRST", "last_seen": "LAST"}.get(c, ""),
+            right=c in ("count", "previous_count", "deliveries", "robots"),
+            compact=_without_year if c in ("first_seen", "last_seen") else None,
+            items=c in ("events", "codes"),
+        )
+        for c in names
+    ]
+    at = names.index
+    # The group (a code, an event, a robot), its count, what --vs and --by hour asked for and the last time stay.
+    # The first time goes first, then the count of robots (a robot's own is 1), the list of event names, the
+    # example, the count of deliveries and last the list of codes; a list shrinks to its first whole items and how
+    # many more ("LID_STUCK +2") before it goes. An error code or event name is never cut.
+    plan: list[Step] = [("short", -1), ("compact", at("last_seen")), ("compact", at("first_seen")), ("drop", at("first_seen"))]
+    plan += [("drop", at(c)) for c in ("robots", "events", "example_delivery", "deliveries", "codes") if c in names]
     rows = []
     for g in report.rows():
         cells = []
-        for c in columns:
-            v = g[c]
-            if c in ("first_seen", "last_seen"):
+        for c in names:
+            v = g.get(c)
+            if c == "by_hour":
+                text = sparkline(g["by_hour"])
+            elif c in ("first_seen", "last_seen"):
                 text = _when(_us(v), tz)
             elif c == "new":
                 text = "NEW" if v else ""
             elif isinstance(v, list):
                 text = _listed(v)
+            elif isinstance(v, int):
+                text = f"{v:,}"
             else:
                 text = "-" if v is None else str(v)
-            style = "bold red" if c == columns[0] else ("bold" if c == "count" else ("bold yellow" if c == "new" else ""))
+            style = {names[0]: "bold red", "count": "bold", "new": "bold yellow", "by_hour": "red"}.get(c, "")
             cells.append((for_terminal(text), style))
-        if hours:
-            cells.insert(columns.index("count") + 1, (sparkline(g["by_hour"]), "red"))
         rows.append(cells)
-    numeric = [c for c in ("count", "previous_count", "deliveries", "robots") if c in columns]
-    right = {columns.index(c) + (1 if hours and columns.index(c) > columns.index("count") else 0) for c in numeric}
-    _columns(w, header, rows, right=right)
+    _columns(w, columns, rows, plan, width)
 
 
 def _us(text: Optional[str]) -> Optional[int]:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import re
 from typing import Any, TextIO
 
+from ..timestamps import duration_text
 from . import RenderOptions
 from .describe import (
     SUBJECT_TITLE,
     describe,
-    duration_text,
     error_text,
     event_ids,
+    judged,
     local,
     micros,
     plural,
@@ -101,9 +102,13 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
     pilots = summary.get("pilots") or []
     if pilots:
         facts.append(f"pilots {md(', '.join(map(str, pilots)))}")
+    rng = doc.get("range") or {}
+    lo, hi = micros(rng.get("since")), micros(rng.get("until"))
+    if lo is not None or hi is not None:  # the range asked for, both ends (an open one as …)
+        facts.append(f"range {when(lo, True) if lo is not None else '…'} → {when(hi, True) if hi is not None else '…'} {md(zone)}")
     if facts:
         w(" · ".join(facts) + "  \n")
-    errors, warnings = int(summary.get("errors") or 0), int(summary.get("warnings") or 0)
+    errors, warnings = judged(summary)
     counts = [
         plural(int(summary.get("events") or 0), "event"),
         _bold(plural(errors, "error")) if errors else plural(errors, "error"),
@@ -115,7 +120,7 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
     if summary.get("duplicates_removed"):
         counts.append(f"{plural(int(summary['duplicates_removed']), 'duplicate')} removed")
     if summary.get("unplaced"):
-        counts.append(f"**{int(summary['unplaced'])} without a usable timestamp**")
+        counts.append(f"**{int(summary['unplaced']):,} without a usable timestamp**")
     w(" · ".join(counts) + "\n\n")
 
     findings = doc.get("findings")
@@ -143,7 +148,7 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
 
     if events:
         shown = rows_to_show(events, o.max_rows)
-        gap_before = {}
+        gap_before: dict[int, float] = {}
         for g in doc.get("gaps") or []:
             b = micros(g.get("before"))
             if b is not None:
@@ -157,7 +162,9 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
             if t in gap_before and i and times[i - 1] != t and i - 1 == prev:
                 w(f"| | | | *no events for {duration_text(gap_before[t])}* | | |\n")
             ev = events[i]
-            payload = ev.get("payload") if isinstance(ev.get("payload"), dict) else {}
+            payload = ev.get("payload")
+            if not isinstance(payload, dict):
+                payload = {}
             err = _clip(error_text(ev.get("error")), ERROR_MAX)
             rest = _clip(describe(payload, with_error=False), DETAIL_MAX)
             cells = [str(i + 1), when(t), md(ev.get("lane") or ""), md(ev.get("event") or ""), md(" ".join(event_ids(ev, subject)))]

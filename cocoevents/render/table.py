@@ -16,15 +16,18 @@ from __future__ import annotations
 
 import json
 import zlib
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
-from typing import Any, TextIO
+from typing import Any, Optional, TextIO
 
 from ..core.model import Lane, Row, Timeline
 from ..errors import UsageError
 from ..textsafe import for_terminal
+from ..timestamps import duration_text
 from ..timestamps import resolve_tz as _zone
 from . import RenderOptions
-from .describe import describe
+from .columns import first_items, terminal_width, wrap
+from .describe import describe, finding_counts_text, judged, plural
 
 MAX_WINDOWS = 12
 MAX_DELIVERIES = 16
@@ -45,19 +48,6 @@ def lane_style(lane: Lane) -> str:
     if lane.kind == "delivery":
         return "bold"
     return LANE_COLORS[zlib.crc32(str(lane).encode()) % len(LANE_COLORS)]
-
-
-def duration_text(seconds: float) -> str:
-    s = int(round(seconds))
-    if s < 60:
-        return f"{s}s"
-    if s < 3600:
-        return f"{s // 60}m{s % 60:02d}s"
-    return f"{s // 3600}h{s % 3600 // 60:02d}m{s % 60:02d}s"
-
-
-def plural(n: int, word: str) -> str:
-    return f"{n:,} {word}" + ("" if n == 1 else "s")
 
 
 def offset_text(us: int) -> str:
@@ -152,26 +142,26 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
                 "dim",
             ),
         )
-    robots = _robot_path(t)
-    if robots:
-        w.line(("  robots  ", "dim"), (for_terminal(robots), ""))
-    if t.pilots:
-        w.line(("  pilots  ", "dim"), (for_terminal(", ".join(t.pilots)), ""))
-    _deliveries(w, o.deliveries)
+    room = _width(out, o)
+    for label, names in (("robots", _robot_path(t)), ("pilots", ", ".join(t.pilots))):
+        for k, line in enumerate(wrap(for_terminal(names), room, 10) if names else []):
+            w.line((f"  {label}  " if k == 0 else " " * 10, "dim"), (line, ""))
+    _deliveries(w, o.deliveries, room)
     _windows(w, t, when)
+    errors, warnings = judged(s)
     counts = [
         (plural(s["events"], "event"), ""),
         (" · ", "dim"),
-        (plural(s["errors"], "error"), "bold red" if s["errors"] else ""),
+        (plural(errors, "error"), "bold red" if errors else ""),
         (" · ", "dim"),
-        (plural(s["warnings"], "warning"), "yellow" if s["warnings"] else ""),
+        (plural(warnings, "warning"), "yellow" if warnings else ""),
         (" · ", "dim"),
         (f"{plural(s['gaps'], 'gap')} > {duration_text(t.gap_threshold_us / 1e6)}", "yellow" if s["gaps"] else ""),
     ]
     if s["duplicates_removed"]:
         counts += [(" · ", "dim"), (f"{plural(s['duplicates_removed'], 'duplicate')} removed", "dim")]
     if s["unplaced"]:
-        counts += [(" · ", "dim"), (f"{s['unplaced']} unplaced", "yellow")]
+        counts += [(" · ", "dim"), (f"{s['unplaced']:,} unplaced", "yellow")]
     w.line(("  ", ""), *counts)
     w.line()
 
@@ -189,40 +179,44 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         )
         for r in shown
     ]
-    widths = [max((len(c[i]) for c in cells), default=0) for i in range(1, 6)]
-    widths[4] = min(widths[4], 28)
-    room = _width(out, o)
-    det_room = None
-    if room is not None:  # the details column gives way first, then the ids, then long event names
-        base = widths[0] + widths[1] + widths[2] + 3 * 2 + 2  # time, offset and lane with their gaps; the mark
-        widths[3] = min(widths[3], max(16, room - base - 2 - widths[4] - 2))
-        widths[4] = max(0, min(widths[4], room - base - widths[3] - 2 - 2))
-        det_room = room - (base + widths[3] + 2 + widths[4] + 2)
+    fit = _row_layout([c[1:6] for c in cells], room)
     gap_set = {g.before for g in t.gaps}
     for n, (r, ts, off, lane, name, ids, det) in enumerate(cells):
         if n in cuts:
-            w.line(("  ⋮ ", "yellow"), (cuts[n], "yellow"))
+            for k, line in enumerate(wrap(cuts[n], room, 4)):
+                w.line(("  ⋮ " if k == 0 else "    ", "yellow"), (line, "yellow"))
         if r.ts in gap_set and r.gap_before_us is not None and r.gap_before_us > t.gap_threshold_us:
             w.line(("  ", ""), (f"·· no events for {duration_text(r.gap_before_us / 1e6)} ··", "bold yellow"))
         sev = SEVERITY_STYLE[r.severity]
         mark = {"error": "✖", "warning": "!", "info": " "}[r.severity]
-        name = _clip(name, widths[3])
-        if det_room is not None:
-            det = _clip(det, det_room) if det_room >= 2 else ""
+        ids_cell = f"{_whole_ids(ids, fit.ids).ljust(fit.ids)}  " if fit.ids else ""
+        below = ""  # an error's code and message when they do not fit beside the row: on a line of their own
+        if fit.details is not None:
+            code = _error_code(r) if det.startswith(_error_code(r) or "\0") else ""
+            room_here = fit.details
+            if code and len(det) > room_here and len(code) + 2 > room_here and fit.ids:  # the ids give way to the code
+                room_here, ids_cell = room_here + fit.ids + 2, ""
+            if code and len(det) > room_here and len(code) + 2 + MIN_DETAILS > room_here:  # too little of it would show
+                det, below = "", det
+            else:
+                det = _clip(det, room_here) if room_here >= 2 else ""
         w.line(
-            (f"{ts.ljust(widths[0])}  ", "dim"),
-            (f"{off.rjust(widths[1])}  ", "dim"),
-            (f"{lane.ljust(widths[2])}  ", lane_style(r.lane)),
+            (f"{ts.ljust(fit.time)}  ", "dim"),
+            (f"{off.rjust(fit.offset)}  " if fit.offset else "", "dim"),
+            (f"{lane.ljust(fit.lane)}  ", lane_style(r.lane)),
             (f"{mark} ", sev),
-            (f"{name.ljust(widths[3])}  ", sev),
-            (f"{_clip(ids, widths[4]).ljust(widths[4])}  " if widths[4] else "  ", ""),
+            (f"{_clip(name, fit.name).ljust(fit.name)}  ", sev),
+            (ids_cell, ""),
             (det, "red" if r.severity == "error" else "dim"),
         )
+        if below:
+            indent = fit.time + 2
+            w.line((" " * indent + "↳ ", "dim"), (_clip(below, max((room or 0) - indent - 2, len(_error_code(r)) + 1)), "red"))
     if not t.rows:
         w.line(("  (no events with a usable timestamp)", "yellow"))
     if t.unplaced:
         w.line()
-        w.line((f"⚠ {len(t.unplaced)} event(s) without a usable timestamp (not placed in time):", "bold yellow"))
+        w.line((f"⚠ {len(t.unplaced):,} event(s) without a usable timestamp (not placed in time):", "bold yellow"))
         for e in t.unplaced:
             ts = e.record.get("timestamp", "<missing>")
             w.line(
@@ -231,15 +225,68 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
                 (f"  timestamp={for_terminal(json.dumps(ts, default=str, ensure_ascii=False))}", "dim"),
                 (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"),
             )
-    _write_findings(t, w, when)
-    _write_comparison(t, w, _width(out, o))
+    _write_findings(t, w, when, room)
+    _write_comparison(t, w, room)
 
 
-def _deliveries(w: LineWriter, deliveries: tuple[tuple[str, str], ...]) -> None:
-    """A robot's deliveries in the range, with their status, a few a line."""
-    for n in range(0, min(len(deliveries), MAX_DELIVERIES), 4):
+MAX_NAME = 32  # an event name longer than this (none of the registry's) may be clipped to fit
+MIN_DETAILS = 12  # the room the details keep before the offset and ids columns give way
+
+
+@dataclass(frozen=True)
+class RowLayout:
+    """Column widths of the timeline's rows; ``offset`` or ``ids`` 0 when dropped, ``details`` the room left
+    (``None``: no width to fit)."""
+
+    time: int
+    offset: int
+    lane: int
+    name: int
+    ids: int
+    details: Optional[int]
+
+
+def _row_layout(cells: list[tuple[str, str, str, str, str]], room: Optional[int]) -> RowLayout:
+    """Fit the rows to ``room``: the time, lane and event name stay whole (the registry's names are at most 26
+    characters; a longer one is clipped, to no less than ``MAX_NAME``, only as far as the ids and details need); the
+    details are clipped first, down to ``MIN_DETAILS``; then the offset goes, then the ids shrink and go."""
+    time, offset, lane, name, ids = (max((len(c[i]) for c in cells), default=0) for i in range(5))
+    ids = min(ids, 28)
+    if room is None:
+        return RowLayout(time, offset, lane, name, ids, None)
+    name = min(name, max(MAX_NAME, room - (time + 2 + lane + 2 + 2) - 2 - (ids + 2 if ids else 0) - MIN_DETAILS))
+    fixed = time + 2 + lane + 2 + 2 + name + 2  # time, lane, mark, name with their gaps
+    if fixed + offset + 2 + ids + 2 + MIN_DETAILS > room:
+        offset = 0
+    else:
+        fixed += offset + 2
+    ids = max(0, min(ids, room - fixed - 2 - MIN_DETAILS))
+    if ids < 6:  # too narrow to say anything: the column goes
+        ids = 0
+    return RowLayout(time, offset, lane, name, ids, room - fixed - (ids + 2 if ids else 0))
+
+
+def _whole_ids(ids: str, width: int) -> str:
+    """The row's ids in ``width``: the first ones whole and how many more (``DM-12345 +1``); clipped with ``…``
+    only when not even the first fits."""
+    shown = first_items(ids, width, " ")
+    return shown if len(shown) <= width else _clip(ids, width)
+
+
+def _error_code(row: Row) -> str:
+    """The row's ``error.code`` as the details show it first ('' when none): the part never cut."""
+    error = row.event.record.get("error")
+    code = error.get("code") if isinstance(error, dict) else None
+    return for_terminal(str(code)) if code not in (None, "") else ""
+
+
+def _deliveries(w: LineWriter, deliveries: tuple[tuple[str, str], ...], room: Optional[int] = None) -> None:
+    """A robot's deliveries in the range, with their status, as many a line as fit (at most 4)."""
+    longest = max((len(for_terminal(d)) + len(status) + 3 for d, status in deliveries), default=0)
+    per_line = 4 if room is None else max(1, min(4, (room - 14 + 2) // max(longest, 1)))
+    for n in range(0, min(len(deliveries), MAX_DELIVERIES), per_line):
         pieces: list[tuple[str, str]] = [("  deliveries  " if n == 0 else "              ", "dim")]
-        for i, (d, status) in enumerate(deliveries[n : n + 4]):
+        for i, (d, status) in enumerate(deliveries[n : n + per_line]):
             pieces += [
                 (", " if i else "", "dim"),
                 (for_terminal(d), "bold"),
@@ -287,19 +334,7 @@ def _shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, st
 
 def _width(out: TextIO, o: RenderOptions) -> int | None:
     """The width to fit: ``width`` when given, else ``COLUMNS``, else the terminal's; none on a pipe."""
-    if o.width:
-        return o.width
-    import os
-
-    columns = os.environ.get("COLUMNS", "")
-    if columns.isdigit() and int(columns) > 0:
-        return int(columns)
-    isatty = getattr(out, "isatty", None)
-    if isatty is not None and isatty():
-        import shutil
-
-        return shutil.get_terminal_size().columns
-    return None
+    return terminal_width(out, o.width)
 
 
 def _windows(w: LineWriter, t: Timeline, when: Any) -> None:
@@ -324,7 +359,7 @@ FINDING_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 FINDING_MARK = {"error": "✖", "warning": "!", "info": "·"}
 
 
-def _write_findings(t: Timeline, w: LineWriter, when: Any) -> None:
+def _write_findings(t: Timeline, w: LineWriter, when: Any, room: Optional[int] = None) -> None:
     """The "What stands out" section (findings rules §4): one line per finding, in time order, the most
     severe first within one instant, coloured by severity; every data string escaped for the terminal."""
     from ..core.findings import SEVERITY_RANK
@@ -333,19 +368,15 @@ def _write_findings(t: Timeline, w: LineWriter, when: Any) -> None:
     if not t.findings:
         return
     w.line()
-    counts = ", ".join(f"{n} {sev}" for sev, n in t.summary["findings"].items() if n)
-    w.line(("What stands out", "bold"), (f"  ({counts})", "dim"))
+    w.line(("What stands out", "bold"), (f"  ({finding_counts_text(t.summary['findings'])})", "dim"))
     ordered = sorted(enumerate(t.findings), key=lambda p: (p[1].ts, SEVERITY_RANK[p[1].severity], p[0]))
     kind_width = max(len(f.kind) for f in t.findings)
     for _, f in ordered:
         style = FINDING_STYLE[f.severity]
-        w.line(
-            ("  ", ""),
-            (f"{FINDING_MARK[f.severity]} ", style),
-            (f"{when(f.ts)}  ", "dim"),
-            (f"{f.kind.ljust(kind_width)}  ", style),
-            (for_terminal(f.message), style if f.severity != "info" else ""),
-        )
+        lead = [("  ", ""), (f"{FINDING_MARK[f.severity]} ", style), (f"{when(f.ts)}  ", "dim"), (f"{f.kind.ljust(kind_width)}  ", style)]
+        indent = sum(len(text) for text, _ in lead)
+        for k, line in enumerate(wrap(for_terminal(f.message), room, indent)):  # at words, hanging under the first
+            w.line(*(lead if k == 0 else [(" " * indent, "")]), (line, style if f.severity != "info" else ""))
 
 
 def _signed(seconds: float) -> str:

@@ -57,6 +57,7 @@ class Resolved:
     profile: Optional[str]
     why: str
     config: Any = None  # the Config read, when it was read
+    note: Optional[str] = None  # what a command says once on stderr about this choice (the demo store in place of none)
 
 
 def profile_from_values(where: str, name: str, values: dict[str, Any]) -> Profile:
@@ -68,35 +69,52 @@ def profile_from_values(where: str, name: str, values: dict[str, Any]) -> Profil
 
 
 def profiles(config: Any) -> dict[str, Profile]:
-    """Every profile of a ``config.Config``, validated by its kind's settings."""
+    """Every profile of a ``config.Config``, each validated by its kind's settings. A command validates only the
+    profile it uses (``select``)."""
     return {name: profile_from_values(f"config {config.path}: profile {name!r}", name, values) for name, values in config.profiles.items()}
 
 
 def select(name: Optional[str], *, store_given: bool = False, config: Any = None) -> Optional[Profile]:
-    """The profile named, else (without an explicit store) the default one, else ``None`` (local store)."""
+    """The profile named, else (without an explicit store) the default one, else ``None`` (local store). Only
+    that profile is validated: a broken or unusual profile breaks only the commands that use it."""
     from .configfile import load_config
 
     config = config or load_config()
-    known = profiles(config)
     if name:
-        if name not in known:
+        if name not in config.profiles:
             where = f"in {config.path}" if config.exists else f"(no config file at {config.path})"
-            listed = f" (profiles: {', '.join(sorted(known))})" if known else ""
+            listed = f" (profiles: {', '.join(sorted(config.profiles))})" if config.profiles else ""
             raise UsageError(f"no profile {name!r} {where}{listed}")
-        return known[name]
-    if store_given or config.default is None:
+    elif store_given or config.default is None:
         return None
-    return known[config.default]
+    else:
+        name = config.default
+    return profile_from_values(f"config {config.path}: profile {name!r}", name, config.profiles[name])
 
 
 def local_settings(store: Optional[str | Path] = None, where: str = "--store") -> Any:
     return kind_module("local").Settings.from_values(where, None, {"store": str(store)} if store else {})
 
 
+def default_local(config: Any = None) -> Resolved:
+    """The local store read when neither a store nor a profile is named: the default store; while it does not
+    exist, the demo store if ``coco demo`` made one (``store.config.demo_in_place_of_default``), with the note
+    a command prints once on stderr."""
+    from ..store.config import default_store_path, demo_in_place_of_default
+
+    demo = demo_in_place_of_default()
+    if demo is None:
+        return Resolved("local", local_settings(), None, "no profile chosen and no default", config)
+    note = f"coco: reading the demo store {demo} (no store at {default_store_path()}; 'coco load PATH' makes one)"
+    return Resolved("local", local_settings(demo, "the demo store"), None, "no store of your own yet: the demo store", config, note)
+
+
 def resolve(profile: Optional[str] = None, store: Optional[str | Path] = None) -> Resolved:
     """Which source a command (or the library) reads: ``--profile`` (or ``COCO_PROFILE``) first, with
     ``--store`` overriding a local profile's store; else an explicit ``--store`` (or ``COCO_STORE``) means the
-    local store; else the config file's ``default``; else the local store at its default path."""
+    local store; else the config file's ``default``; else the local store at its default path - or, while
+    there is none, the demo store (``default_local``). Only the profile chosen is validated: a broken profile
+    the command does not use changes nothing."""
     profile = profile or os.environ.get("COCO_PROFILE") or None
     store = store or os.environ.get("COCO_STORE") or None
     if profile is None and store is not None:
@@ -106,7 +124,7 @@ def resolve(profile: Optional[str] = None, store: Optional[str | Path] = None) -
     config = load_config()
     chosen = select(profile, store_given=store is not None, config=config)
     if chosen is None:
-        return Resolved("local", local_settings(), None, "no profile chosen and no default", config)
+        return default_local(config)
     why = "--profile / COCO_PROFILE" if profile else f"the default in {config.path.name}"
     settings = chosen.settings
     if chosen.kind == "local" and store is not None:

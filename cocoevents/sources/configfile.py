@@ -19,7 +19,7 @@ The file is ``$XDG_CONFIG_HOME/coco/config.toml`` (default
     table = "raw_events"                 # the default
     statement_timeout = "30s"            # default 60s; SET statement_timeout per session
     lookback = "14d"                     # default 14d; bound of a delivery lookup without --since
-    # ssl = true, sslmode = "verify-ca", connect_timeout = "10s" are the defaults
+    # ssl = true, sslmode = "verify-full", connect_timeout = "10s" are the defaults
 
     [profiles.prod-iam]                  # IAM: temporary credentials from an AWS profile
     source = "redshift"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from ..archive.s3 import DAY_US, days_for_question, list_objects
+from ..core.source_protocol import Source
 from ..errors import NotFound
 from ..store.s3_sync import sync_objects
 from ..timestamps import now_us
@@ -24,7 +25,7 @@ def fresh(source: Any, archive_settings: Settings) -> FreshSource:
     return FreshSource(source, archive_settings)
 
 
-class FreshSource:
+class FreshSource(Source):
     """A Redshift source with the archive's tail: on the first question, the ``dt=`` folders of the days
     involved are listed, the warehouse's load log is read (in the Redshift source's read-only transaction, so
     it matches the rows the timeline reads), and the objects it does not list are loaded into a temporary
@@ -33,10 +34,12 @@ class FreshSource:
     source, rows already returned by an earlier question are not returned again. An event in both (an
     object COPYed meanwhile) counts once by rule 7."""
 
+    HAS_TAIL = True
+
     def __init__(self, warehouse: Any, settings: Settings) -> None:
-        self.warehouse = warehouse
+        self.warehouse = warehouse  # a ``RedshiftSource``
         self.settings = settings
-        self.now = getattr(warehouse, "now", None) or now_us()
+        self.now = warehouse.now or now_us()
         self.tmp = Path(tempfile.mkdtemp(prefix="coco-tail-"))
         self.tail: Any = None
         self.tail_objects = 0
@@ -80,11 +83,11 @@ class FreshSource:
         only = self.tail_texts - self.warehouse_texts
         return sum(1 for r in timeline.rows if r.event.text in only) + sum(1 for e in timeline.unplaced if e.text in only)
 
-    def note(self, timeline: Any) -> str:
+    def tail_note(self, timeline: Any) -> str:
         n = self.tail_count(timeline)
         days = f"{self.days[0]}..{self.days[-1]}" if self.days else "-"
         return (
-            f"coco: fresh: {n} of {len(timeline.rows) + len(timeline.unplaced)} events came from the archive tail "
+            f"coco: fresh: {n:,} of {len(timeline.rows) + len(timeline.unplaced):,} events came from the archive tail "
             f"({self.tail_objects} object(s) of {self.settings.url} {days} not yet in the warehouse's load log)"
         )
 
@@ -106,21 +109,22 @@ class FreshSource:
         return out
 
     def _closure(self, ids: Sequence[str], first: Callable[[Any], list[Any]], since: Optional[int], until: Optional[int]) -> list[Any]:
-        from ..core.sessionize import linked_closures
+        """The deliveries' events from both sides, and the events linked to them on either (``walk_links``): a
+        link found through one side is followed on both."""
+        from ..core.links import linked_closures, walk_links
 
         seen: tuple[set[str], set[str]] = (set(), set())
         events = self._both(first, seen)
-        asked_d: set[str] = set()
-        asked_o: set[str] = set()
-        while True:
-            chosen = [e for group in linked_closures(ids, events).values() for e in group]
-            new_d = sorted({e.demand_id for e in chosen if e.demand_id} - asked_d)
-            new_o = sorted({e.offer_id for e in chosen if e.offer_id} - asked_o)
-            if not new_d and not new_o:
-                return events
-            asked_d.update(new_d)
-            asked_o.update(new_o)
-            events += self._both(lambda side, d=new_d, o=new_o: side.linked_events(d, o, since, until), seen)
+        chosen = [e for group in linked_closures(ids, events).values() for e in group]
+        wanted = set(ids)
+
+        def more(new_d: list[str], new_o: list[str], *_: Any) -> list[tuple[Optional[str], Optional[str]]]:
+            found = self._both(lambda side: side.linked_events(new_d, new_o, since, until), seen)
+            events.extend(found)
+            return [(e.demand_id, e.offer_id) for e in found if e.delivery_id is None or e.delivery_id in wanted]
+
+        walk_links([e.demand_id for e in chosen], [e.offer_id for e in chosen], more)
+        return events
 
     # -- the EventSource protocol ---------------------------------------------------------------------------
 
@@ -178,6 +182,10 @@ class FreshSource:
         self._ensure(since, until)
         return self._both(lambda side: side.error_events(since, until))
 
+    def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
+        """The warehouse's (the tail holds at most the last hours)."""
+        return self.warehouse.extent(column, ident, lo, hi)  # type: ignore[no-any-return]
+
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """The warehouse's aggregate statement when the tail holds nothing; else the counts of every delivery's
         exact timeline over both (``core.compare.reference_counts``): a delivery may be split between them, and
@@ -194,23 +202,38 @@ class FreshSource:
         return sorted(set(self.warehouse.similar_ids(key, since)) | set(self.tail.similar_ids(key, since)))
 
 
-class _Empty:
-    """The tail when every object of the days is in the warehouse already."""
+class _Empty(Source):
+    """The tail when every object of the days is in the warehouse already: every question answered with
+    nothing."""
 
-    def close(self) -> None:
-        pass
-
-    def kinds(self, *a: Any) -> list[str]:
+    def kinds(self, subject_id: str, since: Optional[int] = None, until: Optional[int] = None) -> list[str]:
         return []
 
-    def similar_ids(self, *a: Any) -> list[tuple[str, str]]:
+    def delivery_events(self, delivery_id: str, since: Optional[int], until: Optional[int]) -> list[Any]:
         return []
 
-    def active_deliveries(self, *a: Any) -> list[tuple[str, int]]:
+    def deliveries_events(self, delivery_ids: Sequence[str], since: Optional[int], until: Optional[int]) -> list[Any]:
         return []
 
-    def narrow_deliveries(self, *a: Any) -> set[str]:
+    def events_in_spans(
+        self, column: str, spans: Sequence[Any], untimed: bool = False, assignment_spans: Sequence[Any] = (), without_delivery: bool = False
+    ) -> list[Any]:
+        return []
+
+    def baseline(self) -> Any:
+        return None
+
+    def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
+        return []
+
+    def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: Optional[int], until: Optional[int]) -> list[Any]:
+        return []
+
+    def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str], linked_only: bool) -> set[str]:
         return set()
 
-    def __getattr__(self, name: str) -> Callable[..., list[Any]]:
-        return lambda *a, **k: []
+    def error_events(self, since: int, until: int) -> list[Any]:
+        return []
+
+    def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
+        return []

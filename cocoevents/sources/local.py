@@ -12,11 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from ..core.fast_rules import event_from_text, events_from_texts
+from ..core.links import walk_links
 from ..core.model import Event
-from ..core.source_protocol import Span, select_in_spans
+from ..core.source_protocol import Source, Span, select_in_spans
+from ..core.status import status_of
 from ..duckdb_engine import duckdb
 from ..errors import SourceUnavailable, StoreBusy
-from ..producers.registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES, ID_FIELDS, registry_sort_key
+from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS, registry_sort_key
 from ..store.config import default_store_path
 from ..store.connection import open_store, verify
 from ..store.rows import FETCH_CHUNK, matching_rowids, rowid_chunks
@@ -66,14 +69,19 @@ def check(settings: Settings) -> str:
         count, latest = verify(local.con, settings.path)  # reads every block: a damaged store is not "ok"
     finally:
         local.close()
-    return f"coco: ok: local store {settings.path}: {count} events, latest {format_ts(latest) or 'none'}"
+    return f"coco: ok: local store {settings.path}: {count:,} events, latest {format_ts(latest) or 'none'}"
 
 
 def _ts(us: int) -> Any:
     return to_datetime(min(max(us, MIN_US), MAX_US)).replace(tzinfo=None)
 
 
-class LocalSource:
+class LocalSource(Source):
+    """``EventSource`` over the local DuckDB store, opened read-only (see the module docstring)."""
+
+    KEEPS_STATUSES = True  # schema 5 and later: ``links``/``outcomes``, schema 6: the kept ``statuses``
+    READ_ONLY_STORE = True  # it holds no write: a process may end with it open
+
     def __init__(self, path: Path | None = None, wait: float | None = None, connection: Any = None) -> None:
         """``wait``: seconds to wait for a running load to let a reader in (default ``COCO_WAIT`` or 10);
         ``connection``: the store opened ahead (``store.connection.open_store``)."""
@@ -90,8 +98,6 @@ class LocalSource:
         # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
         # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
         self._made: dict[int, Event] = {}
-
-    read_only_store = True  # ``cli.close_source``: it holds no write, a process may end with it open
 
     def close(self) -> None:
         self._made.clear()
@@ -114,7 +120,7 @@ class LocalSource:
 
     def _events(self, chunks: Any, keep: bool) -> list[Event]:
         """Events of ``rowid_chunks`` in their order: those made before (no records) from ``_made``, the
-        others made a chunk at a time (``Event.from_texts``), kept in ``_made`` with ``keep``."""
+        others made a chunk at a time (``fast_rules.events_from_texts``), kept in ``_made`` with ``keep``."""
         made = self._made
         out: list[Event] = []
         try:
@@ -122,7 +128,7 @@ class LocalSource:
                 if records is None:
                     out += map(made.__getitem__, ids)
                     continue
-                events = Event.from_texts(list(zip(records, ts)))
+                events = events_from_texts(list(zip(records, ts)))
                 if keep:
                     made.update(zip(ids, events))
                 out += events
@@ -151,59 +157,46 @@ class LocalSource:
         return self._closure(*self._match([("delivery_id", list(delivery_ids))]), since, until)
 
     def _closure(self, direct: str, direct_params: list[Any], since: int | None, until: int | None) -> list[Event]:
-        """The rows matching ``direct``, then the rows without a delivery id linked to them, hop by hop:
-        the hops read only the id columns; the records of all the rows are then fetched in one go."""
+        """The rows matching ``direct``, then the rows without a delivery id linked to them, a hop at a time
+        (``walk_links``): the hops read only the id columns; the records of all the rows are then fetched in one go."""
         bound, bparams = _bounds(since, until)
         rowids: list[int] = []
-        seen: set[int] = set()
-        demands: set[str] = set()
-        offers: set[str] = set()
+        demands: set[str | None] = set()
+        offers: set[str | None] = set()
+        cur = self.con.cursor()
+        try:  # the direct rows come once (a big delivery's million: columns, C loops)
+            cur.execute(f"SELECT rowid, demand_id, offer_id FROM events WHERE {direct}{bound}", [*direct_params, *bparams])
+            while chunk := cur.fetchmany(FETCH_CHUNK):
+                ids, dms, ofs = zip(*chunk)
+                rowids.extend(ids)
+                demands.update(dms)
+                offers.update(ofs)
+        finally:
+            cur.close()
+        seen: set[int] = set()  # only the hops' rows may come again
 
-        def take(where: str, params: list[Any], linked: bool = True) -> None:
-            cur = self.con.cursor()
-            try:
-                cur.execute(f"SELECT rowid, demand_id, offer_id FROM events WHERE {where}", params)
-                while chunk := cur.fetchmany(FETCH_CHUNK):
-                    if not linked:  # the direct rows come once (a big delivery's million: columns, C loops)
-                        ids, dms, ofs = zip(*chunk)
-                        rowids.extend(ids)
-                        demands.update(dms)
-                        offers.update(ofs)
-                        continue
-                    for rowid, demand, offer in chunk:  # only the hops' rows may come again
-                        if rowid in seen:
-                            continue
-                        seen.add(rowid)
-                        rowids.append(rowid)
-                        if demand:
-                            demands.add(demand)
-                        if offer:
-                            offers.add(offer)
-            finally:
-                cur.close()
-            demands.difference_update((None, ""))  # no id: nothing to link
-            offers.difference_update((None, ""))
-
-        take(f"{direct}{bound}", [*direct_params, *bparams], linked=False)
-        asked_d: set[str] = set()
-        asked_o: set[str] = set()
-        while demands - asked_d or offers - asked_o:
-            new_d, new_o = sorted(demands - asked_d), sorted(offers - asked_o)
-            asked_d |= demands
-            asked_o |= offers
+        def more(new_d: list[str], new_o: list[str], *_: Any) -> list[tuple[str | None, str | None]]:
             wanted, params = self._match([("demand_id", new_d), ("offer_id", new_o)])
-            take(f"delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams])
-        made = self._made
+            found = self.con.execute(
+                f"SELECT rowid, demand_id, offer_id FROM events WHERE delivery_id IS NULL AND ({wanted}){bound}", [*params, *bparams]
+            ).fetchall()
+            for rowid, _, _ in found:
+                if rowid not in seen:
+                    seen.add(rowid)
+                    rowids.append(rowid)
+            return [(demand, offer) for _, demand, offer in found]
+
+        walk_links(demands, offers, more)
         # A big delivery's rows are not kept by rowid: its robots' and pilots' questions leave them out
         # (``without_delivery``), and a million entries would cost a hundred megabytes.
         keep = len(rowids) <= KEEP_BY_ROWID
-        return self._events(rowid_chunks(self.con, rowids, made), keep)  # a chunk at a time
+        return self._events(rowid_chunks(self.con, rowids, self._made), keep)  # a chunk at a time
 
     def delivery_statuses(self, delivery_ids: Sequence[str]) -> dict[str, str] | None:
         """Spec section 6 for many deliveries from the store's ``links`` and ``outcomes`` (schema 5), small
         tables written with each file, without reading the deliveries' rows: rules 1-2 over the id triples
         (a row without a delivery id links its demand and offer), then the last outcome of each one's closure.
-        The same answer as ``fleet.statuses`` over the deliveries' events (tests hold the two equal); a
+        The same answer as ``core.listings.statuses`` over the deliveries' events (tests hold the two equal); a
         delivery with no timed direct row has none. ``None`` on a store written before the tables."""
         if not self.statused:
             return None
@@ -232,24 +225,20 @@ class LocalSource:
                 seeds[d][0].add(demand)
             if offer:
                 seeds[d][1].add(offer)
-        # the rows without a delivery id reachable from any of them, hop by hop: each joins its demand and offer
+        # the rows without a delivery id reachable from any of them, a hop at a time: each joins its demand and offer
         pairs: set[tuple[str | None, str | None]] = set()
-        asked_d: set[str] = set()
-        asked_o: set[str] = set()
-        todo_d = set().union(*(s[0] for s in seeds.values()))
-        todo_o = set().union(*(s[1] for s in seeds.values()))
-        while todo_d or todo_o:
-            asked_d |= todo_d
-            asked_o |= todo_o
-            found = self.con.execute(  # a UNION, not an OR: each side prunes by its own column (5x faster)
+
+        def more(new_d: list[str], new_o: list[str], *_: Any) -> list[tuple[str | None, str | None]]:
+            found = self.con.execute(  # a UNION, not an OR: each side prunes by its own column
                 "SELECT demand_id, offer_id FROM links WHERE delivery_id IS NULL AND demand_id IN "
                 "(SELECT unnest(?::VARCHAR[])) UNION SELECT demand_id, offer_id FROM links WHERE delivery_id IS NULL "
                 "AND offer_id IN (SELECT unnest(?::VARCHAR[]))",
-                [sorted(todo_d), sorted(todo_o)],
+                [new_d, new_o],
             ).fetchall()
             pairs.update(found)
-            todo_d = {dm for dm, _ in found if dm} - asked_d
-            todo_o = {of for _, of in found if of} - asked_o
+            return found
+
+        asked_d, asked_o = walk_links([x for s in seeds.values() for x in s[0]], [x for s in seeds.values() for x in s[1]], more)
         by_demand: dict[str, list[tuple[str | None, str | None]]] = {}
         by_offer: dict[str, list[tuple[str | None, str | None]]] = {}
         for dm, of in pairs:
@@ -257,20 +246,11 @@ class LocalSource:
                 by_demand.setdefault(dm, []).append((dm, of))
             if of:
                 by_offer.setdefault(of, []).append((dm, of))
-        reach: dict[str, tuple[set[str], set[str]]] = {}
-        for d in ids:
-            demands, offers = set(seeds[d][0]), set(seeds[d][1])
-            todo = [("d", x) for x in demands] + [("o", x) for x in offers]
-            while todo:
-                side, x = todo.pop()
-                for dm, of in (by_demand if side == "d" else by_offer).get(x, ()):
-                    if dm and dm not in demands:
-                        demands.add(dm)
-                        todo.append(("d", dm))
-                    if of and of not in offers:
-                        offers.add(of)
-                        todo.append(("o", of))
-            reach[d] = (demands, offers)
+
+        def known(new_d: list[str], new_o: list[str], *_: Any) -> list[tuple[str | None, str | None]]:
+            return [p for x in new_d for p in by_demand.get(x, ())] + [p for x in new_o for p in by_offer.get(x, ())]
+
+        reach = {d: walk_links(seeds[d][0], seeds[d][1], known) for d in ids}
         outcome = "SELECT event, epoch_us(ts), delivery_id, demand_id, offer_id FROM outcomes WHERE "
         outcomes = self.con.execute(  # a row found twice (by demand and by offer) counts once: only the last matters
             f"{outcome}delivery_id IN (SELECT unnest(?::VARCHAR[])) UNION ALL {outcome}delivery_id IS NULL AND "
@@ -287,7 +267,7 @@ class LocalSource:
             else:
                 for key in (("d", dm), ("o", of)):
                     if key[1] is not None:
-                        linked.setdefault(key, []).append(row)  # type: ignore[arg-type]
+                        linked.setdefault(key, []).append(row)
         out: dict[str, str] = {}
         for d in ids:
             if d not in timed:
@@ -298,12 +278,7 @@ class LocalSource:
                 + [r for x in demands for r in linked.get(("d", x), ())]
                 + [r for x in offers for r in linked.get(("o", x), ())]
             )
-            out[d] = "in_progress"
-            for table in (DELIVERY_OUTCOMES, DEMAND_OUTCOMES):
-                hits = [m for m in mine if m[2] in table]
-                if hits:
-                    out[d] = table[max(hits)[2]]
-                    break
+            out[d] = status_of(name for _, _, name in sorted(mine))  # timeline order: time, registry position
         return out
 
     def events_in_spans(
@@ -391,7 +366,8 @@ class LocalSource:
         wanted = [(c, list(v)) for c, v in wanted if v]
         if not self.keyed:
             return _linked_predicate(wanted)
-        parts, params = [], []
+        parts: list[str] = []
+        params: list[Any] = []
         for column, values in wanted:
             kind = ASSIGNMENT_KINDS[column[:-3]] if assignments else column[:-3]  # assignments: their own keys
             if len(values) <= KEYED_EQUALITIES:
@@ -450,7 +426,23 @@ class LocalSource:
             found = self.con.execute(query, bounds).fetchall()
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
-        return [Event.from_text(record, ts) for ts, record in found]
+        return [event_from_text(record, ts) for ts, record in found]
+
+    def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
+        """Through ``keys``, like every id question: the min and max ``ts`` of the id's rows within the bounds
+        (of every row without ``column``: the ``ts`` zone maps answer most of it)."""
+        if column is None:
+            match, params = "true", []
+        elif column not in ID_FIELDS:
+            raise ValueError(f"not an id column: {column}")
+        else:
+            match, params = self._match([(column, [ident or ""])])
+        bounds = "".join(f" AND ts {op} ?" for op, v in ((">=", lo), ("<=", hi)) if v is not None)
+        params += [_ts(v) for v in (lo, hi) if v is not None]
+        first, last = self.con.execute(
+            f"SELECT epoch_us(min(ts)), epoch_us(max(ts)) FROM events WHERE {match} AND ts IS NOT NULL{bounds}", params
+        ).fetchone()  # type: ignore[misc]
+        return None if first is None else (int(first), int(last))
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """One statement (``store.compare_sql``) over the id columns and the ``attributes`` table."""

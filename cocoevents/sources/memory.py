@@ -11,11 +11,13 @@ from typing import Any, Iterable, Mapping, Sequence
 from ..core.baseline import Baseline, compute
 from ..core.model import Event
 from ..core.sessionize import fold_id
-from ..core.source_protocol import Span
+from ..core.source_protocol import Source, Span
 from ..producers.registry import ASSIGNMENT_EVENTS
 
 
-class MemorySource:
+class MemorySource(Source):
+    """``EventSource`` over records held in memory (see the module docstring)."""
+
     name = "memory"
 
     def __init__(self, records: Iterable[Mapping[str, Any] | Event]) -> None:
@@ -87,6 +89,17 @@ class MemorySource:
             if getattr(e, f"{kind}_id") is not None and fold_id(getattr(e, f"{kind}_id")) == key
         }
         return sorted(found)
+
+    def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
+        times = [
+            e.ts
+            for e in self.events
+            if (column is None or getattr(e, column) == ident)
+            and e.ts is not None
+            and (lo is None or e.ts >= lo)
+            and (hi is None or e.ts <= hi)
+        ]
+        return (min(times), max(times)) if times else None
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """From every active delivery's exact timeline: the reference the SQL of the stores is held to."""

@@ -59,9 +59,9 @@ from datetime import datetime, timedelta
 from typing import Any, Optional
 
 from ..core.baseline import Baseline
+from ..core.links import linked_closures, walk_links
 from ..core.model import Event
-from ..core.sessionize import linked_closures
-from ..core.source_protocol import Span
+from ..core.source_protocol import Source, Span
 from ..errors import NotFound, SourceUnavailable
 from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS
 from ..timestamps import EPOCH, MAX_US, MIN_US, format_duration, format_ts, now_us, parse_timestamp, to_datetime
@@ -80,7 +80,7 @@ def open(
     now: Optional[int] = None,  # noqa: A001 - the kinds' protocol
     wait: Optional[float] = None,
     connection: Any = None,
-) -> RedshiftSource:
+) -> Source:
     """``wait`` is the local store's; the warehouse bounds its statements with ``statement_timeout``. With
     ``fresh_from`` (or ``--fresh``) the archive's tail is added (``sources.s3.FreshSource``)."""
     archive = None
@@ -105,7 +105,7 @@ def check(settings: Settings) -> str:
         source.close()
     lookback = format_duration(settings.lookback_us)
     recent = (
-        f"{count} events in the {lookback} lookback, latest {format_ts(latest)}"
+        f"{count:,} events in the {lookback} lookback, latest {format_ts(latest)}"
         if latest is not None
         else f"no events in the {lookback} lookback"
     )
@@ -133,7 +133,7 @@ def _in_list(values: Sequence[str]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-class RedshiftSource:
+class RedshiftSource(Source):
     """``EventSource`` over the warehouse table of a ``redshift`` profile (see the module docstring)."""
 
     def __init__(self, profile: Settings, password: Optional[str] = None, *, now: Optional[int] = None, connection: Any = None) -> None:
@@ -398,7 +398,7 @@ class RedshiftSource:
     def baseline(self) -> Optional[Baseline]:
         """The fleet baseline kept by ``coco warehouse baseline`` (``None`` when its table does not exist).
         Asked after the timeline's own statements; a missing table restarts the read-only transaction."""
-        from ..store.baseline import COLUMNS, from_rows
+        from ..core.baseline import COLUMNS, from_rows
 
         table = f"{self.profile.schema}.{self.profile.baseline_table}"
         try:
@@ -501,6 +501,17 @@ class RedshiftSource:
         rows = self._query(f"SELECT DISTINCT kind, id FROM ({' UNION ALL '.join(parts)}) ids LIMIT 10", params)
         return sorted((str(k), str(i)) for k, i in rows)
 
+    def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
+        """Bounded like every question: without ``lo``, the lookback window before ``hi`` (or now)."""
+        if column is not None and column not in ID_FIELDS:
+            raise ValueError(f"not an id column: {column}")
+        timed, params = self._timed(lo if lo is not None else self.lookback_lower(hi), hi)
+        which = "" if column is None else f" AND {column} = %s"
+        ((first, last),) = self._query(
+            f"SELECT MIN(event_ts), MAX(event_ts) FROM {self.table} WHERE {timed}{which}", [*params, *([] if column is None else [ident])]
+        )
+        return None if first is None else (_us(first), _us(last))  # type: ignore[return-value]
+
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """``coco compare``'s counts in one aggregate statement (``store.compare_sql``), bounded by ``event_ts``
         (the range widened by the margins the facts read); the baseline read first when the group wants slow
@@ -535,27 +546,31 @@ class RedshiftSource:
     def _more_links(
         self, delivery_id: str | Sequence[str], events: list[Event], asked_d: set[str], asked_o: set[str], lower: int, upper: Optional[int]
     ) -> list[Event]:
-        found: list[Event] = []
+        """The rows linked to the deliveries beyond the delivery statement's two hops (rule 2 has no limit): from
+        the ids reachable in ``events``, ``walk_links`` asks for the rows without a delivery id that carry an id not
+        asked yet and none asked before (so each stored row comes once), until nothing new turns up."""
         ids = [delivery_id] if isinstance(delivery_id, str) else list(delivery_id)
-        while True:
-            linked_d: set[str] = set()
-            linked_o: set[str] = set()
-            for chosen in linked_closures(ids, events + found).values():
-                linked_d |= {e.demand_id for e in chosen if e.demand_id}
-                linked_o |= {e.offer_id for e in chosen if e.offer_id}
-            new_d, new_o = sorted(linked_d - asked_d), sorted(linked_o - asked_o)
-            if not new_d and not new_o:
-                return found
+        reach_d: set[str] = set()
+        reach_o: set[str] = set()
+        for chosen in linked_closures(ids, events).values():
+            reach_d |= {e.demand_id for e in chosen if e.demand_id}
+            reach_o |= {e.offer_id for e in chosen if e.offer_id}
+        found: list[Event] = []
+
+        def more(new_d: list[str], new_o: list[str], before_d: set[str], before_o: set[str]) -> list[tuple[Optional[str], Optional[str]]]:
             wanted, params = linked_ids_predicate(new_d, new_o, "%s")
             pred = f"(delivery_id IS NULL OR delivery_id = '') AND ({wanted})"
-            for col, asked in (("demand_id", sorted(asked_d)), ("offer_id", sorted(asked_o))):
+            for col, asked in (("demand_id", sorted(before_d)), ("offer_id", sorted(before_o))):
                 if asked:
                     pred += f" AND ({col} IS NULL OR {col} NOT IN ({_in_list(asked)}))"
                     params += asked
             sql, all_params = self._select(ROW, pred, params, lower, upper)
-            found += self._events(self._query(sql, all_params))
-            asked_d = asked_d | set(new_d)
-            asked_o = asked_o | set(new_o)
+            rows = self._events(self._query(sql, all_params))
+            found.extend(rows)
+            return [(e.demand_id, e.offer_id) for e in rows if e.delivery_id is None]
+
+        walk_links(reach_d, reach_o, more, asked=(asked_d, asked_o))
+        return found
 
 
 def _merge_spans(spans: Sequence[Span]) -> dict[str, list[tuple[int, int]]]:

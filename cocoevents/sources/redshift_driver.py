@@ -9,10 +9,12 @@ credential can reach a traceback). ``redshift_connector`` (and through it
 
 from __future__ import annotations
 
+import ssl
 from typing import TYPE_CHECKING, Any, Optional
 
 from ..errors import SourceUnavailable
 from ..redact import redact
+from ..textsafe import say
 from .configfile import PASSWORD_ENV
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,12 +57,15 @@ def connect_kwargs(profile: Settings, password: Optional[str]) -> dict[str, Any]
     p = profile
     kw: dict[str, Any] = {
         "database": p.database,
-        "ssl": p.ssl,
+        "ssl": p.tls,
         "timeout": max(1, round(p.connect_timeout_us / 1e6)),
         "application_name": "coco",
     }
-    if p.ssl:
-        kw["sslmode"] = p.sslmode
+    if p.tls:
+        # Always named, so the driver never picks a mode itself: verify-full makes OpenSSL check the host name
+        # (the driver checks it itself, and only warns in its log, when the mode was left to it); the driver knows
+        # no "require" (it would fall back to its own default), so require is verify-ca: the chain is checked.
+        kw["sslmode"] = "verify-full" if p.sslmode == "verify-full" else "verify-ca"
     if p.host:
         kw["host"] = p.host
         kw["port"] = p.port
@@ -88,6 +93,9 @@ def connect(profile: Settings, password: Optional[str]) -> Any:
         import redshift_connector
     except ImportError:  # pragma: no cover - a declared dependency
         raise SourceUnavailable("the Redshift driver is not installed: pip install redshift-connector") from None
+    warning = profile.weak_tls_warning()
+    if warning:
+        say(f"coco: warning: {warning}")
     try:
         con = redshift_connector.connect(**connect_kwargs(profile, password))
     except Exception as e:  # driver, socket, IAM (botocore) errors alike: one line, no chain
@@ -102,11 +110,31 @@ def connect(profile: Settings, password: Optional[str]) -> Any:
     return con
 
 
+def _certificate_error(e: BaseException) -> Optional[ssl.SSLCertVerificationError]:
+    seen: Optional[BaseException] = e
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
+_HOSTNAME_MISMATCH = 62  # X509_V_ERR_HOSTNAME_MISMATCH
+
+
 def _connect_message(profile: Settings, e: BaseException, password: Optional[str]) -> str:
     code, message = db_error(e)
     where = profile.where()
     lowered = message.lower()
-    if code in AUTH or "password authentication failed" in lowered:
+    refused = _certificate_error(e)
+    if refused is not None and refused.verify_code == _HOSTNAME_MISMATCH:
+        text = (
+            f"cannot connect to {where}: the server's TLS certificate is not for host {profile.host} "
+            "(sslmode verify-full checks the host name)"
+        )
+    elif refused is not None:
+        text = f"cannot connect to {where}: the server's TLS certificate is not trusted ({refused.verify_message})"
+    elif code in AUTH or "password authentication failed" in lowered:
         hint = (
             (f"check {PASSWORD_ENV}" if password else f"{PASSWORD_ENV} is not set")
             if profile.auth == "password"

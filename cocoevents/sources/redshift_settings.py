@@ -15,7 +15,9 @@ from ..timestamps import format_duration
 from .configfile import PASSWORD_ENV, password_from_env
 from .settings import Setting, validate
 
-SSLMODES = ("verify-ca", "verify-full", "require", "disable")
+SSLMODES = ("verify-full", "verify-ca", "require", "disable")
+# What a weaker mode leaves open, for the warning at each connection (``weak_tls_warning``).
+WEAK_SSLMODES = ("verify-ca", "require")
 SETTINGS = (
     Setting("host", "host", None, "Cluster endpoint (password login; optional with IAM)."),
     Setting("port", "port", 5439, "Port."),
@@ -35,7 +37,14 @@ SETTINGS = (
     Setting("statement_timeout", "duration", 60_000_000, "SET statement_timeout for every session."),
     Setting("lookback", "duration", 14 * 86_400_000_000, "How far back a delivery is searched without --since."),
     Setting("ssl", "bool", True, "TLS (a password login without TLS only to a loopback host)."),
-    Setting("sslmode", "choice", "verify-ca", "TLS verification.", SSLMODES),
+    Setting(
+        "sslmode",
+        "choice",
+        "verify-full",
+        "TLS verification: verify-full checks the certificate chain and the host name; verify-ca and require skip the "
+        "host name (warned at each connection); disable is no TLS (as ssl = false).",
+        SSLMODES,
+    ),
     Setting("connect_timeout", "duration", 10_000_000, "Connect timeout."),
     Setting(
         "load_log",
@@ -89,9 +98,10 @@ class Settings:
                         f"{where}: {key!r} is required for a password login "
                         "(or set iam = true with cluster_identifier, db_user and region, or a workgroup)"
                     )
-            if not s.ssl and not is_loopback(s.host):
+            if not s.tls and not is_loopback(s.host):
+                said = "ssl = false" if not s.ssl else 'sslmode = "disable"'
                 raise UsageError(
-                    f"{where}: ssl = false would send the password in clear to {s.host}; "
+                    f"{where}: {said} would send the password in clear to {s.host}; "
                     "a password login without TLS is allowed only to a loopback host"
                 )
         elif s.auth == "iam":
@@ -109,6 +119,22 @@ class Settings:
         if self.workgroup:
             return "serverless"
         return "iam" if self.iam else "password"
+
+    @property
+    def tls(self) -> bool:
+        """Whether the connection uses TLS: ``ssl = true`` and an sslmode other than ``disable``."""
+        return self.ssl and self.sslmode != "disable"
+
+    def weak_tls_warning(self) -> Optional[str]:
+        """The risk of an sslmode that skips the host name check, said once per connection; None for verify-full."""
+        if not self.tls or self.sslmode not in WEAK_SSLMODES:
+            return None
+        host = self.host or "the cluster's endpoint"
+        who = "receive the password" if self.auth == "password" else "receive the temporary IAM password"
+        return (
+            f'profile {self.name or "?"}: sslmode = "{self.sslmode}" does not check that the server\'s certificate names {host}: '
+            f'any server holding a certificate from a trusted CA can pose as it and {who}; use sslmode = "verify-full"'
+        )
 
     @property
     def qualified_table(self) -> str:
@@ -131,7 +157,7 @@ class Settings:
             ("table", self.qualified_table),
             ("statement_timeout", format_duration(self.statement_timeout_us)),
             ("lookback", format_duration(self.lookback_us)),
-            ("ssl", f"{'on' if self.ssl else 'off'}{' (' + self.sslmode + ')' if self.ssl else ''}"),
+            ("ssl", f"on ({self.sslmode})" if self.tls else "off"),
             ("connect_timeout", format_duration(self.connect_timeout_us)),
         ]
         if self.fresh_from:

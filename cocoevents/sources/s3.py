@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import sys
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -25,15 +24,17 @@ from ..archive.s3 import (
     prefix_of,
     unavailable,
 )
+from ..core.source_protocol import Source
 from ..errors import SourceUnavailable, UsageError
 from ..store.s3_sync import BytesProgress, SyncReport, summary_line, sync_objects
+from ..textsafe import say
 from ..timestamps import format_duration, now_us
 from .settings import Setting, validate
 
 TAIL_DAYS = 31  # --fresh looks for objects not yet COPYed in at most the last 31 days of the range
 SETTINGS = (
     Setting("bucket", "str", None, "The archive bucket (required)."),
-    Setting("prefix", "str", "", "The prefix above the dt=YYYY-MM-DD/ folders (default: none)."),
+    Setting("prefix", "str", "", 'The key prefix above the dt=YYYY-MM-DD/ folders ("": the bucket root).'),
     Setting("region", "str", None, "AWS region (default: the AWS chain)."),
     Setting("aws_profile", "str", None, "AWS credentials profile (default: the AWS chain: environment, profile, SSO)."),
     Setting("endpoint_url", "str", None, "Endpoint of an S3-compatible store (default: AWS)."),
@@ -150,14 +151,15 @@ def local_settings(settings: Settings) -> Any:
 
 
 def note(message: str) -> None:
-    sys.stderr.write(message.rstrip("\n") + "\n")
-    sys.stderr.flush()
+    say(message)
 
 
-class ArchiveSource:
+class ArchiveSource(Source):
     """The ``s3`` kind: each question first syncs the days it needs into the cache store (once per day per
     process), then the cache store answers (``sources.local``). When S3 cannot be reached, the cache answers
     what it holds, with a warning; without a cache that is exit 4."""
+
+    KEEPS_STATUSES = True  # the cache store's
 
     def __init__(self, settings: Settings, *, now: Optional[int] = None, wait: Optional[float] = None) -> None:
         self.settings = settings
@@ -212,7 +214,7 @@ class ArchiveSource:
 
     def delivery_statuses(self, delivery_ids: Sequence[str]) -> Optional[dict[str, str]]:
         """The cache store's status tables, after the same sync ``deliveries_events`` makes for all time."""
-        return self._ensure(None, None).delivery_statuses(delivery_ids)  # type: ignore[no-any-return]
+        return self._ensure(None, None).delivery_statuses(delivery_ids)
 
     def events_in_spans(
         self, column: str, spans: Sequence[Any], untimed: bool = False, assignment_spans: Sequence[Any] = (), without_delivery: bool = False
@@ -240,6 +242,10 @@ class ArchiveSource:
     def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
         return self._any().similar_ids(key, since)
 
+    def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
+        """From the cache as synced (a "nothing found" hint does not sync more days)."""
+        return self._any().extent(column, ident, lo, hi)  # type: ignore[no-any-return]
+
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """The cache store's answer, after syncing the days the rows read span (``store.compare_sql``'s margins)."""
         from ..store.compare_sql import READ_AFTER, READ_BEFORE
@@ -249,19 +255,19 @@ class ArchiveSource:
 
 
 def archive_profile(name: Optional[str], profile: Optional[str]) -> Settings:
-    """The ``s3`` profile a Redshift profile's tail comes from: ``fresh_from``, else the one ``s3`` profile."""
-    from . import profiles
+    """The ``s3`` profile a Redshift profile's tail comes from: ``fresh_from``, else the one ``s3`` profile.
+    Only that profile is validated."""
+    from . import select
     from .configfile import load_config
 
     config = load_config()
-    known = profiles(config)
+    archives = sorted(n for n, values in config.profiles.items() if values.get("source") == "s3")
     if name is not None:
-        chosen = known.get(name)
-        if chosen is None or chosen.kind != "s3":
+        if name not in archives:
             raise UsageError(f"profile {profile!r}: fresh_from = {name!r} must name an s3 profile in {config.path}")
-        return chosen.settings
-    archives = sorted(n for n, p in known.items() if p.kind == "s3")
-    if len(archives) != 1:
+    elif len(archives) != 1:
         listed = f" (s3 profiles: {', '.join(archives)})" if archives else " (there is none)"
         raise UsageError(f'--fresh needs to know the archive: set fresh_from = "NAME" of an s3 profile in profile {profile!r}{listed}')
-    return known[archives[0]].settings
+    chosen = select(name or archives[0], config=config)
+    assert chosen is not None
+    return chosen.settings  # type: ignore[no-any-return]

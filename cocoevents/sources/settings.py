@@ -7,7 +7,8 @@ from a profile (or the command line, or the environment) into checked Python
 values, or a ``UsageError`` naming where the value came from and the key.
 
 Types: ``str``, ``host``, ``identifier``, ``path``, ``bool``, ``port``,
-``duration`` (``30s``, ``14d``; stored as microseconds) and ``choice``.
+``duration`` (``30s``, ``14d``; stored as microseconds) and ``choice``. A setting written out with its
+default value (``prefix = ""``) is accepted as if it were left out.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def validate(where: str, kind: str, settings: tuple[Setting, ...], values: Mappi
 
 def _value(where: str, s: Setting, value: Any) -> Any:
     key = f"{where}: {s.name!r}"
+    if value == s.default and type(value) is type(s.default):  # a documented default, written out: as good as left out
+        return s.default
     if s.type == "bool":
         if not isinstance(value, bool):
             raise UsageError(f"{key} must be true or false")

@@ -108,10 +108,11 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
 
     ctes = [
         f"nm (name, pos) AS ({names})",
-        f"act AS (SELECT DISTINCT delivery_id AS d FROM {d.table} WHERE {ts} BETWEEN {q.p(since)} AND {q.p(until)} "
-        "AND delivery_id IS NOT NULL AND delivery_id <> '')",
+        # each delivery active in the range gets a number ``d``: every step below joins and groups by it, not by the id
+        f"act AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS d FROM (SELECT DISTINCT delivery_id AS id FROM {d.table} "
+        f"WHERE {ts} BETWEEN {q.p(since)} AND {q.p(until)} AND delivery_id IS NOT NULL AND delivery_id <> '') a)",
         f"dir AS (SELECT act.d, r.event, r.ts, r.did, r.rid, r.pid, r.dmd, r.ofr, r.pos FROM ({read('e.delivery_id IS NOT NULL')}) r "
-        "JOIN act ON r.did = act.d)",
+        "JOIN act ON r.did = act.id)",
         f"loose AS ({read(LOOSE)})",
         # rules 1-2, two hops: the ids of the direct rows, the loose rows they link, the ids of those
         "id0 AS (SELECT DISTINCT d, 'd' AS k, dmd AS x FROM dir WHERE dmd IS NOT NULL "
@@ -166,7 +167,7 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
     ctes += [
         f"pr AS (SELECT x.*, COALESCE(nm.pos, {unknown}) AS pos FROM ({probe}) x LEFT JOIN nm ON nm.name = x.event)",
         # lane 0: direct and linked; 1: the robot lane (rule 4); 2: the pilot lane (rule 5)
-        "placed AS (SELECT act.d, 0 AS lane, pr.* FROM pr JOIN act ON pr.did = act.d "
+        "placed AS (SELECT act.d, 0 AS lane, pr.* FROM pr JOIN act ON pr.did = act.id "
         "UNION ALL SELECT i.d, 0 AS lane, pr.* FROM pr JOIN ids i ON pr.did IS NULL AND i.k = 'd' AND pr.dmd = i.x "
         "UNION ALL SELECT i.d, 0 AS lane, pr.* FROM pr JOIN ids i ON pr.did IS NULL AND i.k = 'o' AND pr.ofr = i.x "
         "UNION ALL SELECT g.d, 1 AS lane, pr.* FROM pr JOIN segs g ON g.k = 'r' AND pr.did IS NULL AND pr.rid = g.v "
@@ -186,24 +187,28 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
         f"DESC, ts DESC, pos DESC) AS k FROM clo WHERE event IN ({outcome_names}))",
         f"st AS (SELECT d, CAST(CASE event {status_case} END AS VARCHAR(16)) AS status FROM oc WHERE k = 1)",
         # findings rules §3: the steps are the direct rows, one per name and instant (a copy follows its original
-        # in this order, and the pair they make is left out)
-        "tr0 AS (SELECT d, LAG(event) OVER (PARTITION BY d ORDER BY ts, pos, event) AS a, event AS b, "
-        "LAG(ts) OVER (PARTITION BY d ORDER BY ts, pos, event) AS ta, ts FROM dir)",
+        # in this order, and the pair they make is left out); a transition is a pair of numbers ``ev.e`` (numbered in
+        # the names' order) until the counts name it: durations are grouped by it hundreds of thousands of times
+        "ev AS (SELECT event, ROW_NUMBER() OVER (ORDER BY event) AS e FROM (SELECT DISTINCT event FROM dir) n)",
+        "tr0 AS (SELECT x.d, LAG(ev.e) OVER (PARTITION BY x.d ORDER BY x.ts, x.pos, ev.e) AS a, ev.e AS b, "
+        "LAG(x.ts) OVER (PARTITION BY x.d ORDER BY x.ts, x.pos, ev.e) AS ta, x.ts FROM (SELECT d, event, ts, pos FROM dir) x "
+        "JOIN ev ON ev.event = x.event)",
         "tr AS (SELECT d, a, b, CAST(DATEDIFF('microsecond', ta, ts) AS DOUBLE PRECISION) / 1000000 AS dur FROM tr0 "
         "WHERE a IS NOT NULL AND NOT (a = b AND ta = ts))",
     ]
     # the group's filters, each the set of deliveries that pass it (joined, never a correlated subquery)
     flags: list[str] = []
     if group.want_slow:
-        rows = list(group.slow) or [("", "", 0.0, 0.0)]  # none judged: a row that matches no transition
+        slow = list(group.slow) or [("", "", 0.0, 0.0)]  # none judged: a row that matches no transition
         judged = " UNION ALL ".join(
             f"SELECT CAST({q.p(a)} AS VARCHAR(128)) AS a, CAST({q.p(b)} AS VARCHAR(128)) AS b, "
             f"CAST({q.p(p50)} AS DOUBLE PRECISION) AS p50, CAST({q.p(p99)} AS DOUBLE PRECISION) AS p99"
-            for a, b, p50, p99 in rows
+            for a, b, p50, p99 in slow
         )
         ctes.append(f"bl AS ({judged})")
         flags.append(
-            "SELECT DISTINCT tr.d FROM tr JOIN bl ON bl.a = tr.a AND bl.b = tr.b WHERE tr.a IS NOT NULL "
+            "SELECT DISTINCT tr.d FROM tr JOIN ev ea ON ea.e = tr.a JOIN ev eb ON eb.e = tr.b "
+            "JOIN bl ON bl.a = ea.event AND bl.b = eb.event WHERE tr.a IS NOT NULL "
             "AND tr.dur > bl.p99 AND tr.dur >= 2 * bl.p50 AND tr.dur - bl.p50 >= 60"
         )
     if group.robot is not None:
@@ -248,10 +253,12 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
             f"SELECT 'value' AS kind, val.dim AS x, val.val AS y, CAST(SUM(side.side) AS {num}) AS n1, "
             f"CAST(COUNT(*) - SUM(side.side) AS {num}) AS n2, {none} AS r, {none} AS t FROM val JOIN side ON side.d = val.d "
             "GROUP BY val.dim, val.val",
-            f"SELECT 'step' AS kind, a AS x, b AS y, CAST(SUM(c1) AS {num}) AS n1, CAST(SUM(c) - SUM(c1) AS {num}) AS n2, "
-            f"CAST(SUM(c1 * (below + (c + 1) / 2.0)) AS {num}) AS r, SUM(CAST(c AS {num}) * c * c - c) AS t FROM cum GROUP BY a, b",
-            f"SELECT 'p50' AS kind, a AS x, b AS y, CAST(side AS {num}) AS n1, "
-            f"CAST(PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY dur) AS {num}) AS n2, {none} AS r, {none} AS t FROM trs GROUP BY a, b, side",
+            f"SELECT 'step' AS kind, ea.event AS x, eb.event AS y, s.n1, s.n2, s.r, s.t FROM (SELECT a, b, CAST(SUM(c1) AS {num}) AS n1, "
+            f"CAST(SUM(c) - SUM(c1) AS {num}) AS n2, CAST(SUM(c1 * (below + (c + 1) / 2.0)) AS {num}) AS r, "
+            f"SUM(CAST(c AS {num}) * c * c - c) AS t FROM cum GROUP BY a, b) s JOIN ev ea ON ea.e = s.a JOIN ev eb ON eb.e = s.b",
+            f"SELECT 'p50' AS kind, ea.event AS x, eb.event AS y, m.n1, m.n2, {none} AS r, {none} AS t FROM (SELECT a, b, "
+            f"CAST(side AS {num}) AS n1, CAST(PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY dur) AS {num}) AS n2 FROM trs "
+            "GROUP BY a, b, side) m JOIN ev ea ON ea.e = m.a JOIN ev eb ON eb.e = m.b",
         ]
     )
     return f"WITH {', '.join(ctes)} {select}", q.params

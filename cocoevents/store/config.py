@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
 
 from ..archive import lines as archive
@@ -67,9 +68,35 @@ def demo_store_path() -> Path:
     return _data_home() / "demo.duckdb"
 
 
+def demo_in_place_of_default() -> Path | None:
+    """The demo store, when a command that reads should read it: no store at the default path
+    (``$XDG_DATA_HOME/coco/events.duckdb``) and a demo store beside it, so the first hour after ``coco demo``
+    works without ``--store``. ``None`` otherwise. Only ``sources.resolve`` asks, and only when no store and no
+    profile were named; the first ``coco load`` makes the default store, and from then on it is read."""
+    default, demo = _data_home() / "events.duckdb", demo_store_path()
+    if default.exists() or not demo.is_file():
+        return None
+    return demo
+
+
+def stores_besides(path: Path) -> list[Path]:
+    """The stores in coco's data folder (the default and the demo one) that exist and are not ``path``: where
+    the data is, for the message of a store that is not there."""
+    found = []
+    for other in (_data_home() / "events.duckdb", demo_store_path()):
+        try:
+            if other.is_file() and other.resolve() != path.resolve():
+                found.append(other)
+        except OSError:
+            pass
+    return found
+
+
 def check_store_path(path: str | os.PathLike[str]) -> Path:
     """A store is a plain file: in-memory and remote databases (``:memory:``, ``md:``, ``s3://``...)
-    are usage errors, so nothing is "loaded" into a database that vanishes or lives elsewhere."""
+    are usage errors, so nothing is "loaded" into a database that vanishes or lives elsewhere; and so is an
+    existing path that is not a regular file with content (a FIFO, a device, a socket, an empty file), which
+    coco never opens, replaces or deletes."""
     text = os.fspath(path)
     if not text.strip() or text.startswith(":memory:") or _SCHEME.match(text):
         raise UsageError(
@@ -77,9 +104,29 @@ def check_store_path(path: str | os.PathLike[str]) -> Path:
             "(in-memory and remote databases are not stores; for a file named so, write ./NAME)"
         )
     p = Path(text)
-    if p.is_dir():
-        raise UsageError(f"the store {for_terminal(archive.path_text(text))} is a folder; name a file in it")
+    shown = for_terminal(archive.path_text(text))
+    try:
+        st = p.stat()  # through a symlink: a link to a store is that store
+    except OSError:
+        if os.path.islink(p):
+            raise UsageError(f"the store {shown} is a symlink to nothing: coco leaves it alone; choose another --store") from None
+        return p  # missing (a writer creates it) or unreadable (the open says so)
+    if stat.S_ISDIR(st.st_mode):
+        raise UsageError(f"the store {shown} is a folder; name a file in it")
+    if not stat.S_ISREG(st.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(st.st_mode), "a special file")
+        raise UsageError(f"the store {shown} is {kind}, not a regular file: coco leaves it alone; choose another --store")
+    if st.st_size == 0:
+        # Never taken for a failed creation and replaced: coco removes a store it failed to create in the same
+        # run (``connection.forget_created``); an empty file here is someone else's.
+        raise UsageError(
+            f"the store {shown} is an empty file, not a coco store: coco leaves it alone; "
+            "remove it if a coco load was stopped while creating it, or choose another --store"
+        )
     return p
+
+
+_KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 
 
 def piece_bytes() -> int:

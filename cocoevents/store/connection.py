@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..archive import lines as archive
-from ..duckdb_engine import CONNECTION_CONFIG, SESSION, duckdb
+from ..duckdb_engine import CONNECTION_CONFIG, SESSION, duckdb, one_row
 from ..errors import CocoError, SourceUnavailable, StoreBusy, UsageError
 from ..textsafe import for_terminal
 from . import schema as sql
-from .config import MEMORY_LIMIT, check_store_path, memory_limit, read_wait
+from .config import MEMORY_LIMIT, check_store_path, memory_limit, read_wait, stores_besides
 
 
 def first_line(e: BaseException) -> str:
@@ -93,19 +93,9 @@ def shown_path(path: Path) -> str:
     return for_terminal(archive.path_text(path))
 
 
-def empty_leftover(path: Path) -> bool:
-    """A zero-byte file (and no WAL holding anything): what a creation that failed (disk full) leaves."""
-    try:
-        if path.stat().st_size != 0:
-            return False
-    except OSError:
-        return False
-    wal = path.with_name(path.name + ".wal")
-    return not wal.exists() or wal.stat().st_size == 0
-
-
-def make_room(path: Path) -> None:
-    """Before a writer opens ``path``: its folder exists, a zero-byte leftover is removed."""
+def make_room(path: Path) -> bool:
+    """Before a writer opens ``path``: its folder exists. Whether the store is new (coco creates its file now;
+    ``forget_created`` removes it if the creation fails)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -113,12 +103,17 @@ def make_room(path: Path) -> None:
             f"cannot create the store folder {for_terminal(archive.path_text(path.parent))} "
             f"({e.strerror}): use --store PATH or set XDG_DATA_HOME"
         ) from e
-    if empty_leftover(path):
+    return not os.path.lexists(path)
+
+
+def forget_created(path: Path) -> None:
+    """Remove the store file (and its WAL) this run created, after its creation failed (disk full, ulimit -f):
+    no empty or half-written file is left behind. Only ever called for a path that did not exist before."""
+    for p in (path, path.with_name(path.name + ".wal")):
         try:
-            path.unlink()
-            path.with_name(path.name + ".wal").unlink(missing_ok=True)
-        except OSError as e:
-            raise SourceUnavailable(f"cannot replace the empty file {for_terminal(archive.path_text(path))} ({e.strerror})") from e
+            p.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def waiting_marker(path: Path) -> Path:
@@ -165,21 +160,24 @@ def open_store(
     if wait is None:
         wait = read_wait() if read_only else 0.0
     if read_only and not path.exists():
-        raise SourceUnavailable(f"no store at {shown}: run 'coco load PATH' or 'coco demo' first")
-    if read_only and empty_leftover(path):
-        raise SourceUnavailable(f"no store at {shown} (an empty file a failed creation left; 'coco load PATH' replaces it)")
-    if not read_only:
-        make_room(path)
+        others = stores_besides(path)
+        elsewhere = f"; stores here: {', '.join(for_terminal(str(p)) for p in others)} (--store PATH reads one)" if others else ""
+        raise SourceUnavailable(f"no store at {shown}: run 'coco load PATH' or 'coco demo' first{elsewhere}")
+    created = not read_only and make_room(path)
     limit = memory_limit()
     con = connection if read_only else None
-    if con is None:
-        con = retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(CONNECTION_CONFIG)), path, wait)
     try:
+        if con is None:
+            con = retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(CONNECTION_CONFIG)), path, wait)
         con.execute(SESSION)
         con.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
+        restrict_files(con)
         tables = prepare(con, path, read_only=read_only)
     except BaseException as e:
-        con.close()
+        if con is not None:
+            con.close()
+        if created:
+            forget_created(path)
         better = translate(e, path)
         if better is e:
             raise
@@ -212,9 +210,72 @@ def schema_version(con: duckdb.DuckDBPyConnection, path: Path, tables: frozenset
         return sql.SCHEMA_VERSION + 1  # not a version this coco knows: treated as newer
 
 
+# What a crafted store file could carry that coco did not create: a macro shadowing a built-in (``epoch_us``
+# rewrote every timestamp), a view over a file-reading function, a generated column, a table coco does not know.
+# Read from the catalog of the current database (``store`` for a loader, which ATTACHes it) before any query
+# touches the store. ``duckdb_functions()`` is most of the cost (~25 ms: it lists every built-in).
+_FOREIGN = """
+SELECT 'a macro ' || function_name FROM duckdb_functions() WHERE database_name = current_database() AND NOT internal
+UNION ALL SELECT 'a view ' || view_name FROM duckdb_views() WHERE database_name = current_database() AND NOT internal
+UNION ALL SELECT 'a table ' || table_name FROM duckdb_tables() WHERE database_name = current_database()
+    AND (schema_name <> 'main' OR NOT list_contains($tables, table_name))
+UNION ALL SELECT 'a computed column ' || table_name || '.' || column_name FROM duckdb_columns()
+    WHERE database_name = current_database() AND (is_generated OR column_default IS NOT NULL
+    AND column_default <> 'nextval(''event_seq'')')
+UNION ALL SELECT 'a sequence ' || sequence_name FROM duckdb_sequences() WHERE database_name = current_database()
+    AND NOT list_contains($sequences, sequence_name)
+UNION ALL SELECT 'a type ' || type_name FROM duckdb_types() WHERE database_name = current_database() AND NOT internal
+UNION ALL SELECT 'a schema ' || schema_name FROM duckdb_schemas() WHERE database_name = current_database()
+    AND NOT internal AND schema_name <> 'main'
+"""
+
+
+def foreign_objects(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The objects of the current database that no coco created (``schema.KNOWN_TABLES``...), as "a macro NAME"."""
+    found = con.execute(_FOREIGN, {"tables": sorted(sql.KNOWN_TABLES), "sequences": sorted(sql.KNOWN_SEQUENCES)}).fetchall()
+    return sorted(r[0] for r in found)
+
+
+_CHECKED_AHEAD: dict[int, list[str]] = {}
+
+
+def check_ahead(con: duckdb.DuckDBPyConnection) -> None:
+    """``foreign_objects`` of a connection the ``coco`` script opened ahead, worked out in its thread (the catalog
+    read costs 50-100 ms, most of it ``duckdb_functions()``) while the command line imports; ``refuse_foreign``
+    takes the answer once instead of reading the catalog again."""
+    _CHECKED_AHEAD[id(con)] = foreign_objects(con)
+
+
+def refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """``SourceUnavailable`` for a store carrying objects coco did not create: nothing of it is read or run."""
+    found = _CHECKED_AHEAD.pop(id(con), None)
+    if found is None:
+        found = foreign_objects(con)
+    if found:
+        more = f" and {len(found) - 1} more object(s)" if len(found) > 1 else ""
+        raise SourceUnavailable(
+            f"the store {shown_path(path)} holds {for_terminal(found[0])}{more} that coco did not create: coco does not "
+            "use a store someone else changed (it could run its own SQL); load the archive into a new --store"
+        )
+
+
+def restrict_files(con: duckdb.DuckDBPyConnection) -> None:
+    """No file outside the store (and DuckDB's spill folder) can be read or written through ``con`` from now on:
+    ``read_text``, ``read_csv``, ``ATTACH``... of anything else fail. For store connections, which never read the
+    archive (the loader's in-memory connection does) and keep nothing beside the store (the error index is a table
+    in it, schema 8)."""
+    (spill, external) = con.execute("SELECT current_setting('temp_directory'), current_setting('enable_external_access')").fetchone()  # type: ignore[misc]
+    if not external:  # another connection of this process to the same store restricted its database already
+        return
+    folders = [os.path.join(spill, "")] if spill else []
+    con.execute("SET allowed_directories = $d", {"d": folders})
+    con.execute("SET enable_external_access = false")
+
+
 def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> frozenset[str]:
-    """Check the store's kind and version; create it when empty, migrate it when older (writers only).
-    The tables it found (before any migration)."""
+    """Check the store's kind, objects (``refuse_foreign``) and version; create it when empty, migrate it when
+    older (writers only). The tables it found (before any migration)."""
+    refuse_foreign(con, path)
     if read_only:  # a reader of a current store: one small read, not the catalog's (~5 ms cold)
         try:
             row = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
@@ -252,10 +313,11 @@ def verify(con: duckdb.DuckDBPyConnection, path: Path) -> tuple[int, int | None]
     doctor``: the events and the latest time, or ``SourceUnavailable`` saying the store is damaged.
     Counts alone would come from metadata and say "ok" about a store cut in half."""
     try:
-        count, latest, _ = con.execute(
+        count, latest, _ = one_row(
+            con,
             "SELECT count(*), epoch_us(max(ts)), sum(length(event) + length(record) + length(delivery_id) "
-            "+ length(robot_id) + length(pilot_id) + length(demand_id) + length(offer_id) + file_id) FROM events"
-        ).fetchone()  # type: ignore[misc]
+            "+ length(robot_id) + length(pilot_id) + length(demand_id) + length(offer_id) + file_id) FROM events",
+        )
         con.execute("SELECT count(*), sum(length(path) + length(sha256) + events) FROM files").fetchone()
     except duckdb.Error as e:
         better = environment_error(e, path)

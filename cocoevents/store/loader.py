@@ -24,12 +24,12 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ..archive import classify
 from ..archive import lines as archive
-from ..duckdb_engine import duckdb
+from ..duckdb_engine import duckdb, one_row
 from ..errors import NotFound, UsageError
 from ..textsafe import for_terminal
 from . import schema as sql
 from .config import BATCH_FILES, batch_bytes, check_store_path, memory_limit, piece_bytes
-from .connection import make_room, prepare, retrying, translate, waiting_marker
+from .connection import forget_created, make_room, prepare, retrying, translate, waiting_marker
 from .files import delete_files
 from .pieces import pieces_ahead
 
@@ -181,14 +181,24 @@ class Loader:
         con = self.mem
         if self.attached:
             return con
-        make_room(self.store)
-        retrying(lambda: con.execute("ATTACH ? AS store", [str(self.store)]), self.store, self.wait)
+        created = make_room(self.store)
+        try:
+            retrying(lambda: con.execute("ATTACH ? AS store", [str(self.store)]), self.store, self.wait)
+        except BaseException:
+            if created:
+                forget_created(self.store)
+            raise
         self.attached = True
         try:
             con.execute("USE store")
             prepare(con, self.store, read_only=False)
         except Exception as e:
-            self._detach()
+            try:
+                self._detach()
+            except duckdb.Error:
+                pass  # the file could not be written: nothing to keep
+            if created:
+                forget_created(self.store)
             raise self._better(e) from e
         return con
 
@@ -239,7 +249,7 @@ class Loader:
             )
         con = self._attach()  # creates or migrates the store
         known = {r[0] for r in con.execute("SELECT sha256 FROM files").fetchall()}
-        (after,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()  # type: ignore[misc]
+        (after,) = one_row(con, "SELECT coalesce(max(seq), 0) FROM events")
         self._yield_to_readers()
         total, done = len(found.files), 0
         todo: list[_Item] = []
@@ -325,8 +335,16 @@ class Loader:
                 {"paths": [str(batch[k].path) for k in ks]},
             )
             return []
-        except (duckdb.OutOfMemoryException, duckdb.InterruptException):
+        except duckdb.InterruptException:
             raise
+        except duckdb.OutOfMemoryException:
+            # Too much for memory at once: halves are tried on their own, and a single file is streamed: the line
+            # reader reads it in bounded pieces and stops a gzip bomb whose trailer lies about its size (DuckDB's
+            # reader trusts it). What is too much there too is a real capacity limit, said as such.
+            if len(ks) == 1:
+                return ks
+            half = len(ks) // 2
+            return self._fast(batch, ks[:half], compression) + self._fast(batch, ks[half:], compression)
         except duckdb.Error as e:  # a failed statement leaves nothing staged
             text = str(e)
             if "no space left" in text.lower():
@@ -354,8 +372,13 @@ class Loader:
         )
         short = []
         for k in ks:
-            missing = (batch[k].expected - int(seen.get(k, 0))) % (1 << 32)  # gzip keeps the size mod 2**32
-            if FAST_MAX_LINE < missing < (1 << 31):
+            staged = int(seen.get(k, 0))
+            missing = (batch[k].expected - staged) % (1 << 32)  # gzip keeps the size mod 2**32
+            # Short by more than a line: reread (also a dropped line of 2 GiB or more, which wraps past 2**31);
+            # a few bytes over is a last line without its newline. A gzip that staged more than its size allows
+            # lied in its trailer about a bomb: streamed, the line reader stops it at the limit.
+            bomb = batch[k].compression == "gzip" and staged > archive.expansion_limit(batch[k].size)
+            if FAST_MAX_LINE < missing < (1 << 32) - FAST_MAX_LINE or bomb:
                 short.append(k)
         if short:
             self.mem.execute("DELETE FROM stage WHERE file_id IN (SELECT unnest($ks::BIGINT[]))", {"ks": short})
@@ -390,7 +413,7 @@ class Loader:
                     "CREATE OR REPLACE TEMP TABLE file_map AS SELECT unnest($k::BIGINT[]) AS k, unnest($fid::BIGINT[]) AS fid",
                     {"k": [k for k, _ in todo], "fid": fids},
                 )
-                (top,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()  # type: ignore[misc]
+                (top,) = one_row(con, "SELECT coalesce(max(seq), 0) FROM events")
                 _copy_staged(con, top + 1)
         self._yield_to_readers()
         return results
@@ -410,9 +433,9 @@ class Loader:
             if self._present(con, [item]):
                 return FileResult(item.key, "already_loaded"), 0
             replaced = bool(_drop_old_versions(con, [item]))
-            (fid,) = con.execute("SELECT nextval('file_ids')").fetchone()  # type: ignore[misc]
+            (fid,) = one_row(con, "SELECT nextval('file_ids')")
             con.execute("CREATE OR REPLACE TEMP TABLE file_map AS SELECT 0::BIGINT AS k, ?::BIGINT AS fid", [fid])
-            (top,) = con.execute("SELECT coalesce(max(seq), 0) FROM events").fetchone()  # type: ignore[misc]
+            (top,) = one_row(con, "SELECT coalesce(max(seq), 0) FROM events")
             staged, pieces = _Staged(), 0
             reader = archive.LineReader(item.path, compression=item.compression)
             with pieces_ahead(reader, piece, self.tmp, FAST_MAX_LINE if csv else 0) as ahead:
@@ -431,9 +454,9 @@ class Loader:
                     else:
                         con.execute(classify.classify_insert(classify.TEXT_BLOCK, "stage", attributes=True), {"file_id": 0, "text": text})
                     # a table made in a transaction numbers its rows from 2**55 up: seq counts from its first
-                    low, high, n, bad, first, last = con.execute(
-                        "SELECT min(rowid), max(rowid), count(event), count(*) - count(event), min(ts), max(ts) FROM stage"
-                    ).fetchone()  # type: ignore[misc]
+                    low, high, n, bad, first, last = one_row(
+                        con, "SELECT min(rowid), max(rowid), count(event), count(*) - count(event), min(ts), max(ts) FROM stage"
+                    )
                     if high is None:
                         continue
                     _copy_staged(con, top + 1 - low)
@@ -507,7 +530,7 @@ class Loader:
         (~``MERGE_KEYS`` keys), in id order, one short transaction each, letting waiting readers in between
         as batches do: at every commit each event's keys are there exactly once."""
         con = self._attach()
-        (count,) = con.execute("SELECT count(*) FROM keys WHERE seq > ?", [after]).fetchone()  # type: ignore[misc]
+        (count,) = one_row(con, "SELECT count(*) FROM keys WHERE seq > ?", [after])
         if not count:
             return
         pieces = -(-int(count) // MERGE_KEYS)
@@ -518,7 +541,7 @@ class Loader:
         bounds = sorted({sample[len(sample) * k // pieces] for k in range(1, pieces)}) if sample else []
         for lo, hi in zip(["", *bounds], [*bounds, None]):
             with self._transaction() as con:
-                (top,) = con.execute("SELECT coalesce(max(rowid), -1) FROM keys").fetchone()  # type: ignore[misc]
+                (top,) = one_row(con, "SELECT coalesce(max(rowid), -1) FROM keys")
                 for statement in sql.KEYS_MERGE:
                     values = {"after": after, "lo": lo, "hi": hi, "top": top}
                     con.execute(statement, {k: v for k, v in values.items() if f"${k}" in statement})
@@ -530,8 +553,9 @@ class Loader:
             if len(report.examples) >= EXAMPLES:
                 return
             if result.bad_lines:
-                scan = archive.scan(self._files[result.path], keep_records=False)
-                report.examples.extend(archive.BadLine(result.path, b.line, b.reason) for b in scan.bad[: EXAMPLES - len(report.examples)])
+                wanted = EXAMPLES - len(report.examples)
+                scan = archive.scan(self._files[result.path], keep_records=False, keep_bad=wanted, stop_after_bad=True)
+                report.examples.extend(archive.BadLine(result.path, b.line, b.reason) for b in scan.bad[:wanted])
 
 
 class _Refused(Exception):
@@ -541,11 +565,13 @@ class _Refused(Exception):
 def _streamed(item: _Item) -> bool:
     """Whether a file is streamed (``Loader._stream``) rather than read in a batch by DuckDB's CSV reader: one
     bigger than a batch (DuckDB reading a gzip file whole is ~2x quicker than the pieces, so a file that fits a
-    batch is read so), a zstd one (DuckDB's zstd reader ends a truncated stream silently) and one whose name
-    DuckDB would read as a pattern ('z[1].log') or cannot take (not UTF-8)."""
+    batch is read so), a zstd one (DuckDB's zstd reader ends a truncated stream silently), a gzip whose trailer
+    says it expands like a decompression bomb (the line reader reads it in bounded pieces and stops at the
+    expansion limit) and one whose name DuckDB would read as a pattern ('z[1].log') or cannot take (not UTF-8)."""
     plain = str(item.path)
     odd = bool(_GLOB_CHARS & set(plain)) or plain != archive.path_text(plain)
-    return odd or item.compression == "zstd" or item.weight > batch_bytes()
+    bomb = item.compression == "gzip" and item.expected > archive.expansion_limit(item.size)
+    return odd or item.compression == "zstd" or bomb or item.weight > batch_bytes()
 
 
 def _insert_files(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, _Item, _Staged]]) -> None:
@@ -608,14 +634,15 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
     from . import statuses
 
     loader = target if isinstance(target, Loader) else None
-    con = loader._attach() if loader else target
+    con = target._attach() if isinstance(target, Loader) else target
     # A small store is rebuilt in place: quicker than letting go of it, and every let-go checkpoints (a fresh
-    # store of one event grew from 2.6 to 3.2 MB with the two more checkpoints).
-    detached = loader is not None and con.execute("SELECT count(*) FROM events").fetchone()[0] >= DETACHED_EVENTS
+    # store of one event grew from 2.6 to 3.2 MB with the two more checkpoints). ``detached``: the loader that
+    # works them out without holding the store, or None.
+    detached = loader if loader is not None and one_row(con, "SELECT count(*) FROM events")[0] >= DETACHED_EVENTS else None
     if not statuses.is_current(con):
         try:
             if detached:
-                loader._rebuild_detached(statuses.PENDING, statuses)  # type: ignore[union-attr]
+                detached._rebuild_detached(statuses.PENDING, statuses)
             else:
                 statuses.rebuild(con)
         except duckdb.OutOfMemoryException:
@@ -625,7 +652,7 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
             if loader:
                 loader._yield_to_readers()
             if detached:
-                loader._rebuild_detached(statuses.BASELINE_PENDING, fleet_baseline)  # type: ignore[union-attr]
+                detached._rebuild_detached(statuses.BASELINE_PENDING, fleet_baseline)
             else:
                 fleet_baseline.rebuild(loader._attach() if loader else con)
         except duckdb.OutOfMemoryException:  # the files are committed; only the derived baseline is not

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 from ..archive import lines as archive
-from ..duckdb_engine import duckdb
+from ..duckdb_engine import duckdb, one_row
 from ..errors import NotFound, SourceUnavailable, UsageError
 from ..textsafe import for_terminal
 from .connection import connect, shown_path, translate
@@ -48,7 +48,7 @@ def remove_files(
                 raise UsageError(f"--sha {sha} matches {len(rows)} files: give more digits")
         else:
             try:
-                start = con.execute("SELECT CAST(? AS DATE)::TIMESTAMP", [day]).fetchone()[0]  # type: ignore[index]
+                (start,) = one_row(con, "SELECT CAST(? AS DATE)::TIMESTAMP", [day])
             except duckdb.Error:
                 raise UsageError(f"--day takes a UTC day like 2026-11-25, not {day!r}") from None
             rows = con.execute(
@@ -62,7 +62,7 @@ def remove_files(
         ids = [r[0] for r in rows]
         con.execute("BEGIN TRANSACTION")
         try:
-            (events,) = con.execute("SELECT count(*) FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids}).fetchone()  # type: ignore[misc]
+            (events,) = one_row(con, "SELECT count(*) FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids})
             delete_files(con, ids)  # the writer's connect migrated the store: it has every table
             con.execute("COMMIT")
         except BaseException:

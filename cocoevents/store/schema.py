@@ -7,7 +7,8 @@ next writer (``MIGRATIONS``, one transaction). The design of the tables and why:
 from __future__ import annotations
 
 from ..archive.classify import stored_attributes
-from ..producers.registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES
+from ..core.status import OUTCOME_NAMES
+from ..producers.registry import ASSIGNMENT_EVENTS
 from . import statuses as _statuses
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
@@ -99,11 +100,10 @@ EVENTS_INSERT = (
     f"s.pilot_id, s.demand_id, s.offer_id, s.record, m.fid, {STAGED_SEQ} FROM {STAGED_ROWS}"
 )
 KEYS_INSERT = keys_insert(STAGED_ROWS, STAGED_SEQ)
-# Schema 5: what a delivery's status needs (timeline rules §6, ``sources.local.LocalSource.delivery_statuses``),
+# Schema 5: what a delivery's status needs (timeline rules §6, ``core.status``; ``LocalSource.delivery_statuses``),
 # kept small beside ``events`` so the statuses of a robot's deliveries take a few small reads, not a walk over
 # their rows: ``links`` - each file's distinct (delivery, demand, offer) id triples, and whether a row with
 # them has a time (rules 1-2 link through rows without a delivery id); ``outcomes`` - the timed outcome rows.
-OUTCOME_NAMES = (*DELIVERY_OUTCOMES, *DEMAND_OUTCOMES)
 STATUS_TABLES = (
     "CREATE TABLE IF NOT EXISTS links (file_id BIGINT NOT NULL, delivery_id VARCHAR, demand_id VARCHAR, "
     "offer_id VARCHAR, timed BOOLEAN NOT NULL)",
@@ -211,6 +211,10 @@ KEYS_MERGE = [
 
 # The tables a store of this version has (created or migrated; ``fleet_baseline`` comes with the first rebuild).
 TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes", "errors"})
+# Every table any coco version created in a store (``fleet_baseline``: ``store.baseline``); anything else in a store
+# file is foreign and the store is refused (``connection.foreign_objects``).
+KNOWN_TABLES = TABLES | {"fleet_baseline"}
+KNOWN_SEQUENCES = frozenset({"file_ids", "event_seq"})
 
 MIGRATIONS = {
     # 1 -> 2: files know their time range (``coco store files``, ``coco store remove --day``).

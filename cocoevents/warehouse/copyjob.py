@@ -51,6 +51,7 @@ from typing import Any, Callable, Mapping
 
 from ..errors import CocoError, ExitCode, SourceUnavailable, UsageError
 from ..redact import redact
+from ..textsafe import visible
 from . import ddl
 from . import plan as planning
 from .ddl import Target
@@ -369,17 +370,18 @@ def _param(value: Any) -> str:
 
 
 def render_dry_run(result: LoadResult) -> str:
-    """The plan and the SQL of a dry run, as SQL comments and statements."""
+    """The plan and the SQL of a dry run, as SQL comments (each one line, escaped) and statements (values shown
+    by ``repr``, escaped too)."""
     p = result.plan
     lines = [
         "-- coco warehouse load --dry-run: nothing is written to S3 or the database",
         f"-- window: {', '.join(p.listing.prefixes)} in s3://{p.bucket}/",
-        f"-- candidates: {len(p.new)} archive file(s); the load log is not read in a dry run,"
+        f"-- candidates: {len(p.new):,} archive file(s); the load log is not read in a dry run,"
         " so keys already in it are listed here but would be skipped",
     ]
     lines += [f"--   {planning.object_url(p.bucket, o.key)}  ({o.size} bytes)" for o in p.new]
     if p.listing.ignored:
-        lines.append(f"-- ignored: {len(p.listing.ignored)} key(s)")
+        lines.append(f"-- ignored: {len(p.listing.ignored):,} key(s)")
         lines += [f"--   s3://{p.bucket}/{i.key}  ({i.reason})" for i in p.listing.ignored]
     if p.new:
         for compression, url in result.manifests.items():
@@ -387,6 +389,9 @@ def render_dry_run(result: LoadResult) -> str:
             lines += [f"--   {line}" for line in planning.manifest_json(p, compression).splitlines()]
     else:
         lines.append("-- nothing to load: the run would commit after reading the load log")
+    # Keys are anyone's text: a CR or LF in one would end its comment for PostgreSQL and psql and run the rest as
+    # SQL; escape sequences would reach the terminal. Every comment line is escaped whole (``textsafe.visible``).
+    lines = [visible(line) for line in lines]
     lines.append("-- SQL, in one transaction:")
     lines.append("BEGIN;")
     lines += [render_sql(st) for st in result.statements]

@@ -24,12 +24,8 @@ Guarantees:
   (``JSON_SERIALIZE``, its JSON spelling). Then, in SQL:
 
   * ``event_ts`` follows ``cocoevents.timestamps.parse_timestamp`` (timeline rules
-    §1): ISO 8601 strings (``T``/``t``/space, seconds optional, ``.`` or ``,``
-    fraction of any length cut to microseconds, ``Z``/``z``, ``+HH:MM``,
-    ``+HHMM``, ``+HH`` or no offset = UTC, surrounding whitespace, at most 64
-    characters, real calendar dates only), JSON numbers as epoch seconds below
-    1e11 else milliseconds, years 1-9999 only. Anything else is NULL: the row is
-    kept, its time unknown, the record whole in ``event_data``.
+    §1), in the SQL of the same module (``warehouse_ts_sql``). Anything else is
+    NULL: the row is kept, its time unknown, the record whole in ``event_data``.
   * an id that is not a JSON string, is empty or is longer than its
     ``VARCHAR(64)`` (in bytes) is NULL in its column; an event name that is not a
     string or is longer than 128 bytes is NULL (not truncated: a cut name is a
@@ -39,11 +35,8 @@ Guarantees:
   classes, ``REGEXP_SUBSTR``, ``SUBSTRING``, ``OCTET_LENGTH``, ``CASE``,
   ``TIMESTAMP 'epoch' + n * INTERVAL``) plus SUPER navigation, ``JSON_TYPEOF``
   and ``JSON_SERIALIZE``, which the PostgreSQL tests emulate over ``json``
-  (tests/test_warehouse.py compares the result with ``parse_timestamp`` value by
-  value). It has not run on Redshift. Known differences from ``parse_timestamp``,
-  all NULL in the warehouse: JSON numbers whose spelling has a three-digit
-  exponent (``1e-100``) or more than 18 integer digits, and non-ASCII whitespace
-  around an ISO string.
+  (tests/integration/test_warehouse.py compares the result with
+  ``parse_timestamp``). It has not run on Redshift.
 """
 
 from __future__ import annotations
@@ -54,7 +47,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..producers.registry import ID_FIELDS
-from ..timestamps import MAX_US, MIN_US
+from ..timestamps import warehouse_ts_sql
 
 IDENTIFIER = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 S3_URL = re.compile(r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/[A-Za-z0-9_./=-]+$")
@@ -70,21 +63,6 @@ STAGE_ALIAS = "staged"
 COMPRESSION_PARAMETERS = {"gzip": "GZIP", "zstd": "ZSTD"}
 # The events table's columns the insert fills from the staging table, in order.
 EVENT_COLUMNS = ("event", "event_ts", *ID_COLUMNS, "event_data")
-
-# The ISO grammar of cocoevents.timestamps.ISO_PATTERN, rewritten for POSIX regular expressions as Redshift's
-# `~` and PostgreSQL read them alike: no (?:...) groups, [[:space:]] for \s, no backslash at all (Redshift
-# string literals treat backslashes as escapes), no % (the driver's paramstyle marker).
-ISO_SQL_PATTERN = (
-    "^[[:space:]]*[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9]"
-    "(:[0-5][0-9]([.,][0-9]+)?)?"
-    "[[:space:]]*([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?[[:space:]]*$"
-)
-# JSON numbers whose text can be cast without overflow or underflow (|value| between 1e-299 and 1e117,
-# or zero); every in-range epoch value is among them. Integers are exact as BIGINT.
-INT_SQL_PATTERN = "^-?[0-9]{1,18}$"
-FLOAT_SQL_PATTERN = "^-?[0-9]{1,18}([.][0-9]+|([.][0-9]{1,200})?[eE][+-]?[0-9]{1,2})$"
-MIN_TS = "0001-01-01 00:00:00"
-MAX_TS = "9999-12-31 23:59:59.999999"
 
 
 def identifier(name: str, what: str = "identifier") -> str:
@@ -242,84 +220,12 @@ def staged_sql(stage: str) -> str:
     )
 
 
-_MIN_US = MIN_US
-_MAX_US = MAX_US
-_DOUBLE = "DOUBLE PRECISION"
-
-
 def typed_rows_sql(stage: str) -> str:
     """A derived table over ``stage`` with the typed columns the insert needs: ``event``, the ids,
-    ``event_data`` and ``event_ts``.
-
-    Five nested selects: ``s0`` navigates the staged records (``staged_sql``), ``s1`` classifies the raw timestamp (a usable ISO string,
-    trimmed; a JSON integer; a JSON float), ``s2`` cuts the ISO string into its
-    parts and scales the numbers to epoch microseconds, ``s3`` reads the offset and
-    builds the local timestamp when the date is a real one, the outer select
-    converts to UTC and keeps what lies in years 1-9999. Every cast sits in the THEN of a CASE whose test proved the
-    text castable, so no value raises.
-    """
-    ids = ", ".join(ID_COLUMNS)
-    float_us = (
-        f"FLOOR(ts_float * CASE WHEN ts_float < CAST(100000000000 AS {_DOUBLE}) THEN CAST(1000000 AS {_DOUBLE})"
-        f" ELSE CAST(1000 AS {_DOUBLE}) END + CAST(0.5 AS {_DOUBLE}))"
-    )
-    tz = "NULLIF(REGEXP_SUBSTR(iso, '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$'), '')"
-    frac = "NULLIF(REGEXP_SUBSTR(SUBSTRING(iso, 17, 64), '^:[0-9]{2}[.,][0-9]+'), '')"
-    leap = "(MOD(y, 4) = 0 AND (MOD(y, 100) <> 0 OR MOD(y, 400) = 0))"
-    days = f"CASE WHEN mo = 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END WHEN mo IN (4, 6, 9, 11) THEN 30 ELSE 31 END"
-    s1 = (
-        f"SELECT event, {ids}, event_data,\n"
-        "               CASE WHEN ts_type = 'string' AND LENGTH(ts_raw) <= 64\n"
-        f"                         AND ts_raw ~ '{ISO_SQL_PATTERN}'\n"
-        "                    THEN REGEXP_REPLACE(REGEXP_REPLACE(ts_raw, '^[[:space:]]+', ''), '[[:space:]]+$', '')\n"
-        "               END AS iso,\n"
-        f"               CASE WHEN ts_type = 'number' AND ts_raw ~ '{INT_SQL_PATTERN}'\n"
-        "                    THEN CAST(ts_raw AS BIGINT) END AS ts_int,\n"
-        f"               CASE WHEN ts_type = 'number' AND ts_raw ~ '{FLOAT_SQL_PATTERN}'\n"
-        f"                    THEN CAST(ts_raw AS {_DOUBLE}) END AS ts_float\n"
-        f"        FROM ({staged_sql(stage)}) s0"
-    )
-    s2 = (
-        "SELECT s1.*,\n"
-        "               CAST(SUBSTRING(iso, 1, 4) AS INTEGER) AS y,\n"
-        "               CAST(SUBSTRING(iso, 6, 2) AS INTEGER) AS mo,\n"
-        "               CAST(SUBSTRING(iso, 9, 2) AS INTEGER) AS d,\n"
-        "               CASE WHEN SUBSTRING(iso, 17, 1) = ':' THEN SUBSTRING(iso, 18, 2) ELSE '00' END AS secs,\n"
-        f"               RPAD(COALESCE(SUBSTRING({frac}, 5, 6), ''), 6, '0') AS frac,\n"
-        f"               {tz} AS tz,\n"
-        "               CASE WHEN ts_int < 100000000000\n"
-        "                    THEN CASE WHEN ts_int >= -62135596800 THEN ts_int * 1000000 END\n"
-        "                    WHEN ts_int <= 253402300799999 THEN ts_int * 1000\n"
-        "                    WHEN ts_float IS NOT NULL THEN CASE\n"
-        f"                         WHEN {float_us} BETWEEN CAST({_MIN_US} AS {_DOUBLE}) AND CAST({_MAX_US + 1} AS {_DOUBLE})\n"
-        f"                         THEN CAST({float_us} AS BIGINT) END\n"
-        "               END AS us\n"
-        f"        FROM ({s1}) s1"
-    )
-    s3 = (
-        "SELECT s2.*,\n"
-        "               CASE WHEN tz IS NULL OR tz IN ('Z', 'z') THEN 0\n"
-        "                    ELSE CASE WHEN SUBSTRING(tz, 1, 1) = '-' THEN -1 ELSE 1 END\n"
-        "                         * (CAST(SUBSTRING(tz, 2, 2) AS INTEGER) * 60\n"
-        "                            + CAST(COALESCE(NULLIF(SUBSTRING(REPLACE(tz, ':', ''), 4, 2), ''), '0') AS INTEGER))\n"
-        "               END AS off_min,\n"
-        "               CASE WHEN iso IS NOT NULL THEN\n"
-        f"                   CASE WHEN y >= 1 AND mo BETWEEN 1 AND 12 AND d BETWEEN 1 AND {days}\n"
-        "                        THEN CAST(SUBSTRING(iso, 1, 10) || ' ' || SUBSTRING(iso, 12, 5) || ':' || secs"
-        " || '.' || frac AS TIMESTAMP) END\n"
-        "               END AS local_ts\n"
-        f"        FROM ({s2}) s2"
-    )
-    utc = "local_ts - off_min * INTERVAL '1 minute'"
-    return (
-        f"(SELECT event, {ids}, event_data,\n"
-        f"        CASE WHEN us BETWEEN {_MIN_US} AND {_MAX_US}\n"
-        "             THEN TIMESTAMP 'epoch' + (us / 1000000) * INTERVAL '1 second'"
-        " + MOD(us, 1000000) * INTERVAL '1 microsecond'\n"
-        f"             WHEN {utc} BETWEEN TIMESTAMP '{MIN_TS}' AND TIMESTAMP '{MAX_TS}' THEN {utc}\n"
-        "        END AS event_ts\n"
-        f" FROM ({s3}) s3) typed"
-    )
+    ``event_data`` and ``event_ts`` - the staged records navigated (``staged_sql``), then their timestamp read by
+    the grammar of timeline rules §1 in the SQL Redshift and PostgreSQL share (``timestamps.warehouse_ts_sql``)."""
+    columns = ", ".join(("event", *ID_COLUMNS, "event_data"))
+    return f"({warehouse_ts_sql(staged_sql(stage), columns, 'event_ts')}) typed"
 
 
 def insert_sql(target: Target) -> str:
@@ -359,11 +265,11 @@ def create_baseline_sql(target: Target) -> str:
 
 def refresh_baseline_statements(target: Target, now: Any) -> list[tuple[str, tuple[Any, ...]]]:
     """Replace the baseline with one computed over the last ``BASELINE_DAYS`` days before ``now`` (a naive UTC
-    ``datetime``): create the table when missing, empty it, insert the one ``SELECT`` of ``store.baseline``.
+    ``datetime``): create the table when missing, empty it, insert the one ``SELECT`` of ``core.baseline``.
     Run inside the caller's transaction (readers see the old or the new baseline, never none)."""
     from datetime import timedelta
 
-    from ..store.baseline import COLUMNS, transitions_sql
+    from ..core.baseline import COLUMNS, transitions_sql
 
     since = now - timedelta(days=BASELINE_DAYS)
     select, params = transitions_sql(target.events, "event_ts", "%s", since)

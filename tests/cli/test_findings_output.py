@@ -37,7 +37,7 @@ def test_the_demo_delivery_reads_as_findings_error_swap_with_its_cause_handoff_a
     assert "reassignment  R-7 -> R-12 after robot.grounded MOTOR_OVERCURRENT" in text
     assert "handoff       P-3 -> P-5" in text
     assert "silence       no events for 15m03s between attempt.started and delivery.dropoff_arrival; usual: " in text
-    assert "warning" not in section[0]  # (3 error, 5 info): the normal drive raises no alarm
+    assert "warning" not in section[0]  # (3 errors, 5 info): the normal drive raises no alarm
     doc = timeline(demo, "D12345", "-f", "json").json()
     swap = next(f for f in doc["findings"] if f["kind"] == "reassignment")
     assert swap["cause"]["event"] == "robot.grounded" and doc["events"][swap["cause"]["ref"]]["event"] == "robot.grounded"
@@ -144,11 +144,51 @@ def test_the_findings_section_escapes_control_characters_from_the_data(tmp_path)
     assert "delivery.failed E\\x1b[2J: stuck\\x1b]8;;http://evil.example/\\x07click\\x0d\\x9bK" in section
 
 
-def test_robot_timelines_get_error_and_silence_findings_only_and_check_judges_them(demo) -> None:
+def test_robot_timelines_get_error_and_silence_findings_only_and_their_usual_silences_are_info(demo) -> None:
     doc = timeline(demo, "R-12", "--since", "2026-11-25T09:00Z", "--until", "2026-11-25T12:00Z", "-f", "json").json()
     assert {f["kind"] for f in doc["findings"]} == {"error", "silence"}
-    assert {f["severity"] for f in doc["findings"] if f["kind"] == "silence"} == {"warning"}
+    assert {f["severity"] for f in doc["findings"] if f["kind"] == "silence"} == {"info"}
     assert json.dumps(doc["findings"])  # plain JSON
+
+
+ROBOT_DAY = ["R-102", "--since", "2026-11-25T00:00Z", "--until", "2026-11-26T00:00Z"]
+
+
+def test_check_exits_0_on_a_normal_robot_day_whose_idle_time_and_drives_are_info(demo) -> None:
+    r = timeline(demo, *ROBOT_DAY, "--check", "--no-color")
+    assert (r.code, r.err) == (0, "")
+    assert r.out.startswith("Robot R-102")
+    section = r.out.split("What stands out", 1)[1].splitlines()
+    assert section[0].strip() == "(31 info)"
+    text = "\n".join(section)
+    assert "idle: no events for 53m14s between deliveries D200003 and D200033" in text
+    assert "usual: fleet p50 for attempt.started -> delivery.dropoff_arrival of D200003 is 11m47s" in text
+
+
+@pytest.mark.parametrize(
+    "fmt,expected",
+    [
+        ("json", '"message": "idle: no events for 53m14s between deliveries D200003 and D200033"'),
+        ("table", "  · 07:33:24.534  silence  idle: no events for 53m14s between deliveries D200003 and D200033"),
+        ("markdown", "- info 07:33:24.534 idle: no events for 53m14s between deliveries D200003 and D200033"),
+        ("html", "idle: no events for 53m14s between deliveries D200003 and D200033"),
+    ],
+)
+def test_a_robot_days_findings_are_the_same_in_every_format_that_lists_findings(demo, fmt: str, expected: str) -> None:
+    r = timeline(demo, *ROBOT_DAY, "-f", fmt, "--no-color")
+    assert (r.code, r.err) == (0, "")
+    assert expected in r.out
+    if fmt == "json":
+        assert {f["severity"] for f in r.json()["findings"]} == {"info"}
+
+
+def test_the_html_page_of_a_robot_day_draws_the_chart_before_its_long_list_of_findings(demo) -> None:
+    page = timeline(demo, *ROBOT_DAY, "-f", "html").out
+    assert page.index("<svg") < page.index('<h2 id="findings">What stands out</h2>') < page.index("<table")
+    assert '<a href="#findings">What stands out</a>: 31 info, listed below the chart' in page
+    assert 'class="gap usual"' in page  # idle and usual silences are shaded lightly
+    delivery = timeline(demo, "D12345", "-f", "html").out  # a short list stays in the header, above the chart
+    assert delivery.index('<h2 id="findings">What stands out</h2>') < delivery.index("<svg")
 
 
 def test_the_findings_section_is_coloured_by_severity_when_colour_is_on(demo) -> None:

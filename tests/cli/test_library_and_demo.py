@@ -73,3 +73,15 @@ def test_importing_cocoevents_loads_no_heavy_library():
     code = "import sys, cocoevents; print(sorted(m for m in ('duckdb','pandas','redshift_connector','boto3','rich') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_dir_of_the_package_lists_its_lazy_entry_points_without_importing_them() -> None:
+    import subprocess
+    import sys
+
+    code = "import cocoevents, sys; print(sorted(dir(cocoevents))); print('cocoevents.api' in sys.modules)"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    listed, imported = r.stdout.splitlines()
+    for name in ("timeline", "timeline_from_records", "Timeline", "Event", "log_event", "EventValidationError", "__version__"):
+        assert repr(name) in listed
+    assert imported == "False"

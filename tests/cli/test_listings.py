@@ -243,7 +243,11 @@ def test_lid_stuck_finds_d12345_and_the_fleet_failures(day) -> None:
 def test_nothing_matching_is_exit_3_with_one_line(day) -> None:
     empty = coco(day, "deliveries", "--since", "2026-11-20T00:00Z", "--until", "2026-11-21T00:00Z")
     assert (empty.code, empty.out) == (3, "")
-    assert empty.err == ("coco: error: no deliveries active between 2026-11-20T00:00:00.000Z and 2026-11-21T00:00:00.000Z\n")
+    assert empty.err == (
+        "coco: error: no deliveries active between 2026-11-20T00:00:00.000Z and 2026-11-21T00:00:00.000Z;"
+        " the nearest events are from 2026-11-25T06:31Z to 2026-11-25T21:26Z; try --since 2026-11-25T06:00Z"
+        f" --until 2026-11-25T22:00Z (searched the local store {day['store']})\n"
+    )
     none = coco(day, "deliveries", *DAY, "--error", "NO_SUCH_CODE")
     assert none.code == 3 and "match the filters" in none.err and none.out == ""
 
@@ -545,7 +549,9 @@ def test_a_demand_linked_to_several_deliveries_lists_them_with_exit_2(tmp_path) 
 def test_an_id_close_to_known_ids_gets_did_you_mean(day, typed, meant) -> None:
     result = coco(day, "timeline", typed)
     assert (result.code, result.out) == (3, "")
-    assert result.err == (f"coco: error: no delivery, robot or pilot has the id '{typed}'; did you mean {meant}?\n")
+    assert result.err == (
+        f"coco: error: no delivery, robot or pilot has the id '{typed}'; did you mean {meant}? (searched the local store {day['store']})\n"
+    )
 
 
 def test_an_id_close_to_nothing_gets_no_suggestion(day) -> None:
@@ -857,3 +863,18 @@ def test_robot_and_pilot_timelines_through_the_assignment_keys_are_those_of_the_
         if o.since and o.since > 1_795_000_000_000_000 and s.startswith("R") and any(lane == "pilot" for lane, _, _ in rows)
     ]
     assert len(early) > 5
+
+
+@pytest.mark.parametrize("option", ["--robot", "--pilot", "--error", "--event", "--merchant"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_filter_value_is_a_usage_error_not_every_delivery(day, option, value) -> None:
+    result = coco(day, "deliveries", *DAY, option, value)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == (f"coco: error: {option} needs a value, not {value!r} (leave the option out to list every delivery)\n")
+
+
+@pytest.mark.parametrize("command,title", [("errors", "Errors"), ("deliveries", "Deliveries active")])
+def test_a_listings_relative_since_counts_back_from_until_and_its_header_shows_both_ends(story, command, title):
+    r = run_coco(command, "--since", "1d", "--until", "2026-11-26T00:00Z", "--store", str(story), "--no-color")
+    assert r.code == 0, r.err
+    assert r.out.startswith(f"{title} 2026-11-25 00:00:00 → 2026-11-26 00:00:00 UTC")

@@ -221,7 +221,7 @@ def test_exit_2_on_an_ambiguous_id_listing_its_kinds(tmp_path):
 def test_exit_3_when_nothing_is_found(story):
     r = run_coco("timeline", "D99999", "--store", str(story))
     assert (r.code, r.out) == (3, "")
-    assert r.err == "coco: error: no delivery, robot or pilot has the id 'D99999'\n"
+    assert r.err == f"coco: error: no delivery, robot or pilot has the id 'D99999' (searched the local store {story})\n"
     r = run_coco("timeline", "R-12", "--store", str(story), "--since", "2026-11-20T00:00Z", "--until", "2026-11-21T00:00Z")
     assert r.code == 3 and "nothing found for robot 'R-12' between" in r.err
 
@@ -307,3 +307,23 @@ def test_a_range_ending_near_year_one_is_not_a_crash(story):
 def test_version_works_on_its_own():
     r = run_coco("--version")
     assert (r.code, r.out.strip()) == (0, "coco 0.1.0")
+
+
+def test_a_relative_since_counts_back_from_until_and_every_format_shows_both_ends(story):
+    asked = ["--since", "3h", "--until", "2026-11-25T12:00Z", "--store", str(story)]
+    table = run_coco("timeline", "R-12", *asked)
+    assert table.code == 0, table.err
+    assert "  range 2026-11-25 09:00:00 → 2026-11-25 12:00:00 UTC" in table.out.splitlines()
+    doc = run_coco("timeline", "R-12", *asked, "-f", "json").json()
+    assert doc["range"] == {"since": "2026-11-25T09:00:00.000Z", "until": "2026-11-25T12:00:00.000Z"}
+    assert "range 2026-11-25 09:00:00 → 2026-11-25 12:00:00 UTC" in run_coco("timeline", "R-12", *asked, "-f", "markdown").out
+    assert "range 2026-11-25 09:00:00 → 2026-11-25 12:00:00" in run_coco("timeline", "R-12", *asked, "-f", "html").out
+
+
+def test_a_delivery_asked_since_a_time_shows_the_range_up_to_when_it_was_asked(story):
+    r = run_coco("timeline", "D12345", "--since", "2026-11-25T09:00Z", "--store", str(story), "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["range"]["since"] == "2026-11-25T09:00:00.000Z" and r.json()["range"]["until"] is not None
+    table = run_coco("timeline", "D12345", "--since", "2026-11-25T09:00Z", "--store", str(story))
+    (line,) = [x for x in table.out.splitlines() if x.startswith("  range ")]
+    assert "…" not in line and line.startswith("  range 2026-11-25 09:00:00 → ")

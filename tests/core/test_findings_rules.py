@@ -129,22 +129,175 @@ def test_rule_2_a_silence_with_no_step_before_it_stays_a_warning() -> None:
     assert kinds(findings(records, fleet(("offer.received", "demand.assigned", 99, 600, 700, 800)))) == [("silence", "warning")]
 
 
-def test_rule_2_silences_of_robot_and_pilot_timelines_are_always_warnings_and_the_only_findings_beside_errors():
+def test_rule_2_robot_and_pilot_timelines_get_only_errors_and_silences_in_their_own_lane():
     records = [
         ev(0, "robot.deployed", delivery_id=None, robot_id="R-1"),
         ev(3, "delivery.pickup_completed", robot_id="R-1"),
+        ev(4, "delivery.pickup_completed", robot_id="R-1"),  # after completion, out of order...: not judged here
         ev(30, "delivery.dropoff_completed", robot_id="R-1"),
         ev(31, "delivery.failed", robot_id="R-1", error={"code": "X"}),
         ev(0, "pilot.shift_started", delivery_id=None, pilot_id="P-1"),
         ev(20, "pilot.shift_ended", delivery_id=None, pilot_id="P-1"),
     ]
     usual = fleet(("delivery.pickup_completed", "delivery.dropoff_completed", 99, 1600, 1700, 1800))
-    opts = Options(since=parse_timestamp(at(0)), until=parse_timestamp(at(59)))
-    robot = robot_timeline(Source(records, usual), "R-1", opts)
-    assert kinds(robot.findings) == [("silence", "warning"), ("error", "error")]
-    assert robot.findings[0].lane == Lane("robot", "R-1")
-    pilot = pilot_timeline(Source(records, usual), "P-1", opts)
-    assert kinds(pilot.findings) == [("silence", "warning")] and pilot.findings[0].lane == Lane("pilot", "P-1")
+    robot = robot_timeline(Source(records, usual), "R-1", DAY_OPTS)
+    assert {f.kind for f in robot.findings} == {"silence", "error"}
+    assert {f.lane for f in robot.findings if f.kind == "silence"} == {Lane("robot", "R-1")}
+    pilot = pilot_timeline(Source(records, usual), "P-1", DAY_OPTS)
+    assert kinds(pilot.findings) == [("silence", "info")] and pilot.findings[0].lane == Lane("pilot", "P-1")
+
+
+# -- §2a: silences in robot and pilot timelines ------------------------------------------------------------------
+
+DAY_OPTS = Options(since=parse_timestamp(at(-60)), until=parse_timestamp(at(300)))
+PICKUP_TO_DROPOFF = ("delivery.pickup_completed", "delivery.dropoff_arrival", 50, 600, 900, 1000)
+
+
+def robot_findings(records: list[dict[str, Any]], baseline: Baseline | None, robot: str = "R-1") -> list[Any]:
+    return robot_timeline(Source(records, baseline), robot, DAY_OPTS).findings
+
+
+def silences(found: list[Any]) -> list[tuple[str, str]]:
+    return [(f.severity, f.message) for f in found if f.kind == "silence"]
+
+
+def trip(delivery: str, start: float, robot: str = "R-1", drive: float = 12) -> list[dict[str, Any]]:
+    """A delivery the robot carries: pickup completed, a drive of ``drive`` minutes, dropoff."""
+    return [
+        ev(start, "delivery.pickup_completed", delivery_id=delivery, robot_id=robot),
+        ev(start + drive, "delivery.dropoff_arrival", delivery_id=delivery, robot_id=robot),
+    ]
+
+
+def test_section_2a_a_robot_idle_between_deliveries_is_info_not_a_warning() -> None:
+    records = trip("D1", 0) + trip("D2", 74)  # 12 -> 74: idle for 1h02m
+    found = robot_findings(records, fleet(PICKUP_TO_DROPOFF))
+    assert ("info", "idle: no events for 1h02m between deliveries D1 and D2") in silences(found)
+    idle = [f for f in found if f.message.startswith("idle:")][0]
+    assert (idle.lane, idle.refs, idle.seconds, idle.baseline) == (Lane("robot", "R-1"), (1, 2), 3720.0, None)
+
+
+def test_section_2a_idle_before_the_first_and_after_the_last_delivery_and_with_none_is_info() -> None:
+    records = [
+        ev(-30, "robot.deployed", delivery_id=None, robot_id="R-1"),
+        *trip("D1", 0),
+        ev(40, "robot.parked", delivery_id=None, robot_id="R-1"),
+    ]
+    assert silences(robot_findings(records, fleet(PICKUP_TO_DROPOFF))) == [
+        ("info", "idle: no events for 30m before delivery D1"),
+        (
+            "info",
+            "no events for 12m between delivery.pickup_completed and delivery.dropoff_arrival; "
+            "usual: fleet p50 for delivery.pickup_completed -> delivery.dropoff_arrival of D1 is 10m",
+        ),
+        ("info", "idle: no events for 28m after delivery D1"),
+    ]
+    alone = [ev(0, "robot.deployed", delivery_id=None, robot_id="R-1"), ev(50, "robot.parked", delivery_id=None, robot_id="R-1")]
+    assert silences(robot_findings(alone, None)) == [("info", "idle: no events for 50m with no delivery")]
+
+
+def test_section_2a_a_silence_on_a_usual_transition_of_the_delivery_is_info_and_names_it() -> None:
+    (silence,) = robot_findings(trip("D1", 0), fleet(PICKUP_TO_DROPOFF))
+    assert (silence.kind, silence.severity, silence.refs, silence.lane) == ("silence", "info", (0, 1), Lane("robot", "R-1"))
+    assert silence.baseline is not None and silence.baseline.n == 50
+
+
+def test_section_2a_the_robots_own_rows_inside_a_delivery_do_not_change_the_delivery_rows_judged() -> None:
+    records = [*trip("D1", 0, drive=14), ev(7, "robot.state_changed", delivery_id=None, robot_id="R-1")]
+    found = robot_findings(records, fleet(PICKUP_TO_DROPOFF))
+    assert [s for s, _ in silences(found)] == ["info", "info"]
+    assert all("usual: fleet p50 for delivery.pickup_completed -> delivery.dropoff_arrival of D1" in m for _, m in silences(found))
+
+
+@pytest.mark.parametrize(
+    "baseline,said",
+    [
+        (fleet(("delivery.pickup_completed", "delivery.dropoff_arrival", 50, 240, 300, 330)), "of D1 took 12m, longer than usual"),
+        (fleet(("delivery.pickup_completed", "delivery.dropoff_arrival", 9, 600, 900, 1000)), "too few fleet samples to judge"),
+        (None, "no fleet baseline to judge D1"),
+    ],
+)
+def test_section_2a_a_silence_on_the_job_the_fleet_does_not_call_usual_is_a_warning(baseline: Baseline | None, said: str) -> None:
+    ((severity, message),) = silences(robot_findings(trip("D1", 0), baseline))
+    assert severity == "warning" and said in message
+    assert message.startswith("no events for 12m between delivery.pickup_completed and delivery.dropoff_arrival; ")
+
+
+def test_section_2a_steps_of_the_delivery_the_robot_did_not_log_are_judged_with_it() -> None:
+    """The delivery logs demand.active without the robot's id a minute into the robot's silence: the silence is
+    judged on the delivery's own transitions across it (the Choice of findings rules §2a)."""
+    records = [
+        ev(0, "trip.started", robot_id="R-1"),
+        ev(3, "demand.active", demand_id="DM-1"),  # D1's step, not the robot's
+        ev(10, "delivery.pickup_arrival", robot_id="R-1"),
+    ]
+    both = fleet(("trip.started", "demand.active", 50, 150, 170, 190), ("demand.active", "delivery.pickup_arrival", 50, 400, 450, 500))
+    assert silences(robot_findings(records, both)) == [
+        (
+            "info",
+            "no events for 10m between trip.started and delivery.pickup_arrival; "
+            "usual: fleet p50 for demand.active -> delivery.pickup_arrival of D1 is 6m40s",
+        ),
+    ]
+    slow_first = fleet(("trip.started", "demand.active", 50, 5, 8, 10), ("demand.active", "delivery.pickup_arrival", 50, 400, 450, 500))
+    ((severity, message),) = silences(robot_findings(records, slow_first))
+    assert severity == "warning" and "trip.started -> demand.active of D1 took 3m, longer than usual" in message
+    unjudged = fleet(("demand.active", "delivery.pickup_arrival", 50, 400, 450, 500))  # trip.started -> demand.active: no samples
+    assert silences(robot_findings(records, unjudged))[0][0] == "warning"
+
+
+def test_section_2a_a_silence_inside_two_deliveries_is_info_only_when_usual_for_both() -> None:
+    records = [
+        ev(0, "delivery.pickup_completed", delivery_id="D1", robot_id="R-1"),
+        ev(1, "delivery.pickup_completed", delivery_id="D2", robot_id="R-1"),
+        ev(13, "delivery.dropoff_arrival", delivery_id="D1", robot_id="R-1"),
+        ev(14, "delivery.dropoff_arrival", delivery_id="D2", robot_id="R-1"),
+    ]
+    ((severity, message),) = silences(robot_findings(records, fleet(PICKUP_TO_DROPOFF)))
+    assert severity == "info" and "of D1 is 10m" in message and "of D2 is 10m" in message
+    slow_second = [*trip("D1", 0), *trip("D2", 1, drive=40)]  # D2's drive of 40m is slow (over 2 x p50)
+    first, second = silences(robot_findings(slow_second, fleet(PICKUP_TO_DROPOFF)))
+    assert first[0] == "warning" and "of D1 is 10m" in first[1] and "of D2 took 40m, longer than usual" in first[1]
+    assert second[0] == "warning"
+
+
+def test_section_2a_a_pilots_silence_inside_its_robots_delivery_is_judged_the_same() -> None:
+    records = [
+        ev(-1, "pilot.assignment_started", delivery_id=None, robot_id="R-1", pilot_id="P-1"),
+        *trip("D1", 0),
+        ev(20, "pilot.assignment_ended", delivery_id=None, robot_id="R-1", pilot_id="P-1"),
+    ]
+    pilot = pilot_timeline(Source(records, fleet(PICKUP_TO_DROPOFF)), "P-1", DAY_OPTS)
+    assert [(f.severity, f.message.split(";")[-1].strip()) for f in pilot.findings] == [
+        ("info", "usual: fleet p50 for delivery.pickup_completed -> delivery.dropoff_arrival of D1 is 10m"),
+        ("info", "idle: no events for 8m after delivery D1"),
+    ]
+
+
+class Counting(Source):
+    def __init__(self, *a: Any) -> None:
+        super().__init__(*a)
+        self.asked: list[str] = []
+
+    def deliveries_events(self, *a: Any) -> list[Event]:
+        self.asked.append("deliveries_events")
+        return super().deliveries_events(*a)
+
+    def baseline(self) -> Baseline | None:
+        self.asked.append("baseline")
+        return super().baseline()
+
+
+def test_section_2a_the_source_is_asked_for_the_deliveries_steps_and_the_baseline_once_and_only_when_needed() -> None:
+    many = [r for k in range(8) for r in trip(f"D{k}", k * 30)]
+    source = Counting(many, fleet(PICKUP_TO_DROPOFF))
+    robot_timeline(source, "R-1", DAY_OPTS)
+    assert source.asked == ["deliveries_events", "baseline"]
+    idle_only = Counting(
+        [ev(0, "robot.deployed", delivery_id=None, robot_id="R-1"), ev(50, "robot.parked", delivery_id=None, robot_id="R-1")], None
+    )
+    robot_timeline(idle_only, "R-1", DAY_OPTS)
+    assert idle_only.asked == []
 
 
 # -- rule 3 ---------------------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from cocoevents.archive import lines as archive
-from cocoevents.core.baseline import compute
+from cocoevents.core.baseline import compute, transitions_sql
 from cocoevents.core.model import Event
 from cocoevents.devtools import generator
 from cocoevents.store import baseline as store_baseline
@@ -71,7 +71,7 @@ def test_the_stores_sql_baseline_equals_the_python_computation_over_the_same_row
 
 
 def test_the_baseline_is_one_select_with_every_value_bound() -> None:
-    sql, params = store_baseline.transitions_sql("events", "ts", "?", since="2026-01-01")
+    sql, params = transitions_sql("events", "ts", "?", since="2026-01-01")
     assert sql.count("SELECT") == 3 and ";" not in sql  # one statement (two nested derived tables)
     assert "PERCENTILE_CONT" in sql and "LAG(" in sql and "'delivery.pickup_arrival'" not in sql
     assert params[-1] == "2026-01-01" and "delivery.pickup_arrival" in params

@@ -206,3 +206,29 @@ def test_output_times_have_four_digit_years():
     assert format_ts(parse_timestamp("0999-05-01T00:00:00Z")) == "0999-05-01T00:00:00.000Z"
     early = datetime(1970, 1, 1) + timedelta(seconds=-40_000_000_000)  # proleptic Gregorian, year 702
     assert format_ts(parse_timestamp(-40_000_000_000)) == early.isoformat().rjust(19, "0") + ".000Z"
+
+
+# -- time ranges: one parser (core.options.parse_options) for every command and the library --------------------
+
+T14 = parse_timestamp("2026-12-07T14:00:00Z")
+NOW = parse_timestamp("2026-12-07T20:30:00Z")
+
+
+def test_a_relative_since_counts_back_from_until_when_both_are_given():
+    from cocoevents.core.options import parse_options
+
+    opts = parse_options(since="1h", until="2026-12-07T14:00Z", now=NOW)
+    assert (format_ts(opts.since), format_ts(opts.until)) == ("2026-12-07T13:00:00.000Z", "2026-12-07T14:00:00.000Z")
+    both = parse_options(since="3h", until="1h", now=NOW)  # until 1h ago, since 3h before that
+    assert (format_ts(both.since), format_ts(both.until)) == ("2026-12-07T16:30:00.000Z", "2026-12-07T19:30:00.000Z")
+
+
+def test_a_since_without_until_ends_now_so_both_ends_are_known():
+    from cocoevents.core.options import parse_options
+
+    opts = parse_options(since="2h", now=NOW)
+    assert (format_ts(opts.since), format_ts(opts.until)) == ("2026-12-07T18:30:00.000Z", "2026-12-07T20:30:00.000Z")
+    absolute = parse_options(since="2026-12-07T10:00Z", now=NOW)
+    assert absolute.until == NOW
+    assert parse_options(now=NOW).since is None and parse_options(now=NOW).until is None  # no range: none is made up
+    assert parse_options(until="2026-12-07T14:00Z", now=NOW).since is None

@@ -315,6 +315,19 @@ def test_the_registry_seed_is_the_event_registry() -> None:
     assert [(int(r["position"]), r["name"], r["event_group"]) for r in rows] == [(i, e.name, e.group) for i, e in enumerate(EVENTS)]
 
 
+def test_the_dbt_rule_macros_are_the_sql_coco_runs_generated_again() -> None:
+    """``macros/coco_rules.sql`` is generated from the core's SQL (``devtools.dbt_rules``): the dbt project's status
+    is the text the local store runs, not a copy kept by hand."""
+    from cocoevents.core.status import status_sql
+    from cocoevents.devtools import dbt_rules
+
+    text = (DBT_PROJECT / "macros" / "coco_rules.sql").read_text()
+    assert text == dbt_rules.macros()
+    assert status_sql("{{ rows }}", "{{ delivery }}", "{{ event }}", "{{ later }}") in text
+    model = (DBT_PROJECT / "models" / "marts" / "dim_delivery_sessions.sql").read_text()
+    assert "coco_delivery_status(" in model and "'delivery.failed'" not in model
+
+
 def test_the_fixtures_reach_every_lane_status_and_window_rule(world: dict[str, Any]) -> None:
     ref = world["reference"]
     lanes = {e["lane"].split(":")[0] for doc in ref.values() for e in doc["events"]}

@@ -101,7 +101,7 @@ def test_the_demo_delivery_page_shows_lanes_in_order_the_swap_red_errors_and_eve
 
     # gaps shaded across all lanes, with their duration
     gaps = page.evaluate("[...document.querySelectorAll('svg text.gapt')].map(t => t.textContent)")
-    from cocoevents.render.table import duration_text
+    from cocoevents.timestamps import duration_text
 
     assert gaps == [duration_text(g["seconds"]) for g in doc["gaps"]] and len(gaps) == doc["summary"]["gaps"] >= 1
 

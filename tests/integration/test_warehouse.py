@@ -11,10 +11,13 @@ else the job does in the database.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import json
 import re
+import shutil
+import subprocess
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -1193,3 +1196,22 @@ def test_warehouse_baseline_command_keeps_the_last_28_days_equal_to_the_python_c
         (a, b, n, round(p50, 3), round(p95, 3), round(p99, 3)) for a, b, n, p50, p95, p99 in got
     ]
     assert {row[2] for row in got} == {3}
+
+
+def test_a_dry_run_escapes_keys_in_its_comments_so_piping_it_to_psql_runs_no_key(s3, bucket, pg):
+    """A key with a CR ends a ``--`` comment for PostgreSQL: the dry run's text, run by a real PostgreSQL up to
+    its ``BEGIN``, must be comments only and leave the table in place; escape sequences arrive as text."""
+    evil = "dt=2026-11-25/1-a\r DROP TABLE dry_victim; --\x1b]0;pwned\x07.log.gz"
+    put(s3, bucket, evil, gz_lines(event("x.y", "2026-11-25T00:00:00Z")))
+    put(s3, bucket, "dt=2026-11-25/2-\u202eignored\r DROP TABLE dry_victim;.txt", b"x")
+    text = copyjob.render_dry_run(run_load(config(bucket), s3, None, now=NOW, dry_run=True))
+    head = text[: text.index("\nBEGIN;\n")]
+    psql = [shutil.which("psql") or "psql", "-h", pg.host, "-p", str(pg.pg_port), "-U", pg.admin, "-d", "postgres", "-X", "-q", "-At"]
+    run = functools.partial(subprocess.run, capture_output=True, text=True, timeout=60)
+    assert run([*psql, "-c", "CREATE TABLE dry_victim (x int)"]).returncode == 0
+    piped = run([*psql, "-v", "ON_ERROR_STOP=1"], input=head + "\n")  # the dry run piped to psql, up to BEGIN
+    assert (piped.returncode, piped.stderr) == (0, "")
+    assert run([*psql, "-c", "SELECT count(*) FROM dry_victim"]).stdout == "0\n"
+    assert all(line.startswith("--") for line in head.split("\n")), head
+    assert not any(c in head for c in "\r\x1b\x07\u202e")
+    assert "1-a\\x0d DROP TABLE dry_victim; --\\x1b]0;pwned\\x07.log.gz" in head

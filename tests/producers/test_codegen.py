@@ -338,3 +338,25 @@ def test_emit_writes_a_file_with_out_and_nothing_to_stdout(coco, tmp_path):
     assert r.code == 0 and r.out == "" and (tmp_path / "EVENTS.md").read_text() == emitted(coco, "markdown")
     r = coco("events", "--emit", "ts", "-o", str(tmp_path / "no" / "such" / "dir" / "x.ts"))
     assert r.code == 2 and "cannot write" in r.err
+
+
+def test_a_go_keyword_as_the_go_package_is_a_usage_error(coco):
+    r = coco("events", "--emit", "go", "--go-package", "func")
+    assert (r.code, r.out) == (2, "")
+    assert r.err == "coco: error: not a Go package name: 'func' (a Go keyword)\n"
+
+
+def test_the_go_keywords_refused_are_those_gofmt_refuses_as_a_package_name(tmp_path):
+    from cocoevents.producers.codegen.golang import GO_KEYWORDS
+
+    gofmt = shutil.which("gofmt") or (str(Path(shutil.which("go")).with_name("gofmt")) if shutil.which("go") else None)
+    if not gofmt or not Path(gofmt).exists():
+        pytest.skip("gofmt is not installed here")
+    candidates = sorted(GO_KEYWORDS | {"events", "registry", "iota", "string", "nil", "true"})
+    refused = set()
+    for name in candidates:
+        f = tmp_path / f"{name}.go"
+        f.write_text(f"package {name}\n")
+        if subprocess.run([gofmt, "-e", str(f)], capture_output=True, text=True, timeout=60).returncode != 0:
+            refused.add(name)
+    assert refused == GO_KEYWORDS and len(GO_KEYWORDS) == 25

@@ -12,20 +12,12 @@ from cocoevents.producers import registry
 HERE = Path(__file__).resolve().parent.parent
 SEED = HERE / "registries" / "seed_registry.ts"
 DRIFTED = HERE / "registries" / "seed_drifted.ts"
-SEED_DOC = HERE.parent.parent / "shared" / "seed" / "event-logging-technical-design.md"
 
 
 def write(tmp_path: Path, name: str, text: str) -> str:
     p = tmp_path / name
     p.write_text(text, encoding="utf-8")
     return str(p)
-
-
-def test_the_fixture_is_the_seeds_own_registry_snippet():
-    if not SEED_DOC.exists():
-        pytest.skip(f"the seed document is not beside this checkout ({SEED_DOC})")
-    blocks = re.findall(r"```typescript\n(.*?)```", SEED_DOC.read_text(), re.S)
-    assert SEED.read_text().split("\n\n", 1)[1] == blocks[0] + "\n" + blocks[1]
 
 
 def test_the_seeds_registry_is_equal_to_cocos_exit_0(coco):

@@ -88,7 +88,7 @@ def test_the_rendered_table_has_every_row_with_errors_in_bold_and_the_gaps_betwe
     assert all(len(r) == 6 for r in rows)
     numbered = [r for r in rows if r[0][0].isdigit()]
     gaps = [r[3][0] for r in rows if not r[0][0]]
-    from cocoevents.render.table import duration_text
+    from cocoevents.timestamps import duration_text
 
     assert gaps == [f"no events for {duration_text(g['seconds'])}" for g in t.to_dict()["gaps"]]
     assert len(gaps) == t.summary["gaps"] >= 1

@@ -101,7 +101,7 @@ def test_config_show_prints_the_default_profile_resolved(isolated_env: Path) -> 
         "table:             analytics.raw_events",
         "statement_timeout: 30s",
         "lookback:          14d",
-        "ssl:               on (verify-ca)",
+        "ssl:               on (verify-full)",
         "password:          (not set: COCO_REDSHIFT_PASSWORD)",
     ):
         assert expected in lines, result.out
@@ -192,7 +192,7 @@ def test_iam_and_serverless_profiles_connect_with_iam_and_never_a_password(isola
         "oncall",
         "pw",
     )
-    assert password["ssl"] is True and password["sslmode"] == "verify-ca"
+    assert password["ssl"] is True and password["sslmode"] == "verify-full"
 
 
 # -- coco doctor -----------------------------------------------------------------------------------
@@ -278,3 +278,95 @@ def test_doctor_on_the_local_store(isolated_env: Path, tmp_path: Path) -> None:
     ok = run_coco("doctor", "--store", str(tmp_path / "s.duckdb"))
     assert (ok.code, ok.err) == (0, "")
     assert ok.out == f"coco: ok: local store {tmp_path / 's.duckdb'}: 86 events, latest 2026-11-25T13:20:00.000Z\n"
+
+
+# -- a config that forgives: documented defaults, only the profile in use, 'coco config init' --------------------
+
+ARCHIVE = '[profiles.archive]\nsource = "s3"\nbucket = "coco-event-logs"\nprefix = ""\n'
+
+
+def test_a_documented_default_written_out_is_accepted_as_written(isolated_env: Path) -> None:
+    write_config(isolated_env, ARCHIVE)
+    result = run_coco("config", "show", "--profile", "archive")
+    assert (result.code, result.err) == (0, "")
+    assert ["s3://coco-event-logs/"] == [line.split()[1] for line in result.out.splitlines() if line.startswith("archive:")]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        '[profiles.bad]\nsource = "s3"\nbucket = ""\n',
+        '[profiles.bad]\nsource = "redshift"\nhost = "h"\n',
+        '[profiles.bad]\nsource = "oracle"\n',
+        '[profiles.bad]\nsource = "local"\nstore = 7\n',
+    ],
+)
+def test_a_broken_profile_that_is_not_used_breaks_no_command(isolated_env: Path, story: Path, broken: str) -> None:
+    write_config(isolated_env, ARCHIVE + broken)
+    timeline = run_coco("timeline", "D12345", "--store", str(story), "-f", "json")
+    assert (timeline.code, timeline.err) == (0, "")
+    for args in (("config", "show"), ("config", "show", "--profile", "archive"), ("doctor", "--store", str(story))):
+        result = run_coco(*args)
+        assert (result.code, result.err) == (0, ""), args
+    used = run_coco("timeline", "D12345", "--profile", "bad")
+    assert used.code == 2 and "profile 'bad'" in used.err and used.err.count("\n") == 1
+
+
+def test_config_init_writes_a_commented_file_that_config_show_and_doctor_accept(isolated_env: Path, story: Path) -> None:
+    result = run_coco("config", "init")
+    path = isolated_env / "config" / "coco" / "config.toml"
+    assert (result.code, result.out) == (0, "")
+    assert result.err.startswith(f"coco: wrote {path}")
+    assert path.stat().st_mode & 0o777 == 0o600  # the trust check refuses a file others can write
+    text = path.read_text()
+    assert "[profiles.local]" in text and "# [profiles.archive]" in text and "# [profiles.prod]" in text
+    assert not [line for line in text.splitlines() if line.lstrip("# ").startswith("password")]  # no key for a secret
+    show = run_coco("config", "show")
+    assert (show.code, show.err) == (0, "")
+    assert [line.split(None, 1)[1] for line in show.out.splitlines() if line.startswith("profiles:")] == ["local"]
+    store_dir = isolated_env / "data" / "coco"
+    store_dir.mkdir(parents=True)
+    (store_dir / "events.duckdb").write_bytes(story.read_bytes())
+    for args in (("doctor",), ("doctor", "--profile", "local")):
+        doctor = run_coco(*args)
+        assert (doctor.code, doctor.err) == (0, ""), args
+        assert doctor.out.startswith(f"coco: ok: local store {store_dir / 'events.duckdb'}")
+
+
+def uncommented(text: str) -> str:
+    """The file as a user makes it by removing the first '# ' of each line of the commented profiles."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if line.startswith("# [profiles."):
+            inside = True
+        elif not line.strip():
+            inside = False
+        out.append(line[2:] if inside and line.startswith("# ") else line)
+    return "\n".join(out) + "\n"
+
+
+def test_the_commented_profiles_of_config_init_are_valid_once_uncommented(isolated_env: Path) -> None:
+    assert run_coco("config", "init").code == 0
+    path = isolated_env / "config" / "coco" / "config.toml"
+    path.write_text(uncommented(path.read_text()))
+    assert sorted(load_config().profiles) == ["archive", "local", "prod"]
+    for name, source in (("local", "local"), ("archive", "s3"), ("prod", "redshift")):
+        assert select_profile(name).kind == source
+        show = run_coco("config", "show", "--profile", name)
+        assert (show.code, show.err) == (0, ""), name
+    assert "s3://coco-event-logs/" in run_coco("config", "show", "--profile", "archive").out
+    # the optional settings shown commented inside them are the defaults, written out: still valid
+    path.write_text(uncommented(path.read_text().replace("# # ", "# ")))
+    for name in ("archive", "prod"):
+        assert run_coco("config", "show", "--profile", name).code == 0, name
+
+
+def test_config_init_does_not_replace_an_existing_file_without_force(isolated_env: Path) -> None:
+    path = write_config(isolated_env, ARCHIVE)
+    path.chmod(0o600)
+    refused = run_coco("config", "init")
+    assert (refused.code, refused.out) == (2, "")
+    assert refused.err == f"coco: error: {path} exists; 'coco config init --force' replaces it ('coco config show' prints what it says)\n"
+    assert path.read_text() == ARCHIVE
+    forced = run_coco("config", "init", "--force")
+    assert forced.code == 0 and "[profiles.local]" in path.read_text()

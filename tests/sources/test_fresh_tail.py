@@ -14,6 +14,7 @@ import duckdb
 import pytest
 
 from cocoevents.archive import lines as archive
+from cocoevents.core.baseline import COLUMNS
 from cocoevents.core.lookup import build
 from cocoevents.core.model import Event
 from cocoevents.core.options import parse_options
@@ -23,7 +24,6 @@ from cocoevents.sources import s3 as s3src
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource
 from cocoevents.store import loader as store
-from cocoevents.store.baseline import COLUMNS
 from cocoevents.timestamps import parse_time_option
 from cocoevents.warehouse.ddl import Target, create_baseline_sql, create_load_log_sql
 

@@ -13,6 +13,7 @@ import pytest
 from cocoevents.api import timeline_from_records
 from cocoevents.core.model import Event
 from cocoevents.render import write
+from cocoevents.render.json_fast import style_of
 from cocoevents.render.json_writer import dumps
 
 from ..support.cli import run_coco, write_lines
@@ -156,7 +157,7 @@ def test_records_written_as_they_were_stored_give_the_bytes_of_the_document_dump
     assert run_coco("load", str(f), "--store", store).code == 0
     t = timeline("D1", store=store)
     assert len(t.rows) == 1300
-    styles = {r.event.style for r in t.rows}
+    styles = {style_of(r.event) for r in t.rows}
     assert styles == {0, 1, 2}  # both separator styles are taken as they are, the rest parsed
     out = io.StringIO()
     write(t, "json", out)

@@ -132,15 +132,6 @@ def test_a_full_disk_during_a_load_is_one_line_with_exit_4_and_the_next_run_is_n
     assert r.returncode == 0, r.stderr
 
 
-def test_a_zero_byte_store_left_by_a_failed_creation_does_not_block_the_next_run(coco, tmp_path):
-    store = tmp_path / "s.duckdb"
-    store.write_bytes(b"")
-    r = coco("timeline", "D1", "--store", str(store))
-    assert r.code == 4 and "no store at" in r.err and r.err.count("\n") == 1
-    assert coco("load", str(write_lines(tmp_path / "a.log", [rec(1)])), "--store", str(store)).code == 0
-    assert coco("timeline", "D1", "--store", str(store), "-f", "json").code == 0
-
-
 def _loaded_store(coco, tmp_path) -> Path:
     store = tmp_path / "s.duckdb"
     f = tmp_path / "a.log"
@@ -488,9 +479,9 @@ def test_a_truncated_gzip_in_a_batch_sends_only_that_file_to_the_streaming_line_
     monkeypatch.setattr(local.Loader, "_stream", spy_slow)
     report = local.load(tmp_path / "s.duckdb", [str(folder)])
     assert read_slow == ["10.log.gz"]
-    # the rest staged in one pass, not file by file (the cut file, whose trailer says anything, is either streamed
-    # from the start or refused by the batch's first pass, which names it)
-    assert passes in ([19], [20, 19])
+    # the rest staged in one pass, not file by file: the cut file's last 4 bytes, read as the gzip trailer's size,
+    # claim a decompression bomb (as almost any cut does), so it is streamed from the start
+    assert passes == [19]
     assert report.count("damaged") == 1 and report.count("loaded") == 19
 
 

@@ -148,7 +148,7 @@ def _default(setting: Any) -> str:
     if isinstance(value, bool):
         return "`true`" if value else "`false`"
     if value == "":
-        return "none"
+        return '`""`'
     return f"`{value}`"
 
 

@@ -35,19 +35,11 @@ rows_summary as (
     group by delivery_id
 ),
 
--- section 6: the last delivery outcome decides, else the last demand outcome, else in progress
-outcomes as (
-    select
-        delivery_id,
-        event_name,
-        row_number() over (
-            partition by delivery_id
-            order by case when event_name in ('delivery.dropoff_completed', 'delivery.failed') then 0 else 1 end,
-                     position desc
-        ) as rank_from_last
-    from timeline
-    where lane = 'delivery'
-      and event_name in ('delivery.dropoff_completed', 'delivery.failed', 'demand.fulfilled', 'demand.canceled')
+-- timeline rules §6: the last delivery outcome of the delivery lane decides, else the last demand outcome, else
+-- in progress (coco_delivery_status: coco's own SQL, generated into macros/coco_rules.sql)
+statuses as (
+    {{ coco_delivery_status("(select delivery_id, event_name, position from timeline where lane = 'delivery') as delivery_lane",
+                            'delivery_id', 'event_name', 'position desc') }}
 ),
 
 first_error as (
@@ -108,12 +100,7 @@ pilot_lists as (
 
 select
     d.delivery_id,
-    case
-        when o.event_name in ('delivery.dropoff_completed', 'demand.fulfilled') then 'fulfilled'
-        when o.event_name = 'delivery.failed' then 'failed'
-        when o.event_name = 'demand.canceled' then 'canceled'
-        else 'in_progress'
-    end as status,
+    coalesce(st.status, 'in_progress') as status,
     r.session_start,
     r.session_end,
     {{ coco_seconds('r.end_us - r.start_us') }} as duration_s,
@@ -134,7 +121,7 @@ select
     r.end_us
 from deliveries as d
 left join rows_summary as r on r.delivery_id = d.delivery_id
-left join outcomes as o on o.delivery_id = d.delivery_id and o.rank_from_last = 1
+left join statuses as st on st.delivery_id = d.delivery_id
 left join first_error as fe on fe.delivery_id = d.delivery_id
 left join unplaced as u on u.delivery_id = d.delivery_id
 left join robot_lists as rl on rl.delivery_id = d.delivery_id

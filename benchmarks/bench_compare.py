@@ -1,0 +1,149 @@
+"""Benchmark: `coco compare` over a whole day of 1M and 10M events, beside `zcat` of the day's archive.
+
+Prints figures, asserts nothing. For each size it generates (once, kept under ``--dir``) a one-day archive with
+the generator's bulk mode, loads it (once) into a store of its own, then runs, alternating so both see the same
+machine state:
+
+    zcat <every file of the day> > /dev/null
+    coco compare --since DAY --until DAY+1 --store STORE > /dev/null     (the failed deliveries vs the fulfilled)
+
+each as a whole process (interpreter start-up included), timed by wall clock, with its own peak RSS from
+``os.wait4``; the first compare of a size warms the page cache and is not counted. One more compare with
+``-f json`` says what was compared (group and others, rows scored, the first row).
+
+    python benchmarks/bench_compare.py                   # 1M and 10M
+    python benchmarks/bench_compare.py --sizes 1M --runs 9
+    python benchmarks/bench_compare.py --reuse-store     # the stores a previous run left (no load)
+
+Goals (issue 27): `coco compare` over the 1M-event day <= 2 s, over the 10M-event day <= 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench import coco_cmd, run  # noqa: E402 - the helpers of the 1M benchmark
+from bench_growth import label, size_arg  # noqa: E402
+
+DAY, NEXT = "2026-11-25T00:00:00Z", "2026-11-26T00:00:00Z"
+GOALS = {1_000_000: 2.0, 10_000_000: 5.0}
+
+
+def archive_of(root: Path, n: int) -> Path:
+    """The bulk archive of about ``n`` events under ``root``, generated once."""
+    archive = root / f"archive-{label(n)}"
+    if not archive.exists():
+        print(f"generating {n:,} events into {archive} ...", file=sys.stderr)
+        started = time.perf_counter()
+        part = str(archive) + ".part"
+        subprocess.run([sys.executable, "-m", "cocoevents.devtools.generator", part, "--events", str(n), "--bulk"], check=True)
+        os.replace(part, archive)
+        print(f"  generated in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return archive
+
+
+def store_of(root: Path, n: int, archive: Path, coco: list[str], reuse: bool) -> tuple[Path, float | None]:
+    """The store holding the archive, loaded unless ``reuse`` finds one; and the load's wall seconds."""
+    store = root / f"store-{label(n)}.duckdb"
+    if reuse and store.exists():
+        return store, None
+    for suffix in ("", ".wal", ".waiting"):
+        Path(str(store) + suffix).unlink(missing_ok=True)
+    print(f"loading {archive} ...", file=sys.stderr)
+    wall, _ = run([*coco, "load", str(archive), "--store", str(store)])
+    print(f"  loaded in {wall:.1f} s", file=sys.stderr)
+    return store, wall
+
+
+def what_was_compared(coco: list[str], store: Path) -> dict[str, object]:
+    done = subprocess.run(
+        [*coco, "compare", "--since", DAY, "--until", NEXT, "--store", str(store), "-f", "json", "--limit", "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout)
+
+
+def measure(n: int, a: argparse.Namespace, coco: list[str]) -> dict[str, object]:
+    root = Path(a.dir)
+    archive = archive_of(root, n)
+    files = sorted(glob.glob(str(archive / "*" / "*.log.gz")))
+    store, load_s = store_of(root, n, archive, coco, a.reuse_store)
+    cmd = [*coco, "compare", "--since", DAY, "--until", NEXT, "--store", str(store)]
+    run(cmd)  # warm the page cache once
+    zcat, compare = [], []
+    for k in range(a.runs):
+        if k < a.zcat_runs:
+            zcat.append(run(["zcat", *files]))
+        compare.append(run(cmd))
+        print(f"  {label(n)}: compare {compare[-1][0]:.2f} s" + (f", zcat {zcat[-1][0]:.1f} s" if k < a.zcat_runs else ""), file=sys.stderr)
+    return {
+        "n": n,
+        "files": len(files),
+        "gz": sum(os.path.getsize(f) for f in files),
+        "store": store.stat().st_size,
+        "load": load_s,
+        "zcat": zcat,
+        "compare": compare,
+        "what": what_was_compared(coco, store),
+    }
+
+
+def med(rs: list[tuple[float, int]]) -> float:
+    return statistics.median(r[0] for r in rs) if rs else float("nan")
+
+
+def report(results: list[dict[str, object]], load_before: tuple[float, ...]) -> None:
+    print(
+        f"python {sys.version.split()[0]}; {os.cpu_count()} cores; load average before "
+        f"{', '.join(f'{x:.1f}' for x in load_before)}, after {', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
+    print(f"{'':<36}" + "".join(f"{label(r['n']):>24}" for r in results))  # type: ignore[arg-type]
+
+    def line(name: str, cell) -> None:  # type: ignore[no-untyped-def]
+        print(f"{name:<36}" + "".join(f"{cell(r):>24}" for r in results))
+
+    line("files / gzip MiB / store MiB", lambda r: f"{r['files']} / {r['gz'] / 2**20:.0f} / {r['store'] / 2**20:.0f}")
+    line("deliveries: group / others", lambda r: f"{r['what']['group']['n']:,} / {r['what']['others']['n']:,}")
+    line("rows scored / noise threshold", lambda r: f"{r['what']['noise']['rows_scored']} / {r['what']['noise']['threshold']}")
+    line("coco load s (once)", lambda r: "-" if r["load"] is None else f"{r['load']:.1f}")
+    line("zcat s (median)", lambda r: f"{med(r['zcat']):.2f}")
+    line("coco compare s (median)", lambda r: f"{med(r['compare']):.2f}")
+    line("  min / max", lambda r: f"{min(x for x, _ in r['compare']):.2f} / {max(x for x, _ in r['compare']):.2f}")
+    line("  x zcat", lambda r: f"{med(r['compare']) / med(r['zcat']):.3f}x")
+    line("  peak RSS MiB", lambda r: f"{max(m for _, m in r['compare']) / 1024:.0f}")
+    line("  goal", lambda r: f"<= {GOALS[r['n']]:.0f} s" if r["n"] in GOALS else "-")
+    for r in results:
+        rows = r["what"]["rows"]  # type: ignore[index]
+        top = f"{rows[0]['dimension']} {rows[0]['value']} score {rows[0]['score']}" if rows else "none"
+        print(f"{label(r['n'])}: {len(r['compare'])} compare runs, {len(r['zcat'])} zcat runs; first row: {top}")  # type: ignore[arg-type]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="1M,10M", help="comma-separated event counts (1M, 10M, 200k...)")
+    p.add_argument("--dir", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "coco-compare-bench"))
+    p.add_argument("--runs", type=int, default=7, help="compare runs per size (the median is printed)")
+    p.add_argument("--zcat-runs", type=int, default=3, help="zcat runs per size, alternating with the first compare runs")
+    p.add_argument("--reuse-store", action="store_true", help="time only compare, on the stores a previous run left")
+    a = p.parse_args()
+    Path(a.dir).mkdir(parents=True, exist_ok=True)
+    before = os.getloadavg()
+    coco = coco_cmd()
+    results = [measure(size_arg(s), a, coco) for s in a.sizes.split(",") if s.strip()]
+    report(results, before)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
