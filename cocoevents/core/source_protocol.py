@@ -7,7 +7,7 @@ applied in the core on what it returned, so all sources give the same timeline f
 
 from __future__ import annotations
 
-from typing import Iterable, Protocol, Sequence
+from typing import Hashable, Iterable, Mapping, Protocol, Sequence
 
 from ..producers.registry import ASSIGNMENT_EVENTS
 from .baseline import Baseline
@@ -74,6 +74,30 @@ class EventSource(Protocol):
 
     def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
         """``(kind, id)`` of delivery/robot/pilot/demand/offer ids whose ``fold_id`` equals ``key``."""
+        ...
+
+    # -- following a timeline as events arrive (``core.follow``: ``coco timeline --follow``, ``coco explore``)
+
+    def refresh(self) -> None:
+        """From now on, answer with what arrived since the source was opened or last refreshed (a local store
+        is opened again after other loads commit, an archive syncs its new objects, a warehouse starts a new
+        snapshot)."""
+        ...
+
+    def release(self) -> None:
+        """Let go of what a writer needs until the next question (a local store's connection, so a load can
+        commit while the caller waits); the next question takes it again. Nothing for the other sources."""
+        ...
+
+    def writer_waiting(self) -> bool:
+        """Whether a writer waits for this reader to ``release`` (a resident reader checks now and then)."""
+        ...
+
+    def arrivals(self, since: int, ids: Mapping[str, Sequence[str]]) -> Hashable:
+        """A value that changes whenever a row arrives whose ``column`` is one of ``ids[column]`` (for any of the
+        columns) and whose time is ``since`` or later, or unusable: one bounded question a follower asks each
+        poll before it rebuilds anything. A source may answer for more rows (it then changes more often, and
+        the follower rebuilds for nothing), never for fewer."""
         ...
 
 

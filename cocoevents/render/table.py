@@ -117,10 +117,9 @@ class LineWriter:
         self.console.print(text)
 
 
-def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
-    tz = resolve_tz(o.tz)
-    w = LineWriter(out, o.color, o.width)
-    s = t.summary
+def time_format(t: Timeline, tz: tzinfo) -> Any:
+    """``when(us, full=False)``: a row's time in ``tz`` - with the date when the rows span several days - or,
+    ``full``, the whole date and time."""
     if tz is timezone.utc:  # rows are in time order: the first and the last tell
         multi_day = bool(t.rows) and t.rows[0].ts // 86_400_000_000 != t.rows[-1].ts // 86_400_000_000
     else:
@@ -131,6 +130,15 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         if full:
             return dt.strftime("%Y-%m-%d %H:%M:%S")
         return dt.strftime("%m-%d %H:%M:%S" if multi_day else "%H:%M:%S") + f".{dt.microsecond // 1000:03d}"
+
+    return when
+
+
+def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
+    tz = resolve_tz(o.tz)
+    w = LineWriter(out, o.color, o.width)
+    s = t.summary
+    when = time_format(t, tz)
 
     title = {"delivery": "Delivery", "robot": "Robot", "pilot": "Pilot"}[t.kind]
     head: list[tuple[str, str]] = [(f"{title} {for_terminal(t.id)}", "bold")]
@@ -176,6 +184,33 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     w.line()
 
     shown, cuts = _shown_rows(t.rows, o.max_rows)
+    write_rows(w, t, shown, when, _width(out, o), cuts)
+    if not t.rows:
+        w.line(("  (no events with a usable timestamp)", "yellow"))
+    if t.unplaced:
+        w.line()
+        w.line((f"⚠ {len(t.unplaced)} event(s) without a usable timestamp (not placed in time):", "bold yellow"))
+        for e in t.unplaced:
+            ts = e.record.get("timestamp", "<missing>")
+            w.line(
+                ("  ", ""),
+                (for_terminal(e.name or "?"), "yellow"),
+                (f"  timestamp={for_terminal(json.dumps(ts, default=str, ensure_ascii=False))}", "dim"),
+                (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"),
+            )
+    _write_findings(t, w, when)
+
+
+Layout = tuple[list[int], "int | None"]  # the widths of the time, offset, lane, name and ids columns; room for details
+
+
+def write_rows(
+    w: LineWriter, t: Timeline, rows: list[Row], when: Any, room: int | None, cuts: dict[int, str] | None = None, layout: Layout | None = None
+) -> Layout:
+    """The lines of ``rows`` (of ``t``), each gap of ``t`` before the row it ends, and the notes ``cuts`` places
+    before rows; ``layout``: the columns of an earlier call (``--follow`` appends rows under the first table), else
+    worked out from these rows and ``room`` (the width to fit). Returns the layout used."""
+    cuts = cuts or {}
     first = t.start or 0
     cells = [
         (
@@ -187,17 +222,19 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
             for_terminal(key_ids(r, t)),
             for_terminal(detail(r)),
         )
-        for r in shown
+        for r in rows
     ]
-    widths = [max((len(c[i]) for c in cells), default=0) for i in range(1, 6)]
-    widths[4] = min(widths[4], 28)
-    room = _width(out, o)
-    det_room = None
-    if room is not None:  # the details column gives way first, then the ids, then long event names
-        base = widths[0] + widths[1] + widths[2] + 3 * 2 + 2  # time, offset and lane with their gaps; the mark
-        widths[3] = min(widths[3], max(16, room - base - 2 - widths[4] - 2))
-        widths[4] = max(0, min(widths[4], room - base - widths[3] - 2 - 2))
-        det_room = room - (base + widths[3] + 2 + widths[4] + 2)
+    if layout is None:
+        widths = [max((len(c[i]) for c in cells), default=0) for i in range(1, 6)]
+        widths[4] = min(widths[4], 28)
+        det_room = None
+        if room is not None:  # the details column gives way first, then the ids, then long event names
+            base = widths[0] + widths[1] + widths[2] + 3 * 2 + 2  # time, offset and lane with their gaps; the mark
+            widths[3] = min(widths[3], max(16, room - base - 2 - widths[4] - 2))
+            widths[4] = max(0, min(widths[4], room - base - widths[3] - 2 - 2))
+            det_room = room - (base + widths[3] + 2 + widths[4] + 2)
+        layout = (widths, det_room)
+    widths, det_room = layout
     gap_set = {g.before for g in t.gaps}
     for n, (r, ts, off, lane, name, ids, det) in enumerate(cells):
         if n in cuts:
@@ -218,20 +255,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
             (f"{_clip(ids, widths[4]).ljust(widths[4])}  " if widths[4] else "  ", ""),
             (det, "red" if r.severity == "error" else "dim"),
         )
-    if not t.rows:
-        w.line(("  (no events with a usable timestamp)", "yellow"))
-    if t.unplaced:
-        w.line()
-        w.line((f"⚠ {len(t.unplaced)} event(s) without a usable timestamp (not placed in time):", "bold yellow"))
-        for e in t.unplaced:
-            ts = e.record.get("timestamp", "<missing>")
-            w.line(
-                ("  ", ""),
-                (for_terminal(e.name or "?"), "yellow"),
-                (f"  timestamp={for_terminal(json.dumps(ts, default=str, ensure_ascii=False))}", "dim"),
-                (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"),
-            )
-    _write_findings(t, w, when)
+    return layout
 
 
 def _deliveries(w: LineWriter, deliveries: tuple[tuple[str, str], ...]) -> None:
