@@ -115,6 +115,7 @@ _left_open: list[Any] = []
 from . import baseline_cmd, config_cmd, deliveries_cmd, demo_cmd, events_cmd, load_cmd, timeline_cmd, warehouse_cmd  # noqa: E402,F401,I001
 from . import store_cmd  # noqa: E402,F401,I001
 from . import sync_cmd  # noqa: E402,F401,I001
+from . import explore_cmd  # noqa: E402,F401,I001
 
 
 def app_for(args: list[str]) -> typer.Typer:

@@ -177,6 +177,15 @@ class Follower:
         finally:
             self.source.release()
 
+    def resume(self, timeline: Timeline) -> None:
+        """Follow on from ``timeline``, already shown (the explore app follows the timeline on screen): its rows
+        count as shown, and its range start stays."""
+        self.timeline = timeline
+        self.kind, self.subject_id = timeline.kind, timeline.id
+        if timeline.kind != "delivery" and self.opts.since is None:
+            self.opts = replace(self.opts, since=timeline.since)
+        diff(self.shown, timeline)
+
     def poll(self) -> Update:
         """What arrived since the last poll (``changed`` is false when the source says nothing did)."""
         assert self.timeline is not None, "start() first"

@@ -101,7 +101,11 @@ class FollowWriter:
                 w.line(("↶ late: ", "bold magenta"), (for_terminal(late_text(update, n, when)), "magenta"))
             self._layout = write_rows(w, t, [t.rows[n]], when, room, layout=self._layout)
         for f in update.findings_added:
-            w.line(("+ ", FINDING_STYLE[f.severity]), (f"{FINDING_MARK[f.severity]} {when(f.ts)}  {f.kind}  ", FINDING_STYLE[f.severity]), (for_terminal(f.message), ""))
+            w.line(
+                ("+ ", FINDING_STYLE[f.severity]),
+                (f"{FINDING_MARK[f.severity]} {when(f.ts)}  {f.kind}  ", FINDING_STYLE[f.severity]),
+                (for_terminal(f.message), ""),
+            )
         for f in update.findings_gone:
             w.line(("- ", "dim"), (f"{when(f.ts)}  {f.kind}  ", "dim"), (for_terminal(f.message), "dim"))
         if update.status_changed:
@@ -134,4 +138,3 @@ def late_text(update: Update, n: int, when: Callable[[int], str] | None = None) 
     before = update.after(n)
     where = f"after {show(before.ts)} {before.event.name}" if before is not None else "first"
     return f"{row.event.name} at {show(row.ts)} arrived out of order: it belongs {where}"
-

@@ -205,7 +205,13 @@ Layout = tuple[list[int], "int | None"]  # the widths of the time, offset, lane,
 
 
 def write_rows(
-    w: LineWriter, t: Timeline, rows: list[Row], when: Any, room: int | None, cuts: dict[int, str] | None = None, layout: Layout | None = None
+    w: LineWriter,
+    t: Timeline,
+    rows: list[Row],
+    when: Any,
+    room: int | None,
+    cuts: dict[int, str] | None = None,
+    layout: Layout | None = None,
 ) -> Layout:
     """The lines of ``rows`` (of ``t``), each gap of ``t`` before the row it ends, and the notes ``cuts`` places
     before rows; ``layout``: the columns of an earlier call (``--follow`` appends rows under the first table), else

@@ -28,7 +28,7 @@ def arrivals(polls: int = 20, seed: int = 5) -> tuple[list[dict[str, Any]], list
     head, rest = records[: first_own + 1], records[first_own + 1 :]
     rng = random.Random(seed)
     # keep roughly the time order, but swap neighbours often: late arrivals within a few minutes
-    rest = sorted(rest, key=lambda r: (rest.index(r) + rng.uniform(-6, 6)))
+    rest = sorted(rest, key=lambda r: rest.index(r) + rng.uniform(-6, 6))
     size = max(1, len(rest) // polls)
     parts = [rest[k * size : (k + 1) * size] for k in range(polls - 1)] + [rest[(polls - 1) * size :]]
     return head, parts
