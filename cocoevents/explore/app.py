@@ -78,7 +78,7 @@ class ExploreApp(App[int]):
         self.settled = 0  # answers drawn so far (tests and the benchmark wait on it)
 
     def on_mount(self) -> None:
-        self.push_screen(OverviewScreen(self.since, self.until, self.limit))
+        self.push_screen(OverviewScreen(self.since, self.until, self.limit, covered=self.first is not None))
         if self.first is not None:
             if self.first_timeline is not None:
                 self.resident.remember(self.first, self.first_timeline)

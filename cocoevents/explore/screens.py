@@ -168,11 +168,12 @@ class OverviewScreen(Base):
         Binding("f", "follow_hint", "follow", show=False),
     ]
 
-    def __init__(self, since: int, until: int, limit: int) -> None:
+    def __init__(self, since: int, until: int, limit: int, covered: bool = False) -> None:
         super().__init__()
         self.overview = model.Overview(since, until)
         self.limit = limit
         self.loaded = False
+        self.covered = covered
         self._prefetch: Optional[Timer] = None
 
     def compose(self) -> ComposeResult:
@@ -206,7 +207,11 @@ class OverviewScreen(Base):
         self.query_one("#deliveries-box").border_title = "Deliveries, newest first"
 
     def on_screen_resume(self) -> None:
-        if not self.loaded:
+        """Load when first seen: an id on the command line covers the overview at once (``covered``), and it is not
+        asked for until ``esc`` shows it, so the first timeline does not share the source with it."""
+        if self.covered:
+            self.covered = False
+        elif not self.loaded:
             self.loaded = True
             self.load()
 

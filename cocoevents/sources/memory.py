@@ -99,6 +99,9 @@ class MemorySource:
         active = {d for d, _ in self.active_deliveries(since, until)}
         return {e.delivery_id for e in self.events if e.delivery_id in active and value(e) in wanted}
 
+    def close(self) -> None:
+        pass
+
     # -- following (``core.follow``): the list is the store; a caller appends to ``events`` to add arrivals
 
     def refresh(self) -> None:
