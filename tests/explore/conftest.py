@@ -13,6 +13,7 @@ import pytest
 from cocoevents.core.options import parse_options
 from cocoevents.sources.local import LocalSource
 
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Optional[bool]:
     """``async def`` tests run in a fresh event loop of their own (Textual's pilot is asynchronous)."""

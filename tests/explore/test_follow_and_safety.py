@@ -69,7 +69,9 @@ async def test_a_load_waiting_for_the_store_gets_it_while_the_app_stays_open(sto
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, timeline_of(app, DELIVERY))
         await pilot.press("f")
-        load = subprocess.Popen([*COCO, "load", str(path), "--store", str(story)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        load = subprocess.Popen(
+            [*COCO, "load", str(path), "--store", str(story)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
         await until(pilot, lambda: load.poll() is not None, timeout=60)
         assert load.returncode == 0, load.stderr.read() if load.stderr else ""
         screen = app.screen

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cocoevents.core.options import parse_options
+from cocoevents.explore.model import ordered_findings
 from cocoevents.explore.screens import ErrorEventsScreen, HelpScreen, OverviewScreen, TimelineScreen
 from cocoevents.explore.widgets import LineList
 
@@ -61,11 +63,9 @@ async def test_five_keys_lead_from_the_overview_to_the_grounded_robot_and_the_sw
         assert selected(app).event.name == "robot.grounded" and selected(app).lane.id == "R-7"
         assert t.robots == ["R-7", "R-12"] and t.status == "failed"
         await press("n")  # the next finding: the swap
-        finding = app.screen.timeline.findings and app.screen
-        shown = [f for f in __import__("cocoevents.explore.model", fromlist=["x"]).ordered_findings(t)][app.screen.finding]
+        shown = list(ordered_findings(t))[app.screen.finding]
         assert shown.kind == "reassignment" and shown.message.startswith("R-7 -> R-12 after robot.grounded MOTOR_OVERCURRENT")
         assert selected(app).event.name == "demand.assigned" and selected(app).event.robot_id == "R-12"
-        del finding
     assert keys == ["end", "enter", "enter", "d", "n"] and len(keys) <= 5
 
 
@@ -138,7 +138,10 @@ async def test_p_opens_the_pilots_shift_bounded_by_its_shift_events(explore_app)
 
 
 async def test_d_from_a_robots_row_opens_the_delivery_it_was_on_and_says_so_when_there_is_none(explore_app) -> None:
-    app = explore_app("R-7", opts=__import__("cocoevents.core.options", fromlist=["x"]).parse_options(**{"since": "2026-11-25T00:00:00Z", "until": "2026-11-26T00:00:00Z"}))
+    app = explore_app(
+        "R-7",
+        opts=parse_options(**{"since": "2026-11-25T00:00:00Z", "until": "2026-11-26T00:00:00Z"}),
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, timeline_of(app, "R-7"))
         await pilot.press("home")  # pilot.assignment_started at 07:10: no delivery then
