@@ -39,7 +39,7 @@ def wall(cmd: list[str]) -> float:
 
 def import_times(python: str, argv: list[str], runs: int = 5) -> dict[str, float]:
     """Self import time (ms) by top-level package of ``main(argv)``, median of ``runs`` runs."""
-    code = f"import sys; from cocoevents.cli.app import main; sys.exit(main({argv!r}))"
+    code = f"import sys; from cocoevents.cli.main import main; sys.exit(main({argv!r}))"
     seen: dict[str, list[float]] = collections.defaultdict(lambda: [0.0] * runs)
     for i in range(runs):
         r = subprocess.run(

@@ -32,7 +32,44 @@ def classifier_connection() -> Any:
     return con
 
 
-_PATHS = "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id']"
+_PATHS = (
+    "['$.event', '$.timestamp', '$.delivery_id', '$.robot_id', '$.pilot_id', '$.demand_id', '$.offer_id', "
+    "'$.merchant_id', '$.source', '$.error', '$.level']"
+)
+
+
+def attribute_columns(v: str, name: str) -> str:
+    """A record's attributes (``coco compare``'s: store schema 7) from ``v``, the JSON values of ``_PATHS``, and
+    its event name ``name``: ``merchant_id`` and ``source`` (non-empty strings), ``error_code`` (the ``code`` of
+    an ``error`` object, as ``core.model.error_code`` reads it) and ``is_error`` (severity error, timeline rules
+    §4, as ``producers.registry.severity``)."""
+    error, level = f"{v}[10]", f"{v}[11]"
+
+    def text(j: str) -> str:  # ``coco_id`` written out: a reader's or a migration's connection has no macros
+        return f"CASE WHEN json_type({j}) = 'VARCHAR' THEN nullif({j} ->> '$', '') END"
+
+    return f"""{text(f"{v}[8]")} AS merchant_id, {text(f"{v}[9]")} AS source,
+       CASE WHEN json_type({error}) = 'OBJECT' THEN CASE json_type({error} -> '$.code')
+            WHEN 'VARCHAR' THEN {error} ->> '$.code'
+            WHEN 'NULL' THEN NULL
+            WHEN 'BOOLEAN' THEN CASE WHEN CAST({error} -> '$.code' AS BOOLEAN) THEN 'True' ELSE 'False' END
+            ELSE CAST({error} -> '$.code' AS VARCHAR) END END AS error_code,
+       coalesce(ends_with({name}, '.failed') OR {name} = 'robot.grounded'
+            OR ({error} IS NOT NULL AND json_type({error}) <> 'NULL')
+            OR (json_type({level}) = 'VARCHAR' AND lower({level} ->> '$') IN ('error', 'fatal', 'critical')), false) AS is_error"""
+
+
+def stored_attributes(table: str) -> str:
+    """A ``SELECT`` of the rows of a store's ``table`` (``events``) with their attribute columns read from the
+    stored records, as the parser reads them from the lines (a record DuckDB cannot read has none)."""
+    return (
+        f"SELECT file_id, event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, {attribute_columns('v', 'event')} "
+        f"FROM (SELECT *, try(json_extract(record, {_PATHS})) AS v FROM {table})"
+    )
+
+
+STAGE_COLUMNS = "event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, record, file_id"
+ATTRIBUTE_COLUMNS = "merchant_id, source, error_code, is_error"
 
 
 def _classified(source: str) -> str:
@@ -92,18 +129,19 @@ WITH p AS (
 )"""
 
 
-def classify_insert(source: str, table: str = "stage", line_bytes: bool = True) -> str:
-    """``INSERT`` of every non-blank line of ``source`` into ``table`` (the events layout, then the line's
-    length in bytes, by which the loader notices lines DuckDB's reader dropped without a word).
+def classify_insert(source: str, table: str = "stage", line_bytes: bool = True, attributes: bool = False) -> str:
+    """``INSERT`` of every non-blank line of ``source`` into ``table`` (the events layout, the line's length in
+    bytes, by which the loader notices lines DuckDB's reader dropped without a word, and with ``attributes`` the
+    record's attribute columns, ``attribute_columns``).
 
     Good lines get their event name; bad ones are inserted with ``event`` NULL
     so the caller can count them per file, which keeps this a single pass over the data.
     """
     return f"""
-INSERT INTO {table}
+INSERT INTO {table} ({STAGE_COLUMNS}{", line_bytes" if line_bytes else ""}{f", {ATTRIBUTE_COLUMNS}" if attributes else ""})
 {_classified(source)}
 SELECT name, make_timestamp(us), coco_id(v[3]), coco_id(v[4]), coco_id(v[5]), coco_id(v[6]), coco_id(v[7]), rec, file_id
-       {", n" if line_bytes else ""}
+       {", n" if line_bytes else ""}{f", {attribute_columns('v', 'name')}" if attributes else ""}
 FROM c
 """
 

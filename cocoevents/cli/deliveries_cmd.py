@@ -16,6 +16,7 @@ from .options import ProfileOption, StoreOption, WaitOption, choices, open_sourc
 Format = choices("Format", LISTING_FORMAT_NAMES)
 Status = choices("Status", STATUSES)
 By = choices("By", ERROR_GROUPS)
+Vs = choices("Vs", ("previous",))
 DEFAULT_RANGE = "24h"
 FORMAT_HELP = "Output format. Default: from the -o suffix (.csv .json .jsonl), else table."
 
@@ -33,7 +34,8 @@ NoColorOption = typer.Option(False, "--no-color", help="Plain text, no colour.")
 CsvRawOption = typer.Option(False, "--csv-raw", help="CSV fields exactly as in the data (for scripts).")
 
 
-def _range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int, int]:
+def time_range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int, int]:
+    """The range of a fleet command (``deliveries``, ``errors``, ``compare``): the last 24 hours by default."""
     from ..core.options import parse_options
     from ..errors import UsageError
     from ..timestamps import MIN_US, now_us, parse_duration
@@ -56,7 +58,7 @@ def _format(fmt: Any, output: Optional[Path]) -> str:
     return chosen if chosen in LISTING_FORMAT_NAMES else "table"
 
 
-def _emit(write: Any, output: Optional[Path]) -> None:
+def emit(write: Any, output: Optional[Path]) -> None:
     if output is None:
         write(sys.stdout)
         sys.stdout.flush()
@@ -99,7 +101,7 @@ def deliveries(
     fmt = _format(fmt, output)
     if limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
-    start, end = _range(since, until, tz)
+    start, end = time_range(since, until, tz)
     filters = Filters(tuple(dict.fromkeys(s.value for s in status or [])), error, event, robot, pilot, merchant, slow)
     source = open_source(store, profile, wait)
     try:
@@ -110,7 +112,7 @@ def deliveries(
         what = "no deliveries active" if not listing.active else f"none of the {listing.active:,} deliveries active"
         raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}" + (" match the filters" if listing.active else ""))
     options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
-    _emit(lambda fh: write_listing(listing, fmt, fh, options), output)
+    emit(lambda fh: write_listing(listing, fmt, fh, options), output)
     if listing.more and (fmt != "table" or output is not None):
         err(f"coco: {len(listing.rows):,} shown; {listing.more:,} more match (--limit N, or --limit 0 for all)")
     return 0
@@ -120,7 +122,8 @@ def deliveries(
 def errors(
     since: Optional[str] = SinceOption,
     until: Optional[str] = UntilOption,
-    by: By = typer.Option("code", "--by", help="Group by error code, event name or robot."),
+    by: By = typer.Option("code", "--by", help="Group by error code, event name or robot; hour: by code, with counts per UTC hour."),
+    vs: Optional[Vs] = typer.Option(None, "--vs", help="Also count each group in the window of equal length just before the range."),
     fmt: Optional[Format] = FormatOption,
     output: Optional[Path] = OutputOption,
     tz: str = TzOption,
@@ -138,14 +141,14 @@ def errors(
     from ..timestamps import format_ts
 
     fmt = _format(fmt, output)
-    start, end = _range(since, until, tz)
+    start, end = time_range(since, until, tz)
     source = open_source(store, profile, wait)
     try:
-        report = error_report(source, start, end, by.value)
+        report = error_report(source, start, end, by.value, vs.value if vs is not None else None)
     finally:
         source.close()
     if not report.groups:
         raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}")
     options = RenderOptions(color=output is None and fmt == "table" and use_color(no_color), tz=tz, csv_raw=csv_raw)
-    _emit(lambda fh: write_errors(report, fmt, fh, options), output)
+    emit(lambda fh: write_errors(report, fmt, fh, options), output)
     return 0

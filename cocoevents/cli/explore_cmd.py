@@ -35,7 +35,7 @@ def explore(
     from ..core.options import parse_options
     from ..errors import UsageError
     from ..timestamps import parse_duration
-    from .deliveries_cmd import _range
+    from .deliveries_cmd import time_range
 
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise UsageError("coco explore is interactive and needs a terminal; in a script use coco timeline, coco deliveries or coco errors")
@@ -48,7 +48,7 @@ def explore(
     if every <= 0:
         raise UsageError("--interval must be more than 0")
     opts = parse_options(since=since, until=until, tz=tz)
-    start, end = _range(since, until, tz)
+    start, end = time_range(since, until, tz)
     from ..sources import resolve
 
     where = resolve(profile, store).settings.where()

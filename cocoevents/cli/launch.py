@@ -1,85 +1,17 @@
-"""The ``coco`` console script: open the store ahead when it can, then run the command line (``app.run``).
+"""The ``coco`` console script: open the store ahead when it can (``open_ahead``), then run the command line.
 
-``coco timeline ID --store S`` spends ~0.1 s importing typer and coco's modules before it opens ``S``, and
-opening a DuckDB file costs ~30-45 ms more (DuckDB sets up a database instance). ``run`` starts that open in a
-thread first (``open_ahead``) and the command takes the connection when it opens the same file read-only
-(``opened_ahead``, called by ``cli.options.open_source``), so the two overlap on the machine's cores.
-
-The thread calls only DuckDB's ``connect`` with the one configuration every coco connection uses: an answer it
-got for another file, or no answer (no such file, a load holding the store), changes nothing - the command
-opens the store itself as it always did and says what is wrong. This module imports nothing heavy, and the
-``cli`` package's ``__init__`` imports nothing, so the thread starts before typer and the commands load.
+The ``cli`` package's ``__init__`` imports nothing, so the open starts before typer and the commands load.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import threading
-from typing import Any, Optional
 
-_pending: dict[str, Any] = {}
-
-
-def _key(path: str) -> str:
-    return os.path.realpath(path)
-
-
-def start(path: str) -> bool:
-    """Open ``path`` read-only in a thread when it is an existing plain file; whether a thread started."""
-    if _pending or not os.path.isfile(path):
-        return False
-
-    def connect() -> None:
-        from ..duckdb_engine import CONNECTION_CONFIG, duckdb
-
-        try:
-            _pending["con"] = duckdb.connect(path, read_only=True, config=dict(CONNECTION_CONFIG))
-        except Exception:  # busy, damaged, not a database...: the command's own open says so
-            pass
-
-    _pending["key"] = _key(path)
-    thread = _pending["thread"] = threading.Thread(target=connect, name="coco-open-ahead", daemon=True)
-    thread.start()
-    return True
-
-
-def opened_ahead(path: str) -> Optional[Any]:
-    """The connection opened ahead to ``path`` (read-only, ``CONNECTION_CONFIG``), once; ``None`` when none was
-    started, it failed, or it was for another file (then closed)."""
-    thread = _pending.pop("thread", None)
-    if thread is None:
-        return None
-    thread.join()
-    key, con = _pending.pop("key", None), _pending.pop("con", None)
-    if con is not None and key != _key(path):
-        con.close()
-        con = None
-    return con
-
-
-def open_ahead(args: list[str]) -> bool:
-    """``coco timeline|explore ... --store S`` (or ``COCO_STORE``), without a profile: open S in a thread while the
-    command line imports; whether it started. Any other command, or a store named another way (a profile, the
-    default path, ``--fresh``), opens as always."""
-    rest = [a for a in args if a != "--debug"]
-    if not rest or rest[0] not in ("timeline", "explore") or os.environ.get("COCO_PROFILE"):
-        return False
-    store = os.environ.get("COCO_STORE") or None
-    for k, arg in enumerate(rest):
-        if arg in ("--profile", "--fresh", "--help", "-h") or arg.startswith("--profile="):
-            return False
-        if arg == "--store" and k + 1 < len(rest):
-            store = rest[k + 1]
-        elif arg.startswith("--store="):
-            store = arg[len("--store=") :]
-    if not store:
-        return False
-    return start(store)
+from .open_ahead import open_ahead
 
 
 def run() -> None:
     open_ahead(sys.argv[1:])
-    from .app import run as run_cli
+    from .main import run as run_cli
 
     run_cli()

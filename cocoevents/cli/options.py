@@ -64,7 +64,7 @@ def open_source(store: Optional[Path], profile: Optional[str], wait: Optional[fl
             raise UsageError(f"--fresh adds the archive tail to a Redshift profile's answer; this source is {resolved.kind}")
         return open_resolved(replace(resolved, settings=replace(resolved.settings, fresh=True)), wait=wait)
     from ..sources import resolve
-    from .launch import opened_ahead
+    from .open_ahead import opened_ahead
 
     resolved = resolve(profile, store)
     ahead = opened_ahead(str(resolved.settings.path)) if resolved.kind == "local" else None

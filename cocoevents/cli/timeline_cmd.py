@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import gc
 import os
-import signal
+import secrets
 import sys
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, Optional
@@ -70,6 +69,13 @@ def timeline(
     store: Optional[Path] = StoreOption,
     profile: Optional[str] = ProfileOption,
     wait: Optional[float] = WaitOption,
+    vs: Optional[str] = typer.Option(
+        None,
+        "--vs",
+        metavar="auto|ID",
+        help="A delivery beside a twin, transition by transition: auto picks the nearest fulfilled delivery "
+        "without warnings that shares its merchant or source; or name a delivery.",
+    ),
     fresh: bool = typer.Option(
         False,
         "--fresh",
@@ -123,6 +129,10 @@ def timeline(
         result = None
         try:
             result = build(source, subject_id, kind.value if kind else None, opts)
+            if vs is not None:
+                from ..core.compare import twin_for
+
+                result.comparison = twin_for(source, result, vs, opts)
             if result.kind == "robot" and fmt == "table":  # the header lists the robot's deliveries with their status
                 from ..core.listings import statuses
 
@@ -136,6 +146,9 @@ def timeline(
         if result.id != subject_id:
             err(f"coco: {subject_id} is a demand or offer id of delivery {result.id}")
         _note_baseline(result)
+        if result.comparison is not None:
+            c = result.comparison
+            err(f"coco: twin {c.twin} ({c.chosen}): {len(c.steps)} transitions compared")
         if result.unplaced:
             err(f"coco: warning: {len(result.unplaced)} event(s) without a usable timestamp; listed under 'unplaced', not placed in time")
         options = RenderOptions(
@@ -253,31 +266,31 @@ def write_file(path: Path, emit) -> None:  # type: ignore[no-untyped-def]
         except OSError as e:
             raise fail(e) from None
         return
-    # Ctrl-C or SIGTERM between creating the temporary file and the try below would leave it behind: hold
-    # them until the try is entered, where a pending one then fires and the cleanup removes the file.
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    # The temporary file's name is chosen before it is created, so a Ctrl-C or SIGTERM at any point - even
+    # between its creation and the next statement (a signal delivered to another thread runs its handler in this
+    # one whatever this thread's signal mask) - finds the name the cleanup removes.
+    if target.exists():
+        mode = target.stat().st_mode & 0o7777
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    folder = target.parent if str(target.parent) else Path(".")
+    tmp = str(folder / f".{target.name}.{secrets.token_hex(6)}")
+    created = False
     try:
-        if target.exists():
-            mode = target.stat().st_mode & 0o7777
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            mode = 0o666 & ~umask
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent if str(target.parent) else ".")
-    except OSError as e:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
-        raise fail(e) from None
-    try:
-        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        created = True
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             os.fchmod(fh.fileno(), mode)
             emit(fh)
         os.replace(tmp, target)
     except BaseException as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        if created or not isinstance(e, FileExistsError):  # never another process's file of the same name
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
         if isinstance(e, OSError):
             raise fail(e) from None
         raise

@@ -64,8 +64,12 @@ def ddl(
 @warehouse_app.command("load")
 def load(
     bucket: str = typer.Option(..., "--bucket", envvar="COCO_WAREHOUSE_BUCKET", help="Archive bucket."),
-    days: int = typer.Option(
-        2, "--days", envvar="COCO_WAREHOUSE_DAYS", help="Also list the dt= prefixes of this many days before today (UTC)."
+    days: Optional[int] = typer.Option(
+        None,
+        "--days",
+        envvar="COCO_WAREHOUSE_DAYS",
+        help="Also list the dt= prefixes of this many days before today (UTC): how late an event may land and still "
+        "be loaded by the next run. Default 14.",
     ),
     iam_role: str = typer.Option(..., "--iam-role", envvar="COCO_WAREHOUSE_IAM_ROLE", help="IAM role ARN Redshift assumes to read S3."),
     schema: str = SchemaOption,
@@ -104,7 +108,7 @@ def load(
     config = copyjob.LoadConfig(
         bucket=bucket,
         iam_role=iam_role,
-        days=days,
+        days=copyjob.DEFAULT_DAYS if days is None else days,
         target=Target(schema=schema, table=table, load_log=load_log, baseline=baseline_table),
         data_prefix=data_prefix,
         manifest_prefix=manifest_prefix,

@@ -363,10 +363,13 @@ class ErrorGroup:
     last: Optional[int] = None
     example: Optional[str] = None
     example_ts: Optional[int] = None
+    hours: Counter = field(default_factory=Counter)  # events by the UTC hour they fall in (its start, µs)
+    previous_count: Optional[int] = None  # ``--vs previous``: events of this key in the window before
 
     def add(self, e: Event, code: Optional[str]) -> None:
         assert e.ts is not None
         self.count += 1
+        self.hours[e.ts - e.ts % HOUR_US] += 1
         self.codes[code] += 1
         self.names[e.name] += 1
         if e.delivery_id:
@@ -378,11 +381,12 @@ class ErrorGroup:
         self.first = e.ts if self.first is None else min(self.first, e.ts)
         self.last = e.ts if self.last is None else max(self.last, e.ts)
 
-    def to_dict(self, by: str) -> dict[str, Any]:
-        out: dict[str, Any] = {by: self.key}
-        if by != "code":
+    def to_dict(self, by: str, hours: Sequence[int] = ()) -> dict[str, Any]:
+        key = "code" if by == "hour" else by  # ``--by hour``: the codes, each with its count per hour
+        out: dict[str, Any] = {key: self.key}
+        if key != "code":
             out["codes"] = _by_count(self.codes)
-        if by != "event":
+        if key != "event":
             out["events"] = _by_count(self.names)
         out.update(
             {
@@ -394,11 +398,20 @@ class ErrorGroup:
                 "example_delivery": self.example,
             }
         )
+        if by == "hour":
+            out["by_hour"] = [self.hours.get(h, 0) for h in hours]
+        if self.previous_count is not None:
+            out["previous_count"] = self.previous_count
+            out["new"] = self.previous_count == 0
         return out
 
 
 def _by_count(counter: Counter) -> list[Any]:
     return [k for k, _ in sorted(counter.items(), key=lambda kv: (-kv[1], kv[0] is None, kv[0] or ""))]
+
+
+HOUR_US = 3_600_000_000
+VS = ("previous",)  # ``coco errors --vs``: what a range is compared with
 
 
 @dataclass
@@ -407,27 +420,60 @@ class ErrorReport:
     until: int
     by: str
     groups: list[ErrorGroup]
+    previous: Optional[ErrorReport] = None  # ``--vs previous``: the report of the window before
 
     @property
     def events(self) -> int:
         return sum(g.count for g in self.groups)
 
+    @property
+    def hours(self) -> list[int]:
+        """The UTC hours the range touches (their starts, µs), for ``--by hour``."""
+        return list(range(self.since - self.since % HOUR_US, self.until + 1, HOUR_US))
+
     def rows(self) -> list[dict[str, Any]]:
-        return [g.to_dict(self.by) for g in self.groups]
+        hours = self.hours if self.by == "hour" else ()
+        return [g.to_dict(self.by, hours) for g in self.groups]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "schema": "coco.errors/1",
             "range": {"since": format_ts(self.since), "until": format_ts(self.until)},
             "by": self.by,
             "events": self.events,
-            "groups": self.rows(),
         }
+        if self.by == "hour":
+            out["hours"] = [format_ts(h) for h in self.hours]
+        if self.previous is not None:
+            p = self.previous
+            out["previous"] = {"since": format_ts(p.since), "until": format_ts(p.until), "events": p.events}
+        out["groups"] = self.rows()
+        return out
 
 
-def error_report(source: EventSource, since: int, until: int, by: str = "code") -> ErrorReport:
-    """The error events (timeline rules §4) in ``[since, until]``, grouped by code, event name or robot;
-    most frequent first. One question to the source."""
+def previous_window(since: int, until: int) -> tuple[int, int]:
+    """The window of equal length just before ``[since, until]`` (both ends included, as the range's)."""
+    return since - (until - since) - 1, since - 1
+
+
+def error_report(source: EventSource, since: int, until: int, by: str = "code", vs: Optional[str] = None) -> ErrorReport:
+    """The error events (timeline rules §4) in ``[since, until]``, grouped by code, event name or robot (``hour``:
+    by code, with each code's count per UTC hour); most frequent first. One question to the source; with ``vs``
+    ``previous``, a second for the window of equal length just before, whose count of each key every group gets
+    (``previous_count``; ``new`` when it is 0)."""
+    if vs is not None and vs not in VS:
+        raise UsageError(f"--vs must be one of {', '.join(VS)}, not {vs!r}")
+    report = _error_report(source, since, until, by)
+    if vs == "previous":
+        before = _error_report(source, *previous_window(since, until), by)
+        counts = {g.key: g.count for g in before.groups}
+        for g in report.groups:
+            g.previous_count = counts.get(g.key, 0)
+        report.previous = before
+    return report
+
+
+def _error_report(source: EventSource, since: int, until: int, by: str) -> ErrorReport:
     if by not in ERROR_GROUPS:
         raise UsageError(f"--by must be one of {', '.join(ERROR_GROUPS)}, not {by!r}")
     groups: dict[Optional[str], ErrorGroup] = {}
@@ -450,5 +496,5 @@ def error_rows(events: Iterable[Event], since: int, until: int) -> Iterator[tupl
 
 
 def group_key(e: Event, code: Optional[str], by: str) -> Optional[str]:
-    """The group of ``coco errors --by`` an error event falls in."""
-    return {"code": code, "event": e.name, "robot": e.robot_id}[by]
+    """The group of ``coco errors --by`` an error event falls in (``hour``: its code, counted per hour)."""
+    return {"code": code, "event": e.name, "robot": e.robot_id, "hour": code}[by]

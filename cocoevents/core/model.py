@@ -483,6 +483,7 @@ class Timeline:
     pilots: list[str] = field(default_factory=list)
     findings: list[Any] = field(default_factory=list)  # core.findings.Finding, in order (findings rules §2)
     baseline: Any = None  # the fleet baseline the findings were judged against (core.baseline.Baseline), if any
+    comparison: Any = None  # ``--vs``: the delivery beside a twin (core.compare.TwinComparison), if asked
 
     @property
     def events(self) -> list[dict[str, Any]]:
@@ -530,6 +531,8 @@ class Timeline:
             "unplaced": [e.record for e in self.unplaced],
             "findings": [f.to_dict() for f in self.findings],
         }
+        if self.comparison is not None:  # optional (``--vs``); the schema stays coco.timeline/1
+            doc["comparison"] = self.comparison.to_dict()
         return doc
 
     def to_pandas(self) -> Any:

@@ -7,11 +7,16 @@ applied in the core on what it returned, so all sources give the same timeline f
 
 from __future__ import annotations
 
-from typing import Hashable, Iterable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Hashable, Iterable, Mapping, Protocol, Sequence
 
 from ..producers.registry import ASSIGNMENT_EVENTS
 from .baseline import Baseline
 from .model import Event
+
+if TYPE_CHECKING:
+    from .compare import Counts
+    from .listings import Filters
+    from .options import Options
 
 Span = tuple[str, int, int]  # (id, start, end), both ends included
 
@@ -74,6 +79,13 @@ class EventSource(Protocol):
 
     def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
         """``(kind, id)`` of delivery/robot/pilot/demand/offer ids whose ``fold_id`` equals ``key``."""
+        ...
+
+    def compare_counts(self, since: int, until: int, filters: Filters, opts: Options) -> Counts:
+        """``coco compare``'s counts (``core.compare.Counts``) of the deliveries with a direct event in ``[since,
+        until]``: the group ``filters`` choose against the fulfilled others, per dimension value and transition.
+        A warehouse answers with a few aggregate statements, never a row per delivery; ``core.compare.reference_counts``
+        is the answer from the deliveries' exact timelines, which every source must equal."""
         ...
 
     # -- following a timeline as events arrive (``core.follow``: ``coco timeline --follow``, ``coco explore``)

@@ -63,6 +63,51 @@ def iso(t: datetime, style: int = 0) -> str | int:
     return t.strftime("%Y-%m-%dT%H:%M:%S.") + f"{t.microsecond // 1000:03d}Z"
 
 
+FAILURE_RATE = 0.05  # a delivery fails at the dropoff this often
+
+
+@dataclass(frozen=True)
+class Plant:
+    """A cause of failures planted in a generated day (``coco compare``'s tests): the deliveries of robot, pilot
+    (supervising the robot when it is assigned), merchant or source ``value`` fail at ``rate`` instead of
+    ``FAILURE_RATE``; or, for ``dimension`` ``step``, the deliveries that fail (at the usual rate) took
+    ``factor`` times as long over the transition ``value`` (one of ``PLANTABLE_STEPS``)."""
+
+    dimension: str
+    value: str
+    rate: float | None = None  # default: ``PLANT_RATES`` of the dimension
+    factor: float = 4.0
+
+    @property
+    def failure_rate(self) -> float:
+        return self.rate if self.rate is not None else PLANT_RATES.get(self.dimension, FAILURE_RATE)
+
+    @classmethod
+    def parse(cls, text: str) -> Plant:
+        """``robot=R-110``, ``step=A -> B``: the generator's ``--plant``."""
+        dimension, sep, value = text.partition("=")
+        if not sep or not value:
+            raise ValueError(f"--plant takes DIMENSION=VALUE, not {text!r}")
+        return cls(dimension.strip(), value.strip())
+
+    def __post_init__(self) -> None:
+        if self.dimension not in ("robot", "pilot", "merchant", "source", "step"):
+            raise ValueError(f"a plant's dimension is robot, pilot, merchant, source or step, not {self.dimension!r}")
+        if self.dimension == "step" and self.value not in PLANTABLE_STEPS:
+            raise ValueError(f"a planted step is one of {', '.join(PLANTABLE_STEPS)}")
+
+
+# A planted cause's failure rate by default: strong enough to be told from chance in a day of ~2,000 deliveries
+# (a robot does ~16 deliveries a day, a merchant ~22; a pilot supervises a sixth of the robots; a source takes a
+# quarter of the offers).
+PLANT_RATES = {"robot": 0.7, "pilot": 0.2, "merchant": 0.6, "source": 0.15}
+PLANTABLE_STEPS = (
+    "demand.active -> delivery.pickup_arrival",
+    "delivery.pickup_arrival -> delivery.pickup_started",
+    "delivery.pickup_started -> delivery.pickup_completed",
+)
+
+
 @dataclass
 class Fleet:
     """Knobs of a generated day."""
@@ -74,6 +119,7 @@ class Fleet:
     seed: int = 7
     id_offset: int = 0  # added to the numbers of offer, demand, delivery and trip ids (another day, other ids)
     unit_offset: int = 0  # added to the numbers of robot and pilot ids (another zone of the fleet, other units)
+    plant: Plant | None = None  # a cause of failures (``coco compare``'s tests); none: the same day as ever
 
 
 class _Day:
@@ -84,6 +130,8 @@ class _Day:
         self.end = self.start + timedelta(hours=14)
         self.out: list[tuple[datetime, Record]] = []
         self.seq = 0
+        self.supervision: dict[str, list[tuple[datetime, datetime, str]]] = {}
+        self.planted = random.Random(f"plant-{fleet.seed}")  # the plant's own draws: the day's stay as they were
 
     def emit(self, t: datetime, name: str, **payload: Any) -> None:
         rng = self.rng
@@ -120,7 +168,7 @@ class _Day:
 
     def run(self) -> list[Record]:
         f, rng = self.f, self.rng
-        robots, _ = self.pilots_and_robots()
+        robots, self.supervision = self.pilots_and_robots()
         free_at = {r: self.start for r in robots}
         span = (self.end - self.start).total_seconds() - 3600
         for n in range(f.deliveries):
@@ -162,6 +210,12 @@ class _Day:
         ``MAX_ROBOT_WAIT`` later), drives to the merchant, picks up, drives to the customer, drops off."""
         rng = self.rng
         delivery, demand = f"D{200000 + n}", f"DM-{200000 + n}"
+        plant = self.f.plant
+        doomed = plant is not None and plant.dimension == "step" and self.planted.random() < FAILURE_RATE
+
+        def took(seconds: float, transition: str) -> float:  # a planted slow step, in a delivery that will fail
+            return seconds * plant.factor if doomed and plant is not None and plant.value == transition else seconds
+
         t = t0 + timedelta(seconds=rng.randint(4, 20))
         e = self.emit
         e(t, "offer.accepted", offer_id=offer, source=source)
@@ -172,14 +226,17 @@ class _Day:
         e(t + timedelta(seconds=1), "trip.created", delivery_id=delivery, robot_id=robot, trip_id=f"T-{n}")
         e(t + timedelta(seconds=2), "trip.started", delivery_id=delivery, robot_id=robot, trip_id=f"T-{n}")
         e(t + timedelta(seconds=3), "demand.active", demand_id=demand, delivery_id=delivery)
-        t += timedelta(seconds=_duration(rng, 540, 180, 1200))  # to the merchant: ~9 min
-        for step in ("pickup_arrival", "pickup_started", "pickup_completed"):
+        assigned = t
+        t += timedelta(seconds=took(_duration(rng, 540, 180, 1200), "demand.active -> delivery.pickup_arrival"))  # to the merchant: ~9 min
+        pickup = ("pickup_arrival", "pickup_started", "pickup_completed")
+        for i, step in enumerate(pickup):
             e(t, f"delivery.{step}", delivery_id=delivery, robot_id=robot, merchant_id=merchant)
-            t += timedelta(seconds=_duration(rng, 60, 15, 300))  # wait for the merchant, load: ~1 min each
+            after = f"delivery.{step} -> delivery.{pickup[i + 1]}" if i + 1 < len(pickup) else ""
+            t += timedelta(seconds=took(_duration(rng, 60, 15, 300), after))  # wait for the merchant, load: ~1 min each
         e(t, "demand.etas_updated", demand_id=demand, delivery_id=delivery, eta_s=rng.randint(300, 1200))
         e(t, "attempt.started", delivery_id=delivery, robot_id=robot, attempt=1)
         t += timedelta(seconds=_duration(rng, 720, 300, 1500))  # to the customer: ~12 min
-        if rng.random() < 0.05:
+        if self._fails(rng.random(), doomed, robot, merchant, source, assigned):
             code, message = rng.choice(FAILURES)
             e(t, "attempt.failed", delivery_id=delivery, robot_id=robot, attempt=1)
             e(t, "delivery.failed", delivery_id=delivery, robot_id=robot, error={"code": code, "message": message})
@@ -195,6 +252,20 @@ class _Day:
         t += timedelta(seconds=5)
         e(t, "robot.state_changed", robot_id=robot, from_state="delivering", to_state="idle")
         free_at[robot] = t + timedelta(seconds=rng.randint(30, 600))
+
+    def _fails(self, roll: float, doomed: bool, robot: str, merchant: str, source: str, at: datetime) -> bool:
+        """Whether the delivery fails at the dropoff: ``roll`` below the failure rate - the plant's for a delivery
+        that has the planted cause."""
+        plant = self.f.plant
+        if plant is None:
+            return roll < FAILURE_RATE
+        if plant.dimension == "step":
+            return doomed
+        if plant.dimension == "pilot":
+            mine = any(s <= at <= e and p == plant.value for s, e, p in self.supervision.get(robot, ()))
+        else:
+            mine = {"robot": robot, "merchant": merchant, "source": source}[plant.dimension] == plant.value
+        return roll < (plant.failure_rate if mine else FAILURE_RATE)
 
 
 MAX_ROBOT_WAIT = timedelta(minutes=4)
@@ -458,8 +529,10 @@ def demo_records() -> list[Record]:
     return recs
 
 
-def _records_in_order(events: int, seed: int, day: date = Fleet.day, id_offset: int = 0) -> Iterator[Record]:
-    yield from fleet_day(sized_fleet(events, seed, day, id_offset))
+def _records_in_order(events: int, seed: int, day: date = Fleet.day, id_offset: int = 0, plant: Plant | None = None) -> Iterator[Record]:
+    fleet = sized_fleet(events, seed, day, id_offset)
+    fleet.plant = plant
+    yield from fleet_day(fleet)
 
 
 # -- bulk mode: big archives for the growth benchmark --------------------------------------------------
@@ -557,6 +630,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--demo", action="store_true", help="write the demo day (fleet + scenarios) instead")
     p.add_argument(
+        "--plant",
+        metavar="DIMENSION=VALUE",
+        help="plant a cause of failures: robot=R-110, pilot=P-101, merchant=M-150, source=wolt, or "
+        "step='delivery.pickup_arrival -> delivery.pickup_started' (slow in the deliveries that fail)",
+    )
+    p.add_argument(
         "--bulk", action="store_true", help="fast, for big archives: zones of 200k events in parallel processes, pods' metadata pooled"
     )
     a = p.parse_args(argv)
@@ -568,7 +647,15 @@ def main(argv: list[str] | None = None) -> int:
         files, count = write_bulk_archive(a.out, a.events, seed=a.seed)
         print(f"wrote {count} records in {files} files under {a.out}", file=__import__("sys").stderr)
         return 0
-    recs: Iterable[Record] = demo_records() if a.demo else _records_in_order(a.events, a.seed, a.day, a.id_offset)
+    plant = None
+    if a.plant is not None:
+        if a.demo or a.bulk:
+            p.error("--plant goes with a generated day, not --demo or --bulk")
+        try:
+            plant = Plant.parse(a.plant)
+        except ValueError as e:
+            p.error(str(e))
+    recs: Iterable[Record] = demo_records() if a.demo else _records_in_order(a.events, a.seed, a.day, a.id_offset, plant)
     paths = write_archive(recs, a.out, seed=a.seed, junk_every=a.junk_every)
     print(f"wrote {len(paths)} files under {a.out}", file=__import__("sys").stderr)
     return 0

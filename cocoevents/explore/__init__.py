@@ -1,7 +1,8 @@
 """``coco explore``: the investigation as one interactive flow (a Textual application), over one resident source.
 
 Layout: ``model`` (the subjects, the resident source, the moves between timelines - no terminal), ``view`` (the
-lines drawn, as rich ``Text`` built from data), ``widgets`` (the one list widget), ``screens`` and ``app``.
+lines drawn, as rich ``Text`` built from data), ``widgets`` (the one list widget), ``base`` (what
+the screens share), ``screens`` (the overview, an error code's events), ``timeline_screen`` and ``app``.
 Only the ``explore`` command imports this package (an import-linter contract says so), and only there does
 Textual load: ``coco --help`` and ``coco timeline`` never import it.
 

@@ -18,7 +18,9 @@ from textual.binding import Binding
 from ..core.model import Timeline
 from ..textsafe import for_terminal
 from . import model
-from .screens import HelpScreen, OverviewScreen, TimelineScreen
+from .base import HelpScreen
+from .screens import OverviewScreen
+from .timeline_screen import TimelineScreen
 
 CSS = """
 Screen { layout: vertical; }

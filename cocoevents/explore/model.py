@@ -1,5 +1,6 @@
 """What ``coco explore`` shows and where each key leads, without a terminal: subjects, the resident source, the
-overview's data, and the moves between timelines. The screens (``explore.screens``) only draw what this gives.
+overview's data, and the moves between timelines. The screens (``explore.screens``, ``explore.timeline_screen``)
+only draw what this gives.
 
 One source for the whole session (``Resident``): opened once, held open between questions (one connection),
 asked from one worker thread at a time (a lock: DuckDB's connection is not shared between threads at once), and

@@ -23,7 +23,6 @@ from ..render.table import (
     FINDING_STYLE,
     SEVERITY_STYLE,
     STATUS_STYLE,
-    _robot_path,
     detail,
     duration_text,
     key_ids,
@@ -31,6 +30,7 @@ from ..render.table import (
     local_time,
     offset_text,
     plural,
+    robot_path,
     time_format,
 )
 from ..textsafe import for_terminal
@@ -143,7 +143,7 @@ def timeline_header(t: Timeline, tz: tzinfo, following: Optional[str] = None, wi
     if following:
         out.append(f"  ● {following}", style="bold magenta")
     out.append("\n")
-    robots = _robot_path(t)
+    robots = robot_path(t)
     if robots:
         out.append("robots ", style="dim")
         out.append(safe(robots))

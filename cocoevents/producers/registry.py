@@ -24,7 +24,7 @@ DEMAND_OUTCOMES = {"demand.fulfilled": "fulfilled", "demand.canceled": "canceled
 # A delivery's statuses (timeline rules §6: the outcomes above, else in progress), and how ``coco errors`` groups
 # errors; here, where the command line finds them without importing the fleet module.
 STATUSES = ("failed", "fulfilled", "canceled", "in_progress")
-ERROR_GROUPS = ("code", "event", "robot")
+ERROR_GROUPS = ("code", "event", "robot", "hour")  # hour: by code, with counts per UTC hour
 # A pilot's assignment to a robot (timeline rules, rule 5): its start and end.
 ASSIGN_START = "pilot.assignment_started"
 ASSIGN_END = "pilot.assignment_ended"
@@ -148,10 +148,14 @@ BY_NAME: dict[str, EventType] = {e.name: e for e in EVENTS}
 POSITION: dict[str, int] = {e.name: i for i, e in enumerate(EVENTS)}
 
 WARNING_NAMES = frozenset({"offer.rejected", "offer.expired", "demand.canceled", "trip.canceled", "attempt.rescued"})
+# Error events by name alone (timeline rules §4): any name ending in ERROR_SUFFIX, and ERROR_NAMES. Data, so that the
+# TypeScript and Go loggers coco generates are emitted from it.
+ERROR_SUFFIX = ".failed"
+ERROR_NAMES = frozenset({"robot.grounded"})
 
 
 def is_error_name(name: str) -> bool:
-    return name.endswith(".failed") or name == "robot.grounded"
+    return name.endswith(ERROR_SUFFIX) or name in ERROR_NAMES
 
 
 def severity(name: str, record: Mapping[str, Any]) -> str:

@@ -67,6 +67,8 @@ def _markdown(t: Timeline, out: TextIO, o: RenderOptions) -> None:
 FORMATS: dict[str, Writer] = {"table": _table, "csv": _csv, "json": _json, "jsonl": _jsonl, "html": _html, "markdown": _markdown}
 # ``coco deliveries`` / ``coco errors``: the formats of a listing (``render.fleet.LISTING_FORMATS`` writes them).
 LISTING_FORMAT_NAMES = ("table", "csv", "json", "jsonl")
+# ``coco compare``: its formats (``render.compare.COMPARE_FORMATS`` writes them).
+COMPARE_FORMAT_NAMES = ("table", "csv", "json", "markdown")
 # ``-o FILE`` without ``-f``: the format its suffix names (anything else: the table).
 SUFFIX_FORMATS = {
     ".html": "html",

@@ -43,13 +43,13 @@ class FollowWriter:
         t = update.timeline
         self._first = t.start
         if self.fmt == "table":
-            from .table import LineWriter, _shown_rows, _width, resolve_tz, time_format, write_table
+            from .table import LineWriter, resolve_tz, shown_rows, table_width, time_format, write_table
 
             write_table(t, self.out, self.options)
             if t.rows:  # the columns of the first table, kept for the rows to come
                 when = time_format(t, resolve_tz(self.options.tz))
-                shown = _shown_rows(t.rows, self.options.max_rows)[0]
-                self._layout = _layout_of(t, shown, when, _width(self.out, self.options))
+                shown = shown_rows(t.rows, self.options.max_rows)[0]
+                self._layout = _layout_of(t, shown, when, table_width(self.out, self.options))
             if following:
                 w = LineWriter(self.out, self.options.color, self.options.width)
                 w.line()
@@ -90,12 +90,12 @@ class FollowWriter:
         self.out.flush()
 
     def _table(self, update: Update, late: set[int]) -> None:
-        from .table import FINDING_MARK, FINDING_STYLE, LineWriter, _width, resolve_tz, time_format, write_rows
+        from .table import FINDING_MARK, FINDING_STYLE, LineWriter, resolve_tz, table_width, time_format, write_rows
 
         t = update.timeline
         w = LineWriter(self.out, self.options.color, self.options.width)
         when = time_format(t, resolve_tz(self.options.tz))
-        room = _width(self.out, self.options)
+        room = table_width(self.out, self.options)
         for n in update.added:
             if n in late:
                 w.line(("↶ late: ", "bold magenta"), (for_terminal(late_text(update, n, when)), "magenta"))

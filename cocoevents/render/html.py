@@ -94,6 +94,7 @@ figure{margin:0;max-width:1500px}svg{display:block;width:100%;height:auto;font:1
 svg text{fill:var(--fg)}svg .muted{fill:var(--muted)}
 .lane{fill:var(--lane)}.lane.alt{fill:none}.grid{stroke:var(--grid);stroke-width:1}.sep{stroke:var(--line)}
 .bar{opacity:.38}.bar.robot{fill:var(--robot)}.bar.pilot{fill:var(--pilot)}
+.vs .twin{fill:var(--muted);opacity:.22}.vs .this{fill:var(--fg);opacity:.8}
 .gap{fill:var(--gap);stroke:var(--gapline);stroke-dasharray:3 3;stroke-width:1}.gapt{fill:var(--gapline)}
 .errt{fill:var(--err);font-size:10px;font-weight:600}
 .swap{stroke:var(--fg);stroke-dasharray:2 3;stroke-width:1.2}.swapt{font-weight:600}
@@ -339,6 +340,47 @@ class _Page:
         out.append(f'<p class="facts">{" · ".join(counts)}</p>')
         out += self.findings()
         out.append("</header>")
+        return out
+
+    def comparison(self) -> list[str]:
+        """``--vs``: each transition as a bar of its duration, the twin's drawn faintly under it (one scale for
+        all), with the figures beside; the biggest difference first, as in the document."""
+        c = self.doc.get("comparison")
+        if not c:
+            return []
+        steps = [s for s in c.get("steps") or [] if isinstance(s.get("this_s"), (int, float))]
+        out = [f"<h2>Beside its twin {h(c.get('twin', ''))} <small>({h(c.get('chosen', ''))})</small></h2>"]
+        if not steps:
+            return out + ['<p class="note">No transitions to compare.</p>']
+        longest = max(max(float(s["this_s"]), float(s.get("twin_s") or 0)) for s in steps) or 1.0
+        left, right, row = 330, 250, 22
+        span = WIDTH - left - right
+        height = row * len(steps) + 8
+        out.append(
+            f'<figure><svg class="vs" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="vst" '
+            'xmlns="http://www.w3.org/2000/svg"><title id="vst">Each transition of this delivery (solid) beside its twin\'s '
+            "(faint, under it)</title>"
+        )
+        for i, s in enumerate(steps):
+            y = 4 + i * row
+            this, twin, delta = float(s["this_s"]), s.get("twin_s"), s.get("delta_s")
+            name = str(s.get("transition") or "")
+            shown = name if len(name) <= 44 else name[:43] + "…"
+            out.append(f'<text x="8" y="{y + 14}">{h(shown)}<title>{h(name)}</title></text>')
+            if twin is not None:
+                out.append(
+                    f'<rect class="twin" x="{left}" y="{y + 3}" width="{_n(max(span * float(twin) / longest, 1))}" height="16" rx="3">'
+                    f"<title>{h('twin: ' + duration_text(float(twin)))}</title></rect>"
+                )
+            out.append(
+                f'<rect class="this" x="{left}" y="{y + 7}" width="{_n(max(span * this / longest, 1))}" height="8" rx="2">'
+                f"<title>{h('this delivery: ' + duration_text(this))}</title></rect>"
+            )
+            figures = duration_text(this) + (" vs " + duration_text(float(twin)) if twin is not None else " (twin: none)")
+            if delta is not None:
+                figures += f" ({'+' if delta >= 0 else '-'}{duration_text(abs(float(delta)))})"
+            out.append(f'<text class="muted" x="{WIDTH - right + 10}" y="{y + 14}">{h(figures)}</text>')
+        out.append("</svg></figure>")
         return out
 
     def findings(self) -> list[str]:
@@ -610,6 +652,7 @@ class _Page:
             parts.append("<figure>")
             parts += self.svg()
             parts.append("</figure>")
+            parts += self.comparison()
             parts += self.table()
         else:
             parts.append('<p class="note">No events with a usable timestamp.</p>')

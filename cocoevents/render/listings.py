@@ -165,9 +165,22 @@ def write_listing(listing: Listing, fmt: str, out: TextIO, options: RenderOption
 ERROR_CSV_TAIL = ("count", "deliveries", "robots", "first_seen", "last_seen", "example_delivery")
 
 
-def _error_columns(by: str) -> tuple[str, ...]:
-    middle = {"code": ("events",), "event": ("codes",), "robot": ("codes", "events")}[by]
-    return (by, *middle, *ERROR_CSV_TAIL)
+def _error_columns(report: ErrorReport) -> tuple[str, ...]:
+    by = report.by
+    middle = {"code": ("events",), "event": ("codes",), "robot": ("codes", "events"), "hour": ("events",)}[by]
+    vs = ("previous_count", "new") if report.previous is not None else ()
+    return ("code" if by == "hour" else by, *middle, *ERROR_CSV_TAIL[:1], *vs, *ERROR_CSV_TAIL[1:])
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(counts: list[int]) -> str:
+    """One character per count: a space for none, else a bar of eight heights scaled to the largest."""
+    top = max(counts, default=0)
+    if not top:
+        return " " * len(counts)
+    return "".join(" " if not n else SPARKS[min(len(SPARKS) - 1, (n * len(SPARKS) - 1) // top)] for n in counts)
 
 
 def _listed(values: list[Any]) -> str:
@@ -181,9 +194,21 @@ def _errors_table(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
         (f"Errors {_when(report.since, tz)} → {_when(report.until, tz)} {_tz_name(tz)}", "bold"),
         (f"  {plural(report.events, 'error event')} · by {report.by}", "dim"),
     )
+    if report.previous is not None:
+        p = report.previous
+        w.line(
+            (f"  vs previous {_when(p.since, tz)} → {_when(p.until, tz)}", "dim"),
+            (f"  {plural(p.events, 'error event')}", "dim"),
+        )
+    if report.by == "hour":
+        w.line((f"  by hour: one character per hour, {_when(report.hours[0], tz)[:13]}h → {_when(report.hours[-1], tz)[11:13]}h", "dim"))
     w.line()
-    columns = _error_columns(report.by)
-    header = [c.upper().replace("_", " ") for c in columns]
+    columns = _error_columns(report)
+    header = [c.upper().replace("_", " ").replace("PREVIOUS COUNT", "BEFORE") for c in columns]
+    hours = report.hours if report.by == "hour" else []
+    if hours:  # the sparkline after the count: one character per hour of the range
+        at = columns.index("count") + 1
+        header.insert(at, "BY HOUR")
     rows = []
     for g in report.rows():
         cells = []
@@ -191,14 +216,20 @@ def _errors_table(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
             v = g[c]
             if c in ("first_seen", "last_seen"):
                 text = _when(_us(v), tz)
+            elif c == "new":
+                text = "NEW" if v else ""
             elif isinstance(v, list):
                 text = _listed(v)
             else:
                 text = "-" if v is None else str(v)
-            style = "bold red" if c == columns[0] else ("bold" if c == "count" else "")
+            style = "bold red" if c == columns[0] else ("bold" if c == "count" else ("bold yellow" if c == "new" else ""))
             cells.append((for_terminal(text), style))
+        if hours:
+            cells.insert(columns.index("count") + 1, (sparkline(g["by_hour"]), "red"))
         rows.append(cells)
-    _columns(w, header, rows, right={columns.index(c) for c in ("count", "deliveries", "robots")})
+    numeric = [c for c in ("count", "previous_count", "deliveries", "robots") if c in columns]
+    right = {columns.index(c) + (1 if hours and columns.index(c) > columns.index("count") else 0) for c in numeric}
+    _columns(w, header, rows, right=right)
 
 
 def _us(text: Optional[str]) -> Optional[int]:
@@ -208,17 +239,21 @@ def _us(text: Optional[str]) -> Optional[int]:
 
 
 def _errors_csv(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:
-    columns = _error_columns(report.by)
-    out.write(csv_line(columns))
+    columns = _error_columns(report)
+    hours = [_iso(h) for h in report.hours] if report.by == "hour" else []  # a column per hour: its count
+    out.write(csv_line(list(columns) + hours))
     for g in report.rows():
         fields = []
         for c in columns:
             v = g[c]
-            text = " ".join(str(x) for x in v if x is not None) if isinstance(v, list) else ("" if v is None else str(v))
-            if c not in ("count", "deliveries", "robots", "first_seen", "last_seen") and not o.csv_raw:
+            if c == "new":
+                text = "true" if v else "false"
+            else:
+                text = " ".join(str(x) for x in v if x is not None) if isinstance(v, list) else ("" if v is None else str(v))
+            if c not in ("count", "previous_count", "new", "deliveries", "robots", "first_seen", "last_seen") and not o.csv_raw:
                 text = neutralise(text)
             fields.append(text)
-        out.write(csv_line(fields))
+        out.write(csv_line(fields + [str(n) for n in g.get("by_hour", [])]))
 
 
 def _errors_json(report: ErrorReport, out: TextIO, o: RenderOptions) -> None:

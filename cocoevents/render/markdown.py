@@ -128,6 +128,19 @@ def write_markdown(doc: dict[str, Any], out: TextIO, o: RenderOptions) -> None:
             w(f"- {label} {when(ts) if ts is not None else ''} {md(f.get('message') or f.get('kind') or '')}".rstrip() + "\n")
         w("\n")
 
+    comparison = doc.get("comparison")
+    if comparison:
+        w(f"**Beside its twin {md(comparison.get('twin', ''))}** ({md(comparison.get('chosen', ''))})\n\n")
+        w("| transition | this | twin | delta |\n|---|---:|---:|---:|\n")
+        for step in comparison.get("steps") or []:
+            this, twin, delta = step.get("this_s"), step.get("twin_s"), step.get("delta_s")
+            shown_delta = "" if delta is None else ("+" if delta >= 0 else "-") + duration_text(abs(float(delta)))
+            w(
+                f"| {md(step.get('transition', ''))} | {duration_text(float(this or 0))} | "
+                f"{'-' if twin is None else duration_text(float(twin))} | {shown_delta} |\n"
+            )
+        w("\n")
+
     if events:
         shown = rows_to_show(events, o.max_rows)
         gap_before = {}

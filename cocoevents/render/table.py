@@ -160,7 +160,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
                 "dim",
             ),
         )
-    robots = _robot_path(t)
+    robots = robot_path(t)
     if robots:
         w.line(("  robots  ", "dim"), (for_terminal(robots), ""))
     if t.pilots:
@@ -183,8 +183,8 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     w.line(("  ", ""), *counts)
     w.line()
 
-    shown, cuts = _shown_rows(t.rows, o.max_rows)
-    write_rows(w, t, shown, when, _width(out, o), cuts)
+    shown, cuts = shown_rows(t.rows, o.max_rows)
+    write_rows(w, t, shown, when, table_width(out, o), cuts)
     if not t.rows:
         w.line(("  (no events with a usable timestamp)", "yellow"))
     if t.unplaced:
@@ -199,6 +199,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
                 (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"),
             )
     _write_findings(t, w, when)
+    _write_comparison(t, w, table_width(out, o))
 
 
 Layout = tuple[list[int], "int | None"]  # the widths of the time, offset, lane, name and ids columns; room for details
@@ -279,7 +280,7 @@ def _deliveries(w: LineWriter, deliveries: tuple[tuple[str, str], ...]) -> None:
         w.line(("              ", ""), (f"… {len(deliveries) - MAX_DELIVERIES} more (coco deliveries --robot ID lists all)", "dim"))
 
 
-def _shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, str]]:
+def shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, str]]:
     """The rows the table shows - the first and last ``max_rows / 2``, and every error row between - and,
     by position in the shown rows, the note for each run of rows cut before it (counted by severity)."""
     if not max_rows or len(rows) <= max_rows:
@@ -314,7 +315,7 @@ def _shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, st
     return shown, cuts
 
 
-def _width(out: TextIO, o: RenderOptions) -> int | None:
+def table_width(out: TextIO, o: RenderOptions) -> int | None:
     """The width to fit: ``width`` when given, else ``COLUMNS``, else the terminal's; none on a pipe."""
     if o.width:
         return o.width
@@ -377,7 +378,40 @@ def _write_findings(t: Timeline, w: LineWriter, when: Any) -> None:
         )
 
 
-def _robot_path(t: Timeline) -> str:
+def _signed(seconds: float) -> str:
+    return ("+" if seconds >= 0 else "-") + duration_text(abs(seconds))
+
+
+def _write_comparison(t: Timeline, w: LineWriter, room: int | None) -> None:
+    """``--vs``: "Beside its twin", after "What stands out": each transition's duration, the twin's and the
+    difference, the biggest difference first."""
+    c = t.comparison
+    if c is None:
+        return
+    w.line()
+    w.line(("Beside its twin ", "bold"), (for_terminal(c.twin), "bold"), (f"  ({for_terminal(c.chosen)})", "dim"))
+    if not c.steps:
+        w.line(("  (no transitions to compare)", "dim"))
+        return
+    names = [for_terminal(d.transition) for d in c.steps]
+    width = max(len(n) for n in names)
+    if room is not None:
+        width = max(16, min(width, room - 2 - 3 * 11))
+    w.line(("  " + "TRANSITION".ljust(width) + "  " + "THIS".rjust(9) + "  " + "TWIN".rjust(9) + "  " + "DELTA".rjust(9), "dim"))
+    for name, d in zip(names, c.steps):
+        name = _clip(name, width)
+        twin = duration_text(d.twin_s) if d.twin_s is not None else "-"
+        delta = _signed(d.delta_s) if d.delta_s is not None else ""
+        big = d.delta_s is not None and d.delta_s >= 60 and (d.twin_s or 0) * 2 <= d.this_s
+        w.line(
+            ("  " + name.ljust(width) + "  ", "bold" if big else ""),
+            (duration_text(d.this_s).rjust(9) + "  ", ""),
+            (twin.rjust(9) + "  ", "dim"),
+            (delta.rjust(9), "yellow" if big else "dim"),
+        )
+
+
+def robot_path(t: Timeline) -> str:
     if t.kind != "delivery":
         return ", ".join(t.robots)
     path: list[str] = []

@@ -200,6 +200,17 @@ class FreshSource:
         self._ensure(since, until)
         return self._both(lambda side: side.error_events(since, until))
 
+    def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
+        """The warehouse's aggregate statement when the tail holds nothing; else the counts of every delivery's
+        exact timeline over both (``core.compare.reference_counts``): a delivery may be split between them, and
+        the warehouse's sums cannot be merged with the tail's."""
+        tail = self._ensure(since, until)
+        if isinstance(tail, _Empty):
+            return self.warehouse.compare_counts(since, until, filters, opts)
+        from ..core.compare import reference_counts
+
+        return reference_counts(self, since, until, filters, opts)
+
     def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
         self._ensure(since, None)
         return sorted(set(self.warehouse.similar_ids(key, since)) | set(self.tail.similar_ids(key, since)))

@@ -93,6 +93,7 @@ class LocalSource:
         self.statused = {"links", "outcomes"} <= tables  # schema 5: ``delivery_statuses`` reads them
         self.kept_statuses = "statuses" in tables  # schema 6: and the kept statuses, when current
         self.assignment_keyed = self.kept_statuses  # schema 6 also keys each assignment's robot and pilot apart
+        self.kept_attributes = "attributes" in tables  # schema 7: ``coco compare`` reads no record
         return self._con
 
     @property
@@ -482,6 +483,23 @@ class LocalSource:
         finally:
             errorcache.detach(self.con)
         return [Event.from_text(record, ts) for ts, record in found]
+
+    def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
+        """One statement (``store.compare_sql``) over the id columns and the ``attributes`` table."""
+        from ..store import compare_sql as cs
+
+        baseline = self.baseline() if filters.slow else None
+        group = cs.group_of(filters, baseline.with_min_samples(opts.baseline_min) if baseline is not None else None)
+        sql, params = cs.counts_sql(
+            cs.local_dialect(self.kept_attributes),
+            _ts(since),
+            _ts(until),
+            _ts(since - cs.READ_BEFORE),
+            _ts(until + cs.READ_AFTER),
+            opts.assignment_lookback_us,
+            group,
+        )
+        return cs.counts_from_rows(self.con.execute(sql, params).fetchall())
 
     def similar_ids(self, key: str, since: int | None = None) -> list[tuple[str, str]]:
         q = " UNION ".join(

@@ -88,6 +88,12 @@ class MemorySource:
         }
         return sorted(found)
 
+    def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
+        """From every active delivery's exact timeline: the reference the SQL of the stores is held to."""
+        from ..core.compare import reference_counts
+
+        return reference_counts(self, since, until, filters, opts)
+
     def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str], linked_only: bool) -> set[str] | None:
         wanted = set(values)
 

@@ -537,6 +537,25 @@ class RedshiftSource:
         rows = self._query(f"SELECT DISTINCT kind, id FROM ({' UNION ALL '.join(parts)}) ids LIMIT 10", params)
         return sorted((str(k), str(i)) for k, i in rows)
 
+    def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
+        """``coco compare``'s counts in one aggregate statement (``store.compare_sql``), bounded by ``event_ts``
+        (the range widened by the margins the facts read); the baseline read first when the group wants slow
+        steps. A few hundred rows come back, never one per delivery."""
+        from ..store import compare_sql as cs
+
+        baseline = self.baseline() if filters.slow else None
+        group = cs.group_of(filters, baseline.with_min_samples(opts.baseline_min) if baseline is not None else None)
+        sql, params = cs.counts_sql(
+            cs.redshift_dialect(self.table),
+            _param_ts(since),
+            _param_ts(until),
+            _param_ts(since - cs.READ_BEFORE),
+            _param_ts(until + cs.READ_AFTER),
+            opts.assignment_lookback_us,
+            group,
+        )
+        return cs.counts_from_rows(self._query(sql, params))
+
     # -- linked events beyond two hops ------------------------------------------------------------
 
     @staticmethod

@@ -262,6 +262,13 @@ class ArchiveSource:
     def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
         return self._any().similar_ids(key, since)
 
+    def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
+        """The cache store's answer, after syncing the days the rows read span (``store.compare_sql``'s margins)."""
+        from ..store.compare_sql import READ_AFTER, READ_BEFORE
+
+        self._ensure(since - READ_BEFORE, until + READ_AFTER)
+        return self._ensure(since, until).compare_counts(since, until, filters, opts)
+
 
 def archive_profile(name: Optional[str], profile: Optional[str]) -> Settings:
     """The ``s3`` profile a Redshift profile's tail comes from: ``fresh_from``, else the one ``s3`` profile."""

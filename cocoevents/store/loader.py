@@ -119,7 +119,8 @@ class _Staged:
 Progress = Callable[[int, int], None]
 _STAGE = (
     "CREATE OR REPLACE TEMP TABLE stage (event VARCHAR, ts TIMESTAMP, delivery_id VARCHAR, robot_id VARCHAR, "
-    "pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, record VARCHAR, file_id BIGINT, line_bytes BIGINT)"
+    "pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, record VARCHAR, file_id BIGINT, line_bytes BIGINT, "
+    "merchant_id VARCHAR, source VARCHAR, error_code VARCHAR, is_error BOOLEAN)"
 )
 
 
@@ -309,7 +310,7 @@ class Loader:
         con.executemany("INSERT INTO batch_files VALUES (?, ?)", [[k, str(batch[k].path)] for k in ks])
         try:
             con.execute(
-                classify.classify_insert(classify.csv_lines(FAST_MAX_LINE, compression), "stage"),
+                classify.classify_insert(classify.csv_lines(FAST_MAX_LINE, compression), "stage", attributes=True),
                 {"paths": [str(batch[k].path) for k in ks]},
             )
             return []
@@ -352,7 +353,7 @@ class Loader:
     def _slow(self, item: _Item, k: int) -> tuple[str | None, int]:
         """One file through the line reader (damage, odd names): every complete line is staged."""
         reader = archive.LineReader(item.path, compression=item.compression)
-        insert = classify.classify_insert(classify.TEXT_LINES, "stage")
+        insert = classify.classify_insert(classify.TEXT_LINES, "stage", attributes=True)
         for numbers, text in archive.chunks(reader, TEXT_CHUNK):
             self.mem.execute(insert, {"file_id": k, "linenos": numbers, "text": text})
         return reader.damage, len(reader.too_long)
@@ -397,6 +398,7 @@ class Loader:
                 con.execute(sql.KEYS_INSERT, {"base": top + 1})
                 for statement in sql.STATUS_INSERTS:
                     con.execute(statement)
+                con.execute(sql.ATTRIBUTES_INSERT)
                 con.execute(sql.STATUSES_INVALIDATE)  # out of date until the load's end rebuilds them
         self._yield_to_readers()
         return results

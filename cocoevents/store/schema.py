@@ -6,12 +6,13 @@ next writer (``MIGRATIONS``, one transaction). The design of the tables and why:
 
 from __future__ import annotations
 
+from ..archive.classify import stored_attributes
 from ..producers.registry import ASSIGNMENT_EVENTS, DELIVERY_OUTCOMES, DEMAND_OUTCOMES
 from . import statuses as _statuses
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -116,6 +117,15 @@ SCHEMA += "".join(s + ";\n" for s in STATUS_TABLES)
 STATUSES_CREATE = _statuses.CREATE
 STATUSES_INVALIDATE = _statuses.INVALIDATE
 SCHEMA += STATUSES_CREATE + ";\n"
+# Schema 7: ``attributes`` - the timed rows that carry a ``merchant_id`` or a ``source``, or are of severity error,
+# with those values, written with each file from what the load's parser read (``archive.classify``), so that
+# ``coco compare`` (``store.compare_sql``) reads no record: a day's records are a gigabyte of zstd to decompress.
+ATTRIBUTES_CREATE = (
+    "CREATE TABLE IF NOT EXISTS attributes (file_id BIGINT NOT NULL, event VARCHAR NOT NULL, ts TIMESTAMP NOT NULL, "
+    "delivery_id VARCHAR, robot_id VARCHAR, pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, merchant_id VARCHAR, "
+    "source VARCHAR, error_code VARCHAR, is_error BOOLEAN NOT NULL)"
+)
+SCHEMA += ATTRIBUTES_CREATE + ";\n"
 
 
 def status_inserts(rows: str, file_id: str) -> list[str]:
@@ -133,12 +143,29 @@ def status_inserts(rows: str, file_id: str) -> list[str]:
 
 
 STATUS_INSERTS = status_inserts(STAGED_ROWS, "m.fid")
+
+
+def attributes_insert(rows: str, file_id: str) -> str:
+    """``INSERT`` into ``attributes`` of the rows of ``rows`` (a ``FROM`` clause with its ``WHERE``, with the
+    attribute columns) that have one; ordered by time, so a range reads a few row groups."""
+    return (
+        f"INSERT INTO attributes SELECT {file_id}, event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, merchant_id, "
+        f"source, error_code, is_error FROM {rows} AND ts IS NOT NULL AND (merchant_id IS NOT NULL OR source IS NOT NULL OR is_error) "
+        "ORDER BY ts"
+    )
+
+
+ATTRIBUTES_INSERT = attributes_insert(STAGED_ROWS, "m.fid")
+# The attribute columns of the rows stored before schema 7, read from their records (the migration; a reader of
+# such a store before a writer migrates it, ``sources.local``).
+STORED_ATTRIBUTES = stored_attributes("events")
 # A file's rows leave every table that holds them (a changed file replaced, ``coco store remove``), and the
 # kept statuses are out of date until ``store.statuses.rebuild`` (``STATUSES_INVALIDATE``, in the same transaction).
 FILES_DELETE = [
     "DELETE FROM keys WHERE seq IN (SELECT seq FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[])))",
     "DELETE FROM links WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM outcomes WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
+    "DELETE FROM attributes WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM files WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
 ]
@@ -151,7 +178,7 @@ KEYS_MERGE = [
 ]
 
 # The tables a store of this version has (created or migrated; ``fleet_baseline`` comes with the first rebuild).
-TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses"})
+TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes"})
 
 MIGRATIONS = {
     # 1 -> 2: files know their time range (``coco store files``, ``coco store remove --day``).
@@ -198,4 +225,6 @@ DROP SEQUENCE IF EXISTS event_seq;
     + "INSERT INTO keys SELECT id, kind, seq FROM ("
     + assignment_keys("events WHERE true")
     + ") ORDER BY id, kind, seq;\n",
+    # 6 -> 7: the attribute rows (``ATTRIBUTES_CREATE``), read once from the records already stored.
+    6: ATTRIBUTES_CREATE + ";\n" + attributes_insert(f"({STORED_ATTRIBUTES}) AS s WHERE true", "file_id") + ";\n",
 }

@@ -2,7 +2,8 @@
 
 One run:
 
-1. lists the ``dt=`` prefixes of the window (today UTC and ``days`` before) in S3;
+1. lists the ``dt=`` prefixes of the window (today UTC and ``days`` before, 14 by default: the horizon for late
+   events, see below) in S3;
 2. in one database transaction: ``LOCK`` the load log (concurrent runs queue
    here), read the keys of the window already loaded, keep only new keys;
 3. writes a manifest naming exactly those keys under the manifest prefix
@@ -24,16 +25,28 @@ parameter. Error messages pass through ``redact``. A dry run lists S3 but never
 connects to the database nor writes to S3; it cannot read the load log, so its
 plan shows every archive object of the window as a candidate.
 
+Late events: Vector files an event under its own timestamp's ``dt=`` folder, so an
+event that reaches the archive days late lands in a folder an earlier run already
+loaded. Every run lists the whole horizon and takes each key the load log does not
+hold, so such an object is loaded by the next run, exactly once, whatever its folder
+inside the horizon (an object older than the horizon needs one run with a larger
+``days``). Chosen over S3's LastModified relative to the last load: the load log is
+already the exactly-once record, and LastModified would add a clock comparison
+(an upload's LastModified is its start, which can precede the run that lists it).
+The cost is one LIST request per folder (and per 1,000 keys) and reading the load
+log's keys of the window, per run.
+
 Left outside the transaction, and harmless: a manifest written by a run that
 then rolls back stays in S3, unreferenced.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
 
 from ..errors import CocoError, ExitCode, SourceUnavailable, UsageError
@@ -45,6 +58,8 @@ from .plan import Plan
 
 LOG_INSERT_CHUNK = 500
 DEFAULT_MANIFEST_PREFIX = "_coco/manifests/"
+# The days before today (UTC) each run lists: the horizon within which a late object is still found (module doc).
+DEFAULT_DAYS = 14
 JSONPATHS_IGNORED = (
     "jsonpaths_url is ignored and can be removed: COPY loads each record whole with "
     "FORMAT JSON 'noshred' and needs no JSONPaths file (deploy/README.md)"
@@ -70,7 +85,7 @@ class LoadConfig:
 
     bucket: str
     iam_role: str
-    days: int = 2
+    days: int = DEFAULT_DAYS
     target: Target = field(default_factory=Target)
     data_prefix: str = ""
     manifest_prefix: str = DEFAULT_MANIFEST_PREFIX
@@ -105,6 +120,11 @@ class LoadResult:
     committed: bool = False
     warnings: list[str] = field(default_factory=list)
 
+    def late_files(self) -> list[planning.S3Object]:
+        """The new objects in a ``dt=`` folder older than yesterday (UTC): events that reached the archive late."""
+        yesterday = self.window[-1] - timedelta(days=1)
+        return [o for o in self.plan.new if o.dt < yesterday]
+
     @property
     def manifest_url(self) -> str | None:
         """The run's first manifest (its only one unless it loads gzip and zstd objects)."""
@@ -125,6 +145,7 @@ class LoadResult:
         else:
             summary["files_already_loaded"] = len(self.plan.already_loaded)
             summary["files_loaded"] = len(self.plan.new) if self.committed else 0
+            summary["files_late"] = len(self.late_files()) if self.committed else 0
         summary.update(
             rows_loaded=self.rows_loaded, manifest=self.manifest_url, manifests=list(self.manifests.values()), committed=self.committed
         )
@@ -418,7 +439,8 @@ def _connect() -> Any:  # replaced in tests
 
 
 def handler(event: Mapping[str, Any] | None, context: Any = None) -> dict[str, Any]:
-    """Lambda entry point: configuration from the event, else the environment; returns the run summary."""
+    """Lambda entry point: configuration from the event, else the environment; returns the run summary and
+    prints it as one JSON line (the log group's record of each run: a scheduled invocation's result goes nowhere)."""
     import boto3
 
     config = config_from(event)
@@ -427,4 +449,5 @@ def handler(event: Mapping[str, Any] | None, context: Any = None) -> dict[str, A
     summary = result.summary()
     if dry_run:
         summary["sql"] = [render_sql(st) for st in result.statements]
+    print(json.dumps(summary, default=str), flush=True)
     return summary

@@ -12,7 +12,7 @@ from ..support.cli import write_lines
 
 MEASURE = """
 import resource, subprocess, sys
-p = subprocess.run([sys.executable, "-c", "from cocoevents.cli.app import run; run()", *sys.argv[1:]],
+p = subprocess.run([sys.executable, "-c", "from cocoevents.cli.main import run; run()", *sys.argv[1:]],
                    capture_output=True, text=True)
 sys.stderr.write(p.stderr)
 sys.stdout.write(p.stdout)

@@ -320,12 +320,12 @@ def test_a_small_answer_leaves_the_read_only_store_open_only_when_the_process_en
         except duckdb.ConnectionException:
             return False
 
-    monkeypatch.setattr(cli, "_left_open", [])
+    monkeypatch.setattr(cli, "LEFT_OPEN", [])
     for leaving, small, stays in ((False, True, False), (True, False, False), (True, True, True)):
-        monkeypatch.setitem(cli._state, "leaving", leaving)
+        monkeypatch.setitem(cli.STATE, "leaving", leaving)
         source = LocalSource(hostile)
         cli.close_source(source, small=small)
-        assert opened() is stays and (source in cli._left_open) is stays
+        assert opened() is stays and (source in cli.LEFT_OPEN) is stays
     # the coco command leaves it open and exits with the whole answer all the same
     r = subprocess.run([*COCO, "timeline", "DX1", "--store", str(hostile), "-f", "jsonl"], capture_output=True, text=True, timeout=60)
     assert (r.returncode, r.stdout) == (0, run_coco("timeline", "DX1", "--store", str(hostile), "-f", "jsonl").out)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cocoevents.cli import launch
+from cocoevents.cli import open_ahead
 from cocoevents.store import connection
 from cocoevents.store import loader as store
 
@@ -35,33 +35,33 @@ def db(tmp_path: Path) -> Path:
 
 
 def test_the_store_opened_ahead_is_the_connection_the_reader_gets_once(db: Path, tmp_path: Path) -> None:
-    assert launch.start(str(db))
-    early = launch._pending["thread"]
-    con, tables = connection.open_store(db, read_only=True, connection=launch.opened_ahead(str(db)))
+    assert open_ahead.start(str(db))
+    early = open_ahead._pending["thread"]
+    con, tables = connection.open_store(db, read_only=True, connection=open_ahead.opened_ahead(str(db)))
     try:
-        assert not early.is_alive() and not launch._pending  # joined and taken
+        assert not early.is_alive() and not open_ahead._pending  # joined and taken
         assert "keys" in tables and con.execute("SELECT count(*) FROM events").fetchone() == (2,)
     finally:
         con.close()
-    assert launch.opened_ahead(str(db)) is None  # once
+    assert open_ahead.opened_ahead(str(db)) is None  # once
     # opened ahead for another file: closed, and the reader opens its own
     other = tmp_path / "other.duckdb"
     store.load(other, [write_lines(tmp_path / "b.jsonl", RECORDS[:1])])
-    assert launch.start(str(other))
-    con, _ = connection.open_store(db, read_only=True, connection=launch.opened_ahead(str(db)))
+    assert open_ahead.start(str(other))
+    con, _ = connection.open_store(db, read_only=True, connection=open_ahead.opened_ahead(str(db)))
     try:
-        assert con.execute("SELECT count(*) FROM events").fetchone() == (2,) and not launch._pending
+        assert con.execute("SELECT count(*) FROM events").fetchone() == (2,) and not open_ahead._pending
     finally:
         con.close()
-    assert not launch.start(str(tmp_path / "missing.duckdb"))  # only an existing plain file
-    assert not launch.start(str(tmp_path))
+    assert not open_ahead.start(str(tmp_path / "missing.duckdb"))  # only an existing plain file
+    assert not open_ahead.start(str(tmp_path))
 
 
 def test_only_a_timeline_of_a_named_store_without_a_profile_opens_ahead(db: Path, monkeypatch) -> None:
     monkeypatch.delenv("COCO_PROFILE", raising=False)
     monkeypatch.delenv("COCO_STORE", raising=False)
     opened: list[str] = []
-    monkeypatch.setattr(launch, "start", lambda path: opened.append(path) or True)
+    monkeypatch.setattr(open_ahead, "start", lambda path: opened.append(path) or True)
     s = str(db)
     cases = [
         (["timeline", "D1", "--store", s], s),
@@ -76,12 +76,12 @@ def test_only_a_timeline_of_a_named_store_without_a_profile_opens_ahead(db: Path
     ]
     for args, expected in cases:
         opened.clear()
-        assert launch.open_ahead(args) is (expected is not None), args
+        assert open_ahead.open_ahead(args) is (expected is not None), args
         assert opened == ([expected] if expected else []), args
     monkeypatch.setenv("COCO_STORE", s)
-    assert launch.open_ahead(["timeline", "D1"]) and opened[-1] == s
+    assert open_ahead.open_ahead(["timeline", "D1"]) and opened[-1] == s
     monkeypatch.setenv("COCO_PROFILE", "prod")
-    assert not launch.open_ahead(["timeline", "D1"])
+    assert not open_ahead.open_ahead(["timeline", "D1"])
 
 
 def test_the_coco_script_answers_and_fails_as_the_command_line_does(db: Path, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ HEAVY = ("pandas", "redshift_connector", "boto3", "duckdb", "_duckdb", "dbt", "p
 
 SCRIPT = """
 import sys
-from cocoevents.cli.app import main
+from cocoevents.cli.main import main
 code = main(["--help"])
 print("HEAVY=" + ",".join(sorted(m for m in sys.modules if m.split(".")[0] in {heavy!r})))
 sys.exit(code)
@@ -80,7 +80,7 @@ def test_a_command_runs_with_an_app_holding_only_that_command_and_its_help_is_un
     """cli.app_for: typer builds every command it holds on each run; a run of one command builds one."""
     from typer.testing import CliRunner
 
-    from cocoevents.cli.app import app, app_for
+    from cocoevents.cli.main import app, app_for
 
     assert app_for(["--help"]) is app and app_for([]) is app
     assert app_for(["timelin", "D1"]) is app  # an unknown command: the whole app says so, with suggestions
@@ -102,7 +102,7 @@ def test_the_coco_script_starts_opening_the_store_before_importing_the_command_l
     code = (
         "import sys; from cocoevents.cli import launch; "
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('typer', 'duckdb', 'rich', 'pandas') "
-        "or m.startswith('cocoevents.cli.app')); print(heavy)"
+        "or m.startswith(('cocoevents.cli.app', 'cocoevents.cli.main'))); print(heavy)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True).stdout
     assert out.strip() == "[]"

@@ -96,7 +96,7 @@ def _on_a_terminal(args: list[str], **env: str) -> str:
     """Run coco with stdout on a pseudo-terminal and return what it printed there."""
     master, slave = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from cocoevents.cli.app import run; run()", *args],
+        [sys.executable, "-c", "from cocoevents.cli.main import run; run()", *args],
         stdout=slave,
         stderr=subprocess.PIPE,
         env={**os.environ, "COLUMNS": "200", **env},

@@ -80,7 +80,7 @@ def overview_ready(app: Any) -> bool:
 
 
 def timeline_of(app: Any, ident: str) -> Callable[[], bool]:
-    from cocoevents.explore.screens import TimelineScreen
+    from cocoevents.explore.timeline_screen import TimelineScreen
 
     def shown() -> bool:
         screen = app.screen

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from cocoevents.core.model import Event
-from cocoevents.explore.screens import TimelineScreen
+from cocoevents.explore.timeline_screen import TimelineScreen
 from cocoevents.explore.widgets import LineList
 from cocoevents.sources.memory import MemorySource
 

@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from cocoevents.core.options import parse_options
+from cocoevents.explore.base import HelpScreen
 from cocoevents.explore.model import ordered_findings
-from cocoevents.explore.screens import ErrorEventsScreen, HelpScreen, OverviewScreen, TimelineScreen
+from cocoevents.explore.screens import ErrorEventsScreen, OverviewScreen
+from cocoevents.explore.timeline_screen import TimelineScreen
 from cocoevents.explore.widgets import LineList
 
 from .conftest import make_app, overview_ready, timeline_of, until

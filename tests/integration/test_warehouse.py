@@ -108,7 +108,8 @@ def archive(s3, bucket):
 
 
 def config(bucket: str, **kw: Any) -> LoadConfig:
-    return LoadConfig(bucket=bucket, iam_role=ROLE, **kw)
+    """A job configuration whose window is the ``archive`` fixture's (today and two days before), unless given."""
+    return LoadConfig(bucket=bucket, iam_role=ROLE, **{"days": 2, **kw})
 
 
 def manifests(s3, bucket: str) -> list[str]:
@@ -436,6 +437,19 @@ def test_handler_reads_its_configuration_from_the_event_then_the_environment(s3,
     assert out["files_candidate"] == 1 and any(s.startswith("COPY") for s in out["sql"])
     with pytest.raises(UsageError, match="missing bucket"):
         copyjob.config_from({}, {"COCO_WAREHOUSE_IAM_ROLE": ROLE})
+    assert copyjob.config_from({"bucket": bucket}, {"COCO_WAREHOUSE_IAM_ROLE": ROLE}).days == copyjob.DEFAULT_DAYS == 14
+
+
+def test_the_handler_prints_its_summary_as_one_json_line_for_the_log_group(s3, bucket, monkeypatch, capsys):
+    monkeypatch.setenv("COCO_WAREHOUSE_IAM_ROLE", ROLE)
+    out = copyjob.handler({"bucket": bucket, "days": 0, "dry_run": True}, None)
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line) == out and out["bucket"] == bucket
+
+
+def test_the_load_command_says_its_default_horizon(coco):
+    help_text = " ".join(re.sub("[│╭╮╰╯─]", " ", coco("warehouse", "load", "--help").out).split())
+    assert f"Default {copyjob.DEFAULT_DAYS}." in help_text and "how late an event may land" in help_text
 
 
 def test_a_jsonpaths_url_left_in_the_configuration_is_ignored_with_a_warning_everywhere(coco, s3, bucket, aws_env, monkeypatch):
@@ -695,6 +709,53 @@ def test_with_copy_emulated_a_run_loads_and_records_each_key_once_in_one_transac
     assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events_load_log WHERE dt = '2026-11-23'") == [(2,)]
     assert query(pg, db, "SELECT COUNT(*) FROM analytics.raw_events") == [(5,)]
     assert (late,) in query(pg, db, "SELECT s3_key FROM analytics.raw_events_load_log")
+
+
+@pytest.mark.postgres
+def test_an_object_landing_a_week_late_in_a_folder_already_loaded_is_loaded_exactly_once_by_the_next_run(pg, db, s3, bucket):  # noqa: F811
+    def connect():
+        return CopyEmulatingConnection(connector(pg, db)(), s3)
+
+    def job() -> LoadConfig:  # the job as deployed: the default horizon
+        return LoadConfig(bucket=bucket, iam_role=ROLE)
+
+    def rows(event_name: str) -> int:
+        return query(pg, db, f"SELECT COUNT(*) FROM analytics.raw_events WHERE event = '{event_name}'")[0][0]
+
+    week_ago = NOW - timedelta(days=7)  # 2026-11-18
+    put(s3, bucket, "dt=2026-11-18/1794990000-a.log.gz", gz_lines(event("robot.parked", "2026-11-18T09:00:00Z", robot_id="R-1")))
+    that_day = run_load(job(), s3, connect, now=week_ago)
+    assert [o.key for o in that_day.plan.new] == ["dt=2026-11-18/1794990000-a.log.gz"] and that_day.summary()["files_late"] == 0
+
+    # a week later: today's object, and one that lands now in the week-old folder (Vector files an event under its
+    # own timestamp) - and one 15 days old, beyond the horizon
+    put(s3, bucket, "dt=2026-11-25/1795600000-b.log.gz", gz_lines(event("trip.started", "2026-11-25T10:00:00Z", delivery_id="D-1")))
+    late = "dt=2026-11-18/1795600500-late.log.gz"
+    put(s3, bucket, late, gz_lines(event("robot.grounded", "2026-11-18T23:50:00Z", robot_id="R-1")))
+    too_late = "dt=2026-11-10/1795600600-too-late.log.gz"
+    put(s3, bucket, too_late, gz_lines(event("robot.off_duty", "2026-11-10T23:00:00Z", robot_id="R-2")))
+
+    next_run = run_load(job(), s3, connect, now=NOW)
+    assert [o.key for o in next_run.plan.new] == [late, "dt=2026-11-25/1795600000-b.log.gz"]
+    assert [o.key for o in next_run.plan.already_loaded] == ["dt=2026-11-18/1794990000-a.log.gz"]
+    assert next_run.window[0] == date(2026, 11, 11) and len(next_run.window) == copyjob.DEFAULT_DAYS + 1
+    assert {k: next_run.summary()[k] for k in ("files_loaded", "files_late", "rows_loaded")} == {
+        "files_loaded": 2,
+        "files_late": 1,
+        "rows_loaded": 2,
+    }
+    assert rows("robot.grounded") == 1
+
+    third = run_load(job(), s3, connect, now=NOW + timedelta(hours=1))
+    assert third.committed and third.plan.new == [] and third.rows_loaded == 0 and third.summary()["files_late"] == 0
+    assert rows("robot.grounded") == 1 and rows("robot.parked") == 1
+    assert query(pg, db, f"SELECT COUNT(*) FROM analytics.raw_events_load_log WHERE s3_key = '{late}'") == [(1,)]
+
+    # beyond the horizon: never listed by the hourly run; one run with a larger --days backfills it, once
+    assert rows("robot.off_duty") == 0
+    backfill = run_load(LoadConfig(bucket=bucket, iam_role=ROLE, days=30), s3, connect, now=NOW + timedelta(hours=2))
+    assert [o.key for o in backfill.plan.new] == [too_late] and rows("robot.off_duty") == 1
+    assert run_load(LoadConfig(bucket=bucket, iam_role=ROLE, days=30), s3, connect, now=NOW + timedelta(hours=3)).plan.new == []
 
 
 @pytest.mark.postgres

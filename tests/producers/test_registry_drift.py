@@ -204,7 +204,7 @@ def test_coco_checks_its_registry_names_against_the_seed_in_registry_order():
 
 LIGHT = """
 import sys
-from cocoevents.cli.app import main
+from cocoevents.cli.main import main
 code = main(sys.argv[1:])
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in {"pandas", "redshift_connector", "boto3", "duckdb",
                                                             "jsonschema"})

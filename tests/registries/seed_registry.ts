@@ -1,5 +1,5 @@
 // The seed's TypeScript registry, copied verbatim from the event-logging design
-// (shared/seed/event-logging-technical-design.md, "Event Registry" and "Type-Safe Payloads"):
+// (the company's event-logging design, "Event Registry" and "Type-Safe Payloads"):
 // the fixture of `coco check --registry`. Do not edit; see seed_drifted.ts for a changed copy.
 
 export const Events = {

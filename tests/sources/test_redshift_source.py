@@ -304,7 +304,7 @@ def test_coco_timeline_on_the_local_store_imports_neither_redshift_connector_nor
     )
     probe = (
         "import sys\n"
-        "from cocoevents.cli.app import main\n"
+        "from cocoevents.cli.main import main\n"
         "code = main(sys.argv[1:])\n"
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'redshift_connector', 'boto3', 'botocore'})\n"
         "print('HEAVY', heavy, code, file=sys.stderr)\n"

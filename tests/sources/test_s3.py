@@ -264,7 +264,7 @@ def test_a_load_killed_midway_and_run_again_equals_an_uninterrupted_load(endpoin
     upload(s3, bucket, fleet_archive)
     target = tmp_path / "s3.duckdb"
     env = {**os.environ, "COCO_BATCH_MB": "0.01"}
-    args = [sys.executable, "-c", "import sys; from cocoevents.cli.app import main; sys.exit(main(sys.argv[1:]))"]
+    args = [sys.executable, "-c", "import sys; from cocoevents.cli.main import main; sys.exit(main(sys.argv[1:]))"]
     cmd = [*args, "load", f"s3://{bucket}/", "--endpoint-url", endpoint, "--store", str(target)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60

@@ -171,7 +171,7 @@ def test_a_progress_bar_shows_on_a_terminal_and_never_on_a_pipe(tmp_path):
     import sys
 
     archive = write_lines(tmp_path / "a.jsonl", [{"event": "trip.started", "timestamp": "2026-11-25T10:00:00Z"}])
-    cmd = [sys.executable, "-c", "from cocoevents.cli.app import run; run()", "load", str(archive)]
+    cmd = [sys.executable, "-c", "from cocoevents.cli.main import run; run()", "load", str(archive)]
     piped = subprocess.run([*cmd, "--store", str(tmp_path / "p.duckdb")], capture_output=True, text=True)
     assert piped.returncode == 0 and "loading" not in piped.stderr and "\x1b[" not in piped.stderr
     master, slave = pty.openpty()

@@ -22,7 +22,7 @@ from cocoevents.store import loader as local
 from ..support.cli import run_coco, write_lines
 
 T = "2026-11-25T10:00:00Z"
-COCO = [sys.executable, "-c", "from cocoevents.cli.app import run; run()"]
+COCO = [sys.executable, "-c", "from cocoevents.cli.main import run; run()"]
 
 
 def rec(i: int, **extra) -> dict:

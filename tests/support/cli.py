@@ -37,7 +37,7 @@ class Result:
 
 def run_coco(*args: str) -> Result:
     """Run the CLI in-process and capture stdout, stderr and the exit code."""
-    from cocoevents.cli.app import main
+    from cocoevents.cli.main import main
 
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):

@@ -347,12 +347,21 @@ DATEDIFF_STANDIN = (
 )
 
 
+# Redshift's JSON_EXTRACT_PATH_TEXT over a JSON text (``coco compare`` reads a record's fields with it): PostgreSQL
+# has the function over ``json``, and answers NULL where Redshift answers an empty string (a path not there).
+JSON_PATH_STANDIN = (
+    "CREATE OR REPLACE FUNCTION JSON_EXTRACT_PATH_TEXT(text, VARIADIC text[]) RETURNS text LANGUAGE sql IMMUTABLE AS "
+    "$$SELECT COALESCE(json_extract_path_text($1::json, VARIADIC $2), '')$$"
+)
+
+
 def events_ddl(table: str = "public.events") -> list[str]:
     """The warehouse layout (extracted columns, the record whole) with ``jsonb`` standing in for SUPER,
     and ``JSON_SERIALIZE`` defined over it, so the source runs the SQL it would run on Redshift."""
     return [
         "CREATE OR REPLACE FUNCTION JSON_SERIALIZE(jsonb) RETURNS text LANGUAGE sql IMMUTABLE AS 'SELECT $1::text'",
         DATEDIFF_STANDIN,
+        JSON_PATH_STANDIN,
         f"""CREATE TABLE {table} (
             event VARCHAR(128),
             event_ts TIMESTAMP,

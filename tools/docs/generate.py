@@ -85,10 +85,7 @@ def commands() -> list[Command]:
     """``coco`` itself, then every command and subcommand, in the order ``coco --help`` lists them."""
     import typer
 
-    try:  # the command line's app: cocoevents/cli/app.py, or (before the package layout) cocoevents/cli/__init__.py
-        from cocoevents.cli.app import app
-    except ImportError:
-        from cocoevents.cli import app
+    from cocoevents.cli.main import app  # the app with every command registered
 
     def walk(cmd: Any, path: tuple[str, ...]) -> Iterator[Command]:
         opts: list[str] = []

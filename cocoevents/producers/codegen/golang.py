@@ -1,12 +1,13 @@
-"""``coco events --emit go``: the Go registry - typed constants, payload structs, ``Validate``.
+"""``coco events --emit go``: the Go registry - typed constants, payload structs, ``Validate``, ``LogEvent``.
 
 Go names are the registry's in Go case (``offer.received`` -> ``OfferReceived``).
 Payload structs are flat: every base field, the required ones without
 ``omitempty`` (a zero value is written, and ``Validate`` reports it missing).
 ``Validate(event, payload)`` applies the registry's payload rules to the map a
 Go service logs (the seed's ``map[string]interface{}``), exactly as
-``cocoevents.registry.validate`` does; ``ValidatePayload`` does the same for a
-struct through its JSON form.
+``cocoevents.producers.registry.validate`` does, with its messages;
+``ValidatePayload`` does the same for a struct through its JSON form. ``LogEvent`` writes the event line (see
+``go_logger``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from ... import __version__
 from .. import registry
 from . import SOURCE_FILE
+from .go_logger import IMPORTS, emit_go_rules_and_logger
 
 _GO_TYPES = {"string": "string", "source": "Source", "error": "EventError"}
 _INITIALISMS = {"id": "ID"}
@@ -57,9 +59,7 @@ def emit_go(package: str = "events") -> str:
         f"package {package}",
         "",
         "import (",
-        '\t"encoding/json"',
-        '\t"fmt"',
-        '\t"strings"',
+        *[f'\t"{imp}"' for imp in IMPORTS],
         ")",
         "",
         "// EventType is a registered business event name.",
@@ -109,95 +109,5 @@ def emit_go(package: str = "events") -> str:
         "var idFields = []string{" + ", ".join(_q(f) for f in registry.ID_FIELDS) + "}",
         "",
     ]
-    out.append(_VALIDATE)
+    out.append(emit_go_rules_and_logger())
     return "\n".join(out)
-
-
-_VALIDATE = """// Known reports whether name is a registered event.
-func Known(name string) bool {
-\tfor _, e := range AllEvents {
-\t\tif string(e) == name {
-\t\t\treturn true
-\t\t}
-\t}
-\treturn false
-}
-
-func present(v interface{}) bool {
-\tif v == nil {
-\t\treturn false
-\t}
-\tif s, ok := v.(string); ok {
-\t\treturn s != ""
-\t}
-\treturn true
-}
-
-// Problems lists what is wrong with one event's payload against the registry; empty when it conforms.
-// The rules are coco's (cocoevents.registry.validate): required fields present and non-empty, source one of
-// Sources, a required error with a code and a message, id fields strings.
-func Problems(event string, payload map[string]interface{}) []string {
-\tif event == "" {
-\t\treturn []string{"no event name"}
-\t}
-\tif !Known(event) {
-\t\treturn []string{fmt.Sprintf("unknown event name %q", event)}
-\t}
-\tvar problems []string
-\trequired := RequiredFields[EventType(event)]
-\tfor _, f := range required {
-\t\tif !present(payload[f]) {
-\t\t\tproblems = append(problems, fmt.Sprintf("%s: missing required field %q", event, f))
-\t\t}
-\t}
-\tif src := payload["source"]; present(src) {
-\t\tok := false
-\t\tfor _, s := range Sources {
-\t\t\tif v, isString := src.(string); isString && v == string(s) {
-\t\t\t\tok = true
-\t\t\t}
-\t\t}
-\t\tif !ok {
-\t\t\tproblems = append(problems, fmt.Sprintf("%s: source %v is not one of uber, doordash, wolt, direct", event, src))
-\t\t}
-\t}
-\tfor _, f := range required {
-\t\tif f != "error" || !present(payload["error"]) {
-\t\t\tcontinue
-\t\t}
-\t\tobj, isObject := payload["error"].(map[string]interface{})
-\t\tif !isObject || !present(obj["code"]) || !present(obj["message"]) {
-\t\t\tproblems = append(problems, fmt.Sprintf("%s: error must have a code and a message", event))
-\t\t}
-\t}
-\tfor _, f := range idFields {
-\t\tif v, ok := payload[f]; ok && v != nil {
-\t\t\tif _, isString := v.(string); !isString {
-\t\t\t\tproblems = append(problems, fmt.Sprintf("%s: %s must be a string", event, f))
-\t\t\t}
-\t\t}
-\t}
-\treturn problems
-}
-
-// Validate returns an error naming every problem of the payload, or nil when it conforms.
-func Validate(event string, payload map[string]interface{}) error {
-\tif problems := Problems(event, payload); len(problems) > 0 {
-\t\treturn fmt.Errorf("%s", strings.Join(problems, "; "))
-\t}
-\treturn nil
-}
-
-// ValidatePayload validates a payload struct (or any value) through its JSON form.
-func ValidatePayload(event EventType, payload interface{}) error {
-\tdata, err := json.Marshal(payload)
-\tif err != nil {
-\t\treturn err
-\t}
-\tvar m map[string]interface{}
-\tif err := json.Unmarshal(data, &m); err != nil {
-\t\treturn fmt.Errorf("%s: payload is not a JSON object", event)
-\t}
-\treturn Validate(string(event), m)
-}
-"""

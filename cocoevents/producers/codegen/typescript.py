@@ -4,13 +4,15 @@ The shape follows the seed's ``registry.ts``: the ``Events`` const (``as const``
 ``EventType``, ``BaseEventPayload`` (every field optional, an index signature for
 the rest), one interface per event with required fields (the ``source`` union
 written out, as in the seed), ``EventPayloadMap``, ``PayloadFor<E>`` and the
-``EventLogger`` interface. Everything is exported so services can import it.
+``EventLogger`` interface; then the logger that implements it (``logEvent``, see ``ts_logger``). Everything a
+service uses is exported.
 """
 
 from __future__ import annotations
 
 from .. import registry
 from . import generated_by
+from .ts_logger import emit_ts_logger
 
 SOURCE_UNION = " | ".join(f"'{s}'" for s in registry.SOURCES)
 ERROR_TYPE = "{ code: string; message: string }"
@@ -69,4 +71,4 @@ def emit_ts() -> str:
         "}",
         "",
     ]
-    return "\n".join(out)
+    return "\n".join(out) + "\n" + emit_ts_logger()

@@ -85,8 +85,13 @@ variable "job_memory_mb" {
 
 variable "load_window_days" {
   type        = number
-  default     = 1
-  description = "COCO_WAREHOUSE_DAYS: dt= days before today (UTC) the job lists each run."
+  default     = 14
+  description = "COCO_WAREHOUSE_DAYS: dt= days before today (UTC) each run lists. The horizon for late events: an object landing in an older dt= folder is loaded by the next run if its folder is within it (see README)."
+
+  validation {
+    condition     = var.load_window_days >= 1 && var.load_window_days <= 366 && floor(var.load_window_days) == var.load_window_days
+    error_message = "load_window_days: a whole number of days from 1 to 366 (below 1, an event filed under yesterday just after midnight would be missed)."
+  }
 }
 
 variable "log_retention_days" {

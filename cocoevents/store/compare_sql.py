@@ -1,0 +1,328 @@
+"""``coco compare`` in SQL: the facts of every delivery of a range and their counts, in one statement.
+
+The statement is the same text on DuckDB (the local store) and Redshift (PostgreSQL in the tests), as the fleet
+baseline's (``store.baseline``); only where rows come from differs (``Dialect``): the events' id columns, and
+*attribute rows* - the rows that carry a ``merchant_id``, a ``source`` or are of severity error (timeline rules
+§4), with those values - which the local store keeps in its ``attributes`` table (written with each file, so no
+record is read here) and Redshift reads from ``event_data``.
+
+What it computes for each delivery with a direct event in ``[since, until]`` is what the delivery's timeline
+says (docs/compare.md, "What a delivery's facts are"), over the rows within ``[since - READ_BEFORE, until +
+READ_AFTER]``:
+
+- its *closure*: its direct rows and the rows without a delivery id linked to them by demand or offer ids, two
+  hops (timeline rules §2 rules 1-2; the platform's chain is two hops long);
+- its status (timeline rules §6), start (the first row), robots (rule 3: segments of the closure's robot ids)
+  and pilots (rule 5: the closure's pilot ids, and each assignment of a pilot to one of its robots cut to the
+  robot's segment, looked for ``lookback`` before it);
+- its merchants and sources (the ``merchant_id`` and ``source`` of the closure's rows), its first error code
+  (the first error row with a code among the closure, the robot lane - rows of its robots without a delivery id
+  inside their segments, rule 4 - and the pilot lane - rule 5's pilot events), and its transitions (findings
+  rules §3: consecutive steps among its direct rows);
+- whether it matches the group's filters (``Filters``: status, robot, pilot, merchant, error code, an event of
+  a name in any lane, a slow step judged by the fleet baseline passed in).
+
+Then the side of each delivery (1: the group; 0: fulfilled and not in the group; others take no part) and the
+counts ``core.compare`` scores: deliveries per dimension value and side, and per transition the number of
+durations on each side, the group's rank sum (mid-ranks), the tie term ``sum(t^3 - t)`` and each side's median.
+Every value - ids, names, times, the baseline's figures - is a bound parameter; the statement returns a few
+hundred rows, never one per delivery.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional, Sequence
+
+from ..producers.registry import ASSIGN_END, ASSIGN_START, DELIVERY_OUTCOMES, DEMAND_OUTCOMES, EVENTS
+
+HOUR_US = 3_600_000_000
+READ_BEFORE = 24 * HOUR_US  # a delivery's rows read before ``since``: its own start, then the assignment lookback
+READ_AFTER = 12 * HOUR_US  # and after ``until``: how it ended
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """Where the statement reads: ``table`` (events with ``ts`` and the id columns), its placeholder ``mark``,
+    and ``attributes(mark)``: a ``SELECT`` of the attribute rows between two bound times (``event, ts, did, rid,
+    pid, dmd, ofr, merchant_id, source, code, is_error`` with ``is_error`` 1 or 0)."""
+
+    table: str
+    ts: str
+    mark: str
+    attributes: str  # a SELECT whose last two placeholders are the lower and upper time bounds
+    attribute_params: tuple[Any, ...] = ()  # bound to its placeholders before the bounds
+
+
+@dataclass
+class Group:
+    """The group's filters as the statement needs them (``core.listings.Filters`` and the fleet baseline)."""
+
+    statuses: tuple[str, ...] = ()
+    error: Optional[str] = None
+    event: Optional[str] = None
+    robot: Optional[str] = None
+    pilot: Optional[str] = None
+    merchant: Optional[str] = None
+    slow: Sequence[tuple[str, str, float, float]] = field(default_factory=tuple)  # judged (a, b, p50, p99), with ``slow``
+    want_slow: bool = False
+
+
+LOOSE_COLUMNS = "l.event, l.ts, l.did, l.rid, l.pid, l.dmd, l.ofr, l.pos"
+LOOSE = "(e.delivery_id IS NULL OR e.delivery_id = '') AND (e.demand_id IS NOT NULL OR e.offer_id IS NOT NULL)"
+
+
+class _Sql:
+    def __init__(self, mark: str) -> None:
+        self.mark = mark
+        self.params: list[Any] = []
+
+    def p(self, *values: Any) -> str:
+        """Placeholders for ``values``, which are bound in the order the text is built."""
+        self.params += list(values)
+        return ", ".join([self.mark] * len(values))
+
+
+def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookback_us: int, group: Group) -> tuple[str, list[Any]]:
+    """The statement and its parameters. ``since``/``until``: the range (deliveries with a direct row in it);
+    ``lower``/``upper``: the rows read; times as the driver binds them. Rows: ``(kind, x, y, n1, n2, r, t)``
+    - ``total``: deliveries in the group (``n1``) and among the others (``n2``);
+    - ``value``: dimension ``x``, value ``y``, deliveries with it in the group and among the others;
+    - ``step``: transition ``x -> y``: durations in the group and among the others, the group's rank sum, ties;
+    - ``p50``: transition ``x -> y``, side ``n1`` (1 or 0): the median duration ``n2``."""
+    q = _Sql(d.mark)
+    ts = d.ts
+    names = " UNION ALL ".join(f"SELECT CAST({q.p(e.name)} AS VARCHAR(128)), CAST({q.p(i)} AS INTEGER)" for i, e in enumerate(EVENTS))
+    unknown = len(EVENTS)
+    rows = (  # the rows read, with their registry position (rule 6); every reference scans the table by its time bound
+        "SELECT e.event, e.{ts} AS ts, NULLIF(e.delivery_id, '') AS did, NULLIF(e.robot_id, '') AS rid, "
+        "NULLIF(e.pilot_id, '') AS pid, NULLIF(e.demand_id, '') AS dmd, NULLIF(e.offer_id, '') AS ofr, "
+        f"COALESCE(nm.pos, {unknown}) AS pos FROM {d.table} e LEFT JOIN nm ON nm.name = e.event WHERE e.{ts} BETWEEN {{lo}} AND {{hi}} "
+        "AND e.event IS NOT NULL"
+    )
+
+    def read(where: str, *values: Any) -> str:
+        """The rows read that match ``where`` (its placeholders ``{}``, bound to ``values`` after the bounds)."""
+        text = rows.replace("{ts}", ts).format(lo=q.p(lower), hi=q.p(upper))
+        return text + " AND (" + where.format(*(q.p(v) for v in values)) + ")"
+
+    ctes = [
+        f"nm (name, pos) AS ({names})",
+        f"act AS (SELECT DISTINCT delivery_id AS d FROM {d.table} WHERE {ts} BETWEEN {q.p(since)} AND {q.p(until)} "
+        "AND delivery_id IS NOT NULL AND delivery_id <> '')",
+        f"dir AS (SELECT act.d, r.event, r.ts, r.did, r.rid, r.pid, r.dmd, r.ofr, r.pos FROM ({read('e.delivery_id IS NOT NULL')}) r "
+        "JOIN act ON r.did = act.d)",
+        f"loose AS ({read(LOOSE)})",
+        # rules 1-2, two hops: the ids of the direct rows, the loose rows they link, the ids of those
+        "id0 AS (SELECT DISTINCT d, 'd' AS k, dmd AS x FROM dir WHERE dmd IS NOT NULL "
+        "UNION SELECT DISTINCT d, 'o' AS k, ofr AS x FROM dir WHERE ofr IS NOT NULL)",
+        "hop AS (SELECT i.d, l.dmd, l.ofr FROM id0 i JOIN loose l ON i.k = 'd' AND l.dmd = i.x "
+        "UNION SELECT i.d, l.dmd, l.ofr FROM id0 i JOIN loose l ON i.k = 'o' AND l.ofr = i.x)",
+        "ids AS (SELECT d, k, x FROM id0 UNION SELECT d, 'd' AS k, dmd AS x FROM hop WHERE dmd IS NOT NULL "
+        "UNION SELECT d, 'o' AS k, ofr AS x FROM hop WHERE ofr IS NOT NULL)",
+        # a row linked by its demand and its offer comes twice: nothing below counts rows
+        f"lnk AS (SELECT i.d, {LOOSE_COLUMNS} FROM ids i JOIN loose l ON i.k = 'd' AND l.dmd = i.x "
+        f"UNION ALL SELECT i.d, {LOOSE_COLUMNS} FROM ids i JOIN loose l ON i.k = 'o' AND l.ofr = i.x)",
+        "clo AS (SELECT * FROM dir UNION ALL SELECT * FROM lnk)",
+        "span AS (SELECT d, MIN(ts) AS t0, MAX(ts) AS t1 FROM clo GROUP BY d)",
+        # rule 3 (and the direct pilot windows of rule 5): runs of one id in row order - ordered only for the
+        # deliveries with more than one id (a reassignment); one id is one segment from its first row
+        "ids1 AS (SELECT d, 'r' AS k, rid AS v, ts, pos, event FROM clo WHERE rid IS NOT NULL "
+        "UNION ALL SELECT d, 'p' AS k, pid AS v, ts, pos, event FROM clo WHERE pid IS NOT NULL)",
+        "one AS (SELECT d, k, MIN(v) AS v, MAX(v) AS v2, MIN(ts) AS s FROM ids1 GROUP BY d, k)",
+        "run AS (SELECT x.d, x.k, x.v, x.ts, LAG(x.v) OVER (PARTITION BY x.d, x.k ORDER BY x.ts, x.pos, x.event, x.v) AS pv, "
+        "ROW_NUMBER() OVER (PARTITION BY x.d, x.k ORDER BY x.ts, x.pos, x.event, x.v) AS rn FROM ids1 x "
+        "JOIN one ON one.d = x.d AND one.k = x.k AND one.v <> one.v2)",
+        "seg AS (SELECT d, k, v, ts AS s, LEAD(ts) OVER (PARTITION BY d, k ORDER BY rn) AS nx FROM run WHERE pv IS NULL OR pv <> v "
+        "UNION ALL SELECT d, k, v, s, CAST(NULL AS TIMESTAMP) AS nx FROM one WHERE v = v2)",
+        "segs AS (SELECT seg.d, seg.k, seg.v, seg.s, COALESCE(seg.nx, GREATEST(span.t1, seg.s)) AS e, "
+        "CASE WHEN seg.nx IS NULL THEN 0 ELSE 1 END AS op FROM seg JOIN span ON span.d = seg.d)",
+        "rob AS (SELECT DISTINCT d, v FROM segs WHERE k = 'r')",
+        # rule 5: each assignment runs to the next end of the same pair (an end at the start's instant comes first)
+        f"ast AS (SELECT DISTINCT pid AS p, rid AS r, ts AS s FROM ({read('e.event = {}', ASSIGN_START)}) r "
+        "WHERE pid IS NOT NULL AND rid IS NOT NULL)",
+        f"aen AS (SELECT DISTINCT pid AS p, rid AS r, ts AS e FROM ({read('e.event = {}', ASSIGN_END)}) r "
+        "WHERE pid IS NOT NULL AND rid IS NOT NULL)",
+        "asg AS (SELECT a.p, a.r, a.s, MIN(x.e) AS e FROM ast a LEFT JOIN aen x ON x.p = a.p AND x.r = a.r AND x.e > a.s "
+        "GROUP BY a.p, a.r, a.s)",
+        "cut AS (SELECT g.d, a.p AS v, GREATEST(a.s, g.s) AS s, CASE WHEN a.e IS NULL OR a.e >= g.e THEN g.e ELSE a.e END AS e, "
+        "CASE WHEN a.e IS NULL OR a.e >= g.e THEN g.op ELSE 0 END AS op FROM segs g JOIN asg a ON g.k = 'r' AND a.r = g.v "
+        f"AND a.s <= g.e AND DATEDIFF('microsecond', a.s, g.s) <= {q.p(lookback_us)})",
+        "win AS (SELECT d, v, s, e, op FROM cut WHERE s < e OR (s = e AND op = 0) UNION ALL SELECT d, v, s, e, op FROM segs WHERE k = 'p')",
+        "pil AS (SELECT DISTINCT d, v FROM win)",
+    ]
+    # the attribute rows (and, for --event, the rows of that name), placed in a delivery's lanes
+    probe = (
+        f"SELECT 'a' AS kind, event, ts, did, rid, pid, dmd, ofr, merchant_id, source, code, is_error FROM ({d.attributes}) attr "
+        "WHERE merchant_id IS NOT NULL OR source IS NOT NULL OR is_error = 1"
+    )
+    q.p(*d.attribute_params, lower, upper)
+    if group.event is not None:
+        probe += (
+            " UNION ALL SELECT 'v' AS kind, event, ts, did, rid, pid, dmd, ofr, CAST(NULL AS VARCHAR(64)) AS merchant_id, "
+            f"CAST(NULL AS VARCHAR(64)) AS source, CAST(NULL AS VARCHAR(256)) AS code, 0 AS is_error "
+            f"FROM ({read('e.event = {}', group.event)}) r"
+        )
+    ctes += [
+        f"pr AS (SELECT x.*, COALESCE(nm.pos, {unknown}) AS pos FROM ({probe}) x LEFT JOIN nm ON nm.name = x.event)",
+        # lane 0: direct and linked; 1: the robot lane (rule 4); 2: the pilot lane (rule 5)
+        "placed AS (SELECT act.d, 0 AS lane, pr.* FROM pr JOIN act ON pr.did = act.d "
+        "UNION ALL SELECT i.d, 0 AS lane, pr.* FROM pr JOIN ids i ON pr.did IS NULL AND i.k = 'd' AND pr.dmd = i.x "
+        "UNION ALL SELECT i.d, 0 AS lane, pr.* FROM pr JOIN ids i ON pr.did IS NULL AND i.k = 'o' AND pr.ofr = i.x "
+        "UNION ALL SELECT g.d, 1 AS lane, pr.* FROM pr JOIN segs g ON g.k = 'r' AND pr.did IS NULL AND pr.rid = g.v "
+        "AND pr.ts >= g.s AND (pr.ts < g.e OR (pr.ts = g.e AND g.op = 0)) "
+        "UNION ALL SELECT w.d, 2 AS lane, pr.* FROM pr JOIN win w ON pr.did IS NULL AND pr.pid = w.v AND pr.ts >= w.s AND pr.ts <= w.e "
+        "LEFT JOIN rob ON rob.d = w.d AND rob.v = pr.rid WHERE pr.rid IS NULL OR rob.v IS NOT NULL)",
+        "err AS (SELECT d, code, ROW_NUMBER() OVER (PARTITION BY d ORDER BY ts, lane, pos, event, code) AS k "
+        "FROM placed WHERE kind = 'a' AND is_error = 1 AND code IS NOT NULL AND code <> '')",
+        "cattr AS (SELECT DISTINCT d, merchant_id, source FROM placed WHERE lane = 0 AND kind = 'a')",
+    ]
+    outcome = {**DELIVERY_OUTCOMES, **DEMAND_OUTCOMES}
+    delivery_names = q.p(*DELIVERY_OUTCOMES)
+    outcome_names = q.p(*outcome)
+    status_case = " ".join(f"WHEN {q.p(n)} THEN {q.p(s)}" for n, s in outcome.items())
+    ctes += [
+        f"oc AS (SELECT d, event, ROW_NUMBER() OVER (PARTITION BY d ORDER BY CASE WHEN event IN ({delivery_names}) THEN 1 ELSE 0 END "
+        f"DESC, ts DESC, pos DESC) AS k FROM clo WHERE event IN ({outcome_names}))",
+        f"st AS (SELECT d, CAST(CASE event {status_case} END AS VARCHAR(16)) AS status FROM oc WHERE k = 1)",
+        # findings rules §3: the steps are the direct rows, one per name and instant (a copy follows its original
+        # in this order, and the pair they make is left out)
+        "tr0 AS (SELECT d, LAG(event) OVER (PARTITION BY d ORDER BY ts, pos, event) AS a, event AS b, "
+        "LAG(ts) OVER (PARTITION BY d ORDER BY ts, pos, event) AS ta, ts FROM dir)",
+        "tr AS (SELECT d, a, b, CAST(DATEDIFF('microsecond', ta, ts) AS DOUBLE PRECISION) / 1000000 AS dur FROM tr0 "
+        "WHERE a IS NOT NULL AND NOT (a = b AND ta = ts))",
+    ]
+    # the group's filters, each the set of deliveries that pass it (joined, never a correlated subquery)
+    flags: list[str] = []
+    if group.want_slow:
+        rows = list(group.slow) or [("", "", 0.0, 0.0)]  # none judged: a row that matches no transition
+        judged = " UNION ALL ".join(
+            f"SELECT CAST({q.p(a)} AS VARCHAR(128)) AS a, CAST({q.p(b)} AS VARCHAR(128)) AS b, "
+            f"CAST({q.p(p50)} AS DOUBLE PRECISION) AS p50, CAST({q.p(p99)} AS DOUBLE PRECISION) AS p99"
+            for a, b, p50, p99 in rows
+        )
+        ctes.append(f"bl AS ({judged})")
+        flags.append(
+            "SELECT DISTINCT tr.d FROM tr JOIN bl ON bl.a = tr.a AND bl.b = tr.b WHERE tr.a IS NOT NULL "
+            "AND tr.dur > bl.p99 AND tr.dur >= 2 * bl.p50 AND tr.dur - bl.p50 >= 60"
+        )
+    if group.robot is not None:
+        flags.append(f"SELECT DISTINCT d FROM rob WHERE v = {q.p(group.robot)}")
+    if group.pilot is not None:
+        flags.append(f"SELECT DISTINCT d FROM pil WHERE v = {q.p(group.pilot)}")
+    if group.merchant is not None:
+        flags.append(f"SELECT DISTINCT d FROM cattr WHERE merchant_id = {q.p(group.merchant)}")
+    if group.error is not None:
+        flags.append(f"SELECT DISTINCT d FROM placed WHERE kind = 'a' AND is_error = 1 AND code = {q.p(group.error)}")
+    if group.event is not None:
+        flags.append("SELECT DISTINCT d FROM placed WHERE kind = 'v'")
+    ctes += [f"g{n} AS ({sql})" for n, sql in enumerate(flags)]
+    joins = " ".join(f"LEFT JOIN g{n} ON g{n}.d = f.d" for n in range(len(flags)))
+    passes = [f"g{n}.d IS NOT NULL" for n in range(len(flags))]
+    if group.statuses:  # bound here, where the text has it
+        passes.append(f"f.status IN ({q.p(*group.statuses)})")
+    in_group = " AND ".join(passes) or "1 = 1"
+    ctes += [
+        "f AS (SELECT span.d, COALESCE(st.status, 'in_progress') AS status, span.t0, err.code AS first_code FROM span "
+        "LEFT JOIN st ON st.d = span.d LEFT JOIN err ON err.d = span.d AND err.k = 1)",
+        f"sides AS (SELECT f.d, f.t0, f.first_code, CASE WHEN {in_group} THEN 1 WHEN f.status = {q.p('fulfilled')} THEN 0 END AS side "
+        f"FROM f {joins})",
+        "side AS (SELECT d, t0, first_code, side FROM sides WHERE side IS NOT NULL)",
+        "val AS (SELECT d, 'robot' AS dim, v AS val FROM rob "
+        "UNION SELECT d, 'pilot' AS dim, v AS val FROM pil "
+        "UNION SELECT d, 'merchant' AS dim, merchant_id AS val FROM cattr WHERE merchant_id IS NOT NULL "
+        "UNION SELECT d, 'source' AS dim, source AS val FROM cattr WHERE source IS NOT NULL "
+        "UNION SELECT d, 'hour' AS dim, LPAD(CAST(EXTRACT(HOUR FROM t0) AS VARCHAR(2)), 2, '0') AS val FROM side "
+        "UNION SELECT d, 'error' AS dim, first_code AS val FROM side WHERE first_code IS NOT NULL)",
+        "trs AS (SELECT tr.a, tr.b, tr.dur, side.side FROM tr JOIN side ON side.d = tr.d WHERE tr.a IS NOT NULL)",
+        # Mann-Whitney's inputs from the durations' histogram: a value's mid-rank is the count below it plus (ties + 1) / 2
+        "hist AS (SELECT a, b, dur, SUM(side) AS c1, COUNT(*) AS c FROM trs GROUP BY a, b, dur)",
+        "cum AS (SELECT a, b, c1, c, SUM(c) OVER (PARTITION BY a, b ORDER BY dur ROWS UNBOUNDED PRECEDING) - c AS below FROM hist)",
+    ]
+    num = "DOUBLE PRECISION"
+    none = f"CAST(NULL AS {num})"
+    select = " UNION ALL ".join(
+        [
+            f"SELECT 'total' AS kind, CAST(NULL AS VARCHAR(256)) AS x, CAST(NULL AS VARCHAR(256)) AS y, CAST(SUM(side) AS {num}) AS n1, "
+            f"CAST(COUNT(*) - SUM(side) AS {num}) AS n2, {none} AS r, {none} AS t FROM side",
+            f"SELECT 'value' AS kind, val.dim AS x, val.val AS y, CAST(SUM(side.side) AS {num}) AS n1, "
+            f"CAST(COUNT(*) - SUM(side.side) AS {num}) AS n2, {none} AS r, {none} AS t FROM val JOIN side ON side.d = val.d "
+            "GROUP BY val.dim, val.val",
+            f"SELECT 'step' AS kind, a AS x, b AS y, CAST(SUM(c1) AS {num}) AS n1, CAST(SUM(c) - SUM(c1) AS {num}) AS n2, "
+            f"CAST(SUM(c1 * (below + (c + 1) / 2.0)) AS {num}) AS r, SUM(CAST(c AS {num}) * c * c - c) AS t FROM cum GROUP BY a, b",
+            f"SELECT 'p50' AS kind, a AS x, b AS y, CAST(side AS {num}) AS n1, "
+            f"CAST(PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY dur) AS {num}) AS n2, {none} AS r, {none} AS t FROM trs GROUP BY a, b, side",
+        ]
+    )
+    return f"WITH {', '.join(ctes)} {select}", q.params
+
+
+# -- the two dialects and the answer ------------------------------------------------------------------------------
+
+LOCAL_ATTRIBUTES = (
+    "SELECT event, ts, NULLIF(delivery_id, '') AS did, NULLIF(robot_id, '') AS rid, NULLIF(pilot_id, '') AS pid, "
+    "NULLIF(demand_id, '') AS dmd, NULLIF(offer_id, '') AS ofr, merchant_id, source, error_code AS code, "
+    "CAST(is_error AS INTEGER) AS is_error FROM {rows} WHERE ts BETWEEN ? AND ?"
+)
+
+
+def local_dialect(kept: bool) -> Dialect:
+    """The local store: its ``attributes`` table (``kept``, schema 7), else the attributes read from the records
+    of a store written before it (slow: every record of the range is decompressed; the next load migrates)."""
+    from .schema import STORED_ATTRIBUTES
+
+    rows = "attributes" if kept else f"({STORED_ATTRIBUTES}) AS stored"
+    return Dialect("events", "ts", "?", LOCAL_ATTRIBUTES.format(rows=rows))
+
+
+def redshift_dialect(table: str) -> Dialect:
+    """A Redshift table of the warehouse layout: the attributes read from ``event_data`` (``JSON_SERIALIZE`` then
+    ``JSON_EXTRACT_PATH_TEXT``, which Redshift and the PostgreSQL stand-in both have), and the parameters the
+    attribute ``SELECT`` binds before its two time bounds (the LIKE pattern, the error names and levels)."""
+    json = "JSON_SERIALIZE(event_data)"
+
+    def field(*path: str) -> str:
+        return f"NULLIF(JSON_EXTRACT_PATH_TEXT({json}, {', '.join(repr(p) for p in path)}), '')"
+
+    select = (
+        "SELECT event, event_ts AS ts, NULLIF(delivery_id, '') AS did, NULLIF(robot_id, '') AS rid, NULLIF(pilot_id, '') AS pid, "
+        f"NULLIF(demand_id, '') AS dmd, NULLIF(offer_id, '') AS ofr, {field('merchant_id')} AS merchant_id, {field('source')} AS source, "
+        f"{field('error', 'code')} AS code, CASE WHEN event LIKE %s OR event = %s OR {field('error')} IS NOT NULL "
+        f"OR LOWER({field('level')}) IN (%s, %s, %s) THEN 1 ELSE 0 END AS is_error FROM {table} WHERE event_ts BETWEEN %s AND %s "
+        "AND event IS NOT NULL"
+    )
+    return Dialect(table, "event_ts", "%s", select, ("%.failed", "robot.grounded", "error", "fatal", "critical"))
+
+
+def group_of(filters: Any, baseline: Any) -> Group:
+    """``Group`` of ``core.listings.Filters``, with the baseline's judged transitions when the group wants slow
+    steps (``core.baseline.Baseline`` with its minimum of samples set). No filter: the failed deliveries."""
+    from ..core.compare import group_filters
+
+    filters = group_filters(filters)
+    judged: list[tuple[str, str, float, float]] = []
+    if filters.slow and baseline is not None:
+        judged = [(t.a, t.b, t.p50, t.p99) for t in baseline.transitions if t.n >= baseline.min_samples]
+    return Group(filters.statuses, filters.error, filters.event, filters.robot, filters.pilot, filters.merchant, judged, filters.slow)
+
+
+def counts_from_rows(rows: Sequence[Sequence[Any]]) -> Any:
+    """``core.compare.Counts`` of the statement's rows."""
+    from ..core.compare import Counts, StepCount, ValueCount
+
+    total = (0, 0)
+    values = []
+    steps: dict[tuple[str, str], list[Any]] = {}
+    medians: dict[tuple[str, str, int], float] = {}
+    for kind, x, y, n1, n2, r, t in rows:
+        if kind == "total":
+            total = (int(n1 or 0), int(n2 or 0))
+        elif kind == "value":
+            values.append(ValueCount(str(x), str(y), int(n1), int(n2)))
+        elif kind == "step":
+            steps[(str(x), str(y))] = [int(n1), int(n2), float(r), float(t)]
+        elif kind == "p50":
+            medians[(str(x), str(y), int(n1))] = float(n2)
+    counts = Counts(total[0], total[1], values)
+    counts.steps = [StepCount(a, b, g, o, medians.get((a, b, 1)), medians.get((a, b, 0)), r, t) for (a, b), (g, o, r, t) in steps.items()]
+    return counts.normalized()
