@@ -8,8 +8,7 @@ on the command line opens its timeline above it. Keys are in each screen's foote
 from __future__ import annotations
 
 from datetime import tzinfo
-from functools import lru_cache
-from typing import Any, Optional
+from typing import Optional
 
 from textual import work
 from textual.app import App
@@ -129,33 +128,6 @@ class ExploreApp(App[int]):
         if self.resident.yield_to_writer():
             self.resident.forget()
 
-    # -- comparing with a twin (once the core can find one) ---------------------------------------------
-
-    def twin_available(self) -> bool:
-        return twin_finder() is not None
-
-    def open_twin(self, t: Timeline) -> None:
-        finder = twin_finder()
-        if finder is None or t.kind != "delivery":
-            self.notify("v compares a delivery with its nearest normal twin", markup=False)
-            return
-        self._twin(t)
-
-    @work(thread=True, group="twin")
-    def _twin(self, t: Timeline) -> None:
-        finder = twin_finder()
-        try:
-            twin = self.resident.ask(lambda source: finder(source, t))  # type: ignore[misc]
-        except Exception as e:
-            self.call_from_thread(self.notify, f"coco: {for_terminal(str(e))}", severity="error", markup=False)
-            return
-        if twin is None:
-            self.call_from_thread(self.notify, "no normal twin found for this delivery", markup=False)
-            return
-        twin_id = getattr(twin, "id", twin)
-        self.call_from_thread(self.notify, f"nearest normal twin of {for_terminal(t.id)}: {for_terminal(str(twin_id))}", markup=False)
-        self.call_from_thread(self.open, model.Subject("delivery", str(twin_id)))
-
     # -- app keys ---------------------------------------------------------------------------------------
 
     def action_help(self) -> None:
@@ -167,13 +139,3 @@ class ExploreApp(App[int]):
 
     def action_interrupt(self) -> None:
         self.exit(130, return_code=130)
-
-
-@lru_cache(maxsize=1)
-def twin_finder() -> Any:
-    """``core.compare.nearest_twin`` when this coco has it (``v``), else ``None``."""
-    try:
-        from ..core import compare  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(compare, "nearest_twin", None)

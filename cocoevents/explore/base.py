@@ -159,8 +159,6 @@ class HelpScreen(ModalScreen[None]):
         out = Text()
         out.append("coco explore: keys\n\n", style="bold")
         for key, what in KEYS:
-            if key == "v" and not app_of(self).twin_available():
-                continue
             out.append(f"  {key:<24}", style="bold cyan")
             out.append(f"{what}\n")
         out.append("\nesc, q or ? closes this help", style="dim")

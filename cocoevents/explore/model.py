@@ -70,7 +70,6 @@ class Overview:
     deliveries: list[DeliveryRow] = field(default_factory=list)
     deliveries_done: bool = False
     active: Optional[int] = None  # deliveries active in the range, when known (the windows covered it all)
-    previous: Optional[dict[Optional[str], int]] = None  # the previous window's count by code, when available
 
 
 class Resident:
@@ -148,11 +147,13 @@ class Resident:
     # -- the overview -----------------------------------------------------------------------------------
 
     def errors(self, overview: Overview) -> None:
-        """Errors by code (``coco errors``), and each code's events (for the error screen)."""
+        """Errors by code with the window before's counts (``coco errors --vs previous``), and each code's events
+        (for the error screen)."""
 
         def question(source: Any) -> None:
             events = source.error_events(overview.since, overview.until)
-            overview.errors = error_report(_Answered(events), overview.since, overview.until, "code")
+            answered = _Answered(source, overview.since, overview.until, events)
+            overview.errors = error_report(answered, overview.since, overview.until, "code", vs="previous")
             grouped: dict[Optional[str], list[Event]] = {}
             for e, code in error_rows(events, overview.since, overview.until):
                 grouped.setdefault(group_key(e, code, "code"), []).append(e)
@@ -191,13 +192,15 @@ class Resident:
 
 
 class _Answered:
-    """A source that has answered ``error_events`` already (so ``error_report`` groups what was read once)."""
+    """A source that has answered ``error_events`` for the range already (so ``error_report`` groups what was read
+    once, and the error screen keeps the same events); ``coco errors --vs previous``'s window before is asked of
+    the source itself."""
 
-    def __init__(self, events: list[Event]) -> None:
-        self._events = events
+    def __init__(self, source: Any, since: int, until: int, events: list[Event]) -> None:
+        self._source, self._range, self._events = source, (since, until), events
 
     def error_events(self, since: int, until: int) -> list[Event]:
-        return self._events
+        return self._events if (since, until) == self._range else self._source.error_events(since, until)
 
 
 WINDOW = HOUR  # ``newest`` looks at the last hour of the range first, then four times more each round

@@ -1,5 +1,6 @@
-"""The list screens of ``coco explore``: the range's overview (errors by code, the newest deliveries) and one error
-code's events. A timeline's screen is ``timeline_screen``; what screens share is ``base``.
+"""The list screens of ``coco explore``: the range's overview (errors by code, the newest deliveries), one error
+code's events, and a delivery beside its nearest normal twin (``v``). A timeline's screen is ``timeline_screen``;
+what screens share is ``base``.
 
 Each screen asks the resident source (``model.Resident``) from a worker thread and draws the answer when it
 comes; keys keep working meanwhile. Opening a subject pushes a screen, ``esc`` pops it (the history). Every text
@@ -107,7 +108,7 @@ class OverviewScreen(Base):
         report = self.overview.errors
         groups = list(report.groups) if report else []
         if self.filter_text:
-            groups = [g for g in groups if model.matches(self.filter_text, [c for c, _ in view.error_cells(g, app_of(self).tz, None)])]
+            groups = [g for g in groups if model.matches(self.filter_text, [c for c, _ in view.error_cells(g, app_of(self).tz)])]
         return groups
 
     def _delivery_rows(self) -> list[Any]:
@@ -120,9 +121,9 @@ class OverviewScreen(Base):
         tz = app_of(self).tz
         report = self.overview.errors
         groups = self._error_groups()
-        header = view.error_header(self.overview.previous)
+        header = view.error_header(report)
         right = tuple(range(1, len(header) - 2))
-        rows = [view.error_cells(g, tz, self.overview.previous) for g in groups]
+        rows = [view.error_cells(g, tz) for g in groups]
         widths = view.column_widths(header, rows, limit=40)
         self.query_one("#errors-head", Static).update(view.header_line(header, widths, right))
         texts = [view.aligned(r, widths, right) for r in rows]
@@ -135,7 +136,8 @@ class OverviewScreen(Base):
             empty="no error events in this range" if report is not None else "loading errors…",
         )
         events = report.events if report else 0
-        prev = "" if self.overview.previous is None else " · PREV: the window before"
+        before = report.previous if report else None
+        prev = "" if before is None else f" · {before.events:,} in the window before"
         self.query_one("#errors-box").border_title = f"Errors by code · {events:,} error events{prev}"
 
     def draw_deliveries(self) -> None:
@@ -325,3 +327,97 @@ class ErrorEventsScreen(Base):
         path = export_path(f"error-{self.group.key or 'none'}", fmt)
         write_export(path, lambda fh: write_errors(report, fmt, fh, RenderOptions(tz=app.tz_name)))
         return path, f"error code {self.group.key or '-'}"
+
+
+# -- a delivery beside its twin ---------------------------------------------------------------------------------
+
+
+class TwinScreen(Base):
+    """``v``: a delivery beside its nearest normal twin (``core.compare.nearest_twin``, as ``coco timeline D --vs
+    auto``): each transition's duration, the twin's and the difference, the biggest difference first; ``enter``
+    opens the twin's timeline."""
+
+    BINDINGS = [
+        Binding("enter", "open", "twin's timeline"),
+        Binding("slash", "filter", "filter"),
+        Binding("o", "export", "export"),
+        Binding("escape", "back", "back"),
+    ]
+    HEADER = ("TRANSITION", "THIS", "TWIN", "DELTA")
+
+    def __init__(self, timeline: Any, comparison: Any) -> None:
+        super().__init__()
+        self.timeline = timeline
+        self.comparison = comparison
+
+    def compose(self) -> ComposeResult:
+        c = self.comparison
+        yield Static(
+            view.cells(
+                (f"Delivery {self.timeline.id}", "bold"),
+                (" beside its twin ", ""),
+                (c.twin, "bold"),
+                (f"  ({c.chosen})", "dim"),
+            ),
+            id="title",
+        )
+        with Vertical(id="events-box"):
+            yield Static(id="events-head", classes="head")
+            yield LineList(empty="no transitions to compare", id="events")
+        yield FilterBar(placeholder="filter")
+        yield Footer(compact=True)
+
+    def _cells(self, d: Any) -> list[tuple[str, str]]:
+        from ..render.table import twin_cells
+
+        this, twin, delta, big = twin_cells(d)
+        return [
+            (view.safe(d.transition), "bold" if big else ""),
+            (this, ""),
+            (twin, "dim"),
+            (delta, "bold yellow" if big else "dim"),
+        ]
+
+    def on_mount(self) -> None:
+        self.query_one("#events-box").border_title = "Transitions, the biggest difference first"
+        self.apply_filter()
+        self.focus_list()
+
+    def apply_filter(self) -> None:
+        shown = [(n, self._cells(d)) for n, d in enumerate(self.comparison.steps)]
+        if self.filter_text:
+            shown = [(n, c) for n, c in shown if model.matches(self.filter_text, [x for x, _ in c])]
+        widths = view.column_widths(self.HEADER, [c for _, c in shown], limit=200)
+        room = (self.size.width or self.app.size.width) - 4 - sum(widths[1:]) - 2 * 3  # the box, its padding, a scrollbar
+        widths[0] = max(16, min(widths[0], room))  # the transition's name gives way
+        right = (1, 2, 3)
+        self.query_one("#events-head", Static).update(view.header_line(self.HEADER, widths, right))
+        listed = self.query_one("#events", LineList)
+        listed.show(ListLines([view.aligned(c, widths, right) for _, c in shown], [n for n, _ in shown]), listed.item)
+
+    def action_open(self) -> None:
+        app = app_of(self)
+        subject = model.Subject("delivery", self.comparison.twin)
+        if self.comparison.twin_timeline is not None:
+            app.resident.remember(subject, self.comparison.twin_timeline)
+        app.open(subject)
+
+    @on(LineList.Selected)
+    def _selected(self, event: LineList.Selected) -> None:
+        event.stop()
+        self.action_open()
+
+    def export_formats(self) -> tuple[str, ...]:
+        return ("csv", "json", "html", "markdown")
+
+    def export(self, fmt: str) -> tuple[Path, str]:
+        """The delivery's timeline with its comparison, as ``coco timeline D --vs auto -f FMT`` writes it."""
+        from dataclasses import replace
+
+        from ..render import RenderOptions, write
+
+        app = app_of(self)
+        t = replace(self.timeline, comparison=self.comparison)
+        path = export_path(f"{t.id}-vs-{self.comparison.twin}", fmt)
+        write_export(path, lambda fh: write(t, fmt, fh, RenderOptions(tz=app.tz_name, max_rows=0 if fmt == "markdown" else 2000)))
+        return path, f"{t.id} beside its twin {self.comparison.twin}"

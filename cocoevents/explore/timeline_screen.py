@@ -20,6 +20,7 @@ from ..core.model import Timeline
 from ..textsafe import for_terminal
 from . import model, view
 from .base import PREFETCH_AFTER, Base, FilterBar, app_of, error_text, export_path, write_export
+from .screens import TwinScreen
 from .widgets import LineList, ListLines, ViewLines
 
 
@@ -54,11 +55,6 @@ class TimelineScreen(Base):
         self.follow_timer: Optional[Timer] = None
         self.late: set[str] = set()
         self._prefetch: Optional[Timer] = None
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> Optional[bool]:
-        if action == "twin":
-            return app_of(self).twin_available()  # hidden (and off) until a twin can be found
-        return True
 
     def compose(self) -> ComposeResult:
         yield Static(view.cells((f"{self.subject.kind or ''} {self.subject.id}".strip(), "bold"), ("  loading…", "dim")), id="title")
@@ -260,8 +256,34 @@ class TimelineScreen(Base):
         app_of(self).open(model.Subject("delivery", d).at(t.rows[n] if t.rows else None))
 
     def action_twin(self) -> None:
-        if self.timeline is not None:
-            app_of(self).open_twin(self.timeline)
+        """``v``: the delivery beside its nearest normal twin (``coco timeline D --vs auto``), on a screen of its own."""
+        t = self.timeline
+        if t is None:
+            return
+        if t.kind != "delivery":
+            self.notify("v compares a delivery with its nearest normal twin: open a delivery first", markup=False)
+            return
+        self.query_one("#rows-box").border_subtitle = "v: finding the nearest normal twin…"
+        self.find_twin(t)
+
+    @work(thread=True, exclusive=True, group="twin")
+    def find_twin(self, t: Timeline) -> None:
+        from ..core.compare import nearest_twin
+
+        app = app_of(self)
+        opts = self.subject.options(app.resident.opts)
+        try:
+            found = app.resident.ask(lambda source: nearest_twin(source, t, opts))
+        except Exception as e:  # none near enough (NotFound says why), or the source went away
+            app.call_from_thread(self.notify, f"coco: {error_text(e)}", severity="warning", markup=False, timeout=8)
+        else:
+            app.call_from_thread(app.push_screen, TwinScreen(t, found))
+        finally:
+            app.call_from_thread(self.twin_done)
+
+    def twin_done(self) -> None:
+        self.query_one("#rows-box").border_subtitle = ""
+        app_of(self).loaded()
 
     # -- follow ---------------------------------------------------------------------------------------
 

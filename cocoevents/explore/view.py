@@ -15,7 +15,7 @@ from typing import Any, Optional, Sequence
 
 from rich.text import Text
 
-from ..core.listings import DeliveryRow, ErrorGroup
+from ..core.listings import DeliveryRow, ErrorGroup, ErrorReport
 from ..core.model import Lane, Row, Timeline
 from ..render.describe import tz_name
 from ..render.table import (
@@ -193,7 +193,7 @@ def findings_title(t: Timeline) -> str:
 # -- the overview ---------------------------------------------------------------------------------------------
 
 ERROR_HEADER = ("CODE", "COUNT", "DELIVERIES", "ROBOTS", "LAST SEEN", "EVENTS")
-PREVIOUS = "PREV"  # after COUNT, when the previous window's counts are known
+BEFORE = "BEFORE"  # after COUNT, with ``--vs previous``: the count in the window of equal length before
 DELIVERY_HEADER = ("START", "DELIVERY", "STATUS", "DURATION", "ROBOTS", "ERRORS", "FINDINGS", "FIRST ERROR")
 
 
@@ -201,16 +201,18 @@ def _when(us: Optional[int], tz: tzinfo) -> str:
     return "" if us is None else local_time(us, tz).strftime("%H:%M:%S")
 
 
-def error_header(previous: Optional[dict[Optional[str], int]]) -> tuple[str, ...]:
-    return ERROR_HEADER if previous is None else (*ERROR_HEADER[:2], PREVIOUS, *ERROR_HEADER[2:])
+def error_header(report: Optional[ErrorReport]) -> tuple[str, ...]:
+    vs = report is not None and report.previous is not None
+    return (*ERROR_HEADER[:2], BEFORE, *ERROR_HEADER[2:]) if vs else ERROR_HEADER
 
 
-def error_cells(g: ErrorGroup, tz: tzinfo, previous: Optional[dict[Optional[str], int]]) -> list[tuple[str, str]]:
-    """A row of the errors table; the previous window's count after the count, when known (``new``: none before)."""
+def error_cells(g: ErrorGroup, tz: tzinfo) -> list[tuple[str, str]]:
+    """A row of the errors table; with the window before's count after the count (``NEW``: none before), as
+    ``coco errors --vs previous`` shows it."""
     before: list[tuple[str, str]] = []
-    if previous is not None:
-        n = previous.get(g.key, 0)
-        before = [(f"{n:,}" if n else "new", "dim" if n else "bold yellow")]
+    if g.previous_count is not None:
+        n = g.previous_count
+        before = [(f"{n:,}" if n else "NEW", "dim" if n else "bold yellow")]
     return [
         (safe(g.key) if g.key is not None else "-", "bold red"),
         (f"{g.count:,}", "bold"),
@@ -242,11 +244,12 @@ def column_widths(header: Sequence[str], rows: Sequence[Sequence[tuple[str, str]
 
 
 def aligned(row: Sequence[tuple[str, str]], widths: Sequence[int], right: Sequence[int] = ()) -> Text:
+    """The cells in columns of ``widths`` (``right``: the columns aligned right), two spaces between them."""
     out = Text(no_wrap=True, overflow="ellipsis")
     for i, ((text, style), width) in enumerate(zip(row, widths)):
         shown = _fit(text, width)
         shown = shown.rjust(width) if i in right else shown.ljust(width)
-        out.append(for_terminal(shown) + "  ", style=style or None)
+        out.append(("  " if i else "") + for_terminal(shown), style=style or None)
     return out
 
 

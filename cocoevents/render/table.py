@@ -378,8 +378,19 @@ def _write_findings(t: Timeline, w: LineWriter, when: Any) -> None:
         )
 
 
-def _signed(seconds: float) -> str:
+def signed_duration(seconds: float) -> str:
+    """A difference of durations: ``+1m15s``, ``-14s``."""
     return ("+" if seconds >= 0 else "-") + duration_text(abs(seconds))
+
+
+def twin_cells(d: Any) -> tuple[str, str, str, bool]:
+    """A transition beside its twin's (``core.compare.StepDelta``): this delivery's duration, the twin's (``-``: the
+    twin has no such transition), the difference, and whether it stands out (a minute or more longer, and at least
+    twice the twin's)."""
+    twin = duration_text(d.twin_s) if d.twin_s is not None else "-"
+    delta = signed_duration(d.delta_s) if d.delta_s is not None else ""
+    big = d.delta_s is not None and d.delta_s >= 60 and (d.twin_s or 0) * 2 <= d.this_s
+    return duration_text(d.this_s), twin, delta, big
 
 
 def _write_comparison(t: Timeline, w: LineWriter, room: int | None) -> None:
@@ -400,18 +411,17 @@ def _write_comparison(t: Timeline, w: LineWriter, room: int | None) -> None:
     w.line(("  " + "TRANSITION".ljust(width) + "  " + "THIS".rjust(9) + "  " + "TWIN".rjust(9) + "  " + "DELTA".rjust(9), "dim"))
     for name, d in zip(names, c.steps):
         name = _clip(name, width)
-        twin = duration_text(d.twin_s) if d.twin_s is not None else "-"
-        delta = _signed(d.delta_s) if d.delta_s is not None else ""
-        big = d.delta_s is not None and d.delta_s >= 60 and (d.twin_s or 0) * 2 <= d.this_s
+        this, twin, delta, big = twin_cells(d)
         w.line(
             ("  " + name.ljust(width) + "  ", "bold" if big else ""),
-            (duration_text(d.this_s).rjust(9) + "  ", ""),
+            (this.rjust(9) + "  ", ""),
             (twin.rjust(9) + "  ", "dim"),
             (delta.rjust(9), "yellow" if big else "dim"),
         )
 
 
 def robot_path(t: Timeline) -> str:
+    """The robots of ``t``: a delivery's in the order they took it (``R-7 → R-12``), else all of them."""
     if t.kind != "delivery":
         return ", ".join(t.robots)
     path: list[str] = []

@@ -31,7 +31,7 @@ WHERE = "local store demo.duckdb"  # a fixed name: the snapshots must not show a
 def make_app(store: Optional[Path], subject: Optional[str] = None, *, source: Any = None, **kwargs: Any) -> Any:
     from cocoevents.explore import start
 
-    day = parse_options(**DAY)
+    day = parse_options(**kwargs.pop("range", DAY))  # the range the overview covers
     opening = (lambda: source) if source is not None else (lambda: LocalSource(store))
     return start(
         opening,

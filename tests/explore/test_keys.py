@@ -217,23 +217,13 @@ async def test_question_mark_lists_every_key_and_q_quits_with_0(explore_app) -> 
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         text = str(app.screen.query_one("Static").render())
-        for key in ("enter", "esc", "n / N", "e / E", "r", "p", "d", "/", "o", "f", "q"):
+        for key in ("enter", "esc", "n / N", "e / E", "r", "p", "d", "v", "/", "o", "f", "q"):
             assert f"  {key} " in text, key
-        assert "nearest normal twin" not in text  # v: not in this coco yet
+        assert "nearest normal twin" in text
         await pilot.press("escape")
         assert isinstance(app.screen, TimelineScreen)
         await pilot.press("q")
     assert app.return_code == 0
-
-
-async def test_v_is_hidden_and_off_until_a_twin_can_be_found(explore_app) -> None:
-    app = explore_app("D12345")
-    async with app.run_test(size=(200, 40)) as pilot:
-        await until(pilot, timeline_of(app, "D12345"))
-        footer_keys = [b.key for (_, b, enabled, _) in app.screen.active_bindings.values() if enabled]
-        assert "v" not in footer_keys and "n" in footer_keys
-        await pilot.press("v")
-        assert app.screen.timeline.id == "D12345" and len(app.screen_stack) == 3
 
 
 async def test_an_unknown_id_is_the_commands_error_before_any_screen(demo_store: Path) -> None:

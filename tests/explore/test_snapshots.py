@@ -83,3 +83,15 @@ def test_the_help(snap_compare, demo_store: Path) -> None:
         assert snap_compare(app, terminal_size=(80, 24), run_before=waits_for(starting, (("question_mark",), None)))
     finally:
         app.resident.close()
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_d12345_beside_its_twin(snap_compare, demo_store: Path, size: str) -> None:
+    from cocoevents.explore.screens import TwinScreen
+
+    app = make_app(demo_store, "D12345")
+    try:
+        steps = ((("v",), lambda app: lambda: isinstance(app.screen, TwinScreen)),)
+        assert snap_compare(app, terminal_size=SIZES[size], run_before=waits_for(starting, *steps))
+    finally:
+        app.resident.close()
