@@ -146,7 +146,7 @@ class TimelineScreen(Base):
         item = self.query_one("#rows", LineList).item
         return item if item is not None else 0
 
-    def _select_row(self, row: int) -> None:
+    def select_row(self, row: int) -> None:
         rows = self.query_one("#rows", LineList)
         if not rows.select_item(row) and self.filter_text:  # hidden by the filter: the filter goes
             self.filter_text = ""
@@ -162,7 +162,7 @@ class TimelineScreen(Base):
         if k is None:
             self.notify("nothing stands out in this timeline", markup=False)
             return
-        self._select_row(model.finding_row(t, model.ordered_findings(t)[k]))
+        self.select_row(model.finding_row(t, model.ordered_findings(t)[k]))
         self.finding = k
         self.query_one("#findings", LineList).select_item(k)
 
@@ -175,13 +175,13 @@ class TimelineScreen(Base):
             self.notify("no error rows in this timeline", markup=False)
             return
         self.finding = None
-        self._select_row(n)
+        self.select_row(n)
 
     @on(LineList.Highlighted, "#findings")
     def _finding_highlighted(self, event: LineList.Highlighted) -> None:
         if event.widget.has_focus and event.item is not None and self.timeline is not None:
             self.finding = event.item
-            self._select_row(model.finding_row(self.timeline, model.ordered_findings(self.timeline)[event.item]))
+            self.select_row(model.finding_row(self.timeline, model.ordered_findings(self.timeline)[event.item]))
 
     @on(LineList.Highlighted, "#rows")
     def _rested(self, event: LineList.Highlighted) -> None:
