@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from ..errors import NotFound, UsageError
 from ..producers.registry import ERROR_GROUPS, STATUSES
@@ -485,13 +485,24 @@ def _error_report(source: EventSource, since: int, until: int, by: str) -> Error
     if by not in ERROR_GROUPS:
         raise UsageError(f"--by must be one of {', '.join(ERROR_GROUPS)}, not {by!r}")
     groups: dict[Optional[str], ErrorGroup] = {}
-    seen: set[str] = set()
-    for e in source.error_events(since, until):
-        if e.ts is None or not since <= e.ts <= until or e.severity != "error" or e.text in seen:
-            continue
-        seen.add(e.text)  # rule 7: a record stored twice is one event
-        code = error_code(e.record.get("error")) or None
-        key = {"code": code, "event": e.name, "robot": e.robot_id, "hour": code}[by]
+    for e, code in error_rows(source.error_events(since, until), since, until):
+        key = group_key(e, code, by)
         groups.setdefault(key, ErrorGroup(key)).add(e, code)
     ordered = sorted(groups.values(), key=lambda g: (-g.count, g.key is None, g.key or ""))
     return ErrorReport(since, until, by, ordered)
+
+
+def error_rows(events: Iterable[Event], since: int, until: int) -> Iterator[tuple[Event, Optional[str]]]:
+    """The error events (timeline rules §4) among a source's ``error_events`` answer, in ``[since, until]``,
+    each once (rule 7: a record stored twice is one event), with its error code (``None`` without one)."""
+    seen: set[str] = set()
+    for e in events:
+        if e.ts is None or not since <= e.ts <= until or e.severity != "error" or e.text in seen:
+            continue
+        seen.add(e.text)
+        yield e, error_code(e.record.get("error")) or None
+
+
+def group_key(e: Event, code: Optional[str], by: str) -> Optional[str]:
+    """The group of ``coco errors --by`` an error event falls in (``hour``: its code, counted per hour)."""
+    return {"code": code, "event": e.name, "robot": e.robot_id, "hour": code}[by]

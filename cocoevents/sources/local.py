@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from ..core.fast_rules import event_from_text, events_from_texts
 from ..core.links import walk_links
@@ -21,7 +21,7 @@ from ..duckdb_engine import duckdb
 from ..errors import SourceUnavailable, StoreBusy
 from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS, registry_sort_key
 from ..store.config import default_store_path
-from ..store.connection import open_store, verify
+from ..store.connection import open_store, verify, waiting_marker
 from ..store.rows import FETCH_CHUNK, matching_rowids, rowid_chunks
 from ..store.schema import ASSIGNMENT_KINDS
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
@@ -86,7 +86,15 @@ class LocalSource(Source):
         """``wait``: seconds to wait for a running load to let a reader in (default ``COCO_WAIT`` or 10);
         ``connection``: the store opened ahead (``store.connection.open_store``)."""
         self.path = path or default_store_path()
-        self.con, tables = open_store(self.path, read_only=True, wait=wait, connection=connection)
+        self.wait = wait
+        # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
+        # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
+        self._made: dict[int, Event] = {}
+        self._con: Any = None
+        self._open(connection)
+
+    def _open(self, connection: Any = None) -> Any:
+        self._con, tables = open_store(self.path, read_only=True, wait=self.wait, connection=connection)
         # Schema 4 stores find rows by id through ``keys``; an older store (read before any writer migrates
         # it) through its ART indexes on the id columns.
         self.keyed = "keys" in tables
@@ -94,13 +102,44 @@ class LocalSource(Source):
         self.kept_statuses = "statuses" in tables  # schema 6: and the kept statuses, when current
         self.assignment_keyed = self.kept_statuses  # schema 6 also keys each assignment's robot and pilot apart
         self.kept_attributes = "attributes" in tables  # schema 7: ``coco compare`` reads no record
-        # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
-        # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
-        self._made: dict[int, Event] = {}
+        return self._con
+
+    @property
+    def con(self) -> Any:
+        """The store's connection; after ``release`` the next question opens the store again (waiting, as any
+        reader does, for a running load to let go of it)."""
+        return self._con if self._con is not None else self._open()
 
     def close(self) -> None:
         self._made.clear()
-        self.con.close()
+        if self._con is not None:
+            self._con.close()  # kept: a closed source stays closed (``con`` does not open it again)
+
+    # -- following (``core.follow``): a resident reader lets loads in --------------------------------------
+
+    def release(self) -> None:
+        """Let go of the store, so a load can commit; the next question opens it again. The events made so
+        far are forgotten with the connection (a load may renumber the rows they were kept by)."""
+        self._made.clear()
+        con, self._con = self._con, None
+        if con is not None:
+            con.close()
+
+    def refresh(self) -> None:
+        """See what loads committed since the store was opened: a read-only connection sees the store as it
+        was when it opened, so it is opened again (by the next question)."""
+        self.release()
+
+    def writer_waiting(self) -> bool:
+        """Whether a load waits for this reader to let go of the store (``<store>.waiting``, which a load
+        blocked by a reader leaves; ``store.connection.retrying``)."""
+        return waiting_marker(self.path).exists()
+
+    def arrivals(self, since: int, ids: Mapping[str, Sequence[str]]) -> Any:
+        """Changes with every load: the loaded files, their count and events (a tiny table; any load that
+        adds rows adds files). A superset of the rows ``ids`` since ``since`` asks about, as the protocol
+        allows."""
+        return tuple(self.con.execute("SELECT count(*), coalesce(max(file_id), 0), coalesce(sum(events), 0) FROM files").fetchone())
 
     def _rows(self, where: str | list[str], params: Sequence[Any], seen: set[int]) -> list[Event]:
         """Events of the rows matching ``where`` (or any of a list of conditions), skipping rows already in
