@@ -117,13 +117,15 @@ def timeline(
         since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz, baseline_min=baseline_min
     )
     if follow or until_done:
-        every = _follow_checks(follow, until_done, interval, until, output, fmt)
+        every = _follow_checks(follow, until_done, interval, until, output, fmt_name)
         return _follow(
             subject_id,
             kind.value if kind else None,
             opts,
-            fmt,
-            RenderOptions(color=fmt == "table" and use_color(no_color), tz=tz, max_rows=max_rows, csv_raw=csv_raw),
+            fmt_name,
+            RenderOptions(
+                color=fmt_name == "table" and use_color(color, to_file=output is not None), tz=tz, max_rows=max_rows, csv_raw=csv_raw
+            ),
             every,
             until_done,
             failing,
@@ -198,7 +200,7 @@ def _follow_checks(follow: bool, until_done: bool, interval: str, until: Optiona
     return every
 
 
-def _follow(subject_id, kind, opts, fmt, options, interval, until_done, failing, opening) -> int:  # type: ignore[no-untyped-def]
+def _follow(subject_id, kind, opts, fmt, options, interval, until_done, failing, opening) -> int:
     """``--follow``: the timeline, then what each poll adds, until Ctrl-C (130) or, with ``--until-done``, a final
     status (then the exit code of ``--check``, or of ``--fail-on`` when given)."""
     import time

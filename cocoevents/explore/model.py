@@ -15,6 +15,7 @@ print.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field, replace
@@ -153,7 +154,13 @@ class Resident:
         def question(source: Any) -> None:
             events = source.error_events(overview.since, overview.until)
             answered = _Answered(source, overview.since, overview.until, events)
-            overview.errors = error_report(answered, overview.since, overview.until, "code", vs="previous")
+            overview.errors = error_report(
+                answered,  # type: ignore[arg-type]  # answers the two questions error_report asks
+                overview.since,
+                overview.until,
+                "code",
+                vs="previous",
+            )
             grouped: dict[Optional[str], list[Event]] = {}
             for e, code in error_rows(events, overview.since, overview.until):
                 grouped.setdefault(group_key(e, code, "code"), []).append(e)
@@ -170,10 +177,13 @@ class Resident:
         order = self.ask(lambda source: newest(source, overview, limit))
         for start in range(0, len(order), PAGE):
             ids = order[start : start + PAGE]
-            page = self.ask(lambda source, ids=ids: [DeliveryRow.from_timeline(t) for t in timelines(source, ids, self.opts)])
+            page: list[DeliveryRow] = self.ask(functools.partial(self._rows, ids))
             overview.deliveries.extend(page)
             yield page
         overview.deliveries_done = True
+
+    def _rows(self, ids: list[str], source: Any) -> list[DeliveryRow]:
+        return [DeliveryRow.from_timeline(t) for t in timelines(source, ids, self.opts)]
 
     # -- a resident reader lets loads in ----------------------------------------------------------------
 
@@ -262,7 +272,7 @@ def _actor_at(t: Timeline, index: int, kind: str) -> Optional[str]:
     row = t.rows[index]
     own = getattr(row.event, f"{kind}_id")
     if own:
-        return own  # type: ignore[no-any-return]
+        return own
     if row.lane.kind == kind and row.lane.id:
         return row.lane.id
     if t.kind == kind:

@@ -56,10 +56,10 @@ class ViewLines:
         return len(self.view.lines)
 
     def text(self, line: int) -> Text:
-        return self.view.text(line)  # type: ignore[no-any-return]
+        return self.view.text(line)
 
     def item(self, line: int) -> Optional[int]:
-        return self.view.item(line)  # type: ignore[no-any-return]
+        return self.view.item(line)
 
 
 class LineList(ScrollView, can_focus=True):
@@ -129,7 +129,7 @@ class LineList(ScrollView, can_focus=True):
     def line_of(self, item: int) -> Optional[int]:
         finder = getattr(self.source, "view", None)
         if finder is not None and hasattr(finder, "line_of"):
-            return finder.line_of(item)  # type: ignore[no-any-return]
+            return finder.line_of(item)
         for k in range(len(self.source)):
             if self.source.item(k) == item:
                 return k

@@ -206,7 +206,7 @@ class FreshSource(Source):
 
     def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
         """The warehouse's (the tail holds at most the last hours)."""
-        return self.warehouse.extent(column, ident, lo, hi)  # type: ignore[no-any-return]
+        return self.warehouse.extent(column, ident, lo, hi)
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """The warehouse's aggregate statement when the tail holds nothing; else the counts of every delivery's

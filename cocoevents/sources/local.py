@@ -464,7 +464,7 @@ class LocalSource(Source):
         """Through ``keys``, like every id question: the min and max ``ts`` of the id's rows within the bounds
         (of every row without ``column``: the ``ts`` zone maps answer most of it)."""
         if column is None:
-            match, params = "true", []
+            match, params = "true", []  # type: ignore[var-annotated]
         elif column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
         else:
@@ -473,7 +473,7 @@ class LocalSource(Source):
         params += [_ts(v) for v in (lo, hi) if v is not None]
         first, last = self.con.execute(
             f"SELECT epoch_us(min(ts)), epoch_us(max(ts)) FROM events WHERE {match} AND ts IS NOT NULL{bounds}", params
-        ).fetchone()  # type: ignore[misc]
+        ).fetchone()
         return None if first is None else (int(first), int(last))
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:

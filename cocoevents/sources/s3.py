@@ -266,7 +266,7 @@ class ArchiveSource(Source):
 
     def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
         """From the cache as synced (a "nothing found" hint does not sync more days)."""
-        return self._any().extent(column, ident, lo, hi)  # type: ignore[no-any-return]
+        return self._any().extent(column, ident, lo, hi)
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """The cache store's answer, after syncing the days the rows read span (``store.compare_sql``'s margins)."""
@@ -292,4 +292,4 @@ def archive_profile(name: Optional[str], profile: Optional[str]) -> Settings:
         raise UsageError(f'--fresh needs to know the archive: set fresh_from = "NAME" of an s3 profile in profile {profile!r}{listed}')
     chosen = select(name or archives[0], config=config)
     assert chosen is not None
-    return chosen.settings  # type: ignore[no-any-return]
+    return chosen.settings
