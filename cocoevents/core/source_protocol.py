@@ -19,9 +19,8 @@ from .baseline import Baseline
 from .model import Event
 
 if TYPE_CHECKING:
-    from .compare import Counts
-    from .listings import Filters
     from .options import Options
+    from .questions import Counts, Filters
 
 Span = tuple[str, int, int]  # (id, start, end), both ends included
 
