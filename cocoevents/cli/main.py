@@ -33,6 +33,7 @@ from . import (  # noqa: F401 - each command module registers its commands on ``
     deliveries_cmd,
     demo_cmd,
     events_cmd,
+    explore_cmd,
     load_cmd,
     store_cmd,
     sync_cmd,

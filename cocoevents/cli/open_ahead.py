@@ -66,11 +66,11 @@ def opened_ahead(path: str) -> Optional[Any]:
 
 
 def open_ahead(args: list[str]) -> bool:
-    """``coco timeline ... --store S`` (or ``COCO_STORE``), without a profile: open S in a thread while the
+    """``coco timeline|explore ... --store S`` (or ``COCO_STORE``), without a profile: open S in a thread while the
     command line imports; whether it started. Any other command, or a store named another way (a profile, the
     default path, ``--fresh``), opens as always."""
     rest = [a for a in args if a != "--debug"]
-    if not rest or rest[0] != "timeline" or os.environ.get("COCO_PROFILE"):
+    if not rest or rest[0] not in ("timeline", "explore") or os.environ.get("COCO_PROFILE"):
         return False
     store = os.environ.get("COCO_STORE") or None
     for k, arg in enumerate(rest):

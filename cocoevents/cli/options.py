@@ -45,7 +45,7 @@ def read_store_path(store: Optional[Path]) -> Path:
 
     resolved = default_local()
     reading(resolved)
-    return resolved.settings.path  # type: ignore[no-any-return]
+    return resolved.settings.path
 
 
 def reading(resolved: Any) -> None:

@@ -90,6 +90,13 @@ def timeline(
         help="Redshift: add the archive objects not yet COPYed (the tail "
         "since the last load), read from S3 (profile key fresh_from names the s3 profile).",
     ),
+    follow: bool = typer.Option(
+        False, "--follow", help="Keep the timeline open and add rows as events arrive (table, csv or jsonl; Ctrl-C stops)."
+    ),
+    interval: str = typer.Option("5s", "--interval", metavar="DURATION", help="--follow: how often to ask the source for new events."),
+    until_done: bool = typer.Option(
+        False, "--until-done", help="--follow: stop once the delivery is failed, fulfilled or canceled, exiting as --check would."
+    ),
 ) -> int:
     """Rebuild what happened to a delivery, robot or pilot."""
     from ..core.lookup import build
@@ -109,6 +116,21 @@ def timeline(
     opts = parse_options(
         since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz, baseline_min=baseline_min
     )
+    if follow or until_done:
+        every = _follow_checks(follow, until_done, interval, until, output, fmt_name)
+        return _follow(
+            subject_id,
+            kind.value if kind else None,
+            opts,
+            fmt_name,
+            RenderOptions(
+                color=fmt_name == "table" and use_color(color, to_file=output is not None), tz=tz, max_rows=max_rows, csv_raw=csv_raw
+            ),
+            every,
+            until_done,
+            failing,
+            lambda: open_source(store, profile, wait, fresh),
+        )
     # A big timeline makes millions of objects and no reference cycles: the cyclic collector would
     # only walk them again and again (a third of the time for a million events).
     with _collector_paused():
@@ -153,6 +175,56 @@ def timeline(
             write_file(output, lambda fh: write(result, fmt_name, fh, options))
             err(f"coco: wrote {len(result.rows):,} events to {output}")
         return 1 if failing and result.fails(failing) else 0
+
+
+def _follow_checks(follow: bool, until_done: bool, interval: str, until: Optional[str], output: Optional[Path], fmt: str) -> float:
+    """The usage errors of ``--follow``; the interval in seconds."""
+    from ..errors import UsageError
+    from ..render.follow import FOLLOW_FORMATS
+    from ..timestamps import parse_duration
+
+    if until_done and not follow:
+        raise UsageError("--until-done goes with --follow")
+    if until is not None:
+        raise UsageError("--follow reads up to now: leave out --until")
+    if output is not None:
+        raise UsageError("--follow writes to standard output (redirect it, or use tee)")
+    if fmt not in FOLLOW_FORMATS:
+        raise UsageError(f"--follow writes {', '.join(FOLLOW_FORMATS)}, not {fmt}")
+    try:
+        every = parse_duration(interval) / 1e6
+    except ValueError as e:
+        raise UsageError(f"--interval: {e}") from None
+    if every <= 0:
+        raise UsageError("--interval must be more than 0")
+    return every
+
+
+def _follow(subject_id, kind, opts, fmt, options, interval, until_done, failing, opening) -> int:
+    """``--follow``: the timeline, then what each poll adds, until Ctrl-C (130) or, with ``--until-done``, a final
+    status (then the exit code of ``--check``, or of ``--fail-on`` when given)."""
+    import time
+
+    from ..core.follow import Follower, follow_loop
+    from ..core.model import CHECK
+    from ..errors import UsageError
+    from ..render.follow import FollowWriter
+
+    writer = FollowWriter(fmt, sys.stdout, options, err)
+    source = opening()
+    try:
+        follower = Follower(source, subject_id, kind, opts)
+        first = follower.start()
+        if until_done and follower.kind != "delivery":
+            raise UsageError(f"--until-done follows a delivery; {follower.subject_id} is a {follower.kind}")
+        if follower.subject_id != subject_id:
+            err(f"coco: {subject_id} is a demand or offer id of delivery {follower.subject_id}")
+        writer.start(first, following=not (until_done and follower.done))
+        follow_loop(follower, interval, writer.update, until_done=until_done, sleep=time.sleep)
+    finally:
+        source.close()
+    assert follower.timeline is not None
+    return 1 if follower.timeline.fails(failing or CHECK) else 0
 
 
 @contextmanager

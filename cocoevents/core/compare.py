@@ -23,16 +23,17 @@ findings above info, and D's transitions beside the twin's.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Optional
 
 from ..errors import NotFound, UsageError
 from ..producers.registry import DELIVERY_OUTCOMES, DEMAND_OUTCOMES
 from ..timestamps import format_ts
 from .baseline import percentile, steps, transitions_of
-from .listings import Filters, error_codes, findings_of, statuses, timelines
+from .listings import Filters, error_codes, findings_of, matches, statuses, timelines
 from .model import DELIVERY_LANE, Timeline
 from .options import Options
+from .questions import Counts, StepCount, ValueCount
 from .source_protocol import EventSource
 from .stats import fisher_greater, mann_whitney_greater, ranks, score
 
@@ -111,60 +112,6 @@ def hour_of(us: int) -> str:
 # -- counts ------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ValueCount:
-    dimension: str
-    value: str
-    group_n: int
-    others_n: int
-
-
-@dataclass(frozen=True)
-class StepCount:
-    """A transition's durations on both sides: counts, medians, the group's rank sum among all of them (mid-ranks
-    for ties) and the tie term ``sum(t**3 - t)``."""
-
-    a: str
-    b: str
-    group_n: int
-    others_n: int
-    group_p50: Optional[float]
-    others_p50: Optional[float]
-    group_rank_sum: float
-    ties: float
-
-
-@dataclass
-class Counts:
-    """What a source answers to ``compare_counts``: the group's and the others' sizes and their counts."""
-
-    group_n: int
-    others_n: int
-    values: list[ValueCount] = field(default_factory=list)
-    steps: list[StepCount] = field(default_factory=list)
-
-    def normalized(self) -> Counts:
-        """In a fixed order, medians to the millisecond and rank sums to 1e-6: equal answers compare equal."""
-        return Counts(
-            self.group_n,
-            self.others_n,
-            sorted(self.values, key=lambda v: (v.dimension, v.value)),
-            sorted(
-                (
-                    replace(
-                        s,
-                        group_p50=None if s.group_p50 is None else round(s.group_p50, 3),
-                        others_p50=None if s.others_p50 is None else round(s.others_p50, 3),
-                        group_rank_sum=round(s.group_rank_sum, 6),
-                        ties=round(s.ties, 6),
-                    )
-                    for s in self.steps
-                ),
-                key=lambda s: (s.a, s.b),
-            ),
-        )
-
-
 def counts_of(sided: Iterable[tuple[Facts, int]]) -> Counts:
     """The counts of deliveries' facts, each with its side (1: the group, 0: the others)."""
     sizes = [0, 0]
@@ -200,7 +147,7 @@ def counts_of(sided: Iterable[tuple[Facts, int]]) -> Counts:
 
 def side_of(t: Timeline, filters: Filters) -> Optional[int]:
     """1 in the group, 0 among the others (fulfilled, not in the group), else ``None``."""
-    if filters.match(t):
+    if matches(filters, t):
         return 1
     return 0 if t.status == "fulfilled" else None
 

@@ -16,14 +16,15 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Optional, Sequence
+from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from ..errors import NotFound, UsageError
-from ..producers.registry import ERROR_GROUPS, STATUSES
+from ..producers.registry import ERROR_GROUPS
 from ..timestamps import format_ts
 from .links import linked_closures
 from .model import DELIVERY_LANE, Event, Timeline, error_code
 from .options import Options
+from .questions import Filters
 from .sessionize import (
     BaselineRequest,
     DeliveryRequest,
@@ -36,7 +37,6 @@ from .sessionize import (
     delivery_status,
 )
 from .source_protocol import EventSource, select_in_spans
-from .status import outcome_events
 
 BATCH = 200  # deliveries whose questions are asked together (memory stays bounded by a batch)
 
@@ -136,82 +136,6 @@ def statuses(source: EventSource, delivery_ids: Sequence[str]) -> dict[str, str]
 
 
 # -- coco deliveries ------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Filters:
-    """``coco deliveries`` filters; every one is judged on the delivery's exact timeline."""
-
-    statuses: tuple[str, ...] = ()
-    error: Optional[str] = None
-    event: Optional[str] = None
-    robot: Optional[str] = None
-    pilot: Optional[str] = None
-    merchant: Optional[str] = None
-    slow: bool = False
-
-    def __post_init__(self) -> None:
-        for s in self.statuses:
-            if s not in STATUSES:
-                raise UsageError(f"--status must be one of {', '.join(STATUSES)}, not {s!r}")
-        for option in ("error", "event", "robot", "pilot", "merchant"):
-            value = getattr(self, option)
-            if value is not None and not value.strip():  # an empty value is no filter: every delivery would match
-                raise UsageError(f"--{option} needs a value, not {value!r} (leave the option out to list every delivery)")
-
-    @property
-    def any(self) -> bool:
-        return bool(self.statuses or self.error or self.event or self.robot or self.pilot or self.merchant or self.slow)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "status": list(self.statuses),
-            "error": self.error,
-            "event": self.event,
-            "robot": self.robot,
-            "pilot": self.pilot,
-            "merchant": self.merchant,
-            "slow": self.slow,
-        }
-
-    def text(self) -> str:
-        """The filters as a header shows them: ``status=failed error=LID_STUCK slow`` (a flag by its name)."""
-        return " ".join(
-            k if v is True else f"{k}={','.join(v) if isinstance(v, list) else v}"
-            for k, v in self.to_dict().items()
-            if v not in (None, False, [])
-        )
-
-    def pushdowns(self) -> list[tuple[str, tuple[str, ...], bool]]:
-        """Necessary conditions a source can check in SQL before any timeline is built: ``(column, values,
-        linked_only)`` for ``EventSource.narrow_deliveries`` (which says when one does not hold)."""
-        out: list[tuple[str, tuple[str, ...], bool]] = []
-        if self.statuses and "in_progress" not in self.statuses:  # an outcome row in the delivery lane
-            out.append(("event", tuple(sorted({n for s in self.statuses for n in outcome_events(s)})), True))
-        if self.robot is not None:  # robots come from the delivery lane's rows
-            out.append(("robot_id", (self.robot,), True))
-        if self.event is not None:  # any lane: only when every such event has a delivery id
-            out.append(("event", (self.event,), False))
-        return out
-
-    def match(self, t: Timeline) -> bool:
-        if self.statuses and t.status not in self.statuses:
-            return False
-        if self.robot is not None and self.robot not in t.robots:
-            return False
-        if self.pilot is not None and self.pilot not in t.pilots:
-            return False
-        if self.error is not None and self.error not in error_codes(t):
-            return False
-        if self.event is not None and not any(r.event.name == self.event for r in t.rows):
-            return False
-        if self.merchant is not None and not any(
-            r.lane == DELIVERY_LANE and r.event.record.get("merchant_id") == self.merchant for r in t.rows
-        ):
-            return False
-        if self.slow and not any(getattr(f, "kind", None) == "slow_step" for f in findings_of(t)):
-            return False
-        return True
 
 
 def findings_of(t: Timeline) -> list[Any]:
@@ -339,7 +263,7 @@ def list_deliveries(
         listing.matched = len(order) - (len(shown) - len(listing.rows))
     else:
         for t in timelines(source, order, opts, batch):
-            if filters.match(t):
+            if matches(filters, t):
                 listing.matched += 1
                 if limit == 0 or len(listing.rows) < limit:
                     listing.rows.append(DeliveryRow.from_timeline(t))
@@ -361,7 +285,7 @@ def stream_deliveries(
     def rows() -> Iterator[DeliveryRow]:
         for start in range(0, len(order), batch):
             for t in timelines(source, order[start : start + batch], opts, batch):
-                if filters.match(t):
+                if matches(filters, t):
                     listing.matched += 1
                     yield DeliveryRow.from_timeline(t)
             if forget is not None:
@@ -516,13 +440,45 @@ def _error_report(source: EventSource, since: int, until: int, by: str) -> Error
     if by not in ERROR_GROUPS:
         raise UsageError(f"--by must be one of {', '.join(ERROR_GROUPS)}, not {by!r}")
     groups: dict[Optional[str], ErrorGroup] = {}
-    seen: set[str] = set()
-    for e in source.error_events(since, until):
-        if e.ts is None or not since <= e.ts <= until or e.severity != "error" or e.text in seen:
-            continue
-        seen.add(e.text)  # rule 7: a record stored twice is one event
-        code = error_code(e.record.get("error")) or None
-        key = {"code": code, "event": e.name, "robot": e.robot_id, "hour": code}[by]
+    for e, code in error_rows(source.error_events(since, until), since, until):
+        key = group_key(e, code, by)
         groups.setdefault(key, ErrorGroup(key)).add(e, code)
     ordered = sorted(groups.values(), key=lambda g: (-g.count, g.key is None, g.key or ""))
     return ErrorReport(since, until, by, ordered)
+
+
+def error_rows(events: Iterable[Event], since: int, until: int) -> Iterator[tuple[Event, Optional[str]]]:
+    """The error events (timeline rules §4) among a source's ``error_events`` answer, in ``[since, until]``,
+    each once (rule 7: a record stored twice is one event), with its error code (``None`` without one)."""
+    seen: set[str] = set()
+    for e in events:
+        if e.ts is None or not since <= e.ts <= until or e.severity != "error" or e.text in seen:
+            continue
+        seen.add(e.text)
+        yield e, error_code(e.record.get("error")) or None
+
+
+def group_key(e: Event, code: Optional[str], by: str) -> Optional[str]:
+    """The group of ``coco errors --by`` an error event falls in (``hour``: its code, counted per hour)."""
+    return {"code": code, "event": e.name, "robot": e.robot_id, "hour": code}[by]
+
+
+def matches(filters: Filters, t: Timeline) -> bool:
+    """Whether the delivery's exact timeline ``t`` passes every filter."""
+    if filters.statuses and t.status not in filters.statuses:
+        return False
+    if filters.robot is not None and filters.robot not in t.robots:
+        return False
+    if filters.pilot is not None and filters.pilot not in t.pilots:
+        return False
+    if filters.error is not None and filters.error not in error_codes(t):
+        return False
+    if filters.event is not None and not any(r.event.name == filters.event for r in t.rows):
+        return False
+    if filters.merchant is not None and not any(
+        r.lane == DELIVERY_LANE and r.event.record.get("merchant_id") == filters.merchant for r in t.rows
+    ):
+        return False
+    if filters.slow and not any(getattr(f, "kind", None) == "slow_step" for f in findings_of(t)):
+        return False
+    return True

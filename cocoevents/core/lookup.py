@@ -9,7 +9,7 @@ unknown one is close to. A robot or pilot timeline without a range covers the la
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional
 
 from ..errors import NotFound, UsageError
 from ..timestamps import MIN_US, now_us, parse_duration
@@ -66,7 +66,7 @@ def build(source: EventSource, subject_id: str, kind: str | None, opts: Options,
         if since > until:
             raise UsageError("--since is after --until")
         opts = replace(opts, since=since, until=until)
-    timeline = {"delivery": delivery_timeline, "robot": robot_timeline, "pilot": pilot_timeline}[kind]
+    timeline: Any = {"delivery": delivery_timeline, "robot": robot_timeline, "pilot": pilot_timeline}[kind]
     try:
         return timeline(source, subject_id, opts)
     except NotFound as nothing:
@@ -94,10 +94,10 @@ def nearest_range(
         return None
     before = extent(column, ident, None, since - 1) if since is not None else None
     after = extent(column, ident, until + 1, None) if until is not None else None
-    if before is not None and (after is None or since - before[1] <= after[0] - until):  # type: ignore[operator]
-        return extent(column, ident, before[1] - NEAR_US, before[1])  # type: ignore[no-any-return]
+    if before is not None and (after is None or since - before[1] <= after[0] - until):
+        return extent(column, ident, before[1] - NEAR_US, before[1])
     if after is not None:
-        return extent(column, ident, after[0], after[0] + NEAR_US)  # type: ignore[no-any-return]
+        return extent(column, ident, after[0], after[0] + NEAR_US)
     return None
 
 

@@ -12,16 +12,15 @@ that does nothing, so a caller asks the declaration (``if source.KEEPS_STATUSES`
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar, Iterable, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Hashable, Iterable, Mapping, Protocol, Sequence
 
 from ..producers.registry import ASSIGNMENT_EVENTS
 from .baseline import Baseline
 from .model import Event
 
 if TYPE_CHECKING:
-    from .compare import Counts
-    from .listings import Filters
     from .options import Options
+    from .questions import Counts, Filters
 
 Span = tuple[str, int, int]  # (id, start, end), both ends included
 
@@ -125,6 +124,30 @@ class EventSource(Protocol):
         until]``: the group ``filters`` choose against the fulfilled others, per dimension value and transition.
         A warehouse answers with a few aggregate statements, never a row per delivery; ``core.compare.reference_counts``
         is the answer from the deliveries' exact timelines, which every source must equal."""
+        ...
+
+    # -- following a timeline as events arrive (``core.follow``: ``coco timeline --follow``, ``coco explore``)
+
+    def refresh(self) -> None:
+        """From now on, answer with what arrived since the source was opened or last refreshed (a local store
+        is opened again after other loads commit, an archive syncs its new objects, a warehouse starts a new
+        snapshot)."""
+        ...
+
+    def release(self) -> None:
+        """Let go of what a writer needs until the next question (a local store's connection, so a load can
+        commit while the caller waits); the next question takes it again. Nothing for the other sources."""
+        ...
+
+    def writer_waiting(self) -> bool:
+        """Whether a writer waits for this reader to ``release`` (a resident reader checks now and then)."""
+        ...
+
+    def arrivals(self, since: int, ids: Mapping[str, Sequence[str]]) -> Hashable:
+        """A value that changes whenever a row arrives whose ``column`` is one of ``ids[column]`` (for any of the
+        columns) and whose time is ``since`` or later, or unusable: one bounded question a follower asks each
+        poll before it rebuilds anything. A source may answer for more rows (it then changes more often, and
+        the follower rebuilds for nothing), never for fewer."""
         ...
 
 

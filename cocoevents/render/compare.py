@@ -20,7 +20,7 @@ from . import RenderOptions
 from .columns import terminal_width, wrap
 from .csv_writer import csv_line, neutralise, number
 from .describe import tz_name
-from .json_writer import dumps
+from .jsontext import dumps
 from .markdown import md
 from .table import LineWriter, duration_text, local_time, plural, resolve_tz
 

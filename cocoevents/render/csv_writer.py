@@ -13,7 +13,7 @@ from ..core.model import Row, Timeline, error_code
 from ..timestamps import format_ts
 from .describe import OWN_COLUMNS
 from .json_fast import SORTED_ENCODE
-from .json_writer import dumps
+from .jsontext import dumps
 
 CSV_COLUMNS = (
     "ts",

@@ -343,8 +343,8 @@ class _Page:
             )
         out.append(f'<p class="facts">{" · ".join(counts)}</p>')
         if self.long_findings():  # the chart first; the header says what the list below it holds
-            counts = finding_counts_text(self.finding_counts())
-            out.append(f'<p class="facts"><a href="#findings">What stands out</a>: {h(counts)}, listed below the chart</p>')
+            stands_out = finding_counts_text(self.finding_counts())
+            out.append(f'<p class="facts"><a href="#findings">What stands out</a>: {h(stands_out)}, listed below the chart</p>')
         else:
             out += self.findings()
         out.append("</header>")

@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 from ..core.model import Row, parse_record
 from ..timestamps import format_ts
-from .json_writer import dumps
+from .jsontext import dumps
 
 # A record whose text is exactly what the standard library's encoder writes for it (``ensure_ascii=False``) with
 # the separators ``", "``/``": "`` (``SPACED``, Python's default) or ``","``/``":"`` (``COMPACT``): one flat

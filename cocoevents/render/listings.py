@@ -18,7 +18,7 @@ from ..timestamps import duration_text
 from . import LISTING_FORMAT_NAMES, RenderOptions
 from .columns import Column, Step, fit, terminal_width, wrap
 from .csv_writer import csv_line, neutralise, number
-from .json_writer import dumps
+from .jsontext import dumps
 from .table import STATUS_STYLE, LineWriter, local_time, plural, resolve_tz
 
 LISTING_CSV = (

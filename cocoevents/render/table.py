@@ -107,10 +107,9 @@ class LineWriter:
         self.console.print(text)
 
 
-def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
-    tz = resolve_tz(o.tz)
-    w = LineWriter(out, o.color, o.width)
-    s = t.summary
+def time_format(t: Timeline, tz: tzinfo) -> Any:
+    """``when(us, full=False)``: a row's time in ``tz`` - with the date when the rows span several days - or,
+    ``full``, the whole date and time."""
     if tz is timezone.utc:  # rows are in time order: the first and the last tell
         multi_day = bool(t.rows) and t.rows[0].ts // 86_400_000_000 != t.rows[-1].ts // 86_400_000_000
     else:
@@ -121,6 +120,15 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         if full:
             return dt.strftime("%Y-%m-%d %H:%M:%S")
         return dt.strftime("%m-%d %H:%M:%S" if multi_day else "%H:%M:%S") + f".{dt.microsecond // 1000:03d}"
+
+    return when
+
+
+def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
+    tz = resolve_tz(o.tz)
+    w = LineWriter(out, o.color, o.width)
+    s = t.summary
+    when = time_format(t, tz)
 
     title = {"delivery": "Delivery", "robot": "Robot", "pilot": "Pilot"}[t.kind]
     head: list[tuple[str, str]] = [(f"{title} {for_terminal(t.id)}", "bold")]
@@ -142,8 +150,8 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
                 "dim",
             ),
         )
-    room = _width(out, o)
-    for label, names in (("robots", _robot_path(t)), ("pilots", ", ".join(t.pilots))):
+    room = table_width(out, o)
+    for label, names in (("robots", robot_path(t)), ("pilots", ", ".join(t.pilots))):
         for k, line in enumerate(wrap(for_terminal(names), room, 10) if names else []):
             w.line((f"  {label}  " if k == 0 else " " * 10, "dim"), (line, ""))
     _deliveries(w, o.deliveries, room)
@@ -165,7 +173,38 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
     w.line(("  ", ""), *counts)
     w.line()
 
-    shown, cuts = _shown_rows(t.rows, o.max_rows)
+    shown, cuts = shown_rows(t.rows, o.max_rows)
+    write_rows(w, t, shown, when, room, cuts)
+    if not t.rows:
+        w.line(("  (no events with a usable timestamp)", "yellow"))
+    if t.unplaced:
+        w.line()
+        w.line((f"⚠ {len(t.unplaced):,} event(s) without a usable timestamp (not placed in time):", "bold yellow"))
+        for e in t.unplaced:
+            ts = e.record.get("timestamp", "<missing>")
+            w.line(
+                ("  ", ""),
+                (for_terminal(e.name or "?"), "yellow"),
+                (f"  timestamp={for_terminal(json.dumps(ts, default=str, ensure_ascii=False))}", "dim"),
+                (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"),
+            )
+    _write_findings(t, w, when, room)
+    _write_comparison(t, w, room)
+
+
+def write_rows(
+    w: LineWriter,
+    t: Timeline,
+    rows: list[Row],
+    when: Any,
+    room: int | None,
+    cuts: dict[int, str] | None = None,
+    layout: RowLayout | None = None,
+) -> RowLayout:
+    """The lines of ``rows`` (of ``t``), each gap of ``t`` before the row it ends, and the notes ``cuts`` places
+    before rows; ``layout``: the columns of an earlier call (``--follow`` appends rows under the first table), else
+    worked out from these rows and ``room`` (the width to fit). Returns the layout used."""
+    cuts = cuts or {}
     first = t.start or 0
     cells = [
         (
@@ -177,9 +216,9 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
             for_terminal(key_ids(r, t)),
             for_terminal(detail(r)),
         )
-        for r in shown
+        for r in rows
     ]
-    fit = _row_layout([c[1:6] for c in cells], room)
+    fit = layout or row_layout([c[1:6] for c in cells], room)
     gap_set = {g.before for g in t.gaps}
     for n, (r, ts, off, lane, name, ids, det) in enumerate(cells):
         if n in cuts:
@@ -212,21 +251,7 @@ def write_table(t: Timeline, out: TextIO, o: RenderOptions) -> None:
         if below:
             indent = fit.time + 2
             w.line((" " * indent + "↳ ", "dim"), (_clip(below, max((room or 0) - indent - 2, len(_error_code(r)) + 1)), "red"))
-    if not t.rows:
-        w.line(("  (no events with a usable timestamp)", "yellow"))
-    if t.unplaced:
-        w.line()
-        w.line((f"⚠ {len(t.unplaced):,} event(s) without a usable timestamp (not placed in time):", "bold yellow"))
-        for e in t.unplaced:
-            ts = e.record.get("timestamp", "<missing>")
-            w.line(
-                ("  ", ""),
-                (for_terminal(e.name or "?"), "yellow"),
-                (f"  timestamp={for_terminal(json.dumps(ts, default=str, ensure_ascii=False))}", "dim"),
-                (f"  {for_terminal(detail(Row(e, Lane('unplaced'), e.severity, None)))}", "dim"),
-            )
-    _write_findings(t, w, when, room)
-    _write_comparison(t, w, room)
+    return fit
 
 
 MAX_NAME = 32  # an event name longer than this (none of the registry's) may be clipped to fit
@@ -246,7 +271,7 @@ class RowLayout:
     details: Optional[int]
 
 
-def _row_layout(cells: list[tuple[str, str, str, str, str]], room: Optional[int]) -> RowLayout:
+def row_layout(cells: list[tuple[str, str, str, str, str]], room: Optional[int]) -> RowLayout:
     """Fit the rows to ``room``: the time, lane and event name stay whole (the registry's names are at most 26
     characters; a longer one is clipped, to no less than ``MAX_NAME``, only as far as the ids and details need); the
     details are clipped first, down to ``MIN_DETAILS``; then the offset goes, then the ids shrink and go."""
@@ -297,7 +322,7 @@ def _deliveries(w: LineWriter, deliveries: tuple[tuple[str, str], ...], room: Op
         w.line(("              ", ""), (f"… {len(deliveries) - MAX_DELIVERIES} more (coco deliveries --robot ID lists all)", "dim"))
 
 
-def _shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, str]]:
+def shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, str]]:
     """The rows the table shows - the first and last ``max_rows / 2``, and every error row between - and,
     by position in the shown rows, the note for each run of rows cut before it (counted by severity)."""
     if not max_rows or len(rows) <= max_rows:
@@ -332,7 +357,7 @@ def _shown_rows(rows: list[Row], max_rows: int) -> tuple[list[Row], dict[int, st
     return shown, cuts
 
 
-def _width(out: TextIO, o: RenderOptions) -> int | None:
+def table_width(out: TextIO, o: RenderOptions) -> int | None:
     """The width to fit: ``width`` when given, else ``COLUMNS``, else the terminal's; none on a pipe."""
     return terminal_width(out, o.width)
 
@@ -379,8 +404,19 @@ def _write_findings(t: Timeline, w: LineWriter, when: Any, room: Optional[int] =
             w.line(*(lead if k == 0 else [(" " * indent, "")]), (line, style if f.severity != "info" else ""))
 
 
-def _signed(seconds: float) -> str:
+def signed_duration(seconds: float) -> str:
+    """A difference of durations: ``+1m15s``, ``-14s``."""
     return ("+" if seconds >= 0 else "-") + duration_text(abs(seconds))
+
+
+def twin_cells(d: Any) -> tuple[str, str, str, bool]:
+    """A transition beside its twin's (``core.compare.StepDelta``): this delivery's duration, the twin's (``-``: the
+    twin has no such transition), the difference, and whether it stands out (a minute or more longer, and at least
+    twice the twin's)."""
+    twin = duration_text(d.twin_s) if d.twin_s is not None else "-"
+    delta = signed_duration(d.delta_s) if d.delta_s is not None else ""
+    big = d.delta_s is not None and d.delta_s >= 60 and (d.twin_s or 0) * 2 <= d.this_s
+    return duration_text(d.this_s), twin, delta, big
 
 
 def _write_comparison(t: Timeline, w: LineWriter, room: int | None) -> None:
@@ -401,18 +437,17 @@ def _write_comparison(t: Timeline, w: LineWriter, room: int | None) -> None:
     w.line(("  " + "TRANSITION".ljust(width) + "  " + "THIS".rjust(9) + "  " + "TWIN".rjust(9) + "  " + "DELTA".rjust(9), "dim"))
     for name, d in zip(names, c.steps):
         name = _clip(name, width)
-        twin = duration_text(d.twin_s) if d.twin_s is not None else "-"
-        delta = _signed(d.delta_s) if d.delta_s is not None else ""
-        big = d.delta_s is not None and d.delta_s >= 60 and (d.twin_s or 0) * 2 <= d.this_s
+        this, twin, delta, big = twin_cells(d)
         w.line(
             ("  " + name.ljust(width) + "  ", "bold" if big else ""),
-            (duration_text(d.this_s).rjust(9) + "  ", ""),
+            (this.rjust(9) + "  ", ""),
             (twin.rjust(9) + "  ", "dim"),
             (delta.rjust(9), "yellow" if big else "dim"),
         )
 
 
-def _robot_path(t: Timeline) -> str:
+def robot_path(t: Timeline) -> str:
+    """The robots of ``t``: a delivery's in the order they took it (``R-7 → R-12``), else all of them."""
     if t.kind != "delivery":
         return ", ".join(t.robots)
     path: list[str] = []

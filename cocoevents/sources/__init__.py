@@ -100,12 +100,13 @@ def default_local(config: Any = None) -> Resolved:
     """The local store read when neither a store nor a profile is named: the default store; while it does not
     exist, the demo store if ``coco demo`` made one (``store.config.demo_in_place_of_default``), with the note
     a command prints once on stderr."""
-    from ..store.config import default_store_path, demo_in_place_of_default
+    from ..store.config import demo_in_place_of_default
 
     demo = demo_in_place_of_default()
     if demo is None:
         return Resolved("local", local_settings(), None, "no profile chosen and no default", config)
-    note = f"coco: reading the demo store {demo} (no store at {default_store_path()}; 'coco load PATH' makes one)"
+    # One line that fits 80 columns; where the stores are is what 'coco config show' says.
+    note = "coco: no store yet; reading the demo store ('coco load PATH' makes one)"
     return Resolved("local", local_settings(demo, "the demo store"), None, "no store of your own yet: the demo store", config, note)
 
 

@@ -11,7 +11,7 @@ import shutil
 import tempfile
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from ..archive.s3 import DAY_US, days_for_question, list_objects
 from ..core.source_protocol import Source
@@ -126,6 +126,28 @@ class FreshSource(Source):
         walk_links([e.demand_id for e in chosen], [e.offer_id for e in chosen], more)
         return events
 
+    # -- following (``core.follow``) -----------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """A new warehouse snapshot, and the tail listed again: objects that appeared (or that the COPY job
+        has loaded meanwhile) are reconsidered at the next question."""
+        self.warehouse.refresh()
+        self.release()
+        self.tail = None
+        self.now = getattr(self.warehouse, "now", None) or now_us()
+
+    def release(self) -> None:
+        self.warehouse.release()
+        if self.tail is not None:
+            self.tail.release()  # the tail store is opened again by the next question
+
+    def writer_waiting(self) -> bool:
+        return False
+
+    def arrivals(self, since: int, ids: Mapping[str, Sequence[str]]) -> Any:
+        tail = self._ensure(since, None)
+        return (self.warehouse.arrivals(since, ids), tail.arrivals(since, ids), self.tail_objects)
+
     # -- the EventSource protocol ---------------------------------------------------------------------------
 
     def kinds(self, subject_id: str, since: Optional[int] = None, until: Optional[int] = None) -> list[str]:
@@ -184,7 +206,7 @@ class FreshSource(Source):
 
     def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
         """The warehouse's (the tail holds at most the last hours)."""
-        return self.warehouse.extent(column, ident, lo, hi)  # type: ignore[no-any-return]
+        return self.warehouse.extent(column, ident, lo, hi)
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """The warehouse's aggregate statement when the tail holds nothing; else the counts of every delivery's
@@ -208,6 +230,12 @@ class _Empty(Source):
 
     def kinds(self, subject_id: str, since: Optional[int] = None, until: Optional[int] = None) -> list[str]:
         return []
+
+    def arrivals(self, *a: Any) -> int:
+        return 0
+
+    def release(self) -> None:
+        pass
 
     def delivery_events(self, delivery_id: str, since: Optional[int], until: Optional[int]) -> list[Any]:
         return []

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from ..core.fast_rules import event_from_text, events_from_texts
 from ..core.links import walk_links
@@ -21,7 +21,7 @@ from ..duckdb_engine import duckdb
 from ..errors import SourceUnavailable, StoreBusy
 from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS, registry_sort_key
 from ..store.config import default_store_path
-from ..store.connection import open_store, verify
+from ..store.connection import open_store, verify, waiting_marker
 from ..store.rows import FETCH_CHUNK, matching_rowids, rowid_chunks
 from ..store.schema import ASSIGNMENT_KINDS, stored_errors
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
@@ -86,7 +86,15 @@ class LocalSource(Source):
         """``wait``: seconds to wait for a running load to let a reader in (default ``COCO_WAIT`` or 10);
         ``connection``: the store opened ahead (``store.connection.open_store``)."""
         self.path = path or default_store_path()
-        self.con, tables = open_store(self.path, read_only=True, wait=wait, connection=connection)
+        self.wait = wait
+        # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
+        # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
+        self._made: dict[int, Event] = {}
+        self._con: Any = None
+        self._open(connection)
+
+    def _open(self, connection: Any = None) -> Any:
+        self._con, tables = open_store(self.path, read_only=True, wait=self.wait, connection=connection)
         # Schema 4 stores find rows by id through ``keys``; an older store (read before any writer migrates
         # it) through its ART indexes on the id columns.
         self.keyed = "keys" in tables
@@ -95,13 +103,44 @@ class LocalSource(Source):
         self.assignment_keyed = self.kept_statuses  # schema 6 also keys each assignment's robot and pilot apart
         self.kept_attributes = "attributes" in tables  # schema 7: ``coco compare`` reads no record
         self.kept_errors = "errors" in tables  # schema 8: ``coco errors`` reads the error index
-        # Events made so far, by rowid: a timeline asks for a delivery's rows, then for its robots' rows over
-        # the same time, and gets the same (immutable) Event objects back instead of a second copy of each.
-        self._made: dict[int, Event] = {}
+        return self._con
+
+    @property
+    def con(self) -> Any:
+        """The store's connection; after ``release`` the next question opens the store again (waiting, as any
+        reader does, for a running load to let go of it)."""
+        return self._con if self._con is not None else self._open()
 
     def close(self) -> None:
         self._made.clear()
-        self.con.close()
+        if self._con is not None:
+            self._con.close()  # kept: a closed source stays closed (``con`` does not open it again)
+
+    # -- following (``core.follow``): a resident reader lets loads in --------------------------------------
+
+    def release(self) -> None:
+        """Let go of the store, so a load can commit; the next question opens it again. The events made so
+        far are forgotten with the connection (a load may renumber the rows they were kept by)."""
+        self._made.clear()
+        con, self._con = self._con, None
+        if con is not None:
+            con.close()
+
+    def refresh(self) -> None:
+        """See what loads committed since the store was opened: a read-only connection sees the store as it
+        was when it opened, so it is opened again (by the next question)."""
+        self.release()
+
+    def writer_waiting(self) -> bool:
+        """Whether a load waits for this reader to let go of the store (``<store>.waiting``, which a load
+        blocked by a reader leaves; ``store.connection.retrying``)."""
+        return waiting_marker(self.path).exists()
+
+    def arrivals(self, since: int, ids: Mapping[str, Sequence[str]]) -> Any:
+        """Changes with every load: the loaded files, their count and events (a tiny table; any load that
+        adds rows adds files). A superset of the rows ``ids`` since ``since`` asks about, as the protocol
+        allows."""
+        return tuple(self.con.execute("SELECT count(*), coalesce(max(file_id), 0), coalesce(sum(events), 0) FROM files").fetchone())
 
     def forget(self) -> None:
         """Let go of the events made so far (``_made``): a streamed listing (``core.listings.stream_deliveries``)
@@ -432,7 +471,7 @@ class LocalSource(Source):
         """Through ``keys``, like every id question: the min and max ``ts`` of the id's rows within the bounds
         (of every row without ``column``: the ``ts`` zone maps answer most of it)."""
         if column is None:
-            match, params = "true", []
+            match, params = "true", []  # type: ignore[var-annotated]
         elif column not in ID_FIELDS:
             raise ValueError(f"not an id column: {column}")
         else:
@@ -441,7 +480,7 @@ class LocalSource(Source):
         params += [_ts(v) for v in (lo, hi) if v is not None]
         first, last = self.con.execute(
             f"SELECT epoch_us(min(ts)), epoch_us(max(ts)) FROM events WHERE {match} AND ts IS NOT NULL{bounds}", params
-        ).fetchone()  # type: ignore[misc]
+        ).fetchone()
         return None if first is None else (int(first), int(last))
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:

@@ -117,3 +117,26 @@ class MemorySource(Source):
             return None
         active = {d for d, _ in self.active_deliveries(since, until)}
         return {e.delivery_id for e in self.events if e.delivery_id in active and value(e) in wanted}
+
+    def close(self) -> None:
+        pass
+
+    # -- following (``core.follow``): the list is the store; a caller appends to ``events`` to add arrivals
+
+    def refresh(self) -> None:
+        pass
+
+    def release(self) -> None:
+        pass
+
+    def writer_waiting(self) -> bool:
+        return False
+
+    def arrivals(self, since: int, ids: Mapping[str, Sequence[str]]) -> int:
+        """Exactly the rows the protocol asks about, counted (the reference for the other sources)."""
+        wanted = {column: set(values) for column, values in ids.items()}
+        return sum(
+            1
+            for e in self.events
+            if (e.ts is None or e.ts >= since) and any(getattr(e, column) in values for column, values in wanted.items())
+        )

@@ -54,7 +54,7 @@ when connecting.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
@@ -420,6 +420,42 @@ class RedshiftSource(Source):
         except Exception:
             return False
         return code in NO_TABLE or code in DENIED
+
+    # -- following (``core.follow``) ---------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """A new read-only transaction (the old one's snapshot ends), with ``now`` moved to the present."""
+        if self.con is None:
+            raise SourceUnavailable("the Redshift connection is closed")
+        self.now = now_us()
+        self._prefetch = None
+        try:
+            cur = self.con.cursor()
+            cur.execute("ROLLBACK")
+            cur.execute("BEGIN READ ONLY")
+        except Exception as e:
+            raise self._unavailable(e) from None
+
+    def release(self) -> None:
+        pass  # a read-only transaction holds back no writer
+
+    def writer_waiting(self) -> bool:
+        return False
+
+    def arrivals(self, since: int, ids: Mapping[str, Sequence[str]]) -> tuple[int, ...]:
+        """One statement bounded by ``event_ts >= since`` (the sort key prunes every older block), counting the
+        rows carrying one of ``ids``; the rows without a time are counted by the second branch."""
+        parts, params = [], []
+        for column, values in sorted(ids.items()):
+            if column not in ID_FIELDS:
+                raise ValueError(f"not an id column: {column}")
+            if values:
+                parts.append(f"{column} IN ({_in_list(values)})")
+                params += list(values)
+        if not parts:
+            return (0, 0)
+        sql, all_params = self._select("COUNT(*)", " OR ".join(parts), params, since, None)
+        return tuple(int(r[0]) for r in self._query(sql, all_params))
 
     # -- batch questions (``cocoevents.fleet``): one statement each, whatever the number of deliveries --
 

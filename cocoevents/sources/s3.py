@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 from ..archive.s3 import (
     DAY_US,
@@ -203,6 +203,28 @@ class ArchiveSource(Source):
             self._local.close()
             self._local = None
 
+    # -- following (``core.follow``) ---------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """The next question syncs its days again: objects that appeared since are downloaded (those synced
+        before are skipped by key, ETag and size); the clock moves to the present."""
+        self.release()
+        self.synced.clear()
+        self.offline = False
+        self.now = now_us()
+
+    def release(self) -> None:
+        if self._local is not None:
+            self._local.close()
+            self._local = None
+
+    def writer_waiting(self) -> bool:
+        return self._local is not None and bool(self._local.writer_waiting())
+
+    def arrivals(self, since: int, ids: Mapping[str, Sequence[str]]) -> Any:
+        """The cache store's answer, after syncing the days from ``since`` to now."""
+        return self._ensure(since, None).arrivals(since, ids)
+
     def kinds(self, subject_id: str, since: Optional[int] = None, until: Optional[int] = None) -> list[str]:
         return self._ensure(since, until).kinds(subject_id, since, until)
 
@@ -244,7 +266,7 @@ class ArchiveSource(Source):
 
     def extent(self, column: Optional[str], ident: Optional[str], lo: Optional[int], hi: Optional[int]) -> Optional[tuple[int, int]]:
         """From the cache as synced (a "nothing found" hint does not sync more days)."""
-        return self._any().extent(column, ident, lo, hi)  # type: ignore[no-any-return]
+        return self._any().extent(column, ident, lo, hi)
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """The cache store's answer, after syncing the days the rows read span (``store.compare_sql``'s margins)."""
@@ -270,4 +292,4 @@ def archive_profile(name: Optional[str], profile: Optional[str]) -> Settings:
         raise UsageError(f'--fresh needs to know the archive: set fresh_from = "NAME" of an s3 profile in profile {profile!r}{listed}')
     chosen = select(name or archives[0], config=config)
     assert chosen is not None
-    return chosen.settings  # type: ignore[no-any-return]
+    return chosen.settings

@@ -25,8 +25,7 @@ def demo_made(demo_store: Path, isolated_env: Path) -> Path:
 
 
 def note(demo: Path) -> str:
-    default = demo.parent / "events.duckdb"
-    return f"coco: reading the demo store {demo} (no store at {default}; 'coco load PATH' makes one)\n"
+    return "coco: no store yet; reading the demo store ('coco load PATH' makes one)\n"
 
 
 def test_after_the_demo_a_timeline_without_a_store_reads_the_demo_store_and_says_so_once(demo_made: Path) -> None:
@@ -87,7 +86,7 @@ def test_a_profile_in_use_is_never_replaced_by_the_demo_store(demo_made: Path, i
     config.parent.mkdir(parents=True)
     config.write_text(f'default = "laptop"\n[profiles.laptop]\nsource = "local"\nstore = "{tmp_path / "laptop.duckdb"}"\n')
     r = run_coco("timeline", "D12345")
-    assert r.code == 4 and "no store at" in r.err and "reading the demo store" not in r.err
+    assert r.code == 4 and "no store at" in r.err and "demo store" not in r.err
 
 
 def test_nothing_found_in_a_range_names_where_the_id_has_events_and_the_store_searched(demo_made: Path) -> None:

@@ -1,4 +1,4 @@
-"""Every shell example in README.md, docs/oncall.md and docs/compare.md runs as written, in order, against the demo store.
+"""Every shell example in README.md, docs/oncall.md, docs/compare.md and docs/explore.md runs as written, in order, against the demo store.
 
 A new user's journey is: install, ``coco demo``, then the README's commands exactly as printed. These tests take
 that journey in temporary XDG folders (nothing of the user's is read or written): ``coco demo``, then each line
@@ -22,7 +22,7 @@ from .support import generator, python_blocks, shell_examples
 
 pytestmark = pytest.mark.slow
 
-PAGES = ["README.md", "docs/oncall.md", "docs/compare.md"]
+PAGES = ["README.md", "docs/oncall.md", "docs/compare.md", "docs/explore.md"]
 
 # Lines kept exactly as they are (the set-up of the README), and why they are not run here.
 INSTALL = "python3 -m venv .venv && . .venv/bin/activate && pip install . && coco demo"

@@ -3,7 +3,8 @@ outside the repository.
 
 ``python tools/docs/generate.py`` rewrites the generated parts; these tests fail when one is stale (as
 sqlite-utils' ``cog --check`` and ``test_docs.py`` do): the command reference (each command's ``--help``), the
-table of profile settings (from the source registry) and the example outputs (``<!-- output: COMMAND -->``).
+table of profile settings (from the source registry), the example outputs (``<!-- output: COMMAND -->``) and the
+screenshots of ``coco explore`` (copies of its snapshot tests' SVGs).
 """
 
 from __future__ import annotations
@@ -110,3 +111,11 @@ def test_the_readmes_links_lead_to_files_in_the_repository() -> None:
 
 def test_the_readme_is_a_door_not_a_manual() -> None:
     assert len((ROOT / "README.md").read_text().splitlines()) <= 220
+
+
+def test_the_explore_screenshots_are_the_snapshot_tests_pictures() -> None:
+    g = generator()
+    assert g.stale_screenshots(check=True) == []
+    pages = "".join((ROOT / p).read_text() for p in PAGES)
+    for shot in g.SCREENSHOTS:
+        assert shot.removeprefix("docs/") in pages, f"{shot} is shown on no page"

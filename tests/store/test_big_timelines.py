@@ -14,7 +14,7 @@ from cocoevents.api import timeline_from_records
 from cocoevents.core.model import Event
 from cocoevents.render import write
 from cocoevents.render.json_fast import style_of
-from cocoevents.render.json_writer import dumps
+from cocoevents.render.jsontext import dumps
 
 from ..support.cli import run_coco, write_lines
 

@@ -14,6 +14,10 @@ Three kinds of generated part, each between markers in a Markdown file:
   COMMAND's stdout, run by bash in a scratch folder against the demo store (``coco demo`` into temporary XDG
   folders; ``COCO_STORE`` names the demo store), 100 columns wide, without colour.
 
+Besides the parts, the screenshots of ``coco explore`` in ``docs/explore/`` are copies of the snapshot tests' SVGs
+(``tests/explore/__snapshots__/``, made by ``pytest tests/explore/test_snapshots.py --snapshot-update``), so
+the pictures in the docs are the screens the tests check (``SCREENSHOTS``).
+
 ``tests/docs/test_generated_docs.py`` fails when any part is stale, and when a command or an option is missing
 from the command reference.
 """
@@ -35,6 +39,15 @@ BEGIN = "<!-- generated: {name} -->"
 END = "<!-- end generated -->"
 OUTPUT = re.compile(r"^<!-- output: (?P<command>.+?) -->\n```text\n(?P<body>.*?)^```$", re.M | re.S)
 PAGES = ["README.md", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "docs").rglob("*.md"))]
+SNAPSHOTS = "tests/explore/__snapshots__/test_snapshots"
+SCREENSHOTS = {  # docs/explore/NAME: the snapshot test's SVG it copies
+    "docs/explore/overview.svg": f"{SNAPSHOTS}/test_the_overview[160x48].svg",
+    "docs/explore/error-code.svg": f"{SNAPSHOTS}/test_an_error_codes_events[160x48].svg",
+    "docs/explore/root-cause.svg": f"{SNAPSHOTS}/test_the_root_cause_of_d12345_after_five_keys[160x48].svg",
+    "docs/explore/robots-day.svg": f"{SNAPSHOTS}/test_a_robots_day[160x48].svg",
+    "docs/explore/twin.svg": f"{SNAPSHOTS}/test_d12345_beside_its_twin[160x48].svg",
+    "docs/explore/help.svg": f"{SNAPSHOTS}/test_the_help.svg",
+}
 
 
 def coco_bin() -> str:
@@ -220,9 +233,23 @@ def render(page: str, text: str, home: Path, runner: list[DemoRunner], *, parts:
     return OUTPUT.sub(output, text)
 
 
-def generate(check: bool = False) -> list[str]:
-    """The pages whose generated parts are stale (rewritten unless ``check``)."""
+def stale_screenshots(check: bool = False) -> list[str]:
+    """The screenshots in ``docs/explore/`` that differ from their snapshot (copied unless ``check``)."""
     stale = []
+    for shot, snapshot in SCREENSHOTS.items():
+        want = (ROOT / snapshot).read_bytes()
+        path = ROOT / shot
+        if not path.exists() or path.read_bytes() != want:
+            stale.append(shot)
+            if not check:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(want)
+    return stale
+
+
+def generate(check: bool = False) -> list[str]:
+    """The pages whose generated parts are stale, and the stale screenshots (rewritten unless ``check``)."""
+    stale = stale_screenshots(check)
     with tempfile.TemporaryDirectory(prefix="coco-docs-") as tmp:
         runner: list[DemoRunner] = []
         for page in PAGES:

@@ -1,0 +1,241 @@
+"""Benchmark of ``coco explore`` (issue 28): the app driven headless through Textual's pilot (``App.run_test``)
+on a large one-day store. Prints figures, asserts nothing.
+
+For each size it generates (once, kept under ``--dir``) a one-day archive with the generator's bulk mode and loads
+it into a store, then measures:
+
+- **first screen**: a process of its own per run, from the moment the benchmark starts it (interpreter start-up
+  and imports included, as the command has them) to the overview drawn - the errors by code (with the window
+  before's counts) and the first page of the newest deliveries; also to the whole list (``--limit``, 50).
+- **navigations**, in one resident app (one open connection, as ``coco explore`` runs): from the overview, open a
+  delivery's timeline (``enter``), jump to the robot's day around one of its rows (``r``), back to the delivery
+  (``esc``), back to the overview (``esc``), then the next delivery. Each is timed from the key to the screen
+  drawn (the answer on screen and every widget done with its messages). The app's memory of timelines is emptied before each
+  ``enter`` and its prefetch (which builds the delivery under a resting cursor in advance) is off unless
+  ``--prefetch``, so every delivery and robot's day is built cold from the store, with nothing else running;
+  ``esc`` shows what is kept.
+
+    python benchmarks/bench_explore.py                        # 1M events
+    python benchmarks/bench_explore.py --sizes 1M,10M         # 10M: ~8 min to generate, ~2 min to load (quiet)
+    python benchmarks/bench_explore.py --runs 5 --navigations 30
+
+Goals (issue 28), at 10M events: first screen <= 1 s after start; each navigation <= 100 ms at the 95th
+percentile.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import glob
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+DAY = {"since": "2026-11-25T00:00:00Z", "until": "2026-11-26T00:00:00Z"}  # the generator's day
+
+
+def size_arg(text: str) -> int:
+    text = text.strip().upper()
+    scale = {"K": 1_000, "M": 1_000_000}.get(text[-1:], 1)
+    return int(float(text.rstrip("KM")) * scale)
+
+
+def label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def store_of(n: int, folder: Path) -> Path:
+    """The store of ``n`` events under ``folder``, generated and loaded the first time."""
+    from cocoevents.devtools.generator import write_bulk_archive
+    from cocoevents.store.loader import load
+
+    archive, store = folder / label(n), folder / f"{label(n)}.duckdb"
+    if not store.exists():
+        if not glob.glob(str(archive / "dt=*")):
+            started = time.perf_counter()
+            files, records = write_bulk_archive(archive, n)
+            print(f"{label(n)}: generated {records:,} records in {files:,} files in {time.perf_counter() - started:.0f} s", flush=True)
+        started = time.perf_counter()
+        load(store, sorted(glob.glob(str(archive / "dt=*"))))
+        print(f"{label(n)}: loaded in {time.perf_counter() - started:.0f} s", flush=True)
+    return store
+
+
+def make_app(store: Path) -> Any:
+    """The app as ``coco explore --store STORE --since ... --until ...`` makes it (``explore.start``)."""
+    from cocoevents.core.options import parse_options
+    from cocoevents.explore import start
+    from cocoevents.sources.local import LocalSource
+
+    opts = parse_options(**DAY)
+    return start(
+        lambda: LocalSource(store), subject_id=None, kind=None, opts=opts, since=opts.since, until=opts.until, tz="UTC", where=str(store)
+    )
+
+
+async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 120.0) -> None:
+    """Run the app until ``condition`` holds, then until it is idle (the answer drawn)."""
+    deadline = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the app did not get there in time")
+        await asyncio.sleep(0.001)
+    await pilot.pause()
+
+
+# -- the first screen, in a process of its own ------------------------------------------------------------------
+
+
+def first_screen_child(store: Path, started: float) -> None:
+    """Print the seconds since ``started`` (the parent's clock when it started this process) at the overview's
+    first screen and at its whole list of deliveries."""
+    app = make_app(store)
+
+    async def drive() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            overview = lambda: app.screen.overview  # noqa: E731
+            await until(pilot, lambda: hasattr(app.screen, "overview") and overview().errors is not None and bool(overview().deliveries))
+            first = time.time() - started
+            await until(pilot, lambda: overview().deliveries_done)
+            print(f"{first:.4f} {time.time() - started:.4f}", flush=True)
+
+    try:
+        asyncio.run(drive())
+    finally:
+        app.resident.close()
+
+
+def first_screens(store: Path, runs: int) -> list[tuple[float, float]]:
+    out = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, __file__, "--child-first-screen", str(store), repr(time.time())], capture_output=True, text=True, check=True
+        )
+        first, whole = done.stdout.split()
+        out.append((float(first), float(whole)))
+    return out
+
+
+# -- navigations, in one resident app -----------------------------------------------------------------------------
+
+
+def navigations(store: Path, count: int, prefetch: bool) -> dict[str, list[float]]:
+    from cocoevents.explore import screens, timeline_screen
+    from cocoevents.explore.model import robot_at
+    from cocoevents.explore.screens import OverviewScreen
+    from cocoevents.explore.timeline_screen import TimelineScreen
+
+    if not prefetch:  # a cursor never rests this long here
+        screens.PREFETCH_AFTER = timeline_screen.PREFETCH_AFTER = 3600.0
+
+    app = make_app(store)
+    times: dict[str, list[float]] = {"open a timeline": [], "jump (robot's day)": [], "back": []}
+
+    def on_timeline(kind: str, ident: Any = None) -> Callable[[], bool]:
+        def shown() -> bool:
+            s = app.screen
+            return (
+                isinstance(s, TimelineScreen)
+                and s.timeline is not None
+                and s.timeline.kind == kind
+                and (ident is None or s.timeline.id == ident)
+            )
+
+        return shown
+
+    async def timed(pilot: Any, key: str, condition: Callable[[], bool], what: str) -> None:
+        """The key as the terminal sends it, then until the answer is on the screen and every widget has handled
+        its messages (the repaint included). Not ``pilot.press``: it also waits until the process's CPU time
+        stops growing, which on a shared machine adds a few hundred milliseconds that are not the app's."""
+        started = time.perf_counter()
+        app.simulate_key(key)
+        deadline = started + 120
+        while not condition():
+            if time.perf_counter() > deadline:
+                raise RuntimeError(f"{what}: the app did not get there in time")
+            await asyncio.sleep(0.001)
+        await pilot._wait_for_screen()
+        times[what].append(time.perf_counter() - started)
+
+    async def drive() -> None:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, OverviewScreen) and app.screen.overview.deliveries_done)
+            overview = app.screen
+            await pilot.press("tab")  # the deliveries list
+            rows = overview.overview.deliveries
+            for k in range(min(count, len(rows))):
+                app.resident.forget()  # cold: built from the store, not remembered or prefetched
+                await timed(pilot, "enter", on_timeline("delivery", rows[k].delivery_id), "open a timeline")
+                screen = app.screen
+                t = screen.timeline
+                with_robot = next((n for n in range(len(t.rows)) if robot_at(t, n) is not None), None)
+                if with_robot is not None:
+                    screen.select_row(with_robot)
+                    await pilot.pause()
+                    await timed(pilot, "r", on_timeline("robot"), "jump (robot's day)")
+                    await timed(pilot, "escape", on_timeline("delivery", t.id), "back")
+                await timed(pilot, "escape", lambda: app.screen is overview, "back")
+                await pilot.press("down")
+
+    try:
+        asyncio.run(drive())
+    finally:
+        app.resident.close()
+    return times
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--sizes", default="1M", help="comma-separated event counts (1M, 10M, 200k...)")
+    p.add_argument("--dir", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "coco-explore-bench"))
+    p.add_argument("--runs", type=int, default=5, help="first-screen processes per size")
+    p.add_argument("--navigations", type=int, default=20, help="deliveries opened per size (each: open, jump, back, back)")
+    p.add_argument("--prefetch", action="store_true", help="leave the app's prefetch on (the opens are then often free)")
+    p.add_argument("--skip-first-screen", action="store_true", help="the navigations only")
+    p.add_argument("--child-first-screen", nargs=2, metavar=("STORE", "STARTED"), help=argparse.SUPPRESS)
+    a = p.parse_args()
+    if a.child_first_screen:
+        first_screen_child(Path(a.child_first_screen[0]), float(a.child_first_screen[1]))
+        return 0
+    folder = Path(a.dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} cores", flush=True)
+    for n in (size_arg(s) for s in a.sizes.split(",")):
+        store = store_of(n, folder)
+        if not a.skip_first_screen:
+            firsts = first_screens(store, a.runs)
+            first = [f for f, _ in firsts]
+            whole = [w for _, w in firsts]
+            print(
+                f"{label(n)}: first screen (process start -> errors and the first deliveries drawn): median "
+                f"{ms(statistics.median(first))}, max {ms(max(first))} over {len(first)} runs; the whole list of deliveries: median "
+                f"{ms(statistics.median(whole))}",
+                flush=True,
+            )
+        times = navigations(store, a.navigations, a.prefetch)
+        every = [x for v in times.values() for x in v]
+        for what, values in times.items():
+            if values:
+                figures = f"median {ms(statistics.median(values))}  p95 {ms(p95(values))}  max {ms(max(values))}"
+                print(f"{label(n)}:   {what:<20} n={len(values):<3} {figures}")
+        print(f"{label(n)}: navigations p95 {ms(p95(every))} (n={len(every)})", flush=True)
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The ``coco explore`` application: one resident process over one source, screens pushed as the engineer moves.
+
+``ExploreApp`` holds the session: the resident source (``model.Resident``), the range and time zone, and the
+history (Textual's screen stack: ``open`` pushes, ``esc`` pops). The overview is the bottom of the stack; an id
+on the command line opens its timeline above it. Keys are in each screen's footer and in ``?``.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+from typing import Optional
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+
+from ..core.model import Timeline
+from ..textsafe import for_terminal
+from . import model
+from .base import HelpScreen
+from .screens import OverviewScreen
+from .timeline_screen import TimelineScreen
+
+CSS = """
+Screen { layout: vertical; }
+#title { height: auto; padding: 0 1; }
+#lanes { height: auto; max-height: 2; padding: 0 1; }
+.head { height: 1; padding: 0 0 0 1; }
+#errors-box, #deliveries-box, #rows-box, #events-box, #findings-box {
+    border: round $primary-darken-1; border-title-color: $text; height: 1fr; padding: 0;
+}
+#errors-box { height: 2fr; }
+#deliveries-box { height: 3fr; }
+#errors-box:focus-within, #deliveries-box:focus-within, #rows-box:focus-within, #events-box:focus-within,
+#findings-box:focus-within { border: round $accent; }
+LineList { padding: 0 0 0 1; }
+HelpScreen, ExportScreen { align: center middle; }
+#dialog { width: 76; max-width: 100%; height: auto; max-height: 100%; border: thick $accent; background: $surface; padding: 1 2; }
+"""
+
+
+class ExploreApp(App[int]):
+    """See the module docstring. ``first``: the subject the command named (its timeline already built, or
+    ``None`` to build it here); without one the overview shows first."""
+
+    CSS = CSS
+    TITLE = "coco explore"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("q", "quit", "quit"),
+        Binding("question_mark", "help", "help"),
+        Binding("ctrl+c", "interrupt", "quit", show=False, priority=True),
+    ]
+
+    def __init__(
+        self,
+        resident: model.Resident,
+        *,
+        since: int,
+        until: int,
+        tz: tzinfo,
+        tz_name: str = "UTC",
+        where: str = "",
+        first: Optional[model.Subject] = None,
+        first_timeline: Optional[Timeline] = None,
+        interval: float = 5.0,
+        limit: int = 50,
+    ) -> None:
+        super().__init__()
+        self.resident = resident
+        self.since, self.until = since, until
+        self.tz = tz
+        self.tz_name = tz_name
+        self.where = where
+        self.first = first
+        self.first_timeline = first_timeline
+        self.interval = interval
+        self.limit = limit
+        self.settled = 0  # answers drawn so far (tests and the benchmark wait on it)
+
+    def on_mount(self) -> None:
+        self.push_screen(OverviewScreen(self.since, self.until, self.limit, covered=self.first is not None))
+        if self.first is not None:
+            if self.first_timeline is not None:
+                self.resident.remember(self.first, self.first_timeline)
+            self.push_screen(TimelineScreen(self.first, self.first_timeline))
+        self.set_interval(1.0, self.let_writers_in)
+
+    # -- moving -----------------------------------------------------------------------------------------
+
+    def open(self, subject: model.Subject) -> None:
+        """Push ``subject``'s timeline (drawn at once when it is remembered, else when built)."""
+        self.push_screen(TimelineScreen(subject, self.resident.cached(subject)))
+
+    @work(thread=True, group="shift")
+    def open_shift(self, pilot: str, ts: int, text: Optional[str] = None) -> None:
+        """``p``: the pilot's shift around ``ts`` (found from the shift events), then its timeline."""
+        try:
+            subject = self.resident.pilot_shift(pilot, ts)
+            subject = model.Subject(subject.kind, subject.id, subject.since, subject.until, ts, text)
+            t = self.resident.timeline(subject)
+        except Exception as e:
+            self.call_from_thread(self.notify, f"coco: {for_terminal(str(e))}", severity="error", markup=False)
+            self.call_from_thread(self.loaded)
+            return
+        self.call_from_thread(self.push_screen, TimelineScreen(subject, t))
+
+    def back(self, quiet: bool = False) -> None:
+        """``esc``: the screen before; on the overview, nothing (``q`` quits)."""
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+        elif not quiet:
+            self.notify("this is the overview: q quits", markup=False, timeout=3)
+
+    @work(thread=True, exclusive=True, group="prefetch")
+    def prefetch(self, subject: model.Subject) -> None:
+        """Build ``subject``'s timeline in the background (the cursor rests on it), so opening it is instant."""
+        if self.resident.cached(subject) is None:
+            try:
+                self.resident.timeline(subject)
+            except Exception:  # opening it will say what is wrong
+                pass
+
+    def loaded(self) -> None:
+        self.settled += 1
+
+    def let_writers_in(self) -> None:
+        if self.resident.yield_to_writer():
+            self.resident.forget()
+
+    # -- app keys ---------------------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_quit(self) -> None:  # type: ignore[override]
+        self.exit(0, return_code=0)
+
+    def action_interrupt(self) -> None:
+        self.exit(130, return_code=130)

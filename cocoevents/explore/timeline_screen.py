@@ -1,0 +1,361 @@
+"""A timeline in ``coco explore``: the header, the lanes, the rows coloured by severity with the gaps between them,
+"What stands out", and the keys that move from a row to another subject (its robot's day, its pilot's shift, its
+delivery, the nearest normal twin), follow and export. What screens share is ``base``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Optional
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+
+from ..core.model import Timeline
+from ..textsafe import for_terminal
+from . import model, view
+from .base import PREFETCH_AFTER, Base, FilterBar, app_of, error_text, export_path, write_export
+from .screens import TwinScreen
+from .widgets import LineList, ListLines, ViewLines
+
+
+class TimelineScreen(Base):
+    """A delivery's, robot's or pilot's timeline: the header, the lanes, the rows coloured by severity with the
+    gaps between them, and "What stands out"."""
+
+    BINDINGS = [
+        Binding("enter", "open", "open", show=False),
+        Binding("question_mark", "app.help", "help"),
+        Binding("escape", "back", "back"),
+        Binding("n", "finding(1)", "finding"),
+        Binding("N", "finding(-1)", "prev finding", show=False),
+        Binding("e", "error(1)", "error"),
+        Binding("E", "error(-1)", "prev error", show=False),
+        Binding("r", "robot", "robot"),
+        Binding("p", "pilot", "pilot"),
+        Binding("d", "delivery", "delivery"),
+        Binding("v", "twin", "twin"),
+        Binding("slash", "filter", "filter"),
+        Binding("o", "export", "export"),
+        Binding("f", "follow", "follow"),
+    ]
+
+    def __init__(self, subject: model.Subject, timeline: Optional[Timeline] = None) -> None:
+        super().__init__()
+        self.subject = subject
+        self.timeline = timeline
+        self.view: Optional[view.TimelineView] = None
+        self.finding: Optional[int] = None  # the finding selected (position in ordered_findings)
+        self.follower: Any = None
+        self.follow_timer: Optional[Timer] = None
+        self.late: set[str] = set()
+        self._prefetch: Optional[Timer] = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(view.cells((f"{self.subject.kind or ''} {self.subject.id}".strip(), "bold"), ("  loading…", "dim")), id="title")
+        yield Static(id="lanes")
+        with Vertical(id="rows-box"):
+            yield LineList(empty="loading…", id="rows")
+        with Vertical(id="findings-box"):
+            yield LineList(empty="", id="findings")
+        yield FilterBar(placeholder="filter rows")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#rows", LineList).focus()
+        self.query_one("#rows-box").border_title = "Rows"
+        self.query_one("#findings-box").border_title = "What stands out"
+        if self.timeline is not None:
+            self.draw(self.timeline, first=True)
+        else:
+            found = app_of(self).resident.cached(self.subject)
+            if found is not None:
+                self.draw(found, first=True)
+            else:
+                self.load()
+
+    @work(thread=True, exclusive=True, group="timeline")
+    def load(self) -> None:
+        app = app_of(self)
+        try:
+            t = app.resident.timeline(self.subject)
+        except Exception as e:
+            app.call_from_thread(self.failed, e)
+        else:
+            app.call_from_thread(self.draw, t, True)
+        finally:
+            app.call_from_thread(app.loaded)
+
+    def failed(self, e: BaseException) -> None:
+        self.notify(f"coco: {error_text(e)}", severity="error", markup=False, timeout=8)
+        app_of(self).back(quiet=True)
+
+    # -- drawing ------------------------------------------------------------------------------------
+
+    def draw(self, t: Timeline, first: bool = False) -> None:
+        app = app_of(self)
+        rows = self.query_one("#rows", LineList)
+        keep = None
+        if not first and self.timeline is not None and rows.item is not None and rows.item < len(self.timeline.rows):
+            keep = self.timeline.rows[rows.item].event.text
+        self.timeline = t
+        self.view = view.TimelineView(t, app.tz, self.filter_text, self.late, width=self.size.width or app.size.width)
+        following = f"following every {app.interval:g}s" if self.follower is not None else None
+        self.query_one("#title", Static).update(view.timeline_header(t, app.tz, following, width=self.size.width or app.size.width))
+        self.query_one("#lanes", Static).update(view.lanes_text(t, app.tz))
+        if first:
+            target = model.focus_index(t, self.subject)
+        else:
+            target = next((n for n, r in enumerate(t.rows) if r.event.text == keep), rows.item or 0) if keep else (rows.item or 0)
+        rows.show(
+            ViewLines(self.view), target, empty="no rows match the filter" if self.filter_text else "(no events with a usable timestamp)"
+        )
+        n = len(self.view.lines)
+        box = self.query_one("#rows-box")
+        box.border_title = f"Rows · {len(t.rows):,}" + (
+            f" · {n:,} lines match '{for_terminal(self.filter_text)}'" if self.filter_text else ""
+        )
+        self.draw_findings()
+
+    def draw_findings(self) -> None:
+        t = self.timeline
+        if t is None or self.view is None:
+            return
+        found = model.ordered_findings(t)
+        box = self.query_one("#findings-box")
+        box.border_title = view.findings_title(t)
+        box.display = bool(found)
+        texts = [view.finding_text(f, self.view.when) for f in found]
+        listed = self.query_one("#findings", LineList)
+        listed.show(ListLines(texts, list(range(len(found)))), self.finding, select=False)
+        height = min(len(found), max(2, self.size.height // 5)) + 2 if found else 0
+        box.styles.height = height
+
+    def apply_filter(self) -> None:
+        if self.timeline is not None:
+            self.draw(self.timeline)
+
+    # -- keys ----------------------------------------------------------------------------------------
+
+    def _row(self) -> int:
+        item = self.query_one("#rows", LineList).item
+        return item if item is not None else 0
+
+    def select_row(self, row: int) -> None:
+        rows = self.query_one("#rows", LineList)
+        if not rows.select_item(row) and self.filter_text:  # hidden by the filter: the filter goes
+            self.filter_text = ""
+            self.query_one(FilterBar).value = ""
+            self.apply_filter()
+            rows.select_item(row)
+
+    def action_finding(self, step: int) -> None:
+        t = self.timeline
+        if t is None:
+            return
+        k = model.next_finding(t, self.finding, self._row(), step)
+        if k is None:
+            self.notify("nothing stands out in this timeline", markup=False)
+            return
+        self.select_row(model.finding_row(t, model.ordered_findings(t)[k]))
+        self.finding = k
+        self.query_one("#findings", LineList).select_item(k)
+
+    def action_error(self, step: int) -> None:
+        t = self.timeline
+        if t is None:
+            return
+        n = model.next_error(t, self._row(), step)
+        if n is None:
+            self.notify("no error rows in this timeline", markup=False)
+            return
+        self.finding = None
+        self.select_row(n)
+
+    @on(LineList.Highlighted, "#findings")
+    def _finding_highlighted(self, event: LineList.Highlighted) -> None:
+        if event.widget.has_focus and event.item is not None and self.timeline is not None:
+            self.finding = event.item
+            self.select_row(model.finding_row(self.timeline, model.ordered_findings(self.timeline)[event.item]))
+
+    @on(LineList.Highlighted, "#rows")
+    def _rested(self, event: LineList.Highlighted) -> None:
+        if self._prefetch is not None:
+            self._prefetch.stop()
+        t = self.timeline
+        if t is None or event.item is None:
+            return
+        findings = self.query_one("#findings", LineList)
+        if not findings.has_focus:  # the finding of the row, if it has one, is shown selected
+            here = [k for k, f in enumerate(model.ordered_findings(t)) if model.finding_row(t, f) == event.item]
+            if self.finding not in here:
+                self.finding = here[0] if here else None
+                findings.select_item(self.finding, center=False)
+        d = model.delivery_at(t, event.item)
+        if d is not None and not (t.kind == "delivery" and d == t.id):
+            subject = model.Subject("delivery", d)
+            self._prefetch = self.set_timer(PREFETCH_AFTER, lambda: app_of(self).prefetch(subject))
+
+    def action_open(self) -> None:
+        """Enter on a row: its delivery (when it is another one than this timeline's), else its robot's day."""
+        t = self.timeline
+        if t is None or not t.rows:
+            return
+        n = self._row()
+        d = model.delivery_at(t, n)
+        if d is not None and not (t.kind == "delivery" and d == t.id):
+            app_of(self).open(model.Subject("delivery", d).at(t.rows[n]))
+        else:
+            self.action_robot()
+
+    @on(LineList.Selected)
+    def _selected(self, event: LineList.Selected) -> None:
+        event.stop()
+        if event.widget.id == "rows":
+            self.action_open()
+
+    def action_robot(self) -> None:
+        t = self.timeline
+        if t is None:
+            return
+        subject = model.robot_day(t, self._row())
+        if subject is None:
+            self.notify("no robot on this row", markup=False)
+            return
+        app_of(self).open(subject)
+
+    def action_pilot(self) -> None:
+        t = self.timeline
+        if t is None or not t.rows:
+            return
+        n = self._row()
+        pilot = model.pilot_at(t, n)
+        if pilot is None:
+            self.notify("no pilot on this row", markup=False)
+            return
+        row = t.rows[n]
+        app_of(self).open_shift(pilot, row.ts, row.event.text)
+
+    def action_delivery(self) -> None:
+        t = self.timeline
+        if t is None:
+            return
+        n = self._row()
+        d = model.delivery_at(t, n)
+        if d is None:
+            self.notify("this row belongs to no delivery", markup=False)
+            return
+        if t.kind == "delivery" and d == t.id:
+            self.notify(f"this is delivery {for_terminal(d)}", markup=False)
+            return
+        app_of(self).open(model.Subject("delivery", d).at(t.rows[n] if t.rows else None))
+
+    def action_twin(self) -> None:
+        """``v``: the delivery beside its nearest normal twin (``coco timeline D --vs auto``), on a screen of its own."""
+        t = self.timeline
+        if t is None:
+            return
+        if t.kind != "delivery":
+            self.notify("v compares a delivery with its nearest normal twin: open a delivery first", markup=False)
+            return
+        self.query_one("#rows-box").border_subtitle = "v: finding the nearest normal twin…"
+        self.find_twin(t)
+
+    @work(thread=True, exclusive=True, group="twin")
+    def find_twin(self, t: Timeline) -> None:
+        from ..core.compare import nearest_twin
+
+        app = app_of(self)
+        opts = self.subject.options(app.resident.opts)
+        try:
+            found = app.resident.ask(lambda source: nearest_twin(source, t, opts))
+        except Exception as e:  # none near enough (NotFound says why), or the source went away
+            app.call_from_thread(self.notify, f"coco: {error_text(e)}", severity="warning", markup=False, timeout=8)
+        else:
+            app.call_from_thread(app.push_screen, TwinScreen(t, found))
+        finally:
+            app.call_from_thread(self.twin_done)
+
+    def twin_done(self) -> None:
+        self.query_one("#rows-box").border_subtitle = ""
+        app_of(self).loaded()
+
+    # -- follow ---------------------------------------------------------------------------------------
+
+    def action_follow(self) -> None:
+        app = app_of(self)
+        t = self.timeline
+        if t is None:
+            return
+        if self.follower is not None:
+            if self.follow_timer is not None:
+                self.follow_timer.stop()
+            self.follower = None
+            self.notify("stopped following", markup=False)
+            self.draw(t)
+            return
+        from ..core.follow import Follower
+
+        opts = replace(self.subject.options(app.resident.opts), until=None)
+        self.follower = Follower(app.resident.source, t.id, t.kind, opts)
+        self.follower.resume(t)
+        self.follow_timer = self.set_interval(app.interval, self.poll)
+        self.draw(t)
+        self.notify(f"following {t.kind} {for_terminal(t.id)}: new rows appear as they arrive", markup=False)
+
+    @work(thread=True, exclusive=True, group="follow")
+    def poll(self) -> None:
+        app = app_of(self)
+        follower = self.follower
+        if follower is None:
+            return
+        try:
+            update = app.resident.ask(lambda source: follower.poll())
+        except Exception as e:
+            app.call_from_thread(self.notify, f"coco: follow: {error_text(e)}", severity="error", markup=False)
+            return
+        if update.changed:
+            app.resident.forget()
+            app.resident.remember(self.subject, update.timeline)
+            app.call_from_thread(self.followed, update)
+
+    def followed(self, update: Any) -> None:
+        from ..render.follow import late_text
+
+        t = update.timeline
+        for n in update.late:
+            self.late.add(t.rows[n].event.text)
+        self.draw(t)
+        if update.added:
+            self.notify(f"{len(update.added)} new row(s)", markup=False, timeout=3)
+        for n in update.late:
+            self.notify(for_terminal(late_text(update, n, self.view.when if self.view else None)), title="late", markup=False, timeout=8)
+        for f in update.findings_added:
+            self.notify(
+                for_terminal(f.message),
+                title=f"new finding: {f.kind}",
+                severity="warning" if f.severity != "info" else "information",
+                markup=False,
+            )
+        if update.status_changed:
+            self.notify(f"status: {update.status_before} → {t.status}", markup=False, timeout=10)
+
+    # -- export ---------------------------------------------------------------------------------------
+
+    def export_formats(self) -> tuple[str, ...]:
+        return ("csv", "json", "html", "markdown") if self.timeline is not None else ()
+
+    def export(self, fmt: str) -> tuple[Path, str]:
+        from ..render import RenderOptions, write
+
+        app = app_of(self)
+        t = self.timeline
+        assert t is not None
+        path = export_path(t.id, fmt)
+        write_export(path, lambda fh: write(t, fmt, fh, RenderOptions(tz=app.tz_name, max_rows=0 if fmt == "markdown" else 2000)))
+        return path, f"{len(t.rows):,} events"

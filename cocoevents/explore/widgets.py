@@ -1,0 +1,218 @@
+"""The one list widget of ``coco explore``: lines drawn a screen at a time (Textual's line API), a cursor on the
+lines that stand for something (a row, an error code, a delivery), keys to move it.
+
+The widget holds no text of its own: ``source.text(i)`` makes line ``i`` when it is drawn and ``source.item(i)``
+says what it stands for (``None``: a line to skip, such as a gap note). So a list of a million rows costs what
+a screenful costs.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional, Protocol
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+
+class Lines(Protocol):
+    def __len__(self) -> int: ...
+
+    def text(self, line: int) -> Text: ...
+
+    def item(self, line: int) -> Optional[int]: ...
+
+
+class ListLines:
+    """``Lines`` over a list of ``Text`` and what each stands for."""
+
+    def __init__(self, texts: list[Text], items: list[Optional[int]]) -> None:
+        self.texts = texts
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def text(self, line: int) -> Text:
+        return self.texts[line]
+
+    def item(self, line: int) -> Optional[int]:
+        return self.items[line]
+
+
+class ViewLines:
+    """``Lines`` over a ``view.TimelineView``."""
+
+    def __init__(self, view: Any) -> None:
+        self.view = view
+
+    def __len__(self) -> int:
+        return len(self.view.lines)
+
+    def text(self, line: int) -> Text:
+        return self.view.text(line)
+
+    def item(self, line: int) -> Optional[int]:
+        return self.view.item(line)
+
+
+class LineList(ScrollView, can_focus=True):
+    """A list with a cursor. Posts ``Highlighted`` when the cursor moves and ``Selected`` on enter."""
+
+    DEFAULT_CSS = """
+    LineList { height: 1fr; overflow-x: hidden; }
+    LineList > .linelist--cursor { background: $accent 40%; }
+    LineList:focus > .linelist--cursor { background: $accent; color: $text; }
+    """
+    COMPONENT_CLASSES = {"linelist--cursor"}
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "up", show=False),
+        Binding("down,j", "move(1)", "down", show=False),
+        Binding("pageup", "page(-1)", "page up", show=False),
+        Binding("pagedown,space", "page(1)", "page down", show=False),
+        Binding("home,g", "edge(0)", "first", show=False),
+        Binding("end,G", "edge(1)", "last", show=False),
+        Binding("enter", "select", "open"),
+    ]
+
+    cursor: reactive[int] = reactive(-1, always_update=True, repaint=False)
+
+    class Highlighted(Message):
+        def __init__(self, widget: LineList, item: Optional[int]) -> None:
+            super().__init__()
+            self.widget = widget
+            self.item = item
+
+        @property
+        def control(self) -> LineList:
+            return self.widget
+
+    class Selected(Message):
+        def __init__(self, widget: LineList, item: Optional[int]) -> None:
+            super().__init__()
+            self.widget = widget
+            self.item = item
+
+        @property
+        def control(self) -> LineList:
+            return self.widget
+
+    def __init__(self, lines: Optional[Lines] = None, *, empty: str = "", id: Optional[str] = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.source: Lines = lines or ListLines([], [])
+        self.empty = empty
+        self._strips: dict[int, Strip] = {}
+        self._center = False
+        self.on_select: Optional[Callable[[Optional[int]], None]] = None
+
+    # -- content ----------------------------------------------------------------------------------------
+
+    def show(self, lines: Lines, item: Optional[int] = None, empty: Optional[str] = None, *, select: bool = True) -> None:
+        """New lines; the cursor on ``item`` (else on the first line that stands for something; ``select`` false:
+        on none)."""
+        self.source = lines
+        if empty is not None:
+            self.empty = empty
+        self._strips.clear()
+        self.virtual_size = Size(self.size.width, len(lines))
+        line = self.line_of(item) if item is not None else None
+        self._center = True
+        self.cursor = line if line is not None else (self._step(-1, 1) if select else -1)
+        self.refresh()
+
+    def line_of(self, item: int) -> Optional[int]:
+        finder = getattr(self.source, "view", None)
+        if finder is not None and hasattr(finder, "line_of"):
+            return finder.line_of(item)
+        for k in range(len(self.source)):
+            if self.source.item(k) == item:
+                return k
+        return None
+
+    @property
+    def item(self) -> Optional[int]:
+        """What the cursor's line stands for."""
+        if 0 <= self.cursor < len(self.source):
+            return self.source.item(self.cursor)
+        return None
+
+    def select_item(self, item: Optional[int], center: bool = True) -> bool:
+        """The cursor on the line of ``item`` (``None``: on none), scrolled to the middle when ``center``."""
+        line = self.line_of(item) if item is not None else -1
+        if line is None:
+            return False
+        self._center = center
+        self.cursor = line
+        return True
+
+    def refresh_lines_all(self) -> None:
+        self._strips.clear()
+        self.refresh()
+
+    # -- moving -----------------------------------------------------------------------------------------
+
+    def _step(self, start: int, step: int) -> int:
+        """The next line from ``start`` in direction ``step`` that stands for something (``start`` when none)."""
+        k = start + step
+        while 0 <= k < len(self.source):
+            if self.source.item(k) is not None:
+                return k
+            k += step
+        return start if 0 <= start < len(self.source) else -1
+
+    def action_move(self, step: int) -> None:
+        self.cursor = self._step(self.cursor, step)
+
+    def action_page(self, step: int) -> None:
+        target = max(0, min(len(self.source) - 1, self.cursor + step * max(self.size.height - 1, 1)))
+        found = self._step(target - step, step)
+        self.cursor = found if found != -1 else self.cursor
+
+    def action_edge(self, end: int) -> None:
+        self.cursor = self._step(len(self.source), -1) if end else self._step(-1, 1)
+
+    def action_select(self) -> None:
+        self.post_message(self.Selected(self, self.item))
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        self._strips.pop(old, None)
+        self._strips.pop(new, None)
+        if new >= 0:
+            self.scroll_to_region(Region(0, new, 1, 1), animate=False, force=True, x_axis=False, center=self._center)
+        self._center = False
+        self.refresh()
+        self.post_message(self.Highlighted(self, self.item))
+
+    # -- drawing ----------------------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.source))
+        self._strips.clear()
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        line = self.scroll_offset.y + y
+        base = self.rich_style
+        if not len(self.source):
+            if y == 0 and self.empty:
+                return Strip([Segment(self.empty[:width], base + Style(dim=True, italic=True))]).extend_cell_length(width, base)
+            return Strip.blank(width, base)
+        if line >= len(self.source):
+            return Strip.blank(width, base)
+        strip = self._strips.get(line)
+        if strip is None:
+            text = self.source.text(line).copy()
+            text.truncate(width, overflow="ellipsis", pad=True)
+            if line == self.cursor:
+                text.stylize(self.get_component_rich_style("linelist--cursor"), 0, width)
+            strip = Strip(text.render(self.app.console), width).adjust_cell_length(width, base)
+            if len(self._strips) > 4 * max(self.size.height, 10):
+                self._strips.clear()
+            self._strips[line] = strip
+        return strip
