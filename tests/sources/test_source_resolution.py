@@ -109,6 +109,25 @@ def test_a_config_file_others_can_write_is_refused_with_one_line(isolated_env: P
     assert run_coco("config", "show", "--profile", "laptop").code == 0
 
 
+def test_a_config_file_owned_by_another_user_is_refused_with_one_line(isolated_env: Path) -> None:
+    import pytest
+
+    path = config_file(isolated_env, '[profiles.laptop]\nsource = "local"\n')
+    other = 65534 if os.getuid() != 65534 else 65533
+    try:
+        os.chown(path, other, -1)
+    except PermissionError:
+        pytest.skip("giving a file to another user takes root")
+    result = run_coco("config", "show", "--profile", "laptop")
+    assert (result.code, result.out) == (2, "")
+    assert (
+        result.err == f"coco: error: config {path} belongs to user {other}, not to you ({os.getuid()}): not used; "
+        f"make it yours: 'cp {path} {path}.mine && mv {path}.mine {path}'\n"
+    )
+    os.chown(path, os.getuid(), -1)
+    assert run_coco("config", "show", "--profile", "laptop").code == 0
+
+
 def test_a_password_login_without_tls_is_refused_unless_the_host_is_loopback(isolated_env: Path) -> None:
     body = '[profiles.p]\nsource = "redshift"\nhost = "{host}"\ndatabase = "d"\nuser = "u"\nssl = false\n'
     config_file(isolated_env, body.format(host="analytics.example.com"))
