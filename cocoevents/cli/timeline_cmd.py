@@ -116,6 +116,8 @@ def timeline(
     opts = parse_options(
         since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz, baseline_min=baseline_min
     )
+    for note in opts.notes:
+        err(f"coco: note: {note}")
     if follow or until_done:
         every = _follow_checks(follow, until_done, interval, until, output, fmt_name)
         return _follow(
