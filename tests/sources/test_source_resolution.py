@@ -62,7 +62,8 @@ def test_a_broken_config_file_does_not_block_an_explicit_store(isolated_env: Pat
     assert run_coco("timeline", "D12345").code == 2  # without --store the file is needed, and it is broken
 
 
-def test_timeline_help_lists_the_format_and_kind_choices() -> None:
+def test_timeline_help_lists_the_format_and_kind_choices(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # at 80 columns the format choices (now seven) wrap inside a word
     result = run_coco("timeline", "--help")
     assert result.code == 0
     compact = "".join(result.out.split())
