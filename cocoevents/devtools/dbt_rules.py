@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 from ..core.status import status_sql
+from ..textsafe import say
 
 PATH = Path(__file__).resolve().parents[2] / "dbt" / "macros" / "coco_rules.sql"
 HEADER = """{#
@@ -40,7 +41,7 @@ def main(argv: list[str]) -> int:
     text = macros()
     if "--check" in argv:
         if not PATH.exists() or PATH.read_text() != text:
-            print(f"{PATH} is not what the core's SQL gives: run python -m cocoevents.devtools.dbt_rules", file=sys.stderr)
+            say(f"{PATH} is not what the core's SQL gives: run python -m cocoevents.devtools.dbt_rules")
             return 1
         return 0
     PATH.write_text(text)
