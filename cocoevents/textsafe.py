@@ -14,15 +14,22 @@ even when its author forgot ``for_terminal`` (escaping is idempotent: an escaped
 import re
 import sys
 
-# C0/C1 controls (tab and newline included: one value is one line), DEL, line/paragraph separators, bidi
-# embeddings, overrides and isolates ("Trojan Source" reordering), zero-width and BOM characters, and lone
-# surrogates (which JSON allows and UTF-8 cannot encode).
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\u200b-\u200f\ufeff\ud800-\udfff]")
+# C0/C1 controls (tab and newline included: one value is one line), DEL, line/paragraph separators, lone
+# surrogates (which JSON allows and UTF-8 cannot encode), and every format character (Unicode category Cf, listed
+# here as of Unicode 15 so nothing is computed at import): the soft hyphen, Arabic and Syriac marks (U+061C, the
+# Arabic letter mark, makes look-alike ids), bidi embeddings, overrides, isolates and marks ("Trojan Source"
+# reordering), zero-width characters, word joiners, invisible operators, the BOM, interlinear annotation, and the
+# tag characters. A test checks the list against Python's own Unicode data.
+_INVISIBLE = re.compile(
+    "[\x00-\x1f\x7f-\x9f\xad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f\u2028-\u202e"
+    "\u2060-\u2064\u2066-\u206f\ud800-\udfff\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
+)
 
 
 def _escape(m: re.Match[str]) -> str:
     c = ord(m.group())
-    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" if c < 0x10000 else f"\\U{c:08x}"
 
 
 def visible(text: str) -> str:

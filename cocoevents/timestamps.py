@@ -334,3 +334,28 @@ def parse_time_option(text: str, now: int | None = None, zone: tzinfo | None = N
     if us is None:
         raise ValueError(f"not a time: {text!r} (use ISO 8601 like 2026-11-25T10:00:00Z, or 2h, 3d ago)")
     return us
+
+
+def dst_note(text: str, zone: tzinfo) -> str | None:
+    """Which instant a wall-clock ``--since``/``--until`` in ``zone`` was read as, when the zone's clocks skip it
+    (a DST gap: read with the offset before the change, as ``parse_time_option`` does) or pass it twice (an
+    overlap: the first); ``None`` for any other value. Said so that a time the zone makes odd is never silent."""
+    if zone is timezone.utc or _DURATION.match(text):
+        return None
+    full = text.strip() + "T00:00:00" if re.match(r"^\s*\d{4}-\d{2}-\d{2}\s*$", text) else text
+    m = _ISO.match(full) if len(full) <= 64 else None
+    us = _from_iso(full) if m is not None and m.group(8) is None else None
+    if us is None:
+        return None
+    wall = EPOCH + timedelta(microseconds=us)
+    first, second = wall.replace(tzinfo=zone, fold=0), wall.replace(tzinfo=zone, fold=1)
+    if first.utcoffset() == second.utcoffset():
+        return None
+
+    def instant(t: datetime) -> str:
+        utc = t.astimezone(timezone.utc)
+        return f"{format_ts((utc.replace(tzinfo=None) - EPOCH) // timedelta(microseconds=1))} ({utc.astimezone(zone):%H:%M %Z})"
+
+    if first.astimezone(timezone.utc).astimezone(zone).replace(tzinfo=None) != wall:
+        return f"{text.strip()} does not exist in {zone} (the clocks skip it): read as {instant(first)}"
+    return f"{text.strip()} happens twice in {zone}: read as the first, {instant(first)}; the second is {instant(second)}"

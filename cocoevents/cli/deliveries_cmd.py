@@ -50,6 +50,8 @@ def time_range(since: Optional[str], until: Optional[str], tz: str) -> tuple[int
     from ..timestamps import MIN_US, now_us, parse_duration
 
     opts = parse_options(since=since, until=until, tz=tz)
+    for note in opts.notes:
+        err(f"coco: note: {note}")
     end = opts.until if opts.until is not None else now_us()
     start = opts.since if opts.since is not None else max(end - parse_duration(DEFAULT_RANGE), MIN_US)
     if start > end:

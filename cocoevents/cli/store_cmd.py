@@ -69,13 +69,31 @@ def remove(
     day: Optional[str] = typer.Option(None, "--day", metavar="YYYY-MM-DD", help="Every file with an event on this UTC day (YYYY-MM-DD)."),
     store: Optional[Path] = StoreOption,
     wait: float = typer.Option(10.0, "--wait", metavar="SECONDS", help="Seconds to wait for a load to finish a commit."),
+    yes: bool = typer.Option(False, "--yes", help="Remove --day's files without asking (for scripts)."),
 ) -> int:
-    """Remove loaded files and all their events, in one transaction (a removed file can be loaded again)."""
+    """Remove loaded files and all their events, in one transaction (a removed file can be loaded again).
+
+    ``--day`` can take many files at once: on a terminal it lists them and asks first; elsewhere it wants ``--yes``.
+    """
+    from ..errors import UsageError
     from ..store.removal import remove_files
     from ..textsafe import for_terminal as t
 
     target = store_path(store)
-    removed, events = remove_files(target, file=path, sha=sha, day=day, wait=wait)
+    ask = day is not None and not yes
+    if ask and not sys.stdin.isatty():
+        raise UsageError("--day removes every file with an event on that day: pass --yes to confirm (no terminal to ask on)")
+
+    def confirm(paths: list[str], events: int) -> bool:
+        for p in paths:
+            err(f"  {t(p)}")
+        err(f"Remove {len(paths)} file(s) and their {events:,} events from {t(str(target))}? [y/N]")
+        return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+    removed, events = remove_files(target, file=path, sha=sha, day=day, wait=wait, confirm=confirm if ask else None)
+    if ask and not removed:
+        err("coco: nothing removed")
+        return 0
     for p in removed:
         err(f"  {t(p)}")
     err(f"coco: removed {len(removed)} file(s) and their {events:,} events from {t(str(target))}")

@@ -116,6 +116,8 @@ def timeline(
     opts = parse_options(
         since=since, until=until, gap=gap, pad=pad, assignment_lookback=assignment_lookback, tz=tz, baseline_min=baseline_min
     )
+    for note in opts.notes:
+        err(f"coco: note: {note}")
     if follow or until_done:
         every = _follow_checks(follow, until_done, interval, until, output, fmt_name)
         return _follow(
@@ -155,7 +157,7 @@ def timeline(
             err(source.tail_note(result))
         if result.id != subject_id:
             err(f"coco: {subject_id} is a demand or offer id of delivery {result.id}")
-        _note_baseline(result)
+        _note_baseline(result, source)
         if result.comparison is not None:
             c = result.comparison
             err(f"coco: twin {c.twin} ({c.chosen}): {len(c.steps)} transitions compared")
@@ -252,9 +254,18 @@ def _fail_on(check: bool, fail_on: Optional[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(wanted))
 
 
-def _note_baseline(result) -> None:
-    """Spec/findings.md 3: a delivery judged without a fleet baseline says so, once."""
-    if result.kind == "delivery" and not result.baseline:
+def _note_baseline(result, source) -> None:
+    """Findings rules §3: a delivery judged without a fleet baseline says so, once. During a load into the store
+    the answer holds only what the load committed so far and the baseline comes at its end: that is said instead."""
+    loading = source.load_running()
+    if loading is not None:
+        from ..textsafe import for_terminal as t
+
+        err(
+            f"coco: note: a load into {t(str(source.path))} is running (pid {loading}): this answer holds what it has "
+            "committed so far, and the fleet baseline is rebuilt when it ends"
+        )
+    elif result.kind == "delivery" and not result.baseline:
         err(
             "coco: note: no fleet baseline in this source ('coco baseline --rebuild' for the local store, "
             "'coco warehouse baseline' for Redshift): slow steps are not judged and every silence is a warning"

@@ -20,6 +20,14 @@ from typing import Any, Callable, Iterable, Mapping
 from ..producers.registry import severity as severity_of
 from ..timestamps import format_ts, parse_timestamp
 
+# The log shipper's own fields (timeline rules §10): the raw line and where it came from. JSON keeps them in
+# ``payload``; the CSV ``details``, the table and ``to_pandas`` leave them out (37 KB of Kubernetes labels help
+# no ticket, and ``message`` is the whole record again).
+SHIPPER_FIELDS = frozenset({"message", "kubernetes", "file", "source_type", "stream", "host"})
+
+# Fields that have their own CSV column, or are the shipper's, and so are left out of ``details``.
+OWN_COLUMNS = frozenset({"event", "timestamp", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id", "error"}) | SHIPPER_FIELDS
+
 SCHEMA = "coco.timeline/1"
 FINDING_SEVERITIES = ("error", "warning", "info")
 FAIL_ON = ("errors", "gaps", "warnings")  # what --fail-on accepts
@@ -475,12 +483,27 @@ class Timeline:
         return doc
 
     def to_pandas(self) -> Any:
-        """The rows as a pandas DataFrame (one column per CSV field, ``ts`` as UTC datetimes)."""
+        """The rows as a pandas DataFrame: the JSON events' columns, ``ts`` as UTC datetimes, and ``payload`` the
+        record without what has its own column or is the shipper's (the CSV's ``details``, as a dict): the
+        shipper's ``message`` is the whole record again."""
         import pandas as pd  # heavy: only here
 
-        frame = pd.DataFrame(self.events)
+        events = self.events
+        for e, row in zip(events, self.rows):
+            e["payload"] = {k: v for k, v in row.event.record.items() if k not in OWN_COLUMNS}
+        frame = pd.DataFrame(events)
         if not frame.empty:
             frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
+        return frame
+
+    def windows_to_pandas(self) -> Any:
+        """The robot segments and pilot windows as a pandas DataFrame: ``kind``, ``id``, ``start``, ``end``, the
+        times as UTC datetimes (``windows`` itself holds epoch microseconds)."""
+        import pandas as pd  # heavy: only here
+
+        frame = pd.DataFrame([(w.kind, w.id, w.start, w.end) for w in self.windows], columns=["kind", "id", "start", "end"])
+        for column in ("start", "end"):
+            frame[column] = pd.to_datetime(frame[column].astype("int64"), unit="us", utc=True)
         return frame
 
     def fails(self, fail_on: Iterable[str] = CHECK) -> bool:

@@ -8,10 +8,10 @@ option. A relative ``since`` (``1h``) counts back from ``until`` when both are g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..errors import UsageError
-from ..timestamps import now_us, parse_duration, parse_time_option, resolve_tz
+from ..timestamps import dst_note, now_us, parse_duration, parse_time_option, resolve_tz
 from .baseline import DEFAULT_MIN_SAMPLES
 
 MINUTE = 60_000_000
@@ -26,6 +26,8 @@ class Options:
     since: int | None = None
     until: int | None = None
     baseline_min: int = DEFAULT_MIN_SAMPLES  # findings rules §3: samples a transition needs to be judged
+    # Which instant a --since/--until the --tz zone skips or passes twice was read as, for the CLI to say.
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
 
 def parse_options(
@@ -53,14 +55,19 @@ def parse_options(
             raise UsageError(f"--{name}: {e}") from None
 
     current = now_us() if now is None else now
+    notes: list[str] = []
 
     def moment(name: str, value: str | int | None, base: int) -> int | None:
         if value is None or isinstance(value, int):
             return value
         try:
-            return parse_time_option(value, base, zone)
+            us = parse_time_option(value, base, zone)
         except ValueError as e:
             raise UsageError(f"--{name}: {e}") from None
+        note = dst_note(value, zone)
+        if note is not None:
+            notes.append(f"--{name} {note}")
+        return us
 
     end = moment("until", until, current)
     # A relative --since counts back from --until when there is one (--since 1h --until 14:00 is 13:00-14:00);
@@ -75,6 +82,7 @@ def parse_options(
         since=start,
         until=end,
         baseline_min=baseline_min,
+        notes=tuple(reversed(notes)),  # --until is read first
     )
     if isinstance(baseline_min, bool) or not isinstance(baseline_min, int) or baseline_min < 1:
         raise UsageError(f"--baseline-min must be a whole number of 1 or more, not {baseline_min!r}")

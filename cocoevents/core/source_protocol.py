@@ -165,6 +165,10 @@ class Source:
     def tail_note(self, timeline: Any) -> str | None:
         return None
 
+    def load_running(self) -> int | None:
+        """The process id of a load into this source under way (a local store's), or ``None``."""
+        return None
+
     def close(self) -> None:
         pass
 

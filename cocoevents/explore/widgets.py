@@ -83,7 +83,9 @@ class LineList(ScrollView, can_focus=True):
 
     cursor: reactive[int] = reactive(-1, always_update=True, repaint=False)
 
-    class Highlighted(Message):
+    class ItemMessage(Message):
+        """A message about one item of the list (``item``: its index, or None)."""
+
         def __init__(self, widget: LineList, item: Optional[int]) -> None:
             super().__init__()
             self.widget = widget
@@ -93,15 +95,11 @@ class LineList(ScrollView, can_focus=True):
         def control(self) -> LineList:
             return self.widget
 
-    class Selected(Message):
-        def __init__(self, widget: LineList, item: Optional[int]) -> None:
-            super().__init__()
-            self.widget = widget
-            self.item = item
+    class Highlighted(ItemMessage):
+        pass
 
-        @property
-        def control(self) -> LineList:
-            return self.widget
+    class Selected(ItemMessage):
+        pass
 
     def __init__(self, lines: Optional[Lines] = None, *, empty: str = "", id: Optional[str] = None) -> None:  # noqa: A002
         super().__init__(id=id)

@@ -12,15 +12,9 @@ import json
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from ..core.model import OWN_COLUMNS, SHIPPER_FIELDS  # noqa: F401 - defined in the core for to_pandas too
 from ..textsafe import visible  # noqa: F401 - the html and markdown views' escaping
 from ..timestamps import parse_timestamp
-
-# The log shipper's own fields (timeline rules §10): the raw line and where it came from. JSON keeps them in
-# ``payload``; the CSV ``details`` and the table leave them out (37 KB of Kubernetes labels help no ticket).
-SHIPPER_FIELDS = frozenset({"message", "kubernetes", "file", "source_type", "stream", "host"})
-
-# Fields that have their own CSV column, or are the shipper's, and so are left out of ``details``.
-OWN_COLUMNS = frozenset({"event", "timestamp", "delivery_id", "robot_id", "pilot_id", "demand_id", "offer_id", "error"}) | SHIPPER_FIELDS
 
 # What a one-line description (table, html, markdown) leaves out: the CSV's own columns, the level, the end time.
 DETAIL_SKIPS = OWN_COLUMNS | {"level", "timestamp_end"}

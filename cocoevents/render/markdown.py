@@ -8,7 +8,8 @@ Guarantees:
   rows were left out and a note saying how many and how to get all of them. **Error rows are never cut.**
 - Untrusted data stays text: control and bidi characters become visible escapes, Markdown and HTML syntax
   (``| * _ ` [ ] < > & ~ # !`` and the backslash) is backslash-escaped, so a record cannot break the table,
-  add a link or inject HTML.
+  add a link or inject HTML; a bare URL, ``www.`` or e-mail address and an ``@name`` stay text on GitHub too
+  (the ``@name`` set as code, where GitHub makes no mention).
 - Rendered from the timeline's JSON document (``Timeline.to_dict()``); ``findings`` are listed when the
   document has them.
 """
@@ -41,10 +42,28 @@ DETAIL_MAX = 160
 ERROR_MAX = 400
 
 
+# GitHub's autolinks: ``@name`` (a mention, ``@org/team`` too) and the ``@`` of an e-mail address, which become
+# code (no mention or mail link is made inside code), ``scheme://`` and ``www.`` (a backslash before the ``:`` or the
+# ``.`` stops the link and shows nothing).
+_AT_NAME = re.compile(r"@[0-9A-Za-z](?:[0-9A-Za-z_.-]*[0-9A-Za-z_-])?(?:/[0-9A-Za-z](?:[0-9A-Za-z_.-]*[0-9A-Za-z_-])?)?")
+_URL_START = re.compile(r"(:)(?=//)|(?i:(?<![0-9A-Za-z])(www)\.)")
+
+
+def _literal(text: str) -> str:
+    text = _SPECIAL.sub(r"\\\1", text)
+    return _URL_START.sub(lambda m: "\\:" if m.group(1) else m.group(2) + "\\.", text)
+
+
 def md(value: Any) -> str:
-    """Untrusted text as literal Markdown inline text (also safe inside a table cell)."""
+    """Untrusted text as literal Markdown inline text (also safe inside a table cell), linking nothing on GitHub:
+    a bare URL, ``www.`` address, e-mail address or ``@name`` in event text stays text."""
     text = visible(value if isinstance(value, str) else str(value))
-    return _SPECIAL.sub(r"\\\1", text)
+    out, at = [], 0
+    for m in _AT_NAME.finditer(text):
+        out += [_literal(text[at : m.start()]), f"`{m.group()}`"]
+        at = m.end()
+    out.append(_literal(text[at:]))
+    return "".join(out)
 
 
 def _clip(text: str, n: int) -> str:

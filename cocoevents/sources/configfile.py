@@ -134,12 +134,19 @@ def load_config(path: Optional[Path] = None) -> Config:
 
 
 def _check_trust(path: Path) -> None:
-    """Refuse a file others can write, or one in a folder others can write (unless sticky, as /tmp)."""
+    """Refuse a file another user owns (root aside, as ssh does: root could change it anyway) or others can
+    write, or one in a folder others can write (unless sticky, as /tmp): its profiles choose where coco connects."""
     try:
         st = path.stat()
         folder = path.parent.stat()
     except OSError as e:
         raise UsageError(f"cannot read config {path}: {e.strerror or e}") from None
+    me = os.getuid()
+    if st.st_uid not in (me, 0):
+        raise UsageError(
+            f"config {path} belongs to user {st.st_uid}, not to you ({me}): not used; "
+            f"make it yours: 'cp {path} {path}.mine && mv {path}.mine {path}'"
+        )
     if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise UsageError(f"config {path} is writable by others (mode {stat.S_IMODE(st.st_mode):o}): not used; run 'chmod go-w {path}'")
     if folder.st_mode & (stat.S_IWGRP | stat.S_IWOTH) and not folder.st_mode & stat.S_ISVTX:

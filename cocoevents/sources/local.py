@@ -21,7 +21,7 @@ from ..duckdb_engine import duckdb
 from ..errors import SourceUnavailable, StoreBusy
 from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS, registry_sort_key
 from ..store.config import default_store_path
-from ..store.connection import open_store, verify, waiting_marker
+from ..store.connection import load_running, open_store, verify, waiting_marker
 from ..store.rows import FETCH_CHUNK, matching_rowids, rowid_chunks
 from ..store.schema import ASSIGNMENT_KINDS, stored_errors
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
@@ -130,6 +130,10 @@ class LocalSource(Source):
         """See what loads committed since the store was opened: a read-only connection sees the store as it
         was when it opened, so it is opened again (by the next question)."""
         self.release()
+
+    def load_running(self) -> int | None:
+        """A load (or sync) into this store under way: its answers hold what it committed so far."""
+        return load_running(self.path)
 
     def writer_waiting(self) -> bool:
         """Whether a load waits for this reader to let go of the store (``<store>.waiting``, which a load

@@ -121,6 +121,35 @@ def waiting_marker(path: Path) -> Path:
     return path.with_name(path.name + ".waiting")
 
 
+def loading_marker(path: Path) -> Path:
+    """The file a load (or sync) keeps beside the store while it runs, holding its process id."""
+    return path.with_name(path.name + ".loading")
+
+
+def mark_loading(path: Path, running: bool) -> None:
+    """Say a load into ``path`` starts (``running``) or ends (its own marker only); a folder coco cannot write
+    is no reason to fail a load: readers then just cannot tell."""
+    marker = loading_marker(path)
+    try:
+        if running:
+            marker.write_text(str(os.getpid()))
+        elif marker.read_text().strip() == str(os.getpid()):
+            marker.unlink()
+    except OSError:
+        pass
+
+
+def load_running(path: Path) -> int | None:
+    """The process id of a load into ``path`` under way, or ``None`` (no marker, or its process is gone: a
+    killed load's marker)."""
+    try:
+        pid = int(loading_marker(path).read_text().strip())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return None
+    return pid
+
+
 def retrying(open_: Callable[[], Any], path: Path, wait: float) -> Any:
     deadline = time.monotonic() + wait
     asked = False

@@ -29,7 +29,7 @@ from ..errors import NotFound, UsageError
 from ..textsafe import for_terminal
 from . import schema as sql
 from .config import BATCH_FILES, batch_bytes, check_store_path, memory_limit, piece_bytes
-from .connection import forget_created, make_room, prepare, retrying, translate, waiting_marker
+from .connection import forget_created, make_room, mark_loading, prepare, retrying, translate, waiting_marker
 from .files import delete_files
 from .pieces import pieces_ahead
 
@@ -175,6 +175,7 @@ class Loader:
             self.mem.close()
         finally:
             shutil.rmtree(self.tmp, ignore_errors=True)
+            mark_loading(self.store, False)
 
     def _attach(self) -> duckdb.DuckDBPyConnection:
         """The store ATTACHed as ``store`` (created, checked, migrated): from now on, its write lock is ours."""
@@ -189,6 +190,7 @@ class Loader:
                 forget_created(self.store)
             raise
         self.attached = True
+        mark_loading(self.store, True)  # from its first batch to its end, readers say a load is under way (``load_running``)
         try:
             con.execute("USE store")
             prepare(con, self.store, read_only=False)

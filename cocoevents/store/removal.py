@@ -6,6 +6,7 @@ A file is always entirely in the store or not at all; the kept statuses are rebu
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from ..archive import lines as archive
@@ -18,13 +19,21 @@ from .loader import rebuild_derived
 
 
 def remove_files(
-    path: Path, *, file: str | None = None, sha: str | None = None, day: str | None = None, wait: float = 10.0
+    path: Path,
+    *,
+    file: str | None = None,
+    sha: str | None = None,
+    day: str | None = None,
+    wait: float = 10.0,
+    confirm: Callable[[list[str], int], bool] | None = None,
 ) -> tuple[list[str], int]:
     """Delete loaded files and all their events, in one transaction; the paths removed and the events.
 
     ``file``: a loaded file's path (or a folder: every loaded file under it); ``sha``: a SHA-256 or a
     unique prefix of at least 8 characters; ``day``: ``YYYY-MM-DD``, every file with an event on that
-    UTC day (whole files: a file is always entirely in the store or not at all).
+    UTC day (whole files: a file is always entirely in the store or not at all). ``confirm``, given the paths
+    and their events inside the transaction, says whether to go on; when it says no nothing is removed
+    (``[], 0``).
     """
     chosen = [x for x in (file, sha, day) if x is not None]
     if len(chosen) != 1:
@@ -63,6 +72,9 @@ def remove_files(
         con.execute("BEGIN TRANSACTION")
         try:
             (events,) = one_row(con, "SELECT count(*) FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))", {"ids": ids})
+            if confirm is not None and not confirm(sorted(r[1] for r in rows), int(events)):
+                con.execute("ROLLBACK")
+                return [], 0
             delete_files(con, ids)  # the writer's connect migrated the store: it has every table
             con.execute("COMMIT")
         except BaseException:

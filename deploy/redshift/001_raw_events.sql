@@ -1,4 +1,4 @@
--- Generated from cocoevents.warehouse.ddl (`coco warehouse ddl` prints the same); tests/test_deploy.py checks they agree.
+-- Generated from cocoevents.warehouse.ddl (`coco warehouse ddl` prints the same); tests/integration/test_deploy.py checks they agree.
 CREATE SCHEMA IF NOT EXISTS analytics;
 
 CREATE TABLE IF NOT EXISTS analytics.raw_events (

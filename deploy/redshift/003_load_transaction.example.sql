@@ -54,7 +54,7 @@ FROM (SELECT event, delivery_id, robot_id, pilot_id, demand_id, offer_id, event_
                END AS us
         FROM (SELECT event, delivery_id, robot_id, pilot_id, demand_id, offer_id, event_data,
                CASE WHEN ts_type = 'string' AND LENGTH(ts_raw) <= 64
-                         AND ts_raw ~ '^[[:space:]]*[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.,][0-9]+)?)?[[:space:]]*([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?[[:space:]]*$'
+                         AND ts_raw ~ '^[[:space:]]*([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([01][0-9]|2[0-3]):([0-5][0-9])(:([0-5][0-9])([.,]([0-9]+))?)?[[:space:]]*([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?[[:space:]]*$'
                     THEN REGEXP_REPLACE(REGEXP_REPLACE(ts_raw, '^[[:space:]]+', ''), '[[:space:]]+$', '')
                END AS iso,
                CASE WHEN ts_type = 'number' AND ts_raw ~ '^-?[0-9]{1,18}$'
@@ -122,7 +122,7 @@ FROM (SELECT event, delivery_id, robot_id, pilot_id, demand_id, offer_id, event_
                END AS us
         FROM (SELECT event, delivery_id, robot_id, pilot_id, demand_id, offer_id, event_data,
                CASE WHEN ts_type = 'string' AND LENGTH(ts_raw) <= 64
-                         AND ts_raw ~ '^[[:space:]]*[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.,][0-9]+)?)?[[:space:]]*([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?[[:space:]]*$'
+                         AND ts_raw ~ '^[[:space:]]*([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([01][0-9]|2[0-3]):([0-5][0-9])(:([0-5][0-9])([.,]([0-9]+))?)?[[:space:]]*([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?[[:space:]]*$'
                     THEN REGEXP_REPLACE(REGEXP_REPLACE(ts_raw, '^[[:space:]]+', ''), '[[:space:]]+$', '')
                END AS iso,
                CASE WHEN ts_type = 'number' AND ts_raw ~ '^-?[0-9]{1,18}$'

@@ -69,6 +69,25 @@ def test_to_pandas_gives_one_row_per_event_with_utc_times():
     assert list(frame["event"][:2]) == ["offer.received", "quote.requested"]
 
 
+def test_to_pandas_payload_leaves_out_the_shippers_fields_and_the_columns_and_windows_are_utc_datetimes():
+    records = [dict(r) for r in scenarios()]
+    for r in records:  # as a log shipper shipped them: the whole line again in message, and its own labels
+        r |= {"message": json.dumps(r), "kubernetes": {"labels": {"app": "dispatch"}}, "host": "node-1"}
+    t = cocoevents.timeline_from_records(records, "D12345")
+    frame = t.to_pandas()
+    for payload in frame["payload"]:
+        assert not {"message", "kubernetes", "host", "event", "timestamp", "delivery_id", "robot_id"} & set(payload)
+    assert list(frame.columns) == [*(c for c in t.events[0] if c != "payload"), "payload"]
+    windows = t.windows_to_pandas()
+    assert list(windows.columns) == ["kind", "id", "start", "end"]
+    assert str(windows["start"].dt.tz) == "UTC" and str(windows["end"].dt.tz) == "UTC"
+    first = t.windows[0]
+    assert (windows["kind"][0], windows["id"][0]) == (first.kind, first.id) == ("robot", "R-7")
+    import pandas as pd
+
+    assert [windows["start"][0], windows["end"][0]] == [pd.Timestamp(t.to_dict()["windows"][0][k]) for k in ("start", "end")]
+
+
 def test_importing_cocoevents_loads_no_heavy_library():
     code = "import sys, cocoevents; print(sorted(m for m in ('duckdb','pandas','redshift_connector','boto3','rich') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout

@@ -64,3 +64,20 @@ def test_nothing_in_the_package_writes_to_stderr_but_the_one_writer() -> None:
         if pattern.search(line)
     ]
     assert found == []
+
+
+def test_every_invisible_format_character_is_escaped_so_look_alike_ids_differ_on_screen() -> None:
+    """Unicode's format characters (category Cf: the Arabic letter mark, bidi marks, zero-width joiners, word
+    joiners, invisible operators, tags) are shown as escapes, one per character, escaped once."""
+    import sys
+    import unicodedata
+
+    from cocoevents.textsafe import for_terminal
+
+    assert for_terminal("D-12\u061c345") == "D-12\\u061c345"
+    assert for_terminal("D-1\u2060\u2064\U000e0041") == "D-1\\u2060\\u2064\\U000e0041"
+    assert for_terminal("a\u00adb") == "a\\xadb"
+    for c in (chr(i) for i in range(sys.maxunicode + 1)):
+        if unicodedata.category(c) == "Cf":
+            shown = for_terminal(c)
+            assert shown.isascii() and shown.startswith("\\") and for_terminal(shown) == shown, hex(ord(c))

@@ -137,6 +137,55 @@ def test_times_show_in_the_asked_time_zone(story):
     assert "2026-11-25 10:58:00 → 2026-11-25 11:44:00 Europe/Berlin" in r.out
 
 
+def test_a_tz_time_the_clocks_skip_or_pass_twice_says_which_instant_was_taken(story):
+    gap = run_coco("timeline", "D12345", "--store", str(story), "--tz", "Europe/Berlin", "--since", "2026-03-29T02:30", "-f", "json")
+    assert gap.code == 0 and gap.json()["range"]["since"] == "2026-03-29T01:30:00.000Z"
+    assert gap.err.splitlines() == [
+        "coco: note: --since 2026-03-29T02:30 does not exist in Europe/Berlin (the clocks skip it): "
+        "read as 2026-03-29T01:30:00.000Z (03:30 CEST)"
+    ]
+    twice = run_coco(
+        "deliveries", "--store", str(story), "--tz", "Europe/Berlin", "--since", "2026-10-25T02:30", "--until", "2026-10-25T03:00"
+    )
+    assert twice.err.splitlines()[0] == (
+        "coco: note: --since 2026-10-25T02:30 happens twice in Europe/Berlin: read as the first, "
+        "2026-10-25T00:30:00.000Z (02:30 CEST); the second is 2026-10-25T01:30:00.000Z (02:30 CET)"
+    )
+    plain = run_coco("timeline", "D12345", "--store", str(story), "--tz", "Europe/Berlin", "--since", "2026-11-25T10:00", "-f", "json")
+    assert (plain.code, plain.err) == (0, "")
+
+
+def test_a_timeline_asked_during_a_load_says_a_load_is_running_instead_of_the_baseline_note(tmp_path):
+    from cocoevents.store.loader import Loader
+
+    store = tmp_path / "s.duckdb"
+    records = [
+        {"event": "delivery.created", "timestamp": "2026-11-25T10:00:00Z", "delivery_id": "D1"},
+        {"event": "delivery.completed", "timestamp": "2026-11-25T10:30:00Z", "delivery_id": "D1"},
+    ]
+    load(store, [write_lines(tmp_path / "a.log", records)])
+    import duckdb
+
+    with duckdb.connect(str(store)) as con:  # as in a first load: events committed, the baseline not yet built
+        con.execute("DELETE FROM fleet_baseline")
+    before = run_coco("timeline", "D1", "--store", str(store), "-f", "json")
+    assert before.code == 0 and "coco baseline --rebuild" in before.err
+    loader = Loader(store)  # a load (or sync) under way: from its first commit to its end
+    try:
+        loader._attach()
+        loader._detach()  # between two batches: a reader gets in
+        during = run_coco("timeline", "D1", "--store", str(store), "-f", "json")
+    finally:
+        loader.close()
+    assert during.code == 0 and during.json()["summary"]["events"] == 2
+    assert during.err.splitlines() == [
+        f"coco: note: a load into {store} is running (pid {os.getpid()}): this answer holds what it has committed so far, "
+        "and the fleet baseline is rebuilt when it ends"
+    ]
+    after = run_coco("timeline", "D1", "--store", str(store), "-f", "json")
+    assert after.err == before.err
+
+
 def test_a_long_table_is_truncated_with_a_note_saying_how_to_get_everything(story):
     r = run_coco("timeline", "D12345", "--store", str(story), "--max-rows", "10")
     doc = run_coco("timeline", "D12345", "--store", str(story), "-f", "json").json()

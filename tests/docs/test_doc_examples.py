@@ -57,8 +57,15 @@ def journey(tmp_path_factory: pytest.TempPathFactory) -> Journey:
 
 def _missing_tool(command: str) -> str | None:
     """The first program of a pipeline that this machine lacks (jq, say), if any."""
-    for part in command.replace("&&", "|").replace(";", "|").split("|"):
-        words = shlex.split(part) if part.strip() else []
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    parts: list[list[str]] = [[]]
+    for token in lexer:  # a quoted '|' (a jq filter) stays inside its word
+        if token in ("|", "||", "&&", ";", "&"):
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    for words in parts:
         while words and "=" in words[0] and not words[0].startswith("-"):
             words.pop(0)  # VAR=value before the program
         if words and words[0] != "coco" and shutil.which(words[0]) is None:

@@ -191,7 +191,7 @@ def generated() -> dict[str, str]:
     t = ddl.Target()
     return {
         "001_raw_events.sql": "-- Generated from cocoevents.warehouse.ddl (`coco warehouse ddl` prints the same); "
-        "tests/test_deploy.py checks they agree.\n" + ddl.create_schema_sql(t) + "\n\n" + ddl.create_table_sql(t) + "\n",
+        "tests/integration/test_deploy.py checks they agree.\n" + ddl.create_schema_sql(t) + "\n\n" + ddl.create_table_sql(t) + "\n",
         "002_load_log.sql": "-- Generated from cocoevents.warehouse.ddl; one row per S3 object loaded by the COPY job.\n"
         + ddl.create_load_log_sql(t)
         + "\n",
@@ -202,7 +202,7 @@ def generated() -> dict[str, str]:
 @pytest.mark.parametrize("name", sorted(generated()))
 def test_redshift_files_match_what_the_code_generates(name):
     assert (DEPLOY / "redshift" / name).read_text() == generated()[name], (
-        f"deploy/redshift/{name} is stale: run `python -m tests.test_deploy` to regenerate"
+        f"deploy/redshift/{name} is stale: run `python -m tests.integration.test_deploy` to regenerate"
     )
 
 

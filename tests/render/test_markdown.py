@@ -146,11 +146,44 @@ def test_data_is_escaped_so_it_cannot_break_the_table_add_links_or_inject_html()
         "# h",
         "foo_bar_baz",
         "C:\\path\\",
+        "see https://evil.example/x",
+        "ping @octocat and @org/team",
+        "ops@evil.example",
     ],
 )
 def test_any_text_renders_back_as_itself(value):
     page = rendered(f"| h |\n|---|\n| {md(value)} |\n")
     assert page.tables[0][1][0] == (value, False)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "see https://evil.example/login?next=1",
+        "HTTP://EVIL.EXAMPLE",
+        "ftp://evil.example/f",
+        "go to www.evil.example now",
+        "WWW.evil.example",
+        "mail ops@evil.example",
+        "xmpp:ops@evil.example",
+        "mailto:ops@evil.example",
+        "ping @octocat",
+        "(@org/team-a)",
+    ],
+)
+def test_bare_urls_emails_and_mentions_stay_text_on_github(value):
+    """GitHub's own renderer (cmark-gfm with its autolink extension) makes no link of a URL, ``www.`` or e-mail
+    address in event text; an ``@name`` is set as code, where GitHub makes no mention of it."""
+    import cmarkgfm
+
+    html = cmarkgfm.github_flavored_markdown_to_html(f"| h |\n|---|\n| {md(value)} |\n")
+    assert "<a " not in html
+    page = Tables()
+    page.feed(html)
+    assert page.tables[0][1][0][0] == value
+    for mention in ("@octocat", "@org/team-a"):
+        if mention in value:
+            assert f"<code>{mention}</code>" in html
 
 
 def test_a_long_timeline_is_cut_with_a_note_but_never_its_errors():

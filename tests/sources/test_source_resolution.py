@@ -62,7 +62,8 @@ def test_a_broken_config_file_does_not_block_an_explicit_store(isolated_env: Pat
     assert run_coco("timeline", "D12345").code == 2  # without --store the file is needed, and it is broken
 
 
-def test_timeline_help_lists_the_format_and_kind_choices() -> None:
+def test_timeline_help_lists_the_format_and_kind_choices(monkeypatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # at 80 columns the format choices (now seven) wrap inside a word
     result = run_coco("timeline", "--help")
     assert result.code == 0
     compact = "".join(result.out.split())
@@ -106,6 +107,25 @@ def test_a_config_file_others_can_write_is_refused_with_one_line(isolated_env: P
     result = run_coco("config", "show", "--profile", "laptop")
     assert result.code == 2 and "is in a folder writable by others" in result.err
     os.chmod(path.parent, 0o755)
+    assert run_coco("config", "show", "--profile", "laptop").code == 0
+
+
+def test_a_config_file_owned_by_another_user_is_refused_with_one_line(isolated_env: Path) -> None:
+    import pytest
+
+    path = config_file(isolated_env, '[profiles.laptop]\nsource = "local"\n')
+    other = 65534 if os.getuid() != 65534 else 65533
+    try:
+        os.chown(path, other, -1)
+    except PermissionError:
+        pytest.skip("giving a file to another user takes root")
+    result = run_coco("config", "show", "--profile", "laptop")
+    assert (result.code, result.out) == (2, "")
+    assert (
+        result.err == f"coco: error: config {path} belongs to user {other}, not to you ({os.getuid()}): not used; "
+        f"make it yours: 'cp {path} {path}.mine && mv {path}.mine {path}'\n"
+    )
+    os.chown(path, os.getuid(), -1)
     assert run_coco("config", "show", "--profile", "laptop").code == 0
 
 

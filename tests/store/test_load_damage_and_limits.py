@@ -330,7 +330,7 @@ def test_store_remove_deletes_a_files_events_in_one_transaction_and_it_can_be_lo
     args = {
         "path": [str(tmp_path / "demo")],
         "sha": ["--sha", hashlib.sha256(demo.read_bytes()).hexdigest()[:10]],
-        "day": ["--day", "2026-11-20"],
+        "day": ["--day", "2026-11-20", "--yes"],
     }[how]
     r = coco("store", "remove", *args, "--store", str(store))
     assert r.code == 0, r.err
@@ -344,11 +344,49 @@ def test_store_remove_deletes_a_files_events_in_one_transaction_and_it_can_be_lo
 
 def test_store_remove_of_nothing_loaded_exits_3_and_without_a_selector_exits_2(coco, tmp_path, store):
     assert coco("load", str(write_lines(tmp_path / "a.log", [rec(1)])), "--store", str(store)).code == 0
-    r = coco("store", "remove", "--day", "1999-01-01", "--store", str(store))
+    r = coco("store", "remove", "--day", "1999-01-01", "--yes", "--store", str(store))
     assert r.code == 3 and "no loaded file matches" in r.err
     assert coco("store", "remove", "--store", str(store)).code == 2
     assert coco("store", "remove", "--day", "yesterday", "--store", str(store)).code == 2
     assert stored(store) == [(1,)]
+
+
+def remove_day_on_a_terminal(store: Path, answer: str) -> tuple[int, str]:
+    """``coco store remove --day 2026-11-20`` with its standard input on a pseudo-terminal that types ``answer``."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [*COCO, "store", "remove", "--day", "2026-11-20", "--store", str(store)],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    os.close(slave)
+    os.write(master, answer.encode())
+    _, err = proc.communicate(timeout=120)
+    os.close(master)
+    return proc.returncode, err.decode()
+
+
+def test_store_remove_day_asks_on_a_terminal_and_wants_yes_from_a_script(coco, tmp_path, store):
+    day = write_lines(tmp_path / "d.log", [rec(1, timestamp="2026-11-20T10:00:00Z"), rec(2, timestamp="2026-11-20T11:00:00Z")])
+    assert coco("load", str(day), "--store", str(store)).code == 0
+    script = coco("store", "remove", "--day", "2026-11-20", "--store", str(store))
+    assert script.code == 2 and script.out == ""
+    assert script.err.strip().splitlines() == [
+        "coco: error: --day removes every file with an event on that day: pass --yes to confirm (no terminal to ask on)"
+    ]
+    assert stored(store) == [(2,)]
+    code, err = remove_day_on_a_terminal(store, "n\n")
+    assert code == 0, err
+    assert str(day.resolve()) in err and "Remove 1 file(s) and their 2 events from" in err and "[y/N]" in err
+    assert "coco: nothing removed" in err
+    assert stored(store) == [(2,)]
+    code, err = remove_day_on_a_terminal(store, "y\n")
+    assert code == 0, err
+    assert "coco: removed 1 file(s) and their 2 events" in err
+    assert stored(store) == [(0,)]
 
 
 # -- item 13: nothing skipped without a word ----------------------------------------------------------------------
