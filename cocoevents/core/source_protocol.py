@@ -53,6 +53,11 @@ class EventSource(Protocol):
         """Let go of what the source holds (connections, temporary files)."""
         ...
 
+    def forget(self) -> None:
+        """Let go of the events made for the answers so far (a streamed listing calls it after each batch, so it
+        holds a batch's events, not the range's); nothing for a source that keeps none."""
+        ...
+
     # -- the questions
 
     def kinds(self, subject_id: str, since: int | None = None, until: int | None = None) -> list[str]:
@@ -176,6 +181,9 @@ class Source:
 
     def close(self) -> None:
         pass
+
+    def forget(self) -> None:
+        """Let go of what was kept to answer the questions so far (a store keeps the events it made)."""
 
     def deliveries_events(self, delivery_ids: Sequence[str], since: int | None, until: int | None) -> list[Event]:
         raise NotImplementedError  # every source answers it (``EventSource``)
