@@ -109,7 +109,7 @@ def main() -> int:
     ).stdout.strip()
     pattern = shlex.quote(f'"{delivery}"')
     grep_cmd = ["zcat", *map(shlex.quote, files), "|", "grep", "-F", pattern]
-    before = _checkout(a.before, root) if a.before else None
+    before = checkout(a.before, root) if a.before else None
     before_cmd = (
         [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(before)!r}); from cocoevents.cli.launch import run; run()"]
         if before
@@ -175,7 +175,7 @@ def _rebuild_seconds(store: Path) -> float:
     )
 
 
-def _checkout(rev: str, root: Path) -> Path:
+def checkout(rev: str, root: Path) -> Path:
     """The package tree of ``rev`` (``git archive``), to run that commit's code on the same store."""
     target = root / f"src-{rev}"
     if not target.exists():

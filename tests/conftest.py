@@ -43,7 +43,7 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))  # the error index and s3 caches live there
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))  # the s3 caches live there
     for var in XDG_OTHERS:  # coco reads none of them; a library it calls might
         monkeypatch.setenv(var, str(home / var.lower()))
     for var in OUTSIDE_ENV:

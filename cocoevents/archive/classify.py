@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..duckdb_engine import memory_connection
+from ..producers.registry import ERROR_LEVELS, ERROR_NAMES, ERROR_SUFFIX
 from ..timestamps import SQL_MACROS
 
 MACROS = (
@@ -83,6 +84,8 @@ def attribute_columns(v: str, name: str) -> str:
     an ``error`` object, as ``core.model.error_code`` reads it) and ``is_error`` (severity error, timeline rules
     §4, as ``producers.registry.severity``)."""
     error, level = f"{v}[10]", f"{v}[11]"
+    names = ", ".join(f"'{n}'" for n in sorted(ERROR_NAMES))  # the registry's constants, not values
+    levels = ", ".join(f"'{n}'" for n in ERROR_LEVELS)
 
     def text(j: str) -> str:  # ``coco_id`` written out: a reader's or a migration's connection has no macros
         return f"CASE WHEN json_type({j}) = 'VARCHAR' THEN nullif({j} ->> '$', '') END"
@@ -93,16 +96,17 @@ def attribute_columns(v: str, name: str) -> str:
             WHEN 'NULL' THEN NULL
             WHEN 'BOOLEAN' THEN CASE WHEN CAST({error} -> '$.code' AS BOOLEAN) THEN 'True' ELSE 'False' END
             ELSE CAST({error} -> '$.code' AS VARCHAR) END END AS error_code,
-       coalesce(ends_with({name}, '.failed') OR {name} = 'robot.grounded'
+       coalesce(ends_with({name}, '{ERROR_SUFFIX}') OR {name} IN ({names})
             OR ({error} IS NOT NULL AND json_type({error}) <> 'NULL')
-            OR (json_type({level}) = 'VARCHAR' AND lower({level} ->> '$') IN ('error', 'fatal', 'critical')), false) AS is_error"""
+            OR (json_type({level}) = 'VARCHAR' AND lower({level} ->> '$') IN ({levels})), false) AS is_error"""
 
 
-def stored_attributes(table: str) -> str:
+def stored_attributes(table: str, columns: str = "") -> str:
     """A ``SELECT`` of the rows of a store's ``table`` (``events``) with their attribute columns read from the
-    stored records, as the parser reads them from the lines (a record DuckDB cannot read has none)."""
+    stored records, as the parser reads them from the lines (a record DuckDB cannot read has none); ``columns``:
+    more of the table's columns first (``record, seq, `` for the error index)."""
     return (
-        f"SELECT file_id, event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, {attribute_columns('v', 'event')} "
+        f"SELECT {columns}file_id, event, ts, delivery_id, robot_id, pilot_id, demand_id, offer_id, {attribute_columns('v', 'event')} "
         f"FROM (SELECT *, try(json_extract(record, {_PATHS})) AS v FROM {table})"
     )
 
@@ -190,17 +194,28 @@ def classify_lines(source: str, records: bool = True) -> str:
     return f"{_classified(source)}\nSELECT lineno, name, us, NULL, reason FROM c WHERE reason IS NOT NULL ORDER BY lineno"
 
 
+def csv_piece(max_line: int) -> str:
+    """A line source over one plain file ``$path`` (a piece of a big file the loader wrote), all of file 0."""
+    return f"""(SELECT 0::BIGINT AS file_id, NULL::BIGINT AS lineno, line
+    FROM read_csv($path, columns = {{'line': 'VARCHAR'}}, delim = chr(1), quote = '', escape = '', header = false,
+                  auto_detect = false, max_line_size = {max_line}, buffer_size = {2 * max_line}, compression = 'none'))"""
+
+
 def csv_lines(max_line: int, compression: str = "auto") -> str:
     """A line source over DuckDB's CSV reader: one VARCHAR column, no quoting, with the file name."""
     return f"""(SELECT f.file_id, NULL::BIGINT AS lineno, r.line
     FROM read_csv($paths, columns = {{'line': 'VARCHAR'}}, delim = chr(1), quote = '', escape = '',
-                  header = false, auto_detect = false, max_line_size = {max_line}, filename = true,
+                  header = false, auto_detect = false, max_line_size = {max_line}, buffer_size = {2 * max_line},
+                  filename = true,
                   compression = '{compression}') AS r
     JOIN batch_files AS f ON f.path = r.filename)"""
 
 
 ONE_LINE = """(SELECT 0::BIGINT AS file_id, 1::BIGINT AS lineno, $line::VARCHAR AS line)"""
 
-# Lines split by Python (the damaged-file path, ``coco check``): ``$linenos`` numbers the lines of ``$text``.
+# A block of whole lines (``lines.LineReader.blocks``) split here: the loader's pieces its CSV reader must not read.
+TEXT_BLOCK = """(SELECT $file_id::BIGINT AS file_id, NULL::BIGINT AS lineno, unnest(string_split($text, chr(10))) AS line)"""
+
+# Lines split by Python (``coco check``): ``$linenos`` numbers the lines of ``$text``.
 TEXT_LINES = """(SELECT $file_id::BIGINT AS file_id, unnest($linenos::BIGINT[]) AS lineno,
     unnest(string_split($text, chr(10))) AS line)"""

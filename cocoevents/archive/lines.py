@@ -493,6 +493,75 @@ class LineReader:
         elif buf:
             pass  # an incomplete last line of a damaged file is not a complete line
 
+    def blocks(self, size: int) -> Iterator[bytes]:
+        """The file's lines in blocks of about ``size`` bytes, each whole lines ending in a newline (the last one
+        may lack it), for a reader that splits lines itself (the loader streams a big file so). The same lines
+        as iterating: a byte order mark opening the file left out, a line longer than ``max_line`` left out and
+        numbered in ``too_long``, an incomplete last line of a damaged file left out. Memory holds about
+        ``size`` plus one line."""
+        lineno = 0  # lines before ``buf``
+        buf = bytearray()
+        skipping = False  # inside a line too long to keep, until its newline
+        try:
+            with open(self.path, "rb") as fh:
+                first = True
+                for chunk in self._chunks(fh):
+                    if first:
+                        chunk = chunk[3:] if chunk.startswith(b"\xef\xbb\xbf") else chunk
+                        first = False
+                    if skipping:
+                        nl = chunk.find(b"\n")
+                        if nl < 0:
+                            continue
+                        lineno += 1
+                        self.too_long.append(lineno)
+                        skipping, chunk = False, chunk[nl + 1 :]
+                    buf += chunk
+                    end = buf.rfind(b"\n") + 1  # the unfinished line after it may grow too long to keep
+                    too_long = len(buf) - end > self.max_line
+                    if end and (too_long or len(buf) >= size):
+                        yield self._whole(bytes(memoryview(buf)[:end]), lineno)
+                        lineno += buf.count(b"\n", 0, end)
+                        del buf[:end]
+                    if too_long:
+                        buf.clear()
+                        skipping = True
+        except OSError as e:
+            self.damage = f"read error ({e.strerror or e})"
+        if skipping:
+            self.too_long.append(lineno + 1)
+        elif buf and (self.damage is None or buf.endswith(b"\n")):
+            yield self._whole(bytes(buf), lineno)
+        elif buf:  # an incomplete last line of a damaged file is not a complete line
+            end = buf.rfind(b"\n") + 1
+            if end:
+                yield self._whole(bytes(memoryview(buf)[:end]), lineno)
+
+    def _whole(self, block: bytes, before: int) -> bytes:
+        """``block`` without its lines longer than ``max_line`` (numbered in ``too_long``, ``before`` lines
+        coming before it): a whole one can sit inside a block read in one chunk."""
+        if not has_line_over(block, self.max_line):
+            return block
+        kept = []
+        for n, line in enumerate(block.split(b"\n"), before + 1):
+            if len(line) > self.max_line:
+                self.too_long.append(n)
+            else:
+                kept.append(line)
+        return b"\n".join(kept)
+
+
+def has_line_over(data: bytes, limit: int) -> bool:
+    """Whether a line of ``data`` (lines end at ``\\n``) is longer than ``limit`` bytes: about ``len(data) / limit``
+    searches, each within ``limit`` bytes, not one step per line."""
+    start, n = 0, len(data)
+    while n - start > limit:
+        nl = data.rfind(b"\n", start, start + limit + 1)
+        if nl < 0:
+            return True
+        start = nl + 1
+    return False
+
 
 _NEWLINES = re.compile(b"\n+")
 

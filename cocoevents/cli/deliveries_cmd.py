@@ -102,10 +102,12 @@ def deliveries(
     wait: Optional[float] = WaitOption,
 ) -> int:
     """The deliveries active in a range, newest first: status, robots, pilots, errors (one row each)."""
-    from ..core.listings import Filters, list_deliveries
+    from itertools import chain
+
+    from ..core.listings import Filters, list_deliveries, stream_deliveries
     from ..errors import NotFound, UsageError
     from ..render import RenderOptions
-    from ..render.listings import write_listing
+    from ..render.listings import write_listing, write_listing_stream
     from ..timestamps import format_ts
 
     fmt_name = _format(fmt, output)
@@ -113,16 +115,28 @@ def deliveries(
         raise UsageError("--limit must be 0 (all) or more")
     start, end = time_range(since, until, tz)
     filters = Filters(tuple(dict.fromkeys(s.value for s in status or [])), error, event, robot, pilot, merchant, slow)
+    options = RenderOptions(color=fmt_name == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
+
+    def none_found(active: int) -> NotFound:
+        """Nothing to list: how many deliveries the filters left out, or where the nearest events are."""
+        what = "no deliveries active" if not active else f"none of the {active:,} deliveries active"
+        more = " match the filters" if active else _elsewhere(source, start, end)
+        return NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}{more}")
+
     source = open_source(store, profile, wait)
     try:
+        if limit == 0:  # every row, written as its batch is built (memory holds a batch, not the range)
+            listing, rows = stream_deliveries(source, start, end, filters)
+            first = next(rows, None)
+            if first is None:
+                raise none_found(listing.active)
+            emit(lambda fh: write_listing_stream(listing, chain([first], rows), fmt_name, fh, options), output)
+            return 0
         listing = list_deliveries(source, start, end, filters, limit)
         if not listing.rows:
-            what = "no deliveries active" if not listing.active else f"none of the {listing.active:,} deliveries active"
-            more = " match the filters" if listing.active else _elsewhere(source, start, end)
-            raise NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}{more}")
+            raise none_found(listing.active)
     finally:
         source.close()
-    options = RenderOptions(color=fmt_name == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
     emit(lambda fh: write_listing(listing, fmt_name, fh, options), output)
     if listing.more and (fmt_name != "table" or output is not None):
         err(f"coco: {len(listing.rows):,} shown; {listing.more:,} more match (--limit N, or --limit 0 for all)")
@@ -170,8 +184,7 @@ def _elsewhere(source: Any, start: int, end: int) -> str:
     empty when the range has events (then the filters or the severities left nothing)."""
     from ..core.lookup import nearest_range, range_hint
 
-    extent = getattr(source, "extent", None)
-    if extent is None or extent(None, None, start, end) is not None:
+    if source.extent(None, None, start, end) is not None:
         return ""
     near = nearest_range(source, None, None, start, end)
     return f"; the nearest events are {range_hint(near)}" if near else ""

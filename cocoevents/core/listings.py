@@ -256,19 +256,12 @@ def list_deliveries(
     options ``coco timeline`` takes, no range by default), so it equals ``coco timeline <id>``."""
     if limit < 0:
         raise UsageError("--limit must be 0 (all) or more")
-    active = source.active_deliveries(since, until)
-    # newest first by the delivery's earliest own event; the shown page is then ordered by timeline start
-    order = [d for d, _ in sorted(active, key=lambda p: (p[1], p[0]), reverse=True)]
-    listing = Listing(since, until, filters, limit, active=len(order))
+    listing, order = _candidates(source, since, until, filters, limit)
     if not filters.any:
         shown = order if limit == 0 else order[:limit]
         listing.rows = [DeliveryRow.from_timeline(t) for t in timelines(source, shown, opts, batch)]
         listing.matched = len(order) - (len(shown) - len(listing.rows))
     else:
-        for column, values, linked_only in filters.pushdowns():
-            keep = source.narrow_deliveries(since, until, column, values, linked_only)
-            if keep is not None:
-                order = [d for d in order if d in keep]
         for t in timelines(source, order, opts, batch):
             if matches(filters, t):
                 listing.matched += 1
@@ -276,6 +269,42 @@ def list_deliveries(
                     listing.rows.append(DeliveryRow.from_timeline(t))
     listing.rows.sort(key=lambda r: (r.start if r.start is not None else -1, r.delivery_id), reverse=True)
     return listing
+
+
+def stream_deliveries(
+    source: EventSource, since: int, until: int, filters: Filters = Filters(), opts: Options = Options(), batch: int = BATCH
+) -> tuple[Listing, Iterator[DeliveryRow]]:
+    """Every delivery ``list_deliveries`` lists with ``limit`` 0, each row yielded as soon as its batch is built
+    and none kept, so memory holds a batch whatever the range (``coco deliveries --limit 0``). The rows come
+    newest first by each delivery's earliest direct event (the order timelines are built in), not re-sorted by
+    timeline start; the listing (no rows) counts ``matched`` as they go. The source lets go of the events it
+    made after each batch (``forget``)."""
+    listing, order = _candidates(source, since, until, filters, 0)
+
+    def rows() -> Iterator[DeliveryRow]:
+        for start in range(0, len(order), batch):
+            for t in timelines(source, order[start : start + batch], opts, batch):
+                if matches(filters, t):
+                    listing.matched += 1
+                    yield DeliveryRow.from_timeline(t)
+            source.forget()
+
+    return listing, rows()
+
+
+def _candidates(source: EventSource, since: int, until: int, filters: Filters, limit: int) -> tuple[Listing, list[str]]:
+    """The listing (no rows yet) and the deliveries active in the range, newest first by their earliest direct
+    event, narrowed in SQL by ``filters`` where that is sound."""
+    active = source.active_deliveries(since, until)
+    # newest first by the delivery's earliest own event; the shown page is then ordered by timeline start
+    order = [d for d, _ in sorted(active, key=lambda p: (p[1], p[0]), reverse=True)]
+    listing = Listing(since, until, filters, limit, active=len(order))
+    if filters.any:
+        for column, values, linked_only in filters.pushdowns():
+            keep = source.narrow_deliveries(since, until, column, values, linked_only)
+            if keep is not None:
+                order = [d for d in order if d in keep]
+    return listing, order
 
 
 # -- coco errors -------------------------------------------------------------------------------------------

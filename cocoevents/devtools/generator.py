@@ -424,7 +424,7 @@ def scenarios(day: date = date(2026, 11, 25)) -> list[Record]:
     return story
 
 
-_NODES = [f"ip-10-0-{i}-{10 + i * 7}.ec2.internal" for i in range(6)]
+NODES = [f"ip-10-0-{i}-{10 + i * 7}.ec2.internal" for i in range(6)]
 
 
 def ship(rec: Record, rng: random.Random, *, merged: bool = True) -> Record:
@@ -432,7 +432,7 @@ def ship(rec: Record, rng: random.Random, *, merged: bool = True) -> Record:
     name = str(rec.get("event", ""))
     service = SERVICES.get(name.split(".")[0], "misc")
     pod = f"{service}-7d9f{rng.randrange(16**4):04x}-{rng.randrange(36**5):05x}"
-    node = _NODES[rng.randrange(len(_NODES))]
+    node = NODES[rng.randrange(len(NODES))]
     shipped: Record = {
         "file": f"/var/log/pods/delivery_{pod}_{rng.getrandbits(64):016x}/{service}/0.log",
         "kubernetes": {
@@ -494,7 +494,7 @@ def write_archive(
         batch = []
 
     for rec in records:
-        when = _record_time(rec)
+        when = record_time(rec)
         day = when.strftime("%Y-%m-%d")
         if day != batch_day or len(batch) >= per_file:
             flush()
@@ -508,7 +508,7 @@ def write_archive(
     return paths
 
 
-def _record_time(rec: Record) -> datetime:
+def record_time(rec: Record) -> datetime:
     from ..timestamps import parse_timestamp, to_datetime
 
     us = parse_timestamp(rec.get("timestamp"))
@@ -527,7 +527,7 @@ def sized_fleet(events: int, seed: int = 7, day: date = Fleet.day, id_offset: in
 def demo_records() -> list[Record]:
     """The demo day: a small fleet day plus the scenarios, in time order."""
     recs = fleet_day(Fleet(deliveries=300, robots=30, pilots=8, seed=7)) + scenarios()
-    recs.sort(key=lambda r: _record_time(r))
+    recs.sort(key=lambda r: record_time(r))
     return recs
 
 
@@ -538,82 +538,6 @@ def _records_in_order(events: int, seed: int, day: date = Fleet.day, id_offset: 
 
 
 # -- bulk mode: big archives for the growth benchmark --------------------------------------------------
-
-ZONE_EVENTS = 200_000
-ZONE_IDS = 10_000_000  # zone k's delivery, demand, offer and trip numbers start at k * ZONE_IDS
-ZONE_UNITS = 100_000  # zone k's robot and pilot numbers start at k * ZONE_UNITS
-
-
-def _pods(rng: random.Random, per_service: int) -> dict[str, list[str]]:
-    """Each event prefix's pods, as the text a shipped record of that pod starts with (its ``file`` and
-    ``kubernetes`` fields, as ``ship`` writes them): in a cluster, a pod's metadata is the same on every
-    line it logs."""
-    pods: dict[str, list[str]] = {}
-    for prefix in sorted(set(SERVICES) | {"misc"}):
-        heads = []
-        for _ in range(per_service):
-            shipped = ship({"event": f"{prefix}.x"}, rng, merged=False)
-            heads.append(
-                '{"file":' + json.dumps(shipped["file"]) + ',"kubernetes":' + json.dumps(shipped["kubernetes"], separators=(",", ":"))
-            )
-        pods[prefix] = heads
-    return pods
-
-
-def _zone(job: tuple[str, int, int, int, int]) -> tuple[int, int]:
-    """Zone ``k`` of a bulk archive: its own fleet (own ids) of about ``events`` records, shipped by a pool
-    of pods and written as ``per_file``-line gzip files. Returns (files, records)."""
-    root, k, events, seed, per_file = job
-    fleet = sized_fleet(events, seed + k, id_offset=k * ZONE_IDS)
-    fleet = Fleet(fleet.day, fleet.deliveries, fleet.robots, fleet.pilots, fleet.seed, fleet.id_offset, unit_offset=k * ZONE_UNITS)
-    records = fleet_day(fleet)
-    rng = random.Random(seed * 7919 + k)
-    pods = _pods(rng, 48)
-    dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=True).encode
-    files = 0
-    folder = Path(root) / f"dt={fleet.day.isoformat()}"
-    folder.mkdir(parents=True, exist_ok=True)
-    for start in range(0, len(records), per_file):
-        lines = []
-        for rec in records[start : start + per_file]:
-            name = str(rec.get("event", ""))
-            prefix = name.split(".")[0]
-            heads = pods[prefix if prefix in SERVICES else "misc"]
-            app = dumps(rec)
-            line = heads[rng.randrange(len(heads))] + ',"message":' + dumps(app) + ',"source_type":"kubernetes_logs","stream":"stdout"'
-            if rng.random() >= 0.02:  # merged, as the shipper does; 2% unmerged (an older config)
-                line += "," + app[1:]
-            else:
-                line += "}"
-            lines.append(line)
-        when = _record_time(records[start])
-        key = f"{int(when.replace(tzinfo=timezone.utc).timestamp())}-{uuid.UUID(int=rng.getrandbits(128))}"
-        data = ("\n".join(lines) + "\n").encode("utf-8")
-        (folder / f"{key}.log.gz").write_bytes(gzip.compress(data, compresslevel=6, mtime=0))
-        files += 1
-    return files, len(records)
-
-
-def write_bulk_archive(
-    root: str | os.PathLike[str], events: int, *, seed: int = 7, per_file: int = 5000, workers: int | None = None
-) -> tuple[int, int]:
-    """About ``events`` records of one day, fast (the growth benchmark's 10M and 30M archives): the day is
-    split into zones of ``ZONE_EVENTS`` records, each its own fleet with its own ids (robots, pilots,
-    deliveries...), generated in parallel processes; each zone's files cover its records in time order, so
-    files of different zones overlap in time, as files of different pods do. Records are shaped like
-    ``write_archive``'s (the same fields, merged and unmerged), but the Kubernetes metadata comes from a pool
-    of pods rather than being drawn per record, which is what makes it fast. Returns (files, records)."""
-    from concurrent.futures import ProcessPoolExecutor
-
-    zones = max(1, round(events / ZONE_EVENTS))
-    size = max(1, events // zones)
-    jobs = [(os.fspath(root), k, size, seed, per_file) for k in range(zones)]
-    if zones == 1 or workers == 1:
-        done = [_zone(j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(max_workers=workers or min(zones, os.cpu_count() or 1)) as pool:
-            done = list(pool.map(_zone, jobs))
-    return sum(f for f, _ in done), sum(n for _, n in done)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -640,13 +564,21 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--bulk", action="store_true", help="fast, for big archives: zones of 200k events in parallel processes, pods' metadata pooled"
     )
+    p.add_argument("--files", type=int, default=None, help="--bulk: write this many big files instead of 5,000-line ones")
+    p.add_argument("--compact", action="store_true", help="--bulk: records of ~300 bytes (a short shipper header, no message copy)")
     a = p.parse_args(argv)
+    if (a.files is not None or a.compact) and not a.bulk:
+        p.error("--files and --compact go with --bulk")
     if a.id_offset < 0:
         p.error("--id-offset must be 0 or more")
     if a.bulk:
         if a.demo or a.junk_every or a.id_offset or a.day != Fleet.day:
-            p.error("--bulk takes only --events and --seed")
-        files, count = write_bulk_archive(a.out, a.events, seed=a.seed)
+            p.error("--bulk takes only --events, --seed, --files and --compact")
+        if a.files is not None and a.files < 1:
+            p.error("--files must be 1 or more")
+        from .bulk import write_bulk_archive  # it builds on this module
+
+        files, count = write_bulk_archive(a.out, a.events, seed=a.seed, files=a.files, compact=a.compact)
         say(f"wrote {count} records in {files} files under {a.out}")
         return 0
     plant = None

@@ -154,6 +154,12 @@ ERROR_SUFFIX = ".failed"
 ERROR_NAMES = frozenset({"robot.grounded"})
 
 
+# ... and by level (timeline rules §4). The store's loader writes the same rule in SQL from these constants
+# (``archive.classify.attribute_columns``) to index error rows as it loads.
+ERROR_LEVELS = ("error", "fatal", "critical")
+WARNING_LEVELS = ("warn", "warning")
+
+
 def is_error_name(name: str) -> bool:
     return name.endswith(ERROR_SUFFIX) or name in ERROR_NAMES
 
@@ -163,9 +169,9 @@ def severity(name: str, record: Mapping[str, Any]) -> str:
     an error level; else ``warning`` for a warning name or level; else ``info``. Producers log at the same level."""
     level = record.get("level")
     level = level.lower() if isinstance(level, str) else ""
-    if is_error_name(name) or record.get("error") is not None or level in ("error", "fatal", "critical"):
+    if is_error_name(name) or record.get("error") is not None or level in ERROR_LEVELS:
         return "error"
-    if name in WARNING_NAMES or level in ("warn", "warning"):
+    if name in WARNING_NAMES or level in WARNING_LEVELS:
         return "warning"
     return "info"
 

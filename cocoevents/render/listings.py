@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 from datetime import timezone
-from typing import Any, Callable, Optional, TextIO
+from typing import Any, Callable, Iterator, Optional, TextIO
 
-from ..core.listings import ErrorReport, Listing
+from ..core.listings import DeliveryRow, ErrorReport, Listing
 from ..textsafe import for_terminal
 from ..timestamps import duration_text
 from . import LISTING_FORMAT_NAMES, RenderOptions
@@ -139,27 +139,31 @@ def _listing_csv(listing: Listing, out: TextIO, o: RenderOptions) -> None:
     with_findings = any(r.findings is not None for r in listing.rows)
     out.write(csv_line(LISTING_CSV + (FINDING_COLUMNS if with_findings else ())))
     for r in listing.rows:
-        data = [r.delivery_id, r.status]
-        ids = [" ".join(r.robots), " ".join(r.pilots), r.first_error_code or ""]
-        if not o.csv_raw:
-            data = [neutralise(x) for x in data]
-            ids = [neutralise(x) for x in ids]
-        fields = [
-            *data,
-            _iso(r.start),
-            _iso(r.end),
-            number(r.duration_s),
-            ids[0],
-            ids[1],
-            str(r.events),
-            str(r.errors),
-            str(r.warnings),
-            str(r.gaps),
-            ids[2],
-        ]
-        if with_findings:
-            fields += [str((r.findings or {}).get(k, 0)) for k in ("error", "warning", "info")]
-        out.write(csv_line(fields))
+        out.write(_csv_row(r, o, with_findings))
+
+
+def _csv_row(r: DeliveryRow, o: RenderOptions, with_findings: bool) -> str:
+    data = [r.delivery_id, r.status]
+    ids = [" ".join(r.robots), " ".join(r.pilots), r.first_error_code or ""]
+    if not o.csv_raw:
+        data = [neutralise(x) for x in data]
+        ids = [neutralise(x) for x in ids]
+    fields = [
+        *data,
+        _iso(r.start),
+        _iso(r.end),
+        number(r.duration_s),
+        ids[0],
+        ids[1],
+        str(r.events),
+        str(r.errors),
+        str(r.warnings),
+        str(r.gaps),
+        ids[2],
+    ]
+    if with_findings:
+        fields += [str((r.findings or {}).get(k, 0)) for k in ("error", "warning", "info")]
+    return csv_line(fields)
 
 
 def _iso(us: Optional[int]) -> str:
@@ -184,6 +188,31 @@ LISTING_FORMATS: dict[str, Callable[[Listing, TextIO, RenderOptions], None]] = d
 
 def write_listing(listing: Listing, fmt: str, out: TextIO, options: RenderOptions = RenderOptions()) -> None:
     LISTING_FORMATS[fmt](listing, out, options)
+
+
+def write_listing_stream(listing: Listing, rows: Iterator[DeliveryRow], fmt: str, out: TextIO, o: RenderOptions = RenderOptions()) -> None:
+    """``core.listings.stream_deliveries``' rows written as they come (``csv``, ``json``, ``jsonl``), none kept: the
+    same lines as ``write_listing`` but in the stream's order, and in ``json`` the counts after the rows (known
+    at the end only). The ``table`` aligns its columns over every row: it is written once they are all read."""
+    if fmt == "table":
+        listing.rows = sorted(rows, key=lambda r: (r.start if r.start is not None else -1, r.delivery_id), reverse=True)
+        write_listing(listing, fmt, out, o)
+        return
+    if fmt == "csv":
+        out.write(csv_line(LISTING_CSV + FINDING_COLUMNS))  # every row of a timeline has its findings' counts
+        for r in rows:
+            out.write(_csv_row(r, o, True))
+    elif fmt == "jsonl":
+        for r in rows:
+            out.write(dumps(r.to_dict(), separators=(",", ":")) + "\n")
+    else:
+        head = {k: v for k, v in listing.to_dict().items() if k not in ("matched", "more", "deliveries")}
+        text = dumps(head, indent=2)
+        out.write(text[: text.rindex("\n")] + ',\n  "deliveries": [')
+        for n, r in enumerate(rows):
+            out.write(("," if n else "") + "\n    " + dumps(r.to_dict(), indent=2).replace("\n", "\n    "))
+        close = "\n  ]" if listing.matched else "]"
+        out.write(f'{close},\n  "matched": {listing.matched},\n  "more": 0\n}}\n')
 
 
 # -- coco errors ---------------------------------------------------------------------------------------------

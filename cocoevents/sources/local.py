@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence
 
+from ..core.baseline import order_steps
 from ..core.fast_rules import event_from_text, events_from_texts
 from ..core.links import walk_links
 from ..core.model import Event
@@ -23,7 +24,7 @@ from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS, registry_sort_key
 from ..store.config import default_store_path
 from ..store.connection import load_running, open_store, verify, waiting_marker
 from ..store.rows import FETCH_CHUNK, matching_rowids, rowid_chunks
-from ..store.schema import ASSIGNMENT_KINDS
+from ..store.schema import ASSIGNMENT_KINDS, stored_errors
 from ..timestamps import MAX_US, MIN_US, format_ts, to_datetime
 from .settings import Setting, validate
 
@@ -102,6 +103,7 @@ class LocalSource(Source):
         self.kept_statuses = "statuses" in tables  # schema 6: and the kept statuses, when current
         self.assignment_keyed = self.kept_statuses  # schema 6 also keys each assignment's robot and pilot apart
         self.kept_attributes = "attributes" in tables  # schema 7: ``coco compare`` reads no record
+        self.kept_errors = "errors" in tables  # schema 8: ``coco errors`` reads the error index
         return self._con
 
     @property
@@ -144,6 +146,11 @@ class LocalSource(Source):
         adds rows adds files). A superset of the rows ``ids`` since ``since`` asks about, as the protocol
         allows."""
         return tuple(self.con.execute("SELECT count(*), coalesce(max(file_id), 0), coalesce(sum(events), 0) FROM files").fetchone())
+
+    def forget(self) -> None:
+        """Let go of the events made so far (``_made``): a streamed listing (``core.listings.stream_deliveries``)
+        calls it after each batch, so a whole day's listing holds a batch's events, not the day's."""
+        self._made.clear()
 
     def _rows(self, where: str | list[str], params: Sequence[Any], seen: set[int]) -> list[Event]:
         """Events of the rows matching ``where`` (or any of a list of conditions), skipping rows already in
@@ -228,6 +235,23 @@ class LocalSource(Source):
         # (``without_delivery``), and a million entries would cost a hundred megabytes.
         keep = len(rowids) <= KEEP_BY_ROWID
         return self._events(rowid_chunks(self.con, rowids, self._made), keep)  # a chunk at a time
+
+    def step_times(self, delivery_ids: Sequence[str], since: int | None, until: int | None) -> dict[str, list[tuple[int, str]]]:
+        """From the small columns of the deliveries' direct rows: no record is read (a robot's day asks this for
+        the deliveries its silences lie inside; their records are most of a day's row groups)."""
+        if not delivery_ids:
+            return {}
+        match, params = self._match([("delivery_id", list(delivery_ids))])
+        bounds, bparams = _bounds(since, until)
+        rows = self.con.execute(
+            f"SELECT DISTINCT delivery_id, epoch_us(ts), event FROM events WHERE ({match}) AND ts IS NOT NULL "
+            f"AND event IS NOT NULL{bounds}",
+            [*params, *bparams],
+        ).fetchall()
+        mine: dict[str, list[tuple[int, str]]] = {}
+        for d, ts, name in rows:
+            mine.setdefault(d, []).append((ts, name))
+        return {d: order_steps(pairs) for d, pairs in mine.items()}
 
     def delivery_statuses(self, delivery_ids: Sequence[str]) -> dict[str, str] | None:
         """Spec section 6 for many deliveries from the store's ``links`` and ``outcomes`` (schema 5), small
@@ -451,17 +475,18 @@ class LocalSource(Source):
         return self._rows(f"({wanted}){bound}", [*params, *bparams], set())
 
     def error_events(self, since: int, until: int) -> list[Event]:
-        """Rows in the range that may be errors (timeline rules §4): by name, or a record that mentions
-        ``"error"``, ``"fatal"`` or ``"critical"`` in any case (the field or a level); a superset."""
-        from ..store import errorcache
-
-        schema = errorcache.attach(self.con, self.path)
-        if schema is None:  # no cache (held by another process, or no cache folder): scan the store
-            return self._rows(f"ts BETWEEN ? AND ? AND {errorcache.PREDICATE}", [_ts(since), _ts(until)], set())
+        """The error rows of the range (timeline rules §4): from the error index written at load time (schema 8,
+        ``store.schema.ERRORS_CREATE``); a store before it (read before a writer migrates it) has every record
+        of the range read again."""
+        bounds = {"since": _ts(since), "until": _ts(until)}
+        if self.kept_errors:
+            query = "SELECT epoch_us(ts), record FROM errors WHERE ts BETWEEN $since AND $until ORDER BY ts, seq"
+        else:
+            query = f"{stored_errors()} ORDER BY ts"
         try:
-            found = errorcache.rows(self.con, schema, _ts(since), _ts(until))
-        finally:
-            errorcache.detach(self.con)
+            found = self.con.execute(query, bounds).fetchall()
+        except duckdb.IOException as e:  # pragma: no cover - file vanished under us
+            raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
         return [event_from_text(record, ts) for ts, record in found]
 
     def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:

@@ -23,6 +23,9 @@ from ..textsafe import for_terminal
 # (tests use small batches to see several commits).
 BATCH_MB = 512
 BATCH_FILES = 512
+# A file that decompresses to more than a batch is streamed: read and copied a piece at a time, in the file's one
+# transaction (``store.loader``), so a load holds a piece, not a file. Never more than a batch.
+PIECE_MB = 32
 MEMORY_LIMIT = "512MB"
 READ_WAIT = 10.0
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.I)
@@ -48,13 +51,6 @@ def read_wait() -> float:
 
 def _data_home() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
-    return Path(base) / "coco"
-
-
-def cache_folder() -> Path:
-    """``$XDG_CACHE_HOME/coco``: the error cache (``store.errorcache``), the one folder besides its own that a
-    store connection may open files in (``connection.restrict_files``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "coco"
 
 
@@ -131,6 +127,11 @@ def check_store_path(path: str | os.PathLike[str]) -> Path:
 
 
 _KINDS = {stat.S_IFIFO: "a FIFO", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
+
+
+def piece_bytes() -> int:
+    """The decompressed bytes a streamed file is read in at a time: ``PIECE_MB``, at most a batch."""
+    return int(min(PIECE_MB * 1024 * 1024, batch_bytes()))
 
 
 def batch_bytes() -> int:

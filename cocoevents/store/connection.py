@@ -19,7 +19,7 @@ from ..duckdb_engine import CONNECTION_CONFIG, SESSION, duckdb, one_row
 from ..errors import CocoError, SourceUnavailable, StoreBusy, UsageError
 from ..textsafe import for_terminal
 from . import schema as sql
-from .config import MEMORY_LIMIT, cache_folder, check_store_path, memory_limit, read_wait, stores_besides
+from .config import MEMORY_LIMIT, check_store_path, memory_limit, read_wait, stores_besides
 
 
 def first_line(e: BaseException) -> str:
@@ -200,7 +200,7 @@ def open_store(
             con = retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(CONNECTION_CONFIG)), path, wait)
         con.execute(SESSION)
         con.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
-        restrict_files(con, [str(cache_folder())])
+        restrict_files(con)
         tables = prepare(con, path, read_only=read_only)
     except BaseException as e:
         if con is not None:
@@ -288,14 +288,15 @@ def refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> None:
         )
 
 
-def restrict_files(con: duckdb.DuckDBPyConnection, allowed: list[str]) -> None:
-    """No file outside the store (and ``allowed`` folders: the error cache, DuckDB's spill folder) can be read or
-    written through ``con`` from now on: ``read_text``, ``read_csv``, ``ATTACH``... of anything else fail. For
-    store connections, which never read the archive (the loader's in-memory connection does)."""
+def restrict_files(con: duckdb.DuckDBPyConnection) -> None:
+    """No file outside the store (and DuckDB's spill folder) can be read or written through ``con`` from now on:
+    ``read_text``, ``read_csv``, ``ATTACH``... of anything else fail. For store connections, which never read the
+    archive (the loader's in-memory connection does) and keep nothing beside the store (the error index is a table
+    in it, schema 8)."""
     (spill, external) = con.execute("SELECT current_setting('temp_directory'), current_setting('enable_external_access')").fetchone()  # type: ignore[misc]
     if not external:  # another connection of this process to the same store restricted its database already
         return
-    folders = [os.path.join(f, "") for f in (*allowed, spill) if f]
+    folders = [os.path.join(spill, "")] if spill else []
     con.execute("SET allowed_directories = $d", {"d": folders})
     con.execute("SET enable_external_access = false")
 

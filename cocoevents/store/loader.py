@@ -1,9 +1,12 @@
 """``coco load``: archive files into the store, a batch at a time, every file in exactly one transaction.
 
-A batch is parsed in the loader's own in-memory DuckDB (DuckDB's CSV reader split lines, the archive's SQL
-classifier turns them into rows; damaged or oddly named files go through ``archive.lines.LineReader``), then
-copied into the ATTACHed store in one short transaction that re-checks which files are there. Between batches a
-waiting reader is let in (``<store>.waiting``). At the end the derived tables (kept statuses, fleet baseline)
+A batch of small files is parsed in the loader's own in-memory DuckDB (DuckDB's CSV reader splits lines, the
+archive's SQL classifier turns them into rows), then copied into the ATTACHed store in one short transaction that
+re-checks which files are there. A file bigger than a batch (``batch_bytes``), and a damaged, zstd or oddly
+named one, is streamed instead: ``archive.lines.LineReader`` reads it in pieces of whole lines, each parsed and
+copied into the store in the file's one transaction, so memory holds a piece whatever the file's size and the
+file is in the store whole or not at all. Between batches and files a waiting reader is let in
+(``<store>.waiting``). At the end the derived tables (kept statuses, fleet baseline)
 are rebuilt - from ``DETACHED_EVENTS`` events on, worked out with the store attached read-only and installed
 in one short transaction. The design and its measurements: docs/store.md.
 """
@@ -25,13 +28,13 @@ from ..duckdb_engine import duckdb, one_row
 from ..errors import NotFound, UsageError
 from ..textsafe import for_terminal
 from . import schema as sql
-from .config import BATCH_FILES, batch_bytes, check_store_path, memory_limit
+from .config import BATCH_FILES, batch_bytes, check_store_path, memory_limit, piece_bytes
 from .connection import forget_created, make_room, mark_loading, prepare, retrying, translate, waiting_marker
 from .files import delete_files
+from .pieces import pieces_ahead
 
 FAST_MAX_LINE = 8 * 1024 * 1024
 MERGE_KEYS = 2_000_000  # keys rewritten per transaction at the end of a load (~1 s)
-TEXT_CHUNK = 8 * 1024 * 1024
 EXAMPLES = 5
 
 # DuckDB's reader expands these in a path: such files are read by the Python reader instead.
@@ -105,6 +108,12 @@ class _Item:
     size: int
     compression: str  # gzip | zstd | none
     expected: int  # the decompressed size: the file's (plain) or its gzip trailer's (mod 2**32)
+
+    @property
+    def weight(self) -> int:
+        """About what the file decompresses to: its size, gzip's at least 8 times (the trailer's size is that of
+        the last member only, and wraps at 4 GiB) and at least what its trailer says."""
+        return self.size if self.compression == "none" else max(self.size * 8, self.expected)
 
 
 @dataclass
@@ -268,12 +277,22 @@ class Loader:
             done += 1
         if progress:
             progress(done, total)
+        piece = piece_bytes()
         batches = 0
-        for batch in _batches(todo):
-            results = self._commit(batch, self._stage(batch))
-            report.files.extend(results)
+        streamed = [item for item in todo if _streamed(item)]
+        for batch in _batches([item for item in todo if not _streamed(item)]):
+            staged, refused = self._stage(batch)
+            report.files.extend(self._commit(batch, staged))
+            streamed += [batch[k] for k in refused]  # files DuckDB's reader refused: streamed after this batch
             batches += 1
-            done += len(batch)
+            done += len(batch) - len(refused)
+            if progress:
+                progress(done, total)
+        for item in streamed:
+            result, pieces = self._stream(item, piece)
+            report.files.append(result)
+            batches += pieces
+            done += 1
             if progress:
                 progress(done, total)
         if batches > 1:
@@ -287,36 +306,25 @@ class Loader:
 
     # -- outside the lock: parse a batch into the staging table ------------------------------------
 
-    def _stage(self, batch: list[_Item]) -> dict[int, _Staged]:
+    def _stage(self, batch: list[_Item]) -> tuple[dict[int, _Staged], list[int]]:
+        """Batch ``batch`` parsed into the staging table through DuckDB's CSV reader: what was staged per file, and
+        the files it refused (damaged, not UTF-8, a line too long, a line it dropped), which are streamed instead."""
         con = self.mem
         con.execute(_STAGE)
-        staged: dict[int, _Staged] = {k: _Staged() for k in range(len(batch))}
-        slow: list[int] = []
         groups: dict[str, list[int]] = {}
         for k, item in enumerate(batch):
-            plain = str(item.path)
-            odd = _GLOB_CHARS & set(plain) or plain != archive.path_text(plain)
-            # DuckDB would read 'z[1].log' as a pattern, and cannot take a name that is not UTF-8; its zstd
-            # reader ends a truncated stream silently, so zstd goes through the line reader, which notices.
-            # A gzip whose trailer says it expands like a decompression bomb goes through the line reader too,
-            # which reads it in bounded pieces and stops at the expansion limit.
-            bomb = item.compression == "gzip" and item.expected > archive.expansion_limit(item.size)
-            if odd or item.compression == "zstd" or bomb:
-                slow.append(k)
-            else:
-                groups.setdefault(item.compression, []).append(k)
+            groups.setdefault(item.compression, []).append(k)
+        refused: list[int] = []
         for compression, ks in groups.items():
-            slow.extend(self._fast(batch, ks, compression))
-        slow.extend(self._dropped(batch, [k for k in range(len(batch)) if k not in slow]))
-        for k in slow:
-            staged[k].damage, extra = self._slow(batch[k], k)
-            staged[k].bad += extra
+            refused.extend(self._fast(batch, ks, compression))
+        refused.extend(self._dropped(batch, [k for k in range(len(batch)) if k not in refused]))
+        staged: dict[int, _Staged] = {k: _Staged() for k in range(len(batch)) if k not in refused}
         for k, n, bad, first, last in con.execute(
             "SELECT file_id, count(event), count(*) - count(event), min(ts), max(ts) FROM stage GROUP BY file_id"
         ).fetchall():
             s = staged[k]
-            s.events, s.bad, s.first, s.last = n, s.bad + bad, first, last
-        return staged
+            s.events, s.bad, s.first, s.last = n, bad, first, last
+        return staged, sorted(refused)
 
     def _fast(self, batch: list[_Item], ks: list[int], compression: str) -> list[int]:
         """Stage files ``ks`` through DuckDB's CSV reader; the files it cannot read are returned."""
@@ -332,9 +340,9 @@ class Loader:
         except duckdb.InterruptException:
             raise
         except duckdb.OutOfMemoryException:
-            # Too much for memory at once: halves are tried on their own, and a single file goes to the line
-            # reader, which reads in bounded pieces and stops a gzip bomb whose trailer lies about its size
-            # (DuckDB's reader trusts it). What is too much there too is a real capacity limit, said as such.
+            # Too much for memory at once: halves are tried on their own, and a single file is streamed: the line
+            # reader reads it in bounded pieces and stops a gzip bomb whose trailer lies about its size (DuckDB's
+            # reader trusts it). What is too much there too is a real capacity limit, said as such.
             if len(ks) == 1:
                 return ks
             half = len(ks) // 2
@@ -355,7 +363,7 @@ class Loader:
     def _dropped(self, batch: list[_Item], ks: list[int]) -> list[int]:
         """Files of which DuckDB's reader silently left out a line (it drops a final unterminated line of
         128 MiB or more): the bytes of their staged lines fall short of the file's decompressed size by
-        more than a line the fast path may hold. Their staged rows are removed; the line reader rereads them."""
+        more than a line the fast path may hold. Their staged rows are removed; they are streamed instead."""
         if not ks:
             return []
         seen = dict(
@@ -370,7 +378,7 @@ class Loader:
             missing = (batch[k].expected - staged) % (1 << 32)  # gzip keeps the size mod 2**32
             # Short by more than a line: reread (also a dropped line of 2 GiB or more, which wraps past 2**31);
             # a few bytes over is a last line without its newline. A gzip that staged more than its size allows
-            # lied in its trailer about a bomb: the line reader stops it at the limit.
+            # lied in its trailer about a bomb: streamed, the line reader stops it at the limit.
             bomb = batch[k].compression == "gzip" and staged > archive.expansion_limit(batch[k].size)
             if FAST_MAX_LINE < missing < (1 << 32) - FAST_MAX_LINE or bomb:
                 short.append(k)
@@ -378,40 +386,26 @@ class Loader:
             self.mem.execute("DELETE FROM stage WHERE file_id IN (SELECT unnest($ks::BIGINT[]))", {"ks": short})
         return short
 
-    def _slow(self, item: _Item, k: int) -> tuple[str | None, int]:
-        """One file through the line reader (damage, odd names): every complete line is staged."""
-        reader = archive.LineReader(item.path, compression=item.compression)
-        insert = classify.classify_insert(classify.TEXT_LINES, "stage", attributes=True)
-        for numbers, text in archive.chunks(reader, TEXT_CHUNK):
-            self.mem.execute(insert, {"file_id": k, "linenos": numbers, "text": text})
-        return reader.damage, len(reader.too_long)
-
     # -- under the lock: one short transaction -----------------------------------------------------
 
+    def _present(self, con: duckdb.DuckDBPyConnection, items: Sequence[_Item]) -> set[str]:
+        """The SHA-256 of ``items`` the store holds (another load may have added them since this one began)."""
+        found = con.execute("SELECT sha256 FROM files WHERE sha256 IN (SELECT unnest($shas::VARCHAR[]))", {"shas": [i.sha for i in items]})
+        return {r[0] for r in found.fetchall()}
+
     def _commit(self, batch: list[_Item], staged: dict[int, _Staged]) -> list[FileResult]:
+        """The staged files of ``batch`` into the store, in one short transaction."""
         results: list[FileResult] = []
+        if not staged:
+            return results
         with self._transaction() as con:
-            present = {
-                r[0]
-                for r in con.execute(
-                    "SELECT sha256 FROM files WHERE sha256 IN (SELECT unnest($shas::VARCHAR[]))", {"shas": [i.sha for i in batch]}
-                ).fetchall()
-            }
-            todo = [(k, item) for k, item in enumerate(batch) if item.sha not in present]
-            results += [FileResult(i.key, "already_loaded") for i in batch if i.sha in present]  # loaded meanwhile
+            present = self._present(con, [batch[k] for k in staged])
+            todo = [(k, batch[k]) for k in staged if batch[k].sha not in present]
+            results += [FileResult(batch[k].key, "already_loaded") for k in staged if batch[k].sha in present]  # loaded meanwhile
             if todo:
                 replaced = _drop_old_versions(con, [item for _, item in todo])
                 fids = [r[0] for r in con.execute("SELECT nextval('file_ids') FROM range(?)", [len(todo)]).fetchall()]
-                rows = [
-                    (fid, item.sha, item.key, item.size, staged[k].events, staged[k].bad, staged[k].damage, staged[k].first, staged[k].last)
-                    for fid, (k, item) in zip(fids, todo)
-                ]
-                columns = ["fid", "sha", "key", "size", "events", "bad", "damage", "first", "last"]
-                con.execute(
-                    "INSERT INTO files SELECT fid, sha, key, size, events, bad, damage, now(), first, last "
-                    f"FROM (SELECT {', '.join(f'unnest(${c}) AS {c}' for c in columns)})",
-                    {c: list(v) for c, v in zip(columns, zip(*rows))},
-                )
+                _insert_files(con, [(fid, item, staged[k]) for fid, (k, item) in zip(fids, todo)])
                 for k, item in todo:
                     s = staged[k]
                     results.append(
@@ -422,14 +416,64 @@ class Loader:
                     {"k": [k for k, _ in todo], "fid": fids},
                 )
                 (top,) = one_row(con, "SELECT coalesce(max(seq), 0) FROM events")
-                con.execute(sql.EVENTS_INSERT, {"base": top + 1})
-                con.execute(sql.KEYS_INSERT, {"base": top + 1})
-                for statement in sql.STATUS_INSERTS:
-                    con.execute(statement)
-                con.execute(sql.ATTRIBUTES_INSERT)
-                con.execute(sql.STATUSES_INVALIDATE)  # out of date until the load's end rebuilds them
+                _copy_staged(con, top + 1)
         self._yield_to_readers()
         return results
+
+    def _stream(self, item: _Item, piece: int) -> tuple[FileResult, int]:
+        """One file streamed (module docstring): ``LineReader.blocks`` of about ``piece`` bytes, each staged and
+        copied into the store in the file's one transaction; the result and the number of pieces. A piece
+        DuckDB's CSV reader could refuse (not UTF-8, a line over ``FAST_MAX_LINE``) is split by SQL instead; one it
+        refused after all aborts the transaction, and the file is read again with every piece split so."""
+        try:
+            return self._stream_file(item, piece, csv=True)
+        except _Refused:
+            return self._stream_file(item, piece, csv=False)
+
+    def _stream_file(self, item: _Item, piece: int, csv: bool) -> tuple[FileResult, int]:
+        with self._transaction() as con:
+            if self._present(con, [item]):
+                return FileResult(item.key, "already_loaded"), 0
+            replaced = bool(_drop_old_versions(con, [item]))
+            (fid,) = one_row(con, "SELECT nextval('file_ids')")
+            con.execute("CREATE OR REPLACE TEMP TABLE file_map AS SELECT 0::BIGINT AS k, ?::BIGINT AS fid", [fid])
+            (top,) = one_row(con, "SELECT coalesce(max(seq), 0) FROM events")
+            staged, pieces = _Staged(), 0
+            reader = archive.LineReader(item.path, compression=item.compression)
+            with pieces_ahead(reader, piece, self.tmp, FAST_MAX_LINE if csv else 0) as ahead:
+                for path, text in ahead:
+                    con.execute(_STAGE)
+                    if path is not None:
+                        try:
+                            insert = classify.classify_insert(classify.csv_piece(FAST_MAX_LINE), "stage", attributes=True)
+                            con.execute(insert, {"path": path})
+                        except (duckdb.OutOfMemoryException, duckdb.InterruptException):
+                            raise
+                        except duckdb.Error as e:
+                            if "no space left" in str(e).lower():
+                                raise
+                            raise _Refused() from e
+                    else:
+                        con.execute(classify.classify_insert(classify.TEXT_BLOCK, "stage", attributes=True), {"file_id": 0, "text": text})
+                    # a table made in a transaction numbers its rows from 2**55 up: seq counts from its first
+                    low, high, n, bad, first, last = one_row(
+                        con, "SELECT min(rowid), max(rowid), count(event), count(*) - count(event), min(ts), max(ts) FROM stage"
+                    )
+                    if high is None:
+                        continue
+                    _copy_staged(con, top + 1 - low)
+                    top += high - low + 1
+                    pieces += 1
+                    staged.events, staged.bad = staged.events + n, staged.bad + bad
+                    staged.first = first if staged.first is None or (first is not None and first < staged.first) else staged.first
+                    staged.last = last if staged.last is None or (last is not None and last > staged.last) else staged.last
+            staged.bad += len(reader.too_long)
+            staged.damage = reader.damage
+            _insert_files(con, [(fid, item, staged)])
+            con.execute("DROP TABLE IF EXISTS temp.main.stage")
+        self._yield_to_readers()
+        status = "damaged" if staged.damage else "loaded"
+        return FileResult(item.key, status, staged.events, staged.bad, staged.damage, replaced=replaced), pieces
 
     @contextmanager
     def _transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -516,13 +560,52 @@ class Loader:
                 report.examples.extend(archive.BadLine(result.path, b.line, b.reason) for b in scan.bad[:wanted])
 
 
+class _Refused(Exception):
+    """DuckDB's CSV reader refused a piece of a streamed file (the file's transaction is rolled back)."""
+
+
+def _streamed(item: _Item) -> bool:
+    """Whether a file is streamed (``Loader._stream``) rather than read in a batch by DuckDB's CSV reader: one
+    bigger than a batch (DuckDB reading a gzip file whole is ~2x quicker than the pieces, so a file that fits a
+    batch is read so), a zstd one (DuckDB's zstd reader ends a truncated stream silently), a gzip whose trailer
+    says it expands like a decompression bomb (the line reader reads it in bounded pieces and stops at the
+    expansion limit) and one whose name DuckDB would read as a pattern ('z[1].log') or cannot take (not UTF-8)."""
+    plain = str(item.path)
+    odd = bool(_GLOB_CHARS & set(plain)) or plain != archive.path_text(plain)
+    bomb = item.compression == "gzip" and item.expected > archive.expansion_limit(item.size)
+    return odd or item.compression == "zstd" or bomb or item.weight > batch_bytes()
+
+
+def _insert_files(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, _Item, _Staged]]) -> None:
+    """The ``files`` rows of files committed in the caller's transaction."""
+    values = [(fid, i.sha, i.key, i.size, s.events, s.bad, s.damage, s.first, s.last) for fid, i, s in rows]
+    columns = ["fid", "sha", "key", "size", "events", "bad", "damage", "first", "last"]
+    con.execute(
+        "INSERT INTO files SELECT fid, sha, key, size, events, bad, damage, now(), first, last "
+        f"FROM (SELECT {', '.join(f'unnest(${c}) AS {c}' for c in columns)})",
+        {c: list(v) for c, v in zip(columns, zip(*values))},
+    )
+
+
+def _copy_staged(con: duckdb.DuckDBPyConnection, base: int) -> None:
+    """The staged rows (``file_map`` naming their files) into every table that holds them, numbered from ``base``;
+    the kept statuses out of date until the load's end rebuilds them. In the caller's transaction."""
+    con.execute(sql.EVENTS_INSERT, {"base": base})
+    con.execute(sql.KEYS_INSERT, {"base": base})
+    con.execute(sql.ERRORS_INSERT, {"base": base})
+    for statement in sql.STATUS_INSERTS:
+        con.execute(statement)
+    con.execute(sql.ATTRIBUTES_INSERT)
+    con.execute(sql.STATUSES_INVALIDATE)
+
+
 def _batches(todo: list[_Item]) -> Iterator[list[_Item]]:
     limit = batch_bytes()
     batch: list[_Item] = []
     held = 0
     for item in todo:
         batch.append(item)
-        held += item.size * (8 if item.compression != "none" else 1)  # about what it decompresses to
+        held += item.weight
         if held >= limit or len(batch) >= BATCH_FILES:
             yield batch
             batch, held = [], 0

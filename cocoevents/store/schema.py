@@ -13,7 +13,7 @@ from . import statuses as _statuses
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -68,7 +68,7 @@ def keys_insert(rows: str, seq: str = "seq") -> str:
             [f"SELECT {k}_id AS id, '{k}' AS kind, {seq} AS seq FROM {rows} AND {k}_id IS NOT NULL" for k in KINDS]
             + [assignment_keys(rows, seq)]
         )
-        + ") ORDER BY id, kind, seq"
+        + ") ORDER BY id"
     )
 
 
@@ -159,6 +159,37 @@ ATTRIBUTES_INSERT = attributes_insert(STAGED_ROWS, "m.fid")
 # The attribute columns of the rows stored before schema 7, read from their records (the migration; a reader of
 # such a store before a writer migrates it, ``sources.local``).
 STORED_ATTRIBUTES = stored_attributes("events")
+# Schema 8: ``errors`` - the error index: the timed rows of severity error (timeline rules §4, the parser's
+# ``is_error``), each with its record, its ``events`` seq and its error's code, written with each file from the
+# staging table and gone with its file, so ``coco errors`` and the ``--error`` filter read this small table
+# instead of decompressing every record of the range (a cache file beside the store did that before).
+ERRORS_CREATE = (
+    "CREATE TABLE IF NOT EXISTS errors (file_id BIGINT NOT NULL, seq BIGINT NOT NULL, ts TIMESTAMP NOT NULL, event VARCHAR NOT NULL, "
+    "delivery_id VARCHAR, robot_id VARCHAR, pilot_id VARCHAR, demand_id VARCHAR, offer_id VARCHAR, error_code VARCHAR, "
+    "record VARCHAR USING COMPRESSION zstd)"
+)
+SCHEMA += ERRORS_CREATE + ";\n"
+
+
+def errors_insert(rows: str, file_id: str, seq: str) -> str:
+    """``INSERT`` into ``errors`` of the rows of ``rows`` (a ``FROM`` clause with its ``WHERE``, with the attribute
+    columns) of severity error; ordered by time, so a range reads a few row groups."""
+    return (
+        f"INSERT INTO errors SELECT {file_id}, {seq}, ts, event, delivery_id, robot_id, pilot_id, demand_id, offer_id, error_code, "
+        f"record FROM {rows} AND ts IS NOT NULL AND is_error ORDER BY ts"
+    )
+
+
+ERRORS_INSERT = errors_insert(STAGED_ROWS, "m.fid", STAGED_SEQ)
+
+
+def stored_errors() -> str:
+    """``SELECT epoch_us(ts), record`` of the error rows of a store before schema 8 (read as it is, without the
+    index), between ``$since`` and ``$until``: every record of the range read again."""
+    rows = stored_attributes("(SELECT * FROM events WHERE ts BETWEEN $since AND $until AND event IS NOT NULL)", "record, ")
+    return f"SELECT epoch_us(ts), record FROM ({rows}) WHERE is_error"
+
+
 # A file's rows leave every table that holds them (a changed file replaced, ``coco store remove``), and the
 # kept statuses are out of date until ``store.statuses.rebuild`` (``STATUSES_INVALIDATE``, in the same transaction).
 FILES_DELETE = [
@@ -166,6 +197,7 @@ FILES_DELETE = [
     "DELETE FROM links WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM outcomes WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM attributes WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
+    "DELETE FROM errors WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM events WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
     "DELETE FROM files WHERE file_id IN (SELECT unnest($ids::BIGINT[]))",
 ]
@@ -173,12 +205,12 @@ FILES_DELETE = [
 # up one sorted run (``store.local.Loader._merge_keys``); the copies' originals (rowid up to $top) then go.
 _PIECE = "seq > $after AND id >= $lo AND ($hi IS NULL OR id < $hi)"
 KEYS_MERGE = [
-    f"INSERT INTO keys SELECT id, kind, seq FROM keys WHERE {_PIECE} ORDER BY id, kind, seq",
+    f"INSERT INTO keys SELECT id, kind, seq FROM keys WHERE {_PIECE} ORDER BY id",
     f"DELETE FROM keys WHERE {_PIECE} AND rowid <= $top",
 ]
 
 # The tables a store of this version has (created or migrated; ``fleet_baseline`` comes with the first rebuild).
-TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes"})
+TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes", "errors"})
 # Every table any coco version created in a store (``fleet_baseline``: ``store.baseline``); anything else in a store
 # file is foreign and the store is refused (``connection.foreign_objects``).
 KNOWN_TABLES = TABLES | {"fleet_baseline"}
@@ -231,4 +263,10 @@ DROP SEQUENCE IF EXISTS event_seq;
     + ") ORDER BY id, kind, seq;\n",
     # 6 -> 7: the attribute rows (``ATTRIBUTES_CREATE``), read once from the records already stored.
     6: ATTRIBUTES_CREATE + ";\n" + attributes_insert(f"({STORED_ATTRIBUTES}) AS s WHERE true", "file_id") + ";\n",
+    # 7 -> 8: the error index (``ERRORS_CREATE``), read once from the records already stored.
+    7: "DROP TABLE IF EXISTS errors;\n"
+    + ERRORS_CREATE
+    + ";\n"
+    + errors_insert(f"({stored_attributes('events', 'record, seq, ')}) AS s WHERE event IS NOT NULL", "file_id", "seq")
+    + ";\n",
 }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cocoevents.archive import lines as archive
-from cocoevents.devtools import generator
+from cocoevents.devtools import bulk, generator
 
 
 def tree(root):
@@ -81,7 +81,7 @@ def test_bulk_mode_writes_the_same_bytes_for_the_same_arguments_and_zones_share_
     for name in ("a", "b"):
         generator.main([str(tmp_path / name), "--events", "3000", "--seed", "5", "--bulk"])
     assert tree(tmp_path / "a") == tree(tmp_path / "b") and tree(tmp_path / "a")
-    generator._zone((str(tmp_path / "z"), 1, 3000, 5, 5000))  # the second zone of a bigger archive
+    bulk.zone((str(tmp_path / "z"), 1, 3000, 5, 5000, False, False))  # the second zone of a bigger archive
 
     def ids(root, keys):
         files, _ = archive.find_files([root])
@@ -108,3 +108,15 @@ def test_bulk_mode_takes_only_events_and_seed(tmp_path):
     with pytest.raises(SystemExit) as e:
         generator.main([str(tmp_path / "out"), "--bulk", "--junk-every", "5"])
     assert e.value.code == 2
+
+
+def test_bulk_mode_with_files_writes_that_many_big_files_of_whole_zones_and_compact_records_are_short(tmp_path):
+    files, count = bulk.write_bulk_archive(tmp_path / "big", 6000, seed=5, files=2, compact=True, workers=1)
+    found, _ = archive.find_files([tmp_path / "big"])
+    assert files == 2 and len(found) == 2 and not (tmp_path / "big" / ".parts").exists()
+    scans = [archive.scan(f) for f in found]
+    recs = [r for s in scans for _, r in s.records]
+    assert len(recs) == count and all(not s.bad and s.damage is None for s in scans)
+    assert len({r["delivery_id"] for r in recs if "delivery_id" in r}) > 50
+    sizes = [len(line) for f in found for line in archive.LineReader(f)]
+    assert "message" not in recs[0] and sum(sizes) / len(sizes) < 400

@@ -496,29 +496,29 @@ def test_a_changed_file_at_a_loaded_path_replaces_its_old_events_and_the_summary
 # -- item 19 and the progress bar -------------------------------------------------------------------------------------
 
 
-def test_a_truncated_gzip_in_a_batch_sends_only_that_file_to_the_line_reader(tmp_path, monkeypatch):
+def test_a_truncated_gzip_in_a_batch_sends_only_that_file_to_the_streaming_line_reader(tmp_path, monkeypatch):
     folder = tmp_path / "batch"
     for i in range(20):
         write_lines(folder / f"{i:02d}.log.gz", [rec(i)] * 50)
     cut = gzip.compress(lines(3000))
     (folder / "10.log.gz").write_bytes(cut[: len(cut) // 2])
     passes, read_slow = [], []
-    fast, slow = local.Loader._fast, local.Loader._slow
+    fast, slow = local.Loader._fast, local.Loader._stream
 
     def spy_fast(self, batch, ks, compression):
         passes.append(len(ks))
         return fast(self, batch, ks, compression)
 
-    def spy_slow(self, item, k):
+    def spy_slow(self, item, piece):
         read_slow.append(item.path.name)
-        return slow(self, item, k)
+        return slow(self, item, piece)
 
     monkeypatch.setattr(local.Loader, "_fast", spy_fast)
-    monkeypatch.setattr(local.Loader, "_slow", spy_slow)
+    monkeypatch.setattr(local.Loader, "_stream", spy_slow)
     report = local.load(tmp_path / "s.duckdb", [str(folder)])
     assert read_slow == ["10.log.gz"]
     # the rest staged in one pass, not file by file: the cut file's last 4 bytes, read as the gzip trailer's size,
-    # claim a decompression bomb (as almost any cut does), so it goes straight to the line reader
+    # claim a decompression bomb (as almost any cut does), so it is streamed from the start
     assert passes == [19]
     assert report.count("damaged") == 1 and report.count("loaded") == 19
 

@@ -10,9 +10,3 @@ def test_every_folder_coco_reads_or_writes_is_inside_the_tests_own_temporary_fol
     for var in ("HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
         assert var in os.environ, var
         assert Path(os.environ[var]).is_relative_to(tmp_path), f"{var}={os.environ[var]} is outside the test's folder"
-
-
-def test_the_error_index_of_coco_errors_lands_in_the_tests_cache_folder(coco, story: Path, isolated_env: Path) -> None:
-    r = coco("errors", "--since", "2026-11-25T00:00Z", "--until", "2026-11-26T00:00Z", "--store", str(story))
-    assert r.code == 0, r.err
-    assert list((isolated_env / "cache" / "coco").glob("errors-*.duckdb")), "the error index was written elsewhere"
