@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from .config import BATCH_FILES, batch_bytes, check_store_path, memory_limit, pi
 from .connection import forget_created, make_room, mark_loading, prepare, retrying, translate, waiting_marker
 from .files import delete_files
 from .pieces import pieces_ahead
+from .scratch import make_scratch
 
 FAST_MAX_LINE = 8 * 1024 * 1024
 MERGE_KEYS = 2_000_000  # keys rewritten per transaction at the end of a load (~1 s)
@@ -157,7 +157,7 @@ class Loader:
         self.wait = wait
         self.attached = False
         limit = memory_limit()
-        self.tmp = tempfile.mkdtemp(prefix="coco-load-")
+        self.tmp = make_scratch("load")
         self.mem = classify.classifier_connection()
         try:
             self.mem.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters

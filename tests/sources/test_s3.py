@@ -23,6 +23,7 @@ from cocoevents.archive import s3 as s3_s3
 from cocoevents.devtools import generator
 from cocoevents.store import loader as store
 from cocoevents.store import s3_sync as s3_s3_sync
+from cocoevents.store.scratch import scratch_root
 
 from ..support.cli import run_coco
 from ..support.pgserver import free_port
@@ -257,7 +258,7 @@ def test_an_interrupted_load_completes_on_the_next_run_without_duplicates(
     assert rest.unchanged == len(committed) and len(fetched) == len(keys) - len(committed)
     assert rows(target) == rows(disk_store)
     assert len(files(target)) == len(keys) == len({p for p, _ in files(target)})
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("coco-s3-*/*-" + next(iter(keys)).rsplit("/", 1)[-1]))
+    assert not list(scratch_root().glob("coco-s3-*/*-" + next(iter(keys)).rsplit("/", 1)[-1]))
 
 
 def test_a_load_killed_midway_and_run_again_equals_an_uninterrupted_load(endpoint, s3, bucket, fleet_archive, disk_store, tmp_path) -> None:
@@ -279,6 +280,40 @@ def test_a_load_killed_midway_and_run_again_equals_an_uninterrupted_load(endpoin
     assert again.returncode == 0, again.stderr
     assert rows(target) == rows(disk_store)
     assert len(files(target)) == len({p for p, _ in files(target)})
+
+
+def test_a_load_killed_while_downloading_leaves_no_temporary_folder_once_run_again(endpoint, s3, bucket, fleet_archive, tmp_path) -> None:
+    """SIGKILL gives coco no chance to clean up: the next run removes what the killed one left (``store.scratch``),
+    in the system's temporary folder and coco's own alike."""
+    upload(s3, bucket, fleet_archive)
+    target = tmp_path / "s3.duckdb"
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    env = {**os.environ, "COCO_BATCH_MB": "0.01", "TMPDIR": str(system_tmp)}
+    args = [sys.executable, "-c", "import sys; from cocoevents.cli.main import main; sys.exit(main(sys.argv[1:]))"]
+    cmd = [*args, "load", f"s3://{bucket}/", "--endpoint-url", endpoint, "--store", str(target)]
+
+    def left() -> list[str]:
+        """Files and folders under both temporary places (relative names)."""
+        found = []
+        for root in (system_tmp, scratch_root()):
+            found += [str(p.relative_to(root)) for p in root.rglob("*")] if root.exists() else []
+        return sorted(found)
+
+    downloads = 0
+    for _ in range(3):  # three kills, each while a download of its own is on disk
+        before = set(left())
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and not any(".log.gz" in n for n in set(left()) - before):
+            time.sleep(0.01)
+        proc.kill()
+        proc.wait()
+        downloads += any(".log.gz" in n for n in set(left()) - before)
+    assert downloads == 3, left()
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert left() == []
 
 
 def test_an_object_that_appears_or_changes_during_a_sync_is_taken_as_fetched_and_the_next_sync_completes(
