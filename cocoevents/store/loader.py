@@ -592,8 +592,8 @@ def _streamed(item: _Item) -> bool:
 def _measure(item: _Item) -> None:
     """A gzip headed for DuckDB's reader counted to its exact decompressed size (``archive.gzip_size``): its
     trailer's size is the last member's only, and mod 2**32, so a last line DuckDB drops could hide in it (a
-    gzip of two members, one of 4 GiB). It costs a decompression: 1.9 s for a 16 MiB file of 224 MiB here, 4%
-    of its load. A damaged file or a bomb is left to the line reader (``unread``), which reports it."""
+    gzip of two members, one of 4 GiB). It costs one more decompression, a small part of the file's load
+    (docs/hardening.md). A damaged file or a bomb is left to the line reader (``unread``), which reports it."""
     if item.compression != "gzip" or item.exact:
         return
     try:
