@@ -83,6 +83,7 @@ def _in_the_warehouse_grammar(value: Any) -> bool:
 
 @pytest.mark.postgres
 @SOME
+@example(["\x1c2026-11-25T10:00:00Z", "\v2026-11-25T10:00:00\vZ\f", "2026-11-25T10:00:00\x1fZ", "\r\n2026-11-25 10:00\t+02"])
 @given(st.lists(timestamps, min_size=1, max_size=40))
 def test_the_warehouse_timestamp_sql_reads_every_value_as_the_python_parser_on_postgresql(pg, values):  # noqa: F811
     """``timestamps.warehouse_ts_sql`` (what the COPY job's typing insert runs on Redshift) on PostgreSQL."""
