@@ -6,6 +6,7 @@ A time is carried as an ``int`` of microseconds since the Unix epoch, UTC.
 - ISO 8601 strings, ``T`` or a space between date and time, seconds optional,
   fractional seconds of any length (kept to the microsecond, the rest cut),
   then ``Z``, a numeric offset (``+02:00``, ``+0200``, ``+02``) or nothing (UTC);
+  ASCII blanks (``BLANK``) around the text and before the offset, no other space;
 - JSON numbers (not booleans): epoch seconds when below 1e11, else milliseconds.
 
 Anything else, and any time outside years 1-9999, is unusable: the function
@@ -30,11 +31,15 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, overload
 
+# The blanks allowed around a time and before its offset: ASCII's six, spelled out. ``\s`` is not the same
+# everywhere: Python's takes every Unicode space too (U+00A0, U+2009, U+3000...), RE2's (DuckDB) not even the
+# vertical tab - with it, a time with a thin space before its ``Z`` was read by the library and not by the store.
+BLANK = r"[ \t\n\v\f\r]"
 # Shared with the SQL loader: RE2 (DuckDB) and Python's re read it alike.
 ISO_PATTERN = (
-    r"^\s*([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([01][0-9]|2[0-3]):([0-5][0-9])"
+    rf"^{BLANK}*([0-9]{{4}})-([0-9]{{2}})-([0-9]{{2}})[Tt ]([01][0-9]|2[0-3]):([0-5][0-9])"
     r"(?::([0-5][0-9])(?:[.,]([0-9]+))?)?"
-    r"\s*([Zz]|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?\s*$"
+    rf"{BLANK}*([Zz]|[+-](?:[01][0-9]|2[0-3])(?::?[0-5][0-9])?)?{BLANK}*$"
 )
 _ISO = re.compile(ISO_PATTERN)
 
@@ -86,7 +91,7 @@ CREATE OR REPLACE TEMP MACRO coco_ts_us(ttype, tj) AS
 # ``ISO_PATTERN`` for POSIX regular expressions as Redshift's ``~`` and PostgreSQL's read them alike: groups
 # without ``?:``, ``[[:space:]]`` for ``\s``; no backslash is left (Redshift string literals treat backslashes as
 # escapes) and no ``%`` (the driver's paramstyle marker).
-ISO_POSIX_PATTERN = ISO_PATTERN.replace("(?:", "(").replace(r"\s", "[[:space:]]")
+ISO_POSIX_PATTERN = ISO_PATTERN.replace("(?:", "(").replace(BLANK, "[[:space:]]")
 # JSON numbers whose text can be cast without overflow or underflow (|value| between 1e-299 and 1e117, or zero);
 # every in-range epoch value is among them. Integers are exact as BIGINT.
 INT_POSIX_PATTERN = "^-?[0-9]{1,18}$"
@@ -106,9 +111,9 @@ def warehouse_ts_sql(rows: str, columns: str, name: str) -> str:
     JSON float), the second cuts the ISO string into its parts and scales the numbers to epoch microseconds, the
     third reads the offset and builds the local timestamp when the date is a real one, the outer one converts to
     UTC and keeps what lies in years 1-9999. Every cast sits in the THEN of a CASE whose test proved the text
-    castable, so no value raises. Known differences from ``parse_timestamp``, all NULL here: JSON numbers whose
-    spelling has a three-digit exponent (``1e-100``) or more than 18 integer digits, and non-ASCII whitespace
-    around an ISO string."""
+    castable, so no value raises. Known differences from ``parse_timestamp``: JSON numbers whose spelling has a
+    three-digit exponent (``1e-100``) or more than 18 integer digits (NULL here), and non-ASCII whitespace around
+    an ISO string (unusable for ``parse_timestamp``; ``[[:space:]]`` may take it, by the database's locale)."""
     float_us = (
         f"FLOOR(ts_float * CASE WHEN ts_float < CAST({SECONDS_LIMIT:.0f} AS {_DOUBLE}) THEN CAST(1000000 AS {_DOUBLE})"
         f" ELSE CAST(1000 AS {_DOUBLE}) END + CAST(0.5 AS {_DOUBLE}))"

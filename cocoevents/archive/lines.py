@@ -320,6 +320,23 @@ def _zstd_frame_header(first: int) -> int:
     return (0 if single else 1) + (0, 1, 2, 4)[dict_flag] + fcs
 
 
+def gzip_size(path: Path) -> int | None:
+    """What a gzip file decompresses to, every member counted (its trailer says only the last member's, and mod
+    2**32), decompressed as ``LineReader`` does and thrown away; ``None`` for a damaged file or a decompression
+    bomb (``expansion_limit``), which the line reader reports. ``OSError`` if unreadable."""
+    total = 0
+    with open(path, "rb") as fh:
+        source = _Input(fh)
+        try:
+            for piece in LineReader._gzip(source):
+                total += len(piece)
+                if total > expansion_limit(source.read_bytes):
+                    return None
+        except _Damaged:
+            return None
+    return total
+
+
 class LineReader:
     """Iterates ``(line_number, bytes)`` of one archive file; never raises on content.
 

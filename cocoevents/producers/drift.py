@@ -8,6 +8,9 @@ the registry files the event-logging design describes and coco generates:
   ``EventPayloadMap`` from event name to payload interface, which gives each
   event's required fields (an interface's non-optional members, inherited ones
   included). The ``source`` union of ``BaseEventPayload`` is compared too.
+  String literals are read as JavaScript reads them (``_unquote``: escapes
+  decoded, an escape JavaScript refuses makes the file unreadable), so a name
+  compared is the name the producer's code logs.
 - Go: string constants (typed ``EventType`` ones when the file has any, else
   every constant whose value looks like ``group.action``), and structs named
   ``<Event>Payload`` whose JSON-tagged fields without ``omitempty`` are required.
@@ -151,8 +154,40 @@ _KEY = re.compile(rf"^(?:([A-Za-z_$][\w$]*)|{_STRING})\s*(?:(\?)\s*)?:\s*(.*)$",
 _TS_VALUE = re.compile(rf"^(?:{_STRING})$", re.S)
 
 
+_JS_SINGLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "0": "\0"}
+_JS_LINE_ENDS = "\n\r\u2028\u2029"
+_JS_ESCAPE = re.compile(r"\\(\r\n|u\{([0-9A-Fa-f]+)\}|u([0-9A-Fa-f]{4})|x([0-9A-Fa-f]{2})|.)", re.S)
+_SURROGATE_PAIR = re.compile("[\ud800-\udbff][\udc00-\udfff]")
+
+
 def _unquote(s: str) -> str:
-    return re.sub(r"\\(.)", r"\1", s)
+    """The value of a JavaScript string literal's body ``s``, read as a module (strict code) reads it: ``\\n``,
+    ``\\x65``, ``\\u0065``, ``\\u{65}`` and the other escapes decoded, a backslash before a line end (a line
+    continuation) dropped, any other escaped character standing for itself. What JavaScript refuses - an octal
+    escape (``\\1``, ``\\08``), ``\\8``, ``\\9``, a short ``\\x``/``\\u`` escape, a code point past U+10FFFF, a
+    line break not escaped - is ``NotARegistry``: a name compared is the name the producer's code logs."""
+    for m in re.finditer(r"\\(?:\r\n|.)|[\n\r]", s, re.S):
+        if m.group() in "\n\r":
+            raise NotARegistry(f"a string literal holds a line break (JavaScript refuses it): {shown(s, 60)}")
+
+    def escape(m: re.Match[str]) -> str:
+        what = m.group(1)
+        if m.group(2) is not None:
+            point = int(m.group(2), 16)
+            if point > 0x10FFFF:
+                raise NotARegistry(f"a string literal escapes a code point past U+10FFFF: {shown(s, 60)}")
+            return chr(point)
+        if m.group(3) is not None or m.group(4) is not None:
+            return chr(int(m.group(3) or m.group(4), 16))
+        if what == "\r\n" or what in _JS_LINE_ENDS:
+            return ""  # a line continuation
+        if what in "123456789xu" or (what == "0" and s[m.end() : m.end() + 1].isdigit()):
+            raise NotARegistry(f"a string literal has an escape JavaScript refuses in a module: {shown(s, 60)}")
+        return _JS_SINGLE.get(what, what)
+
+    value = _JS_ESCAPE.sub(escape, s)
+    # JavaScript strings are UTF-16: an escaped surrogate pair is one character (a lone one stays as it is)
+    return _SURROGATE_PAIR.sub(lambda m: chr(0x10000 + ((ord(m.group()[0]) - 0xD800) << 10) + ord(m.group()[1]) - 0xDC00), value)
 
 
 def _key(member: str) -> tuple[str, bool, str] | None:

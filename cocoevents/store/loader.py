@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -32,8 +31,10 @@ from .config import BATCH_FILES, batch_bytes, check_store_path, memory_limit, pi
 from .connection import forget_created, make_room, mark_loading, prepare, retrying, translate, waiting_marker
 from .files import delete_files
 from .pieces import pieces_ahead
+from .scratch import make_scratch
 
 FAST_MAX_LINE = 8 * 1024 * 1024
+OVER = 64  # staged bytes beyond a file's decompressed size that are no sign of a dropped line (``Loader._dropped``)
 MERGE_KEYS = 2_000_000  # keys rewritten per transaction at the end of a load (~1 s)
 EXAMPLES = 5
 
@@ -108,11 +109,15 @@ class _Item:
     size: int
     compression: str  # gzip | zstd | none
     expected: int  # the decompressed size: the file's (plain) or its gzip trailer's (mod 2**32)
+    exact: bool = False  # ``expected`` is what the file decompresses to (plain; a gzip counted by ``_measure``)
+    unread: bool = False  # a gzip ``_measure`` found damaged or a bomb: for the line reader, which reports it
 
     @property
     def weight(self) -> int:
         """About what the file decompresses to: its size, gzip's at least 8 times (the trailer's size is that of
-        the last member only, and wraps at 4 GiB) and at least what its trailer says."""
+        the last member only, and wraps at 4 GiB) and at least what its trailer says; once counted, that."""
+        if self.exact:
+            return self.expected
         return self.size if self.compression == "none" else max(self.size * 8, self.expected)
 
 
@@ -157,7 +162,7 @@ class Loader:
         self.wait = wait
         self.attached = False
         limit = memory_limit()
-        self.tmp = tempfile.mkdtemp(prefix="coco-load-")
+        self.tmp = make_scratch("load")
         self.mem = classify.classifier_connection()
         try:
             self.mem.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
@@ -272,13 +277,16 @@ class Loader:
             else:
                 known.add(sha)
                 expected = int.from_bytes(tail[-4:], "little") if compression == "gzip" else size
-                todo.append(_Item(f, key, sha, size, compression, expected))
+                todo.append(_Item(f, key, sha, size, compression, expected, exact=compression == "none"))
                 continue
             done += 1
         if progress:
             progress(done, total)
         piece = piece_bytes()
         batches = 0
+        for item in todo:
+            if not _streamed(item):
+                _measure(item)
         streamed = [item for item in todo if _streamed(item)]
         for batch in _batches([item for item in todo if not _streamed(item)]):
             staged, refused = self._stage(batch)
@@ -361,9 +369,10 @@ class Loader:
         return self._fast(batch, ks[:half], compression) + self._fast(batch, ks[half:], compression)
 
     def _dropped(self, batch: list[_Item], ks: list[int]) -> list[int]:
-        """Files of which DuckDB's reader silently left out a line (it drops a final unterminated line of
-        128 MiB or more): the bytes of their staged lines fall short of the file's decompressed size by
-        more than a line the fast path may hold. Their staged rows are removed; they are streamed instead."""
+        """Files of which DuckDB's reader silently left out a line (it drops a file's last line when longer than
+        its buffer, twice ``FAST_MAX_LINE``, with or without a newline; a longer line before the last is an error):
+        the bytes of their staged lines fall short of the file's decompressed size (counted: ``_measure``) by more
+        than a line the fast path may hold, or pass it. Their staged rows are removed; they are streamed instead."""
         if not ks:
             return []
         seen = dict(
@@ -375,12 +384,16 @@ class Loader:
         short = []
         for k in ks:
             staged = int(seen.get(k, 0))
-            missing = (batch[k].expected - staged) % (1 << 32)  # gzip keeps the size mod 2**32
-            # Short by more than a line: reread (also a dropped line of 2 GiB or more, which wraps past 2**31);
-            # a few bytes over is a last line without its newline. A gzip that staged more than its size allows
-            # lied in its trailer about a bomb: streamed, the line reader stops it at the limit.
+            # Short by more than a line: reread; a few bytes over is a last line without its newline. Every file
+            # here has its exact size (``_measure``); the trailer's (``% 2**32``) only if it could not be counted.
+            if batch[k].exact:
+                missing = batch[k].expected - staged
+                dropped = missing > FAST_MAX_LINE or missing < -OVER
+            else:
+                missing = (batch[k].expected - staged) % (1 << 32)
+                dropped = FAST_MAX_LINE < missing < (1 << 32) - FAST_MAX_LINE
             bomb = batch[k].compression == "gzip" and staged > archive.expansion_limit(batch[k].size)
-            if FAST_MAX_LINE < missing < (1 << 32) - FAST_MAX_LINE or bomb:
+            if dropped or bomb:
                 short.append(k)
         if short:
             self.mem.execute("DELETE FROM stage WHERE file_id IN (SELECT unnest($ks::BIGINT[]))", {"ks": short})
@@ -573,7 +586,24 @@ def _streamed(item: _Item) -> bool:
     plain = str(item.path)
     odd = bool(_GLOB_CHARS & set(plain)) or plain != archive.path_text(plain)
     bomb = item.compression == "gzip" and item.expected > archive.expansion_limit(item.size)
-    return odd or item.compression == "zstd" or bomb or item.weight > batch_bytes()
+    return odd or item.compression == "zstd" or bomb or item.unread or item.weight > batch_bytes()
+
+
+def _measure(item: _Item) -> None:
+    """A gzip headed for DuckDB's reader counted to its exact decompressed size (``archive.gzip_size``): its
+    trailer's size is the last member's only, and mod 2**32, so a last line DuckDB drops could hide in it (a
+    gzip of two members, one of 4 GiB). It costs one more decompression, a small part of the file's load
+    (docs/hardening.md). A damaged file or a bomb is left to the line reader (``unread``), which reports it."""
+    if item.compression != "gzip" or item.exact:
+        return
+    try:
+        size = archive.gzip_size(item.path)
+    except OSError:
+        size = None
+    if size is None:
+        item.unread = True
+    else:
+        item.expected, item.exact = size, True
 
 
 def _insert_files(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, _Item, _Staged]]) -> None:

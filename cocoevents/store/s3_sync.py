@@ -3,9 +3,10 @@
 One path, ``sync_objects``: skip, before downloading, every object the store already holds under the same key,
 ETag and size (table ``s3_objects``, whose ``sha256`` must still be a loaded file: a file taken out by ``coco
 store remove`` is fetched again); download the rest with bounded concurrency, each object streamed to a file in
-a temporary folder while its SHA-256 is computed (at most about two batches of bytes on disk at once); load each
-batch as it arrives with the local ``Loader`` - the same identity, damage and compression rules as local files -
-recorded under the name ``s3://bucket/key``; then remember the objects and delete the batch's temporary files.
+a temporary folder (``store.scratch``: the next run removes a killed run's) while its SHA-256 is computed (at most
+about two batches of bytes on disk at once); load each batch as it arrives with the local ``Loader`` - the same
+identity, damage and compression rules as local files - recorded under the name ``s3://bucket/key``; then remember
+the objects and delete the batch's temporary files.
 
 An interrupted sync leaves whole files (each file commits in one transaction); the next run skips what is there
 and completes the rest. A file committed whose object was not yet remembered is downloaded once more and found
@@ -19,7 +20,6 @@ import io
 import os
 import re
 import shutil
-import tempfile
 import threading
 import time
 from collections import deque
@@ -44,6 +44,7 @@ from ..archive.s3 import (
 )
 from ..errors import NotFound
 from ..textsafe import for_terminal
+from .scratch import make_scratch
 
 
 @dataclass
@@ -111,7 +112,7 @@ def sync_objects(
     report = LoadReport(store=archive.path_text(store), skipped=list(skipped))
     result = SyncReport(report, listed=len(objects))
     loader = Loader(store, wait)
-    tmp = Path(tempfile.mkdtemp(prefix="coco-s3-"))
+    tmp = Path(make_scratch("s3"))
     stop = threading.Event()
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="coco-s3")
     try:

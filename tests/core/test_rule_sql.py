@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from cocoevents.core.baseline import compute, from_rows, transitions_sql
@@ -34,33 +34,20 @@ from cocoevents.timestamps import (
 )
 
 from ..support.pgserver import DATEDIFF_STANDIN
+from ..support.timestamps import timestamps
 
 SOME = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 # -- the timestamp grammar (timeline rules §1) ------------------------------------------------------------------
 
-iso_texts = st.tuples(
-    st.sampled_from(["0000", "0001", "1969", "1970", "2024", "2026", "9999", "0999"]),
-    st.integers(0, 13).map(lambda m: f"-{m:02d}"),
-    st.integers(0, 32).map(lambda d: f"-{d:02d}"),
-    st.sampled_from(["T", "t", " ", "  ", "_"]),
-    st.integers(0, 24).map(lambda h: f"{h:02d}"),
-    st.integers(0, 60).map(lambda m: f":{m:02d}"),
-    st.one_of(st.just(""), st.integers(0, 61).map(lambda s: f":{s:02d}")),
-    st.one_of(st.just(""), st.tuples(st.sampled_from(".,"), st.text("0123456789", max_size=12)).map("".join)),
-    st.sampled_from(["", " ", "Z", "z", "+00:00", "+02:00", "-05:30", "+0200", "+02", "-23:59", "+24:00", "+2", " +01:00", "UTC"]),
-    st.sampled_from(["", " ", "\t", "\n"]),
-).map("".join)
-numbers = st.one_of(
-    st.integers(-(2**65), 2**65),
-    st.integers(-(10**13), 10**15),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.floats(-1e15, 1e15, allow_nan=False),
-)
-timestamps = st.one_of(iso_texts, numbers, st.text(max_size=30), st.booleans(), st.none())
+# ``timestamps``: the generated values (tests/support/timestamps.py), Unicode spaces among them.
+
+
+SPACED = ["2026-11-25T10:00:00\u2009Z", "\u00a02026-11-25T10:00:00Z", "2026-11-25T10:00:00Z\u3000", "\v2026-11-25T10:00:00\vZ"]
 
 
 @SOME
+@example(SPACED)
 @given(st.lists(timestamps, min_size=1, max_size=40))
 def test_duckdbs_timestamp_macro_reads_every_value_as_the_python_parser(values):
     """``coco_ts_us`` (``timestamps.SQL_MACROS``, what the archive's classifier runs) on each value as JSON."""
@@ -96,6 +83,7 @@ def _in_the_warehouse_grammar(value: Any) -> bool:
 
 @pytest.mark.postgres
 @SOME
+@example(["\x1c2026-11-25T10:00:00Z", "\v2026-11-25T10:00:00\vZ\f", "2026-11-25T10:00:00\x1fZ", "\r\n2026-11-25 10:00\t+02"])
 @given(st.lists(timestamps, min_size=1, max_size=40))
 def test_the_warehouse_timestamp_sql_reads_every_value_as_the_python_parser_on_postgresql(pg, values):  # noqa: F811
     """``timestamps.warehouse_ts_sql`` (what the COPY job's typing insert runs on Redshift) on PostgreSQL."""

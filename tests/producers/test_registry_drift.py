@@ -220,3 +220,83 @@ def test_a_huge_file_is_not_read_as_a_registry(coco, tmp_path):
     p.write_text(SEED.read_text() + "// " + "x" * (1024 * 1024) + "\n")
     r = coco("check", "--registry", str(p))
     assert r.code == 2 and "larger than 1 MiB" in r.err
+
+
+def test_an_escape_in_a_typescript_name_is_read_as_javascript_reads_it(coco, tmp_path):
+    """``'trip.assig\\ned'`` is "trip.assig", a newline, "ed" to the producer's code: not coco's ``trip.assigned``."""
+    text = SEED.read_text().replace("TRIP_ASSIGNED: 'trip.assigned'", "TRIP_ASSIGNED: 'trip.assig\\ned'")
+    r = coco("check", "--registry", write(tmp_path, "r.ts", text))
+    assert r.code == 1, r.out + r.err
+    assert "spelled differently: the file has 'trip.assig\\ned', coco has 'trip.assigned'" in r.out
+
+
+def test_escapes_that_spell_a_name_exactly_are_equal_to_it(coco, tmp_path):
+    spellings = {
+        "TRIP_ASSIGNED: 'trip.assigned'": "TRIP_ASSIGNED: 'trip.assig\\x6eed'",
+        "ROBOT_PARKED: 'robot.parked'": 'ROBOT_PARKED: "robot.\\u0070arked"',
+        "ATTEMPT_RESCUED: 'attempt.rescued'": "ATTEMPT_RESCUED: 'attempt.\\u{72}es\\\ncued'",  # and a line continuation
+    }
+    text = SEED.read_text()
+    for plain, escaped in spellings.items():
+        assert plain in text
+        text = text.replace(plain, escaped)
+    r = coco("check", "--registry", write(tmp_path, "r.ts", text))
+    assert r.code == 0, r.out + r.err
+    assert "equal to coco's registry (37 events)" in r.out
+
+
+@pytest.mark.parametrize("literal", ["'trip.\\141ssigned'", "'trip.assigne\\8'", "'trip.assigned\\x6'", "'trip.\\u{110000}'", "'a\\08'"])
+def test_an_escape_javascript_refuses_in_a_module_makes_the_file_unreadable(coco, tmp_path, literal):
+    text = SEED.read_text().replace("TRIP_ASSIGNED: 'trip.assigned'", f"TRIP_ASSIGNED: {literal}")
+    r = coco("check", "--registry", write(tmp_path, "r.ts", text))
+    assert r.code == 2 and r.out == "", r.out + r.err
+    assert "cannot be read as a registry: a string literal" in r.err and r.err.count("\n") == 1
+
+
+LITERALS = [
+    r"'trip.assig\ned'",
+    r"'a\x41\u0042\u{43}\u{1F600}\uD83D\uDE00\uD800'",
+    r"'tab\tcr\rvt\vff\fbs\bnul\0end'",
+    r"'\q\'\"\\\/'",
+    "'line\\\ncontinued\\\r\nand\\\rmore\\\u2028end'",
+    r'"double \"quoted\""',
+    r"'\141'",
+    r"'\8'",
+    r"'\08'",
+    r"'\x4'",
+    r"'\u12'",
+    r"'\u{110000}'",
+    r"'\u{0000000041}'",
+    "'raw\u2028separator'",
+    "'\x1b]0;title\x07'",
+]
+
+
+def test_the_string_reader_decodes_as_node_does_in_strict_code():
+    """Every literal through node (indirect eval of strict code) and through the reader: the same value, or both
+    refuse it."""
+    import json
+    import shutil
+    import subprocess
+
+    from cocoevents.producers.drift import NotARegistry, _unquote
+
+    if shutil.which("node") is None:
+        pytest.skip("no node to compare with (.ci/run installs nodejs)")
+    script = (
+        "const out = []; for (const lit of JSON.parse(require('fs').readFileSync(0, 'utf8'))) {"
+        " try { out.push((0, eval)('\"use strict\"; ' + lit)); } catch (e) { out.push(null); } }"
+        " process.stdout.write(JSON.stringify(out));"
+    )
+    r = subprocess.run(["node", "-e", script], input=json.dumps(LITERALS), capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    expected = json.loads(r.stdout)
+
+    def ours(literal: str) -> str | None:
+        try:
+            return _unquote(literal[1:-1])
+        except NotARegistry:
+            return None
+
+    assert [ours(lit) for lit in LITERALS] == expected
+    assert expected[0] == "trip.assig\ned" and expected.count(None) == 6

@@ -23,6 +23,7 @@ from cocoevents.archive import s3 as s3_s3
 from cocoevents.devtools import generator
 from cocoevents.store import loader as store
 from cocoevents.store import s3_sync as s3_s3_sync
+from cocoevents.store.scratch import scratch_root
 
 from ..support.cli import run_coco
 from ..support.pgserver import free_port
@@ -257,7 +258,7 @@ def test_an_interrupted_load_completes_on_the_next_run_without_duplicates(
     assert rest.unchanged == len(committed) and len(fetched) == len(keys) - len(committed)
     assert rows(target) == rows(disk_store)
     assert len(files(target)) == len(keys) == len({p for p, _ in files(target)})
-    assert not list(Path(os.environ.get("TMPDIR", "/tmp")).glob("coco-s3-*/*-" + next(iter(keys)).rsplit("/", 1)[-1]))
+    assert not list(scratch_root().glob("coco-s3-*/*-" + next(iter(keys)).rsplit("/", 1)[-1]))
 
 
 def test_a_load_killed_midway_and_run_again_equals_an_uninterrupted_load(endpoint, s3, bucket, fleet_archive, disk_store, tmp_path) -> None:
@@ -279,6 +280,40 @@ def test_a_load_killed_midway_and_run_again_equals_an_uninterrupted_load(endpoin
     assert again.returncode == 0, again.stderr
     assert rows(target) == rows(disk_store)
     assert len(files(target)) == len({p for p, _ in files(target)})
+
+
+def test_a_load_killed_while_downloading_leaves_no_temporary_folder_once_run_again(endpoint, s3, bucket, fleet_archive, tmp_path) -> None:
+    """SIGKILL gives coco no chance to clean up: the next run removes what the killed one left (``store.scratch``),
+    in the system's temporary folder and coco's own alike."""
+    upload(s3, bucket, fleet_archive)
+    target = tmp_path / "s3.duckdb"
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    env = {**os.environ, "COCO_BATCH_MB": "0.01", "TMPDIR": str(system_tmp)}
+    args = [sys.executable, "-c", "import sys; from cocoevents.cli.main import main; sys.exit(main(sys.argv[1:]))"]
+    cmd = [*args, "load", f"s3://{bucket}/", "--endpoint-url", endpoint, "--store", str(target)]
+
+    def left() -> list[str]:
+        """Files and folders under both temporary places (relative names)."""
+        found = []
+        for root in (system_tmp, scratch_root()):
+            found += [str(p.relative_to(root)) for p in root.rglob("*")] if root.exists() else []
+        return sorted(found)
+
+    downloads = 0
+    for _ in range(3):  # three kills, each while a download of its own is on disk
+        before = set(left())
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and not any(".log.gz" in n for n in set(left()) - before):
+            time.sleep(0.01)
+        proc.kill()
+        proc.wait()
+        downloads += any(".log.gz" in n for n in set(left()) - before)
+    assert downloads == 3, left()
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0, again.stderr
+    assert left() == []
 
 
 def test_an_object_that_appears_or_changes_during_a_sync_is_taken_as_fetched_and_the_next_sync_completes(
@@ -555,3 +590,76 @@ def test_an_object_whose_file_was_removed_from_the_store_is_downloaded_again(end
     again = run_coco(*load)
     assert again.json()["objects_downloaded"] == 1 and again.json()["objects_unchanged"] == 2
     assert len(rows(target)) == 3
+
+
+# -- an S3 endpoint's own text reaches the terminal escaped ------------------------------------------------------
+
+HOSTILE_CODE = "Evil\u009b2J\u202eCode"  # a C1 CSI (clear screen) and a bidi override: both allowed in XML 1.0
+LISTING = (
+    '<?xml version="1.0" encoding="UTF-8"?><ListBucketResult><Name>b</Name><Prefix></Prefix><KeyCount>1</KeyCount>'
+    "<MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated><Contents><Key>dt=2026-11-25/a.log.gz</Key><Size>10</Size>"
+    '<ETag>"abc"</ETag></Contents></ListBucketResult>'
+)
+
+
+@pytest.fixture
+def crafted_s3(monkeypatch, tmp_path):
+    """A tiny HTTP server in a thread posing as S3: ``answers[kind]`` (``list`` or ``get``) is the status and
+    body it sends for that request."""
+    import http.server
+    import threading
+
+    answers: dict[str, tuple[int, bytes]] = {}
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            status, body = answers["list" if "list-type=2" in self.path else "get"]
+            self.send_response(status)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    aws_credentials(monkeypatch, tmp_path)
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", answers
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def error_xml(code: str) -> bytes:
+    return f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>said {code}</Message></Error>'.encode()
+
+
+@pytest.mark.parametrize(
+    "answers,said",
+    [
+        ({"list": (400, error_xml(HOSTILE_CODE))}, "S3 error Evil\\x9b2J\\u202eCode"),
+        ({"list": (200, LISTING.encode()), "get": (403, error_xml(HOSTILE_CODE))}, "access denied (S3 Evil\\x9b2J\\u202eCode)"),
+        ({"list": (200, LISTING.encode()), "get": (400, error_xml(HOSTILE_CODE))}, "S3 error Evil\\x9b2J\\u202eCode"),
+        ({"list": (200, LISTING.replace("<Name>b", "<Name>\x1b]0;owned\x07b").encode())}, "S3 error 500"),  # not XML
+    ],
+    ids=["list-error", "get-denied", "get-error", "listing-not-xml"],
+)
+def test_an_s3_endpoints_error_code_with_control_characters_reaches_stderr_escaped(crafted_s3, tmp_path, answers, said) -> None:
+    """The whole process's stderr (a real ``coco load``: warnings, logging and threads included), not one writer's."""
+    url, served = crafted_s3
+    served.update(answers)
+    args = [sys.executable, "-c", "import sys; from cocoevents.cli.main import main; sys.exit(main(sys.argv[1:]))"]
+    r = subprocess.run(
+        [*args, "load", "s3://bucket-x/", "--endpoint-url", url, "--store", str(tmp_path / "s.duckdb")],
+        capture_output=True,
+        timeout=120,
+    )
+    err = r.stderr.decode("utf-8")
+    assert r.returncode == 4 and r.stdout == b"", err
+    assert err.count("\n") == 1 and err.startswith("coco: error: s3://bucket-x/") and said in err, err
+    for raw in ("\x1b", "\x07", "\u009b", "\u202e"):
+        assert raw not in err

@@ -235,3 +235,45 @@ def test_a_load_lets_readers_in_while_it_rereads_bad_lines_and_works_out_the_sta
         assert statuses.is_current(con)
     finally:
         con.close()
+
+
+@pytest.mark.slow
+def test_sigterm_during_a_load_of_a_big_gzip_ends_it_within_seconds_with_143_and_whole_files(tmp_path):
+    """SIGTERM at several moments of a load - a small file's batch, the big file's decompression, its pieces through
+    the SQL classifier (regular expressions), their commit: coco says "interrupted" and exits 143 within a few
+    seconds each time (the signal's handler runs between Python's bytecodes: every decompression and regular
+    expression call here is bounded), and the store holds only whole files."""
+    import gzip
+
+    folder = tmp_path / "dt=2026-11-25"
+    folder.mkdir()
+    (folder / "a-small.log").write_text(json.dumps({"event": "robot.parked", "robot_id": "R-0", "timestamp": 1_795_600_000}) + "\n")
+    line = '{"event":"robot.state_changed","robot_id":"R-%d","delivery_id":"D%d","timestamp":%d,"pad":"%s"}\n'
+    body = "".join(line % (n % 40, n % 900, 1_795_600_000 + n, "x" * (n % 400)) for n in range(400_000)).encode()
+    (folder / "b-big.log.gz").write_bytes(gzip.compress(body, 1))
+    waits = []
+    for delay in (0.5, 2.0, 4.0, 7.0):
+        store = tmp_path / f"s{delay}.duckdb"
+        p = subprocess.Popen(
+            [*COCO, "load", "--store", str(store), str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **SMALL_BATCHES},
+        )
+        deadline = time.monotonic() + 60
+        while not store.exists() and p.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(delay)
+        if p.poll() is not None:
+            break  # the load ended first: the later moments are past its end
+        sent = time.monotonic()
+        p.send_signal(signal.SIGTERM)
+        out, err = p.communicate(timeout=60)
+        waits.append(time.monotonic() - sent)
+        assert (p.returncode, out, err) == (143, "", "coco: interrupted\n")
+        if store.exists():
+            files, per_file = contents(store)
+            assert all(events == n for (_, events, _), (_, n, _) in zip(files, per_file)) and len(files) == len(per_file)
+    print("seconds from SIGTERM to exit: " + ", ".join(f"{w:.2f}" for w in waits))
+    assert len(waits) >= 2 and max(waits) < 5

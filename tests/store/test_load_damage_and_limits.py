@@ -555,3 +555,24 @@ def test_a_baseline_rebuild_out_of_memory_leaves_the_load_done_with_a_warning(tm
     monkeypatch.setattr(baseline, "compute", real)
     assert run_coco("baseline", "--rebuild", "--store", str(store)).code == 0
     assert run_coco("load", str(tmp_path / "a"), "--store", str(store), "--json").json()["baseline_error"] is None
+
+
+def test_a_new_temporary_folder_removes_only_the_folders_of_processes_that_are_gone(tmp_path) -> None:
+    """``store.scratch``: a killed run's folder goes; a running process's, another machine's and another program's
+    stay."""
+    import socket
+
+    from cocoevents.store.scratch import make_scratch, scratch_root
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True).stdout.strip()
+    host = socket.gethostname().replace("-", "_")
+    root = scratch_root()
+    root.mkdir(parents=True)
+    stale = root / f"coco-s3-{gone}-{host}-abc123_x"
+    kept = [root / f"coco-load-{os.getpid()}-{host}-abc123_y", root / f"coco-s3-{gone}-otherhost-abc123_z", root / "notcoco-1-x"]
+    for folder in (stale, *kept):
+        folder.mkdir()
+        (folder / "000001-a.log.gz").write_bytes(b"x" * 1000)
+    made = make_scratch("load")
+    assert not stale.exists() and all(k.exists() for k in kept)
+    assert Path(made).parent == root and Path(made).name.startswith(f"coco-load-{os.getpid()}-")
