@@ -371,7 +371,7 @@ class Loader:
     def _dropped(self, batch: list[_Item], ks: list[int]) -> list[int]:
         """Files of which DuckDB's reader silently left out a line (it drops a file's last line when longer than
         its buffer, twice ``FAST_MAX_LINE``, with or without a newline; a longer line before the last is an error):
-        the bytes of their staged lines fall short of the file's decompressed size (counted: ``_measure``) by more
+        the bytes of their staged lines fall short of the file's decompressed size (``_measure``) by more
         than a line the fast path may hold, or pass it. Their staged rows are removed; they are streamed instead."""
         if not ks:
             return []
@@ -590,13 +590,18 @@ def _streamed(item: _Item) -> bool:
 
 
 def _measure(item: _Item) -> None:
-    """A gzip headed for DuckDB's reader counted to its exact decompressed size (``archive.gzip_size``): its
-    trailer's size is the last member's only, and mod 2**32, so a last line DuckDB drops could hide in it (a
-    gzip of two members, one of 4 GiB). It costs one more decompression, a small part of the file's load
-    (docs/hardening.md). A damaged file or a bomb is left to the line reader (``unread``), which reports it."""
+    """A gzip headed for DuckDB's reader given its exact decompressed size. Its trailer says the last member's
+    size only, mod 2**32, so a last line DuckDB drops could hide in it (a gzip of two members). A file of one
+    member whose bytes cannot expand past 2**32 without being a bomb (``single_member``) has its trailer's size
+    exactly (a bomb is stopped by its staged bytes, ``Loader._dropped``); any other gzip is counted by one more
+    decompression (``archive.gzip_size``). A damaged file or a bomb found counting is left to the line reader
+    (``unread``), which reports it."""
     if item.compression != "gzip" or item.exact:
         return
     try:
+        if single_member(item.path, item.size):
+            item.exact = True
+            return
         size = archive.gzip_size(item.path)
     except OSError:
         size = None
@@ -604,6 +609,21 @@ def _measure(item: _Item) -> None:
         item.unread = True
     else:
         item.expected, item.exact = size, True
+
+
+GZIP_MAGIC = b"\x1f\x8b\x08"  # a gzip member's first bytes (deflate)
+
+
+def single_member(path: Path, size: int) -> bool:
+    """Whether the gzip at ``path`` is one member whose trailer's size is exact: no other member's first bytes
+    anywhere after its start (a few megabytes read from the page cache; the bytes may occur by chance inside
+    the compressed data, which only costs that file a count) and ``size`` bytes too few to reach 2**32 bytes
+    of output below the bomb limit (``archive.expansion_limit``)."""
+    if archive.expansion_limit(size) >= 1 << 32:
+        return False
+    with open(path, "rb") as fh:
+        data = fh.read()
+    return data.startswith(GZIP_MAGIC) and data.find(GZIP_MAGIC, 1) == -1
 
 
 def _insert_files(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, _Item, _Staged]]) -> None:

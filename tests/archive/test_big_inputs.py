@@ -149,3 +149,36 @@ def test_a_gzips_size_is_counted_over_every_member_and_not_for_a_damaged_file_or
     assert gzip_size(f) is None
     f.write_bytes(gzip.compress(b"\n" * (64 << 20), 9))  # 64 MiB from ~64 KiB: past the expansion limit
     assert gzip_size(f) is None
+
+
+def test_only_a_gzip_that_may_hold_more_than_one_member_or_wrap_its_size_is_counted_before_a_load(tmp_path):
+    """Counting a gzip costs a second decompression of it: a file of one member whose size cannot wrap below the
+    bomb limit is taken at its trailer's word; two members, or the member's first bytes anywhere inside (by
+    chance in the compressed data too), or a file too big to rule out a wrap, are counted."""
+    import gzip
+
+    from cocoevents.archive.lines import expansion_limit
+    from cocoevents.store.loader import GZIP_MAGIC, single_member
+
+    f = tmp_path / "a.log.gz"
+    one = gzip.compress(b'{"event":"robot.parked"}\n' * 1000)
+    f.write_bytes(one)
+    assert single_member(f, len(one))
+    f.write_bytes(one + gzip.compress(b'{"event":"robot.parked"}\n'))
+    assert not single_member(f, f.stat().st_size)
+    f.write_bytes(one[:20] + GZIP_MAGIC + one[20:])  # the bytes by chance: counted (and found damaged) anyway
+    assert not single_member(f, f.stat().st_size)
+    big = next(n for n in range(1 << 20, 1 << 40, 1 << 20) if expansion_limit(n) >= 1 << 32)
+    f.write_bytes(one)
+    assert not single_member(f, big)  # as many compressed bytes as that could be a wrapped size
+
+
+def test_a_gzip_of_one_member_loads_as_before_with_its_trailers_size(coco, tmp_path, store):
+    import gzip
+
+    lines = b"".join(b'{"event":"robot.parked","robot_id":"R-1","timestamp":%d}\n' % (1795600000 + n) for n in range(5000))
+    f = tmp_path / "one.log.gz"
+    f.write_bytes(gzip.compress(lines + b'{"event":"robot.parked","robot_id":"R-1","timestamp":1795700000}'))  # no final newline
+    r = coco("load", "--store", str(store), "--json", str(f))
+    assert r.code == 0, r.err
+    assert (r.json()["events"], r.json()["bad_lines"]) == (5001, 0)
