@@ -43,7 +43,8 @@ rows of the COPY job's bounds table (``bounds_table``, ``warehouse.ddl.create_bo
 first and last ``event_ts`` of the rows carrying it). Then the delivery statement covers the delivery's direct
 rows widened by ``LINK_MARGIN_US`` each side (its offer and demand events, which carry no delivery id, come
 just before), within the range asked; robots and pilots are answered from the bounds (a robot or pilot id is
-one when its last row is inside the range) and their statements are bounded by their spans as before. The
+one when its last row is inside the range) and their statements are bounded by their spans as before; a
+demand or offer id looked up has its first hop of linked rows bounded by its own bounds. The
 answer equals the unbounded one: the delivery statement also returns the bounds of every demand and offer id it
 matched on, and when one of those ids has rows inside the range asked but outside the statement's, the
 statement runs again over the widened range (an id the bounds table lacks: over the range asked). Links beyond
@@ -404,20 +405,20 @@ class RedshiftSource(Source):
     # -- id bounds (module docstring) ---------------------------------------------------------------------
 
     def _id_bounds(self, subject_id: str) -> Optional[IdBounds]:
-        """The bounds table's rows of ``subject_id`` as a delivery, robot or pilot id, and whether it has a direct
-        row without a time (one statement, read once per id and snapshot); ``None`` when the table holds none
-        of them or is missing."""
+        """The bounds table's rows of ``subject_id`` (as any kind of id), and whether it has a direct row without a
+        time (one statement, read once per id and snapshot); ``None`` when the table holds none of them or is
+        missing."""
         if self._bounds_missing:
             return None
         if subject_id in self._bounds_read:
             return self._bounds_read[subject_id]
         sql = (
-            f"SELECT kind, first_ts, last_ts FROM {self.bounds} WHERE id = %s AND kind IN (%s, %s, %s) "
+            f"SELECT kind, first_ts, last_ts FROM {self.bounds} WHERE id = %s AND kind IN (%s, %s, %s, %s, %s) "
             f"UNION ALL SELECT 'untimed', NULL, NULL FROM (SELECT 1 AS hit FROM {self.table} "
             "WHERE event_ts IS NULL AND delivery_id = %s LIMIT 1) untimed_hit"
         )
         try:
-            rows = self._query(sql, [subject_id, "delivery", "robot", "pilot", subject_id])
+            rows = self._query(sql, [subject_id, "delivery", "robot", "pilot", "demand", "offer", subject_id])
         except SourceUnavailable:
             if not self._missing_table():
                 raise
@@ -427,6 +428,11 @@ class RedshiftSource(Source):
         known = IdBounds(spans, any(r[0] == "untimed" for r in rows)) if spans else None  # type: ignore[arg-type]
         self._bounds_read[subject_id] = known
         return known
+
+    def _known_span(self, kind: str, ident: str) -> Optional[tuple[int, int]]:
+        """The bounds of ``ident`` as a ``kind`` id when its bounds were read already (no statement), else ``None``."""
+        known = self._bounds_read.get(ident)
+        return known.spans.get(kind) if known is not None else None
 
     def _bounded_delivery(
         self, delivery_id: str, lower: int, upper: Optional[int], own: Optional[tuple[int, int]]
@@ -628,8 +634,16 @@ class RedshiftSource(Source):
         if not demands and not offers:
             return []
         lower = since if since is not None else self.lookback_lower(until)
+        upper = until
+        # bounded by the ids' own bounds when read already (the id looked up: a demand or offer id's first hop);
+        # every row carrying a demand (offer) id in its column lies inside that id's bounds
+        spans = [self._known_span(kind, ident) for kind, ids in (("demand", demands), ("offer", offers)) for ident in ids]
+        if spans and all(s is not None for s in spans):
+            lo, hi = max(lower, min(s[0] for s in spans if s)), max(s[1] for s in spans if s)
+            if lo <= (hi if upper is None else min(hi, upper)):
+                lower, upper = lo, hi if upper is None else min(hi, upper)
         wanted, params = linked_ids_predicate(list(demands), list(offers), "%s")
-        sql, all_params = self._select(ROW, wanted, params, lower, until)
+        sql, all_params = self._select(ROW, wanted, params, lower, upper)
         return self._events(self._query(sql, all_params))
 
     def error_events(self, since: int, until: int) -> list[Event]:
