@@ -102,7 +102,9 @@ class FreshSource(Source):
         days = f"{self.days[0]}..{self.days[-1]}" if self.days else "-"
         return (
             f"coco: fresh: {n:,} of {len(timeline.rows) + len(timeline.unplaced):,} events came from the archive tail "
-            f"({self.tail_objects} object(s) of {self.settings.url} {days} not yet in the warehouse's load log)"
+            f"({self.tail_objects} object(s) of {self.settings.url} {days} not yet in the warehouse's load log"
+            + (f"; {self.tail_downloaded} downloaded, the rest read from the cache" if self.tail_downloaded is not None else "")
+            + ")"
         )
 
     def _both(self, ask: Callable[[Any], list[Any]], seen: Optional[tuple[set[str], set[str]]] = None) -> list[Any]:

@@ -199,8 +199,12 @@ def recompressed(body: bytes) -> bytes:
     return gzip.compress(gzip.decompress(body), mtime=1)
 
 
-def test_a_second_fresh_call_downloads_nothing_and_a_changed_object_is_downloaded_once(pg, world, aws, gets) -> None:
+def test_a_second_fresh_call_downloads_nothing_and_a_changed_object_is_downloaded_once(pg, world, aws, gets, isolated_env) -> None:
     import boto3
+
+    text = redshift_profile_toml(pg, world["database"], load_log=f'"{LOG}"')
+    text += f'[profiles.archive]\nsource = "s3"\nbucket = "{BUCKET}"\nprefix = "events/"\nendpoint_url = "{aws}"\n'
+    write_config(isolated_env, text)
 
     d = world["deliveries"][-1]
     first, objects = fresh_timeline(pg, world, aws, d)
@@ -208,6 +212,9 @@ def test_a_second_fresh_call_downloads_nothing_and_a_changed_object_is_downloade
     gets.clear()
     again, _ = fresh_timeline(pg, world, aws, d)
     assert again == first and gets == []
+    r = run_coco("timeline", d, "--profile", "wh", "--fresh", "-f", "json")  # the CLI says what came from the disk
+    assert r.code == 0 and r.json()["subject"]["id"] == d
+    assert "not yet in the warehouse's load log; 0 downloaded, the rest read from the cache)\n" in r.err and gets == []
     folder = tail_cache.cache_folder()
     assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and len(list(folder.glob("*.obj"))) == len(world["tail"])
 
