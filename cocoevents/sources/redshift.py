@@ -424,8 +424,12 @@ class RedshiftSource(Source):
                 raise
             self._bounds_missing = True
             return None
-        spans = {str(k): (_us(a), _us(b)) for k, a, b in rows if k != "untimed" and a is not None and b is not None}
-        known = IdBounds(spans, any(r[0] == "untimed" for r in rows)) if spans else None  # type: ignore[arg-type]
+        spans: dict[str, tuple[int, int]] = {}
+        for kind, first, last in rows:
+            a, b = _us(first), _us(last)
+            if kind != "untimed" and a is not None and b is not None:
+                spans[str(kind)] = (a, b)
+        known = IdBounds(spans, any(r[0] == "untimed" for r in rows)) if spans else None
         self._bounds_read[subject_id] = known
         return known
 
