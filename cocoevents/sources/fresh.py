@@ -2,7 +2,8 @@
 
 ``fresh`` wraps a Redshift source: the events of the archive objects of the days involved that the warehouse's
 load log does not list yet (the tail since the last COPY) are loaded into a temporary store and merged with the
-warehouse's answers before sessionizing (``FreshSource``).
+warehouse's answers before sessionizing (``FreshSource``). The tail's objects are kept on disk between calls,
+keyed by bucket, key and ETag (``sources.tail_cache``): a repeat downloads only what changed or arrived.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from ..errors import NotFound
 from ..store.s3_sync import sync_objects
 from ..timestamps import now_us
 from .s3 import TAIL_DAYS, Settings, settings_client
+from .tail_cache import CachingClient, TailCache
 
 
 def fresh(source: Any, archive_settings: Settings) -> FreshSource:
@@ -43,6 +45,7 @@ class FreshSource(Source):
         self.tmp = Path(tempfile.mkdtemp(prefix="coco-tail-"))
         self.tail: Any = None
         self.tail_objects = 0
+        self.tail_downloaded: Optional[int] = None  # of the tail objects, those not read from the cache
         self.tail_texts: set[str] = set()
         self.warehouse_texts: set[str] = set()
         self.days: list[date] = []
@@ -72,7 +75,18 @@ class FreshSource(Source):
         self.tail_objects = len(tail)
         store = self.tmp / "tail.duckdb"
         if tail:
-            sync_objects(store, s3, s.bucket, tail, wait=0.0, endpoint_url=s.endpoint_url, rebuild_baseline=False)
+            cache = TailCache.open()
+            if cache is None:
+                sync_objects(store, s3, s.bucket, tail, wait=0.0, endpoint_url=s.endpoint_url, rebuild_baseline=False)
+            else:
+                cached = CachingClient(s3, cache, s.bucket, {o.key: o.etag for o in tail})
+                try:
+                    sync_objects(
+                        store, cached, s.bucket, tail, wait=0.0, endpoint_url=s.endpoint_url, on_fetched=cached.keep, rebuild_baseline=False
+                    )
+                finally:
+                    cache.trim()
+                self.tail_downloaded = cached.downloaded
         from .local import LocalSource
 
         self.tail = LocalSource(store) if store.exists() else _Empty()
@@ -88,7 +102,9 @@ class FreshSource(Source):
         days = f"{self.days[0]}..{self.days[-1]}" if self.days else "-"
         return (
             f"coco: fresh: {n:,} of {len(timeline.rows) + len(timeline.unplaced):,} events came from the archive tail "
-            f"({self.tail_objects} object(s) of {self.settings.url} {days} not yet in the warehouse's load log)"
+            f"({self.tail_objects} object(s) of {self.settings.url} {days} not yet in the warehouse's load log"
+            + (f"; {self.tail_downloaded} downloaded, the rest read from the cache" if self.tail_downloaded is not None else "")
+            + ")"
         )
 
     def _both(self, ask: Callable[[Any], list[Any]], seen: Optional[tuple[set[str], set[str]]] = None) -> list[Any]:

@@ -36,7 +36,23 @@ delivery rarely lives longer than a day, and on-call questions are about recent
 ones); without ``--until`` there is no upper bound, so events stamped slightly in
 the future by a skewed clock still show. The id lookup in ``kinds`` uses the same
 lookback window, and says so when it finds nothing: ``--kind`` with ``--since``
-searches further back. Untimed rows (``event_ts IS NULL``) are read by a separate
+searches further back.
+
+Id bounds. Inside that range a delivery is narrowed to its own time: one small statement first reads the id's
+rows of the COPY job's bounds table (``bounds_table``, ``warehouse.ddl.create_bounds_sql``: per kind of id, the
+first and last ``event_ts`` of the rows carrying it). Then the delivery statement covers the delivery's direct
+rows widened by ``LINK_MARGIN_US`` each side (its offer and demand events, which carry no delivery id, come
+just before), within the range asked; robots and pilots are answered from the bounds (a robot or pilot id is
+one when its last row is inside the range) and their statements are bounded by their spans as before; a
+demand or offer id looked up has its first hop of linked rows bounded by its own bounds. The
+answer equals the unbounded one: the delivery statement also returns the bounds of every demand and offer id it
+matched on, and when one of those ids has rows inside the range asked but outside the statement's, the
+statement runs again over the widened range (an id the bounds table lacks: over the range asked). Links beyond
+the statement's two hops are asked over the range asked. An id the table does not hold (rows loaded before it
+existed and not rebuilt), or no table at all (remembered for the source's life), means the statements as
+without the table: bounded by the range asked only. A delivery timeline costs one statement more: the bounds read.
+
+Untimed rows (``event_ts IS NULL``) are read by a separate
 ``UNION ALL`` branch of the same statement (``NULL`` sorts last in the sort key),
 so they are never dropped silently and never mixed into the range scan.
 
@@ -55,6 +71,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Optional
 
@@ -72,6 +89,13 @@ from .redshift_settings import SETTINGS, Settings
 from .settings import IDENTIFIER
 
 SPANS_PER_STATEMENT = 500
+HOUR_US = 3_600_000_000
+# A delivery's statement covers its own rows' bounds widened by this much each side: its offer and demand events
+# (linked, without its id) come before its first own event, and a wider range is only ever taken when the bounds
+# of those ids ask for it (module docstring).
+LINK_MARGIN_US = 12 * HOUR_US
+# How many times a delivery statement is widened by its links' bounds before it runs over the whole range asked.
+WIDEN_TRIES = 2
 
 
 def open(
@@ -137,13 +161,17 @@ class RedshiftSource(Source):
     """``EventSource`` over the warehouse table of a ``redshift`` profile (see the module docstring)."""
 
     def __init__(self, profile: Settings, password: Optional[str] = None, *, now: Optional[int] = None, connection: Any = None) -> None:
-        for part in (profile.schema, profile.table, profile.baseline_table):
+        for part in (profile.schema, profile.table, profile.baseline_table, profile.bounds_table):
             if not IDENTIFIER.match(part):
                 raise SourceUnavailable(f"profile {profile.name!r}: {part!r} is not a plain identifier")
         self.profile = profile
         self.table = f"{profile.schema}.{profile.table}"
         self.now = now_us() if now is None else now
         self.statements: list[str] = []  # every SELECT run, for tests and --debug accounting
+        self.parameters: list[list[Any]] = []  # the parameters of each, in step with ``statements``
+        self.bounds = f"{profile.schema}.{profile.bounds_table}"
+        self._bounds_missing = False  # the bounds table was missing or unreadable once: not asked again
+        self._bounds_read: dict[str, Optional[IdBounds]] = {}
         self._last_error_code: Optional[str] = None
         self._prefetch: Optional[tuple[str, int, Optional[int], list[Event], set[str], set[str]]] = None
         self.con = connection if connection is not None else connect(profile, password)
@@ -197,6 +225,7 @@ class RedshiftSource(Source):
         if self.con is None:
             raise SourceUnavailable("the Redshift connection is closed")
         self.statements.append(sql)
+        self.parameters.append(list(params))
         try:
             cur = self.con.cursor()
             cur.execute(sql, list(params))
@@ -263,9 +292,12 @@ class RedshiftSource(Source):
             out += list(params)
         return sql, out
 
-    def _delivery_sql(self, delivery_id: str | Sequence[str], lower: int, upper: Optional[int]) -> tuple[str, list[Any]]:
+    def _delivery_sql(
+        self, delivery_id: str | Sequence[str], lower: int, upper: Optional[int], link_bounds: bool = False
+    ) -> tuple[str, list[Any]]:
         """Direct rows and two hops of linked rows, each stored row at most once (module docstring);
-        ``delivery_id`` may be a list (one statement for a batch of deliveries)."""
+        ``delivery_id`` may be a list (one statement for a batch of deliveries). ``link_bounds``: also the
+        bounds table's rows of the demand and offer ids matched on (``_bounded_delivery``)."""
         ids = [delivery_id] if isinstance(delivery_id, str) else list(delivery_id)
         match = "delivery_id = %s" if len(ids) == 1 else f"delivery_id IN ({_in_list(ids)})"
         direct, p1 = self._select("demand_id, offer_id", match, ids, lower, upper)
@@ -283,7 +315,16 @@ class RedshiftSource(Source):
             "OR offer_id IN (SELECT offer_id FROM direct UNION SELECT offer_id FROM hop1)))"
         )
         rows, p3 = self._select(f"'delivery' AS kind, {ROW}", linked, ids, lower, upper)
-        return f"WITH direct AS ({direct}), hop1 AS ({hop1}) {rows}", [*p1, *p2, *p3]
+        sql = f"WITH direct AS ({direct}), hop1 AS ({hop1}) {rows}"
+        if link_bounds:
+            # the bounds of every demand and offer id the statement matched on (those of ``_asked``), two rows each
+            matched = (
+                "(kind = 'demand' AND id IN (SELECT demand_id FROM direct UNION SELECT demand_id FROM hop1)) "
+                "OR (kind = 'offer' AND id IN (SELECT offer_id FROM direct UNION SELECT offer_id FROM hop1))"
+            )
+            for tag, column in (("first", "first_ts"), ("last", "last_ts")):
+                sql += f" UNION ALL SELECT '{tag} ' || kind, {column}, id FROM {self.bounds} WHERE {matched}"
+        return sql, [*p1, *p2, *p3]
 
     def _events(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
         out = []
@@ -308,20 +349,30 @@ class RedshiftSource(Source):
         """Which kinds hold the id since ``since`` (default: within the lookback window before ``until``
         or now); fetches the delivery's events on the way."""
         lower = since if since is not None else self.lookback_lower(until)
-        sql, params = self._delivery_sql(subject_id, lower, None)
-        timed, tparams = self._timed(lower, None)
-        for kind in ("robot", "pilot"):
-            sql += (
-                f" UNION ALL SELECT '{kind}', NULL, NULL FROM "
-                f"(SELECT 1 AS hit FROM {self.table} WHERE {timed} AND {kind}_id = %s LIMIT 1) {kind}_hit"
-            )
-            params += [*tparams, subject_id]
-        rows = self._query(sql, params)
-        found = {r[0] for r in rows if r[0] != "delivery"}
-        events = self._events([r[1:] for r in rows if r[0] == "delivery"])
+        known = self._id_bounds(subject_id)
+        if known is None:
+            sql, params = self._delivery_sql(subject_id, lower, None)
+            timed, tparams = self._timed(lower, None)
+            for kind in ("robot", "pilot"):
+                sql += (
+                    f" UNION ALL SELECT '{kind}', NULL, NULL FROM "
+                    f"(SELECT 1 AS hit FROM {self.table} WHERE {timed} AND {kind}_id = %s LIMIT 1) {kind}_hit"
+                )
+                params += [*tparams, subject_id]
+            rows = self._query(sql, params)
+            found = {r[0] for r in rows if r[0] != "delivery"}
+            events = self._events([r[1:] for r in rows if r[0] == "delivery"])
+            asked = self._asked(subject_id, events)
+        else:  # the same answer: a robot or pilot id has a row since ``lower`` when its last one is
+            found = {k for k in ("robot", "pilot") if k in known.spans and known.spans[k][1] >= lower}
+            events, asked = [], (set(), set())
+            own = known.spans.get("delivery")
+            if known.untimed or (own is not None and own[1] >= lower):
+                events, *rest = self._bounded_delivery(subject_id, lower, None, own)
+                asked = (rest[0], rest[1])
         if any(e.delivery_id == subject_id for e in events):
             found.add("delivery")
-            self._prefetch = (subject_id, lower, None, events, *self._asked(subject_id, events))
+            self._prefetch = (subject_id, lower, None, events, *asked)
         kinds = [k for k in ("delivery", "robot", "pilot") if k in found]
         if not kinds:
             p = self.profile
@@ -342,10 +393,87 @@ class RedshiftSource(Source):
             events, asked_d, asked_o = list(events), set(asked_d), set(asked_o)
         else:
             upper = until
-            sql, params = self._delivery_sql(delivery_id, lower, upper)
-            events = self._events([r[1:] for r in self._query(sql, params)])
-            asked_d, asked_o = self._asked(delivery_id, events)
+            known = self._id_bounds(delivery_id)
+            if known is None:
+                sql, params = self._delivery_sql(delivery_id, lower, upper)
+                events = self._events([r[1:] for r in self._query(sql, params)])
+                asked_d, asked_o = self._asked(delivery_id, events)
+            else:
+                events, asked_d, asked_o = self._bounded_delivery(delivery_id, lower, upper, known.spans.get("delivery"))
         return events + self._more_links(delivery_id, events, asked_d, asked_o, lower, upper)
+
+    # -- id bounds (module docstring) ---------------------------------------------------------------------
+
+    def _id_bounds(self, subject_id: str) -> Optional[IdBounds]:
+        """The bounds table's rows of ``subject_id`` (as any kind of id), and whether it has a direct row without a
+        time (one statement, read once per id and snapshot); ``None`` when the table holds none of them or is
+        missing."""
+        if self._bounds_missing:
+            return None
+        if subject_id in self._bounds_read:
+            return self._bounds_read[subject_id]
+        sql = (
+            f"SELECT kind, first_ts, last_ts FROM {self.bounds} WHERE id = %s AND kind IN (%s, %s, %s, %s, %s) "
+            f"UNION ALL SELECT 'untimed', NULL, NULL FROM (SELECT 1 AS hit FROM {self.table} "
+            "WHERE event_ts IS NULL AND delivery_id = %s LIMIT 1) untimed_hit"
+        )
+        try:
+            rows = self._query(sql, [subject_id, "delivery", "robot", "pilot", "demand", "offer", subject_id])
+        except SourceUnavailable:
+            if not self._missing_table():
+                raise
+            self._bounds_missing = True
+            return None
+        spans: dict[str, tuple[int, int]] = {}
+        for kind, first, last in rows:
+            a, b = _us(first), _us(last)
+            if kind != "untimed" and a is not None and b is not None:
+                spans[str(kind)] = (a, b)
+        known = IdBounds(spans, any(r[0] == "untimed" for r in rows)) if spans else None
+        self._bounds_read[subject_id] = known
+        return known
+
+    def _known_span(self, kind: str, ident: str) -> Optional[tuple[int, int]]:
+        """The bounds of ``ident`` as a ``kind`` id when its bounds were read already (no statement), else ``None``."""
+        known = self._bounds_read.get(ident)
+        return known.spans.get(kind) if known is not None else None
+
+    def _bounded_delivery(
+        self, delivery_id: str, lower: int, upper: Optional[int], own: Optional[tuple[int, int]]
+    ) -> tuple[list[Event], set[str], set[str]]:
+        """The delivery statement's events and the ids it matched on (``_asked``), read over the delivery's own
+        bounds ``own`` widened by ``LINK_MARGIN_US``, within ``[lower, upper]``; widened again while the bounds
+        of a demand or offer id matched on reach rows of ``[lower, upper]`` outside it (module docstring)."""
+
+        def inside(first: int, last: int) -> Optional[tuple[int, int]]:
+            lo, hi = max(first, lower), last if upper is None else min(last, upper)
+            return (lo, hi) if lo <= hi else None
+
+        span = inside(own[0] - LINK_MARGIN_US, own[1] + LINK_MARGIN_US) if own is not None else None
+        for _ in range(WIDEN_TRIES + 1):
+            if span is None:
+                break
+            sql, params = self._delivery_sql(delivery_id, span[0], span[1], link_bounds=True)
+            rows = self._query(sql, params)
+            events = self._events([r[1:] for r in rows if r[0] == "delivery"])
+            asked_d, asked_o = self._asked(delivery_id, events)
+            links: dict[tuple[str, str], list[int]] = {}
+            for tag, ts, ident in rows:
+                us = _us(ts)
+                if tag != "delivery" and us is not None:
+                    end, kind = str(tag).split(" ", 1)
+                    links.setdefault((kind, str(ident)), [us, us])[end == "last"] = us
+            wanted = {("demand", d) for d in asked_d} | {("offer", o) for o in asked_o}
+            if not wanted <= set(links):
+                break  # an id the bounds table lacks: over the whole range asked
+            needed = [r for r in (inside(first, last) for first, last in links.values()) if r is not None]
+            lo, hi = min([span[0], *(r[0] for r in needed)]), max([span[1], *(r[1] for r in needed)])
+            if (lo, hi) == span:
+                return events, asked_d, asked_o
+            span = (lo, hi)
+        sql, params = self._delivery_sql(delivery_id, lower, upper)
+        events = self._events([r[1:] for r in self._query(sql, params)])
+        return (events, *self._asked(delivery_id, events))
 
     def events_in_spans(
         self,
@@ -429,6 +557,7 @@ class RedshiftSource(Source):
             raise SourceUnavailable("the Redshift connection is closed")
         self.now = now_us()
         self._prefetch = None
+        self._bounds_read.clear()
         try:
             cur = self.con.cursor()
             cur.execute("ROLLBACK")
@@ -509,8 +638,16 @@ class RedshiftSource(Source):
         if not demands and not offers:
             return []
         lower = since if since is not None else self.lookback_lower(until)
+        upper = until
+        # bounded by the ids' own bounds when read already (the id looked up: a demand or offer id's first hop);
+        # every row carrying a demand (offer) id in its column lies inside that id's bounds
+        spans = [self._known_span(kind, ident) for kind, ids in (("demand", demands), ("offer", offers)) for ident in ids]
+        if spans and all(s is not None for s in spans):
+            lo, hi = max(lower, min(s[0] for s in spans if s)), max(s[1] for s in spans if s)
+            if lo <= (hi if upper is None else min(hi, upper)):
+                lower, upper = lo, hi if upper is None else min(hi, upper)
         wanted, params = linked_ids_predicate(list(demands), list(offers), "%s")
-        sql, all_params = self._select(ROW, wanted, params, lower, until)
+        sql, all_params = self._select(ROW, wanted, params, lower, upper)
         return self._events(self._query(sql, all_params))
 
     def error_events(self, since: int, until: int) -> list[Event]:
@@ -607,6 +744,15 @@ class RedshiftSource(Source):
 
         walk_links(reach_d, reach_o, more, asked=(asked_d, asked_o))
         return found
+
+
+@dataclass(frozen=True)
+class IdBounds:
+    """An id's rows in the bounds table: ``spans`` maps ``delivery``/``robot``/``pilot`` to the first and last
+    ``event_ts`` of the rows carrying the id in that column; ``untimed``: a row with it as delivery id has no time."""
+
+    spans: dict[str, tuple[int, int]]
+    untimed: bool
 
 
 def _merge_spans(spans: Sequence[Span]) -> dict[str, list[tuple[int, int]]]:

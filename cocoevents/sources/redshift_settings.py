@@ -52,6 +52,12 @@ SETTINGS = (
         "raw_events_load_log",
         "The COPY job's load log in the same schema (which archive objects the table holds; for --fresh).",
     ),
+    Setting(
+        "bounds_table",
+        "identifier",
+        "event_bounds",
+        "The COPY job's id -> time-bounds table in the same schema (bounds a delivery's statements; optional).",
+    ),
     Setting("fresh_from", "str", None, "An s3 profile: every timeline adds the archive objects not yet COPYed (as --fresh does)."),
 )
 _DEFAULT = {s.name: s.default for s in SETTINGS}
@@ -82,6 +88,7 @@ class Settings:
     sslmode: str = _DEFAULT["sslmode"]
     connect_timeout_us: int = _DEFAULT["connect_timeout"]
     load_log: str = _DEFAULT["load_log"]
+    bounds_table: str = _DEFAULT["bounds_table"]
     fresh_from: Optional[str] = _DEFAULT["fresh_from"]
     fresh: bool = False  # --fresh (not a profile key: fresh_from is)
 

@@ -14,8 +14,10 @@ One run:
    value can make COPY fail, see ``ddl``), inserts the staged rows into the
    events table - typing ``event``, ``event_ts`` and the ids in SQL with SUPER
    navigation, NULL where a value is unusable, never dropping the row - stamped
-   with that manifest and the load time; then refreshes the fleet baseline,
-   records every key in the load log with its manifest, and commits.
+   with that manifest and the load time, and collects the time bounds of the staged rows' ids; then widens
+   the id -> time-bounds table by them (``ddl.merge_bounds_statements``: the Redshift source bounds a
+   delivery's statements by it), refreshes the fleet baseline, records every key in the load log with its
+   manifest, and commits.
 
 Guarantees: a key is recorded in the load log in the same transaction that
 inserts its rows, so a failure anywhere (listing aside) rolls both back and the
@@ -176,10 +178,15 @@ def manifest_urls(config: LoadConfig, plan: Plan, run_id: str) -> dict[str, str]
 
 def load_statements(config: LoadConfig, plan: Plan, manifests: Mapping[str, str], loaded_at: datetime) -> list[Statement]:
     """The statements after the plan is known, in order, for one transaction: per compression, COPY its
-    manifest into the staging table, count, insert stamped with that manifest, empty the stage (``DELETE``:
-    ``TRUNCATE`` would commit); then the baseline refresh and the load log."""
+    manifest into the staging table, count, insert stamped with that manifest, collect the bounds of the staged
+    rows' ids, empty the stage (``DELETE``: ``TRUNCATE`` would commit); then widen the id -> time-bounds table
+    by what was collected (``ddl.merge_bounds_statements``), refresh the baseline and write the load log."""
     t = config.target
-    statements = [Statement(ddl.create_stage_sql(t))]
+    statements = [
+        Statement(ddl.create_bounds_sql(t).rstrip(";")),
+        Statement(ddl.create_stage_sql(t)),
+        Statement(ddl.create_bounds_stage_sql(t)),
+    ]
     for n, (compression, url) in enumerate(manifests.items()):
         if n:
             statements.append(Statement(f"DELETE FROM {t.stage}"))
@@ -187,8 +194,10 @@ def load_statements(config: LoadConfig, plan: Plan, manifests: Mapping[str, str]
             Statement(ddl.copy_sql(t, url, config.iam_role, compression, config.max_errors)),
             Statement(f"SELECT COUNT(*) FROM {t.stage}", fetch=True),
             Statement(ddl.insert_sql(t), (url, loaded_at)),
+            Statement(ddl.staged_bounds_sql(t)),
         ]
     statements.append(Statement(f"DROP TABLE {t.stage}"))
+    statements += [Statement(sql) for sql in ddl.merge_bounds_statements(t)]
     statements += baseline_statements(t, loaded_at)
     for start in range(0, len(plan.new), LOG_INSERT_CHUNK):
         chunk = plan.new[start : start + LOG_INSERT_CHUNK]

@@ -97,6 +97,7 @@ class Target:
     table: str = "raw_events"
     load_log: str = "raw_events_load_log"
     baseline: str = "delivery_baseline"
+    bounds: str = "event_bounds"
 
     def __post_init__(self) -> None:
         identifier(self.schema, "schema name")
@@ -107,6 +108,9 @@ class Target:
             raise UsageError("the load-log table must differ from the events table")
         if self.baseline in (self.table, self.load_log):
             raise UsageError("the baseline table must differ from the events and load-log tables")
+        identifier(self.bounds, "bounds table name")
+        if self.bounds in (self.table, self.load_log, self.baseline):
+            raise UsageError("the bounds table must differ from the events, load-log and baseline tables")
 
     @property
     def events(self) -> str:
@@ -119,6 +123,15 @@ class Target:
     @property
     def fleet_baseline(self) -> str:
         return f"{self.schema}.{self.baseline}"
+
+    @property
+    def id_bounds(self) -> str:
+        return f"{self.schema}.{self.bounds}"
+
+    @property
+    def bounds_stage(self) -> str:
+        """The session-local table a run collects the bounds of its new rows in before merging them."""
+        return f"coco_bounds_{self.table}"[:63]
 
     @property
     def stage(self) -> str:
@@ -228,12 +241,17 @@ def typed_rows_sql(stage: str) -> str:
     return f"({warehouse_ts_sql(staged_sql(stage), columns, 'event_ts')}) typed"
 
 
+def clean_id(column: str) -> str:
+    """An id column as the events table keeps it: NULL when empty or longer than ``ID_WIDTH`` bytes."""
+    return f"CASE WHEN OCTET_LENGTH({column}) <= {ID_WIDTH} THEN NULLIF({column}, '') END"
+
+
 def insert_sql(target: Target) -> str:
     """``INSERT ... SELECT`` from the staging table into the events table, typing the columns (module docstring).
 
     Two parameters: the manifest URL and the load time.
     """
-    ids = ",\n       ".join(f"CASE WHEN OCTET_LENGTH({c}) <= {ID_WIDTH} THEN NULLIF({c}, '') END" for c in ID_COLUMNS)
+    ids = ",\n       ".join(clean_id(c) for c in ID_COLUMNS)
     return (
         f"INSERT INTO {target.events} ({', '.join(EVENT_COLUMNS)}, load_manifest, loaded_at)\n"
         f"SELECT CASE WHEN OCTET_LENGTH(event) <= {EVENT_WIDTH} THEN event END,\n"
@@ -242,6 +260,86 @@ def insert_sql(target: Target) -> str:
         "       event_data, CAST(%s AS VARCHAR(1024)), CAST(%s AS TIMESTAMP)\n"
         f"FROM {typed_rows_sql(target.stage)}"
     )
+
+
+# --- the id -> time-bounds table ------------------------------------------------------------------------------
+
+# The kinds of id the bounds table keeps, each named after its column (``delivery`` for ``delivery_id``).
+BOUNDS_KINDS = tuple(c.removesuffix("_id") for c in ID_COLUMNS)
+BOUNDS_COLUMNS = ("kind", "id", "first_ts", "last_ts")
+
+
+def create_bounds_sql(target: Target) -> str:
+    """The id -> time-bounds table: per kind of id and id, the first and last ``event_ts`` of the rows carrying
+    it in that column (untimed rows aside). Kept by the COPY job (``merge_bounds_statements``), filled whole by
+    ``rebuild_bounds_statements``; the Redshift source reads it to bound a delivery's statements by the
+    delivery's own time, so the sort key prunes every other block. Plain SQL (also valid PostgreSQL)."""
+    return (
+        f"CREATE TABLE IF NOT EXISTS {target.id_bounds} (\n"
+        "    kind          VARCHAR(8)  NOT NULL,  -- delivery | robot | pilot | demand | offer: the id's column\n"
+        "    id            VARCHAR(64) NOT NULL,\n"
+        "    first_ts      TIMESTAMP   NOT NULL,  -- UTC: the earliest event_ts of the rows carrying the id\n"
+        "    last_ts       TIMESTAMP   NOT NULL,  -- UTC: the latest\n"
+        "    PRIMARY KEY (kind, id)\n"
+        ");"
+    )
+
+
+def bounds_rows_sql(relation: str) -> str:
+    """``SELECT kind, id, first_ts, last_ts`` over ``relation`` (a table or derived table with ``event_ts`` and
+    the id columns, ids already as the events table keeps them): one row per kind and id with a timed row. One
+    pass: each row is paired with the five kinds (a cross join with a constant list) and grouped."""
+    kinds = " UNION ALL ".join(f"SELECT '{k}' AS kind" for k in BOUNDS_KINDS)
+    pick = " ".join(f"WHEN '{k}' THEN r.{c}" for k, c in zip(BOUNDS_KINDS, ID_COLUMNS))
+    return (
+        "SELECT kind, id, MIN(event_ts) AS first_ts, MAX(event_ts) AS last_ts\n"
+        f"FROM (SELECT k.kind, CASE k.kind {pick} END AS id, r.event_ts\n"
+        f"      FROM {relation} CROSS JOIN ({kinds}) k\n"
+        "      WHERE r.event_ts IS NOT NULL) ids\n"
+        "WHERE id IS NOT NULL\n"
+        "GROUP BY kind, id"
+    )
+
+
+def staged_bounds_sql(target: Target) -> str:
+    """``INSERT`` into the run's bounds stage the bounds of the rows staged for the events table, typed exactly as
+    ``insert_sql`` types them (``typed_rows_sql``, ``clean_id``)."""
+    ids = ", ".join(f"{clean_id(c)} AS {c}" for c in ID_COLUMNS)
+    relation = f"(SELECT event_ts, {ids} FROM {typed_rows_sql(target.stage)}) r"
+    return f"INSERT INTO {target.bounds_stage} ({', '.join(BOUNDS_COLUMNS)})\n{bounds_rows_sql(relation)}"
+
+
+def create_bounds_stage_sql(target: Target) -> str:
+    return f"CREATE TEMP TABLE {target.bounds_stage} (kind VARCHAR(8), id VARCHAR(64), first_ts TIMESTAMP, last_ts TIMESTAMP)"
+
+
+def merge_bounds_statements(target: Target) -> list[str]:
+    """Widen the bounds table by the run's bounds stage, in the run's transaction (a delete and an insert: the
+    form Redshift documents for merging a staging table, and valid PostgreSQL): the table's rows of the ids the
+    run touched join the stage, those rows are deleted, and one row per id - the earliest first, the latest last -
+    is inserted. A late event (one landing in an older ``dt=`` folder) widens its ids' bounds the same way."""
+    t, s = target.id_bounds, target.bounds_stage
+    cols = ", ".join(BOUNDS_COLUMNS)
+    return [
+        f"INSERT INTO {s} ({cols}) SELECT b.kind, b.id, b.first_ts, b.last_ts FROM {t} b "
+        f"JOIN (SELECT DISTINCT kind, id FROM {s}) n ON b.kind = n.kind AND b.id = n.id",
+        f"DELETE FROM {t} USING {s} WHERE {target.bounds}.kind = {s}.kind AND {target.bounds}.id = {s}.id",
+        f"INSERT INTO {t} ({cols}) SELECT kind, id, MIN(first_ts), MAX(last_ts) FROM {s} GROUP BY kind, id",
+        f"DROP TABLE {s}",
+    ]
+
+
+def rebuild_bounds_statements(target: Target, lock: bool = True) -> list[str]:
+    """The bounds table filled from every row of the events table (one full scan): the migration that brings
+    it in, safe to run again. With ``lock``, the load log is locked first, so no load commits meanwhile."""
+    ids = ", ".join(ID_COLUMNS)
+    return [
+        *([f"LOCK {target.log}"] if lock else []),
+        create_bounds_sql(target).rstrip(";"),
+        f"DELETE FROM {target.id_bounds}",
+        f"INSERT INTO {target.id_bounds} ({', '.join(BOUNDS_COLUMNS)})\n"
+        + bounds_rows_sql(f"(SELECT event_ts, {ids} FROM {target.events}) r"),
+    ]
 
 
 BASELINE_DAYS = 28
@@ -285,13 +383,14 @@ def refresh_baseline_statements(target: Target, now: Any) -> list[tuple[str, tup
 
 
 def ddl_script(target: Target) -> str:
-    """Everything ``coco warehouse ddl`` prints: schema, table, load log and baseline table."""
+    """Everything ``coco warehouse ddl`` prints: schema, table, load log, baseline and bounds tables."""
     return (
         f"-- coco warehouse ddl: Redshift objects for {target.events}\n"
         f"{create_schema_sql(target)}\n\n"
         f"{create_table_sql(target)}\n\n"
         f"{create_load_log_sql(target)}\n\n"
-        f"{create_baseline_sql(target)}\n"
+        f"{create_baseline_sql(target)}\n\n"
+        f"{create_bounds_sql(target)}\n"
         "-- COPY loads each record whole (FORMAT JSON 'noshred') into a one-column SUPER staging table; no\n"
         "-- JSONPaths file is needed (deploy/README.md).\n"
     )

@@ -5,7 +5,15 @@ BEGIN;
 LOCK analytics.raw_events_load_log;
 SELECT s3_key FROM analytics.raw_events_load_log WHERE bucket = %s AND dt BETWEEN %s AND %s;
 -- parameters: 'coco-event-logs-prod', '2026-11-23', '2026-11-25'
+CREATE TABLE IF NOT EXISTS analytics.event_bounds (
+    kind          VARCHAR(8)  NOT NULL,  -- delivery | robot | pilot | demand | offer: the id's column
+    id            VARCHAR(64) NOT NULL,
+    first_ts      TIMESTAMP   NOT NULL,  -- UTC: the earliest event_ts of the rows carrying the id
+    last_ts       TIMESTAMP   NOT NULL,  -- UTC: the latest
+    PRIMARY KEY (kind, id)
+);
 CREATE TEMP TABLE coco_stage_raw_events (rec SUPER);
+CREATE TEMP TABLE coco_bounds_raw_events (kind VARCHAR(8), id VARCHAR(64), first_ts TIMESTAMP, last_ts TIMESTAMP);
 COPY coco_stage_raw_events
 FROM 's3://coco-event-logs-prod/_coco/manifests/20261125T110000Z-1a2b3c4d.manifest'
 IAM_ROLE 'arn:aws:iam::123456789012:role/RedshiftS3Access'
@@ -73,6 +81,61 @@ FROM (SELECT event, delivery_id, robot_id, pilot_id, demand_id, offer_id, event_
                staged.rec AS event_data
         FROM coco_stage_raw_events staged) s0) s1) s2) s3) typed;
 -- parameters: 's3://coco-event-logs-prod/_coco/manifests/20261125T110000Z-1a2b3c4d.manifest', '2026-11-25T11:00:00'
+INSERT INTO coco_bounds_raw_events (kind, id, first_ts, last_ts)
+SELECT kind, id, MIN(event_ts) AS first_ts, MAX(event_ts) AS last_ts
+FROM (SELECT k.kind, CASE k.kind WHEN 'delivery' THEN r.delivery_id WHEN 'robot' THEN r.robot_id WHEN 'pilot' THEN r.pilot_id WHEN 'demand' THEN r.demand_id WHEN 'offer' THEN r.offer_id END AS id, r.event_ts
+      FROM (SELECT event_ts, CASE WHEN OCTET_LENGTH(delivery_id) <= 64 THEN NULLIF(delivery_id, '') END AS delivery_id, CASE WHEN OCTET_LENGTH(robot_id) <= 64 THEN NULLIF(robot_id, '') END AS robot_id, CASE WHEN OCTET_LENGTH(pilot_id) <= 64 THEN NULLIF(pilot_id, '') END AS pilot_id, CASE WHEN OCTET_LENGTH(demand_id) <= 64 THEN NULLIF(demand_id, '') END AS demand_id, CASE WHEN OCTET_LENGTH(offer_id) <= 64 THEN NULLIF(offer_id, '') END AS offer_id FROM (SELECT event, delivery_id, robot_id, pilot_id, demand_id, offer_id, event_data,
+        CASE WHEN us BETWEEN -62135596800000000 AND 253402300799999999
+             THEN TIMESTAMP 'epoch' + (us / 1000000) * INTERVAL '1 second' + MOD(us, 1000000) * INTERVAL '1 microsecond'
+             WHEN local_ts - off_min * INTERVAL '1 minute' BETWEEN TIMESTAMP '0001-01-01 00:00:00' AND TIMESTAMP '9999-12-31 23:59:59.999999' THEN local_ts - off_min * INTERVAL '1 minute'
+        END AS event_ts
+ FROM (SELECT s2.*,
+               CASE WHEN tz IS NULL OR tz IN ('Z', 'z') THEN 0
+                    ELSE CASE WHEN SUBSTRING(tz, 1, 1) = '-' THEN -1 ELSE 1 END
+                         * (CAST(SUBSTRING(tz, 2, 2) AS INTEGER) * 60
+                            + CAST(COALESCE(NULLIF(SUBSTRING(REPLACE(tz, ':', ''), 4, 2), ''), '0') AS INTEGER))
+               END AS off_min,
+               CASE WHEN iso IS NOT NULL THEN
+                   CASE WHEN y >= 1 AND mo BETWEEN 1 AND 12 AND d BETWEEN 1 AND CASE WHEN mo = 2 THEN CASE WHEN (MOD(y, 4) = 0 AND (MOD(y, 100) <> 0 OR MOD(y, 400) = 0)) THEN 29 ELSE 28 END WHEN mo IN (4, 6, 9, 11) THEN 30 ELSE 31 END
+                        THEN CAST(SUBSTRING(iso, 1, 10) || ' ' || SUBSTRING(iso, 12, 5) || ':' || secs || '.' || frac AS TIMESTAMP) END
+               END AS local_ts
+        FROM (SELECT s1.*,
+               CAST(SUBSTRING(iso, 1, 4) AS INTEGER) AS y,
+               CAST(SUBSTRING(iso, 6, 2) AS INTEGER) AS mo,
+               CAST(SUBSTRING(iso, 9, 2) AS INTEGER) AS d,
+               CASE WHEN SUBSTRING(iso, 17, 1) = ':' THEN SUBSTRING(iso, 18, 2) ELSE '00' END AS secs,
+               RPAD(COALESCE(SUBSTRING(NULLIF(REGEXP_SUBSTR(SUBSTRING(iso, 17, 64), '^:[0-9]{2}[.,][0-9]+'), ''), 5, 6), ''), 6, '0') AS frac,
+               NULLIF(REGEXP_SUBSTR(iso, '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$'), '') AS tz,
+               CASE WHEN ts_int < 100000000000
+                    THEN CASE WHEN ts_int >= -62135596800 THEN ts_int * 1000000 END
+                    WHEN ts_int <= 253402300799999 THEN ts_int * 1000
+                    WHEN ts_float IS NOT NULL THEN CASE
+                         WHEN FLOOR(ts_float * CASE WHEN ts_float < CAST(100000000000 AS DOUBLE PRECISION) THEN CAST(1000000 AS DOUBLE PRECISION) ELSE CAST(1000 AS DOUBLE PRECISION) END + CAST(0.5 AS DOUBLE PRECISION)) BETWEEN CAST(-62135596800000000 AS DOUBLE PRECISION) AND CAST(253402300800000000 AS DOUBLE PRECISION)
+                         THEN CAST(FLOOR(ts_float * CASE WHEN ts_float < CAST(100000000000 AS DOUBLE PRECISION) THEN CAST(1000000 AS DOUBLE PRECISION) ELSE CAST(1000 AS DOUBLE PRECISION) END + CAST(0.5 AS DOUBLE PRECISION)) AS BIGINT) END
+               END AS us
+        FROM (SELECT event, delivery_id, robot_id, pilot_id, demand_id, offer_id, event_data,
+               CASE WHEN ts_type = 'string' AND LENGTH(ts_raw) <= 64
+                         AND ts_raw ~ '^[[:space:]]*([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([01][0-9]|2[0-3]):([0-5][0-9])(:([0-5][0-9])([.,]([0-9]+))?)?[[:space:]]*([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?[[:space:]]*$'
+                    THEN REGEXP_REPLACE(REGEXP_REPLACE(ts_raw, '^[[:space:]]+', ''), '[[:space:]]+$', '')
+               END AS iso,
+               CASE WHEN ts_type = 'number' AND ts_raw ~ '^-?[0-9]{1,18}$'
+                    THEN CAST(ts_raw AS BIGINT) END AS ts_int,
+               CASE WHEN ts_type = 'number' AND ts_raw ~ '^-?[0-9]{1,18}([.][0-9]+|([.][0-9]{1,200})?[eE][+-]?[0-9]{1,2})$'
+                    THEN CAST(ts_raw AS DOUBLE PRECISION) END AS ts_float
+        FROM (SELECT CASE WHEN JSON_TYPEOF(staged.rec."event") = 'string' THEN CAST(staged.rec."event" AS VARCHAR(65535)) END AS event,
+               CASE WHEN JSON_TYPEOF(staged.rec."delivery_id") = 'string' THEN CAST(staged.rec."delivery_id" AS VARCHAR(65535)) END AS delivery_id,
+               CASE WHEN JSON_TYPEOF(staged.rec."robot_id") = 'string' THEN CAST(staged.rec."robot_id" AS VARCHAR(65535)) END AS robot_id,
+               CASE WHEN JSON_TYPEOF(staged.rec."pilot_id") = 'string' THEN CAST(staged.rec."pilot_id" AS VARCHAR(65535)) END AS pilot_id,
+               CASE WHEN JSON_TYPEOF(staged.rec."demand_id") = 'string' THEN CAST(staged.rec."demand_id" AS VARCHAR(65535)) END AS demand_id,
+               CASE WHEN JSON_TYPEOF(staged.rec."offer_id") = 'string' THEN CAST(staged.rec."offer_id" AS VARCHAR(65535)) END AS offer_id,
+               JSON_TYPEOF(staged.rec."timestamp") AS ts_type,
+               CASE WHEN JSON_TYPEOF(staged.rec."timestamp") = 'string' THEN CAST(staged.rec."timestamp" AS VARCHAR(65535))
+                    WHEN JSON_TYPEOF(staged.rec."timestamp") = 'number' THEN JSON_SERIALIZE(staged.rec."timestamp") END AS ts_raw,
+               staged.rec AS event_data
+        FROM coco_stage_raw_events staged) s0) s1) s2) s3) typed) r CROSS JOIN (SELECT 'delivery' AS kind UNION ALL SELECT 'robot' AS kind UNION ALL SELECT 'pilot' AS kind UNION ALL SELECT 'demand' AS kind UNION ALL SELECT 'offer' AS kind) k
+      WHERE r.event_ts IS NOT NULL) ids
+WHERE id IS NOT NULL
+GROUP BY kind, id;
 DELETE FROM coco_stage_raw_events;
 COPY coco_stage_raw_events
 FROM 's3://coco-event-logs-prod/_coco/manifests/20261125T110000Z-1a2b3c4d.zstd.manifest'
@@ -141,7 +204,66 @@ FROM (SELECT event, delivery_id, robot_id, pilot_id, demand_id, offer_id, event_
                staged.rec AS event_data
         FROM coco_stage_raw_events staged) s0) s1) s2) s3) typed;
 -- parameters: 's3://coco-event-logs-prod/_coco/manifests/20261125T110000Z-1a2b3c4d.zstd.manifest', '2026-11-25T11:00:00'
+INSERT INTO coco_bounds_raw_events (kind, id, first_ts, last_ts)
+SELECT kind, id, MIN(event_ts) AS first_ts, MAX(event_ts) AS last_ts
+FROM (SELECT k.kind, CASE k.kind WHEN 'delivery' THEN r.delivery_id WHEN 'robot' THEN r.robot_id WHEN 'pilot' THEN r.pilot_id WHEN 'demand' THEN r.demand_id WHEN 'offer' THEN r.offer_id END AS id, r.event_ts
+      FROM (SELECT event_ts, CASE WHEN OCTET_LENGTH(delivery_id) <= 64 THEN NULLIF(delivery_id, '') END AS delivery_id, CASE WHEN OCTET_LENGTH(robot_id) <= 64 THEN NULLIF(robot_id, '') END AS robot_id, CASE WHEN OCTET_LENGTH(pilot_id) <= 64 THEN NULLIF(pilot_id, '') END AS pilot_id, CASE WHEN OCTET_LENGTH(demand_id) <= 64 THEN NULLIF(demand_id, '') END AS demand_id, CASE WHEN OCTET_LENGTH(offer_id) <= 64 THEN NULLIF(offer_id, '') END AS offer_id FROM (SELECT event, delivery_id, robot_id, pilot_id, demand_id, offer_id, event_data,
+        CASE WHEN us BETWEEN -62135596800000000 AND 253402300799999999
+             THEN TIMESTAMP 'epoch' + (us / 1000000) * INTERVAL '1 second' + MOD(us, 1000000) * INTERVAL '1 microsecond'
+             WHEN local_ts - off_min * INTERVAL '1 minute' BETWEEN TIMESTAMP '0001-01-01 00:00:00' AND TIMESTAMP '9999-12-31 23:59:59.999999' THEN local_ts - off_min * INTERVAL '1 minute'
+        END AS event_ts
+ FROM (SELECT s2.*,
+               CASE WHEN tz IS NULL OR tz IN ('Z', 'z') THEN 0
+                    ELSE CASE WHEN SUBSTRING(tz, 1, 1) = '-' THEN -1 ELSE 1 END
+                         * (CAST(SUBSTRING(tz, 2, 2) AS INTEGER) * 60
+                            + CAST(COALESCE(NULLIF(SUBSTRING(REPLACE(tz, ':', ''), 4, 2), ''), '0') AS INTEGER))
+               END AS off_min,
+               CASE WHEN iso IS NOT NULL THEN
+                   CASE WHEN y >= 1 AND mo BETWEEN 1 AND 12 AND d BETWEEN 1 AND CASE WHEN mo = 2 THEN CASE WHEN (MOD(y, 4) = 0 AND (MOD(y, 100) <> 0 OR MOD(y, 400) = 0)) THEN 29 ELSE 28 END WHEN mo IN (4, 6, 9, 11) THEN 30 ELSE 31 END
+                        THEN CAST(SUBSTRING(iso, 1, 10) || ' ' || SUBSTRING(iso, 12, 5) || ':' || secs || '.' || frac AS TIMESTAMP) END
+               END AS local_ts
+        FROM (SELECT s1.*,
+               CAST(SUBSTRING(iso, 1, 4) AS INTEGER) AS y,
+               CAST(SUBSTRING(iso, 6, 2) AS INTEGER) AS mo,
+               CAST(SUBSTRING(iso, 9, 2) AS INTEGER) AS d,
+               CASE WHEN SUBSTRING(iso, 17, 1) = ':' THEN SUBSTRING(iso, 18, 2) ELSE '00' END AS secs,
+               RPAD(COALESCE(SUBSTRING(NULLIF(REGEXP_SUBSTR(SUBSTRING(iso, 17, 64), '^:[0-9]{2}[.,][0-9]+'), ''), 5, 6), ''), 6, '0') AS frac,
+               NULLIF(REGEXP_SUBSTR(iso, '([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)$'), '') AS tz,
+               CASE WHEN ts_int < 100000000000
+                    THEN CASE WHEN ts_int >= -62135596800 THEN ts_int * 1000000 END
+                    WHEN ts_int <= 253402300799999 THEN ts_int * 1000
+                    WHEN ts_float IS NOT NULL THEN CASE
+                         WHEN FLOOR(ts_float * CASE WHEN ts_float < CAST(100000000000 AS DOUBLE PRECISION) THEN CAST(1000000 AS DOUBLE PRECISION) ELSE CAST(1000 AS DOUBLE PRECISION) END + CAST(0.5 AS DOUBLE PRECISION)) BETWEEN CAST(-62135596800000000 AS DOUBLE PRECISION) AND CAST(253402300800000000 AS DOUBLE PRECISION)
+                         THEN CAST(FLOOR(ts_float * CASE WHEN ts_float < CAST(100000000000 AS DOUBLE PRECISION) THEN CAST(1000000 AS DOUBLE PRECISION) ELSE CAST(1000 AS DOUBLE PRECISION) END + CAST(0.5 AS DOUBLE PRECISION)) AS BIGINT) END
+               END AS us
+        FROM (SELECT event, delivery_id, robot_id, pilot_id, demand_id, offer_id, event_data,
+               CASE WHEN ts_type = 'string' AND LENGTH(ts_raw) <= 64
+                         AND ts_raw ~ '^[[:space:]]*([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([01][0-9]|2[0-3]):([0-5][0-9])(:([0-5][0-9])([.,]([0-9]+))?)?[[:space:]]*([Zz]|[+-]([01][0-9]|2[0-3])(:?[0-5][0-9])?)?[[:space:]]*$'
+                    THEN REGEXP_REPLACE(REGEXP_REPLACE(ts_raw, '^[[:space:]]+', ''), '[[:space:]]+$', '')
+               END AS iso,
+               CASE WHEN ts_type = 'number' AND ts_raw ~ '^-?[0-9]{1,18}$'
+                    THEN CAST(ts_raw AS BIGINT) END AS ts_int,
+               CASE WHEN ts_type = 'number' AND ts_raw ~ '^-?[0-9]{1,18}([.][0-9]+|([.][0-9]{1,200})?[eE][+-]?[0-9]{1,2})$'
+                    THEN CAST(ts_raw AS DOUBLE PRECISION) END AS ts_float
+        FROM (SELECT CASE WHEN JSON_TYPEOF(staged.rec."event") = 'string' THEN CAST(staged.rec."event" AS VARCHAR(65535)) END AS event,
+               CASE WHEN JSON_TYPEOF(staged.rec."delivery_id") = 'string' THEN CAST(staged.rec."delivery_id" AS VARCHAR(65535)) END AS delivery_id,
+               CASE WHEN JSON_TYPEOF(staged.rec."robot_id") = 'string' THEN CAST(staged.rec."robot_id" AS VARCHAR(65535)) END AS robot_id,
+               CASE WHEN JSON_TYPEOF(staged.rec."pilot_id") = 'string' THEN CAST(staged.rec."pilot_id" AS VARCHAR(65535)) END AS pilot_id,
+               CASE WHEN JSON_TYPEOF(staged.rec."demand_id") = 'string' THEN CAST(staged.rec."demand_id" AS VARCHAR(65535)) END AS demand_id,
+               CASE WHEN JSON_TYPEOF(staged.rec."offer_id") = 'string' THEN CAST(staged.rec."offer_id" AS VARCHAR(65535)) END AS offer_id,
+               JSON_TYPEOF(staged.rec."timestamp") AS ts_type,
+               CASE WHEN JSON_TYPEOF(staged.rec."timestamp") = 'string' THEN CAST(staged.rec."timestamp" AS VARCHAR(65535))
+                    WHEN JSON_TYPEOF(staged.rec."timestamp") = 'number' THEN JSON_SERIALIZE(staged.rec."timestamp") END AS ts_raw,
+               staged.rec AS event_data
+        FROM coco_stage_raw_events staged) s0) s1) s2) s3) typed) r CROSS JOIN (SELECT 'delivery' AS kind UNION ALL SELECT 'robot' AS kind UNION ALL SELECT 'pilot' AS kind UNION ALL SELECT 'demand' AS kind UNION ALL SELECT 'offer' AS kind) k
+      WHERE r.event_ts IS NOT NULL) ids
+WHERE id IS NOT NULL
+GROUP BY kind, id;
 DROP TABLE coco_stage_raw_events;
+INSERT INTO coco_bounds_raw_events (kind, id, first_ts, last_ts) SELECT b.kind, b.id, b.first_ts, b.last_ts FROM analytics.event_bounds b JOIN (SELECT DISTINCT kind, id FROM coco_bounds_raw_events) n ON b.kind = n.kind AND b.id = n.id;
+DELETE FROM analytics.event_bounds USING coco_bounds_raw_events WHERE event_bounds.kind = coco_bounds_raw_events.kind AND event_bounds.id = coco_bounds_raw_events.id;
+INSERT INTO analytics.event_bounds (kind, id, first_ts, last_ts) SELECT kind, id, MIN(first_ts), MAX(last_ts) FROM coco_bounds_raw_events GROUP BY kind, id;
+DROP TABLE coco_bounds_raw_events;
 CREATE TABLE IF NOT EXISTS analytics.delivery_baseline (
     a            VARCHAR(128)     NOT NULL,  -- step A (event name)
     b            VARCHAR(128)     NOT NULL,  -- the next step B

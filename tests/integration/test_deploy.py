@@ -196,6 +196,10 @@ def generated() -> dict[str, str]:
         + ddl.create_load_log_sql(t)
         + "\n",
         "003_load_transaction.example.sql": example_transaction(),
+        "004_event_bounds.sql": "-- Generated from cocoevents.warehouse.ddl: the id -> time-bounds table the COPY job keeps (per kind of\n"
+        "-- id and id, the first and last event_ts of its rows), filled from every row already loaded. Run it once\n"
+        "-- when deploying a job that keeps the table (it may run again: it rebuilds the table whole).\n"
+        "BEGIN;\n" + "".join(sql + ";\n" for sql in ddl.rebuild_bounds_statements(t)) + "COMMIT;\n",
     }
 
 

@@ -314,7 +314,10 @@ def test_a_dry_run_of_gzip_and_zstd_objects_plans_one_manifest_and_one_copy_per_
         for st in result.statements
     ]
     i = heads.index("CREATE")
-    assert heads[i : i + 9] == ["CREATE", "COPY", "SELECT", f"INSERT {gz}", "DELETE", "COPY", "SELECT", f"INSERT {zs}", "DROP"]
+    assert heads[i : i + 3] == ["CREATE"] * 3  # the bounds table (if missing), the stage, the bounds stage
+    per_manifest = ["COPY", "SELECT", f"INSERT {gz}", "INSERT", "DELETE", "COPY", "SELECT", f"INSERT {zs}", "INSERT", "DROP"]
+    assert heads[i + 3 : i + 13] == per_manifest
+    assert heads[i + 13 : i + 17] == ["INSERT", "DELETE", "INSERT", "DROP"]  # the bounds merged
     log = next(st for st in result.statements if st.sql.startswith("INSERT INTO analytics.raw_events_load_log"))
     assert [log.params[k : k + 6][4] for k in range(0, len(log.params), 6)] == [gz, zs]
     text = copyjob.render_dry_run(result)
@@ -759,6 +762,62 @@ def test_an_object_landing_a_week_late_in_a_folder_already_loaded_is_loaded_exac
     backfill = run_load(LoadConfig(bucket=bucket, iam_role=ROLE, days=30), s3, connect, now=NOW + timedelta(hours=2))
     assert [o.key for o in backfill.plan.new] == [too_late] and rows("robot.off_duty") == 1
     assert run_load(LoadConfig(bucket=bucket, iam_role=ROLE, days=30), s3, connect, now=NOW + timedelta(hours=3)).plan.new == []
+
+
+def bounds_of_the_rows(pg, database) -> list[tuple]:  # noqa: F811
+    """The bounds table as it must be: per id column and id, the first and last time of the rows carrying it."""
+    parts = " UNION ALL ".join(
+        f"SELECT '{c.removesuffix('_id')}' AS kind, {c} AS id, event_ts FROM analytics.raw_events WHERE {c} IS NOT NULL"
+        for c in ddl.ID_COLUMNS
+    )
+    return query(
+        pg,
+        database,
+        f"SELECT kind, id, MIN(event_ts), MAX(event_ts) FROM ({parts}) x WHERE event_ts IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2",
+    )
+
+
+@pytest.mark.postgres
+def test_the_job_keeps_the_id_bounds_table_and_a_late_event_widens_its_ids_bounds(pg, db, s3, bucket, archive):  # noqa: F811
+    def connect():
+        return CopyEmulatingConnection(connector(pg, db)(), s3)
+
+    table = "SELECT kind, id, first_ts, last_ts FROM analytics.event_bounds ORDER BY 1, 2"
+    put(s3, bucket, "dt=2026-11-24/1795478500-e.log.zst", zst_lines(event("robot.parked", "2026-11-24T18:00:00Z", robot_id="R-1")))
+    first = run_load(config(bucket), s3, connect, now=NOW)  # a gzip and a zstd manifest: both runs' rows counted
+    assert first.committed and len(first.manifests) == 2
+    assert query(pg, db, table) == bounds_of_the_rows(pg, db)
+    assert ("robot", "R-1", datetime(2026, 11, 24, 12, 0), datetime(2026, 11, 24, 18, 0)) in query(pg, db, table)
+    assert ("delivery", "D-1", datetime(2026, 11, 24, 12, 0), datetime(2026, 11, 24, 12, 5)) in query(pg, db, table)
+
+    # a late object in a folder already loaded, for ids the table holds: their bounds widen, the others stay
+    late = "dt=2026-11-23/1795400000-late.log.gz"
+    put(
+        s3,
+        bucket,
+        late,
+        gz_lines(
+            event("delivery.note", "2026-11-23T07:00:00Z", delivery_id="D-1", robot_id="R-1"),
+            event("delivery.note", "not a time", delivery_id="D-2"),  # untimed: no bounds
+        ),
+    )
+    before = query(pg, db, table)
+    run_load(config(bucket), s3, connect, now=NOW)
+    after = query(pg, db, table)
+    assert after == bounds_of_the_rows(pg, db)
+    assert ("delivery", "D-1", datetime(2026, 11, 23, 7, 0), datetime(2026, 11, 24, 12, 5)) in after
+    assert ("robot", "R-1", datetime(2026, 11, 23, 7, 0), datetime(2026, 11, 24, 18, 0)) in after
+    assert [r for r in after if r[1] not in ("D-1", "R-1")] == [r for r in before if r[1] not in ("D-1", "R-1")]
+    assert not [r for r in after if r[1] == "D-2"]
+
+    # the migration's rebuild from every row gives the same table
+    con = connector(pg, db)()
+    cur = con.cursor()
+    for sql in ddl.rebuild_bounds_statements(Target()):
+        cur.execute(sql)
+    con.commit()
+    con.close()
+    assert query(pg, db, table) == after
 
 
 @pytest.mark.postgres

@@ -7,7 +7,11 @@ The merged timeline must equal the local store's timeline of the whole archive, 
 
 from __future__ import annotations
 
+import gzip
+import hashlib
 import json
+import os
+import stat
 from datetime import date
 
 import duckdb
@@ -21,6 +25,7 @@ from cocoevents.core.options import parse_options
 from cocoevents.devtools import generator
 from cocoevents.sources import fresh as s3_fresh
 from cocoevents.sources import s3 as s3src
+from cocoevents.sources import tail_cache
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource
 from cocoevents.store import loader as store
@@ -161,3 +166,120 @@ def test_fresh_is_refused_for_a_source_that_is_not_redshift_and_needs_a_load_log
     write_config(isolated_env, text)
     r = run_coco("timeline", "D12345", "--profile", "wh", "--fresh")
     assert r.code == 4 and "load log" in r.err and "raw_events_load_log" in r.err and r.err.count("\n") == 1, r.err
+
+
+# -- the tail kept on disk between calls (``sources.tail_cache``) ---------------------------------------------------
+
+
+@pytest.fixture
+def gets(monkeypatch):
+    """The keys of every GetObject the S3 client coco creates for the tail sends (a botocore event hook on it)."""
+    sent: list[str] = []
+    make = s3_fresh.settings_client
+
+    def counting(settings):
+        client = make(settings)
+        client.meta.events.register("before-parameter-build.s3.GetObject", lambda params, **_: sent.append(params["Key"]))
+        return client
+
+    monkeypatch.setattr(s3_fresh, "settings_client", counting)
+    return sent
+
+
+def fresh_timeline(pg, world, endpoint: str, delivery: str) -> tuple[dict, int]:
+    source = s3_fresh.fresh(RedshiftSource(profile_for(pg, world["database"], load_log=LOG), now=NOW), archive_settings(endpoint))
+    try:
+        return build(source, delivery, None, parse_options()).to_dict(), source.tail_objects
+    finally:
+        source.close()
+
+
+def recompressed(body: bytes) -> bytes:
+    """The same records in other gzip bytes (another header time): a new ETag, the same events."""
+    return gzip.compress(gzip.decompress(body), mtime=1)
+
+
+def test_a_second_fresh_call_downloads_nothing_and_a_changed_object_is_downloaded_once(pg, world, aws, gets, isolated_env) -> None:
+    import boto3
+
+    text = redshift_profile_toml(pg, world["database"], load_log=f'"{LOG}"')
+    text += f'[profiles.archive]\nsource = "s3"\nbucket = "{BUCKET}"\nprefix = "events/"\nendpoint_url = "{aws}"\n'
+    write_config(isolated_env, text)
+
+    d = world["deliveries"][-1]
+    first, objects = fresh_timeline(pg, world, aws, d)
+    assert objects == len(world["tail"]) and sorted(gets) == sorted(world["tail"])
+    gets.clear()
+    again, _ = fresh_timeline(pg, world, aws, d)
+    assert again == first and gets == []
+    r = run_coco("timeline", d, "--profile", "wh", "--fresh", "-f", "json")  # the CLI says what came from the disk
+    assert r.code == 0 and r.json()["subject"]["id"] == d
+    assert "not yet in the warehouse's load log; 0 downloaded, the rest read from the cache)\n" in r.err and gets == []
+    folder = tail_cache.cache_folder()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700 and len(list(folder.glob("*.obj"))) == len(world["tail"])
+
+    s3 = boto3.client("s3", endpoint_url=aws)
+    key = world["tail"][0]
+    original = s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+    s3.put_object(Bucket=BUCKET, Key=key, Body=recompressed(original))
+    try:
+        changed, _ = fresh_timeline(pg, world, aws, d)
+        assert changed == first and gets == [key]  # the listing's new ETag: fetched once, the rest from the disk
+        gets.clear()
+        assert fresh_timeline(pg, world, aws, d)[0] == first and gets == []
+    finally:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=original)
+
+
+def test_a_cached_object_whose_bytes_do_not_match_its_record_is_downloaded_again(pg, world, aws, gets) -> None:
+    d = world["deliveries"][-1]
+    first, _ = fresh_timeline(pg, world, aws, d)
+    folder = tail_cache.cache_folder()
+    damaged = sorted(folder.glob("*.obj"))[:2]
+    damaged[0].write_bytes(damaged[0].read_bytes()[:-10])  # cut short
+    body = bytearray(damaged[1].read_bytes())
+    body[len(body) // 2] ^= 0xFF  # same size, other bytes
+    damaged[1].write_bytes(bytes(body))
+    gets.clear()
+    again, _ = fresh_timeline(pg, world, aws, d)
+    assert again == first and len(gets) == 2
+    gets.clear()
+    assert fresh_timeline(pg, world, aws, d)[0] == first and gets == []
+
+
+def test_a_tail_cache_folder_writable_by_others_is_not_used_and_said(pg, world, aws, gets, capsys) -> None:
+    folder = tail_cache.cache_folder()
+    folder.mkdir(parents=True)
+    folder.chmod(0o777)
+    d = world["deliveries"][-1]
+    for _ in range(2):
+        gets.clear()
+        fresh_timeline(pg, world, aws, d)
+        assert len(gets) == len(world["tail"])  # downloaded each time, as without a cache
+    err = capsys.readouterr().err
+    assert f"coco: warning: tail cache {folder} is writable by others (mode 777): not used; run 'chmod 700 {folder}'\n" in err
+    assert list(folder.iterdir()) == []
+
+
+def test_the_tail_cache_keeps_at_most_its_limit_and_the_least_recently_used_go_first(tmp_path, monkeypatch) -> None:
+    cache = tail_cache.TailCache.open(tmp_path / "tail", limit=2500)
+    assert cache is not None
+    for n, name in enumerate(["a", "b", "c"]):
+        body = tmp_path / name
+        body.write_bytes(name.encode() * 1000)
+        sha = hashlib.sha256(body.read_bytes()).hexdigest()
+        cache.put(tail_cache.Entry("bkt", f"dt=2026-11-25/{name}.log.gz", "e" + name, 1000, sha), body)
+        meta = cache.folder / f"{cache.name('bkt', f'dt=2026-11-25/{name}.log.gz', 'e' + name)}.json"
+        os.utime(meta, (1000 + n, 1000 + n))
+    hit = cache.get("bkt", "dt=2026-11-25/a.log.gz", "ea")  # used now: the newest
+    assert hit is not None and hit[0].read() == b"a" * 1000
+    hit[0].close()
+    assert cache.trim() == 1
+    assert cache.get("bkt", "dt=2026-11-25/b.log.gz", "eb") is None  # the least recently used went
+    for name in ("a", "c"):
+        kept = cache.get("bkt", f"dt=2026-11-25/{name}.log.gz", "e" + name)
+        assert kept is not None
+        kept[0].close()
+    assert cache.get("bkt", "dt=2026-11-25/c.log.gz", "other-etag") is None  # another ETag: another object
+    monkeypatch.setenv("COCO_TAIL_CACHE_MB", "0")
+    assert tail_cache.TailCache.open(tmp_path / "off") is None and not (tmp_path / "off").exists()

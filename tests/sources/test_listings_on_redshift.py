@@ -35,11 +35,13 @@ SINCE, UNTIL = parse_time_option("2026-11-25T00:00:00Z"), parse_time_option("202
 
 
 BASELINE_READ = "FROM public.delivery_baseline"
+BOUNDS_READ = "FROM public.event_bounds WHERE id = %s"
 
 
 def bounded(sql: str) -> bool:
-    """Bounded by ``event_ts`` - or the one read of the fleet baseline table (a small aggregate, no events)."""
-    return "event_ts >= %s" in sql or "event_ts BETWEEN %s AND %s" in sql or BASELINE_READ in sql
+    """Bounded by ``event_ts`` - or the one read of the fleet baseline table (a small aggregate, no events), or
+    an id's read of the bounds table (keyed by the id; its untimed rows only besides)."""
+    return "event_ts >= %s" in sql or "event_ts BETWEEN %s AND %s" in sql or BASELINE_READ in sql or BOUNDS_READ in sql
 
 
 def counted(remote: RedshiftSource, call: Any) -> tuple[Any, list[str]]:

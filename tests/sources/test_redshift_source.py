@@ -151,23 +151,29 @@ def test_ids_full_of_sql_metacharacters_give_exactly_their_rows_through_both_sou
 
 def counted(remote: RedshiftSource, subject: str, kind: str | None = None, **options: Any) -> list[str]:
     remote.statements.clear()
+    remote.parameters.clear()
     remote._prefetch = None
+    remote._bounds_read.clear()  # each timeline pays its own bounds read
     outcome(remote, subject, kind, **options)
     return list(remote.statements)
 
 
 BASELINE_READ = "FROM public.delivery_baseline"
+BOUNDS_READ = "FROM public.event_bounds WHERE id = %s"
 
 
-def test_a_delivery_timeline_takes_at_most_three_queries_each_bounded_by_event_ts_and_one_baseline_read(sources, world) -> None:
+def test_a_delivery_timeline_takes_its_bounds_read_at_most_three_queries_each_bounded_by_event_ts_and_one_baseline_read(
+    sources, world
+) -> None:
     _, remote = sources
     for delivery in world["deliveries"]:
         if delivery == "D-EDGE":
             continue
         for kind, options in ((None, {}), ("delivery", {}), (None, DAY), ("delivery", DAY)):
             statements = counted(remote, delivery, kind, **options)
+            assert BOUNDS_READ in statements[0], statements
             assert BASELINE_READ in statements[-1], statements
-            statements = statements[:-1]
+            statements = statements[1:-1]
             assert 1 <= len(statements) <= 3, (delivery, kind, options, statements)
             for sql in statements:
                 assert "event_ts >= %s" in sql or "event_ts BETWEEN %s AND %s" in sql, sql
@@ -177,9 +183,10 @@ def test_a_delivery_timeline_takes_at_most_three_queries_each_bounded_by_event_t
 def test_a_link_chain_longer_than_two_hops_costs_one_more_query_and_repeats_no_row(sources) -> None:
     _, remote = sources
     statements = counted(remote, "D-EDGE", "delivery")
-    assert len(statements) == 4  # the delivery with two hops, the third hop, the robot (no pilot windows), baseline
-    assert BASELINE_READ in statements[3]
-    assert "NOT IN" in statements[1]
+    # the bounds read, the delivery with two hops, the third hop, the robot (no pilot windows), baseline
+    assert len(statements) == 5
+    assert BOUNDS_READ in statements[0] and BASELINE_READ in statements[4]
+    assert "NOT IN" in statements[2]
     events = remote.delivery_events("D-EDGE", None, None)
     texts = [e.text for e in events]
     assert len([t for t in texts if '"delivery.failed"' in t]) == 2  # the stored duplicate, twice

@@ -1,0 +1,244 @@
+"""The ``--fresh`` tail's archive objects kept on disk between calls, so a repeat downloads nothing.
+
+Every ``--fresh`` question lists the ``dt=`` folders of its days and loads the objects the warehouse's load log
+does not list yet (``sources.fresh``). Those objects are kept under ``$XDG_CACHE_HOME/coco/tail/`` (default
+``~/.cache/coco/tail``), each keyed by its bucket, key and ETag: an object the listing shows with the ETag of an
+entry is read from the disk, one whose ETag changed (rewritten in S3) is downloaded again under its new ETag.
+
+Guarantees:
+
+- An entry is its bytes (``<name>.obj``) and a record of them (``<name>.json``: bucket, key, ETag, size,
+  SHA-256), each written to a temporary file and renamed into place, bytes first; an entry whose bytes do not
+  match its record's size and SHA-256 (cut short, changed on disk) is treated as absent, removed and fetched
+  again. The bytes checked are the bytes served (one open file).
+- The folder is made with mode 0700. One owned by another user, writable by group or others, or a symbolic
+  link is not used (one warning line; the tail is then downloaded as without a cache), as the config file is
+  refused.
+- The cache holds at most ``COCO_TAIL_CACHE_MB`` (default 512; ``0`` turns it off) of objects: after each
+  sync the least recently used entries go first (an entry read is marked used).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import stat
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Iterator, Optional
+
+from ..textsafe import say
+
+DEFAULT_LIMIT_MB = 512
+CHUNK = 1 << 20
+
+
+def limit_bytes() -> int:
+    """``COCO_TAIL_CACHE_MB`` in bytes (default ``DEFAULT_LIMIT_MB``; 0: no cache); a bad value is the default."""
+    value = os.environ.get("COCO_TAIL_CACHE_MB", "").strip()
+    try:
+        mb = int(value) if value else DEFAULT_LIMIT_MB
+    except ValueError:
+        mb = DEFAULT_LIMIT_MB
+    return max(0, mb) << 20
+
+
+def cache_folder() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "coco" / "tail"
+
+
+def refusal(folder: Path) -> Optional[str]:
+    """Why ``folder`` must not hold the cache (another user's, writable by others, a link), or ``None``."""
+    st = os.lstat(folder)
+    if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+        return f"tail cache {folder} is not a plain folder: not used"
+    me = os.getuid()
+    if st.st_uid != me:
+        return f"tail cache {folder} belongs to user {st.st_uid}, not to you ({me}): not used"
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return f"tail cache {folder} is writable by others (mode {stat.S_IMODE(st.st_mode):o}): not used; run 'chmod 700 {folder}'"
+    return None
+
+
+@dataclass(frozen=True)
+class Entry:
+    bucket: str
+    key: str
+    etag: str
+    size: int
+    sha256: str
+
+
+class TailCache:
+    """The objects of ``folder`` (see the module docstring); ``open`` makes and checks the folder."""
+
+    def __init__(self, folder: Path, limit: int) -> None:
+        self.folder = folder
+        self.limit = limit
+
+    @classmethod
+    def open(cls, folder: Optional[Path] = None, limit: Optional[int] = None) -> Optional[TailCache]:
+        """The cache, or ``None`` (off, or its folder refused: said on stderr) - the tail is then downloaded."""
+        limit = limit_bytes() if limit is None else limit
+        if limit <= 0:
+            return None
+        folder = cache_folder() if folder is None else folder
+        try:
+            folder.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                folder.mkdir(mode=0o700)
+                os.chmod(folder, 0o700)
+            except FileExistsError:
+                pass
+            why = refusal(folder)
+        except OSError as e:
+            why = f"tail cache {folder} cannot be made ({e.strerror or e}): not used"
+        if why is not None:
+            say(f"coco: warning: {why}")
+            return None
+        return cls(folder, limit)
+
+    @staticmethod
+    def name(bucket: str, key: str, etag: str) -> str:
+        return hashlib.sha256(f"{bucket}\0{key}\0{etag}".encode()).hexdigest()
+
+    def _paths(self, name: str) -> tuple[Path, Path]:
+        return self.folder / f"{name}.obj", self.folder / f"{name}.json"
+
+    def get(self, bucket: str, key: str, etag: str) -> Optional[tuple[IO[bytes], Entry]]:
+        """The entry's bytes, open at their start, and its record; ``None`` when absent or not matching."""
+        data, meta = self._paths(self.name(bucket, key, etag))
+        try:
+            entry = Entry(**json.loads(meta.read_text(encoding="utf-8")))
+            fh = data.open("rb")
+        except (OSError, ValueError, TypeError):
+            return None
+        if (entry.bucket, entry.key, entry.etag) != (bucket, key, etag) or not self._matches(fh, entry):
+            fh.close()
+            self._remove(data, meta)
+            return None
+        fh.seek(0)
+        now = time.time()
+        try:
+            os.utime(meta, (now, now))  # used: the last to go
+        except OSError:
+            pass
+        return fh, entry
+
+    @staticmethod
+    def _matches(fh: IO[bytes], entry: Entry) -> bool:
+        digest, size = hashlib.sha256(), 0
+        for chunk in iter(lambda: fh.read(CHUNK), b""):
+            digest.update(chunk)
+            size += len(chunk)
+        return size == entry.size and digest.hexdigest() == entry.sha256
+
+    def put(self, entry: Entry, source: Path) -> None:
+        """Keep a copy of ``source`` (the object's bytes, already checked against ``entry``) under the entry."""
+        data, meta = self._paths(self.name(entry.bucket, entry.key, entry.etag))
+        try:
+            with source.open("rb") as src:
+                self._write(data, src)
+            self._write(meta, io.BytesIO(json.dumps(entry.__dict__).encode()))
+        except OSError:
+            pass  # a full disk or a vanished folder: the object is simply not kept
+
+    def _write(self, path: Path, body: IO[bytes]) -> None:
+        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=".part-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                shutil.copyfileobj(body, fh, CHUNK)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
+
+    @staticmethod
+    def _remove(*paths: Path) -> None:
+        for p in paths:
+            try:
+                p.unlink()
+            except OSError:
+                pass
+
+    def entries(self) -> list[tuple[float, int, str]]:
+        """``(last used, bytes, name)`` of every entry, least recently used first."""
+        out = []
+        for meta in self.folder.glob("*.json"):
+            try:
+                used = meta.stat().st_mtime
+                size = (self.folder / f"{meta.stem}.obj").stat().st_size
+            except OSError:
+                continue
+            out.append((used, size, meta.stem))
+        return sorted(out)
+
+    def trim(self) -> int:
+        """Remove the least recently used entries until at most ``limit`` bytes are kept; returns how many went."""
+        listed = self.entries()
+        total = sum(size for _, size, _ in listed)
+        gone = 0
+        for _, size, name in listed:
+            if total <= self.limit:
+                break
+            self._remove(*reversed(self._paths(name)))  # the record first: bytes without one are never read
+            total -= size
+            gone += 1
+        return gone
+
+
+class _CachedBody:
+    """A cached object's bytes as botocore's streaming body offers them to ``store.s3_sync``."""
+
+    def __init__(self, fh: IO[bytes]) -> None:
+        self.fh = fh
+
+    def iter_chunks(self, chunk_size: int = CHUNK) -> Iterator[bytes]:
+        try:
+            yield from iter(lambda: self.fh.read(chunk_size), b"")
+        finally:
+            self.fh.close()
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+class CachingClient:
+    """The S3 client the tail is synced with: ``get_object`` of an object listed with the ETag of a cache entry
+    answers from the entry; any other is S3's answer, and ``keep`` (the sync's ``on_fetched``) stores what was
+    downloaded. Everything else is the client's own."""
+
+    def __init__(self, s3: Any, cache: TailCache, bucket: str, etags: dict[str, str]) -> None:
+        self.s3, self.cache, self.bucket, self.etags = s3, cache, bucket, etags
+        self.served: set[str] = set()  # keys answered from the cache
+        self.downloaded = 0
+
+    def get_object(self, **kwargs: Any) -> Any:
+        key, etag = kwargs.get("Key", ""), self.etags.get(kwargs.get("Key", ""))
+        hit = self.cache.get(self.bucket, key, etag) if etag and kwargs.get("Bucket") == self.bucket else None
+        if hit is not None:
+            fh, entry = hit
+            self.served.add(key)
+            return {"Body": _CachedBody(fh), "ETag": f'"{entry.etag}"', "ContentLength": entry.size}
+        self.downloaded += 1
+        return self.s3.get_object(**kwargs)
+
+    def keep(self, fetched: Any) -> None:
+        """``sync_objects``' ``on_fetched``: a downloaded object (its bytes hashed as they came) into the cache,
+        under the ETag S3 answered with."""
+        key = fetched.obj.key
+        if fetched.vanished or key in self.served or not fetched.etag:
+            return
+        self.cache.put(Entry(self.bucket, key, fetched.etag, fetched.size, fetched.sha), Path(fetched.path))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.s3, name)
