@@ -56,7 +56,8 @@ def environment_error(e: BaseException, path: Path | None = None) -> CocoError |
         return StoreBusy(
             f"{where} is busy: another coco process is writing to it; try again when it ends (or wait longer: --wait / COCO_WAIT)"
         )
-    if isinstance(e, duckdb.OutOfMemoryException) or isinstance(e, MemoryError) or "out of memory" in low:
+    # "failed to pin block": a commit that needed more memory than the limit (a transaction of huge records)
+    if isinstance(e, (duckdb.OutOfMemoryException, MemoryError)) or "out of memory" in low or "failed to pin block" in low:
         limit = os.environ.get("COCO_MEMORY_LIMIT", "").strip()
         message = f"out of memory (COCO_MEMORY_LIMIT={limit or MEMORY_LIMIT}): set a larger COCO_MEMORY_LIMIT, e.g. COCO_MEMORY_LIMIT=2GB"
         return UsageError(message) if limit else SourceUnavailable(message)

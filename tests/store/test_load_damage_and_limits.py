@@ -576,3 +576,21 @@ def test_a_new_temporary_folder_removes_only_the_folders_of_processes_that_are_g
     made = make_scratch("load")
     assert not stale.exists() and all(k.exists() for k in kept)
     assert Path(made).parent == root and Path(made).name.startswith(f"coco-load-{os.getpid()}-")
+
+
+@pytest.mark.parametrize("limit", ["", "300MB"])
+def test_a_commit_that_cannot_pin_its_blocks_is_out_of_memory_in_one_line_not_a_bug(limit, monkeypatch):
+    """A streamed file of huge records (30 lines of 20 MiB) failed its commit at the default limit with DuckDB's
+    "failed to pin block" inside a TransactionException: coco called it an internal error (exit 5)."""
+    from cocoevents.duckdb_engine import duckdb
+    from cocoevents.errors import SourceUnavailable, UsageError, exit_code_for
+    from cocoevents.store.connection import environment_error
+
+    monkeypatch.setenv("COCO_MEMORY_LIMIT", limit)
+    e = duckdb.TransactionException(
+        "TransactionContext Error: Failed to commit: failed to pin block of size 20.0 MiB (482.6 MiB/488.2 MiB used)"
+    )
+    known = environment_error(e)
+    assert isinstance(known, UsageError if limit else SourceUnavailable)
+    assert str(known).startswith(f"out of memory (COCO_MEMORY_LIMIT={limit or '512MB'}): set a larger COCO_MEMORY_LIMIT")
+    assert exit_code_for(known) in (2, 4)
