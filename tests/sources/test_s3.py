@@ -294,10 +294,12 @@ def test_a_load_killed_while_downloading_leaves_no_temporary_folder_once_run_aga
     cmd = [*args, "load", f"s3://{bucket}/", "--endpoint-url", endpoint, "--store", str(target)]
 
     def left() -> list[str]:
-        """Files and folders under both temporary places (relative names)."""
+        """Files and folders under both temporary places (relative names); ``os.walk`` passes over a folder the
+        running coco removes while it is read (``rglob`` raised)."""
         found = []
         for root in (system_tmp, scratch_root()):
-            found += [str(p.relative_to(root)) for p in root.rglob("*")] if root.exists() else []
+            for folder, dirs, files in os.walk(root):
+                found += [os.path.relpath(os.path.join(folder, n), root) for n in dirs + files]
         return sorted(found)
 
     downloads = 0
