@@ -534,7 +534,7 @@ class LocalSource(Source):
 KEEP_BY_ROWID = 100_000  # a delivery closure up to this many rows keeps its events by rowid (``_made``)
 
 
-KEYED_EQUALITIES = 64  # ids asked one equality each; more go through one semi-join
+KEYED_EQUALITIES = 4  # ids asked one equality each; more go through one semi-join (quicker from ~5 ids: docs/performance.md)
 
 
 def _linked_predicate(wanted: Sequence[tuple[str, Sequence[str]]]) -> tuple[str, list[Any]]:
