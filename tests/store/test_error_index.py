@@ -94,3 +94,24 @@ def test_a_store_of_schema_7_answers_from_its_records_and_is_indexed_by_the_next
     finally:
         con.close()
     assert sorted(errors(store), key=repr) == sorted(kept, key=repr)
+
+
+def test_coco_errors_writes_nothing_outside_the_store_so_no_file_can_make_it_lie(tmp_path, monkeypatch) -> None:
+    """Hardening III item 9: edited cache files made ``coco errors`` show 500 fake errors and hide the real ones.
+    The answer now comes from the store alone: nothing is written under the cache or config folders, and files
+    planted where the cache lived change nothing."""
+    store = tmp_path / "s.duckdb"
+    load(store, [write_lines(tmp_path / "a" / "dt=2026-11-25" / "a.jsonl", ODD)])
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
+    first = run_coco("errors", *DAY, "--by", "event", "-f", "json", "--store", str(store))
+    assert first.code == 0, first.err
+    assert sorted(p.name for p in cache.rglob("*")) == []
+    planted = cache / "coco" / "errors"
+    planted.mkdir(parents=True)
+    fake = {"event": "robot.fault", "timestamp": "2026-11-25T10:00:00Z", "error": {"code": "FAKE"}}
+    for name in ("s.duckdb.json", "errors.json", "cache.jsonl"):
+        (planted / name).write_text(json.dumps([fake] * 500))
+    again = run_coco("errors", *DAY, "--by", "event", "-f", "json", "--store", str(store))
+    assert again.code == 0 and again.out == first.out
+    assert sum(g["count"] for g in first.json()["groups"]) == len(expected_errors(ODD))
