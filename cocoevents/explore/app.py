@@ -11,13 +11,12 @@ from datetime import tzinfo
 from typing import Optional
 
 from textual import work
-from textual.app import App
 from textual.binding import Binding
 
 from ..core.model import Timeline
 from ..textsafe import for_terminal
 from . import model
-from .base import HelpScreen
+from .base import HelpScreen, Session
 from .screens import OverviewScreen
 from .timeline_screen import TimelineScreen
 
@@ -39,7 +38,7 @@ HelpScreen, ExportScreen { align: center middle; }
 """
 
 
-class ExploreApp(App[int]):
+class ExploreApp(Session):
     """See the module docstring. ``first``: the subject the command named (its timeline already built, or
     ``None`` to build it here); without one the overview shows first."""
 

@@ -7,22 +7,21 @@ The screens themselves: ``screens`` (the overview, an error code's events), ``ti
 from __future__ import annotations
 
 import time
+from datetime import tzinfo
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Optional
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Static
 
 from ..textsafe import for_terminal
+from . import model
 from .widgets import LineList
-
-if TYPE_CHECKING:
-    from .app import ExploreApp
 
 PREFETCH_AFTER = 0.25  # seconds the cursor rests on a subject before its timeline is built in the background
 
@@ -46,7 +45,41 @@ KEYS = (
 )
 
 
-def app_of(screen: Screen[Any]) -> ExploreApp:
+class Session(App[int]):
+    """What the screens ask of the application: the resident source, the range and time zone, and moving between
+    timelines. ``app.ExploreApp`` is the one session; the screens know it by this class, so they need not import
+    the module that imports them."""
+
+    resident: model.Resident
+    since: int
+    until: int
+    tz: tzinfo
+    tz_name: str
+    where: str
+    interval: float
+
+    def open(self, subject: model.Subject) -> None:
+        """Push ``subject``'s timeline."""
+        raise NotImplementedError
+
+    def open_shift(self, pilot: str, ts: int, text: Optional[str] = None) -> Any:
+        """The pilot's shift around ``ts``, then its timeline (built in a worker)."""
+        raise NotImplementedError
+
+    def back(self, quiet: bool = False) -> None:
+        """The screen before (the history)."""
+        raise NotImplementedError
+
+    def prefetch(self, subject: model.Subject) -> Any:
+        """Build ``subject``'s timeline in the background."""
+        raise NotImplementedError
+
+    def loaded(self) -> None:
+        """An answer was drawn (tests and the benchmark wait on the count)."""
+        raise NotImplementedError
+
+
+def app_of(screen: Screen[Any]) -> Session:
     return screen.app  # type: ignore[return-value]
 
 
