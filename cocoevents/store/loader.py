@@ -661,6 +661,26 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
             if report is None:
                 raise
             report.baseline_error = f"out of memory with COCO_MEMORY_LIMIT={memory_limit()}"
+    rebuild_facts(loader, detached, con)
+
+
+def rebuild_facts(loader: Loader | None, detached: Loader | None, con: duckdb.DuckDBPyConnection) -> None:
+    """The kept per-delivery facts (``store.facts``) when out of date, the statuses' way; out of memory they stay
+    unused (``coco compare`` works them out from the rows) until the next load tries again."""
+    from . import facts
+
+    current = loader._attach() if loader else con
+    if facts.lookback(current) is not None:
+        return
+    try:
+        if loader:
+            loader._yield_to_readers()
+        if detached:
+            detached._rebuild_detached(facts.PENDING, facts)
+        else:
+            facts.rebuild(loader._attach() if loader else con)
+    except duckdb.OutOfMemoryException:
+        pass
 
 
 DETACHED_EVENTS = 1_000_000  # from this many events a load works the derived tables out without holding the store

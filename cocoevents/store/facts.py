@@ -1,0 +1,123 @@
+"""Every delivery's facts, kept in the store (schema 9): what ``coco compare`` counts, worked out once per load.
+
+``coco compare`` (``store.compare_sql``) works out, for each delivery with a direct row in its range, the facts its
+timeline says - status, closure span, robots, pilots, merchants, sources, first error code, the codes of its errors
+in every lane, and its transitions with their durations (findings rules §3) - from the rows of the range and a day
+around it: on a day of 1M events that is ~8 s each time, at 10M minutes. The same statement, run once after a load
+over the whole store (``compare_sql.facts_sql``), keeps them in three tables sorted by delivery id:
+
+- ``delivery_facts`` (delivery_id, t0, t1, status, first_code): t0 and t1 the first and last row of its closure;
+- ``delivery_values`` (delivery_id, dim, val): its robots, pilots, merchants and sources, and ``code``: each error
+  code among its lanes (the ``--error`` filter);
+- ``delivery_steps`` (delivery_id, a, b, dur): each transition ``a -> b`` and its duration in seconds.
+
+``coco compare`` then reads the facts of the range's deliveries (``compare_sql.kept_counts_sql``). Where they
+answer the same: the facts a range's statement works out for a delivery come from the rows within ``[since -
+READ_BEFORE, until + READ_AFTER]``; the kept ones from all its rows. They are the same when its closure lies in
+that window and its assignments' lookback does too (``usable``): a reader checks that for every delivery of the
+range and otherwise runs the statement over the rows, as it does for ``--event`` (any event of a name in a lane)
+and for an assignment lookback other than the one the facts were worked out with.
+
+Kept in step the way ``store.statuses`` are: every transaction that adds, replaces or removes files deletes the
+``meta`` keys ``facts`` and ``facts_pending`` (``statuses.INVALIDATE``); after a load, a sync or a removal
+``store.loader.rebuild_derived`` works them out again (without holding a big store: ``compute`` with the store
+attached read-only, ``install`` only while the token under ``facts_pending`` is still there). The key ``facts``
+holds the assignment lookback they were worked out with; a reader uses the tables only while it is there, so a
+load in progress or a rebuild that ran out of memory gives the same answer, only slower.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from ..core.options import Options
+from ..timestamps import MAX_US, MIN_US, to_datetime
+from .statuses import FACTS_FLAG as FLAG
+from .statuses import FACTS_PENDING as PENDING
+
+__all__ = ["CREATE", "FLAG", "PENDING", "TABLES", "compute", "drop", "install", "lookback", "rebuild", "usable"]
+
+TABLES = ("delivery_facts", "delivery_values", "delivery_steps")
+CREATE = [
+    "CREATE TABLE IF NOT EXISTS delivery_facts (delivery_id VARCHAR NOT NULL, t0 TIMESTAMP NOT NULL, t1 TIMESTAMP NOT NULL, "
+    "status VARCHAR NOT NULL, first_code VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS delivery_values (delivery_id VARCHAR NOT NULL, dim VARCHAR NOT NULL, val VARCHAR NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS delivery_steps (delivery_id VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL, dur DOUBLE NOT NULL)",
+]
+RESULT = "coco_facts"  # the temporary table ``compute`` fills and ``install`` copies
+LOOKBACK_US = Options().assignment_lookback_us  # the lookback the kept facts are worked out with (the default)
+
+
+def _bound(us: int) -> Any:
+    return to_datetime(us).replace(tzinfo=None)
+
+
+def rebuild(con: Any) -> int:
+    """Recompute the kept facts and set the ``meta`` key, in one transaction; the number of deliveries."""
+    from ..duckdb_engine import transaction
+
+    try:
+        with transaction(con):
+            compute(con)
+            return install(con)
+    finally:
+        drop(con)
+
+
+def compute(con: Any) -> bool:
+    """Every delivery's facts into the temporary ``RESULT`` from the store ``con`` reads (it may be attached
+    read-only)."""
+    from .compare_sql import facts_sql
+
+    sql, params = facts_sql(_bound(MIN_US), _bound(MAX_US), LOOKBACK_US)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {RESULT} AS {sql}", params)
+    return True
+
+
+def install(con: Any) -> int:
+    """The kept facts replaced by ``compute``'s result and marked current, in the caller's transaction; the number
+    of deliveries."""
+    for create in CREATE:
+        con.execute(create)
+    for table in TABLES:
+        con.execute(f"DELETE FROM {table}")
+    result = f"temp.main.{RESULT}"
+    con.execute(f"INSERT INTO delivery_facts SELECT delivery_id, t0, t1, x, y FROM {result} WHERE kind = 'f' ORDER BY delivery_id")
+    con.execute(f"INSERT INTO delivery_values SELECT delivery_id, x, y FROM {result} WHERE kind = 'v' ORDER BY delivery_id, x, y")
+    con.execute(f"INSERT INTO delivery_steps SELECT delivery_id, x, y, dur FROM {result} WHERE kind = 's' ORDER BY delivery_id")
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [FLAG, str(LOOKBACK_US)])
+    (count,) = con.execute("SELECT count(*) FROM delivery_facts").fetchone()
+    return int(count)
+
+
+def drop(con: Any) -> None:
+    """The temporary table of ``compute`` gone."""
+    from ..duckdb_engine import drop_temp
+
+    drop_temp(con, [RESULT])
+
+
+def lookback(con: Any) -> Optional[int]:
+    """The assignment lookback the store's kept facts were worked out with, or ``None`` when they are not up to
+    date with its files (a load in progress, a rebuild that failed, a store before schema 9)."""
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [FLAG]).fetchone()
+    return None if row is None else int(row[0])
+
+
+def usable(con: Any, since: int, until: int, lookback_us: int) -> bool:
+    """Whether the kept facts give ``coco compare`` over ``[since, until]`` (µs) with ``lookback_us`` the answer
+    its statement would work out from the rows (see the module docstring): they are current, worked out with that
+    lookback, and every delivery with a direct row in the range has them, its closure within the rows the statement
+    reads and its lookback too."""
+    from .compare_sql import READ_AFTER, READ_BEFORE
+
+    if lookback(con) != lookback_us:
+        return False
+    lower = _bound(max(MIN_US, since - READ_BEFORE + lookback_us))
+    upper = _bound(min(MAX_US, until + READ_AFTER))
+    (outside,) = con.execute(
+        "SELECT count(*) FROM (SELECT DISTINCT delivery_id AS id FROM events WHERE ts BETWEEN ? AND ? AND delivery_id IS NOT NULL "
+        "AND delivery_id <> '') a LEFT JOIN delivery_facts k ON k.delivery_id = a.id WHERE k.delivery_id IS NULL OR k.t0 < ? OR k.t1 > ?",
+        [_bound(max(MIN_US, since)), _bound(min(MAX_US, until)), lower, upper],
+    ).fetchone()
+    return not outside
