@@ -426,7 +426,13 @@ class LocalSource(Source):
 
     def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
         """SQL over the id columns and the ``ts`` zone maps: the deliveries with a direct event in the
-        range, and the time of each one's earliest direct event."""
+        range, and the time of each one's earliest direct event (schema 9: kept with their facts, ``store.facts``)."""
+        if self.kept_facts:
+            from ..store import facts
+
+            kept = facts.active(self.con, since, until)
+            if kept is not None:
+                return kept
         rows = self.con.execute(
             "SELECT delivery_id, epoch_us(min(ts)) FROM events WHERE ts IS NOT NULL AND delivery_id IN "
             "(SELECT delivery_id FROM events WHERE ts BETWEEN ? AND ? AND delivery_id IS NOT NULL) "

@@ -286,16 +286,16 @@ def counts_tail(q: _Sql, ctes: list[str], group: Group) -> str:
 
 # The facts of every delivery of the store, as ``facts_ctes`` works them out over all its rows (a range and a read
 # window from the first instant to the last), one row per fact: ``f`` (x status, y first error code, t0 and t1 the
-# closure's first and last row), ``v`` (x a dimension - robot, pilot, merchant, source or code -, y its value) and
+# closure's first and last row, t2 its first direct row), ``v`` (x a dimension - robot, pilot, merchant, source or code -, y its value) and
 # ``s`` (x -> y a transition, dur its duration in seconds).
 FACTS_SELECT = (
-    "SELECT 'f' AS kind, act.id AS delivery_id, f.status AS x, f.first_code AS y, f.t0, span.t1, CAST(NULL AS DOUBLE) AS dur "
-    "FROM f JOIN span ON span.d = f.d JOIN act ON act.d = f.d "
-    "UNION ALL SELECT 'v', act.id, v.dim, v.val, NULL, NULL, NULL FROM (SELECT d, 'robot' AS dim, v AS val FROM rob "
+    "SELECT 'f' AS kind, act.id AS delivery_id, f.status AS x, f.first_code AS y, f.t0, span.t1, fd.t2, CAST(NULL AS DOUBLE) AS dur "
+    "FROM f JOIN span ON span.d = f.d JOIN act ON act.d = f.d JOIN (SELECT d, MIN(ts) AS t2 FROM dir GROUP BY d) fd ON fd.d = f.d "
+    "UNION ALL SELECT 'v', act.id, v.dim, v.val, NULL, NULL, NULL, NULL FROM (SELECT d, 'robot' AS dim, v AS val FROM rob "
     "UNION ALL SELECT d, 'pilot', v FROM pil UNION SELECT d, 'merchant', merchant_id FROM cattr WHERE merchant_id IS NOT NULL "
     "UNION SELECT d, 'source', source FROM cattr WHERE source IS NOT NULL UNION ALL SELECT d, 'code', code FROM codes) v "
     "JOIN act ON act.d = v.d "
-    "UNION ALL SELECT 's', act.id, ea.event, eb.event, NULL, NULL, tr.dur FROM tr JOIN ev ea ON ea.e = tr.a JOIN ev eb ON eb.e = tr.b "
+    "UNION ALL SELECT 's', act.id, ea.event, eb.event, NULL, NULL, NULL, tr.dur FROM tr JOIN ev ea ON ea.e = tr.a JOIN ev eb ON eb.e = tr.b "
     "JOIN act ON act.d = tr.d"
 )
 

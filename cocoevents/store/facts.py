@@ -6,7 +6,9 @@ in every lane, and its transitions with their durations (findings rules §3) - f
 around it: on a day of 1M events that is ~8 s each time, at 10M minutes. The same statement, run once after a load
 over the whole store (``compare_sql.facts_sql``), keeps them in three tables sorted by delivery id:
 
-- ``delivery_facts`` (delivery_id, t0, t1, status, first_code): t0 and t1 the first and last row of its closure;
+- ``delivery_facts`` (delivery_id, t0, t1, first_direct, status, first_code): t0 and t1 the first and last row of
+  its closure, first_direct its own first row (``coco deliveries`` and ``coco explore`` order the deliveries by it:
+  ``active``);
 - ``delivery_values`` (delivery_id, dim, val): its robots, pilots, merchants and sources, and ``code``: each error
   code among its lanes (the ``--error`` filter);
 - ``delivery_steps`` (delivery_id, a, b, dur): each transition ``a -> b`` and its duration in seconds.
@@ -35,12 +37,12 @@ from ..timestamps import MAX_US, MIN_US, to_datetime
 from .statuses import FACTS_FLAG as FLAG
 from .statuses import FACTS_PENDING as PENDING
 
-__all__ = ["CREATE", "FLAG", "PENDING", "TABLES", "compute", "drop", "install", "lookback", "rebuild", "usable"]
+__all__ = ["CREATE", "FLAG", "PENDING", "TABLES", "active", "compute", "drop", "install", "lookback", "rebuild", "usable"]
 
 TABLES = ("delivery_facts", "delivery_values", "delivery_steps")
 CREATE = [
     "CREATE TABLE IF NOT EXISTS delivery_facts (delivery_id VARCHAR NOT NULL, t0 TIMESTAMP NOT NULL, t1 TIMESTAMP NOT NULL, "
-    "status VARCHAR NOT NULL, first_code VARCHAR)",
+    "first_direct TIMESTAMP NOT NULL, status VARCHAR NOT NULL, first_code VARCHAR)",
     "CREATE TABLE IF NOT EXISTS delivery_values (delivery_id VARCHAR NOT NULL, dim VARCHAR NOT NULL, val VARCHAR NOT NULL)",
     "CREATE TABLE IF NOT EXISTS delivery_steps (delivery_id VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL, dur DOUBLE NOT NULL)",
 ]
@@ -82,7 +84,7 @@ def install(con: Any) -> int:
     for table in TABLES:
         con.execute(f"DELETE FROM {table}")
     result = f"temp.main.{RESULT}"
-    con.execute(f"INSERT INTO delivery_facts SELECT delivery_id, t0, t1, x, y FROM {result} WHERE kind = 'f' ORDER BY delivery_id")
+    con.execute(f"INSERT INTO delivery_facts SELECT delivery_id, t0, t1, t2, x, y FROM {result} WHERE kind = 'f' ORDER BY delivery_id")
     con.execute(f"INSERT INTO delivery_values SELECT delivery_id, x, y FROM {result} WHERE kind = 'v' ORDER BY delivery_id, x, y")
     con.execute(f"INSERT INTO delivery_steps SELECT delivery_id, x, y, dur FROM {result} WHERE kind = 's' ORDER BY delivery_id")
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [FLAG, str(LOOKBACK_US)])
@@ -121,3 +123,19 @@ def usable(con: Any, since: int, until: int, lookback_us: int) -> bool:
         [_bound(max(MIN_US, since)), _bound(min(MAX_US, until)), lower, upper],
     ).fetchone()
     return not outside
+
+
+def active(con: Any, since: int, until: int) -> Optional[list[tuple[str, int]]]:
+    """``LocalSource.active_deliveries`` from the kept facts: the deliveries with a direct row in ``[since, until]``
+    (µs) and the time of each one's first direct row, without grouping every row of the store by delivery; ``None``
+    when the facts are out of date or miss one of them (a delivery id ``''``, which the facts leave out)."""
+    if lookback(con) is None:
+        return None
+    rows = con.execute(
+        "SELECT a.id, epoch_us(k.first_direct) FROM (SELECT DISTINCT delivery_id AS id FROM events WHERE ts BETWEEN ? AND ? "
+        "AND delivery_id IS NOT NULL) a LEFT JOIN delivery_facts k ON k.delivery_id = a.id",
+        [_bound(max(MIN_US, since)), _bound(min(MAX_US, until))],
+    ).fetchall()
+    if any(t is None for _, t in rows):
+        return None
+    return [(d, int(t)) for d, t in rows]
