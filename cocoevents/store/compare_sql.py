@@ -295,8 +295,8 @@ FACTS_SELECT = (
     "UNION ALL SELECT d, 'pilot', v FROM pil UNION SELECT d, 'merchant', merchant_id FROM cattr WHERE merchant_id IS NOT NULL "
     "UNION SELECT d, 'source', source FROM cattr WHERE source IS NOT NULL UNION ALL SELECT d, 'code', code FROM codes) v "
     "JOIN act ON act.d = v.d "
-    "UNION ALL SELECT 's', act.id, ea.event, eb.event, NULL, NULL, NULL, tr.dur FROM tr JOIN ev ea ON ea.e = tr.a JOIN ev eb ON eb.e = tr.b "
-    "JOIN act ON act.d = tr.d"
+    "UNION ALL SELECT 's', act.id, ea.event, eb.event, NULL, NULL, NULL, tr.dur FROM tr JOIN ev ea ON ea.e = tr.a "
+    "JOIN ev eb ON eb.e = tr.b JOIN act ON act.d = tr.d"
 )
 
 
