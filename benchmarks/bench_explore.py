@@ -53,12 +53,13 @@ def label(n: int) -> str:
 
 def store_of(n: int, folder: Path) -> Path:
     """The store of ``n`` events under ``folder``, generated and loaded the first time."""
-    from cocoevents.devtools.generator import write_bulk_archive
     from cocoevents.store.loader import load
 
     archive, store = folder / label(n), folder / f"{label(n)}.duckdb"
     if not store.exists():
         if not glob.glob(str(archive / "dt=*")):
+            from cocoevents.devtools.bulk import write_bulk_archive
+
             started = time.perf_counter()
             files, records = write_bulk_archive(archive, n)
             print(f"{label(n)}: generated {records:,} records in {files:,} files in {time.perf_counter() - started:.0f} s", flush=True)

@@ -95,9 +95,20 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
     return counts_tail(q, ctes, group), q.params
 
 
-def facts_ctes(q: _Sql, d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookback_us: int, event: Optional[str]) -> list[str]:
+def facts_ctes(
+    q: _Sql,
+    d: Dialect,
+    since: Any,
+    until: Any,
+    lower: Any,
+    upper: Any,
+    lookback_us: int,
+    event: Optional[str],
+    part: Optional[tuple[int, int]] = None,
+) -> list[str]:
     """The ``WITH`` items that work out each delivery's facts from the rows (``counts_sql``' arguments; ``event``:
-    the ``--event`` filter's name, or ``None``), their placeholders bound through ``q`` in text order. They end with
+    the ``--event`` filter's name, or ``None``; ``part``: ``(k, n)``, only the deliveries whose id hashes to ``k``
+    modulo ``n`` - DuckDB's ``hash``, the kept facts' rebuild), their placeholders bound through ``q`` in text order. They end with
     what ``counts_tail`` reads: ``act`` (id, d), ``span`` (d, t0, t1), ``f`` (d, status, t0, first_code), ``rob`` and
     ``pil`` (d, v), ``cattr`` (d, merchant_id, source), ``codes`` (d, code: every error code placed in its lanes),
     ``ev`` (event, e), ``tr`` (d, a, b, dur) and ``placed`` (the ``--event`` rows as kind ``v``)."""
@@ -120,7 +131,9 @@ def facts_ctes(q: _Sql, d: Dialect, since: Any, until: Any, lower: Any, upper: A
         f"nm (name, pos) AS ({names})",
         # each delivery active in the range gets a number ``d``: every step below joins and groups by it, not by the id
         f"act AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS d FROM (SELECT DISTINCT delivery_id AS id FROM {d.table} "
-        f"WHERE {ts} BETWEEN {q.p(since)} AND {q.p(until)} AND delivery_id IS NOT NULL AND delivery_id <> '') a)",
+        f"WHERE {ts} BETWEEN {q.p(since)} AND {q.p(until)} AND delivery_id IS NOT NULL AND delivery_id <> ''"
+        + ("" if part is None else f" AND hash(delivery_id) % {q.p(part[1])} = {q.p(part[0])}")
+        + ") a)",
         f"dir AS (SELECT act.d, r.event, r.ts, r.did, r.rid, r.pid, r.dmd, r.ofr, r.pos FROM ({read('e.delivery_id IS NOT NULL')}) r "
         "JOIN act ON r.did = act.id)",
         f"loose AS ({read(LOOSE)})",
@@ -300,11 +313,11 @@ FACTS_SELECT = (
 )
 
 
-def facts_sql(since: Any, until: Any, lookback_us: int) -> tuple[str, list[Any]]:
+def facts_sql(since: Any, until: Any, lookback_us: int, part: tuple[int, int] = (0, 1)) -> tuple[str, list[Any]]:
     """``FACTS_SELECT`` over the local store's rows between ``since`` and ``until`` (the whole store: its first and
-    last instants), with the assignment lookback ``lookback_us``."""
+    last instants), with the assignment lookback ``lookback_us``, for the deliveries of ``part`` (``facts_ctes``)."""
     q = _Sql("?")
-    ctes = facts_ctes(q, local_dialect(True), since, until, since, until, lookback_us, None)
+    ctes = facts_ctes(q, local_dialect(True), since, until, since, until, lookback_us, None, part)
     return f"WITH {', '.join(ctes)} {FACTS_SELECT}", q.params
 
 

@@ -66,13 +66,27 @@ def rebuild(con: Any) -> int:
         drop(con)
 
 
-def compute(con: Any) -> bool:
+PART_EVENTS = 2_000_000  # the deliveries are worked out in parts of about this many events' worth
+
+
+def compute(con: Any, parts: Optional[int] = None) -> bool:
     """Every delivery's facts into the temporary ``RESULT`` from the store ``con`` reads (it may be attached
-    read-only)."""
+    read-only), the deliveries in ``parts`` parts by the hash of their id (default: one per ``PART_EVENTS`` events
+    of the store). Each part reads the rows again but holds only its deliveries' closures, segments and
+    transitions: at 10M events in one part the statement's sorts and joins outgrow the default memory limit and
+    spill to disk, which costs more than reading the columns again."""
     from .compare_sql import facts_sql
 
-    sql, params = facts_sql(_bound(MIN_US), _bound(MAX_US), LOOKBACK_US)
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {RESULT} AS {sql}", params)
+    if parts is None:
+        (events,) = con.execute("SELECT count(*) FROM events").fetchone()
+        parts = max(1, -(-int(events) // PART_EVENTS))
+    con.execute(f"DROP TABLE IF EXISTS temp.main.{RESULT}")
+    for k in range(parts):
+        sql, params = facts_sql(_bound(MIN_US), _bound(MAX_US), LOOKBACK_US, (k, parts))
+        if k == 0:
+            con.execute(f"CREATE TEMP TABLE {RESULT} AS {sql}", params)
+        else:
+            con.execute(f"INSERT INTO temp.main.{RESULT} {sql}", params)
     return True
 
 

@@ -185,3 +185,19 @@ def test_a_store_of_schema_8_gets_the_facts_tables_and_then_the_facts_with_the_n
     finally:
         con.close()
     assert kept(story) == expected
+
+
+def test_the_facts_worked_out_in_parts_are_the_facts_worked_out_at_once(demo_store):
+    from cocoevents.duckdb_engine import memory_connection
+
+    con = memory_connection()
+    try:
+        con.execute("ATTACH ? AS store (READ_ONLY)", [str(demo_store)])
+        con.execute("USE store")
+        found = []
+        for parts in (1, 3):
+            facts.compute(con, parts)
+            found.append(sorted(con.execute(f"SELECT * FROM temp.main.{facts.RESULT}").fetchall(), key=repr))
+        assert found[0] == found[1] and {r[0] for r in found[0]} == {"f", "v", "s"}
+    finally:
+        con.close()
