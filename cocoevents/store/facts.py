@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
-from ..core.options import Options
 from ..timestamps import MAX_US, MIN_US, to_datetime
 from .statuses import FACTS_FLAG as FLAG
 from .statuses import FACTS_PENDING as PENDING
@@ -47,7 +46,14 @@ CREATE = [
     "CREATE TABLE IF NOT EXISTS delivery_steps (delivery_id VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL, dur DOUBLE NOT NULL)",
 ]
 RESULT = "coco_facts"  # the temporary table ``compute`` fills and ``install`` copies
-LOOKBACK_US = Options().assignment_lookback_us  # the lookback the kept facts are worked out with (the default)
+
+
+def default_lookback() -> int:
+    """The assignment lookback the kept facts are worked out with: ``Options``' default (imported here, not with the
+    module: the store's schema imports this module while ``core`` may be importing)."""
+    from ..core.options import Options
+
+    return Options().assignment_lookback_us
 
 
 def _bound(us: int) -> Any:
@@ -82,7 +88,7 @@ def compute(con: Any, parts: Optional[int] = None) -> bool:
         parts = max(1, -(-int(events) // PART_EVENTS))
     con.execute(f"DROP TABLE IF EXISTS temp.main.{RESULT}")
     for k in range(parts):
-        sql, params = facts_sql(_bound(MIN_US), _bound(MAX_US), LOOKBACK_US, (k, parts))
+        sql, params = facts_sql(_bound(MIN_US), _bound(MAX_US), default_lookback(), (k, parts))
         if k == 0:
             con.execute(f"CREATE TEMP TABLE {RESULT} AS {sql}", params)
         else:
@@ -101,7 +107,7 @@ def install(con: Any) -> int:
     con.execute(f"INSERT INTO delivery_facts SELECT delivery_id, t0, t1, t2, x, y FROM {result} WHERE kind = 'f' ORDER BY delivery_id")
     con.execute(f"INSERT INTO delivery_values SELECT delivery_id, x, y FROM {result} WHERE kind = 'v' ORDER BY delivery_id, x, y")
     con.execute(f"INSERT INTO delivery_steps SELECT delivery_id, x, y, dur FROM {result} WHERE kind = 's' ORDER BY delivery_id")
-    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [FLAG, str(LOOKBACK_US)])
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [FLAG, str(default_lookback())])
     (count,) = con.execute("SELECT count(*) FROM delivery_facts").fetchone()
     return int(count)
 

@@ -661,17 +661,19 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
             if report is None:
                 raise
             report.baseline_error = f"out of memory with COCO_MEMORY_LIMIT={memory_limit()}"
-    rebuild_facts(loader, detached, con)
+    rebuild_facts(loader, con)
 
 
-def rebuild_facts(loader: Loader | None, detached: Loader | None, con: duckdb.DuckDBPyConnection) -> None:
-    """The kept per-delivery facts (``store.facts``) when out of date, the statuses' way; out of memory they stay
-    unused (``coco compare`` works them out from the rows) until the next load tries again."""
+def rebuild_facts(loader: Loader | None, con: duckdb.DuckDBPyConnection) -> None:
+    """The kept per-delivery facts (``store.facts``) when out of date, the statuses' way (worked out without holding
+    the store from ``FACTS_DETACHED_EVENTS``: they cost ~10x the statuses); out of memory they stay unused (``coco
+    compare`` works them out from the rows) until the next load tries again."""
     from . import facts
 
     current = loader._attach() if loader else con
     if facts.lookback(current) is not None:
         return
+    detached = loader if loader is not None and one_row(current, "SELECT count(*) FROM events")[0] >= FACTS_DETACHED_EVENTS else None
     try:
         if loader:
             loader._yield_to_readers()
@@ -684,3 +686,4 @@ def rebuild_facts(loader: Loader | None, detached: Loader | None, con: duckdb.Du
 
 
 DETACHED_EVENTS = 1_000_000  # from this many events a load works the derived tables out without holding the store
+FACTS_DETACHED_EVENTS = 100_000  # and the kept facts from this many (a reader waits 2-10 s at most)
