@@ -313,7 +313,7 @@ FACTS_SELECT = (
 )
 
 
-def facts_sql(since: Any, until: Any, lookback_us: int, part: tuple[int, int] = (0, 1)) -> tuple[str, list[Any]]:
+def facts_sql(since: Any, until: Any, lookback_us: int, part: Optional[tuple[int, int]] = None) -> tuple[str, list[Any]]:
     """``FACTS_SELECT`` over the local store's rows between ``since`` and ``until`` (the whole store: its first and
     last instants), with the assignment lookback ``lookback_us``, for the deliveries of ``part`` (``facts_ctes``)."""
     q = _Sql("?")

@@ -30,13 +30,13 @@ load in progress or a rebuild that ran out of memory gives the same answer, only
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ..timestamps import MAX_US, MIN_US, to_datetime
 from .statuses import FACTS_FLAG as FLAG
 from .statuses import FACTS_PENDING as PENDING
 
-__all__ = ["CREATE", "FLAG", "PENDING", "TABLES", "active", "compute", "drop", "install", "lookback", "rebuild", "usable"]
+__all__ = ["CREATE", "FLAG", "PENDING", "TABLES", "active", "compute", "drop", "install", "install_steps", "lookback", "rebuild", "usable"]
 
 TABLES = ("delivery_facts", "delivery_values", "delivery_steps")
 CREATE = [
@@ -72,23 +72,16 @@ def rebuild(con: Any) -> int:
         drop(con)
 
 
-PART_EVENTS = 2_000_000  # the deliveries are worked out in parts of about this many events' worth
-
-
-def compute(con: Any, parts: Optional[int] = None) -> bool:
+def compute(con: Any, parts: int = 1) -> bool:
     """Every delivery's facts into the temporary ``RESULT`` from the store ``con`` reads (it may be attached
-    read-only), the deliveries in ``parts`` parts by the hash of their id (default: one per ``PART_EVENTS`` events
-    of the store). Each part reads the rows again but holds only its deliveries' closures, segments and
-    transitions: at 10M events in one part the statement's sorts and joins outgrow the default memory limit and
-    spill to disk, which costs more than reading the columns again."""
+    read-only), the deliveries in ``parts`` parts by the hash of their id: each part reads the rows again but holds
+    only its deliveries' closures, segments and transitions (at 10M events five parts cost more CPU than one, 165
+    against 138 s: docs/performance.md)."""
     from .compare_sql import facts_sql
 
-    if parts is None:
-        (events,) = con.execute("SELECT count(*) FROM events").fetchone()
-        parts = max(1, -(-int(events) // PART_EVENTS))
     con.execute(f"DROP TABLE IF EXISTS temp.main.{RESULT}")
     for k in range(parts):
-        sql, params = facts_sql(_bound(MIN_US), _bound(MAX_US), default_lookback(), (k, parts))
+        sql, params = facts_sql(_bound(MIN_US), _bound(MAX_US), default_lookback(), (k, parts) if parts > 1 else None)
         if k == 0:
             con.execute(f"CREATE TEMP TABLE {RESULT} AS {sql}", params)
         else:
@@ -96,27 +89,72 @@ def compute(con: Any, parts: Optional[int] = None) -> bool:
     return True
 
 
-def install(con: Any) -> int:
-    """The kept facts replaced by ``compute``'s result and marked current, in the caller's transaction; the number
-    of deliveries."""
-    for create in CREATE:
-        con.execute(create)
-    for table in TABLES:
-        con.execute(f"DELETE FROM {table}")
-    result = f"temp.main.{RESULT}"
-    con.execute(f"INSERT INTO delivery_facts SELECT delivery_id, t0, t1, t2, x, y FROM {result} WHERE kind = 'f' ORDER BY delivery_id")
-    con.execute(f"INSERT INTO delivery_values SELECT delivery_id, x, y FROM {result} WHERE kind = 'v' ORDER BY delivery_id, x, y")
-    con.execute(f"INSERT INTO delivery_steps SELECT delivery_id, x, y, dur FROM {result} WHERE kind = 's' ORDER BY delivery_id")
+# ``compute``'s result split by table, sorted by delivery id and numbered (``n``), so ``install_steps`` copies it in
+# pieces of ``PIECE_ROWS`` rows: a waiting reader gets in between two (the steps of a 1M-event store are ~0.6M rows).
+SORTED = {
+    "delivery_facts": ("coco_facts_f", "delivery_id, t0, t1, t2, x, y", "f", "delivery_id"),
+    "delivery_values": ("coco_facts_v", "delivery_id, x, y", "v", "delivery_id, x, y"),
+    "delivery_steps": ("coco_facts_s", "delivery_id, x, y, dur", "s", "delivery_id"),
+}
+PIECE_ROWS = 200_000
+
+
+def _sort(con: Any) -> None:
+    """``RESULT`` split into the ``SORTED`` temporary tables (worked out with the rest, before any lock is held)."""
+    for temp, columns, kind, order in SORTED.values():
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {temp} AS SELECT {columns}, ROW_NUMBER() OVER (ORDER BY {order}) - 1 AS n "
+            f"FROM temp.main.{RESULT} WHERE kind = '{kind}' ORDER BY n"
+        )
+    con.execute(f"DROP TABLE IF EXISTS temp.main.{RESULT}")
+
+
+def install_steps(con: Any) -> list[Callable[[Any], Any]]:
+    """``install`` as steps, each for a transaction of its own (``store.loader.Loader._rebuild_detached``): the tables
+    emptied, then filled a piece at a time, then marked current. Until the last step the ``meta`` key is not there,
+    so readers do not use the half-filled tables."""
+    _sort(con)
+
+    def empty(c: Any) -> None:
+        for create in CREATE:
+            c.execute(create)
+        for table in TABLES:
+            c.execute(f"DELETE FROM {table}")
+
+    def piece(table: str, lo: int) -> Callable[[Any], Any]:
+        temp, columns, _, _ = SORTED[table]
+        return lambda c: c.execute(
+            f"INSERT INTO {table} SELECT {columns} FROM temp.main.{temp} WHERE n >= ? AND n < ?", [lo, lo + PIECE_ROWS]
+        )
+
+    steps: list[Callable[[Any], Any]] = [empty]
+    for table, (temp, _, _, _) in SORTED.items():
+        (rows,) = con.execute(f"SELECT count(*) FROM temp.main.{temp}").fetchone()
+        steps += [piece(table, lo) for lo in range(0, int(rows), PIECE_ROWS)]
+    return [*steps, mark]
+
+
+def mark(con: Any) -> int:
+    """The kept facts marked current; the number of deliveries."""
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [FLAG, str(default_lookback())])
     (count,) = con.execute("SELECT count(*) FROM delivery_facts").fetchone()
     return int(count)
 
 
+def install(con: Any) -> int:
+    """The kept facts replaced by ``compute``'s result and marked current, in the caller's transaction; the number
+    of deliveries."""
+    steps = install_steps(con)
+    for step in steps[:-1]:
+        step(con)
+    return int(steps[-1](con))
+
+
 def drop(con: Any) -> None:
-    """The temporary table of ``compute`` gone."""
+    """The temporary tables of ``compute`` gone."""
     from ..duckdb_engine import drop_temp
 
-    drop_temp(con, [RESULT])
+    drop_temp(con, [RESULT, *(temp for temp, _, _, _ in SORTED.values())])
 
 
 def lookback(con: Any) -> Optional[int]:

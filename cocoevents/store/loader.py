@@ -518,10 +518,20 @@ class Loader:
                 con.execute("USE memory")
                 con.execute("DETACH store")
             if done:
-                with self._transaction() as con:
-                    if con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone() == (token,):
-                        module.install(con)
-                    con.execute("DELETE FROM meta WHERE key = ?", [key])
+                # one transaction, or one per step for a module that installs in steps (``store.facts``: a waiting
+                # reader gets in between two); each only while the token is there, the last one deleting it
+                steps = module.install_steps(con) if hasattr(module, "install_steps") else [module.install]
+                for n, step in enumerate(steps):
+                    with self._transaction() as con:
+                        current = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone() == (token,)
+                        if current:
+                            step(con)
+                        if not current or n == len(steps) - 1:
+                            con.execute("DELETE FROM meta WHERE key = ?", [key])
+                    if not current:
+                        break
+                    if n < len(steps) - 1:
+                        self._yield_to_readers()
         finally:
             module.drop(con)
 
