@@ -8,6 +8,10 @@ memory on big files at the default ``COCO_MEMORY_LIMIT``).
 
 - ``--big DIR``: an archive of a few big files (e.g. the generator's ``--bulk --files N``): ``coco load`` into a
   fresh store, at the default memory limit;
+- ``--compact DIR``: an archive of compact records: ``coco load`` into a fresh store beside DuckDB's own bare ingest
+  of the same files (``CREATE TABLE AS SELECT * FROM read_json(...)``), the engine's floor for a load;
+- ``--store STORE --delivery D --robot R``: ``coco timeline D -f json`` beside the floor of any answer from the store
+  (``python -c`` importing duckdb, opening it read-only, ``select 1``), and ``R``'s day (``--since``/``--until``);
 - ``--day DIR``: an archive of one day: each code loads it once into its own store, then
   ``coco deliveries --limit 0 -f jsonl`` over the whole day (or ``--since``/``--until``), and ``coco errors``
   over the day (before: its first run after the load, with an empty cache folder; today: no cache).
@@ -55,6 +59,10 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--big", type=Path, help="an archive of a few big files")
     p.add_argument("--day", type=Path, help="an archive of one day")
+    p.add_argument("--compact", type=Path, help="an archive of compact records (load against DuckDB's bare ingest)")
+    p.add_argument("--store", type=Path, help="a loaded store (timeline and robot day against the floor)")
+    p.add_argument("--delivery", help="a delivery of --store")
+    p.add_argument("--robot", help="a robot of --store (its day)")
     p.add_argument("--before", default="main", help="the code to compare with (a git revision)")
     p.add_argument("--dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "coco-bench-fleet")
     p.add_argument("--runs", type=int, default=2)
@@ -82,6 +90,37 @@ def main() -> int:
                 shutil.rmtree(store.parent)
         label = f"load {len(files)} big files ({size / 2**20:.0f} MiB gzip)"
         rows += [(f"{label}: zcat", runs["zcat"]), (f"{label}: before", runs["before"]), (f"{label}: after", runs["after"])]
+
+    if a.compact is not None:
+        files = sorted(glob.glob(str(a.compact / "*" / "*.log.gz")))
+        ingest = (
+            "import duckdb, sys; duckdb.connect(sys.argv[1]).execute("
+            "'CREATE TABLE t AS SELECT * FROM read_json(?, format=''newline_delimited'')', [sys.argv[2:]])"
+        )
+        runs = {"duckdb bare ingest": [], "before": [], "after": []}
+        for _ in range(a.runs):
+            folder = Path(tempfile.mkdtemp(dir=a.dir))
+            runs["duckdb bare ingest"].append(run([sys.executable, "-c", ingest, str(folder / "bare.duckdb"), *files]))
+            for name, env in codes.items():
+                runs[name].append(run([*launch, "load", str(a.compact), "--store", str(folder / f"{name}.duckdb")], env))
+            shutil.rmtree(folder)
+        label = f"load {len(files)} files of compact records"
+        rows += [(f"{label}: {k}", v) for k, v in runs.items()]
+
+    if a.store is not None:
+        floor = "import duckdb, sys; duckdb.connect(sys.argv[1], read_only=True).sql('select 1').fetchall()"
+        runs = {"floor (import duckdb, open, select 1)": [], "timeline before": [], "timeline after": []}
+        if a.robot:
+            runs.update({"robot day before": [], "robot day after": []})
+        for _ in range(a.runs):
+            runs["floor (import duckdb, open, select 1)"].append(run([sys.executable, "-c", floor, str(a.store)]))
+            for name, env in codes.items():
+                if a.delivery:
+                    runs[f"timeline {name}"].append(run([*launch, "timeline", a.delivery, "-f", "json", "--store", str(a.store)], env))
+                if a.robot:
+                    day = [*launch, "timeline", a.robot, "--since", a.since, "--until", a.until, "-f", "json", "--store", str(a.store)]
+                    runs[f"robot day {name}"].append(run(day, env))
+        rows += [(f"store {a.store.name}: {k}", v) for k, v in runs.items() if v]
 
     if a.day is not None:
         files = sorted(glob.glob(str(a.day / "*" / "*.log.gz")))

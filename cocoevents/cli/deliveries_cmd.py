@@ -184,8 +184,7 @@ def _elsewhere(source: Any, start: int, end: int) -> str:
     empty when the range has events (then the filters or the severities left nothing)."""
     from ..core.lookup import nearest_range, range_hint
 
-    extent = getattr(source, "extent", None)
-    if extent is None or extent(None, None, start, end) is not None:
+    if source.extent(None, None, start, end) is not None:
         return ""
     near = nearest_range(source, None, None, start, end)
     return f"; the nearest events are {range_hint(near)}" if near else ""

@@ -108,6 +108,23 @@ def steps(events: Iterable[Event], delivery_id: str) -> list[Event]:
     return out
 
 
+def step_times(events: Iterable[Event], delivery_ids: Iterable[str]) -> dict[str, list[tuple[int, str]]]:
+    """``steps`` of each of ``delivery_ids`` as ``(time, name)`` (a delivery without a step is left out): what a
+    robot's or pilot's silences are judged against (findings rules §2a)."""
+    wanted = set(delivery_ids)
+    mine: dict[str, set[tuple[int, str]]] = {}
+    for e in events:
+        if e.delivery_id in wanted and e.ts is not None:
+            mine.setdefault(e.delivery_id, set()).add((e.ts, e.name))
+    return {d: order_steps(pairs) for d, pairs in mine.items()}
+
+
+def order_steps(pairs: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Distinct ``(time, name)`` steps in timeline order (time, then the registry's position): ``steps``' order,
+    whose last key (the record's text) never separates two steps of one name and time."""
+    return sorted(set(pairs), key=lambda p: (p[0], registry_sort_key(p[1])))
+
+
 def transitions_of(step_list: Sequence[Event]) -> list[tuple[str, str, float]]:
     """``(A, B, seconds)`` for each pair of consecutive steps."""
     return [(a.name, b.name, (b.ts - a.ts) / 1e6) for a, b in zip(step_list, step_list[1:])]  # type: ignore[operator]

@@ -277,10 +277,9 @@ def stream_deliveries(
     """Every delivery ``list_deliveries`` lists with ``limit`` 0, each row yielded as soon as its batch is built
     and none kept, so memory holds a batch whatever the range (``coco deliveries --limit 0``). The rows come
     newest first by each delivery's earliest direct event (the order timelines are built in), not re-sorted by
-    timeline start; the listing (no rows) counts ``matched`` as they go. A source that keeps the events it made
-    (``LocalSource.forget``) lets them go after each batch."""
+    timeline start; the listing (no rows) counts ``matched`` as they go. The source lets go of the events it
+    made after each batch (``forget``)."""
     listing, order = _candidates(source, since, until, filters, 0)
-    forget = getattr(source, "forget", None)
 
     def rows() -> Iterator[DeliveryRow]:
         for start in range(0, len(order), batch):
@@ -288,8 +287,7 @@ def stream_deliveries(
                 if matches(filters, t):
                     listing.matched += 1
                     yield DeliveryRow.from_timeline(t)
-            if forget is not None:
-                forget()
+            source.forget()
 
     return listing, rows()
 

@@ -87,14 +87,13 @@ def nearest_range(
 ) -> Optional[tuple[int, int]]:
     """Where the events are when ``[since, until]`` has none (of the id ``ident`` in ``column``, or any when
     ``column`` is ``None``): the event nearest to the range, before or after it, and the first and last time of
-    the events within a day of it on that side. ``None`` without a range, when the source cannot say
-    (``extent``) or there is no such event."""
-    extent = getattr(source, "extent", None)
-    if extent is None or (since is None and until is None):
+    the events within a day of it on that side. ``None`` without a range or when there is no such event."""
+    extent = source.extent
+    if since is None and until is None:
         return None
     before = extent(column, ident, None, since - 1) if since is not None else None
     after = extent(column, ident, until + 1, None) if until is not None else None
-    if before is not None and (after is None or since - before[1] <= after[0] - until):
+    if before is not None and since is not None and (after is None or until is None or since - before[1] <= after[0] - until):
         return extent(column, ident, before[1] - NEAR_US, before[1])
     if after is not None:
         return extent(column, ident, after[0], after[0] + NEAR_US)

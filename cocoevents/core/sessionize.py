@@ -22,7 +22,6 @@ from typing import Any, Generator, Iterable, Optional, Sequence
 from ..errors import NotFound
 from ..producers.registry import ASSIGN_END, ASSIGN_START, registry_sort_key
 from . import fast_rules
-from .baseline import steps as delivery_steps
 from .fast_rules import delivery_lane_names
 from .findings import deliveries_around_gaps, find
 from .model import DELIVERY_LANE, Event, Gap, Lane, Row, Timeline, Window, lane
@@ -531,8 +530,7 @@ def _actor_timeline(source: EventSource, kind: str, ident: str, opts: Options) -
     baseline = None
     steps_of: dict[str, list[tuple[int, str]]] = {}
     if inside:
-        theirs = source.deliveries_events(inside, since, until)  # the steps between two rows in range are in range
-        steps_of = {d: [(e.ts, e.name) for e in delivery_steps(theirs, d)] for d in inside}  # type: ignore[misc]
+        steps_of = source.step_times(inside, since, until)  # the steps between two rows in range are in range
         baseline = source.baseline()
         if baseline is not None:
             baseline = baseline.with_min_samples(opts.baseline_min)

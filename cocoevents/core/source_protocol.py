@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar, Hashable, Iterable, Mapping, Protocol, Sequence
 
 from ..producers.registry import ASSIGNMENT_EVENTS
-from .baseline import Baseline
+from .baseline import Baseline, step_times
 from .model import Event
 
 if TYPE_CHECKING:
@@ -51,6 +51,11 @@ class EventSource(Protocol):
 
     def close(self) -> None:
         """Let go of what the source holds (connections, temporary files)."""
+        ...
+
+    def forget(self) -> None:
+        """Let go of the events made for the answers so far (a streamed listing calls it after each batch, so it
+        holds a batch's events, not the range's); nothing for a source that keeps none."""
         ...
 
     # -- the questions
@@ -92,6 +97,11 @@ class EventSource(Protocol):
 
     def deliveries_events(self, delivery_ids: Sequence[str], since: int | None, until: int | None) -> list[Event]:
         """``delivery_events`` for many deliveries at once (each stored row once)."""
+        ...
+
+    def step_times(self, delivery_ids: Sequence[str], since: int | None, until: int | None) -> dict[str, list[tuple[int, str]]]:
+        """The steps (findings rules §3) of each of ``delivery_ids`` within ``[since, until]``, as ``(time, name)``
+        in timeline order; a delivery without one is left out (``Source`` answers from ``deliveries_events``)."""
         ...
 
     def linked_events(self, demands: Sequence[str], offers: Sequence[str], since: int | None, until: int | None) -> list[Event]:
@@ -171,6 +181,17 @@ class Source:
 
     def close(self) -> None:
         pass
+
+    def forget(self) -> None:
+        """Let go of what was kept to answer the questions so far (a store keeps the events it made)."""
+
+    def deliveries_events(self, delivery_ids: Sequence[str], since: int | None, until: int | None) -> list[Event]:
+        raise NotImplementedError  # every source answers it (``EventSource``)
+
+    def step_times(self, delivery_ids: Sequence[str], since: int | None, until: int | None) -> dict[str, list[tuple[int, str]]]:
+        """The steps (findings rules §3) of each of ``delivery_ids`` within ``[since, until]`` as ``(time, name)`` in
+        timeline order (``core.baseline.step_times``), from their events; a store answers from its small columns."""
+        return step_times(self.deliveries_events(delivery_ids, since, until), delivery_ids)
 
 
 def select_in_spans(
