@@ -334,9 +334,10 @@ def kept_ctes(q: _Sql, since: Any, until: Any) -> list[str]:
         "codes AS (SELECT d, val AS code FROM kv WHERE dim = 'code')",
         "cattr AS (SELECT d, CASE WHEN dim = 'merchant' THEN val END AS merchant_id, CASE WHEN dim = 'source' THEN val END AS source "
         "FROM kv WHERE dim IN ('merchant', 'source'))",
-        "ks AS (SELECT act.d, k.a, k.b, k.dur FROM delivery_steps k JOIN act ON act.id = k.delivery_id)",
-        "ev AS (SELECT event, ROW_NUMBER() OVER (ORDER BY event) AS e FROM (SELECT a AS event FROM ks UNION SELECT b FROM ks) n)",
-        "tr AS (SELECT ks.d, ea.e AS a, eb.e AS b, ks.dur FROM ks JOIN ev ea ON ea.event = ks.a JOIN ev eb ON eb.event = ks.b)",
+        # a transition stays a pair of names here (``ev`` names each by itself): numbering them would cost two joins
+        # over every transition of the range
+        "tr AS (SELECT act.d, k.a, k.b, k.dur FROM delivery_steps k JOIN act ON act.id = k.delivery_id)",
+        "ev AS (SELECT DISTINCT a AS event, a AS e FROM tr UNION SELECT DISTINCT b, b FROM tr)",
     ]
 
 
