@@ -3,8 +3,9 @@
 ``coco compare`` (``store.compare_sql``) works out, for each delivery with a direct row in its range, the facts its
 timeline says - status, closure span, robots, pilots, merchants, sources, first error code, the codes of its errors
 in every lane, and its transitions with their durations (findings rules §3) - from the rows of the range and a day
-around it: on a day of 1M events that is ~8 s each time, at 10M minutes. The same statement, run once after a load
-over the whole store (``compare_sql.facts_sql``), keeps them in three tables sorted by delivery id:
+around it: ~2.3 s of CPU for a day of 1M events each time, minutes at 10M (docs/performance.md). The same
+statement, run once after a load over the whole store (``compare_sql.facts_sql``), keeps them in three tables
+sorted by delivery id:
 
 - ``delivery_facts`` (delivery_id, t0, t1, first_direct, status, first_code): t0 and t1 the first and last row of
   its closure, first_direct its own first row (``coco deliveries`` and ``coco explore`` order the deliveries by it:
@@ -23,7 +24,9 @@ and for an assignment lookback other than the one the facts were worked out with
 Kept in step the way ``store.statuses`` are: every transaction that adds, replaces or removes files deletes the
 ``meta`` keys ``facts`` and ``facts_pending`` (``statuses.INVALIDATE``); after a load, a sync or a removal
 ``store.loader.rebuild_derived`` works them out again (without holding a big store: ``compute`` with the store
-attached read-only, ``install`` only while the token under ``facts_pending`` is still there). The key ``facts``
+attached read-only, then ``install_steps`` in pieces, each only while the token under ``facts_pending`` is still
+there, so a waiting reader gets in between two). The cost is the whole store's at every load that changes files
+(~2.6 s of CPU at 1M events, ~2.3 minutes at 10M): working out only the changed days is what is left. The key ``facts``
 holds the assignment lookback they were worked out with; a reader uses the tables only while it is there, so a
 load in progress or a rebuild that ran out of memory gives the same answer, only slower.
 """
