@@ -7,6 +7,8 @@ it into a store, then measures:
 - **first screen**: a process of its own per run, from the moment the benchmark starts it (interpreter start-up
   and imports included, as the command has them) to the overview drawn - the errors by code (with the window
   before's counts) and the first page of the newest deliveries; also to the whole list (``--limit``, 50).
+- **the first screen's parts**, in-process, once: each question the overview asks (``first_screen_parts``), the
+  newest deliveries also as they were found before the store kept each delivery's first row (store schema 9).
 - **navigations**, in one resident app (one open connection, as ``coco explore`` runs): from the overview, open a
   delivery's timeline (``enter``), jump to the robot's day around one of its rows (``r``), back to the delivery
   (``esc``), back to the overview (``esc``), then the next delivery. Each is timed from the key to the screen
@@ -20,7 +22,7 @@ it into a store, then measures:
     python benchmarks/bench_explore.py --runs 5 --navigations 30
 
 Goals (issue 28), at 10M events: first screen <= 1 s after start; each navigation <= 100 ms at the 95th
-percentile.
+percentile. Figures: the dated sections of docs/performance.md.
 """
 
 from __future__ import annotations
@@ -51,12 +53,13 @@ def label(n: int) -> str:
 
 def store_of(n: int, folder: Path) -> Path:
     """The store of ``n`` events under ``folder``, generated and loaded the first time."""
-    from cocoevents.devtools.generator import write_bulk_archive
     from cocoevents.store.loader import load
 
     archive, store = folder / label(n), folder / f"{label(n)}.duckdb"
     if not store.exists():
         if not glob.glob(str(archive / "dt=*")):
+            from cocoevents.devtools.bulk import write_bulk_archive
+
             started = time.perf_counter()
             files, records = write_bulk_archive(archive, n)
             print(f"{label(n)}: generated {records:,} records in {files:,} files in {time.perf_counter() - started:.0f} s", flush=True)
@@ -119,6 +122,48 @@ def first_screens(store: Path, runs: int) -> list[tuple[float, float]]:
         first, whole = done.stdout.split()
         out.append((float(first), float(whole)))
     return out
+
+
+# -- the first screen's parts, in-process ---------------------------------------------------------------------------
+
+
+def first_screen_parts(store: Path) -> dict[str, float]:
+    """Seconds of each question the overview asks, one after the other on one source as the app asks them (the
+    store opened first): the day's errors by code with the window before's counts, the newest 50 deliveries (from
+    the store's kept facts, store schema 9, and - for comparison - from the rows, as before them), the first page of
+    10 built."""
+    from cocoevents.core.options import parse_options
+    from cocoevents.explore.model import PAGE, Overview, Resident, newest
+    from cocoevents.sources.local import LocalSource
+
+    opts = parse_options(**DAY)
+    resident = Resident(lambda: LocalSource(store), opts)
+    overview = Overview(opts.since, opts.until)
+    parts: dict[str, float] = {}
+
+    def timed(what: str, question: Callable[[], Any]) -> Any:
+        started = time.perf_counter()
+        answer = question()
+        parts[what] = time.perf_counter() - started
+        return answer
+
+    try:
+        timed("open the store", resident.open)
+        timed("errors by code, with the window before", lambda: resident.errors(overview))
+        timed("the 50 newest deliveries", lambda: resident.ask(lambda source: newest(source, Overview(opts.since, opts.until), 50)))
+
+        def from_rows(source: Any) -> Any:
+            source.kept_facts = False
+            try:
+                return newest(source, Overview(opts.since, opts.until), 50)
+            finally:
+                source.kept_facts = True
+
+        timed("  the same from the rows (before)", lambda: resident.ask(from_rows))
+        timed(f"the first page of {PAGE} built", lambda: next(resident.deliveries(overview, 50)))
+    finally:
+        resident.close()
+    return parts
 
 
 # -- navigations, in one resident app -----------------------------------------------------------------------------
@@ -226,6 +271,8 @@ def main() -> int:
                 f"{ms(statistics.median(whole))}",
                 flush=True,
             )
+        for what, seconds in first_screen_parts(store).items():
+            print(f"{label(n)}:   in-process: {what:<42} {ms(seconds)}", flush=True)
         times = navigations(store, a.navigations, a.prefetch)
         every = [x for v in times.values() for x in v]
         for what, values in times.items():

@@ -104,6 +104,7 @@ class LocalSource(Source):
         self.assignment_keyed = self.kept_statuses  # schema 6 also keys each assignment's robot and pilot apart
         self.kept_attributes = "attributes" in tables  # schema 7: ``coco compare`` reads no record
         self.kept_errors = "errors" in tables  # schema 8: ``coco errors`` reads the error index
+        self.kept_facts = "delivery_facts" in tables  # schema 9: ``coco compare`` reads the kept facts, when current
         return self._con
 
     @property
@@ -443,7 +444,13 @@ class LocalSource(Source):
 
     def active_deliveries(self, since: int, until: int) -> list[tuple[str, int]]:
         """SQL over the id columns and the ``ts`` zone maps: the deliveries with a direct event in the
-        range, and the time of each one's earliest direct event."""
+        range, and the time of each one's earliest direct event (schema 9: kept with their facts, ``store.facts``)."""
+        if self.kept_facts:
+            from ..store import facts
+
+            kept = facts.active(self.con, since, until)
+            if kept is not None:
+                return kept
         rows = self.con.execute(
             "SELECT delivery_id, epoch_us(min(ts)) FROM events WHERE ts IS NOT NULL AND delivery_id IN "
             "(SELECT delivery_id FROM events WHERE ts BETWEEN ? AND ? AND delivery_id IS NOT NULL) "
@@ -506,11 +513,16 @@ class LocalSource(Source):
         return None if first is None else (int(first), int(last))
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
-        """One statement (``store.compare_sql``) over the id columns and the ``attributes`` table."""
+        """One statement (``store.compare_sql``): over the kept facts of the range's deliveries where they give its
+        answer (schema 9, ``store.facts.usable``), else over the id columns and the ``attributes`` table."""
         from ..store import compare_sql as cs
+        from ..store import facts
 
         baseline = self.baseline() if filters.slow else None
         group = cs.group_of(filters, baseline.with_min_samples(opts.baseline_min) if baseline is not None else None)
+        if self.kept_facts and group.event is None and facts.usable(self.con, since, until, opts.assignment_lookback_us):
+            sql, params = cs.kept_counts_sql(_ts(since), _ts(until), group)
+            return cs.counts_from_rows(self.con.execute(sql, params).fetchall())
         sql, params = cs.counts_sql(
             cs.local_dialect(self.kept_attributes),
             _ts(since),

@@ -91,6 +91,27 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
     - ``step``: transition ``x -> y``: durations in the group and among the others, the group's rank sum, ties;
     - ``p50``: transition ``x -> y``, side ``n1`` (1 or 0): the median duration ``n2``."""
     q = _Sql(d.mark)
+    ctes = facts_ctes(q, d, since, until, lower, upper, lookback_us, group.event)
+    return counts_tail(q, ctes, group), q.params
+
+
+def facts_ctes(
+    q: _Sql,
+    d: Dialect,
+    since: Any,
+    until: Any,
+    lower: Any,
+    upper: Any,
+    lookback_us: int,
+    event: Optional[str],
+    part: Optional[tuple[int, int]] = None,
+) -> list[str]:
+    """The ``WITH`` items that work out each delivery's facts from the rows (``counts_sql``' arguments; ``event``:
+    the ``--event`` filter's name, or ``None``; ``part``: ``(k, n)``, only the deliveries whose id hashes to ``k``
+    modulo ``n`` - DuckDB's ``hash``, the kept facts' rebuild), their placeholders bound through ``q`` in text order. They end with
+    what ``counts_tail`` reads: ``act`` (id, d), ``span`` (d, t0, t1), ``f`` (d, status, t0, first_code), ``rob`` and
+    ``pil`` (d, v), ``cattr`` (d, merchant_id, source), ``codes`` (d, code: every error code placed in its lanes),
+    ``ev`` (event, e), ``tr`` (d, a, b, dur) and ``placed`` (the ``--event`` rows as kind ``v``)."""
     ts = d.ts
     names = " UNION ALL ".join(f"SELECT CAST({q.p(e.name)} AS VARCHAR(128)), CAST({q.p(i)} AS INTEGER)" for i, e in enumerate(EVENTS))
     unknown = len(EVENTS)
@@ -110,7 +131,9 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
         f"nm (name, pos) AS ({names})",
         # each delivery active in the range gets a number ``d``: every step below joins and groups by it, not by the id
         f"act AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS d FROM (SELECT DISTINCT delivery_id AS id FROM {d.table} "
-        f"WHERE {ts} BETWEEN {q.p(since)} AND {q.p(until)} AND delivery_id IS NOT NULL AND delivery_id <> '') a)",
+        f"WHERE {ts} BETWEEN {q.p(since)} AND {q.p(until)} AND delivery_id IS NOT NULL AND delivery_id <> ''"
+        + ("" if part is None else f" AND hash(delivery_id) % {q.p(part[1])} = {q.p(part[0])}")
+        + ") a)",
         f"dir AS (SELECT act.d, r.event, r.ts, r.did, r.rid, r.pid, r.dmd, r.ofr, r.pos FROM ({read('e.delivery_id IS NOT NULL')}) r "
         "JOIN act ON r.did = act.id)",
         f"loose AS ({read(LOOSE)})",
@@ -158,11 +181,11 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
         "WHERE merchant_id IS NOT NULL OR source IS NOT NULL OR is_error = 1"
     )
     q.p(*d.attribute_params, lower, upper)
-    if group.event is not None:
+    if event is not None:
         probe += (
             " UNION ALL SELECT 'v' AS kind, event, ts, did, rid, pid, dmd, ofr, CAST(NULL AS VARCHAR(64)) AS merchant_id, "
             f"CAST(NULL AS VARCHAR(64)) AS source, CAST(NULL AS VARCHAR(256)) AS code, 0 AS is_error "
-            f"FROM ({read('e.event = {}', group.event)}) r"
+            f"FROM ({read('e.event = {}', event)}) r"
         )
     ctes += [
         f"pr AS (SELECT x.*, COALESCE(nm.pos, {unknown}) AS pos FROM ({probe}) x LEFT JOIN nm ON nm.name = x.event)",
@@ -195,7 +218,17 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
         "JOIN ev ON ev.event = x.event)",
         "tr AS (SELECT d, a, b, CAST(DATEDIFF('microsecond', ta, ts) AS DOUBLE PRECISION) / 1000000 AS dur FROM tr0 "
         "WHERE a IS NOT NULL AND NOT (a = b AND ta = ts))",
+        "f AS (SELECT span.d, COALESCE(st.status, 'in_progress') AS status, span.t0, err.code AS first_code FROM span "
+        "LEFT JOIN st ON st.d = span.d LEFT JOIN err ON err.d = span.d AND err.k = 1)",
+        "codes AS (SELECT DISTINCT d, code FROM placed WHERE kind = 'a' AND is_error = 1 AND code IS NOT NULL)",
     ]
+    return ctes
+
+
+def counts_tail(q: _Sql, ctes: list[str], group: Group) -> str:
+    """The statement over the facts' ``WITH`` items (``facts_ctes``, or ``kept_ctes`` over the store's kept facts):
+    the group's filters, each delivery's side, then the counts (``counts_sql``' rows)."""
+    ctes = list(ctes)
     # the group's filters, each the set of deliveries that pass it (joined, never a correlated subquery)
     flags: list[str] = []
     if group.want_slow:
@@ -218,18 +251,16 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
     if group.merchant is not None:
         flags.append(f"SELECT DISTINCT d FROM cattr WHERE merchant_id = {q.p(group.merchant)}")
     if group.error is not None:
-        flags.append(f"SELECT DISTINCT d FROM placed WHERE kind = 'a' AND is_error = 1 AND code = {q.p(group.error)}")
+        flags.append(f"SELECT DISTINCT d FROM codes WHERE code = {q.p(group.error)}")
     if group.event is not None:
         flags.append("SELECT DISTINCT d FROM placed WHERE kind = 'v'")
-    ctes += [f"g{n} AS ({sql})" for n, sql in enumerate(flags)]
+    ctes = ctes + [f"g{n} AS ({sql})" for n, sql in enumerate(flags)]
     joins = " ".join(f"LEFT JOIN g{n} ON g{n}.d = f.d" for n in range(len(flags)))
     passes = [f"g{n}.d IS NOT NULL" for n in range(len(flags))]
     if group.statuses:  # bound here, where the text has it
         passes.append(f"f.status IN ({q.p(*group.statuses)})")
     in_group = " AND ".join(passes) or "1 = 1"
-    ctes += [
-        "f AS (SELECT span.d, COALESCE(st.status, 'in_progress') AS status, span.t0, err.code AS first_code FROM span "
-        "LEFT JOIN st ON st.d = span.d LEFT JOIN err ON err.d = span.d AND err.k = 1)",
+    ctes = ctes + [
         f"sides AS (SELECT f.d, f.t0, f.first_code, CASE WHEN {in_group} THEN 1 WHEN f.status = {q.p('fulfilled')} THEN 0 END AS side "
         f"FROM f {joins})",
         "side AS (SELECT d, t0, first_code, side FROM sides WHERE side IS NOT NULL)",
@@ -261,7 +292,60 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
             "GROUP BY a, b, side) m JOIN ev ea ON ea.e = m.a JOIN ev eb ON eb.e = m.b",
         ]
     )
-    return f"WITH {', '.join(ctes)} {select}", q.params
+    return f"WITH {', '.join(ctes)} {select}"
+
+
+# -- the facts kept in the local store (``store.facts``) -----------------------------------------------------------
+
+# The facts of every delivery of the store, as ``facts_ctes`` works them out over all its rows (a range and a read
+# window from the first instant to the last), one row per fact: ``f`` (x status, y first error code, t0 and t1 the
+# closure's first and last row, t2 its first direct row), ``v`` (x a dimension - robot, pilot, merchant, source or code -, y its value) and
+# ``s`` (x -> y a transition, dur its duration in seconds).
+FACTS_SELECT = (
+    "SELECT 'f' AS kind, act.id AS delivery_id, f.status AS x, f.first_code AS y, f.t0, span.t1, fd.t2, CAST(NULL AS DOUBLE) AS dur "
+    "FROM f JOIN span ON span.d = f.d JOIN act ON act.d = f.d JOIN (SELECT d, MIN(ts) AS t2 FROM dir GROUP BY d) fd ON fd.d = f.d "
+    "UNION ALL SELECT 'v', act.id, v.dim, v.val, NULL, NULL, NULL, NULL FROM (SELECT d, 'robot' AS dim, v AS val FROM rob "
+    "UNION ALL SELECT d, 'pilot', v FROM pil UNION SELECT d, 'merchant', merchant_id FROM cattr WHERE merchant_id IS NOT NULL "
+    "UNION SELECT d, 'source', source FROM cattr WHERE source IS NOT NULL UNION ALL SELECT d, 'code', code FROM codes) v "
+    "JOIN act ON act.d = v.d "
+    "UNION ALL SELECT 's', act.id, ea.event, eb.event, NULL, NULL, NULL, tr.dur FROM tr JOIN ev ea ON ea.e = tr.a "
+    "JOIN ev eb ON eb.e = tr.b JOIN act ON act.d = tr.d"
+)
+
+
+def facts_sql(since: Any, until: Any, lookback_us: int, part: Optional[tuple[int, int]] = None) -> tuple[str, list[Any]]:
+    """``FACTS_SELECT`` over the local store's rows between ``since`` and ``until`` (the whole store: its first and
+    last instants), with the assignment lookback ``lookback_us``, for the deliveries of ``part`` (``facts_ctes``)."""
+    q = _Sql("?")
+    ctes = facts_ctes(q, local_dialect(True), since, until, since, until, lookback_us, None, part)
+    return f"WITH {', '.join(ctes)} {FACTS_SELECT}", q.params
+
+
+def kept_ctes(q: _Sql, since: Any, until: Any) -> list[str]:
+    """``facts_ctes``' items for the deliveries with a direct row in ``[since, until]``, read from the store's kept
+    facts (``store.facts``' tables) instead of worked out from the rows."""
+    return [
+        f"act AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS d FROM (SELECT DISTINCT delivery_id AS id FROM events "
+        f"WHERE ts BETWEEN {q.p(since)} AND {q.p(until)} AND delivery_id IS NOT NULL AND delivery_id <> '') a)",
+        "f AS (SELECT act.d, k.status, k.t0, k.first_code FROM delivery_facts k JOIN act ON act.id = k.delivery_id)",
+        "kv AS (SELECT act.d, k.dim, k.val FROM delivery_values k JOIN act ON act.id = k.delivery_id)",
+        "rob AS (SELECT d, val AS v FROM kv WHERE dim = 'robot')",
+        "pil AS (SELECT d, val AS v FROM kv WHERE dim = 'pilot')",
+        "codes AS (SELECT d, val AS code FROM kv WHERE dim = 'code')",
+        "cattr AS (SELECT d, CASE WHEN dim = 'merchant' THEN val END AS merchant_id, CASE WHEN dim = 'source' THEN val END AS source "
+        "FROM kv WHERE dim IN ('merchant', 'source'))",
+        # a transition stays a pair of names here (``ev`` names each by itself): numbering them would cost two joins
+        # over every transition of the range
+        "tr AS (SELECT act.d, k.a, k.b, k.dur FROM delivery_steps k JOIN act ON act.id = k.delivery_id)",
+        "ev AS (SELECT DISTINCT a AS event, a AS e FROM tr UNION SELECT DISTINCT b, b FROM tr)",
+    ]
+
+
+def kept_counts_sql(since: Any, until: Any, group: Group) -> tuple[str, list[Any]]:
+    """``counts_sql`` over the local store's kept facts (no ``--event`` filter: it needs the rows)."""
+    q = _Sql("?")
+    ctes = kept_ctes(q, since, until)
+    return counts_tail(q, ctes, group), q.params
 
 
 # -- the two dialects and the answer ------------------------------------------------------------------------------

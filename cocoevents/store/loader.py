@@ -531,10 +531,20 @@ class Loader:
                 con.execute("USE memory")
                 con.execute("DETACH store")
             if done:
-                with self._transaction() as con:
-                    if con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone() == (token,):
-                        module.install(con)
-                    con.execute("DELETE FROM meta WHERE key = ?", [key])
+                # one transaction, or one per step for a module that installs in steps (``store.facts``: a waiting
+                # reader gets in between two); each only while the token is there, the last one deleting it
+                steps = module.install_steps(con) if hasattr(module, "install_steps") else [module.install]
+                for n, step in enumerate(steps):
+                    with self._transaction() as con:
+                        current = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone() == (token,)
+                        if current:
+                            step(con)
+                        if not current or n == len(steps) - 1:
+                            con.execute("DELETE FROM meta WHERE key = ?", [key])
+                    if not current:
+                        break
+                    if n < len(steps) - 1:
+                        self._yield_to_readers()
         finally:
             module.drop(con)
 
@@ -711,6 +721,29 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
             if report is None:
                 raise
             report.baseline_error = f"out of memory with COCO_MEMORY_LIMIT={memory_limit()}"
+    rebuild_facts(loader, con)
+
+
+def rebuild_facts(loader: Loader | None, con: duckdb.DuckDBPyConnection) -> None:
+    """The kept per-delivery facts (``store.facts``) when out of date, the statuses' way (worked out without holding
+    the store from ``FACTS_DETACHED_EVENTS``: they cost ~10x the statuses); out of memory they stay unused (``coco
+    compare`` works them out from the rows) until the next load tries again."""
+    from . import facts
+
+    current = loader._attach() if loader else con
+    if facts.lookback(current) is not None:
+        return
+    detached = loader if loader is not None and one_row(current, "SELECT count(*) FROM events")[0] >= FACTS_DETACHED_EVENTS else None
+    try:
+        if loader:
+            loader._yield_to_readers()
+        if detached:
+            detached._rebuild_detached(facts.PENDING, facts)
+        else:
+            facts.rebuild(loader._attach() if loader else con)
+    except duckdb.OutOfMemoryException:
+        pass
 
 
 DETACHED_EVENTS = 1_000_000  # from this many events a load works the derived tables out without holding the store
+FACTS_DETACHED_EVENTS = 100_000  # and the kept facts from this many (a reader waits 2-10 s at most)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from ..archive.classify import stored_attributes
 from ..core.status import OUTCOME_NAMES
 from ..producers.registry import ASSIGNMENT_EVENTS
+from . import facts as _facts
 from . import statuses as _statuses
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -181,6 +182,10 @@ def errors_insert(rows: str, file_id: str, seq: str) -> str:
 
 
 ERRORS_INSERT = errors_insert(STAGED_ROWS, "m.fid", STAGED_SEQ)
+# Schema 9: every delivery's facts as ``coco compare`` counts them (``store.facts``), worked out after each change of
+# files like the statuses, and used only while current (``meta`` key ``facts``, deleted by ``STATUSES_INVALIDATE``).
+FACTS_CREATE = _facts.CREATE
+SCHEMA += "".join(s + ";\n" for s in FACTS_CREATE)
 
 
 def stored_errors() -> str:
@@ -210,7 +215,9 @@ KEYS_MERGE = [
 ]
 
 # The tables a store of this version has (created or migrated; ``fleet_baseline`` comes with the first rebuild).
-TABLES = frozenset({"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes", "errors"})
+TABLES = frozenset(
+    {"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes", "errors", *_facts.TABLES}
+)
 # Every table any coco version created in a store (``fleet_baseline``: ``store.baseline``); anything else in a store
 # file is foreign and the store is refused (``connection.foreign_objects``).
 KNOWN_TABLES = TABLES | {"fleet_baseline"}
@@ -269,4 +276,6 @@ DROP SEQUENCE IF EXISTS event_seq;
     + ";\n"
     + errors_insert(f"({stored_attributes('events', 'record, seq, ')}) AS s WHERE event IS NOT NULL", "file_id", "seq")
     + ";\n",
+    # 8 -> 9: the kept facts (``store.facts``), empty and unused until the next load, sync or removal works them out.
+    8: "".join(s + ";\n" for s in FACTS_CREATE),
 }

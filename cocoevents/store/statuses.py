@@ -12,14 +12,14 @@ read most of ``links``' row groups several times; the kept table is one read of 
 (docs/store.md).
 
 Kept in step: every transaction that adds, replaces or removes files deletes the ``meta`` key ``statuses``
-(``INVALIDATE``, with the batch); ``rebuild`` recomputes the table and sets the key in one transaction at the
-end of a removal. A load or a sync works it out without holding the store (``store.loader.Loader``): it writes
-a token under the ``meta`` key ``statuses_pending``, lets go of the store, ``compute``s the statuses into a
-temporary table with the store attached read-only (readers open it meanwhile: on a big store the rebuild takes
-seconds), and ``install``s them only if the token is still there (``INVALIDATE`` deletes it too, so files
-changed meanwhile leave the table out of date for the load that changed them). The fleet baseline is rebuilt
-after a load the same way, with its own token (``BASELINE_PENDING``). A reader uses the table only
-while the key is there, else it reads ``links`` hop by hop: a load in progress, a rebuild that ran out of
+(``INVALIDATE``, with the batch; the kept facts' keys too, ``store.facts``); ``rebuild`` recomputes the table and
+sets the key in one transaction at the end of a removal. A load or a sync works it out without holding the store
+(``store.loader.Loader``): it writes a token under the ``meta`` key ``statuses_pending``, lets go of the store,
+``compute``s the statuses into a temporary table with the store attached read-only (readers open it meanwhile: on
+a big store the rebuild takes seconds), and ``install``s them only if the token is still there (``INVALIDATE``
+deletes it too, so files changed meanwhile leave the table out of date for the load that changed them). The fleet
+baseline is rebuilt after a load the same way, with its own token (``BASELINE_PENDING``). A reader uses the table
+only while the key is there, else it reads ``links`` hop by hop: a load in progress, a rebuild that ran out of
 memory or did not converge never gives a stale status, only a slower one.
 """
 
@@ -34,8 +34,9 @@ TABLE = "statuses"
 FLAG = "statuses"
 PENDING = "statuses_pending"  # ``meta`` keys: the tokens of rebuilds worked out without holding the store
 BASELINE_PENDING = "baseline_pending"  # (the fleet baseline's, ``store.baseline``, the same way)
+FACTS_FLAG, FACTS_PENDING = "facts", "facts_pending"  # the kept per-delivery facts' (``store.facts``), the same way
 CREATE = f"CREATE TABLE IF NOT EXISTS {TABLE} (delivery_id VARCHAR NOT NULL, status VARCHAR NOT NULL)"
-INVALIDATE = f"DELETE FROM meta WHERE key IN ('{FLAG}', '{PENDING}', '{BASELINE_PENDING}')"
+INVALIDATE = f"DELETE FROM meta WHERE key IN ('{FLAG}', '{PENDING}', '{BASELINE_PENDING}', '{FACTS_FLAG}', '{FACTS_PENDING}')"
 MAX_ROUNDS = 64  # label propagation rounds: a group is as wide as its longest chain of offers and demands
 _ROUNDS = group_rounds("links")
 RESULT = "coco_statuses"  # the temporary table ``compute`` fills and ``install`` copies
