@@ -727,13 +727,18 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
 def rebuild_facts(loader: Loader | None, con: duckdb.DuckDBPyConnection) -> None:
     """The kept per-delivery facts (``store.facts``) when out of date, the statuses' way (worked out without holding
     the store from ``FACTS_DETACHED_EVENTS``: they cost ~10x the statuses); out of memory they stay unused (``coco
-    compare`` works them out from the rows) until the next load tries again."""
+    compare`` works them out from the rows) until the next load tries again. Not for a store of more than
+    ``FACTS_MAX_EVENTS``: they are worked out over the whole store (2.6 s of CPU at 1M events, 2.3 min at 10M),
+    which every load and sync would pay; there ``coco compare`` reads the rows of its range, the same answer."""
     from . import facts
 
     current = loader._attach() if loader else con
     if facts.lookback(current) is not None:
         return
-    detached = loader if loader is not None and one_row(current, "SELECT count(*) FROM events")[0] >= FACTS_DETACHED_EVENTS else None
+    events = one_row(current, "SELECT count(*) FROM events")[0]
+    if events > FACTS_MAX_EVENTS:
+        return
+    detached = loader if loader is not None and events >= FACTS_DETACHED_EVENTS else None
     try:
         if loader:
             loader._yield_to_readers()
@@ -747,3 +752,4 @@ def rebuild_facts(loader: Loader | None, con: duckdb.DuckDBPyConnection) -> None
 
 DETACHED_EVENTS = 1_000_000  # from this many events a load works the derived tables out without holding the store
 FACTS_DETACHED_EVENTS = 100_000  # and the kept facts from this many (a reader waits 2-10 s at most)
+FACTS_MAX_EVENTS = 3_000_000  # the kept facts only up to this many events (``rebuild_facts``)

@@ -201,3 +201,21 @@ def test_the_facts_worked_out_in_parts_are_the_facts_worked_out_at_once(demo_sto
         assert found[0] == found[1] and {r[0] for r in found[0]} == {"f", "v", "s"}
     finally:
         con.close()
+
+
+def test_a_store_bigger_than_the_facts_limit_keeps_none_and_compare_reads_its_rows(story, tmp_path, monkeypatch):
+    """The facts are worked out over the whole store at every load: past ``FACTS_MAX_EVENTS`` a load leaves them
+    out of date rather than pay that, and ``coco compare`` answers the same from the rows of its range."""
+    source = LocalSource(story)
+    expected = [source.compare_counts(SINCE, UNTIL, f, Options()) for f in FILTERS]
+    events = source.con.execute("SELECT count(*) FROM events").fetchone()[0]
+    source.close()
+    monkeypatch.setattr("cocoevents.store.loader.FACTS_MAX_EVENTS", events)  # the next load goes past it
+    late = [{"event": "delivery.created", "delivery_id": "D-LATE", "timestamp": "2026-11-26T10:00:00Z"}]
+    assert run_coco("load", str(write_lines(tmp_path / "late" / "dt=2026-11-26" / "late.jsonl", late)), "--store", str(story)).code == 0
+    source = LocalSource(story)
+    try:
+        assert facts.lookback(source.con) is None
+        assert [source.compare_counts(SINCE, UNTIL, f, Options()) for f in FILTERS] == expected
+    finally:
+        source.close()
