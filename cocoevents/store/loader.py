@@ -711,12 +711,7 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
             pass  # same answers, read the slower way; the next load tries again
     if baseline:
         try:
-            if loader:
-                loader._yield_to_readers()
-            if detached:
-                detached._rebuild_detached(statuses.BASELINE_PENDING, fleet_baseline)
-            else:
-                fleet_baseline.rebuild(loader._attach() if loader else con)
+            _after_readers(loader, detached, con, statuses.BASELINE_PENDING, fleet_baseline)
         except duckdb.OutOfMemoryException:  # the files are committed; only the derived baseline is not
             if report is None:
                 raise
@@ -740,14 +735,20 @@ def rebuild_facts(loader: Loader | None, con: duckdb.DuckDBPyConnection) -> None
         return
     detached = loader if loader is not None and events >= FACTS_DETACHED_EVENTS else None
     try:
-        if loader:
-            loader._yield_to_readers()
-        if detached:
-            detached._rebuild_detached(facts.PENDING, facts)
-        else:
-            facts.rebuild(loader._attach() if loader else con)
+        _after_readers(loader, detached, con, facts.PENDING, facts)
     except duckdb.OutOfMemoryException:
         pass
+
+
+def _after_readers(loader: Loader | None, detached: Loader | None, con: duckdb.DuckDBPyConnection, pending: str, module: Any) -> None:
+    """``module``'s kept table worked out again once a waiting reader had its turn: without holding the store
+    (``detached``, under the ``meta`` token ``pending``) or in place."""
+    if loader:
+        loader._yield_to_readers()
+    if detached:
+        detached._rebuild_detached(pending, module)
+    else:
+        module.rebuild(loader._attach() if loader else con)
 
 
 DETACHED_EVENTS = 1_000_000  # from this many events a load works the derived tables out without holding the store
