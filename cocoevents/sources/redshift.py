@@ -71,8 +71,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, Optional
 
 from ..core.baseline import Baseline
@@ -81,21 +80,16 @@ from ..core.model import Event
 from ..core.source_protocol import Source, Span
 from ..errors import NotFound, SourceUnavailable
 from ..producers.registry import ASSIGNMENT_EVENTS, ID_FIELDS
-from ..timestamps import EPOCH, MAX_US, MIN_US, format_duration, format_ts, now_us, parse_timestamp, to_datetime
+from ..timestamps import MAX_US, MIN_US, format_duration, format_ts, now_us, parse_timestamp, to_datetime
 from . import linked_ids_predicate
 from .configfile import password_from_env
+from .redshift_bounds import BoundsReading, IdBounds, micros
 from .redshift_driver import DENIED, NO_COLUMN, NO_TABLE, TIMEOUT, connect, db_error, is_driver_error, one_line
 from .redshift_settings import SETTINGS, Settings
 from .settings import IDENTIFIER
 
 SPANS_PER_STATEMENT = 500
 HOUR_US = 3_600_000_000
-# A delivery's statement covers its own rows' bounds widened by this much each side: its offer and demand events
-# (linked, without its id) come before its first own event, and a wider range is only ever taken when the bounds
-# of those ids ask for it (module docstring).
-LINK_MARGIN_US = 12 * HOUR_US
-# How many times a delivery statement is widened by its links' bounds before it runs over the whole range asked.
-WIDEN_TRIES = 2
 
 
 def open(
@@ -143,21 +137,11 @@ def _param_ts(us: int) -> datetime:
     return to_datetime(min(max(us, MIN_US), MAX_US)).replace(tzinfo=None)
 
 
-def _us(value: Any) -> Optional[int]:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        if value.tzinfo is not None:
-            value = value.astimezone(to_datetime(0).tzinfo).replace(tzinfo=None)
-        return (value - EPOCH) // timedelta(microseconds=1)
-    return parse_timestamp(str(value))
-
-
 def _in_list(values: Sequence[str]) -> str:
     return ", ".join(["%s"] * len(values))
 
 
-class RedshiftSource(Source):
+class RedshiftSource(BoundsReading, Source):
     """``EventSource`` over the warehouse table of a ``redshift`` profile (see the module docstring)."""
 
     def __init__(self, profile: Settings, password: Optional[str] = None, *, now: Optional[int] = None, connection: Any = None) -> None:
@@ -263,7 +247,7 @@ class RedshiftSource(Source):
             params,
         )
         ((latest, count),) = self._query(f"SELECT MAX(event_ts), COUNT(*) FROM {self.table} WHERE {timed}", params)
-        return _us(latest), int(count)
+        return micros(latest), int(count)
 
     # -- building statements ----------------------------------------------------------------------
 
@@ -332,7 +316,7 @@ class RedshiftSource(Source):
             record = json.loads(text) if isinstance(text, str) else text
             if not isinstance(record, dict):  # pragma: no cover - the loader keeps objects only
                 continue
-            us = _us(ts)
+            us = micros(ts)
             out.append(
                 Event.from_record(
                     record, us if us is not None else parse_timestamp(record.get("timestamp")), text if isinstance(text, str) else None
@@ -401,79 +385,6 @@ class RedshiftSource(Source):
             else:
                 events, asked_d, asked_o = self._bounded_delivery(delivery_id, lower, upper, known.spans.get("delivery"))
         return events + self._more_links(delivery_id, events, asked_d, asked_o, lower, upper)
-
-    # -- id bounds (module docstring) ---------------------------------------------------------------------
-
-    def _id_bounds(self, subject_id: str) -> Optional[IdBounds]:
-        """The bounds table's rows of ``subject_id`` (as any kind of id), and whether it has a direct row without a
-        time (one statement, read once per id and snapshot); ``None`` when the table holds none of them or is
-        missing."""
-        if self._bounds_missing:
-            return None
-        if subject_id in self._bounds_read:
-            return self._bounds_read[subject_id]
-        sql = (
-            f"SELECT kind, first_ts, last_ts FROM {self.bounds} WHERE id = %s AND kind IN (%s, %s, %s, %s, %s) "
-            f"UNION ALL SELECT 'untimed', NULL, NULL FROM (SELECT 1 AS hit FROM {self.table} "
-            "WHERE event_ts IS NULL AND delivery_id = %s LIMIT 1) untimed_hit"
-        )
-        try:
-            rows = self._query(sql, [subject_id, "delivery", "robot", "pilot", "demand", "offer", subject_id])
-        except SourceUnavailable:
-            if not self._missing_table():
-                raise
-            self._bounds_missing = True
-            return None
-        spans: dict[str, tuple[int, int]] = {}
-        for kind, first, last in rows:
-            a, b = _us(first), _us(last)
-            if kind != "untimed" and a is not None and b is not None:
-                spans[str(kind)] = (a, b)
-        known = IdBounds(spans, any(r[0] == "untimed" for r in rows)) if spans else None
-        self._bounds_read[subject_id] = known
-        return known
-
-    def _known_span(self, kind: str, ident: str) -> Optional[tuple[int, int]]:
-        """The bounds of ``ident`` as a ``kind`` id when its bounds were read already (no statement), else ``None``."""
-        known = self._bounds_read.get(ident)
-        return known.spans.get(kind) if known is not None else None
-
-    def _bounded_delivery(
-        self, delivery_id: str, lower: int, upper: Optional[int], own: Optional[tuple[int, int]]
-    ) -> tuple[list[Event], set[str], set[str]]:
-        """The delivery statement's events and the ids it matched on (``_asked``), read over the delivery's own
-        bounds ``own`` widened by ``LINK_MARGIN_US``, within ``[lower, upper]``; widened again while the bounds
-        of a demand or offer id matched on reach rows of ``[lower, upper]`` outside it (module docstring)."""
-
-        def inside(first: int, last: int) -> Optional[tuple[int, int]]:
-            lo, hi = max(first, lower), last if upper is None else min(last, upper)
-            return (lo, hi) if lo <= hi else None
-
-        span = inside(own[0] - LINK_MARGIN_US, own[1] + LINK_MARGIN_US) if own is not None else None
-        for _ in range(WIDEN_TRIES + 1):
-            if span is None:
-                break
-            sql, params = self._delivery_sql(delivery_id, span[0], span[1], link_bounds=True)
-            rows = self._query(sql, params)
-            events = self._events([r[1:] for r in rows if r[0] == "delivery"])
-            asked_d, asked_o = self._asked(delivery_id, events)
-            links: dict[tuple[str, str], list[int]] = {}
-            for tag, ts, ident in rows:
-                us = _us(ts)
-                if tag != "delivery" and us is not None:
-                    end, kind = str(tag).split(" ", 1)
-                    links.setdefault((kind, str(ident)), [us, us])[end == "last"] = us
-            wanted = {("demand", d) for d in asked_d} | {("offer", o) for o in asked_o}
-            if not wanted <= set(links):
-                break  # an id the bounds table lacks: over the whole range asked
-            needed = [r for r in (inside(first, last) for first, last in links.values()) if r is not None]
-            lo, hi = min([span[0], *(r[0] for r in needed)]), max([span[1], *(r[1] for r in needed)])
-            if (lo, hi) == span:
-                return events, asked_d, asked_o
-            span = (lo, hi)
-        sql, params = self._delivery_sql(delivery_id, lower, upper)
-        events = self._events([r[1:] for r in self._query(sql, params)])
-        return (events, *self._asked(delivery_id, events))
 
     def events_in_spans(
         self,
@@ -599,7 +510,7 @@ class RedshiftSource(Source):
         )
         # the earliest direct event of a delivery with one in the range is at or before ``until``
         rows = self._query(sql, [_param_ts(lower), _param_ts(until), _param_ts(since), _param_ts(until)])
-        return [(d, _us(t)) for d, t in rows if t is not None]  # type: ignore[misc]
+        return [(d, micros(t)) for d, t in rows if t is not None]  # type: ignore[misc]
 
     def deliveries_events(self, delivery_ids: Sequence[str], since: Optional[int], until: Optional[int]) -> list[Event]:
         if not delivery_ids:
@@ -683,7 +594,7 @@ class RedshiftSource(Source):
         ((first, last),) = self._query(
             f"SELECT MIN(event_ts), MAX(event_ts) FROM {self.table} WHERE {timed}{which}", [*params, *([] if column is None else [ident])]
         )
-        return None if first is None else (_us(first), _us(last))  # type: ignore[return-value]
+        return None if first is None else (micros(first), micros(last))  # type: ignore[return-value]
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """``coco compare``'s counts in one aggregate statement (``store.compare_sql``), bounded by ``event_ts``
@@ -705,16 +616,6 @@ class RedshiftSource(Source):
         return cs.counts_from_rows(self._query(sql, params))
 
     # -- linked events beyond two hops ------------------------------------------------------------
-
-    @staticmethod
-    def _asked(delivery_id: str, events: Sequence[Event]) -> tuple[set[str], set[str]]:
-        """The demand/offer ids the delivery statement matched on: those of the direct rows and of
-        the rows they link (hop 1); every row without a delivery id carrying one of them was fetched."""
-        direct = [e for e in events if e.delivery_id == delivery_id]
-        d0 = {e.demand_id for e in direct if e.demand_id}
-        o0 = {e.offer_id for e in direct if e.offer_id}
-        hop1 = [e for e in events if e.delivery_id is None and (e.demand_id in d0 or e.offer_id in o0)]
-        return d0 | {e.demand_id for e in hop1 if e.demand_id}, o0 | {e.offer_id for e in hop1 if e.offer_id}
 
     def _more_links(
         self, delivery_id: str | Sequence[str], events: list[Event], asked_d: set[str], asked_o: set[str], lower: int, upper: Optional[int]
@@ -744,15 +645,6 @@ class RedshiftSource(Source):
 
         walk_links(reach_d, reach_o, more, asked=(asked_d, asked_o))
         return found
-
-
-@dataclass(frozen=True)
-class IdBounds:
-    """An id's rows in the bounds table: ``spans`` maps ``delivery``/``robot``/``pilot`` to the first and last
-    ``event_ts`` of the rows carrying the id in that column; ``untimed``: a row with it as delivery id has no time."""
-
-    spans: dict[str, tuple[int, int]]
-    untimed: bool
 
 
 def _merge_spans(spans: Sequence[Span]) -> dict[str, list[tuple[int, int]]]:

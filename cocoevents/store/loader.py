@@ -26,10 +26,12 @@ from ..archive import lines as archive
 from ..duckdb_engine import duckdb, one_row
 from ..errors import NotFound, UsageError
 from ..textsafe import for_terminal
+from . import items
 from . import schema as sql
-from .config import BATCH_FILES, batch_bytes, check_store_path, memory_limit, piece_bytes
+from .config import check_store_path, memory_limit, piece_bytes
 from .connection import forget_created, make_room, mark_loading, prepare, retrying, translate, waiting_marker
 from .files import delete_files
+from .items import Item
 from .pieces import pieces_ahead
 from .scratch import make_scratch
 
@@ -39,7 +41,6 @@ MERGE_KEYS = 2_000_000  # keys rewritten per transaction at the end of a load (~
 EXAMPLES = 5
 
 # DuckDB's reader expands these in a path: such files are read by the Python reader instead.
-_GLOB_CHARS = frozenset("*?[]{}")
 
 
 @dataclass
@@ -102,26 +103,6 @@ class LoadReport:
 
 
 @dataclass
-class _Item:
-    path: Path
-    key: str  # the absolute path as text: the store's ``files.path``
-    sha: str
-    size: int
-    compression: str  # gzip | zstd | none
-    expected: int  # the decompressed size: the file's (plain) or its gzip trailer's (mod 2**32)
-    exact: bool = False  # ``expected`` is what the file decompresses to (plain; a gzip counted by ``_measure``)
-    unread: bool = False  # a gzip ``_measure`` found damaged or a bomb: for the line reader, which reports it
-
-    @property
-    def weight(self) -> int:
-        """About what the file decompresses to: its size, gzip's at least 8 times (the trailer's size is that of
-        the last member only, and wraps at 4 GiB) and at least what its trailer says; once counted, that."""
-        if self.exact:
-            return self.expected
-        return self.size if self.compression == "none" else max(self.size * 8, self.expected)
-
-
-@dataclass
 class _Staged:
     events: int = 0
     bad: int = 0
@@ -138,9 +119,9 @@ _STAGE = (
 )
 
 
-def _drop_old_versions(con: duckdb.DuckDBPyConnection, items: Sequence[_Item]) -> set[str]:
+def _drop_old_versions(con: duckdb.DuckDBPyConnection, items: Sequence[Item]) -> set[str]:
     """Files that changed under a path already loaded: their old versions' events, keys and rows go, in the
-    caller's transaction. The paths (``_Item.key``) that replaced something."""
+    caller's transaction. The paths (``Item.key``) that replaced something."""
     old = con.execute(
         "SELECT f.file_id, f.path FROM files AS f JOIN (SELECT unnest($keys::VARCHAR[]) AS path, "
         "unnest($shas::VARCHAR[]) AS sha) AS b ON f.path = b.path AND f.sha256 <> b.sha",
@@ -259,7 +240,7 @@ class Loader:
         (after,) = one_row(con, "SELECT coalesce(max(seq), 0) FROM events")
         self._yield_to_readers()
         total, done = len(found.files), 0
-        todo: list[_Item] = []
+        todo: list[Item] = []
         for f in found.files:
             try:
                 sha, size, compression, tail = archive.fingerprint(f)
@@ -277,7 +258,7 @@ class Loader:
             else:
                 known.add(sha)
                 expected = int.from_bytes(tail[-4:], "little") if compression == "gzip" else size
-                todo.append(_Item(f, key, sha, size, compression, expected, exact=compression == "none"))
+                todo.append(Item(f, key, sha, size, compression, expected, exact=compression == "none"))
                 continue
             done += 1
         if progress:
@@ -285,10 +266,10 @@ class Loader:
         piece = piece_bytes()
         batches = 0
         for item in todo:
-            if not _streamed(item):
-                _measure(item)
-        streamed = [item for item in todo if _streamed(item)]
-        for batch in _batches([item for item in todo if not _streamed(item)]):
+            if not items.streamed(item):
+                items.measure(item)
+        streamed = [item for item in todo if items.streamed(item)]
+        for batch in items.batches([item for item in todo if not items.streamed(item)]):
             staged, refused = self._stage(batch)
             report.files.extend(self._commit(batch, staged))
             streamed += [batch[k] for k in refused]  # files DuckDB's reader refused: streamed after this batch
@@ -314,7 +295,7 @@ class Loader:
 
     # -- outside the lock: parse a batch into the staging table ------------------------------------
 
-    def _stage(self, batch: list[_Item]) -> tuple[dict[int, _Staged], list[int]]:
+    def _stage(self, batch: list[Item]) -> tuple[dict[int, _Staged], list[int]]:
         """Batch ``batch`` parsed into the staging table through DuckDB's CSV reader: what was staged per file, and
         the files it refused (damaged, not UTF-8, a line too long, a line it dropped), which are streamed instead."""
         con = self.mem
@@ -334,7 +315,7 @@ class Loader:
             s.events, s.bad, s.first, s.last = n, bad, first, last
         return staged, sorted(refused)
 
-    def _fast(self, batch: list[_Item], ks: list[int], compression: str) -> list[int]:
+    def _fast(self, batch: list[Item], ks: list[int], compression: str) -> list[int]:
         """Stage files ``ks`` through DuckDB's CSV reader; the files it cannot read are returned."""
         con = self.mem
         con.execute("CREATE OR REPLACE TEMP TABLE batch_files (file_id BIGINT, path VARCHAR)")
@@ -368,10 +349,10 @@ class Loader:
         half = len(ks) // 2
         return self._fast(batch, ks[:half], compression) + self._fast(batch, ks[half:], compression)
 
-    def _dropped(self, batch: list[_Item], ks: list[int]) -> list[int]:
+    def _dropped(self, batch: list[Item], ks: list[int]) -> list[int]:
         """Files of which DuckDB's reader silently left out a line (it drops a file's last line when longer than
         its buffer, twice ``FAST_MAX_LINE``, with or without a newline; a longer line before the last is an error):
-        the bytes of their staged lines fall short of the file's decompressed size (``_measure``) by more
+        the bytes of their staged lines fall short of the file's decompressed size (``items.measure``) by more
         than a line the fast path may hold, or pass it. Their staged rows are removed; they are streamed instead."""
         if not ks:
             return []
@@ -385,7 +366,7 @@ class Loader:
         for k in ks:
             staged = int(seen.get(k, 0))
             # Short by more than a line: reread; a few bytes over is a last line without its newline. Every file
-            # here has its exact size (``_measure``); the trailer's (``% 2**32``) only if it could not be counted.
+            # here has its exact size (``items.measure``); the trailer's (``% 2**32``) only if it could not be counted.
             if batch[k].exact:
                 missing = batch[k].expected - staged
                 dropped = missing > FAST_MAX_LINE or missing < -OVER
@@ -401,12 +382,12 @@ class Loader:
 
     # -- under the lock: one short transaction -----------------------------------------------------
 
-    def _present(self, con: duckdb.DuckDBPyConnection, items: Sequence[_Item]) -> set[str]:
+    def _present(self, con: duckdb.DuckDBPyConnection, items: Sequence[Item]) -> set[str]:
         """The SHA-256 of ``items`` the store holds (another load may have added them since this one began)."""
         found = con.execute("SELECT sha256 FROM files WHERE sha256 IN (SELECT unnest($shas::VARCHAR[]))", {"shas": [i.sha for i in items]})
         return {r[0] for r in found.fetchall()}
 
-    def _commit(self, batch: list[_Item], staged: dict[int, _Staged]) -> list[FileResult]:
+    def _commit(self, batch: list[Item], staged: dict[int, _Staged]) -> list[FileResult]:
         """The staged files of ``batch`` into the store, in one short transaction."""
         results: list[FileResult] = []
         if not staged:
@@ -433,7 +414,7 @@ class Loader:
         self._yield_to_readers()
         return results
 
-    def _stream(self, item: _Item, piece: int) -> tuple[FileResult, int]:
+    def _stream(self, item: Item, piece: int) -> tuple[FileResult, int]:
         """One file streamed (module docstring): ``LineReader.blocks`` of about ``piece`` bytes, each staged and
         copied into the store in the file's one transaction; the result and the number of pieces. A piece
         DuckDB's CSV reader could refuse (not UTF-8, a line over ``FAST_MAX_LINE``) is split by SQL instead; one it
@@ -443,7 +424,7 @@ class Loader:
         except _Refused:
             return self._stream_file(item, piece, csv=False)
 
-    def _stream_file(self, item: _Item, piece: int, csv: bool) -> tuple[FileResult, int]:
+    def _stream_file(self, item: Item, piece: int, csv: bool) -> tuple[FileResult, int]:
         with self._transaction() as con:
             if self._present(con, [item]):
                 return FileResult(item.key, "already_loaded"), 0
@@ -587,56 +568,7 @@ class _Refused(Exception):
     """DuckDB's CSV reader refused a piece of a streamed file (the file's transaction is rolled back)."""
 
 
-def _streamed(item: _Item) -> bool:
-    """Whether a file is streamed (``Loader._stream``) rather than read in a batch by DuckDB's CSV reader: one
-    bigger than a batch (DuckDB reading a gzip file whole is ~2x quicker than the pieces, so a file that fits a
-    batch is read so), a zstd one (DuckDB's zstd reader ends a truncated stream silently), a gzip whose trailer
-    says it expands like a decompression bomb (the line reader reads it in bounded pieces and stops at the
-    expansion limit) and one whose name DuckDB would read as a pattern ('z[1].log') or cannot take (not UTF-8)."""
-    plain = str(item.path)
-    odd = bool(_GLOB_CHARS & set(plain)) or plain != archive.path_text(plain)
-    bomb = item.compression == "gzip" and item.expected > archive.expansion_limit(item.size)
-    return odd or item.compression == "zstd" or bomb or item.unread or item.weight > batch_bytes()
-
-
-def _measure(item: _Item) -> None:
-    """A gzip headed for DuckDB's reader given its exact decompressed size. Its trailer says the last member's
-    size only, mod 2**32, so a last line DuckDB drops could hide in it (a gzip of two members). A file of one
-    member whose bytes cannot expand past 2**32 without being a bomb (``single_member``) has its trailer's size
-    exactly (a bomb is stopped by its staged bytes, ``Loader._dropped``); any other gzip is counted by one more
-    decompression (``archive.gzip_size``). A damaged file or a bomb found counting is left to the line reader
-    (``unread``), which reports it."""
-    if item.compression != "gzip" or item.exact:
-        return
-    try:
-        if single_member(item.path, item.size):
-            item.exact = True
-            return
-        size = archive.gzip_size(item.path)
-    except OSError:
-        size = None
-    if size is None:
-        item.unread = True
-    else:
-        item.expected, item.exact = size, True
-
-
-GZIP_MAGIC = b"\x1f\x8b\x08"  # a gzip member's first bytes (deflate)
-
-
-def single_member(path: Path, size: int) -> bool:
-    """Whether the gzip at ``path`` is one member whose trailer's size is exact: no other member's first bytes
-    anywhere after its start (a few megabytes read from the page cache; the bytes may occur by chance inside
-    the compressed data, which only costs that file a count) and ``size`` bytes too few to reach 2**32 bytes
-    of output below the bomb limit (``archive.expansion_limit``)."""
-    if archive.expansion_limit(size) >= 1 << 32:
-        return False
-    with open(path, "rb") as fh:
-        data = fh.read()
-    return data.startswith(GZIP_MAGIC) and data.find(GZIP_MAGIC, 1) == -1
-
-
-def _insert_files(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, _Item, _Staged]]) -> None:
+def _insert_files(con: duckdb.DuckDBPyConnection, rows: Sequence[tuple[int, Item, _Staged]]) -> None:
     """The ``files`` rows of files committed in the caller's transaction."""
     values = [(fid, i.sha, i.key, i.size, s.events, s.bad, s.damage, s.first, s.last) for fid, i, s in rows]
     columns = ["fid", "sha", "key", "size", "events", "bad", "damage", "first", "last"]
@@ -657,20 +589,6 @@ def _copy_staged(con: duckdb.DuckDBPyConnection, base: int) -> None:
         con.execute(statement)
     con.execute(sql.ATTRIBUTES_INSERT)
     con.execute(sql.STATUSES_INVALIDATE)
-
-
-def _batches(todo: list[_Item]) -> Iterator[list[_Item]]:
-    limit = batch_bytes()
-    batch: list[_Item] = []
-    held = 0
-    for item in todo:
-        batch.append(item)
-        held += item.weight
-        if held >= limit or len(batch) >= BATCH_FILES:
-            yield batch
-            batch, held = [], 0
-    if batch:
-        yield batch
 
 
 def load(store: Path, paths: Sequence[str | os.PathLike[str]], *, wait: float = 10.0, progress: Progress | None = None) -> LoadReport:

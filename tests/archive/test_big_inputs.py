@@ -158,7 +158,7 @@ def test_only_a_gzip_that_may_hold_more_than_one_member_or_wrap_its_size_is_coun
     import gzip
 
     from cocoevents.archive.lines import expansion_limit
-    from cocoevents.store.loader import GZIP_MAGIC, single_member
+    from cocoevents.store.items import GZIP_MAGIC, single_member
 
     f = tmp_path / "a.log.gz"
     one = gzip.compress(b'{"event":"robot.parked"}\n' * 1000)

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from cocoevents.sources.local import LocalSource
-from cocoevents.sources.redshift import LINK_MARGIN_US, RedshiftSource
+from cocoevents.sources.redshift import RedshiftSource
+from cocoevents.sources.redshift_bounds import LINK_MARGIN_US
 from cocoevents.store import loader as store
 from cocoevents.timestamps import parse_timestamp, to_datetime
 from cocoevents.warehouse import ddl
