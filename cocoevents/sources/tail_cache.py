@@ -1,9 +1,15 @@
-"""The ``--fresh`` tail's archive objects kept on disk between calls, so a repeat downloads nothing.
+"""The ``--fresh`` tail kept on disk between calls, so a repeat downloads and loads nothing.
 
 Every ``--fresh`` question lists the ``dt=`` folders of its days and loads the objects the warehouse's load log
 does not list yet (``sources.fresh``). Those objects are kept under ``$XDG_CACHE_HOME/coco/tail/`` (default
 ``~/.cache/coco/tail``), each keyed by its bucket, key and ETag: an object the listing shows with the ETag of an
 entry is read from the disk, one whose ETag changed (rewritten in S3) is downloaded again under its new ETag.
+
+The last tail loaded is kept there too, as a store (``tail.duckdb``, ``TailCache.kept_store``): the next call takes
+out of it every file that is not one of its tail's objects as listed now (COPYed since, rewritten in S3 or of other
+days) and loads only the objects it lacks (``TailCache.prune``), so a repeat loads nothing. One process at a time
+uses it (a lock held while it answers, ``TailCache.lock_store``); another, meanwhile, loads its tail into a store of
+its own, from the cached objects. A kept store that cannot be read is removed and made again.
 
 Guarantees:
 
@@ -30,12 +36,15 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Iterator, Optional
+from typing import IO, Any, Iterator, Optional, Sequence
 
+from ..errors import CocoError
 from ..textsafe import say
 
 DEFAULT_LIMIT_MB = 512
 CHUNK = 1 << 20
+STORE = "tail.duckdb"
+LOCK = "tail.lock"
 
 
 def limit_bytes() -> int:
@@ -170,6 +179,83 @@ class TailCache:
             except OSError:
                 pass
 
+    # -- the last tail, loaded: a store kept between calls ----------------------------------------------------
+
+    @property
+    def kept_store(self) -> Path:
+        return self.folder / STORE
+
+    def lock_store(self) -> Optional[IO[bytes]]:
+        """The kept store's lock, held until the returned file is closed; ``None`` when another process holds it
+        (or it cannot be made): the caller then loads its tail into a store of its own."""
+        import fcntl
+
+        try:
+            fh = open(self.folder / LOCK, "ab")
+        except OSError:
+            return None
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.close()
+            return None
+        return fh
+
+    def kept_source(self, bucket: str, tail: Sequence[Any]) -> Any:
+        """The kept store opened to read (a ``LocalSource``) when it holds exactly ``tail``'s objects as listed
+        (``S3Object``: key, ETag, size) - a repeat: nothing to take out or load; else ``None``."""
+        if not self.kept_store.exists():
+            return None
+        import duckdb
+
+        from .local import LocalSource
+
+        source = None
+        try:
+            source = LocalSource(self.kept_store, wait=0.0)
+            gone, missing = _differences(source.con, bucket, tail)
+        except (duckdb.Error, CocoError, OSError):
+            gone, missing = [-1], True
+        if gone or missing:
+            if source is not None:
+                source.close()
+            return None
+        return source
+
+    def prune(self, bucket: str, tail: Sequence[Any]) -> bool:
+        """Take out of the kept store (its lock held) every file that is not one of ``tail``'s objects with the ETag
+        and size listed now: objects the COPY job has loaded since, rewritten in S3, or of other days. Whether the
+        store then holds every object of ``tail`` (nothing to load). A store that cannot be opened or read (damaged,
+        not a store) is removed: the sync makes it again."""
+        store = self.kept_store
+        if not store.exists():
+            return False
+        import duckdb
+
+        from ..store.connection import connect
+        from ..store.files import delete_files
+        from ..store.loader import rebuild_derived
+
+        try:
+            con = connect(store, read_only=False, wait=0.0)
+            try:
+                gone, missing = _differences(con, bucket, tail)
+                if gone:
+                    con.execute("BEGIN TRANSACTION")
+                    try:
+                        delete_files(con, gone)
+                        con.execute("COMMIT")
+                    except BaseException:
+                        con.execute("ROLLBACK")
+                        raise
+                    rebuild_derived(con, None, baseline=False)
+                return not missing
+            finally:
+                con.close()
+        except (duckdb.Error, CocoError, OSError):
+            self._remove(store, store.with_name(store.name + ".wal"))
+            return False
+
     def entries(self) -> list[tuple[float, int, str]]:
         """``(last used, bytes, name)`` of every entry, least recently used first."""
         out = []
@@ -194,6 +280,18 @@ class TailCache:
             total -= size
             gone += 1
         return gone
+
+
+def _differences(con: Any, bucket: str, tail: Sequence[Any]) -> tuple[list[int], bool]:
+    """The files of a tail store that are not one of ``tail``'s objects as listed (key, ETag and size: the object
+    each was loaded as, ``s3_objects``), and whether some object of ``tail`` is not loaded."""
+    listed = {f"s3://{bucket}/{o.key}": (o.etag, o.size) for o in tail}
+    rows = con.execute(
+        "SELECT f.file_id, o.name, o.etag, o.bytes FROM files AS f LEFT JOIN s3_objects AS o ON o.sha256 = f.sha256"
+    ).fetchall()
+    current = [(fid, name) for fid, name, etag, size in rows if name is not None and listed.get(name) == (etag, size)]
+    kept = {fid for fid, _ in current}
+    return sorted({fid for fid, *_ in rows} - kept), not {name for _, name in current} >= set(listed)
 
 
 class _CachedBody:

@@ -240,11 +240,92 @@ def test_a_cached_object_whose_bytes_do_not_match_its_record_is_downloaded_again
     body = bytearray(damaged[1].read_bytes())
     body[len(body) // 2] ^= 0xFF  # same size, other bytes
     damaged[1].write_bytes(bytes(body))
+    tail_cache.TailCache._remove(folder / tail_cache.STORE)  # the tail is loaded again from the cached objects
     gets.clear()
     again, _ = fresh_timeline(pg, world, aws, d)
     assert again == first and len(gets) == 2
     gets.clear()
     assert fresh_timeline(pg, world, aws, d)[0] == first and gets == []
+
+
+def test_a_repeat_answers_from_the_kept_tail_store_and_reads_no_cached_object(pg, world, aws, gets) -> None:
+    d = world["deliveries"][-1]
+    first, _ = fresh_timeline(pg, world, aws, d)
+    folder = tail_cache.cache_folder()
+    assert (folder / tail_cache.STORE).exists()
+    for entry in [*folder.glob("*.obj"), *folder.glob("*.json")]:
+        entry.unlink()  # the objects gone: only the kept store can answer without downloading
+    gets.clear()
+    source = s3_fresh.fresh(RedshiftSource(profile_for(pg, world["database"], load_log=LOG), now=NOW), archive_settings(aws))
+    try:
+        assert build(source, d, None, parse_options()).to_dict() == first
+        assert gets == [] and source.tail_downloaded == 0 and source.tail_objects == len(world["tail"])
+    finally:
+        source.close()
+
+
+def tail_object_texts(aws: str, key: str, tmp_path) -> set[str]:
+    import boto3
+
+    path = tmp_path / key.rsplit("/", 1)[-1]
+    path.write_bytes(boto3.client("s3", endpoint_url=aws).get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    return {Event.from_record(rec).text for _, rec in archive.scan(path).records}
+
+
+def test_an_object_the_copy_job_loads_meanwhile_leaves_the_kept_tail_store_and_comes_back_when_unlogged(
+    pg, world, aws, gets, tmp_path
+) -> None:
+    opts = parse_options()
+    d = world["deliveries"][-1]
+    whole = LocalSource(world["store"])
+    try:
+        from_tail = {r.event.text for r in build(whole, d, None, opts).rows} & world["tail_texts"]
+    finally:
+        whole.close()
+    key, texts = next((k, t) for k in world["tail"] if (t := tail_object_texts(aws, k, tmp_path) & from_tail))
+    first, _ = fresh_timeline(pg, world, aws, d)
+    gets.clear()
+    # the "COPY job" logs the object but its rows are not in the table: the merged timeline must lack its events,
+    # which only a kept store still holding the object would give
+    pg.run(world["database"], f"INSERT INTO public.{LOG} VALUES (%s, %s, %s, %s, %s, now())", [BUCKET, key, date(2026, 11, 25), 1, "m"])
+    try:
+        source = s3_fresh.fresh(RedshiftSource(profile_for(pg, world["database"], load_log=LOG), now=NOW), archive_settings(aws))
+        try:
+            merged = build(source, d, None, opts)
+            assert source.tail_objects == len(world["tail"]) - 1 and gets == []
+            assert not {r.event.text for r in merged.rows} & texts
+        finally:
+            source.close()
+    finally:
+        pg.run(world["database"], f"DELETE FROM public.{LOG} WHERE s3_key = %s", [key])
+    assert fresh_timeline(pg, world, aws, d)[0] == first and gets == []  # back, from the cached object
+
+
+def test_a_call_while_another_holds_the_kept_tail_store_loads_its_own_and_answers_the_same(pg, world, aws, gets) -> None:
+    opts = parse_options()
+    d = world["deliveries"][-1]
+    profile = profile_for(pg, world["database"], load_log=LOG)
+    first = s3_fresh.fresh(RedshiftSource(profile, now=NOW), archive_settings(aws))
+    second = s3_fresh.fresh(RedshiftSource(profile, now=NOW), archive_settings(aws))
+    try:
+        one = build(first, d, None, opts).to_dict()
+        assert build(second, d, None, opts).to_dict() == one
+        assert first.tail.path == tail_cache.cache_folder() / tail_cache.STORE
+        assert second.tail.path.parent == second.tmp  # its own store, from the objects the first one cached
+        assert sorted(gets) == sorted(world["tail"])
+    finally:
+        first.close()
+        second.close()
+
+
+def test_a_damaged_kept_tail_store_is_made_again_from_the_cached_objects(pg, world, aws, gets) -> None:
+    d = world["deliveries"][-1]
+    first, _ = fresh_timeline(pg, world, aws, d)
+    store = tail_cache.cache_folder() / tail_cache.STORE
+    store.write_bytes(b"not a store" * 1000)
+    gets.clear()
+    assert fresh_timeline(pg, world, aws, d)[0] == first and gets == []
+    assert store.stat().st_size > 11000 and fresh_timeline(pg, world, aws, d)[0] == first and gets == []
 
 
 def test_a_tail_cache_folder_writable_by_others_is_not_used_and_said(pg, world, aws, gets, capsys) -> None:
