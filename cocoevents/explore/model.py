@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Optional, Sequence
 
-from ..core.listings import DeliveryRow, ErrorReport, error_report, error_rows, group_key, timelines
+from ..core.listings import DeliveryRow, ErrorReport, error_report, error_rows, group_errors, group_key, previous_window, timelines
 from ..core.lookup import build
 from ..core.model import Event, Row, Timeline
 from ..core.options import HOUR, Options
@@ -67,7 +67,7 @@ class Overview:
     since: int
     until: int
     errors: Optional[ErrorReport] = None
-    error_events: dict[Optional[str], list[Event]] = field(default_factory=dict)
+    error_events: Optional[dict[Optional[str], list[Event]]] = None  # each code's events, once read
     deliveries: list[DeliveryRow] = field(default_factory=list)
     deliveries_done: bool = False
     active: Optional[int] = None  # deliveries active in the range, when known (the windows covered it all)
@@ -148,10 +148,22 @@ class Resident:
     # -- the overview -----------------------------------------------------------------------------------
 
     def errors(self, overview: Overview) -> None:
-        """Errors by code with the window before's counts (``coco errors --vs previous``), and each code's events
-        (for the error screen)."""
+        """Errors by code with the window before's counts (``coco errors --vs previous``). From the store's error
+        index when it has one (``LocalSource.error_index``: no record parsed, the same groups), the events of each
+        code then read apart (``error_events``); else from the events, which are kept for the error screen."""
 
         def question(source: Any) -> None:
+            index: Callable[[int, int], Optional[list[Any]]] = getattr(source, "error_index", lambda since, until: None)
+            rows = index(overview.since, overview.until)
+            if rows is not None:
+                report = group_errors(rows, overview.since, overview.until)
+                before = previous_window(overview.since, overview.until)
+                report.previous = group_errors(index(*before) or [], *before)
+                counts = {g.key: g.count for g in report.previous.groups}
+                for g in report.groups:
+                    g.previous_count = counts.get(g.key, 0)
+                overview.errors = report
+                return
             events = source.error_events(overview.since, overview.until)
             answered = _Answered(source, overview.since, overview.until, events)
             overview.errors = error_report(
@@ -161,14 +173,16 @@ class Resident:
                 "code",
                 vs="previous",
             )
-            grouped: dict[Optional[str], list[Event]] = {}
-            for e, code in error_rows(events, overview.since, overview.until):
-                grouped.setdefault(group_key(e, code, "code"), []).append(e)
-            for found in grouped.values():
-                found.sort(key=lambda e: (e.ts, e.text), reverse=True)  # the latest first
-            overview.error_events = grouped
+            overview.error_events = _by_code(events, overview)
 
         self.ask(question)
+
+    def error_events(self, overview: Overview) -> dict[Optional[str], list[Event]]:
+        """Each code's error events, the latest first (the error screen), read once."""
+        if overview.error_events is None:
+            events = self.ask(lambda source: source.error_events(overview.since, overview.until))
+            overview.error_events = _by_code(events, overview)
+        return overview.error_events
 
     def deliveries(self, overview: Overview, limit: int) -> Iterator[list[DeliveryRow]]:
         """The newest ``limit`` deliveries active in the range (``coco deliveries``' order and rows), a page at a
@@ -199,6 +213,15 @@ class Resident:
             return False
         finally:
             self.lock.release()
+
+
+def _by_code(events: list[Event], overview: Overview) -> dict[Optional[str], list[Event]]:
+    grouped: dict[Optional[str], list[Event]] = {}
+    for e, code in error_rows(events, overview.since, overview.until):
+        grouped.setdefault(group_key(e, code, "code"), []).append(e)
+    for found in grouped.values():
+        found.sort(key=lambda e: (e.ts, e.text), reverse=True)  # the latest first
+    return grouped
 
 
 class _Answered:

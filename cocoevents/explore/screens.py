@@ -185,7 +185,7 @@ class OverviewScreen(Base):
             if report is None:
                 return
             group = report.groups[item]
-            self.app.push_screen(ErrorEventsScreen(group, self.overview.error_events.get(group.key, [])))
+            self.app.push_screen(ErrorEventsScreen(group, self.overview))
         else:
             row = self.overview.deliveries[item]
             app_of(self).open(model.Subject("delivery", row.delivery_id))
@@ -253,17 +253,19 @@ class ErrorEventsScreen(Base):
     ]
     HEADER = ("TIME", "EVENT", "DELIVERY", "ROBOT", "PILOT", "MESSAGE")
 
-    def __init__(self, group: Any, events: list[Any]) -> None:
+    def __init__(self, group: Any, overview: model.Overview) -> None:
         super().__init__()
         self.group = group
-        self.events = events
+        self.overview = overview
+        known = overview.error_events
+        self.events: Optional[list[Any]] = None if known is None else known.get(group.key, [])
 
     def compose(self) -> ComposeResult:
         key = self.group.key if self.group.key is not None else "(no code)"
         yield Static(view.cells(("Error ", "bold"), (key, "bold red"), (f"  {self.group.count:,} events", "dim")), id="title")
         with Vertical(id="events-box"):
             yield Static(id="events-head", classes="head")
-            yield LineList(empty="no events", id="events")
+            yield LineList(empty="loading…" if self.events is None else "no events", id="events")
         yield FilterBar(placeholder="filter")
         yield Footer(compact=True)
 
@@ -284,8 +286,29 @@ class ErrorEventsScreen(Base):
         self.query_one("#events-box").border_title = "Error events, latest first"
         self.apply_filter()
         self.focus_list()
+        if self.events is None:
+            self.load()
+
+    @work(thread=True, exclusive=True, group="error-events")
+    def load(self) -> None:
+        """The code's events, when the overview counted them from the store's error index (not read yet)."""
+        app = app_of(self)
+        try:
+            events = app.resident.error_events(self.overview).get(self.group.key, [])
+        except Exception as e:
+            app.call_from_thread(self.notify, f"coco: {error_text(e)}", severity="error", markup=False)
+        else:
+            app.call_from_thread(self.read, events)
+        finally:
+            app.call_from_thread(app.loaded)
+
+    def read(self, events: list[Any]) -> None:
+        self.events = events
+        self.apply_filter()
 
     def apply_filter(self) -> None:
+        if self.events is None:
+            return
         shown = [(n, self._cells(e)) for n, e in enumerate(self.events)]
         if self.filter_text:
             shown = [(n, c) for n, c in shown if model.matches(self.filter_text, [x for x, _ in c])]
@@ -303,7 +326,7 @@ class ErrorEventsScreen(Base):
         self._open(event.item)
 
     def _open(self, item: Optional[int]) -> None:
-        if item is None:
+        if item is None or self.events is None:
             return
         e = self.events[item]
         focus = dict(focus=e.ts, focus_text=e.text)

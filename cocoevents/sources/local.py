@@ -496,6 +496,28 @@ class LocalSource(Source):
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
         return [event_from_text(record, ts) for ts, record in found]
 
+    def error_index(self, since: int, until: int) -> list[tuple[Any, str | None]] | None:
+        """``error_rows`` of the range's ``error_events`` without parsing a record: each error event once (a record
+        stored twice is one, timeline rules §4 rule 7) as a ``core.listings.ErrorRow`` with its code, from the
+        error index's columns (``coco explore``'s overview groups them); ``None`` for a store without the index."""
+        if not self.kept_errors:
+            return None
+        from ..core.listings import ErrorRow
+
+        # Copies of a record share the columns taken from it: only rows that share them with another are compared
+        # by their record (reading every record of the range costs more than the rest of the question).
+        found = self.con.execute(
+            "WITH r AS (SELECT ts, event, delivery_id, robot_id, error_code, file_id, seq, "
+            "count(*) OVER (PARTITION BY ts, event, delivery_id, robot_id, error_code) AS n "
+            "FROM errors WHERE ts BETWEEN $since AND $until) "
+            "SELECT epoch_us(ts), seq, event, delivery_id, robot_id, NULLIF(error_code, '') FROM r WHERE n = 1 "
+            "UNION ALL SELECT epoch_us(min(e.ts)), min(e.seq), e.event, e.delivery_id, e.robot_id, NULLIF(e.error_code, '') FROM errors e "
+            "JOIN (SELECT file_id, seq FROM r WHERE n > 1) USING (file_id, seq) WHERE e.ts BETWEEN $since AND $until "
+            "GROUP BY e.record, e.event, e.delivery_id, e.robot_id, e.error_code ORDER BY 1, 2",
+            {"since": _ts(since), "until": _ts(until)},
+        ).fetchall()
+        return [(ErrorRow(int(ts), name, d, r), code) for ts, _, name, d, r, code in found]
+
     def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
         """Through ``keys``, like every id question: the min and max ``ts`` of the id's rows within the bounds
         (of every row without ``column``: the ``ts`` zone maps answer most of it)."""

@@ -1,0 +1,70 @@
+"""What makes ``coco explore`` fast must not change what it shows: the overview's errors counted from the store's
+error index are ``coco errors --vs previous``'s groups; a timeline built ahead (prefetch) is the one built when
+asked; the remembered timelines are bounded; the overview is on screen before its slow answers and fills in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cocoevents.core.listings import error_report, group_errors, previous_window
+from cocoevents.core.options import parse_options
+from cocoevents.sources.local import LocalSource
+from cocoevents.store.loader import load
+
+from ..support.cli import write_lines
+
+DAY = parse_options(since="2026-11-25T00:00:00Z", until="2026-11-26T00:00:00Z")
+
+
+def errors_store(tmp_path: Path) -> Path:
+    """Error events of several codes (one without a code, one whose code is hostile text), the same record in two
+    files (one event), two different records of the same instant and ids, and one in the window before."""
+
+    def failed(ts: str, delivery: str, code: object, robot: str = "R-1", **more: object) -> dict:
+        return {
+            "event": "delivery.failed",
+            "timestamp": ts,
+            "level": "error",
+            "delivery_id": delivery,
+            "robot_id": robot,
+            "error": code,
+            **more,
+        }
+
+    twice = failed("2026-11-25T08:00:00Z", "D1", {"code": "LID_STUCK"})
+    day = [
+        twice,
+        failed("2026-11-25T09:00:00Z", "D2", {"code": "LID_STUCK"}, "R-2"),
+        failed("2026-11-25T09:30:00Z", "D3", {"code": "LID_STUCK"}, "R-2", note="a"),
+        failed("2026-11-25T09:30:00Z", "D3", {"code": "LID_STUCK"}, "R-2", note="b"),
+        failed("2026-11-25T10:00:00Z", "D4", "no object, so no code"),
+        failed("2026-11-25T11:00:00Z", "D5", {"code": "\x1b[31m[red]BAD[/red]"}),
+        {"event": "robot.fault", "timestamp": "2026-11-25T12:00:00Z", "level": "error", "robot_id": "R-9", "error": {"code": "MOTOR"}},
+    ]
+    archive = tmp_path / "archive"
+    files = [
+        write_lines(archive / "dt=2026-11-25" / "a.log", day),
+        write_lines(archive / "dt=2026-11-25" / "b.log", [twice]),
+        write_lines(archive / "dt=2026-11-24" / "c.log", [failed("2026-11-24T08:00:00Z", "D0", {"code": "LID_STUCK"})]),
+    ]
+    store = tmp_path / "errors.duckdb"
+    load(store, [str(f) for f in files])
+    return store
+
+
+def test_errors_counted_from_the_error_index_are_coco_errors_groups_with_the_window_before(tmp_path: Path) -> None:
+    source = LocalSource(errors_store(tmp_path))
+    try:
+        rows = source.error_index(DAY.since, DAY.until)
+        assert rows is not None and len(rows) == 7  # the record stored twice is one event
+        from_index = group_errors(rows, DAY.since, DAY.until)
+        before = previous_window(DAY.since, DAY.until)
+        from_index.previous = group_errors(source.error_index(*before) or [], *before)
+        for g in from_index.groups:
+            g.previous_count = {p.key: p.count for p in from_index.previous.groups}.get(g.key, 0)
+        expected = error_report(source, DAY.since, DAY.until, "code", vs="previous")
+    finally:
+        source.close()
+    assert from_index.to_dict() == expected.to_dict()
+    groups = [(g.key, g.count, g.previous_count) for g in from_index.groups]
+    assert groups == [("LID_STUCK", 4, 1), ("\x1b[31m[red]BAD[/red]", 1, 0), ("MOTOR", 1, 0), (None, 1, 0)]
