@@ -82,7 +82,11 @@ class Resident:
         self.opts = opts
         self.source: Any = None
         self.lock = threading.RLock()
+        self._side: Any = None  # the prefetch's own reader (``ahead``), when the source can make one
+        self._side_lock = threading.Lock()
+        self._memory = threading.Lock()  # the remembered timelines and those being built ahead
         self._cache: OrderedDict[Any, Timeline] = OrderedDict()
+        self._building: dict[Any, threading.Event] = {}
         self.questions = 0  # timelines built (the benchmark and the tests count them)
 
     def open(self) -> None:
@@ -91,10 +95,17 @@ class Resident:
                 self.source = self._opening()
 
     def close(self) -> None:
+        with self._side_lock:
+            self._close_side()
         with self.lock:
             if self.source is not None:
                 self.source.close()
                 self.source = None
+
+    def _close_side(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
 
     def ask(self, question: Callable[[Any], Any]) -> Any:
         """``question(source)``, alone on the source."""
@@ -105,14 +116,19 @@ class Resident:
     # -- timelines ------------------------------------------------------------------------------------
 
     def cached(self, subject: Subject) -> Optional[Timeline]:
-        with self.lock:
+        with self._memory:
             found = self._cache.get(subject.key)
             if found is not None:
                 self._cache.move_to_end(subject.key)
             return found
 
     def timeline(self, subject: Subject) -> Timeline:
-        """``subject``'s timeline, remembered (``coco timeline``'s ``build``; its errors are the command's)."""
+        """``subject``'s timeline, remembered (``coco timeline``'s ``build``; its errors are the command's). One being
+        built ahead (``ahead``) is waited for rather than built a second time."""
+        with self._memory:
+            building = self._building.get(subject.key)
+        if building is not None:
+            building.wait()
         found = self.cached(subject)
         if found is not None:
             return found
@@ -125,8 +141,42 @@ class Resident:
         self.remember(subject, t)
         return t
 
+    def ahead(self, subject: Subject) -> None:
+        """Build ``subject``'s timeline in advance (the cursor rests on it or near it), on a reader of its own when
+        the source can make one (``side``: a cursor of the local store's connection), so a question asked meanwhile
+        does not wait for it; else on the source, between questions. Its errors are left for opening it to say."""
+        if self.cached(subject) is not None:
+            return
+        with self._side_lock:
+            with self._memory:
+                if subject.key in self._cache or subject.key in self._building:
+                    return
+                done = self._building[subject.key] = threading.Event()
+
+            def question(source: Any) -> Timeline:
+                self.questions += 1
+                return build(source, subject.id, subject.kind, subject.options(self.opts))
+
+            try:
+                side = self._side_source()
+                self.remember(subject, question(side) if side is not None else self.ask(question))
+            except Exception:
+                pass
+            finally:
+                with self._memory:
+                    self._building.pop(subject.key, None)
+                done.set()
+
+    def _side_source(self) -> Any:
+        if self._side is None:
+            with self.lock:
+                self.open()
+                make = getattr(self.source, "side", None)
+                self._side = make() if make is not None else None
+        return self._side
+
     def remember(self, subject: Subject, t: Timeline) -> None:
-        with self.lock:
+        with self._memory:
             self._cache[subject.key] = t
             self._cache[(t.kind, t.id, subject.since, subject.until)] = t  # by the resolved id too
             while len(self._cache) > CACHE:
@@ -134,7 +184,7 @@ class Resident:
 
     def forget(self) -> None:
         """New events arrived (a follow poll refreshed the source): what was remembered may be out of date."""
-        with self.lock:
+        with self._memory:
             self._cache.clear()
 
     def pilot_shift(self, pilot: str, ts: int) -> Subject:
@@ -204,15 +254,21 @@ class Resident:
     def yield_to_writer(self) -> bool:
         """When a load waits for the store, let go of it (the next question opens it again); whether it did.
         Never waits: a question under way keeps the source and the next check lets go."""
-        if not self.lock.acquire(blocking=False):
+        if not self._side_lock.acquire(blocking=False):
             return False
         try:
-            if self.source is not None and self.source.writer_waiting():
-                self.source.release()
-                return True
-            return False
+            if not self.lock.acquire(blocking=False):
+                return False
+            try:
+                if self.source is not None and self.source.writer_waiting():
+                    self._close_side()
+                    self.source.release()
+                    return True
+                return False
+            finally:
+                self.lock.release()
         finally:
-            self.lock.release()
+            self._side_lock.release()
 
 
 def _by_code(events: list[Event], overview: Overview) -> dict[Optional[str], list[Event]]:

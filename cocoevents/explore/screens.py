@@ -194,9 +194,11 @@ class OverviewScreen(Base):
     def _rested(self, event: LineList.Highlighted) -> None:
         if self._prefetch is not None:
             self._prefetch.stop()
-        if event.item is not None and event.item < len(self.overview.deliveries):
-            subject = model.Subject("delivery", self.overview.deliveries[event.item].delivery_id)
-            self._prefetch = self.set_timer(PREFETCH_AFTER, lambda: app_of(self).prefetch(subject))
+        rows = self.overview.deliveries
+        if event.item is not None and event.item < len(rows):
+            near = [k for k in (event.item, event.item + 1, event.item - 1) if 0 <= k < len(rows)]  # the next ones a cursor reaches
+            ahead = [model.Subject("delivery", rows[k].delivery_id) for k in near]
+            self._prefetch = self.set_timer(PREFETCH_AFTER, lambda: app_of(self).prefetch(ahead))
 
     def filter_submitted(self, text: str) -> None:
         """Enter in the filter: the one delivery that matches, else the id typed (a delivery, robot, pilot, demand

@@ -118,6 +118,11 @@ class LocalSource(Source):
         if self._con is not None:
             self._con.close()  # kept: a closed source stays closed (``con`` does not open it again)
 
+    def side(self) -> LocalSource:
+        """Another reader of the store on a cursor of this connection, for a second thread to ask at the same time
+        (``coco explore`` builds the timelines a cursor rests near on it)."""
+        return LocalSource(self.path, self.wait, connection=self.con.cursor())
+
     # -- following (``core.follow``): a resident reader lets loads in --------------------------------------
 
     def release(self) -> None:

@@ -4,10 +4,13 @@ asked; the remembered timelines are bounded; the overview is on screen before it
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+from typing import Any
 
 from cocoevents.core.listings import error_report, group_errors, previous_window
 from cocoevents.core.options import parse_options
+from cocoevents.explore.model import CACHE, Resident, Subject, robot_day
 from cocoevents.sources.local import LocalSource
 from cocoevents.store.loader import load
 
@@ -68,3 +71,54 @@ def test_errors_counted_from_the_error_index_are_coco_errors_groups_with_the_win
     assert from_index.to_dict() == expected.to_dict()
     groups = [(g.key, g.count, g.previous_count) for g in from_index.groups]
     assert groups == [("LID_STUCK", 4, 1), ("\x1b[31m[red]BAD[/red]", 1, 0), ("MOTOR", 1, 0), (None, 1, 0)]
+
+
+def as_json(t: Any) -> str:
+    from cocoevents.render import RenderOptions, write
+
+    out = io.StringIO()
+    write(t, "json", out, RenderOptions(tz="UTC"))
+    return out.getvalue()
+
+
+def test_a_timeline_built_ahead_on_a_reader_of_its_own_is_the_one_built_when_asked(demo_store: Path) -> None:
+    ahead, cold = Resident(lambda: LocalSource(demo_store)), Resident(lambda: LocalSource(demo_store))
+    try:
+        delivery = Subject("delivery", "D12345")
+        first = cold.timeline(delivery)
+        day = next(robot_day(first, n) for n in range(len(first.rows)) if robot_day(first, n) is not None)
+        assert day is not None
+        for subject in (delivery, day):
+            ahead.ahead(subject)
+        assert ahead._side is not None and ahead.questions == 2  # built on the side reader, once each
+        for subject in (delivery, day):
+            assert as_json(ahead.timeline(subject)) == as_json(cold.timeline(subject))
+        assert ahead.questions == 2  # opening them asked nothing more
+        ahead.ahead(delivery)
+        assert ahead.questions == 2  # nor did a second prefetch of what is remembered
+    finally:
+        ahead.close()
+        cold.close()
+    assert ahead._side is None
+
+
+def test_the_remembered_timelines_are_bounded_the_least_recently_used_going_first(demo_store: Path) -> None:
+    resident = Resident(lambda: LocalSource(demo_store))
+    try:
+        first = resident.timeline(Subject("delivery", "D12345"))
+        assert first.id == "D12345"
+        listed = LocalSource(demo_store)
+        try:
+            deliveries = [d for d, _ in listed.active_deliveries(DAY.since, DAY.until)]
+        finally:
+            listed.close()
+        others = [d for d in deliveries if d != "D12345"][: CACHE + 5]
+        for n, d in enumerate(others):
+            resident.timeline(Subject("delivery", d))
+            if n == 3:
+                assert resident.cached(Subject("delivery", "D12345")) is not None  # used again: kept longer
+        assert len(resident._cache) <= CACHE
+        assert resident.cached(Subject("delivery", others[-1])) is not None
+        assert resident.cached(Subject("delivery", others[0])) is None
+    finally:
+        resident.close()
