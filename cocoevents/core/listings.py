@@ -456,7 +456,10 @@ def group_errors(rows: Iterable[tuple[Any, Optional[str]]], since: int, until: i
     groups: dict[Optional[str], ErrorGroup] = {}
     for e, code in rows:
         key = group_key(e, code, by)
-        groups.setdefault(key, ErrorGroup(key)).add(e, code)
+        group = groups.get(key)
+        if group is None:  # not ``setdefault``: that makes a group (three counters) for every event
+            group = groups[key] = ErrorGroup(key)
+        group.add(e, code)
     ordered = sorted(groups.values(), key=lambda g: (-g.count, g.key is None, g.key or ""))
     return ErrorReport(since, until, by, ordered)
 
