@@ -39,6 +39,7 @@ def start(
 
     def first() -> Any:
         resident.open()
+        resident.open_side()
         return resident.timeline(subject) if subject is not None else None
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="coco-explore-open") as pool:

@@ -113,6 +113,15 @@ class Resident:
             self.open()
             return question(self.source)
 
+    def ask_aside(self, question: Callable[[Any], Any]) -> Any:
+        """``question`` on the side reader (``ahead``'s), so it runs at the same time as one on the source; on the
+        source when it cannot make one."""
+        with self._side_lock:
+            side = self._side_source()
+            if side is not None:
+                return question(side)
+        return self.ask(question)
+
     # -- timelines ------------------------------------------------------------------------------------
 
     def cached(self, subject: Subject) -> Optional[Timeline]:
@@ -167,6 +176,11 @@ class Resident:
                     self._building.pop(subject.key, None)
                 done.set()
 
+    def open_side(self) -> None:
+        """The side reader made now (``coco explore`` opens it with the source, while Textual imports)."""
+        with self._side_lock:
+            self._side_source()
+
     def _side_source(self) -> Any:
         if self._side is None:
             with self.lock:
@@ -197,10 +211,11 @@ class Resident:
 
     # -- the overview -----------------------------------------------------------------------------------
 
-    def errors(self, overview: Overview) -> None:
+    def errors(self, overview: Overview, aside: bool = False) -> None:
         """Errors by code with the window before's counts (``coco errors --vs previous``). From the store's error
         index when it has one (``LocalSource.error_index``: no record parsed, the same groups), the events of each
-        code then read apart (``error_events``); else from the events, which are kept for the error screen."""
+        code then read apart (``error_events``); else from the events, which are kept for the error screen.
+        ``aside``: on the side reader (``ask_aside``), while the deliveries are asked of the source."""
 
         def question(source: Any) -> None:
             index: Callable[[int, int], Optional[list[Any]]] = getattr(source, "error_index", lambda since, until: None)
@@ -225,7 +240,7 @@ class Resident:
             )
             overview.error_events = _by_code(events, overview)
 
-        self.ask(question)
+        (self.ask_aside if aside else self.ask)(question)
 
     def error_events(self, overview: Overview) -> dict[Optional[str], list[Event]]:
         """Each code's error events, the latest first (the error screen), read once."""

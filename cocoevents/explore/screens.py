@@ -88,12 +88,27 @@ class OverviewScreen(Base):
             self.loaded = True
             self.load()
 
-    @work(thread=True, exclusive=True, group="overview")
     def load(self) -> None:
+        """The errors and the deliveries asked at the same time (the errors on the side reader), each pane drawn
+        as its answer comes: the screen is up before either."""
+        self.load_errors()
+        self.load_deliveries()
+
+    @work(thread=True, exclusive=True, group="overview-errors")
+    def load_errors(self) -> None:
         app = app_of(self)
         try:
-            app.resident.errors(self.overview)
+            app.resident.errors(self.overview, aside=True)
             app.call_from_thread(self.draw_errors)
+        except Exception as e:  # the source went away: said, and the app stays usable
+            app.call_from_thread(self.notify, f"coco: {error_text(e)}", severity="error", markup=False)
+        finally:
+            app.call_from_thread(app.loaded)
+
+    @work(thread=True, exclusive=True, group="overview")
+    def load_deliveries(self) -> None:
+        app = app_of(self)
+        try:
             for _ in app.resident.deliveries(self.overview, self.limit):
                 app.call_from_thread(self.draw_deliveries)
             app.call_from_thread(self.draw_deliveries)
