@@ -276,6 +276,7 @@ class ErrorEventsScreen(Base):
         self.overview = overview
         known = overview.error_events
         self.events: Optional[list[Any]] = None if known is None else known.get(group.key, [])
+        self._waiting = False  # enter pressed while the events are read
 
     def compose(self) -> ComposeResult:
         key = self.group.key if self.group.key is not None else "(no code)"
@@ -322,6 +323,9 @@ class ErrorEventsScreen(Base):
     def read(self, events: list[Any]) -> None:
         self.events = events
         self.apply_filter()
+        if self._waiting:  # enter was pressed before they came
+            self._waiting = False
+            self.action_open()
 
     def apply_filter(self) -> None:
         if self.events is None:
@@ -343,7 +347,10 @@ class ErrorEventsScreen(Base):
         self._open(event.item)
 
     def _open(self, item: Optional[int]) -> None:
-        if item is None or self.events is None:
+        if self.events is None:
+            self._waiting = True
+            return
+        if item is None:
             return
         e = self.events[item]
         focus = dict(focus=e.ts, focus_text=e.text)

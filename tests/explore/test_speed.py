@@ -5,16 +5,20 @@ asked; the remembered timelines are bounded; the overview is on screen before it
 from __future__ import annotations
 
 import io
+import threading
 from pathlib import Path
 from typing import Any
 
 from cocoevents.core.listings import error_report, group_errors, previous_window
 from cocoevents.core.options import parse_options
 from cocoevents.explore.model import CACHE, Resident, Subject, robot_day
+from cocoevents.explore.screens import ErrorEventsScreen, OverviewScreen
 from cocoevents.sources.local import LocalSource
 from cocoevents.store.loader import load
 
 from ..support.cli import write_lines
+from .conftest import make_app, overview_ready, until
+from .test_follow_and_safety import CONTROL, screen_text
 
 DAY = parse_options(since="2026-11-25T00:00:00Z", until="2026-11-26T00:00:00Z")
 
@@ -122,3 +126,54 @@ def test_the_remembered_timelines_are_bounded_the_least_recently_used_going_firs
         assert resident.cached(Subject("delivery", others[0])) is None
     finally:
         resident.close()
+
+
+class SlowErrors(LocalSource):
+    """A reader of the local store whose error index answers only once ``gate`` opens (a slow question)."""
+
+    def __init__(self, path: Path, gate: threading.Event, connection: Any = None) -> None:
+        super().__init__(path, connection=connection)
+        self.gate = gate
+
+    def error_index(self, since: int, until: int) -> Any:
+        self.gate.wait(30)
+        return super().error_index(since, until)
+
+    def side(self) -> LocalSource:
+        return SlowErrors(self.path, self.gate, connection=self.con.cursor())
+
+
+async def test_the_overview_is_on_screen_before_its_slow_answers_and_fills_in_as_they_come(demo_store: Path) -> None:
+    """The errors are slow: the deliveries, asked at the same time, are drawn meanwhile; then the errors."""
+    gate = threading.Event()
+    app = make_app(None, source=SlowErrors(demo_store, gate))
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, OverviewScreen) and app.screen.overview.deliveries_done)
+            await pilot.pause(0.2)
+            text = screen_text(app)
+            assert "FULFILLED" in text and "loading errors…" in text and "MOTOR_OVERCURRENT" not in text
+            assert app.screen.overview.errors is None
+            gate.set()
+            await until(pilot, lambda: overview_ready(app))
+            text = screen_text(app)
+            assert "MOTOR_OVERCURRENT" in text and "FULFILLED" in text
+    finally:
+        gate.set()
+        app.resident.close()
+
+
+async def test_a_hostile_error_code_counted_from_the_index_stays_text_on_the_overview(tmp_path: Path) -> None:
+    app = make_app(errors_store(tmp_path))
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await until(pilot, lambda: overview_ready(app))
+            text = screen_text(app)
+            assert "[red]BAD[/red]" in text and "LID_STUCK" in text
+            assert not CONTROL.search(text.replace("\n", ""))
+            await pilot.press("down", "enter")  # the hostile code's events, read when its screen opens
+            await until(pilot, lambda: isinstance(app.screen, ErrorEventsScreen) and app.screen.events is not None)
+            text = screen_text(app)
+            assert "[red]BAD[/red]" in text and "D5" in text and not CONTROL.search(text.replace("\n", ""))
+    finally:
+        app.resident.close()
