@@ -71,15 +71,18 @@ def store_of(n: int, folder: Path) -> Path:
 
 
 def make_app(store: Path) -> Any:
-    """The app as ``coco explore --store STORE --since ... --until ...`` makes it (``explore.start``)."""
+    """The app as ``coco explore --store STORE --since ... --until ...`` makes it (``explore.start``, then
+    ``explore.resident_gc``)."""
     from cocoevents.core.options import parse_options
-    from cocoevents.explore import start
+    from cocoevents.explore import resident_gc, start
     from cocoevents.sources.local import LocalSource
 
     opts = parse_options(**DAY)
-    return start(
+    app = start(
         lambda: LocalSource(store), subject_id=None, kind=None, opts=opts, since=opts.since, until=opts.until, tz="UTC", where=str(store)
     )
+    resident_gc()  # as the command does before it runs the app
+    return app
 
 
 async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 120.0) -> None:
