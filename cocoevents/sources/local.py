@@ -502,26 +502,39 @@ class LocalSource(Source):
         return [event_from_text(record, ts) for ts, record in found]
 
     def error_index(self, since: int, until: int) -> list[tuple[Any, str | None]] | None:
-        """``error_rows`` of the range's ``error_events`` without parsing a record: each error event once (a record
-        stored twice is one, timeline rules §4 rule 7) as a ``core.listings.ErrorRow`` with its code, from the
-        error index's columns (``coco explore``'s overview groups them); ``None`` for a store without the index."""
+        """``error_rows`` of the range's ``error_events``, mostly without parsing a record: each error event once
+        with its code, in time order, from the error index's columns as a ``core.listings.ErrorRow`` (``coco
+        explore``'s overview groups them); ``None`` for a store without the index. Equal records have the same
+        time, name and ids (``error_rows``' rule 7 test): only rows sharing those with another are read as
+        events and go through ``error_rows`` itself, which keeps each record once."""
         if not self.kept_errors:
             return None
-        from ..core.listings import ErrorRow
+        from ..core.listings import ErrorRow, error_rows
 
-        # Copies of a record share the columns taken from it: only rows that share them with another are compared
-        # by their record (reading every record of the range costs more than the rest of the question).
         found = self.con.execute(
-            "WITH r AS (SELECT ts, event, delivery_id, robot_id, error_code, file_id, seq, "
-            "count(*) OVER (PARTITION BY ts, event, delivery_id, robot_id, error_code) AS n "
-            "FROM errors WHERE ts BETWEEN $since AND $until) "
-            "SELECT epoch_us(ts), seq, event, delivery_id, robot_id, NULLIF(error_code, '') FROM r WHERE n = 1 "
-            "UNION ALL SELECT epoch_us(min(e.ts)), min(e.seq), e.event, e.delivery_id, e.robot_id, NULLIF(e.error_code, '') FROM errors e "
-            "JOIN (SELECT file_id, seq FROM r WHERE n > 1) USING (file_id, seq) WHERE e.ts BETWEEN $since AND $until "
-            "GROUP BY e.record, e.event, e.delivery_id, e.robot_id, e.error_code ORDER BY 1, 2",
+            "SELECT epoch_us(ts), file_id, seq, event, delivery_id, robot_id, NULLIF(error_code, ''), "
+            "count(*) OVER (PARTITION BY ts, event, delivery_id, robot_id, pilot_id, demand_id, offer_id) > 1 AS shared "
+            "FROM errors WHERE ts BETWEEN $since AND $until ORDER BY ts, seq",
             {"since": _ts(since), "until": _ts(until)},
         ).fetchall()
-        return [(ErrorRow(int(ts), name, d, r), code) for ts, _, name, d, r, code in found]
+        shared = [(f, q) for _, f, q, *_, alike in found if alike]
+        kept: dict[tuple[int, int], tuple[Event, str | None]] = {}
+        if shared:
+            records = self.con.execute(
+                "SELECT epoch_us(ts), file_id, seq, record FROM errors WHERE ts BETWEEN $since AND $until "
+                "AND (file_id, seq) IN (SELECT k.f, k.q FROM (SELECT unnest($keys::STRUCT(f BIGINT, q BIGINT)[]) AS k)) ORDER BY ts, seq",
+                {"since": _ts(since), "until": _ts(until), "keys": [{"f": f, "q": q} for f, q in shared]},
+            ).fetchall()
+            events = [event_from_text(r, ts) for ts, _, _, r in records]
+            where = {id(e): (f, q) for e, (_, f, q, _) in zip(events, records)}
+            kept = {where[id(e)]: (e, code) for e, code in error_rows(events, since, until)}
+        out: list[tuple[Any, str | None]] = []
+        for ts, f, q, name, d, r, code, alike in found:
+            if not alike:
+                out.append((ErrorRow(int(ts), name, d, r), code))
+            elif (f, q) in kept:
+                out.append(kept[(f, q)])
+        return out
 
     def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
         """Through ``keys``, like every id question: the min and max ``ts`` of the id's rows within the bounds

@@ -5,6 +5,7 @@ asked; the remembered timelines are bounded; the overview is on screen before it
 from __future__ import annotations
 
 import io
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,8 @@ DAY = parse_options(since="2026-11-25T00:00:00Z", until="2026-11-26T00:00:00Z")
 
 def errors_store(tmp_path: Path) -> Path:
     """Error events of several codes (one without a code, one whose code is hostile text), the same record in two
-    files (one event), two different records of the same instant and ids, and one in the window before."""
+    files, once with its keys in another order (one event), two different records of the same instant and ids,
+    and one in the window before."""
 
     def failed(ts: str, delivery: str, code: object, robot: str = "R-1", **more: object) -> dict:
         return {
@@ -48,10 +50,11 @@ def errors_store(tmp_path: Path) -> Path:
         failed("2026-11-25T11:00:00Z", "D5", {"code": "\x1b[31m[red]BAD[/red]"}),
         {"event": "robot.fault", "timestamp": "2026-11-25T12:00:00Z", "level": "error", "robot_id": "R-9", "error": {"code": "MOTOR"}},
     ]
+    reordered = "{" + ", ".join(f'"{k}": {json.dumps(v)}' for k, v in sorted(twice.items())) + "}"  # keys in another order
     archive = tmp_path / "archive"
     files = [
         write_lines(archive / "dt=2026-11-25" / "a.log", day),
-        write_lines(archive / "dt=2026-11-25" / "b.log", [twice]),
+        write_lines(archive / "dt=2026-11-25" / "b.log", [twice, reordered]),
         write_lines(archive / "dt=2026-11-24" / "c.log", [failed("2026-11-24T08:00:00Z", "D0", {"code": "LID_STUCK"})]),
     ]
     store = tmp_path / "errors.duckdb"
