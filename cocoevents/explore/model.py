@@ -5,8 +5,10 @@ only draw what this gives.
 One source for the whole session (``Resident``): opened once, held open between questions (one connection),
 asked from one worker thread at a time (a lock: DuckDB's connection is not shared between threads at once), and
 remembered answers (the last ``CACHE`` timelines), so going back, or to a subject the cursor rested on
-(``prefetch``), costs no question. A load that asks for the store (``<store>.waiting``) gets it: ``yield_to_writer``
-lets go, and the next question opens it again.
+(``ahead``), costs no question. Beside it, when the source can make one (the local store: a cursor of the same
+connection), a side reader with its own lock: what is built ahead, and the overview's errors, are asked there at
+the same time as the question in front. A load that asks for the store (``<store>.waiting``) gets it:
+``yield_to_writer`` lets go of both, and the next question opens it again.
 
 Every timeline is built by ``core.lookup.build`` - the rules and the id resolution of ``coco timeline`` - and the
 overview by ``core.listings`` (``coco errors`` and ``coco deliveries``), so what the app shows is what the commands
