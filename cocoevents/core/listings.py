@@ -437,7 +437,8 @@ def error_report(source: EventSource, since: int, until: int, by: str = "code", 
 def _error_report(source: EventSource, since: int, until: int, by: str) -> ErrorReport:
     if by not in ERROR_GROUPS:
         raise UsageError(f"--by must be one of {', '.join(ERROR_GROUPS)}, not {by!r}")
-    return group_errors(error_rows(source.error_events(since, until), since, until), since, until, by)
+    rows = source.error_index(since, until)
+    return group_errors(error_rows(source.error_events(since, until), since, until) if rows is None else rows, since, until, by)
 
 
 class ErrorRow(NamedTuple):

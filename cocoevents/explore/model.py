@@ -23,7 +23,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Optional, Sequence
 
-from ..core.listings import DeliveryRow, ErrorReport, error_report, error_rows, group_errors, group_key, previous_window, timelines
+from ..core.listings import DeliveryRow, ErrorReport, error_report, error_rows, group_key, timelines
 from ..core.lookup import build
 from ..core.model import Event, Row, Timeline
 from ..core.options import HOUR, Options
@@ -215,32 +215,21 @@ class Resident:
 
     def errors(self, overview: Overview, aside: bool = False) -> None:
         """Errors by code with the window before's counts (``coco errors --vs previous``). From the store's error
-        index when it has one (``LocalSource.error_index``: no record parsed, the same groups), the events of each
-        code then read apart (``error_events``); else from the events, which are kept for the error screen.
+        index when it has one (``error_index``: no record parsed, the same groups), the events of each code then
+        read apart (``error_events``); else from the events, which are kept for the error screen.
         ``aside``: on the side reader (``ask_aside``), while the deliveries are asked of the source."""
 
         def question(source: Any) -> None:
-            index: Callable[[int, int], Optional[list[Any]]] = getattr(source, "error_index", lambda since, until: None)
-            rows = index(overview.since, overview.until)
-            if rows is not None:
-                report = group_errors(rows, overview.since, overview.until)
-                before = previous_window(overview.since, overview.until)
-                report.previous = group_errors(index(*before) or [], *before)
-                counts = {g.key: g.count for g in report.previous.groups}
-                for g in report.groups:
-                    g.previous_count = counts.get(g.key, 0)
-                overview.errors = report
-                return
-            events = source.error_events(overview.since, overview.until)
-            answered = _Answered(source, overview.since, overview.until, events)
+            remembering = _Remembering(source, overview.since, overview.until)
             overview.errors = error_report(
-                answered,  # type: ignore[arg-type]  # answers the two questions error_report asks
+                remembering,  # type: ignore[arg-type]  # answers the questions error_report asks
                 overview.since,
                 overview.until,
                 "code",
                 vs="previous",
             )
-            overview.error_events = _by_code(events, overview)
+            if remembering.events is not None:  # read for want of an index: kept for the error screen
+                overview.error_events = _by_code(remembering.events, overview)
 
         (self.ask_aside if aside else self.ask)(question)
 
@@ -297,16 +286,22 @@ def _by_code(events: list[Event], overview: Overview) -> dict[Optional[str], lis
     return grouped
 
 
-class _Answered:
-    """A source that has answered ``error_events`` for the range already (so ``error_report`` groups what was read
-    once, and the error screen keeps the same events); ``coco errors --vs previous``'s window before is asked of
-    the source itself."""
+class _Remembering:
+    """The source, remembering its ``error_events`` answer for the range when ``error_report`` asks it (a source
+    without an error index): the error screen then keeps the events that were grouped, read once."""
 
-    def __init__(self, source: Any, since: int, until: int, events: list[Event]) -> None:
-        self._source, self._range, self._events = source, (since, until), events
+    def __init__(self, source: Any, since: int, until: int) -> None:
+        self._source, self._range = source, (since, until)
+        self.events: Optional[list[Event]] = None
+
+    def error_index(self, since: int, until: int) -> Optional[list[tuple[Any, Optional[str]]]]:
+        return self._source.error_index(since, until)
 
     def error_events(self, since: int, until: int) -> list[Event]:
-        return self._events if (since, until) == self._range else self._source.error_events(since, until)
+        events: list[Event] = self._source.error_events(since, until)
+        if (since, until) == self._range:
+            self.events = events
+        return events
 
 
 WINDOW = HOUR  # ``newest`` looks at the last hour of the range first, then four times more each round

@@ -10,7 +10,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from cocoevents.core.listings import error_report, group_errors, previous_window
+from cocoevents.core.listings import error_report
 from cocoevents.core.options import parse_options
 from cocoevents.explore.model import CACHE, Resident, Subject, robot_day
 from cocoevents.explore.screens import ErrorEventsScreen, OverviewScreen
@@ -62,20 +62,27 @@ def errors_store(tmp_path: Path) -> Path:
     return store
 
 
-def test_errors_counted_from_the_error_index_are_coco_errors_groups_with_the_window_before(tmp_path: Path) -> None:
-    source = LocalSource(errors_store(tmp_path))
+class WithoutIndex(LocalSource):
+    """The local store read as a source without an error index: ``error_report`` groups its events."""
+
+    def error_index(self, since: int, until: int) -> None:
+        return None
+
+
+def test_errors_counted_from_the_error_index_are_the_groups_of_the_events_with_the_window_before(tmp_path: Path) -> None:
+    store = errors_store(tmp_path)
+    source, events = LocalSource(store), WithoutIndex(store)
     try:
         rows = source.error_index(DAY.since, DAY.until)
         assert rows is not None and len(rows) == 7  # the record stored twice is one event
-        from_index = group_errors(rows, DAY.since, DAY.until)
-        before = previous_window(DAY.since, DAY.until)
-        from_index.previous = group_errors(source.error_index(*before) or [], *before)
-        for g in from_index.groups:
-            g.previous_count = {p.key: p.count for p in from_index.previous.groups}.get(g.key, 0)
-        expected = error_report(source, DAY.since, DAY.until, "code", vs="previous")
+        from_index = error_report(source, DAY.since, DAY.until, "code", vs="previous")
+        expected = error_report(events, DAY.since, DAY.until, "code", vs="previous")
+        by_robot = [error_report(s, DAY.since, DAY.until, "robot").to_dict() for s in (source, events)]
     finally:
         source.close()
+        events.close()
     assert from_index.to_dict() == expected.to_dict()
+    assert by_robot[0] == by_robot[1]
     groups = [(g.key, g.count, g.previous_count) for g in from_index.groups]
     assert groups == [("LID_STUCK", 4, 1), ("\x1b[31m[red]BAD[/red]", 1, 0), ("MOTOR", 1, 0), (None, 1, 0)]
 
