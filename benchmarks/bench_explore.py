@@ -12,10 +12,11 @@ it into a store, then measures:
 - **navigations**, in one resident app (one open connection, as ``coco explore`` runs): from the overview, open a
   delivery's timeline (``enter``), jump to the robot's day around one of its rows (``r``), back to the delivery
   (``esc``), back to the overview (``esc``), then the next delivery. Each is timed from the key to the screen
-  drawn (the answer on screen and every widget done with its messages). The app's memory of timelines is emptied before each
-  ``enter`` and its prefetch (which builds the delivery under a resting cursor in advance) is off unless
-  ``--prefetch``, so every delivery and robot's day is built cold from the store, with nothing else running;
-  ``esc`` shows what is kept.
+  drawn (the answer on screen and every widget done with its messages). Twice: **cold**, the app's memory of
+  timelines emptied before each ``enter`` and its prefetch off, so every delivery and robot's day is built from
+  the store with nothing else running (``esc`` shows what is kept); then **with the prefetch** (which builds what
+  the cursor rests on and next to in advance, on a reader of its own), the cursor resting ``--dwell`` (0.3 s) on
+  each row before its key, as a person reading it does.
 
     python benchmarks/bench_explore.py                        # 1M events
     python benchmarks/bench_explore.py --sizes 1M,10M         # 10M: ~8 min to generate, ~2 min to load (quiet)
@@ -70,15 +71,18 @@ def store_of(n: int, folder: Path) -> Path:
 
 
 def make_app(store: Path) -> Any:
-    """The app as ``coco explore --store STORE --since ... --until ...`` makes it (``explore.start``)."""
+    """The app as ``coco explore --store STORE --since ... --until ...`` makes it (``explore.start``, then
+    ``explore.resident_gc``)."""
     from cocoevents.core.options import parse_options
-    from cocoevents.explore import start
+    from cocoevents.explore import resident_gc, start
     from cocoevents.sources.local import LocalSource
 
     opts = parse_options(**DAY)
-    return start(
+    app = start(
         lambda: LocalSource(store), subject_id=None, kind=None, opts=opts, since=opts.since, until=opts.until, tz="UTC", where=str(store)
     )
+    resident_gc()  # as the command does before it runs the app
+    return app
 
 
 async def until(pilot: Any, condition: Callable[[], bool], timeout: float = 120.0) -> None:
@@ -169,14 +173,17 @@ def first_screen_parts(store: Path) -> dict[str, float]:
 # -- navigations, in one resident app -----------------------------------------------------------------------------
 
 
-def navigations(store: Path, count: int, prefetch: bool) -> dict[str, list[float]]:
-    from cocoevents.explore import screens, timeline_screen
+def navigations(store: Path, count: int, dwell: float = 0.0) -> dict[str, list[float]]:
+    """Cold (``dwell`` 0): the remembered timelines dropped before each ``enter``, the prefetch off. With ``dwell``
+    seconds: the prefetch on, nothing dropped, and the cursor resting ``dwell`` on a row before each key, as a
+    person reading it does."""
+    from cocoevents.explore import base, screens, timeline_screen
     from cocoevents.explore.model import robot_at
     from cocoevents.explore.screens import OverviewScreen
     from cocoevents.explore.timeline_screen import TimelineScreen
 
-    if not prefetch:  # a cursor never rests this long here
-        screens.PREFETCH_AFTER = timeline_screen.PREFETCH_AFTER = 3600.0
+    # cold: a cursor never rests this long here
+    screens.PREFETCH_AFTER = timeline_screen.PREFETCH_AFTER = base.PREFETCH_AFTER if dwell else 3600.0
 
     app = make_app(store)
     times: dict[str, list[float]] = {"open a timeline": [], "jump (robot's day)": [], "back": []}
@@ -197,6 +204,8 @@ def navigations(store: Path, count: int, prefetch: bool) -> dict[str, list[float
         """The key as the terminal sends it, then until the answer is on the screen and every widget has handled
         its messages (the repaint included). Not ``pilot.press``: it also waits until the process's CPU time
         stops growing, which on a shared machine adds a few hundred milliseconds that are not the app's."""
+        if dwell:
+            await asyncio.sleep(dwell)
         started = time.perf_counter()
         app.simulate_key(key)
         deadline = started + 120
@@ -214,7 +223,8 @@ def navigations(store: Path, count: int, prefetch: bool) -> dict[str, list[float
             await pilot.press("tab")  # the deliveries list
             rows = overview.overview.deliveries
             for k in range(min(count, len(rows))):
-                app.resident.forget()  # cold: built from the store, not remembered or prefetched
+                if not dwell:
+                    app.resident.forget()  # cold: built from the store, not remembered or prefetched
                 await timed(pilot, "enter", on_timeline("delivery", rows[k].delivery_id), "open a timeline")
                 screen = app.screen
                 t = screen.timeline
@@ -249,7 +259,12 @@ def main() -> int:
     p.add_argument("--dir", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "coco-explore-bench"))
     p.add_argument("--runs", type=int, default=5, help="first-screen processes per size")
     p.add_argument("--navigations", type=int, default=20, help="deliveries opened per size (each: open, jump, back, back)")
-    p.add_argument("--prefetch", action="store_true", help="leave the app's prefetch on (the opens are then often free)")
+    p.add_argument(
+        "--dwell",
+        type=float,
+        default=0.3,
+        help="seconds the cursor rests on a row before each key in a second round of navigations, the prefetch on (0: none)",
+    )
     p.add_argument("--skip-first-screen", action="store_true", help="the navigations only")
     p.add_argument("--child-first-screen", nargs=2, metavar=("STORE", "STARTED"), help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -273,13 +288,16 @@ def main() -> int:
             )
         for what, seconds in first_screen_parts(store).items():
             print(f"{label(n)}:   in-process: {what:<42} {ms(seconds)}", flush=True)
-        times = navigations(store, a.navigations, a.prefetch)
-        every = [x for v in times.values() for x in v]
-        for what, values in times.items():
-            if values:
-                figures = f"median {ms(statistics.median(values))}  p95 {ms(p95(values))}  max {ms(max(values))}"
-                print(f"{label(n)}:   {what:<20} n={len(values):<3} {figures}")
-        print(f"{label(n)}: navigations p95 {ms(p95(every))} (n={len(every)})", flush=True)
+        for dwell in (0.0, a.dwell) if a.dwell else (0.0,):
+            how = f"prefetch on, {ms(dwell)} on each row before its key" if dwell else "cold (nothing remembered, no prefetch)"
+            times = navigations(store, a.navigations, dwell)
+            every = [x for v in times.values() for x in v]
+            print(f"{label(n)}: navigations, {how}:")
+            for what, values in times.items():
+                if values:
+                    figures = f"median {ms(statistics.median(values))}  p95 {ms(p95(values))}  max {ms(max(values))}"
+                    print(f"{label(n)}:   {what:<20} n={len(values):<3} {figures}")
+            print(f"{label(n)}: navigations p95 {ms(p95(every))} (n={len(every)}), {how}", flush=True)
     print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     return 0
 

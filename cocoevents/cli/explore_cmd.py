@@ -72,6 +72,9 @@ def explore(
         interval=every,
         limit=limit,
     )
+    from ..explore import resident_gc
+
+    resident_gc()
     try:
         explorer.run()
     finally:

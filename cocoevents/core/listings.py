@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, Optional, Sequence
+from typing import Any, Iterable, Iterator, NamedTuple, Optional, Sequence
 
 from ..errors import NotFound, UsageError
 from ..producers.registry import ERROR_GROUPS
@@ -437,10 +437,30 @@ def error_report(source: EventSource, since: int, until: int, by: str = "code", 
 def _error_report(source: EventSource, since: int, until: int, by: str) -> ErrorReport:
     if by not in ERROR_GROUPS:
         raise UsageError(f"--by must be one of {', '.join(ERROR_GROUPS)}, not {by!r}")
+    rows = source.error_index(since, until)
+    return group_errors(error_rows(source.error_events(since, until), since, until) if rows is None else rows, since, until, by)
+
+
+class ErrorRow(NamedTuple):
+    """An error event as a store's error index holds it (``LocalSource.error_index``): what ``ErrorGroup.add`` and
+    ``group_key`` read of an ``Event``, without parsing its record."""
+
+    ts: int
+    name: str
+    delivery_id: Optional[str]
+    robot_id: Optional[str]
+
+
+def group_errors(rows: Iterable[tuple[Any, Optional[str]]], since: int, until: int, by: str = "code") -> ErrorReport:
+    """The report of ``rows`` - each error event once with its code, as ``error_rows`` gives them (``Event`` or
+    ``ErrorRow``) - grouped by ``by``, most frequent first."""
     groups: dict[Optional[str], ErrorGroup] = {}
-    for e, code in error_rows(source.error_events(since, until), since, until):
+    for e, code in rows:
         key = group_key(e, code, by)
-        groups.setdefault(key, ErrorGroup(key)).add(e, code)
+        group = groups.get(key)
+        if group is None:  # not ``setdefault``: that makes a group (three counters) for every event
+            group = groups[key] = ErrorGroup(key)
+        group.add(e, code)
     ordered = sorted(groups.values(), key=lambda g: (-g.count, g.key is None, g.key or ""))
     return ErrorReport(since, until, by, ordered)
 

@@ -49,6 +49,13 @@ class EventSource(Protocol):
         """One line for stderr: how many of ``timeline``'s events came from the tail (``None`` without one)."""
         ...
 
+    def error_index(self, since: int, until: int) -> list[tuple[Any, str | None]] | None:
+        """What ``core.listings.error_rows`` gives of the range's ``error_events`` - each error event once (rule 7)
+        with its code, in time order - from an index kept at load time, without making every event (a row holds
+        what ``ErrorGroup.add`` reads: ``ts``, ``name``, ``delivery_id``, ``robot_id``); ``None`` without such an
+        index: then the caller reads ``error_events``."""
+        ...
+
     def close(self) -> None:
         """Let go of what the source holds (connections, temporary files)."""
         ...
@@ -173,6 +180,9 @@ class Source:
         return None
 
     def tail_note(self, timeline: Any) -> str | None:
+        return None
+
+    def error_index(self, since: int, until: int) -> list[tuple[Any, str | None]] | None:
         return None
 
     def load_running(self) -> int | None:

@@ -8,10 +8,11 @@ on the command line opens its timeline above it. Keys are in each screen's foote
 from __future__ import annotations
 
 from datetime import tzinfo
-from typing import Optional
+from typing import Optional, Sequence
 
 from textual import work
 from textual.binding import Binding
+from textual.worker import get_current_worker
 
 from ..core.model import Timeline
 from ..textsafe import for_terminal
@@ -112,13 +113,14 @@ class ExploreApp(Session):
             self.notify("this is the overview: q quits", markup=False, timeout=3)
 
     @work(thread=True, exclusive=True, group="prefetch")
-    def prefetch(self, subject: model.Subject) -> None:
-        """Build ``subject``'s timeline in the background (the cursor rests on it), so opening it is instant."""
-        if self.resident.cached(subject) is None:
-            try:
-                self.resident.timeline(subject)
-            except Exception:  # opening it will say what is wrong
-                pass
+    def prefetch(self, subjects: Sequence[model.Subject]) -> None:
+        """Build the timelines of ``subjects`` in the background, in order (the cursor rests on the first; the others
+        are next to it), so opening them is instant; the cursor moving on stops what is not started yet."""
+        worker = get_current_worker()
+        for subject in subjects:
+            if worker.is_cancelled:
+                return
+            self.resident.ahead(subject)
 
     def loaded(self) -> None:
         self.settled += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, Sequence
 
 from rich.text import Text
 from textual import on
@@ -23,7 +23,7 @@ from ..textsafe import for_terminal
 from . import model
 from .widgets import LineList
 
-PREFETCH_AFTER = 0.25  # seconds the cursor rests on a subject before its timeline is built in the background
+PREFETCH_AFTER = 0.1  # seconds the cursor rests on a subject before its timeline (and its neighbours') is built ahead
 
 # Every key, as the help lists them (the footer shows those of the screen in front).
 KEYS = (
@@ -70,8 +70,8 @@ class Session(App[int]):
         """The screen before (the history)."""
         raise NotImplementedError
 
-    def prefetch(self, subject: model.Subject) -> Any:
-        """Build ``subject``'s timeline in the background."""
+    def prefetch(self, subjects: Sequence[model.Subject]) -> Any:
+        """Build the timelines of ``subjects`` in the background."""
         raise NotImplementedError
 
     def loaded(self) -> None:

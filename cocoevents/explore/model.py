@@ -5,8 +5,10 @@ only draw what this gives.
 One source for the whole session (``Resident``): opened once, held open between questions (one connection),
 asked from one worker thread at a time (a lock: DuckDB's connection is not shared between threads at once), and
 remembered answers (the last ``CACHE`` timelines), so going back, or to a subject the cursor rested on
-(``prefetch``), costs no question. A load that asks for the store (``<store>.waiting``) gets it: ``yield_to_writer``
-lets go, and the next question opens it again.
+(``ahead``), costs no question. Beside it, when the source can make one (the local store: a cursor of the same
+connection), a side reader with its own lock: what is built ahead, and the overview's errors, are asked there at
+the same time as the question in front. A load that asks for the store (``<store>.waiting``) gets it:
+``yield_to_writer`` lets go of both, and the next question opens it again.
 
 Every timeline is built by ``core.lookup.build`` - the rules and the id resolution of ``coco timeline`` - and the
 overview by ``core.listings`` (``coco errors`` and ``coco deliveries``), so what the app shows is what the commands
@@ -67,7 +69,7 @@ class Overview:
     since: int
     until: int
     errors: Optional[ErrorReport] = None
-    error_events: dict[Optional[str], list[Event]] = field(default_factory=dict)
+    error_events: Optional[dict[Optional[str], list[Event]]] = None  # each code's events, once read
     deliveries: list[DeliveryRow] = field(default_factory=list)
     deliveries_done: bool = False
     active: Optional[int] = None  # deliveries active in the range, when known (the windows covered it all)
@@ -82,7 +84,11 @@ class Resident:
         self.opts = opts
         self.source: Any = None
         self.lock = threading.RLock()
+        self._side: Any = None  # the prefetch's own reader (``ahead``), when the source can make one
+        self._side_lock = threading.Lock()
+        self._memory = threading.Lock()  # the remembered timelines and those being built ahead
         self._cache: OrderedDict[Any, Timeline] = OrderedDict()
+        self._building: dict[Any, threading.Event] = {}
         self.questions = 0  # timelines built (the benchmark and the tests count them)
 
     def open(self) -> None:
@@ -91,10 +97,17 @@ class Resident:
                 self.source = self._opening()
 
     def close(self) -> None:
+        with self._side_lock:
+            self._close_side()
         with self.lock:
             if self.source is not None:
                 self.source.close()
                 self.source = None
+
+    def _close_side(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
 
     def ask(self, question: Callable[[Any], Any]) -> Any:
         """``question(source)``, alone on the source."""
@@ -102,17 +115,31 @@ class Resident:
             self.open()
             return question(self.source)
 
+    def ask_aside(self, question: Callable[[Any], Any]) -> Any:
+        """``question`` on the side reader (``ahead``'s), so it runs at the same time as one on the source; on the
+        source when it cannot make one."""
+        with self._side_lock:
+            side = self._side_source()
+            if side is not None:
+                return question(side)
+        return self.ask(question)
+
     # -- timelines ------------------------------------------------------------------------------------
 
     def cached(self, subject: Subject) -> Optional[Timeline]:
-        with self.lock:
+        with self._memory:
             found = self._cache.get(subject.key)
             if found is not None:
                 self._cache.move_to_end(subject.key)
             return found
 
     def timeline(self, subject: Subject) -> Timeline:
-        """``subject``'s timeline, remembered (``coco timeline``'s ``build``; its errors are the command's)."""
+        """``subject``'s timeline, remembered (``coco timeline``'s ``build``; its errors are the command's). One being
+        built ahead (``ahead``) is waited for rather than built a second time."""
+        with self._memory:
+            building = self._building.get(subject.key)
+        if building is not None:
+            building.wait()
         found = self.cached(subject)
         if found is not None:
             return found
@@ -125,8 +152,47 @@ class Resident:
         self.remember(subject, t)
         return t
 
+    def ahead(self, subject: Subject) -> None:
+        """Build ``subject``'s timeline in advance (the cursor rests on it or near it), on a reader of its own when
+        the source can make one (``side``: a cursor of the local store's connection), so a question asked meanwhile
+        does not wait for it; else on the source, between questions. Its errors are left for opening it to say."""
+        if self.cached(subject) is not None:
+            return
+        with self._side_lock:
+            with self._memory:
+                if subject.key in self._cache or subject.key in self._building:
+                    return
+                done = self._building[subject.key] = threading.Event()
+
+            def question(source: Any) -> Timeline:
+                self.questions += 1
+                return build(source, subject.id, subject.kind, subject.options(self.opts))
+
+            try:
+                side = self._side_source()
+                self.remember(subject, question(side) if side is not None else self.ask(question))
+            except Exception:
+                pass
+            finally:
+                with self._memory:
+                    self._building.pop(subject.key, None)
+                done.set()
+
+    def open_side(self) -> None:
+        """The side reader made now (``coco explore`` opens it with the source, while Textual imports)."""
+        with self._side_lock:
+            self._side_source()
+
+    def _side_source(self) -> Any:
+        if self._side is None:
+            with self.lock:
+                self.open()
+                make = getattr(self.source, "side", None)
+                self._side = make() if make is not None else None
+        return self._side
+
     def remember(self, subject: Subject, t: Timeline) -> None:
-        with self.lock:
+        with self._memory:
             self._cache[subject.key] = t
             self._cache[(t.kind, t.id, subject.since, subject.until)] = t  # by the resolved id too
             while len(self._cache) > CACHE:
@@ -134,7 +200,7 @@ class Resident:
 
     def forget(self) -> None:
         """New events arrived (a follow poll refreshed the source): what was remembered may be out of date."""
-        with self.lock:
+        with self._memory:
             self._cache.clear()
 
     def pilot_shift(self, pilot: str, ts: int) -> Subject:
@@ -147,28 +213,32 @@ class Resident:
 
     # -- the overview -----------------------------------------------------------------------------------
 
-    def errors(self, overview: Overview) -> None:
-        """Errors by code with the window before's counts (``coco errors --vs previous``), and each code's events
-        (for the error screen)."""
+    def errors(self, overview: Overview, aside: bool = False) -> None:
+        """Errors by code with the window before's counts (``coco errors --vs previous``). From the store's error
+        index when it has one (``error_index``: no record parsed, the same groups), the events of each code then
+        read apart (``error_events``); else from the events, which are kept for the error screen.
+        ``aside``: on the side reader (``ask_aside``), while the deliveries are asked of the source."""
 
         def question(source: Any) -> None:
-            events = source.error_events(overview.since, overview.until)
-            answered = _Answered(source, overview.since, overview.until, events)
+            remembering = _Remembering(source, overview.since, overview.until)
             overview.errors = error_report(
-                answered,  # type: ignore[arg-type]  # answers the two questions error_report asks
+                remembering,  # type: ignore[arg-type]  # answers the questions error_report asks
                 overview.since,
                 overview.until,
                 "code",
                 vs="previous",
             )
-            grouped: dict[Optional[str], list[Event]] = {}
-            for e, code in error_rows(events, overview.since, overview.until):
-                grouped.setdefault(group_key(e, code, "code"), []).append(e)
-            for found in grouped.values():
-                found.sort(key=lambda e: (e.ts, e.text), reverse=True)  # the latest first
-            overview.error_events = grouped
+            if remembering.events is not None:  # read for want of an index: kept for the error screen
+                overview.error_events = _by_code(remembering.events, overview)
 
-        self.ask(question)
+        (self.ask_aside if aside else self.ask)(question)
+
+    def error_events(self, overview: Overview) -> dict[Optional[str], list[Event]]:
+        """Each code's error events, the latest first (the error screen), read once."""
+        if overview.error_events is None:
+            events = self.ask(lambda source: source.error_events(overview.since, overview.until))
+            overview.error_events = _by_code(events, overview)
+        return overview.error_events
 
     def deliveries(self, overview: Overview, limit: int) -> Iterator[list[DeliveryRow]]:
         """The newest ``limit`` deliveries active in the range (``coco deliveries``' order and rows), a page at a
@@ -190,27 +260,48 @@ class Resident:
     def yield_to_writer(self) -> bool:
         """When a load waits for the store, let go of it (the next question opens it again); whether it did.
         Never waits: a question under way keeps the source and the next check lets go."""
-        if not self.lock.acquire(blocking=False):
+        if not self._side_lock.acquire(blocking=False):
             return False
         try:
-            if self.source is not None and self.source.writer_waiting():
-                self.source.release()
-                return True
-            return False
+            if not self.lock.acquire(blocking=False):
+                return False
+            try:
+                if self.source is not None and self.source.writer_waiting():
+                    self._close_side()
+                    self.source.release()
+                    return True
+                return False
+            finally:
+                self.lock.release()
         finally:
-            self.lock.release()
+            self._side_lock.release()
 
 
-class _Answered:
-    """A source that has answered ``error_events`` for the range already (so ``error_report`` groups what was read
-    once, and the error screen keeps the same events); ``coco errors --vs previous``'s window before is asked of
-    the source itself."""
+def _by_code(events: list[Event], overview: Overview) -> dict[Optional[str], list[Event]]:
+    grouped: dict[Optional[str], list[Event]] = {}
+    for e, code in error_rows(events, overview.since, overview.until):
+        grouped.setdefault(group_key(e, code, "code"), []).append(e)
+    for found in grouped.values():
+        found.sort(key=lambda e: (e.ts, e.text), reverse=True)  # the latest first
+    return grouped
 
-    def __init__(self, source: Any, since: int, until: int, events: list[Event]) -> None:
-        self._source, self._range, self._events = source, (since, until), events
+
+class _Remembering:
+    """The source, remembering its ``error_events`` answer for the range when ``error_report`` asks it (a source
+    without an error index): the error screen then keeps the events that were grouped, read once."""
+
+    def __init__(self, source: Any, since: int, until: int) -> None:
+        self._source, self._range = source, (since, until)
+        self.events: Optional[list[Event]] = None
+
+    def error_index(self, since: int, until: int) -> Optional[list[tuple[Any, Optional[str]]]]:
+        return self._source.error_index(since, until)
 
     def error_events(self, since: int, until: int) -> list[Event]:
-        return self._events if (since, until) == self._range else self._source.error_events(since, until)
+        events: list[Event] = self._source.error_events(since, until)
+        if (since, until) == self._range:
+            self.events = events
+        return events
 
 
 WINDOW = HOUR  # ``newest`` looks at the last hour of the range first, then four times more each round

@@ -88,12 +88,27 @@ class OverviewScreen(Base):
             self.loaded = True
             self.load()
 
-    @work(thread=True, exclusive=True, group="overview")
     def load(self) -> None:
+        """The errors and the deliveries asked at the same time (the errors on the side reader), each pane drawn
+        as its answer comes: the screen is up before either."""
+        self.load_errors()
+        self.load_deliveries()
+
+    @work(thread=True, exclusive=True, group="overview-errors")
+    def load_errors(self) -> None:
         app = app_of(self)
         try:
-            app.resident.errors(self.overview)
+            app.resident.errors(self.overview, aside=True)
             app.call_from_thread(self.draw_errors)
+        except Exception as e:  # the source went away: said, and the app stays usable
+            app.call_from_thread(self.notify, f"coco: {error_text(e)}", severity="error", markup=False)
+        finally:
+            app.call_from_thread(app.loaded)
+
+    @work(thread=True, exclusive=True, group="overview")
+    def load_deliveries(self) -> None:
+        app = app_of(self)
+        try:
             for _ in app.resident.deliveries(self.overview, self.limit):
                 app.call_from_thread(self.draw_deliveries)
             app.call_from_thread(self.draw_deliveries)
@@ -185,7 +200,7 @@ class OverviewScreen(Base):
             if report is None:
                 return
             group = report.groups[item]
-            self.app.push_screen(ErrorEventsScreen(group, self.overview.error_events.get(group.key, [])))
+            self.app.push_screen(ErrorEventsScreen(group, self.overview))
         else:
             row = self.overview.deliveries[item]
             app_of(self).open(model.Subject("delivery", row.delivery_id))
@@ -194,9 +209,11 @@ class OverviewScreen(Base):
     def _rested(self, event: LineList.Highlighted) -> None:
         if self._prefetch is not None:
             self._prefetch.stop()
-        if event.item is not None and event.item < len(self.overview.deliveries):
-            subject = model.Subject("delivery", self.overview.deliveries[event.item].delivery_id)
-            self._prefetch = self.set_timer(PREFETCH_AFTER, lambda: app_of(self).prefetch(subject))
+        rows = self.overview.deliveries
+        if event.item is not None and event.item < len(rows):
+            near = [k for k in (event.item, event.item + 1, event.item - 1) if 0 <= k < len(rows)]  # the next ones a cursor reaches
+            ahead = [model.Subject("delivery", rows[k].delivery_id) for k in near]
+            self._prefetch = self.set_timer(PREFETCH_AFTER, lambda: app_of(self).prefetch(ahead))
 
     def filter_submitted(self, text: str) -> None:
         """Enter in the filter: the one delivery that matches, else the id typed (a delivery, robot, pilot, demand
@@ -253,17 +270,20 @@ class ErrorEventsScreen(Base):
     ]
     HEADER = ("TIME", "EVENT", "DELIVERY", "ROBOT", "PILOT", "MESSAGE")
 
-    def __init__(self, group: Any, events: list[Any]) -> None:
+    def __init__(self, group: Any, overview: model.Overview) -> None:
         super().__init__()
         self.group = group
-        self.events = events
+        self.overview = overview
+        known = overview.error_events
+        self.events: Optional[list[Any]] = None if known is None else known.get(group.key, [])
+        self._waiting = False  # enter pressed while the events are read
 
     def compose(self) -> ComposeResult:
         key = self.group.key if self.group.key is not None else "(no code)"
         yield Static(view.cells(("Error ", "bold"), (key, "bold red"), (f"  {self.group.count:,} events", "dim")), id="title")
         with Vertical(id="events-box"):
             yield Static(id="events-head", classes="head")
-            yield LineList(empty="no events", id="events")
+            yield LineList(empty="loading…" if self.events is None else "no events", id="events")
         yield FilterBar(placeholder="filter")
         yield Footer(compact=True)
 
@@ -284,8 +304,32 @@ class ErrorEventsScreen(Base):
         self.query_one("#events-box").border_title = "Error events, latest first"
         self.apply_filter()
         self.focus_list()
+        if self.events is None:
+            self.load()
+
+    @work(thread=True, exclusive=True, group="error-events")
+    def load(self) -> None:
+        """The code's events, when the overview counted them from the store's error index (not read yet)."""
+        app = app_of(self)
+        try:
+            events = app.resident.error_events(self.overview).get(self.group.key, [])
+        except Exception as e:
+            app.call_from_thread(self.notify, f"coco: {error_text(e)}", severity="error", markup=False)
+        else:
+            app.call_from_thread(self.read, events)
+        finally:
+            app.call_from_thread(app.loaded)
+
+    def read(self, events: list[Any]) -> None:
+        self.events = events
+        self.apply_filter()
+        if self._waiting:  # enter was pressed before they came
+            self._waiting = False
+            self.action_open()
 
     def apply_filter(self) -> None:
+        if self.events is None:
+            return
         shown = [(n, self._cells(e)) for n, e in enumerate(self.events)]
         if self.filter_text:
             shown = [(n, c) for n, c in shown if model.matches(self.filter_text, [x for x, _ in c])]
@@ -303,6 +347,9 @@ class ErrorEventsScreen(Base):
         self._open(event.item)
 
     def _open(self, item: Optional[int]) -> None:
+        if self.events is None:
+            self._waiting = True
+            return
         if item is None:
             return
         e = self.events[item]

@@ -196,10 +196,15 @@ class TimelineScreen(Base):
             if self.finding not in here:
                 self.finding = here[0] if here else None
                 findings.select_item(self.finding, center=False)
+        ahead = []  # what enter, r and d would open from this row: its other delivery, its robot's day
         d = model.delivery_at(t, event.item)
         if d is not None and not (t.kind == "delivery" and d == t.id):
-            subject = model.Subject("delivery", d)
-            self._prefetch = self.set_timer(PREFETCH_AFTER, lambda: app_of(self).prefetch(subject))
+            ahead.append(model.Subject("delivery", d))
+        day = model.robot_day(t, event.item)
+        if day is not None and day.key != self.subject.key:
+            ahead.append(day)
+        if ahead:
+            self._prefetch = self.set_timer(PREFETCH_AFTER, lambda: app_of(self).prefetch(ahead))
 
     def action_open(self) -> None:
         """Enter on a row: its delivery (when it is another one than this timeline's), else its robot's day."""

@@ -118,6 +118,11 @@ class LocalSource(Source):
         if self._con is not None:
             self._con.close()  # kept: a closed source stays closed (``con`` does not open it again)
 
+    def side(self) -> LocalSource:
+        """Another reader of the store on a cursor of this connection, for a second thread to ask at the same time
+        (``coco explore`` builds the timelines a cursor rests near on it)."""
+        return LocalSource(self.path, self.wait, connection=self.con.cursor())
+
     # -- following (``core.follow``): a resident reader lets loads in --------------------------------------
 
     def release(self) -> None:
@@ -495,6 +500,41 @@ class LocalSource(Source):
         except duckdb.IOException as e:  # pragma: no cover - file vanished under us
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
         return [event_from_text(record, ts) for ts, record in found]
+
+    def error_index(self, since: int, until: int) -> list[tuple[Any, str | None]] | None:
+        """``error_rows`` of the range's ``error_events``, mostly without parsing a record: each error event once
+        with its code, in time order, from the error index's columns as a ``core.listings.ErrorRow`` (``coco
+        explore``'s overview groups them); ``None`` for a store without the index. Equal records have the same
+        time, name and ids (``error_rows``' rule 7 test): only rows sharing those with another are read as
+        events and go through ``error_rows`` itself, which keeps each record once."""
+        if not self.kept_errors:
+            return None
+        from ..core.listings import ErrorRow, error_rows
+
+        found = self.con.execute(
+            "SELECT epoch_us(ts), file_id, seq, event, delivery_id, robot_id, NULLIF(error_code, ''), "
+            "count(*) OVER (PARTITION BY ts, event, delivery_id, robot_id, pilot_id, demand_id, offer_id) > 1 AS shared "
+            "FROM errors WHERE ts BETWEEN $since AND $until ORDER BY ts, seq",
+            {"since": _ts(since), "until": _ts(until)},
+        ).fetchall()
+        shared = [(f, q) for _, f, q, *_, alike in found if alike]
+        kept: dict[tuple[int, int], tuple[Event, str | None]] = {}
+        if shared:
+            records = self.con.execute(
+                "SELECT epoch_us(ts), file_id, seq, record FROM errors WHERE ts BETWEEN $since AND $until "
+                "AND (file_id, seq) IN (SELECT k.f, k.q FROM (SELECT unnest($keys::STRUCT(f BIGINT, q BIGINT)[]) AS k)) ORDER BY ts, seq",
+                {"since": _ts(since), "until": _ts(until), "keys": [{"f": f, "q": q} for f, q in shared]},
+            ).fetchall()
+            events = [event_from_text(r, ts) for ts, _, _, r in records]
+            where = {id(e): (f, q) for e, (_, f, q, _) in zip(events, records)}
+            kept = {where[id(e)]: (e, code) for e, code in error_rows(events, since, until)}
+        out: list[tuple[Any, str | None]] = []
+        for ts, f, q, name, d, r, code, alike in found:
+            if not alike:
+                out.append((ErrorRow(int(ts), name, d, r), code))
+            elif (f, q) in kept:
+                out.append(kept[(f, q)])
+        return out
 
     def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
         """Through ``keys``, like every id question: the min and max ``ts`` of the id's rows within the bounds

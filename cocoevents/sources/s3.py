@@ -261,6 +261,9 @@ class ArchiveSource(Source):
     def error_events(self, since: int, until: int) -> list[Any]:
         return self._ensure(since, until).error_events(since, until)
 
+    def error_index(self, since: int, until: int) -> Optional[list[tuple[Any, Optional[str]]]]:
+        return self._ensure(since, until).error_index(since, until)
+
     def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
         return self._any().similar_ids(key, since)
 

@@ -1,0 +1,189 @@
+"""What makes ``coco explore`` fast must not change what it shows: the overview's errors counted from the store's
+error index are ``coco errors --vs previous``'s groups; a timeline built ahead (prefetch) is the one built when
+asked; the remembered timelines are bounded; the overview is on screen before its slow answers and fills in."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from pathlib import Path
+from typing import Any
+
+from cocoevents.core.listings import error_report
+from cocoevents.core.options import parse_options
+from cocoevents.explore.model import CACHE, Resident, Subject, robot_day
+from cocoevents.explore.screens import ErrorEventsScreen, OverviewScreen
+from cocoevents.sources.local import LocalSource
+from cocoevents.store.loader import load
+
+from ..support.cli import write_lines
+from .conftest import make_app, overview_ready, until
+from .test_follow_and_safety import CONTROL, screen_text
+
+DAY = parse_options(since="2026-11-25T00:00:00Z", until="2026-11-26T00:00:00Z")
+
+
+def errors_store(tmp_path: Path) -> Path:
+    """Error events of several codes (one without a code, one whose code is hostile text), the same record in two
+    files, once with its keys in another order (one event), two different records of the same instant and ids,
+    and one in the window before."""
+
+    def failed(ts: str, delivery: str, code: object, robot: str = "R-1", **more: object) -> dict:
+        return {
+            "event": "delivery.failed",
+            "timestamp": ts,
+            "level": "error",
+            "delivery_id": delivery,
+            "robot_id": robot,
+            "error": code,
+            **more,
+        }
+
+    twice = failed("2026-11-25T08:00:00Z", "D1", {"code": "LID_STUCK"})
+    day = [
+        twice,
+        failed("2026-11-25T09:00:00Z", "D2", {"code": "LID_STUCK"}, "R-2"),
+        failed("2026-11-25T09:30:00Z", "D3", {"code": "LID_STUCK"}, "R-2", note="a"),
+        failed("2026-11-25T09:30:00Z", "D3", {"code": "LID_STUCK"}, "R-2", note="b"),
+        failed("2026-11-25T10:00:00Z", "D4", "no object, so no code"),
+        failed("2026-11-25T11:00:00Z", "D5", {"code": "\x1b[31m[red]BAD[/red]"}),
+        {"event": "robot.fault", "timestamp": "2026-11-25T12:00:00Z", "level": "error", "robot_id": "R-9", "error": {"code": "MOTOR"}},
+    ]
+    reordered = "{" + ", ".join(f'"{k}": {json.dumps(v)}' for k, v in sorted(twice.items())) + "}"  # keys in another order
+    archive = tmp_path / "archive"
+    files = [
+        write_lines(archive / "dt=2026-11-25" / "a.log", day),
+        write_lines(archive / "dt=2026-11-25" / "b.log", [twice, reordered]),
+        write_lines(archive / "dt=2026-11-24" / "c.log", [failed("2026-11-24T08:00:00Z", "D0", {"code": "LID_STUCK"})]),
+    ]
+    store = tmp_path / "errors.duckdb"
+    load(store, [str(f) for f in files])
+    return store
+
+
+class WithoutIndex(LocalSource):
+    """The local store read as a source without an error index: ``error_report`` groups its events."""
+
+    def error_index(self, since: int, until: int) -> None:
+        return None
+
+
+def test_errors_counted_from_the_error_index_are_the_groups_of_the_events_with_the_window_before(tmp_path: Path) -> None:
+    store = errors_store(tmp_path)
+    source, events = LocalSource(store), WithoutIndex(store)
+    try:
+        rows = source.error_index(DAY.since, DAY.until)
+        assert rows is not None and len(rows) == 7  # the record stored twice is one event
+        from_index = error_report(source, DAY.since, DAY.until, "code", vs="previous")
+        expected = error_report(events, DAY.since, DAY.until, "code", vs="previous")
+        by_robot = [error_report(s, DAY.since, DAY.until, "robot").to_dict() for s in (source, events)]
+    finally:
+        source.close()
+        events.close()
+    assert from_index.to_dict() == expected.to_dict()
+    assert by_robot[0] == by_robot[1]
+    groups = [(g.key, g.count, g.previous_count) for g in from_index.groups]
+    assert groups == [("LID_STUCK", 4, 1), ("\x1b[31m[red]BAD[/red]", 1, 0), ("MOTOR", 1, 0), (None, 1, 0)]
+
+
+def as_json(t: Any) -> str:
+    from cocoevents.render import RenderOptions, write
+
+    out = io.StringIO()
+    write(t, "json", out, RenderOptions(tz="UTC"))
+    return out.getvalue()
+
+
+def test_a_timeline_built_ahead_on_a_reader_of_its_own_is_the_one_built_when_asked(demo_store: Path) -> None:
+    ahead, cold = Resident(lambda: LocalSource(demo_store)), Resident(lambda: LocalSource(demo_store))
+    try:
+        delivery = Subject("delivery", "D12345")
+        first = cold.timeline(delivery)
+        day = next(robot_day(first, n) for n in range(len(first.rows)) if robot_day(first, n) is not None)
+        assert day is not None
+        for subject in (delivery, day):
+            ahead.ahead(subject)
+        assert ahead._side is not None and ahead.questions == 2  # built on the side reader, once each
+        for subject in (delivery, day):
+            assert as_json(ahead.timeline(subject)) == as_json(cold.timeline(subject))
+        assert ahead.questions == 2  # opening them asked nothing more
+        ahead.ahead(delivery)
+        assert ahead.questions == 2  # nor did a second prefetch of what is remembered
+    finally:
+        ahead.close()
+        cold.close()
+    assert ahead._side is None
+
+
+def test_the_remembered_timelines_are_bounded_the_least_recently_used_going_first(demo_store: Path) -> None:
+    resident = Resident(lambda: LocalSource(demo_store))
+    try:
+        first = resident.timeline(Subject("delivery", "D12345"))
+        assert first.id == "D12345"
+        listed = LocalSource(demo_store)
+        try:
+            deliveries = [d for d, _ in listed.active_deliveries(DAY.since, DAY.until)]
+        finally:
+            listed.close()
+        others = [d for d in deliveries if d != "D12345"][: CACHE + 5]
+        for n, d in enumerate(others):
+            resident.timeline(Subject("delivery", d))
+            if n == 3:
+                assert resident.cached(Subject("delivery", "D12345")) is not None  # used again: kept longer
+        assert len(resident._cache) <= CACHE
+        assert resident.cached(Subject("delivery", others[-1])) is not None
+        assert resident.cached(Subject("delivery", others[0])) is None
+    finally:
+        resident.close()
+
+
+class SlowErrors(LocalSource):
+    """A reader of the local store whose error index answers only once ``gate`` opens (a slow question)."""
+
+    def __init__(self, path: Path, gate: threading.Event, connection: Any = None) -> None:
+        super().__init__(path, connection=connection)
+        self.gate = gate
+
+    def error_index(self, since: int, until: int) -> Any:
+        self.gate.wait(30)
+        return super().error_index(since, until)
+
+    def side(self) -> LocalSource:
+        return SlowErrors(self.path, self.gate, connection=self.con.cursor())
+
+
+async def test_the_overview_is_on_screen_before_its_slow_answers_and_fills_in_as_they_come(demo_store: Path) -> None:
+    """The errors are slow: the deliveries, asked at the same time, are drawn meanwhile; then the errors."""
+    gate = threading.Event()
+    app = make_app(None, source=SlowErrors(demo_store, gate))
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await until(pilot, lambda: isinstance(app.screen, OverviewScreen) and app.screen.overview.deliveries_done)
+            await pilot.pause(0.2)
+            text = screen_text(app)
+            assert "FULFILLED" in text and "loading errors…" in text and "MOTOR_OVERCURRENT" not in text
+            assert app.screen.overview.errors is None
+            gate.set()
+            await until(pilot, lambda: overview_ready(app))
+            text = screen_text(app)
+            assert "MOTOR_OVERCURRENT" in text and "FULFILLED" in text
+    finally:
+        gate.set()
+        app.resident.close()
+
+
+async def test_a_hostile_error_code_counted_from_the_index_stays_text_on_the_overview(tmp_path: Path) -> None:
+    app = make_app(errors_store(tmp_path))
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await until(pilot, lambda: overview_ready(app))
+            text = screen_text(app)
+            assert "[red]BAD[/red]" in text and "LID_STUCK" in text
+            assert not CONTROL.search(text.replace("\n", ""))
+            await pilot.press("down", "enter")  # the hostile code's events, read when its screen opens
+            await until(pilot, lambda: isinstance(app.screen, ErrorEventsScreen) and app.screen.events is not None)
+            text = screen_text(app)
+            assert "[red]BAD[/red]" in text and "D5" in text and not CONTROL.search(text.replace("\n", ""))
+    finally:
+        app.resident.close()
