@@ -178,6 +178,7 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=3, help="rounds (each: Redshift alone, no cache, cold, warm repeats)")
     p.add_argument("--repeats", type=int, default=2, help="warm repeats per round")
     p.add_argument("--delivery", help="the delivery to time (default: the one with the most events on both sides)")
+    p.add_argument("--lookback", default="100000d", help="the Redshift profiles' lookback (coco's default, 14d, lists 17 days' folders)")
     p.add_argument("--before", help="also time the --fresh calls with this git revision's code (a `git archive` of it)")
     p.add_argument("--dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "coco-bench-fresh")
     a = p.parse_args()
@@ -219,7 +220,8 @@ def main() -> int:
         text = redshift_profile_toml(pg, database, load_log=f'"{LOG}"', fresh_from='"archive"')
         text += f'[profiles.archive]\nsource = "s3"\nbucket = "{BUCKET}"\nprefix = "{PREFIX}"\nendpoint_url = "{url}"\n'
         # ``fresh_from`` makes every timeline of ``wh`` fresh; the Redshift answer alone is profile ``plain``'s
-        write_config(home, text + redshift_profile_toml(pg, database, name="plain", load_log=f'"{LOG}"'))
+        text += redshift_profile_toml(pg, database, name="plain", load_log=f'"{LOG}"')
+        write_config(home, text.replace('lookback = "100000d"', f'lookback = "{a.lookback}"'))
         for code_env in codes.values():
             code_env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / "config"), XDG_DATA_HOME=str(home / "data"))
         plain = ["timeline", delivery, "--profile", "plain", "-f", "json"]
