@@ -264,6 +264,19 @@ def test_a_repeat_answers_from_the_kept_tail_store_and_reads_no_cached_object(pg
         source.close()
 
 
+def test_a_followed_timeline_refreshed_lists_the_tail_again_and_reads_the_kept_store_it_holds(pg, world, aws, gets) -> None:
+    d = world["deliveries"][-1]
+    source = s3_fresh.fresh(RedshiftSource(profile_for(pg, world["database"], load_log=LOG), now=NOW), archive_settings(aws))
+    try:
+        first = build(source, d, None, parse_options()).to_dict()
+        gets.clear()
+        source.refresh()  # what ``timeline --follow`` does between polls: the same process writes the store again
+        assert build(source, d, None, parse_options()).to_dict() == first
+        assert gets == [] and source.tail.path == tail_cache.cache_folder() / tail_cache.STORE
+    finally:
+        source.close()
+
+
 def tail_object_texts(aws: str, key: str, tmp_path) -> set[str]:
     import boto3
 
