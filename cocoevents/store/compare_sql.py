@@ -105,10 +105,12 @@ def facts_ctes(
     lookback_us: int,
     event: Optional[str],
     part: Optional[tuple[int, int]] = None,
+    only: Optional[str] = None,
 ) -> list[str]:
     """The ``WITH`` items that work out each delivery's facts from the rows (``counts_sql``' arguments; ``event``:
     the ``--event`` filter's name, or ``None``; ``part``: ``(k, n)``, only the deliveries whose id hashes to ``k``
-    modulo ``n`` - DuckDB's ``hash``, the kept facts' rebuild), their placeholders bound through ``q`` in text order. They end with
+    modulo ``n`` - DuckDB's ``hash``, the kept facts' rebuild; ``only``: a table of the deliveries' ids (``id``) instead of
+    those with a direct row in the range - the kept facts' upkeep), their placeholders bound through ``q`` in text order. They end with
     what ``counts_tail`` reads: ``act`` (id, d), ``span`` (d, t0, t1), ``f`` (d, status, t0, first_code), ``rob`` and
     ``pil`` (d, v), ``cattr`` (d, merchant_id, source), ``codes`` (d, code: every error code placed in its lanes),
     ``ev`` (event, e), ``tr`` (d, a, b, dur) and ``placed`` (the ``--event`` rows as kind ``v``)."""
@@ -130,7 +132,9 @@ def facts_ctes(
     ctes = [
         f"nm (name, pos) AS ({names})",
         # each delivery active in the range gets a number ``d``: every step below joins and groups by it, not by the id
-        f"act AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS d FROM (SELECT DISTINCT delivery_id AS id FROM {d.table} "
+        f"act AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS d FROM {only})"
+        if only is not None
+        else f"act AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS d FROM (SELECT DISTINCT delivery_id AS id FROM {d.table} "
         f"WHERE {ts} BETWEEN {q.p(since)} AND {q.p(until)} AND delivery_id IS NOT NULL AND delivery_id <> ''"
         + ("" if part is None else f" AND hash(delivery_id) % {q.p(part[1])} = {q.p(part[0])}")
         + ") a)",
@@ -313,11 +317,14 @@ FACTS_SELECT = (
 )
 
 
-def facts_sql(since: Any, until: Any, lookback_us: int, part: Optional[tuple[int, int]] = None) -> tuple[str, list[Any]]:
+def facts_sql(
+    since: Any, until: Any, lookback_us: int, part: Optional[tuple[int, int]] = None, only: Optional[str] = None
+) -> tuple[str, list[Any]]:
     """``FACTS_SELECT`` over the local store's rows between ``since`` and ``until`` (the whole store: its first and
-    last instants), with the assignment lookback ``lookback_us``, for the deliveries of ``part`` (``facts_ctes``)."""
+    last instants), with the assignment lookback ``lookback_us``, for the deliveries of ``part`` or of the table
+    ``only`` (``facts_ctes``)."""
     q = _Sql("?")
-    ctes = facts_ctes(q, local_dialect(True), since, until, since, until, lookback_us, None, part)
+    ctes = facts_ctes(q, local_dialect(True), since, until, since, until, lookback_us, None, part, only)
     return f"WITH {', '.join(ctes)} {FACTS_SELECT}", q.params
 
 

@@ -39,7 +39,22 @@ from ..timestamps import MAX_US, MIN_US, to_datetime
 from .statuses import FACTS_FLAG as FLAG
 from .statuses import FACTS_PENDING as PENDING
 
-__all__ = ["CREATE", "FLAG", "PENDING", "TABLES", "active", "compute", "drop", "install", "install_steps", "lookback", "rebuild", "usable"]
+__all__ = [
+    "BOOK",
+    "CREATE",
+    "FLAG",
+    "PENDING",
+    "TABLES",
+    "active",
+    "compute",
+    "drop",
+    "install",
+    "install_steps",
+    "lookback",
+    "rebuild",
+    "usable",
+    "worked_out",
+]
 
 TABLES = ("delivery_facts", "delivery_values", "delivery_steps")
 CREATE = [
@@ -48,7 +63,18 @@ CREATE = [
     "CREATE TABLE IF NOT EXISTS delivery_values (delivery_id VARCHAR NOT NULL, dim VARCHAR NOT NULL, val VARCHAR NOT NULL)",
     "CREATE TABLE IF NOT EXISTS delivery_steps (delivery_id VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL, dur DOUBLE NOT NULL)",
 ]
+# Schema 10: what the kept rows were worked out from, so the next upkeep works out only what changed (``compute``):
+# the files then in the store (``facts_files``) and the deliveries whose rows an install deleted and has not yet put
+# back (``facts_redo``: an install in pieces that a change of files cut short).
+BOOK = ("facts_files", "facts_redo")
+CREATE_BOOK = [
+    "CREATE TABLE IF NOT EXISTS facts_files (file_id BIGINT NOT NULL, first_ts TIMESTAMP, last_ts TIMESTAMP)",
+    "CREATE TABLE IF NOT EXISTS facts_redo (delivery_id VARCHAR NOT NULL)",
+]
+BASIS = "facts_basis"  # ``meta``: the lookback of the kept rows and ``facts_files`` (not deleted by a change of files)
+LAST = "facts_worked_out"  # ``meta``: how many deliveries the last upkeep worked out (all of them when it was a full one)
 RESULT = "coco_facts"  # the temporary table ``compute`` fills and ``install`` copies
+SCOPE = "coco_facts_scope"  # the deliveries ``compute`` worked out when it did not work out all of them
 
 
 def default_lookback() -> int:
@@ -63,32 +89,103 @@ def _bound(us: int) -> Any:
     return to_datetime(us).replace(tzinfo=None)
 
 
-def rebuild(con: Any) -> int:
-    """Recompute the kept facts and set the ``meta`` key, in one transaction; the number of deliveries."""
+def rebuild(con: Any, full: bool = False) -> int:
+    """Recompute the kept facts (only what changed unless ``full``) and set the ``meta`` key, in one transaction;
+    the number of deliveries kept."""
     from ..duckdb_engine import transaction
 
     try:
         with transaction(con):
-            compute(con)
+            compute(con, full=full)
             return install(con)
     finally:
         drop(con)
 
 
-def compute(con: Any, parts: int = 1) -> bool:
-    """Every delivery's facts into the temporary ``RESULT`` from the store ``con`` reads (it may be attached
-    read-only), the deliveries in ``parts`` parts by the hash of their id: each part reads the rows again but holds
-    only its deliveries' closures, segments and transitions (at 10M events five parts cost more CPU than one, 165
-    against 138 s: docs/performance.md)."""
+def compute(con: Any, parts: int = 1, full: bool = False) -> bool:
+    """The facts of the deliveries whose facts can have changed since the kept ones were worked out (``changed``),
+    or of every delivery (``full``, or no record of what the kept ones came from), into the temporary ``RESULT``
+    from the store ``con`` reads (it may be attached read-only). A full one goes in ``parts`` parts by the hash of
+    the deliveries' ids: each part reads the rows again but holds only its deliveries' closures, segments and
+    transitions (at 10M events five parts cost more CPU than one, 165 against 138 s: docs/performance.md)."""
     from .compare_sql import facts_sql
 
-    con.execute(f"DROP TABLE IF EXISTS temp.main.{RESULT}")
+    drop(con)
+    if not full and changed(con):
+        sql, params = facts_sql(_bound(MIN_US), _bound(MAX_US), default_lookback(), only=f"temp.main.{SCOPE}")
+        con.execute(f"CREATE TEMP TABLE {RESULT} AS {sql}", params)
+        return True
     for k in range(parts):
         sql, params = facts_sql(_bound(MIN_US), _bound(MAX_US), default_lookback(), (k, parts) if parts > 1 else None)
         if k == 0:
             con.execute(f"CREATE TEMP TABLE {RESULT} AS {sql}", params)
         else:
             con.execute(f"INSERT INTO temp.main.{RESULT} {sql}", params)
+    return True
+
+
+def _windows(rows: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    """Time ranges ``(lo, hi)`` merged where they overlap."""
+    merged: list[list[Any]] = []
+    for lo, hi in sorted(r for r in rows if r[0] is not None and r[1] is not None):
+        if merged and lo <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], hi)
+        else:
+            merged.append([lo, hi])
+    return [(lo, hi) for lo, hi in merged]
+
+
+def changed(con: Any) -> bool:
+    """The deliveries whose facts can differ from the kept ones into the temporary ``SCOPE`` (id), when the store
+    records what the kept ones came from (``BASIS`` with today's lookback); False when it does not (a store of
+    schema 9, a first load): then all are worked out.
+
+    A delivery's facts come from its closure (its direct rows and the rows without a delivery id its demand and
+    offer ids reach, two hops), the rows of its robots and pilots inside ``[t0, t1]`` (its closure's first and last
+    row) and the assignments that start within the lookback before that (``compare_sql.facts_ctes``). So they can
+    change only when a file added or removed since (``facts_files`` against ``files``) holds one of: a direct row of
+    it; a row within its kept ``[t0, t1]`` (any row: removed rows of its closure, robot and pilot lanes), or an
+    assignment start within ``[t0 - lookback, t1]``; a row without a delivery id whose ids reach its direct rows'
+    ids in two hops (a new part of its closure, anywhere in time). Plus ``facts_redo``."""
+    from ..producers.registry import ASSIGN_START
+
+    basis = con.execute("SELECT value FROM meta WHERE key = ?", [BASIS]).fetchone()
+    if basis is None or int(basis[0]) != default_lookback():
+        return False
+    lookback_us = default_lookback()
+    added = "(SELECT file_id FROM files WHERE file_id NOT IN (SELECT file_id FROM facts_files))"
+    gone = con.execute("SELECT first_ts, last_ts FROM facts_files WHERE file_id NOT IN (SELECT file_id FROM files)").fetchall()
+    spans = _windows(con.execute(f"SELECT first_ts, last_ts FROM files WHERE file_id IN {added}").fetchall() + gone)
+    starts = _windows(
+        con.execute(
+            f"SELECT min(ts), max(ts) FROM events WHERE file_id IN {added} AND event = ? GROUP BY file_id", [ASSIGN_START]
+        ).fetchall()
+        + gone
+    )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {SCOPE}_w (lo TIMESTAMP, hi TIMESTAMP, lb BIGINT)")
+    for windows, lb in ((spans, 0), (starts, lookback_us)):
+        if windows:
+            con.executemany(f"INSERT INTO temp.main.{SCOPE}_w VALUES (?, ?, ?)", [(lo, hi, lb) for lo, hi in windows])
+    loose = "(e.delivery_id IS NULL OR e.delivery_id = '')"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE {SCOPE} AS
+WITH lz AS (SELECT NULLIF(e.demand_id, '') AS dmd, NULLIF(e.offer_id, '') AS ofr FROM events e
+    WHERE e.file_id IN {added} AND {loose} AND e.ts IS NOT NULL AND e.event IS NOT NULL),
+z0 AS (SELECT 'd' AS k, dmd AS x FROM lz WHERE dmd IS NOT NULL UNION SELECT 'o' AS k, ofr AS x FROM lz WHERE ofr IS NOT NULL),
+m AS (SELECT NULLIF(e.demand_id, '') AS dmd, NULLIF(e.offer_id, '') AS ofr FROM events e JOIN z0 ON z0.k = 'd' AND e.demand_id = z0.x
+    WHERE {loose} AND e.ts IS NOT NULL AND e.event IS NOT NULL
+    UNION ALL SELECT NULLIF(e.demand_id, ''), NULLIF(e.offer_id, '') FROM events e JOIN z0 ON z0.k = 'o' AND e.offer_id = z0.x
+    WHERE {loose} AND e.ts IS NOT NULL AND e.event IS NOT NULL),
+z AS (SELECT k, x FROM z0 UNION SELECT 'd', dmd FROM m WHERE dmd IS NOT NULL UNION SELECT 'o', ofr FROM m WHERE ofr IS NOT NULL)
+SELECT DISTINCT id FROM (
+    SELECT delivery_id AS id FROM events WHERE file_id IN {added} AND ts IS NOT NULL AND event IS NOT NULL
+    UNION ALL SELECT k.delivery_id FROM delivery_facts k JOIN temp.main.{SCOPE}_w w
+        ON k.t1 >= w.lo AND epoch_us(k.t0) - w.lb <= epoch_us(w.hi)
+    UNION ALL SELECT delivery_id FROM facts_redo
+    UNION ALL SELECT e.delivery_id FROM events e JOIN z ON z.k = 'd' AND e.demand_id = z.x WHERE e.ts IS NOT NULL AND e.event IS NOT NULL
+    UNION ALL SELECT e.delivery_id FROM events e JOIN z ON z.k = 'o' AND e.offer_id = z.x WHERE e.ts IS NOT NULL AND e.event IS NOT NULL
+) a WHERE id IS NOT NULL AND id <> '' ORDER BY id"""
+    )
     return True
 
 
@@ -112,17 +209,28 @@ def _sort(con: Any) -> None:
     con.execute(f"DROP TABLE IF EXISTS temp.main.{RESULT}")
 
 
+def _scoped(con: Any) -> bool:
+    """Whether ``compute`` worked out only some deliveries (``SCOPE``)."""
+    (n,) = con.execute("SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?", [SCOPE]).fetchone()
+    return bool(n)
+
+
 def install_steps(con: Any) -> list[Callable[[Any], Any]]:
-    """``install`` as steps, each for a transaction of its own (``store.loader.Loader._rebuild_detached``): the tables
-    emptied, then filled a piece at a time, then marked current. Until the last step the ``meta`` key is not there,
-    so readers do not use the half-filled tables."""
+    """``install`` as steps, each for a transaction of its own (``store.loader.Loader._rebuild_detached``): the rows
+    of the deliveries worked out deleted (all rows, after a full ``compute``; those deliveries noted in
+    ``facts_redo`` till the end), then the new ones inserted a piece at a time, then marked current. Until the last
+    step the ``meta`` key is not there, so readers do not use the half-filled tables."""
     _sort(con)
+    scoped = _scoped(con)
 
     def empty(c: Any) -> None:
-        for create in CREATE:
+        for create in (*CREATE, *CREATE_BOOK):
             c.execute(create)
+        if scoped:
+            c.execute(f"INSERT INTO facts_redo SELECT id FROM temp.main.{SCOPE}")
         for table in TABLES:
-            c.execute(f"DELETE FROM {table}")
+            where = f" WHERE delivery_id IN (SELECT id FROM temp.main.{SCOPE})" if scoped else ""
+            c.execute(f"DELETE FROM {table}{where}")
 
     def piece(table: str, lo: int) -> Callable[[Any], Any]:
         temp, columns, _, _ = SORTED[table]
@@ -134,19 +242,35 @@ def install_steps(con: Any) -> list[Callable[[Any], Any]]:
     for table, (temp, _, _, _) in SORTED.items():
         (rows,) = con.execute(f"SELECT count(*) FROM temp.main.{temp}").fetchone()
         steps += [piece(table, lo) for lo in range(0, int(rows), PIECE_ROWS)]
-    return [*steps, mark]
+    if scoped:
+        (count,) = con.execute(f"SELECT count(*) FROM temp.main.{SCOPE}").fetchone()
+    else:
+        (count,) = con.execute(f"SELECT count(*) FROM temp.main.{SORTED['delivery_facts'][0]}").fetchone()
+    return [*steps, lambda c: mark(c, int(count))]
 
 
-def mark(con: Any) -> int:
-    """The kept facts marked current; the number of deliveries."""
-    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [FLAG, str(default_lookback())])
+def mark(con: Any, worked_out: int = 0) -> int:
+    """The kept facts marked current, with the files they come from; the number of deliveries kept."""
+    for create in CREATE_BOOK:
+        con.execute(create)
+    con.execute("DELETE FROM facts_redo")
+    con.execute("DELETE FROM facts_files")
+    con.execute("INSERT INTO facts_files SELECT file_id, first_ts, last_ts FROM files")
+    for key, value in ((FLAG, default_lookback()), (BASIS, default_lookback()), (LAST, worked_out)):
+        con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [key, str(value)])
     (count,) = con.execute("SELECT count(*) FROM delivery_facts").fetchone()
     return int(count)
 
 
+def worked_out(con: Any) -> Optional[int]:
+    """How many deliveries the store's last upkeep of the facts worked out (``None``: none since schema 10)."""
+    row = con.execute("SELECT value FROM meta WHERE key = ?", [LAST]).fetchone()
+    return None if row is None else int(row[0])
+
+
 def install(con: Any) -> int:
-    """The kept facts replaced by ``compute``'s result and marked current, in the caller's transaction; the number
-    of deliveries."""
+    """The kept facts updated with ``compute``'s result and marked current, in the caller's transaction; the number
+    of deliveries kept."""
     steps = install_steps(con)
     for step in steps[:-1]:
         step(con)
@@ -157,7 +281,7 @@ def drop(con: Any) -> None:
     """The temporary tables of ``compute`` gone."""
     from ..duckdb_engine import drop_temp
 
-    drop_temp(con, [RESULT, *(temp for temp, _, _, _ in SORTED.values())])
+    drop_temp(con, [RESULT, SCOPE, f"{SCOPE}_w", *(temp for temp, _, _, _ in SORTED.values())])
 
 
 def lookback(con: Any) -> Optional[int]:

@@ -14,7 +14,7 @@ from . import statuses as _statuses
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -186,6 +186,9 @@ ERRORS_INSERT = errors_insert(STAGED_ROWS, "m.fid", STAGED_SEQ)
 # files like the statuses, and used only while current (``meta`` key ``facts``, deleted by ``STATUSES_INVALIDATE``).
 FACTS_CREATE = _facts.CREATE
 SCHEMA += "".join(s + ";\n" for s in FACTS_CREATE)
+# Schema 10: what the kept facts were worked out from (``store.facts.BOOK``), so an upkeep works out only the
+# deliveries whose facts the changed files can change.
+SCHEMA += "".join(s + ";\n" for s in _facts.CREATE_BOOK)
 
 
 def stored_errors() -> str:
@@ -216,7 +219,7 @@ KEYS_MERGE = [
 
 # The tables a store of this version has (created or migrated; ``fleet_baseline`` comes with the first rebuild).
 TABLES = frozenset(
-    {"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes", "errors", *_facts.TABLES}
+    {"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes", "errors", *_facts.TABLES, *_facts.BOOK}
 )
 # Every table any coco version created in a store (``fleet_baseline``: ``store.baseline``); anything else in a store
 # file is foreign and the store is refused (``connection.foreign_objects``).
@@ -278,4 +281,6 @@ DROP SEQUENCE IF EXISTS event_seq;
     + ";\n",
     # 8 -> 9: the kept facts (``store.facts``), empty and unused until the next load, sync or removal works them out.
     8: "".join(s + ";\n" for s in FACTS_CREATE),
+    # 9 -> 10: the record of what the kept facts came from (``store.facts.BOOK``), empty: the next upkeep is a full one.
+    9: "".join(s + ";\n" for s in _facts.CREATE_BOOK),
 }

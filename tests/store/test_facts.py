@@ -166,9 +166,9 @@ def test_a_range_whose_deliveries_reach_beyond_the_rows_compare_reads_is_worked_
 def test_a_store_of_schema_8_gets_the_facts_tables_and_then_the_facts_with_the_next_load(story, tmp_path):
     expected = kept(story)
     con = duckdb.connect(str(story))
-    for table in facts.TABLES:
+    for table in (*facts.TABLES, *facts.BOOK):
         con.execute(f"DROP TABLE {table}")
-    con.execute("DELETE FROM meta WHERE key = ?", [facts.FLAG])
+    con.execute("DELETE FROM meta WHERE key IN (?, ?, ?)", [facts.FLAG, facts.BASIS, facts.LAST])
     con.execute("UPDATE meta SET value = '8' WHERE key = 'schema'")
     con.close()
     source = LocalSource(story)
@@ -187,6 +187,31 @@ def test_a_store_of_schema_8_gets_the_facts_tables_and_then_the_facts_with_the_n
     assert kept(story) == expected
 
 
+def test_a_store_of_schema_9_keeps_its_facts_and_its_next_load_works_them_all_out_again(story, tmp_path):
+    expected = kept(story)
+    con = duckdb.connect(str(story))
+    for table in facts.BOOK:
+        con.execute(f"DROP TABLE {table}")
+    con.execute("DELETE FROM meta WHERE key IN (?, ?)", [facts.BASIS, facts.LAST])
+    con.execute("UPDATE meta SET value = '9' WHERE key = 'schema'")
+    con.close()
+    source = LocalSource(story)
+    try:
+        assert source.kept_facts and facts.lookback(source.con) is not None  # still current: compare reads them
+    finally:
+        source.close()
+    empty = write_lines(tmp_path / "none" / "dt=2026-11-27" / "a.jsonl", [{"event": "robot.parked", "timestamp": "2026-11-27T01:00:00Z"}])
+    assert run_coco("load", str(empty), "--store", str(story)).code == 0
+    con = duckdb.connect(str(story), read_only=True)
+    try:
+        assert con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(sql.SCHEMA_VERSION),)
+        assert facts.worked_out(con) == len(expected[0])  # no record of what they came from: all worked out
+        assert con.execute("SELECT count(*) FROM facts_files").fetchone()[0] > 0
+    finally:
+        con.close()
+    assert kept(story) == expected
+
+
 def test_the_facts_worked_out_in_parts_are_the_facts_worked_out_at_once(demo_store):
     from cocoevents.duckdb_engine import memory_connection
 
@@ -196,26 +221,8 @@ def test_the_facts_worked_out_in_parts_are_the_facts_worked_out_at_once(demo_sto
         con.execute("USE store")
         found = []
         for parts in (1, 3):
-            facts.compute(con, parts)
+            facts.compute(con, parts, full=True)
             found.append(sorted(con.execute(f"SELECT * FROM temp.main.{facts.RESULT}").fetchall(), key=repr))
         assert found[0] == found[1] and {r[0] for r in found[0]} == {"f", "v", "s"}
     finally:
         con.close()
-
-
-def test_a_store_bigger_than_the_facts_limit_keeps_none_and_compare_reads_its_rows(story, tmp_path, monkeypatch):
-    """The facts are worked out over the whole store at every load: past ``FACTS_MAX_EVENTS`` a load leaves them
-    out of date rather than pay that, and ``coco compare`` answers the same from the rows of its range."""
-    source = LocalSource(story)
-    expected = [source.compare_counts(SINCE, UNTIL, f, Options()) for f in FILTERS]
-    events = source.con.execute("SELECT count(*) FROM events").fetchone()[0]
-    source.close()
-    monkeypatch.setattr("cocoevents.store.loader.FACTS_MAX_EVENTS", events)  # the next load goes past it
-    late = [{"event": "delivery.created", "delivery_id": "D-LATE", "timestamp": "2026-11-26T10:00:00Z"}]
-    assert run_coco("load", str(write_lines(tmp_path / "late" / "dt=2026-11-26" / "late.jsonl", late)), "--store", str(story)).code == 0
-    source = LocalSource(story)
-    try:
-        assert facts.lookback(source.con) is None
-        assert [source.compare_counts(SINCE, UNTIL, f, Options()) for f in FILTERS] == expected
-    finally:
-        source.close()
