@@ -493,10 +493,10 @@ class Loader:
             raise better from e
 
     def _rebuild_detached(self, key: str, module: Any) -> None:
-        """A derived table's rebuild (``module``: ``store.statuses`` or ``store.baseline``) without holding the
+        """A derived table's rebuild (``module``: ``store.statuses``, ``store.baseline`` or ``store.facts``) without holding the
         store while it is worked out (``store.statuses``' docstring): a token under the ``meta`` key ``key``;
-        ``module.compute`` with the store attached read-only (readers open it meanwhile); ``module.install`` in
-        one short transaction only if the token is still there (files changed meanwhile deleted it: their load
+        ``module.compute`` with the store attached read-only (readers open it meanwhile); ``module.install_steps``,
+        each in one short transaction only while the token is still there (files changed meanwhile deleted it: their load
         rebuilds the table)."""
         token = os.urandom(8).hex()
         with self._transaction() as con:
@@ -512,9 +512,9 @@ class Loader:
                 con.execute("USE memory")
                 con.execute("DETACH store")
             if done:
-                # one transaction, or one per step for a module that installs in steps (``store.facts``: a waiting
-                # reader gets in between two); each only while the token is there, the last one deleting it
-                steps = module.install_steps(con) if hasattr(module, "install_steps") else [module.install]
+                # one transaction per step (``store.facts`` installs in pieces: a waiting reader gets in between
+                # two); each only while the token is there, the last one deleting it
+                steps = module.install_steps(con)
                 for n, step in enumerate(steps):
                     with self._transaction() as con:
                         current = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone() == (token,)

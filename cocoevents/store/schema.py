@@ -184,11 +184,42 @@ def errors_insert(rows: str, file_id: str, seq: str) -> str:
 ERRORS_INSERT = errors_insert(STAGED_ROWS, "m.fid", STAGED_SEQ)
 # Schema 9: every delivery's facts as ``coco compare`` counts them (``store.facts``), worked out after each change of
 # files like the statuses, and used only while current (``meta`` key ``facts``, deleted by ``STATUSES_INVALIDATE``).
-FACTS_CREATE = _facts.CREATE
-SCHEMA += "".join(s + ";\n" for s in FACTS_CREATE)
-# Schema 10: what the kept facts were worked out from (``store.facts.BOOK``), so an upkeep works out only the
-# deliveries whose facts the changed files can change.
-SCHEMA += "".join(s + ";\n" for s in _facts.CREATE_BOOK)
+FACTS_CREATE_9 = [
+    "CREATE TABLE IF NOT EXISTS delivery_facts (delivery_id VARCHAR NOT NULL, t0 TIMESTAMP NOT NULL, t1 TIMESTAMP NOT NULL, "
+    "first_direct TIMESTAMP NOT NULL, status VARCHAR NOT NULL, first_code VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS delivery_values (delivery_id VARCHAR NOT NULL, dim VARCHAR NOT NULL, val VARCHAR NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS delivery_steps (delivery_id VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL, dur DOUBLE NOT NULL)",
+]
+# Schema 10: the facts keyed by an integer per delivery and per transition, and what they were worked out from
+# (``store.facts.BOOK``), so an upkeep works out only the deliveries whose facts the changed files can change.
+SCHEMA += "".join(s + ";\n" for s in (*_facts.CREATE, *_facts.CREATE_BOOK))
+# 9 -> 10: the kept facts numbered where they are (a few seconds at 10M events), still current if they were: then the
+# store's files are what they came from (else the record stays empty and the next upkeep is a full one).
+FACTS_10 = (
+    "".join(s + ";\n" for s in _facts.CREATE_BOOK)
+    + """INSERT INTO facts_transitions SELECT CAST(ROW_NUMBER() OVER (ORDER BY a, b) AS INTEGER), a, b
+    FROM (SELECT DISTINCT a, b FROM delivery_steps);
+CREATE TABLE coco_facts_10 AS SELECT delivery_id, CAST(ROW_NUMBER() OVER (ORDER BY delivery_id) AS INTEGER) AS k, t0, t1, first_direct,
+    status, first_code FROM delivery_facts ORDER BY k;
+CREATE TABLE coco_values_10 AS SELECT f.k, v.dim, v.val FROM delivery_values v JOIN coco_facts_10 f USING (delivery_id)
+    ORDER BY f.k, v.dim, v.val;
+CREATE TABLE coco_steps_10 AS SELECT f.k, n.t, s.dur FROM delivery_steps s JOIN coco_facts_10 f USING (delivery_id)
+    JOIN facts_transitions n ON n.a = s.a AND n.b = s.b ORDER BY f.k;
+DROP TABLE delivery_facts;
+DROP TABLE delivery_values;
+DROP TABLE delivery_steps;
+"""
+    + "".join(s + ";\n" for s in _facts.CREATE)
+    + """INSERT INTO delivery_facts SELECT * FROM coco_facts_10;
+INSERT INTO delivery_values SELECT * FROM coco_values_10;
+INSERT INTO delivery_steps SELECT * FROM coco_steps_10;
+DROP TABLE coco_facts_10;
+DROP TABLE coco_values_10;
+DROP TABLE coco_steps_10;
+INSERT INTO facts_files SELECT file_id, first_ts, last_ts FROM files WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'facts');
+INSERT INTO meta SELECT 'facts_basis', value FROM meta WHERE key = 'facts';
+"""
+)
 
 
 def stored_errors() -> str:
@@ -280,7 +311,6 @@ DROP SEQUENCE IF EXISTS event_seq;
     + errors_insert(f"({stored_attributes('events', 'record, seq, ')}) AS s WHERE event IS NOT NULL", "file_id", "seq")
     + ";\n",
     # 8 -> 9: the kept facts (``store.facts``), empty and unused until the next load, sync or removal works them out.
-    8: "".join(s + ";\n" for s in FACTS_CREATE),
-    # 9 -> 10: the record of what the kept facts came from (``store.facts.BOOK``), empty: the next upkeep is a full one.
-    9: "".join(s + ";\n" for s in _facts.CREATE_BOOK),
+    8: "".join(s + ";\n" for s in FACTS_CREATE_9),
+    9: FACTS_10,
 }

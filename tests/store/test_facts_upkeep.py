@@ -47,7 +47,7 @@ def two_fleet_days() -> dict[str, list[dict[str, Any]]]:
 def kept(store: Path) -> tuple[list[Any], ...]:
     con = duckdb.connect(str(store), read_only=True)
     try:
-        return tuple(con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in facts.TABLES)
+        return facts.named(con)
     finally:
         con.close()
 
