@@ -1,18 +1,19 @@
-"""Every delivery's facts, kept in the store (schema 9): what ``coco compare`` counts, worked out once per load.
+"""Every delivery's facts, kept in the store (schema 9, keyed by integers since 10): what ``coco compare`` counts.
 
 ``coco compare`` (``store.compare_sql``) works out, for each delivery with a direct row in its range, the facts its
 timeline says - status, closure span, robots, pilots, merchants, sources, first error code, the codes of its errors
 in every lane, and its transitions with their durations (findings rules §3) - from the rows of the range and a day
 around it: ~2.3 s of CPU for a day of 1M events each time, minutes at 10M (docs/performance.md). The same
-statement, run once after a load over the whole store (``compare_sql.facts_sql``), keeps them in three tables
-sorted by delivery id:
+statement, run after a load over the whole store's rows (``compare_sql.facts_sql``) for the deliveries whose facts
+the load can change, keeps them in three tables, each delivery numbered (``k``):
 
-- ``delivery_facts`` (delivery_id, t0, t1, first_direct, status, first_code): t0 and t1 the first and last row of
-  its closure, first_direct its own first row (``coco deliveries`` and ``coco explore`` order the deliveries by it:
-  ``active``);
-- ``delivery_values`` (delivery_id, dim, val): its robots, pilots, merchants and sources, and ``code``: each error
-  code among its lanes (the ``--error`` filter);
-- ``delivery_steps`` (delivery_id, a, b, dur): each transition ``a -> b`` and its duration in seconds.
+- ``delivery_facts`` (delivery_id, k, t0, t1, first_direct, status, first_code): t0 and t1 the first and last row
+  of its closure, first_direct its own first row (``coco deliveries`` and ``coco explore`` order the deliveries by
+  it: ``active``);
+- ``delivery_values`` (k, dim, val): its robots, pilots, merchants and sources, and ``code``: each error code among
+  its lanes (the ``--error`` filter);
+- ``delivery_steps`` (k, t, dur): each transition ``a -> b`` (``t``, named in ``facts_transitions``) and its
+  duration in seconds. ``named`` reads the three by name.
 
 ``coco compare`` then reads the facts of the range's deliveries (``counts``, ``compare_sql.kept_counts_sql``). Where they
 answer the same: the facts a range's statement works out for a delivery come from the rows within ``[since -
