@@ -48,6 +48,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         monkeypatch.setenv(var, str(home / var.lower()))
     for var in OUTSIDE_ENV:
         monkeypatch.delenv(var, raising=False)
+        # Also from the process's own environment, which a child inherits: GNU readline (imported with pdb) puts
+        # the terminal's COLUMNS and LINES there without ``os.environ`` knowing, so a coco started by a test saw
+        # 80 columns on a terminal and the caller's width elsewhere.
+        os.unsetenv(var)
     monkeypatch.setenv("TERM", "xterm-256color")
     return home
 

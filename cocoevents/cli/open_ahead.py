@@ -1,4 +1,4 @@
-"""Opening the store ahead of the command that reads it: ``coco timeline ID --store S`` only.
+"""Opening the store ahead of the command that reads it: ``coco timeline|explore|deliveries|errors|compare --store S``.
 
 ``coco timeline ID --store S`` spends ~0.1 s importing typer and coco's modules before it opens ``S``, and opening
 a DuckDB file costs more (DuckDB sets up a database instance). ``open_ahead`` starts that open in a thread before
@@ -65,12 +65,15 @@ def opened_ahead(path: str) -> Optional[Any]:
     return con
 
 
+READERS = ("timeline", "explore", "deliveries", "errors", "compare")  # the commands that open a store read-only first
+
+
 def open_ahead(args: list[str]) -> bool:
-    """``coco timeline|explore ... --store S`` (or ``COCO_STORE``), without a profile: open S in a thread while the
-    command line imports; whether it started. Any other command, or a store named another way (a profile, the
-    default path, ``--fresh``), opens as always."""
+    """``coco timeline|explore|deliveries|errors|compare ... --store S`` (or ``COCO_STORE``), without a profile:
+    open S in a thread while the command line imports; whether it started. Any other command, or a store named
+    another way (a profile, the default path, ``--fresh``), opens as always."""
     rest = [a for a in args if a != "--debug"]
-    if not rest or rest[0] not in ("timeline", "explore") or os.environ.get("COCO_PROFILE"):
+    if not rest or rest[0] not in READERS or os.environ.get("COCO_PROFILE"):
         return False
     store = os.environ.get("COCO_STORE") or None
     for k, arg in enumerate(rest):

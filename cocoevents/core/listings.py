@@ -447,12 +447,27 @@ def _error_report(source: EventSource, since: int, until: int, by: str) -> Error
 
 def error_rows(events: Iterable[Event], since: int, until: int) -> Iterator[tuple[Event, Optional[str]]]:
     """The error events (timeline rules §4) among a source's ``error_events`` answer, in ``[since, until]``,
-    each once (rule 7: a record stored twice is one event), with its error code (``None`` without one)."""
-    seen: set[str] = set()
+    each once (rule 7: a record stored twice is one event), with its error code (``None`` without one).
+
+    Equal records have the same time, name and ids, so a record's key-order-independent text (rule 7's test, a
+    parse and an encoding) is worked out only once another error of the same time, name and ids has come: the
+    first of each such key is kept as it is (most are the only one)."""
+    firsts: dict[tuple[Any, ...], Event] = {}  # the first error of each (time, name, ids), its text not worked out
+    texts: dict[tuple[Any, ...], set[str]] = {}  # the texts of the errors kept for a key that came more than once
     for e in events:
-        if e.ts is None or not since <= e.ts <= until or e.severity != "error" or e.text in seen:
+        if e.ts is None or not since <= e.ts <= until or e.severity != "error":
             continue
-        seen.add(e.text)
+        key = (e.ts, e.name, e.delivery_id, e.robot_id, e.pilot_id, e.demand_id, e.offer_id)
+        known = texts.get(key)
+        if known is None:
+            first = firsts.setdefault(key, e)
+            if first is not e:
+                known = texts[key] = {firsts.pop(key).text}
+        if known is not None:
+            text = e.text
+            if text in known:
+                continue
+            known.add(text)
         yield e, error_code(e.record.get("error")) or None
 
 

@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .generator import NODES, SERVICES, Fleet, fleet_day, record_time, ship, sized_fleet
+from .fleet import NODES, SERVICES, Fleet, fleet_day, record_time, ship, sized_fleet
 
 ZONE_EVENTS = 200_000
 ZONE_IDS = 10_000_000  # zone k's delivery, demand, offer and trip numbers start at k * ZONE_IDS

@@ -3,29 +3,18 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
+from pathlib import Path
 
 import pytest
 
 from ..support.cli import write_lines
-
-MEASURE = """
-import resource, subprocess, sys
-p = subprocess.run([sys.executable, "-c", "from cocoevents.cli.main import run; run()", *sys.argv[1:]],
-                   capture_output=True, text=True)
-sys.stderr.write(p.stderr)
-sys.stdout.write(p.stdout)
-print("MAXRSS_KB=%d" % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
-sys.exit(p.returncode)
-"""
+from ..support.peak import run_coco_with_peak
 
 
-def coco_measured(*args: str) -> tuple[int, str, str, int]:
-    """Run coco in a fresh process; exit code, stdout, stderr and its peak RSS in MiB."""
-    r = subprocess.run([sys.executable, "-c", MEASURE, *args], capture_output=True, text=True, timeout=600)
-    kb = int(r.stderr.rsplit("MAXRSS_KB=", 1)[1])
-    return r.returncode, r.stdout, r.stderr.rsplit("MAXRSS_KB=", 1)[0], kb // 1024
+def coco_measured(status_file: Path, *args: str) -> tuple[int, str, str, int]:
+    """Run coco in a fresh process; exit code, stdout, stderr and its own peak RSS in MiB."""
+    proc, peak = run_coco_with_peak(status_file, *args)
+    return proc.returncode, proc.stdout, proc.stderr, peak // 2**20
 
 
 def test_a_single_5_mb_record_loads_whole(coco, tmp_path, store):
@@ -53,7 +42,7 @@ def test_a_100_mb_line_without_a_newline_is_a_bad_line_and_memory_stays_bounded(
         chunk = b"z" * (1 << 20)
         for _ in range(100):
             fh.write(chunk)
-    code, out, err, peak_mib = coco_measured("load", "--store", str(tmp_path / "s.duckdb"), "--json", str(f))
+    code, out, err, peak_mib = coco_measured(tmp_path / "status", "load", "--store", str(tmp_path / "s.duckdb"), "--json", str(f))
     assert code == 0, err
     summary = json.loads(out)
     assert (summary["events"], summary["bad_lines"]) == (1, 1)
@@ -71,13 +60,15 @@ def test_a_robot_timeline_of_100000_events_is_complete_in_json_and_cut_with_a_no
                 json.dumps({"event": "robot.state_changed", "robot_id": "R-1", "timestamp": 1_795_600_000 + n, "state": "driving"}) + "\n"
             )
     store = str(tmp_path / "s.duckdb")
-    code, _, err, _ = coco_measured("load", "--store", store, str(f))
+    code, _, err, _ = coco_measured(tmp_path / "status", "load", "--store", store, str(f))
     assert code == 0, err
     window = ["--since", "2026-11-25T00:00:00Z", "--until", "2026-11-27T00:00:00Z"]
-    code, out, err, peak_json = coco_measured("timeline", "R-1", *window, "--store", store, "--format", "jsonl")
+    code, out, err, peak_json = coco_measured(tmp_path / "status", "timeline", "R-1", *window, "--store", store, "--format", "jsonl")
     assert code == 0, err
     assert out.count("\n") == 100_000
-    code, out, err, peak_table = coco_measured("timeline", "R-1", *window, "--store", store, "--format", "table", "--no-color")
+    code, out, err, peak_table = coco_measured(
+        tmp_path / "status", "timeline", "R-1", *window, "--store", store, "--format", "table", "--no-color"
+    )
     assert code == 0, err
     note = (out + err).lower()
     assert "100,000" in note or "100000" in note
@@ -99,7 +90,7 @@ def test_a_final_unterminated_line_of_128_mib_is_counted_as_a_bad_line(tmp_path,
         chunk = b"z" * (1 << 20)
         for _ in range(128):
             fh.write(chunk)
-    code, out, err, peak_mib = coco_measured("load", "--store", str(tmp_path / "s.duckdb"), "--json", str(f))
+    code, out, err, peak_mib = coco_measured(tmp_path / "status", "load", "--store", str(tmp_path / "s.duckdb"), "--json", str(f))
     assert code == 0, err
     summary = json.loads(out)
     assert (summary["events"], summary["bad_lines"]) == (1, 1)

@@ -1,4 +1,4 @@
-"""Opening the store ahead (``cli.launch``): the ``coco`` script opens a timeline's ``--store`` in a
+"""Opening the store ahead (``cli.launch``): the ``coco`` script opens a reading command's ``--store`` in a
 thread while the command line imports, and the command takes that connection; any other case opens as before."""
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def test_the_store_opened_ahead_is_the_connection_the_reader_gets_once(db: Path,
     assert not open_ahead.start(str(tmp_path))
 
 
-def test_only_a_timeline_of_a_named_store_without_a_profile_opens_ahead(db: Path, monkeypatch) -> None:
+def test_only_a_reader_of_a_named_store_without_a_profile_opens_ahead(db: Path, monkeypatch) -> None:
     monkeypatch.delenv("COCO_PROFILE", raising=False)
     monkeypatch.delenv("COCO_STORE", raising=False)
     opened: list[str] = []
@@ -72,6 +72,14 @@ def test_only_a_timeline_of_a_named_store_without_a_profile_opens_ahead(db: Path
         (["timeline", "D1", "--store", s, "--fresh"], None),
         (["timeline", "--help"], None),
         (["events", "--store", s], None),
+        (["errors", "--store", s, "--since", "2026-11-25"], s),
+        (["deliveries", f"--store={s}"], s),
+        (["compare", "--store", s], s),
+        (["explore", "--store", s], s),
+        (["load", "x.log", "--store", s], None),  # a writer
+        (["sync", "--store", s], None),
+        (["store", "files", "--store", s], None),
+        (["errors", "--store", s, "--profile", "prod"], None),
         ([], None),
     ]
     for args, expected in cases:
@@ -90,6 +98,10 @@ def test_the_coco_script_answers_and_fails_as_the_command_line_does(db: Path, tm
         ["timeline", "D1", "--store", str(db)],
         ["timeline", "D1", "--store", str(tmp_path / "missing.duckdb")],
         ["timeline", "D404", "--store", str(db)],
+        ["errors", "--store", str(db), "--since", "2026-11-25T00:00:00Z", "--until", "2026-11-26T00:00:00Z", "-f", "json"],
+        ["deliveries", "--store", str(db), "--since", "2026-11-25T00:00:00Z", "--until", "2026-11-26T00:00:00Z"],
+        ["compare", "--store", str(db), "--since", "2026-11-25T00:00:00Z", "--until", "2026-11-26T00:00:00Z", "-f", "json"],
+        ["errors", "--store", str(tmp_path / "missing.duckdb")],
     ):
         expected = run_coco(*args)
         r = subprocess.run([*LAUNCH, *args], capture_output=True, text=True, timeout=60)

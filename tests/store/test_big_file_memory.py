@@ -3,19 +3,20 @@ by a piece and DuckDB's limit, not by the file (a shipper with big batches write
 
 The file decompresses to ~590 MiB (one gzip member written 20 times: cheap to make, the same lines each time); the
 load runs in its own process under a hard DuckDB memory limit of 128 MB, far below the file, and its peak
-resident memory, from ``os.wait4``, must stay well under the file's size. (The loader before streaming could not
-run under such a limit at all: DuckDB's CSV reader took a 128 MiB buffer, 16 times its longest line.)
+resident memory (its own, read as it exits: ``tests/support/peak.py``) must stay well under the file's size. (The
+loader before streaming could not run under such a limit at all: DuckDB's CSV reader took a 128 MiB buffer, 16
+times its longest line.)
 """
 
 from __future__ import annotations
 
 import gzip
 import os
-import subprocess
-import sys
 
 import duckdb
 import pytest
+
+from ..support.peak import run_coco_with_peak
 
 LINES, COPIES = 7_500, 20
 PAD = "x" * 4000
@@ -42,17 +43,10 @@ def test_a_file_far_bigger_than_the_memory_limit_loads_whole_with_memory_bounded
     assert size > 580 * 2**20
     store = tmp_path / "s.duckdb"
     env = {**os.environ, "COCO_MEMORY_LIMIT": "128MB", "COCO_BATCH_MB": "8"}
-    # The peak is the load's own (VmHWM, written by the process as it exits): the ``ru_maxrss`` of a child counts
-    # the image it had before its exec, a copy of this test process - 575 MiB late in a whole suite's run.
-    status_file = tmp_path / "status"
-    own_peak = f"import atexit; atexit.register(lambda: open({str(status_file)!r}, 'w').write(open('/proc/self/status').read()))"
-    command = [sys.executable, "-c", f"{own_peak}; from cocoevents.cli.launch import run; run()"]
-    proc = subprocess.run([*command, "load", str(path.parent.parent), "--store", str(store)], env=env, capture_output=True, text=True)
+    proc, peak = run_coco_with_peak(tmp_path / "status", "load", str(path.parent.parent), "--store", str(store), env=env)
     err = proc.stderr
     assert proc.returncode == 0, err
     assert "loaded 1 file(s)" in err and f"{LINES * COPIES:,} events, 0 bad lines" in err
-    hwm = next(line for line in status_file.read_text().splitlines() if line.startswith("VmHWM:"))
-    peak = int(hwm.split()[1]) * 1024
     assert peak < 0.75 * size, f"peak RSS {peak / 2**20:.0f} MiB for a file of {size / 2**20:.0f} MiB"
     con = duckdb.connect(str(store), read_only=True)
     try:
