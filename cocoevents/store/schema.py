@@ -193,32 +193,12 @@ FACTS_CREATE_9 = [
 # Schema 10: the facts keyed by an integer per delivery and per transition, and what they were worked out from
 # (``store.facts.BOOK``), so an upkeep works out only the deliveries whose facts the changed files can change.
 SCHEMA += "".join(s + ";\n" for s in (*_facts.CREATE, *_facts.CREATE_BOOK))
-# 9 -> 10: the kept facts numbered where they are (a few seconds at 10M events), still current if they were: then the
-# store's files are what they came from (else the record stays empty and the next upkeep is a full one).
+# 9 -> 10: the kept facts dropped (derived rows: the next load, sync or removal works them all out once) and made
+# again keyed by integers, with an empty record of what they came from.
 FACTS_10 = (
-    "".join(s + ";\n" for s in _facts.CREATE_BOOK)
-    + """INSERT INTO facts_transitions SELECT CAST(ROW_NUMBER() OVER (ORDER BY a, b) AS INTEGER), a, b
-    FROM (SELECT DISTINCT a, b FROM delivery_steps);
-CREATE TABLE coco_facts_10 AS SELECT delivery_id, CAST(ROW_NUMBER() OVER (ORDER BY delivery_id) AS INTEGER) AS k, t0, t1, first_direct,
-    status, first_code FROM delivery_facts ORDER BY k;
-CREATE TABLE coco_values_10 AS SELECT f.k, v.dim, v.val FROM delivery_values v JOIN coco_facts_10 f USING (delivery_id)
-    ORDER BY f.k, v.dim, v.val;
-CREATE TABLE coco_steps_10 AS SELECT f.k, n.t, s.dur FROM delivery_steps s JOIN coco_facts_10 f USING (delivery_id)
-    JOIN facts_transitions n ON n.a = s.a AND n.b = s.b ORDER BY f.k;
-DROP TABLE delivery_facts;
-DROP TABLE delivery_values;
-DROP TABLE delivery_steps;
-"""
-    + "".join(s + ";\n" for s in _facts.CREATE)
-    + """INSERT INTO delivery_facts SELECT * FROM coco_facts_10;
-INSERT INTO delivery_values SELECT * FROM coco_values_10;
-INSERT INTO delivery_steps SELECT * FROM coco_steps_10;
-DROP TABLE coco_facts_10;
-DROP TABLE coco_values_10;
-DROP TABLE coco_steps_10;
-INSERT INTO facts_files SELECT file_id, first_ts, last_ts FROM files WHERE EXISTS (SELECT 1 FROM meta WHERE key = 'facts');
-INSERT INTO meta SELECT 'facts_basis', value FROM meta WHERE key = 'facts';
-"""
+    "DROP TABLE IF EXISTS delivery_facts;\nDROP TABLE IF EXISTS delivery_values;\nDROP TABLE IF EXISTS delivery_steps;\n"
+    + "".join(s + ";\n" for s in (*_facts.CREATE, *_facts.CREATE_BOOK))
+    + "DELETE FROM meta WHERE key IN ('facts', 'facts_pending', 'facts_basis');\n"
 )
 
 
