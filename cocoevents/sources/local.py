@@ -554,15 +554,16 @@ class LocalSource(Source):
 
     def compare_counts(self, since: int, until: int, filters: Any, opts: Any) -> Any:
         """One statement (``store.compare_sql``): over the kept facts of the range's deliveries where they give its
-        answer (schema 9, ``store.facts.usable``), else over the id columns and the ``attributes`` table."""
+        answer (schema 9, ``store.facts.counts``), else over the id columns and the ``attributes`` table."""
         from ..store import compare_sql as cs
         from ..store import facts
 
         baseline = self.baseline() if filters.slow else None
         group = cs.group_of(filters, baseline.with_min_samples(opts.baseline_min) if baseline is not None else None)
-        if self.kept_facts and group.event is None and facts.usable(self.con, since, until, opts.assignment_lookback_us):
-            sql, params = cs.kept_counts_sql(_ts(since), _ts(until), group)
-            return cs.counts_from_rows(self.con.execute(sql, params).fetchall())
+        if self.kept_facts and group.filters.event is None:
+            kept = facts.counts(self.con, since, until, opts.assignment_lookback_us, group)
+            if kept is not None:
+                return cs.counts_from_rows(kept)
         sql, params = cs.counts_sql(
             cs.local_dialect(self.kept_attributes),
             _ts(since),

@@ -12,7 +12,7 @@ returns it as a ``core.baseline.Baseline`` (``None`` when the store has never bu
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from ..core.baseline import COLUMNS, Baseline, from_rows, transitions_sql
 
@@ -57,6 +57,12 @@ def install(con: Any) -> int:
     con.execute(f"INSERT INTO {TABLE} ({columns}) SELECT {columns} FROM temp.main.{RESULT}")
     (count,) = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
     return int(count)
+
+
+def install_steps(con: Any) -> list[Callable[[Any], Any]]:
+    """``install`` as the steps of a detached rebuild (``store.loader.Loader._rebuild_detached``), one transaction
+    each: the fleet baseline are small enough for one."""
+    return [install]
 
 
 def drop(con: Any) -> None:

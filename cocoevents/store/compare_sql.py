@@ -32,9 +32,12 @@ hundred rows, never one per delivery.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence
 
 from ..producers.registry import ASSIGN_END, ASSIGN_START, DELIVERY_OUTCOMES, DEMAND_OUTCOMES, EVENTS
+
+if TYPE_CHECKING:
+    from ..core.questions import Filters
 
 HOUR_US = 3_600_000_000
 READ_BEFORE = 24 * HOUR_US  # a delivery's rows read before ``since``: its own start, then the assignment lookback
@@ -56,16 +59,12 @@ class Dialect:
 
 @dataclass
 class Group:
-    """The group's filters as the statement needs them (``core.listings.Filters`` and the fleet baseline)."""
+    """The group's filters (``core.questions.Filters``, as ``core.compare.group_filters`` chose them) and what the
+    statement adds to them: the transitions the fleet baseline judges, ``(a, b, p50, p99)``, read when the filters
+    want slow steps."""
 
-    statuses: tuple[str, ...] = ()
-    error: Optional[str] = None
-    event: Optional[str] = None
-    robot: Optional[str] = None
-    pilot: Optional[str] = None
-    merchant: Optional[str] = None
-    slow: Sequence[tuple[str, str, float, float]] = field(default_factory=tuple)  # judged (a, b, p50, p99), with ``slow``
-    want_slow: bool = False
+    filters: Filters
+    slow: Sequence[tuple[str, str, float, float]] = field(default_factory=tuple)
 
 
 LOOSE_COLUMNS = "l.event, l.ts, l.did, l.rid, l.pid, l.dmd, l.ofr, l.pos"
@@ -91,7 +90,7 @@ def counts_sql(d: Dialect, since: Any, until: Any, lower: Any, upper: Any, lookb
     - ``step``: transition ``x -> y``: durations in the group and among the others, the group's rank sum, ties;
     - ``p50``: transition ``x -> y``, side ``n1`` (1 or 0): the median duration ``n2``."""
     q = _Sql(d.mark)
-    ctes = facts_ctes(q, d, since, until, lower, upper, lookback_us, group.event)
+    ctes = facts_ctes(q, d, since, until, lower, upper, lookback_us, group.filters.event)
     return counts_tail(q, ctes, group), q.params
 
 
@@ -105,10 +104,12 @@ def facts_ctes(
     lookback_us: int,
     event: Optional[str],
     part: Optional[tuple[int, int]] = None,
+    only: Optional[str] = None,
 ) -> list[str]:
     """The ``WITH`` items that work out each delivery's facts from the rows (``counts_sql``' arguments; ``event``:
     the ``--event`` filter's name, or ``None``; ``part``: ``(k, n)``, only the deliveries whose id hashes to ``k``
-    modulo ``n`` - DuckDB's ``hash``, the kept facts' rebuild), their placeholders bound through ``q`` in text order. They end with
+    modulo ``n`` - DuckDB's ``hash``, the kept facts' rebuild; ``only``: a table of the deliveries' ids (``id``) instead of
+    those with a direct row in the range - the kept facts' upkeep), their placeholders bound through ``q`` in text order. They end with
     what ``counts_tail`` reads: ``act`` (id, d), ``span`` (d, t0, t1), ``f`` (d, status, t0, first_code), ``rob`` and
     ``pil`` (d, v), ``cattr`` (d, merchant_id, source), ``codes`` (d, code: every error code placed in its lanes),
     ``ev`` (event, e), ``tr`` (d, a, b, dur) and ``placed`` (the ``--event`` rows as kind ``v``)."""
@@ -130,7 +131,9 @@ def facts_ctes(
     ctes = [
         f"nm (name, pos) AS ({names})",
         # each delivery active in the range gets a number ``d``: every step below joins and groups by it, not by the id
-        f"act AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS d FROM (SELECT DISTINCT delivery_id AS id FROM {d.table} "
+        f"act AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS d FROM {only})"
+        if only is not None
+        else f"act AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS d FROM (SELECT DISTINCT delivery_id AS id FROM {d.table} "
         f"WHERE {ts} BETWEEN {q.p(since)} AND {q.p(until)} AND delivery_id IS NOT NULL AND delivery_id <> ''"
         + ("" if part is None else f" AND hash(delivery_id) % {q.p(part[1])} = {q.p(part[0])}")
         + ") a)",
@@ -225,13 +228,16 @@ def facts_ctes(
     return ctes
 
 
-def counts_tail(q: _Sql, ctes: list[str], group: Group) -> str:
-    """The statement over the facts' ``WITH`` items (``facts_ctes``, or ``kept_ctes`` over the store's kept facts):
-    the group's filters, each delivery's side, then the counts (``counts_sql``' rows)."""
+def counts_tail(q: _Sql, ctes: list[str], group: Group, kept: bool = False) -> str:
+    """The statement over the facts' ``WITH`` items (``facts_ctes``, or ``kept_ctes`` over the store's kept facts,
+    ``kept``): the group's filters, each delivery's side, then the counts (``counts_sql``' rows). A transition is a
+    key ``(a, b)`` that ``tn`` names ``x -> y``: two event numbers over the rows, one number twice over the kept facts."""
     ctes = list(ctes)
+    if not kept:
+        ctes.append("tn AS (SELECT ea.e AS a, eb.e AS b, ea.event AS x, eb.event AS y FROM ev ea CROSS JOIN ev eb)")
     # the group's filters, each the set of deliveries that pass it (joined, never a correlated subquery)
     flags: list[str] = []
-    if group.want_slow:
+    if group.filters.slow:
         slow = list(group.slow) or [("", "", 0.0, 0.0)]  # none judged: a row that matches no transition
         judged = " UNION ALL ".join(
             f"SELECT CAST({q.p(a)} AS VARCHAR(128)) AS a, CAST({q.p(b)} AS VARCHAR(128)) AS b, "
@@ -240,37 +246,51 @@ def counts_tail(q: _Sql, ctes: list[str], group: Group) -> str:
         )
         ctes.append(f"bl AS ({judged})")
         flags.append(
-            "SELECT DISTINCT tr.d FROM tr JOIN ev ea ON ea.e = tr.a JOIN ev eb ON eb.e = tr.b "
-            "JOIN bl ON bl.a = ea.event AND bl.b = eb.event WHERE tr.a IS NOT NULL "
+            "SELECT DISTINCT tr.d FROM tr JOIN tn ON tn.a = tr.a AND tn.b = tr.b "
+            "JOIN bl ON bl.a = tn.x AND bl.b = tn.y WHERE tr.a IS NOT NULL "
             "AND tr.dur > bl.p99 AND tr.dur >= 2 * bl.p50 AND tr.dur - bl.p50 >= 60"
         )
-    if group.robot is not None:
-        flags.append(f"SELECT DISTINCT d FROM rob WHERE v = {q.p(group.robot)}")
-    if group.pilot is not None:
-        flags.append(f"SELECT DISTINCT d FROM pil WHERE v = {q.p(group.pilot)}")
-    if group.merchant is not None:
-        flags.append(f"SELECT DISTINCT d FROM cattr WHERE merchant_id = {q.p(group.merchant)}")
-    if group.error is not None:
-        flags.append(f"SELECT DISTINCT d FROM codes WHERE code = {q.p(group.error)}")
-    if group.event is not None:
+    if group.filters.robot is not None:
+        flags.append(f"SELECT DISTINCT d FROM rob WHERE v = {q.p(group.filters.robot)}")
+    if group.filters.pilot is not None:
+        flags.append(f"SELECT DISTINCT d FROM pil WHERE v = {q.p(group.filters.pilot)}")
+    if group.filters.merchant is not None:
+        flags.append(f"SELECT DISTINCT d FROM cattr WHERE merchant_id = {q.p(group.filters.merchant)}")
+    if group.filters.error is not None:
+        flags.append(f"SELECT DISTINCT d FROM codes WHERE code = {q.p(group.filters.error)}")
+    if group.filters.event is not None:
         flags.append("SELECT DISTINCT d FROM placed WHERE kind = 'v'")
     ctes = ctes + [f"g{n} AS ({sql})" for n, sql in enumerate(flags)]
     joins = " ".join(f"LEFT JOIN g{n} ON g{n}.d = f.d" for n in range(len(flags)))
     passes = [f"g{n}.d IS NOT NULL" for n in range(len(flags))]
-    if group.statuses:  # bound here, where the text has it
-        passes.append(f"f.status IN ({q.p(*group.statuses)})")
+    if group.filters.statuses:  # bound here, where the text has it
+        passes.append(f"f.status IN ({q.p(*group.filters.statuses)})")
     in_group = " AND ".join(passes) or "1 = 1"
     ctes = ctes + [
         f"sides AS (SELECT f.d, f.t0, f.first_code, CASE WHEN {in_group} THEN 1 WHEN f.status = {q.p('fulfilled')} THEN 0 END AS side "
         f"FROM f {joins})",
         "side AS (SELECT d, t0, first_code, side FROM sides WHERE side IS NOT NULL)",
-        "val AS (SELECT d, 'robot' AS dim, v AS val FROM rob "
-        "UNION SELECT d, 'pilot' AS dim, v AS val FROM pil "
-        "UNION SELECT d, 'merchant' AS dim, merchant_id AS val FROM cattr WHERE merchant_id IS NOT NULL "
-        "UNION SELECT d, 'source' AS dim, source AS val FROM cattr WHERE source IS NOT NULL "
-        "UNION SELECT d, 'hour' AS dim, LPAD(CAST(EXTRACT(HOUR FROM t0) AS VARCHAR(2)), 2, '0') AS val FROM side "
-        "UNION SELECT d, 'error' AS dim, first_code AS val FROM side WHERE first_code IS NOT NULL)",
-        "trs AS (SELECT tr.a, tr.b, tr.dur, side.side FROM tr JOIN side ON side.d = tr.d WHERE tr.a IS NOT NULL)",
+    ]
+    hour = "LPAD(CAST(EXTRACT(HOUR FROM t0) AS VARCHAR(2)), 2, '0')"
+    if kept:  # the kept values are distinct per delivery: joined to the sides once, no set union to sort
+        ctes += [
+            "sval AS (SELECT v.dim, v.val, side.side FROM delivery_values v JOIN side ON side.d = v.k WHERE v.dim <> 'code' "
+            f"UNION ALL SELECT 'hour' AS dim, {hour} AS val, side FROM side "
+            "UNION ALL SELECT 'error' AS dim, first_code AS val, side FROM side WHERE first_code IS NOT NULL)",
+            "trs AS (SELECT s.t AS a, s.t AS b, s.dur, side.side FROM delivery_steps s JOIN side ON side.d = s.k)",
+        ]
+    else:
+        ctes += [
+            "val AS (SELECT d, 'robot' AS dim, v AS val FROM rob "
+            "UNION SELECT d, 'pilot' AS dim, v AS val FROM pil "
+            "UNION SELECT d, 'merchant' AS dim, merchant_id AS val FROM cattr WHERE merchant_id IS NOT NULL "
+            "UNION SELECT d, 'source' AS dim, source AS val FROM cattr WHERE source IS NOT NULL "
+            f"UNION SELECT d, 'hour' AS dim, {hour} AS val FROM side "
+            "UNION SELECT d, 'error' AS dim, first_code AS val FROM side WHERE first_code IS NOT NULL)",
+            "sval AS (SELECT val.dim, val.val, side.side FROM val JOIN side ON side.d = val.d)",
+            "trs AS (SELECT tr.a, tr.b, tr.dur, side.side FROM tr JOIN side ON side.d = tr.d WHERE tr.a IS NOT NULL)",
+        ]
+    ctes += [
         # Mann-Whitney's inputs from the durations' histogram: a value's mid-rank is the count below it plus (ties + 1) / 2
         "hist AS (SELECT a, b, dur, SUM(side) AS c1, COUNT(*) AS c FROM trs GROUP BY a, b, dur)",
         "cum AS (SELECT a, b, c1, c, SUM(c) OVER (PARTITION BY a, b ORDER BY dur ROWS UNBOUNDED PRECEDING) - c AS below FROM hist)",
@@ -281,15 +301,14 @@ def counts_tail(q: _Sql, ctes: list[str], group: Group) -> str:
         [
             f"SELECT 'total' AS kind, CAST(NULL AS VARCHAR(256)) AS x, CAST(NULL AS VARCHAR(256)) AS y, CAST(SUM(side) AS {num}) AS n1, "
             f"CAST(COUNT(*) - SUM(side) AS {num}) AS n2, {none} AS r, {none} AS t FROM side",
-            f"SELECT 'value' AS kind, val.dim AS x, val.val AS y, CAST(SUM(side.side) AS {num}) AS n1, "
-            f"CAST(COUNT(*) - SUM(side.side) AS {num}) AS n2, {none} AS r, {none} AS t FROM val JOIN side ON side.d = val.d "
-            "GROUP BY val.dim, val.val",
-            f"SELECT 'step' AS kind, ea.event AS x, eb.event AS y, s.n1, s.n2, s.r, s.t FROM (SELECT a, b, CAST(SUM(c1) AS {num}) AS n1, "
+            f"SELECT 'value' AS kind, dim AS x, val AS y, CAST(SUM(side) AS {num}) AS n1, "
+            f"CAST(COUNT(*) - SUM(side) AS {num}) AS n2, {none} AS r, {none} AS t FROM sval GROUP BY dim, val",
+            f"SELECT 'step' AS kind, tn.x, tn.y, s.n1, s.n2, s.r, s.t FROM (SELECT a, b, CAST(SUM(c1) AS {num}) AS n1, "
             f"CAST(SUM(c) - SUM(c1) AS {num}) AS n2, CAST(SUM(c1 * (below + (c + 1) / 2.0)) AS {num}) AS r, "
-            f"SUM(CAST(c AS {num}) * c * c - c) AS t FROM cum GROUP BY a, b) s JOIN ev ea ON ea.e = s.a JOIN ev eb ON eb.e = s.b",
-            f"SELECT 'p50' AS kind, ea.event AS x, eb.event AS y, m.n1, m.n2, {none} AS r, {none} AS t FROM (SELECT a, b, "
+            f"SUM(CAST(c AS {num}) * c * c - c) AS t FROM cum GROUP BY a, b) s JOIN tn ON tn.a = s.a AND tn.b = s.b",
+            f"SELECT 'p50' AS kind, tn.x, tn.y, m.n1, m.n2, {none} AS r, {none} AS t FROM (SELECT a, b, "
             f"CAST(side AS {num}) AS n1, CAST(PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY dur) AS {num}) AS n2 FROM trs "
-            "GROUP BY a, b, side) m JOIN ev ea ON ea.e = m.a JOIN ev eb ON eb.e = m.b",
+            "GROUP BY a, b, side) m JOIN tn ON tn.a = m.a AND tn.b = m.b",
         ]
     )
     return f"WITH {', '.join(ctes)} {select}"
@@ -313,39 +332,44 @@ FACTS_SELECT = (
 )
 
 
-def facts_sql(since: Any, until: Any, lookback_us: int, part: Optional[tuple[int, int]] = None) -> tuple[str, list[Any]]:
+def facts_sql(
+    since: Any, until: Any, lookback_us: int, part: Optional[tuple[int, int]] = None, only: Optional[str] = None
+) -> tuple[str, list[Any]]:
     """``FACTS_SELECT`` over the local store's rows between ``since`` and ``until`` (the whole store: its first and
-    last instants), with the assignment lookback ``lookback_us``, for the deliveries of ``part`` (``facts_ctes``)."""
+    last instants), with the assignment lookback ``lookback_us``, for the deliveries of ``part`` or of the table
+    ``only`` (``facts_ctes``)."""
     q = _Sql("?")
-    ctes = facts_ctes(q, local_dialect(True), since, until, since, until, lookback_us, None, part)
+    ctes = facts_ctes(q, local_dialect(True), since, until, since, until, lookback_us, None, part, only)
     return f"WITH {', '.join(ctes)} {FACTS_SELECT}", q.params
 
 
-def kept_ctes(q: _Sql, since: Any, until: Any) -> list[str]:
-    """``facts_ctes``' items for the deliveries with a direct row in ``[since, until]``, read from the store's kept
-    facts (``store.facts``' tables) instead of worked out from the rows."""
+RANGE = "coco_compare_range"  # the range's deliveries with their kept facts (``store.facts.counts`` fills it)
+
+
+def kept_ctes(q: _Sql) -> list[str]:
+    """``facts_ctes``' items for the deliveries of the temporary ``RANGE`` (those with a direct row in the range),
+    read from the store's kept facts (``store.facts``' tables) instead of worked out from the rows: the delivery
+    key ``d`` is the kept ``k``, a transition the kept number ``t`` (``tn`` names it). The filters read only the
+    range's deliveries' values and steps."""
+    mine = f"k IN (SELECT k FROM temp.main.{RANGE})"
     return [
-        f"act AS (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS d FROM (SELECT DISTINCT delivery_id AS id FROM events "
-        f"WHERE ts BETWEEN {q.p(since)} AND {q.p(until)} AND delivery_id IS NOT NULL AND delivery_id <> '') a)",
-        "f AS (SELECT act.d, k.status, k.t0, k.first_code FROM delivery_facts k JOIN act ON act.id = k.delivery_id)",
-        "kv AS (SELECT act.d, k.dim, k.val FROM delivery_values k JOIN act ON act.id = k.delivery_id)",
+        f"f AS (SELECT k AS d, status, t0, first_code FROM temp.main.{RANGE})",
+        f"kv AS (SELECT k AS d, dim, val FROM delivery_values WHERE {mine})",
         "rob AS (SELECT d, val AS v FROM kv WHERE dim = 'robot')",
         "pil AS (SELECT d, val AS v FROM kv WHERE dim = 'pilot')",
         "codes AS (SELECT d, val AS code FROM kv WHERE dim = 'code')",
         "cattr AS (SELECT d, CASE WHEN dim = 'merchant' THEN val END AS merchant_id, CASE WHEN dim = 'source' THEN val END AS source "
         "FROM kv WHERE dim IN ('merchant', 'source'))",
-        # a transition stays a pair of names here (``ev`` names each by itself): numbering them would cost two joins
-        # over every transition of the range
-        "tr AS (SELECT act.d, k.a, k.b, k.dur FROM delivery_steps k JOIN act ON act.id = k.delivery_id)",
-        "ev AS (SELECT DISTINCT a AS event, a AS e FROM tr UNION SELECT DISTINCT b, b FROM tr)",
+        f"tr AS (SELECT k AS d, t AS a, t AS b, dur FROM delivery_steps WHERE {mine})",
+        "tn AS (SELECT t AS a, t AS b, a AS x, b AS y FROM facts_transitions)",
     ]
 
 
-def kept_counts_sql(since: Any, until: Any, group: Group) -> tuple[str, list[Any]]:
-    """``counts_sql`` over the local store's kept facts (no ``--event`` filter: it needs the rows)."""
+def kept_counts_sql(group: Group) -> tuple[str, list[Any]]:
+    """``counts_sql`` over the local store's kept facts of the deliveries in ``RANGE`` (no ``--event`` filter: it
+    needs the rows)."""
     q = _Sql("?")
-    ctes = kept_ctes(q, since, until)
-    return counts_tail(q, ctes, group), q.params
+    return counts_tail(q, kept_ctes(q), group, kept=True), q.params
 
 
 # -- the two dialects and the answer ------------------------------------------------------------------------------
@@ -386,7 +410,7 @@ def redshift_dialect(table: str) -> Dialect:
 
 
 def group_of(filters: Any, baseline: Any) -> Group:
-    """``Group`` of ``core.listings.Filters``, with the baseline's judged transitions when the group wants slow
+    """``Group`` of ``core.questions.Filters``, with the baseline's judged transitions when the group wants slow
     steps (``core.baseline.Baseline`` with its minimum of samples set). No filter: the failed deliveries."""
     from ..core.compare import group_filters
 
@@ -394,7 +418,7 @@ def group_of(filters: Any, baseline: Any) -> Group:
     judged: list[tuple[str, str, float, float]] = []
     if filters.slow and baseline is not None:
         judged = [(t.a, t.b, t.p50, t.p99) for t in baseline.transitions if t.n >= baseline.min_samples]
-    return Group(filters.statuses, filters.error, filters.event, filters.robot, filters.pilot, filters.merchant, judged, filters.slow)
+    return Group(filters, judged)
 
 
 def counts_from_rows(rows: Sequence[Sequence[Any]]) -> Any:

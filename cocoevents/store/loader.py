@@ -493,10 +493,10 @@ class Loader:
             raise better from e
 
     def _rebuild_detached(self, key: str, module: Any) -> None:
-        """A derived table's rebuild (``module``: ``store.statuses`` or ``store.baseline``) without holding the
+        """A derived table's rebuild (``module``: ``store.statuses``, ``store.baseline`` or ``store.facts``) without holding the
         store while it is worked out (``store.statuses``' docstring): a token under the ``meta`` key ``key``;
-        ``module.compute`` with the store attached read-only (readers open it meanwhile); ``module.install`` in
-        one short transaction only if the token is still there (files changed meanwhile deleted it: their load
+        ``module.compute`` with the store attached read-only (readers open it meanwhile); ``module.install_steps``,
+        each in one short transaction only while the token is still there (files changed meanwhile deleted it: their load
         rebuilds the table)."""
         token = os.urandom(8).hex()
         with self._transaction() as con:
@@ -512,9 +512,9 @@ class Loader:
                 con.execute("USE memory")
                 con.execute("DETACH store")
             if done:
-                # one transaction, or one per step for a module that installs in steps (``store.facts``: a waiting
-                # reader gets in between two); each only while the token is there, the last one deleting it
-                steps = module.install_steps(con) if hasattr(module, "install_steps") else [module.install]
+                # one transaction per step (``store.facts`` installs in pieces: a waiting reader gets in between
+                # two); each only while the token is there, the last one deleting it
+                steps = module.install_steps(con)
                 for n, step in enumerate(steps):
                     with self._transaction() as con:
                         current = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone() == (token,)
@@ -639,18 +639,15 @@ def rebuild_derived(target: Loader | duckdb.DuckDBPyConnection, report: LoadRepo
 
 def rebuild_facts(loader: Loader | None, con: duckdb.DuckDBPyConnection) -> None:
     """The kept per-delivery facts (``store.facts``) when out of date, the statuses' way (worked out without holding
-    the store from ``FACTS_DETACHED_EVENTS``: they cost ~10x the statuses); out of memory they stay unused (``coco
-    compare`` works them out from the rows) until the next load tries again. Not for a store of more than
-    ``FACTS_MAX_EVENTS``: they are worked out over the whole store (2.6 s of CPU at 1M events, 2.3 min at 10M),
-    which every load and sync would pay; there ``coco compare`` reads the rows of its range, the same answer."""
+    the store from ``FACTS_DETACHED_EVENTS``): only the deliveries the changed files can change (``facts.changed``),
+    all of them when the store has no record of what the kept ones came from. Out of memory they stay unused
+    (``coco compare`` works them out from the rows) until the next load tries again."""
     from . import facts
 
     current = loader._attach() if loader else con
     if facts.lookback(current) is not None:
         return
     events = one_row(current, "SELECT count(*) FROM events")[0]
-    if events > FACTS_MAX_EVENTS:
-        return
     detached = loader if loader is not None and events >= FACTS_DETACHED_EVENTS else None
     try:
         _after_readers(loader, detached, con, facts.PENDING, facts)
@@ -671,4 +668,3 @@ def _after_readers(loader: Loader | None, detached: Loader | None, con: duckdb.D
 
 DETACHED_EVENTS = 1_000_000  # from this many events a load works the derived tables out without holding the store
 FACTS_DETACHED_EVENTS = 100_000  # and the kept facts from this many (a reader waits 2-10 s at most)
-FACTS_MAX_EVENTS = 3_000_000  # the kept facts only up to this many events (``rebuild_facts``)

@@ -14,7 +14,7 @@ from . import statuses as _statuses
 
 # The store's layout version, in ``meta``. A store of a newer version is refused (exit 4); an older one
 # is brought up to date by the ``MIGRATIONS`` from its version on, in one transaction, when coco writes.
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR);
@@ -184,8 +184,22 @@ def errors_insert(rows: str, file_id: str, seq: str) -> str:
 ERRORS_INSERT = errors_insert(STAGED_ROWS, "m.fid", STAGED_SEQ)
 # Schema 9: every delivery's facts as ``coco compare`` counts them (``store.facts``), worked out after each change of
 # files like the statuses, and used only while current (``meta`` key ``facts``, deleted by ``STATUSES_INVALIDATE``).
-FACTS_CREATE = _facts.CREATE
-SCHEMA += "".join(s + ";\n" for s in FACTS_CREATE)
+FACTS_CREATE_9 = [
+    "CREATE TABLE IF NOT EXISTS delivery_facts (delivery_id VARCHAR NOT NULL, t0 TIMESTAMP NOT NULL, t1 TIMESTAMP NOT NULL, "
+    "first_direct TIMESTAMP NOT NULL, status VARCHAR NOT NULL, first_code VARCHAR)",
+    "CREATE TABLE IF NOT EXISTS delivery_values (delivery_id VARCHAR NOT NULL, dim VARCHAR NOT NULL, val VARCHAR NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS delivery_steps (delivery_id VARCHAR NOT NULL, a VARCHAR NOT NULL, b VARCHAR NOT NULL, dur DOUBLE NOT NULL)",
+]
+# Schema 10: the facts keyed by an integer per delivery and per transition, and what they were worked out from
+# (``store.facts.BOOK``), so an upkeep works out only the deliveries whose facts the changed files can change.
+SCHEMA += "".join(s + ";\n" for s in (*_facts.CREATE, *_facts.CREATE_BOOK))
+# 9 -> 10: the kept facts dropped (derived rows: the next load, sync or removal works them all out once) and made
+# again keyed by integers, with an empty record of what they came from.
+FACTS_10 = (
+    "DROP TABLE IF EXISTS delivery_facts;\nDROP TABLE IF EXISTS delivery_values;\nDROP TABLE IF EXISTS delivery_steps;\n"
+    + "".join(s + ";\n" for s in (*_facts.CREATE, *_facts.CREATE_BOOK))
+    + "DELETE FROM meta WHERE key IN ('facts', 'facts_pending', 'facts_basis');\n"
+)
 
 
 def stored_errors() -> str:
@@ -216,7 +230,7 @@ KEYS_MERGE = [
 
 # The tables a store of this version has (created or migrated; ``fleet_baseline`` comes with the first rebuild).
 TABLES = frozenset(
-    {"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes", "errors", *_facts.TABLES}
+    {"meta", "files", "events", "s3_objects", "keys", "links", "outcomes", "statuses", "attributes", "errors", *_facts.TABLES, *_facts.BOOK}
 )
 # Every table any coco version created in a store (``fleet_baseline``: ``store.baseline``); anything else in a store
 # file is foreign and the store is refused (``connection.foreign_objects``).
@@ -277,5 +291,6 @@ DROP SEQUENCE IF EXISTS event_seq;
     + errors_insert(f"({stored_attributes('events', 'record, seq, ')}) AS s WHERE event IS NOT NULL", "file_id", "seq")
     + ";\n",
     # 8 -> 9: the kept facts (``store.facts``), empty and unused until the next load, sync or removal works them out.
-    8: "".join(s + ";\n" for s in FACTS_CREATE),
+    8: "".join(s + ";\n" for s in FACTS_CREATE_9),
+    9: FACTS_10,
 }

@@ -25,7 +25,7 @@ memory or did not converge never gives a stale status, only a slower one.
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
 from ..core.links import group_rounds, loose_groups_sql, reach_sql
 from ..core.status import IN_PROGRESS, registry_position_sql, status_sql
@@ -102,6 +102,12 @@ def install(con: Any) -> int:
     con.execute("INSERT OR REPLACE INTO meta VALUES (?, '1')", [FLAG])
     (count,) = con.execute(f"SELECT count(*) FROM {TABLE}").fetchone()
     return int(count)
+
+
+def install_steps(con: Any) -> list[Callable[[Any], Any]]:
+    """``install`` as the steps of a detached rebuild (``store.loader.Loader._rebuild_detached``), one transaction
+    each: the statuses are small enough for one."""
+    return [install]
 
 
 def drop(con: Any) -> None:

@@ -15,6 +15,7 @@ from cocoevents.sources.local import LocalSource, _ts
 from cocoevents.store import compare_sql as cs
 from cocoevents.store import facts
 from cocoevents.store import schema as sql
+from cocoevents.store.connection import connect
 from cocoevents.store.removal import remove_files
 
 from ..support.cli import run_coco, write_lines
@@ -53,8 +54,9 @@ def from_facts(source: LocalSource, filters: Filters, since: int = SINCE, until:
     assert facts.usable(source.con, since, until, Options().assignment_lookback_us)
     baseline = source.baseline() if filters.slow else None
     group = cs.group_of(filters, baseline.with_min_samples(Options().baseline_min) if baseline is not None else None)
-    statement, params = cs.kept_counts_sql(_ts(since), _ts(until), group)
-    return cs.counts_from_rows(source.con.execute(statement, params).fetchall())
+    rows = facts.counts(source.con, since, until, Options().assignment_lookback_us, group)
+    assert rows is not None
+    return cs.counts_from_rows(rows)
 
 
 def assert_same_counts(store: Path, since: int = SINCE, until: int = UNTIL) -> None:
@@ -97,7 +99,7 @@ def test_the_kept_facts_give_the_counts_the_rows_give_on_a_fleet_day(tmp_path, p
 def kept(store: Path) -> tuple[Any, ...]:
     con = duckdb.connect(str(store), read_only=True)
     try:
-        return tuple(con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in facts.TABLES)
+        return facts.named(con)
     finally:
         con.close()
 
@@ -166,9 +168,9 @@ def test_a_range_whose_deliveries_reach_beyond_the_rows_compare_reads_is_worked_
 def test_a_store_of_schema_8_gets_the_facts_tables_and_then_the_facts_with_the_next_load(story, tmp_path):
     expected = kept(story)
     con = duckdb.connect(str(story))
-    for table in facts.TABLES:
+    for table in (*facts.TABLES, *facts.BOOK):
         con.execute(f"DROP TABLE {table}")
-    con.execute("DELETE FROM meta WHERE key = ?", [facts.FLAG])
+    con.execute("DELETE FROM meta WHERE key IN (?, ?, ?)", [facts.FLAG, facts.BASIS, facts.LAST])
     con.execute("UPDATE meta SET value = '8' WHERE key = 'schema'")
     con.close()
     source = LocalSource(story)
@@ -187,6 +189,38 @@ def test_a_store_of_schema_8_gets_the_facts_tables_and_then_the_facts_with_the_n
     assert kept(story) == expected
 
 
+def test_a_store_of_schema_9_drops_its_facts_and_its_next_load_works_them_all_out_keyed(story, tmp_path):
+    expected = kept(story)
+    con = duckdb.connect(str(story))  # the tables as schema 9 kept them: by delivery id and transition names
+    for table, sql9 in zip(facts.TABLES, facts.NAMED):
+        con.execute(f"CREATE TABLE {table}_9 AS {sql9}")
+    for table in (*facts.TABLES, *facts.BOOK):
+        con.execute(f"DROP TABLE {table}")
+    for table in facts.TABLES:
+        con.execute(f"ALTER TABLE {table}_9 RENAME TO {table}")
+    con.execute("DELETE FROM meta WHERE key IN (?, ?)", [facts.BASIS, facts.LAST])
+    con.execute("UPDATE meta SET value = '9' WHERE key = 'schema'")
+    con.close()
+    con = connect(story, read_only=False)  # a writer migrates it: the facts dropped, out of date until the next load
+    con.close()
+    source = LocalSource(story)
+    try:
+        assert source.kept_facts and facts.lookback(source.con) is None
+        assert source.compare_counts(SINCE, UNTIL, Filters(), Options()) == from_rows(source, Filters())
+    finally:
+        source.close()
+    empty = write_lines(tmp_path / "none" / "dt=2026-11-27" / "a.jsonl", [{"event": "robot.parked", "timestamp": "2026-11-27T01:00:00Z"}])
+    assert run_coco("load", str(empty), "--store", str(story)).code == 0
+    con = duckdb.connect(str(story), read_only=True)
+    try:
+        assert con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(sql.SCHEMA_VERSION),)
+        assert facts.worked_out(con) == len(expected[0])  # no record of what they came from: all worked out
+        assert con.execute("SELECT count(*) FROM facts_files").fetchone()[0] > 0
+    finally:
+        con.close()
+    assert kept(story) == expected
+
+
 def test_the_facts_worked_out_in_parts_are_the_facts_worked_out_at_once(demo_store):
     from cocoevents.duckdb_engine import memory_connection
 
@@ -196,26 +230,8 @@ def test_the_facts_worked_out_in_parts_are_the_facts_worked_out_at_once(demo_sto
         con.execute("USE store")
         found = []
         for parts in (1, 3):
-            facts.compute(con, parts)
+            facts.compute(con, parts, full=True)
             found.append(sorted(con.execute(f"SELECT * FROM temp.main.{facts.RESULT}").fetchall(), key=repr))
         assert found[0] == found[1] and {r[0] for r in found[0]} == {"f", "v", "s"}
     finally:
         con.close()
-
-
-def test_a_store_bigger_than_the_facts_limit_keeps_none_and_compare_reads_its_rows(story, tmp_path, monkeypatch):
-    """The facts are worked out over the whole store at every load: past ``FACTS_MAX_EVENTS`` a load leaves them
-    out of date rather than pay that, and ``coco compare`` answers the same from the rows of its range."""
-    source = LocalSource(story)
-    expected = [source.compare_counts(SINCE, UNTIL, f, Options()) for f in FILTERS]
-    events = source.con.execute("SELECT count(*) FROM events").fetchone()[0]
-    source.close()
-    monkeypatch.setattr("cocoevents.store.loader.FACTS_MAX_EVENTS", events)  # the next load goes past it
-    late = [{"event": "delivery.created", "delivery_id": "D-LATE", "timestamp": "2026-11-26T10:00:00Z"}]
-    assert run_coco("load", str(write_lines(tmp_path / "late" / "dt=2026-11-26" / "late.jsonl", late)), "--store", str(story)).code == 0
-    source = LocalSource(story)
-    try:
-        assert facts.lookback(source.con) is None
-        assert [source.compare_counts(SINCE, UNTIL, f, Options()) for f in FILTERS] == expected
-    finally:
-        source.close()
