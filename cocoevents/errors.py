@@ -7,6 +7,7 @@ exit code. Messages are one line and never contain credentials.
 from __future__ import annotations
 
 from enum import IntEnum
+from typing import Iterator
 
 
 class ExitCode(IntEnum):
@@ -44,3 +45,14 @@ class StoreBusy(SourceUnavailable):
 
 def exit_code_for(error: BaseException) -> ExitCode:
     return error.exit_code if isinstance(error, CocoError) else ExitCode.BUG
+
+
+def chain(error: BaseException) -> Iterator[BaseException]:
+    """``error``, then what it was raised from or while handling (``__cause__``, else ``__context__``), and so on,
+    each once: a chain can come back to an exception already seen, and a walk that does not remember loops forever."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__

@@ -24,7 +24,7 @@ from typing import Any
 
 import typer
 
-from ..errors import CocoError, ExitCode, NotFound, exit_code_for
+from ..errors import CocoError, ExitCode, NotFound, chain, exit_code_for
 from ..textsafe import say
 from . import (  # noqa: F401 - each command module registers its commands on ``app``
     baseline_cmd,
@@ -82,15 +82,13 @@ def _interrupted(e: BaseException) -> int | None:
     """130 for Ctrl-C, 143 for SIGTERM - also when DuckDB turned the signal into its own exception."""
     if STATE.get("signal"):
         return 128 + int(STATE["signal"])  # type: ignore[call-overload]
-    seen: BaseException | None = e
-    while seen is not None:
+    for seen in chain(e):
         if (
             isinstance(seen, KeyboardInterrupt)
             or type(seen).__name__ == "InterruptException"
             or (isinstance(seen, RuntimeError) and "Query interrupted" in str(seen))
         ):
             return 128 + signal.SIGINT
-        seen = seen.__cause__ or seen.__context__
     return None
 
 

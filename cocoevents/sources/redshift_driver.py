@@ -12,7 +12,7 @@ from __future__ import annotations
 import ssl
 from typing import TYPE_CHECKING, Any, Optional
 
-from ..errors import SourceUnavailable
+from ..errors import SourceUnavailable, chain
 from ..redact import redact
 from ..textsafe import say
 from .configfile import PASSWORD_ENV
@@ -111,12 +111,7 @@ def connect(profile: Settings, password: Optional[str]) -> Any:
 
 
 def _certificate_error(e: BaseException) -> Optional[ssl.SSLCertVerificationError]:
-    seen: Optional[BaseException] = e
-    while seen is not None:
-        if isinstance(seen, ssl.SSLCertVerificationError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+    return next((seen for seen in chain(e) if isinstance(seen, ssl.SSLCertVerificationError)), None)
 
 
 _HOSTNAME_MISMATCH = 62  # X509_V_ERR_HOSTNAME_MISMATCH

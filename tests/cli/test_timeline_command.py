@@ -296,6 +296,20 @@ def test_exit_5_on_a_bug_with_one_line_and_the_traceback_only_with_debug(story, 
     assert "Traceback (most recent call last)" in r.err and "sessionizer exploded" in r.err
 
 
+def test_a_bug_whose_chain_of_causes_comes_back_to_itself_is_one_line_and_exit_5_not_a_hang(story, monkeypatch):
+    import cocoevents.core.lookup
+
+    def broken(*args, **kwargs):
+        first, second = RuntimeError("migration failed"), ValueError("while undoing it")
+        first.__context__, second.__context__ = second, first  # a loop, as a failed migration's rollback made one
+        raise first
+
+    monkeypatch.setattr(cocoevents.core.lookup, "build", broken)
+    r = run_coco("timeline", "D12345", "--store", str(story))
+    assert r.code == 5
+    assert r.err.strip().splitlines() == ["coco: internal error: RuntimeError: migration failed (run with --debug for the traceback)"]
+
+
 def test_the_store_can_be_named_by_the_environment(story, monkeypatch):
     monkeypatch.setenv("COCO_STORE", str(story))
     assert run_coco("timeline", "D12345", "-f", "jsonl").code == 0
