@@ -20,6 +20,7 @@ from cocoevents.store.removal import remove_files
 
 from ..support.cli import run_coco, write_lines
 from ..support.compare import PLANTS, SINCE, UNTIL, day_store
+from ..support.stores import schema_of
 
 FILTERS = [
     Filters(),
@@ -181,11 +182,7 @@ def test_a_store_of_schema_8_gets_the_facts_tables_and_then_the_facts_with_the_n
         source.close()
     empty = write_lines(tmp_path / "none" / "dt=2026-11-27" / "a.jsonl", [{"event": "robot.parked", "timestamp": "2026-11-27T01:00:00Z"}])
     assert run_coco("load", str(empty), "--store", str(story)).code == 0  # a writer migrates it, the load's end works them out
-    con = duckdb.connect(str(story), read_only=True)
-    try:
-        assert con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone() == (str(sql.SCHEMA_VERSION),)
-    finally:
-        con.close()
+    assert schema_of(story) == str(sql.SCHEMA_VERSION)
     assert kept(story) == expected
 
 
