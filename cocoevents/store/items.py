@@ -46,6 +46,18 @@ def streamed(item: Item) -> bool:
     return odd or item.compression == "zstd" or bomb or item.unread or item.weight > batch_bytes()
 
 
+def split(todo: list[Item]) -> tuple[list[Item], list[Item]]:
+    """The files to stream and those for DuckDB's reader, in their order. A file headed for the reader is measured
+    first (``measure``): what its count finds (a damaged file, a bomb) can send it to the streamed ones."""
+    streamed_items: list[Item] = []
+    read_whole: list[Item] = []
+    for item in todo:
+        if not streamed(item):
+            measure(item)
+        (streamed_items if streamed(item) else read_whole).append(item)
+    return streamed_items, read_whole
+
+
 def measure(item: Item) -> None:
     """A gzip headed for DuckDB's reader given its exact decompressed size. Its trailer says the last member's
     size only, mod 2**32, so a last line DuckDB drops could hide in it (a gzip of two members). A file of one

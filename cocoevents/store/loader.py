@@ -40,8 +40,6 @@ OVER = 64  # staged bytes beyond a file's decompressed size that are no sign of 
 MERGE_KEYS = 2_000_000  # keys rewritten per transaction at the end of a load (~1 s)
 EXAMPLES = 5
 
-# DuckDB's reader expands these in a path: such files are read by the Python reader instead.
-
 
 @dataclass
 class FileResult:
@@ -265,11 +263,8 @@ class Loader:
             progress(done, total)
         piece = piece_bytes()
         batches = 0
-        for item in todo:
-            if not items.streamed(item):
-                items.measure(item)
-        streamed = [item for item in todo if items.streamed(item)]
-        for batch in items.batches([item for item in todo if not items.streamed(item)]):
+        streamed, read_whole = items.split(todo)
+        for batch in items.batches(read_whole):
             staged, refused = self._stage(batch)
             report.files.extend(self._commit(batch, staged))
             streamed += [batch[k] for k in refused]  # files DuckDB's reader refused: streamed after this batch
