@@ -21,7 +21,7 @@ from ..errors import NotFound
 from ..store.s3_sync import sync_objects
 from ..timestamps import now_us
 from .s3 import TAIL_DAYS, Settings, settings_client
-from .tail_cache import CachingClient, TailCache
+from .tail_cache import CachingClient, KeptAnswers, TailCache
 
 
 def fresh(source: Any, archive_settings: Settings) -> FreshSource:
@@ -51,9 +51,13 @@ class FreshSource(Source):
         self.tail_texts: set[str] = set()
         self.warehouse_texts: set[str] = set()
         self.days: list[date] = []
+        self.answers: Optional[KeptAnswers] = None  # the warehouse's kept answers (``_reuse_answers``)
+        self.answers_cache: Optional[TailCache] = None
+        self.refreshed = False  # followed: a new snapshot each time, the warehouse's statements always run
 
     def close(self) -> None:
         try:
+            self._save_answers()
             if self.tail is not None:
                 self.tail.close()
             self.warehouse.close()
@@ -67,6 +71,9 @@ class FreshSource(Source):
     def _ensure(self, since: Optional[int], until: Optional[int]) -> Any:
         if self.tail is not None:
             return self.tail
+        cache = TailCache.open()
+        if cache is not None and self.answers is None and not self.refreshed:
+            self._reuse_answers(cache)
         upper = until if until is not None else self.now
         lower = since if since is not None else self.warehouse.lookback_lower(until)
         lower = max(lower, upper - TAIL_DAYS * DAY_US)  # the tail is recent: what the hourly COPY has not done yet
@@ -77,14 +84,27 @@ class FreshSource(Source):
         logged = self.warehouse.loaded_keys(s.bucket, self.days[0], self.days[-1])
         tail = [o for o in objects if o.key not in logged]
         self.tail_objects = len(tail)
-        self.tail = self._load_tail(s3, tail) if tail else _Empty()
+        self.tail = self._load_tail(cache, s3, tail) if tail else _Empty()
         return self.tail
 
-    def _load_tail(self, s3: Any, tail: Sequence[Any]) -> Source:
+    def _reuse_answers(self, cache: TailCache) -> None:
+        """The warehouse's answers kept by the last call (``tail_cache.KeptAnswers``), reused while the load log's
+        watermark is the one they were read with (no COPY since): the warehouse then takes their ``now``, so its
+        statements are theirs and are answered without running. Answers run now are kept for the next call."""
+        wh = self.warehouse
+        self.answers = KeptAnswers.open(cache, wh.identity(), wh.load_watermark(), wh.now)
+        self.answers_cache = cache
+        wh.now = self.answers.now
+        wh.kept = self.answers
+
+    def _save_answers(self) -> None:
+        if self.answers is not None and self.answers_cache is not None:
+            self.answers.save(self.answers_cache)
+
+    def _load_tail(self, cache: Optional[TailCache], s3: Any, tail: Sequence[Any]) -> Source:
         """The tail's objects as a store: downloaded into a temporary one without a cache; else from the cache
         (``_cached_tail``), which is trimmed to its limit after."""
         s = self.settings
-        cache = TailCache.open()
         if cache is None:
             store = self.tmp / "tail.duckdb"
             sync_objects(store, s3, s.bucket, tail, wait=0.0, endpoint_url=s.endpoint_url, rebuild_baseline=False)
@@ -171,6 +191,8 @@ class FreshSource(Source):
     def refresh(self) -> None:
         """A new warehouse snapshot, and the tail listed again: objects that appeared (or that the COPY job
         has loaded meanwhile) are reconsidered at the next question."""
+        self._save_answers()
+        self.refreshed = True
         self.warehouse.refresh()
         self.release()
         if self.tail is not None:
