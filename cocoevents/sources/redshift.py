@@ -52,6 +52,10 @@ the statement's two hops are asked over the range asked. An id the table does no
 existed and not rebuilt), or no table at all (remembered for the source's life), means the statements as
 without the table: bounded by the range asked only. A delivery timeline costs one statement more: the bounds read.
 
+Kept answers (``--fresh``). ``kept`` (``tail_cache.KeptAnswers``, set by ``sources.fresh``) answers a statement
+over the events or bounds table from the last call's rows when the COPY job's load log is as it was then
+(``load_watermark``); the statements over the load log and the baseline table always run.
+
 Untimed rows (``event_ts IS NULL``) are read by a separate
 ``UNION ALL`` branch of the same statement (``NULL`` sorts last in the sort key),
 so they are never dropped silently and never mixed into the range scan.
