@@ -7,9 +7,9 @@ the command line is imported; the command takes the connection when it opens the
 
 The thread calls DuckDB's ``connect`` with the one configuration every coco connection uses, then reads the
 store's catalog for objects coco did not create (``store.connection.check_ahead``, 50-100 ms that now overlap the
-imports too; none for a store an earlier reader found clean and nothing changed since, ``store.checked``): an answer it got for another file, or no answer (no such file, a load holding the store), changes
-nothing - the command opens the store itself as it always did and says what is wrong. This module imports nothing
-heavy.
+imports too; none for a store an earlier reader found clean and nothing changed since, ``store.checked``): an
+answer it got for another file, or no answer (no such file, a load holding the store), changes nothing - the
+command opens the store itself as it always did and says what is wrong. This module imports nothing heavy.
 """
 
 from __future__ import annotations
