@@ -112,3 +112,16 @@ def test_the_console_script_remembers_a_clean_store_and_refuses_it_once_crafted(
     r = subprocess.run(args, capture_output=True, text=True, timeout=120)
     assert (r.returncode, r.stdout) == (4, "")
     assert r.stderr == f"coco: error: the store {store} holds a macro epoch_us {REFUSED}"
+
+
+def test_a_cache_folder_coco_cannot_write_only_means_the_catalog_is_read_every_time(tmp_path, settled, catalog_reads, monkeypatch) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    store = loaded_store(tmp_path)
+    catalog_reads.clear()
+    first = timeline(store)
+    assert first[0] == 0 and timeline(store) == first
+    assert len(catalog_reads) == 2
+    craft(store, "CREATE MACRO epoch_us(x) AS 0")
+    assert timeline(store) == (4, "", f"coco: error: the store {store} holds a macro epoch_us {REFUSED}")
