@@ -23,6 +23,7 @@ downloaded ("N downloaded, the rest read from the cache"); the objects kept in t
     python benchmarks/bench_fresh.py                          # 1M events, the last 3 hours as the tail, 3 rounds
     python benchmarks/bench_fresh.py --events 200000 --tail-hours 6
     python benchmarks/bench_fresh.py --before main            # main's code beside today's
+    python benchmarks/bench_fresh.py --before main --runs 1 --hold 900   # then time held-now.sh against held-before.sh
 
 Goal (issue 26): a repeat ``--fresh`` call <= 1 s.
 """
@@ -166,6 +167,45 @@ def run(args: list[str], env: dict[str, str], scratch: Path) -> tuple[float, int
     return wall, int(hwm.split()[1]), proc.stderr
 
 
+HELD_VARS = {
+    "PATH",
+    "HOME",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_CACHE_HOME",
+    "PYTHONPATH",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_DEFAULT_REGION",
+    "AWS_EC2_METADATA_DISABLED",
+}
+
+
+def hold(seconds: float, fresh: list[str], codes: dict[str, dict[str, str]], work: Path) -> None:
+    """Warm a cache folder per code (a cold call, then a repeat), write ``held-now.sh`` / ``held-before.sh`` (one warm
+    repeat each, output thrown away), print their paths and wait ``seconds`` with the servers up."""
+    import shlex
+
+    for code, code_env in codes.items():
+        name = "held-before" if code else "held-now"
+        env = {**code_env, "XDG_CACHE_HOME": str(work / name)}
+        (work / name).mkdir(exist_ok=True)
+        for _ in range(2):
+            run(fresh, env, work)
+        hook = "from cocoevents.cli.launch import run; run()"
+        # only what the call reads: the script holds none of the machine's other variables
+        wanted = {k: v for k, v in env.items() if k in HELD_VARS or k.startswith("COCO_")}
+        words = ["env", "-i", *(f"{k}={v}" for k, v in sorted(wanted.items())), sys.executable, "-c", hook, *fresh]
+        script = work / f"{name}.sh"
+        script.write_text(f"cd {shlex.quote(str(work))} && exec {shlex.join(words)} >/dev/null 2>&1\n")
+        print(f"held: sh {script}", file=sys.stderr)
+    print(f"holding the world up for {seconds:g} s (interrupt to end it)", file=sys.stderr, flush=True)
+    try:
+        time.sleep(seconds)
+    except KeyboardInterrupt:
+        pass
+
+
 def downloaded(err: str) -> str:
     m = DOWNLOADED.search(err)
     return m.group(1) if m else "all"
@@ -180,6 +220,13 @@ def main() -> int:
     p.add_argument("--delivery", help="the delivery to time (default: the one with the most events on both sides)")
     p.add_argument("--lookback", default="100000d", help="the Redshift profiles' lookback (coco's default, 14d, lists 17 days' folders)")
     p.add_argument("--before", help="also time the --fresh calls with this git revision's code (a `git archive` of it)")
+    p.add_argument(
+        "--hold",
+        type=float,
+        default=0,
+        help="after the rounds, keep the world up this many seconds with a warm cache per code, and print a script per code "
+        "that runs one warm repeat (to time whole processes side by side with an outside timer)",
+    )
     p.add_argument("--dir", type=Path, default=Path(os.environ.get("TMPDIR", "/tmp")) / "coco-bench-fresh")
     a = p.parse_args()
     a.dir.mkdir(parents=True, exist_ok=True)
@@ -252,6 +299,8 @@ def main() -> int:
                 shutil.rmtree(cache, ignore_errors=True)
             summary = ", ".join(f"{k} {v[-1][0]:.2f} s" for k, v in figures.items())
             print(f"round {n + 1}: {summary}", file=sys.stderr)
+        if a.hold:
+            hold(a.hold, fresh, codes, work)
     finally:
         server.kill()
         server.wait()
@@ -277,7 +326,9 @@ def main() -> int:
     print("| figure | median | runs | peak RSS | GetObject per call | goal |")
     print("| --- | --- | --- | --- | --- | --- |")
     for k, label, goal in rows:
-        rs = figures[k]
+        rs = figures.get(k, [])
+        if not rs:  # --runs 0 (only --hold)
+            continue
         calls = "0" if k == "redshift" else "/".join(sorted(set(gets[k])))
         median, peak = statistics.median(r[0] for r in rs), max(r[1] for r in rs) / 1024
         print(f"| {label} | {median:.2f} s | {len(rs)} | {peak:.0f} MiB | {calls} | {goal} |")

@@ -11,18 +11,17 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from ..archive.s3 import CONCURRENCY, DAY_US, days_for_question, list_objects
+from ..archive.s3 import DAY_US, days_for_question, list_objects
 from ..core.source_protocol import Source
 from ..errors import NotFound
 from ..store.s3_sync import sync_objects
 from ..timestamps import now_us
 from .s3 import TAIL_DAYS, Settings, settings_client
-from .tail_cache import CachingClient, TailCache
+from .tail_cache import CachingClient, KeptAnswers, TailCache
 
 
 def fresh(source: Any, archive_settings: Settings) -> FreshSource:
@@ -52,9 +51,13 @@ class FreshSource(Source):
         self.tail_texts: set[str] = set()
         self.warehouse_texts: set[str] = set()
         self.days: list[date] = []
+        self.answers: Optional[KeptAnswers] = None  # the warehouse's kept answers (``_reuse_answers``)
+        self.answers_cache: Optional[TailCache] = None
+        self.refreshed = False  # followed: a new snapshot each time, the warehouse's statements always run
 
     def close(self) -> None:
         try:
+            self._save_answers()
             if self.tail is not None:
                 self.tail.close()
             self.warehouse.close()
@@ -68,50 +71,70 @@ class FreshSource(Source):
     def _ensure(self, since: Optional[int], until: Optional[int]) -> Any:
         if self.tail is not None:
             return self.tail
+        cache = TailCache.open()
+        if cache is not None and self.answers is None and not self.refreshed:
+            self._reuse_answers(cache)
         upper = until if until is not None else self.now
         lower = since if since is not None else self.warehouse.lookback_lower(until)
         lower = max(lower, upper - TAIL_DAYS * DAY_US)  # the tail is recent: what the hourly COPY has not done yet
         self.days = days_for_question(lower, upper)
         s = self.settings
         s3 = settings_client(s)
-        objects = list_days(s3, s, self.days)
+        objects = list_objects(s3, s.bucket, s.prefix, self.days, s.endpoint_url)[0]
         logged = self.warehouse.loaded_keys(s.bucket, self.days[0], self.days[-1])
         tail = [o for o in objects if o.key not in logged]
         self.tail_objects = len(tail)
-        store = self.tmp / "tail.duckdb"
-        if tail:
-            cache = TailCache.open()
-            if cache is None:
-                sync_objects(store, s3, s.bucket, tail, wait=0.0, endpoint_url=s.endpoint_url, rebuild_baseline=False)
-            else:
-                if self.lock is None:
-                    self.lock = cache.lock_store()
-                cached = CachingClient(s3, cache, s.bucket, {o.key: o.etag for o in tail})
-                try:
-                    if self.lock is not None:  # the last tail loaded, kept: a repeat reads it; else it gets what it lacks
-                        self.tail = cache.kept_source(s.bucket, tail)
-                        if self.tail is not None:
-                            self.tail_downloaded = 0
-                            return self.tail
-                        store = cache.kept_store
-                    if self.lock is None or not cache.prune(s.bucket, tail):
-                        sync_objects(
-                            store,
-                            cached,
-                            s.bucket,
-                            tail,
-                            wait=0.0,
-                            endpoint_url=s.endpoint_url,
-                            on_fetched=cached.keep,
-                            rebuild_baseline=False,
-                        )
-                finally:
-                    cache.trim()
-                self.tail_downloaded = cached.downloaded
-        from .local import LocalSource
-
-        self.tail = LocalSource(store) if store.exists() else _Empty()
+        self.tail = self._load_tail(cache, s3, tail) if tail else _Empty()
         return self.tail
+
+    def _reuse_answers(self, cache: TailCache) -> None:
+        """The warehouse's answers kept by the last call (``tail_cache.KeptAnswers``), reused while the load log's
+        watermark is the one they were read with (no COPY since): the warehouse then takes their ``now``, so its
+        statements are theirs and are answered without running. Answers run now are kept for the next call."""
+        wh = self.warehouse
+        self.answers = KeptAnswers.open(cache, wh.identity(), wh.load_watermark(), wh.now)
+        self.answers_cache = cache
+        wh.now = self.answers.now
+        wh.kept = self.answers
+
+    def _save_answers(self) -> None:
+        if self.answers is not None and self.answers_cache is not None:
+            self.answers.save(self.answers_cache)
+
+    def _load_tail(self, cache: Optional[TailCache], s3: Any, tail: Sequence[Any]) -> Source:
+        """The tail's objects as a store: downloaded into a temporary one without a cache; else from the cache
+        (``_cached_tail``), which is trimmed to its limit after."""
+        s = self.settings
+        if cache is None:
+            store = self.tmp / "tail.duckdb"
+            sync_objects(store, s3, s.bucket, tail, wait=0.0, endpoint_url=s.endpoint_url, rebuild_baseline=False)
+            return _opened(store)
+        if self.lock is None:
+            self.lock = cache.lock_store()
+        try:
+            return self._cached_tail(cache, s3, tail)
+        finally:
+            cache.trim()
+
+    def _cached_tail(self, cache: TailCache, s3: Any, tail: Sequence[Any]) -> Source:
+        """With the kept store's lock: the kept store as it is when it holds exactly ``tail`` (a repeat), else pruned
+        and given what it lacks. Without the lock (another process holds it): a temporary store. Objects come from
+        the cache when kept there, else from S3 (and are kept)."""
+        s = self.settings
+        kept = self.lock is not None
+        if kept:
+            source = cache.kept_source(s.bucket, tail)
+            if source is not None:
+                self.tail_downloaded = 0
+                return source
+        store = cache.kept_store if kept else self.tmp / "tail.duckdb"
+        cached = CachingClient(s3, cache, s.bucket, {o.key: o.etag for o in tail})
+        if not (kept and cache.prune(s.bucket, tail)):
+            sync_objects(
+                store, cached, s.bucket, tail, wait=0.0, endpoint_url=s.endpoint_url, on_fetched=cached.keep, rebuild_baseline=False
+            )
+        self.tail_downloaded = cached.downloaded
+        return _opened(store)
 
     def tail_count(self, timeline: Any) -> int:
         """Events of ``timeline`` that only the tail holds (not yet in the warehouse)."""
@@ -168,6 +191,8 @@ class FreshSource(Source):
     def refresh(self) -> None:
         """A new warehouse snapshot, and the tail listed again: objects that appeared (or that the COPY job
         has loaded meanwhile) are reconsidered at the next question."""
+        self._save_answers()
+        self.refreshed = True
         self.warehouse.refresh()
         self.release()
         if self.tail is not None:
@@ -263,15 +288,11 @@ class FreshSource(Source):
         return sorted(set(self.warehouse.similar_ids(key, since)) | set(self.tail.similar_ids(key, since)))
 
 
-def list_days(s3: Any, s: Settings, days: Sequence[date]) -> list[Any]:
-    """The archive objects of ``days`` (``list_objects``), each ``dt=`` folder listed at the same time as the
-    others: a question without ``--since`` lists up to ``TAIL_DAYS`` folders, one request each, and S3 answers
-    each in tens of milliseconds."""
-    if len(days) < 2 or "dt=" in s.prefix:  # a prefix inside one folder is listed once
-        return list_objects(s3, s.bucket, s.prefix, days, s.endpoint_url)[0]
-    with ThreadPoolExecutor(max_workers=min(len(days), CONCURRENCY), thread_name_prefix="coco-list") as pool:
-        parts = list(pool.map(lambda d: list_objects(s3, s.bucket, s.prefix, [d], s.endpoint_url)[0], days))
-    return sorted((o for part in parts for o in part), key=lambda o: o.key)
+def _opened(store: Path) -> Source:
+    """The tail store opened to read; nothing (``_Empty``) when no object was loaded into one."""
+    from .local import LocalSource
+
+    return LocalSource(store) if store.exists() else _Empty()
 
 
 class _Empty(Source):

@@ -52,6 +52,10 @@ the statement's two hops are asked over the range asked. An id the table does no
 existed and not rebuilt), or no table at all (remembered for the source's life), means the statements as
 without the table: bounded by the range asked only. A delivery timeline costs one statement more: the bounds read.
 
+Kept answers (``--fresh``). ``kept`` (``tail_cache.KeptAnswers``, set by ``sources.fresh``) answers a statement
+over the events or bounds table from the last call's rows when the COPY job's load log is as it was then
+(``load_watermark``); the statements over the load log and the baseline table always run.
+
 Untimed rows (``event_ts IS NULL``) are read by a separate
 ``UNION ALL`` branch of the same statement (``NULL`` sorts last in the sort key),
 so they are never dropped silently and never mixed into the range scan.
@@ -158,6 +162,7 @@ class RedshiftSource(BoundsReading, Source):
         self._bounds_read: dict[str, Optional[IdBounds]] = {}
         self._last_error_code: Optional[str] = None
         self._prefetch: Optional[tuple[str, int, Optional[int], list[Event], set[str], set[str]]] = None
+        self.kept: Any = None  # the kept answers of ``--fresh`` (``tail_cache.KeptAnswers``), set by ``FreshSource``
         self.con = connection if connection is not None else connect(profile, password)
         self._session()
 
@@ -205,29 +210,44 @@ class RedshiftSource(BoundsReading, Source):
             return SourceUnavailable(one_line(f"permission denied reading {self.table}: {message}"))
         return SourceUnavailable(one_line(f"{p.where()}: query failed: {message}"))
 
-    def _query(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+    def _query(self, sql: str, params: Sequence[Any], keep: bool = True) -> list[tuple[Any, ...]]:
+        """The rows of one statement; with kept answers (``kept``, ``--fresh``), answered from them when kept and
+        kept when run (``keep``: a statement over the events or bounds table, which only a COPY changes)."""
         if self.con is None:
             raise SourceUnavailable("the Redshift connection is closed")
+        kept = self.kept if keep else None
+        if kept is not None:
+            rows = kept.get(sql, params)
+            if rows is not None:
+                return rows
         self.statements.append(sql)
         self.parameters.append(list(params))
         try:
             cur = self.con.cursor()
             cur.execute(sql, list(params))
-            return list(cur.fetchall() or [])
+            rows = list(cur.fetchall() or [])
         except Exception as e:
             if is_driver_error(e):
                 self._last_error_code = db_error(e)[0]
                 raise self._unavailable(e) from None
             raise
+        if kept is not None:
+            kept.put(sql, params, rows)
+        return rows
 
-    def loaded_keys(self, bucket: str, first: Any, last: Any) -> set[str]:
-        """The S3 keys the COPY job's load log lists for ``bucket`` in the ``dt=`` days ``first``..``last``
-        (read in this session's transaction, so they match the rows the timeline reads)."""
+    def identity(self) -> tuple[Any, ...]:
+        """What names the warehouse table this source reads (kept answers are per table): connection and table
+        settings, no password."""
+        p = self.profile
+        return (p.host, p.port, p.database, p.user, p.db_user, p.cluster_identifier, p.workgroup, self.table, self.bounds)
+
+    def _load_log(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """A statement over the COPY job's load log (``--fresh``), never kept; a missing log is said as such."""
         log = f"{self.profile.schema}.{self.profile.load_log}"
         if not IDENTIFIER.match(self.profile.load_log):  # pragma: no cover - validated by Settings
             raise SourceUnavailable(f"{self.profile.load_log!r} is not a plain identifier")
         try:
-            rows = self._query(f"SELECT s3_key FROM {log} WHERE bucket = %s AND dt BETWEEN %s AND %s", [bucket, first, last])
+            return self._query(sql.format(log=log), params, keep=False)
         except SourceUnavailable:
             if self._last_error_code in NO_TABLE:
                 raise SourceUnavailable(
@@ -235,7 +255,19 @@ class RedshiftSource(BoundsReading, Source):
                     f"(load_log of profile {self.profile.name!r}; see 'coco warehouse ddl')"
                 ) from None
             raise
+
+    def loaded_keys(self, bucket: str, first: Any, last: Any) -> set[str]:
+        """The S3 keys the COPY job's load log lists for ``bucket`` in the ``dt=`` days ``first``..``last``
+        (read in this session's transaction, so they match the rows the timeline reads)."""
+        rows = self._load_log("SELECT s3_key FROM {log} WHERE bucket = %s AND dt BETWEEN %s AND %s", [bucket, first, last])
         return {str(r[0]) for r in rows}
+
+    def load_watermark(self) -> list[Any]:
+        """The load log's row count and latest ``loaded_at``: the COPY job changes both in the transaction that
+        inserts its rows, so while they are unchanged the events and bounds tables are as they were (kept
+        answers, ``tail_cache.KeptAnswers``)."""
+        ((count, latest),) = self._load_log("SELECT COUNT(*), MAX(loaded_at) FROM {log}", [])
+        return [int(count), latest]
 
     def check(self) -> tuple[Optional[int], int]:
         """For ``coco doctor``: the table has the coco layout and is readable; returns the latest event
@@ -441,7 +473,7 @@ class RedshiftSource(BoundsReading, Source):
 
         table = f"{self.profile.schema}.{self.profile.baseline_table}"
         try:
-            rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM {table}", [])
+            rows = self._query(f"SELECT {', '.join(COLUMNS)} FROM {table}", [], keep=False)  # refreshed apart from a COPY
         except SourceUnavailable:
             if not self._missing_table():
                 raise
@@ -468,6 +500,7 @@ class RedshiftSource(BoundsReading, Source):
             raise SourceUnavailable("the Redshift connection is closed")
         self.now = now_us()
         self._prefetch = None
+        self.kept = None  # a new snapshot: every statement runs
         self._bounds_read.clear()
         try:
             cur = self.con.cursor()

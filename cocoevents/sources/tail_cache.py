@@ -5,6 +5,9 @@ does not list yet (``sources.fresh``). Those objects are kept under ``$XDG_CACHE
 ``~/.cache/coco/tail``), each keyed by its bucket, key and ETag: an object the listing shows with the ETag of an
 entry is read from the disk, one whose ETag changed (rewritten in S3) is downloaded again under its new ETag.
 
+The warehouse's answers of the last call are kept there too (``KeptAnswers``, one file per warehouse table): a
+repeat while the COPY job's load log is as it was answers the warehouse's statements from them.
+
 The last tail loaded is kept there too, as a store (``tail.duckdb``, ``TailCache.kept_store``): the next call takes
 out of it every file that is not one of its tail's objects as listed now (COPYed since, rewritten in S3 or of other
 days) and loads only the objects it lacks (``TailCache.prune``), so a repeat loads nothing. One process at a time
@@ -20,6 +23,10 @@ Guarantees:
 - The folder is made with mode 0700. One owned by another user, writable by group or others, or a symbolic
   link is not used (one warning line; the tail is then downloaded as without a cache), as the config file is
   refused.
+- Kept warehouse answers are reused only while the load log's watermark (its row count and latest ``loaded_at``,
+  which the COPY job changes in the transaction that inserts the rows) is the one they were read with, and for at
+  most ``ANSWERS_MAX_AGE_US``; the file holds statements, their parameters (ids, times) and rows, never a setting
+  or a credential, and is written like an entry (mode 0600 in the 0700 folder).
 - The cache holds at most ``COCO_TAIL_CACHE_MB`` (default 512; ``0`` turns it off) of objects: after each
   sync the least recently used entries go first (an entry read is marked used).
 """
@@ -45,6 +52,11 @@ DEFAULT_LIMIT_MB = 512
 CHUNK = 1 << 20
 STORE = "tail.duckdb"
 LOCK = "tail.lock"
+# Kept warehouse answers are reused for at most this long after the call that made them: their statements' lookback
+# window is that call's (``KeptAnswers``).
+ANSWERS_MAX_AGE_US = 15 * 60 * 1_000_000
+# A call whose warehouse answers come to more than this (as JSON) keeps none.
+ANSWERS_MAX_BYTES = 32 << 20
 
 
 def limit_bytes() -> int:
@@ -280,6 +292,95 @@ class TailCache:
             total -= size
             gone += 1
         return gone
+
+
+class KeptAnswers:
+    """The warehouse's answers of one call, kept for the next (``--fresh``): each statement run (its SQL and
+    parameters) with the rows it returned, read in one read-only transaction together with the load log's
+    ``watermark``. A later call reads the watermark first (one cheap statement); while it is unchanged, no COPY has
+    committed since, and the warehouse's rows are the ones these answers were read from. The statements of a call
+    without ``--since`` are bounded by a lookback window that moves with ``now``: a call that reuses the answers
+    takes their ``now`` for the warehouse (``now``), so it asks the same statements, and does so for at most
+    ``ANSWERS_MAX_AGE_US`` (the window's start is then at most that much earlier than the call's own)."""
+
+    def __init__(self, path: Path, watermark: list[Any], now: int, rows: Optional[dict[str, list[Any]]] = None) -> None:
+        self.path, self.watermark, self.now = path, watermark, now
+        self.rows: dict[str, list[Any]] = rows if rows is not None else {}
+        self.reused = rows is not None  # read from the file: the warehouse's ``now`` is theirs
+        self.added = False
+        self.hits = 0
+
+    @classmethod
+    def open(cls, cache: TailCache, identity: Sequence[Any], watermark: Sequence[Any], now: int) -> KeptAnswers:
+        """The kept answers of the warehouse table ``identity`` (its connection and table settings, hashed into the
+        file name) when read with ``watermark`` at most ``ANSWERS_MAX_AGE_US`` before ``now``; else none, at ``now``
+        (replacing the file when saved)."""
+        path = cache.folder / f"{hashlib.sha256(json.dumps(list(identity), default=str).encode()).hexdigest()}.answers"
+        mark = json.loads(json.dumps(list(watermark), default=_encoded))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data["watermark"] == mark and 0 <= now - int(data["now"]) <= ANSWERS_MAX_AGE_US and isinstance(data["rows"], dict):
+                return cls(path, mark, int(data["now"]), data["rows"])
+        except (OSError, ValueError, TypeError, KeyError):
+            pass
+        return cls(path, mark, now)
+
+    @staticmethod
+    def key(sql: str, params: Sequence[Any]) -> str:
+        return hashlib.sha256(json.dumps([sql, list(params)], default=_encoded).encode()).hexdigest()
+
+    def get(self, sql: str, params: Sequence[Any]) -> Optional[list[tuple[Any, ...]]]:
+        """The rows ``sql`` with ``params`` returned when kept, else ``None``."""
+        kept = self.rows.get(self.key(sql, params))
+        if kept is None:
+            return None
+        self.hits += 1
+        return [tuple(_decoded(v) for v in row) for row in kept]
+
+    def put(self, sql: str, params: Sequence[Any], rows: Sequence[Sequence[Any]]) -> None:
+        """Keep the rows of a statement run (not when a value is of a type not kept: the statement runs again)."""
+        try:
+            encoded = json.loads(json.dumps([list(r) for r in rows], default=_encoded))
+        except (TypeError, ValueError):
+            return
+        self.rows[self.key(sql, params)] = encoded
+        self.added = True
+
+    def save(self, cache: TailCache) -> None:
+        """Write the answers when the call added some (a file at most ``ANSWERS_MAX_BYTES``; else the old one goes)."""
+        if not self.added:
+            return
+        body = json.dumps({"watermark": self.watermark, "now": self.now, "rows": self.rows}).encode()
+        try:
+            if len(body) > ANSWERS_MAX_BYTES:
+                self.path.unlink(missing_ok=True)
+            else:
+                cache._write(self.path, io.BytesIO(body))
+        except OSError:
+            pass  # a full disk or a vanished folder: the answers are simply not kept
+        self.added = False
+
+
+def _encoded(value: Any) -> Any:
+    """A warehouse value JSON cannot hold as itself: a time (``datetime``, ``date``) as a tagged text."""
+    from datetime import date, datetime
+
+    if isinstance(value, datetime):
+        return {"datetime": value.isoformat()}
+    if isinstance(value, date):
+        return {"date": value.isoformat()}
+    raise TypeError(f"not kept: {type(value).__name__}")
+
+
+def _decoded(value: Any) -> Any:
+    from datetime import date, datetime
+
+    if isinstance(value, dict):
+        if "datetime" in value:
+            return datetime.fromisoformat(value["datetime"])
+        if "date" in value:
+            return date.fromisoformat(value["date"])
+    return value
 
 
 def _differences(con: Any, bucket: str, tail: Sequence[Any]) -> tuple[list[int], bool]:

@@ -377,3 +377,85 @@ def test_the_tail_cache_keeps_at_most_its_limit_and_the_least_recently_used_go_f
     assert cache.get("bkt", "dt=2026-11-25/c.log.gz", "other-etag") is None  # another ETag: another object
     monkeypatch.setenv("COCO_TAIL_CACHE_MB", "0")
     assert tail_cache.TailCache.open(tmp_path / "off") is None and not (tmp_path / "off").exists()
+
+
+# -- the warehouse's answers kept between calls (``tail_cache.KeptAnswers``) ------------------------------------------
+
+
+def fresh_source(pg, world, endpoint: str, now: int = NOW) -> s3_fresh.FreshSource:
+    return s3_fresh.fresh(RedshiftSource(profile_for(pg, world["database"], load_log=LOG), now=now), archive_settings(endpoint))
+
+
+def answered(source: s3_fresh.FreshSource, delivery: str) -> tuple[dict, list[str]]:
+    """The delivery's timeline and the statements the warehouse ran for it (the connection's own two aside)."""
+    try:
+        return build(source, delivery, None, parse_options()).to_dict(), list(source.warehouse.statements)
+    finally:
+        source.close()
+
+
+def over_events(statements: list[str]) -> list[str]:
+    """The statements over the events table (not the load log's nor the baseline's); this world has no bounds table,
+    and its read, failing, is not an answer to keep: it is asked again by every call."""
+    return [s for s in statements if LOG not in s and "baseline" not in s and not s.startswith("SELECT kind, first_ts")]
+
+
+def test_a_repeat_runs_only_the_load_log_and_baseline_statements_and_answers_the_same(pg, world, aws, gets) -> None:
+    d = world["deliveries"][-1]
+    first, ran = answered(fresh_source(pg, world, aws), d)
+    assert len(over_events(ran)) >= 2  # the bounds read and the delivery's statement at least
+    gets.clear()
+    repeat = fresh_source(pg, world, aws)
+    again, ran_again = answered(repeat, d)
+    assert again == first and gets == []
+    assert over_events(ran_again) == [] and repeat.answers is not None and repeat.answers.hits == len(over_events(ran))
+    assert [s.split(" FROM ")[0] for s in ran_again if LOG in s] == ["SELECT COUNT(*), MAX(loaded_at)", "SELECT s3_key"]
+    kept = list(tail_cache.cache_folder().glob("*.answers"))
+    assert len(kept) == 1 and stat.S_IMODE(kept[0].stat().st_mode) == 0o600
+    body = kept[0].read_text()
+    assert pg.password not in body and pg.host not in body  # the statements and their rows, not the settings
+
+
+def test_rows_the_copy_job_loads_between_two_calls_are_answered_by_the_second(pg, world, aws, gets, tmp_path) -> None:
+    opts = parse_options()
+    d = world["deliveries"][-1]
+    whole = LocalSource(world["store"])
+    try:
+        from_tail = {r.event.text for r in build(whole, d, None, opts).rows} & world["tail_texts"]
+    finally:
+        whole.close()
+    key, texts = next((k, t) for k in world["tail"] if (t := tail_object_texts(aws, k, tmp_path) & from_tail))
+    first, _ = answered(fresh_source(pg, world, aws), d)
+    con = pg.connect(world["database"])
+    try:
+        cur = con.cursor()
+        cur.execute("SELECT clock_timestamp()::timestamp")
+        mark = cur.fetchone()[0]
+    finally:
+        con.close()
+    path = tmp_path / key.rsplit("/", 1)[-1]
+    load_events(pg, world["database"], [rec for _, rec in archive.scan(path).records])  # the COPY job: rows and log
+    pg.run(world["database"], f"INSERT INTO public.{LOG} VALUES (%s, %s, %s, %s, %s, now())", [BUCKET, key, date(2026, 11, 25), 1, "m"])
+    try:
+        source = fresh_source(pg, world, aws)
+        again, ran = answered(source, d)
+        assert again == first and len(over_events(ran)) >= 2  # run again: the load log's watermark moved
+        assert texts <= source.warehouse_texts and not texts & source.tail_texts  # from the warehouse now
+        assert source.tail_objects == len(world["tail"]) - 1
+        repeat = fresh_source(pg, world, aws)
+        assert answered(repeat, d) == (first, [s for s in ran if not over_events([s])])  # kept again, for the new watermark
+        assert texts <= repeat.warehouse_texts
+    finally:
+        pg.run(world["database"], f"DELETE FROM public.{LOG} WHERE s3_key = %s", [key])
+        pg.run(world["database"], "DELETE FROM public.events WHERE loaded_at >= %s", [mark])
+
+
+def test_kept_answers_are_reused_for_a_quarter_of_an_hour_with_the_lookback_of_the_call_that_kept_them(pg, world, aws) -> None:
+    d = world["deliveries"][-1]
+    first, ran = answered(fresh_source(pg, world, aws), d)
+    minute = 60_000_000
+    soon = fresh_source(pg, world, aws, now=NOW + 10 * minute)
+    assert answered(soon, d) == (first, [s for s in ran if not over_events([s])]) and soon.warehouse.now == NOW
+    later = fresh_source(pg, world, aws, now=NOW + 16 * minute)
+    again, ran_later = answered(later, d)
+    assert again == first and over_events(ran_later) == over_events(ran) and later.warehouse.now == NOW + 16 * minute
