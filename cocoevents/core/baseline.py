@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Container, Iterable, Optional, Sequence
 
 from ..producers.registry import EVENTS, registry_sort_key
 from .model import Event
@@ -60,12 +60,28 @@ class Baseline:
         self._into: dict[str, int] = {}
         for t in self.transitions:
             self._into[t.b] = self._into.get(t.b, 0) + t.n
+        self._others: dict[int, Baseline] = {min_samples: self}
+        self._bounds: Optional[list[tuple[float, str, str]]] = None
 
     def __len__(self) -> int:
         return len(self.transitions)
 
     def with_min_samples(self, min_samples: int) -> Baseline:
-        return Baseline(self.transitions, min_samples)
+        """The same transitions judged with ``min_samples``; made once per value and kept (a listing asks it for
+        every timeline it builds)."""
+        other = self._others.get(min_samples)
+        if other is None:
+            other = self._others[min_samples] = Baseline(self.transitions, min_samples)
+        return other
+
+    def least_slow(self, names: Container[str]) -> Optional[float]:
+        """The least duration in seconds (``slow_bound``) that a transition between two of ``names`` judged here
+        could be slow from, or ``None`` when none of them is judged: a lower bound on what ``is_slow`` can call slow,
+        found in the judged transitions ordered by bound (worked out once), not in every pair of ``names``."""
+        if self._bounds is None:
+            judged = (t for t in self.transitions if t.n >= self.min_samples)
+            self._bounds = sorted((b, t.a, t.b) for t in judged for b in (slow_bound(t),) if b == b)
+        return next((b for b, a, c in self._bounds if a in names and c in names), None)
 
     def get(self, a: str, b: str) -> Transition | None:
         return self._by_pair.get((a, b))
@@ -83,6 +99,11 @@ class Baseline:
     def is_slow(t: Transition, seconds: float) -> bool:
         """Slow: beyond p99, at least twice p50, and at least a minute more than p50."""
         return seconds > t.p99 and seconds >= 2 * t.p50 and seconds - t.p50 >= 60
+
+
+def slow_bound(t: Transition) -> float:
+    """The least duration in seconds ``Baseline.is_slow`` can call slow for ``t`` (NaN when a percentile is)."""
+    return max(t.p99, 2 * t.p50, t.p50 + 60)
 
 
 def percentile(sorted_values: Sequence[float], p: float) -> float:

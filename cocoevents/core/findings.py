@@ -21,7 +21,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
-from itertools import compress, islice, product, repeat
+from itertools import compress, islice, repeat
 from operator import and_, attrgetter, eq, is_, itemgetter, lt, ne, not_, sub
 from typing import Any, Mapping, Optional, Sequence
 
@@ -478,19 +478,14 @@ def _slow_steps(rows: Sequence[Row], steps: Sequence[int], baseline: Optional[Ba
     out = []
     names = list(map(_NAME, map(cols.shapes.__getitem__, steps)))
     times = list(map(cols.times.__getitem__, steps))
-    # Only steps at least the least "slow" bound (``is_slow``) of the pairs of names judged apart can be slow; the
-    # rest are not looked at one by one (a big delivery has a step nearly every row, a few ms apart). The bound
-    # is taken over every pair of the names met when they are few (a lower bound still), else over those met.
-    distinct = set(names)
-    met = product(distinct, repeat=2) if len(distinct) <= 64 else set(zip(names, islice(names, 1, None)))
-    judge = {pair: baseline.judged(*pair) for pair in met}
-    bounds = [b for t in judge.values() if t is not None for b in (max(t.p99, 2 * t.p50, t.p50 + 60),) if b == b]
-    if not bounds:
+    # Only steps at least the least "slow" bound (``is_slow``) of the transitions judged between the names met can be
+    # slow; the rest are not looked at one by one (a big delivery has a step nearly every row, a few ms apart).
+    least = baseline.least_slow(set(names))
+    if least is None:
         return []
-    least = min(bounds)
     least = least * 1e6 - 2 - abs(least) * 1e-3  # microseconds, less a margin for rounding
     for n in compress(range(len(names) - 1), map(least.__le__, map(sub, islice(times, 1, None), times))):
-        judged = judge[names[n], names[n + 1]]
+        judged = baseline.judged(names[n], names[n + 1])
         if judged is None:
             continue
         a, b = steps[n], steps[n + 1]

@@ -479,6 +479,31 @@ def test_rule_8_an_unjudged_transition_or_no_baseline_gives_no_slow_step() -> No
     assert [f for f in findings(records, None) if f.kind == "slow_step"] == []
 
 
+def test_rule_8_a_quick_step_between_names_of_a_slow_judged_pair_is_not_slow_and_an_unjudged_pair_never_is() -> None:
+    # the rule looks one by one only at steps at least as long as the least bound of the pairs judged between the
+    # names met: here arrival -> started's (90 s), so started -> completed's 3 minutes are looked at, and are unjudged
+    records = [ev(0, "delivery.pickup_arrival"), ev(1, "delivery.pickup_started"), ev(4, "delivery.pickup_completed")]
+    base = fleet(
+        ("delivery.pickup_arrival", "delivery.pickup_started", 10, 30, 60, 60),  # slow from 90 s
+        ("delivery.pickup_completed", "delivery.pickup_arrival", 10, 100, 200, 200),  # slow from 200 s
+    )
+    assert base.least_slow({"delivery.pickup_arrival", "delivery.pickup_started", "delivery.pickup_completed"}) == 90.0
+    assert base.least_slow({"delivery.pickup_started", "delivery.pickup_completed"}) is None
+    assert [f for f in findings(records, base) if f.kind == "slow_step"] == []
+    slow = [*records, ev(7, "delivery.pickup_arrival"), ev(11, "delivery.pickup_started")]  # 3 min: not slow; 4 min: slow
+    assert [f.refs for f in findings(slow, base) if f.kind == "slow_step"] == [(3, 4)]
+
+
+def test_a_baseline_judged_with_another_sample_minimum_is_made_once_and_judges_with_it() -> None:
+    base = fleet(("attempt.started", "delivery.dropoff_arrival", 9, 600, 1000, 1300))
+    strict, lax = base.with_min_samples(10), base.with_min_samples(5)
+    assert base.with_min_samples(5) is lax and base.with_min_samples(base.min_samples) is base
+    assert strict.judged("attempt.started", "delivery.dropoff_arrival") is None
+    assert lax.judged("attempt.started", "delivery.dropoff_arrival") is not None
+    assert strict.least_slow({"attempt.started", "delivery.dropoff_arrival"}) is None
+    assert lax.least_slow({"attempt.started", "delivery.dropoff_arrival"}) == 1300.0
+
+
 # -- order, output, --check --------------------------------------------------------------------------------------
 
 
