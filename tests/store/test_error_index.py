@@ -14,7 +14,7 @@ from cocoevents.store import schema as sql
 from cocoevents.store.loader import load
 
 from ..support.cli import run_coco, write_lines
-from ..support.stores import schema_of
+from ..support.stores import cached_besides_check, schema_of
 from .test_attributes import ODD
 
 DAY = ("--since", "2026-11-25T00:00:00Z", "--until", "2026-11-26T00:00:00Z")
@@ -103,7 +103,7 @@ def test_coco_errors_writes_nothing_outside_the_store_so_no_file_can_make_it_lie
     monkeypatch.setenv("XDG_CACHE_HOME", str(cache))
     first = run_coco("errors", *DAY, "--by", "event", "-f", "json", "--store", str(store))
     assert first.code == 0, first.err
-    assert sorted(p.name for p in cache.rglob("*")) == []
+    assert cached_besides_check(cache) == []
     planted = cache / "coco" / "errors"
     planted.mkdir(parents=True)
     fake = {"event": "robot.fault", "timestamp": "2026-11-25T10:00:00Z", "error": {"code": "FAKE"}}

@@ -16,3 +16,10 @@ def schema_of(store: Path) -> Optional[str]:
     finally:
         con.close()
     return None if row is None else str(row[0])
+
+
+def cached_besides_check(cache: Path) -> list[Path]:
+    """The files under the cache folder ``cache`` other than the memos of stores a reader found clean
+    (``coco/checked/``, ``store.checked``): what a command kept of its answers."""
+    written = [p.relative_to(cache) for p in cache.rglob("*") if p.is_file()] if cache.exists() else []
+    return [p for p in written if p.parts[:2] != ("coco", "checked")]
