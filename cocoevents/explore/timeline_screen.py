@@ -19,14 +19,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..core.model import Timeline
 from ..textsafe import for_terminal
 from . import model, view
 from .base import PREFETCH_AFTER, Base, FilterBar, app_of, error_text, export_path, write_export
 from .screens import TwinScreen
-from .widgets import LineList, ListLines, ViewLines
+from .widgets import KeysFooter, LineList, ListLines, ViewLines
 
 
 @dataclass
@@ -86,7 +86,7 @@ class TimelineScreen(Base):
         with Vertical(id="findings-box"):
             yield LineList(empty="", id="findings")
         yield FilterBar(placeholder="filter rows")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def _loading_title(self) -> Any:
         return view.cells((f"{self.subject.kind or ''} {self.subject.id}".strip(), "bold"), ("  loading…", "dim"))
