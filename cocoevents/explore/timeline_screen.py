@@ -118,8 +118,7 @@ class TimelineScreen(Base):
     def _centred(self) -> None:
         """The selected row in the middle of the rows, once the new lines are laid out (the findings' box takes its
         height from them)."""
-        rows = self.query_one("#rows", LineList)
-        rows.select_item(rows.item)
+        self.query_one("#rows", LineList).centre_cursor()
 
     # -- moving on this screen ------------------------------------------------------------------------
 

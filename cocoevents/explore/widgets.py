@@ -150,6 +150,11 @@ class LineList(ScrollView, can_focus=True):
         self.cursor = line
         return True
 
+    def centre_cursor(self) -> None:
+        """The cursor's line scrolled to the middle, now (nothing happens when it is there already)."""
+        if self.cursor >= 0:
+            self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, force=True, x_axis=False, center=True, immediate=True)
+
     def refresh_lines_all(self) -> None:
         self._strips.clear()
         self.refresh()
