@@ -7,9 +7,9 @@ the command line is imported; the command takes the connection when it opens the
 
 The thread calls DuckDB's ``connect`` with the one configuration every coco connection uses, then reads the
 store's catalog for objects coco did not create (``store.connection.check_ahead``, 50-100 ms that now overlap the
-imports too): an answer it got for another file, or no answer (no such file, a load holding the store), changes
-nothing - the command opens the store itself as it always did and says what is wrong. This module imports nothing
-heavy.
+imports too; none for a store an earlier reader found clean and nothing changed since, ``store.checked``): an
+answer it got for another file, or no answer (no such file, a load holding the store), changes nothing - the
+command opens the store itself as it always did and says what is wrong. This module imports nothing heavy.
 """
 
 from __future__ import annotations
@@ -32,7 +32,9 @@ def start(path: str) -> bool:
 
     def connect() -> None:
         from ..duckdb_engine import CONNECTION_CONFIG, duckdb
+        from ..store.checked import identity
 
+        before = identity(path)  # the file about to be opened (a reader that found it clean may have said so)
         try:
             con = duckdb.connect(path, read_only=True, config=dict(CONNECTION_CONFIG))
         except Exception:  # busy, damaged, not a database...: the command's own open says so
@@ -40,7 +42,7 @@ def start(path: str) -> bool:
         try:  # the catalog check of a crafted store (``store.connection.refuse_foreign``), meanwhile too
             from ..store.connection import check_ahead
 
-            check_ahead(con)
+            check_ahead(con, path, before)
         except Exception:  # the command's own open checks again and says what is wrong
             pass
         _pending["con"] = con

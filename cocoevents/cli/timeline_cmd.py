@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import os
-import secrets
 import sys
 from contextlib import contextmanager
 from enum import Enum
@@ -301,6 +300,8 @@ def write_file(path: Path, emit) -> None:
         os.umask(umask)
         mode = 0o666 & ~umask
     folder = target.parent if str(target.parent) else Path(".")
+    import secrets  # only here: it loads OpenSSL (hashlib), ~10 ms of every timeline otherwise
+
     tmp = str(folder / f".{target.name}.{secrets.token_hex(6)}")
     created = False
     try:

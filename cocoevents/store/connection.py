@@ -18,6 +18,7 @@ from ..archive import lines as archive
 from ..duckdb_engine import CONNECTION_CONFIG, SESSION, duckdb, one_row
 from ..errors import CocoError, SourceUnavailable, StoreBusy, UsageError
 from ..textsafe import for_terminal
+from . import checked
 from . import schema as sql
 from .config import MEMORY_LIMIT, check_store_path, memory_limit, read_wait, stores_besides
 
@@ -196,13 +197,14 @@ def open_store(
     created = not read_only and make_room(path)
     limit = memory_limit()
     con = connection if read_only else None
+    before = checked.identity(path) if read_only and con is None else None  # the file DuckDB is about to open
     try:
         if con is None:
             con = retrying(lambda: duckdb.connect(str(path), read_only=read_only, config=dict(CONNECTION_CONFIG)), path, wait)
         con.execute(SESSION)
         con.execute(f"SET memory_limit = '{limit}'")  # validated: a SET takes no parameters
         restrict_files(con)
-        tables = prepare(con, path, read_only=read_only)
+        tables = prepare(con, path, read_only=read_only, before=before)
     except BaseException as e:
         if con is not None:
             con.close()
@@ -269,18 +271,32 @@ def foreign_objects(con: duckdb.DuckDBPyConnection) -> list[str]:
 _CHECKED_AHEAD: dict[int, list[str]] = {}
 
 
-def check_ahead(con: duckdb.DuckDBPyConnection) -> None:
-    """``foreign_objects`` of a connection the ``coco`` script opened ahead, worked out in its thread (the catalog
+def checked_objects(con: duckdb.DuckDBPyConnection, path: Path | str, before: checked.Identity | None) -> list[str]:
+    """``foreign_objects`` of a read-only connection to ``path`` opened after its identity was ``before``; ``[]``
+    without reading the catalog when an earlier reader found that very file clean (``store.checked``)."""
+    if before is None:
+        return foreign_objects(con)
+    if checked.known_clean(before, checked.identity(path)):
+        return []
+    found = foreign_objects(con)
+    if not found:
+        checked.remember_clean(before, checked.identity(path))
+    return found
+
+
+def check_ahead(con: duckdb.DuckDBPyConnection, path: Path | str | None = None, before: checked.Identity | None = None) -> None:
+    """``checked_objects`` of a connection the ``coco`` script opened ahead, worked out in its thread (a catalog
     read costs 50-100 ms, most of it ``duckdb_functions()``) while the command line imports; ``refuse_foreign``
     takes the answer once instead of reading the catalog again."""
-    _CHECKED_AHEAD[id(con)] = foreign_objects(con)
+    _CHECKED_AHEAD[id(con)] = foreign_objects(con) if path is None else checked_objects(con, path, before)
 
 
-def refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path) -> None:
-    """``SourceUnavailable`` for a store carrying objects coco did not create: nothing of it is read or run."""
+def refuse_foreign(con: duckdb.DuckDBPyConnection, path: Path, before: checked.Identity | None = None) -> None:
+    """``SourceUnavailable`` for a store carrying objects coco did not create: nothing of it is read or run.
+    ``before``: the identity of a store opened read-only, taken before it was opened (``checked_objects``)."""
     found = _CHECKED_AHEAD.pop(id(con), None)
     if found is None:
-        found = foreign_objects(con)
+        found = checked_objects(con, path, before)
     if found:
         more = f" and {len(found) - 1} more object(s)" if len(found) > 1 else ""
         raise SourceUnavailable(
@@ -302,10 +318,11 @@ def restrict_files(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("SET enable_external_access = false")
 
 
-def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool) -> frozenset[str]:
-    """Check the store's kind, objects (``refuse_foreign``) and version; create it when empty, migrate it when
-    older (writers only). The tables it found (before any migration)."""
-    refuse_foreign(con, path)
+def prepare(con: duckdb.DuckDBPyConnection, path: Path, *, read_only: bool, before: checked.Identity | None = None) -> frozenset[str]:
+    """Check the store's kind, objects (``refuse_foreign``; ``before``: a reader's store identity before it
+    opened it) and version; create it when empty, migrate it when older (writers only). The tables it found
+    (before any migration)."""
+    refuse_foreign(con, path, before if read_only else None)
     if read_only:  # a reader of a current store: one small read, not the catalog's (~5 ms cold)
         try:
             row = con.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
