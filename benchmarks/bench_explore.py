@@ -137,7 +137,7 @@ def first_screen_parts(store: Path) -> dict[str, float]:
     the store's kept facts, store schema 9, and - for comparison - from the rows, as before them), the first page of
     10 built."""
     from cocoevents.core.options import parse_options
-    from cocoevents.explore.model import PAGE, Overview, Resident, newest
+    from cocoevents.explore.model import FIRST_PAGE, Overview, Resident, newest
     from cocoevents.sources.local import LocalSource
 
     opts = parse_options(**DAY)
@@ -164,7 +164,7 @@ def first_screen_parts(store: Path) -> dict[str, float]:
                 source.kept_facts = True
 
         timed("  the same from the rows (before)", lambda: resident.ask(from_rows))
-        timed(f"the first page of {PAGE} built", lambda: next(resident.deliveries(overview, 50)))
+        timed(f"the first page of {FIRST_PAGE} built", lambda: next(resident.deliveries(overview, 50)))
     finally:
         resident.close()
     return parts

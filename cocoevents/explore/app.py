@@ -1,8 +1,11 @@
 """The ``coco explore`` application: one resident process over one source, screens pushed as the engineer moves.
 
 ``ExploreApp`` holds the session: the resident source (``model.Resident``), the range and time zone, and the
-history (Textual's screen stack: ``open`` pushes, ``esc`` pops). The overview is the bottom of the stack; an id
-on the command line opens its timeline above it. Keys are in each screen's footer and in ``?``.
+history (Textual's screen stack, ``esc`` pops; and on a timeline's screen, the timelines it moved through, which
+``esc`` goes back along first). The overview is the bottom of the stack; an id on the command line opens its
+timeline above it. One timeline screen is made once and kept (installed): opening a timeline from a list shows it
+again with the new subject, and moving from a timeline to another draws the next one in it, rather than
+composing a new screen each time. Keys are in each screen's footer and in ``?``.
 """
 
 from __future__ import annotations
@@ -77,20 +80,34 @@ class ExploreApp(Session):
         self.interval = interval
         self.limit = limit
         self.settled = 0  # answers drawn so far (tests and the benchmark wait on it)
+        self.timelines: Optional[TimelineScreen] = None  # the timeline screen kept between opens
 
     def on_mount(self) -> None:
         self.push_screen(OverviewScreen(self.since, self.until, self.limit, covered=self.first is not None))
         if self.first is not None:
             if self.first_timeline is not None:
                 self.resident.remember(self.first, self.first_timeline)
-            self.push_screen(TimelineScreen(self.first, self.first_timeline))
+            self.open(self.first, self.first_timeline)
         self.set_interval(1.0, self.let_writers_in)
 
     # -- moving -----------------------------------------------------------------------------------------
 
-    def open(self, subject: model.Subject) -> None:
-        """Push ``subject``'s timeline (drawn at once when it is remembered, else when built)."""
-        self.push_screen(TimelineScreen(subject, self.resident.cached(subject)))
+    def open(self, subject: model.Subject, timeline: Optional[Timeline] = None) -> None:
+        """Show ``subject``'s timeline (drawn at once when it is remembered, else when built): on the timeline's
+        screen in front, the next in its history; else the kept timeline screen pushed (a new one when it is
+        already in the stack, below a twin's screen say)."""
+        timeline = timeline or self.resident.cached(subject)
+        if isinstance(self.screen, TimelineScreen):
+            self.screen.go(subject, timeline)
+        elif self.timelines is None:
+            self.timelines = TimelineScreen(subject, timeline)
+            self.install_screen(self.timelines, name="timeline")
+            self.push_screen(self.timelines)
+        elif self.timelines in self.screen_stack:
+            self.push_screen(TimelineScreen(subject, timeline))
+        else:
+            self.timelines.begin(subject, timeline)
+            self.push_screen(self.timelines)
 
     @work(thread=True, group="shift")
     def open_shift(self, pilot: str, ts: int, text: Optional[str] = None) -> None:
@@ -103,11 +120,17 @@ class ExploreApp(Session):
             self.call_from_thread(self.notify, f"coco: {for_terminal(str(e))}", severity="error", markup=False)
             self.call_from_thread(self.loaded)
             return
-        self.call_from_thread(self.push_screen, TimelineScreen(subject, t))
+        self.call_from_thread(self.open, subject, t)
 
     def back(self, quiet: bool = False) -> None:
-        """``esc``: the screen before; on the overview, nothing (``q`` quits)."""
+        """``esc``: the timeline before on a timeline's screen, else the screen before; on the overview, nothing
+        (``q`` quits)."""
+        screen = self.screen
+        if isinstance(screen, TimelineScreen) and screen.back():
+            return
         if len(self.screen_stack) > 2:
+            if isinstance(screen, TimelineScreen):
+                screen.close()
             self.pop_screen()
         elif not quiet:
             self.notify("this is the overview: q quits", markup=False, timeout=3)

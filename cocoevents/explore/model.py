@@ -32,6 +32,7 @@ DAY_AROUND = 12 * HOUR  # ``r``: the robot's day around the selected row is 12 h
 SHIFT_AROUND = 12 * HOUR  # ``p``: where a pilot's shift is looked for, either side of the selected row
 CACHE = 32  # timelines remembered
 PAGE = 10  # deliveries built at a time for the overview (the list fills as they come)
+FIRST_PAGE = 5  # ... but the first page is smaller: the first screen waits for it
 SHIFT_START, SHIFT_END = "pilot.shift_started", "pilot.shift_ended"
 
 
@@ -242,11 +243,13 @@ class Resident:
 
     def deliveries(self, overview: Overview, limit: int) -> Iterator[list[DeliveryRow]]:
         """The newest ``limit`` deliveries active in the range (``coco deliveries``' order and rows), a page at a
-        time as they are built. The newest are found from the end of the range backwards (``newest``), so the
-        first page does not wait for every delivery of the range."""
+        time as they are built (the first of ``FIRST_PAGE``, drawn sooner, then of ``PAGE``). The newest are found
+        from the end of the range backwards (``newest``), so the first page does not wait for every delivery of the
+        range."""
         order = self.ask(lambda source: newest(source, overview, limit))
-        for start in range(0, len(order), PAGE):
-            ids = order[start : start + PAGE]
+        starts = [0, *range(FIRST_PAGE, len(order), PAGE)] if order else []
+        for start, end in zip(starts, [*starts[1:], len(order)]):
+            ids = order[start:end]
             page: list[DeliveryRow] = self.ask(functools.partial(self._rows, ids))
             overview.deliveries.extend(page)
             yield page

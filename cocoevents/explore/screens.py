@@ -18,12 +18,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..textsafe import for_terminal
 from . import model, view
 from .base import PREFETCH_AFTER, Base, FilterBar, app_of, error_text, export_path, write_export
-from .widgets import LineList, ListLines
+from .widgets import KeysFooter, LineList, ListLines
 
 # -- the overview ---------------------------------------------------------------------------------------------
 
@@ -61,7 +61,7 @@ class OverviewScreen(Base):
             )
             yield LineList(empty="loading deliveries…", id="deliveries")
         yield FilterBar(placeholder="filter (enter: open the match, or an id)")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
         del app
 
     def _title(self) -> Text:
@@ -285,7 +285,7 @@ class ErrorEventsScreen(Base):
             yield Static(id="events-head", classes="head")
             yield LineList(empty="loading…" if self.events is None else "no events", id="events")
         yield FilterBar(placeholder="filter")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def _cells(self, e: Any) -> list[tuple[str, str]]:
         from ..render.describe import error_text
@@ -412,7 +412,7 @@ class TwinScreen(Base):
             yield Static(id="events-head", classes="head")
             yield LineList(empty="no transitions to compare", id="events")
         yield FilterBar(placeholder="filter")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     def _cells(self, d: Any) -> list[tuple[str, str]]:
         from ..render.table import twin_cells

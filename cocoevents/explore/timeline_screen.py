@@ -1,11 +1,16 @@
 """A timeline in ``coco explore``: the header, the lanes, the rows coloured by severity with the gaps between them,
 "What stands out", and the keys that move from a row to another subject (its robot's day, its pilot's shift, its
 delivery, the nearest normal twin), follow and export. What screens share is ``base``.
+
+Moving from a timeline to another (``enter``, ``r``, ``p``, ``d``) does not push a new screen: the screen keeps the
+timeline it leaves (a ``Visit``: the subject, the row, the finding, the filter, a follow under way) in its own
+history and draws the next one in the widgets it has, so a move costs drawing the new lines, not composing and
+styling a whole screen; ``esc`` comes back to the last visit, and from the first one to the screen below.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
@@ -14,14 +19,29 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ..core.model import Timeline
 from ..textsafe import for_terminal
 from . import model, view
 from .base import PREFETCH_AFTER, Base, FilterBar, app_of, error_text, export_path, write_export
 from .screens import TwinScreen
-from .widgets import LineList, ListLines, ViewLines
+from .widgets import KeysFooter, LineList, ListLines, ViewLines
+
+
+@dataclass
+class Visit:
+    """A timeline the screen left for another, as it was: ``esc`` draws it again."""
+
+    subject: model.Subject
+    timeline: Optional[Timeline]
+    row: Optional[int]
+    finding: Optional[int]
+    filter_text: str
+    late: set[str] = field(default_factory=set)
+    follower: Any = None
+    follow_timer: Optional[Timer] = None
+    scrolled: int = 0  # the rows' first line on screen
 
 
 class TimelineScreen(Base):
@@ -55,49 +75,168 @@ class TimelineScreen(Base):
         self.follow_timer: Optional[Timer] = None
         self.late: set[str] = set()
         self._prefetch: Optional[Timer] = None
+        self.history: list[Visit] = []  # the timelines left on this screen, the last one last
+        self.shown_before = False  # a timeline was drawn here before the one coming (its layout is not the new one's)
 
     def compose(self) -> ComposeResult:
-        yield Static(view.cells((f"{self.subject.kind or ''} {self.subject.id}".strip(), "bold"), ("  loading…", "dim")), id="title")
+        yield Static(self._loading_title(), id="title")
         yield Static(id="lanes")
         with Vertical(id="rows-box"):
             yield LineList(empty="loading…", id="rows")
         with Vertical(id="findings-box"):
             yield LineList(empty="", id="findings")
         yield FilterBar(placeholder="filter rows")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
+
+    def _loading_title(self) -> Any:
+        return view.cells((f"{self.subject.kind or ''} {self.subject.id}".strip(), "bold"), ("  loading…", "dim"))
 
     def on_mount(self) -> None:
-        self.query_one("#rows", LineList).focus()
         self.query_one("#rows-box").border_title = "Rows"
         self.query_one("#findings-box").border_title = "What stands out"
+        self._show()
+
+    def _show(self) -> None:
+        """Draw the subject: its timeline when known or remembered, else ``loading…`` and a question."""
+        self.query_one("#rows", LineList).focus()
+        if self.timeline is None:
+            self.timeline = app_of(self).resident.cached(self.subject)
         if self.timeline is not None:
             self.draw(self.timeline, first=True)
+        elif self.is_mounted:  # the screen's widgets as they are composed, empty
+            self.query_one("#title", Static).update(self._loading_title())
+            self.query_one("#lanes", Static).update("")
+            self.query_one("#rows", LineList).show(ListLines([], []), empty="loading…")
+            self.query_one("#rows-box").border_title = "Rows"
+            self.query_one("#findings", LineList).show(ListLines([], []), select=False)
+            box = self.query_one("#findings-box")
+            box.border_title, box.display, box.styles.height = "What stands out", True, None
+            self.load()
         else:
-            found = app_of(self).resident.cached(self.subject)
-            if found is not None:
-                self.draw(found, first=True)
-            else:
-                self.load()
+            self.load()
+
+    def _centred(self) -> None:
+        """The selected row in the middle of the rows, once the new lines are laid out (the findings' box takes its
+        height from them)."""
+        self.query_one("#rows", LineList).centre_cursor()
+
+    # -- moving on this screen ------------------------------------------------------------------------
+
+    def go(self, subject: model.Subject, timeline: Optional[Timeline] = None) -> None:
+        """Show ``subject`` here, the timeline shown now kept for ``esc`` (``back``)."""
+        rows = self.query_one("#rows", LineList)
+        if self.follow_timer is not None:
+            self.follow_timer.pause()
+        self.history.append(
+            Visit(
+                self.subject,
+                self.timeline,
+                rows.item,
+                self.finding,
+                self.filter_text,
+                self.late,
+                self.follower,
+                self.follow_timer,
+                rows.scroll_offset.y,
+            )
+        )
+        self._enter(subject, timeline, "", set(), None, None)
+        self._show()
+        if self.timeline is not None:
+            self.call_after_refresh(self._centred)
+        self.shown_before = True
+
+    def back(self) -> bool:
+        """``esc``: the timeline shown before on this screen, as it was left; whether there was one."""
+        if not self.history:
+            return False
+        self._leave()
+        v = self.history.pop()
+        self._enter(v.subject, v.timeline, v.filter_text, v.late, v.follower, v.follow_timer)
+        self.finding = v.finding
+        if v.follow_timer is not None:
+            v.follow_timer.resume()
+        if self.timeline is None:
+            self._show()
+            return True
+        rows = self.query_one("#rows", LineList)
+        rows.focus()
+        self.draw(self.timeline, first=True, row=v.row)
+        self.call_after_refresh(rows.scroll_to, y=v.scrolled, animate=False, immediate=True)  # where it was
+        return True
+
+    def begin(self, subject: model.Subject, timeline: Optional[Timeline] = None) -> None:
+        """Start afresh on ``subject`` (the screen shown again from below): no history, no filter, no follow."""
+        self.close()
+        self._enter(subject, timeline, "", set(), None, None)
+        if self.is_mounted:
+            self._show()
+            if self.timeline is not None:
+                self.call_after_refresh(self._centred)
+            self.shown_before = True
+
+    def close(self) -> None:
+        """The screen leaves the stack: what it follows stops, its history goes."""
+        self._leave()
+        for v in self.history:
+            if v.follow_timer is not None:
+                v.follow_timer.stop()
+        self.history.clear()
+        if self.follow_timer is not None:
+            self.follow_timer.stop()
+        self.follower = self.follow_timer = None
+
+    def _leave(self) -> None:
+        """The timeline shown now is left for good: its follow stops, as it did with the screen that held it."""
+        if self._prefetch is not None:
+            self._prefetch.stop()
+        if self.follow_timer is not None:
+            self.follow_timer.stop()
+        self.follower = self.follow_timer = None
+
+    def _enter(
+        self, subject: model.Subject, timeline: Optional[Timeline], text: str, late: set[str], follower: Any, timer: Optional[Timer]
+    ) -> None:
+        if self._prefetch is not None:
+            self._prefetch.stop()
+        self.subject, self.timeline, self.view, self.finding = subject, timeline, None, None
+        self.filter_text, self.late, self.follower, self.follow_timer = text, late, follower, timer
+        if self.is_mounted:
+            bar = self.query_one(FilterBar)
+            bar.value, bar.display = text, False
+            self.query_one("#rows-box").border_subtitle = ""
+            for listed in self.query(LineList):
+                listed.scroll_to(0, 0, animate=False, immediate=True)
 
     @work(thread=True, exclusive=True, group="timeline")
     def load(self) -> None:
         app = app_of(self)
+        subject = self.subject
         try:
-            t = app.resident.timeline(self.subject)
+            t = app.resident.timeline(subject)
         except Exception as e:
-            app.call_from_thread(self.failed, e)
+            app.call_from_thread(self.failed, subject, e)
         else:
-            app.call_from_thread(self.draw, t, True)
+            app.call_from_thread(self.arrived, subject, t)
         finally:
             app.call_from_thread(app.loaded)
 
-    def failed(self, e: BaseException) -> None:
+    def arrived(self, subject: model.Subject, t: Timeline) -> None:
+        if subject is self.subject:  # not left meanwhile
+            self.draw(t, first=True)
+            if self.shown_before:
+                self.call_after_refresh(self._centred)
+
+    def failed(self, subject: model.Subject, e: BaseException) -> None:
+        if subject is not self.subject:
+            return
         self.notify(f"coco: {error_text(e)}", severity="error", markup=False, timeout=8)
         app_of(self).back(quiet=True)
 
     # -- drawing ------------------------------------------------------------------------------------
 
-    def draw(self, t: Timeline, first: bool = False) -> None:
+    def draw(self, t: Timeline, first: bool = False, row: Optional[int] = None) -> None:
+        """Show ``t``: ``first``, on the subject's row (``row``: on that one); else keeping the row selected."""
         app = app_of(self)
         rows = self.query_one("#rows", LineList)
         keep = None
@@ -109,7 +248,7 @@ class TimelineScreen(Base):
         self.query_one("#title", Static).update(view.timeline_header(t, app.tz, following, width=self.size.width or app.size.width))
         self.query_one("#lanes", Static).update(view.lanes_text(t, app.tz))
         if first:
-            target = model.focus_index(t, self.subject)
+            target = row if row is not None else model.focus_index(t, self.subject)
         else:
             target = next((n for n, r in enumerate(t.rows) if r.event.text == keep), rows.item or 0) if keep else (rows.item or 0)
         rows.show(
@@ -326,13 +465,20 @@ class TimelineScreen(Base):
             return
         if update.changed:
             app.resident.forget()
-            app.resident.remember(self.subject, update.timeline)
-            app.call_from_thread(self.followed, update)
+            app.call_from_thread(self.followed, update, follower)
 
-    def followed(self, update: Any) -> None:
+    def followed(self, update: Any, follower: Any = None) -> None:
         from ..render.follow import late_text
 
         t = update.timeline
+        if follower is not None and follower is not self.follower:  # its timeline was left meanwhile: kept for esc
+            for v in self.history:
+                if v.follower is follower:
+                    v.timeline = t
+                    v.late.update(t.rows[n].event.text for n in update.late)
+                    app_of(self).resident.remember(v.subject, t)
+            return
+        app_of(self).resident.remember(self.subject, t)
         for n in update.late:
             self.late.add(t.rows[n].event.text)
         self.draw(t)

@@ -1,5 +1,5 @@
 """The one list widget of ``coco explore``: lines drawn a screen at a time (Textual's line API), a cursor on the
-lines that stand for something (a row, an error code, a delivery), keys to move it.
+lines that stand for something (a row, an error code, a delivery), keys to move it; and the screens' footer.
 
 The widget holds no text of its own: ``source.text(i)`` makes line ``i`` when it is drawn and ``source.item(i)``
 says what it stands for (``None``: a line to skip, such as a gap note). So a list of a million rows costs what
@@ -19,6 +19,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.widgets import Footer
 
 
 class Lines(Protocol):
@@ -149,6 +150,11 @@ class LineList(ScrollView, can_focus=True):
         self.cursor = line
         return True
 
+    def centre_cursor(self) -> None:
+        """The cursor's line scrolled to the middle, now (nothing happens when it is there already)."""
+        if self.cursor >= 0:
+            self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, force=True, x_axis=False, center=True, immediate=True)
+
     def refresh_lines_all(self) -> None:
         self._strips.clear()
         self.refresh()
@@ -214,3 +220,26 @@ class LineList(ScrollView, can_focus=True):
                 self._strips.clear()
             self._strips[line] = strip
         return strip
+
+
+class KeysFooter(Footer):
+    """Textual's footer, made again only when the keys it shows change. Textual's makes its keys again (a widget
+    each, styled and mounted) at every change of focus or of the screen stack, which in ``coco explore`` happen at
+    each move while the keys shown stay the same: that was a good part of the time a move took."""
+
+    _shown: Any = None
+
+    def _keys(self) -> Any:
+        return tuple(
+            (key, b.binding.action, b.binding.description, b.binding.show, b.enabled, b.tooltip)
+            for key, b in self.screen.active_bindings.items()
+        )
+
+    def compose(self) -> Any:
+        self._shown = self._keys() if self._bindings_ready else None
+        return super().compose()
+
+    def bindings_changed(self, screen: Any) -> None:
+        if self._shown is not None and self.is_attached and screen is self.screen and self._keys() == self._shown:
+            return
+        super().bindings_changed(screen)

@@ -60,6 +60,26 @@ async def test_f_adds_rows_as_they_arrive_marking_the_late_ones_and_saying_so() 
         assert screen.follower is None
 
 
+async def test_a_follow_waits_while_another_timeline_is_shown_and_goes_on_after_esc() -> None:
+    head, parts = arrivals(polls=2)
+    source = MemorySource(head)
+    app = make_app(None, DELIVERY, source=source, interval=0.05)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, timeline_of(app, DELIVERY))
+        screen = app.screen
+        await pilot.press("f")
+        follower = screen.follower
+        await pilot.press("end", "r")  # the robot's day around its last row (R-7 assigned), on the same screen
+        await until(pilot, lambda: screen.timeline is not None and screen.timeline.kind == "robot")
+        assert screen.follower is None and "following" not in str(screen.query_one("#title").render())
+        await pilot.press("escape")
+        await until(pilot, timeline_of(app, DELIVERY))
+        assert screen.follower is follower and "following every 0.05s" in str(screen.query_one("#title").render())
+        before = len(screen.timeline.rows)
+        source.events += [Event.from_record(r) for r in parts[0]]
+        await until(pilot, lambda: len(screen.timeline.rows) > before)  # polled again
+
+
 async def test_a_load_waiting_for_the_store_gets_it_while_the_app_stays_open(story: Path, tmp_path: Path) -> None:
     """The resident app holds the store open; a ``coco load`` that asks for it (``<store>.waiting``) gets it within
     the app's next check, and the app reads the new events after (``f`` on the delivery shows them)."""

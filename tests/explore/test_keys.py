@@ -241,3 +241,53 @@ def test_coco_explore_without_a_terminal_is_a_usage_error(demo_store: Path) -> N
     assert r.err == (
         "coco: error: coco explore is interactive and needs a terminal; in a script use coco timeline, coco deliveries or coco errors\n"
     )
+
+
+async def test_esc_walks_back_through_the_timelines_opened_on_one_screen_each_as_it_was_left(explore_app) -> None:
+    app = explore_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: overview_ready(app))
+        overview = app.screen
+        await pilot.press("slash", *"D12345", "enter")
+        await until(pilot, timeline_of(app, "D12345"))
+        screen = app.screen
+        await pilot.press("slash", *"grounded", "enter")  # a filter on the delivery: kept for esc
+        grounded = selected(app)
+        assert grounded.event.name == "robot.grounded"
+        await pilot.press("r")
+        await until(pilot, timeline_of(app, "R-7"))
+        assert app.screen is screen and screen.filter_text == "" and len(screen.history) == 1  # the same screen, no filter
+        await pilot.press("home", "d")
+        await until(pilot, lambda: any("belongs to no delivery" in str(n.message) for n in app._notifications))
+        await pilot.press("e", "d")
+        await until(pilot, timeline_of(app, "D12345"))
+        assert len(screen.history) == 2
+        await pilot.press("escape")
+        assert screen.timeline.id == "R-7" and selected(app).event.name == "robot.grounded"  # where it was left
+        await pilot.press("escape")
+        assert screen.timeline.id == "D12345" and screen.filter_text == "grounded" and selected(app) is grounded
+        await pilot.press("escape")  # the filter goes first, then the screen
+        assert screen.filter_text == "" and app.screen is screen
+        await pilot.press("escape")
+        assert app.screen is overview and screen.history == []
+
+
+async def test_a_delivery_opened_again_from_the_overview_starts_afresh_without_the_last_ones_history(explore_app) -> None:
+    app = explore_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: overview_ready(app))
+        overview = app.screen
+        await pilot.press("slash", *"D12345", "enter")
+        await until(pilot, timeline_of(app, "D12345"))
+        first = app.screen
+        await pilot.press("e", "r", "slash", *"deployed", "enter")
+        await until(pilot, timeline_of(app, "R-7"))
+        await pilot.press("escape", "escape", "escape")  # the filter, R-7, D12345
+        assert app.screen is overview
+        await pilot.press("tab", "enter")
+        wanted = overview.overview.deliveries[0].delivery_id
+        await until(pilot, timeline_of(app, wanted))
+        assert app.screen is first  # the screen kept, shown again
+        assert first.history == [] and first.filter_text == "" and rows_of(app).item == 0
+        await pilot.press("escape")
+        assert app.screen is overview
