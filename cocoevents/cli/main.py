@@ -42,6 +42,40 @@ from . import (  # noqa: F401 - each command module registers its commands on ``
 )
 from .app import STATE, app, err
 
+# Each module registers its commands on ``app`` when it is first imported, and ``coco --help`` lists them in that
+# order: a program (or a test) that imported one command module before this one would list it first. The order
+# is this list's (the one ``coco --help`` has shown), whoever imported what first.
+_MODULES = [
+    m.__name__
+    for m in (
+        baseline_cmd,
+        deliveries_cmd,
+        compare_cmd,
+        config_cmd,
+        demo_cmd,
+        events_cmd,
+        explore_cmd,
+        load_cmd,
+        store_cmd,
+        sync_cmd,
+        timeline_cmd,
+        warehouse_cmd,
+    )
+]
+
+
+def _module_rank(callback: Any) -> int:
+    module = getattr(callback, "__module__", None)
+    return _MODULES.index(module) if module in _MODULES else len(_MODULES)
+
+
+app.registered_commands.sort(key=lambda c: _module_rank(c.callback))
+app.registered_groups.sort(
+    key=lambda g: _module_rank(
+        g.typer_instance.registered_commands[0].callback if g.typer_instance and g.typer_instance.registered_commands else None
+    )
+)
+
 
 def app_for(args: list[str]) -> typer.Typer:
     """The app to run ``args`` with: when they name a command (after the root's flags), a copy of ``app`` that
