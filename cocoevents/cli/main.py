@@ -23,6 +23,7 @@ import sys
 from typing import Any
 
 import typer
+from typer.main import get_command_name
 
 from ..errors import CocoError, ExitCode, NotFound, chain, exit_code_for
 from ..textsafe import say
@@ -42,39 +43,38 @@ from . import (  # noqa: F401 - each command module registers its commands on ``
 )
 from .app import STATE, app, err
 
-# Each module registers its commands on ``app`` when it is first imported, and ``coco --help`` lists them in that
-# order: a program (or a test) that imported one command module before this one would list it first. The order
-# is this list's (the one ``coco --help`` has shown), whoever imported what first.
-_MODULES = [
-    m.__name__
-    for m in (
-        baseline_cmd,
-        deliveries_cmd,
-        compare_cmd,
-        config_cmd,
-        demo_cmd,
-        events_cmd,
-        explore_cmd,
-        load_cmd,
-        store_cmd,
-        sync_cmd,
-        timeline_cmd,
-        warehouse_cmd,
-    )
-]
-
-
-def _module_rank(callback: Any) -> int:
-    module = getattr(callback, "__module__", None)
-    return _MODULES.index(module) if module in _MODULES else len(_MODULES)
-
-
-app.registered_commands.sort(key=lambda c: _module_rank(c.callback))
-app.registered_groups.sort(
-    key=lambda g: _module_rank(
-        g.typer_instance.registered_commands[0].callback if g.typer_instance and g.typer_instance.registered_commands else None
-    )
+# The order ``coco --help`` lists the commands in. Each command module registers its commands on ``app`` when it is
+# first imported: a program (or a test) that imported one before this module would otherwise move them to the top.
+HELP_ORDER = (
+    "baseline",
+    "deliveries",
+    "errors",
+    "compare",
+    "doctor",
+    "demo",
+    "events",
+    "explore",
+    "load",
+    "check",
+    "sync",
+    "timeline",
+    "config",
+    "store",
+    "warehouse",
 )
+
+
+def _name(command: Any) -> str:
+    """The name a registered command is called by on the command line."""
+    return command.name or get_command_name(command.callback.__name__ if command.callback else "")
+
+
+def _rank(name: str) -> int:
+    return HELP_ORDER.index(name) if name in HELP_ORDER else len(HELP_ORDER)
+
+
+app.registered_commands.sort(key=lambda c: _rank(_name(c)))
+app.registered_groups.sort(key=lambda g: _rank(g.name or ""))
 
 
 def app_for(args: list[str]) -> typer.Typer:
@@ -88,9 +88,7 @@ def app_for(args: list[str]) -> typer.Typer:
         rest.pop(0)
     if not rest or rest[0].startswith("-") or any(k.startswith("_COCO_COMPLETE") for k in os.environ):
         return app
-    from typer.main import get_command_name
-
-    commands = [c for c in app.registered_commands if (c.name or get_command_name(c.callback.__name__ if c.callback else "")) == rest[0]]
+    commands = [c for c in app.registered_commands if _name(c) == rest[0]]
     groups = [g for g in app.registered_groups if g.name == rest[0]]
     if not commands and not groups:
         return app
