@@ -285,17 +285,22 @@ def tail_object_texts(aws: str, key: str, tmp_path) -> set[str]:
     return {Event.from_record(rec).text for _, rec in archive.scan(path).records}
 
 
+def tail_object_of(world, aws: str, d: str, tmp_path) -> tuple[str, set[str]]:
+    """A tail object holding some of delivery ``d``'s events, and those events' texts (from the whole day's store)."""
+    whole = LocalSource(world["store"])
+    try:
+        from_tail = {r.event.text for r in build(whole, d, None, parse_options()).rows} & world["tail_texts"]
+    finally:
+        whole.close()
+    return next((k, t) for k in world["tail"] if (t := tail_object_texts(aws, k, tmp_path) & from_tail))
+
+
 def test_an_object_the_copy_job_loads_meanwhile_leaves_the_kept_tail_store_and_comes_back_when_unlogged(
     pg, world, aws, gets, tmp_path
 ) -> None:
     opts = parse_options()
     d = world["deliveries"][-1]
-    whole = LocalSource(world["store"])
-    try:
-        from_tail = {r.event.text for r in build(whole, d, None, opts).rows} & world["tail_texts"]
-    finally:
-        whole.close()
-    key, texts = next((k, t) for k in world["tail"] if (t := tail_object_texts(aws, k, tmp_path) & from_tail))
+    key, texts = tail_object_of(world, aws, d, tmp_path)
     first, _ = fresh_timeline(pg, world, aws, d)
     gets.clear()
     # the "COPY job" logs the object but its rows are not in the table: the merged timeline must lack its events,
@@ -417,14 +422,8 @@ def test_a_repeat_runs_only_the_load_log_and_baseline_statements_and_answers_the
 
 
 def test_rows_the_copy_job_loads_between_two_calls_are_answered_by_the_second(pg, world, aws, gets, tmp_path) -> None:
-    opts = parse_options()
     d = world["deliveries"][-1]
-    whole = LocalSource(world["store"])
-    try:
-        from_tail = {r.event.text for r in build(whole, d, None, opts).rows} & world["tail_texts"]
-    finally:
-        whole.close()
-    key, texts = next((k, t) for k in world["tail"] if (t := tail_object_texts(aws, k, tmp_path) & from_tail))
+    key, texts = tail_object_of(world, aws, d, tmp_path)
     first, _ = answered(fresh_source(pg, world, aws), d)
     con = pg.connect(world["database"])
     try:
