@@ -69,8 +69,9 @@ source.close()
 """
 
 
-def probe(world: dict[str, object], env: dict[str, str]) -> dict[str, object]:
-    out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(world)], env=env, capture_output=True, text=True, check=True)
+def probe(world: dict[str, object], env: dict[str, str], cwd: Path) -> dict[str, object]:
+    """``PROBE`` with the code of ``env``'s ``PYTHONPATH`` (run outside the repository, whose package would come first)."""
+    out = subprocess.run([sys.executable, "-c", PROBE, json.dumps(world)], env=env, cwd=cwd, capture_output=True, text=True, check=True)
     return json.loads(out.stdout)
 
 
@@ -128,7 +129,7 @@ def main() -> int:
         wholes: dict[str, list[tuple[float, str]]] = {}
         for n in range(a.runs):
             for code, env in codes.items():
-                got = probe(world, env)
+                got = probe(world, env, work)
                 probes.setdefault(code, []).append(got)
                 wholes.setdefault(code, []).append(whole(["timeline", delivery, "--profile", "plain", "-f", "json"], env, work))
                 execs = ", ".join(str(pl["execution"]) for pl in got["plans"])  # type: ignore[attr-defined]

@@ -341,9 +341,13 @@ class RedshiftSource(BoundsReading, Source):
         sql = f"WITH direct AS ({direct}), hop1 AS ({hop1}), {known} {own} UNION ALL {linked}"
         if link_bounds:
             # the bounds of every demand and offer id the statement matched on (those of ``_asked``), two rows each
-            matched = "(kind = 'demand' AND id IN (SELECT id FROM demands)) OR (kind = 'offer' AND id IN (SELECT id FROM offers))"
+            # (a lookup per kind, as the hops: the table's key is the kind and the id)
             for tag, column in (("first", "first_ts"), ("last", "last_ts")):
-                sql += f" UNION ALL SELECT '{tag} ' || kind, {column}, id FROM {self.bounds} WHERE {matched}"
+                for kind, known_ids in (("demand", "demands"), ("offer", "offers")):
+                    sql += (
+                        f" UNION ALL SELECT '{tag} ' || kind, {column}, id FROM {self.bounds} "
+                        f"WHERE kind = '{kind}' AND id IN (SELECT id FROM {known_ids})"
+                    )
         return sql, [*p1, *p2, *p3, *p4]
 
     def _hop(
