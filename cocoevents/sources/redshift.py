@@ -22,11 +22,16 @@ statements:
 The delivery statement fetches the direct events *and* two hops of linked
 events in one go: CTEs collect the demand/offer ids of the direct rows, then of
 the rows linked by those, and the outer ``SELECT`` takes the direct rows and the
-rows without a delivery id carrying any of them. Each stored row satisfies the
-outer ``WHERE`` once, so no row comes back twice (true duplicate records do, as
-separate rows, and the sessionizer counts them, rule 7). Only when the chain is
-longer than the spec's two hops does Python find ids beyond them and ask again,
-for rows with the new ids and none of the ids already asked (again no repeats).
+rows without a delivery id carrying any of them. Every hop is two lookups joined
+by ``UNION ALL``, one by ``demand_id`` and one by ``offer_id``, each bounded by
+``event_ts`` as the rest: a lookup of one column is answered from that column,
+where ``demand_id IN (...) OR offer_id IN (...)`` over subqueries makes the
+planner read every row of the range. The outer lookup by offer leaves out the
+rows whose demand id was matched (the demand lookup returned them), so each
+stored row comes back once (true duplicate records do, as separate rows, and the
+sessionizer counts them, rule 7). Only when the chain is longer than the spec's
+two hops does Python find ids beyond them and ask again, for rows with the new
+ids and none of the ids already asked (again no repeats).
 
 Time bounds. Every statement is bounded by ``event_ts`` so the sort key prunes
 blocks: ``events_in_spans`` by its spans (and their overall min/max); a delivery
@@ -313,34 +318,50 @@ class RedshiftSource(BoundsReading, Source):
     ) -> tuple[str, list[Any]]:
         """Direct rows and two hops of linked rows, each stored row at most once (module docstring);
         ``delivery_id`` may be a list (one statement for a batch of deliveries). ``link_bounds``: also the
-        bounds table's rows of the demand and offer ids matched on (``_bounded_delivery``)."""
+        bounds table's rows of the demand and offer ids matched on (``_bounded_delivery``).
+
+        Each hop is two lookups of one id column each (``_hop``), never one ``demand_id IN (...) OR offer_id IN
+        (...)``: a single column's lookup is what a planner answers from that column alone (an index on the
+        stand-in), where the ``OR`` of two subqueries reads every row of the range."""
         ids = [delivery_id] if isinstance(delivery_id, str) else list(delivery_id)
         match = "delivery_id = %s" if len(ids) == 1 else f"delivery_id IN ({_in_list(ids)})"
         direct, p1 = self._select("demand_id, offer_id", match, ids, lower, upper)
-        hop1, p2 = self._select(
-            "demand_id, offer_id",
-            "(delivery_id IS NULL OR delivery_id = '') AND (demand_id IN (SELECT demand_id FROM direct) "
-            "OR offer_id IN (SELECT offer_id FROM direct))",
-            [],
-            lower,
-            upper,
+        # hop 1 gives ids only: a row found by both lookups may come twice
+        hop1, p2 = self._hop("demand_id, offer_id", "SELECT demand_id FROM direct", "SELECT offer_id FROM direct", lower, upper, None)
+        known = (
+            "demands AS (SELECT demand_id AS id FROM direct WHERE demand_id IS NOT NULL "
+            "UNION SELECT demand_id FROM hop1 WHERE demand_id IS NOT NULL), "
+            "offers AS (SELECT offer_id AS id FROM direct WHERE offer_id IS NOT NULL "
+            "UNION SELECT offer_id FROM hop1 WHERE offer_id IS NOT NULL)"
         )
-        linked = (
-            f"{match} OR ((delivery_id IS NULL OR delivery_id = '') AND ("
-            "demand_id IN (SELECT demand_id FROM direct UNION SELECT demand_id FROM hop1) "
-            "OR offer_id IN (SELECT offer_id FROM direct UNION SELECT offer_id FROM hop1)))"
+        own, p3 = self._select(f"'delivery' AS kind, {ROW}", match, ids, lower, upper)
+        linked, p4 = self._hop(
+            f"'delivery', {ROW}", "SELECT id FROM demands", "SELECT id FROM offers", lower, upper, "SELECT id FROM demands"
         )
-        rows, p3 = self._select(f"'delivery' AS kind, {ROW}", linked, ids, lower, upper)
-        sql = f"WITH direct AS ({direct}), hop1 AS ({hop1}) {rows}"
+        sql = f"WITH direct AS ({direct}), hop1 AS ({hop1}), {known} {own} UNION ALL {linked}"
         if link_bounds:
             # the bounds of every demand and offer id the statement matched on (those of ``_asked``), two rows each
-            matched = (
-                "(kind = 'demand' AND id IN (SELECT demand_id FROM direct UNION SELECT demand_id FROM hop1)) "
-                "OR (kind = 'offer' AND id IN (SELECT offer_id FROM direct UNION SELECT offer_id FROM hop1))"
-            )
+            # (a lookup per kind, as the hops: the table's key is the kind and the id)
             for tag, column in (("first", "first_ts"), ("last", "last_ts")):
-                sql += f" UNION ALL SELECT '{tag} ' || kind, {column}, id FROM {self.bounds} WHERE {matched}"
-        return sql, [*p1, *p2, *p3]
+                for kind, known_ids in (("demand", "demands"), ("offer", "offers")):
+                    sql += (
+                        f" UNION ALL SELECT '{tag} ' || kind, {column}, id FROM {self.bounds} "
+                        f"WHERE kind = '{kind}' AND id IN (SELECT id FROM {known_ids})"
+                    )
+        return sql, [*p1, *p2, *p3, *p4]
+
+    def _hop(
+        self, columns: str, demands: str, offers: str, lower: Optional[int], upper: Optional[int], found: Optional[str]
+    ) -> tuple[str, list[Any]]:
+        """The rows without a delivery id whose demand id is one of ``demands`` or whose offer id is one of ``offers``
+        (subqueries), inside the bounds and untimed: one lookup per column, joined by ``UNION ALL``. With ``found``
+        (the non-NULL ids of ``demands``), the offer lookup leaves out the rows the demand lookup finds, so each
+        stored row comes once; without it, a row carrying both ids comes twice."""
+        loose = "(delivery_id IS NULL OR delivery_id = '')"
+        by_demand, p1 = self._select(columns, f"{loose} AND demand_id IN ({demands})", [], lower, upper)
+        other = f" AND (demand_id IS NULL OR demand_id NOT IN ({found}))" if found is not None else ""
+        by_offer, p2 = self._select(columns, f"{loose} AND offer_id IN ({offers}){other}", [], lower, upper)
+        return f"{by_demand} UNION ALL {by_offer}", [*p1, *p2]
 
     def _events(self, rows: Sequence[tuple[Any, ...]]) -> list[Event]:
         out = []
