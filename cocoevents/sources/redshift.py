@@ -1,79 +1,65 @@
 """The Redshift source: answers the sessionizer's questions from the warehouse table.
 
 Table layout (the warehouse layout (docs/reference/warehouse-layout.md)): scalar columns extracted at load time -
-``event``, ``event_ts TIMESTAMP`` (UTC, the compound ``SORTKEY``), ``delivery_id``,
-``robot_id``, ``pilot_id``, ``demand_id``, ``offer_id`` - and the whole record in
-``event_data SUPER``, read back as text with ``JSON_SERIALIZE`` and parsed here.
-An event's time is ``event_ts``; a row the loader left without one is timed from
-its record's ``timestamp`` when that parses (timeline rules §1), else it is unplaced.
+``event``, ``event_ts TIMESTAMP`` (UTC, the compound ``SORTKEY``), ``delivery_id``, ``robot_id``, ``pilot_id``,
+``demand_id``, ``offer_id`` - and the whole record in ``event_data SUPER``, read back as text with
+``JSON_SERIALIZE`` and parsed here. An event's time is ``event_ts``; a row the loader left without one is timed
+from its record's ``timestamp`` when that parses (timeline rules §1), else it is unplaced.
 
-Query plan. Every statement is built from constant templates; the schema and
-table are validated against a strict identifier pattern, and every value (ids,
-times) is a bound ``%s`` parameter, never spliced. A timeline costs at most three
-statements:
+Query plan. Every statement is built from constant templates; the schema and table are validated against a strict
+identifier pattern, and every value (ids, times) is a bound ``%s`` parameter, never spliced. A timeline costs at
+most three statements:
 
-1. ``kinds(id)`` - one statement that both finds which of delivery/robot/pilot
-   holds the id and fetches the delivery's events (below), so the following
-   ``delivery_events`` call reuses them when its range is inside;
+1. ``kinds(id)`` - one statement that both finds which of delivery/robot/pilot holds the id and fetches the
+   delivery's events (below), so the following ``delivery_events`` call reuses them when its range is inside;
    (``--kind delivery`` skips the lookup: then ``delivery_events`` runs it.)
 2. ``events_in_spans('robot_id', ...)`` - the robots' events over their segments;
 3. ``events_in_spans('pilot_id', ...)`` - the pilots' events over their windows.
 
-The delivery statement fetches the direct events *and* two hops of linked
-events in one go: CTEs collect the demand/offer ids of the direct rows, then of
-the rows linked by those, and the outer ``SELECT`` takes the direct rows and the
-rows without a delivery id carrying any of them. Every hop is two lookups joined
-by ``UNION ALL``, one by ``demand_id`` and one by ``offer_id``, each bounded by
-``event_ts`` as the rest: a lookup of one column is answered from that column,
-where ``demand_id IN (...) OR offer_id IN (...)`` over subqueries makes the
-planner read every row of the range. The outer lookup by offer leaves out the
-rows whose demand id was matched (the demand lookup returned them), so each
-stored row comes back once (true duplicate records do, as separate rows, and the
-sessionizer counts them, rule 7). Only when the chain is longer than the spec's
-two hops does Python find ids beyond them and ask again, for rows with the new
-ids and none of the ids already asked (again no repeats).
+The delivery statement fetches the direct events *and* two hops of linked events in one go: CTEs collect the
+demand/offer ids of the direct rows, then of the rows linked by those, and the outer ``SELECT`` takes the direct
+rows and the rows without a delivery id carrying any of them. Every hop is a lookup by ``demand_id`` and one by
+``offer_id`` joined by ``UNION ALL`` (one column each: an ``OR`` over two subqueries makes the planner read every
+row of the range); the outer one by offer leaves out rows whose demand id matched, so each stored row comes back
+once (true duplicate records do, as separate rows, and the sessionizer counts them, rule 7). Only when the chain is
+longer than the spec's two hops does Python find ids beyond them and ask again, for rows with the new ids and none
+of the ids already asked (again no repeats).
 
-Time bounds. Every statement is bounded by ``event_ts`` so the sort key prunes
-blocks: ``events_in_spans`` by its spans (and their overall min/max); a delivery
-by ``--since``/``--until`` when given; without ``--since`` its lower bound is
-``(--until or now) - lookback`` (the profile's ``lookback``, default 14 days: a
-delivery rarely lives longer than a day, and on-call questions are about recent
-ones); without ``--until`` there is no upper bound, so events stamped slightly in
-the future by a skewed clock still show. The id lookup in ``kinds`` uses the same
-lookback window, and says so when it finds nothing: ``--kind`` with ``--since``
-searches further back.
+Time bounds. Every statement is bounded by ``event_ts`` so the sort key prunes blocks: ``events_in_spans`` by its
+spans (and their overall min/max); a delivery by ``--since``/``--until`` when given; without ``--since`` its lower
+bound is ``(--until or now) - lookback`` (the profile's ``lookback``, default 14 days: a delivery rarely lives
+longer than a day, and on-call questions are about recent ones); without ``--until`` there is no upper bound, so
+events stamped slightly in the future by a skewed clock still show. The id lookup in ``kinds`` uses the same
+lookback window, and says so when it finds nothing: ``--kind`` with ``--since`` searches further back.
 
-Id bounds. Inside that range a delivery is narrowed to its own time: one small statement first reads the id's
-rows of the COPY job's bounds table (``bounds_table``, ``warehouse.ddl.create_bounds_sql``: per kind of id, the
-first and last ``event_ts`` of the rows carrying it). Then the delivery statement covers the delivery's direct
-rows widened by ``LINK_MARGIN_US`` each side (its offer and demand events, which carry no delivery id, come
-just before), within the range asked; robots and pilots are answered from the bounds (a robot or pilot id is
-one when its last row is inside the range) and their statements are bounded by their spans as before; a
-demand or offer id looked up has its first hop of linked rows bounded by its own bounds. The
-answer equals the unbounded one: the delivery statement also returns the bounds of every demand and offer id it
-matched on, and when one of those ids has rows inside the range asked but outside the statement's, the
-statement runs again over the widened range (an id the bounds table lacks: over the range asked). Links beyond
-the statement's two hops are asked over the range asked. An id the table does not hold (rows loaded before it
-existed and not rebuilt), or no table at all (remembered for the source's life), means the statements as
-without the table: bounded by the range asked only. A delivery timeline costs one statement more: the bounds read.
+Id bounds. Inside that range a delivery is narrowed to its own time: one small statement first reads the id's rows
+of the COPY job's bounds table (``bounds_table``, ``warehouse.ddl.create_bounds_sql``: per kind of id, the first
+and last ``event_ts`` of the rows carrying it). Then the delivery statement covers the delivery's direct rows
+widened by ``LINK_MARGIN_US`` each side (its offer and demand events, which carry no delivery id, come just
+before), within the range asked; robots and pilots are answered from the bounds (a robot or pilot id is one when
+its last row is inside the range) and their statements are bounded by their spans as before; a demand or offer id
+looked up has its first hop of linked rows bounded by its own bounds. The answer equals the unbounded one: the
+delivery statement also returns the bounds of every demand and offer id it matched on, and when one of those ids
+has rows inside the range asked but outside the statement's, the statement runs again over the widened range (an id
+the bounds table lacks: over the range asked). Links beyond the statement's two hops are asked over the range
+asked. An id the table does not hold (rows loaded before it existed and not rebuilt), or no table at all
+(remembered for the source's life), means the statements as without the table: bounded by the range asked only. A
+delivery timeline costs one statement more: the bounds read.
 
 Kept answers (``--fresh``). ``kept`` (``tail_cache.KeptAnswers``, set by ``sources.fresh``) answers a statement
 over the events or bounds table from the last call's rows when the COPY job's load log is as it was then
 (``load_watermark``); the statements over the load log and the baseline table always run.
 
-Untimed rows (``event_ts IS NULL``) are read by a separate
-``UNION ALL`` branch of the same statement (``NULL`` sorts last in the sort key),
-so they are never dropped silently and never mixed into the range scan.
+Untimed rows (``event_ts IS NULL``) are read by a separate ``UNION ALL`` branch of the same statement (``NULL``
+sorts last in the sort key), so they are never dropped silently and never mixed into the range scan.
 
-Session. The connection runs ``SET statement_timeout TO <ms>`` (the driver's
-``timeout=`` is only the socket timeout) and then one ``BEGIN READ ONLY``
-transaction: all statements of a timeline see one snapshot and cannot write.
+Session. The connection runs ``SET statement_timeout TO <ms>`` (the driver's ``timeout=`` is only the socket
+timeout) and then one ``BEGIN READ ONLY`` transaction: all statements of a timeline see one snapshot and cannot
+write.
 
-Errors. Connection failures, authentication failures, a missing table and
-timeouts become ``SourceUnavailable`` (exit 4) with one line passed through
-``redact``; driver exceptions are not chained, so no credential can reach a
-traceback. ``redshift_connector`` (and through it ``boto3``) is imported only
-when connecting.
+Errors. Connection failures, authentication failures, a missing table and timeouts become ``SourceUnavailable``
+(exit 4) with one line passed through ``redact``; driver exceptions are not chained, so no credential can reach a
+traceback. ``redshift_connector`` (and through it ``boto3``) is imported only when connecting.
 """
 
 from __future__ import annotations
@@ -316,13 +302,8 @@ class RedshiftSource(BoundsReading, Source):
     def _delivery_sql(
         self, delivery_id: str | Sequence[str], lower: int, upper: Optional[int], link_bounds: bool = False
     ) -> tuple[str, list[Any]]:
-        """Direct rows and two hops of linked rows, each stored row at most once (module docstring);
-        ``delivery_id`` may be a list (one statement for a batch of deliveries). ``link_bounds``: also the
-        bounds table's rows of the demand and offer ids matched on (``_bounded_delivery``).
-
-        Each hop is two lookups of one id column each (``_hop``), never one ``demand_id IN (...) OR offer_id IN
-        (...)``: a single column's lookup is what a planner answers from that column alone (an index on the
-        stand-in), where the ``OR`` of two subqueries reads every row of the range."""
+        """Direct rows and two hops of linked rows, each stored row at most once (module docstring; ``_hop``); ``delivery_id``
+        may be a list (a batch). ``link_bounds``: also the bounds rows of the ids matched on (``_bounded_delivery``)."""
         ids = [delivery_id] if isinstance(delivery_id, str) else list(delivery_id)
         match = "delivery_id = %s" if len(ids) == 1 else f"delivery_id IN ({_in_list(ids)})"
         direct, p1 = self._select("demand_id, offer_id", match, ids, lower, upper)
@@ -353,10 +334,8 @@ class RedshiftSource(BoundsReading, Source):
     def _hop(
         self, columns: str, demands: str, offers: str, lower: Optional[int], upper: Optional[int], found: Optional[str]
     ) -> tuple[str, list[Any]]:
-        """The rows without a delivery id whose demand id is one of ``demands`` or whose offer id is one of ``offers``
-        (subqueries), inside the bounds and untimed: one lookup per column, joined by ``UNION ALL``. With ``found``
-        (the non-NULL ids of ``demands``), the offer lookup leaves out the rows the demand lookup finds, so each
-        stored row comes once; without it, a row carrying both ids comes twice."""
+        """Rows without a delivery id whose demand id is in ``demands`` or offer id in ``offers`` (subqueries), bounded
+        and untimed, a lookup per column; ``found`` (``demands``' non-NULL ids): each row once, else both-id rows twice."""
         loose = "(delivery_id IS NULL OR delivery_id = '')"
         by_demand, p1 = self._select(columns, f"{loose} AND demand_id IN ({demands})", [], lower, upper)
         other = f" AND (demand_id IS NULL OR demand_id NOT IN ({found}))" if found is not None else ""
