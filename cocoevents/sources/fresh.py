@@ -52,7 +52,6 @@ class FreshSource(Source):
         self.warehouse_texts: set[str] = set()
         self.days: list[date] = []
         self.answers: Optional[KeptAnswers] = None  # the warehouse's kept answers (``_reuse_answers``)
-        self.answers_cache: Optional[TailCache] = None
         self.refreshed = False  # followed: a new snapshot each time, the warehouse's statements always run
 
     def close(self) -> None:
@@ -93,13 +92,12 @@ class FreshSource(Source):
         statements are theirs and are answered without running. Answers run now are kept for the next call."""
         wh = self.warehouse
         self.answers = KeptAnswers.open(cache, wh.identity(), wh.load_watermark(), wh.now)
-        self.answers_cache = cache
         wh.now = self.answers.now
         wh.kept = self.answers
 
     def _save_answers(self) -> None:
-        if self.answers is not None and self.answers_cache is not None:
-            self.answers.save(self.answers_cache)
+        if self.answers is not None:
+            self.answers.save()
 
     def _load_tail(self, cache: Optional[TailCache], s3: Any, tail: Sequence[Any]) -> Source:
         """The tail's objects as a store: downloaded into a temporary one without a cache; else from the cache

@@ -7,7 +7,6 @@ from it (``sources.local``).
 from __future__ import annotations
 
 import hashlib
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,6 +25,7 @@ from ..archive.s3 import (
 )
 from ..core.source_protocol import Source
 from ..errors import SourceUnavailable, UsageError
+from ..store.config import cache_home
 from ..store.s3_sync import BytesProgress, SyncReport, summary_line, sync_objects
 from ..textsafe import say
 from ..timestamps import format_duration, now_us
@@ -42,11 +42,6 @@ SETTINGS = (
     Setting("lookback", "duration", 2 * DAY_US, "Days synced for a delivery asked without --since."),
 )
 _DEFAULT = {s.name: s.default for s in SETTINGS}
-
-
-def _cache_home() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "coco"
 
 
 @dataclass(frozen=True)
@@ -84,7 +79,7 @@ class Settings:
         if self.cache is not None:
             return self.cache
         tag = hashlib.sha256(f"{self.endpoint_url or ''}|{self.bucket}|{self.prefix}".encode()).hexdigest()[:8]
-        return _cache_home() / f"s3-{self.bucket}-{tag}.duckdb"
+        return cache_home() / f"s3-{self.bucket}-{tag}.duckdb"
 
     def where(self) -> str:
         return f"archive {self.url}"

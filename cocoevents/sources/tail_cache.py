@@ -46,6 +46,7 @@ from pathlib import Path
 from typing import IO, Any, Iterator, Optional, Sequence
 
 from ..errors import CocoError
+from ..store.config import cache_home
 from ..textsafe import say
 
 DEFAULT_LIMIT_MB = 512
@@ -70,8 +71,7 @@ def limit_bytes() -> int:
 
 
 def cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "coco" / "tail"
+    return cache_home() / "tail"
 
 
 def refusal(folder: Path) -> Optional[str]:
@@ -303,8 +303,8 @@ class KeptAnswers:
     takes their ``now`` for the warehouse (``now``), so it asks the same statements, and does so for at most
     ``ANSWERS_MAX_AGE_US`` (the window's start is then at most that much earlier than the call's own)."""
 
-    def __init__(self, path: Path, watermark: list[Any], now: int, rows: Optional[dict[str, list[Any]]] = None) -> None:
-        self.path, self.watermark, self.now = path, watermark, now
+    def __init__(self, cache: TailCache, path: Path, watermark: list[Any], now: int, rows: Optional[dict[str, list[Any]]] = None) -> None:
+        self.cache, self.path, self.watermark, self.now = cache, path, watermark, now
         self.rows: dict[str, list[Any]] = rows if rows is not None else {}
         self.reused = rows is not None  # read from the file: the warehouse's ``now`` is theirs
         self.added = False
@@ -320,10 +320,10 @@ class KeptAnswers:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if data["watermark"] == mark and 0 <= now - int(data["now"]) <= ANSWERS_MAX_AGE_US and isinstance(data["rows"], dict):
-                return cls(path, mark, int(data["now"]), data["rows"])
+                return cls(cache, path, mark, int(data["now"]), data["rows"])
         except (OSError, ValueError, TypeError, KeyError):
             pass
-        return cls(path, mark, now)
+        return cls(cache, path, mark, now)
 
     @staticmethod
     def key(sql: str, params: Sequence[Any]) -> str:
@@ -346,7 +346,7 @@ class KeptAnswers:
         self.rows[self.key(sql, params)] = encoded
         self.added = True
 
-    def save(self, cache: TailCache) -> None:
+    def save(self) -> None:
         """Write the answers when the call added some (a file at most ``ANSWERS_MAX_BYTES``; else the old one goes)."""
         if not self.added:
             return
@@ -355,7 +355,7 @@ class KeptAnswers:
             if len(body) > ANSWERS_MAX_BYTES:
                 self.path.unlink(missing_ok=True)
             else:
-                cache._write(self.path, io.BytesIO(body))
+                self.cache._write(self.path, io.BytesIO(body))
         except OSError:
             pass  # a full disk or a vanished folder: the answers are simply not kept
         self.added = False

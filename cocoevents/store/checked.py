@@ -23,14 +23,15 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from .config import cache_home
+
 Identity = tuple[int, ...]
 
 SETTLE_NS = 2_000_000_000
 
 
 def _cache_folder() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "coco" / "checked"
+    return cache_home() / "checked"
 
 
 def identity(path: Path | str) -> Optional[Identity]:

@@ -49,6 +49,12 @@ def read_wait() -> float:
         raise UsageError(f"COCO_WAIT must be a number of seconds, not {value!r}") from None
 
 
+def cache_home() -> Path:
+    """coco's folder of things it can make again: ``$XDG_CACHE_HOME/coco`` (``~/.cache/coco``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "coco"
+
+
 def _data_home() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
     return Path(base) / "coco"

@@ -18,13 +18,14 @@ import stat
 import tempfile
 from pathlib import Path
 
+from .config import cache_home
+
 _NAME = re.compile(r"^coco-[a-z0-9]+-(\d+)-([A-Za-z0-9.]+)-[a-z0-9_]+$")
 
 
 def scratch_root() -> Path:
     """Where coco's temporary folders live: ``$XDG_CACHE_HOME/coco/tmp`` (``~/.cache/coco/tmp``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "coco" / "tmp"
+    return cache_home() / "tmp"
 
 
 def _host() -> str:
