@@ -256,10 +256,13 @@ class LocalSource(Source):
             owner = dict(self.con.execute(part, params).fetchall())
             if not owner:
                 return {}
+            if len(owner) > STEP_SEQS:  # a big delivery's rows: the keys asked again rather than a list of their seqs
+                wanted, wparams = part.replace("SELECT seq, id", "SELECT seq"), params
+            else:
+                wanted, wparams = "SELECT unnest(?::BIGINT[])", [list(owner)]
             rows = self.con.execute(
-                f"SELECT seq, epoch_us(ts), event FROM events WHERE seq IN (SELECT unnest(?::BIGINT[])) AND ts IS NOT NULL "
-                f"AND event IS NOT NULL{timed}",
-                [list(owner), *tparams],
+                f"SELECT seq, epoch_us(ts), event FROM events WHERE seq IN ({wanted}) AND ts IS NOT NULL AND event IS NOT NULL{timed}",
+                [*wparams, *tparams],
             ).fetchall()
         else:
             match, params = self._match([("delivery_id", list(delivery_ids))])
@@ -598,6 +601,7 @@ class LocalSource(Source):
 KEEP_BY_ROWID = 100_000  # a delivery closure up to this many rows keeps its events by rowid (``_made``)
 
 
+STEP_SEQS = 100_000  # rows of deliveries whose steps are asked by the list of their seqs (``step_times``); more: by their keys
 KEYED_EQUALITIES = 4  # ids asked one equality each; more go through one semi-join (quicker from ~5 ids: docs/performance.md)
 
 
