@@ -252,12 +252,12 @@ class LocalSource(Source):
         if self.keyed:
             # The delivery of each row from ``keys`` (seq -> id), not from the rows' ``delivery_id``: reading that
             # column for a few rows decodes its dictionary in every vector they lie in (~30% of this question at 10M).
-            part, params = _keys_of("delivery", list(dict.fromkeys(delivery_ids)), "seq, id")
-            owner = dict(self.con.execute(part, params).fetchall())
+            ids = list(dict.fromkeys(delivery_ids))
+            owner = dict(self.con.execute(*_keys_of("delivery", ids, "seq, id")).fetchall())
             if not owner:
                 return {}
             if len(owner) > STEP_SEQS:  # a big delivery's rows: the keys asked again rather than a list of their seqs
-                wanted, wparams = part.replace("SELECT seq, id", "SELECT seq"), params
+                wanted, wparams = _keys_of("delivery", ids)
             else:
                 wanted, wparams = "SELECT unnest(?::BIGINT[])", [list(owner)]
             rows = self.con.execute(
