@@ -9,6 +9,8 @@ downloads and loads only what changed or arrived.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
 from datetime import date
@@ -83,7 +85,13 @@ class FreshSource(Source):
         logged = self.warehouse.loaded_keys(s.bucket, self.days[0], self.days[-1])
         tail = [o for o in objects if o.key not in logged]
         self.tail_objects = len(tail)
-        self.tail = self._load_tail(cache, s3, tail) if tail else _Empty()
+        if not tail:
+            self.tail = _Empty()
+        elif cache is not None and self.answers is not None and not self.refreshed:
+            self.tail_downloaded = 0  # until a question not kept loads the tail (``_load_tail``)
+            self.tail = KeptTail(self.answers, s.bucket, tail, lambda: self._load_tail(cache, s3, tail))
+        else:
+            self.tail = self._load_tail(cache, s3, tail)
         return self.tail
 
     def _reuse_answers(self, cache: TailCache) -> None:
@@ -284,6 +292,98 @@ class FreshSource(Source):
     def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
         self._ensure(since, None)
         return sorted(set(self.warehouse.similar_ids(key, since)) | set(self.tail.similar_ids(key, since)))
+
+
+class KeptTail:
+    """The tail's answers, kept with the warehouse's (``KeptAnswers``, the same file and lifetime) for the tail as
+    listed now: its objects' keys, ETags and sizes are part of every question's key, so when the tail changed (an
+    object arrived, was rewritten or was COPYed) its store is asked again. The store holds exactly those objects'
+    events (``TailCache.kept_source`` trusts the same three), so the same question has the same answer: a repeat
+    neither opens the tail store nor reads an object. ``load`` gives the store at the first question not kept;
+    ``arrivals`` (following) is always the store's."""
+
+    TAG = "tail-answers-1"
+    MAX_ITEMS = 50_000  # an answer bigger than this is not kept (it would crowd the warehouse's out of the file)
+
+    def __init__(self, answers: KeptAnswers, bucket: str, tail: Sequence[Any], load: Callable[[], Any]) -> None:
+        self.answers, self.load = answers, load
+        listed = json.dumps([self.TAG, bucket, [[o.key, o.etag, o.size] for o in tail]])
+        self.tail = hashlib.sha256(listed.encode()).hexdigest()
+        self.source: Any = None
+
+    def opened(self) -> Any:
+        if self.source is None:
+            self.source = self.load()
+        return self.source
+
+    def _ask(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        question, params = f"tail:{name}", [self.tail, list(args), sorted(kwargs.items())]
+        encode, decode = _KEPT[name]
+        kept = self.answers.recall(question, params)
+        if kept is not None:
+            return decode(kept)
+        got = getattr(self.opened(), name)(*args, **kwargs)
+        value = encode(got)
+        if value is not None and len(got or ()) <= self.MAX_ITEMS:
+            self.answers.keep(value, question, params)
+        return got
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _KEPT:
+            return lambda *a, **k: self._ask(name, *a, **k)
+        return getattr(self.opened(), name)
+
+    def release(self) -> None:
+        if self.source is not None:
+            self.source.release()
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
+
+
+def _events_kept(events: Sequence[Any]) -> Optional[list[list[Any]]]:
+    """Events as ``[text, time]`` pairs; ``None`` (not kept) when one has no JSON text."""
+    out = []
+    for e in events:
+        raw = e.raw
+        if raw is None:
+            return None
+        out.append([raw, e.ts])
+    return out
+
+
+def _events_back(kept: Sequence[Sequence[Any]]) -> list[Any]:
+    from ..core.model import Event
+
+    return [Event.from_text(raw, ts) for raw, ts in kept]
+
+
+def _pairs_back(kept: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    return [tuple(pair) for pair in kept]
+
+
+def _ids_kept(ids: Optional[set[str]]) -> dict[str, Any]:
+    return {"ids": None if ids is None else sorted(ids)}
+
+
+def _ids_back(kept: dict[str, Any]) -> Optional[set[str]]:
+    return None if kept["ids"] is None else set(kept["ids"])
+
+
+_EVENTS = (_events_kept, _events_back)
+# each kept question of the tail: how its answer is kept (``None``: not kept) and made again
+_KEPT: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "delivery_events": _EVENTS,
+    "deliveries_events": _EVENTS,
+    "events_in_spans": _EVENTS,
+    "linked_events": _EVENTS,
+    "error_events": _EVENTS,
+    "kinds": (list, list),
+    "active_deliveries": (list, _pairs_back),
+    "similar_ids": (list, _pairs_back),
+    "narrow_deliveries": (_ids_kept, _ids_back),
+}
 
 
 def _opened(store: Path) -> Source:
