@@ -26,8 +26,57 @@ from .s3 import TAIL_DAYS, Settings, settings_client
 from .tail_cache import CachingClient, KeptAnswers, TailCache
 
 
-def fresh(source: Any, archive_settings: Settings) -> FreshSource:
-    return FreshSource(source, archive_settings)
+def fresh(source: Any, archive_settings: Settings, early: Optional[EarlyListing] = None) -> FreshSource:
+    return FreshSource(source, archive_settings, early)
+
+
+def fresh_connecting(archive_settings: Settings, lookback_us: int, now: Optional[int], connect: Callable[[int], Any]) -> FreshSource:
+    """``fresh`` of the warehouse source ``connect(now)`` makes, the archive's S3 client made and the ``dt=`` folders
+    of a question without ``--since``/``--until`` listed meanwhile, in a thread (``EarlyListing``): connecting (the
+    driver's import, the log-in) and listing are mostly waits, and a repeat is little more than the two."""
+    at = now_us() if now is None else now
+    early = EarlyListing(archive_settings, tail_days(at - lookback_us, at))
+    return fresh(connect(at), archive_settings, early)
+
+
+def tail_days(lower: int, upper: int) -> list[date]:
+    """The ``dt=`` folders a question from ``lower`` to ``upper`` looks for the tail in: those of its days
+    (``days_for_question``), at most the last ``TAIL_DAYS`` - the tail is recent, what the hourly COPY has not done."""
+    return days_for_question(max(lower, upper - TAIL_DAYS * DAY_US), upper)
+
+
+class EarlyListing:
+    """The archive's S3 client made, and the ``dt=`` folders of ``days`` listed, in a thread started before the
+    warehouse connects (``fresh_connecting``). ``take`` waits for it: the client, and the listing when the question's
+    days are these (once: a refreshed question lists again); an error of S3 is raised there, as without it."""
+
+    def __init__(self, settings: Settings, days: list[date]) -> None:
+        import threading
+
+        self.settings, self.days = settings, days
+        self.s3: Any = None
+        self.objects: Optional[list[Any]] = None
+        self.error: Optional[BaseException] = None
+        self.taken = False
+        self.thread = threading.Thread(target=self._run, name="coco-tail-list", daemon=True)  # never waited for at exit
+        self.thread.start()
+
+    def _run(self) -> None:
+        s = self.settings
+        try:
+            self.s3 = settings_client(s)
+            self.objects = list_objects(self.s3, s.bucket, s.prefix, self.days, s.endpoint_url)[0]
+        except BaseException as e:  # raised by ``take`` in the caller's thread
+            self.error = e
+
+    def take(self, days: list[date]) -> tuple[Any, Optional[list[Any]]]:
+        self.thread.join()
+        if self.error is not None and (self.s3 is None or (days == self.days and not self.taken)):
+            raise self.error
+        if days != self.days or self.taken:
+            return self.s3, None
+        self.taken = True
+        return self.s3, self.objects
 
 
 class FreshSource(Source):
@@ -41,9 +90,10 @@ class FreshSource(Source):
 
     HAS_TAIL = True
 
-    def __init__(self, warehouse: Any, settings: Settings) -> None:
+    def __init__(self, warehouse: Any, settings: Settings, early: Optional[EarlyListing] = None) -> None:
         self.warehouse = warehouse  # a ``RedshiftSource``
         self.settings = settings
+        self.early = early
         self.now = warehouse.now or now_us()
         self.tmp = Path(tempfile.mkdtemp(prefix="coco-tail-"))
         self.tail: Any = None
@@ -76,13 +126,12 @@ class FreshSource(Source):
         if cache is not None and self.answers is None and not self.refreshed:
             self._reuse_answers(cache)
         upper = until if until is not None else self.now
-        lower = since if since is not None else self.warehouse.lookback_lower(until)
-        lower = max(lower, upper - TAIL_DAYS * DAY_US)  # the tail is recent: what the hourly COPY has not done yet
-        self.days = days_for_question(lower, upper)
+        self.days = tail_days(since if since is not None else self.warehouse.lookback_lower(until), upper)
         s = self.settings
-        s3 = settings_client(s)
-        objects = list_objects(s3, s.bucket, s.prefix, self.days, s.endpoint_url)[0]
-        logged = self.warehouse.loaded_keys(s.bucket, self.days[0], self.days[-1])
+        logged = self.warehouse.loaded_keys(s.bucket, self.days[0], self.days[-1])  # while the early listing runs
+        s3, objects = self.early.take(self.days) if self.early is not None else (settings_client(s), None)
+        if objects is None:
+            objects = list_objects(s3, s.bucket, s.prefix, self.days, s.endpoint_url)[0]
         tail = [o for o in objects if o.key not in logged]
         self.tail_objects = len(tail)
         if not tail:

@@ -168,6 +168,28 @@ def test_fresh_is_refused_for_a_source_that_is_not_redshift_and_needs_a_load_log
     assert r.code == 4 and "load log" in r.err and "raw_events_load_log" in r.err and r.err.count("\n") == 1, r.err
 
 
+def test_the_archive_listed_while_the_warehouse_connects_fails_as_one_line_and_other_days_are_listed_again(
+    pg, world, aws, isolated_env
+) -> None:
+    from ..support.pgserver import free_port
+
+    d = world["deliveries"][-1]
+    text = redshift_profile_toml(pg, world["database"], load_log=f'"{LOG}"', fresh_from='"archive"')
+    down = f"http://127.0.0.1:{free_port()}"
+    for name, bucket, endpoint in (("archive", BUCKET, aws), ("gone", "coco-no-such-bucket", aws), ("down", BUCKET, down)):
+        text += f'[profiles.{name}]\nsource = "s3"\nbucket = "{bucket}"\nprefix = "events/"\nendpoint_url = "{endpoint}"\n'
+        text += redshift_profile_toml(pg, world["database"], name=f"wh-{name}", load_log=f'"{LOG}"', fresh_from=f'"{name}"')
+    write_config(isolated_env, text)
+    for archive_profile, cause in (("gone", "no such bucket"), ("down", "cannot reach the S3 endpoint")):
+        r = run_coco("timeline", d, "--profile", f"wh-{archive_profile}")
+        assert r.code == 4 and r.out == "" and cause in r.err and r.err.count("\n") == 1, r.err
+    # a question with --since and --until is of other days than the ones listed early: they are listed for it
+    whole = run_coco("timeline", d, "--store", str(world["store"]), "--since", "2026-11-25", "--until", "2026-11-26", "-f", "json")
+    r = run_coco("timeline", d, "--profile", "wh", "--fresh", "--since", "2026-11-25", "--until", "2026-11-26", "-f", "json")
+    assert r.code == 0 and r.json() == whole.json(), r.err
+    assert f"({len(world['tail'])} object(s) of s3://{BUCKET}/events/ 2026-11-24..2026-11-27 not yet" in r.err
+
+
 # -- the tail kept on disk between calls (``sources.tail_cache``) ---------------------------------------------------
 
 
