@@ -1,9 +1,10 @@
 """The event archive in S3, read: its URLs, its ``dt=YYYY-MM-DD/`` days, listing its objects, and one-line errors.
 
 The archive is ``s3://<bucket>/<prefix>dt=YYYY-MM-DD/<objects>``, as the log shipper writes it. Listing uses
-boto3's ``list_objects_v2`` paginator over the ``dt=`` folders of the days wanted (without days, the whole
-prefix), several folders at the same time; keys that are not archive file names are reported as skipped, folder
-markers ignored. Failures of S3 (no credentials, access denied, no such bucket, endpoint unreachable, credentials
+boto3's ``list_objects_v2`` over the ``dt=`` folders of the days wanted (without days, the whole prefix): one
+request from the first folder on, then, when that page does not reach past the last one, the folders it did not
+reach, several at the same time (``_list_folders``); keys that are not archive file names are reported as
+skipped, folder markers ignored. Failures of S3 (no credentials, access denied, no such bucket, endpoint unreachable, credentials
 rejected) become ``SourceUnavailable`` with one line naming the bucket and the cause, never a traceback, never a
 credential. ``boto3`` is imported only when S3 is used.
 """

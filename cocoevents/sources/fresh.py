@@ -4,7 +4,9 @@
 load log does not list yet (the tail since the last COPY) are loaded into a temporary store and merged with the
 warehouse's answers before sessionizing (``FreshSource``). The tail's objects are kept on disk between calls,
 keyed by bucket, key and ETag, and so is the last tail loaded, as a store (``sources.tail_cache``): a repeat
-downloads and loads only what changed or arrived.
+downloads and loads only what changed or arrived. The answers of both sides are kept too (``KeptAnswers``,
+``KeptTail``): a repeat over the same load log and the same tail asks neither the warehouse's events nor the
+tail store. The S3 client is made and the days listed while the warehouse connects (``EarlyListing``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ does not list yet (``sources.fresh``). Those objects are kept under ``$XDG_CACHE
 entry is read from the disk, one whose ETag changed (rewritten in S3) is downloaded again under its new ETag.
 
 The warehouse's answers of the last call are kept there too (``KeptAnswers``, one file per warehouse table): a
-repeat while the COPY job's load log is as it was answers the warehouse's statements from them.
+repeat while the COPY job's load log is as it was answers the warehouse's statements from them. The tail's answers
+go in the same file, keyed by the tail as listed (``fresh.KeptTail``): a repeat over the same objects opens no store.
 
 The last tail loaded is kept there too, as a store (``tail.duckdb``, ``TailCache.kept_store``): the next call takes
 out of it every file that is not one of its tail's objects as listed now (COPYed since, rewritten in S3 or of other
