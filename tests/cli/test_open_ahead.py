@@ -106,3 +106,67 @@ def test_the_coco_script_answers_and_fails_as_the_command_line_does(db: Path, tm
         expected = run_coco(*args)
         r = subprocess.run([*LAUNCH, *args], capture_output=True, text=True, timeout=60)
         assert (r.returncode, r.stdout, r.stderr) == (expected.code, expected.out, expected.err), args
+
+
+# -- a --fresh timeline's tail listed ahead in a child (``sources.fresh_ahead``) ------------------------------------
+
+
+def test_only_a_timeline_of_a_named_profile_for_the_default_days_lists_its_tail_ahead(monkeypatch) -> None:
+    from cocoevents.sources import fresh_ahead
+
+    monkeypatch.delenv("COCO_PROFILE", raising=False)
+    started: list[tuple[str, bool]] = []
+    monkeypatch.setattr(fresh_ahead, "start", lambda profile, fresh: started.append((profile, fresh)) or True)
+    cases = [
+        (["timeline", "D1", "--profile", "wh", "--fresh"], ("wh", True)),
+        (["--debug", "timeline", "D1", "--profile=wh", "-f", "json"], ("wh", False)),  # fresh_from: the child finds out
+        (["timeline", "D1", "--profile", "wh", "--fresh", "--since", "2026-11-25"], None),  # other days
+        (["timeline", "D1", "--profile", "wh", "--fresh", "--until=2026-11-25"], None),
+        (["timeline", "D1", "--profile", "wh", "--fresh", "--follow"], None),
+        (["timeline", "D1", "--profile", "wh", "--store", "s.duckdb"], None),
+        (["timeline", "--help", "--profile", "wh"], None),
+        (["timeline", "D1", "--fresh"], None),  # no profile named: the command resolves the default
+        (["deliveries", "--profile", "wh"], None),
+        ([], None),
+    ]
+    for args, expected in cases:
+        started.clear()
+        assert fresh_ahead.fresh_ahead(args) is (expected is not None), args
+        assert started == ([expected] if expected else []), args
+    monkeypatch.setenv("COCO_PROFILE", "wh")
+    assert fresh_ahead.fresh_ahead(["timeline", "D1", "--fresh"]) and started[-1] == ("wh", True)
+
+
+def test_the_childs_listing_is_taken_once_and_only_for_the_same_archive_and_days(monkeypatch, tmp_path) -> None:
+    import json
+    import os
+    from datetime import date
+
+    from cocoevents.archive.s3 import S3Object
+    from cocoevents.sources import fresh_ahead
+    from cocoevents.sources.s3 import Settings
+
+    archive = Settings.from_values("test", "archive", {"bucket": "coco-archive", "prefix": "events/", "endpoint_url": "http://127.0.0.1:9"})
+    days = [date(2026, 11, 24), date(2026, 11, 25)]
+    objects = [["events/dt=2026-11-25/a.log.gz", 10, "e1", "2026-11-25"]]
+
+    def child_wrote(answer: object, failed: bool = False) -> None:  # as the child leaves it: a pipe written and closed
+        read, write = os.pipe()
+        os.write(write, b"" if failed else json.dumps(answer).encode())
+        os.close(write)
+        monkeypatch.setattr(fresh_ahead, "_pending", {"fd": read, "pid": os.getpid()})
+
+    where = fresh_ahead.where(archive)
+    child_wrote({"archive": where, "days": ["2026-11-24", "2026-11-25"], "objects": objects})
+    assert fresh_ahead.pending()
+    assert fresh_ahead.taken(archive, days) == (None, [S3Object("events/dt=2026-11-25/a.log.gz", 10, "e1", date(2026, 11, 25))])
+    assert not fresh_ahead.pending() and fresh_ahead.taken(archive, days) is None  # once
+    child_wrote({"archive": where, "days": ["2026-11-25"], "objects": objects})
+    assert fresh_ahead.taken(archive, days) is None  # other days
+    child_wrote({"archive": [*where[:2], "http://elsewhere", *where[3:]], "days": ["2026-11-24", "2026-11-25"], "objects": objects})
+    assert fresh_ahead.taken(archive, days) is None  # another endpoint
+    for failed in (True, False):  # the child failed (nothing written), or the profile reads no tail (``null``)
+        child_wrote(None, failed)
+        assert fresh_ahead.taken(archive, days) is None
+    child_wrote({"archive": where, "days": ["2026-11-24", "2026-11-25"], "error": "coco: s3://coco-archive/events/: no such bucket"})
+    assert fresh_ahead.taken(archive, days) == ("coco: s3://coco-archive/events/: no such bucket", [])
