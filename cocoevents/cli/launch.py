@@ -1,5 +1,4 @@
-"""The ``coco`` console script: open the store ahead when it can (``open_ahead``), or list a ``--fresh`` timeline's
-archive tail ahead in a child process (``sources.fresh_ahead``), then run the command line.
+"""The ``coco`` console script: open the store ahead when it can (``open_ahead``), then run the command line.
 
 The ``cli`` package's ``__init__`` imports nothing, so the open starts before typer and the commands load.
 """
@@ -12,10 +11,7 @@ from .open_ahead import open_ahead
 
 
 def run() -> None:
-    if not open_ahead(sys.argv[1:]) and "timeline" in sys.argv[1:3]:
-        from ..sources.fresh_ahead import fresh_ahead
-
-        fresh_ahead(sys.argv[1:])
+    open_ahead(sys.argv[1:])
     from .main import run as run_cli
 
     run_cli()

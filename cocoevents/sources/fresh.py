@@ -21,10 +21,9 @@ from typing import Any, Callable, Mapping, Optional, Sequence
 
 from ..archive.s3 import DAY_US, days_for_question, list_objects
 from ..core.source_protocol import Source
-from ..errors import NotFound, SourceUnavailable
+from ..errors import NotFound
 from ..store.s3_sync import sync_objects
 from ..timestamps import now_us
-from . import fresh_ahead
 from .s3 import TAIL_DAYS, Settings, settings_client
 from .tail_cache import CachingClient, KeptAnswers, TailCache
 
@@ -62,9 +61,7 @@ class EarlyListing:
         self.error: Optional[BaseException] = None
         self.taken = False
         self.thread = threading.Thread(target=self._run, name="coco-tail-list", daemon=True)  # never waited for at exit
-        self.ahead = fresh_ahead.pending()  # listed by the console script's child: no client made here
-        if not self.ahead:
-            self.thread.start()
+        self.thread.start()
 
     def _run(self) -> None:
         s = self.settings
@@ -75,16 +72,6 @@ class EarlyListing:
             self.error = e
 
     def take(self, days: list[date]) -> tuple[Any, Optional[list[Any]]]:
-        """The client (``None``: made when a download needs one) and the listing of ``days`` (``None``: list them)."""
-        if self.ahead:
-            got = fresh_ahead.taken(self.settings, self.days)
-            if got is not None and days == self.days and not self.taken:
-                self.taken = True
-                if got[0] is not None:
-                    raise SourceUnavailable(got[0])
-                return None, got[1]
-            self.ahead = False
-            self.thread.start()  # as without the child: the client made (and the days listed) here
         self.thread.join()
         if self.error is not None and (self.s3 is None or (days == self.days and not self.taken)):
             raise self.error
@@ -147,8 +134,6 @@ class FreshSource(Source):
         s3, objects = self.early.take(self.days) if self.early is not None else (settings_client(s), None)
         if objects is None:
             objects = list_objects(s3, s.bucket, s.prefix, self.days, s.endpoint_url)[0]
-        if s3 is None:  # listed ahead (``fresh_ahead``): a client only to download
-            s3 = _Client(s)
         tail = [o for o in objects if o.key not in logged]
         self.tail_objects = len(tail)
         if not tail:
@@ -450,22 +435,6 @@ _KEPT: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
     "similar_ids": (list, _pairs_back),
     "narrow_deliveries": (_ids_kept, _ids_back),
 }
-
-
-class _Client:
-    """The archive's S3 client made at its first use (``settings_client``): a repeat whose tail was listed ahead
-    and whose answers are kept downloads nothing, and makes none."""
-
-    def __init__(self, settings: Settings) -> None:
-        import threading
-
-        self.settings, self.made, self.lock = settings, None, threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        with self.lock:
-            if self.made is None:
-                self.made = settings_client(self.settings)
-        return getattr(self.made, name)
 
 
 def _opened(store: Path) -> Source:

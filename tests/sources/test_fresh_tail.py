@@ -525,7 +525,7 @@ def test_kept_answers_are_reused_for_a_quarter_of_an_hour_with_the_lookback_of_t
 
 
 def console_script(*args: str) -> tuple[int, str, str]:
-    """``coco ARGS`` as the console script runs it (``cli.launch``: the tail listed ahead in a child), a process."""
+    """``coco ARGS`` as the console script runs it (``cli.launch``), a process of its own."""
     import subprocess
     import sys
 
@@ -534,7 +534,8 @@ def console_script(*args: str) -> tuple[int, str, str]:
     return proc.returncode, proc.stdout, proc.stderr
 
 
-def test_the_console_script_lists_the_tail_ahead_sees_an_object_arriving_between_calls_and_fails_as_one_line(
+@pytest.mark.slow
+def test_the_console_script_answers_a_repeat_sees_an_object_arriving_between_calls_and_fails_as_one_line(
     pg, world, aws, isolated_env
 ) -> None:
     import boto3
@@ -561,7 +562,7 @@ def test_the_console_script_lists_the_tail_ahead_sees_an_object_arriving_between
     key = "events/dt=2026-11-25/9999999999-late.log.gz"
     s3 = boto3.client("s3", endpoint_url=aws)
     s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps(record).encode() + b"\n"))
-    try:  # listed by the next call's child: one more object, and its event
+    try:  # listed by the next call: one more object, and its event
         code, out, err = console_script("timeline", d, "--profile", "wh", "--fresh", "-f", "json")
         assert code == 0 and f"({len(world['tail']) + 1} object(s) of s3://{BUCKET}/events/" in err, err
         assert [e["payload"].get("note") for e in json.loads(out)["events"]].count("written late") == 1
