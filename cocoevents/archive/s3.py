@@ -1,9 +1,10 @@
 """The event archive in S3, read: its URLs, its ``dt=YYYY-MM-DD/`` days, listing its objects, and one-line errors.
 
 The archive is ``s3://<bucket>/<prefix>dt=YYYY-MM-DD/<objects>``, as the log shipper writes it. Listing uses
-boto3's ``list_objects_v2`` paginator over the ``dt=`` folders of the days wanted (without days, the whole
-prefix), several folders at the same time; keys that are not archive file names are reported as skipped, folder
-markers ignored. Failures of S3 (no credentials, access denied, no such bucket, endpoint unreachable, credentials
+boto3's ``list_objects_v2`` over the ``dt=`` folders of the days wanted (without days, the whole prefix): one
+request from the first folder on, then, when that page does not reach past the last one, the folders it did not
+reach, several at the same time (``_list_folders``); keys that are not archive file names are reported as
+skipped, folder markers ignored. Failures of S3 (no credentials, access denied, no such bucket, endpoint unreachable, credentials
 rejected) become ``SourceUnavailable`` with one line naming the bucket and the cause, never a traceback, never a
 credential. ``boto3`` is imported only when S3 is used.
 """
@@ -22,6 +23,7 @@ from ..timestamps import to_datetime
 from . import lines as archive
 
 CONCURRENCY = 8
+PAGE_KEYS = 1000  # S3's most keys in one listing page
 ATTEMPTS = 3
 CHUNK = 1 << 20
 MAX_DAYS = 400
@@ -188,7 +190,7 @@ def list_objects(
     objects: list[S3Object] = []
     skipped: list[tuple[str, str]] = []
     try:
-        items = _list_prefixes(s3, bucket, prefixes)
+        items = _list_folders(s3, bucket, prefixes) if len(prefixes) > 1 else _list_prefixes(s3, bucket, prefixes)
     except Exception as e:
         if not is_s3_error(e):
             raise
@@ -212,21 +214,50 @@ def list_objects(
     return objects, skipped
 
 
-def _list_prefixes(s3: Any, bucket: str, prefixes: Sequence[str]) -> list[dict[str, Any]]:
-    """The ``Contents`` items of every prefix, in the prefixes' order. Several ``dt=`` folders are listed at the
-    same time, ``CONCURRENCY`` at once: a question or a sync over days lists one folder per day, and S3 answers
-    each in tens of milliseconds, most of it waiting."""
+def _list_folders(s3: Any, bucket: str, folders: Sequence[str]) -> list[dict[str, Any]]:
+    """The ``Contents`` items of the ``dt=`` folders ``folders`` (all under one prefix), in key order: first one
+    request for the keys from the first folder on (``StartAfter``, ``PAGE_KEYS`` keys). When that page reaches past
+    the last folder, or the listing ends, it holds them all: days of few objects - a ``--fresh`` tail's month, a
+    sync of a quiet week - cost one request instead of one per folder. Else the folders the page did not reach are
+    listed one request each, several at a time (``_list_prefixes``), the one it stopped in from its last key on."""
+    ordered = sorted(folders)
+    base = ordered[0][: ordered[0].rindex("dt=")]
+    first = s3.list_objects_v2(Bucket=bucket, Prefix=f"{base}dt=", StartAfter=ordered[0], MaxKeys=PAGE_KEYS)
+    page = first.get("Contents", [])
+    wanted = set(ordered)
+    items = [i for i in page if _folder(i["Key"], base) in wanted]
+    last = page[-1]["Key"] if page else ""
+    if not first.get("IsTruncated") or (last > ordered[-1] and not last.startswith(ordered[-1])):
+        return items
+    rest = [(f, last if last.startswith(f) else None) for f in ordered if f > last or last.startswith(f)]
+    return items + _list_prefixes(s3, bucket, [f for f, _ in rest], [after for _, after in rest])
 
-    def one(prefix: str) -> list[dict[str, Any]]:
+
+def _folder(key: str, base: str) -> str:
+    """The ``dt=YYYY-MM-DD/`` folder (with ``base`` before it) a key under ``base`` lies in, else ``""``."""
+    end = len(base) + len("dt=YYYY-MM-DD/")
+    return key[:end] if len(key) > end and key[end - 1] == "/" else ""
+
+
+def _list_prefixes(s3: Any, bucket: str, prefixes: Sequence[str], after: Optional[Sequence[Optional[str]]] = None) -> list[dict[str, Any]]:
+    """The ``Contents`` items of every prefix (with ``after``, each prefix's keys after that key when one is given),
+    in the prefixes' order. Several ``dt=`` folders are listed at the same time, ``CONCURRENCY`` at once: a question
+    or a sync over days lists one folder per day, and S3 answers each in tens of milliseconds, most of it waiting."""
+    starts = list(after) if after is not None else [None] * len(prefixes)
+
+    def one(job: tuple[str, Optional[str]]) -> list[dict[str, Any]]:
+        prefix, start = job
         paginator = s3.get_paginator("list_objects_v2")
-        return [item for page in paginator.paginate(Bucket=bucket, Prefix=prefix) for item in page.get("Contents", [])]
+        extra = {"StartAfter": start} if start else {}
+        return [item for page in paginator.paginate(Bucket=bucket, Prefix=prefix, **extra) for item in page.get("Contents", [])]
 
-    if len(prefixes) < 2:
-        return [item for p in prefixes for item in one(p)]
+    jobs = list(zip(prefixes, starts))
+    if len(jobs) < 2:
+        return [item for job in jobs for item in one(job)]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(max_workers=min(len(prefixes), CONCURRENCY), thread_name_prefix="coco-list") as pool:
-        return [item for part in pool.map(one, prefixes) for item in part]
+    with ThreadPoolExecutor(max_workers=min(len(jobs), CONCURRENCY), thread_name_prefix="coco-list") as pool:
+        return [item for part in pool.map(one, jobs) for item in part]
 
 
 def valid_day(text: str) -> bool:

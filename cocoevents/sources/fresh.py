@@ -4,11 +4,15 @@
 load log does not list yet (the tail since the last COPY) are loaded into a temporary store and merged with the
 warehouse's answers before sessionizing (``FreshSource``). The tail's objects are kept on disk between calls,
 keyed by bucket, key and ETag, and so is the last tail loaded, as a store (``sources.tail_cache``): a repeat
-downloads and loads only what changed or arrived.
+downloads and loads only what changed or arrived. The answers of both sides are kept too (``KeptAnswers``,
+``KeptTail``): a repeat over the same load log and the same tail asks neither the warehouse's events nor the
+tail store. The S3 client is made and the days listed while the warehouse connects (``EarlyListing``).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shutil
 import tempfile
 from datetime import date
@@ -24,8 +28,57 @@ from .s3 import TAIL_DAYS, Settings, settings_client
 from .tail_cache import CachingClient, KeptAnswers, TailCache
 
 
-def fresh(source: Any, archive_settings: Settings) -> FreshSource:
-    return FreshSource(source, archive_settings)
+def fresh(source: Any, archive_settings: Settings, early: Optional[EarlyListing] = None) -> FreshSource:
+    return FreshSource(source, archive_settings, early)
+
+
+def fresh_connecting(archive_settings: Settings, lookback_us: int, now: Optional[int], connect: Callable[[int], Any]) -> FreshSource:
+    """``fresh`` of the warehouse source ``connect(now)`` makes, the archive's S3 client made and the ``dt=`` folders
+    of a question without ``--since``/``--until`` listed meanwhile, in a thread (``EarlyListing``): connecting (the
+    driver's import, the log-in) and listing are mostly waits, and a repeat is little more than the two."""
+    at = now_us() if now is None else now
+    early = EarlyListing(archive_settings, tail_days(at - lookback_us, at))
+    return fresh(connect(at), archive_settings, early)
+
+
+def tail_days(lower: int, upper: int) -> list[date]:
+    """The ``dt=`` folders a question from ``lower`` to ``upper`` looks for the tail in: those of its days
+    (``days_for_question``), at most the last ``TAIL_DAYS`` - the tail is recent, what the hourly COPY has not done."""
+    return days_for_question(max(lower, upper - TAIL_DAYS * DAY_US), upper)
+
+
+class EarlyListing:
+    """The archive's S3 client made, and the ``dt=`` folders of ``days`` listed, in a thread started before the
+    warehouse connects (``fresh_connecting``). ``take`` waits for it: the client, and the listing when the question's
+    days are these (once: a refreshed question lists again); an error of S3 is raised there, as without it."""
+
+    def __init__(self, settings: Settings, days: list[date]) -> None:
+        import threading
+
+        self.settings, self.days = settings, days
+        self.s3: Any = None
+        self.objects: Optional[list[Any]] = None
+        self.error: Optional[BaseException] = None
+        self.taken = False
+        self.thread = threading.Thread(target=self._run, name="coco-tail-list", daemon=True)  # never waited for at exit
+        self.thread.start()
+
+    def _run(self) -> None:
+        s = self.settings
+        try:
+            self.s3 = settings_client(s)
+            self.objects = list_objects(self.s3, s.bucket, s.prefix, self.days, s.endpoint_url)[0]
+        except BaseException as e:  # raised by ``take`` in the caller's thread
+            self.error = e
+
+    def take(self, days: list[date]) -> tuple[Any, Optional[list[Any]]]:
+        self.thread.join()
+        if self.error is not None and (self.s3 is None or (days == self.days and not self.taken)):
+            raise self.error
+        if days != self.days or self.taken:
+            return self.s3, None
+        self.taken = True
+        return self.s3, self.objects
 
 
 class FreshSource(Source):
@@ -39,9 +92,10 @@ class FreshSource(Source):
 
     HAS_TAIL = True
 
-    def __init__(self, warehouse: Any, settings: Settings) -> None:
+    def __init__(self, warehouse: Any, settings: Settings, early: Optional[EarlyListing] = None) -> None:
         self.warehouse = warehouse  # a ``RedshiftSource``
         self.settings = settings
+        self.early = early
         self.now = warehouse.now or now_us()
         self.tmp = Path(tempfile.mkdtemp(prefix="coco-tail-"))
         self.tail: Any = None
@@ -74,16 +128,21 @@ class FreshSource(Source):
         if cache is not None and self.answers is None and not self.refreshed:
             self._reuse_answers(cache)
         upper = until if until is not None else self.now
-        lower = since if since is not None else self.warehouse.lookback_lower(until)
-        lower = max(lower, upper - TAIL_DAYS * DAY_US)  # the tail is recent: what the hourly COPY has not done yet
-        self.days = days_for_question(lower, upper)
+        self.days = tail_days(since if since is not None else self.warehouse.lookback_lower(until), upper)
         s = self.settings
-        s3 = settings_client(s)
-        objects = list_objects(s3, s.bucket, s.prefix, self.days, s.endpoint_url)[0]
-        logged = self.warehouse.loaded_keys(s.bucket, self.days[0], self.days[-1])
+        logged = self.warehouse.loaded_keys(s.bucket, self.days[0], self.days[-1])  # while the early listing runs
+        s3, objects = self.early.take(self.days) if self.early is not None else (settings_client(s), None)
+        if objects is None:
+            objects = list_objects(s3, s.bucket, s.prefix, self.days, s.endpoint_url)[0]
         tail = [o for o in objects if o.key not in logged]
         self.tail_objects = len(tail)
-        self.tail = self._load_tail(cache, s3, tail) if tail else _Empty()
+        if not tail:
+            self.tail = _Empty()
+        elif cache is not None and self.answers is not None and not self.refreshed:
+            self.tail_downloaded = 0  # until a question not kept loads the tail (``_load_tail``)
+            self.tail = KeptTail(self.answers, s.bucket, tail, lambda: self._load_tail(cache, s3, tail))
+        else:
+            self.tail = self._load_tail(cache, s3, tail)
         return self.tail
 
     def _reuse_answers(self, cache: TailCache) -> None:
@@ -284,6 +343,98 @@ class FreshSource(Source):
     def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
         self._ensure(since, None)
         return sorted(set(self.warehouse.similar_ids(key, since)) | set(self.tail.similar_ids(key, since)))
+
+
+class KeptTail:
+    """The tail's answers, kept with the warehouse's (``KeptAnswers``, the same file and lifetime) for the tail as
+    listed now: its objects' keys, ETags and sizes are part of every question's key, so when the tail changed (an
+    object arrived, was rewritten or was COPYed) its store is asked again. The store holds exactly those objects'
+    events (``TailCache.kept_source`` trusts the same three), so the same question has the same answer: a repeat
+    neither opens the tail store nor reads an object. ``load`` gives the store at the first question not kept;
+    ``arrivals`` (following) is always the store's."""
+
+    TAG = "tail-answers-1"
+    MAX_ITEMS = 50_000  # an answer bigger than this is not kept (it would crowd the warehouse's out of the file)
+
+    def __init__(self, answers: KeptAnswers, bucket: str, tail: Sequence[Any], load: Callable[[], Any]) -> None:
+        self.answers, self.load = answers, load
+        listed = json.dumps([self.TAG, bucket, [[o.key, o.etag, o.size] for o in tail]])
+        self.tail = hashlib.sha256(listed.encode()).hexdigest()
+        self.source: Any = None
+
+    def opened(self) -> Any:
+        if self.source is None:
+            self.source = self.load()
+        return self.source
+
+    def _ask(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        question, params = f"tail:{name}", [self.tail, list(args), sorted(kwargs.items())]
+        encode, decode = _KEPT[name]
+        kept = self.answers.recall(question, params)
+        if kept is not None:
+            return decode(kept)
+        got = getattr(self.opened(), name)(*args, **kwargs)
+        value = encode(got)
+        if value is not None and len(got or ()) <= self.MAX_ITEMS:
+            self.answers.keep(value, question, params)
+        return got
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _KEPT:
+            return lambda *a, **k: self._ask(name, *a, **k)
+        return getattr(self.opened(), name)
+
+    def release(self) -> None:
+        if self.source is not None:
+            self.source.release()
+
+    def close(self) -> None:
+        if self.source is not None:
+            self.source.close()
+
+
+def _events_kept(events: Sequence[Any]) -> Optional[list[list[Any]]]:
+    """Events as ``[text, time]`` pairs; ``None`` (not kept) when one has no JSON text."""
+    out = []
+    for e in events:
+        raw = e.raw
+        if raw is None:
+            return None
+        out.append([raw, e.ts])
+    return out
+
+
+def _events_back(kept: Sequence[Sequence[Any]]) -> list[Any]:
+    from ..core.model import Event
+
+    return [Event.from_text(raw, ts) for raw, ts in kept]
+
+
+def _pairs_back(kept: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    return [tuple(pair) for pair in kept]
+
+
+def _ids_kept(ids: Optional[set[str]]) -> dict[str, Any]:
+    return {"ids": None if ids is None else sorted(ids)}
+
+
+def _ids_back(kept: dict[str, Any]) -> Optional[set[str]]:
+    return None if kept["ids"] is None else set(kept["ids"])
+
+
+_EVENTS = (_events_kept, _events_back)
+# each kept question of the tail: how its answer is kept (``None``: not kept) and made again
+_KEPT: dict[str, tuple[Callable[[Any], Any], Callable[[Any], Any]]] = {
+    "delivery_events": _EVENTS,
+    "deliveries_events": _EVENTS,
+    "events_in_spans": _EVENTS,
+    "linked_events": _EVENTS,
+    "error_events": _EVENTS,
+    "kinds": (list, list),
+    "active_deliveries": (list, _pairs_back),
+    "similar_ids": (list, _pairs_back),
+    "narrow_deliveries": (_ids_kept, _ids_back),
+}
 
 
 def _opened(store: Path) -> Source:

@@ -101,12 +101,11 @@ def open(
         from .s3 import archive_profile
 
         archive = archive_profile(settings.fresh_from, settings.name)  # a usage error before connecting
-    source = RedshiftSource(settings, password=password_from_env(), now=now)
     if archive is None:
-        return source
-    from .fresh import fresh
+        return RedshiftSource(settings, password=password_from_env(), now=now)
+    from .fresh import fresh_connecting
 
-    return fresh(source, archive)
+    return fresh_connecting(archive, settings.lookback_us, now, lambda at: RedshiftSource(settings, password=password_from_env(), now=at))
 
 
 def check(settings: Settings) -> str:

@@ -6,7 +6,8 @@ does not list yet (``sources.fresh``). Those objects are kept under ``$XDG_CACHE
 entry is read from the disk, one whose ETag changed (rewritten in S3) is downloaded again under its new ETag.
 
 The warehouse's answers of the last call are kept there too (``KeptAnswers``, one file per warehouse table): a
-repeat while the COPY job's load log is as it was answers the warehouse's statements from them.
+repeat while the COPY job's load log is as it was answers the warehouse's statements from them. The tail's answers
+go in the same file, keyed by the tail as listed (``fresh.KeptTail``): a repeat over the same objects opens no store.
 
 The last tail loaded is kept there too, as a store (``tail.duckdb``, ``TailCache.kept_store``): the next call takes
 out of it every file that is not one of its tail's objects as listed now (COPYed since, rewritten in S3 or of other
@@ -308,7 +309,7 @@ class KeptAnswers:
         self.rows: dict[str, list[Any]] = rows if rows is not None else {}
         self.reused = rows is not None  # read from the file: the warehouse's ``now`` is theirs
         self.added = False
-        self.hits = 0
+        self.hits = 0  # statements answered from them
 
     @classmethod
     def open(cls, cache: TailCache, identity: Sequence[Any], watermark: Sequence[Any], now: int) -> KeptAnswers:
@@ -331,7 +332,7 @@ class KeptAnswers:
 
     def get(self, sql: str, params: Sequence[Any]) -> Optional[list[tuple[Any, ...]]]:
         """The rows ``sql`` with ``params`` returned when kept, else ``None``."""
-        kept = self.rows.get(self.key(sql, params))
+        kept = self.recall(sql, params)
         if kept is None:
             return None
         self.hits += 1
@@ -339,11 +340,25 @@ class KeptAnswers:
 
     def put(self, sql: str, params: Sequence[Any], rows: Sequence[Sequence[Any]]) -> None:
         """Keep the rows of a statement run (not when a value is of a type not kept: the statement runs again)."""
+        self.keep([list(r) for r in rows], sql, params)
+
+    def recall(self, question: str, params: Sequence[Any]) -> Any:
+        """The JSON value kept for ``question`` with ``params`` (a statement, or a question of the tail:
+        ``fresh.KeptTail``), else ``None``."""
         try:
-            encoded = json.loads(json.dumps([list(r) for r in rows], default=_encoded))
+            kept = self.rows.get(self.key(question, params))
+        except (TypeError, ValueError):
+            return None
+        return kept
+
+    def keep(self, value: Any, question: str, params: Sequence[Any]) -> None:
+        """Keep ``value`` (made of JSON types, times as ``_encoded`` says) as the answer to ``question`` with
+        ``params``; a value or a parameter of another type is not kept (the question is asked again)."""
+        try:
+            encoded = json.loads(json.dumps(value, default=_encoded))
+            self.rows[self.key(question, params)] = encoded
         except (TypeError, ValueError):
             return
-        self.rows[self.key(sql, params)] = encoded
         self.added = True
 
     def save(self) -> None:

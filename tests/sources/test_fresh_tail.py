@@ -168,6 +168,28 @@ def test_fresh_is_refused_for_a_source_that_is_not_redshift_and_needs_a_load_log
     assert r.code == 4 and "load log" in r.err and "raw_events_load_log" in r.err and r.err.count("\n") == 1, r.err
 
 
+def test_the_archive_listed_while_the_warehouse_connects_fails_as_one_line_and_other_days_are_listed_again(
+    pg, world, aws, isolated_env
+) -> None:
+    from ..support.pgserver import free_port
+
+    d = world["deliveries"][-1]
+    text = redshift_profile_toml(pg, world["database"], load_log=f'"{LOG}"', fresh_from='"archive"')
+    down = f"http://127.0.0.1:{free_port()}"
+    for name, bucket, endpoint in (("archive", BUCKET, aws), ("gone", "coco-no-such-bucket", aws), ("down", BUCKET, down)):
+        text += f'[profiles.{name}]\nsource = "s3"\nbucket = "{bucket}"\nprefix = "events/"\nendpoint_url = "{endpoint}"\n'
+        text += redshift_profile_toml(pg, world["database"], name=f"wh-{name}", load_log=f'"{LOG}"', fresh_from=f'"{name}"')
+    write_config(isolated_env, text)
+    for archive_profile, cause in (("gone", "no such bucket"), ("down", "cannot reach the S3 endpoint")):
+        r = run_coco("timeline", d, "--profile", f"wh-{archive_profile}")
+        assert r.code == 4 and r.out == "" and cause in r.err and r.err.count("\n") == 1, r.err
+    # a question with --since and --until is of other days than the ones listed early: they are listed for it
+    whole = run_coco("timeline", d, "--store", str(world["store"]), "--since", "2026-11-25", "--until", "2026-11-26", "-f", "json")
+    r = run_coco("timeline", d, "--profile", "wh", "--fresh", "--since", "2026-11-25", "--until", "2026-11-26", "-f", "json")
+    assert r.code == 0 and r.json() == whole.json(), r.err
+    assert f"({len(world['tail'])} object(s) of s3://{BUCKET}/events/ 2026-11-24..2026-11-27 not yet" in r.err
+
+
 # -- the tail kept on disk between calls (``sources.tail_cache``) ---------------------------------------------------
 
 
@@ -197,6 +219,12 @@ def fresh_timeline(pg, world, endpoint: str, delivery: str) -> tuple[dict, int]:
 def recompressed(body: bytes) -> bytes:
     """The same records in other gzip bytes (another header time): a new ETag, the same events."""
     return gzip.compress(gzip.decompress(body), mtime=1)
+
+
+def forget_answers() -> None:
+    """Remove the kept answers (the warehouse's and the tail's): the next call asks the tail store again."""
+    for kept in tail_cache.cache_folder().glob("*.answers"):
+        kept.unlink()
 
 
 def test_a_second_fresh_call_downloads_nothing_and_a_changed_object_is_downloaded_once(pg, world, aws, gets, isolated_env) -> None:
@@ -241,6 +269,7 @@ def test_a_cached_object_whose_bytes_do_not_match_its_record_is_downloaded_again
     body[len(body) // 2] ^= 0xFF  # same size, other bytes
     damaged[1].write_bytes(bytes(body))
     tail_cache.TailCache._remove(folder / tail_cache.STORE)  # the tail is loaded again from the cached objects
+    forget_answers()
     gets.clear()
     again, _ = fresh_timeline(pg, world, aws, d)
     assert again == first and len(gets) == 2
@@ -255,6 +284,7 @@ def test_a_repeat_answers_from_the_kept_tail_store_and_reads_no_cached_object(pg
     assert (folder / tail_cache.STORE).exists()
     for entry in [*folder.glob("*.obj"), *folder.glob("*.json")]:
         entry.unlink()  # the objects gone: only the kept store can answer without downloading
+    forget_answers()
     gets.clear()
     source = s3_fresh.fresh(RedshiftSource(profile_for(pg, world["database"], load_log=LOG), now=NOW), archive_settings(aws))
     try:
@@ -341,6 +371,7 @@ def test_a_damaged_kept_tail_store_is_made_again_from_the_cached_objects(pg, wor
     first, _ = fresh_timeline(pg, world, aws, d)
     store = tail_cache.cache_folder() / tail_cache.STORE
     store.write_bytes(b"not a store" * 1000)
+    forget_answers()
     gets.clear()
     assert fresh_timeline(pg, world, aws, d)[0] == first and gets == []
     assert store.stat().st_size > 11000 and fresh_timeline(pg, world, aws, d)[0] == first and gets == []
@@ -419,6 +450,39 @@ def test_a_repeat_runs_only_the_load_log_and_baseline_statements_and_answers_the
     assert len(kept) == 1 and stat.S_IMODE(kept[0].stat().st_mode) == 0o600
     body = kept[0].read_text()
     assert pg.password not in body and pg.host not in body  # the statements and their rows, not the settings
+
+
+def test_a_repeat_answers_the_tail_from_kept_answers_and_an_object_arriving_meanwhile_is_asked_of_the_tail_store(
+    pg, world, aws, gets
+) -> None:
+    import boto3
+
+    d = world["deliveries"][-1]
+    first, _ = answered(fresh_source(pg, world, aws), d)
+    gets.clear()
+    repeat = fresh_source(pg, world, aws)
+    assert answered(repeat, d)[0] == first
+    assert isinstance(repeat.tail, s3_fresh.KeptTail) and repeat.tail.source is None and gets == []  # no store opened
+    # an object the shipper writes meanwhile, with one more event of the delivery: the tail is another one now
+    whole = LocalSource(world["store"])
+    try:
+        record = dict(build(whole, d, None, parse_options()).rows[-1].event.record, note="written late")
+    finally:
+        whole.close()
+    key = "events/dt=2026-11-25/9999999999-late.log.gz"
+    s3 = boto3.client("s3", endpoint_url=aws)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps(record).encode() + b"\n"))
+    try:
+        for downloads in ([key], []):  # asked of the store once, then kept for the new tail
+            gets.clear()
+            source = fresh_source(pg, world, aws)
+            timeline = build(source, d, None, parse_options())
+            source.close()
+            assert source.tail_objects == len(world["tail"]) + 1 and gets == downloads
+            assert (source.tail.source is None) == (not downloads)
+            assert [r.event.record.get("note") for r in timeline.rows].count("written late") == 1
+    finally:
+        s3.delete_object(Bucket=BUCKET, Key=key)
 
 
 def test_rows_the_copy_job_loads_between_two_calls_are_answered_by_the_second(pg, world, aws, gets, tmp_path) -> None:

@@ -20,7 +20,6 @@ import duckdb
 import pytest
 
 from cocoevents.archive import s3 as s3_s3
-from cocoevents.archive.lines import NOT_ARCHIVE
 from cocoevents.devtools import generator
 from cocoevents.store import loader as store
 from cocoevents.store import s3_sync as s3_s3_sync
@@ -206,38 +205,6 @@ def test_since_and_until_pick_the_dt_days_of_the_archive(endpoint, s3, bucket, t
         "load", f"s3://{bucket}/", "--since", "2026-11-20", "--until", "2026-11-21", "--endpoint-url", endpoint, "--store", str(target)
     )
     assert nothing.code == 3 and nothing.err.count("\n") == 1 and "no archive object" in nothing.err
-
-
-class Listing:
-    """An S3 client whose ``list_objects_v2`` pages are counted by the thread that asked for them."""
-
-    def __init__(self, client: Any) -> None:
-        import threading
-
-        self.client, self.threads, self.lock = client, set(), threading.Lock()
-
-    def get_paginator(self, name: str) -> Any:
-        import threading
-
-        with self.lock:
-            self.threads.add(threading.current_thread().name)
-        return self.client.get_paginator(name)
-
-
-def test_several_days_are_listed_at_the_same_time_and_come_back_in_key_order(endpoint, s3, bucket) -> None:
-    days = [date(2026, 11, 20) + timedelta(days=k) for k in range(6)]
-    for day in days:
-        for n in (2, 1):
-            s3.put_object(Bucket=bucket, Key=f"events/dt={day}/{n}-x.log.gz", Body=gzip.compress(b"{}\n"))
-    s3.put_object(Bucket=bucket, Key=f"events/dt={days[0]}/notes.txt", Body=b"not an archive file")
-    listing = Listing(s3)
-    objects, skipped = s3_s3.list_objects(listing, bucket, "events/", days)
-    assert [o.key for o in objects] == sorted(f"events/dt={d}/{n}-x.log.gz" for d in days for n in (1, 2))
-    assert [o.day for o in objects] == [d for d in days for _ in (1, 2)]
-    assert skipped == [(f"s3://{bucket}/events/dt={days[0]}/notes.txt", NOT_ARCHIVE)]
-    assert len(listing.threads) > 1 and all(name.startswith("coco-list") for name in listing.threads)
-    one = Listing(s3)
-    assert s3_s3.list_objects(one, bucket, "events/", days[:1])[0] == objects[:2] and len(one.threads) == 1
 
 
 def test_a_damaged_object_loads_its_complete_lines_is_reported_and_is_not_downloaded_again(endpoint, s3, bucket, tmp_path) -> None:

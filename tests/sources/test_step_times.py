@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from cocoevents.core.source_protocol import Source
+from cocoevents.sources import local
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.memory import MemorySource
 from cocoevents.store.loader import load
@@ -37,6 +40,21 @@ def test_the_stores_steps_equal_the_steps_of_the_deliveries_events_on_the_demo_d
         assert kept and any(len(s) > 1 for s in kept.values())
         assert source.step_times([], *DAY) == {}
         assert source.step_times(["D-NOT-THERE"], *DAY) == {}
+    finally:
+        source.close()
+
+
+def test_the_steps_of_deliveries_with_many_rows_are_asked_by_their_keys_with_the_same_answer(
+    demo_store: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source = LocalSource(demo_store)
+    try:
+        ids = _every_delivery(source)
+        by_list = source.step_times(ids, *DAY)
+        monkeypatch.setattr(local, "STEP_SEQS", 10)  # every question here has more rows than that
+        assert source.step_times(ids, *DAY) == by_list
+        assert source.step_times(ids[:3], *DAY) == Source.step_times(source, ids[:3], *DAY)  # a few ids, one equality each
+        assert by_list == Source.step_times(source, ids, *DAY)
     finally:
         source.close()
 
