@@ -215,9 +215,9 @@ class Resident:
     # -- the overview -----------------------------------------------------------------------------------
 
     def errors(self, overview: Overview, aside: bool = False) -> None:
-        """Errors by code with the window before's counts (``coco errors --vs previous``). From the store's error
-        index when it has one (``error_index``: no record parsed, the same groups), the events of each code then
-        read apart (``error_events``); else from the events, which are kept for the error screen.
+        """Errors by code with the window before's counts (``coco errors --vs previous``). Counted by the store
+        from its error index when it has one (``error_groups``: no record read, the same groups), the events of
+        each code then read apart (``error_events``); else from the events, which are kept for the error screen.
         ``aside``: on the side reader (``ask_aside``), while the deliveries are asked of the source."""
 
         def question(source: Any) -> None:
@@ -297,8 +297,8 @@ class _Remembering:
         self._source, self._range = source, (since, until)
         self.events: Optional[list[Event]] = None
 
-    def error_index(self, since: int, until: int) -> Optional[list[tuple[Any, Optional[str]]]]:
-        return self._source.error_index(since, until)
+    def error_groups(self, since: int, until: int, by: str) -> Optional[list[Any]]:
+        return self._source.error_groups(since, until, by)
 
     def error_events(self, since: int, until: int) -> list[Event]:
         events: list[Event] = self._source.error_events(since, until)

@@ -83,6 +83,10 @@ class TimelineView:
         self.first = t.start or 0
         self.offset_width = max((len(offset_text(r.ts - self.first)) for r in sample[-1:]), default=6)
 
+    def shows(self, t: Timeline, needle: str, late: set[str], width: int) -> bool:
+        """Whether this view is the one ``TimelineView(t, tz, needle, late, width)`` would make (kept for ``esc``)."""
+        return self.t is t and self.needle == needle and self.late == late and self.narrow == (width < NARROW)
+
     def row_matches(self, r: Row) -> bool:
         low = self.needle.lower()
         return any(low in for_terminal(c).lower() for c in (r.event.name, str(r.lane), key_ids(r, self.t), detail(r)))
@@ -217,8 +221,8 @@ def error_cells(g: ErrorGroup, tz: tzinfo) -> list[tuple[str, str]]:
         (safe(g.key) if g.key is not None else "-", "bold red"),
         (f"{g.count:,}", "bold"),
         *before,
-        (f"{len(g.deliveries):,}", ""),
-        (f"{len(g.robots):,}", ""),
+        (f"{g.delivery_count:,}", ""),
+        (f"{g.robot_count:,}", ""),
         (_when(g.last, tz), "dim"),
         (safe(", ".join(n for n, _ in g.names.most_common())), ""),
     ]
