@@ -42,7 +42,6 @@ class Visit:
     follower: Any = None
     follow_timer: Optional[Timer] = None
     scrolled: int = 0  # the rows' first line on screen
-    lines: Optional[ViewLines] = None  # the rows as they were drawn, shown again as they are when nothing changed
 
 
 class TimelineScreen(Base):
@@ -139,7 +138,6 @@ class TimelineScreen(Base):
                 self.follower,
                 self.follow_timer,
                 rows.scroll_offset.y,
-                rows.source if isinstance(rows.source, ViewLines) else None,
             )
         )
         self._enter(subject, timeline, "", set(), None, None)
@@ -163,7 +161,7 @@ class TimelineScreen(Base):
             return True
         rows = self.query_one("#rows", LineList)
         rows.focus()
-        self.draw(self.timeline, first=True, row=v.row, lines=v.lines)
+        self.draw(self.timeline, first=True, row=v.row)
         self.call_after_refresh(rows.scroll_to, y=v.scrolled, animate=False, immediate=True)  # where it was
         return True
 
@@ -237,19 +235,15 @@ class TimelineScreen(Base):
 
     # -- drawing ------------------------------------------------------------------------------------
 
-    def draw(self, t: Timeline, first: bool = False, row: Optional[int] = None, lines: Optional[ViewLines] = None) -> None:
-        """Show ``t``: ``first``, on the subject's row (``row``: on that one); else keeping the row selected.
-        ``lines``: the rows as a visit left them, drawn again as they were when they still show ``t`` as it is."""
+    def draw(self, t: Timeline, first: bool = False, row: Optional[int] = None) -> None:
+        """Show ``t``: ``first``, on the subject's row (``row``: on that one); else keeping the row selected."""
         app = app_of(self)
         rows = self.query_one("#rows", LineList)
         keep = None
         if not first and self.timeline is not None and rows.item is not None and rows.item < len(self.timeline.rows):
             keep = self.timeline.rows[rows.item].event.text
         self.timeline = t
-        width = self.size.width or app.size.width
-        if lines is None or not lines.view.shows(t, self.filter_text, self.late, width):
-            lines = ViewLines(view.TimelineView(t, app.tz, self.filter_text, self.late, width=width))
-        self.view = lines.view
+        self.view = view.TimelineView(t, app.tz, self.filter_text, self.late, width=self.size.width or app.size.width)
         following = f"following every {app.interval:g}s" if self.follower is not None else None
         self.query_one("#title", Static).update(view.timeline_header(t, app.tz, following, width=self.size.width or app.size.width))
         self.query_one("#lanes", Static).update(view.lanes_text(t, app.tz))
@@ -257,7 +251,9 @@ class TimelineScreen(Base):
             target = row if row is not None else model.focus_index(t, self.subject)
         else:
             target = next((n for n, r in enumerate(t.rows) if r.event.text == keep), rows.item or 0) if keep else (rows.item or 0)
-        rows.show(lines, target, empty="no rows match the filter" if self.filter_text else "(no events with a usable timestamp)")
+        rows.show(
+            ViewLines(self.view), target, empty="no rows match the filter" if self.filter_text else "(no events with a usable timestamp)"
+        )
         n = len(self.view.lines)
         box = self.query_one("#rows-box")
         box.border_title = f"Rows · {len(t.rows):,}" + (

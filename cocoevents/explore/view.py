@@ -83,10 +83,6 @@ class TimelineView:
         self.first = t.start or 0
         self.offset_width = max((len(offset_text(r.ts - self.first)) for r in sample[-1:]), default=6)
 
-    def shows(self, t: Timeline, needle: str, late: set[str], width: int) -> bool:
-        """Whether this view is the one ``TimelineView(t, tz, needle, late, width)`` would make (kept for ``esc``)."""
-        return self.t is t and self.needle == needle and self.late == late and self.narrow == (width < NARROW)
-
     def row_matches(self, r: Row) -> bool:
         low = self.needle.lower()
         return any(low in for_terminal(c).lower() for c in (r.event.name, str(r.lane), key_ids(r, self.t), detail(r)))

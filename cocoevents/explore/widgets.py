@@ -47,21 +47,11 @@ class ListLines:
         return self.items[line]
 
 
-class Strips(dict[int, Strip]):
-    """The lines of a ``Lines`` as a ``LineList`` last drew them (by line), at ``width``."""
-
-    def __init__(self, width: int) -> None:
-        super().__init__()
-        self.width = width
-
-
 class ViewLines:
-    """``Lines`` over a ``view.TimelineView``; its lines as drawn are kept with it (``strips``), so showing it
-    again (``esc`` back to a timeline) draws them without making them again."""
+    """``Lines`` over a ``view.TimelineView``."""
 
     def __init__(self, view: Any) -> None:
         self.view = view
-        self.strips: Optional[Strips] = None
 
     def __len__(self) -> int:
         return len(self.view.lines)
@@ -116,7 +106,7 @@ class LineList(ScrollView, can_focus=True):
         super().__init__(id=id)
         self.source: Lines = lines or ListLines([], [])
         self.empty = empty
-        self._strips = Strips(0)
+        self._strips: dict[int, Strip] = {}
         self._center = False
         self.on_select: Optional[Callable[[Optional[int]], None]] = None
 
@@ -124,17 +114,11 @@ class LineList(ScrollView, can_focus=True):
 
     def show(self, lines: Lines, item: Optional[int] = None, empty: Optional[str] = None, *, select: bool = True) -> None:
         """New lines; the cursor on ``item`` (else on the first line that stands for something; ``select`` false:
-        on none). Lines that keep their strips (``ViewLines``) are drawn from them when shown again at this width."""
-        self._strips.pop(self.cursor, None)  # drawn as the cursor: not so when these lines are shown again
+        on none)."""
         self.source = lines
         if empty is not None:
             self.empty = empty
-        kept = getattr(lines, "strips", None)
-        if kept is None or kept.width != self.size.width:
-            kept = Strips(self.size.width)
-            if hasattr(lines, "strips"):
-                lines.strips = kept
-        self._strips = kept
+        self._strips.clear()
         self.virtual_size = Size(self.size.width, len(lines))
         line = self.line_of(item) if item is not None else None
         self._center = True
@@ -214,7 +198,6 @@ class LineList(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, len(self.source))
         self._strips.clear()
-        self._strips.width = self.size.width
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width

@@ -291,26 +291,3 @@ async def test_a_delivery_opened_again_from_the_overview_starts_afresh_without_t
         assert first.history == [] and first.filter_text == "" and rows_of(app).item == 0
         await pilot.press("escape")
         assert app.screen is overview
-
-
-async def test_esc_back_to_a_timeline_draws_the_lines_it_left_as_they_were_without_making_them_again(explore_app) -> None:
-    from .test_follow_and_safety import screen_text
-
-    app = explore_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await until(pilot, lambda: overview_ready(app))
-        await pilot.press("slash", *"D12345", "enter")
-        await until(pilot, timeline_of(app, "D12345"))
-        await pilot.press("e")
-        await pilot.pause()
-        left, shown = rows_of(app).source, screen_text(app)
-        assert left.strips  # the lines as drawn, kept with them
-        await pilot.press("r")
-        await until(pilot, timeline_of(app, "R-7"))
-        assert rows_of(app).source is not left
-        await pilot.press("escape")
-        await pilot.pause()
-        assert rows_of(app).source is left and screen_text(app) == shown
-        app.screen.draw(app.screen.timeline)  # drawn anew (a follow's new rows, a filter): lines made for it
-        await pilot.pause()
-        assert rows_of(app).source is not left and screen_text(app) == shown
