@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from ..core.listings import DeliveryRow, ErrorReport, error_report, error_rows, group_key, timelines
-from ..core.lookup import build
+from ..core.lookup import build, elsewhere
 from ..core.model import Event, Row, Timeline
 from ..core.options import HOUR, Options
 
@@ -74,6 +74,7 @@ class Overview:
     deliveries: list[DeliveryRow] = field(default_factory=list)
     deliveries_done: bool = False
     active: Optional[int] = None  # deliveries active in the range, when known (the windows covered it all)
+    elsewhere: str = ""  # a range without events: where the nearest are (``core.lookup.elsewhere``)
 
 
 class Resident:
@@ -247,6 +248,8 @@ class Resident:
         from the end of the range backwards (``newest``), so the first page does not wait for every delivery of the
         range."""
         order = self.ask(lambda source: newest(source, overview, limit))
+        if not order:  # nothing active: where the events are, as the listings say it
+            overview.elsewhere = self.ask(lambda source: elsewhere(source, overview.since, overview.until))
         starts = [0, *range(FIRST_PAGE, len(order), PAGE)] if order else []
         for start, end in zip(starts, [*starts[1:], len(order)]):
             ids = order[start:end]

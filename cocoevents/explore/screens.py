@@ -28,6 +28,13 @@ from .widgets import KeysFooter, LineList, ListLines
 
 PAINT_WAIT = 1.0  # seconds a page of deliveries waits at most for the one before it to be painted
 
+
+def _nothing_active(overview: model.Overview) -> str:
+    """The empty deliveries list's lines: nothing active, and where the nearest events are when the range has none
+    (the demo day is not today)."""
+    return "\n".join(("no deliveries active in this range" + overview.elsewhere).split("; "))
+
+
 # -- the overview ---------------------------------------------------------------------------------------------
 
 
@@ -184,7 +191,7 @@ class OverviewScreen(Base):
         listed.show(
             ListLines([view.aligned(c, widths, (5,)) for c in cells], [index[id(r)] for r in rows]),
             keep,
-            empty="no deliveries active in this range" if self.overview.deliveries_done else "loading deliveries…",
+            empty=_nothing_active(self.overview) if self.overview.deliveries_done else "loading deliveries…",
         )
         o = self.overview
         more = "" if o.deliveries_done else " · loading…"
