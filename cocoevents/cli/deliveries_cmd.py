@@ -105,6 +105,7 @@ def deliveries(
     from itertools import chain
 
     from ..core.listings import Filters, list_deliveries, stream_deliveries
+    from ..core.lookup import elsewhere
     from ..errors import NotFound, UsageError
     from ..render import RenderOptions
     from ..render.listings import write_listing, write_listing_stream
@@ -120,7 +121,7 @@ def deliveries(
     def none_found(active: int) -> NotFound:
         """Nothing to list: how many deliveries the filters left out, or where the nearest events are."""
         what = "no deliveries active" if not active else f"none of the {active:,} deliveries active"
-        more = " match the filters" if active else _elsewhere(source, start, end)
+        more = " match the filters" if active else elsewhere(source, start, end)
         return NotFound(f"{what} between {format_ts(start)} and {format_ts(end)}{more}")
 
     source = open_source(store, profile, wait)
@@ -160,6 +161,7 @@ def errors(
 ) -> int:
     """Error events in a range, grouped: what is failing right now, and where to look."""
     from ..core.listings import error_report
+    from ..core.lookup import elsewhere
     from ..errors import NotFound
     from ..render import RenderOptions
     from ..render.listings import write_errors
@@ -171,20 +173,9 @@ def errors(
     try:
         report = error_report(source, start, end, by.value, vs.value if vs is not None else None)
         if not report.groups:
-            raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}{_elsewhere(source, start, end)}")
+            raise NotFound(f"no error events between {format_ts(start)} and {format_ts(end)}{elsewhere(source, start, end)}")
     finally:
         source.close()
     options = RenderOptions(color=fmt_name == "table" and use_color(color, to_file=output is not None), tz=tz, csv_raw=csv_raw)
     emit(lambda fh: write_errors(report, fmt_name, fh, options), output)
     return 0
-
-
-def _elsewhere(source: Any, start: int, end: int) -> str:
-    """For a range without events: where the nearest events are, as a range to ask for (``lookup.range_hint``);
-    empty when the range has events (then the filters or the severities left nothing)."""
-    from ..core.lookup import nearest_range, range_hint
-
-    if source.extent(None, None, start, end) is not None:
-        return ""
-    near = nearest_range(source, None, None, start, end)
-    return f"; the nearest events are {range_hint(near)}" if near else ""

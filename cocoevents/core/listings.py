@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Iterator, NamedTuple, Optional, Sequence
+from typing import Any, Iterable, Iterator, Optional, Sequence
 
 from ..errors import NotFound, UsageError
 from ..producers.registry import ERROR_GROUPS
@@ -326,6 +326,16 @@ class ErrorGroup:
     example_ts: Optional[int] = None
     hours: Counter = field(default_factory=Counter)  # events by the UTC hour they fall in (its start, µs)
     previous_count: Optional[int] = None  # ``--vs previous``: events of this key in the window before
+    counted: Optional[tuple[int, int]] = None  # the distinct deliveries and robots as a store counted them
+    # (``error_groups``, its sets then empty); ``None``: the sets' sizes
+
+    @property
+    def delivery_count(self) -> int:
+        return len(self.deliveries) if self.counted is None else self.counted[0]
+
+    @property
+    def robot_count(self) -> int:
+        return len(self.robots) if self.counted is None else self.counted[1]
 
     def add(self, e: Event, code: Optional[str]) -> None:
         assert e.ts is not None
@@ -352,8 +362,8 @@ class ErrorGroup:
         out.update(
             {
                 "count": self.count,
-                "deliveries": len(self.deliveries),
-                "robots": len(self.robots),
+                "deliveries": self.delivery_count,
+                "robots": self.robot_count,
                 "first_seen": format_ts(self.first),
                 "last_seen": format_ts(self.last),
                 "example_delivery": self.example,
@@ -437,23 +447,19 @@ def error_report(source: EventSource, since: int, until: int, by: str = "code", 
 def _error_report(source: EventSource, since: int, until: int, by: str) -> ErrorReport:
     if by not in ERROR_GROUPS:
         raise UsageError(f"--by must be one of {', '.join(ERROR_GROUPS)}, not {by!r}")
-    rows = source.error_index(since, until)
-    return group_errors(error_rows(source.error_events(since, until), since, until) if rows is None else rows, since, until, by)
+    counted = source.error_groups(since, until, by)
+    if counted is not None:
+        return ErrorReport(since, until, by, sorted(counted, key=_most_first))
+    return group_errors(error_rows(source.error_events(since, until), since, until), since, until, by)
 
 
-class ErrorRow(NamedTuple):
-    """An error event as a store's error index holds it (``LocalSource.error_index``): what ``ErrorGroup.add`` and
-    ``group_key`` read of an ``Event``, without parsing its record."""
-
-    ts: int
-    name: str
-    delivery_id: Optional[str]
-    robot_id: Optional[str]
+def _most_first(g: ErrorGroup) -> tuple[int, bool, str]:
+    return (-g.count, g.key is None, g.key or "")
 
 
-def group_errors(rows: Iterable[tuple[Any, Optional[str]]], since: int, until: int, by: str = "code") -> ErrorReport:
-    """The report of ``rows`` - each error event once with its code, as ``error_rows`` gives them (``Event`` or
-    ``ErrorRow``) - grouped by ``by``, most frequent first."""
+def group_errors(rows: Iterable[tuple[Event, Optional[str]]], since: int, until: int, by: str = "code") -> ErrorReport:
+    """The report of ``rows`` - each error event once with its code, as ``error_rows`` gives them - grouped by
+    ``by``, most frequent first."""
     groups: dict[Optional[str], ErrorGroup] = {}
     for e, code in rows:
         key = group_key(e, code, by)
@@ -461,8 +467,7 @@ def group_errors(rows: Iterable[tuple[Any, Optional[str]]], since: int, until: i
         if group is None:  # not ``setdefault``: that makes a group (three counters) for every event
             group = groups[key] = ErrorGroup(key)
         group.add(e, code)
-    ordered = sorted(groups.values(), key=lambda g: (-g.count, g.key is None, g.key or ""))
-    return ErrorReport(since, until, by, ordered)
+    return ErrorReport(since, until, by, sorted(groups.values(), key=_most_first))
 
 
 def error_rows(events: Iterable[Event], since: int, until: int) -> Iterator[tuple[Event, Optional[str]]]:

@@ -100,6 +100,17 @@ def nearest_range(
     return None
 
 
+def elsewhere(source: EventSource, since: int, until: int) -> str:
+    """For a range without events: ``; the nearest events are from ... to ...; try --since ... --until ...``
+    (``nearest_range``, ``range_hint``); empty when the range has events (then filters or severities left nothing
+    to show) or the source has none. What ``coco deliveries``, ``coco errors`` and explore's overview add to
+    "nothing here"."""
+    if source.extent(None, None, since, until) is not None:
+        return ""
+    near = nearest_range(source, None, None, since, until)
+    return f"; the nearest events are {range_hint(near)}" if near else ""
+
+
 def range_hint(near: tuple[int, int], pad_us: int = 0) -> str:
     """``from 2026-11-25T08:02Z to 2026-11-25T11:40Z; try --since 2026-11-25T08:00Z --until 2026-11-25T12:00Z``:
     a range found by ``nearest_range`` and whole hours around it (widened by ``pad_us`` each side) to ask for."""

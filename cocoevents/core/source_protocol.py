@@ -49,11 +49,11 @@ class EventSource(Protocol):
         """One line for stderr: how many of ``timeline``'s events came from the tail (``None`` without one)."""
         ...
 
-    def error_index(self, since: int, until: int) -> list[tuple[Any, str | None]] | None:
-        """What ``core.listings.error_rows`` gives of the range's ``error_events`` - each error event once (rule 7)
-        with its code, in time order - from an index kept at load time, without making every event (a row holds
-        what ``ErrorGroup.add`` reads: ``ts``, ``name``, ``delivery_id``, ``robot_id``); ``None`` without such an
-        index: then the caller reads ``error_events``."""
+    def error_groups(self, since: int, until: int, by: str) -> list[Any] | None:
+        """The ``core.listings.ErrorGroup`` of each key of ``coco errors --by BY`` over the range's error events -
+        each once (rule 7), as ``group_errors`` makes them from ``error_rows`` - counted by the source from an
+        index kept at load time, without making any event; in no order. ``None`` without such an index: then the
+        caller reads ``error_events`` and groups them."""
         ...
 
     def close(self) -> None:
@@ -182,7 +182,7 @@ class Source:
     def tail_note(self, timeline: Any) -> str | None:
         return None
 
-    def error_index(self, since: int, until: int) -> list[tuple[Any, str | None]] | None:
+    def error_groups(self, since: int, until: int, by: str) -> list[Any] | None:
         return None
 
     def load_running(self) -> int | None:

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Optional, Sequence
 
 from ..core.listings import DeliveryRow, ErrorReport, error_report, error_rows, group_key, timelines
-from ..core.lookup import build
+from ..core.lookup import build, elsewhere
 from ..core.model import Event, Row, Timeline
 from ..core.options import HOUR, Options
 
@@ -74,6 +74,7 @@ class Overview:
     deliveries: list[DeliveryRow] = field(default_factory=list)
     deliveries_done: bool = False
     active: Optional[int] = None  # deliveries active in the range, when known (the windows covered it all)
+    elsewhere: str = ""  # a range without events: where the nearest are (``core.lookup.elsewhere``)
 
 
 class Resident:
@@ -215,9 +216,9 @@ class Resident:
     # -- the overview -----------------------------------------------------------------------------------
 
     def errors(self, overview: Overview, aside: bool = False) -> None:
-        """Errors by code with the window before's counts (``coco errors --vs previous``). From the store's error
-        index when it has one (``error_index``: no record parsed, the same groups), the events of each code then
-        read apart (``error_events``); else from the events, which are kept for the error screen.
+        """Errors by code with the window before's counts (``coco errors --vs previous``). Counted by the store
+        from its error index when it has one (``error_groups``: no record read, the same groups), the events of
+        each code then read apart (``error_events``); else from the events, which are kept for the error screen.
         ``aside``: on the side reader (``ask_aside``), while the deliveries are asked of the source."""
 
         def question(source: Any) -> None:
@@ -247,6 +248,8 @@ class Resident:
         from the end of the range backwards (``newest``), so the first page does not wait for every delivery of the
         range."""
         order = self.ask(lambda source: newest(source, overview, limit))
+        if not order:  # nothing active: where the events are, as the listings say it
+            overview.elsewhere = self.ask(lambda source: elsewhere(source, overview.since, overview.until))
         starts = [0, *range(FIRST_PAGE, len(order), PAGE)] if order else []
         for start, end in zip(starts, [*starts[1:], len(order)]):
             ids = order[start:end]
@@ -297,8 +300,8 @@ class _Remembering:
         self._source, self._range = source, (since, until)
         self.events: Optional[list[Event]] = None
 
-    def error_index(self, since: int, until: int) -> Optional[list[tuple[Any, Optional[str]]]]:
-        return self._source.error_index(since, until)
+    def error_groups(self, since: int, until: int, by: str) -> Optional[list[Any]]:
+        return self._source.error_groups(since, until, by)
 
     def error_events(self, since: int, until: int) -> list[Event]:
         events: list[Event] = self._source.error_events(since, until)

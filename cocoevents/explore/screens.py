@@ -9,6 +9,7 @@ from data is a ``Text`` made by ``explore.view`` (never markup), notifications a
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Optional
 
@@ -24,6 +25,15 @@ from ..textsafe import for_terminal
 from . import model, view
 from .base import PREFETCH_AFTER, Base, FilterBar, app_of, error_text, export_path, write_export
 from .widgets import KeysFooter, LineList, ListLines
+
+PAINT_WAIT = 1.0  # seconds a page of deliveries waits at most for the one before it to be painted
+
+
+def _nothing_active(overview: model.Overview) -> str:
+    """The empty deliveries list's lines: nothing active, and where the nearest events are when the range has none
+    (the demo day is not today)."""
+    return "\n".join(("no deliveries active in this range" + overview.elsewhere).split("; "))
+
 
 # -- the overview ---------------------------------------------------------------------------------------------
 
@@ -107,10 +117,14 @@ class OverviewScreen(Base):
 
     @work(thread=True, exclusive=True, group="overview")
     def load_deliveries(self) -> None:
+        """A page at a time, each on the screen before the next is built: building holds the interpreter most of
+        the time, and the paint, waiting its turn, came only with the next page (at 10M, ~1 s later)."""
         app = app_of(self)
         try:
             for _ in app.resident.deliveries(self.overview, self.limit):
-                app.call_from_thread(self.draw_deliveries)
+                painted = threading.Event()
+                app.call_from_thread(self._draw_page, painted)
+                painted.wait(PAINT_WAIT)
             app.call_from_thread(self.draw_deliveries)
         except Exception as e:  # the source went away: said, and the app stays usable
             app.call_from_thread(self.notify, f"coco: {error_text(e)}", severity="error", markup=False)
@@ -118,6 +132,15 @@ class OverviewScreen(Base):
             app.call_from_thread(app.loaded)
 
     # -- drawing ------------------------------------------------------------------------------------
+
+    def _draw_page(self, painted: threading.Event) -> None:
+        """The deliveries drawn; ``painted`` set once they are on the screen (at once when the screen is not in
+        front: nothing is painted then)."""
+        self.draw_deliveries()
+        if self.is_current:
+            self.call_after_refresh(painted.set)
+        else:
+            painted.set()
 
     def _error_groups(self) -> list[Any]:
         report = self.overview.errors
@@ -168,7 +191,7 @@ class OverviewScreen(Base):
         listed.show(
             ListLines([view.aligned(c, widths, (5,)) for c in cells], [index[id(r)] for r in rows]),
             keep,
-            empty="no deliveries active in this range" if self.overview.deliveries_done else "loading deliveries…",
+            empty=_nothing_active(self.overview) if self.overview.deliveries_done else "loading deliveries…",
         )
         o = self.overview
         more = "" if o.deliveries_done else " · loading…"

@@ -217,8 +217,8 @@ def error_cells(g: ErrorGroup, tz: tzinfo) -> list[tuple[str, str]]:
         (safe(g.key) if g.key is not None else "-", "bold red"),
         (f"{g.count:,}", "bold"),
         *before,
-        (f"{len(g.deliveries):,}", ""),
-        (f"{len(g.robots):,}", ""),
+        (f"{g.delivery_count:,}", ""),
+        (f"{g.robot_count:,}", ""),
         (_when(g.last, tz), "dim"),
         (safe(", ".join(n for n, _ in g.names.most_common())), ""),
     ]

@@ -204,8 +204,9 @@ class LineList(ScrollView, can_focus=True):
         line = self.scroll_offset.y + y
         base = self.rich_style
         if not len(self.source):
-            if y == 0 and self.empty:
-                return Strip([Segment(self.empty[:width], base + Style(dim=True, italic=True))]).extend_cell_length(width, base)
+            said = self.empty.split("\n") if self.empty else []  # a line each
+            if y < len(said):
+                return Strip([Segment(said[y][:width], base + Style(dim=True, italic=True))]).extend_cell_length(width, base)
             return Strip.blank(width, base)
         if line >= len(self.source):
             return Strip.blank(width, base)

@@ -515,40 +515,69 @@ class LocalSource(Source):
             raise SourceUnavailable(f"store {self.path} became unreadable: {str(e).splitlines()[0]}") from e
         return [event_from_text(record, ts) for ts, record in found]
 
-    def error_index(self, since: int, until: int) -> list[tuple[Any, str | None]] | None:
-        """``error_rows`` of the range's ``error_events``, mostly without parsing a record: each error event once
-        with its code, in time order, from the error index's columns as a ``core.listings.ErrorRow`` (``coco
-        explore``'s overview groups them); ``None`` for a store without the index. Equal records have the same
-        time, name and ids (``error_rows``' rule 7 test): only rows sharing those with another are read as
-        events and go through ``error_rows`` itself, which keeps each record once."""
+    def error_groups(self, since: int, until: int, by: str) -> list[Any] | None:
+        """The range's error groups (``coco errors --by``) counted in SQL over the error index's columns (schema 8):
+        no record read but those of copies (``_error_copies``), which are left out first; ``None`` for a store
+        without the index. The same groups as ``core.listings.group_errors`` over ``error_rows``: each column here
+        is what ``ErrorGroup.add`` counts (a test compares the two on copies, codeless and hostile codes)."""
         if not self.kept_errors:
             return None
-        from ..core.listings import ErrorRow, error_rows
+        from ..core.listings import HOUR_US, ErrorGroup
 
-        found = self.con.execute(
-            "SELECT epoch_us(ts), file_id, seq, event, delivery_id, robot_id, NULLIF(error_code, ''), "
-            "count(*) OVER (PARTITION BY ts, event, delivery_id, robot_id, pilot_id, demand_id, offer_id) > 1 AS shared "
-            "FROM errors WHERE ts BETWEEN $since AND $until ORDER BY ts, seq",
-            {"since": _ts(since), "until": _ts(until)},
+        key = {"code": "NULLIF(error_code, '')", "hour": "NULLIF(error_code, '')", "event": "event", "robot": "robot_id"}[by]
+        params: dict[str, Any] = {"since": _ts(since), "until": _ts(until)}
+        rows = "FROM errors WHERE ts BETWEEN $since AND $until"
+        copies = self._error_copies(since, until)
+        if copies:
+            rows += " AND (file_id, seq) NOT IN (SELECT k.f, k.q FROM (SELECT unnest($copies::STRUCT(f BIGINT, q BIGINT)[]) AS k))"
+            params["copies"] = [{"f": f, "q": q} for f, q in copies]
+        groups: dict[Optional[str], ErrorGroup] = {}
+        for k, n_deliveries, n_robots, first, last, example, example_ts in self.con.execute(
+            f"SELECT {key}, count(DISTINCT delivery_id) FILTER (delivery_id <> ''), count(DISTINCT robot_id) FILTER (robot_id <> ''), "
+            "epoch_us(min(ts)), epoch_us(max(ts)), arg_max(delivery_id, (ts, seq)) FILTER (delivery_id <> ''), "
+            f"epoch_us(max(ts) FILTER (delivery_id <> '')) {rows} GROUP BY 1",
+            params,
+        ).fetchall():
+            groups[k] = ErrorGroup(
+                k, first=int(first), last=int(last), example=example, example_ts=example_ts, counted=(n_deliveries, n_robots)
+            )
+        for k, code, name, hour, n in self.con.execute(
+            f"SELECT {key}, NULLIF(error_code, ''), event, epoch_us(ts) - epoch_us(ts) % {HOUR_US}, count(*) {rows} GROUP BY ALL "
+            "ORDER BY min((ts, seq))",  # each code, name and hour counted first where it first comes, as ``add`` does
+            params,
+        ).fetchall():
+            g = groups[k]
+            g.count += n
+            g.codes[code] += n
+            g.names[name] += n
+            g.hours[int(hour)] += n
+        return list(groups.values())
+
+    def _error_copies(self, since: int, until: int) -> list[tuple[int, int]]:
+        """The error index's rows of the range that ``error_rows`` leaves out as copies of another (rule 7), by
+        ``(file_id, seq)``. Equal records have the same time, name and ids: only rows sharing those with another are
+        read as events and go through ``error_rows`` itself, which keeps each record once (none in most ranges)."""
+        from ..core.listings import error_rows
+
+        bounds = {"since": _ts(since), "until": _ts(until)}
+        alike = self.con.execute(
+            "SELECT file_id, seq FROM (SELECT file_id, seq, count(*) OVER "
+            "(PARTITION BY ts, event, delivery_id, robot_id, pilot_id, demand_id, offer_id) AS alike "
+            "FROM errors WHERE ts BETWEEN $since AND $until) WHERE alike > 1",
+            bounds,
         ).fetchall()
-        shared = [(f, q) for _, f, q, *_, alike in found if alike]
-        kept: dict[tuple[int, int], tuple[Event, str | None]] = {}
-        if shared:
-            records = self.con.execute(
-                "SELECT epoch_us(ts), file_id, seq, record FROM errors WHERE ts BETWEEN $since AND $until "
-                "AND (file_id, seq) IN (SELECT k.f, k.q FROM (SELECT unnest($keys::STRUCT(f BIGINT, q BIGINT)[]) AS k)) ORDER BY ts, seq",
-                {"since": _ts(since), "until": _ts(until), "keys": [{"f": f, "q": q} for f, q in shared]},
-            ).fetchall()
-            events = [event_from_text(r, ts) for ts, _, _, r in records]
-            where = {id(e): (f, q) for e, (_, f, q, _) in zip(events, records)}
-            kept = {where[id(e)]: (e, code) for e, code in error_rows(events, since, until)}
-        out: list[tuple[Any, str | None]] = []
-        for ts, f, q, name, d, r, code, alike in found:
-            if not alike:
-                out.append((ErrorRow(int(ts), name, d, r), code))
-            elif (f, q) in kept:
-                out.append(kept[(f, q)])
-        return out
+        if not alike:
+            return []
+        shared = self.con.execute(
+            "SELECT epoch_us(ts), file_id, seq, record FROM errors WHERE ts BETWEEN $since AND $until "
+            "AND (file_id, seq) IN (SELECT k.f, k.q FROM (SELECT unnest($keys::STRUCT(f BIGINT, q BIGINT)[]) AS k)) ORDER BY ts, seq",
+            {**bounds, "keys": [{"f": f, "q": q} for f, q in alike]},
+        ).fetchall()
+        if not shared:
+            return []
+        events = [event_from_text(r, ts) for ts, _, _, r in shared]
+        kept = {id(e) for e, _ in error_rows(events, since, until)}
+        return [(f, q) for e, (_, f, q, _) in zip(events, shared) if id(e) not in kept]
 
     def extent(self, column: str | None, ident: str | None, lo: int | None, hi: int | None) -> tuple[int, int] | None:
         """Through ``keys``, like every id question: the min and max ``ts`` of the id's rows within the bounds

@@ -256,8 +256,8 @@ class ArchiveSource(Source):
     def error_events(self, since: int, until: int) -> list[Any]:
         return self._ensure(since, until).error_events(since, until)
 
-    def error_index(self, since: int, until: int) -> Optional[list[tuple[Any, Optional[str]]]]:
-        return self._ensure(since, until).error_index(since, until)
+    def error_groups(self, since: int, until: int, by: str) -> Optional[list[Any]]:
+        return self._ensure(since, until).error_groups(since, until, by)
 
     def similar_ids(self, key: str, since: Optional[int] = None) -> list[tuple[str, str]]:
         return self._any().similar_ids(key, since)

@@ -291,3 +291,17 @@ async def test_a_delivery_opened_again_from_the_overview_starts_afresh_without_t
         assert first.history == [] and first.filter_text == "" and rows_of(app).item == 0
         await pilot.press("escape")
         assert app.screen is overview
+
+
+async def test_an_overview_of_a_range_without_events_says_where_the_nearest_are_a_line_each(explore_app) -> None:
+    app = explore_app(range={"since": "2026-11-27T00:00:00Z", "until": "2026-11-28T00:00:00Z"})  # the demo day is the 25th
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: overview_ready(app))
+        deliveries = app.screen.query_one("#deliveries", LineList)
+        said = ["".join(seg.text for seg in deliveries.render_line(y)).rstrip() for y in range(4)]
+        assert said == [
+            "no deliveries active in this range",
+            "the nearest events are from 2026-11-25T06:30Z to 2026-11-25T21:30Z",
+            "try --since 2026-11-25T06:00Z --until 2026-11-25T22:00Z",
+            "",
+        ]

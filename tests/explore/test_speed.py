@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 import json
 import threading
+from datetime import timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..support.cli import write_lines
 from .conftest import make_app, overview_ready, until
 from .test_follow_and_safety import CONTROL, screen_text
 
+UTC = timezone.utc
 DAY = parse_options(since="2026-11-25T00:00:00Z", until="2026-11-26T00:00:00Z")
 
 
@@ -65,26 +67,31 @@ def errors_store(tmp_path: Path) -> Path:
 class WithoutIndex(LocalSource):
     """The local store read as a source without an error index: ``error_report`` groups its events."""
 
-    def error_index(self, since: int, until: int) -> None:
+    def error_groups(self, since: int, until: int, by: str) -> None:
         return None
 
 
 def test_errors_counted_from_the_error_index_are_the_groups_of_the_events_with_the_window_before(tmp_path: Path) -> None:
+    from cocoevents.explore.view import error_cells
+
     store = errors_store(tmp_path)
     source, events = LocalSource(store), WithoutIndex(store)
     try:
-        rows = source.error_index(DAY.since, DAY.until)
-        assert rows is not None and len(rows) == 7  # the record stored twice is one event
+        assert source.error_groups(DAY.since, DAY.until, "code") is not None  # counted by the store, no event made
         from_index = error_report(source, DAY.since, DAY.until, "code", vs="previous")
         expected = error_report(events, DAY.since, DAY.until, "code", vs="previous")
-        by_robot = [error_report(s, DAY.since, DAY.until, "robot").to_dict() for s in (source, events)]
+        by = {b: [error_report(s, DAY.since, DAY.until, b).to_dict() for s in (source, events)] for b in ("robot", "event", "hour")}
     finally:
         source.close()
         events.close()
     assert from_index.to_dict() == expected.to_dict()
-    assert by_robot[0] == by_robot[1]
-    groups = [(g.key, g.count, g.previous_count) for g in from_index.groups]
-    assert groups == [("LID_STUCK", 4, 1), ("\x1b[31m[red]BAD[/red]", 1, 0), ("MOTOR", 1, 0), (None, 1, 0)]
+    for b, (counted, grouped) in by.items():
+        assert counted == grouped, b
+    # as the overview draws them: the events' names in the order they first came, within equal counts
+    assert [error_cells(g, UTC) for g in from_index.groups] == [error_cells(g, UTC) for g in expected.groups]
+    groups = [(g.key, g.count, g.previous_count, g.delivery_count, g.robot_count) for g in from_index.groups]
+    # the record stored twice (once with its keys in another order) is one event; the two records of one instant two
+    assert groups == [("LID_STUCK", 4, 1, 3, 2), ("\x1b[31m[red]BAD[/red]", 1, 0, 1, 1), ("MOTOR", 1, 0, 0, 1), (None, 1, 0, 1, 1)]
 
 
 def as_json(t: Any) -> str:
@@ -145,9 +152,9 @@ class SlowErrors(LocalSource):
         super().__init__(path, connection=connection)
         self.gate = gate
 
-    def error_index(self, since: int, until: int) -> Any:
+    def error_groups(self, since: int, until: int, by: str) -> Any:
         self.gate.wait(30)
-        return super().error_index(since, until)
+        return super().error_groups(since, until, by)
 
     def side(self) -> LocalSource:
         return SlowErrors(self.path, self.gate, connection=self.con.cursor())

@@ -29,30 +29,7 @@ from ..support.cli import run_coco
 from ..support.pgserver import free_port
 from ..support.s3 import SECRET, aws_credentials
 
-_names = iter(f"coco-archive-{n}" for n in range(10_000))
-
-
 # -- fixtures ---------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def endpoint(monkeypatch, tmp_path, moto_endpoint) -> str:
-    aws_credentials(monkeypatch, tmp_path)
-    return moto_endpoint
-
-
-@pytest.fixture
-def s3(endpoint):
-    import boto3
-
-    return boto3.client("s3", endpoint_url=endpoint)
-
-
-@pytest.fixture
-def bucket(s3) -> str:
-    name = next(_names)
-    s3.create_bucket(Bucket=name)
-    return name
 
 
 @pytest.fixture(scope="module")

@@ -9,29 +9,8 @@ import gzip
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
-
 from cocoevents.archive import s3 as s3_s3
 from cocoevents.archive.lines import NOT_ARCHIVE
-
-from ..support.s3 import aws_credentials
-
-_names = iter(f"coco-listing-{n}" for n in range(10_000))
-
-
-@pytest.fixture
-def s3(monkeypatch, tmp_path, moto_endpoint):
-    import boto3
-
-    aws_credentials(monkeypatch, tmp_path)
-    return boto3.client("s3", endpoint_url=moto_endpoint)
-
-
-@pytest.fixture
-def bucket(s3) -> str:
-    name = next(_names)
-    s3.create_bucket(Bucket=name)
-    return name
 
 
 class Listing:
