@@ -169,13 +169,10 @@ class RedshiftSource(BoundsReading, Source):
             raise self._unavailable(e) from None
 
     def close(self) -> None:
+        """Close the connection; the server rolls back the session's read-only transaction as it ends (no round trip)."""
         con, self.con = self.con, None
         if con is None:
             return
-        try:
-            con.cursor().execute("ROLLBACK")
-        except Exception:
-            pass
         try:
             con.close()
         except Exception:

@@ -522,3 +522,53 @@ def test_kept_answers_are_reused_for_a_quarter_of_an_hour_with_the_lookback_of_t
     later = fresh_source(pg, world, aws, now=NOW + 16 * minute)
     again, ran_later = answered(later, d)
     assert again == first and over_events(ran_later) == over_events(ran) and later.warehouse.now == NOW + 16 * minute
+
+
+def console_script(*args: str) -> tuple[int, str, str]:
+    """``coco ARGS`` as the console script runs it (``cli.launch``), a process of its own."""
+    import subprocess
+    import sys
+
+    cmd = [sys.executable, "-c", "from cocoevents.cli.launch import run; run()", *args]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+@pytest.mark.slow
+def test_the_console_script_answers_a_repeat_sees_an_object_arriving_between_calls_and_fails_as_one_line(
+    pg, world, aws, isolated_env
+) -> None:
+    import boto3
+
+    from ..support.pgserver import free_port
+
+    text = redshift_profile_toml(pg, world["database"], load_log=f'"{LOG}"', fresh_from='"archive"')
+    down = f"http://127.0.0.1:{free_port()}"
+    for name, bucket, endpoint in (("archive", BUCKET, aws), ("gone", "coco-no-such-bucket", aws), ("down", BUCKET, down)):
+        text += f'[profiles.{name}]\nsource = "s3"\nbucket = "{bucket}"\nprefix = "events/"\nendpoint_url = "{endpoint}"\n'
+        text += redshift_profile_toml(pg, world["database"], name=f"wh-{name}", load_log=f'"{LOG}"', fresh_from=f'"{name}"')
+    write_config(isolated_env, text)
+    d = world["deliveries"][-1]
+    local = run_coco("timeline", d, "--store", str(world["store"]), "-f", "json")
+    for _ in range(2):  # the first call and a repeat answered from kept answers
+        code, out, err = console_script("timeline", d, "--profile", "wh", "--fresh", "-f", "json")
+        assert code == 0 and json.loads(out) == local.json(), err
+        assert f"({len(world['tail'])} object(s) of s3://{BUCKET}/events/" in err
+    whole = LocalSource(world["store"])
+    try:
+        record = dict(build(whole, d, None, parse_options()).rows[-1].event.record, note="written late")
+    finally:
+        whole.close()
+    key = "events/dt=2026-11-25/9999999999-late.log.gz"
+    s3 = boto3.client("s3", endpoint_url=aws)
+    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps(record).encode() + b"\n"))
+    try:  # listed by the next call: one more object, and its event
+        code, out, err = console_script("timeline", d, "--profile", "wh", "--fresh", "-f", "json")
+        assert code == 0 and f"({len(world['tail']) + 1} object(s) of s3://{BUCKET}/events/" in err, err
+        assert [e["payload"].get("note") for e in json.loads(out)["events"]].count("written late") == 1
+    finally:
+        s3.delete_object(Bucket=BUCKET, Key=key)
+    for archive_profile, cause in (("gone", "no such bucket"), ("down", "cannot reach the S3 endpoint")):
+        code, out, err = console_script("timeline", d, "--profile", f"wh-{archive_profile}")
+        assert code == 4 and out == "" and cause in err and err.count("\n") == 1, err
+        assert os.environ["AWS_SECRET_ACCESS_KEY"] not in err and pg.password not in err
