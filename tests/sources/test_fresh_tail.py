@@ -13,6 +13,7 @@ import json
 import os
 import stat
 from datetime import date
+from typing import Any
 
 import duckdb
 import pytest
@@ -168,18 +169,25 @@ def test_fresh_is_refused_for_a_source_that_is_not_redshift_and_needs_a_load_log
     assert r.code == 4 and "load log" in r.err and "raw_events_load_log" in r.err and r.err.count("\n") == 1, r.err
 
 
-def test_the_archive_listed_while_the_warehouse_connects_fails_as_one_line_and_other_days_are_listed_again(
-    pg, world, aws, isolated_env
-) -> None:
+def archive_profiles(pg, world, aws: str, isolated_env) -> None:
+    """Profiles ``wh`` (the warehouse, fresh from ``archive``: the world's bucket) and ``wh-archive``, ``wh-gone`` (fresh
+    from a bucket that does not exist), ``wh-down`` (fresh from an endpoint nothing listens on)."""
     from ..support.pgserver import free_port
 
-    d = world["deliveries"][-1]
     text = redshift_profile_toml(pg, world["database"], load_log=f'"{LOG}"', fresh_from='"archive"')
     down = f"http://127.0.0.1:{free_port()}"
     for name, bucket, endpoint in (("archive", BUCKET, aws), ("gone", "coco-no-such-bucket", aws), ("down", BUCKET, down)):
         text += f'[profiles.{name}]\nsource = "s3"\nbucket = "{bucket}"\nprefix = "events/"\nendpoint_url = "{endpoint}"\n'
         text += redshift_profile_toml(pg, world["database"], name=f"wh-{name}", load_log=f'"{LOG}"', fresh_from=f'"{name}"')
     write_config(isolated_env, text)
+
+
+def test_the_archive_listed_while_the_warehouse_connects_fails_as_one_line_and_other_days_are_listed_again(
+    pg, world, aws, isolated_env
+) -> None:
+
+    d = world["deliveries"][-1]
+    archive_profiles(pg, world, aws, isolated_env)
     for archive_profile, cause in (("gone", "no such bucket"), ("down", "cannot reach the S3 endpoint")):
         r = run_coco("timeline", d, "--profile", f"wh-{archive_profile}")
         assert r.code == 4 and r.out == "" and cause in r.err and r.err.count("\n") == 1, r.err
@@ -452,18 +460,11 @@ def test_a_repeat_runs_only_the_load_log_and_baseline_statements_and_answers_the
     assert pg.password not in body and pg.host not in body  # the statements and their rows, not the settings
 
 
-def test_a_repeat_answers_the_tail_from_kept_answers_and_an_object_arriving_meanwhile_is_asked_of_the_tail_store(
-    pg, world, aws, gets
-) -> None:
+def late_object(world, aws: str, d: str) -> tuple[Any, str]:
+    """An object put in the archive's tail with one more event of delivery ``d`` (its last, noted "written late"):
+    the S3 client and the key, for the caller to delete."""
     import boto3
 
-    d = world["deliveries"][-1]
-    first, _ = answered(fresh_source(pg, world, aws), d)
-    gets.clear()
-    repeat = fresh_source(pg, world, aws)
-    assert answered(repeat, d)[0] == first
-    assert isinstance(repeat.tail, s3_fresh.KeptTail) and repeat.tail.source is None and gets == []  # no store opened
-    # an object the shipper writes meanwhile, with one more event of the delivery: the tail is another one now
     whole = LocalSource(world["store"])
     try:
         record = dict(build(whole, d, None, parse_options()).rows[-1].event.record, note="written late")
@@ -472,6 +473,20 @@ def test_a_repeat_answers_the_tail_from_kept_answers_and_an_object_arriving_mean
     key = "events/dt=2026-11-25/9999999999-late.log.gz"
     s3 = boto3.client("s3", endpoint_url=aws)
     s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps(record).encode() + b"\n"))
+    return s3, key
+
+
+def test_a_repeat_answers_the_tail_from_kept_answers_and_an_object_arriving_meanwhile_is_asked_of_the_tail_store(
+    pg, world, aws, gets
+) -> None:
+
+    d = world["deliveries"][-1]
+    first, _ = answered(fresh_source(pg, world, aws), d)
+    gets.clear()
+    repeat = fresh_source(pg, world, aws)
+    assert answered(repeat, d)[0] == first
+    assert isinstance(repeat.tail, s3_fresh.KeptTail) and repeat.tail.source is None and gets == []  # no store opened
+    s3, key = late_object(world, aws, d)  # the shipper writes it meanwhile: the tail is another one now
     try:
         for downloads in ([key], []):  # asked of the store once, then kept for the new tail
             gets.clear()
@@ -538,30 +553,14 @@ def console_script(*args: str) -> tuple[int, str, str]:
 def test_the_console_script_answers_a_repeat_sees_an_object_arriving_between_calls_and_fails_as_one_line(
     pg, world, aws, isolated_env
 ) -> None:
-    import boto3
-
-    from ..support.pgserver import free_port
-
-    text = redshift_profile_toml(pg, world["database"], load_log=f'"{LOG}"', fresh_from='"archive"')
-    down = f"http://127.0.0.1:{free_port()}"
-    for name, bucket, endpoint in (("archive", BUCKET, aws), ("gone", "coco-no-such-bucket", aws), ("down", BUCKET, down)):
-        text += f'[profiles.{name}]\nsource = "s3"\nbucket = "{bucket}"\nprefix = "events/"\nendpoint_url = "{endpoint}"\n'
-        text += redshift_profile_toml(pg, world["database"], name=f"wh-{name}", load_log=f'"{LOG}"', fresh_from=f'"{name}"')
-    write_config(isolated_env, text)
+    archive_profiles(pg, world, aws, isolated_env)
     d = world["deliveries"][-1]
     local = run_coco("timeline", d, "--store", str(world["store"]), "-f", "json")
     for _ in range(2):  # the first call and a repeat answered from kept answers
         code, out, err = console_script("timeline", d, "--profile", "wh", "--fresh", "-f", "json")
         assert code == 0 and json.loads(out) == local.json(), err
         assert f"({len(world['tail'])} object(s) of s3://{BUCKET}/events/" in err
-    whole = LocalSource(world["store"])
-    try:
-        record = dict(build(whole, d, None, parse_options()).rows[-1].event.record, note="written late")
-    finally:
-        whole.close()
-    key = "events/dt=2026-11-25/9999999999-late.log.gz"
-    s3 = boto3.client("s3", endpoint_url=aws)
-    s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(json.dumps(record).encode() + b"\n"))
+    s3, key = late_object(world, aws, d)
     try:  # listed by the next call: one more object, and its event
         code, out, err = console_script("timeline", d, "--profile", "wh", "--fresh", "-f", "json")
         assert code == 0 and f"({len(world['tail']) + 1} object(s) of s3://{BUCKET}/events/" in err, err

@@ -7,9 +7,7 @@ store does, and the statements sent (SQL and parameters, as the source records t
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,13 +15,10 @@ import pytest
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource
 from cocoevents.sources.redshift_bounds import LINK_MARGIN_US
-from cocoevents.store import loader as store
 from cocoevents.timestamps import parse_timestamp, to_datetime
-from cocoevents.warehouse import ddl
-from cocoevents.warehouse.ddl import Target
 
-from ..support.pgserver import PgServer, events_ddl, load_events
-from ..support.redshift import DAY, NOW, profile_for
+from ..support.pgserver import PgServer
+from ..support.redshift import DAY, NOW, bounded_world, profile_for
 from .test_redshift_source import BOUNDS_READ, counted, outcome
 
 pytestmark = pytest.mark.postgres
@@ -118,16 +113,8 @@ LATE_LINK = [
 
 @pytest.fixture(scope="module")
 def far(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    root = tmp_path_factory.mktemp("far-archive")
     records = far_records()
-    (root / "far.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*records, *LATE_LINK]))
-    db_path: Path = tmp_path_factory.mktemp("far-store") / "events.duckdb"
-    store.load(db_path, [root])
-    database = pg.create_database("far")
-    pg.run(database, events_ddl())
-    load_events(pg, database, records)
-    pg.run(database, ddl.rebuild_bounds_statements(Target(schema="public", table="events"), lock=False))
-    load_events(pg, database, LATE_LINK)
+    db_path, database = bounded_world(pg, tmp_path_factory, "far", records, LATE_LINK)
     local = LocalSource(db_path)
     remote = RedshiftSource(profile_for(pg, database), now=NOW)
     yield {"local": local, "remote": remote}

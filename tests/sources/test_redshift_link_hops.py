@@ -10,20 +10,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from cocoevents.sources.local import LocalSource
 from cocoevents.sources.redshift import RedshiftSource
-from cocoevents.store import loader as store
 from cocoevents.timestamps import to_datetime
-from cocoevents.warehouse import ddl
-from cocoevents.warehouse.ddl import Target
 
-from ..support.pgserver import PgServer, events_ddl, load_events
-from ..support.redshift import NOW, profile_for
+from ..support.pgserver import PgServer
+from ..support.redshift import NOW, bounded_world, profile_for
 from .test_redshift_source import counted, outcome
 
 pytestmark = pytest.mark.postgres
@@ -63,15 +59,7 @@ LATE = [
 
 @pytest.fixture(scope="module")
 def hops(pg: PgServer, tmp_path_factory: pytest.TempPathFactory):
-    root = tmp_path_factory.mktemp("hops-archive")
-    (root / "hops.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*BOTH, *LATE]))
-    db_path: Path = tmp_path_factory.mktemp("hops-store") / "events.duckdb"
-    store.load(db_path, [root])
-    database = pg.create_database("hops")
-    pg.run(database, events_ddl())
-    load_events(pg, database, BOTH)
-    pg.run(database, ddl.rebuild_bounds_statements(Target(schema="public", table="events"), lock=False))
-    load_events(pg, database, LATE)
+    db_path, database = bounded_world(pg, tmp_path_factory, "hops", BOTH, LATE)
     local = LocalSource(db_path)
     remote = RedshiftSource(profile_for(pg, database), now=NOW)
     unbounded = RedshiftSource(profile_for(pg, database, bounds_table="no_bounds_here"), now=NOW)

@@ -149,3 +149,21 @@ def build_world(pg: PgServer, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 def open_sources(pg: PgServer, world: dict[str, Any]) -> tuple[LocalSource, RedshiftSource]:
     return LocalSource(world["store"]), RedshiftSource(profile_for(pg, world["database"]), now=NOW)
+
+
+def bounded_world(
+    pg: PgServer, tmp_path_factory: pytest.TempPathFactory, name: str, before: list[dict[str, Any]], after: list[dict[str, Any]]
+) -> tuple[Path, str]:
+    """A small world of ``before`` and ``after`` records: a local store holding all of them, and a PostgreSQL database
+    ``name`` where the bounds table was rebuilt after ``before`` was loaded and before ``after`` (the COPY job's late
+    rows, which the bounds table does not hold yet). The store's path and the database's name."""
+    root = tmp_path_factory.mktemp(f"{name}-archive")
+    (root / f"{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in [*before, *after]))
+    db_path: Path = tmp_path_factory.mktemp(f"{name}-store") / "events.duckdb"
+    store.load(db_path, [root])
+    database = pg.create_database(name)
+    pg.run(database, events_ddl())
+    load_events(pg, database, before)
+    pg.run(database, ddl.rebuild_bounds_statements(Target(schema="public", table="events"), lock=False))
+    load_events(pg, database, after)
+    return db_path, database
