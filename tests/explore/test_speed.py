@@ -194,3 +194,32 @@ async def test_a_hostile_error_code_counted_from_the_index_stays_text_on_the_ove
             assert "[red]BAD[/red]" in text and "D5" in text and not CONTROL.search(text.replace("\n", ""))
     finally:
         app.resident.close()
+
+
+async def test_a_move_between_timelines_is_laid_out_and_painted_once(explore_app) -> None:  # type: ignore[no-untyped-def]
+    """``r`` from D12345's error to R-7's day and ``esc`` back change the height of both lists (R-7's day has more
+    rows and more findings): the screen is laid out once for each move, the lists scrolled within that layout, not
+    laid out and painted again a frame or two later (as a container around each list, and Textual's scrollbar,
+    asked for)."""
+    from .conftest import timeline_of
+
+    app = explore_app("D12345")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, timeline_of(app, "D12345"))
+        await pilot.pause(0.3)
+        screen = app.screen
+        layouts: list[Any] = []
+        screen.screen_layout_refresh_signal.subscribe(screen, layouts.append)
+        await pilot.press("e")  # D12345's error row
+        await pilot.pause(0.3)
+        counts = []
+        for keys, subject in ((("r",), "R-7"), (("escape",), "D12345"), (("r",), "R-7")):
+            layouts.clear()
+            await pilot.press(*keys)
+            await until(pilot, timeline_of(app, subject))
+            await pilot.pause(0.3)  # what a second layout would come in
+            counts.append(len(layouts))
+        assert counts == [1, 1, 1]
+        rows = screen.query_one("#rows")
+        assert screen.timeline.rows[rows.item].event.name == "robot.grounded"
+        assert 0 <= rows.cursor - rows.scroll_offset.y < rows.size.height  # in view
