@@ -27,15 +27,14 @@ from .timeline_screen import TimelineScreen
 CSS = """
 Screen { layout: vertical; }
 #title { height: auto; padding: 0 1; }
-#lanes { height: auto; max-height: 2; padding: 0 1; }
+#lanes { height: 2; padding: 0 1; }
 .head { height: 1; padding: 0 0 0 1; }
-#errors-box, #deliveries-box, #rows-box, #events-box, #findings-box {
+#errors-box, #deliveries-box, #events-box {
     border: round $primary-darken-1; border-title-color: $text; height: 1fr; padding: 0;
 }
 #errors-box { height: 2fr; }
 #deliveries-box { height: 3fr; }
-#errors-box:focus-within, #deliveries-box:focus-within, #rows-box:focus-within, #events-box:focus-within,
-#findings-box:focus-within { border: round $accent; }
+#errors-box:focus-within, #deliveries-box:focus-within, #events-box:focus-within { border: round $accent; }
 LineList { padding: 0 0 0 1; }
 HelpScreen, ExportScreen { align: center middle; }
 #dialog { width: 76; max-width: 100%; height: auto; max-height: 100%; border: thick $accent; background: $surface; padding: 1 2; }

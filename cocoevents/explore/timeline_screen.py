@@ -259,17 +259,16 @@ class TimelineScreen(Base):
         self.draw_findings()
 
     def _update(self, which: str, text: Text) -> None:
-        """The title or the lanes shown, laid out again only when the lines they take change in number, and then with
-        the screen: a layout asked for by the widget itself came a frame after the paint that showed the new rows."""
+        """The title or the lanes shown, laid out again only when their height may change: the lanes have two lines
+        whatever they hold; the title is laid out again unless the new text takes the lines the old one took, each
+        fitting the width. A layout asked for by either came a frame after the paint that showed the new rows: a
+        second layout and paint."""
         static = self.query_one(which, Static)
         height, width = static.size.height, static.size.width
-        cap = static.styles.max_height
-        lines = len(text.wrap(self.app.console, width)) if width else -1
-        if cap is not None and cap.is_cells:
-            lines = min(lines, int(cap.value))
-        static.update(text, layout=False)
-        if lines != height:
-            self.refresh(repaint=False, layout=True)  # the screen's own layout, which the paint that shows the rows waits for
+        lines = text.split("\n")
+        fixed = static.styles.height is not None and static.styles.height.is_cells
+        steady = bool(width) and (fixed or (len(lines) == height and all(line.cell_len <= width for line in lines)))
+        static.update(text, layout=not steady)
 
     def draw_findings(self) -> None:
         t = self.timeline

@@ -11,6 +11,8 @@ from datetime import timezone
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from cocoevents.core.listings import error_report
 from cocoevents.core.options import parse_options
 from cocoevents.explore.model import CACHE, Resident, Subject, robot_day
@@ -196,15 +198,16 @@ async def test_a_hostile_error_code_counted_from_the_index_stays_text_on_the_ove
         app.resident.close()
 
 
-async def test_a_move_between_timelines_is_laid_out_and_painted_once(explore_app) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_a_move_between_timelines_is_laid_out_and_painted_once(explore_app, size: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
     """``r`` from D12345's error to R-7's day and ``esc`` back change the height of both lists (R-7's day has more
-    rows and more findings): the screen is laid out once for each move, the lists scrolled within that layout, not
-    laid out and painted again a frame or two later (as a container around each list, and Textual's scrollbar,
-    asked for)."""
+    findings) and the lines of the lanes: the screen is laid out once for each move, the lists scrolled within that
+    layout (or in none, when nothing changed size), not laid out and painted again a frame or two later (as a
+    container around each list, Textual's scrollbar, a list's new length and the lanes' new text each asked for)."""
     from .conftest import timeline_of
 
     app = explore_app("D12345")
-    async with app.run_test(size=(80, 24)) as pilot:
+    async with app.run_test(size=size) as pilot:
         await until(pilot, timeline_of(app, "D12345"))
         await pilot.pause(0.3)
         screen = app.screen
@@ -219,7 +222,7 @@ async def test_a_move_between_timelines_is_laid_out_and_painted_once(explore_app
             await until(pilot, timeline_of(app, subject))
             await pilot.pause(0.3)  # what a second layout would come in
             counts.append(len(layouts))
-        assert counts == [1, 1, 1]
+        assert max(counts) <= 1, counts  # none when nothing changed size
         rows = screen.query_one("#rows")
         assert screen.timeline.rows[rows.item].event.name == "robot.grounded"
         assert 0 <= rows.cursor - rows.scroll_offset.y < rows.size.height  # in view
