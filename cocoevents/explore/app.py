@@ -137,12 +137,19 @@ class ExploreApp(Session):
     @work(thread=True, exclusive=True, group="prefetch")
     def prefetch(self, subjects: Sequence[model.Subject]) -> None:
         """Build the timelines of ``subjects`` in the background, in order (the cursor rests on the first; the others
-        are next to it), so opening them is instant; the cursor moving on stops what is not started yet."""
+        are next to it), so opening them is instant; the cursor moving on stops what is not started yet. A delivery
+        the cursor rests on is followed by its robot's days (``model.robot_days``), before its neighbours: ``r``
+        is the next key after ``enter`` in most investigations."""
         worker = get_current_worker()
-        for subject in subjects:
+        for n, subject in enumerate(subjects):
             if worker.is_cancelled:
                 return
             self.resident.ahead(subject)
+            t = self.resident.cached(subject) if n == 0 and subject.kind == "delivery" else None
+            for day in model.robot_days(t) if t is not None else []:
+                if worker.is_cancelled:
+                    return
+                self.resident.ahead(day)
 
     def loaded(self) -> None:
         self.settled += 1

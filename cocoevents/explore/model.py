@@ -28,7 +28,7 @@ from ..core.lookup import build, elsewhere
 from ..core.model import Event, Row, Timeline
 from ..core.options import HOUR, Options
 
-DAY_AROUND = 12 * HOUR  # ``r``: the robot's day around the selected row is 12 hours either side
+DAY_AROUND = 12 * HOUR  # ``r``: the robot's day around the selected row is 12 hours either side of its hour
 SHIFT_AROUND = 12 * HOUR  # ``p``: where a pilot's shift is looked for, either side of the selected row
 CACHE = 32  # timelines remembered
 PAGE = 10  # deliveries built at a time for the overview (the list fills as they come)
@@ -387,12 +387,27 @@ def pilot_at(t: Timeline, index: int) -> Optional[str]:
 
 
 def robot_day(t: Timeline, index: int) -> Optional[Subject]:
-    """``r``: the robot of the selected row over the day around it (``DAY_AROUND`` either side), opening on that row."""
+    """``r``: the robot of the selected row over the day around it - ``DAY_AROUND`` either side of the row's hour, so
+    the rows of one hour share one robot's day, built (or built ahead) once - opening on that row."""
     robot = robot_at(t, index)
     if robot is None or not 0 <= index < len(t.rows):
         return None
     row = t.rows[index]
-    return Subject("robot", robot, row.ts - DAY_AROUND, row.ts + DAY_AROUND).at(row)
+    hour = row.ts - row.ts % HOUR
+    return Subject("robot", robot, hour - DAY_AROUND, hour + HOUR + DAY_AROUND).at(row)
+
+
+def robot_days(t: Timeline, first: int = 0, most: int = 2) -> list[Subject]:
+    """The robot's days ``r`` opens from ``t``'s rows, each once, that of the first row at or after ``first`` with a
+    robot first: what is built ahead when the cursor rests on a delivery, before ``r`` is pressed on it."""
+    found: dict[Any, Subject] = {}
+    for n in [*range(first, len(t.rows)), *range(0, min(first, len(t.rows)))]:
+        day = robot_day(t, n)
+        if day is not None and day.key not in found:
+            found[day.key] = day
+            if len(found) == most:
+                break
+    return list(found.values())
 
 
 def shift_bounds(t: Timeline, ts: int) -> tuple[Optional[int], Optional[int]]:

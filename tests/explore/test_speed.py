@@ -226,3 +226,34 @@ async def test_a_move_between_timelines_is_laid_out_and_painted_once(explore_app
         rows = screen.query_one("#rows")
         assert screen.timeline.rows[rows.item].event.name == "robot.grounded"
         assert 0 <= rows.cursor - rows.scroll_offset.y < rows.size.height  # in view
+
+
+async def test_a_delivery_the_cursor_rests_on_is_built_ahead_with_its_robots_days(explore_app) -> None:  # type: ignore[no-untyped-def]
+    """Resting on D12345 in the overview builds its timeline and the robot's days ``r`` opens from its rows (R-7's,
+    R-12's: the rows of one hour share one day), so ``enter`` then ``r`` on any of R-7's rows asks nothing more."""
+    from cocoevents.explore.model import robot_day, robot_days
+
+    from .conftest import timeline_of
+
+    app = explore_app(limit=1000)  # the whole demo day listed
+    async with app.run_test(size=(160, 48)) as pilot:
+        await until(pilot, lambda: overview_ready(app))
+        await pilot.press("tab")  # the deliveries
+        ids = [row.delivery_id for row in app.screen.overview.deliveries]
+        for _ in range(ids.index("D12345")):
+            await pilot.press("down")
+        delivery = Subject("delivery", "D12345")
+        await until(pilot, lambda: app.resident.cached(delivery) is not None)
+        days = robot_days(app.resident.cached(delivery))
+        assert [d.id for d in days] == ["R-7", "R-12"]
+        await until(pilot, lambda: all(app.resident.cached(d) is not None for d in days))
+        asked = app.resident.questions
+        await pilot.press("enter")
+        await until(pilot, timeline_of(app, "D12345"))
+        t = app.screen.timeline
+        r7 = [n for n in range(len(t.rows)) if robot_day(t, n) is not None and robot_day(t, n).id == "R-7"]
+        assert len({robot_day(t, n).key for n in r7}) == 1 and len(r7) > 3  # one day for all of R-7's rows
+        app.screen.select_row(r7[-1])
+        await pilot.press("r")
+        await until(pilot, timeline_of(app, "R-7"))
+        assert app.resident.questions == asked  # nothing built on the way
