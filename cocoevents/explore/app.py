@@ -44,8 +44,7 @@ HelpScreen, ExportScreen { align: center middle; }
 
 class ExploreApp(Session):
     """See the module docstring. ``first``: the subject the command named (its timeline already built, or
-    ``None`` to build it here); without one the overview shows first, with its first questions already asked
-    (``asked``, by ``explore.start``) or asked when it shows."""
+    ``None`` to build it here); without one the overview shows first."""
 
     CSS = CSS
     TITLE = "coco explore"
@@ -67,7 +66,6 @@ class ExploreApp(Session):
         where: str = "",
         first: Optional[model.Subject] = None,
         first_timeline: Optional[Timeline] = None,
-        asked: Optional[model.Asked] = None,
         interval: float = 5.0,
         limit: int = 50,
     ) -> None:
@@ -79,15 +77,13 @@ class ExploreApp(Session):
         self.where = where
         self.first = first
         self.first_timeline = first_timeline
-        self.asked = asked
         self.interval = interval
         self.limit = limit
         self.settled = 0  # answers drawn so far (tests and the benchmark wait on it)
         self.timelines: Optional[TimelineScreen] = None  # the timeline screen kept between opens
 
     def on_mount(self) -> None:
-        self.push_screen(OverviewScreen(self.since, self.until, self.limit, covered=self.first is not None, asked=self.asked))
-        self.asked = None
+        self.push_screen(OverviewScreen(self.since, self.until, self.limit, covered=self.first is not None))
         if self.first is not None:
             if self.first_timeline is not None:
                 self.resident.remember(self.first, self.first_timeline)

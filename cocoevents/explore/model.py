@@ -20,7 +20,6 @@ from __future__ import annotations
 import functools
 import threading
 from collections import OrderedDict
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterator, Optional, Sequence
 
@@ -76,18 +75,6 @@ class Overview:
     deliveries_done: bool = False
     active: Optional[int] = None  # deliveries active in the range, when known (the windows covered it all)
     elsewhere: str = ""  # a range without events: where the nearest are (``core.lookup.elsewhere``)
-
-
-@dataclass
-class Asked:
-    """The overview's first questions, asked before its screen exists (``explore.start`` asks them while Textual
-    imports), so its first paint can hold the answers: ``errors`` done once ``overview.errors`` is answered;
-    ``deliveries`` done once ``overview`` holds the first page of deliveries (``Resident.first_deliveries``), its
-    result the pages after it, for the screen's worker to build. Each raises what its question raised."""
-
-    overview: Overview
-    errors: Future[None]
-    deliveries: Future[Iterator[list[DeliveryRow]]]
 
 
 class Resident:
@@ -255,17 +242,14 @@ class Resident:
             overview.error_events = _by_code(events, overview)
         return overview.error_events
 
-    def deliveries(self, overview: Overview, limit: int, building: Optional[threading.Event] = None) -> Iterator[list[DeliveryRow]]:
+    def deliveries(self, overview: Overview, limit: int) -> Iterator[list[DeliveryRow]]:
         """The newest ``limit`` deliveries active in the range (``coco deliveries``' order and rows), a page at a
         time as they are built (the first of ``FIRST_PAGE``, drawn sooner, then of ``PAGE``). The newest are found
         from the end of the range backwards (``newest``), so the first page does not wait for every delivery of the
-        range. ``building``: waited for between the order and the first page (``explore.start``: until Textual is
-        imported - building holds the interpreter, and the import with it)."""
+        range."""
         order = self.ask(lambda source: newest(source, overview, limit))
         if not order:  # nothing active: where the events are, as the listings say it
             overview.elsewhere = self.ask(lambda source: elsewhere(source, overview.since, overview.until))
-        if building is not None:
-            building.wait()
         starts = [0, *range(FIRST_PAGE, len(order), PAGE)] if order else []
         for start, end in zip(starts, [*starts[1:], len(order)]):
             ids = order[start:end]
@@ -273,13 +257,6 @@ class Resident:
             overview.deliveries.extend(page)
             yield page
         overview.deliveries_done = True
-
-    def first_deliveries(self, overview: Overview, limit: int, building: Optional[threading.Event] = None) -> Iterator[list[DeliveryRow]]:
-        """``deliveries``' first page asked now (in ``overview.deliveries`` when this returns; a range without any:
-        ``overview.elsewhere`` said and ``deliveries_done``), and the pages after it, still to build."""
-        pages = self.deliveries(overview, limit, building)
-        next(pages, None)
-        return pages
 
     def _rows(self, ids: list[str], source: Any) -> list[DeliveryRow]:
         return [DeliveryRow.from_timeline(t) for t in timelines(source, ids, self.opts)]

@@ -10,9 +10,8 @@ from data is a ``Text`` made by ``explore.view`` (never markup), notifications a
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Optional
 
 from rich.text import Text
 from textual import on, work
@@ -36,11 +35,6 @@ def _nothing_active(overview: model.Overview) -> str:
     return "\n".join(("no deliveries active in this range" + overview.elsewhere).split("; "))
 
 
-def _answered(asked: Future[Any]) -> bool:
-    """Whether a question asked ahead has its answer (not an error: that is the worker's to say)."""
-    return asked.done() and asked.exception() is None
-
-
 # -- the overview ---------------------------------------------------------------------------------------------
 
 
@@ -57,10 +51,9 @@ class OverviewScreen(Base):
         Binding("f", "follow_hint", "follow", show=False),
     ]
 
-    def __init__(self, since: int, until: int, limit: int, covered: bool = False, asked: Optional[model.Asked] = None) -> None:
+    def __init__(self, since: int, until: int, limit: int, covered: bool = False) -> None:
         super().__init__()
-        self.overview = asked.overview if asked is not None else model.Overview(since, until)
-        self.asked = asked  # the first questions, asked ahead (``explore.start``)
+        self.overview = model.Overview(since, until)
         self.limit = limit
         self.loaded = False
         self.covered = covered
@@ -95,12 +88,6 @@ class OverviewScreen(Base):
         self.query_one("#errors", LineList).focus()
         self.query_one("#errors-box").border_title = "Errors by code"
         self.query_one("#deliveries-box").border_title = "Deliveries, newest first"
-        asked = self.asked
-        if asked is not None:  # what was answered ahead is drawn before the first paint
-            if _answered(asked.errors):
-                self.draw_errors()
-            if _answered(asked.deliveries):
-                self.draw_deliveries()
 
     def on_screen_resume(self) -> None:
         """Load when first seen: an id on the command line covers the overview at once (``covered``), and it is not
@@ -113,23 +100,15 @@ class OverviewScreen(Base):
 
     def load(self) -> None:
         """The errors and the deliveries asked at the same time (the errors on the side reader), each pane drawn
-        as its answer comes: the screen is up before either. Asked ahead (``asked``): each answer waited for, unless
-        it was there to draw before the first paint (``on_mount``), then the rest of the deliveries built."""
-        asked, self.asked = self.asked, None
-        if asked is not None and _answered(asked.errors):
-            app_of(self).loaded()
-        else:
-            self.load_errors(asked.errors if asked is not None else None)
-        self.load_deliveries(asked.deliveries if asked is not None else None)
+        as its answer comes: the screen is up before either."""
+        self.load_errors()
+        self.load_deliveries()
 
     @work(thread=True, exclusive=True, group="overview-errors")
-    def load_errors(self, asked: Optional[Future[None]] = None) -> None:
+    def load_errors(self) -> None:
         app = app_of(self)
         try:
-            if asked is not None:
-                asked.result()
-            else:
-                app.resident.errors(self.overview, aside=True)
+            app.resident.errors(self.overview, aside=True)
             app.call_from_thread(self.draw_errors)
         except Exception as e:  # the source went away: said, and the app stays usable
             app.call_from_thread(self.notify, f"coco: {error_text(e)}", severity="error", markup=False)
@@ -137,36 +116,20 @@ class OverviewScreen(Base):
             app.call_from_thread(app.loaded)
 
     @work(thread=True, exclusive=True, group="overview")
-    def load_deliveries(self, asked: Optional[Future[Iterator[list[Any]]]] = None) -> None:
+    def load_deliveries(self) -> None:
         """A page at a time, each on the screen before the next is built: building holds the interpreter most of
-        the time, and the paint, waiting its turn, came only with the next page (at 10M, ~1 s later). Asked ahead
-        (``asked``): its first page drawn when it comes (unless it was drawn before the first paint), then the rest."""
+        the time, and the paint, waiting its turn, came only with the next page (at 10M, ~1 s later)."""
         app = app_of(self)
         try:
-            if asked is not None:
-                drawn = asked.done()
-                pages = asked.result()
-                if drawn:  # before the first paint: the next page waits for that paint, as for any page
-                    painted = threading.Event()
-                    app.call_from_thread(self._after_paint, painted)
-                    painted.wait(PAINT_WAIT)
-                else:
-                    self._page(app)
-            else:
-                pages = app.resident.deliveries(self.overview, self.limit)
-            for _ in pages:
-                self._page(app)
+            for _ in app.resident.deliveries(self.overview, self.limit):
+                painted = threading.Event()
+                app.call_from_thread(self._draw_page, painted)
+                painted.wait(PAINT_WAIT)
             app.call_from_thread(self.draw_deliveries)
         except Exception as e:  # the source went away: said, and the app stays usable
             app.call_from_thread(self.notify, f"coco: {error_text(e)}", severity="error", markup=False)
         finally:
             app.call_from_thread(app.loaded)
-
-    def _page(self, app: Any) -> None:
-        """A page of deliveries drawn, from the worker: back once it is painted (or after ``PAINT_WAIT``)."""
-        painted = threading.Event()
-        app.call_from_thread(self._draw_page, painted)
-        painted.wait(PAINT_WAIT)
 
     # -- drawing ------------------------------------------------------------------------------------
 
@@ -174,9 +137,6 @@ class OverviewScreen(Base):
         """The deliveries drawn; ``painted`` set once they are on the screen (at once when the screen is not in
         front: nothing is painted then)."""
         self.draw_deliveries()
-        self._after_paint(painted)
-
-    def _after_paint(self, painted: threading.Event) -> None:
         if self.is_current:
             self.call_after_refresh(painted.set)
         else:
