@@ -118,10 +118,11 @@ def first_screen_child(store: Path, started: float) -> None:
     first screen - the errors by code and the first deliveries in the overview's lists, painted (``drawn``) - then
     as it was timed before 2026-12-08 (the same, then Textual's ``pilot.pause``, which also waits up to a second
     for the process's CPU time to stop growing, and it does not while the rest of the list is built), and at its
-    whole list of deliveries."""
-    from cocoevents.explore.widgets import LineList
-
+    whole list of deliveries. Textual is imported by ``make_app`` (``explore.start``), as the command imports it:
+    while the source opens and answers (before 2026-12-08 this benchmark imported it first, before the store was
+    opened, which the command never does)."""
     app = make_app(store)
+    from cocoevents.explore.widgets import LineList
 
     def on_screen() -> bool:
         screen = app.screen
@@ -292,7 +293,7 @@ def main() -> int:
     p.add_argument("--sizes", default="1M", help="comma-separated event counts (1M, 10M, 200k...)")
     p.add_argument("--dir", default=os.path.join(os.environ.get("TMPDIR", "/tmp"), "coco-explore-bench"))
     p.add_argument("--runs", type=int, default=5, help="first-screen processes per size")
-    p.add_argument("--navigations", type=int, default=20, help="deliveries opened per size (each: open, jump, back, back)")
+    p.add_argument("--navigations", type=int, default=20, help="deliveries opened per size (each: open, jump, back, back; 0: none)")
     p.add_argument(
         "--dwell",
         type=float,
@@ -329,7 +330,8 @@ def main() -> int:
             )
         for what, seconds in first_screen_parts(store).items():
             print(f"{label(n)}:   in-process: {what:<42} {ms(seconds)}", flush=True)
-        for dwell in (0.0, a.dwell) if a.dwell else (0.0,):
+        rounds = ((0.0, a.dwell) if a.dwell else (0.0,)) if a.navigations > 0 else ()  # --navigations 0: none
+        for dwell in rounds:
             how = f"prefetch on, {ms(dwell)} on each row before its key" if dwell else "cold (nothing remembered, no prefetch)"
             times = navigations(store, a.navigations, dwell, painted=not a.unpainted)
             every = [x for v in times.values() for x in v]
