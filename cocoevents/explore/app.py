@@ -27,15 +27,14 @@ from .timeline_screen import TimelineScreen
 CSS = """
 Screen { layout: vertical; }
 #title { height: auto; padding: 0 1; }
-#lanes { height: auto; max-height: 2; padding: 0 1; }
+#lanes { height: 2; padding: 0 1; }
 .head { height: 1; padding: 0 0 0 1; }
-#errors-box, #deliveries-box, #rows-box, #events-box, #findings-box {
+#errors-box, #deliveries-box, #events-box {
     border: round $primary-darken-1; border-title-color: $text; height: 1fr; padding: 0;
 }
 #errors-box { height: 2fr; }
 #deliveries-box { height: 3fr; }
-#errors-box:focus-within, #deliveries-box:focus-within, #rows-box:focus-within, #events-box:focus-within,
-#findings-box:focus-within { border: round $accent; }
+#errors-box:focus-within, #deliveries-box:focus-within, #events-box:focus-within { border: round $accent; }
 LineList { padding: 0 0 0 1; }
 HelpScreen, ExportScreen { align: center middle; }
 #dialog { width: 76; max-width: 100%; height: auto; max-height: 100%; border: thick $accent; background: $surface; padding: 1 2; }
@@ -138,12 +137,19 @@ class ExploreApp(Session):
     @work(thread=True, exclusive=True, group="prefetch")
     def prefetch(self, subjects: Sequence[model.Subject]) -> None:
         """Build the timelines of ``subjects`` in the background, in order (the cursor rests on the first; the others
-        are next to it), so opening them is instant; the cursor moving on stops what is not started yet."""
+        are next to it), so opening them is instant; the cursor moving on stops what is not started yet. A delivery
+        the cursor rests on is followed by its robot's days (``model.robot_days``), before its neighbours: ``r``
+        is the next key after ``enter`` in most investigations."""
         worker = get_current_worker()
-        for subject in subjects:
+        for n, subject in enumerate(subjects):
             if worker.is_cancelled:
                 return
             self.resident.ahead(subject)
+            t = self.resident.cached(subject) if n == 0 and subject.kind == "delivery" else None
+            for day in model.robot_days(t) if t is not None else []:
+                if worker.is_cancelled:
+                    return
+                self.resident.ahead(day)
 
     def loaded(self) -> None:
         self.settled += 1

@@ -28,7 +28,7 @@ from ..core.lookup import build, elsewhere
 from ..core.model import Event, Row, Timeline
 from ..core.options import HOUR, Options
 
-DAY_AROUND = 12 * HOUR  # ``r``: the robot's day around the selected row is 12 hours either side
+DAY_AROUND = 12 * HOUR  # ``r``: the robot's day around the selected row is 12 hours either side of its hour
 SHIFT_AROUND = 12 * HOUR  # ``p``: where a pilot's shift is looked for, either side of the selected row
 CACHE = 32  # timelines remembered
 PAGE = 10  # deliveries built at a time for the overview (the list fills as they come)
@@ -317,11 +317,21 @@ def newest(source: Any, overview: Overview, limit: int) -> list[str]:
     """The ids of the newest ``limit`` deliveries active in the range, newest first by their first own event (the
     order of ``coco deliveries``). A delivery that started in the last ``w`` of the range has an event there, so
     once ``limit`` of them are found, no delivery that started earlier can rank before them: only that window is
-    asked, growing from ``WINDOW`` until it holds enough or covers the range (then ``overview.active`` is known)."""
+    asked, growing from ``WINDOW`` until it holds enough or covers the range (then ``overview.active`` is known). A
+    source that keeps when each delivery started (``started_deliveries``: the local store's facts) gives a window's
+    newest without going through its rows."""
     since, until = overview.since, overview.until
     width = WINDOW
+    started_in = getattr(source, "started_deliveries", None)  # the same answer for a window, kept (the local store)
     while True:
         low = max(since, until - width)
+        kept = started_in(low, until, limit) if started_in is not None and limit and low != since else None
+        if kept is not None:
+            if len(kept) >= limit:
+                chosen = kept
+                break
+            width *= 4
+            continue
         active = source.active_deliveries(low, until)
         started = [(d, first) for d, first in active if first >= low]
         if low == since:
@@ -387,12 +397,27 @@ def pilot_at(t: Timeline, index: int) -> Optional[str]:
 
 
 def robot_day(t: Timeline, index: int) -> Optional[Subject]:
-    """``r``: the robot of the selected row over the day around it (``DAY_AROUND`` either side), opening on that row."""
+    """``r``: the robot of the selected row over the day around it - ``DAY_AROUND`` either side of the row's hour, so
+    the rows of one hour share one robot's day, built (or built ahead) once - opening on that row."""
     robot = robot_at(t, index)
     if robot is None or not 0 <= index < len(t.rows):
         return None
     row = t.rows[index]
-    return Subject("robot", robot, row.ts - DAY_AROUND, row.ts + DAY_AROUND).at(row)
+    hour = row.ts - row.ts % HOUR
+    return Subject("robot", robot, hour - DAY_AROUND, hour + HOUR + DAY_AROUND).at(row)
+
+
+def robot_days(t: Timeline, first: int = 0, most: int = 2) -> list[Subject]:
+    """The robot's days ``r`` opens from ``t``'s rows, each once, that of the first row at or after ``first`` with a
+    robot first: what is built ahead when the cursor rests on a delivery, before ``r`` is pressed on it."""
+    found: dict[Any, Subject] = {}
+    for n in [*range(first, len(t.rows)), *range(0, min(first, len(t.rows)))]:
+        day = robot_day(t, n)
+        if day is not None and day.key not in found:
+            found[day.key] = day
+            if len(found) == most:
+                break
+    return list(found.values())
 
 
 def shift_bounds(t: Timeline, ts: int) -> tuple[Optional[int], Optional[int]]:

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
 from textual.timer import Timer
 from textual.widgets import Static
 
@@ -46,7 +46,16 @@ class Visit:
 
 class TimelineScreen(Base):
     """A delivery's, robot's or pilot's timeline: the header, the lanes, the rows coloured by severity with the
-    gaps between them, and "What stands out"."""
+    gaps between them, and "What stands out". The two lists carry their boxes themselves: a container around each
+    (as the overview has) is laid out a second time whenever its height changes, which a move between timelines
+    with more or fewer findings does."""
+
+    DEFAULT_CSS = """
+    TimelineScreen #rows, TimelineScreen #findings {
+        border: round $primary-darken-1; border-title-color: $text; height: 1fr; padding: 0 0 0 1;
+    }
+    TimelineScreen #rows:focus, TimelineScreen #findings:focus { border: round $accent; }
+    """
 
     BINDINGS = [
         Binding("enter", "open", "open", show=False),
@@ -76,15 +85,12 @@ class TimelineScreen(Base):
         self.late: set[str] = set()
         self._prefetch: Optional[Timer] = None
         self.history: list[Visit] = []  # the timelines left on this screen, the last one last
-        self.shown_before = False  # a timeline was drawn here before the one coming (its layout is not the new one's)
 
     def compose(self) -> ComposeResult:
         yield Static(self._loading_title(), id="title")
         yield Static(id="lanes")
-        with Vertical(id="rows-box"):
-            yield LineList(empty="loading…", id="rows")
-        with Vertical(id="findings-box"):
-            yield LineList(empty="", id="findings")
+        yield LineList(empty="loading…", id="rows")
+        yield LineList(empty="", id="findings")
         yield FilterBar(placeholder="filter rows")
         yield KeysFooter(compact=True)
 
@@ -92,13 +98,15 @@ class TimelineScreen(Base):
         return view.cells((f"{self.subject.kind or ''} {self.subject.id}".strip(), "bold"), ("  loading…", "dim"))
 
     def on_mount(self) -> None:
-        self.query_one("#rows-box").border_title = "Rows"
-        self.query_one("#findings-box").border_title = "What stands out"
+        self.query_one("#rows").border_title = "Rows"
+        self.query_one("#findings").border_title = "What stands out"
         self._show()
 
     def _show(self) -> None:
         """Draw the subject: its timeline when known or remembered, else ``loading…`` and a question."""
-        self.query_one("#rows", LineList).focus()
+        rows = self.query_one("#rows", LineList)
+        if not rows.has_focus:  # focusing it again repaints it a frame later
+            rows.focus()
         if self.timeline is None:
             self.timeline = app_of(self).resident.cached(self.subject)
         if self.timeline is not None:
@@ -107,18 +115,13 @@ class TimelineScreen(Base):
             self.query_one("#title", Static).update(self._loading_title())
             self.query_one("#lanes", Static).update("")
             self.query_one("#rows", LineList).show(ListLines([], []), empty="loading…")
-            self.query_one("#rows-box").border_title = "Rows"
+            self.query_one("#rows").border_title = "Rows"
             self.query_one("#findings", LineList).show(ListLines([], []), select=False)
-            box = self.query_one("#findings-box")
+            box = self.query_one("#findings")
             box.border_title, box.display, box.styles.height = "What stands out", True, None
             self.load()
         else:
             self.load()
-
-    def _centred(self) -> None:
-        """The selected row in the middle of the rows, once the new lines are laid out (the findings' box takes its
-        height from them)."""
-        self.query_one("#rows", LineList).centre_cursor()
 
     # -- moving on this screen ------------------------------------------------------------------------
 
@@ -142,9 +145,6 @@ class TimelineScreen(Base):
         )
         self._enter(subject, timeline, "", set(), None, None)
         self._show()
-        if self.timeline is not None:
-            self.call_after_refresh(self._centred)
-        self.shown_before = True
 
     def back(self) -> bool:
         """``esc``: the timeline shown before on this screen, as it was left; whether there was one."""
@@ -162,7 +162,7 @@ class TimelineScreen(Base):
         rows = self.query_one("#rows", LineList)
         rows.focus()
         self.draw(self.timeline, first=True, row=v.row)
-        self.call_after_refresh(rows.scroll_to, y=v.scrolled, animate=False, immediate=True)  # where it was
+        rows.scroll_to_line(v.scrolled)  # where it was
         return True
 
     def begin(self, subject: model.Subject, timeline: Optional[Timeline] = None) -> None:
@@ -171,9 +171,6 @@ class TimelineScreen(Base):
         self._enter(subject, timeline, "", set(), None, None)
         if self.is_mounted:
             self._show()
-            if self.timeline is not None:
-                self.call_after_refresh(self._centred)
-            self.shown_before = True
 
     def close(self) -> None:
         """The screen leaves the stack: what it follows stops, its history goes."""
@@ -204,7 +201,7 @@ class TimelineScreen(Base):
         if self.is_mounted:
             bar = self.query_one(FilterBar)
             bar.value, bar.display = text, False
-            self.query_one("#rows-box").border_subtitle = ""
+            self.query_one("#rows").border_subtitle = ""
             for listed in self.query(LineList):
                 listed.scroll_to(0, 0, animate=False, immediate=True)
 
@@ -224,8 +221,6 @@ class TimelineScreen(Base):
     def arrived(self, subject: model.Subject, t: Timeline) -> None:
         if subject is self.subject:  # not left meanwhile
             self.draw(t, first=True)
-            if self.shown_before:
-                self.call_after_refresh(self._centred)
 
     def failed(self, subject: model.Subject, e: BaseException) -> None:
         if subject is not self.subject:
@@ -245,8 +240,8 @@ class TimelineScreen(Base):
         self.timeline = t
         self.view = view.TimelineView(t, app.tz, self.filter_text, self.late, width=self.size.width or app.size.width)
         following = f"following every {app.interval:g}s" if self.follower is not None else None
-        self.query_one("#title", Static).update(view.timeline_header(t, app.tz, following, width=self.size.width or app.size.width))
-        self.query_one("#lanes", Static).update(view.lanes_text(t, app.tz))
+        self._update("#title", view.timeline_header(t, app.tz, following, width=self.size.width or app.size.width))
+        self._update("#lanes", view.lanes_text(t, app.tz))
         if first:
             target = row if row is not None else model.focus_index(t, self.subject)
         else:
@@ -254,19 +249,33 @@ class TimelineScreen(Base):
         rows.show(
             ViewLines(self.view), target, empty="no rows match the filter" if self.filter_text else "(no events with a usable timestamp)"
         )
+        if rows.item is not None and not self.query_one("#findings", LineList).has_focus:
+            self.finding = self._finding_at(t, rows.item, self.finding)  # drawn with the rows, not a paint later
         n = len(self.view.lines)
-        box = self.query_one("#rows-box")
+        box = self.query_one("#rows")
         box.border_title = f"Rows · {len(t.rows):,}" + (
             f" · {n:,} lines match '{for_terminal(self.filter_text)}'" if self.filter_text else ""
         )
         self.draw_findings()
+
+    def _update(self, which: str, text: Text) -> None:
+        """The title or the lanes shown, laid out again only when their height may change: the lanes have two lines
+        whatever they hold; the title is laid out again unless the new text takes the lines the old one took, each
+        fitting the width. A layout asked for by either came a frame after the paint that showed the new rows: a
+        second layout and paint."""
+        static = self.query_one(which, Static)
+        height, width = static.size.height, static.size.width
+        lines = text.split("\n")
+        fixed = static.styles.height is not None and static.styles.height.is_cells
+        steady = bool(width) and (fixed or (len(lines) == height and all(line.cell_len <= width for line in lines)))
+        static.update(text, layout=not steady)
 
     def draw_findings(self) -> None:
         t = self.timeline
         if t is None or self.view is None:
             return
         found = model.ordered_findings(t)
-        box = self.query_one("#findings-box")
+        box = self.query_one("#findings")
         box.border_title = view.findings_title(t)
         box.display = bool(found)
         texts = [view.finding_text(f, self.view.when) for f in found]
@@ -322,6 +331,13 @@ class TimelineScreen(Base):
             self.finding = event.item
             self.select_row(model.finding_row(self.timeline, model.ordered_findings(self.timeline)[event.item]))
 
+    @staticmethod
+    def _finding_at(t: Timeline, row: int, current: Optional[int]) -> Optional[int]:
+        """The finding to show selected with ``row`` selected: ``current`` when it is one of the row's, else the
+        row's first, else none."""
+        here = [k for k, f in enumerate(model.ordered_findings(t)) if model.finding_row(t, f) == row]
+        return current if current in here else (here[0] if here else None)
+
     @on(LineList.Highlighted, "#rows")
     def _rested(self, event: LineList.Highlighted) -> None:
         if self._prefetch is not None:
@@ -331,9 +347,9 @@ class TimelineScreen(Base):
             return
         findings = self.query_one("#findings", LineList)
         if not findings.has_focus:  # the finding of the row, if it has one, is shown selected
-            here = [k for k, f in enumerate(model.ordered_findings(t)) if model.finding_row(t, f) == event.item]
-            if self.finding not in here:
-                self.finding = here[0] if here else None
+            found = self._finding_at(t, event.item, self.finding)
+            if found != self.finding:
+                self.finding = found
                 findings.select_item(self.finding, center=False)
         ahead = []  # what enter, r and d would open from this row: its other delivery, its robot's day
         d = model.delivery_at(t, event.item)
@@ -407,7 +423,7 @@ class TimelineScreen(Base):
         if t.kind != "delivery":
             self.notify("v compares a delivery with its nearest normal twin: open a delivery first", markup=False)
             return
-        self.query_one("#rows-box").border_subtitle = "v: finding the nearest normal twin…"
+        self.query_one("#rows").border_subtitle = "v: finding the nearest normal twin…"
         self.find_twin(t)
 
     @work(thread=True, exclusive=True, group="twin")
@@ -426,7 +442,7 @@ class TimelineScreen(Base):
             app.call_from_thread(self.twin_done)
 
     def twin_done(self) -> None:
-        self.query_one("#rows-box").border_subtitle = ""
+        self.query_one("#rows").border_subtitle = ""
         app_of(self).loaded()
 
     # -- follow ---------------------------------------------------------------------------------------

@@ -67,11 +67,12 @@ class LineList(ScrollView, can_focus=True):
     """A list with a cursor. Posts ``Highlighted`` when the cursor moves and ``Selected`` on enter."""
 
     DEFAULT_CSS = """
-    LineList { height: 1fr; overflow-x: hidden; }
+    LineList { height: 1fr; overflow-x: hidden; overflow-y: hidden; }
+    LineList > .linelist--thumb { color: $accent 60%; }
     LineList > .linelist--cursor { background: $accent 40%; }
     LineList:focus > .linelist--cursor { background: $accent; color: $text; }
     """
-    COMPONENT_CLASSES = {"linelist--cursor"}
+    COMPONENT_CLASSES = {"linelist--cursor", "linelist--thumb"}
     BINDINGS = [
         Binding("up,k", "move(-1)", "up", show=False),
         Binding("down,j", "move(1)", "down", show=False),
@@ -108,21 +109,25 @@ class LineList(ScrollView, can_focus=True):
         self.empty = empty
         self._strips: dict[int, Strip] = {}
         self._center = False
+        self._settle: Optional[int] = None  # where to scroll once laid out: -1 the cursor in the middle, else that line
+        self._quiet = False
         self.on_select: Optional[Callable[[Optional[int]], None]] = None
 
     # -- content ----------------------------------------------------------------------------------------
 
     def show(self, lines: Lines, item: Optional[int] = None, empty: Optional[str] = None, *, select: bool = True) -> None:
         """New lines; the cursor on ``item`` (else on the first line that stands for something; ``select`` false:
-        on none)."""
+        on none), in the middle once the list is laid out (``select`` false: as far as it scrolls now)."""
         self.source = lines
         if empty is not None:
             self.empty = empty
         self._strips.clear()
-        self.virtual_size = Size(self.size.width, len(lines))
+        # the list's own size does not change with its lines: no layout asked for (it came a frame after the paint)
+        self.set_reactive(LineList.virtual_size, Size(self.size.width, len(lines)))
         line = self.line_of(item) if item is not None else None
         self._center = True
         self.cursor = line if line is not None else (self._step(-1, 1) if select else -1)
+        self._settle = -1 if select else None
         self.refresh()
 
     def line_of(self, item: int) -> Optional[int]:
@@ -154,6 +159,32 @@ class LineList(ScrollView, can_focus=True):
         """The cursor's line scrolled to the middle, now (nothing happens when it is there already)."""
         if self.cursor >= 0:
             self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False, force=True, x_axis=False, center=True, immediate=True)
+
+    def scroll_to_line(self, line: int) -> None:
+        """``line`` at the top, now and again once laid out (``_size_updated``)."""
+        self._settle = line
+        self.scroll_to(y=line, animate=False, force=True, immediate=True)
+
+    def _size_updated(self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True) -> bool:
+        """Laid out, before the paint: new lines (``show``) or a place to go back to (``scroll_to_line``) are scrolled
+        to with the size the list has now. A screen whose other parts change with the lines (the findings' box of a
+        timeline) changes this list's height in the same layout, and scrolling after the paint painted it twice."""
+        changed = super()._size_updated(size, virtual_size, container_size, layout)
+        if self._settle is not None:
+            settle, self._settle = self._settle, None
+            self._quiet = True  # the paint that follows this layout draws the list with it: no repaint asked
+            try:
+                if settle == -1:
+                    self.centre_cursor()
+                else:
+                    self.scroll_to(y=settle, animate=False, force=True, immediate=True)
+            finally:
+                self._quiet = False
+        return changed
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        if not self._quiet:
+            super().watch_scroll_y(old_value, new_value)
 
     def refresh_lines_all(self) -> None:
         self._strips.clear()
@@ -196,8 +227,24 @@ class LineList(ScrollView, can_focus=True):
     # -- drawing ----------------------------------------------------------------------------------------
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, len(self.source))
+        self.set_reactive(LineList.virtual_size, Size(self.size.width, len(self.source)))
         self._strips.clear()
+
+    @property
+    def allow_vertical_scroll(self) -> bool:
+        """Scrolled (keys, the mouse wheel) when the lines do not fit. The list draws its own scrollbar (``_thumb``):
+        Textual's is a widget of its own, and each change of the list's height or of its being shown laid the
+        screen out and painted it again a frame or two after the lines."""
+        return len(self.source) > self.size.height
+
+    def _thumb(self, y: int) -> Optional[bool]:
+        """Line ``y`` of the list's own scrollbar: on the thumb, on its track, or ``None`` when the lines fit."""
+        height, total = self.size.height, len(self.source)
+        if total <= height or height <= 0:
+            return None
+        size = max(1, round(height * height / total))
+        top = round(self.scroll_offset.y * (height - size) / max(1, total - height))
+        return top <= y < top + size
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -208,19 +255,28 @@ class LineList(ScrollView, can_focus=True):
             if y < len(said):
                 return Strip([Segment(said[y][:width], base + Style(dim=True, italic=True))]).extend_cell_length(width, base)
             return Strip.blank(width, base)
+        self._settle = None  # painted: a later layout keeps the place the engineer scrolled to
+        thumb = self._thumb(y)
+        room = width - 1 if thumb is not None else width
         if line >= len(self.source):
-            return Strip.blank(width, base)
-        strip = self._strips.get(line)
-        if strip is None:
-            text = self.source.text(line).copy()
-            text.truncate(width, overflow="ellipsis", pad=True)
-            if line == self.cursor:
-                text.stylize(self.get_component_rich_style("linelist--cursor"), 0, width)
-            strip = Strip(text.render(self.app.console), width).adjust_cell_length(width, base)
-            if len(self._strips) > 4 * max(self.size.height, 10):
-                self._strips.clear()
-            self._strips[line] = strip
-        return strip
+            strip = Strip.blank(room, base)
+        else:
+            kept = self._strips.get(line)
+            if kept is not None and kept.cell_length == room:
+                strip = kept
+            else:
+                text = self.source.text(line).copy()
+                text.truncate(room, overflow="ellipsis", pad=True)
+                if line == self.cursor:
+                    text.stylize(self.get_component_rich_style("linelist--cursor"), 0, room)
+                strip = Strip(text.render(self.app.console), room).adjust_cell_length(room, base)
+                if len(self._strips) > 4 * max(self.size.height, 10):
+                    self._strips.clear()
+                self._strips[line] = strip
+        if thumb is None:
+            return strip
+        bar = self.get_component_rich_style("linelist--thumb")
+        return Strip.join([strip, Strip([Segment("┃" if thumb else "│", base + (bar if thumb else Style(dim=True)))], 1)])
 
 
 class KeysFooter(Footer):

@@ -478,6 +478,15 @@ class LocalSource(Source):
         ).fetchall()
         return [(d, int(t)) for d, t in rows]
 
+    def started_deliveries(self, since: int, until: int, limit: int) -> list[tuple[str, int]] | None:
+        """The ``limit`` newest deliveries that started in the range (their first direct event in it), as
+        ``active_deliveries`` pairs, from the kept facts (``store.facts.started``); ``None`` when they cannot say."""
+        if not self.kept_facts:
+            return None
+        from ..store import facts
+
+        return facts.started(self.con, since, until, limit)
+
     def narrow_deliveries(self, since: int, until: int, column: str, values: Sequence[str], linked_only: bool) -> set[str] | None:
         if column not in ("event", "robot_id"):
             raise ValueError(f"cannot narrow by {column}")

@@ -398,6 +398,24 @@ def counts(con: Any, since: int, until: int, lookback_us: int, group: Any) -> Op
         drop_temp(con, [RANGE])
 
 
+def started(con: Any, since: int, until: int, limit: int) -> Optional[list[tuple[str, int]]]:
+    """The ``limit`` deliveries whose first direct row is in ``[since, until]`` (µs), the latest first (then by id,
+    descending), with that time: each has a direct row in the range, so these are the newest of ``active``'s
+    answer for it, read from the kept facts alone. ``None`` when the facts are out of date or a delivery id ``''``
+    (which they leave out) has a row in the range."""
+    if lookback(con) is None:
+        return None
+    bounds = [_bound(max(MIN_US, since)), _bound(min(MAX_US, until))]
+    if con.execute("SELECT 1 FROM events WHERE ts BETWEEN ? AND ? AND delivery_id = '' LIMIT 1", bounds).fetchone():
+        return None
+    rows = con.execute(
+        "SELECT delivery_id, epoch_us(first_direct) FROM delivery_facts WHERE first_direct BETWEEN ? AND ? "
+        "ORDER BY first_direct DESC, delivery_id DESC LIMIT ?",
+        [*bounds, limit],
+    ).fetchall()
+    return [(d, int(t)) for d, t in rows]
+
+
 def active(con: Any, since: int, until: int) -> Optional[list[tuple[str, int]]]:
     """``LocalSource.active_deliveries`` from the kept facts: the deliveries with a direct row in ``[since, until]``
     (µs) and the time of each one's first direct row, without grouping every row of the store by delivery; ``None``

@@ -112,7 +112,7 @@ async def test_n_and_shift_n_walk_the_findings_and_e_the_error_rows(explore_app)
         assert selected(app).event.name == "delivery.failed"
 
 
-async def test_r_opens_the_robots_day_around_the_selected_row_on_that_row(explore_app) -> None:
+async def test_r_opens_the_robots_day_around_the_selected_rows_hour_on_that_row(explore_app) -> None:
     app = explore_app("D12345")
     async with app.run_test(size=(120, 40)) as pilot:
         await until(pilot, timeline_of(app, "D12345"))
@@ -121,8 +121,9 @@ async def test_r_opens_the_robots_day_around_the_selected_row_on_that_row(explor
         await until(pilot, timeline_of(app, "R-7"))
         t = app.screen.timeline
         assert t.kind == "robot" and selected(app).event.name == "robot.grounded"
-        grounded = selected(app).ts
-        assert t.since == grounded - 12 * 3600 * 10**6 and t.until == grounded + 12 * 3600 * 10**6
+        hour = 3600 * 10**6
+        grounded = selected(app).ts  # 10:16:30: the day from 22:00 the day before to 11:00 the day after
+        assert t.since == grounded - grounded % hour - 12 * hour and t.until == grounded - grounded % hour + 13 * hour
 
 
 async def test_p_opens_the_pilots_shift_bounded_by_its_shift_events(explore_app) -> None:
