@@ -186,10 +186,6 @@ class LineList(ScrollView, can_focus=True):
         if not self._quiet:
             super().watch_scroll_y(old_value, new_value)
 
-    def refresh_lines_all(self) -> None:
-        self._strips.clear()
-        self.refresh()
-
     # -- moving -----------------------------------------------------------------------------------------
 
     def _step(self, start: int, step: int) -> int:

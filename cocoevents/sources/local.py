@@ -582,8 +582,6 @@ class LocalSource(Source):
             "AND (file_id, seq) IN (SELECT k.f, k.q FROM (SELECT unnest($keys::STRUCT(f BIGINT, q BIGINT)[]) AS k)) ORDER BY ts, seq",
             {**bounds, "keys": [{"f": f, "q": q} for f, q in alike]},
         ).fetchall()
-        if not shared:
-            return []
         events = [event_from_text(r, ts) for ts, _, _, r in shared]
         kept = {id(e) for e, _ in error_rows(events, since, until)}
         return [(f, q) for e, (_, f, q, _) in zip(events, shared) if id(e) not in kept]

@@ -346,10 +346,9 @@ class KeptAnswers:
         """The JSON value kept for ``question`` with ``params`` (a statement, or a question of the tail:
         ``fresh.KeptTail``), else ``None``."""
         try:
-            kept = self.rows.get(self.key(question, params))
+            return self.rows.get(self.key(question, params))
         except (TypeError, ValueError):
             return None
-        return kept
 
     def keep(self, value: Any, question: str, params: Sequence[Any]) -> None:
         """Keep ``value`` (made of JSON types, times as ``_encoded`` says) as the answer to ``question`` with

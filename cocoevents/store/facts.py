@@ -107,6 +107,11 @@ def _bound(us: int) -> Any:
     return to_datetime(us).replace(tzinfo=None)
 
 
+def _bounds(since: int, until: int) -> list[Any]:
+    """``[since, until]`` (µs) as the store's ``ts`` values, within the times it can hold."""
+    return [_bound(max(MIN_US, since)), _bound(min(MAX_US, until))]
+
+
 def rebuild(con: Any, full: bool = False) -> int:
     """Recompute the kept facts (only what changed unless ``full``) and set the ``meta`` key, in one transaction;
     the number of deliveries kept."""
@@ -376,7 +381,7 @@ def _range(con: Any, since: int, until: int, lookback_us: int) -> bool:
         f"CREATE OR REPLACE TEMP TABLE {RANGE} AS SELECT a.id, k.k, k.t0, k.t1, k.status, k.first_code FROM (SELECT DISTINCT "
         "delivery_id AS id FROM events WHERE ts BETWEEN ? AND ? AND delivery_id IS NOT NULL AND delivery_id <> '') a "
         "LEFT JOIN delivery_facts k ON k.delivery_id = a.id",
-        [_bound(max(MIN_US, since)), _bound(min(MAX_US, until))],
+        _bounds(since, until),
     )
     (outside,) = con.execute(f"SELECT count(*) FROM temp.main.{RANGE} WHERE k IS NULL OR t0 < ? OR t1 > ?", [lower, upper]).fetchone()
     return not outside
@@ -405,7 +410,7 @@ def started(con: Any, since: int, until: int, limit: int) -> Optional[list[tuple
     (which they leave out) has a row in the range."""
     if lookback(con) is None:
         return None
-    bounds = [_bound(max(MIN_US, since)), _bound(min(MAX_US, until))]
+    bounds = _bounds(since, until)
     if con.execute("SELECT 1 FROM events WHERE ts BETWEEN ? AND ? AND delivery_id = '' LIMIT 1", bounds).fetchone():
         return None
     rows = con.execute(
@@ -425,7 +430,7 @@ def active(con: Any, since: int, until: int) -> Optional[list[tuple[str, int]]]:
     rows = con.execute(
         "SELECT a.id, epoch_us(k.first_direct) FROM (SELECT DISTINCT delivery_id AS id FROM events WHERE ts BETWEEN ? AND ? "
         "AND delivery_id IS NOT NULL) a LEFT JOIN delivery_facts k ON k.delivery_id = a.id",
-        [_bound(max(MIN_US, since)), _bound(min(MAX_US, until))],
+        _bounds(since, until),
     ).fetchall()
     if any(t is None for _, t in rows):
         return None
